@@ -1,0 +1,77 @@
+package io.ffpoll.bindings;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counting mode: with {@code -Dffpoll.countSyscalls=true} every downcall made through the
+ * bindings is counted by its C name, so tests and benchmarks can assert exact syscall budgets.
+ *
+ * <p>Off by default. The switch is a {@code static final} read once at class initialisation,
+ * so when it is off the JIT folds each {@link Counter#hit()} away and counting costs nothing.
+ * Counts are process-wide and thread-safe.
+ */
+public final class Syscalls {
+
+    /** Whether counting mode is on for this process. */
+    public static final boolean COUNTING = Boolean.getBoolean("ffpoll.countSyscalls");
+
+    private static final Map<String, Counter> COUNTERS = new ConcurrentHashMap<>();
+
+    private Syscalls() {}
+
+    /** The counter of one downcall; facades keep one in a {@code static final} field. */
+    public static final class Counter {
+        private final String name;
+        private final LongAdder adder = new LongAdder();
+
+        private Counter(String name) {
+            this.name = name;
+        }
+
+        /** Counts one call when counting mode is on; a no-op otherwise. */
+        public void hit() {
+            if (COUNTING) {
+                adder.increment();
+            }
+        }
+
+        public String name() {
+            return name;
+        }
+
+        public long count() {
+            return adder.sum();
+        }
+    }
+
+    /** The counter for {@code name}, created on first use. */
+    public static Counter counter(String name) {
+        return COUNTERS.computeIfAbsent(name, Counter::new);
+    }
+
+    /** Calls of {@code name} since start or the last {@link #reset()}; 0 if never called. */
+    public static long count(String name) {
+        Counter c = COUNTERS.get(name);
+        return c == null ? 0 : c.count();
+    }
+
+    /** All non-zero counts, sorted by name. */
+    public static Map<String, Long> snapshot() {
+        Map<String, Long> out = new TreeMap<>();
+        COUNTERS.forEach((name, c) -> {
+            long n = c.count();
+            if (n != 0) {
+                out.put(name, n);
+            }
+        });
+        return out;
+    }
+
+    /** Sets every count to zero. Not atomic with respect to calls made meanwhile. */
+    public static void reset() {
+        COUNTERS.values().forEach(c -> c.adder.reset());
+    }
+}

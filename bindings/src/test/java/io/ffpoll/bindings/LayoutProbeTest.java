@@ -1,0 +1,158 @@
+package io.ffpoll.bindings;
+
+import io.ffpoll.bindings.linux.gen.LinuxH;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.lang.foreign.GroupLayout;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.PaddingLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Compiles native/layout_probe.c with this machine's C compiler and headers, runs it, and checks
+ * every size, offset and constant it prints against the generated Java layouts and constants;
+ * then checks the other way round, that every generated struct field and constant was probed.
+ */
+class LayoutProbeTest {
+    private static final String GEN = "io.ffpoll.bindings.linux.gen.";
+    private static final Map<String, Long> PROBE = new LinkedHashMap<>();
+
+    @BeforeAll
+    static void runProbe() throws Exception {
+        Path nativeDir = Path.of(System.getProperty("ffpoll.native.dir", "../native"));
+        Path source = nativeDir.resolve("layout_probe.c");
+        assertTrue(Files.exists(source), "missing " + source.toAbsolutePath());
+        String cc = findCompiler();
+        Assumptions.assumeTrue(cc != null,
+                "SKIPPED: no C compiler (cc, gcc or clang) on PATH, so layouts cannot be checked against headers");
+        Path dir = Files.createTempDirectory("ffpoll-probe");
+        Path exe = dir.resolve("probe");
+        String compileOut = run(List.of(cc, "-Wall", "-Werror", "-I", nativeDir.toString(), "-o", exe.toString(),
+                source.toString()));
+        String out = run(List.of(exe.toString()));
+        for (String line : out.split("\n")) {
+            String[] parts = line.trim().split(" ");
+            assertEquals(3, parts.length, "probe line: " + line + " (compiler said: " + compileOut + ")");
+            PROBE.put(parts[0] + " " + parts[1], Long.parseLong(parts[2]));
+        }
+        Files.delete(exe);
+        Files.delete(dir);
+    }
+
+    private static String findCompiler() throws Exception {
+        for (String cc : List.of("cc", "gcc", "clang")) {
+            try {
+                Process p = new ProcessBuilder(cc, "--version").redirectErrorStream(true).start();
+                p.getInputStream().readAllBytes();
+                if (p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0) {
+                    return cc;
+                }
+            } catch (IOException notInstalled) {
+                // try the next name
+            }
+        }
+        return null;
+    }
+
+    private static String run(List<String> command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "timed out: " + command);
+        assertEquals(0, p.exitValue(), command + " failed:\n" + out);
+        return out;
+    }
+
+    private static GroupLayout struct(String name) throws Exception {
+        return (GroupLayout) Class.forName(GEN + name).getMethod("layout").invoke(null);
+    }
+
+    @Test
+    void everyProbedSizeOffsetAndConstantMatchesJava() throws Exception {
+        Map<String, ValueLayout> types = Map.of(
+                "int", LinuxH.C_INT, "long", LinuxH.C_LONG, "size_t", LinuxH.C_LONG,
+                "ssize_t", LinuxH.C_LONG, "socklen_t", LinuxH.C_INT, "eventfd_t", ValueLayout.JAVA_LONG);
+        List<String> mismatches = new ArrayList<>();
+        for (Map.Entry<String, Long> e : PROBE.entrySet()) {
+            String[] key = e.getKey().split(" ");
+            long c = e.getValue();
+            long java = switch (key[0]) {
+                case "sizeof" -> types.containsKey(key[1]) ? types.get(key[1]).byteSize() : struct(key[1]).byteSize();
+                case "offsetof" -> {
+                    String[] sf = key[1].split("\\.");
+                    yield struct(sf[0]).byteOffset(MemoryLayout.PathElement.groupElement(sf[1]));
+                }
+                case "const" -> {
+                    // Constants are C ints or unsigned flags (EPOLLET is 1u << 31): compare the 32 bits.
+                    c = c & 0xFFFF_FFFFL;
+                    yield Integer.toUnsignedLong((int) LinuxH.class.getMethod(key[1]).invoke(null));
+                }
+                default -> throw new AssertionError("unknown probe line " + e.getKey());
+            };
+            if (java != c) {
+                mismatches.add(e.getKey() + ": C says " + c + ", Java says " + java);
+            }
+        }
+        assertTrue(mismatches.isEmpty(), "layouts drifted from the headers:\n" + String.join("\n", mismatches));
+        assertTrue(PROBE.size() > 100, "probe printed only " + PROBE.size() + " lines");
+    }
+
+    @Test
+    void everyGeneratedFieldAndConstantIsProbed() throws Exception {
+        Set<String> unprobed = new TreeSet<>();
+        for (String name : List.of("epoll_event", "epoll_data", "sockaddr", "sockaddr_in", "sockaddr_in6",
+                "sockaddr_storage", "in_addr", "in6_addr", "iovec", "timespec")) {
+            GroupLayout layout = struct(name);
+            if (!PROBE.containsKey("sizeof " + name)) {
+                unprobed.add("sizeof " + name);
+            }
+            for (MemoryLayout member : layout.memberLayouts()) {
+                if (!(member instanceof PaddingLayout) && member.name().isPresent()
+                        && !PROBE.containsKey("offsetof " + name + "." + member.name().get())) {
+                    unprobed.add("offsetof " + name + "." + member.name().get());
+                }
+            }
+        }
+        for (Method m : LinuxH.class.getDeclaredMethods()) {
+            boolean constant = Modifier.isStatic(m.getModifiers()) && Modifier.isPublic(m.getModifiers())
+                    && m.getParameterCount() == 0 && m.getReturnType() == int.class
+                    && m.getName().equals(m.getName().toUpperCase());
+            if (constant && !PROBE.containsKey("const " + m.getName())) {
+                unprobed.add("const " + m.getName());
+            }
+        }
+        assertTrue(unprobed.isEmpty(), "add these to native/layout_probe.c: " + unprobed);
+    }
+
+    @Test
+    void generatedStructsAreTheOnesListedInTheProbe() throws Exception {
+        Path gen = Path.of("src/main/java/io/ffpoll/bindings/linux/gen");
+        Assumptions.assumeTrue(Files.isDirectory(gen), "sources not beside the test");
+        Set<String> structs = new TreeSet<>();
+        try (var files = Files.list(gen)) {
+            files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(".java") && !n.startsWith("LinuxH") && !n.equals("package-info.java")
+                            && !n.equals("epoll_data_t.java"))
+                    .forEach(n -> structs.add(n.substring(0, n.length() - 5)));
+        }
+        for (String s : structs) {
+            assertTrue(PROBE.containsKey("sizeof " + s), "generated struct " + s + " is not probed");
+        }
+    }
+}

@@ -1,0 +1,87 @@
+/*
+ * Prints the sizes, field offsets and constant values that the Java bindings rely on, read
+ * from this machine's own system headers. LayoutProbeTest compiles this file with cc and
+ * compares every line with the Java layouts and constants; regen saves its output per
+ * platform beside it. Output format, one per line:
+ *   sizeof <struct|type> <bytes>
+ *   offsetof <struct>.<field> <bytes>
+ *   const <NAME> <value>
+ */
+#include "ffpoll_linux.h"
+#include <stddef.h>
+#include <stdio.h>
+
+#define SIZE(t)        printf("sizeof %s %zu\n", #t, sizeof(struct t))
+#define SIZE_UNION(t)  printf("sizeof %s %zu\n", #t, sizeof(union t))
+#define TYPE(t)        printf("sizeof %s %zu\n", #t, sizeof(t))
+#define OFF(t, f)      printf("offsetof %s.%s %zu\n", #t, #f, offsetof(struct t, f))
+#define OFF_UNION(t, f) printf("offsetof %s.%s %zu\n", #t, #f, offsetof(union t, f))
+#define CONST(c)       printf("const %s %lld\n", #c, (long long) (c))
+
+int main(void) {
+    TYPE(int);
+    TYPE(long);
+    TYPE(size_t);
+    TYPE(ssize_t);
+    TYPE(socklen_t);
+    TYPE(eventfd_t);
+
+    SIZE(epoll_event);
+    OFF(epoll_event, events);
+    OFF(epoll_event, data);
+    SIZE_UNION(epoll_data);
+    OFF_UNION(epoll_data, ptr);
+    OFF_UNION(epoll_data, fd);
+    OFF_UNION(epoll_data, u32);
+    OFF_UNION(epoll_data, u64);
+
+    SIZE(sockaddr);
+    OFF(sockaddr, sa_family);
+    OFF(sockaddr, sa_data);
+    SIZE(sockaddr_in);
+    OFF(sockaddr_in, sin_family);
+    OFF(sockaddr_in, sin_port);
+    OFF(sockaddr_in, sin_addr);
+    OFF(sockaddr_in, sin_zero);
+    SIZE(sockaddr_in6);
+    OFF(sockaddr_in6, sin6_family);
+    OFF(sockaddr_in6, sin6_port);
+    OFF(sockaddr_in6, sin6_flowinfo);
+    OFF(sockaddr_in6, sin6_addr);
+    OFF(sockaddr_in6, sin6_scope_id);
+    SIZE(sockaddr_storage);
+    OFF(sockaddr_storage, ss_family);
+    OFF(sockaddr_storage, __ss_padding);
+    OFF(sockaddr_storage, __ss_align);
+    SIZE(in_addr);
+    OFF(in_addr, s_addr);
+    SIZE(in6_addr);
+    OFF(in6_addr, __in6_u);
+    SIZE(iovec);
+    OFF(iovec, iov_base);
+    OFF(iovec, iov_len);
+    SIZE(timespec);
+    OFF(timespec, tv_sec);
+    OFF(timespec, tv_nsec);
+
+    CONST(EPOLLIN); CONST(EPOLLOUT); CONST(EPOLLERR); CONST(EPOLLHUP); CONST(EPOLLRDHUP);
+    CONST(EPOLLET);
+    CONST(EPOLL_CTL_ADD); CONST(EPOLL_CTL_MOD); CONST(EPOLL_CTL_DEL); CONST(EPOLL_CLOEXEC);
+    CONST(EFD_CLOEXEC); CONST(EFD_NONBLOCK);
+    CONST(AF_INET); CONST(AF_INET6);
+    CONST(SOCK_STREAM); CONST(SOCK_NONBLOCK); CONST(SOCK_CLOEXEC);
+    CONST(SOL_SOCKET); CONST(SO_REUSEADDR); CONST(SO_REUSEPORT); CONST(SO_ERROR);
+    CONST(SO_SNDBUF); CONST(SO_RCVBUF); CONST(SO_KEEPALIVE); CONST(SO_LINGER);
+    CONST(IPPROTO_TCP); CONST(IPPROTO_IPV6); CONST(IPV6_V6ONLY); CONST(TCP_NODELAY);
+    CONST(SHUT_RD); CONST(SHUT_WR); CONST(SHUT_RDWR);
+    CONST(MSG_NOSIGNAL); CONST(MSG_DONTWAIT);
+    CONST(F_GETFD); CONST(F_SETFD); CONST(F_GETFL); CONST(F_SETFL); CONST(FD_CLOEXEC);
+    CONST(O_NONBLOCK);
+    CONST(EAGAIN); CONST(EWOULDBLOCK); CONST(EINTR); CONST(EBADF); CONST(EINVAL);
+    CONST(EEXIST); CONST(ENOENT); CONST(EINPROGRESS); CONST(EALREADY); CONST(EISCONN);
+    CONST(ENOTCONN); CONST(ECONNREFUSED); CONST(ECONNRESET); CONST(ECONNABORTED);
+    CONST(EPIPE); CONST(EMFILE); CONST(ENFILE); CONST(ENOBUFS); CONST(ENOMEM);
+    CONST(EADDRINUSE); CONST(EADDRNOTAVAIL); CONST(ETIMEDOUT); CONST(EHOSTUNREACH);
+    CONST(ENETUNREACH); CONST(EPERM); CONST(EPROTO); CONST(ENOSYS); CONST(ENOTSOCK);
+    return 0;
+}
