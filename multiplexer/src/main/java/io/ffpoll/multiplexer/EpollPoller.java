@@ -1,0 +1,240 @@
+package io.ffpoll.multiplexer;
+
+import io.ffpoll.bindings.Errors;
+import io.ffpoll.bindings.linux.Epoll;
+import io.ffpoll.bindings.linux.ErrnoCodes;
+import io.ffpoll.bindings.linux.EventFd;
+import io.ffpoll.bindings.linux.Fd;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The epoll backend. Each fd is added once with EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET and never
+ * modified: interest is filtered in user space, and readiness the kernel reported is kept in
+ * {@link Registrations} so that enabling interest later delivers it without a syscall. Steady
+ * state is one epoll_wait per poll; an epoll_ctl happens once per new fd (and once per
+ * {@link #deregister} of an fd that stays open).
+ *
+ * <p>Each epoll_event carries {@code generation << 32 | fd}, so events of an earlier
+ * registration of a reused fd number are recognised and dropped.
+ */
+final class EpollPoller extends Poller {
+    private static final int ADD_MASK = Epoll.EPOLLIN | Epoll.EPOLLOUT | Epoll.EPOLLRDHUP | Epoll.EPOLLET;
+    private static final long WAKEUP_DATA = -1L;
+
+    private final Arena arena = Arena.ofShared();
+    private final int epfd;
+    private final int eventFd;
+    private final MemorySegment ctlEvent;
+    private final Registrations regs = new Registrations();
+    private final WakeupLatch latch = new WakeupLatch();
+    private final WakeupLatch.Signal signal;
+    private MemorySegment kernelEvents;
+    private int kernelCapacity;
+    private boolean open = true;
+
+    EpollPoller() throws IOException {
+        int ep = Epoll.epoll_create1(Epoll.EPOLL_CLOEXEC);
+        if (ep < 0) {
+            arena.close();
+            throw Errors.exception("epoll_create1(EPOLL_CLOEXEC)", -ep);
+        }
+        int efd = EventFd.eventfd(0, EventFd.EFD_NONBLOCK | EventFd.EFD_CLOEXEC);
+        if (efd < 0) {
+            Fd.close(ep);
+            arena.close();
+            throw Errors.exception("eventfd(0, EFD_NONBLOCK|EFD_CLOEXEC)", -efd);
+        }
+        epfd = ep;
+        eventFd = efd;
+        ctlEvent = Epoll.allocateEvents(arena, 1);
+        // Edge-triggered: every eventfd write is a new edge even while the counter is non-zero,
+        // so the counter is never read back (it cannot overflow: that takes 2^64 - 2 writes).
+        Epoll.set(ctlEvent, 0, Epoll.EPOLLIN | Epoll.EPOLLET, WAKEUP_DATA);
+        int r = Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, eventFd, ctlEvent);
+        if (r < 0) {
+            Fd.close(eventFd);
+            Fd.close(epfd);
+            arena.close();
+            throw Errors.exception("epoll_ctl(EPOLL_CTL_ADD, eventfd " + eventFd + ")", -r);
+        }
+        signal = () -> EventFd.eventfd_write(eventFd, 1);
+    }
+
+    @Override
+    public String backend() {
+        return "epoll";
+    }
+
+    private void ensureOpen() {
+        if (!open) {
+            throw new IllegalStateException("poller is closed");
+        }
+    }
+
+    @Override
+    public void register(int fd, Interest interest, Object attachment) {
+        if (fd < 0) {
+            throw new IllegalArgumentException("invalid fd " + fd);
+        }
+        ensureOpen();
+        regs.register(fd, interest.bits, attachment);
+    }
+
+    @Override
+    public void modify(int fd, Interest interest) {
+        ensureOpen();
+        regs.modify(fd, interest.bits, regs.attachment(fd));
+    }
+
+    @Override
+    public void modify(int fd, Interest interest, Object attachment) {
+        ensureOpen();
+        regs.modify(fd, interest.bits, attachment);
+    }
+
+    @Override
+    public void clearReadiness(int fd, Interest which) {
+        ensureOpen();
+        regs.clearReadiness(fd, which.bits);
+    }
+
+    @Override
+    public void deregister(int fd) {
+        ensureOpen();
+        regs.deregister(fd);
+    }
+
+    @Override
+    public void deregisterAndClose(int fd) throws IOException {
+        ensureOpen();
+        if (fd < 0) {
+            throw new IllegalArgumentException("invalid fd " + fd);
+        }
+        regs.forget(fd);
+        // Never retried: Linux has released the fd even when close reports EINTR.
+        Errors.check(Fd.close(fd), "close(" + fd + ")");
+    }
+
+    @Override
+    public boolean isRegistered(int fd) {
+        return open && regs.isRegistered(fd);
+    }
+
+    @Override
+    boolean isCurrent(int fd, int generation) {
+        return regs.isCurrent(fd, generation);
+    }
+
+    @Override
+    int poll(Events events, long timeoutNanos) throws IOException {
+        ensureOpen();
+        events.clear(this);
+        regs.beginBatch();
+        applyChanges();
+        int capacity = events.capacity();
+        if (capacity > kernelCapacity) {
+            kernelEvents = Epoll.allocateEvents(arena, capacity);
+            kernelCapacity = capacity;
+        }
+        int timeoutMillis = regs.hasDeliveries() ? 0 : toMillis(timeoutNanos);
+        boolean blocking = timeoutMillis != 0 && latch.prepareToBlock();
+        int n = Epoll.epoll_wait(epfd, kernelEvents, capacity, blocking ? timeoutMillis : 0);
+        if (blocking) {
+            latch.blocked();
+        }
+        if (n < 0) {
+            if (n != -ErrnoCodes.EINTR) {
+                throw Errors.exception("epoll_wait(epfd " + epfd + ")", -n);
+            }
+            n = 0; // a signal: return early so the caller can recompute its timers
+        }
+        for (int i = 0; i < n; i++) {
+            long data = Epoll.data(kernelEvents, i);
+            if (data != WAKEUP_DATA) {
+                regs.kernelEvent((int) data, (int) (data >>> 32), toReady(Epoll.events(kernelEvents, i)), events);
+            }
+        }
+        regs.deliverPending(events);
+        return events.size;
+    }
+
+    private void applyChanges() {
+        int n = regs.changeCount();
+        for (int i = 0; i < n; i++) {
+            int fd = regs.change(i);
+            if (regs.isPendingAdd(fd)) {
+                Epoll.set(ctlEvent, 0, ADD_MASK, ((long) regs.generation(fd) << 32) | fd);
+                // Registered again before its deregistration reached the kernel: the fd is still
+                // in the set, so MOD replaces the data (and re-reports current readiness).
+                int op = regs.isInKernel(fd) ? Epoll.EPOLL_CTL_MOD : Epoll.EPOLL_CTL_ADD;
+                int r = Epoll.epoll_ctl(epfd, op, fd, ctlEvent);
+                if (r < 0) {
+                    regs.addFailed(fd, -r);
+                } else {
+                    regs.added(fd);
+                }
+            } else if (regs.isPendingDelete(fd)) {
+                // ENOENT/EBADF mean the fd was closed meanwhile, and is out of the set already.
+                Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_DEL, fd, ctlEvent);
+                regs.deleted(fd);
+            }
+        }
+        regs.clearChanges();
+    }
+
+    private static int toReady(int epollEvents) {
+        int ready = 0;
+        if ((epollEvents & Epoll.EPOLLIN) != 0) {
+            ready |= Event.READ;
+        }
+        if ((epollEvents & Epoll.EPOLLOUT) != 0) {
+            ready |= Event.WRITE;
+        }
+        if ((epollEvents & Epoll.EPOLLRDHUP) != 0) {
+            ready |= Event.READ | Event.READ_CLOSED;
+        }
+        if ((epollEvents & Epoll.EPOLLHUP) != 0) {
+            ready |= Event.READ | Event.WRITE | Event.READ_CLOSED | Event.WRITE_CLOSED;
+        }
+        if ((epollEvents & Epoll.EPOLLERR) != 0) {
+            ready |= Event.READ | Event.WRITE | Event.ERROR;
+        }
+        return ready;
+    }
+
+    /** Rounds up, so a 0.3 ms timeout waits 1 ms instead of spinning; -1 stays "forever". */
+    private static int toMillis(long nanos) {
+        if (nanos < 0) {
+            return -1;
+        }
+        long millis = nanos / 1_000_000 + (nanos % 1_000_000 == 0 ? 0 : 1);
+        return (int) Math.min(millis, Integer.MAX_VALUE);
+    }
+
+    @Override
+    public void wakeup() {
+        latch.wake(signal);
+    }
+
+    @Override
+    public boolean isOpen() {
+        return open;
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (!open) {
+            return;
+        }
+        open = false;
+        latch.close();
+        int r1 = Fd.close(eventFd);
+        int r2 = Fd.close(epfd);
+        arena.close();
+        Errors.check(r1, "close(eventfd " + eventFd + ")");
+        Errors.check(r2, "close(epfd " + epfd + ")");
+    }
+}

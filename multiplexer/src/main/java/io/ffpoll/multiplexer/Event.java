@@ -1,0 +1,89 @@
+package io.ffpoll.multiplexer;
+
+import io.ffpoll.bindings.Errors;
+
+import java.io.IOException;
+
+/**
+ * One readiness event: a view over one slot of an {@link Events} buffer (see
+ * {@link Events#get(int)}), so it is valid only until the next {@code get} or poll.
+ *
+ * <p>Events may be spurious: readable may be reported when a read then returns EAGAIN. Delivery
+ * is edge-triggered: after an event, keep reading (or writing) until EAGAIN, or the fd may never
+ * be reported again for that direction.
+ */
+public final class Event {
+    static final int READ = Interest.READ;
+    static final int WRITE = Interest.WRITE;
+    static final int READ_CLOSED = 4;
+    static final int WRITE_CLOSED = 8;
+    static final int ERROR = 16;
+
+    private final Events events;
+    int index;
+
+    Event(Events events) {
+        this.events = events;
+    }
+
+    public int fd() {
+        return events.fd[index];
+    }
+
+    /** What was passed to {@link Poller#register}. */
+    public Object attachment() {
+        return events.attachment[index];
+    }
+
+    public boolean isReadable() {
+        return (events.ready[index] & READ) != 0;
+    }
+
+    public boolean isWritable() {
+        return (events.ready[index] & WRITE) != 0;
+    }
+
+    /** The peer shut down its writing side (EPOLLRDHUP) or the connection is gone (EPOLLHUP). */
+    public boolean isReadClosed() {
+        return (events.ready[index] & READ_CLOSED) != 0;
+    }
+
+    /** Nothing more can be written (EPOLLHUP). */
+    public boolean isWriteClosed() {
+        return (events.ready[index] & WRITE_CLOSED) != 0;
+    }
+
+    /**
+     * The fd has a pending error (EPOLLERR; read it with SO_ERROR or the next read/write) or
+     * could not be registered at all ({@link #registrationFailure()}).
+     */
+    public boolean isError() {
+        return (events.ready[index] & ERROR) != 0;
+    }
+
+    /**
+     * Non-null when {@link Poller#register} failed when it was applied (a closed or invalid fd,
+     * say). The registration is then gone: the fd is free to register again and no further
+     * events come for it.
+     */
+    public IOException registrationFailure() {
+        int errno = events.failure[index];
+        return errno == 0 ? null : Errors.exception("epoll_ctl(EPOLL_CTL_ADD, fd " + fd() + ")", errno);
+    }
+
+    /**
+     * False when the registration this event belongs to was deregistered or closed after the
+     * poll returned, for instance by a callback that handled an earlier event of the same batch.
+     * Such an event must be skipped: its fd number may already belong to something else.
+     */
+    public boolean isValid() {
+        return events.failure[index] != 0 || events.owner.isCurrent(fd(), events.generation[index]);
+    }
+
+    @Override
+    public String toString() {
+        return "Event[fd=" + fd() + (isReadable() ? " readable" : "") + (isWritable() ? " writable" : "")
+                + (isReadClosed() ? " read-closed" : "") + (isWriteClosed() ? " write-closed" : "")
+                + (isError() ? " error" : "") + "]";
+    }
+}

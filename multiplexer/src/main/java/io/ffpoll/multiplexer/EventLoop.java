@@ -1,0 +1,300 @@
+package io.ffpoll.multiplexer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A thread that owns a {@link Poller}. Each iteration makes one poll (whose timeout is the next
+ * timer's deadline, or zero when tasks are waiting), then runs the ready fds' handlers, the
+ * expired timers and the tasks submitted from other threads.
+ *
+ * <p>Threading: {@link #execute}, {@link #schedule}, {@link Timer#cancel()}, {@link #close()}
+ * and {@link #inEventLoop()} may be called from any thread; the fd methods only from the loop
+ * thread (from a handler, timer or task). A submitted task wakes a blocked loop; a burst of
+ * submissions costs about one eventfd write, not one each.
+ */
+public final class EventLoop implements Executor, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EventLoop.class);
+    private static final int RUNNING = 0;
+    private static final int CLOSING = 1;
+    private static final int TERMINATED = 2;
+    // Bounds the tasks run per iteration so a flood of submissions cannot starve I/O.
+    private static final int MAX_TASKS_PER_ITERATION = 4096;
+
+    private final String name;
+    private final Poller poller;
+    private final Events events;
+    private final Thread thread;
+    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final TimerHeap timers = new TimerHeap();
+    private final AtomicLong timerSequence = new AtomicLong();
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private volatile int runState = RUNNING;
+    private volatile long iterations;
+
+    private EventLoop(String name, Poller poller, int eventCapacity) {
+        this.name = name;
+        this.poller = poller;
+        this.events = Events.withCapacity(eventCapacity);
+        // A platform thread: epoll_wait is a blocking native call, which would pin a virtual
+        // thread's carrier for as long as it waits.
+        this.thread = Thread.ofPlatform().name(name).unstarted(this::run);
+    }
+
+    /** Opens a Poller for this OS and starts a loop thread named {@code name}. */
+    public static EventLoop start(String name) throws IOException {
+        return start(name, Poller.open(), 1024);
+    }
+
+    /**
+     * Starts a loop on {@code poller}, which it then owns and closes, delivering at most
+     * {@code eventCapacity} events per iteration.
+     */
+    public static EventLoop start(String name, Poller poller, int eventCapacity) {
+        EventLoop loop = new EventLoop(name, poller, eventCapacity);
+        loop.thread.start();
+        return loop;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The backend of the loop's poller, e.g. {@code "epoll"}. */
+    public String backend() {
+        return poller.backend();
+    }
+
+    public boolean inEventLoop() {
+        return Thread.currentThread() == thread;
+    }
+
+    /** Polls made so far: one per iteration. */
+    public long iterations() {
+        return iterations;
+    }
+
+    private void checkInLoop(String method) {
+        if (!inEventLoop()) {
+            throw new IllegalStateException("EventLoop." + method + " must be called on loop thread '" + name
+                    + "' (submit it with execute)");
+        }
+        if (runState == TERMINATED) {
+            throw new IllegalStateException("event loop '" + name + "' is closed");
+        }
+    }
+
+    /** Registers {@code fd}; its events go to {@code handler}. See {@link Poller#register}. */
+    public void register(int fd, Interest interest, IoHandler handler) {
+        checkInLoop("register");
+        poller.register(fd, interest, handler);
+    }
+
+    /** See {@link Poller#modify(int, Interest)}: user space only, no syscall. */
+    public void modify(int fd, Interest interest) {
+        checkInLoop("modify");
+        poller.modify(fd, interest);
+    }
+
+    /** Changes interest and hands the fd's events to another handler. */
+    public void modify(int fd, Interest interest, IoHandler handler) {
+        checkInLoop("modify");
+        poller.modify(fd, interest, handler);
+    }
+
+    /** See {@link Poller#clearReadiness}. */
+    public void clearReadiness(int fd, Interest which) {
+        checkInLoop("clearReadiness");
+        poller.clearReadiness(fd, which);
+    }
+
+    /** See {@link Poller#deregister}: the fd stays open. */
+    public void deregister(int fd) {
+        checkInLoop("deregister");
+        poller.deregister(fd);
+    }
+
+    /** Deregisters {@code fd} if registered and closes it. See {@link Poller#deregisterAndClose}. */
+    public void close(int fd) throws IOException {
+        checkInLoop("close");
+        poller.deregisterAndClose(fd);
+    }
+
+    /**
+     * Runs {@code task} on the loop thread, after the current iteration's I/O.
+     *
+     * @throws RejectedExecutionException if the loop is closed
+     */
+    @Override
+    public void execute(Runnable task) {
+        if (runState != RUNNING) {
+            throw new RejectedExecutionException("event loop '" + name + "' is closed");
+        }
+        tasks.add(task);
+        if (!inEventLoop()) {
+            poller.wakeup();
+        }
+    }
+
+    /** Runs {@code task} on the loop thread once {@code delay} has passed. Any thread. */
+    public Timer schedule(Duration delay, Runnable task) {
+        if (delay.isNegative()) {
+            throw new IllegalArgumentException("negative delay " + delay);
+        }
+        long nanos;
+        try {
+            nanos = delay.toNanos();
+        } catch (ArithmeticException tooLong) {
+            nanos = Long.MAX_VALUE / 2;
+        }
+        Timer t = new Timer(this, System.nanoTime() + nanos, timerSequence.getAndIncrement(), task);
+        if (inEventLoop()) {
+            checkInLoop("schedule");
+            timers.add(t);
+        } else {
+            execute(() -> {
+                if (!t.isCancelled()) {
+                    timers.add(t);
+                }
+            });
+        }
+        return t;
+    }
+
+    void removeTimer(Timer t) {
+        if (inEventLoop()) {
+            timers.remove(t);
+        } else if (runState == RUNNING) {
+            try {
+                execute(() -> timers.remove(t));
+            } catch (RejectedExecutionException closed) {
+                // the loop is gone, and with it every timer
+            }
+        }
+    }
+
+    private void run() {
+        try {
+            while (runState == RUNNING) {
+                poller.poll(events, timeoutNanos());
+                iterations++;
+                dispatch();
+                runTimers();
+                runTasks(MAX_TASKS_PER_ITERATION);
+            }
+            runTasks(Integer.MAX_VALUE); // tasks accepted before close still run
+        } catch (Throwable fatal) {
+            LOG.error("event loop '{}' stopped: {}", name, fatal.toString(), fatal);
+        } finally {
+            runState = TERMINATED;
+            try {
+                poller.close();
+            } catch (IOException e) {
+                LOG.warn("event loop '{}': closing its poller failed: {}", name, e.toString());
+            }
+            terminated.countDown();
+        }
+    }
+
+    private long timeoutNanos() {
+        if (!tasks.isEmpty()) {
+            return 0;
+        }
+        Timer next = timers.peek();
+        return next == null ? -1 : Math.max(0, next.deadline - System.nanoTime());
+    }
+
+    private void dispatch() {
+        int n = events.size();
+        for (int i = 0; i < n; i++) {
+            Event e = events.get(i);
+            if (!e.isValid()) {
+                continue; // closed or deregistered by a handler earlier in this batch
+            }
+            try {
+                ((IoHandler) e.attachment()).onEvent(e);
+            } catch (Throwable t) {
+                LOG.warn("event loop '{}': handler for fd {} threw", name, e.fd(), t);
+            }
+        }
+    }
+
+    private void runTimers() {
+        if (timers.size() == 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        Timer t;
+        while ((t = timers.peek()) != null && t.deadline - now <= 0) {
+            timers.poll();
+            if (t.fire()) {
+                try {
+                    t.task.run();
+                } catch (Throwable e) {
+                    LOG.warn("event loop '{}': timer task threw", name, e);
+                }
+            }
+        }
+    }
+
+    private void runTasks(int max) {
+        Runnable task;
+        for (int i = 0; i < max && (task = tasks.poll()) != null; i++) {
+            try {
+                task.run();
+            } catch (Throwable e) {
+                LOG.warn("event loop '{}': task threw", name, e);
+            }
+        }
+    }
+
+    /**
+     * Stops the loop: tasks already submitted run, pending timers are dropped, the poller is
+     * closed. Fds registered on the loop are not closed: they belong to their owners. Waits for
+     * the thread to end unless called on it. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (runState == RUNNING) {
+            runState = CLOSING;
+            poller.wakeup();
+        }
+        if (!inEventLoop()) {
+            awaitTermination();
+        }
+    }
+
+    private void awaitTermination() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                terminated.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits up to {@code timeout} for the loop thread to end; true if it has. */
+    public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+        return terminated.await(timeout, unit);
+    }
+
+    public boolean isClosed() {
+        return runState != RUNNING;
+    }
+}

@@ -1,0 +1,143 @@
+package io.ffpoll.multiplexer;
+
+import io.ffpoll.bindings.Errors;
+import io.ffpoll.bindings.linux.ErrnoCodes;
+import io.ffpoll.bindings.linux.SockAddr;
+import io.ffpoll.bindings.linux.Sockets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+
+/**
+ * Accepts connections on a listening socket from an {@link EventLoop}: each is accepted with
+ * {@code accept4(SOCK_NONBLOCK|SOCK_CLOEXEC)}, its peer address read in the same call, and
+ * handed to an {@link AcceptHandler} on the loop thread.
+ *
+ * <p>When the process or system runs out of descriptors (EMFILE, ENFILE) or kernel memory
+ * (ENOBUFS, ENOMEM), the pending connection cannot be taken and the listener stays readable:
+ * retrying at once would spin. It pauses instead: interest is turned off (in user space, no
+ * syscall) and back on after {@link #PAUSE}, when the remembered readiness makes it try again.
+ */
+public final class Listener {
+    private static final Logger LOG = LoggerFactory.getLogger(Listener.class);
+    /** How long accepting pauses after EMFILE/ENFILE/ENOBUFS/ENOMEM. */
+    public static final Duration PAUSE = Duration.ofMillis(100);
+
+    /** Receives accepted connections on the loop thread; the fd is non-blocking and its own. */
+    @FunctionalInterface
+    public interface AcceptHandler {
+        void accepted(int fd, InetSocketAddress peer);
+    }
+
+    private final EventLoop loop;
+    private final int fd;
+    private final AcceptHandler handler;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment peer;
+    private final MemorySegment peerLength;
+    private boolean paused;
+    private boolean closed;
+    private long pauses;
+
+    private Listener(EventLoop loop, int fd, AcceptHandler handler) {
+        this.loop = loop;
+        this.fd = fd;
+        this.handler = handler;
+        this.peer = SockAddr.allocateStorage(arena);
+        this.peerLength = arena.allocate(ValueLayout.JAVA_INT);
+    }
+
+    /**
+     * Starts accepting on {@code listenFd} (a listening, non-blocking socket, see
+     * {@link Tcp#listen}). Call on the loop thread; the listener owns the fd from then on.
+     */
+    public static Listener start(EventLoop loop, int listenFd, AcceptHandler handler) {
+        Listener l = new Listener(loop, listenFd, handler);
+        loop.register(listenFd, Interest.READABLE, l::onEvent);
+        return l;
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    /** How many times accepting paused for lack of descriptors or memory. */
+    public long pauses() {
+        return pauses;
+    }
+
+    private void onEvent(Event event) {
+        if (event.registrationFailure() != null) {
+            LOG.error("listener fd {} could not be registered: {}", fd, event.registrationFailure().getMessage());
+            closeQuietly();
+            return;
+        }
+        while (!closed && !paused) {
+            peerLength.set(ValueLayout.JAVA_INT, 0, (int) SockAddr.STORAGE_SIZE);
+            int r = Sockets.accept4(fd, peer, peerLength, Sockets.SOCK_NONBLOCK | Sockets.SOCK_CLOEXEC);
+            if (r >= 0) {
+                handler.accepted(r, SockAddr.decode(peer));
+                continue;
+            }
+            int errno = -r;
+            if (errno == ErrnoCodes.EAGAIN) {
+                loop.clearReadiness(fd, Interest.READABLE);
+                return;
+            }
+            if (errno == ErrnoCodes.EINTR || errno == ErrnoCodes.ECONNABORTED || errno == ErrnoCodes.EPROTO
+                    || errno == ErrnoCodes.EPERM) {
+                continue; // this connection is gone or refused; the next may be fine
+            }
+            if (errno == ErrnoCodes.EMFILE || errno == ErrnoCodes.ENFILE || errno == ErrnoCodes.ENOBUFS
+                    || errno == ErrnoCodes.ENOMEM) {
+                pause(errno);
+                return;
+            }
+            LOG.error("listener fd {} stops: {}", fd, Errors.exception("accept4(fd " + fd + ")", errno).getMessage());
+            closeQuietly();
+            return;
+        }
+    }
+
+    private void pause(int errno) {
+        if (pauses++ == 0 || LOG.isDebugEnabled()) {
+            LOG.warn("listener fd {}: accept4 failed with {}; pausing accepts for {} ms (logged once)",
+                    fd, ErrnoCodes.describe(errno), PAUSE.toMillis());
+        }
+        paused = true;
+        loop.modify(fd, Interest.NONE);
+        loop.schedule(PAUSE, () -> {
+            if (!closed) {
+                paused = false;
+                loop.modify(fd, Interest.READABLE);
+            }
+        });
+    }
+
+    private void closeQuietly() {
+        try {
+            close();
+        } catch (IOException e) {
+            LOG.warn("closing listener fd {}: {}", fd, e.getMessage());
+        }
+    }
+
+    /** Stops accepting and closes the listening socket. Loop thread only; idempotent. */
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            loop.close(fd);
+        } finally {
+            arena.close();
+        }
+    }
+}

@@ -1,0 +1,288 @@
+package io.ffpoll.multiplexer;
+
+import java.util.Arrays;
+
+/**
+ * Per-fd registration state for a Poller, in arrays indexed by fd (fd numbers are small and
+ * dense), so a lookup is an index and nothing is allocated per event: the state, a generation
+ * that changes with each registration, the interest, the readiness the kernel reported and has
+ * not been cleared, and two queues: changes for the kernel and deliveries owed without one.
+ */
+final class Registrations {
+    static final byte FREE = 0;
+    static final byte PENDING_ADD = 1; // queued; added (or, if still in the kernel set, modified) by the next poll
+    static final byte ACTIVE = 2;
+    static final byte PENDING_DELETE = 3; // deregistered, fd open: removed from the set by the next poll
+    static final byte FAILED = 4; // the add failed; the next poll reports it, then FREE
+
+    private byte[] state = new byte[256];
+    private boolean[] inKernel = new boolean[256];
+    private int[] generation = new int[256];
+    private int[] interest = new int[256];
+    private int[] ready = new int[256];
+    private int[] owed = new int[256];
+    private int[] failure = new int[256];
+    private Object[] attachment = new Object[256];
+    private int[] batchStamp = new int[256];
+    private int[] batchSlot = new int[256];
+    private boolean[] queuedChange = new boolean[256];
+    private boolean[] queuedDelivery = new boolean[256];
+    private int batch;
+
+    private int[] changes = new int[64];
+    private int changeCount;
+    private int[] deliveries = new int[64];
+    private int deliveryCount;
+
+    private void grow(int fd) {
+        if (fd < state.length) {
+            return;
+        }
+        int n = Math.max(state.length * 2, fd + 1);
+        state = Arrays.copyOf(state, n);
+        inKernel = Arrays.copyOf(inKernel, n);
+        generation = Arrays.copyOf(generation, n);
+        interest = Arrays.copyOf(interest, n);
+        ready = Arrays.copyOf(ready, n);
+        owed = Arrays.copyOf(owed, n);
+        failure = Arrays.copyOf(failure, n);
+        attachment = Arrays.copyOf(attachment, n);
+        batchStamp = Arrays.copyOf(batchStamp, n);
+        batchSlot = Arrays.copyOf(batchSlot, n);
+        queuedChange = Arrays.copyOf(queuedChange, n);
+        queuedDelivery = Arrays.copyOf(queuedDelivery, n);
+    }
+
+    private byte stateOf(int fd) {
+        return fd >= 0 && fd < state.length ? state[fd] : FREE;
+    }
+
+    /** The readiness bits that interest {@code bits} lets through. */
+    private static int mask(int bits) {
+        int m = 0;
+        if ((bits & Interest.READ) != 0) {
+            m |= Event.READ | Event.READ_CLOSED | Event.ERROR;
+        }
+        if ((bits & Interest.WRITE) != 0) {
+            m |= Event.WRITE | Event.WRITE_CLOSED | Event.ERROR;
+        }
+        return m;
+    }
+
+    boolean isRegistered(int fd) {
+        byte s = stateOf(fd);
+        return s == PENDING_ADD || s == ACTIVE;
+    }
+
+    boolean isCurrent(int fd, int gen) {
+        return stateOf(fd) == ACTIVE && generation[fd] == gen;
+    }
+
+    private IllegalStateException notRegistered(int fd) {
+        return new IllegalStateException("fd " + fd + " is not registered");
+    }
+
+    void register(int fd, int bits, Object att) {
+        grow(fd);
+        if (isRegistered(fd)) {
+            throw new IllegalStateException("fd " + fd + " is already registered");
+        }
+        generation[fd]++;
+        state[fd] = PENDING_ADD;
+        interest[fd] = bits;
+        ready[fd] = 0;
+        owed[fd] = 0;
+        attachment[fd] = att;
+        queueChange(fd);
+    }
+
+    Object attachment(int fd) {
+        if (!isRegistered(fd)) {
+            throw notRegistered(fd);
+        }
+        return attachment[fd];
+    }
+
+    void modify(int fd, int bits, Object att) {
+        if (!isRegistered(fd)) {
+            throw notRegistered(fd);
+        }
+        int enabled = bits & ~interest[fd];
+        interest[fd] = bits;
+        attachment[fd] = att;
+        int due = ready[fd] & mask(enabled);
+        if (state[fd] == ACTIVE && due != 0) {
+            owed[fd] |= due;
+            queueDelivery(fd);
+        }
+    }
+
+    void clearReadiness(int fd, int bits) {
+        if (!isRegistered(fd)) {
+            throw notRegistered(fd);
+        }
+        // Only the plain directions: hang-up and error stay true once reported.
+        ready[fd] &= ~(bits & (Interest.READ | Interest.WRITE));
+        owed[fd] &= ~(bits & (Interest.READ | Interest.WRITE));
+    }
+
+    void deregister(int fd) {
+        if (!isRegistered(fd)) {
+            throw notRegistered(fd);
+        }
+        generation[fd]++;
+        attachment[fd] = null;
+        if (inKernel[fd]) {
+            state[fd] = PENDING_DELETE;
+            queueChange(fd);
+        } else {
+            state[fd] = FREE;
+        }
+    }
+
+    /** The fd is being closed: the kernel drops it from the set, so no syscall is owed. */
+    void forget(int fd) {
+        if (fd >= state.length) {
+            return;
+        }
+        generation[fd]++;
+        state[fd] = FREE;
+        inKernel[fd] = false;
+        attachment[fd] = null;
+    }
+
+    private void queueChange(int fd) {
+        if (queuedChange[fd]) {
+            return;
+        }
+        queuedChange[fd] = true;
+        if (changeCount == changes.length) {
+            changes = Arrays.copyOf(changes, changeCount * 2);
+        }
+        changes[changeCount++] = fd;
+    }
+
+    private void queueDelivery(int fd) {
+        if (queuedDelivery[fd]) {
+            return;
+        }
+        queuedDelivery[fd] = true;
+        if (deliveryCount == deliveries.length) {
+            deliveries = Arrays.copyOf(deliveries, deliveryCount * 2);
+        }
+        deliveries[deliveryCount++] = fd;
+    }
+
+    int changeCount() {
+        return changeCount;
+    }
+
+    int change(int i) {
+        return changes[i];
+    }
+
+    void clearChanges() {
+        for (int i = 0; i < changeCount; i++) {
+            queuedChange[changes[i]] = false;
+        }
+        changeCount = 0;
+    }
+
+    boolean isPendingAdd(int fd) {
+        return state[fd] == PENDING_ADD;
+    }
+
+    /** Whether the pending add must be an EPOLL_CTL_MOD: the fd never left the kernel set. */
+    boolean isInKernel(int fd) {
+        return inKernel[fd];
+    }
+
+    boolean isPendingDelete(int fd) {
+        return state[fd] == PENDING_DELETE;
+    }
+
+    int generation(int fd) {
+        return generation[fd];
+    }
+
+    void added(int fd) {
+        state[fd] = ACTIVE;
+        inKernel[fd] = true;
+    }
+
+    void addFailed(int fd, int errno) {
+        state[fd] = FAILED;
+        failure[fd] = errno;
+        queueDelivery(fd);
+    }
+
+    void deleted(int fd) {
+        state[fd] = FREE;
+        inKernel[fd] = false;
+    }
+
+    boolean hasDeliveries() {
+        return deliveryCount > 0;
+    }
+
+    /** Starts filling {@code events} for one poll. */
+    void beginBatch() {
+        batch++;
+    }
+
+    /** Readiness from epoll_wait for {@code fd} as registered at generation {@code gen}. */
+    void kernelEvent(int fd, int gen, int bits, Events events) {
+        if (!isCurrent(fd, gen)) {
+            return; // an earlier registration of this fd number
+        }
+        ready[fd] |= bits;
+        int due = bits & mask(interest[fd]);
+        if (due != 0) {
+            emit(fd, due, events);
+        }
+    }
+
+    private boolean emit(int fd, int bits, Events events) {
+        if (batchStamp[fd] == batch) {
+            events.ready[batchSlot[fd]] |= bits;
+            return true;
+        }
+        if (events.size == events.capacity()) {
+            return false;
+        }
+        batchStamp[fd] = batch;
+        batchSlot[fd] = events.add(fd, generation[fd], bits, 0, attachment[fd]);
+        return true;
+    }
+
+    /** Adds owed readiness and failed registrations; what does not fit stays owed. */
+    void deliverPending(Events events) {
+        int kept = 0;
+        for (int i = 0; i < deliveryCount; i++) {
+            int fd = deliveries[i];
+            boolean done = true;
+            if (state[fd] == FAILED) {
+                if (events.size < events.capacity()) {
+                    events.add(fd, generation[fd], Event.ERROR, failure[fd], attachment[fd]);
+                    state[fd] = FREE;
+                    attachment[fd] = null;
+                    failure[fd] = 0;
+                } else {
+                    done = false;
+                }
+            } else if (state[fd] == ACTIVE) {
+                int due = owed[fd] & mask(interest[fd]);
+                if (due != 0 && !emit(fd, due, events)) {
+                    done = false;
+                }
+            }
+            if (done) {
+                queuedDelivery[fd] = false;
+                owed[fd] = 0;
+            } else {
+                deliveries[kept++] = fd;
+            }
+        }
+        deliveryCount = kept;
+    }
+}
