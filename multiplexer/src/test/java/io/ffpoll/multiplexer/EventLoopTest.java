@@ -1,0 +1,286 @@
+package io.ffpoll.multiplexer;
+
+import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.linux.EventFd;
+import io.ffpoll.bindings.linux.Fd;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The EventLoop: tasks, wakeups, timers, handlers, closing. */
+class EventLoopTest {
+    private long fdsBefore;
+    private EventLoop loop;
+
+    @BeforeEach
+    void start() throws IOException {
+        fdsBefore = Loopback.openFds();
+        loop = EventLoop.start("test-loop");
+    }
+
+    @AfterEach
+    void stop() {
+        loop.close();
+        assertEquals(fdsBefore, Loopback.openFds(), "file descriptors leaked");
+    }
+
+    /** Runs {@code body} on the loop thread and waits for it. */
+    private <T> T onLoop(java.util.concurrent.Callable<T> body) throws Exception {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        loop.execute(() -> {
+            try {
+                f.complete(body.call());
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        });
+        return f.get(10, TimeUnit.SECONDS);
+    }
+
+    private void awaitBlocked() throws InterruptedException {
+        // The loop has nothing to do, so it is (or is about to be) blocked in epoll_wait.
+        long iterations = loop.iterations();
+        Thread.sleep(50);
+        assertEquals(iterations, loop.iterations(), "an idle loop should be blocked, not spinning");
+    }
+
+    @Test
+    void aTaskFromAnotherThreadWakesABlockedLoop() throws Exception {
+        awaitBlocked();
+        CountDownLatch ran = new CountDownLatch(1);
+        AtomicReference<Thread> on = new AtomicReference<>();
+        loop.execute(() -> {
+            on.set(Thread.currentThread());
+            ran.countDown();
+        });
+        assertTrue(ran.await(5, TimeUnit.SECONDS), "task did not run: loop was not woken");
+        assertEquals("test-loop", on.get().getName());
+    }
+
+    @Test
+    void aBurstOfTenThousandSubmissionsCostsFarFewerEventfdWrites() throws Exception {
+        awaitBlocked();
+        AtomicInteger ran = new AtomicInteger();
+        long writes = Syscalls.count("write");
+        for (int i = 0; i < 10_000; i++) {
+            loop.execute(ran::incrementAndGet);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (ran.get() < 10_000 && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertEquals(10_000, ran.get());
+        long eventfdWrites = Syscalls.count("write") - writes;
+        assertTrue(eventfdWrites >= 1 && eventfdWrites < 100, "10,000 submissions made " + eventfdWrites + " writes");
+    }
+
+    @Test
+    void timersFireInDeadlineOrderNeverEarlyAndCancelledOnesNever() throws Exception {
+        List<Integer> order = Collections.synchronizedList(new ArrayList<>());
+        List<Long> lateness = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch done = new CountDownLatch(6);
+        int[] delays = {50, 10, 30, 20, 40, 60};
+        List<Timer> cancelled = new ArrayList<>();
+        for (int d : delays) {
+            long due = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(d);
+            loop.schedule(Duration.ofMillis(d), () -> {
+                lateness.add(System.nanoTime() - due);
+                order.add(d);
+                done.countDown();
+            });
+            cancelled.add(loop.schedule(Duration.ofMillis(d - 5), () -> order.add(-d)));
+        }
+        for (Timer t : cancelled) {
+            assertTrue(t.cancel());
+            assertFalse(t.cancel(), "a second cancel reports false");
+        }
+        assertTrue(done.await(10, TimeUnit.SECONDS));
+        Thread.sleep(80);
+        assertEquals(List.of(10, 20, 30, 40, 50, 60), order, "cancelled timers must never fire");
+        for (long late : lateness) {
+            assertTrue(late >= 0, "fired early by " + late + " ns");
+            // Stated tolerance: 1 ms of rounding plus scheduling; generous for shared machines.
+            assertTrue(late < TimeUnit.MILLISECONDS.toNanos(500), "fired " + late / 1_000_000 + " ms late");
+        }
+    }
+
+    @Test
+    void aTimerCancelledOnTheLoopBeforeItsDeadlineNeverRunsEvenWhenDue() throws Exception {
+        AtomicInteger fired = new AtomicInteger();
+        onLoop(() -> {
+            Timer t = loop.schedule(Duration.ZERO, fired::incrementAndGet);
+            assertTrue(t.cancel());
+            return null;
+        });
+        Thread.sleep(50);
+        assertEquals(0, fired.get());
+        CountDownLatch ran = new CountDownLatch(1);
+        Timer t = loop.schedule(Duration.ofMillis(1), ran::countDown);
+        assertTrue(ran.await(5, TimeUnit.SECONDS));
+        assertFalse(t.cancel(), "cancelling a timer that ran reports false");
+    }
+
+    @Test
+    void manyTimersStayOrderedThroughTheHeap() throws Exception {
+        int n = 2_000;
+        List<Long> fired = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch done = new CountDownLatch(n / 2);
+        java.util.Random random = new java.util.Random(42);
+        onLoop(() -> {
+            List<Timer> all = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                long micros = random.nextInt(100_000);
+                Timer[] self = new Timer[1];
+                self[0] = loop.schedule(Duration.ofNanos(micros * 1000), () -> {
+                    fired.add(self[0].deadlineNanos());
+                    done.countDown();
+                });
+                all.add(self[0]);
+            }
+            for (int i = 0; i < n; i += 2) {
+                assertTrue(all.get(i).cancel());
+            }
+            return null;
+        });
+        assertTrue(done.await(10, TimeUnit.SECONDS));
+        Thread.sleep(20);
+        assertEquals(n / 2, fired.size());
+        for (int i = 1; i < fired.size(); i++) {
+            assertTrue(fired.get(i - 1) <= fired.get(i), "timer " + i + " fired out of order");
+        }
+    }
+
+    @Test
+    void aThrowingHandlerOrTaskDoesNotStopTheLoop() throws Exception {
+        loop.execute(() -> {
+            throw new IllegalStateException("task failure, expected by the test");
+        });
+        int efd = EventFd.eventfd(0, EventFd.EFD_NONBLOCK | EventFd.EFD_CLOEXEC);
+        CountDownLatch events = new CountDownLatch(2);
+        onLoop(() -> {
+            loop.register(efd, Interest.READABLE, e -> {
+                events.countDown();
+                throw new IllegalStateException("handler failure, expected by the test");
+            });
+            return null;
+        });
+        EventFd.eventfd_write(efd, 1);
+        Thread.sleep(20);
+        EventFd.eventfd_write(efd, 1);
+        assertTrue(events.await(5, TimeUnit.SECONDS), "handler stopped receiving events");
+        assertEquals(7, (int) onLoop(() -> 7));
+        onLoop(() -> {
+            loop.close(efd);
+            return null;
+        });
+    }
+
+    @Test
+    void fdMethodsOffTheLoopThreadAndAClosedLoopGiveClearErrors() throws Exception {
+        IllegalStateException off =
+                assertThrows(IllegalStateException.class, () -> loop.register(0, Interest.READABLE, e -> {}));
+        assertTrue(off.getMessage().contains("must be called on loop thread 'test-loop'"), off.getMessage());
+        loop.close();
+        assertTrue(loop.isClosed());
+        assertTrue(loop.awaitTermination(5, TimeUnit.SECONDS));
+        RejectedExecutionException rejected =
+                assertThrows(RejectedExecutionException.class, () -> loop.execute(() -> {}));
+        assertEquals("event loop 'test-loop' is closed", rejected.getMessage());
+        assertThrows(RejectedExecutionException.class, () -> loop.schedule(Duration.ofMillis(1), () -> {}));
+        loop.close(); // idempotent
+    }
+
+    @Test
+    void tasksSubmittedBeforeCloseStillRun() throws Exception {
+        AtomicInteger ran = new AtomicInteger();
+        for (int i = 0; i < 100; i++) {
+            loop.execute(ran::incrementAndGet);
+        }
+        loop.close();
+        assertEquals(100, ran.get());
+    }
+
+    @Test
+    void aLoopServingKConnectionsMakesOneEpollWaitPerIterationAndOneCtlPerConnection() throws Exception {
+        final int k = 32;
+        try (Loopback net = new Loopback()) {
+            int lfd = net.listen();
+            int[] clients = new int[k];
+            int[] servers = new int[k];
+            for (int i = 0; i < k; i++) {
+                clients[i] = net.connect(net.address(lfd));
+                servers[i] = net.accept(lfd);
+            }
+            // Read on the loop thread, between iterations: a poll and its count are then both done.
+            long[] before = onLoop(this::budgetOf);
+            AtomicInteger echoed = new AtomicInteger();
+            onLoop(() -> {
+                for (int fd : servers) {
+                    loop.register(fd, Interest.READABLE, e -> {
+                        byte[] got;
+                        while ((got = net.read(e.fd(), 256)) != null && got.length > 0) {
+                            net.send(e.fd(), got);
+                            echoed.addAndGet(got.length);
+                        }
+                        loop.clearReadiness(e.fd(), Interest.READABLE);
+                        loop.modify(e.fd(), Interest.BOTH); // churn: free
+                        loop.modify(e.fd(), Interest.READABLE);
+                    });
+                }
+                return null;
+            });
+            for (int round = 0; round < 20; round++) {
+                for (int c : clients) {
+                    net.send(c, new byte[] {(byte) round});
+                }
+                for (int c : clients) {
+                    assertEquals((byte) round, net.readFully(c, 1)[0]);
+                }
+            }
+            assertEquals(20 * k, echoed.get());
+            long[] after = onLoop(this::budgetOf);
+            long m = after[0] - before[0];
+            assertTrue(m > 20, "served in " + m + " iterations");
+            assertEquals(m, after[1] - before[1], "epoll_wait calls != loop iterations");
+            assertEquals(k, after[2] - before[2], "epoll_ctl calls != connections");
+            onLoop(() -> {
+                for (int fd : servers) {
+                    loop.close(fd);
+                    net.forget(fd);
+                }
+                return null;
+            });
+        }
+    }
+
+    private long[] budgetOf() {
+        return new long[] {loop.iterations(), Syscalls.count("epoll_wait"), Syscalls.count("epoll_ctl")};
+    }
+
+    @Test
+    void aRegistrationOfABadFdReachesItsHandlerAsAFailure() throws Exception {
+        int efd = EventFd.eventfd(0, EventFd.EFD_CLOEXEC);
+        Fd.close(efd);
+        CompletableFuture<IOException> failure = new CompletableFuture<>();
+        loop.execute(() -> loop.register(efd, Interest.READABLE, e -> failure.complete(e.registrationFailure())));
+        IOException e = failure.get(5, TimeUnit.SECONDS);
+        assertTrue(e.getMessage().contains("EBADF"), e.getMessage());
+    }
+}
