@@ -219,6 +219,11 @@ final class EpollPoller extends Poller {
         latch.wake(signal);
     }
 
+    /** Whether the poller's native memory has been freed (for leak tests). */
+    boolean memoryReleased() {
+        return !ctlEvent.scope().isAlive();
+    }
+
     @Override
     public boolean isOpen() {
         return open;

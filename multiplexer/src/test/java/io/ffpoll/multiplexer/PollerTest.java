@@ -342,9 +342,11 @@ class PollerTest {
 
     @Test
     void aClosedPollerRefusesWorkAndCloseIsIdempotent() throws Exception {
+        assertFalse(((EpollPoller) poller).memoryReleased());
         poller.close();
         poller.close();
         assertFalse(poller.isOpen());
+        assertTrue(((EpollPoller) poller).memoryReleased(), "the poller's arena was not closed");
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> poller.poll(events, NOW));
         assertEquals("poller is closed", e.getMessage());
         assertThrows(IllegalStateException.class, () -> poller.register(0, Interest.READABLE, null));
