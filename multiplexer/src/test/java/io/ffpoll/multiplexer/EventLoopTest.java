@@ -88,7 +88,7 @@ class EventLoopTest {
         }
         assertEquals(10_000, ran.get());
         long eventfdWrites = Syscalls.count("write") - writes;
-        assertTrue(eventfdWrites >= 1 && eventfdWrites < 100, "10,000 submissions made " + eventfdWrites + " writes");
+        assertTrue(eventfdWrites < 100, "10,000 submissions made " + eventfdWrites + " eventfd writes");
     }
 
     @Test
@@ -236,8 +236,8 @@ class EventLoopTest {
                     loop.register(fd, Interest.READABLE, e -> {
                         byte[] got;
                         while ((got = net.read(e.fd(), 256)) != null && got.length > 0) {
+                            echoed.addAndGet(got.length); // before the send: the client may read at once
                             net.send(e.fd(), got);
-                            echoed.addAndGet(got.length);
                         }
                         loop.clearReadiness(e.fd(), Interest.READABLE);
                         loop.modify(e.fd(), Interest.BOTH); // churn: free

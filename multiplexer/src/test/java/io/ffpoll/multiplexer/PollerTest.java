@@ -208,40 +208,49 @@ class PollerTest {
         long echoed = 0;
         for (int iteration = 0; iteration < m; iteration++) {
             net.send(clients[iteration % k], new byte[] {(byte) iteration});
-            int n = poller.poll(events, Duration.ofMillis(100));
-            for (int e = 0; e < n; e++) {
-                Event ev = events.get(e);
-                if (ev.isReadable()) {
-                    byte[] got;
-                    while ((got = net.read(ev.fd(), 64)) != null && got.length > 0) {
-                        net.send(ev.fd(), got);
-                        echoed += got.length;
-                    }
-                    poller.clearReadiness(ev.fd(), Interest.READABLE);
-                }
-                // Interest churn, as a protocol with back-pressure does: user space only.
-                poller.modify(ev.fd(), Interest.BOTH);
-                poller.modify(ev.fd(), Interest.READABLE);
-                poller.modify(ev.fd(), Interest.NONE);
-                poller.modify(ev.fd(), Interest.READABLE);
-            }
+            echoed += serve(Duration.ofMillis(100));
         }
         assertEquals(m, Syscalls.count("epoll_wait") - waits, "epoll_wait calls");
         assertEquals(k, Syscalls.count("epoll_ctl") - ctl, "epoll_ctl calls");
-        // Served for real: collect every echo (late bytes are drained outside the budget).
-        long received = 0;
+        // Served for real: a byte still in flight is served outside the budget, then all are read back.
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (echoed < m && System.nanoTime() < deadline) {
+            echoed += serve(Duration.ofMillis(10));
+        }
+        assertEquals(m, echoed);
         for (int i = 0; i < k; i++) {
             int expected = m / k + (i < m % k ? 1 : 0);
-            received += net.readFully(clients[i], expected).length;
+            assertEquals(expected, net.readFully(clients[i], expected).length);
         }
-        assertEquals(m, received);
-        assertTrue(echoed <= m);
         long ctlAfter = Syscalls.count("epoll_ctl");
         for (int fd : servers) {
             poller.deregisterAndClose(fd);
             net.forget(fd);
         }
         assertEquals(ctlAfter, Syscalls.count("epoll_ctl"), "closing needs no epoll_ctl(DEL)");
+    }
+
+    /** One poll; echoes what the ready fds have and churns their interest. Returns bytes echoed. */
+    private int serve(Duration timeout) throws IOException {
+        int echoed = 0;
+        int n = poller.poll(events, timeout);
+        for (int e = 0; e < n; e++) {
+            Event ev = events.get(e);
+            if (ev.isReadable()) {
+                byte[] got;
+                while ((got = net.read(ev.fd(), 64)) != null && got.length > 0) {
+                    net.send(ev.fd(), got);
+                    echoed += got.length;
+                }
+                poller.clearReadiness(ev.fd(), Interest.READABLE);
+            }
+            // Interest churn, as a protocol with back-pressure does: user space only.
+            poller.modify(ev.fd(), Interest.BOTH);
+            poller.modify(ev.fd(), Interest.READABLE);
+            poller.modify(ev.fd(), Interest.NONE);
+            poller.modify(ev.fd(), Interest.READABLE);
+        }
+        return echoed;
     }
 
     @Test
@@ -375,7 +384,8 @@ class PollerTest {
         assertTrue(returned.await(5, TimeUnit.SECONDS), "wakeup did not end the poll");
         owner.join();
         long signalled = Syscalls.count("write") - writes;
-        assertTrue(signalled >= 1 && signalled <= 2, "10,000 wakeups made " + signalled + " eventfd writes");
+        // One write if the owner was blocked in epoll_wait, none if it had not got there yet.
+        assertTrue(signalled <= 2, "10,000 wakeups made " + signalled + " eventfd writes");
         // A wakeup while nobody is blocked makes the next poll return at once, without a write.
         long before = Syscalls.count("write");
         poller.wakeup();
