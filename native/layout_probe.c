@@ -60,6 +60,17 @@ int main(void) {
     SIZE(iovec);
     OFF(iovec, iov_base);
     OFF(iovec, iov_len);
+    SIZE(msghdr);
+    OFF(msghdr, msg_name);
+    OFF(msghdr, msg_namelen);
+    OFF(msghdr, msg_iov);
+    OFF(msghdr, msg_iovlen);
+    OFF(msghdr, msg_control);
+    OFF(msghdr, msg_controllen);
+    OFF(msghdr, msg_flags);
+    SIZE(linger);
+    OFF(linger, l_onoff);
+    OFF(linger, l_linger);
     SIZE(timespec);
     OFF(timespec, tv_sec);
     OFF(timespec, tv_nsec);

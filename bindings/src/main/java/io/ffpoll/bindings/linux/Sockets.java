@@ -3,7 +3,10 @@ package io.ffpoll.bindings.linux;
 import io.ffpoll.bindings.Errno;
 import io.ffpoll.bindings.Syscalls;
 import io.ffpoll.bindings.linux.gen.LinuxH;
+import io.ffpoll.bindings.linux.gen.linger;
+import io.ffpoll.bindings.linux.gen.msghdr;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -11,9 +14,9 @@ import java.lang.invoke.MethodHandle;
 /**
  * socket(7) calls: {@code socket}, {@code setsockopt}, {@code getsockopt}, {@code bind},
  * {@code listen}, {@code accept4}, {@code connect}, {@code getsockname}, {@code shutdown},
- * {@code send}, and their constants. Each returns its result or {@code -errno}.
- * {@code accept4}, {@code connect} and {@code send} block on a blocking socket, so only the
- * others are linked critical.
+ * {@code send}, {@code sendmsg}, and their constants. Each returns its result or {@code -errno}.
+ * {@code accept4}, {@code connect}, {@code send} and {@code sendmsg} block on a blocking socket,
+ * so only the others are linked critical.
  */
 public final class Sockets {
     public static final int AF_INET = LinuxH.AF_INET();
@@ -55,6 +58,11 @@ public final class Sockets {
     private static final MethodHandle SHUTDOWN =
             Errno.link(LinuxH.shutdown$address(), LinuxH.shutdown$descriptor(), true);
     private static final MethodHandle SEND = Errno.link(LinuxH.send$address(), LinuxH.send$descriptor(), false);
+    private static final MethodHandle SENDMSG =
+            Errno.link(LinuxH.sendmsg$address(), LinuxH.sendmsg$descriptor(), false);
+    private static final long LINGER_SIZE = linger.layout().byteSize();
+    private static final long MSGHDR_IOV = msghdr.msg_iov$offset();
+    private static final long MSGHDR_IOVLEN = msghdr.msg_iovlen$offset();
 
     private static final Syscalls.Counter C_SOCKET = Syscalls.counter("socket");
     private static final Syscalls.Counter C_SETSOCKOPT = Syscalls.counter("setsockopt");
@@ -66,6 +74,7 @@ public final class Sockets {
     private static final Syscalls.Counter C_GETSOCKNAME = Syscalls.counter("getsockname");
     private static final Syscalls.Counter C_SHUTDOWN = Syscalls.counter("shutdown");
     private static final Syscalls.Counter C_SEND = Syscalls.counter("send");
+    private static final Syscalls.Counter C_SENDMSG = Syscalls.counter("sendmsg");
 
     private Sockets() {}
 
@@ -87,6 +96,24 @@ public final class Sockets {
         t.scratch.set(ValueLayout.JAVA_INT, 0, value);
         try {
             int r = (int) SETSOCKOPT.invokeExact(t.state, fd, level, name, t.scratch, 4);
+            return r >= 0 ? r : -t.errno();
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * Sets SO_LINGER. {@code on} with 0 seconds makes close(2) drop unsent data and send an RST
+     * (an abortive close) instead of the FIN of an orderly one.
+     */
+    public static int setLinger(int fd, boolean on, int seconds) {
+        C_SETSOCKOPT.hit();
+        Errno.PerThread t = Errno.current();
+        MemorySegment value = t.scratch.asSlice(0, LINGER_SIZE);
+        linger.l_onoff(value, on ? 1 : 0);
+        linger.l_linger(value, seconds);
+        try {
+            int r = (int) SETSOCKOPT.invokeExact(t.state, fd, SOL_SOCKET, SO_LINGER, value, (int) LINGER_SIZE);
             return r >= 0 ? r : -t.errno();
         } catch (Throwable e) {
             throw new AssertionError(e);
@@ -177,6 +204,32 @@ public final class Sockets {
         Errno.PerThread t = Errno.current();
         try {
             int r = (int) SHUTDOWN.invokeExact(t.state, fd, how);
+            return r >= 0 ? r : -t.errno();
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** A zeroed {@code struct msghdr}. */
+    public static MemorySegment allocateMsghdr(Arena arena) {
+        return arena.allocate(msghdr.layout());
+    }
+
+    /** Points {@code msg} at {@code iovcnt} entries of the iovec array {@code iov}. */
+    public static void setMsgIov(MemorySegment msg, MemorySegment iov, int iovcnt) {
+        msg.set(ValueLayout.ADDRESS, MSGHDR_IOV, iov);
+        msg.set(ValueLayout.JAVA_LONG, MSGHDR_IOVLEN, iovcnt);
+    }
+
+    /**
+     * Gathering send: writev(2) with flags. With MSG_NOSIGNAL a peer that went away yields EPIPE
+     * instead of SIGPIPE, which writev cannot promise.
+     */
+    public static long sendmsg(int fd, MemorySegment msg, int flags) {
+        C_SENDMSG.hit();
+        Errno.PerThread t = Errno.current();
+        try {
+            long r = (long) SENDMSG.invokeExact(t.state, fd, msg, flags);
             return r >= 0 ? r : -t.errno();
         } catch (Throwable e) {
             throw new AssertionError(e);

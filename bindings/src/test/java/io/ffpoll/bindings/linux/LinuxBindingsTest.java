@@ -152,6 +152,9 @@ class LinuxBindingsTest {
         Fd.setIovec(iov, 0, hello.asSlice(0, 5));
         Fd.setIovec(iov, 1, world.asSlice(0, 6));
         assertEquals(11, Fd.writev(cfd, iov, 2));
+        MemorySegment msg = Sockets.allocateMsghdr(arena);
+        Sockets.setMsgIov(msg, iov, 2);
+        assertEquals(11, Sockets.sendmsg(cfd, msg, Sockets.MSG_NOSIGNAL));
         assertEquals(0, Sockets.shutdown(cfd, Sockets.SHUT_WR));
 
         StringBuilder got = new StringBuilder();
@@ -164,9 +167,10 @@ class LinuxBindingsTest {
             assertTrue(n > 0, "read returned " + n);
             got.append(new String(buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.US_ASCII));
         }
-        assertEquals("hellohello world", got.toString());
+        assertEquals("hellohello worldhello world", got.toString());
 
-        // The peer shut down its write side and we close ours: writing to it later is EPIPE, no SIGPIPE.
+        // An abortive close (SO_LINGER 0) resets the connection: the peer's next send fails.
+        assertEquals(0, Sockets.setLinger(afd, true, 0));
         assertEquals(0, Fd.close(afd));
         fds.remove(Integer.valueOf(afd));
         long r = 0;
