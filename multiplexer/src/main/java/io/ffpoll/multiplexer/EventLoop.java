@@ -41,6 +41,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     private final CountDownLatch terminated = new CountDownLatch(1);
     private volatile int runState = RUNNING;
     private volatile long iterations;
+    private LoopIo io; // created by the first Connection on this loop
 
     private EventLoop(String name, Poller poller, int eventCapacity) {
         this.name = name;
@@ -171,6 +172,26 @@ public final class EventLoop implements Executor, AutoCloseable {
         return t;
     }
 
+    /** The loop's shared connection state, created on first use. Loop thread only. */
+    LoopIo io() {
+        checkInLoop("io");
+        if (io == null) {
+            io = new LoopIo();
+        }
+        return io;
+    }
+
+    /** The loop's buffer pool, whose accounting shows what connections hold. Loop thread only. */
+    public BufferPool bufferPool() {
+        return io().pool;
+    }
+
+    /** Connections open on this loop. Loop thread only. */
+    public int openConnections() {
+        checkInLoop("openConnections");
+        return io == null ? 0 : io.openConnections();
+    }
+
     void removeTimer(Timer t) {
         if (inEventLoop()) {
             timers.remove(t);
@@ -186,6 +207,9 @@ public final class EventLoop implements Executor, AutoCloseable {
     private void run() {
         try {
             while (runState == RUNNING) {
+                if (io != null) {
+                    io.flushAll();
+                }
                 poller.poll(events, timeoutNanos());
                 iterations++;
                 dispatch();
@@ -196,6 +220,13 @@ public final class EventLoop implements Executor, AutoCloseable {
         } catch (Throwable fatal) {
             LOG.error("event loop '{}' stopped: {}", name, fatal.toString(), fatal);
         } finally {
+            if (io != null) {
+                try {
+                    io.close();
+                } catch (RuntimeException e) {
+                    LOG.warn("event loop '{}': closing its connections failed", name, e);
+                }
+            }
             runState = TERMINATED;
             try {
                 poller.close();
@@ -207,7 +238,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     }
 
     private long timeoutNanos() {
-        if (!tasks.isEmpty()) {
+        if (!tasks.isEmpty() || (io != null && io.hasFlushes())) {
             return 0;
         }
         Timer next = timers.peek();

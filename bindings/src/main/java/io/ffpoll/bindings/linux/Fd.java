@@ -127,6 +127,20 @@ public final class Fd {
         return arena.allocate(iovec.layout(), n);
     }
 
+    /**
+     * Points {@code iov[i]} at {@code length} bytes of native {@code base} from {@code offset},
+     * without making a slice object (for gathering loops on hot paths).
+     */
+    public static void setIovec(MemorySegment iov, int i, MemorySegment base, long offset, long length) {
+        if (!base.isNative()) {
+            throw new IllegalArgumentException("iovec needs native memory");
+        }
+        java.util.Objects.checkFromIndexSize(offset, length, base.byteSize());
+        // Pointers are 8 bytes on every 64-bit platform the FFM API supports.
+        iov.set(ValueLayout.JAVA_LONG, i * IOVEC_SIZE + IOV_BASE_OFFSET, base.address() + offset);
+        iov.set(ValueLayout.JAVA_LONG, i * IOVEC_SIZE + IOV_LEN_OFFSET, length);
+    }
+
     /** Points {@code iov[i]} at {@code buf}. */
     public static void setIovec(MemorySegment iov, int i, MemorySegment buf) {
         iov.set(ValueLayout.ADDRESS, i * IOVEC_SIZE + IOV_BASE_OFFSET, buf);

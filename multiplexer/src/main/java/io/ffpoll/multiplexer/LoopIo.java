@@ -1,0 +1,75 @@
+package io.ffpoll.multiplexer;
+
+import io.ffpoll.bindings.linux.Fd;
+import io.ffpoll.bindings.linux.Sockets;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One loop's shared I/O state for its {@link Connection}s: the buffer pool, the read buffer
+ * every connection reads into first (so an idle connection needs none of its own), the iovec
+ * and msghdr scratch for gathering sends, and the connections whose writes are flushed once at
+ * the end of the iteration. Loop thread only.
+ */
+final class LoopIo {
+    static final long READ_BUFFER = 64 * 1024;
+    static final int MAX_IOV = 64;
+
+    final BufferPool pool = new BufferPool();
+    final BufferPool.Buffer readBuffer = pool.acquire(READ_BUFFER);
+    private final Arena arena = Arena.ofConfined();
+    final MemorySegment iov = Fd.allocateIovecs(arena, MAX_IOV);
+    final MemorySegment msghdr = Sockets.allocateMsghdr(arena);
+    private List<Connection> toFlush = new ArrayList<>();
+    private List<Connection> flushing = new ArrayList<>();
+    private final Set<Connection> open = new LinkedHashSet<>();
+
+    void opened(Connection c) {
+        open.add(c);
+    }
+
+    void closed(Connection c) {
+        open.remove(c);
+    }
+
+    int openConnections() {
+        return open.size();
+    }
+
+    void requestFlush(Connection c) {
+        toFlush.add(c);
+    }
+
+    boolean hasFlushes() {
+        return !toFlush.isEmpty();
+    }
+
+    /**
+     * Runs the flushes requested during this iteration: one send per connection. Flushes that
+     * its callbacks request wait for the next iteration, whose poll then does not block.
+     */
+    void flushAll() {
+        List<Connection> batch = toFlush;
+        toFlush = flushing;
+        flushing = batch;
+        for (int i = 0; i < batch.size(); i++) {
+            batch.get(i).flushAtEndOfIteration();
+        }
+        batch.clear();
+    }
+
+    /** The loop is stopping: connections close with a cause, then memory is freed. */
+    void close() {
+        for (Connection c : new ArrayList<>(open)) {
+            c.closeBecauseLoopStopped();
+        }
+        pool.release(readBuffer);
+        pool.close();
+        arena.close();
+    }
+}
