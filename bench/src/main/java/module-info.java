@@ -1,5 +1,6 @@
-/** JMH benchmarks comparing ffpoll with java.nio (benchmarks arrive with the bench issue). */
+/** Benchmarks and measurements of ffpoll (JMH benchmarks arrive with the bench issue). */
 module io.ffpoll.bench {
     requires io.ffpoll.multiplexer;
+    requires java.management;
     requires jmh.core;
 }

@@ -15,7 +15,8 @@ final class WriteQueue {
     static final long CHUNK = 16 * 1024;
 
     private final BufferPool pool;
-    private final ArrayDeque<BufferPool.Buffer> chunks = new ArrayDeque<>();
+    // Made on the first write that has to wait: most connections never need one.
+    private ArrayDeque<BufferPool.Buffer> chunks;
     private long headOffset; // first unsent byte in the first chunk
     private long tailLimit;  // first free byte in the last chunk
     private long bytes;
@@ -34,6 +35,9 @@ final class WriteQueue {
     }
 
     private MemorySegment tailWithRoom() {
+        if (chunks == null) {
+            chunks = new ArrayDeque<>(4);
+        }
         BufferPool.Buffer tail = chunks.peekLast();
         if (tail == null || tailLimit == tail.capacity()) {
             tail = pool.acquire(CHUNK);
@@ -119,6 +123,9 @@ final class WriteQueue {
 
     /** Gives every chunk back, sent or not. */
     void clear() {
+        if (chunks == null) {
+            return;
+        }
         BufferPool.Buffer b;
         while ((b = chunks.pollFirst()) != null) {
             pool.release(b);
