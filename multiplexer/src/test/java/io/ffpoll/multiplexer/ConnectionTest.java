@@ -576,4 +576,30 @@ class ConnectionTest {
         });
         stopServing(listener);
     }
+
+    @Test
+    void closingTheLoopClosesItsConnectionsWithACause() throws Exception {
+        CompletableFuture<IOException> cause = new CompletableFuture<>();
+        BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
+        serve(() -> new ConnectionHandler() {
+            @Override
+            public long onData(Connection c, MemorySegment data) {
+                return 0; // keeps everything: the connection holds a buffer when the loop stops
+            }
+
+            @Override
+            public void onClosed(Connection c, IOException e) {
+                cause.complete(e);
+            }
+        }, opened);
+        int client = net.connect(address);
+        assertNotNull(opened.poll(5, TimeUnit.SECONDS));
+        net.send(client, "partial".getBytes());
+        Thread.sleep(50);
+        net.close(listenFd); // the listener's fd; the Listener is dropped with the loop
+        loop.close();
+        IOException e = cause.get(5, TimeUnit.SECONDS);
+        assertInstanceOf(ClosedConnectionException.class, e);
+        assertEquals("event loop 'conn-loop' stopped", e.getMessage());
+    }
 }
