@@ -14,7 +14,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -37,15 +36,7 @@ public final class IdleConnectionCost {
     }
 
     private static <T> T onLoop(EventLoop loop, java.util.concurrent.Callable<T> body) throws Exception {
-        CompletableFuture<T> f = new CompletableFuture<>();
-        loop.execute(() -> {
-            try {
-                f.complete(body.call());
-            } catch (Throwable t) {
-                f.completeExceptionally(t);
-            }
-        });
-        return f.get(60, TimeUnit.SECONDS);
+        return loop.submit(body).get(60, TimeUnit.SECONDS);
     }
 
     public static void main(String[] args) throws Exception {

@@ -6,6 +6,8 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Queue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -145,6 +147,24 @@ public final class EventLoop implements Executor, AutoCloseable {
         if (!inEventLoop()) {
             poller.wakeup();
         }
+    }
+
+    /**
+     * Runs {@code task} on the loop thread and completes the future with its result or what it
+     * threw. Any thread.
+     *
+     * @throws RejectedExecutionException if the loop is closed
+     */
+    public <T> CompletableFuture<T> submit(Callable<T> task) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        execute(() -> {
+            try {
+                result.complete(task.call());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        return result;
     }
 
     /** Runs {@code task} on the loop thread once {@code delay} has passed. Any thread. */

@@ -67,15 +67,7 @@ class ConnectionTest {
     }
 
     private <T> T onLoop(Callable<T> body) throws Exception {
-        CompletableFuture<T> f = new CompletableFuture<>();
-        loop.execute(() -> {
-            try {
-                f.complete(body.call());
-            } catch (Throwable t) {
-                f.completeExceptionally(t);
-            }
-        });
-        return f.get(30, TimeUnit.SECONDS);
+        return loop.submit(body).get(30, TimeUnit.SECONDS);
     }
 
     /** Accepts connections on the test listener and opens each with the handler {@code factory} makes. */

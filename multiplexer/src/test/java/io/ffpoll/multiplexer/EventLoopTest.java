@@ -43,15 +43,7 @@ class EventLoopTest {
 
     /** Runs {@code body} on the loop thread and waits for it. */
     private <T> T onLoop(java.util.concurrent.Callable<T> body) throws Exception {
-        CompletableFuture<T> f = new CompletableFuture<>();
-        loop.execute(() -> {
-            try {
-                f.complete(body.call());
-            } catch (Throwable t) {
-                f.completeExceptionally(t);
-            }
-        });
-        return f.get(10, TimeUnit.SECONDS);
+        return loop.submit(body).get(10, TimeUnit.SECONDS);
     }
 
     private void awaitBlocked() throws InterruptedException {
