@@ -1,4 +1,10 @@
-/** http-lite: the HTTP/1.1 server on the multiplexer (not built yet; see the README's roadmap). */
+/**
+ * http-lite: a strict, zero-copy HTTP/1.1 server on the ffpoll multiplexer.
+ * {@link io.ffpoll.http.HttpServer} is the entry point; {@link io.ffpoll.http.Main} the launcher.
+ */
 module io.ffpoll.http {
     requires io.ffpoll.multiplexer;
+    requires org.slf4j;
+
+    exports io.ffpoll.http;
 }

@@ -22,6 +22,7 @@ public final class Fd {
     public static final int F_SETFD = LinuxH.F_SETFD();
     public static final int F_GETFL = LinuxH.F_GETFL();
     public static final int F_SETFL = LinuxH.F_SETFL();
+    public static final int F_DUPFD_CLOEXEC = LinuxH.F_DUPFD_CLOEXEC();
     public static final int FD_CLOEXEC = LinuxH.FD_CLOEXEC();
     public static final int O_NONBLOCK = LinuxH.O_NONBLOCK();
 

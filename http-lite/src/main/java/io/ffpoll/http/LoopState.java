@@ -1,0 +1,76 @@
+package io.ffpoll.http;
+
+import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.Timer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What one loop of the server keeps: its connections, the Date line, counters, and a sweeper
+ * that runs once a second to apply the request-read and idle timeouts (one timer per loop, not
+ * one per request). Loop thread only, except the counters read through {@link HttpServer}.
+ */
+final class LoopState {
+    final EventLoop loop;
+    final ServerConfig config;
+    final DateHeader date = new DateHeader();
+    final AtomicInteger openConnections;
+    private final Set<HttpConnection> connections = new LinkedHashSet<>();
+    volatile long accepted;
+    long served;
+    long rejected;
+    boolean draining;
+    private Timer sweeper;
+
+    LoopState(EventLoop loop, ServerConfig config, AtomicInteger openConnections) {
+        this.loop = loop;
+        this.config = config;
+        this.openConnections = openConnections;
+    }
+
+    void startSweeper() {
+        sweeper = loop.schedule(Duration.ofSeconds(1), this::sweep);
+    }
+
+    private void sweep() {
+        long now = System.nanoTime();
+        for (HttpConnection c : new ArrayList<>(connections)) {
+            c.sweep(now);
+        }
+        if (!loop.isClosed()) {
+            startSweeper();
+        }
+    }
+
+    void opened(HttpConnection c) {
+        connections.add(c);
+    }
+
+    void closed(HttpConnection c) {
+        if (connections.remove(c)) {
+            openConnections.decrementAndGet();
+        }
+    }
+
+    /** Stop keeping connections alive: idle ones close now, busy ones after their response. */
+    void drain() {
+        draining = true;
+        List<HttpConnection> all = new ArrayList<>(connections);
+        all.forEach(HttpConnection::drain);
+    }
+
+    int connectionCount() {
+        return connections.size();
+    }
+
+    void stopSweeper() {
+        if (sweeper != null) {
+            sweeper.cancel();
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package io.ffpoll.http;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The http-lite launcher, with the routes of the common web-framework benchmarks:
+ * {@code GET /plaintext}, {@code GET /json}, and {@code /echo} (any method; answers with the
+ * request body). SIGTERM (or Ctrl-C) shuts down gracefully within 10 s.
+ */
+public final class Main {
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+    private static final Duration GRACE = Duration.ofSeconds(10);
+    // systemd's sd_listen_fds(3): passed sockets start at fd 3.
+    private static final int SD_LISTEN_FDS_START = 3;
+
+    private static final Response PLAINTEXT = Response.text(200, "Hello, World!");
+    private static final Response JSON = Response.json(200, "{\"message\":\"Hello, World!\"}");
+
+    private Main() {}
+
+    static final String USAGE = """
+            usage: http-lite [options]
+              --host ADDR              address to listen on (default 127.0.0.1)
+              --port N                 port (default 8080; 0 picks a free one)
+              --threads N              event loops (default: available processors)
+              --accept reuseport|acceptor
+                                       a SO_REUSEPORT listener per loop (Linux default), or one
+                                       acceptor handing connections to the loops round-robin
+              --fd N                   serve the listening socket inherited as fd N
+                                       (systemd socket activation via LISTEN_FDS is detected)
+              --help                   this text
+            routes: GET /plaintext, GET /json, * /echo (echoes the body); others 404
+            """;
+
+    /** Adds the built-in routes to {@code b}. */
+    static HttpServer.Builder withBuiltInRoutes(HttpServer.Builder b) {
+        return b.route("GET", "/plaintext", r -> PLAINTEXT)
+                .route("GET", "/json", r -> JSON)
+                .route("*", "/echo", r -> Response.of(200, "application/octet-stream", r.body()));
+    }
+
+    /** Parses {@code args} into a builder; null after printing usage or an error. */
+    static HttpServer.Builder parse(String[] args, PrintStream err) {
+        HttpServer.Builder b = withBuiltInRoutes(HttpServer.builder());
+        String host = "127.0.0.1";
+        int port = 8080;
+        Integer fd = null;
+        try {
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                switch (a) {
+                    case "--help", "-h" -> {
+                        err.print(USAGE);
+                        return null;
+                    }
+                    case "--host" -> host = value(args, ++i, a);
+                    case "--port" -> port = Integer.parseInt(value(args, ++i, a));
+                    case "--threads" -> b.threads(Integer.parseInt(value(args, ++i, a)));
+                    case "--accept" -> {
+                        String mode = value(args, ++i, a);
+                        b.acceptMode(switch (mode) {
+                            case "reuseport" -> HttpServer.AcceptMode.REUSEPORT;
+                            case "acceptor" -> HttpServer.AcceptMode.ACCEPTOR;
+                            default -> throw new IllegalArgumentException("--accept takes reuseport or acceptor, not " + mode);
+                        });
+                    }
+                    case "--fd" -> fd = Integer.parseInt(value(args, ++i, a));
+                    default -> throw new IllegalArgumentException("unknown option " + a);
+                }
+            }
+            if (fd == null) {
+                fd = systemdSocket();
+            }
+            if (fd != null) {
+                b.inheritedFd(fd);
+            } else {
+                b.address(new InetSocketAddress(InetAddress.getByName(host), port));
+            }
+            return b;
+        } catch (IllegalArgumentException | IOException e) {
+            err.println("http-lite: " + e.getMessage());
+            err.print(USAGE);
+            return null;
+        }
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args[i];
+    }
+
+    /** fd 3 when systemd (or systemd-socket-activate) passed us a socket, else null. */
+    private static Integer systemdSocket() {
+        String pid = System.getenv("LISTEN_PID");
+        String fds = System.getenv("LISTEN_FDS");
+        if (pid == null || fds == null || !pid.equals(Long.toString(ProcessHandle.current().pid()))) {
+            return null;
+        }
+        if (Integer.parseInt(fds) < 1) {
+            return null;
+        }
+        return SD_LISTEN_FDS_START;
+    }
+
+    public static void main(String[] args) throws Exception {
+        HttpServer.Builder b = parse(args, System.err);
+        if (b == null) {
+            System.exit(args.length > 0 && (args[0].equals("--help") || args[0].equals("-h")) ? 0 : 2);
+            return;
+        }
+        HttpServer server = b.start();
+        LOG.info("http-lite listening on {} ({} mode, {} loops, {} backend)", server.address(),
+                server.acceptMode().name().toLowerCase(), server.loopCount(), server.backend());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LOG.info("shutting down: finishing requests in flight (up to {} s)", GRACE.toSeconds());
+            server.shutdown(GRACE);
+            stopped.countDown();
+        }, "http-lite-shutdown"));
+        stopped.await();
+    }
+}

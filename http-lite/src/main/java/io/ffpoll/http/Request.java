@@ -1,0 +1,169 @@
+package io.ffpoll.http;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One parsed request. Method, target and headers are offsets into the connection's read
+ * buffer until an accessor asks for a String, so parsing allocates nothing; a request handed
+ * to a quick handler is valid only during that call. Blocking handlers get a
+ * {@link #detach() detached} copy they may keep.
+ */
+public final class Request {
+    static final int MAX_HEADERS = 100;
+
+    MemorySegment buffer;
+    long methodOffset;
+    int methodLength;
+    long targetOffset;
+    int targetLength;
+    boolean http11;
+    int headerCount;
+    final long[] nameOffset = new long[MAX_HEADERS];
+    final int[] nameLength = new int[MAX_HEADERS];
+    final long[] valueOffset = new long[MAX_HEADERS];
+    final int[] valueLength = new int[MAX_HEADERS];
+    long contentLength = -1;
+    boolean chunked;
+    boolean keepAlive;
+    boolean expectContinue;
+    long bodyOffset;     // for a Content-Length body: where it starts in the buffer
+    byte[] chunkedBody;  // for a chunked body: decoded
+    boolean detached;
+
+    void reset(MemorySegment buffer) {
+        this.buffer = buffer;
+        headerCount = 0;
+        contentLength = -1;
+        chunked = false;
+        keepAlive = false;
+        expectContinue = false;
+        chunkedBody = null;
+    }
+
+    private String string(long offset, int length) {
+        byte[] b = new byte[length];
+        MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, offset, b, 0, length);
+        // Header values may carry obs-text; ISO-8859-1 maps every byte to one char.
+        return new String(b, StandardCharsets.ISO_8859_1);
+    }
+
+    public String method() {
+        return string(methodOffset, methodLength);
+    }
+
+    /** The request target as sent, e.g. {@code /search?q=x}. */
+    public String target() {
+        return string(targetOffset, targetLength);
+    }
+
+    /** The target up to {@code ?}. */
+    public String path() {
+        int q = queryStart();
+        return string(targetOffset, q < 0 ? targetLength : q);
+    }
+
+    /** The target after {@code ?}, or null. */
+    public String query() {
+        int q = queryStart();
+        return q < 0 ? null : string(targetOffset + q + 1, targetLength - q - 1);
+    }
+
+    int queryStart() {
+        for (int i = 0; i < targetLength; i++) {
+            if (buffer.get(ValueLayout.JAVA_BYTE, targetOffset + i) == '?') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** {@code "HTTP/1.1"} or {@code "HTTP/1.0"}. */
+    public String version() {
+        return http11 ? "HTTP/1.1" : "HTTP/1.0";
+    }
+
+    public int headerCount() {
+        return headerCount;
+    }
+
+    public String headerName(int i) {
+        return string(nameOffset[i], nameLength[i]);
+    }
+
+    public String headerValue(int i) {
+        return string(valueOffset[i], valueLength[i]);
+    }
+
+    /** The first header named {@code name} (case-insensitive), or null. */
+    public String header(String name) {
+        for (int i = 0; i < headerCount; i++) {
+            if (HttpParser.equalsIgnoreCase(buffer, nameOffset[i], nameLength[i], name)) {
+                return headerValue(i);
+            }
+        }
+        return null;
+    }
+
+    /** The body's length in bytes (0 when there is none). */
+    public long bodyLength() {
+        return chunkedBody != null ? chunkedBody.length : Math.max(0, contentLength);
+    }
+
+    /** The body as a copy. */
+    public byte[] body() {
+        if (chunkedBody != null) {
+            return chunkedBody.clone();
+        }
+        byte[] b = new byte[(int) bodyLength()];
+        MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, bodyOffset, b, 0, b.length);
+        return b;
+    }
+
+    /** The body without copying; valid as long as the request is. */
+    public MemorySegment bodySegment() {
+        if (chunkedBody != null) {
+            return MemorySegment.ofArray(chunkedBody);
+        }
+        return buffer.asSlice(bodyOffset, bodyLength());
+    }
+
+    public boolean keepAlive() {
+        return keepAlive;
+    }
+
+    /** A copy that owns its bytes, valid after the connection reads on. */
+    public Request detach() {
+        Request d = new Request();
+        long end = Math.max(targetOffset + targetLength, bodyOffset + (chunkedBody == null ? bodyLength() : 0));
+        for (int i = 0; i < headerCount; i++) {
+            end = Math.max(end, valueOffset[i] + valueLength[i]);
+        }
+        byte[] copy = buffer.asSlice(0, end).toArray(ValueLayout.JAVA_BYTE);
+        d.buffer = MemorySegment.ofArray(copy);
+        d.methodOffset = methodOffset;
+        d.methodLength = methodLength;
+        d.targetOffset = targetOffset;
+        d.targetLength = targetLength;
+        d.http11 = http11;
+        d.headerCount = headerCount;
+        System.arraycopy(nameOffset, 0, d.nameOffset, 0, headerCount);
+        System.arraycopy(nameLength, 0, d.nameLength, 0, headerCount);
+        System.arraycopy(valueOffset, 0, d.valueOffset, 0, headerCount);
+        System.arraycopy(valueLength, 0, d.valueLength, 0, headerCount);
+        d.contentLength = contentLength;
+        d.chunked = chunked;
+        d.keepAlive = keepAlive;
+        d.expectContinue = expectContinue;
+        d.bodyOffset = bodyOffset;
+        d.chunkedBody = chunkedBody;
+        d.detached = true;
+        return d;
+    }
+
+    @Override
+    public String toString() {
+        return method() + " " + target() + " " + version();
+    }
+}
