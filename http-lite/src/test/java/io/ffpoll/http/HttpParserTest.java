@@ -1,0 +1,229 @@
+package io.ffpoll.http;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/**
+ * The parser over a table of valid and invalid requests, each fed whole, one byte at a time,
+ * and split in two at every position: the outcome must be the same every way, and each input
+ * ends exactly at its segment's edge, so reading past it fails the test.
+ */
+class HttpParserTest {
+    private static final int MAX_LINE = 256;
+    private static final int MAX_HEAD = 1024;
+    private static final long MAX_BODY = 4096;
+
+    /** Expected outcome: a status (200 = a complete request of {@code length} bytes). */
+    record Case(String name, String input, int status, int length, String check) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    private static Case ok(String name, String input) {
+        return new Case(name, input, 200, input.length(), null);
+    }
+
+    private static Case ok(String name, String input, String check) {
+        return new Case(name, input, 200, input.length(), check);
+    }
+
+    private static Case first(String name, String first, String rest, String check) {
+        return new Case(name, first + rest, 200, first.length(), check);
+    }
+
+    private static Case bad(String name, int status, String input) {
+        return new Case(name, input, status, -1, null);
+    }
+
+    static Stream<Case> cases() {
+        String host = "Host: x\r\n";
+        return Stream.of(
+                ok("simple GET", "GET /plaintext HTTP/1.1\r\n" + host + "\r\n"),
+                ok("empty lines before the request line", "\r\n\r\nGET / HTTP/1.1\r\n" + host + "\r\n"),
+                ok("HTTP/1.0 needs no Host", "GET / HTTP/1.0\r\n\r\n", "keepAlive=false"),
+                ok("HTTP/1.0 keep-alive", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", "keepAlive=true"),
+                ok("Connection: close", "GET / HTTP/1.1\r\n" + host + "Connection: foo, close\r\n\r\n",
+                        "keepAlive=false"),
+                ok("Content-Length body", "POST /echo HTTP/1.1\r\n" + host + "Content-Length: 5\r\n\r\nhello",
+                        "body=hello"),
+                ok("identical duplicate Content-Length", "POST /echo HTTP/1.1\r\n" + host
+                        + "Content-Length: 2\r\nContent-Length: 2\r\n\r\nhi", "body=hi"),
+                ok("chunked with extensions and trailers", "POST /echo HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: chunked\r\n\r\n5;name=\"v\"\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n",
+                        "body=hello world"),
+                ok("chunked, case-insensitive and hex sizes", "POST /echo HTTP/1.1\r\n" + host
+                        + "transfer-encoding: Chunked\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n", "body=0123456789"),
+                first("pipelined: the first request only", "GET /a HTTP/1.1\r\n" + host + "\r\n",
+                        "GET /b HTTP/1.1\r\n" + host + "\r\n", "target=/a"),
+                ok("tabs and obs-text in a value", "GET / HTTP/1.1\r\n" + host + "X-A: \tv\u00e9 w \t\r\n\r\n",
+                        "header=X-A:v\u00e9 w"),
+                ok("OPTIONS *", "OPTIONS * HTTP/1.1\r\n" + host + "\r\n"),
+                ok("absolute-form target", "GET http://x/y?q=1 HTTP/1.1\r\n" + host + "\r\n"),
+                ok("Expect: 100-continue", "PUT /echo HTTP/1.1\r\n" + host + "Expect: 100-continue\r\n"
+                        + "Content-Length: 1\r\n\r\nz", "body=z"),
+                bad("Content-Length with Transfer-Encoding", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+                bad("differing Content-Length", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"),
+                bad("Content-Length list", 400, "POST / HTTP/1.1\r\n" + host + "Content-Length: 5, 5\r\n\r\nhello"),
+                bad("signed Content-Length", 400, "POST / HTTP/1.1\r\n" + host + "Content-Length: +5\r\n\r\nhello"),
+                bad("hex Content-Length", 400, "POST / HTTP/1.1\r\n" + host + "Content-Length: 0x5\r\n\r\nhello"),
+                bad("empty Content-Length", 400, "POST / HTTP/1.1\r\n" + host + "Content-Length:\r\n\r\n"),
+                bad("overflowing Content-Length", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Content-Length: 99999999999999999999\r\n\r\n"),
+                bad("Content-Length over the limit", 413, "POST / HTTP/1.1\r\n" + host + "Content-Length: 4097\r\n\r\n"),
+                bad("Transfer-Encoding without chunked", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: gzip\r\n\r\n"),
+                bad("chunked not final", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: chunked, gzip\r\n\r\n"),
+                bad("an unsupported coding before chunked", 501, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"),
+                bad("chunked twice", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+                bad("Transfer-Encoding in HTTP/1.0", 400, "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+                bad("non-hex chunk size", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"),
+                bad("negative chunk size", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n"),
+                bad("overflowing chunk size", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: chunked\r\n\r\n1ffffffffffffffff\r\nx\r\n0\r\n\r\n"),
+                bad("chunk size over the limit", 413, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: chunked\r\n\r\n1001\r\n"),
+                bad("chunk longer than its size", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n"),
+                bad("bare LF after a chunk size", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n"),
+                bad("missing Host in HTTP/1.1", 400, "GET / HTTP/1.1\r\n\r\n"),
+                bad("two Hosts", 400, "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+                bad("space before the colon", 400, "GET / HTTP/1.1\r\n" + host + "X-A : v\r\n\r\n"),
+                bad("obsolete line folding", 400, "GET / HTTP/1.1\r\n" + host + "X-A: v\r\n w\r\n\r\n"),
+                bad("control character in a value", 400, "GET / HTTP/1.1\r\n" + host + "X-A: a\u0001b\r\n\r\n"),
+                bad("bare LF inside the head", 400, "GET / HTTP/1.1\r\n" + host + "X-A: a\nX-B: b\r\n\r\n"),
+                bad("bare CR inside a value", 400, "GET / HTTP/1.1\r\n" + host + "X-A: a\rb\r\n\r\n"),
+                bad("empty header name", 400, "GET / HTTP/1.1\r\n" + host + ": v\r\n\r\n"),
+                bad("request line too long", 414, "GET /" + "a".repeat(300) + " HTTP/1.1\r\n" + host + "\r\n"),
+                bad("head too large", 431, "GET / HTTP/1.1\r\n" + host + ("X-Pad: " + "p".repeat(100) + "\r\n").repeat(10)
+                        + "\r\n"),
+                bad("too many headers", 431, "GET / HTTP/1.1\r\n" + host + "A: b\r\n".repeat(Request.MAX_HEADERS)
+                        + "\r\n"),
+                bad("HTTP/2.0", 505, "GET / HTTP/2.0\r\n" + host + "\r\n"),
+                bad("HTTP/1.2", 505, "GET / HTTP/1.2\r\n" + host + "\r\n"),
+                bad("lower-case version", 400, "GET / http/1.1\r\n" + host + "\r\n"),
+                bad("junk after the version", 400, "GET / HTTP/1.1x\r\n" + host + "\r\n"),
+                bad("two spaces in the request line", 400, "GET  / HTTP/1.1\r\n" + host + "\r\n"),
+                bad("separator in the method", 400, "GE(T / HTTP/1.1\r\n" + host + "\r\n"),
+                bad("target that is not origin-form", 400, "GET index.html HTTP/1.1\r\n" + host + "\r\n"),
+                bad("control character in the target", 400, "GET /a\u0001b HTTP/1.1\r\n" + host + "\r\n"),
+                bad("TLS handshake bytes", 400, "\u0016\u0003\u0001\u0002\u0000\u0001\u0000\u01fc\u0003\u0003\r\n\r\n"));
+    }
+
+    /** The outcome of parsing {@code b[0, end)} as a request: 200 with a length, -2 incomplete, or a status. */
+    private record Outcome(int status, long length, String checked) {}
+
+    private static Outcome parse(HttpParser parser, MemorySegment b, long end, String check) {
+        Request r = new Request();
+        long head = parser.parseHead(b, 0, end, r);
+        if (head == HttpParser.INCOMPLETE) {
+            return new Outcome(-2, 0, null);
+        }
+        if (head == HttpParser.ERROR) {
+            return new Outcome(parser.errorStatus(), -1, null);
+        }
+        long body = parser.parseBody(b, head, end, r);
+        if (body == HttpParser.INCOMPLETE) {
+            return new Outcome(-2, 0, null);
+        }
+        if (body == HttpParser.ERROR) {
+            return new Outcome(parser.errorStatus(), -1, null);
+        }
+        return new Outcome(200, head + body, check == null ? null : describe(r, check));
+    }
+
+    private static String describe(Request r, String check) {
+        String key = check.substring(0, check.indexOf('='));
+        return key + "=" + switch (key) {
+            case "keepAlive" -> r.keepAlive();
+            case "body" -> new String(r.body(), StandardCharsets.ISO_8859_1);
+            case "target" -> r.target();
+            case "header" -> r.headerName(1) + ":" + r.headerValue(1);
+            default -> throw new AssertionError(key);
+        };
+    }
+
+    /** A segment holding exactly {@code bytes[0, length)}: no slack to over-read into. */
+    private static MemorySegment exact(byte[] bytes, int length) {
+        byte[] copy = new byte[length];
+        System.arraycopy(bytes, 0, copy, 0, length);
+        return MemorySegment.ofArray(copy);
+    }
+
+    private static HttpParser parser() {
+        return new HttpParser(MAX_LINE, MAX_HEAD, MAX_BODY);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void sameOutcomeWholeByteByByteAndSplitAnywhere(Case c) {
+        byte[] in = c.input().getBytes(StandardCharsets.ISO_8859_1);
+        Outcome whole = parse(parser(), exact(in, in.length), in.length, c.check());
+        assertEquals(c.status(), whole.status(), "whole: status");
+        if (c.status() == 200) {
+            assertEquals(c.length(), whole.length(), "whole: length");
+            if (c.check() != null) {
+                assertEquals(c.check(), whole.checked());
+            }
+        }
+        // One byte at a time, on one parser (so its scan hint is exercised): incomplete until the
+        // same outcome, never another.
+        HttpParser incremental = parser();
+        Outcome first = null;
+        for (int k = 1; k <= in.length && first == null; k++) {
+            Outcome o = parse(incremental, exact(in, k), k, c.check());
+            if (o.status() != -2) {
+                first = o;
+            }
+        }
+        assertNotNull(first, "byte by byte: never complete");
+        assertEquals(whole, first, "byte by byte");
+        // Split in two at every position: the first part alone is incomplete or already fails the
+        // same way; with the rest it gives the whole outcome.
+        for (int split = 1; split < in.length; split++) {
+            HttpParser p = parser();
+            Outcome part = parse(p, exact(in, split), split, c.check());
+            Outcome then = part.status() == -2 ? parse(p, exact(in, in.length), in.length, c.check()) : part;
+            if (c.status() == 200 && part.status() == 200) {
+                then = part; // a complete first request (pipelining) before the split
+            }
+            assertEquals(whole, then, "split at " + split);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void offsetsPointIntoTheBufferWithoutCopies(Case c) {
+        if (c.status() != 200) {
+            return;
+        }
+        byte[] in = c.input().getBytes(StandardCharsets.ISO_8859_1);
+        MemorySegment b = exact(in, in.length);
+        Request r = new Request();
+        HttpParser p = parser();
+        long head = p.parseHead(b, 0, in.length, r);
+        // Method and target are where the input has them.
+        String text = c.input();
+        assertEquals(text.substring((int) r.methodOffset, (int) r.methodOffset + r.methodLength), r.method());
+        assertArrayEquals(r.target().getBytes(StandardCharsets.ISO_8859_1),
+                java.util.Arrays.copyOfRange(in, (int) r.targetOffset, (int) r.targetOffset + r.targetLength));
+        assertEquals(true, head > 0);
+    }
+}
