@@ -58,7 +58,7 @@ public final class Main {
                 String a = args[i];
                 switch (a) {
                     case "--help", "-h" -> {
-                        err.print(USAGE);
+                        System.out.print(USAGE);
                         return null;
                     }
                     case "--host" -> host = value(args, ++i, a);

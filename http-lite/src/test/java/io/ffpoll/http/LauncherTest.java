@@ -1,0 +1,178 @@
+package io.ffpoll.http;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The launcher as a separate process: inherited listening sockets (a parent that binds and
+ * execs with {@code --fd}, and systemd socket activation) and graceful shutdown on SIGTERM.
+ */
+class LauncherTest {
+    private static final Pattern LISTENING = Pattern.compile("listening on .*:(\\d+) ");
+    private static final String HOST = "Host: test\r\n";
+    private final List<Process> processes = new ArrayList<>();
+
+    @AfterEach
+    void kill() throws InterruptedException {
+        for (Process p : processes) {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static List<String> javaCommand(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "io.ffpoll.http.Main"));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    /** Starts {@code command}; its output lines go to the returned queue. */
+    private BlockingQueue<String> start(List<String> command) throws IOException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        processes.add(p);
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        Thread.ofVirtual().start(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String l;
+                while ((l = r.readLine()) != null) {
+                    lines.add(l);
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+        });
+        return lines;
+    }
+
+    private static String await(BlockingQueue<String> lines, Pattern pattern) throws InterruptedException {
+        StringBuilder seen = new StringBuilder();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            String l = lines.poll(100, TimeUnit.MILLISECONDS);
+            if (l == null) {
+                continue;
+            }
+            seen.append(l).append('\n');
+            Matcher m = pattern.matcher(l);
+            if (m.find()) {
+                return m.groupCount() > 0 ? m.group(1) : l;
+            }
+        }
+        throw new AssertionError("no line matching " + pattern + " in:\n" + seen);
+    }
+
+    private static RawClient.Response get(InetSocketAddress address, String path) throws IOException {
+        try (RawClient c = new RawClient(address)) {
+            return c.send("GET " + path + " HTTP/1.1\r\n" + HOST + "\r\n").read();
+        }
+    }
+
+    @Test
+    void servesASocketBoundAndPassedByAParentProcess() throws Exception {
+        // perl binds, prints the port, keeps the socket open across exec and execs the server.
+        String perl = "use Socket; use Fcntl; socket(my $s, PF_INET, SOCK_STREAM, 0) or die;"
+                + " bind($s, pack_sockaddr_in(0, inet_aton('127.0.0.1'))) or die; listen($s, 128) or die;"
+                + " my ($port) = unpack_sockaddr_in(getsockname($s)); $| = 1; print \"port $port \\n\";"
+                + " fcntl($s, F_SETFD, 0); exec @ARGV, '--fd', fileno($s);";
+        List<String> cmd = new ArrayList<>(List.of("perl", "-e", perl));
+        cmd.addAll(javaCommand("--accept", "acceptor", "--threads", "2"));
+        BlockingQueue<String> out = start(cmd);
+        int port = Integer.parseInt(await(out, Pattern.compile("^port (\\d+) ")));
+        await(out, LISTENING);
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        for (int i = 0; i < 4; i++) {
+            assertEquals("Hello, World!", get(address, "/plaintext").text());
+        }
+    }
+
+    @Test
+    void servesASocketFromSystemdSocketActivationInReusePortMode() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        List<String> cmd = new ArrayList<>(List.of("systemd-socket-activate", "-l", "127.0.0.1:" + port));
+        cmd.addAll(javaCommand("--threads", "2"));
+        BlockingQueue<String> out = start(cmd);
+        await(out, Pattern.compile("Listening on"));
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        // The first connection starts the server, which finds its socket through LISTEN_FDS.
+        assertEquals("{\"message\":\"Hello, World!\"}", get(address, "/json").text());
+        assertEquals(String.valueOf(port), await(out, LISTENING));
+        for (int i = 0; i < 8; i++) {
+            assertEquals(200, get(address, "/plaintext").status());
+        }
+    }
+
+    @Test
+    void sigtermFinishesTheRequestInFlightRefusesNewConnectionsAndExits() throws Exception {
+        BlockingQueue<String> out = start(javaCommand("--port", "0", "--threads", "2"));
+        int port = Integer.parseInt(await(out, LISTENING));
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        Process server = processes.getFirst();
+        try (RawClient inFlight = new RawClient(address)) {
+            inFlight.send("POST /echo HTTP/1.1\r\n" + HOST + "Content-Length: 14\r\n\r\nin-");
+            Thread.sleep(100);
+            // SIGTERM, as a process manager sends it. (Process.destroy() did not deliver it here.)
+            assertEquals(0, new ProcessBuilder("kill", "-TERM", Long.toString(server.pid())).inheritIO().start().waitFor());
+            await(out, Pattern.compile("shutting down"));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            boolean refused = false;
+            while (!refused && System.nanoTime() < deadline) {
+                try (Socket s = new Socket()) {
+                    s.connect(address, 500);
+                    Thread.sleep(20);
+                } catch (ConnectException e) {
+                    refused = true;
+                }
+            }
+            assertTrue(refused, "new connections were still accepted during shutdown");
+            assertTrue(server.isAlive(), "exited before the request in flight was answered");
+            RawClient.Response r = inFlight.send("flight done").read();
+            assertEquals(200, r.status());
+            assertEquals("in-flight done", r.text());
+            assertEquals("close", r.header("connection"));
+        }
+        assertTrue(server.waitFor(15, TimeUnit.SECONDS), "server did not exit after SIGTERM");
+        assertEquals(143, server.exitValue()); // 128 + SIGTERM, after the shutdown hook ran
+    }
+
+    @Test
+    void helpAndBadOptions() throws Exception {
+        Process help = new ProcessBuilder(javaCommand("--help")).redirectErrorStream(true).start();
+        String text = new String(help.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(help.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, help.exitValue());
+        assertTrue(text.contains("--accept reuseport|acceptor"), text);
+        Process bad = new ProcessBuilder(javaCommand("--accept", "sometimes")).redirectErrorStream(true).start();
+        String err = new String(bad.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(bad.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(2, bad.exitValue());
+        assertTrue(err.contains("--accept takes reuseport or acceptor, not sometimes"), err);
+        assertNotNull(File.pathSeparator);
+    }
+}
