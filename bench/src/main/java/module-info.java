@@ -3,4 +3,9 @@ module io.ffpoll.bench {
     requires io.ffpoll.multiplexer;
     requires java.management;
     requires jmh.core;
+    requires io.netty.buffer;
+    requires io.netty.codec.http;
+    requires io.netty.common;
+    requires io.netty.transport;
+    requires io.netty.transport.classes.epoll;
 }

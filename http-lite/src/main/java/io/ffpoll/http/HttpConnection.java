@@ -19,7 +19,7 @@ import java.util.concurrent.RejectedExecutionException;
  */
 final class HttpConnection implements ConnectionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(HttpConnection.class);
-    private static final byte[] SERVER = "Server: ffpoll-http-lite\r\n".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] SERVER = "Server: ffpoll-http-lite\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CLOSE = "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] KEEP_ALIVE = "Connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CRLF = {'\r', '\n'};
@@ -137,6 +137,12 @@ final class HttpConnection implements ConnectionHandler {
     private void respond(Connection c, Request r, Response response) {
         boolean keepAlive = r.keepAlive && !loop.draining;
         boolean head = Routes.isHead(r);
+        if (keepAlive && r.http11 && !head && response.body != null) {
+            // The common case in one piece, encoded once per response and second.
+            write(c, loop.encoded.get(response, loop.date.line()));
+            loop.served++;
+            return;
+        }
         boolean chunkedForOldClient = response.chunks != null && !r.http11;
         write(c, HttpStatus.line(response.status));
         write(c, SERVER);

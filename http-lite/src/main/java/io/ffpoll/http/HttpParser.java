@@ -50,6 +50,7 @@ final class HttpParser {
         this.maxRequestLine = maxRequestLine;
         this.maxHeadBytes = maxHeadBytes;
         this.maxBody = maxBody;
+        this.window = new byte[maxHeadBytes + 256];
     }
 
     /** The status to answer with after {@link #ERROR}. */
@@ -68,11 +69,46 @@ final class HttpParser {
         return false;
     }
 
-    private static int at(MemorySegment b, long i) {
+    // The request head is copied once into this array and parsed there: array reads are much
+    // cheaper than a segment read per byte. Offsets recorded in the Request stay segment offsets.
+    private final byte[] window;
+    private MemorySegment windowOf;
+    private long windowBase;
+    private int windowLength;
+
+    private int at(MemorySegment b, long i) {
+        long k = i - windowBase;
+        if (b == windowOf && k >= 0 && k < windowLength) {
+            return window[(int) k] & 0xFF;
+        }
         return b.get(BYTE, i) & 0xFF;
     }
 
+    private void fillWindow(MemorySegment b, long start, long end) {
+        windowOf = b;
+        windowBase = start;
+        windowLength = (int) Math.min(end - start, window.length);
+        MemorySegment.copy(b, BYTE, start, window, 0, windowLength);
+    }
+
     static boolean equalsIgnoreCase(MemorySegment b, long offset, int length, String lower) {
+        if (length != lower.length()) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            int c = b.get(BYTE, offset + i) & 0xFF;
+            if (c >= 'A' && c <= 'Z') {
+                c += 32;
+            }
+            if (c != lower.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@link #equalsIgnoreCase} through the parser's window. */
+    private boolean is(MemorySegment b, long offset, int length, String lower) {
         if (length != lower.length()) {
             return false;
         }
@@ -88,12 +124,13 @@ final class HttpParser {
         return true;
     }
 
-    /** Index just past the first CRLFCRLF in [from, end), or -1. */
-    private static long findHeadEnd(MemorySegment b, long from, long end) {
-        for (long i = from; i + 3 < end; i++) {
-            if (b.get(BYTE, i + 3) == '\n' && b.get(BYTE, i) == '\r' && b.get(BYTE, i + 1) == '\n'
-                    && b.get(BYTE, i + 2) == '\r') {
-                return i + 4;
+    /** Index just past the first CRLFCRLF in [from, end) of the window, or -1. */
+    private long findHeadEnd(long from, long end) {
+        byte[] w = window;
+        int limit = (int) (Math.min(end, windowBase + windowLength) - windowBase);
+        for (int i = (int) (from - windowBase); i + 3 < limit; i++) {
+            if (w[i + 3] == '\n' && w[i] == '\r' && w[i + 1] == '\n' && w[i + 2] == '\r') {
+                return windowBase + i + 4;
             }
         }
         return -1;
@@ -109,8 +146,9 @@ final class HttpParser {
         while (end - p >= 2 && b.get(BYTE, p) == '\r' && b.get(BYTE, p + 1) == '\n' && p - start < 64) {
             p += 2;
         }
+        fillWindow(b, p, end);
         long from = Math.min(end, p + Math.max(0, scanned - 3));
-        long headEnd = findHeadEnd(b, from, end);
+        long headEnd = findHeadEnd(from, end);
         if (headEnd < 0) {
             scanned = end - p;
             long lineEnd = indexOf(b, p, Math.min(end, p + maxRequestLine + 2), '\n');
@@ -138,9 +176,9 @@ final class HttpParser {
         return framing(r) ? headEnd - start : ERROR;
     }
 
-    private static long indexOf(MemorySegment b, long from, long end, char c) {
+    private long indexOf(MemorySegment b, long from, long end, char c) {
         for (long i = from; i < end; i++) {
-            if (b.get(BYTE, i) == c) {
+            if (at(b, i) == c) {
                 return i;
             }
         }
@@ -174,7 +212,7 @@ final class HttpParser {
         r.targetOffset = t;
         r.targetLength = (int) (p - t);
         int first = at(b, t);
-        boolean options = r.methodLength == 7 && equalsIgnoreCase(b, m, 7, "options");
+        boolean options = r.methodLength == 7 && is(b, m, 7, "options");
         boolean absolute = startsWith(b, t, p, "http://") || startsWith(b, t, p, "https://");
         if (!(first == '/' || absolute || (first == '*' && r.targetLength == 1 && options))) {
             return fail(400);
@@ -199,7 +237,7 @@ final class HttpParser {
         return c >= '0' && c <= '9';
     }
 
-    private static boolean startsWith(MemorySegment b, long p, long end, String s) {
+    private boolean startsWith(MemorySegment b, long p, long end, String s) {
         if (end - p < s.length()) {
             return false;
         }
@@ -278,7 +316,7 @@ final class HttpParser {
         int nl = r.nameLength[i];
         long v = r.valueOffset[i];
         int vl = r.valueLength[i];
-        if (equalsIgnoreCase(b, n, nl, "content-length")) {
+        if (is(b, n, nl, "content-length")) {
             long value = 0;
             if (vl == 0 || vl > 18) {
                 return reject(400); // empty, list, or too many digits to be a length we accept
@@ -294,20 +332,20 @@ final class HttpParser {
                 return reject(400);
             }
             r.contentLength = value;
-        } else if (equalsIgnoreCase(b, n, nl, "transfer-encoding")) {
+        } else if (is(b, n, nl, "transfer-encoding")) {
             transferCodings(b, v, vl, r);
-        } else if (equalsIgnoreCase(b, n, nl, "host")) {
+        } else if (is(b, n, nl, "host")) {
             hosts++;
-        } else if (equalsIgnoreCase(b, n, nl, "connection")) {
+        } else if (is(b, n, nl, "connection")) {
             forEachToken(b, v, vl, (off, len) -> {
-                if (equalsIgnoreCase(b, off, len, "close")) {
+                if (is(b, off, len, "close")) {
                     r.keepAlive = false;
-                } else if (equalsIgnoreCase(b, off, len, "keep-alive") && !r.http11) {
+                } else if (is(b, off, len, "keep-alive") && !r.http11) {
                     r.keepAlive = true;
                 }
             });
-        } else if (equalsIgnoreCase(b, n, nl, "expect")) {
-            r.expectContinue = equalsIgnoreCase(b, v, vl, "100-continue");
+        } else if (is(b, n, nl, "expect")) {
+            r.expectContinue = is(b, v, vl, "100-continue");
         }
         return true;
     }
@@ -315,7 +353,7 @@ final class HttpParser {
     private void transferCodings(MemorySegment b, long v, int vl, Request r) {
         forEachToken(b, v, vl, (off, len) -> {
             transferEncodings++;
-            if (equalsIgnoreCase(b, off, len, "chunked")) {
+            if (is(b, off, len, "chunked")) {
                 if (r.chunked) {
                     badTransferEncoding = true; // chunked twice
                 }
@@ -337,7 +375,7 @@ final class HttpParser {
     }
 
     /** Visits the comma-separated elements of a field value, trimmed; empty ones are skipped. */
-    private static void forEachToken(MemorySegment b, long v, int vl, TokenVisitor visitor) {
+    private void forEachToken(MemorySegment b, long v, int vl, TokenVisitor visitor) {
         long end = v + vl;
         long p = v;
         while (p < end) {

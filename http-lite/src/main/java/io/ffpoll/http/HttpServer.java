@@ -78,6 +78,15 @@ public final class HttpServer implements AutoCloseable {
         return loops.get(i).accepted;
     }
 
+    /** Responses written so far, over all loops (read without synchronisation: approximate while running). */
+    public long requestsServed() {
+        long n = 0;
+        for (LoopState s : loops) {
+            n += s.served;
+        }
+        return n;
+    }
+
     /** Connections open now, over all loops. */
     public int openConnections() {
         return openConnections.get();

@@ -19,6 +19,7 @@ final class LoopState {
     final EventLoop loop;
     final ServerConfig config;
     final DateHeader date = new DateHeader();
+    final EncodedResponses encoded = new EncodedResponses();
     final AtomicInteger openConnections;
     private final Set<HttpConnection> connections = new LinkedHashSet<>();
     volatile long accepted;

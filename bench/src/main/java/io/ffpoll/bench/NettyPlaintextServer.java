@@ -1,0 +1,99 @@
+package io.ffpoll.bench;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/**
+ * Netty's epoll transport serving /plaintext on one event loop, written the way the common
+ * web-framework benchmarks do (HttpServerCodec, a shared body buffer, flush once per read
+ * batch), as an opponent for http-lite. Usage: {@code NettyPlaintextServer [port]} (18083).
+ */
+public final class NettyPlaintextServer {
+    private static final DateTimeFormatter DATE =
+            DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US);
+    private static final ByteBuf BODY = Unpooled.unreleasableBuffer(
+            Unpooled.directBuffer().writeBytes("Hello, World!".getBytes(StandardCharsets.US_ASCII)));
+    private static final AsciiString TEXT_PLAIN = AsciiString.cached("text/plain");
+    private static final AsciiString SERVER = AsciiString.cached("netty");
+    private static final AsciiString LENGTH = AsciiString.cached("13");
+
+    private NettyPlaintextServer() {}
+
+    private static final class Handler extends SimpleChannelInboundHandler<Object> {
+        private long second;
+        private AsciiString date;
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof HttpRequest) {
+                long now = System.currentTimeMillis() / 1000;
+                if (now != second) {
+                    second = now;
+                    date = new AsciiString(DATE.format(ZonedDateTime.now(ZoneOffset.UTC)));
+                }
+                FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                        BODY.duplicate(), false);
+                r.headers().set(HttpHeaderNames.CONTENT_TYPE, TEXT_PLAIN).set(HttpHeaderNames.SERVER, SERVER)
+                        .set(HttpHeaderNames.DATE, date).set(HttpHeaderNames.CONTENT_LENGTH, LENGTH);
+                ctx.write(r, ctx.voidPromise());
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        int port = args.length > 0 ? Integer.parseInt(args[0]) : 18083;
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try {
+            ServerBootstrap b = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new HttpServerCodec(), new Handler());
+                        }
+                    });
+            b.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)).sync();
+            System.out.println("netty epoll plaintext server on 127.0.0.1:" + port);
+            group.terminationFuture().sync();
+        } finally {
+            group.shutdownGracefully();
+        }
+    }
+}

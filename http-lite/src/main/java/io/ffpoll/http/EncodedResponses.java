@@ -1,0 +1,36 @@
+package io.ffpoll.http;
+
+/**
+ * Whole keep-alive HTTP/1.1 responses (status line, Server, Date, headers, body) encoded into
+ * one array, for the last few Response objects a loop served: a handler that returns a
+ * constant Response is then answered with one copy into the write queue. An entry is valid for
+ * one Date line (one second). Loop thread only.
+ */
+final class EncodedResponses {
+    private static final int SIZE = 8;
+    private final Response[] responses = new Response[SIZE];
+    private final byte[][] dates = new byte[SIZE][];
+    private final byte[][] encoded = new byte[SIZE][];
+    private int next;
+
+    byte[] get(Response r, byte[] dateLine) {
+        for (int i = 0; i < SIZE; i++) {
+            if (responses[i] == r && dates[i] == dateLine) {
+                return encoded[i];
+            }
+        }
+        byte[] status = HttpStatus.line(r.status);
+        byte[] server = HttpConnection.SERVER;
+        byte[] out = new byte[status.length + server.length + dateLine.length + r.headers.length + 2 + r.body.length];
+        int p = 0;
+        for (byte[] part : new byte[][] {status, server, dateLine, r.headers, {'\r', '\n'}, r.body}) {
+            System.arraycopy(part, 0, out, p, part.length);
+            p += part.length;
+        }
+        int slot = next++ % SIZE;
+        responses[slot] = r;
+        dates[slot] = dateLine;
+        encoded[slot] = out;
+        return out;
+    }
+}
