@@ -58,10 +58,32 @@ public final class Request {
         return string(targetOffset, targetLength);
     }
 
-    /** The target up to {@code ?}. */
+    /** The target's path: up to {@code ?}, without scheme and authority in absolute-form. */
     public String path() {
         int q = queryStart();
-        return string(targetOffset, q < 0 ? targetLength : q);
+        int start = pathStart();
+        return string(targetOffset + start, (q < 0 ? targetLength : q) - start);
+    }
+
+    /**
+     * Where the path starts in the target: 0 in origin-form; after {@code scheme://authority}
+     * in absolute-form (RFC 9112 3.2.2), which a server must accept.
+     */
+    int pathStart() {
+        if (targetLength == 0 || buffer.get(ValueLayout.JAVA_BYTE, targetOffset) == '/') {
+            return 0;
+        }
+        int slashes = 0;
+        for (int i = 0; i < targetLength; i++) {
+            byte c = buffer.get(ValueLayout.JAVA_BYTE, targetOffset + i);
+            if (c == '/' && ++slashes == 3) {
+                return i;
+            }
+            if (c == '?') {
+                break;
+            }
+        }
+        return targetLength; // an authority without a path: no route matches it
     }
 
     /** The target after {@code ?}, or null. */

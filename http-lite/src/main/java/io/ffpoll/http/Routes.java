@@ -26,11 +26,12 @@ final class Routes {
     /** The route for {@code r}, or null. */
     Route find(Request r) {
         int q = r.queryStart();
-        int pathLength = q < 0 ? r.targetLength : q;
+        int pathStart = r.pathStart();
+        int pathLength = (q < 0 ? r.targetLength : q) - pathStart;
         boolean head = matches(r.buffer, r.methodOffset, r.methodLength, HEAD);
         for (int i = 0; i < routes.size(); i++) {
             Route route = routes.get(i);
-            if (matches(r.buffer, r.targetOffset, pathLength, route.path)
+            if (matches(r.buffer, r.targetOffset + pathStart, pathLength, route.path)
                     && (route.method.length == 1 && route.method[0] == '*'
                     || matches(r.buffer, r.methodOffset, r.methodLength, route.method)
                     || head && matches(route.method, GET))) {

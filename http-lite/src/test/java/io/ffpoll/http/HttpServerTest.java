@@ -136,6 +136,16 @@ class HttpServerTest {
     }
 
     @Test
+    void absoluteFormTargetsAreRoutedByTheirPath() throws Exception {
+        HttpServer s = standard(1);
+        try (RawClient c = new RawClient(s.address())) {
+            RawClient.Response r = c.send("GET http://test/plaintext?x=1 HTTP/1.1\r\n" + HOST + "\r\n").read();
+            assertEquals(200, r.status());
+            assertEquals("Hello, World!", r.text());
+        }
+    }
+
+    @Test
     void headGetsTheHeadersWithoutTheBody() throws Exception {
         HttpServer s = standard(1);
         try (RawClient c = new RawClient(s.address())) {
