@@ -15,8 +15,8 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * A TCP echo server on one {@link EventLoop}, written against the public API only: the README's
- * "run" command. Usage: {@code EchoServer [port]} (default 7007, on 127.0.0.1).
+ * A TCP echo server on one {@link EventLoop}, written against the public API only (see the
+ * multiplexer README for the command). Usage: {@code EchoServer [port]} (default 7007, 127.0.0.1).
  *
  * <p>It shows back-pressure with {@link Connection}: when a client does not read its echo fast
  * enough, the server stops reading from it until the queue drains.
@@ -55,8 +55,9 @@ public final class EchoServer implements ConnectionHandler {
         int listenFd = Tcp.listen(address, 1024, false);
         EventLoop loop = EventLoop.start("echo-loop");
         loop.execute(() -> start(loop, listenFd));
-        LOG.info("echo server listening on {} ({} backend); try the client: "
-                + "mvn -q compile exec:exec -Dffpoll.example.main=io.ffpoll.multiplexer.example.EchoClient",
+        LOG.info("echo server listening on {} ({} backend); try the client: mvn -q compile exec:exec "
+                + "-Dffpoll.server.skip=true -Dffpoll.example.skip=false "
+                + "-Dffpoll.example.main=io.ffpoll.multiplexer.example.EchoClient",
                 Tcp.localAddress(listenFd), loop.backend());
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
