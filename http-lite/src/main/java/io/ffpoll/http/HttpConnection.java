@@ -93,28 +93,14 @@ final class HttpConnection implements ConnectionHandler {
             return;
         }
         if (!route.blocking()) {
-            Response response;
-            try {
-                response = route.handler().handle(request);
-            } catch (Exception e) {
-                LOG.warn("handler for {} failed", request, e);
-                response = INTERNAL_ERROR;
-            }
-            respond(c, request, response);
+            respond(c, request, handle(route, request));
             return;
         }
         Request detached = request.detach();
         awaitingHandler = true;
         c.pauseReading();
         Thread.startVirtualThread(() -> {
-            Response response;
-            try {
-                response = route.handler().handle(detached);
-            } catch (Exception e) {
-                LOG.warn("blocking handler for {} failed", detached, e);
-                response = INTERNAL_ERROR;
-            }
-            Response done = response;
+            Response done = handle(route, detached);
             try {
                 c.loop().execute(() -> {
                     awaitingHandler = false;
@@ -129,6 +115,20 @@ final class HttpConnection implements ConnectionHandler {
                 // the server stopped: the connection is closed already
             }
         });
+    }
+
+    /** The handler's response, or 500 if it threw (logged: the client learns nothing more). */
+    private static Response handle(Routes.Route route, Request r) {
+        try {
+            Response response = route.handler().handle(r);
+            if (response == null) {
+                throw new IllegalStateException("handler returned null");
+            }
+            return response;
+        } catch (Exception e) {
+            LOG.warn("handler for {} failed", r, e);
+            return INTERNAL_ERROR;
+        }
     }
 
     private static final Response NOT_FOUND = Response.text(404, "Not Found");

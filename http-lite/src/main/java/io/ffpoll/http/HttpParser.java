@@ -487,13 +487,10 @@ final class HttpParser {
                     p++;
                 }
             }
-            if (end - p < 2) {
-                return INCOMPLETE;
+            p = lineEnd(b, p, end);
+            if (p < 0) {
+                return p;
             }
-            if (at(b, p + 1) != '\n') {
-                return fail(400);
-            }
-            p += 2;
             if (size == 0) {
                 return trailers(b, start, p, end, total);
             }
@@ -548,13 +545,18 @@ final class HttpParser {
                 }
                 p++;
             }
-            if (end - p < 2) {
-                return INCOMPLETE;
+            p = lineEnd(b, p, end);
+            if (p < 0) {
+                return p;
             }
-            if (at(b, p + 1) != '\n') {
-                return fail(400);
-            }
-            p += 2;
         }
+    }
+
+    /** At the CR that ends a line: the index after its CRLF, INCOMPLETE, or ERROR for a bare CR. */
+    private long lineEnd(MemorySegment b, long p, long end) {
+        if (end - p < 2) {
+            return INCOMPLETE;
+        }
+        return at(b, p + 1) == '\n' ? p + 2 : fail(400);
     }
 }

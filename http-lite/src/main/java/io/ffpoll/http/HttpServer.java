@@ -196,6 +196,11 @@ public final class HttpServer implements AutoCloseable {
         }
         stopped = true;
         long deadline = System.nanoTime() + grace.toNanos();
+        // Responses from here on say Connection: close, before any client can see a refused
+        // connect and conclude that the server is going away.
+        for (LoopState s : loops) {
+            run(s.loop, () -> s.draining = true);
+        }
         for (int i = 0; i < listeners.size(); i++) {
             Listener l = listeners.get(i);
             run(listenerLoops.get(i), () -> {

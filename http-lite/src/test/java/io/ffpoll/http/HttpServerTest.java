@@ -146,6 +146,24 @@ class HttpServerTest {
     }
 
     @Test
+    void aFailingHandlerGets500AndTheConnectionServesOn() throws Exception {
+        HttpServer s = start(Main.withBuiltInRoutes(HttpServer.builder()).threads(1)
+                .route("GET", "/throws", r -> {
+                    throw new IllegalStateException("handler failure, expected by the test");
+                })
+                .route("GET", "/null", r -> null)
+                .blockingRoute("GET", "/throws-blocking", r -> {
+                    throw new java.io.IOException("blocking handler failure, expected by the test");
+                }));
+        try (RawClient c = new RawClient(s.address())) {
+            for (String path : List.of("/throws", "/null", "/throws-blocking")) {
+                assertEquals(500, c.send("GET " + path + " HTTP/1.1\r\n" + HOST + "\r\n").read().status(), path);
+            }
+            assertEquals("Hello, World!", c.send("GET /plaintext HTTP/1.1\r\n" + HOST + "\r\n").read().text());
+        }
+    }
+
+    @Test
     void headGetsTheHeadersWithoutTheBody() throws Exception {
         HttpServer s = standard(1);
         try (RawClient c = new RawClient(s.address())) {
