@@ -104,6 +104,7 @@ final class HttpConnection implements ConnectionHandler {
             try {
                 c.loop().execute(() -> {
                     awaitingHandler = false;
+                    requestStarted = 0; // a pipelined partial request's read timeout starts on resume
                     if (c.isOpen()) {
                         respond(c, detached, done);
                         if (!closing) {
