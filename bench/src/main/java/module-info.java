@@ -2,6 +2,7 @@
 module io.ffpoll.bench {
     requires io.ffpoll.multiplexer;
     requires java.management;
+    requires io.ffpoll.bindings;
     requires jmh.core;
     requires io.netty.buffer;
     requires io.netty.codec.http;
