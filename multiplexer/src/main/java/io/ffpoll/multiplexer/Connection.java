@@ -17,7 +17,9 @@ import java.nio.ByteBuffer;
  * A non-blocking TCP connection on an {@link EventLoop}, for writing protocols without fds.
  *
  * <p><b>Reading.</b> Bytes are read into the loop's shared buffer and handed to
- * {@link ConnectionHandler#onData} as a view. Only bytes the handler leaves unconsumed are copied
+ * {@link ConnectionHandler#onData} as a view; a connection reads at most 16 times per turn
+ * ({@link #setReadBudget}), so a peer that sends without pause cannot starve the loop's other
+ * connections. Only bytes the handler leaves unconsumed are copied
  * into a buffer of the connection's own, from the loop's {@link BufferPool}, which goes back to
  * the pool as soon as they are consumed: an idle connection holds no buffer.
  *
@@ -43,6 +45,8 @@ public final class Connection implements IoHandler {
     /** Default cap on bytes a handler may leave unconsumed (one incomplete message). */
     public static final long DEFAULT_MAX_PENDING = 8L << 20;
     private static final long DIRECT_WRITE_THRESHOLD = WriteQueue.CHUNK;
+    /** Default reads per turn before the loop's other connections get theirs (1 MiB with the shared buffer). */
+    public static final int DEFAULT_READ_BUDGET = 16;
 
     private final EventLoop loop;
     private final LoopIo io;
@@ -55,6 +59,7 @@ public final class Connection implements IoHandler {
     private long highWatermark = DEFAULT_HIGH_WATERMARK;
     private long lowWatermark = DEFAULT_LOW_WATERMARK;
     private long maxPending = DEFAULT_MAX_PENDING;
+    private int readBudget = DEFAULT_READ_BUDGET;
     private boolean connected;
     private boolean reading = true;
     private boolean writable = true;
@@ -165,6 +170,17 @@ public final class Connection implements IoHandler {
         highWatermark = high;
     }
 
+    /**
+     * How many reads this connection makes per turn before the loop serves its other connections
+     * (then it continues in the next iteration, without a syscall to get there).
+     */
+    public void setReadBudget(int reads) {
+        if (reads < 1) {
+            throw new IllegalArgumentException("read budget must be at least 1, got " + reads);
+        }
+        readBudget = reads;
+    }
+
     /** Caps the bytes an incomplete message may hold; beyond it the connection fails. */
     public void setMaxPending(long bytes) {
         if (bytes < 1 || bytes > BufferPool.maxBufferSize()) {
@@ -228,6 +244,7 @@ public final class Connection implements IoHandler {
     }
 
     private void readAll(boolean toTheEnd) {
+        int reads = 0;
         while (reading && !closed) {
             MemorySegment target;
             long offset;
@@ -262,6 +279,14 @@ public final class Connection implements IoHandler {
             if (n < room && !toTheEnd) {
                 // A short read emptied the socket; epoll reports the next arrival as a new edge.
                 loop.clearReadiness(fd, Interest.READABLE);
+                return;
+            }
+            if (++reads == readBudget) {
+                // Fairness: the loop's other connections wait while this one reads. Leave the rest
+                // to the next iteration: switching read interest off and on again makes the poller
+                // deliver the remembered readiness then, without a syscall.
+                loop.modify(fd, Interest.of(interest().bits & ~Interest.READ));
+                loop.modify(fd, interest());
                 return;
             }
         }

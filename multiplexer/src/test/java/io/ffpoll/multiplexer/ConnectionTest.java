@@ -594,4 +594,62 @@ class ConnectionTest {
         assertInstanceOf(ClosedConnectionException.class, e);
         assertEquals("event loop 'conn-loop' stopped", e.getMessage());
     }
+
+    @Test
+    void aPeerThatSendsWithoutPauseDoesNotStarveTheOthers() throws Exception {
+        final int flood = 4 << 20;
+        AtomicLong flooded = new AtomicLong();
+        AtomicLong floodedWhenPinged = new AtomicLong(-1);
+        BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
+        Listener listener = serve(() -> (c, data) -> {
+            if (data.byteSize() == 1 && data.get(ValueLayout.JAVA_BYTE, 0) == 'p') {
+                floodedWhenPinged.set(flooded.get());
+                try {
+                    c.write("pong".getBytes());
+                } catch (ClosedConnectionException e) {
+                    throw new AssertionError(e);
+                }
+            } else {
+                flooded.addAndGet(data.byteSize());
+            }
+            return data.byteSize();
+        }, opened);
+        int flooder = net.connect(address);
+        Connection flooding = opened.poll(5, TimeUnit.SECONDS);
+        int pinger = net.connect(address);
+        assertNotNull(opened.poll(5, TimeUnit.SECONDS));
+        onLoop(() -> {
+            flooding.setReadBudget(1); // one 64 KiB read per turn, so a few hundred KiB outlast a turn
+            Tcp.setOption(flooding.fd(), Sockets.SOL_SOCKET, Sockets.SO_RCVBUF, 1 << 20);
+            return null;
+        });
+        // Hold the loop while the flooder fills the server's receive buffer and the ping waits
+        // behind it; then one poll reports both, the flooder first.
+        CountDownLatch held = new CountDownLatch(1);
+        loop.execute(() -> {
+            held.countDown();
+            try {
+                Thread.sleep(400);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(held.await(5, TimeUnit.SECONDS));
+        Thread writer = new Thread(() -> net.send(flooder, new byte[flood]));
+        writer.start();
+        Thread.sleep(200);
+        net.send(pinger, "p".getBytes());
+        assertArrayEquals("pong".getBytes(), net.readFully(pinger, 4));
+        writer.join();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (flooded.get() < flood && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(flood, flooded.get(), "bytes lost under the read budget");
+        // The ping was answered after at most a turn or two of the flooder's reads, not after it
+        // had drained its whole receive buffer.
+        assertTrue(floodedWhenPinged.get() <= 2 * LoopIo.READ_BUFFER,
+                "ping answered after " + floodedWhenPinged.get() + " flooded bytes");
+        stopServing(listener);
+    }
 }
