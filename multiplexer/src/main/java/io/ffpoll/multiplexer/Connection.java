@@ -283,10 +283,8 @@ public final class Connection implements IoHandler {
             }
             if (++reads == readBudget) {
                 // Fairness: the loop's other connections wait while this one reads. Leave the rest
-                // to the next iteration: switching read interest off and on again makes the poller
-                // deliver the remembered readiness then, without a syscall.
-                loop.modify(fd, Interest.of(interest().bits & ~Interest.READ));
-                loop.modify(fd, interest());
+                // to the next iteration, which gets the remembered readiness without a syscall.
+                loop.redeliver(fd, Interest.READABLE);
                 return;
             }
         }
@@ -294,7 +292,7 @@ public final class Connection implements IoHandler {
 
     private boolean growPending() {
         if (pending.capacity() >= maxPending) {
-            finish(new IOException("incomplete message exceeds " + maxPending + " bytes on " + remote), true);
+            finish(messageTooLarge(), true);
             return false;
         }
         BufferPool.Buffer bigger = io.pool.acquire(Math.min(maxPending, pending.capacity() * 2));
@@ -325,7 +323,7 @@ public final class Connection implements IoHandler {
             releasePending();
         } else if (pending == null) {
             if (rest > maxPending) {
-                finish(new IOException("incomplete message exceeds " + maxPending + " bytes on " + remote), true);
+                finish(messageTooLarge(), true);
                 return;
             }
             pending = io.pool.acquire(Math.max(rest, 4096));
@@ -337,6 +335,10 @@ public final class Connection implements IoHandler {
             }
             pendingLength = rest;
         }
+    }
+
+    private IOException messageTooLarge() {
+        return new IOException("incomplete message exceeds " + maxPending + " bytes on " + remote);
     }
 
     private void releasePending() {
@@ -450,9 +452,7 @@ public final class Connection implements IoHandler {
 
     void flushAtEndOfIteration() {
         flushRequested = false;
-        if (!closed && connected && !waitingForWritable) {
-            flushNow();
-        }
+        flush();
     }
 
     private void flushNow() {

@@ -68,6 +68,12 @@ final class EpollPoller extends Poller {
         return "epoll";
     }
 
+    private static void checkFd(int fd) {
+        if (fd < 0) {
+            throw new IllegalArgumentException("invalid fd " + fd);
+        }
+    }
+
     private void ensureOpen() {
         if (!open) {
             throw new IllegalStateException("poller is closed");
@@ -76,9 +82,7 @@ final class EpollPoller extends Poller {
 
     @Override
     public void register(int fd, Interest interest, Object attachment) {
-        if (fd < 0) {
-            throw new IllegalArgumentException("invalid fd " + fd);
-        }
+        checkFd(fd);
         ensureOpen();
         regs.register(fd, interest.bits, attachment);
     }
@@ -102,6 +106,12 @@ final class EpollPoller extends Poller {
     }
 
     @Override
+    void redeliver(int fd, Interest which) {
+        ensureOpen();
+        regs.redeliver(fd, which.bits);
+    }
+
+    @Override
     public void deregister(int fd) {
         ensureOpen();
         regs.deregister(fd);
@@ -110,9 +120,7 @@ final class EpollPoller extends Poller {
     @Override
     public void deregisterAndClose(int fd) throws IOException {
         ensureOpen();
-        if (fd < 0) {
-            throw new IllegalArgumentException("invalid fd " + fd);
-        }
+        checkFd(fd);
         regs.forget(fd);
         // Never retried: Linux has released the fd even when close reports EINTR.
         Errors.check(Fd.close(fd), "close(" + fd + ")");

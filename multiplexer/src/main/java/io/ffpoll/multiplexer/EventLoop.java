@@ -121,6 +121,12 @@ public final class EventLoop implements Executor, AutoCloseable {
         poller.clearReadiness(fd, which);
     }
 
+    /** See {@link Poller#redeliver}. */
+    void redeliver(int fd, Interest which) {
+        checkInLoop("redeliver");
+        poller.redeliver(fd, which);
+    }
+
     /** See {@link Poller#deregister}: the fd stays open. */
     public void deregister(int fd) {
         checkInLoop("deregister");
@@ -172,12 +178,8 @@ public final class EventLoop implements Executor, AutoCloseable {
         if (delay.isNegative()) {
             throw new IllegalArgumentException("negative delay " + delay);
         }
-        long nanos;
-        try {
-            nanos = delay.toNanos();
-        } catch (ArithmeticException tooLong) {
-            nanos = Long.MAX_VALUE / 2;
-        }
+        // Capped so that adding it to nanoTime cannot overflow.
+        long nanos = Math.min(Poller.saturatedNanos(delay), Long.MAX_VALUE / 2);
         Timer t = new Timer(this, System.nanoTime() + nanos, timerSequence.getAndIncrement(), task);
         if (inEventLoop()) {
             checkInLoop("schedule");

@@ -74,6 +74,12 @@ public abstract sealed class Poller implements AutoCloseable permits EpollPoller
     public abstract void clearReadiness(int fd, Interest which);
 
     /**
+     * Delivers the remembered readiness of {@code which} (where it is of interest) again on the
+     * next poll, without a syscall: for a reader that stopped before EAGAIN to let others run.
+     */
+    abstract void redeliver(int fd, Interest which);
+
+    /**
      * Removes {@code fd}, which stays open: queued, applied by the next poll (one
      * {@code epoll_ctl(DEL)}). Events of this registration not yet handled become invalid
      * ({@link Event#isValid()}). To close the fd too, prefer {@link #deregisterAndClose}.
@@ -114,7 +120,8 @@ public abstract sealed class Poller implements AutoCloseable permits EpollPoller
         return poll(events, nanos);
     }
 
-    private static long saturatedNanos(Duration d) {
+    /** {@code d} in nanoseconds, or {@code Long.MAX_VALUE} if it does not fit. */
+    static long saturatedNanos(Duration d) {
         try {
             return d.toNanos();
         } catch (ArithmeticException tooLong) {

@@ -110,11 +110,24 @@ final class Registrations {
         int enabled = bits & ~interest[fd];
         interest[fd] = bits;
         attachment[fd] = att;
-        int due = ready[fd] & mask(enabled);
+        owe(fd, enabled);
+    }
+
+    /** Queues the remembered readiness of the directions in {@code bits} for the next poll. */
+    private void owe(int fd, int bits) {
+        int due = ready[fd] & mask(bits);
         if (state[fd] == ACTIVE && due != 0) {
             owed[fd] |= due;
             queueDelivery(fd);
         }
+    }
+
+    /** Delivers {@code fd}'s remembered readiness in {@code bits} again on the next poll. */
+    void redeliver(int fd, int bits) {
+        if (!isRegistered(fd)) {
+            throw notRegistered(fd);
+        }
+        owe(fd, bits & interest[fd]);
     }
 
     void clearReadiness(int fd, int bits) {

@@ -221,13 +221,9 @@ class EventLoopTest {
     void aLoopServingKConnectionsMakesOneEpollWaitPerIterationAndOneCtlPerConnection() throws Exception {
         final int k = 32;
         try (Loopback net = new Loopback()) {
-            int lfd = net.listen();
-            int[] clients = new int[k];
-            int[] servers = new int[k];
-            for (int i = 0; i < k; i++) {
-                clients[i] = net.connect(net.address(lfd));
-                servers[i] = net.accept(lfd);
-            }
+            int[][] pairs = net.pairs(net.listen(), k);
+            int[] clients = pairs[0];
+            int[] servers = pairs[1];
             // Read on the loop thread, between iterations: a poll and its count are then both done.
             long[] before = onLoop(this::budgetOf);
             AtomicInteger echoed = new AtomicInteger();

@@ -81,6 +81,17 @@ final class Loopback implements AutoCloseable {
         throw new AssertionError("no connection to accept");
     }
 
+    /** {@code k} connections to {@code listenFd}: {clients, accepted servers}, index by index. */
+    int[][] pairs(int listenFd, int k) throws IOException, InterruptedException {
+        int[] clients = new int[k];
+        int[] servers = new int[k];
+        for (int i = 0; i < k; i++) {
+            clients[i] = connect(address(listenFd));
+            servers[i] = accept(listenFd);
+        }
+        return new int[][] {clients, servers};
+    }
+
     void send(int fd, byte[] bytes) {
         MemorySegment buf = arena.allocate(Math.max(1, bytes.length));
         MemorySegment.copy(bytes, 0, buf, ValueLayout.JAVA_BYTE, 0, bytes.length);

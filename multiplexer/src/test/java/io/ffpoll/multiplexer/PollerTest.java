@@ -193,13 +193,9 @@ class PollerTest {
     void kServersForMIterationsCostMWaitsAndKCtls() throws Exception {
         final int k = 16;
         final int m = 200;
-        int lfd = net.listen();
-        int[] clients = new int[k];
-        int[] servers = new int[k];
-        for (int i = 0; i < k; i++) {
-            clients[i] = net.connect(net.address(lfd));
-            servers[i] = net.accept(lfd);
-        }
+        int[][] pairs = net.pairs(net.listen(), k);
+        int[] clients = pairs[0];
+        int[] servers = pairs[1];
         long ctl = Syscalls.count("epoll_ctl");
         long waits = Syscalls.count("epoll_wait");
         for (int i = 0; i < k; i++) {
