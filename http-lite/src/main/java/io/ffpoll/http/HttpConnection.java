@@ -138,13 +138,23 @@ final class HttpConnection implements ConnectionHandler {
     private void respond(Connection c, Request r, Response response) {
         boolean keepAlive = r.keepAlive && !loop.draining;
         boolean head = Routes.isHead(r);
+        loop.served++;
         if (keepAlive && r.http11 && !head && response.body != null) {
             // The common case in one piece, encoded once per response and second.
             write(c, loop.encoded.get(response, loop.date.line()));
-            loop.served++;
             return;
         }
-        boolean chunkedForOldClient = response.chunks != null && !r.http11;
+        send(c, response, keepAlive, r.http11, head);
+    }
+
+    /** Answers a request that could not be parsed (or did not arrive in time), then closes. */
+    private void fail(Connection c, int status) {
+        send(c, Response.text(status, status + " " + HttpStatus.reason(status) + "\n"), false, true, false);
+    }
+
+    /** Writes {@code response} piece by piece; closes the connection after it unless kept alive. */
+    private void send(Connection c, Response response, boolean keepAlive, boolean http11, boolean head) {
+        boolean chunkedForOldClient = response.chunks != null && !http11;
         write(c, HttpStatus.line(response.status));
         write(c, SERVER);
         write(c, loop.date.line());
@@ -154,7 +164,7 @@ final class HttpConnection implements ConnectionHandler {
         } else {
             write(c, response.headers);
         }
-        write(c, keepAlive ? (r.http11 ? null : KEEP_ALIVE) : CLOSE);
+        write(c, keepAlive ? (http11 ? null : KEEP_ALIVE) : CLOSE);
         write(c, CRLF);
         boolean noBody = head || response.status == 204 || response.status == 304 || response.status < 200;
         if (!noBody) {
@@ -175,25 +185,10 @@ final class HttpConnection implements ConnectionHandler {
                 }
             }
         }
-        loop.served++;
         if (!keepAlive) {
             closing = true;
             c.close(); // after the queued response is sent
         }
-    }
-
-    private void fail(Connection c, int status) {
-        byte[] body = (status + " " + HttpStatus.reason(status) + "\n").getBytes(StandardCharsets.US_ASCII);
-        write(c, HttpStatus.line(status));
-        write(c, SERVER);
-        write(c, loop.date.line());
-        write(c, ("Content-Type: text/plain\r\nContent-Length: " + body.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
-        write(c, CLOSE);
-        write(c, CRLF);
-        write(c, body);
-        loop.rejected++;
-        closing = true;
-        c.close();
     }
 
     private static void write(Connection c, byte[] bytes) {

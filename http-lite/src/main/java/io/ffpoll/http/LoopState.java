@@ -24,7 +24,6 @@ final class LoopState {
     private final Set<HttpConnection> connections = new LinkedHashSet<>();
     volatile long accepted;
     long served;
-    long rejected;
     boolean draining;
     private Timer sweeper;
 
@@ -63,10 +62,6 @@ final class LoopState {
         draining = true;
         List<HttpConnection> all = new ArrayList<>(connections);
         all.forEach(HttpConnection::drain);
-    }
-
-    int connectionCount() {
-        return connections.size();
     }
 
     void stopSweeper() {

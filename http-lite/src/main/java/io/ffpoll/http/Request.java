@@ -30,7 +30,6 @@ public final class Request {
     boolean expectContinue;
     long bodyOffset;     // for a Content-Length body: where it starts in the buffer
     byte[] chunkedBody;  // for a chunked body: decoded
-    boolean detached;
 
     void reset(MemorySegment buffer) {
         this.buffer = buffer;
@@ -180,7 +179,6 @@ public final class Request {
         d.expectContinue = expectContinue;
         d.bodyOffset = bodyOffset;
         d.chunkedBody = chunkedBody;
-        d.detached = true;
         return d;
     }
 
