@@ -175,12 +175,19 @@ final class EpollPoller extends Poller {
             int fd = regs.change(i);
             if (regs.isPendingAdd(fd)) {
                 Epoll.set(ctlEvent, 0, ADD_MASK, ((long) regs.generation(fd) << 32) | fd);
-                // Registered again before its deregistration reached the kernel: the fd is still
-                // in the set, so MOD replaces the data (and re-reports current readiness).
+                // Registered again before its deregistration reached the kernel: the fd may still
+                // be in the set, so MOD replaces the data (and re-reports current readiness). If
+                // the fd was closed and its number reused meanwhile, the kernel dropped the old
+                // file from the set: MOD finds nothing (ENOENT) and the new file needs an ADD.
                 int op = regs.isInKernel(fd) ? Epoll.EPOLL_CTL_MOD : Epoll.EPOLL_CTL_ADD;
                 int r = Epoll.epoll_ctl(epfd, op, fd, ctlEvent);
+                if (r == -ErrnoCodes.ENOENT && op == Epoll.EPOLL_CTL_MOD) {
+                    op = Epoll.EPOLL_CTL_ADD;
+                    r = Epoll.epoll_ctl(epfd, op, fd, ctlEvent);
+                }
                 if (r < 0) {
-                    regs.addFailed(fd, -r);
+                    regs.addFailed(fd, -r, op == Epoll.EPOLL_CTL_ADD ? "epoll_ctl(EPOLL_CTL_ADD, fd " + fd + ")"
+                            : "epoll_ctl(EPOLL_CTL_MOD, fd " + fd + ")");
                 } else {
                     regs.added(fd);
                 }

@@ -68,7 +68,7 @@ public final class Event {
      */
     public IOException registrationFailure() {
         int errno = events.failure[index];
-        return errno == 0 ? null : Errors.exception("epoll_ctl(EPOLL_CTL_ADD, fd " + fd() + ")", errno);
+        return errno == 0 ? null : Errors.exception(events.failedCall[index], errno);
     }
 
     /**

@@ -10,6 +10,7 @@ public final class Events {
     final int[] generation;
     final int[] ready;
     final int[] failure;
+    final String[] failedCall;
     final Object[] attachment;
     int size;
     Poller owner;
@@ -20,6 +21,7 @@ public final class Events {
         generation = new int[capacity];
         ready = new int[capacity];
         failure = new int[capacity];
+        failedCall = new String[capacity];
         attachment = new Object[capacity];
     }
 
@@ -54,6 +56,7 @@ public final class Events {
     void clear(Poller poller) {
         for (int i = 0; i < size; i++) {
             attachment[i] = null;
+            failedCall[i] = null;
         }
         size = 0;
         owner = poller;

@@ -22,6 +22,7 @@ final class Registrations {
     private int[] ready = new int[256];
     private int[] owed = new int[256];
     private int[] failure = new int[256];
+    private String[] failedCall = new String[256];
     private Object[] attachment = new Object[256];
     private int[] batchStamp = new int[256];
     private int[] batchSlot = new int[256];
@@ -46,6 +47,7 @@ final class Registrations {
         ready = Arrays.copyOf(ready, n);
         owed = Arrays.copyOf(owed, n);
         failure = Arrays.copyOf(failure, n);
+        failedCall = Arrays.copyOf(failedCall, n);
         attachment = Arrays.copyOf(attachment, n);
         batchStamp = Arrays.copyOf(batchStamp, n);
         batchSlot = Arrays.copyOf(batchSlot, n);
@@ -223,9 +225,12 @@ final class Registrations {
         inKernel[fd] = true;
     }
 
-    void addFailed(int fd, int errno) {
+    /** The registration could not be applied: {@code call} (as the message names it) failed with {@code errno}. */
+    void addFailed(int fd, int errno, String call) {
         state[fd] = FAILED;
+        inKernel[fd] = false;
         failure[fd] = errno;
+        failedCall[fd] = call;
         queueDelivery(fd);
     }
 
@@ -276,10 +281,12 @@ final class Registrations {
             boolean done = true;
             if (state[fd] == FAILED) {
                 if (events.size < events.capacity()) {
-                    events.add(fd, generation[fd], Event.ERROR, failure[fd], attachment[fd]);
+                    int slot = events.add(fd, generation[fd], Event.ERROR, failure[fd], attachment[fd]);
+                    events.failedCall[slot] = failedCall[fd];
                     state[fd] = FREE;
                     attachment[fd] = null;
                     failure[fd] = 0;
+                    failedCall[fd] = null;
                 } else {
                     done = false;
                 }

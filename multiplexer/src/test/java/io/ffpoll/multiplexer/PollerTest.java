@@ -309,6 +309,39 @@ class PollerTest {
     }
 
     @Test
+    void aReusedFdNumberRegistersAfterADeregisterThatNeverReachedTheKernel() throws Exception {
+        int first = net.track(EventFd.eventfd(0, EventFd.EFD_NONBLOCK | EventFd.EFD_CLOEXEC));
+        poller.register(first, Interest.READABLE, "first");
+        pollNow(); // the ADD is applied
+        poller.deregister(first); // queued DEL...
+        net.close(first); // ...but the fd is closed first: the kernel drops it from the set itself
+        int reused = net.track(EventFd.eventfd(0, EventFd.EFD_NONBLOCK | EventFd.EFD_CLOEXEC));
+        assertEquals(first, reused, "the lowest free fd number is reused");
+        poller.register(reused, Interest.READABLE, "second");
+        EventFd.eventfd_write(reused, 1);
+        awaitEvent(reused);
+        Event e = events.get(0);
+        assertNull(e.registrationFailure(), "re-registering a reused fd number failed");
+        assertEquals("second", e.attachment());
+        assertTrue(e.isReadable());
+    }
+
+    @Test
+    void aFailedModifyIsReportedWithTheOperationThatFailed() throws Exception {
+        int efd = net.track(EventFd.eventfd(0, EventFd.EFD_NONBLOCK | EventFd.EFD_CLOEXEC));
+        poller.register(efd, Interest.READABLE, "x");
+        pollNow();
+        poller.deregister(efd);
+        poller.register(efd, Interest.READABLE, "y"); // still in the set: applied as a MOD
+        int number = efd;
+        net.close(efd); // so the MOD fails with EBADF
+        assertEquals(1, poller.poll(events, WAIT));
+        IOException failure = events.get(0).registrationFailure();
+        assertNotNull(failure);
+        assertEquals("epoll_ctl(EPOLL_CTL_MOD, fd " + number + "): EBADF (Bad file descriptor)", failure.getMessage());
+    }
+
+    @Test
     void badInputGetsClearErrors() throws Exception {
         IllegalArgumentException negative =
                 assertThrows(IllegalArgumentException.class, () -> poller.register(-1, Interest.READABLE, null));
