@@ -29,6 +29,7 @@ public final class Errno {
 
     private static final long SCRATCH_BYTES = 64;
     private static final ThreadLocal<PerThread> PER_THREAD = ThreadLocal.withInitial(PerThread::new);
+    private static final java.util.concurrent.atomic.AtomicLong THREAD_STATES = new java.util.concurrent.atomic.AtomicLong();
 
     private Errno() {}
 
@@ -40,6 +41,7 @@ public final class Errno {
         public final MemorySegment scratch;
 
         private PerThread() {
+            THREAD_STATES.incrementAndGet();
             Arena arena = Arena.ofAuto();
             state = arena.allocate(STATE_LAYOUT);
             scratch = arena.allocate(SCRATCH_BYTES, 8);
@@ -47,13 +49,34 @@ public final class Errno {
 
         /** errno as captured by the last call that used this state. */
         public int errno() {
-            return (int) ERRNO.get(state, 0L);
+            return Errno.errno(state);
         }
     }
 
     /** The calling thread's capture state. */
     public static PerThread current() {
         return PER_THREAD.get();
+    }
+
+    /**
+     * How many threads have made their capture state so far. Each costs an arena and a
+     * Cleaner, so a short-lived (virtual) thread should not make one just to wake a loop.
+     */
+    public static long threadStates() {
+        return THREAD_STATES.get();
+    }
+
+    /**
+     * A capture segment owned by the caller, for a call made from threads that should not make
+     * their own (see {@link #threadStates()}); read it with {@link #errno(MemorySegment)}.
+     */
+    public static MemorySegment allocateState(Arena arena) {
+        return arena.allocate(STATE_LAYOUT);
+    }
+
+    /** errno as captured into {@code state} by the last call that used it. */
+    public static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
     }
 
     /**

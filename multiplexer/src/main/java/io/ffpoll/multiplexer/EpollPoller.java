@@ -1,5 +1,6 @@
 package io.ffpoll.multiplexer;
 
+import io.ffpoll.bindings.Errno;
 import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.linux.Epoll;
 import io.ffpoll.bindings.linux.ErrnoCodes;
@@ -9,6 +10,7 @@ import io.ffpoll.bindings.linux.Fd;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * The epoll backend. Each fd is added once with EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET and never
@@ -60,7 +62,12 @@ final class EpollPoller extends Poller {
             arena.close();
             throw Errors.exception("epoll_ctl(EPOLL_CTL_ADD, eventfd " + eventFd + ")", -r);
         }
-        signal = () -> EventFd.eventfd_write(eventFd, 1);
+        // Wakers write from any thread (virtual ones too) with memory the poller owns. Two
+        // writes at once are possible but harmless: both add 1 and their errno is not needed.
+        MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
+        one.set(ValueLayout.JAVA_LONG, 0, 1L);
+        MemorySegment wakeState = Errno.allocateState(arena);
+        signal = () -> EventFd.eventfd_write(eventFd, one, wakeState);
     }
 
     @Override

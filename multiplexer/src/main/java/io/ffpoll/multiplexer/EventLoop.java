@@ -146,13 +146,27 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     @Override
     public void execute(Runnable task) {
+        java.util.Objects.requireNonNull(task, "task");
+        if (inEventLoop()) {
+            // The loop's own code (closing callbacks included) may queue work until the end:
+            // the loop drains its queue as the last thing it does.
+            tasks.add(task);
+            return;
+        }
         if (runState != RUNNING) {
-            throw new RejectedExecutionException("event loop '" + name + "' is closed");
+            throw rejected();
         }
         tasks.add(task);
-        if (!inEventLoop()) {
-            poller.wakeup();
+        // close() may have come between the check and the add. If the loop has not taken the
+        // task yet, take it back and refuse it; if it has, the loop runs it before it ends.
+        if (runState != RUNNING && tasks.remove(task)) {
+            throw rejected();
         }
+        poller.wakeup();
+    }
+
+    private RejectedExecutionException rejected() {
+        return new RejectedExecutionException("event loop '" + name + "' is closed");
     }
 
     /**
@@ -182,7 +196,9 @@ public final class EventLoop implements Executor, AutoCloseable {
         long nanos = Math.min(Poller.saturatedNanos(delay), Long.MAX_VALUE / 2);
         Timer t = new Timer(this, System.nanoTime() + nanos, timerSequence.getAndIncrement(), task);
         if (inEventLoop()) {
-            checkInLoop("schedule");
+            if (runState == TERMINATED) {
+                throw rejected();
+            }
             timers.add(t);
         } else {
             execute(() -> {
@@ -242,6 +258,7 @@ public final class EventLoop implements Executor, AutoCloseable {
         } catch (Throwable fatal) {
             LOG.error("event loop '{}' stopped: {}", name, fatal.toString(), fatal);
         } finally {
+            runState = CLOSING; // also when a fatal error ended the loop: refuse new work
             if (io != null) {
                 try {
                     io.close();
@@ -255,6 +272,9 @@ public final class EventLoop implements Executor, AutoCloseable {
             } catch (IOException e) {
                 LOG.warn("event loop '{}': closing its poller failed: {}", name, e.toString());
             }
+            // Tasks queued by the closing above, or by an execute() that raced with close()
+            // and could no longer take its task back: accepted, so they run (on a closed loop).
+            runTasks(Integer.MAX_VALUE);
             terminated.countDown();
         }
     }

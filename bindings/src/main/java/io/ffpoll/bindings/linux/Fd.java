@@ -72,6 +72,17 @@ public final class Fd {
         }
     }
 
+    /** {@link #write(int, MemorySegment, long)} capturing errno into {@code state} (see {@link Errno#allocateState}). */
+    public static long write(int fd, MemorySegment buf, long count, MemorySegment state) {
+        C_WRITE.hit();
+        try {
+            long r = (long) WRITE.invokeExact(state, fd, buf, count);
+            return r >= 0 ? r : -Errno.errno(state);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
     /** {@code iov} is an array of {@code iovcnt} {@code struct iovec}. */
     public static long readv(int fd, MemorySegment iov, int iovcnt) {
         C_READV.hit();
