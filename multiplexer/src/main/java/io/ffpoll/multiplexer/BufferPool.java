@@ -19,15 +19,17 @@ public final class BufferPool {
     /** Free buffers kept for reuse, in bytes, across all size classes. */
     public static final long MAX_POOLED_BYTES = 16L << 20;
 
-    /** One pooled buffer: its memory and the arena that frees it. */
+    /** One pooled buffer: its memory, a read-only view of it for handlers, and the arena that frees it. */
     static final class Buffer {
         final MemorySegment segment;
+        final MemorySegment readOnly;
         final Arena arena;
         final int sizeClass;
         boolean inUse;
 
         Buffer(MemorySegment segment, Arena arena, int sizeClass) {
             this.segment = segment;
+            this.readOnly = segment.asReadOnly();
             this.arena = arena;
             this.sizeClass = sizeClass;
         }

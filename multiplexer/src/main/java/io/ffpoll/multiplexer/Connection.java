@@ -11,61 +11,78 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 
 /**
  * A non-blocking TCP connection on an {@link EventLoop}, for writing protocols without fds.
  *
  * <p><b>Reading.</b> Bytes are read into the loop's shared buffer and handed to
- * {@link ConnectionHandler#onData} as a view; a connection reads at most 16 times per turn
- * ({@link #setReadBudget}), so a peer that sends without pause cannot starve the loop's other
- * connections. Only bytes the handler leaves unconsumed are copied
- * into a buffer of the connection's own, from the loop's {@link BufferPool}, which goes back to
- * the pool as soon as they are consumed: an idle connection holds no buffer.
+ * {@link ConnectionHandler#onData} as a read-only view; a connection reads at most 16 times per
+ * turn ({@link #setReadBudget}), so a peer that sends without pause cannot starve the loop's
+ * other connections. Only bytes the handler leaves unconsumed are copied into a buffer of the
+ * connection's own, from the loop's {@link BufferPool}, which goes back to the pool once they
+ * are consumed (never while the handler still holds the view): an idle connection holds none.
  *
  * <p><b>Writing.</b> {@code write} copies the bytes once into pooled chunks and returns; the
  * loop sends everything a connection queued during an iteration with one gathering
- * {@code sendmsg(MSG_NOSIGNAL)} at the end of it, or at once on {@link #flush()}. Large native
- * segments written to an empty queue go to the socket directly, and only what it does not take
- * is copied. What the socket does not take waits for writability. Past the high watermark
- * {@link #isWritable()} turns false and the handler hears of it; below the low one, again.
+ * {@code sendmsg(MSG_NOSIGNAL)} just before its next poll, or at once on {@link #flush()}.
+ * Large native segments written to an empty queue go to the socket directly, and only what it
+ * does not take is copied. Past the high watermark {@link #isWritable()} turns false and the
+ * handler hears of it; below the low one, again.
  *
- * <p><b>Closing.</b> {@link #close()} stops reading and closes once the queue is sent;
+ * <p><b>Closing.</b> {@link #close()} stops reading and closes once the queue is sent, or aborts
+ * when that takes longer than the close timeout; {@link #closeLingering()} also discards what
+ * the peer still sends, so that it reads the last response instead of a reset;
  * {@link #abort()} drops the queue and resets the connection; {@link #shutdownOutput()} sends
- * FIN after the queue. Errors (reset, broken pipe, EOF inside a message) close the connection
- * and reach {@link ConnectionHandler#onClosed} once; the loop serves everyone else on.
+ * FIN after the queue. Errors (reset, broken pipe, EOF inside a message), and exceptions thrown
+ * by the handler, close the connection and reach {@link ConnectionHandler#onClosed} once; the
+ * loop serves everyone else on. Closing the loop closes its connections.
  *
  * <p>All methods must be called on the loop thread.
  */
-public final class Connection implements IoHandler {
+public final class Connection implements IoHandler, LoopResource {
     private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
     /** Default high and low watermarks of the write queue, as in Netty. */
     public static final long DEFAULT_HIGH_WATERMARK = 64 * 1024;
     public static final long DEFAULT_LOW_WATERMARK = 32 * 1024;
     /** Default cap on bytes a handler may leave unconsumed (one incomplete message). */
     public static final long DEFAULT_MAX_PENDING = 8L << 20;
-    private static final long DIRECT_WRITE_THRESHOLD = WriteQueue.CHUNK;
     /** Default reads per turn before the loop's other connections get theirs (1 MiB with the shared buffer). */
     public static final int DEFAULT_READ_BUDGET = 16;
+    /** Default time a graceful close may take to send what is queued before it aborts. */
+    public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    /** Default bounds of a lingering close: time in all, and bytes discarded (nginx: 30 s and no byte cap). */
+    public static final Duration DEFAULT_LINGER_TIME = Duration.ofSeconds(5);
+    public static final long DEFAULT_LINGER_BYTES = 16L << 20;
+    private static final long DIRECT_WRITE_THRESHOLD = WriteQueue.CHUNK;
 
     private final EventLoop loop;
     private final LoopIo io;
     private final ConnectionHandler handler;
     private final InetSocketAddress remote;
     private final WriteQueue queue;
+    private final PendingInput input;
     private int fd;
-    private BufferPool.Buffer pending; // unconsumed bytes, only while a message is incomplete
-    private long pendingLength;
+    private Connector.Pending connecting;
+    private Timer closeTimer;
     private long highWatermark = DEFAULT_HIGH_WATERMARK;
     private long lowWatermark = DEFAULT_LOW_WATERMARK;
     private long maxPending = DEFAULT_MAX_PENDING;
     private int readBudget = DEFAULT_READ_BUDGET;
+    private Duration closeTimeout = DEFAULT_CLOSE_TIMEOUT;
+    private Duration lingerTime = DEFAULT_LINGER_TIME;
+    private long lingerBytes = DEFAULT_LINGER_BYTES;
+    private long discarded;
     private boolean connected;
     private boolean reading = true;
     private boolean writable = true;
     private boolean waitingForWritable;
     private boolean flushRequested;
+    private boolean delivering;
     private boolean closing;
+    private boolean lingering;
     private boolean outputShutdownRequested;
     private boolean outputShut;
     private boolean closed;
@@ -75,8 +92,11 @@ public final class Connection implements IoHandler {
         this.io = loop.io();
         this.fd = fd;
         this.remote = remote;
-        this.handler = handler;
+        this.handler = java.util.Objects.requireNonNull(handler, "handler");
         this.queue = new WriteQueue(io.pool);
+        this.input = new PendingInput(io.pool);
+        io.opened();
+        loop.adopt(this);
     }
 
     /**
@@ -86,9 +106,8 @@ public final class Connection implements IoHandler {
     public static Connection open(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
         Connection c = new Connection(loop, fd, remote, handler);
         c.connected = true;
-        c.io.opened(c);
         loop.register(fd, Interest.READABLE, c);
-        handler.onOpen(c);
+        c.opened();
         return c;
     }
 
@@ -96,31 +115,28 @@ public final class Connection implements IoHandler {
      * Connects to {@code remote} without blocking. {@link ConnectionHandler#onOpen} follows on
      * success, {@link ConnectionHandler#onClosed} with the cause on failure. Writes made before
      * the connection is up are queued and sent once it is. Loop thread only.
+     *
+     * @throws IllegalArgumentException if {@code remote} is unresolved
      */
     public static Connection connect(EventLoop loop, InetSocketAddress remote, ConnectionHandler handler) {
+        Connector.requireResolved(remote);
         Connection c = new Connection(loop, -1, remote, handler);
-        c.io.opened(c);
-        Connector.connect(loop, remote, new Connector.ConnectHandler() {
+        c.connecting = Connector.start(loop, remote, new Connector.ConnectHandler() {
             @Override
             public void connected(int fd) {
-                c.fd = fd;
-                if (c.closed) { // closed by the user while connecting
-                    c.closeFd();
-                    return;
-                }
+                c.connecting = null;
                 c.connected = true;
                 loop.modify(fd, c.interest(), c);
-                handler.onOpen(c);
-                if (!c.queue.isEmpty() || c.outputShutdownRequested) {
+                c.opened();
+                if (!c.closed && (!c.queue.isEmpty() || c.outputShutdownRequested)) {
                     c.requestFlush();
                 }
             }
 
             @Override
             public void connectFailed(IOException cause) {
-                if (!c.closed) {
-                    c.finish(cause, false);
-                }
+                c.connecting = null;
+                c.finish(cause, false);
             }
 
             @Override
@@ -128,7 +144,22 @@ public final class Connection implements IoHandler {
                 c.onEvent(event);
             }
         });
+        c.fd = c.connecting.fd;
         return c;
+    }
+
+    private void opened() {
+        try {
+            handler.onOpen(this);
+        } catch (Throwable t) {
+            handlerFailed("onOpen", t);
+        }
+    }
+
+    /** A handler callback threw: this connection is aborted, the loop goes on. */
+    private void handlerFailed(String callback, Throwable t) {
+        LOG.warn("{} of the handler of {} threw; aborting the connection", callback, remote, t);
+        finish(new IOException(callback + " threw " + t, t), true);
     }
 
     public int fd() {
@@ -157,9 +188,14 @@ public final class Connection implements IoHandler {
         return queue.bytes();
     }
 
+    /** Bytes the socket has taken so far: it moves while the peer reads, and stalls while it does not. */
+    public long sentBytes() {
+        return queue.sent();
+    }
+
     /** Whether the connection holds a read buffer of its own (an incomplete message is pending). */
     public boolean holdsReadBuffer() {
-        return pending != null;
+        return input.holdsBuffer();
     }
 
     public void setWriteWatermarks(long low, long high) {
@@ -184,13 +220,27 @@ public final class Connection implements IoHandler {
     /** Caps the bytes an incomplete message may hold; beyond it the connection fails. */
     public void setMaxPending(long bytes) {
         if (bytes < 1 || bytes > BufferPool.maxBufferSize()) {
-            throw new IllegalArgumentException("max pending must be in 1.." + BufferPool.maxBufferSize());
+            throw new IllegalArgumentException("max pending must be in 1.." + BufferPool.maxBufferSize() + ", got " + bytes);
         }
         maxPending = bytes;
     }
 
+    /** How long {@link #close()} may wait for the peer to take what is queued before it aborts. */
+    public void setCloseTimeout(Duration timeout) {
+        closeTimeout = Durations.positive(timeout, "close timeout");
+    }
+
+    /** Bounds of {@link #closeLingering()}: at most {@code time} in all and {@code maxBytes} discarded. */
+    public void setLingering(Duration time, long maxBytes) {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("linger bytes must not be negative, got " + maxBytes);
+        }
+        lingerTime = Durations.positive(time, "linger time");
+        lingerBytes = maxBytes;
+    }
+
     private Interest interest() {
-        return Interest.of((reading ? Interest.READ : 0) | (waitingForWritable ? Interest.WRITE : 0));
+        return Interest.of((reading || lingering ? Interest.READ : 0) | (waitingForWritable ? Interest.WRITE : 0));
     }
 
     private void updateInterest() {
@@ -212,7 +262,7 @@ public final class Connection implements IoHandler {
         if (!reading && !closing && !closed) {
             reading = true;
             updateInterest();
-            if (pendingLength > 0) {
+            if (!input.isEmpty()) {
                 // Bytes kept from before the pause may hold whole messages: offer them again
                 // (on the loop, not from inside this call, which may be within onData).
                 loop.execute(this::redeliver);
@@ -221,13 +271,14 @@ public final class Connection implements IoHandler {
     }
 
     private void redeliver() {
-        if (reading && !closed && pendingLength > 0) {
-            deliver(pending.segment, pendingLength);
+        if (reading && !closed && !delivering && !input.isEmpty()) {
+            deliver(input.view(), input.length());
         }
     }
 
     // ---- reading
 
+    /** The loop's entry point for this connection's readiness; not for handlers. */
     @Override
     public void onEvent(Event event) {
         if (closed) {
@@ -236,7 +287,7 @@ public final class Connection implements IoHandler {
         if (event.isWritable() && waitingForWritable) {
             flushNow();
         }
-        if (!closed && reading && (event.isReadable() || event.isError())) {
+        if (!closed && (reading || lingering) && (event.isReadable() || event.isError())) {
             // With a hang-up or error in the same edge, read on to EOF or the error: no further
             // edge will come to report them.
             readAll(event.isReadClosed() || event.isError());
@@ -245,19 +296,14 @@ public final class Connection implements IoHandler {
 
     private void readAll(boolean toTheEnd) {
         int reads = 0;
-        while (reading && !closed) {
-            MemorySegment target;
-            long offset;
-            if (pending == null) {
-                target = io.readBuffer.segment;
-                offset = 0;
-            } else {
-                if (pendingLength == pending.capacity() && !growPending()) {
-                    return;
-                }
-                target = pending.segment;
-                offset = pendingLength;
+        while ((reading || lingering) && !closed) {
+            boolean behindKept = !lingering && input.holdsBuffer();
+            if (behindKept && input.length() == input.capacity() && !input.grow(maxPending)) {
+                finish(messageTooLarge(), true);
+                return;
             }
+            MemorySegment target = behindKept ? input.segment() : io.readBuffer.segment;
+            long offset = behindKept ? input.length() : 0;
             long room = target.byteSize() - offset;
             long n = Fd.read(fd, offset == 0 ? target : target.asSlice(offset), room);
             if (n == -ErrnoCodes.EAGAIN) {
@@ -272,7 +318,18 @@ public final class Connection implements IoHandler {
                 endOfStream();
                 return;
             }
-            deliver(target, offset + n);
+            if (lingering) {
+                discarded += n;
+                if (discarded > lingerBytes) {
+                    finish(null, false); // the bound is reached: the kernel may now reset
+                    return;
+                }
+            } else if (behindKept) {
+                input.added(n);
+                deliver(input.view(), input.length());
+            } else {
+                deliver(io.readBuffer.readOnly, n);
+            }
             if (closed) {
                 return;
             }
@@ -290,50 +347,27 @@ public final class Connection implements IoHandler {
         }
     }
 
-    private boolean growPending() {
-        if (pending.capacity() >= maxPending) {
-            finish(messageTooLarge(), true);
-            return false;
-        }
-        BufferPool.Buffer bigger = io.pool.acquire(Math.min(maxPending, pending.capacity() * 2));
-        MemorySegment.copy(pending.segment, 0, bigger.segment, 0, pendingLength);
-        io.pool.release(pending);
-        pending = bigger;
-        return true;
-    }
-
-    private void deliver(MemorySegment buffer, long length) {
+    private void deliver(MemorySegment view, long length) {
         long used;
+        delivering = true;
         try {
-            used = handler.onData(this, buffer.asSlice(0, length));
-        } catch (RuntimeException e) {
-            LOG.warn("handler failed on {}; aborting the connection", remote, e);
-            finish(new IOException("handler failed: " + e, e), true);
+            used = handler.onData(this, view.asSlice(0, length));
+        } catch (Throwable t) {
+            delivering = false;
+            handlerFailed("onData", t);
+            return;
+        }
+        delivering = false;
+        if (closed || closing) {
+            input.release(); // the handler no longer holds the view: now the buffer may go
             return;
         }
         if (used < 0 || used > length) {
             finish(new IOException("onData returned " + used + " of " + length + " bytes"), true);
-            return;
-        }
-        if (closed || closing) {
-            return; // the view's memory is released when the connection finishes closing
-        }
-        long rest = length - used;
-        if (rest == 0) {
-            releasePending();
-        } else if (pending == null) {
-            if (rest > maxPending) {
-                finish(messageTooLarge(), true);
-                return;
-            }
-            pending = io.pool.acquire(Math.max(rest, 4096));
-            MemorySegment.copy(buffer, used, pending.segment, 0, rest);
-            pendingLength = rest;
+        } else if (length - used > maxPending) {
+            finish(messageTooLarge(), true);
         } else {
-            if (used > 0) {
-                MemorySegment.copy(pending.segment, used, pending.segment, 0, rest); // memmove
-            }
-            pendingLength = rest;
+            input.keep(view, used, length);
         }
     }
 
@@ -341,23 +375,27 @@ public final class Connection implements IoHandler {
         return new IOException("incomplete message exceeds " + maxPending + " bytes on " + remote);
     }
 
-    private void releasePending() {
-        if (pending != null) {
-            io.pool.release(pending);
-            pending = null;
-        }
-        pendingLength = 0;
-    }
-
     private void endOfStream() {
         loop.clearReadiness(fd, Interest.READABLE);
         reading = false;
+        if (lingering) {
+            lingering = false; // the peer is done: close once the queue is sent
+            updateInterest();
+            if (queue.isEmpty()) {
+                finish(null, false);
+            }
+            return;
+        }
         updateInterest();
-        if (pendingLength > 0) {
-            finish(new EOFException("peer closed " + remote + " with " + pendingLength
+        if (!input.isEmpty()) {
+            finish(new EOFException("peer closed " + remote + " with " + input.length()
                     + " bytes of an incomplete message pending"), false);
-        } else {
+            return;
+        }
+        try {
             handler.onReadClosed(this);
+        } catch (Throwable t) {
+            handlerFailed("onReadClosed", t);
         }
     }
 
@@ -408,6 +446,7 @@ public final class Connection implements IoHandler {
                 return;
             }
             long sent = Math.max(n, 0);
+            queue.sentDirectly(sent);
             if (sent == length) {
                 return;
             }
@@ -431,13 +470,21 @@ public final class Connection implements IoHandler {
     private void queued() {
         if (writable && queue.bytes() > highWatermark) {
             writable = false;
-            handler.onWritabilityChanged(this, false);
+            writabilityChanged(false);
         }
         requestFlush();
     }
 
+    private void writabilityChanged(boolean now) {
+        try {
+            handler.onWritabilityChanged(this, now);
+        } catch (Throwable t) {
+            handlerFailed("onWritabilityChanged", t);
+        }
+    }
+
     private void requestFlush() {
-        if (!flushRequested && connected && !waitingForWritable) {
+        if (!flushRequested && connected && !waitingForWritable && !closed) {
             flushRequested = true;
             io.requestFlush(this);
         }
@@ -459,10 +506,7 @@ public final class Connection implements IoHandler {
         boolean full = false;
         while (true) {
             while (!queue.isEmpty()) {
-                int count = queue.gather(io.iov, LoopIo.MAX_IOV);
-                long offered = queue.gatheredBytes();
-                Sockets.setMsgIov(io.msghdr, io.iov, count);
-                long n = Sockets.sendmsg(fd, io.msghdr, Sockets.MSG_NOSIGNAL);
+                long n = queue.send(fd, io.iov, LoopIo.MAX_IOV, io.msghdr);
                 if (n == -ErrnoCodes.EAGAIN) {
                     full = true;
                     break;
@@ -471,15 +515,14 @@ public final class Connection implements IoHandler {
                     finish(Errors.exception("sendmsg(fd " + fd + ", " + remote + ")", (int) -n), false);
                     return;
                 }
-                queue.consume(n);
-                if (n < offered) {
+                if (n < queue.gatheredBytes()) {
                     full = true; // the socket took less than offered: do not ask again just for EAGAIN
                     break;
                 }
             }
             if (!writable && queue.bytes() <= lowWatermark) {
                 writable = true;
-                handler.onWritabilityChanged(this, true);
+                writabilityChanged(true);
                 if (closed) {
                     return;
                 }
@@ -503,9 +546,9 @@ public final class Connection implements IoHandler {
     }
 
     private void afterDrained() {
-        if (closing) {
+        if (closing && !lingering) {
             finish(null, false);
-        } else if (outputShutdownRequested && !outputShut) {
+        } else if ((outputShutdownRequested || lingering) && !outputShut) {
             outputShut = true;
             int r = Sockets.shutdown(fd, Sockets.SHUT_WR);
             if (r < 0 && r != -ErrnoCodes.ENOTCONN) {
@@ -525,7 +568,12 @@ public final class Connection implements IoHandler {
         }
     }
 
-    /** Closes gracefully: stops reading, sends what is queued, then closes. Idempotent. */
+    /**
+     * Closes gracefully: stops reading, sends what is queued, then closes. If the peer does not
+     * take the queue within the close timeout ({@link #setCloseTimeout}), the connection is
+     * aborted and {@link ConnectionHandler#onClosed} gets a {@link SocketTimeoutException}.
+     * Idempotent.
+     */
     public void close() {
         if (closed || closing) {
             return;
@@ -534,10 +582,56 @@ public final class Connection implements IoHandler {
         reading = false;
         if (queue.isEmpty() || !connected) {
             finish(null, false);
+            return;
+        }
+        updateInterest();
+        requestFlush();
+        startCloseTimer(closeTimeout);
+    }
+
+    /**
+     * Closes the way a server does after an error response while the peer may still be sending
+     * (nginx's {@code lingering_close}, Go's {@code closeWriteAndWait}): stops delivering data,
+     * sends what is queued, shuts down output (FIN), and reads and discards what the peer still
+     * sends until it closes too, or until the bounds of {@link #setLingering} pass; then closes.
+     * Closing at once with unread input would make the kernel reset the connection, and a reset
+     * destroys the response still on its way to the peer. Idempotent.
+     */
+    public void closeLingering() {
+        if (closed || closing) {
+            return;
+        }
+        if (!connected) {
+            finish(null, false);
+            return;
+        }
+        closing = true;
+        lingering = true;
+        reading = false;
+        if (!delivering) {
+            input.release();
+        }
+        updateInterest();
+        startCloseTimer(lingerTime);
+        if (queue.isEmpty()) {
+            afterDrained();
         } else {
-            updateInterest();
             requestFlush();
         }
+    }
+
+    private void startCloseTimer(Duration after) {
+        closeTimer = loop.schedule(after, () -> {
+            if (closed) {
+                return;
+            }
+            if (queue.isEmpty()) {
+                finish(null, false); // lingered long enough
+            } else {
+                finish(new SocketTimeoutException("closing " + remote + " timed out after " + after.toMillis()
+                        + " ms with " + queue.bytes() + " bytes unsent"), true);
+            }
+        });
     }
 
     /** Closes at once with a reset (SO_LINGER 0): queued bytes are dropped. Idempotent. */
@@ -547,7 +641,8 @@ public final class Connection implements IoHandler {
         }
     }
 
-    void closeBecauseLoopStopped() {
+    @Override
+    public void closeBecauseLoopStopped() {
         finish(new ClosedConnectionException("event loop '" + loop.name() + "' stopped"), true);
     }
 
@@ -556,27 +651,37 @@ public final class Connection implements IoHandler {
             return;
         }
         closed = true;
-        releasePending();
+        if (closeTimer != null) {
+            closeTimer.cancel();
+        }
+        if (!delivering) {
+            input.release(); // else once onData returns
+        }
         queue.clear();
-        if (fd >= 0 && connected) {
+        if (connecting != null) {
+            connecting.cancel();
+            connecting = null;
+        } else if (connected) {
             if (reset) {
                 Sockets.setLinger(fd, true, 0);
             }
-            closeFd();
+            try {
+                loop.close(fd);
+            } catch (IOException e) {
+                LOG.debug("close of {} reported {}", remote, e.getMessage());
+            }
         }
-        io.closed(this);
+        io.closed();
+        loop.release(this);
         try {
             handler.onClosed(this, cause);
-        } catch (RuntimeException e) {
-            LOG.warn("onClosed handler threw for {}", remote, e);
+        } catch (Throwable t) {
+            LOG.warn("onClosed of the handler of {} threw", remote, t);
         }
     }
 
-    private void closeFd() {
-        try {
-            loop.close(fd);
-        } catch (IOException e) {
-            LOG.debug("close of {} reported {}", remote, e.getMessage());
-        }
+    @Override
+    public String toString() {
+        return "Connection[" + remote + (closed ? ", closed" : closing ? ", closing" : "") + "]";
     }
 }

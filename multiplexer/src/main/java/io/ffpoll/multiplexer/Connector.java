@@ -2,9 +2,10 @@ package io.ffpoll.multiplexer;
 
 import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.linux.ErrnoCodes;
-import io.ffpoll.bindings.linux.Fd;
 import io.ffpoll.bindings.linux.SockAddr;
 import io.ffpoll.bindings.linux.Sockets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -15,9 +16,12 @@ import java.net.InetSocketAddress;
  * Non-blocking TCP connect on an {@link EventLoop}: connect(2) returns EINPROGRESS, the socket
  * becomes writable when the handshake ends, and SO_ERROR says how it ended. Exactly one of
  * {@link ConnectHandler#connected} or {@link ConnectHandler#connectFailed} is called, on the
- * loop thread, never from within {@link #connect}.
+ * loop thread, never from within {@link #connect}. A connect still in progress when the loop
+ * closes fails with a {@link ClosedConnectionException}, and its socket is closed.
  */
 public final class Connector {
+    private static final Logger LOG = LoggerFactory.getLogger(Connector.class);
+
     private Connector() {}
 
     /** Learns how a connect ended; afterwards receives the socket's events as an IoHandler. */
@@ -33,50 +37,129 @@ public final class Connector {
         void connectFailed(IOException cause);
     }
 
-    /** Starts connecting to {@code remote}. Call on the loop thread. */
+    /**
+     * Starts connecting to {@code remote}. Call on the loop thread.
+     *
+     * @throws IllegalArgumentException if {@code remote} is unresolved (no socket is made)
+     */
     public static void connect(EventLoop loop, InetSocketAddress remote, ConnectHandler handler) {
+        start(loop, remote, handler);
+    }
+
+    static void requireResolved(InetSocketAddress remote) {
+        if (remote.isUnresolved()) {
+            throw new IllegalArgumentException("unresolved address " + remote + ": resolve it first");
+        }
+    }
+
+    /** {@link #connect}, returning the connect in progress so its owner can cancel it. */
+    static Pending start(EventLoop loop, InetSocketAddress remote, ConnectHandler handler) {
+        requireResolved(remote);
+        java.util.Objects.requireNonNull(handler, "handler");
         int fd = Sockets.socket(SockAddr.family(remote), Sockets.SOCK_STREAM | Sockets.SOCK_NONBLOCK
                 | Sockets.SOCK_CLOEXEC, 0);
+        Pending p = new Pending(loop, fd, remote, handler);
         if (fd < 0) {
-            IOException e = Errors.exception("socket", -fd);
-            loop.execute(() -> handler.connectFailed(e));
-            return;
+            p.failLater(Errors.exception("socket", -fd));
+            return p;
         }
         int r;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment sa = SockAddr.allocateStorage(arena);
             r = Sockets.connect(fd, sa, SockAddr.encode(remote, sa));
         }
+        loop.adopt(p);
         if (r == 0) { // loopback may complete at once
             loop.register(fd, Interest.NONE, handler);
-            loop.execute(() -> handler.connected(fd));
+            loop.execute(p::succeed);
         } else if (r == -ErrnoCodes.EINPROGRESS) {
-            loop.register(fd, Interest.WRITABLE, (IoHandler) event -> finish(loop, remote, handler, event));
+            loop.register(fd, Interest.WRITABLE, (IoHandler) p::finish);
         } else {
-            Fd.close(fd);
-            IOException e = Errors.exception("connect(" + remote + ")", -r);
-            loop.execute(() -> handler.connectFailed(e));
+            p.closeSocket();
+            p.failLater(Errors.exception("connect(" + remote + ")", -r));
         }
+        return p;
     }
 
-    private static void finish(EventLoop loop, InetSocketAddress remote, ConnectHandler handler, Event event) {
-        int fd = event.fd();
-        IOException failure = event.registrationFailure();
-        if (failure == null) {
-            int error = Sockets.getsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_ERROR);
-            if (error == 0) {
-                loop.modify(fd, Interest.NONE, handler);
-                handler.connected(fd);
+    /** One connect in progress; closed with its loop if it has not ended by then. */
+    static final class Pending implements LoopResource {
+        private final EventLoop loop;
+        final int fd;
+        private final InetSocketAddress remote;
+        private final ConnectHandler handler;
+        private boolean done;
+        private boolean socketClosed;
+
+        private Pending(EventLoop loop, int fd, InetSocketAddress remote, ConnectHandler handler) {
+            this.loop = loop;
+            this.fd = fd;
+            this.remote = remote;
+            this.handler = handler;
+            this.socketClosed = fd < 0;
+        }
+
+        private void failLater(IOException cause) {
+            loop.execute(() -> fail(cause));
+        }
+
+        private void finish(Event event) {
+            if (done) {
                 return;
             }
-            // getsockopt's own failure is negative; the socket's pending error is positive
-            failure = Errors.exception("connect(" + remote + ")", Math.abs(error));
+            IOException failure = event.registrationFailure();
+            if (failure == null) {
+                int error = Sockets.getsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_ERROR);
+                if (error == 0) {
+                    loop.modify(fd, Interest.NONE, handler);
+                    succeed();
+                    return;
+                }
+                // getsockopt's own failure is negative; the socket's pending error is positive
+                failure = Errors.exception("connect(" + remote + ")", Math.abs(error));
+            }
+            closeSocket();
+            fail(failure);
         }
-        try {
-            loop.close(fd);
-        } catch (IOException closeFailed) {
-            failure.addSuppressed(closeFailed);
+
+        private void succeed() {
+            if (!done) {
+                done = true;
+                loop.release(this);
+                handler.connected(fd);
+            }
         }
-        handler.connectFailed(failure);
+
+        private void fail(IOException cause) {
+            if (!done) {
+                done = true;
+                loop.release(this);
+                handler.connectFailed(cause);
+            }
+        }
+
+        private void closeSocket() {
+            if (!socketClosed) {
+                socketClosed = true;
+                try {
+                    loop.close(fd);
+                } catch (IOException e) {
+                    LOG.debug("closing the socket of a connect to {}: {}", remote, e.getMessage());
+                }
+            }
+        }
+
+        /** The owner gave up (closed its connection): close the socket, tell nobody. */
+        void cancel() {
+            done = true;
+            loop.release(this);
+            closeSocket();
+        }
+
+        @Override
+        public void closeBecauseLoopStopped() {
+            closeSocket();
+            fail(new ClosedConnectionException("event loop '" + loop.name() + "' stopped before the connect to "
+                    + remote + " completed"));
+        }
     }
 }

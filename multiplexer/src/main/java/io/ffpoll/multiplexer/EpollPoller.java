@@ -139,6 +139,11 @@ final class EpollPoller extends Poller {
     }
 
     @Override
+    int[] registeredFds() {
+        return open ? regs.registeredFds() : new int[0];
+    }
+
+    @Override
     boolean isCurrent(int fd, int generation) {
         return regs.isCurrent(fd, generation);
     }

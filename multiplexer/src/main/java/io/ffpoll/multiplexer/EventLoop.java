@@ -44,6 +44,8 @@ public final class EventLoop implements Executor, AutoCloseable {
     private volatile int runState = RUNNING;
     private volatile long iterations;
     private LoopIo io; // created by the first Connection on this loop
+    private final java.util.Set<LoopResource> resources = new java.util.LinkedHashSet<>();
+    private final java.util.List<LoopHook> hooks = new java.util.ArrayList<>(2);
 
     private EventLoop(String name, Poller poller, int eventCapacity) {
         this.name = name;
@@ -193,7 +195,7 @@ public final class EventLoop implements Executor, AutoCloseable {
             throw new IllegalArgumentException("negative delay " + delay);
         }
         // Capped so that adding it to nanoTime cannot overflow.
-        long nanos = Math.min(Poller.saturatedNanos(delay), Long.MAX_VALUE / 2);
+        long nanos = Math.min(Durations.saturatedNanos(delay), Long.MAX_VALUE / 2);
         Timer t = new Timer(this, System.nanoTime() + nanos, timerSequence.getAndIncrement(), task);
         if (inEventLoop()) {
             if (runState == TERMINATED) {
@@ -215,8 +217,26 @@ public final class EventLoop implements Executor, AutoCloseable {
         checkInLoop("io");
         if (io == null) {
             io = new LoopIo();
+            hooks.add(io);
+            adopt(io);
         }
         return io;
+    }
+
+    /** {@code r} is closed when the loop stops, unless {@link #release released} first. Loop thread only. */
+    void adopt(LoopResource r) {
+        checkInLoop("adopt");
+        resources.add(r);
+    }
+
+    /** {@code r} closed by itself: the loop no longer needs to. Loop thread only. */
+    void release(LoopResource r) {
+        resources.remove(r);
+    }
+
+    /** Whether {@code fd} is registered on this loop (or queued to be). Loop thread only. */
+    boolean isRegistered(int fd) {
+        return poller.isRegistered(fd);
     }
 
     /** The loop's buffer pool, whose accounting shows what connections hold. Loop thread only. */
@@ -245,9 +265,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     private void run() {
         try {
             while (runState == RUNNING) {
-                if (io != null) {
-                    io.flushAll();
-                }
+                runHooks();
                 poller.poll(events, timeoutNanos());
                 iterations++;
                 dispatch();
@@ -259,13 +277,7 @@ public final class EventLoop implements Executor, AutoCloseable {
             LOG.error("event loop '{}' stopped: {}", name, fatal.toString(), fatal);
         } finally {
             runState = CLOSING; // also when a fatal error ended the loop: refuse new work
-            if (io != null) {
-                try {
-                    io.close();
-                } catch (RuntimeException e) {
-                    LOG.warn("event loop '{}': closing its connections failed", name, e);
-                }
-            }
+            closeResources();
             runState = TERMINATED;
             try {
                 poller.close();
@@ -279,12 +291,68 @@ public final class EventLoop implements Executor, AutoCloseable {
         }
     }
 
+    private void runHooks() {
+        for (int i = 0; i < hooks.size(); i++) {
+            try {
+                hooks.get(i).beforePoll();
+            } catch (Throwable t) {
+                LOG.warn("event loop '{}': an end-of-iteration hook threw", name, t);
+            }
+        }
+    }
+
+    /**
+     * Closes what was registered on the loop: the resources that know how (listeners,
+     * connections, connects in progress, each told why), then any fd still registered, and last
+     * the connection layer's shared memory.
+     */
+    private void closeResources() {
+        LoopResource shared = io;
+        while (!resources.isEmpty()) {
+            LoopResource[] all = resources.toArray(LoopResource[]::new);
+            resources.clear();
+            for (LoopResource r : all) {
+                if (r == shared) {
+                    continue;
+                }
+                try {
+                    r.closeBecauseLoopStopped();
+                } catch (Throwable t) {
+                    LOG.warn("event loop '{}': closing {} failed", name, r, t);
+                }
+            }
+        }
+        int[] left = poller.registeredFds();
+        for (int fd : left) {
+            try {
+                poller.deregisterAndClose(fd);
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("event loop '{}': closing fd {}: {}", name, fd, e.toString());
+            }
+        }
+        if (left.length > 0) {
+            LOG.debug("event loop '{}' closed {} fd(s) registered on it", name, left.length);
+        }
+        if (shared != null) {
+            shared.closeBecauseLoopStopped();
+        }
+    }
+
     private long timeoutNanos() {
-        if (!tasks.isEmpty() || (io != null && io.hasFlushes())) {
+        if (!tasks.isEmpty() || hooksHaveWork()) {
             return 0;
         }
         Timer next = timers.peek();
         return next == null ? -1 : Math.max(0, next.deadline - System.nanoTime());
+    }
+
+    private boolean hooksHaveWork() {
+        for (int i = 0; i < hooks.size(); i++) {
+            if (hooks.get(i).hasWork()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void dispatch() {
@@ -332,9 +400,11 @@ public final class EventLoop implements Executor, AutoCloseable {
     }
 
     /**
-     * Stops the loop: tasks already submitted run, pending timers are dropped, the poller is
-     * closed. Fds registered on the loop are not closed: they belong to their owners. Waits for
-     * the thread to end unless called on it. Idempotent.
+     * Stops the loop: tasks already submitted run, pending timers are dropped, and everything
+     * registered on the loop is closed: listeners, connections (their handlers hear of it with
+     * a {@link ClosedConnectionException}), connects in progress, and any other fd still
+     * registered. Then the poller is closed. Waits for the thread to end unless called on it.
+     * Idempotent.
      */
     @Override
     public void close() {

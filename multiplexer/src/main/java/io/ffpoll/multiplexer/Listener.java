@@ -2,6 +2,7 @@ package io.ffpoll.multiplexer;
 
 import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.linux.ErrnoCodes;
+import io.ffpoll.bindings.linux.Fd;
 import io.ffpoll.bindings.linux.SockAddr;
 import io.ffpoll.bindings.linux.Sockets;
 import org.slf4j.Logger;
@@ -24,12 +25,16 @@ import java.time.Duration;
  * retrying at once would spin. It pauses instead: interest is turned off (in user space, no
  * syscall) and back on after {@link #PAUSE}, when the remembered readiness makes it try again.
  */
-public final class Listener {
+public final class Listener implements LoopResource {
     private static final Logger LOG = LoggerFactory.getLogger(Listener.class);
     /** How long accepting pauses after EMFILE/ENFILE/ENOBUFS/ENOMEM. */
     public static final Duration PAUSE = Duration.ofMillis(100);
 
-    /** Receives accepted connections on the loop thread; the fd is non-blocking and its own. */
+    /**
+     * Receives accepted connections on the loop thread; the fd is non-blocking and its own. If
+     * it throws, the exception is logged, the fd is closed (unless the handler registered it on
+     * the loop, in which case it belongs to whoever did), and accepting goes on.
+     */
     @FunctionalInterface
     public interface AcceptHandler {
         void accepted(int fd, InetSocketAddress peer);
@@ -58,8 +63,9 @@ public final class Listener {
      * {@link Tcp#listen}). Call on the loop thread; the listener owns the fd from then on.
      */
     public static Listener start(EventLoop loop, int listenFd, AcceptHandler handler) {
-        Listener l = new Listener(loop, listenFd, handler);
+        Listener l = new Listener(loop, listenFd, java.util.Objects.requireNonNull(handler, "handler"));
         loop.register(listenFd, Interest.READABLE, l::onEvent);
+        loop.adopt(l);
         return l;
     }
 
@@ -75,14 +81,14 @@ public final class Listener {
     private void onEvent(Event event) {
         if (event.registrationFailure() != null) {
             LOG.error("listener fd {} could not be registered: {}", fd, event.registrationFailure().getMessage());
-            closeQuietly();
+            closeBecauseLoopStopped();
             return;
         }
         while (!closed && !paused) {
             peerLength.set(ValueLayout.JAVA_INT, 0, (int) SockAddr.STORAGE_SIZE);
             int r = Sockets.accept4(fd, peer, peerLength, Sockets.SOCK_NONBLOCK | Sockets.SOCK_CLOEXEC);
             if (r >= 0) {
-                handler.accepted(r, SockAddr.decode(peer));
+                deliver(r);
                 continue;
             }
             int errno = -r;
@@ -100,8 +106,19 @@ public final class Listener {
                 return;
             }
             LOG.error("listener fd {} stops: {}", fd, Errors.exception("accept4(fd " + fd + ")", errno).getMessage());
-            closeQuietly();
+            closeBecauseLoopStopped();
             return;
+        }
+    }
+
+    private void deliver(int accepted) {
+        try {
+            handler.accepted(accepted, SockAddr.decode(peer));
+        } catch (Throwable t) {
+            LOG.warn("listener fd {}: the accept handler threw; closing the connection it was given", fd, t);
+            if (!loop.isRegistered(accepted)) {
+                Fd.close(accepted);
+            }
         }
     }
 
@@ -120,24 +137,65 @@ public final class Listener {
         });
     }
 
-    private void closeQuietly() {
+    /**
+     * Stops accepting and closes the listening socket; when this returns, the kernel refuses new
+     * connections. From any thread: off the loop thread it runs on the loop and waits for it.
+     * Idempotent, and harmless once the loop is closed (closing a loop closes its listeners).
+     */
+    public void close() throws IOException {
+        if (loop.inEventLoop()) {
+            closeOnLoop();
+            return;
+        }
         try {
-            close();
-        } catch (IOException e) {
-            LOG.warn("closing listener fd {}: {}", fd, e.getMessage());
+            loop.submit(() -> {
+                closeOnLoop();
+                return null;
+            }).get();
+        } catch (java.util.concurrent.RejectedExecutionException loopClosing) {
+            // The loop closes its listeners as it stops: wait for that.
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    loop.awaitTermination(Long.MAX_VALUE, java.util.concurrent.TimeUnit.NANOSECONDS);
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while closing listener fd " + fd);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IllegalStateException("closing listener fd " + fd + " failed", e.getCause());
         }
     }
 
-    /** Stops accepting and closes the listening socket. Loop thread only; idempotent. */
-    public void close() throws IOException {
+    private void closeOnLoop() throws IOException {
         if (closed) {
             return;
         }
         closed = true;
+        loop.release(this);
         try {
             loop.close(fd);
         } finally {
             arena.close();
+        }
+    }
+
+    @Override
+    public void closeBecauseLoopStopped() {
+        try {
+            closeOnLoop();
+        } catch (IOException e) {
+            LOG.warn("closing listener fd {}: {}", fd, e.getMessage());
         }
     }
 }

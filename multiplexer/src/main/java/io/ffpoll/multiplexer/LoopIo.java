@@ -6,17 +6,15 @@ import io.ffpoll.bindings.linux.Sockets;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * One loop's shared I/O state for its {@link Connection}s: the buffer pool, the read buffer
  * every connection reads into first (so an idle connection needs none of its own), the iovec
- * and msghdr scratch for gathering sends, and the connections whose writes are flushed once at
- * the end of the iteration. Loop thread only.
+ * and msghdr scratch for gathering sends, and the connections whose writes are flushed once,
+ * just before the loop's next poll. Loop thread only.
  */
-final class LoopIo {
+final class LoopIo implements LoopHook, LoopResource {
     static final long READ_BUFFER = 64 * 1024;
     static final int MAX_IOV = 64;
 
@@ -27,33 +25,37 @@ final class LoopIo {
     final MemorySegment msghdr = Sockets.allocateMsghdr(arena);
     private List<Connection> toFlush = new ArrayList<>();
     private List<Connection> flushing = new ArrayList<>();
-    private final Set<Connection> open = new LinkedHashSet<>();
+    private int open;
 
-    void opened(Connection c) {
-        open.add(c);
+    void opened() {
+        open++;
     }
 
-    void closed(Connection c) {
-        open.remove(c);
+    void closed() {
+        open--;
     }
 
     int openConnections() {
-        return open.size();
+        return open;
     }
 
     void requestFlush(Connection c) {
         toFlush.add(c);
     }
 
-    boolean hasFlushes() {
+    @Override
+    public boolean hasWork() {
         return !toFlush.isEmpty();
     }
 
     /**
      * Runs the flushes requested during this iteration: one send per connection. Flushes that
-     * its callbacks request wait for the next iteration, whose poll then does not block.
+     * its callbacks request wait for the next iteration, whose poll then does not block. A
+     * connection whose flush fails (or whose callback throws) is closed by itself; the others
+     * are flushed all the same.
      */
-    void flushAll() {
+    @Override
+    public void beforePoll() {
         List<Connection> batch = toFlush;
         toFlush = flushing;
         flushing = batch;
@@ -63,11 +65,9 @@ final class LoopIo {
         batch.clear();
     }
 
-    /** The loop is stopping: connections close with a cause, then memory is freed. */
-    void close() {
-        for (Connection c : new ArrayList<>(open)) {
-            c.closeBecauseLoopStopped();
-        }
+    /** The loop has closed its connections: free the memory. */
+    @Override
+    public void closeBecauseLoopStopped() {
         pool.release(readBuffer);
         pool.close();
         arena.close();

@@ -100,6 +100,9 @@ public abstract sealed class Poller implements AutoCloseable permits EpollPoller
     /** Whether {@code fd} is registered (or queued to be). */
     public abstract boolean isRegistered(int fd);
 
+    /** The fds registered now (or queued to be), for closing what is left when a loop stops. */
+    abstract int[] registeredFds();
+
     /**
      * Applies queued changes and waits for events, in one syscall; fills {@code events} and
      * returns how many there are.
@@ -115,18 +118,9 @@ public abstract sealed class Poller implements AutoCloseable permits EpollPoller
         } else if (timeout.isNegative()) {
             throw new IllegalArgumentException("negative timeout " + timeout + " (use null to wait without limit)");
         } else {
-            nanos = saturatedNanos(timeout);
+            nanos = Durations.saturatedNanos(timeout);
         }
         return poll(events, nanos);
-    }
-
-    /** {@code d} in nanoseconds, or {@code Long.MAX_VALUE} if it does not fit. */
-    static long saturatedNanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException tooLong) {
-            return Long.MAX_VALUE;
-        }
     }
 
     /** {@link #poll(Events, Duration)} with nanoseconds; -1 waits without limit. */

@@ -76,6 +76,24 @@ final class Registrations {
         return s == PENDING_ADD || s == ACTIVE;
     }
 
+    /** Every fd registered or queued to be, in ascending order. */
+    int[] registeredFds() {
+        int n = 0;
+        for (int fd = 0; fd < state.length; fd++) {
+            if (isRegistered(fd)) {
+                n++;
+            }
+        }
+        int[] fds = new int[n];
+        int i = 0;
+        for (int fd = 0; fd < state.length; fd++) {
+            if (isRegistered(fd)) {
+                fds[i++] = fd;
+            }
+        }
+        return fds;
+    }
+
     boolean isCurrent(int fd, int gen) {
         return stateOf(fd) == ACTIVE && generation[fd] == gen;
     }

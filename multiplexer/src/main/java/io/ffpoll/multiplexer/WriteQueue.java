@@ -1,6 +1,7 @@
 package io.ffpoll.multiplexer;
 
 import io.ffpoll.bindings.linux.Fd;
+import io.ffpoll.bindings.linux.Sockets;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -21,6 +22,7 @@ final class WriteQueue {
     private long tailLimit;  // first free byte in the last chunk
     private long bytes;
     private long gathered;
+    private long sent;
 
     WriteQueue(BufferPool pool) {
         this.pool = pool;
@@ -69,6 +71,32 @@ final class WriteQueue {
             length -= n;
             bytes += n;
         }
+    }
+
+    /**
+     * One gathering {@code sendmsg(MSG_NOSIGNAL)} of the queued bytes (up to {@code iov}'s
+     * {@code maxIov} entries) to {@code fd}: the bytes the socket took (they leave the queue),
+     * or -errno. {@link #gatheredBytes()} then tells how many were offered.
+     */
+    long send(int fd, MemorySegment iov, int maxIov, MemorySegment msghdr) {
+        int count = gather(iov, maxIov);
+        Sockets.setMsgIov(msghdr, iov, count);
+        long n = Sockets.sendmsg(fd, msghdr, Sockets.MSG_NOSIGNAL);
+        if (n > 0) {
+            consume(n);
+            sent += n;
+        }
+        return n;
+    }
+
+    /** Bytes the socket has taken from this queue so far. */
+    long sent() {
+        return sent;
+    }
+
+    /** Counts {@code n} bytes that went to the socket without passing through the queue. */
+    void sentDirectly(long n) {
+        sent += n;
     }
 
     /** Fills up to {@code max} iovecs with the queued bytes, in order; returns how many. */

@@ -39,53 +39,22 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The connection and buffer layer over real loopback sockets. */
-class ConnectionTest {
+class ConnectionTest extends LoopTestBase {
     private static final ValueLayout.OfInt LENGTH = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-
-    private long fdsBefore;
-    private EventLoop loop;
-    private Loopback net;
-    private int listenFd;
-    private InetSocketAddress address;
-    private final List<Throwable> unexpected = new ArrayList<>();
-
-    @BeforeEach
-    void start() throws Exception {
-        fdsBefore = Loopback.openFds();
-        loop = EventLoop.start("conn-loop");
-        net = new Loopback();
-        listenFd = Tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096, false);
-        address = Tcp.localAddress(listenFd);
-    }
-
-    @AfterEach
-    void stop() {
-        loop.close();
-        net.close();
-        assertEquals(fdsBefore, Loopback.openFds(), "file descriptors leaked");
-        assertTrue(unexpected.isEmpty(), "unexpected failures: " + unexpected);
-    }
-
-    private <T> T onLoop(Callable<T> body) throws Exception {
-        return loop.submit(body).get(30, TimeUnit.SECONDS);
-    }
 
     /** Accepts connections on the test listener and opens each with the handler {@code factory} makes. */
     private Listener serve(java.util.function.Supplier<ConnectionHandler> factory, BlockingQueue<Connection> opened)
             throws Exception {
-        return onLoop(() -> Listener.start(loop, listenFd, (fd, peer) -> {
+        return serve((fd, peer) -> {
             Connection c = Connection.open(loop, fd, peer, factory.get());
             if (opened != null) {
                 opened.add(c);
             }
-        }));
+        });
     }
 
-    private void stopServing(Listener listener) throws Exception {
-        onLoop(() -> {
-            listener.close();
-            return null;
-        });
+    private void stopServing(Listener listener) throws IOException {
+        listener.close();
     }
 
     private long poolInUse() throws Exception {
@@ -189,11 +158,7 @@ class ConnectionTest {
         assertTrue(failures.isEmpty(), "failures: " + failures.stream().limit(5).toList());
         assertTrue(bytesChecked.get() > connections * rounds, "checked " + bytesChecked + " bytes");
         // The server closes its side on EOF; then every pooled buffer is back.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (onLoop(loop::openConnections) > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        assertEquals(0, (int) onLoop(loop::openConnections));
+        awaitOnLoop(() -> loop.openConnections() == 0, "the server closed its side of every connection");
         assertEquals(baseline, poolInUse(), "pooled buffers not returned");
         stopServing(listener);
     }
@@ -252,18 +217,13 @@ class ConnectionTest {
         }, opened);
         int client = net.connect(address);
         Tcp.setOption(client, Sockets.SOL_SOCKET, Sockets.SO_RCVBUF, 32 * 1024);
-        Connection server = opened.poll(5, TimeUnit.SECONDS);
+        Connection server = opened.poll(30, TimeUnit.SECONDS);
         assertNotNull(server);
         // The client reads nothing: the kernel buffers fill, then the writer is told to stop.
-        long last = -1;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (produced.get() != last && System.nanoTime() < deadline) {
-            last = produced.get();
-            Thread.sleep(200);
-        }
-        assertTrue(last < total, "the writer never felt back-pressure");
+        // Once not writable, the queue stays above the low watermark: nobody drains it.
+        awaitOnLoop(() -> !server.isWritable(), "the writer is told to stop");
+        assertTrue(produced.get() < total, "the writer never felt back-pressure");
         assertTrue(pauses.get() >= 1);
-        assertFalse(onLoop(server::isWritable));
         long queued = onLoop(server::queuedBytes);
         assertTrue(queued > Connection.DEFAULT_LOW_WATERMARK, "queue " + queued);
         assertTrue(maxQueued.get() <= Connection.DEFAULT_HIGH_WATERMARK + block, "queue grew to " + maxQueued);
@@ -288,7 +248,7 @@ class ConnectionTest {
         BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
         Listener listener = serve(() -> (c, d) -> d.byteSize(), opened);
         int client = net.connect(address);
-        Connection server = opened.poll(5, TimeUnit.SECONDS);
+        Connection server = opened.poll(30, TimeUnit.SECONDS);
         byte[] payload = new byte[1 << 20];
         new Random(3).nextBytes(payload);
         long sendmsgs = Syscalls.count("sendmsg");
@@ -316,7 +276,7 @@ class ConnectionTest {
         BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
         Listener listener = serve(() -> (c, d) -> d.byteSize(), opened);
         int client = net.connect(address);
-        Connection server = opened.poll(5, TimeUnit.SECONDS);
+        Connection server = opened.poll(30, TimeUnit.SECONDS);
         long before = onLoop(() -> Syscalls.count("sendmsg") + Syscalls.count("send"));
         onLoop(() -> {
             for (int i = 0; i < 1000; i++) {
@@ -345,7 +305,7 @@ class ConnectionTest {
             clients[i] = net.connect(address);
         }
         for (int i = 0; i < clients.length; i++) {
-            servers.add(opened.poll(5, TimeUnit.SECONDS));
+            servers.add(opened.poll(30, TimeUnit.SECONDS));
         }
         // Each connection has exchanged a message, then gone idle.
         for (int client : clients) {
@@ -362,8 +322,8 @@ class ConnectionTest {
         // Half a message makes exactly one connection hold a buffer, until the rest arrives.
         byte[] m = message(new Random(1), 5000);
         net.send(clients[7], Arrays.copyOf(m, 1000));
-        Thread.sleep(50);
-        assertEquals(2L, (long) onLoop(() -> loop.bufferPool().inUseCount()));
+        awaitOnLoop(() -> loop.bufferPool().inUseCount() == 2, "the half message is kept in a buffer");
+        assertEquals(1, (long) onLoop(() -> servers.stream().filter(Connection::holdsReadBuffer).count()));
         net.send(clients[7], Arrays.copyOfRange(m, 1000, m.length));
         assertArrayEquals(m, net.readFully(clients[7], m.length));
         assertEquals(1L, (long) onLoop(() -> loop.bufferPool().inUseCount()));
@@ -402,7 +362,7 @@ class ConnectionTest {
         int quitter = net.connect(address);
         int survivor = net.connect(address);
         for (int i = 0; i < 3; i++) {
-            assertNotNull(opened.poll(5, TimeUnit.SECONDS));
+            assertNotNull(opened.poll(30, TimeUnit.SECONDS));
         }
         // One peer resets; one goes away in the middle of a message.
         net.send(resetter, Arrays.copyOf(message(new Random(1), 300), 10));
@@ -410,12 +370,7 @@ class ConnectionTest {
         net.close(resetter);
         net.send(quitter, Arrays.copyOf(message(new Random(2), 300), 100));
         net.close(quitter);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (closes.get() < 2 && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
-        Thread.sleep(100); // a second report would show up here
-        assertEquals(2, closes.get());
+        awaitOnLoop(() -> closes.get() == 2, "both failures are reported");
         assertEquals(2, causes.size());
         assertTrue(causes.stream().anyMatch(e -> e instanceof SocketException && e.getMessage().contains("ECONNRESET")),
                 "reset not reported: " + causes);
@@ -424,6 +379,7 @@ class ConnectionTest {
         byte[] m = message(new Random(3), 20_000);
         net.send(survivor, m);
         assertArrayEquals(m, net.readFully(survivor, m.length));
+        assertEquals(2, closes.get(), "a failure was reported twice"); // after more loop turns
         assertEquals(baseline, poolInUse(), "the failed connections' buffers were not returned");
         net.close(survivor);
         stopServing(listener);
@@ -434,7 +390,7 @@ class ConnectionTest {
         BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
         Listener listener = serve(() -> (c, d) -> d.byteSize(), opened);
         int client = net.connect(address);
-        Connection server = opened.poll(5, TimeUnit.SECONDS);
+        Connection server = opened.poll(30, TimeUnit.SECONDS);
         long baseline = poolInUse();
         ClosedConnectionException e = onLoop(() -> {
             server.close();
@@ -454,9 +410,9 @@ class ConnectionTest {
         BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
         Listener listener = serve(() -> (c, d) -> d.byteSize(), opened);
         int graceful = net.connect(address);
-        Connection g = opened.poll(5, TimeUnit.SECONDS);
+        Connection g = opened.poll(30, TimeUnit.SECONDS);
         int aborted = net.connect(address);
-        Connection a = opened.poll(5, TimeUnit.SECONDS);
+        Connection a = opened.poll(30, TimeUnit.SECONDS);
         byte[] payload = new byte[4 << 20];
         new Random(9).nextBytes(payload);
         onLoop(() -> {
@@ -492,7 +448,7 @@ class ConnectionTest {
             return d.byteSize();
         }, opened);
         int client = net.connect(address);
-        Connection server = opened.poll(5, TimeUnit.SECONDS);
+        Connection server = opened.poll(30, TimeUnit.SECONDS);
         onLoop(() -> {
             server.write("last words".getBytes());
             server.shutdownOutput();
@@ -531,10 +487,10 @@ class ConnectionTest {
                 refused.complete(cause);
             }
         }));
-        IOException cause = refused.get(5, TimeUnit.SECONDS);
+        IOException cause = refused.get(30, TimeUnit.SECONDS);
         assertInstanceOf(java.net.ConnectException.class, cause);
+        assertEquals("connect(" + address + "): ECONNREFUSED (Connection refused)", cause.getMessage());
         assertEquals(0, opens.get());
-        assertNull(null);
         listenFd = Tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16, false);
         address = Tcp.localAddress(listenFd);
         BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
@@ -551,7 +507,7 @@ class ConnectionTest {
             return 0;
         }, opened);
         int client = net.connect(address);
-        Connection server = opened.poll(5, TimeUnit.SECONDS);
+        Connection server = opened.poll(30, TimeUnit.SECONDS);
         net.send(client, "one\ntwo\nthree\n".getBytes());
         assertEquals("one", lines.poll(5, TimeUnit.SECONDS));
         assertNull(lines.poll(100, TimeUnit.MILLISECONDS), "paused, yet delivered");
@@ -585,19 +541,18 @@ class ConnectionTest {
             }
         }, opened);
         int client = net.connect(address);
-        assertNotNull(opened.poll(5, TimeUnit.SECONDS));
+        Connection server = opened.poll(30, TimeUnit.SECONDS);
+        assertNotNull(server);
         net.send(client, "partial".getBytes());
-        Thread.sleep(50);
-        net.close(listenFd); // the listener's fd; the Listener is dropped with the loop
-        loop.close();
-        IOException e = cause.get(5, TimeUnit.SECONDS);
+        awaitOnLoop(server::holdsReadBuffer, "the partial message is kept");
+        loop.close(); // closes the listener and the connection
+        IOException e = cause.get(30, TimeUnit.SECONDS);
         assertInstanceOf(ClosedConnectionException.class, e);
-        assertEquals("event loop 'conn-loop' stopped", e.getMessage());
+        assertEquals("event loop 'ConnectionTest' stopped", e.getMessage());
     }
 
     @Test
     void aPeerThatSendsWithoutPauseDoesNotStarveTheOthers() throws Exception {
-        final int flood = 4 << 20;
         AtomicLong flooded = new AtomicLong();
         AtomicLong floodedWhenPinged = new AtomicLong(-1);
         BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
@@ -615,36 +570,46 @@ class ConnectionTest {
             return data.byteSize();
         }, opened);
         int flooder = net.connect(address);
-        Connection flooding = opened.poll(5, TimeUnit.SECONDS);
+        Connection flooding = opened.poll(30, TimeUnit.SECONDS);
         int pinger = net.connect(address);
-        assertNotNull(opened.poll(5, TimeUnit.SECONDS));
+        assertNotNull(opened.poll(30, TimeUnit.SECONDS));
         onLoop(() -> {
             flooding.setReadBudget(1); // one 64 KiB read per turn, so a few hundred KiB outlast a turn
             Tcp.setOption(flooding.fd(), Sockets.SOL_SOCKET, Sockets.SO_RCVBUF, 1 << 20);
             return null;
         });
         // Hold the loop while the flooder fills the server's receive buffer and the ping waits
-        // behind it; then one poll reports both, the flooder first.
+        // behind it; then one poll reports both.
         CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
         loop.execute(() -> {
             held.countDown();
             try {
-                Thread.sleep(400);
+                release.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         });
-        assertTrue(held.await(5, TimeUnit.SECONDS));
-        Thread writer = new Thread(() -> net.send(flooder, new byte[flood]));
-        writer.start();
-        Thread.sleep(200);
+        assertTrue(held.await(30, TimeUnit.SECONDS));
+        // Send without blocking until the kernel takes no more: the buffers are full.
+        long queuedInKernel = 0;
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment chunk = arena.allocate(64 * 1024);
+            long n;
+            while ((n = Sockets.send(flooder, chunk, chunk.byteSize(), Sockets.MSG_DONTWAIT | Sockets.MSG_NOSIGNAL)) > 0) {
+                queuedInKernel += n;
+            }
+            assertEquals(-io.ffpoll.bindings.linux.ErrnoCodes.EAGAIN, n);
+        }
+        assertTrue(queuedInKernel > 4 * LoopIo.READ_BUFFER, "only " + queuedInKernel + " bytes in flight");
         net.send(pinger, "p".getBytes());
+        release.countDown();
+        final long flood = queuedInKernel + (2 << 20); // and 2 MiB more after the ping
+        Thread writer = new Thread(() -> net.send(flooder, new byte[2 << 20]));
+        writer.start();
         assertArrayEquals("pong".getBytes(), net.readFully(pinger, 4));
         writer.join();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (flooded.get() < flood && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+        awaitOnLoop(() -> flooded.get() == flood, "every flooded byte is read");
         assertEquals(flood, flooded.get(), "bytes lost under the read budget");
         // The ping was answered after at most a turn or two of the flooder's reads, not after it
         // had drained its whole receive buffer.

@@ -64,6 +64,21 @@ final class Loopback implements AutoCloseable {
         return fd;
     }
 
+    /** A blocking connect to {@code to} that is expected to fail: its -errno (the socket is closed). */
+    int connectFailure(InetSocketAddress to) {
+        int fd = Sockets.socket(Sockets.AF_INET, Sockets.SOCK_STREAM | Sockets.SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw new AssertionError("socket: " + ErrnoCodes.describe(-fd));
+        }
+        MemorySegment sa = SockAddr.allocateStorage(arena);
+        int r = Sockets.connect(fd, sa, SockAddr.encode(to, sa));
+        Fd.close(fd);
+        if (r == 0) {
+            throw new AssertionError("connect to " + to + " succeeded");
+        }
+        return r;
+    }
+
     /** Accepts one connection from a non-blocking listener, waiting up to 5 s. */
     int accept(int listenFd) throws InterruptedException {
         long deadline = System.nanoTime() + 5_000_000_000L;
