@@ -66,8 +66,12 @@ class SocketHelpersTest extends LoopTestBase {
         Process p = new ProcessBuilder("sh", "-c", "ulimit -n 256 && exec \"$0\" \"$@\"", javaBin,
                 "--enable-native-access=ALL-UNNAMED", "-Dffpoll.countSyscalls=true",
                 "-cp", System.getProperty("java.class.path"), EmfileProbe.class.getName())
-                .redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes());
+                .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .start();
+        String output;
+        try (java.io.InputStream out = p.getInputStream()) {
+            output = new String(out.readAllBytes());
+        }
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the probe did not finish");
         java.util.regex.Matcher m = java.util.regex.Pattern.compile(
                 "RESULT attempts=(\\d+) pauses=(\\d+) acceptedUnderEmfile=(\\w+) acceptedAfter=(\\w+)").matcher(output);

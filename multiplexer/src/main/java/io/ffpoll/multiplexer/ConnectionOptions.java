@@ -1,0 +1,49 @@
+package io.ffpoll.multiplexer;
+
+import java.time.Duration;
+
+/**
+ * The settings of a {@link Connection}, immutable, so that every connection shares the defaults
+ * and only one that changes a setting makes its own copy: an idle connection stays small.
+ */
+record ConnectionOptions(long lowWatermark, long highWatermark, long maxPending, int readBudget,
+                         Duration closeTimeout, Duration lingerTime, long lingerBytes) {
+
+    static final ConnectionOptions DEFAULTS = new ConnectionOptions(Connection.DEFAULT_LOW_WATERMARK,
+            Connection.DEFAULT_HIGH_WATERMARK, Connection.DEFAULT_MAX_PENDING, Connection.DEFAULT_READ_BUDGET,
+            Connection.DEFAULT_CLOSE_TIMEOUT, Connection.DEFAULT_LINGER_TIME, Connection.DEFAULT_LINGER_BYTES);
+
+    ConnectionOptions withWatermarks(long low, long high) {
+        if (low < 0 || high < low) {
+            throw new IllegalArgumentException("need 0 <= low <= high, got low " + low + ", high " + high);
+        }
+        return new ConnectionOptions(low, high, maxPending, readBudget, closeTimeout, lingerTime, lingerBytes);
+    }
+
+    ConnectionOptions withMaxPending(long bytes) {
+        if (bytes < 1 || bytes > BufferPool.maxBufferSize()) {
+            throw new IllegalArgumentException("max pending must be in 1.." + BufferPool.maxBufferSize() + ", got " + bytes);
+        }
+        return new ConnectionOptions(lowWatermark, highWatermark, bytes, readBudget, closeTimeout, lingerTime, lingerBytes);
+    }
+
+    ConnectionOptions withReadBudget(int reads) {
+        if (reads < 1) {
+            throw new IllegalArgumentException("read budget must be at least 1, got " + reads);
+        }
+        return new ConnectionOptions(lowWatermark, highWatermark, maxPending, reads, closeTimeout, lingerTime, lingerBytes);
+    }
+
+    ConnectionOptions withCloseTimeout(Duration timeout) {
+        return new ConnectionOptions(lowWatermark, highWatermark, maxPending, readBudget,
+                Durations.positive(timeout, "close timeout"), lingerTime, lingerBytes);
+    }
+
+    ConnectionOptions withLingering(Duration time, long maxBytes) {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("linger bytes must not be negative, got " + maxBytes);
+        }
+        return new ConnectionOptions(lowWatermark, highWatermark, maxPending, readBudget, closeTimeout,
+                Durations.positive(time, "linger time"), maxBytes);
+    }
+}
