@@ -1,10 +1,10 @@
 package io.ffpoll.http;
 
 /**
- * Whole keep-alive HTTP/1.1 responses (status line, Server, Date, headers, body) encoded into
- * one array, for the last few Response objects a loop served: a handler that returns a
- * constant Response is then answered with one copy into the write queue. An entry is valid for
- * one Date line (one second). Loop thread only.
+ * Whole keep-alive HTTP/1.1 responses (status line, Server, Date, fields, framing, body)
+ * encoded into one array, for the last few Response objects a loop served: a handler that
+ * returns a constant Response is then answered with one copy into the write queue. An entry is
+ * valid for one Date line (one second). Loop thread only.
  */
 final class EncodedResponses {
     private static final int SIZE = 8;
@@ -13,6 +13,7 @@ final class EncodedResponses {
     private final byte[][] encoded = new byte[SIZE][];
     private int next;
 
+    /** {@code r}, which has a fixed body, as a keep-alive HTTP/1.1 response to a request other than HEAD. */
     byte[] get(Response r, byte[] dateLine) {
         for (int i = 0; i < SIZE; i++) {
             if (responses[i] == r && dates[i] == dateLine) {
@@ -20,10 +21,15 @@ final class EncodedResponses {
             }
         }
         byte[] status = HttpStatus.line(r.status);
-        byte[] server = HttpConnection.SERVER;
-        byte[] out = new byte[status.length + server.length + dateLine.length + r.headers.length + 2 + r.body.length];
+        byte[] body = r.hasContent() ? r.body : new byte[0];
+        byte[][] parts = {status, ResponseWriter.SERVER, dateLine, r.fields, r.lengthField, {'\r', '\n'}, body};
+        int length = 0;
+        for (byte[] part : parts) {
+            length += part.length;
+        }
+        byte[] out = new byte[length];
         int p = 0;
-        for (byte[] part : new byte[][] {status, server, dateLine, r.headers, {'\r', '\n'}, r.body}) {
+        for (byte[] part : parts) {
             System.arraycopy(part, 0, out, p, part.length);
             p += part.length;
         }

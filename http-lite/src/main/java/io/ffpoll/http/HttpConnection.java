@@ -1,6 +1,5 @@
 package io.ffpoll.http;
 
-import io.ffpoll.multiplexer.ClosedConnectionException;
 import io.ffpoll.multiplexer.Connection;
 import io.ffpoll.multiplexer.ConnectionHandler;
 import org.slf4j.Logger;
@@ -8,7 +7,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
@@ -16,69 +14,86 @@ import java.util.concurrent.RejectedExecutionException;
  * answers quick handlers on the spot (pipelined responses go out together, one send per loop
  * iteration) and offloads blocking ones to a virtual thread, reading no further request on
  * this connection until its response is written, so responses stay in request order.
+ *
+ * <p>Back-pressure: while the client does not read its responses (the connection's write queue
+ * is past its high watermark) no further request is parsed and nothing more is read; reading
+ * resumes when the queue drains below the low watermark. A client that takes nothing for the
+ * write timeout is cut off. After an error response, or a response that ends the connection,
+ * the connection is closed lingering, so a client still sending reads its response instead of
+ * a reset.
  */
 final class HttpConnection implements ConnectionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(HttpConnection.class);
-    static final byte[] SERVER = "Server: ffpoll-http-lite\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] CLOSE = "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] KEEP_ALIVE = "Connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] CRLF = {'\r', '\n'};
-    private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final Response NOT_FOUND = Response.text(404, "Not Found");
+    private static final Response INTERNAL_ERROR = Response.text(500, "Internal Server Error");
 
     private final LoopState loop;
-    private final HttpParser parser;
-    private final Request request = new Request();
+    private final ParseState parse = new ParseState();
     private Connection connection;
-    private boolean continueSent;
-    private boolean awaitingHandler;
+    private boolean awaitingHandler; // a blocking handler runs: no further request is parsed
+    private boolean waitingForWrites; // back-pressure: reading paused until the queue drains
     private boolean closing;
-    long lastActivity = System.nanoTime();
+    long lastActivity;
     long requestStarted; // 0 while between requests
+    private long sentAtLastSweep;
+    private long lastWriteProgress;
 
     HttpConnection(LoopState loop) {
         this.loop = loop;
-        this.parser = new HttpParser(loop.config.maxRequestLine(), loop.config.maxHeadBytes(), loop.config.maxBody());
+    }
+
+    /** Whether reading is paused (a blocking handler runs, or the client does not read). */
+    boolean readingPaused() {
+        return awaitingHandler || waitingForWrites;
+    }
+
+    Connection connection() {
+        return connection;
     }
 
     @Override
     public void onOpen(Connection c) {
         connection = c;
-        c.setMaxPending(loop.config.maxHeadBytes() + 2 * loop.config.maxBody() + 65536);
-        loop.opened(this);
+        loop.opened(this); // first: onClosed undoes it, whatever fails below
+        lastActivity = System.nanoTime();
+        lastWriteProgress = lastActivity;
+        c.setMaxPending(loop.maxPending);
     }
 
     @Override
     public long onData(Connection c, MemorySegment data) {
         long now = System.nanoTime();
         lastActivity = now;
+        RequestParser parser = loop.parser;
+        parser.beginDelivery();
         long pos = 0;
         long end = data.byteSize();
         while (pos < end && !awaitingHandler && !closing) {
-            long head = parser.parseHead(data, pos, end, request);
-            if (head == HttpParser.INCOMPLETE) {
-                break;
+            if (!c.isWritable()) {
+                // The client is not reading its responses: answer no more until it does.
+                waitingForWrites = true;
+                requestStarted = 0; // the read timeout restarts when reading does
+                c.pauseReading();
+                return pos;
             }
-            if (head == HttpParser.ERROR) {
-                fail(c, parser.errorStatus());
+            long n = parser.parse(data, pos, end, parse);
+            if (n == RequestParser.ERROR) {
+                fail(c, parse.errorStatus);
                 return end;
             }
-            long body = parser.parseBody(data, pos + head, end, request);
-            if (body == HttpParser.INCOMPLETE) {
-                if (request.expectContinue && request.http11 && !continueSent) {
-                    continueSent = true; // RFC 9110 10.1.1: tell the client to send the body
-                    write(c, CONTINUE);
-                }
+            if (parse.headComplete() && !parse.routed) {
+                parse.route = loop.config.routes().find(parser.request);
+                parse.routed = true;
+            }
+            if (n == RequestParser.INCOMPLETE) {
+                awaitBody(c);
                 break;
             }
-            if (body == HttpParser.ERROR) {
-                fail(c, parser.errorStatus());
-                return end;
-            }
-            continueSent = false;
+            Routes.Route route = parse.route;
+            parse.reset();
             requestStarted = 0;
-            pos += head + body;
-            dispatch(c);
+            pos += n;
+            dispatch(c, parser.request, route);
         }
         if (pos < end && requestStarted == 0) {
             requestStarted = now; // a partial request: the read timeout runs
@@ -86,39 +101,74 @@ final class HttpConnection implements ConnectionHandler {
         return closing ? end : pos;
     }
 
-    private void dispatch(Connection c) {
-        Routes.Route route = loop.config.routes().find(request);
+    /** The head is in but not the body: answer an expectation of 100-continue (RFC 9110 10.1.1). */
+    private void awaitBody(Connection c) {
+        if (!parse.headComplete() || !parse.expectContinue || parse.continueSent) {
+            return;
+        }
+        parse.continueSent = true;
+        if (parse.route == null) {
+            // Not worth the body: the final status now, and the connection ends (the client
+            // may send the body regardless; the lingering close discards it).
+            respond(c, parse.http11, false, NOT_FOUND, false);
+        } else {
+            ResponseWriter.writeRaw(c, ResponseWriter.CONTINUE);
+        }
+    }
+
+    private void dispatch(Connection c, Request request, Routes.Route route) {
         if (route == null) {
-            respond(c, request, NOT_FOUND);
+            respond(c, request.http11, request.keepAlive, NOT_FOUND, Routes.isHead(request));
             return;
         }
         if (!route.blocking()) {
-            respond(c, request, handle(route, request));
+            respond(c, request.http11, request.keepAlive, handle(route, request), Routes.isHead(request));
             return;
         }
         Request detached = request.detach();
         awaitingHandler = true;
         c.pauseReading();
         Thread.startVirtualThread(() -> {
-            Response done = handle(route, detached);
+            Response response = INTERNAL_ERROR;
             try {
-                c.loop().execute(() -> {
-                    awaitingHandler = false;
-                    requestStarted = 0; // a pipelined partial request's read timeout starts on resume
-                    if (c.isOpen()) {
-                        respond(c, detached, done);
-                        if (!closing) {
-                            c.resumeReading(); // pipelined requests kept meanwhile are read now
-                        }
-                    }
-                });
-            } catch (RejectedExecutionException loopGone) {
-                // the server stopped: the connection is closed already
+                response = handle(route, detached);
+            } finally {
+                Response done = response;
+                try {
+                    c.loop().execute(() -> blockingHandlerDone(c, detached, done));
+                } catch (RejectedExecutionException loopGone) {
+                    // the server stopped: the connection is closed already
+                }
             }
         });
     }
 
-    /** The handler's response, or 500 if it threw (logged: the client learns nothing more). */
+    private void blockingHandlerDone(Connection c, Request r, Response response) {
+        awaitingHandler = false;
+        requestStarted = 0; // a pipelined partial request's read timeout starts on resume
+        if (!c.isOpen()) {
+            return;
+        }
+        respond(c, r.http11, r.keepAlive, response, Routes.isHead(r));
+        if (closing) {
+            return;
+        }
+        if (c.isWritable()) {
+            c.resumeReading(); // pipelined requests kept meanwhile are read now
+        } else {
+            waitingForWrites = true;
+        }
+    }
+
+    @Override
+    public void onWritabilityChanged(Connection c, boolean writable) {
+        if (writable && waitingForWrites && !awaitingHandler && !closing) {
+            waitingForWrites = false;
+            c.resumeReading();
+        }
+    }
+
+    /** The handler's response, or 500 if it threw anything (logged: the client learns nothing more). */
     private static Response handle(Routes.Route route, Request r) {
         try {
             Response response = route.handler().handle(r);
@@ -126,86 +176,48 @@ final class HttpConnection implements ConnectionHandler {
                 throw new IllegalStateException("handler returned null");
             }
             return response;
-        } catch (Exception e) {
-            LOG.warn("handler for {} failed", r, e);
+        } catch (Throwable t) {
+            LOG.warn("handler for {} failed", r, t);
             return INTERNAL_ERROR;
         }
     }
 
-    private static final Response NOT_FOUND = Response.text(404, "Not Found");
-    private static final Response INTERNAL_ERROR = Response.text(500, "Internal Server Error");
-
-    private void respond(Connection c, Request r, Response response) {
-        boolean keepAlive = r.keepAlive && !loop.draining;
-        boolean head = Routes.isHead(r);
+    private void respond(Connection c, boolean http11, boolean keepAlive, Response response, boolean head) {
+        boolean keep = keepAlive && !loop.draining;
         loop.served++;
-        if (keepAlive && r.http11 && !head && response.body != null) {
-            // The common case in one piece, encoded once per response and second.
-            write(c, loop.encoded.get(response, loop.date.line()));
+        if (!ResponseWriter.write(c, loop, response, keep, http11, head)) {
             return;
         }
-        send(c, response, keepAlive, r.http11, head);
+        if (!keep) {
+            closing = true;
+            c.closeLingering(); // after the response is sent; what the client still sends is discarded
+        }
     }
 
     /** Answers a request that could not be parsed (or did not arrive in time), then closes. */
     private void fail(Connection c, int status) {
-        send(c, Response.text(status, status + " " + HttpStatus.reason(status) + "\n"), false, true, false);
+        Response error = Response.text(status, status + " " + HttpStatus.reason(status) + "\n");
+        respond(c, true, false, error, false);
     }
 
-    /** Writes {@code response} piece by piece; closes the connection after it unless kept alive. */
-    private void send(Connection c, Response response, boolean keepAlive, boolean http11, boolean head) {
-        boolean chunkedForOldClient = response.chunks != null && !http11;
-        write(c, HttpStatus.line(response.status));
-        write(c, SERVER);
-        write(c, loop.date.line());
-        if (chunkedForOldClient) {
-            // HTTP/1.0 has no chunked coding: send the parts as one body, framed by the close.
-            keepAlive = false;
-        } else {
-            write(c, response.headers);
-        }
-        write(c, keepAlive ? (http11 ? null : KEEP_ALIVE) : CLOSE);
-        write(c, CRLF);
-        boolean noBody = head || response.status == 204 || response.status == 304 || response.status < 200;
-        if (!noBody) {
-            if (response.body != null) {
-                write(c, response.body);
-            } else {
-                for (byte[] part : response.chunks) {
-                    if (chunkedForOldClient) {
-                        write(c, part);
-                    } else if (part.length > 0) {
-                        write(c, (Integer.toHexString(part.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-                        write(c, part);
-                        write(c, CRLF);
-                    }
-                }
-                if (!chunkedForOldClient) {
-                    write(c, LAST_CHUNK);
-                }
-            }
-        }
-        if (!keepAlive) {
-            closing = true;
-            c.close(); // after the queued response is sent
-        }
-    }
-
-    private static void write(Connection c, byte[] bytes) {
-        if (bytes == null) {
-            return;
-        }
-        try {
-            c.write(bytes);
-        } catch (ClosedConnectionException e) {
-            // the peer went away meanwhile: nothing to answer
-        }
-    }
-
-    /** Called by the loop's sweeper; closes the connection if a timeout passed. */
+    /** Called by the loop's sweeper once a second; applies the write, read and idle timeouts. */
     void sweep(long now) {
-        if (awaitingHandler || closing || connection == null) {
+        if (connection == null || !connection.isOpen()) {
             return;
+        }
+        long sent = connection.sentBytes();
+        if (connection.queuedBytes() == 0 || sent != sentAtLastSweep) {
+            sentAtLastSweep = sent;
+            lastWriteProgress = now;
+        } else if (now - lastWriteProgress > loop.config.writeTimeout().toNanos()) {
+            LOG.debug("{} took none of its responses for {}; aborting", connection.remoteAddress(),
+                    loop.config.writeTimeout());
+            closing = true;
+            connection.abort();
+            return;
+        }
+        if (awaitingHandler || waitingForWrites || closing) {
+            return; // the connection's own close timer bounds a closing connection
         }
         if (requestStarted != 0 && now - requestStarted > loop.config.requestTimeout().toNanos()) {
             fail(connection, 408);

@@ -92,6 +92,25 @@ public final class HttpServer implements AutoCloseable {
         return openConnections.get();
     }
 
+    /** Whether {@link #shutdown} or {@link #close} was called. */
+    public boolean isStopped() {
+        return stopped;
+    }
+
+    /** Runs {@code task} on loop {@code i} and returns its result (for tests and diagnostics). */
+    <T> T onLoop(int i, java.util.concurrent.Callable<T> task) throws Exception {
+        return loops.get(i).loop.submit(task).get(30, TimeUnit.SECONDS);
+    }
+
+    LoopState loopState(int i) {
+        return loops.get(i);
+    }
+
+    /** Pooled buffers loop {@code i} has handed out and not got back (its shared read buffer is one). */
+    long pooledBuffersInUse(int i) throws Exception {
+        return onLoop(i, () -> loops.get(i).loop.bufferPool().inUseCount());
+    }
+
     /** The poller backend the loops use, e.g. {@code "epoll"}. */
     public String backend() {
         return loops.get(0).loop.backend();
@@ -295,6 +314,9 @@ public final class HttpServer implements AutoCloseable {
         private long maxBody = 1 << 20;
         private Duration requestTimeout = Duration.ofSeconds(30);
         private Duration idleTimeout = Duration.ofSeconds(60);
+        private Duration writeTimeout = Duration.ofSeconds(30);
+        private static final int MAX_HEAD_LIMIT = 1 << 20;
+        private static final long MAX_BODY_LIMIT = 16L << 20;
 
         private Builder() {}
 
@@ -330,19 +352,52 @@ public final class HttpServer implements AutoCloseable {
             return this;
         }
 
-        /** Limits: request line (414), request head (431), body (413). */
+        /**
+         * Limits: request line (414), request head (431), body (413). The request line must be
+         * at least 16 bytes and fit in the head; the head may be up to 1 MiB and the body up to
+         * 16 MiB (what one connection may hold of an unfinished request is bounded by them).
+         *
+         * @throws IllegalArgumentException if a limit is out of range
+         */
         public Builder limits(int maxRequestLine, int maxHeadBytes, long maxBody) {
+            if (maxRequestLine < 16 || maxRequestLine > maxHeadBytes) {
+                throw new IllegalArgumentException("request line limit must be in 16.." + maxHeadBytes
+                        + " (the head limit), got " + maxRequestLine);
+            }
+            if (maxHeadBytes > MAX_HEAD_LIMIT) {
+                throw new IllegalArgumentException("head limit must be at most " + MAX_HEAD_LIMIT + ", got " + maxHeadBytes);
+            }
+            if (maxBody < 0 || maxBody > MAX_BODY_LIMIT) {
+                throw new IllegalArgumentException("body limit must be in 0.." + MAX_BODY_LIMIT + ", got " + maxBody);
+            }
             this.maxRequestLine = maxRequestLine;
             this.maxHeadBytes = maxHeadBytes;
             this.maxBody = maxBody;
             return this;
         }
 
+        /**
+         * How long queued responses may wait for the client to take a byte before the
+         * connection is aborted (nginx's {@code send_timeout}); default 30 s.
+         */
+        public Builder writeTimeout(Duration timeout) {
+            this.writeTimeout = positive(timeout, "write timeout");
+            return this;
+        }
+
         /** How long a request may take to arrive (then 408), and how long a connection may idle. */
         public Builder timeouts(Duration requestTimeout, Duration idleTimeout) {
-            this.requestTimeout = requestTimeout;
-            this.idleTimeout = idleTimeout;
+            this.requestTimeout = positive(requestTimeout, "request timeout");
+            this.idleTimeout = positive(idleTimeout, "idle timeout");
             return this;
+        }
+
+        private static Duration positive(Duration d, String what) {
+            java.util.Objects.requireNonNull(d, what);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive, got " + d);
+            }
+            return d;
         }
 
         /** A quick handler: runs on the loop, must not block. Method {@code "*"} matches any. */
@@ -359,7 +414,7 @@ public final class HttpServer implements AutoCloseable {
 
         public HttpServer start() throws IOException {
             ServerConfig config = new ServerConfig(routes, maxRequestLine, maxHeadBytes, maxBody, maxConnections,
-                    requestTimeout, idleTimeout);
+                    requestTimeout, idleTimeout, writeTimeout);
             HttpServer server = new HttpServer(config, mode);
             try {
                 server.start(this);

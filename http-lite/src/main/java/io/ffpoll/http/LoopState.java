@@ -20,6 +20,8 @@ final class LoopState {
     final ServerConfig config;
     final DateHeader date = new DateHeader();
     final EncodedResponses encoded = new EncodedResponses();
+    final RequestParser parser;
+    final long maxPending;
     final AtomicInteger openConnections;
     private final Set<HttpConnection> connections = new LinkedHashSet<>();
     volatile long accepted;
@@ -31,6 +33,8 @@ final class LoopState {
         this.loop = loop;
         this.config = config;
         this.openConnections = openConnections;
+        this.parser = new RequestParser(config.maxRequestLine(), config.maxHeadBytes(), config.maxBody());
+        this.maxPending = config.maxPending();
     }
 
     void startSweeper() {
@@ -45,6 +49,11 @@ final class LoopState {
         if (!loop.isClosed()) {
             startSweeper();
         }
+    }
+
+    /** The open connections (loop thread only). */
+    java.util.Collection<HttpConnection> connections() {
+        return connections;
     }
 
     void opened(HttpConnection c) {

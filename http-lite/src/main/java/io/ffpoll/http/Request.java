@@ -3,12 +3,13 @@ package io.ffpoll.http;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * One parsed request. Method, target and headers are offsets into the connection's read
- * buffer until an accessor asks for a String, so parsing allocates nothing; a request handed
- * to a quick handler is valid only during that call. Blocking handlers get a
- * {@link #detach() detached} copy they may keep.
+ * buffer until an accessor asks for a String, so parsing allocates nothing. The object a quick
+ * handler gets belongs to the loop and is reused for the next request: it is valid only during
+ * that call. Blocking handlers get a {@link #detach() detached} copy they may keep.
  */
 public final class Request {
     static final int MAX_HEADERS = 100;
@@ -20,16 +21,17 @@ public final class Request {
     int targetLength;
     boolean http11;
     int headerCount;
-    final long[] nameOffset = new long[MAX_HEADERS];
-    final int[] nameLength = new int[MAX_HEADERS];
-    final long[] valueOffset = new long[MAX_HEADERS];
-    final int[] valueLength = new int[MAX_HEADERS];
+    long[] nameOffset = new long[16];
+    int[] nameLength = new int[16];
+    long[] valueOffset = new long[16];
+    int[] valueLength = new int[16];
     long contentLength = -1;
     boolean chunked;
     boolean keepAlive;
     boolean expectContinue;
     long bodyOffset;     // for a Content-Length body: where it starts in the buffer
-    byte[] chunkedBody;  // for a chunked body: decoded
+    byte[] chunkedBody;  // for a chunked body: decoded, in its first chunkedLength bytes
+    int chunkedLength;
 
     void reset(MemorySegment buffer) {
         this.buffer = buffer;
@@ -39,6 +41,22 @@ public final class Request {
         keepAlive = false;
         expectContinue = false;
         chunkedBody = null;
+        chunkedLength = 0;
+    }
+
+    void addField(long name, int nameLen, long value, int valueLen) {
+        int i = headerCount++;
+        if (i == nameOffset.length) {
+            int n = Math.min(MAX_HEADERS, i * 2);
+            nameOffset = Arrays.copyOf(nameOffset, n);
+            nameLength = Arrays.copyOf(nameLength, n);
+            valueOffset = Arrays.copyOf(valueOffset, n);
+            valueLength = Arrays.copyOf(valueLength, n);
+        }
+        nameOffset[i] = name;
+        nameLength[i] = nameLen;
+        valueOffset[i] = value;
+        valueLength[i] = valueLen;
     }
 
     private String string(long offset, int length) {
@@ -46,6 +64,10 @@ public final class Request {
         MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, offset, b, 0, length);
         // Header values may carry obs-text; ISO-8859-1 maps every byte to one char.
         return new String(b, StandardCharsets.ISO_8859_1);
+    }
+
+    private byte at(long offset) {
+        return buffer.get(ValueLayout.JAVA_BYTE, offset);
     }
 
     public String method() {
@@ -69,12 +91,12 @@ public final class Request {
      * in absolute-form (RFC 9112 3.2.2), which a server must accept.
      */
     int pathStart() {
-        if (targetLength == 0 || buffer.get(ValueLayout.JAVA_BYTE, targetOffset) == '/') {
+        if (targetLength == 0 || at(targetOffset) == '/') {
             return 0;
         }
         int slashes = 0;
         for (int i = 0; i < targetLength; i++) {
-            byte c = buffer.get(ValueLayout.JAVA_BYTE, targetOffset + i);
+            byte c = at(targetOffset + i);
             if (c == '/' && ++slashes == 3) {
                 return i;
             }
@@ -93,7 +115,7 @@ public final class Request {
 
     int queryStart() {
         for (int i = 0; i < targetLength; i++) {
-            if (buffer.get(ValueLayout.JAVA_BYTE, targetOffset + i) == '?') {
+            if (at(targetOffset + i) == '?') {
                 return i;
             }
         }
@@ -110,44 +132,59 @@ public final class Request {
     }
 
     public String headerName(int i) {
+        java.util.Objects.checkIndex(i, headerCount);
         return string(nameOffset[i], nameLength[i]);
     }
 
     public String headerValue(int i) {
+        java.util.Objects.checkIndex(i, headerCount);
         return string(valueOffset[i], valueLength[i]);
     }
 
-    /** The first header named {@code name} (case-insensitive), or null. */
+    /** The first header named {@code name}, compared ignoring ASCII case on both sides, or null. */
     public String header(String name) {
         for (int i = 0; i < headerCount; i++) {
-            if (HttpParser.equalsIgnoreCase(buffer, nameOffset[i], nameLength[i], name)) {
+            if (nameIs(i, name)) {
                 return headerValue(i);
             }
         }
         return null;
     }
 
+    private boolean nameIs(int i, String name) {
+        if (nameLength[i] != name.length()) {
+            return false;
+        }
+        long o = nameOffset[i];
+        for (int k = 0; k < name.length(); k++) {
+            if (Ascii.lower(at(o + k) & 0xFF) != Ascii.lower(name.charAt(k))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The body's length in bytes (0 when there is none). */
     public long bodyLength() {
-        return chunkedBody != null ? chunkedBody.length : Math.max(0, contentLength);
+        return chunkedBody != null ? chunkedLength : Math.max(0, contentLength);
     }
 
     /** The body as a copy. */
     public byte[] body() {
         if (chunkedBody != null) {
-            return chunkedBody.clone();
+            return Arrays.copyOf(chunkedBody, chunkedLength);
         }
         byte[] b = new byte[(int) bodyLength()];
         MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, bodyOffset, b, 0, b.length);
         return b;
     }
 
-    /** The body without copying; valid as long as the request is. */
+    /** The body without copying, read-only; valid as long as the request is. */
     public MemorySegment bodySegment() {
         if (chunkedBody != null) {
-            return MemorySegment.ofArray(chunkedBody);
+            return MemorySegment.ofArray(chunkedBody).asSlice(0, chunkedLength).asReadOnly();
         }
-        return buffer.asSlice(bodyOffset, bodyLength());
+        return buffer.asSlice(bodyOffset, bodyLength()).asReadOnly();
     }
 
     public boolean keepAlive() {
@@ -157,28 +194,28 @@ public final class Request {
     /** A copy that owns its bytes, valid after the connection reads on. */
     public Request detach() {
         Request d = new Request();
-        long end = Math.max(targetOffset + targetLength, bodyOffset + (chunkedBody == null ? bodyLength() : 0));
+        long end = Math.max(targetOffset + targetLength, chunkedBody == null ? bodyOffset + bodyLength() : 0);
         for (int i = 0; i < headerCount; i++) {
             end = Math.max(end, valueOffset[i] + valueLength[i]);
         }
-        byte[] copy = buffer.asSlice(0, end).toArray(ValueLayout.JAVA_BYTE);
-        d.buffer = MemorySegment.ofArray(copy);
+        d.buffer = MemorySegment.ofArray(buffer.asSlice(0, end).toArray(ValueLayout.JAVA_BYTE)).asReadOnly();
         d.methodOffset = methodOffset;
         d.methodLength = methodLength;
         d.targetOffset = targetOffset;
         d.targetLength = targetLength;
         d.http11 = http11;
         d.headerCount = headerCount;
-        System.arraycopy(nameOffset, 0, d.nameOffset, 0, headerCount);
-        System.arraycopy(nameLength, 0, d.nameLength, 0, headerCount);
-        System.arraycopy(valueOffset, 0, d.valueOffset, 0, headerCount);
-        System.arraycopy(valueLength, 0, d.valueLength, 0, headerCount);
+        d.nameOffset = Arrays.copyOf(nameOffset, headerCount);
+        d.nameLength = Arrays.copyOf(nameLength, headerCount);
+        d.valueOffset = Arrays.copyOf(valueOffset, headerCount);
+        d.valueLength = Arrays.copyOf(valueLength, headerCount);
         d.contentLength = contentLength;
         d.chunked = chunked;
         d.keepAlive = keepAlive;
         d.expectContinue = expectContinue;
         d.bodyOffset = bodyOffset;
-        d.chunkedBody = chunkedBody;
+        d.chunkedBody = chunkedBody == null ? null : Arrays.copyOf(chunkedBody, chunkedLength);
+        d.chunkedLength = chunkedLength;
         return d;
     }
 

@@ -4,4 +4,13 @@ import java.time.Duration;
 
 /** The settings an {@link HttpServer} was built with, shared read-only by its loops. */
 record ServerConfig(Routes routes, int maxRequestLine, int maxHeadBytes, long maxBody, int maxConnections,
-                    Duration requestTimeout, Duration idleTimeout) {}
+                    Duration requestTimeout, Duration idleTimeout, Duration writeTimeout) {
+
+    /**
+     * What one connection may hold of a request it has not finished: the head, the body on the
+     * wire (chunk overhead can double it), and a read's worth beyond.
+     */
+    long maxPending() {
+        return maxHeadBytes + 2 * maxBody + 65536;
+    }
+}

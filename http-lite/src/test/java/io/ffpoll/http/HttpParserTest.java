@@ -1,5 +1,6 @@
 package io.ffpoll.http;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -10,6 +11,8 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The parser over a table of valid and invalid requests, each fed whole, one byte at a time,
@@ -95,7 +98,7 @@ class HttpParserTest {
                         + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"),
                 bad("negative chunk size", 400, "POST / HTTP/1.1\r\n" + host
                         + "Transfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n"),
-                bad("overflowing chunk size", 400, "POST / HTTP/1.1\r\n" + host
+                bad("overflowing chunk size", 413, "POST / HTTP/1.1\r\n" + host
                         + "Transfer-Encoding: chunked\r\n\r\n1ffffffffffffffff\r\nx\r\n0\r\n\r\n"),
                 bad("chunk size over the limit", 413, "POST / HTTP/1.1\r\n" + host
                         + "Transfer-Encoding: chunked\r\n\r\n1001\r\n"),
@@ -130,23 +133,25 @@ class HttpParserTest {
     /** The outcome of parsing {@code b[0, end)} as a request: 200 with a length, -2 incomplete, or a status. */
     private record Outcome(int status, long length, String checked) {}
 
-    private static Outcome parse(HttpParser parser, MemorySegment b, long end, String check) {
-        Request r = new Request();
-        long head = parser.parseHead(b, 0, end, r);
-        if (head == HttpParser.INCOMPLETE) {
+    /** One connection's parsing: a loop's parser (shared) and the connection's state. */
+    private record Conn(RequestParser parser, ParseState state) {}
+
+    private static Conn conn() {
+        return new Conn(new RequestParser(MAX_LINE, MAX_HEAD, MAX_BODY), new ParseState());
+    }
+
+    private static Outcome parse(Conn c, MemorySegment b, long end, String check) {
+        c.parser().beginDelivery();
+        long n = c.parser().parse(b, 0, end, c.state());
+        if (n == RequestParser.INCOMPLETE) {
             return new Outcome(-2, 0, null);
         }
-        if (head == HttpParser.ERROR) {
-            return new Outcome(parser.errorStatus(), -1, null);
+        if (n == RequestParser.ERROR) {
+            return new Outcome(c.state().errorStatus, -1, null);
         }
-        long body = parser.parseBody(b, head, end, r);
-        if (body == HttpParser.INCOMPLETE) {
-            return new Outcome(-2, 0, null);
-        }
-        if (body == HttpParser.ERROR) {
-            return new Outcome(parser.errorStatus(), -1, null);
-        }
-        return new Outcome(200, head + body, check == null ? null : describe(r, check));
+        Outcome o = new Outcome(200, n, check == null ? null : describe(c.parser().request, check));
+        c.state().reset();
+        return o;
     }
 
     private static String describe(Request r, String check) {
@@ -167,15 +172,11 @@ class HttpParserTest {
         return MemorySegment.ofArray(copy);
     }
 
-    private static HttpParser parser() {
-        return new HttpParser(MAX_LINE, MAX_HEAD, MAX_BODY);
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void sameOutcomeWholeByteByByteAndSplitAnywhere(Case c) {
         byte[] in = c.input().getBytes(StandardCharsets.ISO_8859_1);
-        Outcome whole = parse(parser(), exact(in, in.length), in.length, c.check());
+        Outcome whole = parse(conn(), exact(in, in.length), in.length, c.check());
         assertEquals(c.status(), whole.status(), "whole: status");
         if (c.status() == 200) {
             assertEquals(c.length(), whole.length(), "whole: length");
@@ -183,9 +184,9 @@ class HttpParserTest {
                 assertEquals(c.check(), whole.checked());
             }
         }
-        // One byte at a time, on one parser (so its scan hint is exercised): incomplete until the
-        // same outcome, never another.
-        HttpParser incremental = parser();
+        // One byte at a time, on one connection's state (as bytes kept between reads): incomplete
+        // until the same outcome, never another.
+        Conn incremental = conn();
         Outcome first = null;
         for (int k = 1; k <= in.length && first == null; k++) {
             Outcome o = parse(incremental, exact(in, k), k, c.check());
@@ -198,14 +199,51 @@ class HttpParserTest {
         // Split in two at every position: the first part alone is incomplete or already fails the
         // same way; with the rest it gives the whole outcome.
         for (int split = 1; split < in.length; split++) {
-            HttpParser p = parser();
+            Conn p = conn();
             Outcome part = parse(p, exact(in, split), split, c.check());
             Outcome then = part.status() == -2 ? parse(p, exact(in, in.length), in.length, c.check()) : part;
-            if (c.status() == 200 && part.status() == 200) {
-                then = part; // a complete first request (pipelining) before the split
-            }
             assertEquals(whole, then, "split at " + split);
         }
+    }
+
+    /** Feeds {@code in} to one connection's parser {@code piece} bytes at a time; returns {examined, copied}. */
+    private static long[] workToParse(byte[] in, int piece, int maxHead, long maxBody) {
+        RequestParser parser = new RequestParser(8192, maxHead, maxBody);
+        ParseState state = new ParseState();
+        long[] before = parser.work();
+        long n = RequestParser.INCOMPLETE;
+        for (int k = piece; n == RequestParser.INCOMPLETE; k = Math.min(in.length, k + piece)) {
+            parser.beginDelivery();
+            n = parser.parse(exact(in, k), 0, k, state);
+        }
+        assertEquals(in.length, n, "parse result");
+        long[] after = parser.work();
+        return new long[] {after[0] - before[0], after[1] - before[1]};
+    }
+
+    @Test
+    void aHeadArrivingOneByteAtATimeIsExaminedAndCopiedALinearNumberOfTimes() {
+        StringBuilder head = new StringBuilder("GET /slow HTTP/1.1\r\nHost: x\r\n");
+        for (int i = 0; head.length() < 16_000; i++) {
+            head.append("X-Field-").append(i).append(": ").append("v".repeat(200)).append("\r\n");
+        }
+        byte[] in = head.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
+        long[] work = workToParse(in, 1, 32 * 1024, 0);
+        // Scanned once as it came, read once complete: at most three times the head in all.
+        assertTrue(work[0] <= 3L * in.length, "examined " + work[0] + " bytes for a " + in.length + "-byte head");
+        assertTrue(work[1] <= 2L * in.length, "copied " + work[1] + " bytes for a " + in.length + "-byte head");
+    }
+
+    @Test
+    void aChunkedBodyArrivingInSmallPiecesIsDecodedOnce() {
+        StringBuilder r = new StringBuilder("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < 4000; i++) {
+            r.append("8;n=\"v\"\r\n").append("abcdefgh").append("\r\n");
+        }
+        byte[] in = r.append("0\r\n\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
+        long[] work = workToParse(in, 7, 4096, 1 << 20);
+        assertTrue(work[0] <= 3L * in.length, "examined " + work[0] + " bytes for " + in.length + " bytes on the wire");
+        assertTrue(work[1] <= 2L * in.length, "copied " + work[1] + " bytes for " + in.length + " bytes on the wire");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -216,14 +254,36 @@ class HttpParserTest {
         }
         byte[] in = c.input().getBytes(StandardCharsets.ISO_8859_1);
         MemorySegment b = exact(in, in.length);
-        Request r = new Request();
-        HttpParser p = parser();
-        long head = p.parseHead(b, 0, in.length, r);
-        // Method and target are where the input has them.
+        Conn conn = conn();
+        Request r = conn.parser().request;
         String text = c.input();
-        assertEquals(text.substring((int) r.methodOffset, (int) r.methodOffset + r.methodLength), r.method());
-        assertArrayEquals(r.target().getBytes(StandardCharsets.ISO_8859_1),
-                java.util.Arrays.copyOfRange(in, (int) r.targetOffset, (int) r.targetOffset + r.targetLength));
-        assertEquals(true, head > 0);
+        // Offsets into the very segment given, where the input has each part.
+        conn.parser().beginDelivery();
+        assertEquals(c.length(), conn.parser().parse(b, 0, in.length, conn.state()));
+        assertSame(b, r.buffer, "the request refers to the segment it was parsed from");
+        int method = text.indexOf(r.method(), text.indexOf(text.strip().charAt(0)));
+        assertEquals(method, r.methodOffset);
+        assertEquals(text.indexOf(' ', method) + 1, r.targetOffset);
+        for (int i = 0; i < r.headerCount(); i++) {
+            assertEquals(r.headerName(i), text.substring((int) r.nameOffset[i], (int) r.nameOffset[i] + r.nameLength[i]));
+            assertEquals(r.headerValue(i), text.substring((int) r.valueOffset[i], (int) r.valueOffset[i] + r.valueLength[i]));
+        }
+        conn.state().reset();
+        // No copies: once warm, parsing allocates nothing at all.
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        for (int i = 0; i < 20_000; i++) {
+            conn.parser().beginDelivery();
+            conn.parser().parse(b, 0, in.length, conn.state());
+            conn.state().reset();
+        }
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 1000; i++) {
+            conn.parser().beginDelivery();
+            conn.parser().parse(b, 0, in.length, conn.state());
+            conn.state().reset();
+        }
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertEquals(0, allocated, "1,000 parses allocated " + allocated + " bytes");
     }
 }

@@ -1,6 +1,5 @@
 package io.ffpoll.http;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -27,36 +26,23 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** http-lite end to end over loopback with raw sockets and java.net.http. */
-class HttpServerTest {
-    private static final String HOST = "Host: test\r\n";
-    private final List<HttpServer> servers = new ArrayList<>();
-
-    @AfterEach
-    void stop() {
-        servers.forEach(HttpServer::close);
-    }
-
-    private HttpServer start(HttpServer.Builder b) throws IOException {
-        HttpServer s = b.address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).start();
-        servers.add(s);
-        return s;
-    }
-
-    private HttpServer standard(int threads) throws IOException {
-        return start(Main.withBuiltInRoutes(HttpServer.builder()).threads(threads)
-                .limits(1024, 4096, 64 * 1024));
-    }
+class HttpServerTest extends HttpTestBase {
 
     @Test
     void servesTheBenchmarkRoutesToAStandardClient() throws Exception {
         HttpServer s = standard(2);
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+            standardClient(client, s);
+        }
+    }
+
+    private static void standardClient(HttpClient client, HttpServer s) throws Exception {
         URI base = URI.create("http://127.0.0.1:" + s.address().getPort());
         HttpResponse<String> plain = client.send(HttpRequest.newBuilder(base.resolve("/plaintext")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, plain.statusCode());
         assertEquals("Hello, World!", plain.body());
-        assertEquals("text/plain", plain.headers().firstValue("content-type").orElseThrow());
+        assertEquals("text/plain; charset=utf-8", plain.headers().firstValue("content-type").orElseThrow());
         assertTrue(plain.headers().firstValue("date").orElseThrow().endsWith(" GMT"));
         assertEquals("ffpoll-http-lite", plain.headers().firstValue("server").orElseThrow());
         HttpResponse<String> json = client.send(HttpRequest.newBuilder(base.resolve("/json")).build(),

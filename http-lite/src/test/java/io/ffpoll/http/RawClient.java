@@ -30,10 +30,17 @@ final class RawClient implements AutoCloseable {
 
     RawClient(InetSocketAddress address) throws IOException {
         socket = new Socket();
-        socket.connect(address, 5000);
-        socket.setSoTimeout(10_000);
+        socket.connect(address, 30_000);
+        socket.setSoTimeout(30_000);
         in = socket.getInputStream();
         out = socket.getOutputStream();
+    }
+
+    /** Reads responses from a socket the caller set up (and closes). */
+    RawClient(Socket socket, InputStream in) throws IOException {
+        this.socket = socket;
+        this.in = in;
+        this.out = socket.getOutputStream();
     }
 
     RawClient send(String s) throws IOException {

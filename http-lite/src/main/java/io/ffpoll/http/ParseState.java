@@ -1,0 +1,55 @@
+package io.ffpoll.http;
+
+/**
+ * Where one connection is in parsing its current request, so that bytes arriving one at a time
+ * are each examined a bounded number of times. Offsets are relative to the request's first
+ * byte, which stays the first byte the connection keeps until the request is consumed. Small
+ * and reused: nothing else about a request is kept between reads.
+ */
+final class ParseState {
+    // The head scan (HeadScanner), until the head is complete.
+    byte scan;
+    int scanned;        // bytes of this request examined so far
+    int lineStart;      // the request line's first byte (after empty lines)
+    int methodEnd;
+    int targetStart;
+    int targetEnd;
+    int requestLineEnd; // after its CRLF
+    int fields;
+    byte major;
+    byte minor;
+    // Once the head is complete (HeadFields).
+    int headLength;     // 0 while the head is incomplete
+    long contentLength = -1;
+    boolean chunked;
+    boolean http11;
+    boolean keepAlive;
+    boolean expectContinue;
+    boolean continueSent;
+    Routes.Route route;    // resolved when the head completes (null: no route)
+    boolean routed;
+    ChunkedDecoder decoder; // made for the first chunked body, then reused
+    int errorStatus;
+
+    boolean headComplete() {
+        return headLength > 0;
+    }
+
+    /** Ready for the next request. */
+    void reset() {
+        scan = 0;
+        scanned = 0;
+        lineStart = 0;
+        fields = 0;
+        headLength = 0;
+        contentLength = -1;
+        chunked = false;
+        expectContinue = false;
+        continueSent = false;
+        route = null;
+        routed = false;
+        if (decoder != null) {
+            decoder.reset();
+        }
+    }
+}

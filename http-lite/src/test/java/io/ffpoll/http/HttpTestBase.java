@@ -1,0 +1,94 @@
+package io.ffpoll.http;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Servers started by a test are closed after it, once their connections are gone; then every
+ * loop's buffer pool must hold only its shared read buffer, and the process as many fds as
+ * before the test.
+ */
+abstract class HttpTestBase {
+    static final String HOST = "Host: test\r\n";
+    final List<HttpServer> servers = new ArrayList<>();
+    private long fdsBefore;
+
+    @BeforeAll
+    static void warmUpJavaNet() throws IOException {
+        // java.net keeps one fd for the life of the JVM from its first socket on (the one it
+        // dup2s over sockets closed asynchronously): make it before counting.
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress()); Socket c = new Socket()) {
+            c.connect(s.getLocalSocketAddress(), 30_000);
+        }
+        // The JDK's NativePRNG keeps /dev/random and /dev/urandom open once used (java.net.http does).
+        new java.security.SecureRandom().nextInt();
+    }
+
+    static long openFds() {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @BeforeEach
+    void countFds() {
+        fdsBefore = openFds();
+    }
+
+    @AfterEach
+    void stopServersAndCheckLeaks() throws Exception {
+        try {
+            for (HttpServer s : servers) {
+                if (!s.isStopped()) {
+                    await(() -> s.openConnections() == 0, "the server's connections closed");
+                    for (int i = 0; i < s.loopCount(); i++) {
+                        assertEquals(1, s.pooledBuffersInUse(i), "loop " + i + " holds buffers beyond its read buffer");
+                    }
+                }
+            }
+        } finally {
+            servers.forEach(HttpServer::close);
+        }
+        assertEquals(fdsBefore, openFds(), "file descriptors leaked");
+    }
+
+    HttpServer start(HttpServer.Builder b) throws IOException {
+        HttpServer s = b.address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).start();
+        servers.add(s);
+        return s;
+    }
+
+    HttpServer standard(int threads) throws IOException {
+        return start(Main.withBuiltInRoutes(HttpServer.builder()).threads(threads).limits(1024, 4096, 64 * 1024));
+    }
+
+    /** Waits up to 30 s for {@code condition}. */
+    static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(1);
+        }
+    }
+}
