@@ -21,23 +21,25 @@ final class ChunkedDecoder {
     static final int MAX_EXTENSION = 4096;
 
     private static final byte SIZE = 0;
-    private static final byte EXT_BEFORE_SEMI = 1;  // BWS, then ";" or CR
-    private static final byte EXT_BEFORE_NAME = 2;  // BWS, then a token
-    private static final byte EXT_NAME = 3;
-    private static final byte EXT_AFTER_NAME = 4;   // BWS, then "=", ";" or CR
-    private static final byte EXT_BEFORE_VALUE = 5; // BWS, then a token or a quoted-string
-    private static final byte EXT_TOKEN = 6;
-    private static final byte EXT_QUOTED = 7;
-    private static final byte EXT_QUOTED_PAIR = 8;
-    private static final byte SIZE_LF = 9;
-    private static final byte DATA = 10;
-    private static final byte DATA_CR = 11;
-    private static final byte DATA_LF = 12;
-    private static final byte TRAILER_START = 13;
-    private static final byte TRAILER_NAME = 14;
-    private static final byte TRAILER_VALUE = 15;
-    private static final byte TRAILER_LF = 16;
-    private static final byte END_LF = 17;
+    private static final byte EXT_AFTER_VALUE = 1;    // after the size or a value: ";", CR, or BWS
+    private static final byte EXT_AFTER_VALUE_WS = 2; // BWS seen: only ";" may follow
+    private static final byte EXT_BEFORE_NAME = 3;    // BWS, then a token
+    private static final byte EXT_NAME = 4;
+    private static final byte EXT_AFTER_NAME = 5;     // "=", ";", CR, or BWS
+    private static final byte EXT_AFTER_NAME_WS = 6;  // BWS seen: "=" or ";" may follow
+    private static final byte EXT_BEFORE_VALUE = 7;   // BWS, then a token or a quoted-string
+    private static final byte EXT_TOKEN = 8;
+    private static final byte EXT_QUOTED = 9;
+    private static final byte EXT_QUOTED_PAIR = 10;
+    private static final byte SIZE_LF = 11;
+    private static final byte DATA = 12;
+    private static final byte DATA_CR = 13;
+    private static final byte DATA_LF = 14;
+    private static final byte TRAILER_START = 15;
+    private static final byte TRAILER_NAME = 16;
+    private static final byte TRAILER_VALUE = 17;
+    private static final byte TRAILER_LF = 18;
+    private static final byte END_LF = 19;
 
     private final long maxBody;
     private final int maxTrailers;
@@ -137,8 +139,8 @@ final class ChunkedDecoder {
         length += n;
     }
 
-    private boolean extensionByte() {
-        return ++lineBytes <= MAX_EXTENSION;
+    private long extensionByte() {
+        return ++lineBytes <= MAX_EXTENSION ? 0 : fail(400);
     }
 
     /** One byte outside chunk data: 1 when the body is complete, 0 to go on, or ERROR. */
@@ -159,77 +161,73 @@ final class ChunkedDecoder {
                     return fail(400); // no size: a sign, junk, or an empty line
                 }
                 lineBytes = 0;
-                state = EXT_BEFORE_SEMI;
+                state = EXT_AFTER_VALUE;
                 return step(c);
             }
-            case EXT_BEFORE_SEMI -> {
+            case EXT_AFTER_VALUE, EXT_AFTER_NAME -> {
                 if (c == ' ' || c == '\t') {
-                    return extensionByte() ? 0 : fail(400);
+                    state = state == EXT_AFTER_VALUE ? EXT_AFTER_VALUE_WS : EXT_AFTER_NAME_WS;
+                } else if (c == ';') {
+                    state = EXT_BEFORE_NAME;
+                } else if (c == '=' && state == EXT_AFTER_NAME) {
+                    state = EXT_BEFORE_VALUE;
+                } else {
+                    return lineEnd(c);
                 }
+                return extensionByte();
+            }
+            case EXT_AFTER_VALUE_WS, EXT_AFTER_NAME_WS -> {
+                // BWS leads only to ";" (or "=" after a name), never to the line's end.
                 if (c == ';') {
                     state = EXT_BEFORE_NAME;
-                    return extensionByte() ? 0 : fail(400);
-                }
-                return lineEnd(c);
-            }
-            case EXT_BEFORE_NAME -> {
-                if (c == ' ' || c == '\t') {
-                    return extensionByte() ? 0 : fail(400);
-                }
-                if (!Grammar.TCHAR[c]) {
+                } else if (c == '=' && state == EXT_AFTER_NAME_WS) {
+                    state = EXT_BEFORE_VALUE;
+                } else if (c != ' ' && c != '\t') {
                     return fail(400);
                 }
-                state = EXT_NAME;
-                return extensionByte() ? 0 : fail(400);
+                return extensionByte();
+            }
+            case EXT_BEFORE_NAME -> {
+                if (Grammar.TCHAR[c]) {
+                    state = EXT_NAME;
+                } else if (c != ' ' && c != '\t') {
+                    return fail(400);
+                }
+                return extensionByte();
             }
             case EXT_NAME, EXT_TOKEN -> {
                 if (Grammar.TCHAR[c]) {
-                    return extensionByte() ? 0 : fail(400);
+                    return extensionByte();
                 }
-                if (c == '=' && state == EXT_NAME) {
-                    state = EXT_BEFORE_VALUE;
-                    return extensionByte() ? 0 : fail(400);
-                }
-                state = state == EXT_NAME ? EXT_AFTER_NAME : EXT_BEFORE_SEMI;
-                return step(c);
-            }
-            case EXT_AFTER_NAME -> {
-                if (c == '=') {
-                    state = EXT_BEFORE_VALUE;
-                    return extensionByte() ? 0 : fail(400);
-                }
-                state = EXT_BEFORE_SEMI;
+                state = state == EXT_NAME ? EXT_AFTER_NAME : EXT_AFTER_VALUE;
                 return step(c);
             }
             case EXT_BEFORE_VALUE -> {
-                if (c == ' ' || c == '\t') {
-                    return extensionByte() ? 0 : fail(400);
-                }
                 if (c == '"') {
                     state = EXT_QUOTED;
                 } else if (Grammar.TCHAR[c]) {
                     state = EXT_TOKEN;
-                } else {
+                } else if (c != ' ' && c != '\t') {
                     return fail(400);
                 }
-                return extensionByte() ? 0 : fail(400);
+                return extensionByte();
             }
             case EXT_QUOTED -> {
                 if (c == '"') {
-                    state = EXT_BEFORE_SEMI;
+                    state = EXT_AFTER_VALUE;
                 } else if (c == '\\') {
                     state = EXT_QUOTED_PAIR;
                 } else if (!Grammar.QDTEXT[c]) {
                     return fail(400); // a control character, or CR: the string never ends
                 }
-                return extensionByte() ? 0 : fail(400);
+                return extensionByte();
             }
             case EXT_QUOTED_PAIR -> {
                 if (!Grammar.FIELD[c]) { // HTAB, SP, VCHAR, obs-text
                     return fail(400);
                 }
                 state = EXT_QUOTED;
-                return extensionByte() ? 0 : fail(400);
+                return extensionByte();
             }
             case SIZE_LF -> {
                 if (c != '\n') {

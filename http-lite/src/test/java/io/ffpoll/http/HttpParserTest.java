@@ -127,7 +127,35 @@ class HttpParserTest {
                 bad("separator in the method", 400, "GE(T / HTTP/1.1\r\n" + host + "\r\n"),
                 bad("target that is not origin-form", 400, "GET index.html HTTP/1.1\r\n" + host + "\r\n"),
                 bad("control character in the target", 400, "GET /a\u0001b HTTP/1.1\r\n" + host + "\r\n"),
-                bad("TLS handshake bytes", 400, "\u0016\u0003\u0001\u0002\u0000\u0001\u0000\u01fc\u0003\u0003\r\n\r\n"));
+                bad("TLS handshake bytes", 400, "\u0016\u0003\u0001\u0002\u0000\u0001\u0000\u01fc\u0003\u0003\r\n\r\n"),
+                // Host is uri-host [ ":" port ] (RFC 9112 3.2, RFC 3986 3.2.2)
+                ok("Host with a port", "GET / HTTP/1.1\r\nHost: example.com:8080\r\n\r\n"),
+                ok("IPv6 literal Host", "GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n"),
+                ok("pct-encoded and sub-delims in a Host", "GET / HTTP/1.1\r\nHost: a%41b!$&'()*+,;=-._~\r\n\r\n"),
+                ok("empty Host", "GET / HTTP/1.1\r\nHost:\r\n\r\n"),
+                bad("Host with a space", 400, "GET / HTTP/1.1\r\nHost: a b\r\n\r\n"),
+                bad("Host with userinfo", 400, "GET / HTTP/1.1\r\nHost: user@example.com\r\n\r\n"),
+                bad("Host with a path", 400, "GET / HTTP/1.1\r\nHost: example.com/x\r\n\r\n"),
+                bad("Host with a bad port", 400, "GET / HTTP/1.1\r\nHost: example.com:8o\r\n\r\n"),
+                bad("unterminated IP literal in Host", 400, "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n"),
+                bad("bad pct-encoding in Host", 400, "GET / HTTP/1.1\r\nHost: a%4\r\n\r\n"),
+                // chunk-size [ chunk-ext ] CRLF, chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] )
+                ok("chunk-ext with BWS, a token and a quoted-string with a quoted-pair", "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: chunked\r\n\r\n5 ; a = \"q\\\"x\" ;b;c=d\r\nhello\r\n0;z\r\n\r\n", "body=hello"),
+                bad("chunk-ext without a name", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: chunked\r\n\r\n5;=x\r\nhello\r\n0\r\n\r\n"),
+                bad("unterminated quoted chunk-ext", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: chunked\r\n\r\n5;a=\"open\r\nhello\r\n0\r\n\r\n"),
+                bad("junk after the chunk size", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: chunked\r\n\r\n5x\r\nhello\r\n0\r\n\r\n"),
+                bad("whitespace after the chunk size without an extension", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n"),
+                bad("two values in a chunk-ext", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: chunked\r\n\r\n5;a=b c\r\nhello\r\n0\r\n\r\n"),
+                bad("control character in a chunk-ext", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: chunked\r\n\r\n5;a\u0001\r\nhello\r\n0\r\n\r\n"),
+                bad("trailer line without a colon", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: chunked\r\n\r\n0\r\nX-T\r\n\r\n"));
     }
 
     /** The outcome of parsing {@code b[0, end)} as a request: 200 with a length, -2 incomplete, or a status. */
@@ -203,6 +231,17 @@ class HttpParserTest {
             Outcome part = parse(p, exact(in, split), split, c.check());
             Outcome then = part.status() == -2 ? parse(p, exact(in, in.length), in.length, c.check()) : part;
             assertEquals(whole, then, "split at " + split);
+        }
+    }
+
+    @Test
+    void aByteThatCannotBelongIsRejectedAtOnceWithoutWaitingForTheHeadToEnd() {
+        for (String prefix : new String[] {"\u0016\u0003\u0001\u0002\u0000", "\u0085\u00ff\u0000x", "GET /a\u0001",
+                "GET /a HTTP/1.1\n", "GET  /", "GET / HTTP/1.1\r\nHost: x\r\nBad Name", "GET / HTTP/1.1\r\n X",
+                "GET / HTTP/1.1\r\nA: b\u0000", "GET / HTTP/1.1\r\nA: b\rc", "GET / HTTP/1.1\r\nA: b\r\n\n"}) {
+            byte[] in = prefix.getBytes(StandardCharsets.ISO_8859_1);
+            Outcome o = parse(conn(), exact(in, in.length), in.length, null);
+            assertEquals(400, o.status(), "for " + prefix.replace("\r", "\\r").replace("\n", "\\n"));
         }
     }
 
