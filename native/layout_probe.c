@@ -74,9 +74,13 @@ int main(void) {
     SIZE(timespec);
     OFF(timespec, tv_sec);
     OFF(timespec, tv_nsec);
+    SIZE(rlimit);
+    OFF(rlimit, rlim_cur);
+    OFF(rlimit, rlim_max);
 
     CONST(EPOLLIN); CONST(EPOLLOUT); CONST(EPOLLERR); CONST(EPOLLHUP); CONST(EPOLLRDHUP);
-    CONST(EPOLLET);
+    CONST(EPOLLET); CONST(EPOLLEXCLUSIVE);
+    CONST(RLIMIT_NOFILE);
     CONST(EPOLL_CTL_ADD); CONST(EPOLL_CTL_MOD); CONST(EPOLL_CTL_DEL); CONST(EPOLL_CLOEXEC);
     CONST(EFD_CLOEXEC); CONST(EFD_NONBLOCK);
     CONST(AF_INET); CONST(AF_INET6);

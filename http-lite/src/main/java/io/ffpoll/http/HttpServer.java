@@ -1,6 +1,5 @@
 package io.ffpoll.http;
 
-import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.linux.Fd;
 import io.ffpoll.multiplexer.Connection;
 import io.ffpoll.multiplexer.EventLoop;
@@ -15,10 +14,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * http-lite: an HTTP/1.1 server on N {@link EventLoop}s.
@@ -40,12 +36,13 @@ public final class HttpServer implements AutoCloseable {
     /** How connections reach the loops. */
     public enum AcceptMode { REUSEPORT, ACCEPTOR }
 
+    private record Accepting(EventLoop loop, Listener listener) {}
+
     private final List<LoopState> loops = new ArrayList<>();
-    private final List<Listener> listeners = new ArrayList<>();
-    private final List<EventLoop> listenerLoops = new ArrayList<>();
-    private final AtomicInteger openConnections = new AtomicInteger();
+    private final List<Accepting> listeners = new ArrayList<>();
     private final ServerConfig config;
     private final AcceptMode mode;
+    private final ConnectionLimit limit;
     private EventLoop acceptor;
     private InetSocketAddress address;
     private volatile boolean stopped;
@@ -54,6 +51,7 @@ public final class HttpServer implements AutoCloseable {
     private HttpServer(ServerConfig config, AcceptMode mode) {
         this.config = config;
         this.mode = mode;
+        this.limit = new ConnectionLimit(config.maxConnections());
     }
 
     public static Builder builder() {
@@ -73,6 +71,11 @@ public final class HttpServer implements AutoCloseable {
         return loops.size();
     }
 
+    /** The connection limit in force (configured, or from RLIMIT_NOFILE). */
+    public int maxConnections() {
+        return config.maxConnections();
+    }
+
     /** Connections accepted for loop {@code i} so far. */
     public long accepted(int i) {
         return loops.get(i).accepted;
@@ -89,7 +92,12 @@ public final class HttpServer implements AutoCloseable {
 
     /** Connections open now, over all loops. */
     public int openConnections() {
-        return openConnections.get();
+        return limit.open();
+    }
+
+    /** Whether accepting is suspended because the connection limit is reached. */
+    public boolean acceptingSuspended() {
+        return limit.acceptingSuspended();
     }
 
     /** Whether {@link #shutdown} or {@link #close} was called. */
@@ -119,30 +127,31 @@ public final class HttpServer implements AutoCloseable {
     private void start(Builder b) throws IOException {
         for (int i = 0; i < b.threads; i++) {
             EventLoop loop = EventLoop.start("http-lite-" + i);
-            LoopState state = new LoopState(loop, config, openConnections);
+            LoopState state = new LoopState(loop, config, limit);
             loops.add(state);
-            run(loop, state::startSweeper);
+            OnLoop.run(loop, state::startSweeper);
         }
         int fd = b.inheritedFd;
         if (fd >= 0) {
-            prepareInherited(fd);
+            ServerSockets.prepareInherited(fd);
             address = Tcp.localAddress(fd);
         }
         if (mode == AcceptMode.REUSEPORT) {
             for (int i = 0; i < loops.size(); i++) {
-                int listenFd;
+                LoopState state = loops.get(i);
+                Listener.AcceptHandler accept = (lfd, peer) -> accept(state, lfd, peer);
                 if (fd >= 0) {
-                    // Each loop gets a duplicate, so each Listener owns (and closes) its own fd.
-                    listenFd = i == 0 ? fd : Errors.check(Fd.fcntl(fd, Fd.F_DUPFD_CLOEXEC, 3), "fcntl(F_DUPFD_CLOEXEC)");
+                    // Each loop accepts on its own duplicate of the inherited socket (so each
+                    // Listener owns its fd), shared: a connection wakes one loop, not all.
+                    startListener(state.loop, i == 0 ? fd : ServerSockets.duplicate(fd), accept, true);
                 } else {
                     InetSocketAddress at = address == null ? b.address : address;
-                    listenFd = Tcp.listen(at, b.backlog, true);
+                    int listenFd = Tcp.listen(at, b.backlog, true);
                     if (address == null) {
                         address = Tcp.localAddress(listenFd); // later loops bind the same port
                     }
+                    startListener(state.loop, listenFd, accept, false);
                 }
-                LoopState state = loops.get(i);
-                startListener(state.loop, listenFd, (lfd, peer) -> accept(state, lfd, peer));
             }
         } else {
             int listenFd = fd >= 0 ? fd : Tcp.listen(b.address, b.backlog, false);
@@ -150,26 +159,20 @@ public final class HttpServer implements AutoCloseable {
                 address = Tcp.localAddress(listenFd);
             }
             acceptor = EventLoop.start("http-lite-acceptor");
-            startListener(acceptor, listenFd, this::handOff);
+            // An inherited socket may be served by other processes too (worker processes).
+            startListener(acceptor, listenFd, this::handOff, fd >= 0);
         }
     }
 
-    /** An inherited socket may be blocking or inheritable: make it what our loops expect. */
-    private static void prepareInherited(int fd) throws IOException {
-        int flags = Errors.check(Fd.fcntl(fd, Fd.F_GETFL, 0), "fcntl(" + fd + ", F_GETFL)");
-        Errors.check(Fd.fcntl(fd, Fd.F_SETFL, flags | Fd.O_NONBLOCK), "fcntl(" + fd + ", F_SETFL, O_NONBLOCK)");
-        Errors.check(Fd.fcntl(fd, Fd.F_SETFD, Fd.FD_CLOEXEC), "fcntl(" + fd + ", F_SETFD, FD_CLOEXEC)");
-    }
-
-    private void startListener(EventLoop loop, int fd, Listener.AcceptHandler handler) throws IOException {
-        listeners.add(call(loop, () -> Listener.start(loop, fd, handler)));
-        listenerLoops.add(loop);
+    private void startListener(EventLoop loop, int fd, Listener.AcceptHandler handler, boolean shared) throws IOException {
+        Listener l = OnLoop.call(loop, () -> shared ? Listener.startShared(loop, fd, handler) : Listener.start(loop, fd, handler));
+        listeners.add(new Accepting(loop, l));
+        limit.add(loop, l);
     }
 
     private boolean admit(int fd) {
-        if (openConnections.incrementAndGet() > config.maxConnections() || stopped) {
-            openConnections.decrementAndGet();
-            Fd.close(fd); // over the limit: the client sees the connection close at once
+        if (stopped || !limit.admit()) {
+            Fd.close(fd); // the server is stopping, or loops raced for the last place
             return false;
         }
         return true;
@@ -191,7 +194,7 @@ public final class HttpServer implements AutoCloseable {
         try {
             state.loop.execute(() -> open(state, fd, peer));
         } catch (java.util.concurrent.RejectedExecutionException closed) {
-            openConnections.decrementAndGet();
+            limit.closed();
             Fd.close(fd);
         }
     }
@@ -218,41 +221,33 @@ public final class HttpServer implements AutoCloseable {
         // Responses from here on say Connection: close, before any client can see a refused
         // connect and conclude that the server is going away.
         for (LoopState s : loops) {
-            run(s.loop, () -> s.draining = true);
+            OnLoop.run(s.loop, () -> s.draining = true);
         }
-        for (int i = 0; i < listeners.size(); i++) {
-            Listener l = listeners.get(i);
-            run(listenerLoops.get(i), () -> {
-                try {
-                    l.close();
-                } catch (IOException e) {
-                    LOG.warn("closing a listener: {}", e.getMessage());
-                }
-            });
+        for (Accepting a : listeners) {
+            try {
+                a.listener().close();
+            } catch (IOException e) {
+                LOG.warn("closing a listener: {}", e.getMessage());
+            }
         }
         if (acceptor != null) {
             acceptor.close();
         }
         for (LoopState s : loops) {
-            run(s.loop, s::drain);
+            OnLoop.run(s.loop, s::drain);
         }
-        boolean clean = true;
-        while (openConnections.get() > 0) {
-            if (System.nanoTime() > deadline) {
-                clean = false;
-                LOG.warn("shutdown grace period over with {} connection(s) open; closing them", openConnections.get());
-                break;
-            }
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                clean = false;
-                break;
-            }
+        boolean clean;
+        try {
+            clean = limit.awaitNone(deadline - System.nanoTime());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            clean = false;
+        }
+        if (!clean) {
+            LOG.warn("shutdown grace period over with {} connection(s) open; closing them", limit.open());
         }
         for (LoopState s : loops) {
-            run(s.loop, s::stopSweeper);
+            OnLoop.run(s.loop, s::stopSweeper);
             s.loop.close();
         }
         return clean;
@@ -261,42 +256,6 @@ public final class HttpServer implements AutoCloseable {
     @Override
     public void close() {
         shutdown(Duration.ZERO);
-    }
-
-    private static void run(EventLoop loop, Runnable r) {
-        try {
-            loop.submit(() -> {
-                r.run();
-                return null;
-            }).get(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
-            // the loop is gone already
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (TimeoutException e) {
-            throw new IllegalStateException("event loop " + loop.name() + " did not answer in 30 s", e);
-        }
-    }
-
-    private static <T> T call(EventLoop loop, java.util.concurrent.Callable<T> c) throws IOException {
-        try {
-            return loop.submit(c).get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while starting", e);
-        } catch (TimeoutException e) {
-            throw new IllegalStateException("event loop " + loop.name() + " did not answer in 30 s", e);
-        }
     }
 
     /** Configures and starts an {@link HttpServer}. */
@@ -308,7 +267,7 @@ public final class HttpServer implements AutoCloseable {
         private AcceptMode mode = System.getProperty("os.name", "").startsWith("Linux")
                 ? AcceptMode.REUSEPORT : AcceptMode.ACCEPTOR;
         private int backlog = 1024;
-        private int maxConnections = 10_000;
+        private int maxConnections; // 0: from RLIMIT_NOFILE
         private int maxRequestLine = 8192;
         private int maxHeadBytes = 16384;
         private long maxBody = 1 << 20;
@@ -347,7 +306,15 @@ public final class HttpServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * At most {@code max} connections open at once; at the limit the server stops accepting
+         * (connections wait in the kernel's backlog) until one closes. Default: the process's
+         * RLIMIT_NOFILE soft limit less 128 descriptors for the rest of the process.
+         */
         public Builder maxConnections(int max) {
+            if (max < 1) {
+                throw new IllegalArgumentException("connection limit must be at least 1, got " + max);
+            }
             this.maxConnections = max;
             return this;
         }
@@ -413,7 +380,8 @@ public final class HttpServer implements AutoCloseable {
         }
 
         public HttpServer start() throws IOException {
-            ServerConfig config = new ServerConfig(routes, maxRequestLine, maxHeadBytes, maxBody, maxConnections,
+            int max = maxConnections > 0 ? maxConnections : ServerSockets.defaultMaxConnections();
+            ServerConfig config = new ServerConfig(routes, maxRequestLine, maxHeadBytes, maxBody, max,
                     requestTimeout, idleTimeout, writeTimeout);
             HttpServer server = new HttpServer(config, mode);
             try {

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What one loop of the server keeps: its connections, the Date line, counters, and a sweeper
@@ -22,17 +21,17 @@ final class LoopState {
     final EncodedResponses encoded = new EncodedResponses();
     final RequestParser parser;
     final long maxPending;
-    final AtomicInteger openConnections;
+    private final ConnectionLimit limit;
     private final Set<HttpConnection> connections = new LinkedHashSet<>();
     volatile long accepted;
     long served;
     boolean draining;
     private Timer sweeper;
 
-    LoopState(EventLoop loop, ServerConfig config, AtomicInteger openConnections) {
+    LoopState(EventLoop loop, ServerConfig config, ConnectionLimit limit) {
         this.loop = loop;
         this.config = config;
-        this.openConnections = openConnections;
+        this.limit = limit;
         this.parser = new RequestParser(config.maxRequestLine(), config.maxHeadBytes(), config.maxBody());
         this.maxPending = config.maxPending();
     }
@@ -62,7 +61,7 @@ final class LoopState {
 
     void closed(HttpConnection c) {
         if (connections.remove(c)) {
-            openConnections.decrementAndGet();
+            limit.closed();
         }
     }
 

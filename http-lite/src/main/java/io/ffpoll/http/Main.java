@@ -34,6 +34,8 @@ public final class Main {
               --accept reuseport|acceptor
                                        a SO_REUSEPORT listener per loop (Linux default), or one
                                        acceptor handing connections to the loops round-robin
+              --max-connections N      connections open at once; at the limit new ones wait in
+                                       the backlog (default: RLIMIT_NOFILE less 128)
               --fd N                   serve the listening socket inherited as fd N
                                        (systemd socket activation via LISTEN_FDS is detected)
               --help                   this text
@@ -73,6 +75,7 @@ public final class Main {
                         });
                     }
                     case "--fd" -> fd = Integer.parseInt(value(args, ++i, a));
+                    case "--max-connections" -> b.maxConnections(Integer.parseInt(value(args, ++i, a)));
                     default -> throw new IllegalArgumentException("unknown option " + a);
                 }
             }

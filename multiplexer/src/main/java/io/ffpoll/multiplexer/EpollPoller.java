@@ -24,6 +24,10 @@ import java.lang.foreign.ValueLayout;
  */
 final class EpollPoller extends Poller {
     private static final int ADD_MASK = Epoll.EPOLLIN | Epoll.EPOLLOUT | Epoll.EPOLLRDHUP | Epoll.EPOLLET;
+    // A file whose duplicates other loops also wait on (one listening socket served by several
+    // loops): EPOLLEXCLUSIVE wakes one of them per event instead of all. It allows only
+    // IN, OUT, WAKEUP and ET, and only with EPOLL_CTL_ADD (epoll_ctl(2)).
+    private static final int SHARED_MASK = Epoll.EPOLLIN | Epoll.EPOLLEXCLUSIVE | Epoll.EPOLLET;
     private static final long WAKEUP_DATA = -1L;
 
     private final Arena arena = Arena.ofShared();
@@ -91,7 +95,14 @@ final class EpollPoller extends Poller {
     public void register(int fd, Interest interest, Object attachment) {
         checkFd(fd);
         ensureOpen();
-        regs.register(fd, interest.bits, attachment);
+        regs.register(fd, interest.bits, attachment, false);
+    }
+
+    @Override
+    void registerShared(int fd, Interest interest, Object attachment) {
+        checkFd(fd);
+        ensureOpen();
+        regs.register(fd, interest.bits, attachment, true);
     }
 
     @Override
@@ -128,6 +139,11 @@ final class EpollPoller extends Poller {
     public void deregisterAndClose(int fd) throws IOException {
         ensureOpen();
         checkFd(fd);
+        if (regs.isShared(fd) && regs.isInKernel(fd)) {
+            // epoll drops an entry only when the last descriptor of its file closes: while a
+            // duplicate lives elsewhere, the entry would keep waking this poller.
+            Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_DEL, fd, ctlEvent);
+        }
         regs.forget(fd);
         // Never retried: Linux has released the fd even when close reports EINTR.
         Errors.check(Fd.close(fd), "close(" + fd + ")");
@@ -185,7 +201,9 @@ final class EpollPoller extends Poller {
         int n = regs.changeCount();
         for (int i = 0; i < n; i++) {
             int fd = regs.change(i);
-            if (regs.isPendingAdd(fd)) {
+            if (regs.isPendingAdd(fd) && regs.isShared(fd)) {
+                addShared(fd);
+            } else if (regs.isPendingAdd(fd)) {
                 Epoll.set(ctlEvent, 0, ADD_MASK, ((long) regs.generation(fd) << 32) | fd);
                 // Registered again before its deregistration reached the kernel: the fd may still
                 // be in the set, so MOD replaces the data (and re-reports current readiness). If
@@ -210,6 +228,20 @@ final class EpollPoller extends Poller {
             }
         }
         regs.clearChanges();
+    }
+
+    /** EPOLLEXCLUSIVE cannot be MODified in: an entry still in the set is deleted and added again. */
+    private void addShared(int fd) {
+        Epoll.set(ctlEvent, 0, SHARED_MASK, ((long) regs.generation(fd) << 32) | fd);
+        if (regs.isInKernel(fd)) {
+            Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_DEL, fd, ctlEvent);
+        }
+        int r = Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, ctlEvent);
+        if (r < 0) {
+            regs.addFailed(fd, -r, "epoll_ctl(EPOLL_CTL_ADD, fd " + fd + ", EPOLLEXCLUSIVE)");
+        } else {
+            regs.added(fd);
+        }
     }
 
     private static int toReady(int epollEvents) {

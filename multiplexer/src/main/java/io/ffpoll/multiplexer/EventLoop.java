@@ -105,6 +105,12 @@ public final class EventLoop implements Executor, AutoCloseable {
         poller.register(fd, interest, handler);
     }
 
+    /** See {@link Poller#registerShared}. */
+    void registerShared(int fd, Interest interest, IoHandler handler) {
+        checkInLoop("registerShared");
+        poller.registerShared(fd, interest, handler);
+    }
+
     /** See {@link Poller#modify(int, Interest)}: user space only, no syscall. */
     public void modify(int fd, Interest interest) {
         checkInLoop("modify");

@@ -46,7 +46,8 @@ public final class Listener implements LoopResource {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment peer;
     private final MemorySegment peerLength;
-    private boolean paused;
+    private boolean paused;    // out of descriptors or memory: retried after PAUSE
+    private boolean suspended; // by the owner (e.g. at a connection limit), until resumed
     private boolean closed;
     private long pauses;
 
@@ -69,6 +70,19 @@ public final class Listener implements LoopResource {
         return l;
     }
 
+    /**
+     * {@link #start} for a listening socket that other loops accept on too, through duplicates
+     * of it (one inherited socket served by every loop): a connection wakes one of the loops
+     * (EPOLLEXCLUSIVE) instead of all, and closing this listener takes it out of the loop's
+     * epoll set, which the kernel would otherwise keep (and wake) while a duplicate is open.
+     */
+    public static Listener startShared(EventLoop loop, int listenFd, AcceptHandler handler) {
+        Listener l = new Listener(loop, listenFd, java.util.Objects.requireNonNull(handler, "handler"));
+        loop.registerShared(listenFd, Interest.READABLE, (IoHandler) l::onEvent);
+        loop.adopt(l);
+        return l;
+    }
+
     public int fd() {
         return fd;
     }
@@ -84,7 +98,7 @@ public final class Listener implements LoopResource {
             closeBecauseLoopStopped();
             return;
         }
-        while (!closed && !paused) {
+        while (!closed && !paused && !suspended) {
             peerLength.set(ValueLayout.JAVA_INT, 0, (int) SockAddr.STORAGE_SIZE);
             int r = Sockets.accept4(fd, peer, peerLength, Sockets.SOCK_NONBLOCK | Sockets.SOCK_CLOEXEC);
             if (r >= 0) {
@@ -128,13 +142,35 @@ public final class Listener implements LoopResource {
                     fd, ErrnoCodes.describe(errno), PAUSE.toMillis());
         }
         paused = true;
-        loop.modify(fd, Interest.NONE);
+        updateInterest();
         loop.schedule(PAUSE, () -> {
-            if (!closed) {
-                paused = false;
-                loop.modify(fd, Interest.READABLE);
-            }
+            paused = false;
+            updateInterest();
         });
+    }
+
+    private void updateInterest() {
+        if (!closed) {
+            loop.modify(fd, paused || suspended ? Interest.NONE : Interest.READABLE);
+        }
+    }
+
+    /**
+     * Stops accepting until {@link #resumeAccepting()}: connections wait in the kernel's backlog
+     * (and beyond it, clients retry their SYN), as nginx does at its connection limit. No
+     * syscall. Loop thread only.
+     */
+    public void suspendAccepting() {
+        suspended = true;
+        updateInterest();
+    }
+
+    /** Accepts again, starting with the connections that waited meanwhile. Loop thread only. */
+    public void resumeAccepting() {
+        if (suspended) {
+            suspended = false;
+            updateInterest(); // readiness that came meanwhile was remembered: it is delivered now
+        }
     }
 
     /**

@@ -60,6 +60,14 @@ public abstract sealed class Poller implements AutoCloseable permits EpollPoller
     public abstract void register(int fd, Interest interest, Object attachment);
 
     /**
+     * {@link #register} for a file that other pollers also wait on through duplicates of the
+     * descriptor (one listening socket served by several loops): one event wakes one of them
+     * (EPOLLEXCLUSIVE on epoll), and {@link #deregisterAndClose} removes the entry before the
+     * close, since the kernel keeps it while a duplicate is open. Read readiness only.
+     */
+    abstract void registerShared(int fd, Interest interest, Object attachment);
+
+    /**
      * Changes the interest of a registered fd, in user space. Enabling a direction whose
      * readiness is remembered delivers it on the next poll.
      *

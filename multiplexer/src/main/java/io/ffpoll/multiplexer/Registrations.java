@@ -17,6 +17,7 @@ final class Registrations {
 
     private byte[] state = new byte[256];
     private boolean[] inKernel = new boolean[256];
+    private boolean[] shared = new boolean[256];
     private int[] generation = new int[256];
     private int[] interest = new int[256];
     private int[] ready = new int[256];
@@ -42,6 +43,7 @@ final class Registrations {
         int n = Math.max(state.length * 2, fd + 1);
         state = Arrays.copyOf(state, n);
         inKernel = Arrays.copyOf(inKernel, n);
+        shared = Arrays.copyOf(shared, n);
         generation = Arrays.copyOf(generation, n);
         interest = Arrays.copyOf(interest, n);
         ready = Arrays.copyOf(ready, n);
@@ -102,11 +104,16 @@ final class Registrations {
         return new IllegalStateException("fd " + fd + " is not registered");
     }
 
-    void register(int fd, int bits, Object att) {
+    /**
+     * Queues {@code fd}'s registration. {@code sharedFile}: other descriptors of the same open
+     * file may be registered elsewhere (duplicates of one listening socket on several loops).
+     */
+    void register(int fd, int bits, Object att, boolean sharedFile) {
         grow(fd);
         if (isRegistered(fd)) {
             throw new IllegalStateException("fd " + fd + " is already registered");
         }
+        shared[fd] = sharedFile;
         generation[fd]++;
         state[fd] = PENDING_ADD;
         interest[fd] = bits;
@@ -223,6 +230,11 @@ final class Registrations {
 
     boolean isPendingAdd(int fd) {
         return state[fd] == PENDING_ADD;
+    }
+
+    /** Whether other descriptors of {@code fd}'s file may be registered elsewhere. */
+    boolean isShared(int fd) {
+        return fd < shared.length && shared[fd];
     }
 
     /** Whether the pending add must be an EPOLL_CTL_MOD: the fd never left the kernel set. */

@@ -42,6 +42,11 @@ abstract class LoopTestBase {
         assertEquals(fdsBefore, Loopback.openFds(), "file descriptors leaked");
     }
 
+    /** A Listener the test started itself owns {@code listenFd} now. */
+    void listenerOwnsListenFd() {
+        listenerOwnsListenFd = true;
+    }
+
     /** Starts a Listener on {@code listenFd}, which then owns it. */
     Listener serve(Listener.AcceptHandler handler) throws Exception {
         Listener l = onLoop(() -> Listener.start(loop, listenFd, handler));

@@ -34,6 +34,23 @@ final class LoopThreads {
         }
     }
 
+    /**
+     * How many times thread {@code tid} went to sleep so far. Each wakeup in the kernel counts,
+     * also one after which epoll_wait found nothing to return and slept on.
+     */
+    static long voluntarySwitches(int tid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/task/" + tid + "/status"))) {
+                if (line.startsWith("voluntary_ctxt_switches:")) {
+                    return Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                }
+            }
+            throw new AssertionError("no voluntary_ctxt_switches for thread " + tid);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Waits (up to 30 s) until thread {@code tid} is blocked in epoll_wait. */
     static void awaitBlocked(int tid) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

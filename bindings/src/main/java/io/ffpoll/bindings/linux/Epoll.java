@@ -27,6 +27,8 @@ public final class Epoll {
     public static final int EPOLLHUP = LinuxH.EPOLLHUP();
     public static final int EPOLLRDHUP = LinuxH.EPOLLRDHUP();
     public static final int EPOLLET = LinuxH.EPOLLET();
+    /** Linux >= 4.5: one of the epoll sets sharing a file wakes per event; only with EPOLL_CTL_ADD. */
+    public static final int EPOLLEXCLUSIVE = LinuxH.EPOLLEXCLUSIVE();
     public static final int EPOLL_CTL_ADD = LinuxH.EPOLL_CTL_ADD();
     public static final int EPOLL_CTL_MOD = LinuxH.EPOLL_CTL_MOD();
     public static final int EPOLL_CTL_DEL = LinuxH.EPOLL_CTL_DEL();

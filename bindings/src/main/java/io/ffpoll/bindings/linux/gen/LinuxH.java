@@ -1286,6 +1286,15 @@ public class LinuxH extends LinuxH$shared {
     public static int EPOLLRDHUP() {
         return EPOLLRDHUP;
     }
+    private static final int EPOLLEXCLUSIVE = (int)268435456L;
+    /**
+     * {@snippet lang=c :
+     * enum EPOLL_EVENTS.EPOLLEXCLUSIVE = 268435456
+     * }
+     */
+    public static int EPOLLEXCLUSIVE() {
+        return EPOLLEXCLUSIVE;
+    }
     private static final int EPOLLET = (int)-2147483648L;
     /**
      * {@snippet lang=c :
@@ -1618,6 +1627,76 @@ public class LinuxH extends LinuxH$shared {
                 traceDowncall("eventfd", __count, __flags);
             }
             return (int)mh$.invokeExact(__count, __flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+    private static final int RLIMIT_NOFILE = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * enum __rlimit_resource.RLIMIT_NOFILE = 7
+     * }
+     */
+    public static int RLIMIT_NOFILE() {
+        return RLIMIT_NOFILE;
+    }
+
+    private static class getrlimit {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LinuxH.C_INT,
+            LinuxH.C_INT,
+            LinuxH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("getrlimit");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int getrlimit(__rlimit_resource_t __resource, struct rlimit *__rlimits)
+     * }
+     */
+    public static FunctionDescriptor getrlimit$descriptor() {
+        return getrlimit.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int getrlimit(__rlimit_resource_t __resource, struct rlimit *__rlimits)
+     * }
+     */
+    public static MethodHandle getrlimit$handle() {
+        return getrlimit.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int getrlimit(__rlimit_resource_t __resource, struct rlimit *__rlimits)
+     * }
+     */
+    public static MemorySegment getrlimit$address() {
+        return getrlimit.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int getrlimit(__rlimit_resource_t __resource, struct rlimit *__rlimits)
+     * }
+     */
+    public static int getrlimit(int __resource, MemorySegment __rlimits) {
+        var mh$ = getrlimit.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("getrlimit", __resource, __rlimits);
+            }
+            return (int)mh$.invokeExact(__resource, __rlimits);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -1,0 +1,131 @@
+package io.ffpoll.http;
+
+import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.Listener;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The server's open connections against its limit. At the limit every listener stops accepting
+ * (nginx does the same): further connections wait in the kernel's backlog, and beyond it the
+ * clients retry, instead of being accepted only to be closed or refused with a 503, which would
+ * cost a descriptor the process may not have. When a connection closes, accepting resumes.
+ * Thread-safe: connections open and close on every loop.
+ */
+final class ConnectionLimit {
+    private record Accepting(EventLoop loop, Listener listener) {}
+
+    private final int max;
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicBoolean suspended = new AtomicBoolean();
+    private final List<Accepting> listeners = new CopyOnWriteArrayList<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition none = lock.newCondition();
+
+    ConnectionLimit(int max) {
+        this.max = max;
+    }
+
+    void add(EventLoop loop, Listener listener) {
+        listeners.add(new Accepting(loop, listener));
+    }
+
+    int open() {
+        return open.get();
+    }
+
+    boolean acceptingSuspended() {
+        return suspended.get();
+    }
+
+    /**
+     * A connection was accepted: counts it and returns true, or returns false when loops racing
+     * each other took the last place already (the caller closes it). Reaching the limit
+     * suspends accepting on every listener.
+     */
+    boolean admit() {
+        int n = open.incrementAndGet();
+        if (n >= max) {
+            suspendAll();
+        }
+        if (n > max) {
+            closed();
+            return false;
+        }
+        return true;
+    }
+
+    /** A connection closed: below the limit, accepting resumes. */
+    void closed() {
+        int n = open.decrementAndGet();
+        if (n < max && suspended.compareAndSet(true, false)) {
+            for (Accepting a : listeners) {
+                onLoop(a, a.listener()::resumeAccepting);
+            }
+        }
+        if (n == 0) {
+            lock.lock();
+            try {
+                none.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private void suspendAll() {
+        if (suspended.compareAndSet(false, true)) {
+            for (Accepting a : listeners) {
+                onLoop(a, a.listener()::suspendAccepting);
+            }
+            // A close that came between the count and the flag found nothing to resume.
+            if (open.get() < max && suspended.compareAndSet(true, false)) {
+                for (Accepting a : listeners) {
+                    onLoop(a, a.listener()::resumeAccepting);
+                }
+            }
+        }
+    }
+
+    private static void onLoop(Accepting a, Runnable r) {
+        if (a.loop().inEventLoop()) {
+            r.run(); // at once: the accept loop that reached the limit stops before the next accept4
+            return;
+        }
+        try {
+            a.loop().execute(r);
+        } catch (RejectedExecutionException stopped) {
+            // the loop is closing, and its listener with it
+        }
+    }
+
+    /** Waits until no connection is open, or {@code nanos} pass; true if none is open. */
+    boolean awaitNone(long nanos) throws InterruptedException {
+        lock.lock();
+        try {
+            while (open.get() > 0) {
+                if (nanos <= 0) {
+                    return false;
+                }
+                nanos = none.awaitNanos(nanos);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A limit for when none is configured: the process's descriptor limit less what the JVM and the loops need. */
+    static int fromDescriptorLimit(long rlimitNofile, int reserve) {
+        if (rlimitNofile < 0 || rlimitNofile - reserve > Integer.MAX_VALUE) {
+            return Integer.MAX_VALUE; // RLIM_INFINITY, or more than an int
+        }
+        return (int) Math.max(1, rlimitNofile - reserve);
+    }
+}
