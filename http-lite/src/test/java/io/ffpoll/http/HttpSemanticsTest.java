@@ -134,6 +134,18 @@ class HttpSemanticsTest extends HttpTestBase {
     }
 
     @Test
+    void limitsOutOfRangeAreRefusedByTheBuilder() {
+        HttpServer.Builder b = HttpServer.builder();
+        assertThrows(IllegalArgumentException.class, () -> b.limits(8192, 16384, 1L << 40)); // body over 16 MiB
+        assertThrows(IllegalArgumentException.class, () -> b.limits(8192, 16384, -1));
+        assertThrows(IllegalArgumentException.class, () -> b.limits(8, 16384, 1024)); // request line under 16
+        assertThrows(IllegalArgumentException.class, () -> b.limits(32768, 16384, 1024)); // line beyond the head
+        assertThrows(IllegalArgumentException.class, () -> b.limits(8192, 2 << 20, 1024)); // head over 1 MiB
+        assertThrows(IllegalArgumentException.class, () -> b.timeouts(java.time.Duration.ZERO, java.time.Duration.ofSeconds(1)));
+        assertThrows(IllegalArgumentException.class, () -> b.writeTimeout(java.time.Duration.ofSeconds(-1)));
+    }
+
+    @Test
     void handlersCannotSetFramingOrServerFieldsOrControlCharacters() {
         Response r = Response.text(200, "x");
         for (String name : List.of("Content-Length", "transfer-encoding", "Connection", "Date", "Server", "Upgrade")) {
