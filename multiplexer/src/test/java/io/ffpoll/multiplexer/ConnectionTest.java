@@ -440,6 +440,106 @@ class ConnectionTest extends LoopTestBase {
     }
 
     @Test
+    void aGracefulCloseToAPeerThatNeverReadsIsAbortedAfterTheCloseTimeout() throws Exception {
+        BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
+        CompletableFuture<IOException> closed = new CompletableFuture<>();
+        Listener listener = serve(() -> new ConnectionHandler() {
+            @Override
+            public long onData(Connection c, MemorySegment data) {
+                return data.byteSize();
+            }
+
+            @Override
+            public void onClosed(Connection c, IOException cause) {
+                closed.complete(cause);
+            }
+        }, opened);
+        int client = net.connect(address);
+        Tcp.setOption(client, Sockets.SOL_SOCKET, Sockets.SO_RCVBUF, 4096);
+        Connection server = opened.poll(30, TimeUnit.SECONDS);
+        long baseline = poolInUse(); // before the connection queues anything
+        onLoop(() -> {
+            server.setCloseTimeout(java.time.Duration.ofMillis(300));
+            server.write(new byte[8 << 20]); // far more than the kernel's buffers hold
+            server.close();
+            return null;
+        });
+        IOException cause = closed.get(30, TimeUnit.SECONDS); // the client never reads
+        assertInstanceOf(java.net.SocketTimeoutException.class, cause);
+        assertTrue(cause.getMessage().contains("bytes unsent"), cause.getMessage());
+        assertEquals(baseline, poolInUse(), "the queue's buffers were not returned");
+        stopServing(listener);
+    }
+
+    @Test
+    void aLingeringCloseDiscardsWhatThePeerStillSendsAndTheAnswerArrivesIntact() throws Exception {
+        BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
+        CompletableFuture<IOException> closed = new CompletableFuture<>();
+        Listener listener = serve(() -> new ConnectionHandler() {
+            @Override
+            public long onData(Connection c, MemorySegment data) {
+                try {
+                    c.write("rejected\n".getBytes());
+                } catch (ClosedConnectionException e) {
+                    throw new AssertionError(e);
+                }
+                c.closeLingering(); // mid-stream: the client is still sending
+                return data.byteSize();
+            }
+
+            @Override
+            public void onClosed(Connection c, IOException cause) {
+                closed.complete(cause);
+            }
+        }, opened);
+        int client = net.connect(address);
+        assertNotNull(opened.poll(30, TimeUnit.SECONDS));
+        // 4 MiB in one blocking send: it completes only because the server keeps reading.
+        net.send(client, new byte[4 << 20]);
+        assertArrayEquals("rejected\n".getBytes(), net.readFully(client, 9));
+        assertEquals(0, net.read(client, 16).length, "FIN after the answer");
+        net.close(client); // the peer closes too: the lingering ends
+        assertNull(closed.get(30, TimeUnit.SECONDS));
+        stopServing(listener);
+    }
+
+    @Test
+    void aLingeringCloseEndsAtItsByteBound() throws Exception {
+        BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
+        CompletableFuture<IOException> closed = new CompletableFuture<>();
+        Listener listener = serve(() -> new ConnectionHandler() {
+            @Override
+            public void onOpen(Connection c) {
+                c.setLingering(java.time.Duration.ofSeconds(60), 64 * 1024);
+                c.closeLingering();
+            }
+
+            @Override
+            public long onData(Connection c, MemorySegment data) {
+                return data.byteSize();
+            }
+
+            @Override
+            public void onClosed(Connection c, IOException cause) {
+                closed.complete(cause);
+            }
+        }, opened);
+        int client = net.connect(address);
+        assertNotNull(opened.poll(30, TimeUnit.SECONDS));
+        Thread sender = new Thread(() -> {
+            try {
+                net.send(client, new byte[1 << 20]); // more than the bound; fails once the server closes
+            } catch (AssertionError resetByTheServer) {
+                // expected: the server stopped lingering after 64 KiB
+            }
+        });
+        sender.start();
+        assertNull(closed.get(30, TimeUnit.SECONDS)); // long before its 60 s time bound
+        sender.join();
+        stopServing(listener);
+    }
+
+    @Test
     void shutdownOutputSendsFinAfterTheDataAndKeepsReading() throws Exception {
         BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
         BlockingQueue<String> received = new LinkedBlockingQueue<>();
