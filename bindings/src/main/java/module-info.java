@@ -6,5 +6,6 @@
 module io.ffpoll.bindings {
     exports io.ffpoll.bindings;
     exports io.ffpoll.bindings.linux;
+    exports io.ffpoll.bindings.bsd;
     // The generated package is an implementation detail of the facades in linux/.
 }

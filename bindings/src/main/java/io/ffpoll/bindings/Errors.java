@@ -1,7 +1,5 @@
 package io.ffpoll.bindings;
 
-import io.ffpoll.bindings.linux.ErrnoCodes;
-
 import java.io.IOException;
 import java.net.BindException;
 import java.net.ConnectException;
@@ -39,18 +37,17 @@ public final class Errors {
      * for a connection the peer broke, a plain {@link IOException} otherwise.
      */
     public static IOException exception(String call, int errno) {
-        String message = call + ": " + ErrnoCodes.describe(errno);
-        if (errno == ErrnoCodes.ECONNREFUSED || errno == ErrnoCodes.ETIMEDOUT) {
+        String message = call + ": " + Platform.current().describe(errno);
+        if (errno == Err.ECONNREFUSED || errno == Err.ETIMEDOUT) {
             return new ConnectException(message);
         }
-        if (errno == ErrnoCodes.EHOSTUNREACH || errno == ErrnoCodes.ENETUNREACH) {
+        if (errno == Err.EHOSTUNREACH || errno == Err.ENETUNREACH) {
             return new NoRouteToHostException(message);
         }
-        if (errno == ErrnoCodes.EADDRINUSE || errno == ErrnoCodes.EADDRNOTAVAIL) {
+        if (errno == Err.EADDRINUSE || errno == Err.EADDRNOTAVAIL) {
             return new BindException(message);
         }
-        if (errno == ErrnoCodes.ECONNRESET || errno == ErrnoCodes.EPIPE || errno == ErrnoCodes.ECONNABORTED
-                || errno == ErrnoCodes.ENOTCONN) {
+        if (errno == Err.ECONNRESET || errno == Err.EPIPE || errno == Err.ECONNABORTED || errno == Err.ENOTCONN) {
             return new SocketException(message);
         }
         return new IOException(message);

@@ -51,6 +51,8 @@ public final class Sockets {
     private static final MethodHandle LISTEN = Errno.link(LinuxH.listen$address(), LinuxH.listen$descriptor(), true);
     private static final MethodHandle ACCEPT4 =
             Errno.link(LinuxH.accept4$address(), LinuxH.accept4$descriptor(), false);
+    private static final MethodHandle ACCEPT =
+            Errno.link(LinuxH.accept$address(), LinuxH.accept$descriptor(), false);
     private static final MethodHandle CONNECT =
             Errno.link(LinuxH.connect$address(), LinuxH.connect$descriptor(), false);
     private static final MethodHandle GETSOCKNAME =
@@ -70,6 +72,7 @@ public final class Sockets {
     private static final Syscalls.Counter C_BIND = Syscalls.counter("bind");
     private static final Syscalls.Counter C_LISTEN = Syscalls.counter("listen");
     private static final Syscalls.Counter C_ACCEPT4 = Syscalls.counter("accept4");
+    private static final Syscalls.Counter C_ACCEPT = Syscalls.counter("accept");
     private static final Syscalls.Counter C_CONNECT = Syscalls.counter("connect");
     private static final Syscalls.Counter C_GETSOCKNAME = Syscalls.counter("getsockname");
     private static final Syscalls.Counter C_SHUTDOWN = Syscalls.counter("shutdown");
@@ -169,6 +172,21 @@ public final class Sockets {
         Errno.PerThread t = Errno.current();
         try {
             int r = (int) ACCEPT4.invokeExact(t.state, fd, addr, addrLen, flags);
+            return r >= 0 ? r : -t.errno();
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * accept(2), without flags: the new fd is blocking and inheritable until fcntl says
+     * otherwise (what a system without accept4 has to do).
+     */
+    public static int accept(int fd, MemorySegment addr, MemorySegment addrLen) {
+        C_ACCEPT.hit();
+        Errno.PerThread t = Errno.current();
+        try {
+            int r = (int) ACCEPT.invokeExact(t.state, fd, addr, addrLen);
             return r >= 0 ? r : -t.errno();
         } catch (Throwable e) {
             throw new AssertionError(e);

@@ -1154,6 +1154,68 @@ public class LinuxH extends LinuxH$shared {
         }
     }
 
+    private static class accept {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LinuxH.C_INT,
+            LinuxH.C_INT,
+            LinuxH.C_POINTER,
+            LinuxH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("accept");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int accept(int __fd, struct sockaddr *restrict __addr, socklen_t *restrict __addr_len)
+     * }
+     */
+    public static FunctionDescriptor accept$descriptor() {
+        return accept.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int accept(int __fd, struct sockaddr *restrict __addr, socklen_t *restrict __addr_len)
+     * }
+     */
+    public static MethodHandle accept$handle() {
+        return accept.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int accept(int __fd, struct sockaddr *restrict __addr, socklen_t *restrict __addr_len)
+     * }
+     */
+    public static MemorySegment accept$address() {
+        return accept.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int accept(int __fd, struct sockaddr *restrict __addr, socklen_t *restrict __addr_len)
+     * }
+     */
+    public static int accept(int __fd, MemorySegment __addr, MemorySegment __addr_len) {
+        var mh$ = accept.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("accept", __fd, __addr, __addr_len);
+            }
+            return (int)mh$.invokeExact(__fd, __addr, __addr_len);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class shutdown {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             LinuxH.C_INT,

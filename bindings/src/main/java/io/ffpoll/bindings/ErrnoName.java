@@ -1,0 +1,48 @@
+package io.ffpoll.bindings;
+
+/**
+ * The errno values the layers above the bindings act on, by name, with the text glibc and the
+ * BSD libcs give them. Each {@link Platform} says which number each name has there: EAGAIN is
+ * 11 on Linux and 35 on macOS and FreeBSD. Above the bindings, errno values are compared by
+ * name ({@link Err}), never by number.
+ */
+public enum ErrnoName {
+    EPERM("Operation not permitted"),
+    ENOENT("No such file or directory"),
+    EINTR("Interrupted system call"),
+    EBADF("Bad file descriptor"),
+    EAGAIN("Resource temporarily unavailable"),
+    ENOMEM("Cannot allocate memory"),
+    EEXIST("File exists"),
+    EINVAL("Invalid argument"),
+    ENFILE("Too many open files in system"),
+    EMFILE("Too many open files"),
+    EPIPE("Broken pipe"),
+    ENOSYS("Function not implemented"),
+    EPROTO("Protocol error"),
+    ENOTSOCK("Socket operation on non-socket"),
+    EADDRINUSE("Address already in use"),
+    EADDRNOTAVAIL("Cannot assign requested address"),
+    ENETUNREACH("Network is unreachable"),
+    ECONNABORTED("Software caused connection abort"),
+    ECONNRESET("Connection reset by peer"),
+    ENOBUFS("No buffer space available"),
+    EISCONN("Transport endpoint is already connected"),
+    ENOTCONN("Transport endpoint is not connected"),
+    ETIMEDOUT("Connection timed out"),
+    ECONNREFUSED("Connection refused"),
+    EHOSTUNREACH("No route to host"),
+    EALREADY("Operation already in progress"),
+    EINPROGRESS("Operation now in progress");
+
+    private final String text;
+
+    ErrnoName(String text) {
+        this.text = text;
+    }
+
+    /** What strerror says, e.g. "Connection refused". */
+    public String text() {
+        return text;
+    }
+}

@@ -1,0 +1,196 @@
+package io.ffpoll.bindings;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The socket and descriptor calls the multiplexer needs, on this OS family: one implementation
+ * for Linux ({@code bindings.linux}) and one for the BSDs ({@code bindings.bsd}, with its macOS
+ * and FreeBSD differences), chosen once at start-up ({@link #current()}). Above this class
+ * nothing knows errno numbers, sockaddr layouts or which calls an OS lacks:
+ * <ul>
+ * <li>{@link #socket} and {@link #accept} give non-blocking, close-on-exec sockets in whatever
+ *     way the OS allows (Linux and FreeBSD: {@code SOCK_NONBLOCK}, {@code accept4}; macOS:
+ *     {@code fcntl} after the call);</li>
+ * <li>writes never raise SIGPIPE ({@code MSG_NOSIGNAL}, or {@code SO_NOSIGPIPE} set on every
+ *     socket on macOS), so a vanished peer is an EPIPE;</li>
+ * <li>addresses are encoded in the OS's sockaddr (the BSDs start with a length byte);</li>
+ * <li>errno values are compared by name ({@link Err}).</li>
+ * </ul>
+ * Every call returns its result or {@code -errno}, like the bindings under it.
+ */
+public abstract class Platform {
+
+    private final Map<ErrnoName, Integer> errnos = new EnumMap<>(ErrnoName.class);
+
+    /** For the implementations: {@code numbers} in {@link ErrnoName} order. */
+    protected Platform(int... numbers) {
+        ErrnoName[] names = ErrnoName.values();
+        if (numbers.length != names.length) {
+            throw new IllegalArgumentException("need " + names.length + " errno numbers, got " + numbers.length);
+        }
+        for (int i = 0; i < names.length; i++) {
+            errnos.put(names[i], numbers[i]);
+        }
+    }
+
+    private static final class Holder {
+        static final Platform CURRENT = choose(System.getProperty("os.name", ""));
+    }
+
+    /**
+     * The platform of this OS, chosen once. On Linux, {@code -Dffpoll.platform.accept=accept}
+     * selects the calls of a system without {@code accept4} and {@code SOCK_NONBLOCK} (accept
+     * or socket, then fcntl: what macOS needs), so that path is tested on Linux too.
+     */
+    public static Platform current() {
+        return Holder.CURRENT;
+    }
+
+    private static Platform choose(String os) {
+        String name = os.toLowerCase(Locale.ROOT);
+        if (name.startsWith("linux")) {
+            boolean fallback = "accept".equals(System.getProperty("ffpoll.platform.accept"));
+            return io.ffpoll.bindings.linux.LinuxPlatform.create(fallback);
+        }
+        if (name.startsWith("mac")) {
+            return io.ffpoll.bindings.bsd.BsdPlatform.macos();
+        }
+        if (name.startsWith("freebsd")) {
+            return io.ffpoll.bindings.bsd.BsdPlatform.freebsd();
+        }
+        throw new UnsupportedOperationException("ffpoll has no platform layer for " + os
+                + " (Linux, macOS and FreeBSD are supported)");
+    }
+
+    /** "linux", "macos" or "freebsd". */
+    public abstract String name();
+
+    /** This OS's number for the errno called {@code name}. */
+    public final int errno(ErrnoName name) {
+        return errnos.get(name);
+    }
+
+    /** {@code "ECONNREFUSED (Connection refused)"}, or {@code "errno 97"} for one not named. */
+    public final String describe(int errno) {
+        for (Map.Entry<ErrnoName, Integer> e : errnos.entrySet()) {
+            if (e.getValue() == errno) {
+                return e.getKey().name() + " (" + e.getKey().text() + ")";
+            }
+        }
+        return "errno " + errno;
+    }
+
+    /**
+     * Whether several listening sockets on one port share its connections out fairly
+     * ({@link SocketOption#REUSE_PORT_BALANCED}): Linux and FreeBSD, not macOS.
+     */
+    public abstract boolean balancesReusePort();
+
+    // ---- descriptors
+
+    public abstract long read(int fd, MemorySegment buf, long count);
+
+    public abstract long write(int fd, MemorySegment buf, long count);
+
+    /** Never retry on EINTR: the descriptor is gone even then, and its number may be reused. */
+    public abstract int close(int fd);
+
+    /** A close-on-exec duplicate of {@code fd} (the lowest free number from 3). */
+    public abstract int duplicate(int fd);
+
+    /** Makes an inherited descriptor non-blocking and close-on-exec: 0 or -errno. */
+    public abstract int makeNonBlockingCloexec(int fd);
+
+    // ---- sockets
+
+    /** A TCP socket for {@code family} ({@link #family}), non-blocking, close-on-exec, no SIGPIPE. */
+    public abstract int socket(int family);
+
+    /**
+     * Accepts a connection: its fd (non-blocking, close-on-exec, no SIGPIPE) or -errno (EAGAIN:
+     * none waiting). The peer's address goes to {@code addr} ({@link #allocateSockaddr}) and its
+     * length to the socklen_t {@code addrLen}, which holds addr's size on entry; either may be
+     * NULL.
+     */
+    public abstract int accept(int listenFd, MemorySegment addr, MemorySegment addrLen);
+
+    public abstract int bind(int fd, MemorySegment addr, int length);
+
+    public abstract int listen(int fd, int backlog);
+
+    /** On a non-blocking socket, -EINPROGRESS means: wait until writable, then read {@link #socketError}. */
+    public abstract int connect(int fd, MemorySegment addr, int length);
+
+    /** {@code addrLen} holds addr's size on entry and the address length on return. */
+    public abstract int getsockname(int fd, MemorySegment addr, MemorySegment addrLen);
+
+    /** shutdown(SHUT_WR): FIN after what is sent. */
+    public abstract int shutdownOutput(int fd);
+
+    public abstract int setOption(int fd, SocketOption option, int value);
+
+    public abstract int getOption(int fd, SocketOption option);
+
+    /** The socket's pending error (SO_ERROR, 0 for none; positive), or -errno if it cannot be read. */
+    public abstract int socketError(int fd);
+
+    /** SO_LINGER {on, 0}: close then drops what is unsent and resets the connection. */
+    public abstract int resetOnClose(int fd);
+
+    /** send(2) of {@code length} bytes, never raising SIGPIPE; {@code nonBlocking} adds MSG_DONTWAIT. */
+    public abstract long send(int fd, MemorySegment buf, long length, boolean nonBlocking);
+
+    /** sendmsg(2) of the first {@code count} iovecs of {@code gather}, never raising SIGPIPE. */
+    public abstract long sendGathered(int fd, Gather gather, int count);
+
+    /** Memory for gathering sends of up to {@code iovecs} buffers. */
+    public final Gather allocateGather(Arena arena, int iovecs) {
+        MemorySegment iov = arena.allocate(16L * iovecs, 8);
+        MemorySegment msghdr = arena.allocate(msghdrSize(), 8);
+        pointMsghdr(msghdr, iov);
+        return new Gather(iov, msghdr, iovecs);
+    }
+
+    /** {@code sizeof(struct msghdr)}. */
+    protected abstract long msghdrSize();
+
+    /** Points a zeroed msghdr at the iovec array {@code iov}. */
+    protected abstract void pointMsghdr(MemorySegment msghdr, MemorySegment iov);
+
+    // ---- addresses
+
+    /** AF_INET or AF_INET6, as this OS numbers them, for {@code address}. */
+    public abstract int family(InetSocketAddress address);
+
+    /** {@code sizeof(struct sockaddr_storage)}. */
+    public abstract long sockaddrSize();
+
+    /** A zeroed sockaddr_storage. */
+    public final MemorySegment allocateSockaddr(Arena arena) {
+        return arena.allocate(sockaddrSize(), 8);
+    }
+
+    /**
+     * Writes the resolved {@code address} into {@code dst} and returns its length (the
+     * socklen_t to pass with it).
+     *
+     * @throws IllegalArgumentException if the address is unresolved
+     */
+    public abstract int encode(InetSocketAddress address, MemorySegment dst);
+
+    /** The IPv4 or IPv6 address in {@code src}; null for another family. */
+    public abstract InetSocketAddress decode(MemorySegment src);
+
+    // ---- limits
+
+    /**
+     * RLIMIT_NOFILE's soft limit: how many descriptors this process may have open
+     * ({@code Long.MAX_VALUE} if unlimited), or -errno.
+     */
+    public abstract long openFileLimit();
+}
