@@ -5,7 +5,9 @@
  */
 module io.ffpoll.bindings {
     exports io.ffpoll.bindings;
-    exports io.ffpoll.bindings.linux;
-    exports io.ffpoll.bindings.bsd;
+    // The OS packages serve the multiplexer's backends only; everything above them goes
+    // through Platform.
+    exports io.ffpoll.bindings.linux to io.ffpoll.multiplexer;
+    exports io.ffpoll.bindings.bsd to io.ffpoll.multiplexer;
     // The generated package is an implementation detail of the facades in linux/.
 }

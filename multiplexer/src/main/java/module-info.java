@@ -1,11 +1,14 @@
 /**
- * The ffpoll multiplexer: {@link io.ffpoll.multiplexer.Poller} (one readiness syscall per
- * iteration), {@link io.ffpoll.multiplexer.EventLoop} (callbacks, timers, cross-thread tasks),
- * and socket helpers ({@link io.ffpoll.multiplexer.Listener}, {@link io.ffpoll.multiplexer.Connector}).
+ * The ffpoll multiplexer, in layers: {@link io.ffpoll.multiplexer.Poller} (one readiness
+ * syscall per iteration, over the epoll or kqueue backend) and
+ * {@link io.ffpoll.multiplexer.EventLoop} (callbacks, timers, cross-thread tasks) in
+ * {@code io.ffpoll.multiplexer}; sockets and connections over a loop in
+ * {@code io.ffpoll.multiplexer.net}. The backends and the loop's internals are not exported.
  */
 module io.ffpoll.multiplexer {
     requires transitive io.ffpoll.bindings;
     requires org.slf4j;
 
     exports io.ffpoll.multiplexer;
+    exports io.ffpoll.multiplexer.net;
 }

@@ -1,13 +1,12 @@
 package io.ffpoll.bench;
 
-import io.ffpoll.bindings.linux.Fd;
-import io.ffpoll.bindings.linux.SockAddr;
-import io.ffpoll.bindings.linux.Sockets;
-import io.ffpoll.multiplexer.Connection;
-import io.ffpoll.multiplexer.ConnectionHandler;
+import io.ffpoll.bindings.Platform;
 import io.ffpoll.multiplexer.EventLoop;
-import io.ffpoll.multiplexer.Listener;
-import io.ffpoll.multiplexer.Tcp;
+import io.ffpoll.multiplexer.net.Connection;
+import io.ffpoll.multiplexer.net.ConnectionHandler;
+import io.ffpoll.multiplexer.net.ConnectionStats;
+import io.ffpoll.multiplexer.net.Listener;
+import io.ffpoll.multiplexer.net.Tcp;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -35,6 +34,18 @@ public final class IdleConnectionCost {
         return used;
     }
 
+    /** A blocking client socket that connects and sends "ping". */
+    private static int connect(Platform os, MemorySegment sa, int len, MemorySegment ping, int i) throws Exception {
+        int fd = os.socket(os.family(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
+        if (fd < 0 || os.setBlocking(fd, true) != 0) {
+            throw new IllegalStateException("client " + i + " could not be made (fd limit?): " + fd);
+        }
+        if (os.connect(fd, sa, len) != 0 || os.send(fd, ping, 4, false) != 4) {
+            throw new IllegalStateException("client " + i + " could not connect (fd limit?)");
+        }
+        return fd;
+    }
+
     private static <T> T onLoop(EventLoop loop, java.util.concurrent.Callable<T> body) throws Exception {
         return loop.submit(body).get(60, TimeUnit.SECONDS);
     }
@@ -43,7 +54,9 @@ public final class IdleConnectionCost {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 5000;
         int lfd = Tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096, false);
         InetSocketAddress address = Tcp.localAddress(lfd);
-        CountDownLatch echoed = new CountDownLatch(n);
+        Platform os = Platform.current();
+        CountDownLatch warmedUp = new CountDownLatch(1);
+        CountDownLatch echoed = new CountDownLatch(n + 1);
         try (EventLoop loop = EventLoop.start("idle-cost"); Arena arena = Arena.ofConfined()) {
             ConnectionHandler echoOnce = (c, data) -> {
                 try {
@@ -52,35 +65,36 @@ public final class IdleConnectionCost {
                     throw new IllegalStateException(e);
                 }
                 echoed.countDown();
+                warmedUp.countDown();
                 return data.byteSize();
             };
             Listener listener = onLoop(loop, () -> Listener.start(loop, lfd,
                     (fd, peer) -> Connection.open(loop, fd, peer, echoOnce)));
-            onLoop(loop, () -> loop.bufferPool().inUseBytes()); // creates the loop's shared state
-            long heapBefore = usedHeapAfterGc();
-            long nativeBefore = onLoop(loop, () -> loop.bufferPool().inUseBytes());
-
-            int[] clients = new int[n];
-            MemorySegment sa = SockAddr.allocateStorage(arena);
-            int len = SockAddr.encode(address, sa);
+            MemorySegment sa = os.allocateSockaddr(arena);
+            int len = os.encode(address, sa);
             MemorySegment ping = arena.allocateFrom("ping");
             MemorySegment buf = arena.allocate(16);
+            // One connection first, so that the loop's shared state (its read buffer) exists
+            // before the baseline and is not counted against the idle connections.
+            int[] clients = new int[n + 1];
+            clients[n] = connect(os, sa, len, ping, n);
+            if (!warmedUp.await(60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the first connection was not served");
+            }
+            long heapBefore = usedHeapAfterGc();
+            long nativeBefore = onLoop(loop, () -> ConnectionStats.of(loop).bufferBytesInUse());
             for (int i = 0; i < n; i++) {
-                clients[i] = Sockets.socket(Sockets.AF_INET, Sockets.SOCK_STREAM | Sockets.SOCK_CLOEXEC, 0);
-                if (clients[i] < 0 || Sockets.connect(clients[i], sa, len) != 0) {
-                    throw new IllegalStateException("client " + i + " could not connect (fd limit?)");
-                }
-                Sockets.send(clients[i], ping, 4, Sockets.MSG_NOSIGNAL);
+                clients[i] = connect(os, sa, len, ping, i);
             }
             if (!echoed.await(60, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("not all connections were served");
             }
             for (int c : clients) {
-                Fd.read(c, buf, 16);
+                os.read(c, buf, 16);
             }
             long heapAfter = usedHeapAfterGc();
-            long[] pool = onLoop(loop, () -> new long[] {loop.openConnections(), loop.bufferPool().inUseBytes(),
-                    loop.bufferPool().inUseCount()});
+            ConnectionStats stats = onLoop(loop, () -> ConnectionStats.of(loop));
+            long[] pool = {stats.openConnections() - 1, stats.bufferBytesInUse(), stats.buffersInUse()};
             System.out.printf("%d idle connections on one loop (%s, JDK %s)%n", pool[0], loop.backend(),
                     Runtime.version());
             System.out.printf("Java heap:       %,d bytes per connection (%,d bytes in all)%n",
@@ -88,7 +102,7 @@ public final class IdleConnectionCost {
             System.out.printf("pooled native:   %,d bytes per connection (the loop holds %,d bytes in %d buffer(s): its shared read buffer)%n",
                     (pool[1] - nativeBefore) / n, pool[1], pool[2]);
             for (int c : clients) {
-                Fd.close(c);
+                os.close(c);
             }
             onLoop(loop, () -> {
                 listener.close();

@@ -1,10 +1,10 @@
 package io.ffpoll.bench;
 
-import io.ffpoll.bindings.linux.Fd;
+import io.ffpoll.bindings.Platform;
 import io.ffpoll.multiplexer.Events;
 import io.ffpoll.multiplexer.Interest;
 import io.ffpoll.multiplexer.Poller;
-import io.ffpoll.multiplexer.Tcp;
+import io.ffpoll.multiplexer.net.Tcp;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -62,12 +62,11 @@ public class InterestChurnBenchmark {
         ffpollPeer = new java.net.Socket(InetAddress.getLoopbackAddress(), Tcp.localAddress(listenFd).getPort());
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (ffpollFd < 0 && System.nanoTime() < deadline) {
-            ffpollFd = io.ffpoll.bindings.linux.Sockets.accept4(listenFd, java.lang.foreign.MemorySegment.NULL,
-                    java.lang.foreign.MemorySegment.NULL,
-                    io.ffpoll.bindings.linux.Sockets.SOCK_NONBLOCK | io.ffpoll.bindings.linux.Sockets.SOCK_CLOEXEC);
+            ffpollFd = Platform.current().accept(listenFd, java.lang.foreign.MemorySegment.NULL,
+                    java.lang.foreign.MemorySegment.NULL);
         }
         if (ffpollFd < 0) {
-            throw new IOException("accept4 failed: " + ffpollFd);
+            throw new IOException("accept failed: " + ffpollFd);
         }
         poller = Poller.open();
         events = Events.withCapacity(16);
@@ -104,7 +103,7 @@ public class InterestChurnBenchmark {
     public void tearDown() throws IOException {
         poller.deregisterAndClose(ffpollFd);
         poller.close();
-        Fd.close(listenFd);
+        Platform.current().close(listenFd);
         ffpollPeer.close();
         selector.close();
         nioAccepted.close();

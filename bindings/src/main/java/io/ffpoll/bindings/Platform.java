@@ -106,6 +106,15 @@ public abstract class Platform {
     /** Makes an inherited descriptor non-blocking and close-on-exec: 0 or -errno. */
     public abstract int makeNonBlockingCloexec(int fd);
 
+    /** Sets or clears O_NONBLOCK (a blocking client socket for tests and tools): 0 or -errno. */
+    public abstract int setBlocking(int fd, boolean blocking);
+
+    /** 1 if {@code fd} is non-blocking, 0 if not, -errno (EBADF: not open). */
+    public abstract int isNonBlocking(int fd);
+
+    /** 1 if {@code fd} is close-on-exec, 0 if not, -errno (EBADF: not open). */
+    public abstract int isCloseOnExec(int fd);
+
     // ---- sockets
 
     /** A TCP socket for {@code family} ({@link #family}), non-blocking, close-on-exec, no SIGPIPE. */

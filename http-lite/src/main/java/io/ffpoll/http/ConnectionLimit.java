@@ -1,7 +1,7 @@
 package io.ffpoll.http;
 
 import io.ffpoll.multiplexer.EventLoop;
-import io.ffpoll.multiplexer.Listener;
+import io.ffpoll.multiplexer.net.Listener;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

@@ -1,7 +1,7 @@
 package io.ffpoll.http;
 
-import io.ffpoll.multiplexer.Connection;
-import io.ffpoll.multiplexer.ConnectionHandler;
+import io.ffpoll.multiplexer.net.Connection;
+import io.ffpoll.multiplexer.net.ConnectionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,10 +1,11 @@
 package io.ffpoll.http;
 
-import io.ffpoll.bindings.linux.Fd;
-import io.ffpoll.multiplexer.Connection;
 import io.ffpoll.multiplexer.EventLoop;
-import io.ffpoll.multiplexer.Listener;
-import io.ffpoll.multiplexer.Tcp;
+import io.ffpoll.multiplexer.Poller;
+import io.ffpoll.multiplexer.net.Connection;
+import io.ffpoll.multiplexer.net.ConnectionStats;
+import io.ffpoll.multiplexer.net.Listener;
+import io.ffpoll.multiplexer.net.Tcp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,10 +20,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * http-lite: an HTTP/1.1 server on N {@link EventLoop}s.
  *
- * <p>Accepting: in {@link AcceptMode#REUSEPORT} mode (Linux) each loop has its own listening
- * socket on the same port with SO_REUSEPORT, and the kernel spreads connections over them; in
- * {@link AcceptMode#ACCEPTOR} mode one acceptor loop accepts and hands connections to the
- * loops round-robin. Either mode can serve an inherited, already-bound listening socket
+ * <p>Accepting: in {@link AcceptMode#REUSEPORT} mode (the default on Linux and FreeBSD) each
+ * loop has its own listening socket on the same port (SO_REUSEPORT, FreeBSD's SO_REUSEPORT_LB),
+ * and the kernel spreads connections over them; in {@link AcceptMode#ACCEPTOR} mode (the
+ * default on macOS, whose kernel does not balance) one acceptor loop accepts and hands
+ * connections to the loops round-robin. Either mode can serve an inherited, already-bound listening socket
  * ({@link Builder#inheritedFd}); in reuseport mode each loop then accepts on its own duplicate
  * of it.
  *
@@ -32,6 +34,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HttpServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
+    private static final int EVENTS_PER_POLL = 1024;
 
     /** How connections reach the loops. */
     public enum AcceptMode { REUSEPORT, ACCEPTOR }
@@ -116,7 +119,7 @@ public final class HttpServer implements AutoCloseable {
 
     /** Pooled buffers loop {@code i} has handed out and not got back (its shared read buffer is one). */
     long pooledBuffersInUse(int i) throws Exception {
-        return onLoop(i, () -> loops.get(i).loop.bufferPool().inUseCount());
+        return onLoop(i, () -> ConnectionStats.of(loops.get(i).loop).buffersInUse());
     }
 
     /** The poller backend the loops use, e.g. {@code "epoll"}. */
@@ -126,7 +129,7 @@ public final class HttpServer implements AutoCloseable {
 
     private void start(Builder b) throws IOException {
         for (int i = 0; i < b.threads; i++) {
-            EventLoop loop = EventLoop.start("http-lite-" + i);
+            EventLoop loop = EventLoop.start("http-lite-" + i, openPoller(b), EVENTS_PER_POLL);
             LoopState state = new LoopState(loop, config, limit);
             loops.add(state);
             OnLoop.run(loop, state::startSweeper);
@@ -158,10 +161,14 @@ public final class HttpServer implements AutoCloseable {
             if (address == null) {
                 address = Tcp.localAddress(listenFd);
             }
-            acceptor = EventLoop.start("http-lite-acceptor");
+            acceptor = EventLoop.start("http-lite-acceptor", openPoller(b), EVENTS_PER_POLL);
             // An inherited socket may be served by other processes too (worker processes).
             startListener(acceptor, listenFd, this::handOff, fd >= 0);
         }
+    }
+
+    private static Poller openPoller(Builder b) throws IOException {
+        return b.backend == null ? Poller.open() : Poller.open(b.backend);
     }
 
     private void startListener(EventLoop loop, int fd, Listener.AcceptHandler handler, boolean shared) throws IOException {
@@ -172,7 +179,7 @@ public final class HttpServer implements AutoCloseable {
 
     private boolean admit(int fd) {
         if (stopped || !limit.admit()) {
-            Fd.close(fd); // the server is stopping, or loops raced for the last place
+            ServerSockets.close(fd); // the server is stopping, or loops raced for the last place
             return false;
         }
         return true;
@@ -195,7 +202,7 @@ public final class HttpServer implements AutoCloseable {
             state.loop.execute(() -> open(state, fd, peer));
         } catch (java.util.concurrent.RejectedExecutionException closed) {
             limit.closed();
-            Fd.close(fd);
+            ServerSockets.close(fd);
         }
     }
 
@@ -264,8 +271,8 @@ public final class HttpServer implements AutoCloseable {
         private InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 8080);
         private int inheritedFd = -1;
         private int threads = Runtime.getRuntime().availableProcessors();
-        private AcceptMode mode = System.getProperty("os.name", "").startsWith("Linux")
-                ? AcceptMode.REUSEPORT : AcceptMode.ACCEPTOR;
+        private AcceptMode mode = ServerSockets.defaultAcceptMode();
+        private String backend; // null: the OS's own
         private int backlog = 1024;
         private int maxConnections; // 0: from RLIMIT_NOFILE
         private int maxRequestLine = 8192;
@@ -302,7 +309,16 @@ public final class HttpServer implements AutoCloseable {
         }
 
         public Builder acceptMode(AcceptMode mode) {
-            this.mode = mode;
+            this.mode = java.util.Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /**
+         * The poller backend by name, as {@link Poller#open(String)} takes it: {@code "epoll"},
+         * or {@code "kqueue"} (on Linux: libkqueue, for testing). Default: the OS's own.
+         */
+        public Builder backend(String name) {
+            this.backend = java.util.Objects.requireNonNull(name, "backend");
             return this;
         }
 

@@ -32,8 +32,11 @@ public final class Main {
               --port N                 port (default 8080; 0 picks a free one)
               --threads N              event loops (default: available processors)
               --accept reuseport|acceptor
-                                       a SO_REUSEPORT listener per loop (Linux default), or one
-                                       acceptor handing connections to the loops round-robin
+                                       a SO_REUSEPORT listener per loop (default on Linux and
+                                       FreeBSD), or one acceptor handing connections to the
+                                       loops round-robin (default on macOS)
+              --backend epoll|kqueue   the poller (default: the OS's own; kqueue on Linux
+                                       needs -Dffpoll.libkqueue=/path/to/libkqueue.so.0)
               --max-connections N      connections open at once; at the limit new ones wait in
                                        the backlog (default: RLIMIT_NOFILE less 128)
               --fd N                   serve the listening socket inherited as fd N
@@ -74,6 +77,7 @@ public final class Main {
                             default -> throw new IllegalArgumentException("--accept takes reuseport or acceptor, not " + mode);
                         });
                     }
+                    case "--backend" -> b.backend(value(args, ++i, a));
                     case "--fd" -> fd = Integer.parseInt(value(args, ++i, a));
                     case "--max-connections" -> b.maxConnections(Integer.parseInt(value(args, ++i, a)));
                     default -> throw new IllegalArgumentException("unknown option " + a);

@@ -1,7 +1,7 @@
 package io.ffpoll.http;
 
-import io.ffpoll.multiplexer.ClosedConnectionException;
-import io.ffpoll.multiplexer.Connection;
+import io.ffpoll.multiplexer.net.ClosedConnectionException;
+import io.ffpoll.multiplexer.net.Connection;
 
 import java.nio.charset.StandardCharsets;
 

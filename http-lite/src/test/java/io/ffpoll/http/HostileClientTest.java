@@ -40,7 +40,7 @@ class HostileClientTest extends HttpTestBase {
 
     @Test
     void aClientThatPipelinesAndNeverReadsStopsTheParserAtTheHighWatermarkAndLosesNothing() throws Exception {
-        HttpServer s = start(Main.withBuiltInRoutes(HttpServer.builder()).threads(1).limits(1024, 4096, 64 * 1024));
+        HttpServer s = start(Main.withBuiltInRoutes(builder()).threads(1).limits(1024, 4096, 64 * 1024));
         final int requests = 400; // 24 MB of responses: far more than the kernel's socket buffers hold
         byte[][] bodies = new byte[requests][];
         Random random = new Random(1);
@@ -75,7 +75,7 @@ class HostileClientTest extends HttpTestBase {
             }, "the server stops reading from a client that does not read");
             long[] paused = seen[0];
             // One response over the watermark at most: the parser stopped at the first that crossed it.
-            assertTrue(paused[2] <= io.ffpoll.multiplexer.Connection.DEFAULT_HIGH_WATERMARK + BODY + 4096,
+            assertTrue(paused[2] <= io.ffpoll.multiplexer.net.Connection.DEFAULT_HIGH_WATERMARK + BODY + 4096,
                     "queued " + paused[2] + " bytes");
             long served = s.requestsServed();
             assertTrue(served < requests, "served all " + served + " while the client read nothing");
@@ -93,7 +93,7 @@ class HostileClientTest extends HttpTestBase {
 
     @Test
     void aClientThatNeverReadsIsReleasedByTheWriteTimeout() throws Exception {
-        HttpServer s = start(Main.withBuiltInRoutes(HttpServer.builder()).threads(1).limits(1024, 4096, 64 * 1024)
+        HttpServer s = start(Main.withBuiltInRoutes(builder()).threads(1).limits(1024, 4096, 64 * 1024)
                 .writeTimeout(Duration.ofSeconds(1)));
         try (Socket socket = new Socket()) {
             socket.connect(s.address(), 30_000);

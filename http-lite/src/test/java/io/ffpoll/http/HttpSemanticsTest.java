@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HttpSemanticsTest extends HttpTestBase {
 
     private HttpServer server() throws IOException {
-        return start(Main.withBuiltInRoutes(HttpServer.builder()).threads(1).limits(1024, 4096, 64 * 1024)
+        return start(Main.withBuiltInRoutes(builder()).threads(1).limits(1024, 4096, 64 * 1024)
                 .route("GET", "/no-content", r -> Response.of(204, "text/plain", "dropped".getBytes()))
                 .route("GET", "/not-modified", r -> Response.of(304, "text/plain", "dropped".getBytes()))
                 .route("GET", "/stream", r -> Response.chunked(200, "text/csv", List.of("a,".getBytes(), "b".getBytes()))

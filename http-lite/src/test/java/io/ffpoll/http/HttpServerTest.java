@@ -106,7 +106,7 @@ class HttpServerTest extends HttpTestBase {
 
     @Test
     void chunkedResponsesAreStreamedAndSentWholeToHttp10() throws Exception {
-        HttpServer s = start(HttpServer.builder().threads(1).route("GET", "/stream",
+        HttpServer s = start(builder().threads(1).route("GET", "/stream",
                 r -> Response.chunked(200, "text/plain", List.of("one,".getBytes(), "two,".getBytes(), "three".getBytes()))));
         try (RawClient c = new RawClient(s.address())) {
             RawClient.Response r = c.send("GET /stream HTTP/1.1\r\n" + HOST + "\r\n").read();
@@ -133,7 +133,7 @@ class HttpServerTest extends HttpTestBase {
 
     @Test
     void aFailingHandlerGets500AndTheConnectionServesOn() throws Exception {
-        HttpServer s = start(Main.withBuiltInRoutes(HttpServer.builder()).threads(1)
+        HttpServer s = start(Main.withBuiltInRoutes(builder()).threads(1)
                 .route("GET", "/throws", r -> {
                     throw new IllegalStateException("handler failure, expected by the test");
                 })
@@ -240,7 +240,7 @@ class HttpServerTest extends HttpTestBase {
     void aBlockingHandlerDoesNotHoldUpTheLoop() throws Exception {
         CountDownLatch running = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        HttpServer s = start(Main.withBuiltInRoutes(HttpServer.builder()).threads(1)
+        HttpServer s = start(Main.withBuiltInRoutes(builder()).threads(1)
                 .blockingRoute("GET", "/slow", r -> {
                     running.countDown();
                     // Released only after the other connection got its answer from the (only) loop:
@@ -262,7 +262,7 @@ class HttpServerTest extends HttpTestBase {
 
     @Test
     void reusePortWithTwoLoopsSpreadsConnectionsOverBoth() throws Exception {
-        HttpServer s = start(Main.withBuiltInRoutes(HttpServer.builder()).threads(2)
+        HttpServer s = start(Main.withBuiltInRoutes(builder()).threads(2)
                 .acceptMode(HttpServer.AcceptMode.REUSEPORT));
         for (int i = 0; i < 40; i++) {
             try (RawClient c = new RawClient(s.address())) {
@@ -276,7 +276,7 @@ class HttpServerTest extends HttpTestBase {
 
     @Test
     void acceptorModeHandsConnectionsToTheLoopsRoundRobin() throws Exception {
-        HttpServer s = start(Main.withBuiltInRoutes(HttpServer.builder()).threads(2)
+        HttpServer s = start(Main.withBuiltInRoutes(builder()).threads(2)
                 .acceptMode(HttpServer.AcceptMode.ACCEPTOR));
         for (int i = 0; i < 4; i++) {
             try (RawClient c = new RawClient(s.address())) {
@@ -289,7 +289,7 @@ class HttpServerTest extends HttpTestBase {
 
     @Test
     void atTheConnectionLimitNewConnectionsWaitInTheBacklogUntilOneCloses() throws Exception {
-        HttpServer s = start(Main.withBuiltInRoutes(HttpServer.builder()).threads(1).maxConnections(2));
+        HttpServer s = start(Main.withBuiltInRoutes(builder()).threads(1).maxConnections(2));
         RawClient a = new RawClient(s.address());
         RawClient b = new RawClient(s.address());
         assertEquals(200, a.send("GET /plaintext HTTP/1.1\r\n" + HOST + "\r\n").read().status());
@@ -327,7 +327,7 @@ class HttpServerTest extends HttpTestBase {
 
     @Test
     void slowRequestsGet408AndIdleConnectionsAreClosed() throws Exception {
-        HttpServer s = start(Main.withBuiltInRoutes(HttpServer.builder()).threads(1)
+        HttpServer s = start(Main.withBuiltInRoutes(builder()).threads(1)
                 .timeouts(Duration.ofMillis(1500), Duration.ofMillis(1500)));
         try (RawClient partial = new RawClient(s.address()); RawClient idle = new RawClient(s.address())) {
             partial.send("GET /plaintext HTTP/1.1\r\nHo");

@@ -1,24 +1,21 @@
 package io.ffpoll.http;
 
+import io.ffpoll.multiplexer.testing.Loopback;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Servers started by a test are closed after it, once their connections are gone; then every
@@ -42,11 +39,12 @@ abstract class HttpTestBase {
     }
 
     static long openFds() {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.count();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Loopback.openFds();
+    }
+
+    /** A builder for the backend under test: the OS's own here, kqueue in the Kqueue* subclasses. */
+    HttpServer.Builder builder() {
+        return HttpServer.builder();
     }
 
     @BeforeEach
@@ -61,14 +59,16 @@ abstract class HttpTestBase {
                 if (!s.isStopped()) {
                     await(() -> s.openConnections() == 0, "the server's connections closed");
                     for (int i = 0; i < s.loopCount(); i++) {
-                        assertEquals(1, s.pooledBuffersInUse(i), "loop " + i + " holds buffers beyond its read buffer");
+                        long inUse = s.pooledBuffersInUse(i); // the read buffer, once a connection made it
+                        assertTrue(inUse <= 1, "loop " + i + " holds " + inUse + " buffers: more than its read buffer");
                     }
                 }
             }
         } finally {
             servers.forEach(HttpServer::close);
         }
-        assertEquals(fdsBefore, openFds(), "file descriptors leaked");
+        // libkqueue frees a closed kqueue's descriptors a moment later, on a thread of its own.
+        Loopback.awaitOpenFdsAtMost(fdsBefore, "file descriptors leaked");
     }
 
     HttpServer start(HttpServer.Builder b) throws IOException {
@@ -78,7 +78,7 @@ abstract class HttpTestBase {
     }
 
     HttpServer standard(int threads) throws IOException {
-        return start(Main.withBuiltInRoutes(HttpServer.builder()).threads(threads).limits(1024, 4096, 64 * 1024));
+        return start(Main.withBuiltInRoutes(builder()).threads(threads).limits(1024, 4096, 64 * 1024));
     }
 
     /** Waits up to 30 s for {@code condition}. */

@@ -1,9 +1,6 @@
 package io.ffpoll.http;
 
-import io.ffpoll.bindings.linux.ErrnoCodes;
-import io.ffpoll.bindings.linux.Fd;
-import io.ffpoll.bindings.linux.SockAddr;
-import io.ffpoll.bindings.linux.Sockets;
+import io.ffpoll.bindings.Platform;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -22,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * scale script under bench/.)
  */
 class IdleConnectionMemoryTest extends HttpTestBase {
+    private static final Platform OS = Platform.current();
     private static final int CONNECTIONS = 2_000;
     private static final byte[] REQUEST = ("GET /plaintext HTTP/1.1\r\n" + HOST + "\r\n").getBytes(StandardCharsets.US_ASCII);
 
@@ -40,8 +38,8 @@ class IdleConnectionMemoryTest extends HttpTestBase {
         HttpServer s = standard(1);
         int[] clients = new int[CONNECTIONS];
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment addr = SockAddr.allocateStorage(arena);
-            int addrLen = SockAddr.encode(s.address(), addr);
+            MemorySegment addr = OS.allocateSockaddr(arena);
+            int addrLen = OS.encode(s.address(), addr);
             MemorySegment request = arena.allocate(REQUEST.length);
             MemorySegment.copy(REQUEST, 0, request, ValueLayout.JAVA_BYTE, 0, REQUEST.length);
             MemorySegment response = arena.allocate(4096);
@@ -55,11 +53,11 @@ class IdleConnectionMemoryTest extends HttpTestBase {
             long perConnection = (heapAfterGc() - before) / CONNECTIONS;
             assertTrue(perConnection <= 1024, "an idle connection holds " + perConnection + " bytes of heap");
             assertEquals(1, s.pooledBuffersInUse(0), "idle connections hold pooled buffers");
-            Fd.close(first);
+            OS.close(first);
         } finally {
             for (int fd : clients) {
                 if (fd > 0) {
-                    Fd.close(fd);
+                    OS.close(fd);
                 }
             }
         }
@@ -67,13 +65,14 @@ class IdleConnectionMemoryTest extends HttpTestBase {
 
     /** A blocking client socket that sent one request and read its whole response. */
     private static int connectAndServeOnce(MemorySegment addr, int addrLen, MemorySegment request, MemorySegment response) {
-        int fd = Sockets.socket(Sockets.AF_INET, Sockets.SOCK_STREAM | Sockets.SOCK_CLOEXEC, 0);
-        assertTrue(fd >= 0, ErrnoCodes.describe(-fd));
-        assertEquals(0, Sockets.connect(fd, addr, addrLen));
-        assertEquals(request.byteSize(), Sockets.send(fd, request, request.byteSize(), Sockets.MSG_NOSIGNAL));
+        int fd = OS.socket(OS.family(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0)));
+        assertTrue(fd >= 0, OS.describe(-fd));
+        assertEquals(0, OS.setBlocking(fd, true));
+        assertEquals(0, OS.connect(fd, addr, addrLen));
+        assertEquals(request.byteSize(), OS.send(fd, request, request.byteSize(), false));
         long got = 0;
         while (!endsWithBody(response, got)) {
-            long n = Fd.read(fd, response.asSlice(got), response.byteSize() - got);
+            long n = OS.read(fd, response.asSlice(got), response.byteSize() - got);
             assertTrue(n > 0, "read: " + n);
             got += n;
         }

@@ -1,6 +1,7 @@
 package io.ffpoll.multiplexer;
 
 import io.ffpoll.bindings.Errors;
+import io.ffpoll.multiplexer.backend.EventBuffer;
 
 import java.io.IOException;
 
@@ -13,17 +14,17 @@ import java.io.IOException;
  * be reported again for that direction.
  */
 public final class Event {
-    static final int READ = Interest.READ;
-    static final int WRITE = Interest.WRITE;
-    static final int READ_CLOSED = 4;
-    static final int WRITE_CLOSED = 8;
-    static final int ERROR = 16;
+    private static final int READ = EventBuffer.READ;
+    private static final int WRITE = EventBuffer.WRITE;
+    private static final int READ_CLOSED = EventBuffer.READ_CLOSED;
+    private static final int WRITE_CLOSED = EventBuffer.WRITE_CLOSED;
+    private static final int ERROR = EventBuffer.ERROR;
 
-    private final Events events;
+    private final EventBuffer events;
     int index;
 
     Event(Events events) {
-        this.events = events;
+        this.events = events.buffer;
     }
 
     public int fd() {
@@ -43,18 +44,22 @@ public final class Event {
         return (events.ready[index] & WRITE) != 0;
     }
 
-    /** The peer shut down its writing side (EPOLLRDHUP) or the connection is gone (EPOLLHUP). */
+    /**
+     * The peer shut down its writing side, or the connection is gone (epoll: EPOLLRDHUP or
+     * EPOLLHUP; kqueue: EV_EOF on the read filter).
+     */
     public boolean isReadClosed() {
         return (events.ready[index] & READ_CLOSED) != 0;
     }
 
-    /** Nothing more can be written (EPOLLHUP). */
+    /** Nothing more can be written (epoll: EPOLLHUP; kqueue: EV_EOF on the write filter). */
     public boolean isWriteClosed() {
         return (events.ready[index] & WRITE_CLOSED) != 0;
     }
 
     /**
-     * The fd has a pending error (EPOLLERR; read it with SO_ERROR or the next read/write) or
+     * The fd has a pending error (EPOLLERR, or an EV_EOF with an errno in fflags; read it with
+     * SO_ERROR or the next read/write) or
      * could not be registered at all ({@link #registrationFailure()}).
      */
     public boolean isError() {

@@ -1,10 +1,13 @@
 package io.ffpoll.multiplexer;
 
+import io.ffpoll.multiplexer.internal.Durations;
+import io.ffpoll.multiplexer.internal.LoopAccess;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -34,7 +37,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     private static final int MAX_TASKS_PER_ITERATION = 4096;
 
     private final String name;
-    private final Poller poller;
+    final Poller poller;
     private final Events events;
     private final Thread thread;
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
@@ -43,9 +46,11 @@ public final class EventLoop implements Executor, AutoCloseable {
     private final CountDownLatch terminated = new CountDownLatch(1);
     private volatile int runState = RUNNING;
     private volatile long iterations;
-    private LoopIo io; // created by the first Connection on this loop
-    private final java.util.Set<LoopResource> resources = new java.util.LinkedHashSet<>();
-    private final java.util.List<LoopHook> hooks = new java.util.ArrayList<>(2);
+    final LoopAttachments attached = new LoopAttachments();
+
+    static {
+        LoopAccess.install(new LoopAccessBridge());
+    }
 
     private EventLoop(String name, Poller poller, int eventCapacity) {
         this.name = name;
@@ -89,7 +94,7 @@ public final class EventLoop implements Executor, AutoCloseable {
         return iterations;
     }
 
-    private void checkInLoop(String method) {
+    void checkInLoop(String method) {
         if (!inEventLoop()) {
             throw new IllegalStateException("EventLoop." + method + " must be called on loop thread '" + name
                     + "' (submit it with execute)");
@@ -103,12 +108,6 @@ public final class EventLoop implements Executor, AutoCloseable {
     public void register(int fd, Interest interest, IoHandler handler) {
         checkInLoop("register");
         poller.register(fd, interest, handler);
-    }
-
-    /** See {@link Poller#registerShared}. */
-    void registerShared(int fd, Interest interest, IoHandler handler) {
-        checkInLoop("registerShared");
-        poller.registerShared(fd, interest, handler);
     }
 
     /** See {@link Poller#modify(int, Interest)}: user space only, no syscall. */
@@ -127,12 +126,6 @@ public final class EventLoop implements Executor, AutoCloseable {
     public void clearReadiness(int fd, Interest which) {
         checkInLoop("clearReadiness");
         poller.clearReadiness(fd, which);
-    }
-
-    /** See {@link Poller#redeliver}. */
-    void redeliver(int fd, Interest which) {
-        checkInLoop("redeliver");
-        poller.redeliver(fd, which);
     }
 
     /** See {@link Poller#deregister}: the fd stays open. */
@@ -154,7 +147,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     @Override
     public void execute(Runnable task) {
-        java.util.Objects.requireNonNull(task, "task");
+        Objects.requireNonNull(task, "task");
         if (inEventLoop()) {
             // The loop's own code (closing callbacks included) may queue work until the end:
             // the loop drains its queue as the last thing it does.
@@ -218,44 +211,6 @@ public final class EventLoop implements Executor, AutoCloseable {
         return t;
     }
 
-    /** The loop's shared connection state, created on first use. Loop thread only. */
-    LoopIo io() {
-        checkInLoop("io");
-        if (io == null) {
-            io = new LoopIo();
-            hooks.add(io);
-            adopt(io);
-        }
-        return io;
-    }
-
-    /** {@code r} is closed when the loop stops, unless {@link #release released} first. Loop thread only. */
-    void adopt(LoopResource r) {
-        checkInLoop("adopt");
-        resources.add(r);
-    }
-
-    /** {@code r} closed by itself: the loop no longer needs to. Loop thread only. */
-    void release(LoopResource r) {
-        resources.remove(r);
-    }
-
-    /** Whether {@code fd} is registered on this loop (or queued to be). Loop thread only. */
-    boolean isRegistered(int fd) {
-        return poller.isRegistered(fd);
-    }
-
-    /** The loop's buffer pool, whose accounting shows what connections hold. Loop thread only. */
-    public BufferPool bufferPool() {
-        return io().pool;
-    }
-
-    /** Connections open on this loop. Loop thread only. */
-    public int openConnections() {
-        checkInLoop("openConnections");
-        return io == null ? 0 : io.openConnections();
-    }
-
     void removeTimer(Timer t) {
         if (inEventLoop()) {
             timers.remove(t);
@@ -298,36 +253,16 @@ public final class EventLoop implements Executor, AutoCloseable {
     }
 
     private void runHooks() {
-        for (int i = 0; i < hooks.size(); i++) {
-            try {
-                hooks.get(i).beforePoll();
-            } catch (Throwable t) {
-                LOG.warn("event loop '{}': an end-of-iteration hook threw", name, t);
-            }
-        }
+        attached.beforePoll(name);
     }
 
     /**
      * Closes what was registered on the loop: the resources that know how (listeners,
      * connections, connects in progress, each told why), then any fd still registered, and last
-     * the connection layer's shared memory.
+     * the state of the layers above (the connection layer's shared memory).
      */
     private void closeResources() {
-        LoopResource shared = io;
-        while (!resources.isEmpty()) {
-            LoopResource[] all = resources.toArray(LoopResource[]::new);
-            resources.clear();
-            for (LoopResource r : all) {
-                if (r == shared) {
-                    continue;
-                }
-                try {
-                    r.closeBecauseLoopStopped();
-                } catch (Throwable t) {
-                    LOG.warn("event loop '{}': closing {} failed", name, r, t);
-                }
-            }
-        }
+        attached.closeResources(name);
         int[] left = poller.registeredFds();
         for (int fd : left) {
             try {
@@ -339,26 +274,15 @@ public final class EventLoop implements Executor, AutoCloseable {
         if (left.length > 0) {
             LOG.debug("event loop '{}' closed {} fd(s) registered on it", name, left.length);
         }
-        if (shared != null) {
-            shared.closeBecauseLoopStopped();
-        }
+        attached.closeLocals(name);
     }
 
     private long timeoutNanos() {
-        if (!tasks.isEmpty() || hooksHaveWork()) {
+        if (!tasks.isEmpty() || attached.haveWork()) {
             return 0;
         }
         Timer next = timers.peek();
         return next == null ? -1 : Math.max(0, next.deadline - System.nanoTime());
-    }
-
-    private boolean hooksHaveWork() {
-        for (int i = 0; i < hooks.size(); i++) {
-            if (hooks.get(i).hasWork()) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private void dispatch() {
@@ -408,7 +332,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     /**
      * Stops the loop: tasks already submitted run, pending timers are dropped, and everything
      * registered on the loop is closed: listeners, connections (their handlers hear of it with
-     * a {@link ClosedConnectionException}), connects in progress, and any other fd still
+     * a {@code ClosedConnectionException}), connects in progress, and any other fd still
      * registered. Then the poller is closed. Waits for the thread to end unless called on it.
      * Idempotent.
      */

@@ -7,8 +7,8 @@ package io.ffpoll.multiplexer;
  * nothing.
  */
 public final class Interest {
-    static final int READ = 1;
-    static final int WRITE = 2;
+    static final int READ = io.ffpoll.multiplexer.backend.EventBuffer.READ;
+    static final int WRITE = io.ffpoll.multiplexer.backend.EventBuffer.WRITE;
 
     public static final Interest NONE = new Interest(0);
     public static final Interest READABLE = new Interest(READ);

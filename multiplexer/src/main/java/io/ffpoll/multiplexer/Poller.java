@@ -1,17 +1,26 @@
 package io.ffpoll.multiplexer;
 
+import io.ffpoll.bindings.bsd.KeventAbi;
+import io.ffpoll.bindings.bsd.NativeKevent;
+import io.ffpoll.multiplexer.backend.Backend;
+import io.ffpoll.multiplexer.epoll.EpollBackend;
+import io.ffpoll.multiplexer.kqueue.KqueueBackend;
+
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 
 /**
- * A readiness multiplexer over the kernel's facility (epoll on Linux), making exactly one
- * syscall per {@link #poll}: the call that waits.
+ * A readiness multiplexer over the kernel's facility, epoll on Linux and kqueue on macOS and
+ * FreeBSD, making exactly one syscall per {@link #poll}: the call that waits (and, on kqueue,
+ * applies the queued changes in the same call).
  *
  * <h2>Contract</h2>
  * <ul>
  * <li>{@link #register}, {@link #modify}, {@link #deregister} only queue changes;
- *     {@link #poll} applies them and waits. On epoll each fd is added once, edge-triggered for
- *     both directions; interest changes after that are user-space only.</li>
+ *     {@link #poll} applies them and waits. Each fd is added once, edge-triggered for both
+ *     directions; interest changes after that are user-space only.</li>
  * <li>Readiness is edge-triggered: an fd is reported when it becomes ready, not while it stays
  *     ready. Read or write until EAGAIN before expecting another event. Events may be spurious.</li>
  * <li>Readiness is remembered: readiness the kernel reported while its direction was not of
@@ -25,29 +34,62 @@ import java.time.Duration;
  * <li>Threading: one thread uses a Poller. Only {@link #wakeup()} may be called from others.</li>
  * </ul>
  */
-public abstract sealed class Poller implements AutoCloseable permits EpollPoller {
+public final class Poller implements AutoCloseable {
+    private final Backend backend;
 
-    Poller() {}
-
-    /** Opens the backend for this OS. */
-    public static Poller open() throws IOException {
-        String os = System.getProperty("os.name", "");
-        if (os.startsWith("Linux")) {
-            return new EpollPoller();
-        }
-        throw new UnsupportedOperationException("no ffpoll backend for " + os + " yet (Linux/epoll only)");
+    private Poller(Backend backend) {
+        this.backend = backend;
     }
 
-    /** Opens the named backend ({@code "epoll"}); for tests and benchmarks. */
-    public static Poller open(String backend) throws IOException {
-        if (backend.equals("epoll")) {
-            return new EpollPoller();
+    /** Opens the backend for this OS: epoll on Linux, kqueue on macOS and FreeBSD. */
+    public static Poller open() throws IOException {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        if (os.startsWith("linux")) {
+            return new Poller(new EpollBackend());
         }
-        throw new IllegalArgumentException("unknown backend '" + backend + "' (known: epoll)");
+        if (os.startsWith("mac")) {
+            return new Poller(new KqueueBackend(NativeKevent.system(KeventAbi.MACOS)));
+        }
+        if (os.startsWith("freebsd")) {
+            return new Poller(new KqueueBackend(NativeKevent.system(KeventAbi.FREEBSD)));
+        }
+        throw new UnsupportedOperationException("ffpoll has no backend for " + System.getProperty("os.name")
+                + " (epoll on Linux, kqueue on macOS and FreeBSD)");
+    }
+
+    /**
+     * Opens the named backend: {@code "epoll"} (Linux), or {@code "kqueue"}: the system's on
+     * macOS and FreeBSD, and on Linux libkqueue (a userspace kqueue, for testing), loaded from
+     * the path in the system property {@code ffpoll.libkqueue}.
+     *
+     * @throws IllegalArgumentException for another name
+     * @throws IllegalStateException for kqueue on Linux without {@code ffpoll.libkqueue}
+     */
+    public static Poller open(String name) throws IOException {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        switch (name) {
+            case "epoll" -> {
+                return new Poller(new EpollBackend());
+            }
+            case "kqueue" -> {
+                if (os.startsWith("mac") || os.startsWith("freebsd")) {
+                    return open();
+                }
+                String library = System.getProperty("ffpoll.libkqueue", "");
+                if (library.isEmpty()) {
+                    throw new IllegalStateException("kqueue on " + System.getProperty("os.name")
+                            + " needs libkqueue: -Dffpoll.libkqueue=/path/to/libkqueue.so.0");
+                }
+                return new Poller(new KqueueBackend(NativeKevent.libkqueue(Path.of(library))));
+            }
+            default -> throw new IllegalArgumentException("unknown backend '" + name + "' (known: epoll, kqueue)");
+        }
     }
 
     /** The backend's name, e.g. {@code "epoll"}. */
-    public abstract String backend();
+    public String backend() {
+        return backend.name();
+    }
 
     /**
      * Queues {@code fd} for registration with {@code interest}; events carry {@code attachment}.
@@ -57,15 +99,19 @@ public abstract sealed class Poller implements AutoCloseable permits EpollPoller
      * @throws IllegalArgumentException if {@code fd} is negative
      * @throws IllegalStateException if {@code fd} is already registered or the poller is closed
      */
-    public abstract void register(int fd, Interest interest, Object attachment);
+    public void register(int fd, Interest interest, Object attachment) {
+        backend.register(fd, interest.bits, attachment, false);
+    }
 
     /**
      * {@link #register} for a file that other pollers also wait on through duplicates of the
-     * descriptor (one listening socket served by several loops): one event wakes one of them
-     * (EPOLLEXCLUSIVE on epoll), and {@link #deregisterAndClose} removes the entry before the
-     * close, since the kernel keeps it while a duplicate is open. Read readiness only.
+     * descriptor (one listening socket served by several loops): read readiness only; on epoll
+     * one event wakes one of them (EPOLLEXCLUSIVE), and {@link #deregisterAndClose} removes the
+     * entry before the close, since epoll keeps it while a duplicate is open.
      */
-    abstract void registerShared(int fd, Interest interest, Object attachment);
+    void registerShared(int fd, Interest interest, Object attachment) {
+        backend.register(fd, interest.bits, attachment, true);
+    }
 
     /**
      * Changes the interest of a registered fd, in user space. Enabling a direction whose
@@ -73,43 +119,59 @@ public abstract sealed class Poller implements AutoCloseable permits EpollPoller
      *
      * @throws IllegalStateException if {@code fd} is not registered or the poller is closed
      */
-    public abstract void modify(int fd, Interest interest);
+    public void modify(int fd, Interest interest) {
+        backend.modify(fd, interest.bits);
+    }
 
     /** {@link #modify(int, Interest)} that also replaces the attachment. */
-    public abstract void modify(int fd, Interest interest, Object attachment);
+    public void modify(int fd, Interest interest, Object attachment) {
+        backend.modify(fd, interest.bits, attachment);
+    }
 
     /** Forgets remembered readiness, e.g. after read or write returned EAGAIN. */
-    public abstract void clearReadiness(int fd, Interest which);
+    public void clearReadiness(int fd, Interest which) {
+        backend.clearReadiness(fd, which.bits);
+    }
 
     /**
      * Delivers the remembered readiness of {@code which} (where it is of interest) again on the
      * next poll, without a syscall: for a reader that stopped before EAGAIN to let others run.
      */
-    abstract void redeliver(int fd, Interest which);
+    void redeliver(int fd, Interest which) {
+        backend.redeliver(fd, which.bits);
+    }
 
     /**
-     * Removes {@code fd}, which stays open: queued, applied by the next poll (one
-     * {@code epoll_ctl(DEL)}). Events of this registration not yet handled become invalid
-     * ({@link Event#isValid()}). To close the fd too, prefer {@link #deregisterAndClose}.
+     * Removes {@code fd}, which stays open: queued, applied by the next poll. Events of this
+     * registration not yet handled become invalid ({@link Event#isValid()}). To close the fd
+     * too, prefer {@link #deregisterAndClose}.
      *
      * @throws IllegalStateException if {@code fd} is not registered or the poller is closed
      */
-    public abstract void deregister(int fd);
+    public void deregister(int fd) {
+        backend.deregister(fd);
+    }
 
     /**
-     * Forgets {@code fd}'s registration (if any) and closes it, with no epoll syscall: the kernel
-     * drops a closed file from every epoll set by itself (unless a duplicate of it is still open
-     * elsewhere, in which case its events are ignored).
+     * Forgets {@code fd}'s registration (if any) and closes it, with no syscall where the
+     * kernel drops a closed file from the set by itself (epoll, and kqueue on macOS and
+     * FreeBSD; libkqueue needs its deletion first).
      *
      * @throws IOException if close(2) fails; the fd is released all the same
      */
-    public abstract void deregisterAndClose(int fd) throws IOException;
+    public void deregisterAndClose(int fd) throws IOException {
+        backend.deregisterAndClose(fd);
+    }
 
     /** Whether {@code fd} is registered (or queued to be). */
-    public abstract boolean isRegistered(int fd);
+    public boolean isRegistered(int fd) {
+        return backend.isRegistered(fd);
+    }
 
     /** The fds registered now (or queued to be), for closing what is left when a loop stops. */
-    abstract int[] registeredFds();
+    int[] registeredFds() {
+        return backend.registeredFds();
+    }
 
     /**
      * Applies queued changes and waits for events, in one syscall; fills {@code events} and
@@ -119,34 +181,44 @@ public abstract sealed class Poller implements AutoCloseable permits EpollPoller
      * @throws IllegalArgumentException if {@code timeout} is negative
      * @throws IllegalStateException if the poller is closed
      */
-    public final int poll(Events events, Duration timeout) throws IOException {
+    public int poll(Events events, Duration timeout) throws IOException {
         long nanos;
         if (timeout == null) {
             nanos = -1;
         } else if (timeout.isNegative()) {
             throw new IllegalArgumentException("negative timeout " + timeout + " (use null to wait without limit)");
         } else {
-            nanos = Durations.saturatedNanos(timeout);
+            nanos = io.ffpoll.multiplexer.internal.Durations.saturatedNanos(timeout);
         }
         return poll(events, nanos);
     }
 
     /** {@link #poll(Events, Duration)} with nanoseconds; -1 waits without limit. */
-    abstract int poll(Events events, long timeoutNanos) throws IOException;
+    int poll(Events events, long timeoutNanos) throws IOException {
+        return backend.poll(events.buffer, timeoutNanos);
+    }
 
     /**
      * Makes the current or next {@link #poll} return promptly. Thread-safe and cheap: it writes
      * to the kernel only when the poller is blocked, so a burst of wakeups costs about one write.
      * A no-op after close.
      */
-    public abstract void wakeup();
+    public void wakeup() {
+        backend.wakeup();
+    }
 
     /** Releases the poller's kernel objects and memory; idempotent. Registered fds stay open. */
     @Override
-    public abstract void close() throws IOException;
+    public void close() throws IOException {
+        backend.close();
+    }
 
-    public abstract boolean isOpen();
+    public boolean isOpen() {
+        return backend.isOpen();
+    }
 
-    /** Whether the registration of {@code fd} is still the one of {@code generation}. */
-    abstract boolean isCurrent(int fd, int generation);
+    /** Whether the poller's native memory has been freed (for leak tests). */
+    boolean memoryReleased() {
+        return backend.memoryReleased();
+    }
 }

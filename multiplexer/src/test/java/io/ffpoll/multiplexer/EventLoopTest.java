@@ -1,8 +1,9 @@
 package io.ffpoll.multiplexer;
 
 import io.ffpoll.bindings.Syscalls;
-import io.ffpoll.bindings.linux.EventFd;
-import io.ffpoll.bindings.linux.Fd;
+import io.ffpoll.multiplexer.testing.Cpus;
+import io.ffpoll.multiplexer.testing.LoopThreads;
+import io.ffpoll.multiplexer.testing.Loopback;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -240,7 +241,10 @@ class EventLoopTest {
         loop.execute(() -> {
             throw new IllegalStateException("task failure, expected by the test");
         });
-        int efd = EventFd.eventfd(0, EventFd.EFD_NONBLOCK | EventFd.EFD_CLOEXEC);
+        Loopback net = new Loopback();
+        int[] pair = net.pair();
+        int efd = pair[1];
+        net.forget(efd); // the loop closes it
         CountDownLatch first = new CountDownLatch(1);
         CountDownLatch second = new CountDownLatch(2);
         onLoop(() -> {
@@ -251,15 +255,16 @@ class EventLoopTest {
             });
             return null;
         });
-        EventFd.eventfd_write(efd, 1);
+        net.send(pair[0], new byte[1]);
         assertTrue(first.await(30, TimeUnit.SECONDS), "handler got no event");
-        EventFd.eventfd_write(efd, 1); // a new edge, after the handler threw on the first
+        net.send(pair[0], new byte[1]); // a new edge, after the handler threw on the first
         assertTrue(second.await(30, TimeUnit.SECONDS), "handler stopped receiving events");
         assertEquals(7, (int) onLoop(() -> 7));
         onLoop(() -> {
             loop.close(efd);
             return null;
         });
+        net.close();
     }
 
     @Test
@@ -373,8 +378,10 @@ class EventLoopTest {
 
     @Test
     void aRegistrationOfABadFdReachesItsHandlerAsAFailure() throws Exception {
-        int efd = EventFd.eventfd(0, EventFd.EFD_CLOEXEC);
-        Fd.close(efd);
+        int efd;
+        try (Loopback net = new Loopback()) {
+            efd = net.pair()[1];
+        } // closed: its number is not open (unless another thread reuses it at once)
         CompletableFuture<IOException> failure = new CompletableFuture<>();
         loop.execute(() -> loop.register(efd, Interest.READABLE, e -> failure.complete(e.registrationFailure())));
         IOException e = failure.get(5, TimeUnit.SECONDS);

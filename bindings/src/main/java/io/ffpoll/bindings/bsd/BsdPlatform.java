@@ -93,6 +93,28 @@ public final class BsdPlatform extends Platform {
         return r < 0 ? r : Math.min(0, BsdLibc.fcntl(fd, BsdAbi.F_SETFD, BsdAbi.FD_CLOEXEC));
     }
 
+    @Override
+    public int setBlocking(int fd, boolean blocking) {
+        int flags = BsdLibc.fcntl(fd, BsdAbi.F_GETFL, 0);
+        if (flags < 0) {
+            return flags;
+        }
+        int wanted = blocking ? flags & ~BsdAbi.O_NONBLOCK : flags | BsdAbi.O_NONBLOCK;
+        return Math.min(0, BsdLibc.fcntl(fd, BsdAbi.F_SETFL, wanted));
+    }
+
+    @Override
+    public int isNonBlocking(int fd) {
+        int flags = BsdLibc.fcntl(fd, BsdAbi.F_GETFL, 0);
+        return flags < 0 ? flags : (flags & BsdAbi.O_NONBLOCK) != 0 ? 1 : 0;
+    }
+
+    @Override
+    public int isCloseOnExec(int fd) {
+        int flags = BsdLibc.fcntl(fd, BsdAbi.F_GETFD, 0);
+        return flags < 0 ? flags : (flags & BsdAbi.FD_CLOEXEC) != 0 ? 1 : 0;
+    }
+
     /** Flags macOS cannot give at creation: fcntl, then SO_NOSIGPIPE. Closes fd on failure. */
     private int prepare(int fd) {
         int r = abi.hasAccept4() ? 0 : makeNonBlockingCloexec(fd);

@@ -35,4 +35,13 @@ public interface KeventCalls {
      * inherits them.
      */
     boolean closeRemovesRegistrations();
+
+    /**
+     * Whether a call that writes {@code EV_ERROR} entries for failed changes returns them at
+     * once, without waiting, as FreeBSD's and XNU's {@code kqueue_kevent} do. libkqueue goes on
+     * to wait while the event list has room, and returns 0, dropping the entries, when that wait
+     * times out: failed changes are only reliably reported there by a call whose event list
+     * they fill exactly ({@code EV_RECEIPT} on every change).
+     */
+    boolean returnsChangeErrorsAtOnce();
 }

@@ -26,17 +26,20 @@ public final class NativeKevent implements KeventCalls {
     private static final Syscalls.Counter C_KQUEUE = Syscalls.counter("kqueue");
     private static final Syscalls.Counter C_KEVENT = Syscalls.counter("kevent");
 
+    private static final java.util.concurrent.ConcurrentHashMap<Path, NativeKevent> LIBKQUEUES =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     private final KeventAbi abi;
     private final String name;
-    private final boolean closeRemoves;
+    private final boolean kernel; // the BSD kernel's kqueue, not libkqueue
     private final MethodHandle kqueue;
     private final MethodHandle kevent;
     private final MethodHandle close;
 
-    private NativeKevent(KeventAbi abi, String name, SymbolLookup lookup, boolean closeRemoves) {
+    private NativeKevent(KeventAbi abi, String name, SymbolLookup lookup, boolean kernel) {
         this.abi = abi;
         this.name = name;
-        this.closeRemoves = closeRemoves;
+        this.kernel = kernel;
         this.kqueue = Errno.link(find(lookup, "kqueue"), KQUEUE, true);
         // kevent blocks while it waits: not critical.
         this.kevent = Errno.link(find(lookup, "kevent"), KEVENT, false);
@@ -54,16 +57,18 @@ public final class NativeKevent implements KeventCalls {
 
     /**
      * libkqueue's kqueue on Linux, loaded from {@code library} (its .so). The classic layout with
-     * FreeBSD's filter numbers; closing an fd does not remove its registrations there.
+     * FreeBSD's filter numbers; closing an fd does not remove its registrations there. Loaded
+     * and linked once per path.
      *
      * @throws IllegalArgumentException if the file is missing
      */
     public static NativeKevent libkqueue(Path library) {
-        if (!Files.isRegularFile(library)) {
+        Path path = library.toAbsolutePath().normalize();
+        if (!Files.isRegularFile(path)) {
             throw new IllegalArgumentException("libkqueue not found at " + library);
         }
-        SymbolLookup lookup = SymbolLookup.libraryLookup(library, Arena.global());
-        return new NativeKevent(KeventAbi.LIBKQUEUE, "kqueue (libkqueue " + library + ")", lookup, false);
+        return LIBKQUEUES.computeIfAbsent(path, p -> new NativeKevent(KeventAbi.LIBKQUEUE,
+                "kqueue (libkqueue " + p + ")", SymbolLookup.libraryLookup(p, Arena.global()), false));
     }
 
     @Override
@@ -78,7 +83,12 @@ public final class NativeKevent implements KeventCalls {
 
     @Override
     public boolean closeRemovesRegistrations() {
-        return closeRemoves;
+        return kernel;
+    }
+
+    @Override
+    public boolean returnsChangeErrorsAtOnce() {
+        return kernel;
     }
 
     @Override

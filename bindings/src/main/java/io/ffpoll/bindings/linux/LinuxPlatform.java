@@ -79,6 +79,28 @@ public final class LinuxPlatform extends Platform {
         return r < 0 ? r : Math.min(0, Fd.fcntl(fd, Fd.F_SETFD, Fd.FD_CLOEXEC));
     }
 
+    @Override
+    public int setBlocking(int fd, boolean blocking) {
+        int flags = Fd.fcntl(fd, Fd.F_GETFL, 0);
+        if (flags < 0) {
+            return flags;
+        }
+        int wanted = blocking ? flags & ~Fd.O_NONBLOCK : flags | Fd.O_NONBLOCK;
+        return Math.min(0, Fd.fcntl(fd, Fd.F_SETFL, wanted));
+    }
+
+    @Override
+    public int isNonBlocking(int fd) {
+        int flags = Fd.fcntl(fd, Fd.F_GETFL, 0);
+        return flags < 0 ? flags : (flags & Fd.O_NONBLOCK) != 0 ? 1 : 0;
+    }
+
+    @Override
+    public int isCloseOnExec(int fd) {
+        int flags = Fd.fcntl(fd, Fd.F_GETFD, 0);
+        return flags < 0 ? flags : (flags & Fd.FD_CLOEXEC) != 0 ? 1 : 0;
+    }
+
     /** What macOS must do after socket() and accept(): both flags by fcntl. Closes fd on failure. */
     private int afterFcntl(int fd) {
         int r = makeNonBlockingCloexec(fd);

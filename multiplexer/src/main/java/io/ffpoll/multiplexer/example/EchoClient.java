@@ -1,8 +1,8 @@
 package io.ffpoll.multiplexer.example;
 
-import io.ffpoll.multiplexer.ClosedConnectionException;
-import io.ffpoll.multiplexer.Connection;
-import io.ffpoll.multiplexer.ConnectionHandler;
+import io.ffpoll.multiplexer.net.ClosedConnectionException;
+import io.ffpoll.multiplexer.net.Connection;
+import io.ffpoll.multiplexer.net.ConnectionHandler;
 import io.ffpoll.multiplexer.EventLoop;
 
 import java.io.IOException;

@@ -1,11 +1,11 @@
 package io.ffpoll.multiplexer.example;
 
-import io.ffpoll.multiplexer.ClosedConnectionException;
-import io.ffpoll.multiplexer.Connection;
-import io.ffpoll.multiplexer.ConnectionHandler;
+import io.ffpoll.multiplexer.net.ClosedConnectionException;
+import io.ffpoll.multiplexer.net.Connection;
+import io.ffpoll.multiplexer.net.ConnectionHandler;
 import io.ffpoll.multiplexer.EventLoop;
-import io.ffpoll.multiplexer.Listener;
-import io.ffpoll.multiplexer.Tcp;
+import io.ffpoll.multiplexer.net.Listener;
+import io.ffpoll.multiplexer.net.Tcp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

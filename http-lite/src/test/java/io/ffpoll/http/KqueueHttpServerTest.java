@@ -1,0 +1,36 @@
+package io.ffpoll.http;
+
+import io.ffpoll.multiplexer.Poller;
+import io.ffpoll.multiplexer.testing.Libkqueue;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Every {@link HttpServerTest} again on the kqueue backend (libkqueue here), in acceptor mode,
+ * the default where the kernel does not balance listeners (macOS): keep-alive, 16-deep
+ * pipelining, chunked bodies, invalid requests, limits, shutdown.
+ */
+class KqueueHttpServerTest extends HttpServerTest {
+    @BeforeAll
+    static void startLibkqueue() throws IOException {
+        // libkqueue's own thread and descriptors, made on first use, live as long as the process.
+        Libkqueue.require();
+        Poller.open("kqueue").close();
+    }
+
+    @Override
+    HttpServer.Builder builder() {
+        return HttpServer.builder().backend("kqueue").acceptMode(HttpServer.AcceptMode.ACCEPTOR);
+    }
+
+    @Test
+    void theServerRunsOnKqueue() throws Exception {
+        HttpServer s = standard(2);
+        assertEquals("kqueue", s.backend());
+        assertEquals(HttpServer.AcceptMode.ACCEPTOR, s.acceptMode());
+    }
+}

@@ -1,0 +1,97 @@
+package io.ffpoll.multiplexer;
+
+import io.ffpoll.multiplexer.internal.LoopLocal;
+import io.ffpoll.multiplexer.internal.LoopResource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * What the layers above have attached to one {@link EventLoop}: the resources it closes when it
+ * stops (listeners, connections, connects in progress), and their per-loop state, whose hooks
+ * run before each poll and which is closed last. Loop thread only.
+ */
+final class LoopAttachments {
+    private static final Logger LOG = LoggerFactory.getLogger(EventLoop.class);
+
+    private final Set<LoopResource> resources = new LinkedHashSet<>();
+    private final List<LoopLocal> locals = new ArrayList<>(2);
+    private final List<Class<?>> localTypes = new ArrayList<>(2);
+
+    void adopt(LoopResource r) {
+        resources.add(r);
+    }
+
+    void release(LoopResource r) {
+        resources.remove(r);
+    }
+
+    <T extends LoopLocal> T local(Class<T> type, Function<EventLoop, T> factory, EventLoop loop) {
+        T found = localIfPresent(type);
+        if (found != null) {
+            return found;
+        }
+        T made = factory.apply(loop);
+        locals.add(made);
+        localTypes.add(type);
+        return made;
+    }
+
+    <T extends LoopLocal> T localIfPresent(Class<T> type) {
+        for (int i = 0; i < localTypes.size(); i++) {
+            if (localTypes.get(i) == type) {
+                return type.cast(locals.get(i));
+            }
+        }
+        return null;
+    }
+
+    void beforePoll(String loopName) {
+        for (int i = 0; i < locals.size(); i++) {
+            try {
+                locals.get(i).beforePoll();
+            } catch (Throwable t) {
+                LOG.warn("event loop '{}': an end-of-iteration hook threw", loopName, t);
+            }
+        }
+    }
+
+    boolean haveWork() {
+        for (int i = 0; i < locals.size(); i++) {
+            if (locals.get(i).hasWork()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Closes the resources, and those their closing adopts, each once. */
+    void closeResources(String loopName) {
+        while (!resources.isEmpty()) {
+            LoopResource[] all = resources.toArray(LoopResource[]::new);
+            resources.clear();
+            for (LoopResource r : all) {
+                try {
+                    r.closeBecauseLoopStopped();
+                } catch (Throwable t) {
+                    LOG.warn("event loop '{}': closing {} failed", loopName, r, t);
+                }
+            }
+        }
+    }
+
+    void closeLocals(String loopName) {
+        for (LoopLocal local : locals) {
+            try {
+                local.closeBecauseLoopStopped();
+            } catch (Throwable t) {
+                LOG.warn("event loop '{}': closing {} failed", loopName, local, t);
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package io.ffpoll.multiplexer.backend;
+
+import java.io.IOException;
+
+/**
+ * A readiness backend under {@link io.ffpoll.multiplexer.Poller} (epoll, kqueue). The contract,
+ * as Go states its netpoll's:
+ * <ul>
+ * <li>{@code register}, {@code modify}, {@code deregister} only queue changes; {@link #poll}
+ *     applies them and waits, in one syscall. Interest and remembered readiness live in user
+ *     space ({@link Registrations}): each fd is added to the kernel once, for both directions,
+ *     edge-triggered.</li>
+ * <li>{@link #poll} with a timeout below 0 blocks, 0 polls without blocking, above 0 waits at
+ *     most that long, rounded up to the kernel's resolution (never early, never a spin).</li>
+ * <li>{@link #wakeup()} is the only method other threads may call.</li>
+ * </ul>
+ * A new backend (io_uring, say) extends this class in a package of its own; nothing else has
+ * to change but {@code Poller.open}.
+ */
+public abstract class Backend {
+    protected final Registrations regs = new Registrations();
+    protected boolean open = true;
+
+    /** "epoll", "kqueue". */
+    public abstract String name();
+
+    protected static void checkFd(int fd) {
+        if (fd < 0) {
+            throw new IllegalArgumentException("invalid fd " + fd);
+        }
+    }
+
+    protected final void ensureOpen() {
+        if (!open) {
+            throw new IllegalStateException("poller is closed");
+        }
+    }
+
+    /** Queues {@code fd}'s registration; {@code shared}: its file is also waited on elsewhere. */
+    public final void register(int fd, int interest, Object attachment, boolean shared) {
+        checkFd(fd);
+        ensureOpen();
+        regs.register(fd, interest, attachment, shared);
+    }
+
+    public final void modify(int fd, int interest) {
+        ensureOpen();
+        regs.modify(fd, interest, regs.attachment(fd));
+    }
+
+    public final void modify(int fd, int interest, Object attachment) {
+        ensureOpen();
+        regs.modify(fd, interest, attachment);
+    }
+
+    public final void clearReadiness(int fd, int which) {
+        ensureOpen();
+        regs.clearReadiness(fd, which);
+    }
+
+    public final void redeliver(int fd, int which) {
+        ensureOpen();
+        regs.redeliver(fd, which);
+    }
+
+    public final void deregister(int fd) {
+        ensureOpen();
+        regs.deregister(fd);
+    }
+
+    /** Forgets {@code fd}'s registration and closes it; the fd is released even if close fails. */
+    public abstract void deregisterAndClose(int fd) throws IOException;
+
+    public final boolean isRegistered(int fd) {
+        return open && regs.isRegistered(fd);
+    }
+
+    public final int[] registeredFds() {
+        return open ? regs.registeredFds() : new int[0];
+    }
+
+    public final boolean isCurrent(int fd, int generation) {
+        return regs.isCurrent(fd, generation);
+    }
+
+    /** Applies the queued changes and waits, in one syscall; fills {@code events}; -1 waits without limit. */
+    public abstract int poll(EventBuffer events, long timeoutNanos) throws IOException;
+
+    /** Makes the current or next poll return promptly; any thread. */
+    public abstract void wakeup();
+
+    /** Releases the kernel objects and memory; idempotent. */
+    public abstract void close() throws IOException;
+
+    public final boolean isOpen() {
+        return open;
+    }
+
+    /** Whether the backend's native memory has been freed (for leak tests). */
+    public abstract boolean memoryReleased();
+
+    /** Rounds up, so that a 0.3 ms timeout waits 1 ms instead of spinning; below 0 stays "forever". */
+    protected static int toMillis(long nanos) {
+        if (nanos < 0) {
+            return -1;
+        }
+        long millis = nanos / 1_000_000 + (nanos % 1_000_000 == 0 ? 0 : 1);
+        return (int) Math.min(millis, Integer.MAX_VALUE);
+    }
+}

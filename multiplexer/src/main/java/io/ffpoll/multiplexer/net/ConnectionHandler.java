@@ -1,0 +1,45 @@
+package io.ffpoll.multiplexer.net;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * What a protocol implements to use a {@link Connection}. Every method is called on the
+ * connection's loop thread.
+ */
+public interface ConnectionHandler {
+
+    /** The connection is established (accepted, or a connect completed). */
+    default void onOpen(Connection connection) {}
+
+    /**
+     * Bytes arrived. {@code data} is a view of exactly the unconsumed bytes so far (bytes left
+     * over from earlier calls first), valid only during this call: copy what must outlive it.
+     * Return how many bytes, from the start, were used; the rest is kept and offered again,
+     * followed by new bytes, when more arrive. Returning less than everything is how a parser
+     * waits for the rest of a message; only then does the connection hold a buffer of its own.
+     */
+    long onData(Connection connection, MemorySegment data);
+
+    /**
+     * The peer shut down its side (EOF) with no incomplete message pending. Writing may still
+     * work. The default closes the connection gracefully.
+     */
+    default void onReadClosed(Connection connection) {
+        connection.close();
+    }
+
+    /**
+     * The write queue rose above the high watermark ({@code writable == false}: stop producing)
+     * or fell below the low watermark again ({@code true}: resume).
+     */
+    default void onWritabilityChanged(Connection connection, boolean writable) {}
+
+    /**
+     * Called exactly once when the connection is gone. {@code cause} is null when it was closed
+     * by {@link Connection#close()} or {@link Connection#abort()}, otherwise why it failed: a
+     * refused connect, a reset ({@link java.net.SocketException}), an EOF in the middle of a
+     * message ({@link java.io.EOFException}), the loop closing ({@link ClosedConnectionException}).
+     */
+    default void onClosed(Connection connection, IOException cause) {}
+}

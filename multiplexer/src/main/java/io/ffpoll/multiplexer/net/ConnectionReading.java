@@ -1,0 +1,160 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.bindings.Errors;
+import io.ffpoll.bindings.Err;
+import io.ffpoll.bindings.Platform;
+import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.Interest;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+
+/**
+ * The reading half of a {@link Connection}: reads into the loop's shared buffer (or behind the
+ * bytes kept from an incomplete message), hands the handler read-only views, keeps what it
+ * leaves, and discards input while a lingering close waits for the peer. Loop thread only.
+ */
+abstract sealed class ConnectionReading extends ConnectionState permits ConnectionWriting {
+
+    ConnectionReading(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
+        super(loop, fd, remote, handler);
+    }
+
+    /** Stops delivering data (back-pressure); the kernel's buffer then fills and TCP slows the peer. */
+    public final void pauseReading() {
+        if (reading) {
+            reading = false;
+            updateInterest();
+        }
+    }
+
+    /** Resumes delivery; data that arrived meanwhile is delivered without waiting for more. */
+    public final void resumeReading() {
+        if (!reading && !closing && !closed) {
+            reading = true;
+            updateInterest();
+            if (!input.isEmpty()) {
+                // Bytes kept from before the pause may hold whole messages: offer them again
+                // (on the loop, not from inside this call, which may be within onData).
+                loop.execute(this::redeliver);
+            }
+        }
+    }
+
+    private void redeliver() {
+        if (reading && !closed && !delivering && !input.isEmpty()) {
+            deliver(input.view(), input.length());
+        }
+    }
+
+    /**
+     * Reads until EAGAIN, a short read (the socket is empty; the next arrival is a new edge) or
+     * the read budget; with {@code toTheEnd} (a hang-up or error came in the same edge) only
+     * EOF or the error ends it.
+     */
+    final void readAll(boolean toTheEnd) {
+        int reads = 0;
+        while ((reading || lingering) && !closed) {
+            boolean behindKept = !lingering && input.holdsBuffer();
+            if (behindKept && input.length() == input.capacity() && !input.grow(options.maxPending())) {
+                finish(messageTooLarge(), true);
+                return;
+            }
+            MemorySegment target = behindKept ? input.segment() : io.readBuffer.segment;
+            long offset = behindKept ? input.length() : 0;
+            long room = target.byteSize() - offset;
+            long n = Platform.current().read(fd, offset == 0 ? target : target.asSlice(offset), room);
+            if (n == -Err.EAGAIN) {
+                loop.clearReadiness(fd, Interest.READABLE);
+                return;
+            }
+            if (n < 0) {
+                finish(Errors.exception("read(fd " + fd + ", " + remote + ")", (int) -n), false);
+                return;
+            }
+            if (n == 0) {
+                endOfStream();
+                return;
+            }
+            if (lingering) {
+                discarded += n;
+                if (discarded > options.lingerBytes()) {
+                    finish(null, false); // the bound is reached: the kernel may now reset
+                    return;
+                }
+            } else if (behindKept) {
+                input.added(n);
+                deliver(input.view(), input.length());
+            } else {
+                deliver(io.readBuffer.readOnly, n);
+            }
+            if (closed) {
+                return;
+            }
+            if (n < room && !toTheEnd) {
+                loop.clearReadiness(fd, Interest.READABLE);
+                return;
+            }
+            if (++reads == options.readBudget()) {
+                // Fairness: the loop's other connections wait while this one reads. Leave the rest
+                // to the next iteration, which gets the remembered readiness without a syscall.
+                LOOPS.redeliver(loop, fd, Interest.READABLE);
+                return;
+            }
+        }
+    }
+
+    private void deliver(MemorySegment view, long length) {
+        long used;
+        delivering = true;
+        try {
+            used = handler.onData((Connection) this, view.asSlice(0, length));
+        } catch (Throwable t) {
+            delivering = false;
+            handlerFailed("onData", t);
+            return;
+        }
+        delivering = false;
+        if (closed || closing) {
+            input.release(); // the handler no longer holds the view: now the buffer may go
+            return;
+        }
+        if (used < 0 || used > length) {
+            finish(new IOException("onData returned " + used + " of " + length + " bytes"), true);
+        } else if (length - used > options.maxPending()) {
+            finish(messageTooLarge(), true);
+        } else {
+            input.keep(view, used, length);
+        }
+    }
+
+    private IOException messageTooLarge() {
+        return new IOException("incomplete message exceeds " + options.maxPending() + " bytes on " + remote);
+    }
+
+    private void endOfStream() {
+        loop.clearReadiness(fd, Interest.READABLE);
+        reading = false;
+        if (lingering) {
+            lingering = false; // the peer is done: close once the queue is sent
+            updateInterest();
+            if (queue.isEmpty()) {
+                finish(null, false);
+            }
+            return;
+        }
+        updateInterest();
+        if (!input.isEmpty()) {
+            finish(new EOFException("peer closed " + remote + " with " + input.length()
+                    + " bytes of an incomplete message pending"), false);
+            return;
+        }
+        try {
+            handler.onReadClosed((Connection) this);
+        } catch (Throwable t) {
+            handlerFailed("onReadClosed", t);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.multiplexer.EventLoop;
+
+/**
+ * What one loop's connections hold right now: how many are open, and the native memory of the
+ * loop's buffer pool (buffers handed out, and free ones kept for reuse). An idle connection
+ * holds no buffer; the one always in use is the loop's shared read buffer.
+ *
+ * @param openConnections   connections open on the loop
+ * @param buffersInUse      pooled buffers handed out and not yet given back
+ * @param bufferBytesInUse  bytes in those buffers
+ * @param pooledBytes       bytes in free buffers kept for reuse
+ * @param allocations       buffers allocated from the OS so far (misses of the pool)
+ */
+public record ConnectionStats(int openConnections, long buffersInUse, long bufferBytesInUse, long pooledBytes,
+                              long allocations) {
+
+    /**
+     * The figures of {@code loop}; all zero before its first connection. Loop thread only.
+     *
+     * @throws IllegalStateException off the loop thread
+     */
+    public static ConnectionStats of(EventLoop loop) {
+        if (!loop.inEventLoop()) {
+            throw new IllegalStateException("ConnectionStats.of must be called on loop thread '" + loop.name()
+                    + "' (submit it with EventLoop.submit)");
+        }
+        LoopIo io = LoopIo.ifPresent(loop);
+        if (io == null) {
+            return new ConnectionStats(0, 0, 0, 0, 0);
+        }
+        BufferPool pool = io.pool;
+        return new ConnectionStats(io.openConnections(), pool.inUseCount(), pool.inUseBytes(), pool.pooledBytes(),
+                pool.allocations());
+    }
+}

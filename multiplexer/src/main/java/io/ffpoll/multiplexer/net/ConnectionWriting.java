@@ -1,0 +1,192 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.bindings.Errors;
+import io.ffpoll.bindings.Err;
+import io.ffpoll.bindings.Platform;
+import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.Interest;
+
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * The writing half of a {@link Connection}: copies writes into the pooled queue, sends it with
+ * one gathering sendmsg per iteration (or when the socket turns writable again), tells the
+ * handler when the queue crosses the watermarks, and sends FIN when output is shut down or a
+ * lingering close begins. Loop thread only.
+ */
+abstract sealed class ConnectionWriting extends ConnectionReading permits Connection {
+    private static final long DIRECT_WRITE_THRESHOLD = WriteQueue.CHUNK;
+
+    ConnectionWriting(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
+        super(loop, fd, remote, handler);
+    }
+
+    private void checkWritable() throws ClosedConnectionException {
+        if (closed || closing || outputShutdownRequested) {
+            throw new ClosedConnectionException("connection to " + remote + " is "
+                    + (closed ? "closed" : closing ? "closing" : "shut down for output"));
+        }
+    }
+
+    /** Queues {@code bytes[offset, offset + length)}, sent by the end of this iteration. */
+    public final void write(byte[] bytes, int offset, int length) throws ClosedConnectionException {
+        java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
+        checkWritable();
+        queue.append(bytes, offset, length);
+        queued();
+    }
+
+    /** Queues {@code bytes}, sent by the end of this iteration. */
+    public final void write(byte[] bytes) throws ClosedConnectionException {
+        write(bytes, 0, bytes.length);
+    }
+
+    /** Queues the buffer's remaining bytes and advances its position past them. */
+    public final void write(ByteBuffer buffer) throws ClosedConnectionException {
+        checkWritable();
+        int n = buffer.remaining();
+        if (buffer.hasArray()) {
+            queue.append(buffer.array(), buffer.arrayOffset() + buffer.position(), n);
+        } else {
+            queue.append(MemorySegment.ofBuffer(buffer), 0, n);
+        }
+        buffer.position(buffer.position() + n);
+        queued();
+    }
+
+    /** Queues {@code data}; the caller may reuse it when this returns. */
+    public final void write(MemorySegment data) throws ClosedConnectionException {
+        checkWritable();
+        long length = data.byteSize();
+        if (length >= DIRECT_WRITE_THRESHOLD && data.isNative() && queue.isEmpty() && connected
+                && !waitingForWritable) {
+            // Large and nothing queued: try the socket first; copy only what it does not take.
+            long n = Platform.current().send(fd, data, length, false);
+            if (n < 0 && n != -Err.EAGAIN) {
+                finish(Errors.exception("send(fd " + fd + ", " + remote + ")", (int) -n), false);
+                return;
+            }
+            long sent = Math.max(n, 0);
+            queue.sentDirectly(sent);
+            if (sent == length) {
+                return;
+            }
+            queue.append(data, sent, length - sent);
+            waitForWritable(); // the socket took less than offered: it is full
+            queued();
+            return;
+        }
+        queue.append(data, 0, length);
+        queued();
+    }
+
+    /** Sends FIN once the queued bytes are sent; reading goes on. Further writes fail. */
+    public final void shutdownOutput() throws ClosedConnectionException {
+        checkWritable();
+        outputShutdownRequested = true;
+        if (queue.isEmpty() && connected) {
+            afterDrained();
+        }
+    }
+
+    /** Sends what is queued now instead of at the end of the iteration. */
+    public final void flush() {
+        if (!closed && connected && !waitingForWritable) {
+            flushNow();
+        }
+    }
+
+    private void waitForWritable() {
+        loop.clearReadiness(fd, Interest.WRITABLE);
+        if (!waitingForWritable) {
+            waitingForWritable = true;
+            updateInterest();
+        }
+    }
+
+    private void queued() {
+        if (writable && queue.bytes() > options.highWatermark()) {
+            writable = false;
+            writabilityChanged(false);
+        }
+        requestFlush();
+    }
+
+    private void writabilityChanged(boolean now) {
+        try {
+            handler.onWritabilityChanged((Connection) this, now);
+        } catch (Throwable t) {
+            handlerFailed("onWritabilityChanged", t);
+        }
+    }
+
+    final void requestFlush() {
+        if (!flushRequested && connected && !waitingForWritable && !closed) {
+            flushRequested = true;
+            io.requestFlush((Connection) this);
+        }
+    }
+
+    final void flushAtEndOfIteration() {
+        flushRequested = false;
+        flush();
+    }
+
+    final void flushNow() {
+        boolean full = false;
+        while (true) {
+            while (!queue.isEmpty()) {
+                long n = queue.send(fd, io.gather);
+                if (n == -Err.EAGAIN) {
+                    full = true;
+                    break;
+                }
+                if (n < 0) {
+                    finish(Errors.exception("sendmsg(fd " + fd + ", " + remote + ")", (int) -n), false);
+                    return;
+                }
+                if (n < queue.gatheredBytes()) {
+                    full = true; // the socket took less than offered: do not ask again just for EAGAIN
+                    break;
+                }
+            }
+            if (!writable && queue.bytes() <= options.lowWatermark()) {
+                writable = true;
+                writabilityChanged(true);
+                if (closed) {
+                    return;
+                }
+                if (!full && !queue.isEmpty()) {
+                    // The producer wrote more and the socket still has room. Waiting for an edge
+                    // here would wait forever: the socket never stopped being writable.
+                    continue;
+                }
+            }
+            break;
+        }
+        if (!queue.isEmpty()) {
+            waitForWritable();
+            return;
+        }
+        if (waitingForWritable) {
+            waitingForWritable = false;
+            updateInterest();
+        }
+        afterDrained();
+    }
+
+    /** Everything queued is sent: finish a close, or send the FIN that was asked for. */
+    final void afterDrained() {
+        if (closing && !lingering) {
+            finish(null, false);
+        } else if ((outputShutdownRequested || lingering) && !outputShut) {
+            outputShut = true;
+            int r = Platform.current().shutdownOutput(fd);
+            if (r < 0 && r != -Err.ENOTCONN) {
+                finish(Errors.exception("shutdown(fd " + fd + ", SHUT_WR)", -r), false);
+            }
+        }
+    }
+}

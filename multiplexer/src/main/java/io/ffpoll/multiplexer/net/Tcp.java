@@ -1,0 +1,79 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.bindings.Errors;
+import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.SocketOption;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.InetSocketAddress;
+
+/**
+ * Plain TCP socket set-up for the loop: every socket is non-blocking and close-on-exec from
+ * the start. None of these is on a hot path; each throws an IOException naming the call.
+ */
+public final class Tcp {
+    private static final Platform OS = Platform.current();
+
+    private Tcp() {}
+
+    /**
+     * A listening socket bound to {@code address}, with SO_REUSEADDR (so a restart does not wait
+     * out TIME_WAIT) and, if asked, {@link SocketOption#REUSE_PORT_BALANCED} (several listeners
+     * on one port, balanced by the kernel: Linux's SO_REUSEPORT, FreeBSD's SO_REUSEPORT_LB).
+     * Port 0 picks a free port: read it back with {@link #localAddress}.
+     *
+     * @throws UnsupportedOperationException for {@code reusePort} where the OS cannot balance
+     *     (macOS: {@link Platform#balancesReusePort()})
+     */
+    public static int listen(InetSocketAddress address, int backlog, boolean reusePort) throws IOException {
+        if (reusePort && !OS.balancesReusePort()) {
+            throw new UnsupportedOperationException(OS.name() + " cannot balance connections among listeners on one port");
+        }
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("unresolved address " + address + ": resolve it first");
+        }
+        int fd = Errors.check(OS.socket(OS.family(address)), "socket");
+        try (Arena arena = Arena.ofConfined()) {
+            setOption(fd, SocketOption.REUSE_ADDRESS, 1);
+            if (reusePort) {
+                setOption(fd, SocketOption.REUSE_PORT_BALANCED, 1);
+            }
+            MemorySegment sa = OS.allocateSockaddr(arena);
+            Errors.check(OS.bind(fd, sa, OS.encode(address, sa)), "bind(" + address + ")");
+            Errors.check(OS.listen(fd, backlog), "listen(fd " + fd + ", " + backlog + ")");
+            return fd;
+        } catch (IOException | RuntimeException e) {
+            OS.close(fd);
+            throw e;
+        }
+    }
+
+    /** The address {@code fd} is bound to (getsockname). */
+    public static InetSocketAddress localAddress(int fd) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment sa = OS.allocateSockaddr(arena);
+            MemorySegment len = arena.allocate(ValueLayout.JAVA_INT);
+            len.set(ValueLayout.JAVA_INT, 0, (int) OS.sockaddrSize());
+            Errors.check(OS.getsockname(fd, sa, len), "getsockname(fd " + fd + ")");
+            return OS.decode(sa);
+        }
+    }
+
+    /** Sets TCP_NODELAY: send small writes at once instead of waiting for an ACK (Nagle). */
+    public static void setNoDelay(int fd, boolean on) throws IOException {
+        setOption(fd, SocketOption.TCP_NODELAY, on ? 1 : 0);
+    }
+
+    /** Sets an int socket option, named by meaning; the platform knows its level and number here. */
+    public static void setOption(int fd, SocketOption option, int value) throws IOException {
+        Errors.check(OS.setOption(fd, option, value), "setsockopt(fd " + fd + ", " + option + ", " + value + ")");
+    }
+
+    /** Reads an int socket option. */
+    public static int option(int fd, SocketOption option) throws IOException {
+        return Errors.check(OS.getOption(fd, option), "getsockopt(fd " + fd + ", " + option + ")");
+    }
+}

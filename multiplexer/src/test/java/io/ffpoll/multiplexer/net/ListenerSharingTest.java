@@ -1,0 +1,76 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.testing.LoopTestBase;
+import io.ffpoll.multiplexer.testing.LoopThreads;
+import io.ffpoll.bindings.Errors;
+import io.ffpoll.multiplexer.testing.Loopback;
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Loops that accept on duplicates of one listening socket (an inherited socket served by each
+ * loop): a connection wakes one loop, not all, and a loop whose listener closed is not woken.
+ */
+class ListenerSharingTest extends LoopTestBase {
+
+    @Test
+    void aConnectionWakesOneLoopAndAClosedSharedListenerWakesNone() throws Exception {
+        try (EventLoop other = EventLoop.start("other")) {
+            int dup = Errors.check(Loopback.OS.duplicate(listenFd), "fcntl(F_DUPFD_CLOEXEC)");
+            AtomicInteger acceptedHere = new AtomicInteger();
+            AtomicInteger acceptedThere = new AtomicInteger();
+            Listener here = onLoop(() -> Listener.startShared(loop, listenFd, (fd, peer) -> {
+                acceptedHere.incrementAndGet();
+                Loopback.OS.close(fd);
+            }));
+            listenerOwnsListenFd();
+            other.submit(() -> Listener.startShared(other, dup, (fd, peer) -> {
+                acceptedThere.incrementAndGet();
+                Loopback.OS.close(fd);
+            })).get();
+            int hereTid = LoopThreads.tid(loop);
+            int thereTid = LoopThreads.tid(other);
+            final int n = 40;
+            LoopThreads.awaitBlocked(hereTid);
+            LoopThreads.awaitBlocked(thereTid);
+            long wakeups = LoopThreads.voluntarySwitches(hereTid) + LoopThreads.voluntarySwitches(thereTid);
+            for (int i = 0; i < n; i++) {
+                int accepted = acceptedHere.get() + acceptedThere.get();
+                net.close(net.connect(address));
+                await(() -> acceptedHere.get() + acceptedThere.get() == accepted + 1, "connection " + i + " accepted");
+                LoopThreads.awaitBlocked(hereTid);
+                LoopThreads.awaitBlocked(thereTid);
+            }
+            wakeups = LoopThreads.voluntarySwitches(hereTid) + LoopThreads.voluntarySwitches(thereTid) - wakeups;
+            // One wakeup per connection where each woke both loops before (about 2n).
+            assertTrue(wakeups <= n + n / 4, n + " connections woke the loops " + wakeups + " times");
+
+            here.close();
+            LoopThreads.awaitBlocked(hereTid);
+            long hereBefore = LoopThreads.voluntarySwitches(hereTid);
+            int acceptedBefore = acceptedThere.get();
+            for (int i = 0; i < 20; i++) {
+                net.close(net.connect(address));
+            }
+            await(() -> acceptedThere.get() == acceptedBefore + 20, "the other loop accepts them all");
+            LoopThreads.awaitBlocked(hereTid);
+            assertEquals(hereBefore, LoopThreads.voluntarySwitches(hereTid),
+                    "a loop whose listener closed was woken by its connections");
+        }
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(1);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package io.ffpoll.multiplexer.testing;
+
+import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.net.Connection;
+import io.ffpoll.multiplexer.net.ConnectionHandler;
+import io.ffpoll.multiplexer.net.Listener;
+import io.ffpoll.multiplexer.net.Tcp;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * A loop, real loopback sockets and a listening socket for each test, and the check that the
+ * test left no file descriptor open.
+ */
+public abstract class LoopTestBase {
+    protected long fdsBefore;
+    protected EventLoop loop;
+    protected Loopback net;
+    protected int listenFd;
+    protected InetSocketAddress address;
+    private boolean listenerOwnsListenFd;
+
+    @BeforeEach
+    protected void startLoop() throws IOException {
+        fdsBefore = Loopback.openFds();
+        loop = EventLoop.start(getClass().getSimpleName());
+        net = new Loopback();
+        listenFd = Tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096, false);
+        address = Tcp.localAddress(listenFd);
+    }
+
+    @AfterEach
+    protected void stopLoopAndCheckFds() {
+        loop.close(); // closes the listener started on listenFd, if any
+        if (!listenerOwnsListenFd) {
+            Loopback.OS.close(listenFd);
+        }
+        net.close();
+        assertEquals(fdsBefore, Loopback.openFds(), "file descriptors leaked");
+    }
+
+    /** A Listener the test started itself owns {@code listenFd} now. */
+    protected void listenerOwnsListenFd() {
+        listenerOwnsListenFd = true;
+    }
+
+    /** Starts a Listener on {@code listenFd}, which then owns it. */
+    protected Listener serve(Listener.AcceptHandler handler) throws Exception {
+        Listener l = onLoop(() -> Listener.start(loop, listenFd, handler));
+        listenerOwnsListenFd = true;
+        return l;
+    }
+
+    /** Serves connections on {@code listenFd}, each with the handler {@code factory} makes. */
+    protected Listener serveConnections(java.util.function.Supplier<ConnectionHandler> factory) throws Exception {
+        return serve((fd, peer) -> Connection.open(loop, fd, peer, factory.get()));
+    }
+
+    protected <T> T onLoop(Callable<T> body) throws Exception {
+        return loop.submit(body).get(30, TimeUnit.SECONDS);
+    }
+
+    protected void onLoop(ThrowingRunnable body) throws Exception {
+        onLoop(() -> {
+            body.run();
+            return null;
+        });
+    }
+
+    public interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    /** Waits up to 30 s for {@code condition}, checked on the loop thread. */
+    protected void awaitOnLoop(Callable<Boolean> condition, String what) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!onLoop(condition)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(1);
+        }
+    }
+}

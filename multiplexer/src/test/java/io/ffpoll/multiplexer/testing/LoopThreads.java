@@ -1,0 +1,66 @@
+package io.ffpoll.multiplexer.testing;
+
+import io.ffpoll.multiplexer.EventLoop;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Test helper: whether a loop thread is blocked in the kernel's epoll wait, read from
+ * /proc/self/task/TID (its wait channel), so tests wait for that state instead of sleeping.
+ */
+public final class LoopThreads {
+    private LoopThreads() {}
+
+    /** The kernel thread id of {@code loop}'s thread. */
+    public static int tid(EventLoop loop) throws Exception {
+        return loop.submit(Cpus::gettid).get(30, TimeUnit.SECONDS);
+    }
+
+    /** Whether thread {@code tid} of this process sleeps in epoll_wait now. */
+    public static boolean blockedInEpoll(int tid) {
+        try {
+            Path task = Path.of("/proc/self/task/" + tid);
+            String wchan = Files.readString(task.resolve("wchan"));
+            String stat = Files.readString(task.resolve("stat"));
+            char state = stat.charAt(stat.lastIndexOf(')') + 2);
+            return state == 'S' && wchan.contains("epoll");
+        } catch (NoSuchFileException gone) {
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * How many times thread {@code tid} went to sleep so far. Each wakeup in the kernel counts,
+     * also one after which epoll_wait found nothing to return and slept on.
+     */
+    public static long voluntarySwitches(int tid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/task/" + tid + "/status"))) {
+                if (line.startsWith("voluntary_ctxt_switches:")) {
+                    return Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                }
+            }
+            throw new AssertionError("no voluntary_ctxt_switches for thread " + tid);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Waits (up to 30 s) until thread {@code tid} is blocked in epoll_wait. */
+    public static void awaitBlocked(int tid) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!blockedInEpoll(tid)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("thread " + tid + " never blocked in epoll_wait");
+            }
+            Thread.sleep(1);
+        }
+    }
+}
