@@ -59,11 +59,7 @@ public final class IdleConnectionCost {
         CountDownLatch echoed = new CountDownLatch(n + 1);
         try (EventLoop loop = EventLoop.start("idle-cost"); Arena arena = Arena.ofConfined()) {
             ConnectionHandler echoOnce = (c, data) -> {
-                try {
-                    c.write(data);
-                } catch (java.io.IOException e) {
-                    throw new IllegalStateException(e);
-                }
+                c.write(data);
                 echoed.countDown();
                 warmedUp.countDown();
                 return data.byteSize();

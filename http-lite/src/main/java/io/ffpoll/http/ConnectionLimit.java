@@ -1,11 +1,7 @@
 package io.ffpoll.http;
 
-import io.ffpoll.multiplexer.EventLoop;
-import io.ffpoll.multiplexer.net.Listener;
+import io.ffpoll.multiplexer.net.GroupListener;
 
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
@@ -19,12 +15,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * Thread-safe: connections open and close on every loop.
  */
 final class ConnectionLimit {
-    private record Accepting(EventLoop loop, Listener listener) {}
-
     private final int max;
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicBoolean suspended = new AtomicBoolean();
-    private final List<Accepting> listeners = new CopyOnWriteArrayList<>();
+    private volatile GroupListener listener;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition none = lock.newCondition();
 
@@ -32,8 +26,11 @@ final class ConnectionLimit {
         this.max = max;
     }
 
-    void add(EventLoop loop, Listener listener) {
-        listeners.add(new Accepting(loop, listener));
+    void watch(GroupListener l) {
+        listener = l;
+        if (suspended.get()) {
+            l.suspendAccepting();
+        }
     }
 
     int open() {
@@ -65,9 +62,7 @@ final class ConnectionLimit {
     void closed() {
         int n = open.decrementAndGet();
         if (n < max && suspended.compareAndSet(true, false)) {
-            for (Accepting a : listeners) {
-                onLoop(a, a.listener()::resumeAccepting);
-            }
+            resume();
         }
         if (n == 0) {
             lock.lock();
@@ -81,27 +76,22 @@ final class ConnectionLimit {
 
     private void suspendAll() {
         if (suspended.compareAndSet(false, true)) {
-            for (Accepting a : listeners) {
-                onLoop(a, a.listener()::suspendAccepting);
+            // On the accepting loop this takes effect at once, before its next accept.
+            GroupListener l = listener;
+            if (l != null) {
+                l.suspendAccepting();
             }
             // A close that came between the count and the flag found nothing to resume.
             if (open.get() < max && suspended.compareAndSet(true, false)) {
-                for (Accepting a : listeners) {
-                    onLoop(a, a.listener()::resumeAccepting);
-                }
+                resume();
             }
         }
     }
 
-    private static void onLoop(Accepting a, Runnable r) {
-        if (a.loop().inEventLoop()) {
-            r.run(); // at once: the accept loop that reached the limit stops before the next accept4
-            return;
-        }
-        try {
-            a.loop().execute(r);
-        } catch (RejectedExecutionException stopped) {
-            // the loop is closing, and its listener with it
+    private void resume() {
+        GroupListener l = listener;
+        if (l != null) {
+            l.resumeAccepting();
         }
     }
 

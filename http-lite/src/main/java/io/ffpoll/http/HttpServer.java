@@ -1,11 +1,12 @@
 package io.ffpoll.http;
 
 import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.EventLoopGroup;
 import io.ffpoll.multiplexer.Poller;
+import io.ffpoll.multiplexer.net.AcceptOptions;
 import io.ffpoll.multiplexer.net.Connection;
 import io.ffpoll.multiplexer.net.ConnectionStats;
-import io.ffpoll.multiplexer.net.Listener;
-import io.ffpoll.multiplexer.net.Tcp;
+import io.ffpoll.multiplexer.net.GroupListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,7 +15,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,8 +26,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Accepting: in {@link AcceptMode#REUSEPORT} mode (the default on Linux and FreeBSD) each
  * loop has its own listening socket on the same port (SO_REUSEPORT, FreeBSD's SO_REUSEPORT_LB),
  * and the kernel spreads connections over them; in {@link AcceptMode#ACCEPTOR} mode (the
- * default on macOS, whose kernel does not balance) one acceptor loop accepts and hands
- * connections to the loops round-robin. Either mode can serve an inherited, already-bound listening socket
+ * default on macOS, whose kernel does not balance) the first loop accepts and hands
+ * connections to the loops round-robin (an {@link EventLoopGroup} and a {@link GroupListener}). Either mode can serve an inherited, already-bound listening socket
  * ({@link Builder#inheritedFd}); in reuseport mode each loop then accepts on its own duplicate
  * of it.
  *
@@ -34,22 +37,18 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HttpServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
-    private static final int EVENTS_PER_POLL = 1024;
 
     /** How connections reach the loops. */
     public enum AcceptMode { REUSEPORT, ACCEPTOR }
 
-    private record Accepting(EventLoop loop, Listener listener) {}
-
     private final List<LoopState> loops = new ArrayList<>();
-    private final List<Accepting> listeners = new ArrayList<>();
+    private final Map<EventLoop, LoopState> byLoop = new IdentityHashMap<>();
     private final ServerConfig config;
     private final AcceptMode mode;
     private final ConnectionLimit limit;
-    private EventLoop acceptor;
-    private InetSocketAddress address;
+    private EventLoopGroup group;
+    private GroupListener listener;
     private volatile boolean stopped;
-    private int nextLoop;
 
     private HttpServer(ServerConfig config, AcceptMode mode) {
         this.config = config;
@@ -63,7 +62,7 @@ public final class HttpServer implements AutoCloseable {
 
     /** The address the server listens on (the actual port when 0 was asked for). */
     public InetSocketAddress address() {
-        return address;
+        return listener.address();
     }
 
     public AcceptMode acceptMode() {
@@ -124,95 +123,41 @@ public final class HttpServer implements AutoCloseable {
 
     /** The poller backend the loops use, e.g. {@code "epoll"}. */
     public String backend() {
-        return loops.get(0).loop.backend();
+        return group.get(0).backend();
     }
 
     private void start(Builder b) throws IOException {
-        for (int i = 0; i < b.threads; i++) {
-            EventLoop loop = EventLoop.start("http-lite-" + i, openPoller(b), EVENTS_PER_POLL);
+        group = EventLoopGroup.start("http-lite", b.threads, b.backend);
+        for (EventLoop loop : group.loops()) {
             LoopState state = new LoopState(loop, config, limit);
             loops.add(state);
+            byLoop.put(loop, state);
             OnLoop.run(loop, state::startSweeper);
         }
-        int fd = b.inheritedFd;
-        if (fd >= 0) {
-            ServerSockets.prepareInherited(fd);
-            address = Tcp.localAddress(fd);
+        GroupListener.Options options = GroupListener.Options.DEFAULTS
+                .mode(mode == AcceptMode.REUSEPORT ? GroupListener.Mode.REUSEPORT : GroupListener.Mode.ACCEPTOR)
+                .backlog(b.backlog)
+                // Responses are complete when written: do not wait for Nagle.
+                .accept(AcceptOptions.DEFAULTS.noDelay(true))
+                // Counted on the accepting thread, so that reaching the limit stops the very
+                // next accept; loops racing past it close what they took.
+                .admission(fd -> !stopped && limit.admit());
+        if (b.inheritedFd >= 0) {
+            options = options.inheritedFd(b.inheritedFd);
         }
-        if (mode == AcceptMode.REUSEPORT) {
-            for (int i = 0; i < loops.size(); i++) {
-                LoopState state = loops.get(i);
-                Listener.AcceptHandler accept = (lfd, peer) -> accept(state, lfd, peer);
-                if (fd >= 0) {
-                    // Each loop accepts on its own duplicate of the inherited socket (so each
-                    // Listener owns its fd), shared: a connection wakes one loop, not all.
-                    startListener(state.loop, i == 0 ? fd : ServerSockets.duplicate(fd), accept, true);
-                } else {
-                    InetSocketAddress at = address == null ? b.address : address;
-                    int listenFd = Tcp.listen(at, b.backlog, true);
-                    if (address == null) {
-                        address = Tcp.localAddress(listenFd); // later loops bind the same port
-                    }
-                    startListener(state.loop, listenFd, accept, false);
-                }
-            }
-        } else {
-            int listenFd = fd >= 0 ? fd : Tcp.listen(b.address, b.backlog, false);
-            if (address == null) {
-                address = Tcp.localAddress(listenFd);
-            }
-            acceptor = EventLoop.start("http-lite-acceptor", openPoller(b), EVENTS_PER_POLL);
-            // An inherited socket may be served by other processes too (worker processes).
-            startListener(acceptor, listenFd, this::handOff, fd >= 0);
-        }
+        listener = GroupListener.start(group, b.address, options, this::accept);
+        limit.watch(listener);
     }
 
-    private static Poller openPoller(Builder b) throws IOException {
-        return b.backend == null ? Poller.open() : Poller.open(b.backend);
-    }
-
-    private void startListener(EventLoop loop, int fd, Listener.AcceptHandler handler, boolean shared) throws IOException {
-        Listener l = OnLoop.call(loop, () -> shared ? Listener.startShared(loop, fd, handler) : Listener.start(loop, fd, handler));
-        listeners.add(new Accepting(loop, l));
-        limit.add(loop, l);
-    }
-
-    private boolean admit(int fd) {
-        if (stopped || !limit.admit()) {
-            ServerSockets.close(fd); // the server is stopping, or loops raced for the last place
-            return false;
-        }
-        return true;
-    }
-
-    private void accept(LoopState state, int fd, InetSocketAddress peer) {
-        if (admit(fd)) {
-            state.accepted++;
-            open(state, fd, peer);
-        }
-    }
-
-    private void handOff(int fd, InetSocketAddress peer) {
-        if (!admit(fd)) {
-            return;
-        }
-        LoopState state = loops.get(nextLoop++ % loops.size());
+    private void accept(EventLoop loop, int fd, InetSocketAddress peer) {
+        LoopState state = byLoop.get(loop);
         state.accepted++;
         try {
-            state.loop.execute(() -> open(state, fd, peer));
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
-            limit.closed();
-            ServerSockets.close(fd);
+            Connection.open(loop, fd, peer, new HttpConnection(state));
+        } catch (RuntimeException e) {
+            limit.closed(); // the connection never opened: it holds no place
+            throw e;
         }
-    }
-
-    private void open(LoopState state, int fd, InetSocketAddress peer) {
-        try {
-            Tcp.setNoDelay(fd, true); // responses are complete when written: do not wait for Nagle
-        } catch (IOException e) {
-            LOG.debug("TCP_NODELAY on {}: {}", peer, e.getMessage());
-        }
-        Connection.open(state.loop, fd, peer, new HttpConnection(state));
     }
 
     /**
@@ -230,15 +175,8 @@ public final class HttpServer implements AutoCloseable {
         for (LoopState s : loops) {
             OnLoop.run(s.loop, () -> s.draining = true);
         }
-        for (Accepting a : listeners) {
-            try {
-                a.listener().close();
-            } catch (IOException e) {
-                LOG.warn("closing a listener: {}", e.getMessage());
-            }
-        }
-        if (acceptor != null) {
-            acceptor.close();
+        if (listener != null) {
+            listener.close();
         }
         for (LoopState s : loops) {
             OnLoop.run(s.loop, s::drain);
@@ -255,7 +193,9 @@ public final class HttpServer implements AutoCloseable {
         }
         for (LoopState s : loops) {
             OnLoop.run(s.loop, s::stopSweeper);
-            s.loop.close();
+        }
+        if (group != null) {
+            group.close();
         }
         return clean;
     }

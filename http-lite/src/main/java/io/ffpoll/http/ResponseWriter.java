@@ -1,6 +1,5 @@
 package io.ffpoll.http;
 
-import io.ffpoll.multiplexer.net.ClosedConnectionException;
 import io.ffpoll.multiplexer.net.Connection;
 
 import java.nio.charset.StandardCharsets;
@@ -25,54 +24,46 @@ final class ResponseWriter {
 
     /** Writes {@code r}; returns false if the connection was closed meanwhile (nothing to answer). */
     static boolean write(Connection c, LoopState loop, Response r, boolean keepAlive, boolean http11, boolean head) {
-        try {
-            if (keepAlive && http11 && !head && r.body != null) {
-                c.write(loop.encoded.get(r, loop.date.line())); // the common case in one piece
-                return true;
-            }
-            c.write(HttpStatus.line(r.status));
-            c.write(SERVER);
-            c.write(loop.date.line());
-            c.write(r.fields);
-            boolean chunkedOnTheWire = r.chunks != null && http11 && r.hasContent();
-            c.write(chunkedOnTheWire ? CHUNKED : r.lengthField);
-            if (!keepAlive) {
-                c.write(CLOSE);
-            } else if (!http11) {
-                c.write(KEEP_ALIVE);
-            }
-            c.write(CRLF);
-            if (head || !r.hasContent()) {
-                return true;
-            }
-            if (r.body != null) {
-                c.write(r.body);
-            } else {
-                for (byte[] part : r.chunks) {
-                    if (!chunkedOnTheWire) {
-                        c.write(part);
-                    } else if (part.length > 0) {
-                        c.write((Integer.toHexString(part.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-                        c.write(part);
-                        c.write(CRLF);
-                    }
-                }
-                if (chunkedOnTheWire) {
-                    c.write(LAST_CHUNK);
-                }
-            }
-            return true;
-        } catch (ClosedConnectionException e) {
-            return false; // the peer went away meanwhile
+        if (keepAlive && http11 && !head && r.body != null) {
+            return c.write(loop.encoded.get(r, loop.date.line())); // the common case in one piece
         }
+        boolean ok = true;
+        ok &= c.write(HttpStatus.line(r.status));
+        ok &= c.write(SERVER);
+        ok &= c.write(loop.date.line());
+        ok &= c.write(r.fields);
+        boolean chunkedOnTheWire = r.chunks != null && http11 && r.hasContent();
+        ok &= c.write(chunkedOnTheWire ? CHUNKED : r.lengthField);
+        if (!keepAlive) {
+            ok &= c.write(CLOSE);
+        } else if (!http11) {
+            ok &= c.write(KEEP_ALIVE);
+        }
+        ok &= c.write(CRLF);
+        if (head || !r.hasContent()) {
+            return ok;
+        }
+        if (r.body != null) {
+            ok &= c.write(r.body);
+        } else {
+            for (byte[] part : r.chunks) {
+                if (!chunkedOnTheWire) {
+                    ok &= c.write(part);
+                } else if (part.length > 0) {
+                    ok &= c.write((Integer.toHexString(part.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    ok &= c.write(part);
+                    ok &= c.write(CRLF);
+                }
+            }
+            if (chunkedOnTheWire) {
+                ok &= c.write(LAST_CHUNK);
+            }
+        }
+        return ok; // false: the peer went away meanwhile
     }
 
     /** Writes {@code bytes} unless the connection is closed already. */
     static void writeRaw(Connection c, byte[] bytes) {
-        try {
-            c.write(bytes);
-        } catch (ClosedConnectionException e) {
-            // nothing to answer
-        }
+        c.write(bytes); // false: closed, nothing to answer
     }
 }

@@ -89,9 +89,18 @@ public final class EventLoop implements Executor, AutoCloseable {
         return Thread.currentThread() == thread;
     }
 
-    /** Polls made so far: one per iteration. */
-    public long iterations() {
-        return iterations;
+    /**
+     * What the loop has done so far, for monitoring and tests: iterations (one poll each) and
+     * tasks waiting to run. Any thread; the figures are read without stopping the loop.
+     *
+     * @param iterations  polls made so far, one per iteration
+     * @param queuedTasks tasks submitted and not yet run
+     */
+    public record Stats(long iterations, int queuedTasks) {}
+
+    /** The loop's figures now. Any thread. */
+    public Stats stats() {
+        return new Stats(iterations, tasks.size());
     }
 
     void checkInLoop(String method) {
@@ -134,9 +143,14 @@ public final class EventLoop implements Executor, AutoCloseable {
         poller.deregister(fd);
     }
 
-    /** Deregisters {@code fd} if registered and closes it. See {@link Poller#deregisterAndClose}. */
-    public void close(int fd) throws IOException {
-        checkInLoop("close");
+    /**
+     * Deregisters {@code fd} if registered and closes it, without a syscall beyond close(2)
+     * where the kernel drops a closed file from the set. See {@link Poller#deregisterAndClose}.
+     *
+     * @throws IOException if close(2) fails; the fd is released all the same
+     */
+    public void deregisterAndClose(int fd) throws IOException {
+        checkInLoop("deregisterAndClose");
         poller.deregisterAndClose(fd);
     }
 
@@ -190,12 +204,31 @@ public final class EventLoop implements Executor, AutoCloseable {
 
     /** Runs {@code task} on the loop thread once {@code delay} has passed. Any thread. */
     public Timer schedule(Duration delay, Runnable task) {
+        return schedule(delay, 0, task);
+    }
+
+    /**
+     * Runs {@code task} on the loop thread after {@code initialDelay}, then every
+     * {@code period} until the timer is cancelled (from any thread, or by the task itself).
+     * Fixed rate: runs are due at {@code initialDelay + k * period}; a run due while the loop
+     * was busy happens late, and runs missed meanwhile are skipped, never bunched. A task that
+     * throws is logged and keeps its schedule. Any thread.
+     *
+     * @throws IllegalArgumentException if {@code initialDelay} is negative or {@code period} not positive
+     */
+    public Timer scheduleAtFixedRate(Duration initialDelay, Duration period, Runnable task) {
+        long p = Math.min(Durations.saturatedNanos(Durations.positive(period, "period")), Long.MAX_VALUE / 4);
+        return schedule(initialDelay, p, task);
+    }
+
+    private Timer schedule(Duration delay, long periodNanos, Runnable task) {
+        Objects.requireNonNull(task, "task");
         if (delay.isNegative()) {
             throw new IllegalArgumentException("negative delay " + delay);
         }
         // Capped so that adding it to nanoTime cannot overflow.
-        long nanos = Math.min(Durations.saturatedNanos(delay), Long.MAX_VALUE / 2);
-        Timer t = new Timer(this, System.nanoTime() + nanos, timerSequence.getAndIncrement(), task);
+        long nanos = Math.min(Durations.saturatedNanos(delay), Long.MAX_VALUE / 4);
+        Timer t = new Timer(this, System.nanoTime() + nanos, periodNanos, timerSequence.getAndIncrement(), task);
         if (inEventLoop()) {
             if (runState == TERMINATED) {
                 throw rejected();
@@ -314,6 +347,9 @@ public final class EventLoop implements Executor, AutoCloseable {
                 } catch (Throwable e) {
                     LOG.warn("event loop '{}': timer task threw", name, e);
                 }
+                if (t.rearm(now)) {
+                    timers.add(t);
+                }
             }
         }
     }
@@ -338,12 +374,17 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     @Override
     public void close() {
+        stop();
+        if (!inEventLoop()) {
+            awaitTermination();
+        }
+    }
+
+    /** Starts closing without waiting: {@link #close()} for several loops at once. */
+    void stop() {
         if (runState == RUNNING) {
             runState = CLOSING;
             poller.wakeup();
-        }
-        if (!inEventLoop()) {
-            awaitTermination();
         }
     }
 

@@ -108,13 +108,13 @@ class EventLoopTest {
         try {
             final int tasks = 500;
             CountDownLatch ran = new CountDownLatch(tasks);
-            long before = loop.iterations();
+            long before = loop.stats().iterations();
             for (int i = 0; i < tasks; i++) {
                 loop.execute(ran::countDown);
                 Thread.sleep(1); // the workload: one task a millisecond to an otherwise idle loop
             }
             assertTrue(ran.await(30, TimeUnit.SECONDS));
-            long iterations = loop.iterations() - before;
+            long iterations = loop.stats().iterations() - before;
             assertTrue(iterations <= 2L * tasks, tasks + " tasks took " + iterations + " loop iterations");
         } finally {
             Cpus.unpinCurrentThread();
@@ -261,7 +261,7 @@ class EventLoopTest {
         assertTrue(second.await(30, TimeUnit.SECONDS), "handler stopped receiving events");
         assertEquals(7, (int) onLoop(() -> 7));
         onLoop(() -> {
-            loop.close(efd);
+            loop.deregisterAndClose(efd);
             return null;
         });
         net.close();
@@ -364,7 +364,7 @@ class EventLoopTest {
             assertEquals(k, after[2] - before[2], "epoll_ctl calls != connections");
             onLoop(() -> {
                 for (int fd : servers) {
-                    loop.close(fd);
+                    loop.deregisterAndClose(fd);
                     net.forget(fd);
                 }
                 return null;
@@ -373,7 +373,7 @@ class EventLoopTest {
     }
 
     private long[] budgetOf() {
-        return new long[] {loop.iterations(), Syscalls.count("epoll_wait"), Syscalls.count("epoll_ctl")};
+        return new long[] {loop.stats().iterations(), Syscalls.count("epoll_wait"), Syscalls.count("epoll_ctl")};
     }
 
     @Test

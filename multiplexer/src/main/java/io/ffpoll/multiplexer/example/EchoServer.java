@@ -31,11 +31,7 @@ public final class EchoServer implements ConnectionHandler {
 
     @Override
     public long onData(Connection connection, MemorySegment data) {
-        try {
-            connection.write(data);
-        } catch (ClosedConnectionException e) {
-            return data.byteSize(); // closed meanwhile: nobody to echo to
-        }
+        connection.write(data); // false if closed meanwhile: nobody to echo to
         if (!connection.isWritable()) {
             connection.pauseReading();
         }

@@ -60,26 +60,37 @@ public final class Connection extends ConnectionWriting {
     }
 
     /**
-     * Wraps an accepted socket (non-blocking, e.g. from {@link Listener}) and starts reading.
-     * The connection owns the fd from now on. Loop thread only.
+     * Wraps an accepted socket (non-blocking, e.g. from {@link Listener}) and starts reading;
+     * {@link ConnectionHandler#onOpen} runs before this returns. The connection owns the fd
+     * from now on. Any thread: off the loop it runs on the loop and waits for it.
+     *
+     * @throws java.util.concurrent.RejectedExecutionException if the loop is closed (the fd
+     *     stays the caller's)
      */
     public static Connection open(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
-        Connection c = new Connection(loop, fd, remote, handler);
-        c.connected = true;
-        loop.register(fd, Interest.READABLE, c.loopSide);
-        c.opened();
-        return c;
+        return OnLoop.call(loop, () -> {
+            Connection c = new Connection(loop, fd, remote, handler);
+            c.connected = true;
+            loop.register(fd, Interest.READABLE, c.loopSide);
+            c.opened();
+            return c;
+        });
     }
 
     /**
      * Connects to {@code remote} without blocking. {@link ConnectionHandler#onOpen} follows on
      * success, {@link ConnectionHandler#onClosed} with the cause on failure. Writes made before
-     * the connection is up are queued and sent once it is. Loop thread only.
+     * the connection is up are queued and sent once it is. Any thread: off the loop it runs on
+     * the loop and returns the connection, still connecting.
      *
      * @throws IllegalArgumentException if {@code remote} is unresolved
      */
     public static Connection connect(EventLoop loop, InetSocketAddress remote, ConnectionHandler handler) {
         Connector.requireResolved(remote);
+        return OnLoop.call(loop, () -> connectOnLoop(loop, remote, handler));
+    }
+
+    private static Connection connectOnLoop(EventLoop loop, InetSocketAddress remote, ConnectionHandler handler) {
         Connection c = new Connection(loop, -1, remote, handler);
         c.connecting = Connector.start(loop, remote, new Connector.ConnectHandler() {
             @Override
@@ -223,6 +234,11 @@ public final class Connection extends ConnectionWriting {
      * Closing at once with unread input would make the kernel reset the connection, and a reset
      * destroys the response still on its way to the peer. Idempotent.
      */
+    @Override
+    void closeLingeringAfterOverflow() {
+        closeLingering();
+    }
+
     public void closeLingering() {
         if (closed || closing) {
             return;
@@ -293,7 +309,7 @@ public final class Connection extends ConnectionWriting {
                 Platform.current().resetOnClose(fd);
             }
             try {
-                loop.close(fd);
+                loop.deregisterAndClose(fd);
             } catch (IOException e) {
                 LOG.debug("close of {} reported {}", remote, e.getMessage());
             }

@@ -30,6 +30,15 @@ public interface ConnectionHandler {
     }
 
     /**
+     * An incomplete message outgrew {@link Connection#setMaxPending} ({@code pending} bytes
+     * unconsumed): reading has stopped and the bytes are dropped. The handler may write an
+     * answer (a protocol error); then the connection closes, lingering so the answer reaches the
+     * peer before its unread bytes would reset it ({@link Connection#closeLingering()}), unless
+     * the handler closed or aborted it itself. The default writes nothing.
+     */
+    default void onInputTooLarge(Connection connection, long pending) {}
+
+    /**
      * The write queue rose above the high watermark ({@code writable == false}: stop producing)
      * or fell below the low watermark again ({@code true}: resume).
      */

@@ -59,7 +59,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         while ((reading || lingering) && !closed) {
             boolean behindKept = !lingering && input.holdsBuffer();
             if (behindKept && input.length() == input.capacity() && !input.grow(options.maxPending())) {
-                finish(messageTooLarge(), true);
+                inputTooLarge(input.length() + 1);
                 return;
             }
             MemorySegment target = behindKept ? input.segment() : io.readBuffer.segment;
@@ -124,15 +124,32 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         if (used < 0 || used > length) {
             finish(new IOException("onData returned " + used + " of " + length + " bytes"), true);
         } else if (length - used > options.maxPending()) {
-            finish(messageTooLarge(), true);
+            inputTooLarge(length - used);
         } else {
             input.keep(view, used, length);
         }
     }
 
-    private IOException messageTooLarge() {
-        return new IOException("incomplete message exceeds " + options.maxPending() + " bytes on " + remote);
+    /**
+     * An incomplete message outgrew the bound: the handler may answer (a protocol error), then
+     * the connection closes lingering, so that the answer arrives before the peer is reset for
+     * the bytes it is still sending.
+     */
+    private void inputTooLarge(long pending) {
+        reading = false;
+        try {
+            handler.onInputTooLarge((Connection) this, pending);
+        } catch (Throwable t) {
+            handlerFailed("onInputTooLarge", t);
+            return;
+        }
+        if (!closed) {
+            closeLingeringAfterOverflow();
+        }
     }
+
+    /** {@code Connection.closeLingering()}, which lives further up. */
+    abstract void closeLingeringAfterOverflow();
 
     private void endOfStream() {
         loop.clearReadiness(fd, Interest.READABLE);

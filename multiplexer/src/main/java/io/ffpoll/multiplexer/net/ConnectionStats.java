@@ -17,15 +17,16 @@ public record ConnectionStats(int openConnections, long buffersInUse, long buffe
                               long allocations) {
 
     /**
-     * The figures of {@code loop}; all zero before its first connection. Loop thread only.
+     * The figures of {@code loop}; all zero before its first connection. Any thread: off the
+     * loop it asks the loop and waits for the answer.
      *
-     * @throws IllegalStateException off the loop thread
+     * @throws java.util.concurrent.RejectedExecutionException if the loop is closed
      */
     public static ConnectionStats of(EventLoop loop) {
-        if (!loop.inEventLoop()) {
-            throw new IllegalStateException("ConnectionStats.of must be called on loop thread '" + loop.name()
-                    + "' (submit it with EventLoop.submit)");
-        }
+        return OnLoop.call(loop, () -> onLoop(loop));
+    }
+
+    private static ConnectionStats onLoop(EventLoop loop) {
         LoopIo io = LoopIo.ifPresent(loop);
         if (io == null) {
             return new ConnectionStats(0, 0, 0, 0, 0);

@@ -23,29 +23,40 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         super(loop, fd, remote, handler);
     }
 
-    private void checkWritable() throws ClosedConnectionException {
-        if (closed || closing || outputShutdownRequested) {
-            throw new ClosedConnectionException("connection to " + remote + " is "
-                    + (closed ? "closed" : closing ? "closing" : "shut down for output"));
-        }
+    /** Whether writes are taken: not once closing, closed or shut down for output. */
+    private boolean acceptsWrites() {
+        return !closed && !closing && !outputShutdownRequested;
     }
 
-    /** Queues {@code bytes[offset, offset + length)}, sent by the end of this iteration. */
-    public final void write(byte[] bytes, int offset, int length) throws ClosedConnectionException {
+    /**
+     * Queues {@code bytes[offset, offset + length)}, sent by the end of this iteration. Returns
+     * false, and drops the bytes, if the connection no longer takes writes (closing, closed or
+     * shut down for output): the handler hears why once, in
+     * {@link ConnectionHandler#onClosed}, so call sites need no error handling. Loop thread only.
+     */
+    public final boolean write(byte[] bytes, int offset, int length) {
         java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
-        checkWritable();
+        if (!acceptsWrites()) {
+            return false;
+        }
         queue.append(bytes, offset, length);
         queued();
+        return true;
     }
 
-    /** Queues {@code bytes}, sent by the end of this iteration. */
-    public final void write(byte[] bytes) throws ClosedConnectionException {
-        write(bytes, 0, bytes.length);
+    /** {@link #write(byte[], int, int)} of all of {@code bytes}. */
+    public final boolean write(byte[] bytes) {
+        return write(bytes, 0, bytes.length);
     }
 
-    /** Queues the buffer's remaining bytes and advances its position past them. */
-    public final void write(ByteBuffer buffer) throws ClosedConnectionException {
-        checkWritable();
+    /**
+     * Queues the buffer's remaining bytes and advances its position past them; false (the
+     * position unchanged) if the connection no longer takes writes.
+     */
+    public final boolean write(ByteBuffer buffer) {
+        if (!acceptsWrites()) {
+            return false;
+        }
         int n = buffer.remaining();
         if (buffer.hasArray()) {
             queue.append(buffer.array(), buffer.arrayOffset() + buffer.position(), n);
@@ -54,11 +65,17 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         }
         buffer.position(buffer.position() + n);
         queued();
+        return true;
     }
 
-    /** Queues {@code data}; the caller may reuse it when this returns. */
-    public final void write(MemorySegment data) throws ClosedConnectionException {
-        checkWritable();
+    /**
+     * Queues {@code data}; the caller may reuse it when this returns. False if the connection
+     * no longer takes writes (see {@link #write(byte[], int, int)}).
+     */
+    public final boolean write(MemorySegment data) {
+        if (!acceptsWrites()) {
+            return false;
+        }
         long length = data.byteSize();
         if (length >= DIRECT_WRITE_THRESHOLD && data.isNative() && queue.isEmpty() && connected
                 && !waitingForWritable) {
@@ -66,29 +83,36 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
             long n = Platform.current().send(fd, data, length, false);
             if (n < 0 && n != -Err.EAGAIN) {
                 finish(Errors.exception("send(fd " + fd + ", " + remote + ")", (int) -n), false);
-                return;
+                return false;
             }
             long sent = Math.max(n, 0);
             queue.sentDirectly(sent);
             if (sent == length) {
-                return;
+                return true;
             }
             queue.append(data, sent, length - sent);
             waitForWritable(); // the socket took less than offered: it is full
             queued();
-            return;
+            return true;
         }
         queue.append(data, 0, length);
         queued();
+        return true;
     }
 
-    /** Sends FIN once the queued bytes are sent; reading goes on. Further writes fail. */
-    public final void shutdownOutput() throws ClosedConnectionException {
-        checkWritable();
+    /**
+     * Sends FIN once the queued bytes are sent; reading goes on, further writes return false.
+     * False if the connection was already closing, closed or shut down for output.
+     */
+    public final boolean shutdownOutput() {
+        if (!acceptsWrites()) {
+            return false;
+        }
         outputShutdownRequested = true;
         if (queue.isEmpty() && connected) {
             afterDrained();
         }
+        return true;
     }
 
     /** Sends what is queued now instead of at the end of the iteration. */

@@ -45,12 +45,14 @@ public final class Connector {
     }
 
     /**
-     * Starts connecting to {@code remote}. Call on the loop thread.
+     * Starts connecting to {@code remote}. Any thread: off the loop it runs on the loop and
+     * returns once the connect is under way.
      *
      * @throws IllegalArgumentException if {@code remote} is unresolved (no socket is made)
      */
     public static void connect(EventLoop loop, InetSocketAddress remote, ConnectHandler handler) {
-        start(loop, remote, handler);
+        requireResolved(remote);
+        OnLoop.call(loop, () -> start(loop, remote, handler));
     }
 
     static void requireResolved(InetSocketAddress remote) {
@@ -147,7 +149,7 @@ public final class Connector {
             if (!socketClosed) {
                 socketClosed = true;
                 try {
-                    loop.close(fd);
+                    loop.deregisterAndClose(fd);
                 } catch (IOException e) {
                     LOG.debug("closing the socket of a connect to {}: {}", remote, e.getMessage());
                 }

@@ -49,6 +49,7 @@ public final class Listener {
     private final EventLoop loop;
     private final int fd;
     private final AcceptHandler handler;
+    private final AcceptOptions options;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment peer;
     private final MemorySegment peerLength;
@@ -58,36 +59,60 @@ public final class Listener {
     private long pauses;
     private final LoopResource resource = this::closeBecauseLoopStopped;
 
-    private Listener(EventLoop loop, int fd, AcceptHandler handler) {
+    private Listener(EventLoop loop, int fd, AcceptOptions options, AcceptHandler handler) {
         this.loop = loop;
         this.fd = fd;
-        this.handler = handler;
+        this.options = java.util.Objects.requireNonNull(options, "options");
+        this.handler = java.util.Objects.requireNonNull(handler, "handler");
         this.peer = OS.allocateSockaddr(arena);
         this.peerLength = arena.allocate(ValueLayout.JAVA_INT);
     }
 
     /**
      * Starts accepting on {@code listenFd} (a listening, non-blocking socket, see
-     * {@link Tcp#listen}). Call on the loop thread; the listener owns the fd from then on.
+     * {@link Tcp#listen}); the listener owns the fd from then on. Any thread: off the loop it
+     * runs on the loop and returns once the listener is registered.
+     *
+     * @throws java.util.concurrent.RejectedExecutionException if the loop is closed
      */
     public static Listener start(EventLoop loop, int listenFd, AcceptHandler handler) {
-        Listener l = new Listener(loop, listenFd, java.util.Objects.requireNonNull(handler, "handler"));
-        loop.register(listenFd, Interest.READABLE, l::onEvent);
-        LOOPS.adopt(loop, l.resource);
-        return l;
+        return start(loop, listenFd, AcceptOptions.DEFAULTS, handler);
+    }
+
+    /** {@link #start(EventLoop, int, AcceptHandler)} that sets {@code options} on every accepted socket. */
+    public static Listener start(EventLoop loop, int listenFd, AcceptOptions options, AcceptHandler handler) {
+        Listener l = new Listener(loop, listenFd, options, handler);
+        return OnLoop.call(loop, () -> {
+            loop.register(listenFd, Interest.READABLE, l::onEvent);
+            LOOPS.adopt(loop, l.resource);
+            return l;
+        });
     }
 
     /**
      * {@link #start} for a listening socket that other loops accept on too, through duplicates
-     * of it (one inherited socket served by every loop): a connection wakes one of the loops
-     * (EPOLLEXCLUSIVE) instead of all, and closing this listener takes it out of the loop's
-     * epoll set, which the kernel would otherwise keep (and wake) while a duplicate is open.
+     * of it (one inherited socket served by every loop): on epoll a connection wakes one of the
+     * loops (EPOLLEXCLUSIVE) instead of all, and closing this listener takes it out of the
+     * loop's set, which the kernel would otherwise keep (and wake) while a duplicate is open.
+     * Any thread.
      */
+    public static Listener startShared(EventLoop loop, int listenFd, AcceptOptions options, AcceptHandler handler) {
+        Listener l = new Listener(loop, listenFd, options, handler);
+        return OnLoop.call(loop, () -> {
+            LOOPS.registerShared(loop, listenFd, Interest.READABLE, (IoHandler) l::onEvent);
+            LOOPS.adopt(loop, l.resource);
+            return l;
+        });
+    }
+
+    /** {@link #startShared(EventLoop, int, AcceptOptions, AcceptHandler)} with default options. */
     public static Listener startShared(EventLoop loop, int listenFd, AcceptHandler handler) {
-        Listener l = new Listener(loop, listenFd, java.util.Objects.requireNonNull(handler, "handler"));
-        LOOPS.registerShared(loop, listenFd, Interest.READABLE, (IoHandler) l::onEvent);
-        LOOPS.adopt(loop, l.resource);
-        return l;
+        return startShared(loop, listenFd, AcceptOptions.DEFAULTS, handler);
+    }
+
+    /** The loop the listener accepts on. */
+    public EventLoop loop() {
+        return loop;
     }
 
     public int fd() {
@@ -131,6 +156,12 @@ public final class Listener {
     }
 
     private void deliver(int accepted) {
+        int r = options.apply(OS, accepted);
+        if (r < 0) {
+            LOG.debug("listener fd {}: setting the accept options on fd {} failed: {}", fd, accepted, OS.describe(-r));
+            OS.close(accepted);
+            return;
+        }
         try {
             handler.accepted(accepted, OS.decode(peer));
         } catch (Throwable t) {
@@ -163,18 +194,37 @@ public final class Listener {
     /**
      * Stops accepting until {@link #resumeAccepting()}: connections wait in the kernel's backlog
      * (and beyond it, clients retry their SYN), as nginx does at its connection limit. No
-     * syscall. Loop thread only.
+     * syscall. Any thread: on the loop it takes effect before the next accept.
      */
     public void suspendAccepting() {
+        if (!loop.inEventLoop()) {
+            onLoopLater(this::suspendAccepting);
+            return;
+        }
         suspended = true;
         updateInterest();
     }
 
-    /** Accepts again, starting with the connections that waited meanwhile. Loop thread only. */
+    /**
+     * Accepts again, starting with the connections that waited meanwhile. Any thread: off the
+     * loop it takes effect once the loop runs it (as does {@link #suspendAccepting()}).
+     */
     public void resumeAccepting() {
+        if (!loop.inEventLoop()) {
+            onLoopLater(this::resumeAccepting);
+            return;
+        }
         if (suspended) {
             suspended = false;
             updateInterest(); // readiness that came meanwhile was remembered: it is delivered now
+        }
+    }
+
+    private void onLoopLater(Runnable r) {
+        try {
+            loop.execute(r);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // the loop is closing, and this listener with it
         }
     }
 
@@ -225,7 +275,7 @@ public final class Listener {
         closed = true;
         LOOPS.release(loop, resource);
         try {
-            loop.close(fd);
+            loop.deregisterAndClose(fd);
         } finally {
             arena.close();
         }

@@ -125,7 +125,7 @@ class SocketHelpersTest extends LoopTestBase {
         }, "the connected socket reads what the server sent");
         assertEquals(1, calls.get());
         onLoop(() -> {
-            loop.close(fd);
+            loop.deregisterAndClose(fd);
             return null;
         });
     }

@@ -1,0 +1,98 @@
+package io.ffpoll.multiplexer;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * N {@link EventLoop}s started and closed together, like Netty's {@code EventLoopGroup}: one
+ * loop per core is the usual size. {@link #next()} places work (an outbound connection, a
+ * handed-off socket) round-robin; {@code io.ffpoll.multiplexer.net.GroupListener} spreads
+ * accepted connections over the loops. Thread-safe.
+ */
+public final class EventLoopGroup implements AutoCloseable {
+    private final List<EventLoop> loops;
+    private final AtomicInteger next = new AtomicInteger();
+
+    private EventLoopGroup(List<EventLoop> loops) {
+        this.loops = Collections.unmodifiableList(loops);
+    }
+
+    /** Starts {@code size} loops named {@code name-0}, {@code name-1}, ... on this OS's poller. */
+    public static EventLoopGroup start(String name, int size) throws IOException {
+        return start(name, size, null);
+    }
+
+    /**
+     * Starts {@code size} loops on the named backend ({@link Poller#open(String)}), or the OS's
+     * own for null. If one cannot start, those started already are closed and the error thrown.
+     *
+     * @throws IllegalArgumentException if {@code size} is below 1
+     */
+    public static EventLoopGroup start(String name, int size, String backend) throws IOException {
+        if (size < 1) {
+            throw new IllegalArgumentException("a group needs at least one loop, got " + size);
+        }
+        List<EventLoop> started = new ArrayList<>(size);
+        try {
+            for (int i = 0; i < size; i++) {
+                Poller poller = backend == null ? Poller.open() : Poller.open(backend);
+                started.add(EventLoop.start(name + "-" + i, poller, 1024));
+            }
+        } catch (IOException | RuntimeException e) {
+            started.forEach(EventLoop::close);
+            throw e;
+        }
+        return new EventLoopGroup(started);
+    }
+
+    public int size() {
+        return loops.size();
+    }
+
+    /** Loop {@code i}, from 0. */
+    public EventLoop get(int i) {
+        return loops.get(i);
+    }
+
+    /** The loops, in order; the list cannot be modified. */
+    public List<EventLoop> loops() {
+        return loops;
+    }
+
+    /** The next loop, round-robin. */
+    public EventLoop next() {
+        return loops.get(Math.floorMod(next.getAndIncrement(), loops.size()));
+    }
+
+    /** The loop whose thread is the caller's, or null. */
+    public EventLoop current() {
+        for (EventLoop loop : loops) {
+            if (loop.inEventLoop()) {
+                return loop;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Closes every loop, and with them everything registered on them (see
+     * {@link EventLoop#close()}); the loops stop together, and this waits for all of them unless
+     * called on one of them. Idempotent.
+     */
+    @Override
+    public void close() {
+        for (EventLoop loop : loops) {
+            loop.stop();
+        }
+        for (EventLoop loop : loops) {
+            loop.close();
+        }
+    }
+
+    public boolean isClosed() {
+        return loops.stream().allMatch(EventLoop::isClosed);
+    }
+}

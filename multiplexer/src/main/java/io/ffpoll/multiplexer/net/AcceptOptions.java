@@ -1,0 +1,63 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.SocketOption;
+
+/**
+ * Socket options a {@link Listener} sets on each socket it accepts, before the accept handler
+ * sees it. Immutable; start from {@link #DEFAULTS} (nothing set: the kernel's defaults) and
+ * change what you need: {@code AcceptOptions.DEFAULTS.noDelay(true).sendBuffer(256 << 10)}.
+ * A socket whose option cannot be set is closed and the accept goes on with the next one.
+ *
+ * @param noDelay       TCP_NODELAY on every accepted socket (send small writes at once)
+ * @param sendBuffer    SO_SNDBUF in bytes, or 0 to leave it (and its autotuning) alone
+ * @param receiveBuffer SO_RCVBUF in bytes, or 0 to leave it alone
+ * @param keepAlive     SO_KEEPALIVE on every accepted socket
+ */
+public record AcceptOptions(boolean noDelay, int sendBuffer, int receiveBuffer, boolean keepAlive) {
+    /** Nothing set: accepted sockets keep the kernel's defaults. */
+    public static final AcceptOptions DEFAULTS = new AcceptOptions(false, 0, 0, false);
+
+    /**
+     * @throws IllegalArgumentException if a buffer size is negative
+     */
+    public AcceptOptions {
+        if (sendBuffer < 0 || receiveBuffer < 0) {
+            throw new IllegalArgumentException("buffer sizes must not be negative: " + sendBuffer + ", " + receiveBuffer);
+        }
+    }
+
+    public AcceptOptions noDelay(boolean on) {
+        return new AcceptOptions(on, sendBuffer, receiveBuffer, keepAlive);
+    }
+
+    public AcceptOptions sendBuffer(int bytes) {
+        return new AcceptOptions(noDelay, bytes, receiveBuffer, keepAlive);
+    }
+
+    public AcceptOptions receiveBuffer(int bytes) {
+        return new AcceptOptions(noDelay, sendBuffer, bytes, keepAlive);
+    }
+
+    public AcceptOptions keepAlive(boolean on) {
+        return new AcceptOptions(noDelay, sendBuffer, receiveBuffer, on);
+    }
+
+    /** Sets the options on {@code fd}: 0, or the -errno of the first that failed. */
+    int apply(Platform os, int fd) {
+        int r = 0;
+        if (noDelay) {
+            r = os.setOption(fd, SocketOption.TCP_NODELAY, 1);
+        }
+        if (r == 0 && sendBuffer > 0) {
+            r = os.setOption(fd, SocketOption.SEND_BUFFER, sendBuffer);
+        }
+        if (r == 0 && receiveBuffer > 0) {
+            r = os.setOption(fd, SocketOption.RECEIVE_BUFFER, receiveBuffer);
+        }
+        if (r == 0 && keepAlive) {
+            r = os.setOption(fd, SocketOption.KEEP_ALIVE, 1);
+        }
+        return Math.min(r, 0);
+    }
+}

@@ -1,0 +1,264 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.bindings.Errors;
+import io.ffpoll.bindings.Platform;
+import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.EventLoopGroup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntPredicate;
+
+/**
+ * Accepts connections on one address for every loop of an {@link EventLoopGroup}, spread over
+ * the loops in one of two ways ({@link Mode}): a listening socket per loop that the kernel
+ * balances (SO_REUSEPORT on Linux, SO_REUSEPORT_LB on FreeBSD), or one acceptor (on the
+ * group's first loop) that hands each connection to the next loop round-robin. Either way the
+ * {@link Handler} runs on the loop that owns the connection from then on.
+ *
+ * <pre>{@code
+ * try (EventLoopGroup group = EventLoopGroup.start("echo", 2);
+ *      GroupListener server = GroupListener.start(group, new InetSocketAddress("127.0.0.1", 7007),
+ *              (loop, fd, peer) -> Connection.open(loop, fd, peer, new EchoHandler()))) {
+ *     ...
+ * }
+ * }</pre>
+ *
+ * Any thread may start, suspend, resume and close it.
+ */
+public final class GroupListener implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(GroupListener.class);
+    private static final Platform OS = Platform.current();
+
+    /** How accepted connections reach the loops. */
+    public enum Mode {
+        /** A listening socket per loop on the same port, balanced by the kernel. */
+        REUSEPORT,
+        /** One acceptor, on the group's first loop, handing connections out round-robin. */
+        ACCEPTOR;
+
+        /** REUSEPORT where the kernel balances listeners (Linux, FreeBSD); ACCEPTOR elsewhere (macOS). */
+        public static Mode platformDefault() {
+            return OS.balancesReusePort() ? REUSEPORT : ACCEPTOR;
+        }
+    }
+
+    /** Receives an accepted connection on {@code loop}'s thread; the fd is the handler's. */
+    @FunctionalInterface
+    public interface Handler {
+        /**
+         * If it throws, the exception is logged, the fd closed (unless the handler registered
+         * it on the loop), and accepting goes on.
+         */
+        void accepted(EventLoop loop, int fd, InetSocketAddress peer);
+    }
+
+    /**
+     * How to listen. {@code inheritedFd}: a bound, listening socket to serve instead of binding
+     * {@code address} (-1: none); in REUSEPORT mode each loop gets a duplicate of it.
+     * {@code admission} runs on the accepting thread before a connection is handed out; false
+     * closes it at once (a connection limit raced past).
+     *
+     * @param mode        see {@link Mode}
+     * @param backlog     listen(2)'s backlog
+     * @param accept      options set on every accepted socket
+     * @param inheritedFd a listening socket to serve, or -1
+     * @param admission   whether to keep an accepted fd; null keeps all
+     */
+    public record Options(Mode mode, int backlog, AcceptOptions accept, int inheritedFd, IntPredicate admission) {
+        /** The platform's mode, a backlog of 1024, default accept options. */
+        public static final Options DEFAULTS = new Options(Mode.platformDefault(), 1024, AcceptOptions.DEFAULTS, -1, null);
+
+        public Options {
+            Objects.requireNonNull(mode, "mode");
+            Objects.requireNonNull(accept, "accept");
+            if (backlog < 1) {
+                throw new IllegalArgumentException("backlog must be at least 1, got " + backlog);
+            }
+        }
+
+        public Options mode(Mode m) {
+            return new Options(m, backlog, accept, inheritedFd, admission);
+        }
+
+        public Options backlog(int b) {
+            return new Options(mode, b, accept, inheritedFd, admission);
+        }
+
+        public Options accept(AcceptOptions a) {
+            return new Options(mode, backlog, a, inheritedFd, admission);
+        }
+
+        public Options inheritedFd(int fd) {
+            if (fd < 0) {
+                throw new IllegalArgumentException("invalid fd " + fd);
+            }
+            return new Options(mode, backlog, accept, fd, admission);
+        }
+
+        public Options admission(IntPredicate a) {
+            return new Options(mode, backlog, accept, inheritedFd, a);
+        }
+    }
+
+    private final EventLoopGroup group;
+    private final Options options;
+    private final Handler handler;
+    private final List<Listener> listeners = new ArrayList<>();
+    private final AtomicInteger next = new AtomicInteger();
+    private InetSocketAddress address;
+
+    private GroupListener(EventLoopGroup group, Options options, Handler handler) {
+        this.group = group;
+        this.options = options;
+        this.handler = handler;
+    }
+
+    /** {@link #start(EventLoopGroup, InetSocketAddress, Options, Handler)} with {@link Options#DEFAULTS}. */
+    public static GroupListener start(EventLoopGroup group, InetSocketAddress address, Handler handler) throws IOException {
+        return start(group, address, Options.DEFAULTS, handler);
+    }
+
+    /**
+     * Binds {@code address} (port 0 picks a free port, the same for every loop; see
+     * {@link #address()}) or takes the inherited socket, and starts accepting.
+     *
+     * @throws UnsupportedOperationException for REUSEPORT where the OS does not balance
+     * @throws IOException if a socket cannot be made, bound or listened on (nothing stays open)
+     */
+    public static GroupListener start(EventLoopGroup group, InetSocketAddress address, Options options, Handler handler)
+            throws IOException {
+        GroupListener g = new GroupListener(group, Objects.requireNonNull(options, "options"),
+                Objects.requireNonNull(handler, "handler"));
+        try {
+            g.open(address);
+        } catch (IOException | RuntimeException e) {
+            g.close();
+            throw e;
+        }
+        return g;
+    }
+
+    private void open(InetSocketAddress at) throws IOException {
+        int inherited = options.inheritedFd();
+        if (inherited >= 0) {
+            Errors.check(OS.makeNonBlockingCloexec(inherited), "fcntl(" + inherited + ", O_NONBLOCK, FD_CLOEXEC)");
+            address = Tcp.localAddress(inherited);
+        }
+        if (options.mode() == Mode.ACCEPTOR) {
+            EventLoop acceptor = group.get(0);
+            int fd = inherited >= 0 ? inherited : Tcp.listen(at, options.backlog(), false);
+            if (address == null) {
+                address = Tcp.localAddress(fd);
+            }
+            // An inherited socket may be served by other processes too (worker processes).
+            listeners.add(inherited >= 0 ? Listener.startShared(acceptor, fd, options.accept(), this::handOff)
+                    : Listener.start(acceptor, fd, options.accept(), this::handOff));
+            return;
+        }
+        for (int i = 0; i < group.size(); i++) {
+            EventLoop loop = group.get(i);
+            Listener.AcceptHandler local = (fd, peer) -> accepted(loop, fd, peer);
+            if (inherited >= 0) {
+                // Each loop accepts on its own duplicate (each Listener owns its fd), shared:
+                // on epoll a connection wakes one loop, not all.
+                int fd = i == 0 ? inherited : Errors.check(OS.duplicate(inherited), "fcntl(" + inherited + ", F_DUPFD_CLOEXEC)");
+                listeners.add(Listener.startShared(loop, fd, options.accept(), local));
+            } else {
+                int fd = Tcp.listen(address == null ? Objects.requireNonNull(at, "address") : address, options.backlog(), true);
+                try {
+                    if (address == null) {
+                        address = Tcp.localAddress(fd); // later loops bind the port the first got
+                    }
+                    listeners.add(Listener.start(loop, fd, options.accept(), local));
+                } catch (IOException | RuntimeException e) {
+                    OS.close(fd);
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private boolean admit(int fd) {
+        IntPredicate admission = options.admission();
+        if (admission != null && !admission.test(fd)) {
+            OS.close(fd);
+            return false;
+        }
+        return true;
+    }
+
+    private void accepted(EventLoop loop, int fd, InetSocketAddress peer) {
+        if (admit(fd)) {
+            handler.accepted(loop, fd, peer);
+        }
+    }
+
+    private void handOff(int fd, InetSocketAddress peer) {
+        if (!admit(fd)) {
+            return;
+        }
+        EventLoop loop = group.get(Math.floorMod(next.getAndIncrement(), group.size()));
+        if (loop.inEventLoop()) {
+            handler.accepted(loop, fd, peer);
+            return;
+        }
+        try {
+            loop.execute(() -> {
+                try {
+                    handler.accepted(loop, fd, peer);
+                } catch (Throwable t) {
+                    LOG.warn("the accept handler threw on loop '{}'; closing the connection it was given", loop.name(), t);
+                    OS.close(fd);
+                }
+            });
+        } catch (RejectedExecutionException closed) {
+            OS.close(fd); // that loop is stopping
+        }
+    }
+
+    /** The bound address (with the actual port when 0 was asked for). */
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    public Mode mode() {
+        return options.mode();
+    }
+
+    /** The listeners: one per loop (REUSEPORT) or the acceptor's. */
+    public List<Listener> listeners() {
+        return List.copyOf(listeners);
+    }
+
+    /** Stops accepting on every listener until {@link #resumeAccepting()}; see {@link Listener#suspendAccepting()}. */
+    public void suspendAccepting() {
+        listeners.forEach(Listener::suspendAccepting);
+    }
+
+    public void resumeAccepting() {
+        listeners.forEach(Listener::resumeAccepting);
+    }
+
+    /**
+     * Closes every listening socket; when this returns the kernel refuses new connections.
+     * Connections already handed out stay open. Idempotent.
+     */
+    @Override
+    public void close() {
+        for (Listener l : listeners) {
+            try {
+                l.close();
+            } catch (IOException e) {
+                LOG.warn("closing listener fd {}: {}", l.fd(), e.getMessage());
+            }
+        }
+    }
+}
