@@ -387,4 +387,44 @@ class EventLoopTest {
         IOException e = failure.get(5, TimeUnit.SECONDS);
         assertTrue(e.getMessage().contains("EBADF"), e.getMessage());
     }
+
+    @Test
+    void aPeriodicTimerRunsUntilCancelledAndCanCancelItself() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        CountDownLatch three = new CountDownLatch(3);
+        AtomicReference<Timer> self = new AtomicReference<>();
+        Timer t = loop.scheduleAtFixedRate(Duration.ZERO, Duration.ofMillis(2), () -> {
+            runs.incrementAndGet();
+            three.countDown();
+            if (runs.get() == 5) {
+                assertTrue(self.get().cancel(), "a running periodic timer can cancel itself");
+            }
+        });
+        self.set(t);
+        assertTrue(t.isPeriodic());
+        assertTrue(three.await(30, TimeUnit.SECONDS), "ran fewer than three times");
+        // It stops at five: wait for the loop to pass a later timer, then check the count stayed.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (runs.get() < 5) {
+            assertTrue(System.nanoTime() < deadline, "the timer stopped before cancelling itself");
+            Thread.sleep(1);
+        }
+        CountDownLatch later = new CountDownLatch(1);
+        loop.schedule(Duration.ofMillis(20), later::countDown);
+        assertTrue(later.await(30, TimeUnit.SECONDS));
+        assertEquals(5, runs.get(), "a cancelled periodic timer ran again");
+        assertFalse(t.cancel(), "cancelled already");
+        assertThrows(IllegalArgumentException.class, () -> loop.scheduleAtFixedRate(Duration.ZERO, Duration.ZERO, () -> {}));
+    }
+
+    @Test
+    void aPeriodicTaskThatThrowsKeepsItsSchedule() throws Exception {
+        CountDownLatch runs = new CountDownLatch(3);
+        Timer t = loop.scheduleAtFixedRate(Duration.ofMillis(1), Duration.ofMillis(1), () -> {
+            runs.countDown();
+            throw new IllegalStateException("expected by the test");
+        });
+        assertTrue(runs.await(30, TimeUnit.SECONDS));
+        assertTrue(t.cancel());
+    }
 }
