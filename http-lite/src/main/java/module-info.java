@@ -4,6 +4,7 @@
  */
 module io.ffpoll.http {
     requires io.ffpoll.multiplexer;
+    requires io.ffpoll.bindings; // the descriptor limit, syscall counts in the launcher
     requires org.slf4j;
 
     exports io.ffpoll.http;

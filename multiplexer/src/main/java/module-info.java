@@ -6,7 +6,9 @@
  * {@code io.ffpoll.multiplexer.net}. The backends and the loop's internals are not exported.
  */
 module io.ffpoll.multiplexer {
-    requires transitive io.ffpoll.bindings;
+    // Not transitive: the API names no binding type, and users see no raw syscall (a program
+    // that wants them requires io.ffpoll.bindings itself).
+    requires io.ffpoll.bindings;
     requires org.slf4j;
 
     exports io.ffpoll.multiplexer;

@@ -24,8 +24,7 @@ import java.util.concurrent.RejectedExecutionException;
  */
 final class HttpConnection implements ConnectionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(HttpConnection.class);
-    private static final Response NOT_FOUND = Response.text(404, "Not Found");
-    private static final Response INTERNAL_ERROR = Response.text(500, "Internal Server Error");
+    private static final Response INTERNAL_ERROR = Response.text(500, "Internal Server Error\n");
 
     private final LoopState loop;
     private final ParseState parse = new ParseState();
@@ -33,6 +32,8 @@ final class HttpConnection implements ConnectionHandler {
     private boolean awaitingHandler; // a blocking handler runs: no further request is parsed
     private boolean waitingForWrites; // back-pressure: reading paused until the queue drains
     private boolean closing;
+    private BodyStream stream; // a streamed body on its way out: no further request is answered
+    private boolean keepAfterStream;
     long lastActivity;
     long requestStarted; // 0 while between requests
     private long sentAtLastSweep;
@@ -82,6 +83,7 @@ final class HttpConnection implements ConnectionHandler {
                 return end;
             }
             if (parse.headComplete() && !parse.routed) {
+                parser.request.remote = c.remoteAddress();
                 parse.route = loop.config.routes().find(parser.request);
                 parse.routed = true;
             }
@@ -107,20 +109,16 @@ final class HttpConnection implements ConnectionHandler {
             return;
         }
         parse.continueSent = true;
-        if (parse.route == null) {
+        if (parse.route.rejects()) {
             // Not worth the body: the final status now, and the connection ends (the client
             // may send the body regardless; the lingering close discards it).
-            respond(c, parse.http11, false, NOT_FOUND, false);
+            respond(c, parse.http11, false, handle(parse.route, loop.parser.request), false);
         } else {
             ResponseWriter.writeRaw(c, ResponseWriter.CONTINUE);
         }
     }
 
     private void dispatch(Connection c, Request request, Routes.Route route) {
-        if (route == null) {
-            respond(c, request.http11, request.keepAlive, NOT_FOUND, Routes.isHead(request));
-            return;
-        }
         if (!route.blocking()) {
             respond(c, request.http11, request.keepAlive, handle(route, request), Routes.isHead(request));
             return;
@@ -150,7 +148,7 @@ final class HttpConnection implements ConnectionHandler {
             return;
         }
         respond(c, r.http11, r.keepAlive, response, Routes.isHead(r));
-        if (closing) {
+        if (closing || stream != null) {
             return;
         }
         if (c.isWritable()) {
@@ -162,14 +160,21 @@ final class HttpConnection implements ConnectionHandler {
 
     @Override
     public void onWritabilityChanged(Connection c, boolean writable) {
+        if (writable && stream != null) {
+            pumpStream(c);
+            return;
+        }
         if (writable && waitingForWrites && !awaitingHandler && !closing) {
             waitingForWrites = false;
             c.resumeReading();
         }
     }
 
-    /** The handler's response, or 500 if it threw anything (logged: the client learns nothing more). */
-    private static Response handle(Routes.Route route, Request r) {
+    /**
+     * The handler's response; if it threw (or returned null), the error handler's, else a 500.
+     * Logged: the client learns nothing more.
+     */
+    private Response handle(Routes.Route route, Request r) {
         try {
             Response response = route.handler().handle(r);
             if (response == null) {
@@ -178,6 +183,17 @@ final class HttpConnection implements ConnectionHandler {
             return response;
         } catch (Throwable t) {
             LOG.warn("handler for {} failed", r, t);
+            ErrorHandler onError = loop.config.errorHandler();
+            if (onError != null) {
+                try {
+                    Response custom = onError.handle(r, t);
+                    if (custom != null) {
+                        return custom;
+                    }
+                } catch (Throwable again) {
+                    LOG.warn("the error handler failed too for {}", r, again);
+                }
+            }
             return INTERNAL_ERROR;
         }
     }
@@ -185,12 +201,64 @@ final class HttpConnection implements ConnectionHandler {
     private void respond(Connection c, boolean http11, boolean keepAlive, Response response, boolean head) {
         boolean keep = keepAlive && !loop.draining;
         loop.served++;
+        ResponseWriter.Framing framing = response.source == null ? null : ResponseWriter.framing(response, http11, head);
+        if (framing != null) {
+            keep = ResponseWriter.keeps(keep, framing);
+        }
         if (!ResponseWriter.write(c, loop, response, keep, http11, head)) {
             return;
         }
+        if (framing != null && framing != ResponseWriter.Framing.NONE) {
+            BodyProducer producer;
+            try {
+                producer = java.util.Objects.requireNonNull(response.source.get(), "body producer");
+            } catch (Throwable t) {
+                LOG.warn("making the body producer for {} failed; aborting the response", c.remoteAddress(), t);
+                c.abort();
+                return;
+            }
+            stream = new BodyStream(c, producer, framing, response.length);
+            keepAfterStream = keep;
+            if (stream.pump()) {
+                stream = null;
+            } else {
+                if (c.isOpen()) {
+                    awaitingHandler = true; // no further request until the body is out
+                    c.pauseReading();
+                } else {
+                    stream = null;
+                }
+                return;
+            }
+        }
+        afterResponse(c, keep);
+    }
+
+    private void afterResponse(Connection c, boolean keep) {
         if (!keep) {
             closing = true;
             c.closeLingering(); // after the response is sent; what the client still sends is discarded
+        }
+    }
+
+    /** The client caught up: more of the streamed body; when it is complete, the next request. */
+    private void pumpStream(Connection c) {
+        if (!stream.pump()) {
+            if (!c.isOpen()) {
+                stream = null;
+            }
+            return;
+        }
+        stream = null;
+        awaitingHandler = false;
+        afterResponse(c, keepAfterStream && !loop.draining);
+        if (closing) {
+            return;
+        }
+        if (c.isWritable()) {
+            c.resumeReading(); // pipelined requests kept meanwhile are read now
+        } else {
+            waitingForWrites = true;
         }
     }
 

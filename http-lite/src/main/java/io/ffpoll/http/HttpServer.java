@@ -208,6 +208,7 @@ public final class HttpServer implements AutoCloseable {
     /** Configures and starts an {@link HttpServer}. */
     public static final class Builder {
         private final Routes routes = new Routes();
+        private ErrorHandler errorHandler;
         private InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 8080);
         private int inheritedFd = -1;
         private int threads = Runtime.getRuntime().availableProcessors();
@@ -323,21 +324,74 @@ public final class HttpServer implements AutoCloseable {
             return d;
         }
 
-        /** A quick handler: runs on the loop, must not block. Method {@code "*"} matches any. */
+        /**
+         * Routes {@code method} requests for {@code path} to a quick handler, which runs on the
+         * connection's loop and must not block. Paths:
+         * <ul>
+         * <li>exact, {@code /users}: matched first, on the request's bytes (the fast path);</li>
+         * <li>with parameters, {@code /users/{id}/posts/{post}}: a parameter is one whole,
+         *     non-empty segment, read with {@link Request#pathParameter}; patterns are tried
+         *     after the exact paths, in the order they were added;</li>
+         * <li>prefixes, {@code /static/*}: {@code /static} and everything under it; tried
+         *     after the patterns, longest first.</li>
+         * </ul>
+         * A HEAD request uses the GET route (and gets no body); method {@code "*"} takes any.
+         * When routes match the path but none the method, the answer is 405 with
+         * {@code Allow}; when nothing matches, the {@link #fallback} handler (default: 404).
+         *
+         * @param method  a method token ({@code GET}, {@code POST}, ...) or {@code "*"}
+         * @param path    the path, starting with {@code /}
+         * @param handler answers the requests
+         * @return this builder
+         * @throws IllegalArgumentException for a path not starting with {@code /}, an invalid
+         *     method, or a malformed parameter segment
+         */
         public Builder route(String method, String path, HttpHandler handler) {
             routes.add(method, path, handler, false);
             return this;
         }
 
-        /** A handler that may block: runs on a virtual thread. */
+        /**
+         * {@link #route} for a handler that may block (on I/O, a lock, a database): it runs on
+         * a virtual thread of its own, and the connection answers no further request until it
+         * returns, so responses stay in order.
+         *
+         * @param method  a method token or {@code "*"}
+         * @param path    the path, as for {@link #route}
+         * @param handler answers the requests, and may block
+         * @return this builder
+         */
         public Builder blockingRoute(String method, String path, HttpHandler handler) {
             routes.add(method, path, handler, true);
             return this;
         }
 
+        /**
+         * Answers requests no route matches (default: 404 with a short text body), for a custom
+         * 404 or a catch-all. It runs on the loop and must not block.
+         *
+         * @param handler answers unmatched requests
+         * @return this builder
+         */
+        public Builder fallback(HttpHandler handler) {
+            routes.fallback(handler, false);
+            return this;
+        }
+
+        /**
+         * Answers requests whose handler threw (default: a plain 500), for a custom error body.
+         *
+         * @param handler makes the error response
+         * @return this builder
+         */
+        public Builder onError(ErrorHandler handler) {
+            this.errorHandler = java.util.Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
         public HttpServer start() throws IOException {
             int max = maxConnections > 0 ? maxConnections : ServerSockets.defaultMaxConnections();
-            ServerConfig config = new ServerConfig(routes, maxRequestLine, maxHeadBytes, maxBody, max,
+            ServerConfig config = new ServerConfig(routes, errorHandler, maxRequestLine, maxHeadBytes, maxBody, max,
                     requestTimeout, idleTimeout, writeTimeout);
             HttpServer server = new HttpServer(config, mode);
             try {

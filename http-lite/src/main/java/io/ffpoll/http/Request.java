@@ -1,9 +1,13 @@
 package io.ffpoll.http;
 
+import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 
 /**
  * One parsed request. Method, target and headers are offsets into the connection's read
@@ -32,6 +36,10 @@ public final class Request {
     long bodyOffset;     // for a Content-Length body: where it starts in the buffer
     byte[] chunkedBody;  // for a chunked body: decoded, in its first chunkedLength bytes
     int chunkedLength;
+    InetSocketAddress remote;
+    String[] paramNames;  // the matched route's {name}s, or null
+    String[] paramValues;
+    private Map<String, List<String>> query; // parsed on first use
 
     void reset(MemorySegment buffer) {
         this.buffer = buffer;
@@ -42,6 +50,26 @@ public final class Request {
         expectContinue = false;
         chunkedBody = null;
         chunkedLength = 0;
+        paramNames = null;
+        paramValues = null;
+        query = null;
+    }
+
+    void setPathParameters(String[] names, String[] values) {
+        paramNames = names;
+        paramValues = values;
+    }
+
+    boolean methodIs(byte[] m) {
+        if (methodLength != m.length) {
+            return false;
+        }
+        for (int i = 0; i < m.length; i++) {
+            if (at(methodOffset + i) != m[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     void addField(long name, int nameLen, long value, int valueLen) {
@@ -122,6 +150,59 @@ public final class Request {
         return -1;
     }
 
+    /**
+     * The value of the route's path parameter {@code name} ({@code /users/{id}} and
+     * {@code /users/42} give {@code pathParameter("id")} = "42"), percent-decoded as UTF-8.
+     *
+     * @param name a parameter of the matched route's pattern
+     * @return its value, never empty
+     * @throws IllegalArgumentException if the matched route has no such parameter
+     */
+    public String pathParameter(String name) {
+        if (paramNames != null) {
+            for (int i = 0; i < paramNames.length; i++) {
+                if (paramNames[i].equals(name)) {
+                    return paramValues[i];
+                }
+            }
+        }
+        throw new IllegalArgumentException("the route has no path parameter '" + name + "'");
+    }
+
+    /**
+     * The query's parameters, decoded ({@code %XX} as UTF-8, {@code +} as a space), in order,
+     * with every value of a repeated key; a key without {@code =} has the value "". Empty
+     * when there is no query. The map cannot be modified.
+     *
+     * @return parameter names to their values
+     */
+    public Map<String, List<String>> queryParameters() {
+        if (query == null) {
+            query = QueryString.parse(query());
+        }
+        return query;
+    }
+
+    /**
+     * The first value of query parameter {@code name}, decoded, or null.
+     *
+     * @param name the parameter, as decoded
+     * @return its first value, or null if absent
+     */
+    public String queryParameter(String name) {
+        List<String> values = queryParameters().get(name);
+        return values == null ? null : values.get(0);
+    }
+
+    /**
+     * The client's address (for a proxied request, the proxy's).
+     *
+     * @return the peer of the connection the request came on
+     */
+    public InetSocketAddress remoteAddress() {
+        return remote;
+    }
+
     /** {@code "HTTP/1.1"} or {@code "HTTP/1.0"}. */
     public String version() {
         return http11 ? "HTTP/1.1" : "HTTP/1.0";
@@ -179,6 +260,44 @@ public final class Request {
         return b;
     }
 
+    /**
+     * The body as a stream, without copying it; valid as long as the request is (a detached
+     * request's always).
+     *
+     * @return a stream of the body's bytes
+     */
+    public InputStream bodyStream() {
+        MemorySegment body = bodySegment();
+        return new InputStream() {
+            private long pos;
+
+            @Override
+            public int read() {
+                return pos < body.byteSize() ? body.get(ValueLayout.JAVA_BYTE, pos++) & 0xFF : -1;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                java.util.Objects.checkFromIndexSize(off, len, b.length);
+                if (len == 0) {
+                    return 0;
+                }
+                long n = Math.min(len, body.byteSize() - pos);
+                if (n <= 0) {
+                    return -1;
+                }
+                MemorySegment.copy(body, ValueLayout.JAVA_BYTE, pos, b, off, (int) n);
+                pos += n;
+                return (int) n;
+            }
+
+            @Override
+            public int available() {
+                return (int) Math.min(Integer.MAX_VALUE, body.byteSize() - pos);
+            }
+        };
+    }
+
     /** The body without copying, read-only; valid as long as the request is. */
     public MemorySegment bodySegment() {
         if (chunkedBody != null) {
@@ -216,6 +335,9 @@ public final class Request {
         d.bodyOffset = bodyOffset;
         d.chunkedBody = chunkedBody == null ? null : Arrays.copyOf(chunkedBody, chunkedLength);
         d.chunkedLength = chunkedLength;
+        d.remote = remote;
+        d.paramNames = paramNames;
+        d.paramValues = paramValues;
         return d;
     }
 

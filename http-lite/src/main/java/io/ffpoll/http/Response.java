@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * An immutable response: status, header fields and body, with the fields encoded once when it
@@ -24,26 +25,21 @@ public final class Response {
 
     final int status;
     final byte[] fields;  // "Name: value\r\n"..., the handler's
-    final byte[] body;    // null when chunks is set
-    final List<byte[]> chunks;
-    final long length;    // of the body (all chunks)
-    final byte[] lengthField;  // "Content-Length: N\r\n", or empty where no body may be sent
+    final byte[] body;    // a fixed body, or null for a streamed one
+    final Supplier<BodyProducer> source; // a streamed body: a fresh producer for each time it is sent
+    final long length;    // of the body; -1 when a streamed body's length is not known
+    final boolean chunkedOn11; // streamed chunked to HTTP/1.1 clients even when the length is known
+    final byte[] lengthField;  // "Content-Length: N\r\n", or empty where no body may be sent or the length is unknown
 
-    private Response(int status, byte[] fields, byte[] body, List<byte[]> chunks) {
+    private Response(int status, byte[] fields, byte[] body, Supplier<BodyProducer> source, long length,
+                     boolean chunkedOn11) {
         this.status = status;
         this.fields = fields;
         this.body = body;
-        this.chunks = chunks;
-        long n = 0;
-        if (body != null) {
-            n = body.length;
-        } else {
-            for (byte[] c : chunks) {
-                n += c.length;
-            }
-        }
-        this.length = n;
-        this.lengthField = hasContent() ? ascii("Content-Length: " + n + "\r\n") : new byte[0];
+        this.source = source;
+        this.length = body != null ? body.length : length;
+        this.chunkedOn11 = chunkedOn11;
+        this.lengthField = hasContent() && this.length >= 0 ? ascii("Content-Length: " + this.length + "\r\n") : new byte[0];
     }
 
     private static void checkStatus(int status) {
@@ -68,7 +64,7 @@ public final class Response {
     /** A response with a body of known length (Content-Length framing). */
     public static Response of(int status, String contentType, byte[] body) {
         checkStatus(status);
-        return new Response(status, contentType(contentType), body.clone(), null);
+        return new Response(status, contentType(contentType), body.clone(), null, -1, false);
     }
 
     /** A text body, encoded as UTF-8 ({@code text/plain; charset=utf-8}). */
@@ -82,12 +78,60 @@ public final class Response {
     }
 
     /**
-     * A streamed response: each part is sent as one chunk (Transfer-Encoding: chunked); an
-     * HTTP/1.0 client, which has no chunked coding, gets the parts as one body with its length.
+     * A response of parts, each sent as one chunk (Transfer-Encoding: chunked); an HTTP/1.0
+     * client, which has no chunked coding, gets the parts as one body with its length.
+     *
+     * @param status      200..599
+     * @param contentType the Content-Type, or null for none
+     * @param parts       the body's parts, copied
+     * @return the response
      */
     public static Response chunked(int status, String contentType, List<byte[]> parts) {
         checkStatus(status);
-        return new Response(status, contentType(contentType), null, List.copyOf(parts.stream().map(byte[]::clone).toList()));
+        List<byte[]> copy = List.copyOf(parts.stream().map(byte[]::clone).toList());
+        long length = copy.stream().mapToLong(p -> p.length).sum();
+        return new Response(status, contentType(contentType), null, () -> {
+            java.util.Iterator<byte[]> it = copy.iterator();
+            return () -> it.hasNext() ? it.next() : null;
+        }, length, true);
+    }
+
+    /**
+     * A body produced piece by piece while it is sent, with back-pressure: the server asks the
+     * producer for the next piece only while the client keeps up (the connection's write queue
+     * is below its high watermark), so a large body never sits in memory whole. HTTP/1.1
+     * clients get it chunked; an HTTP/1.0 client gets it delimited by the connection's close.
+     * {@code body} makes a fresh producer each time the response is sent, so the Response may
+     * be a constant. The producer runs on the connection's loop thread and must not block. If
+     * it throws, the connection is aborted (the status line is gone already).
+     *
+     * @param status      200..599
+     * @param contentType the Content-Type, or null for none
+     * @param body        makes the producer for one sending
+     * @return the response
+     */
+    public static Response stream(int status, String contentType, Supplier<BodyProducer> body) {
+        checkStatus(status);
+        return new Response(status, contentType(contentType), null, java.util.Objects.requireNonNull(body, "body"), -1, true);
+    }
+
+    /**
+     * {@link #stream(int, String, Supplier)} of a body whose length is known: sent with that
+     * Content-Length, unchunked. A producer that yields more or fewer bytes aborts the
+     * connection.
+     *
+     * @param status      200..599
+     * @param contentType the Content-Type, or null for none
+     * @param length      the body's length in bytes
+     * @param body        makes the producer for one sending
+     * @return the response
+     */
+    public static Response stream(int status, String contentType, long length, Supplier<BodyProducer> body) {
+        checkStatus(status);
+        if (length < 0) {
+            throw new IllegalArgumentException("negative length " + length);
+        }
+        return new Response(status, contentType(contentType), null, java.util.Objects.requireNonNull(body, "body"), length, false);
     }
 
     /**
@@ -109,7 +153,7 @@ public final class Response {
         byte[] f = new byte[fields.length + extra.length];
         System.arraycopy(fields, 0, f, 0, fields.length);
         System.arraycopy(extra, 0, f, fields.length, extra.length);
-        return new Response(status, f, body, chunks);
+        return new Response(status, f, body, source, length, chunkedOn11);
     }
 
     private static void checkValue(String name, String value) {

@@ -4,45 +4,126 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * Exact method + path routes, matched on the request's bytes without making Strings. A HEAD
- * request uses the GET route; a route for method {@code "*"} takes any method.
+ * The server's routes, matched on the request's bytes. In order: exact paths (no String is
+ * made: the fast path); then patterns with {@code {name}} segments, in the order they were
+ * added; then prefixes ({@code /static/*}), longest first; then the fallback, else 404. A
+ * route's method must match too: a HEAD request uses the GET route, method {@code "*"} takes
+ * any. When routes match the path but none the method, the answer is 405 with {@code Allow}
+ * (RFC 9110 15.5.6).
  */
 final class Routes {
-    record Route(byte[] method, byte[] path, HttpHandler handler, boolean blocking) {}
+    /** {@code rejects}: the built-in 404 or a 405, answered without reading a body. */
+    record Route(byte[] method, String pattern, HttpHandler handler, boolean blocking, boolean rejects) {
+        boolean takes(Request r) {
+            return method.length == 1 && method[0] == '*' || r.methodIs(method) || r.methodIs(HEAD) && matches(method, GET);
+        }
+    }
 
-    private final List<Route> routes = new ArrayList<>();
+    private static final byte[] HEAD = {'H', 'E', 'A', 'D'};
+    private static final byte[] GET = {'G', 'E', 'T'};
+    private static final Response NOT_FOUND_RESPONSE = Response.text(404, "Not Found\n");
+    private static final Route NOT_FOUND = new Route(new byte[] {'*'}, null, r -> NOT_FOUND_RESPONSE, false, true);
+
+    private final List<Route> exact = new ArrayList<>();
+    private final List<byte[]> exactPaths = new ArrayList<>();
+    private final List<Route> patterns = new ArrayList<>();
+    private final List<String[]> patternSegments = new ArrayList<>();
+    private final List<Route> prefixes = new ArrayList<>();
+    private Route fallback = NOT_FOUND;
 
     void add(String method, String path, HttpHandler handler, boolean blocking) {
         if (!path.startsWith("/")) {
             throw new IllegalArgumentException("path must start with '/': " + path);
         }
-        routes.add(new Route(method.getBytes(StandardCharsets.US_ASCII), path.getBytes(StandardCharsets.US_ASCII),
-                handler, blocking));
+        if (method.isEmpty() || !method.equals("*") && !method.chars().allMatch(c -> c < 128 && Grammar.TCHAR[c])) {
+            throw new IllegalArgumentException("invalid method '" + method + "'");
+        }
+        java.util.Objects.requireNonNull(handler, "handler");
+        Route route = new Route(method.getBytes(StandardCharsets.US_ASCII), path, handler, blocking, false);
+        if (path.endsWith("/*")) {
+            prefixes.add(route);
+            prefixes.sort(Comparator.comparingInt((Route p) -> p.pattern().length()).reversed());
+        } else if (path.contains("{")) {
+            String[] segments = path.substring(1).split("/", -1);
+            for (String s : segments) {
+                if (s.startsWith("{") != s.endsWith("}") || s.startsWith("{") && s.length() < 3) {
+                    throw new IllegalArgumentException("a path parameter is a whole segment, {name}: " + path);
+                }
+            }
+            patterns.add(route);
+            patternSegments.add(segments);
+        } else {
+            exact.add(route);
+            exactPaths.add(path.getBytes(StandardCharsets.UTF_8));
+        }
     }
 
-    /** The route for {@code r}, or null. */
+    void fallback(HttpHandler handler, boolean blocking) {
+        fallback = new Route(new byte[] {'*'}, null, java.util.Objects.requireNonNull(handler, "handler"), blocking, false);
+    }
+
+    /** The route for {@code r}: a match (its path parameters set on {@code r}), a 405, or the fallback. */
     Route find(Request r) {
         int q = r.queryStart();
-        int pathStart = r.pathStart();
-        int pathLength = (q < 0 ? r.targetLength : q) - pathStart;
-        boolean head = matches(r.buffer, r.methodOffset, r.methodLength, HEAD);
-        for (int i = 0; i < routes.size(); i++) {
-            Route route = routes.get(i);
-            if (matches(r.buffer, r.targetOffset + pathStart, pathLength, route.path)
-                    && (route.method.length == 1 && route.method[0] == '*'
-                    || matches(r.buffer, r.methodOffset, r.methodLength, route.method)
-                    || head && matches(route.method, GET))) {
-                return route;
+        int start = r.pathStart();
+        long pathOffset = r.targetOffset + start;
+        int pathLength = (q < 0 ? r.targetLength : q) - start;
+        Set<String> allowed = null;
+        for (int i = 0; i < exact.size(); i++) {
+            if (matches(r.buffer, pathOffset, pathLength, exactPaths.get(i))) {
+                Route route = exact.get(i);
+                if (route.takes(r)) {
+                    return route;
+                }
+                allowed = allow(allowed, route);
             }
         }
-        return null;
+        if (!patterns.isEmpty() || !prefixes.isEmpty()) {
+            String path = r.path();
+            for (int i = 0; i < patterns.size(); i++) {
+                String[] values = PathPattern.match(patternSegments.get(i), path);
+                if (values != null) {
+                    Route route = patterns.get(i);
+                    if (route.takes(r)) {
+                        r.setPathParameters(PathPattern.names(patternSegments.get(i)), values);
+                        return route;
+                    }
+                    allowed = allow(allowed, route);
+                }
+            }
+            for (Route route : prefixes) {
+                String prefix = route.pattern().substring(0, route.pattern().length() - 1); // keeps the '/'
+                if (path.startsWith(prefix) || path.equals(prefix.substring(0, prefix.length() - 1))) {
+                    if (route.takes(r)) {
+                        return route;
+                    }
+                    allowed = allow(allowed, route);
+                }
+            }
+        }
+        if (allowed != null) {
+            String allow = String.join(", ", allowed);
+            Response response = Response.text(405, "Method Not Allowed\n").withHeader("Allow", allow);
+            return new Route(new byte[] {'*'}, null, req -> response, false, true);
+        }
+        return fallback;
     }
 
-    private static final byte[] HEAD = {'H', 'E', 'A', 'D'};
-    private static final byte[] GET = {'G', 'E', 'T'};
+    private static Set<String> allow(Set<String> allowed, Route route) {
+        Set<String> s = allowed == null ? new TreeSet<>() : allowed;
+        String m = new String(route.method(), StandardCharsets.US_ASCII);
+        s.add(m);
+        if (m.equals("GET")) {
+            s.add("HEAD");
+        }
+        return s;
+    }
 
     private static boolean matches(byte[] a, byte[] b) {
         return java.util.Arrays.equals(a, b);
@@ -61,6 +142,6 @@ final class Routes {
     }
 
     static boolean isHead(Request r) {
-        return matches(r.buffer, r.methodOffset, r.methodLength, HEAD);
+        return r.methodIs(HEAD);
     }
 }

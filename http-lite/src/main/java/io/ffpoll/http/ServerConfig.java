@@ -3,8 +3,8 @@ package io.ffpoll.http;
 import java.time.Duration;
 
 /** The settings an {@link HttpServer} was built with, shared read-only by its loops. */
-record ServerConfig(Routes routes, int maxRequestLine, int maxHeadBytes, long maxBody, int maxConnections,
-                    Duration requestTimeout, Duration idleTimeout, Duration writeTimeout) {
+record ServerConfig(Routes routes, ErrorHandler errorHandler, int maxRequestLine, int maxHeadBytes, long maxBody,
+                    int maxConnections, Duration requestTimeout, Duration idleTimeout, Duration writeTimeout) {
 
     /**
      * What one connection may hold of a request it has not finished: the head, the body on the

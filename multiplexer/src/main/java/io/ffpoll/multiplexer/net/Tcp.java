@@ -67,13 +67,22 @@ public final class Tcp {
         setOption(fd, SocketOption.TCP_NODELAY, on ? 1 : 0);
     }
 
-    /** Sets an int socket option, named by meaning; the platform knows its level and number here. */
-    public static void setOption(int fd, SocketOption option, int value) throws IOException {
-        Errors.check(OS.setOption(fd, option, value), "setsockopt(fd " + fd + ", " + option + ", " + value + ")");
+    /** Sets SO_SNDBUF, in bytes (fixing the size turns the kernel's autotuning off). */
+    public static void setSendBuffer(int fd, int bytes) throws IOException {
+        setOption(fd, SocketOption.SEND_BUFFER, bytes);
     }
 
-    /** Reads an int socket option. */
-    public static int option(int fd, SocketOption option) throws IOException {
-        return Errors.check(OS.getOption(fd, option), "getsockopt(fd " + fd + ", " + option + ")");
+    /** Sets SO_RCVBUF, in bytes (fixing the size turns the kernel's autotuning off). */
+    public static void setReceiveBuffer(int fd, int bytes) throws IOException {
+        setOption(fd, SocketOption.RECEIVE_BUFFER, bytes);
+    }
+
+    /** Sets SO_KEEPALIVE. */
+    public static void setKeepAlive(int fd, boolean on) throws IOException {
+        setOption(fd, SocketOption.KEEP_ALIVE, on ? 1 : 0);
+    }
+
+    private static void setOption(int fd, SocketOption option, int value) throws IOException {
+        Errors.check(OS.setOption(fd, option, value), "setsockopt(fd " + fd + ", " + option + ", " + value + ")");
     }
 }

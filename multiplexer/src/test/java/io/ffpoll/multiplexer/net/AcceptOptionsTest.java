@@ -2,6 +2,7 @@ package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.bindings.SocketOption;
 import io.ffpoll.multiplexer.testing.LoopTestBase;
+import io.ffpoll.multiplexer.testing.Loopback;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.BlockingQueue;
@@ -16,14 +17,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 /** A Listener, started from the test thread, sets its AcceptOptions on every accepted socket. */
 class AcceptOptionsTest extends LoopTestBase {
 
+    private static int option(int fd, SocketOption option) throws java.io.IOException {
+        return io.ffpoll.bindings.Errors.check(Loopback.OS.getOption(fd, option), "getsockopt " + option);
+    }
+
     @Test
     void acceptedSocketsGetTheOptionsBeforeTheHandlerSeesThem() throws Exception {
         BlockingQueue<int[]> seen = new LinkedBlockingQueue<>();
         AcceptOptions options = AcceptOptions.DEFAULTS.noDelay(true).keepAlive(true).receiveBuffer(64 * 1024);
         Listener listener = Listener.start(loop, listenFd, options, (fd, peer) -> {
             try {
-                seen.add(new int[] {Tcp.option(fd, SocketOption.TCP_NODELAY), Tcp.option(fd, SocketOption.KEEP_ALIVE),
-                        Tcp.option(fd, SocketOption.RECEIVE_BUFFER)});
+                seen.add(new int[] {option(fd, SocketOption.TCP_NODELAY), option(fd, SocketOption.KEEP_ALIVE),
+                        option(fd, SocketOption.RECEIVE_BUFFER)});
             } catch (java.io.IOException e) {
                 throw new AssertionError(e);
             } finally {
@@ -45,7 +50,7 @@ class AcceptOptionsTest extends LoopTestBase {
         BlockingQueue<Integer> seen = new LinkedBlockingQueue<>();
         Listener listener = Listener.start(loop, listenFd, (fd, peer) -> {
             try {
-                seen.add(Tcp.option(fd, SocketOption.TCP_NODELAY));
+                seen.add(option(fd, SocketOption.TCP_NODELAY));
             } catch (java.io.IOException e) {
                 throw new AssertionError(e);
             } finally {

@@ -2,7 +2,6 @@ package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.multiplexer.testing.LoopTestBase;
 import io.ffpoll.bindings.Syscalls;
-import io.ffpoll.bindings.SocketOption;
 import io.ffpoll.multiplexer.testing.Loopback;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -185,7 +184,7 @@ class ConnectionTest extends LoopTestBase {
             public void onOpen(Connection c) {
                 try {
                     // Fixed kernel buffers (no autotuning), so the stall comes soon and stays.
-                    Tcp.setOption(c.fd(), SocketOption.SEND_BUFFER, 32 * 1024);
+                    Tcp.setSendBuffer(c.fd(), 32 * 1024);
                 } catch (IOException e) {
                     throw new AssertionError(e);
                 }
@@ -208,7 +207,7 @@ class ConnectionTest extends LoopTestBase {
             }
         }, opened);
         int client = net.connect(address);
-        Tcp.setOption(client, SocketOption.RECEIVE_BUFFER, 32 * 1024);
+        Tcp.setReceiveBuffer(client, 32 * 1024);
         Connection server = opened.poll(30, TimeUnit.SECONDS);
         assertNotNull(server);
         // The client reads nothing: the kernel buffers fill, then the writer is told to stop.
@@ -245,7 +244,7 @@ class ConnectionTest extends LoopTestBase {
         new Random(3).nextBytes(payload);
         long sendmsgs = Syscalls.count("sendmsg");
         onLoop(() -> {
-            Tcp.setOption(server.fd(), SocketOption.SEND_BUFFER, 4096);
+            Tcp.setSendBuffer(server.fd(), 4096);
             server.write(payload);
             server.flush();
             return null;
@@ -446,7 +445,7 @@ class ConnectionTest extends LoopTestBase {
             }
         }, opened);
         int client = net.connect(address);
-        Tcp.setOption(client, SocketOption.RECEIVE_BUFFER, 4096);
+        Tcp.setReceiveBuffer(client, 4096);
         Connection server = opened.poll(30, TimeUnit.SECONDS);
         long baseline = poolInUse(); // before the connection queues anything
         onLoop(() -> {
@@ -658,7 +657,7 @@ class ConnectionTest extends LoopTestBase {
         assertNotNull(opened.poll(30, TimeUnit.SECONDS));
         onLoop(() -> {
             flooding.setReadBudget(1); // one 64 KiB read per turn, so a few hundred KiB outlast a turn
-            Tcp.setOption(flooding.fd(), SocketOption.RECEIVE_BUFFER, 1 << 20);
+            Tcp.setReceiveBuffer(flooding.fd(), 1 << 20);
             return null;
         });
         // Hold the loop while the flooder fills the server's receive buffer and the ping waits
