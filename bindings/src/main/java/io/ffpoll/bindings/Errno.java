@@ -47,13 +47,21 @@ public final class Errno {
             scratch = arena.allocate(SCRATCH_BYTES, 8);
         }
 
-        /** errno as captured by the last call that used this state. */
+        /**
+         * errno as captured by the last call that used this state.
+         *
+         * @return the errno value
+         */
         public int errno() {
             return Errno.errno(state);
         }
     }
 
-    /** The calling thread's capture state. */
+    /**
+     * The calling thread's capture state.
+     *
+     * @return this thread's state
+     */
     public static PerThread current() {
         return PER_THREAD.get();
     }
@@ -61,6 +69,8 @@ public final class Errno {
     /**
      * How many threads have made their capture state so far. Each costs an arena and a
      * Cleaner, so a short-lived (virtual) thread should not make one just to wake a loop.
+     *
+     * @return how many
      */
     public static long threadStates() {
         return THREAD_STATES.get();
@@ -69,12 +79,20 @@ public final class Errno {
     /**
      * A capture segment owned by the caller, for a call made from threads that should not make
      * their own (see {@link #threadStates()}); read it with {@link #errno(MemorySegment)}.
+     *
+     * @param arena the arena that owns the memory
+     * @return the segment
      */
     public static MemorySegment allocateState(Arena arena) {
         return arena.allocate(STATE_LAYOUT);
     }
 
-    /** errno as captured into {@code state} by the last call that used it. */
+    /**
+     * errno as captured into {@code state} by the last call that used it.
+     *
+     * @param state a capture state segment ({@link #allocateState})
+     * @return the errno value
+     */
     public static int errno(MemorySegment state) {
         return (int) ERRNO.get(state, 0L);
     }
@@ -82,6 +100,12 @@ public final class Errno {
     /**
      * Links a downcall that captures errno. Its handle takes the capture segment first, then the
      * C arguments. {@code critical} must be true only for calls that cannot block.
+     *
+     * @param address the address
+     * @param descriptor the function descriptor
+     * @param critical whether the call cannot block (linked critical)
+     * @param extra more fields
+     * @return the method handle
      */
     public static MethodHandle link(MemorySegment address, FunctionDescriptor descriptor, boolean critical,
                                     Linker.Option... extra) {

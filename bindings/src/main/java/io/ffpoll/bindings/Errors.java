@@ -15,7 +15,14 @@ public final class Errors {
 
     private Errors() {}
 
-    /** Returns {@code result} if it is not negative, else throws for {@code -result}. */
+    /**
+     * Returns {@code result} if it is not negative, else throws for {@code -result}.
+     *
+     * @param result a binding result: a value, or -errno
+     * @param call the call, as messages name it
+     * @return {@code result}
+     * @throws IOException for a negative {@code result}
+     */
     public static int check(int result, String call) throws IOException {
         if (result < 0) {
             throw exception(call, -result);
@@ -23,7 +30,14 @@ public final class Errors {
         return result;
     }
 
-    /** {@link #check(int, String)} for calls that return {@code ssize_t}. */
+    /**
+     * {@link #check(int, String)} for calls that return {@code ssize_t}.
+     *
+     * @param result a binding result: a value, or -errno
+     * @param call the call, as messages name it
+     * @return {@code result}
+     * @throws IOException for a negative {@code result}
+     */
     public static long check(long result, String call) throws IOException {
         if (result < 0) {
             throw exception(call, (int) -result);
@@ -35,6 +49,10 @@ public final class Errors {
      * The exception for {@code errno} from {@code call}: {@link ConnectException} for a refused
      * or timed-out connect, {@link BindException} for an address in use, {@link SocketException}
      * for a connection the peer broke, a plain {@link IOException} otherwise.
+     *
+     * @param call the call, as messages name it
+     * @param errno the errno value
+     * @return the exception
      */
     public static IOException exception(String call, int errno) {
         String message = call + ": " + Platform.current().describe(errno);

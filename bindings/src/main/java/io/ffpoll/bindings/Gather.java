@@ -22,7 +22,11 @@ public final class Gather {
         this.capacity = capacity;
     }
 
-    /** How many iovecs it holds. */
+    /**
+     * How many iovecs it holds.
+     *
+     * @return how many iovecs
+     */
     public int capacity() {
         return capacity;
     }
@@ -30,6 +34,11 @@ public final class Gather {
     /**
      * Points iovec {@code i} at {@code length} bytes of native {@code base} from {@code offset},
      * without making a slice object (for gathering loops on hot paths).
+     *
+     * @param i the index, from 0
+     * @param base native memory
+     * @param offset where the bytes start
+     * @param length the length in bytes
      */
     public void set(int i, MemorySegment base, long offset, long length) {
         Objects.checkIndex(i, capacity);
@@ -41,12 +50,20 @@ public final class Gather {
         iov.set(ValueLayout.JAVA_LONG, i * IOVEC_SIZE + 8, length);
     }
 
-    /** The iovec array, for the platform's sendmsg. */
+    /**
+     * The iovec array, for the platform's sendmsg.
+     *
+     * @return the iovec array
+     */
     public MemorySegment iovecs() {
         return iov;
     }
 
-    /** The msghdr, for the platform's sendmsg. */
+    /**
+     * The msghdr, for the platform's sendmsg.
+     *
+     * @return the msghdr
+     */
     public MemorySegment msghdr() {
         return msghdr;
     }

@@ -27,7 +27,11 @@ public abstract class Platform {
 
     private final Map<ErrnoName, Integer> errnos = new EnumMap<>(ErrnoName.class);
 
-    /** For the implementations: {@code numbers} in {@link ErrnoName} order. */
+    /**
+     * For the implementations: {@code numbers} in {@link ErrnoName} order.
+     *
+     * @param numbers the numbers, in ErrnoName order
+     */
     protected Platform(int... numbers) {
         ErrnoName[] names = ErrnoName.values();
         if (numbers.length != names.length) {
@@ -46,6 +50,8 @@ public abstract class Platform {
      * The platform of this OS, chosen once. On Linux, {@code -Dffpoll.platform.accept=accept}
      * selects the calls of a system without {@code accept4} and {@code SOCK_NONBLOCK} (accept
      * or socket, then fcntl: what macOS needs), so that path is tested on Linux too.
+     *
+     * @return the platform
      */
     public static Platform current() {
         return Holder.CURRENT;
@@ -67,15 +73,29 @@ public abstract class Platform {
                 + " (Linux, macOS and FreeBSD are supported)");
     }
 
-    /** "linux", "macos" or "freebsd". */
+    /**
+     * "linux", "macos" or "freebsd".
+     *
+     * @return "linux", "macos" or "freebsd"
+     */
     public abstract String name();
 
-    /** This OS's number for the errno called {@code name}. */
+    /**
+     * This OS's number for the errno called {@code name}.
+     *
+     * @param name the name
+     * @return the number
+     */
     public final int errno(ErrnoName name) {
         return errnos.get(name);
     }
 
-    /** {@code "ECONNREFUSED (Connection refused)"}, or {@code "errno 97"} for one not named. */
+    /**
+     * {@code "ECONNREFUSED (Connection refused)"}, or {@code "errno 97"} for one not named.
+     *
+     * @param errno the errno value
+     * @return the name and text, or the number
+     */
     public final String describe(int errno) {
         for (Map.Entry<ErrnoName, Integer> e : errnos.entrySet()) {
             if (e.getValue() == errno) {
@@ -88,36 +108,88 @@ public abstract class Platform {
     /**
      * Whether several listening sockets on one port share its connections out fairly
      * ({@link SocketOption#REUSE_PORT_BALANCED}): Linux and FreeBSD, not macOS.
+     *
+     * @return whether listeners on one port are balanced
      */
     public abstract boolean balancesReusePort();
 
     // ---- descriptors
 
+    /**
+     * read(2).
+     * @param fd the descriptor
+     * @param buf where to put the bytes
+     * @param count at most this many
+     * @return the bytes read (0: end of file), or -errno
+     */
     public abstract long read(int fd, MemorySegment buf, long count);
 
+    /**
+     * write(2).
+     * @param fd the descriptor
+     * @param buf the bytes
+     * @param count how many
+     * @return the bytes written, or -errno
+     */
     public abstract long write(int fd, MemorySegment buf, long count);
 
-    /** Never retry on EINTR: the descriptor is gone even then, and its number may be reused. */
+    /**
+     * Never retry on EINTR: the descriptor is gone even then, and its number may be reused.
+     *
+     * @param fd the descriptor
+     * @return 0, or -errno
+     */
     public abstract int close(int fd);
 
-    /** A close-on-exec duplicate of {@code fd} (the lowest free number from 3). */
+    /**
+     * A close-on-exec duplicate of {@code fd} (the lowest free number from 3).
+     *
+     * @param fd the descriptor
+     * @return the new descriptor, or -errno
+     */
     public abstract int duplicate(int fd);
 
-    /** Makes an inherited descriptor non-blocking and close-on-exec: 0 or -errno. */
+    /**
+     * Makes an inherited descriptor non-blocking and close-on-exec: 0 or -errno.
+     *
+     * @param fd the descriptor
+     * @return 0, or -errno
+     */
     public abstract int makeNonBlockingCloexec(int fd);
 
-    /** Sets or clears O_NONBLOCK (a blocking client socket for tests and tools): 0 or -errno. */
+    /**
+     * Sets or clears O_NONBLOCK (a blocking client socket for tests and tools): 0 or -errno.
+     *
+     * @param fd the descriptor
+     * @param blocking true for blocking, false for non-blocking
+     * @return 0, or -errno
+     */
     public abstract int setBlocking(int fd, boolean blocking);
 
-    /** 1 if {@code fd} is non-blocking, 0 if not, -errno (EBADF: not open). */
+    /**
+     * 1 if {@code fd} is non-blocking, 0 if not, -errno (EBADF: not open).
+     *
+     * @param fd the descriptor
+     * @return 1, 0, or -errno
+     */
     public abstract int isNonBlocking(int fd);
 
-    /** 1 if {@code fd} is close-on-exec, 0 if not, -errno (EBADF: not open). */
+    /**
+     * 1 if {@code fd} is close-on-exec, 0 if not, -errno (EBADF: not open).
+     *
+     * @param fd the descriptor
+     * @return 1, 0, or -errno
+     */
     public abstract int isCloseOnExec(int fd);
 
     // ---- sockets
 
-    /** A TCP socket for {@code family} ({@link #family}), non-blocking, close-on-exec, no SIGPIPE. */
+    /**
+     * A TCP socket for {@code family} ({@link #family}), non-blocking, close-on-exec, no SIGPIPE.
+     *
+     * @param family AF_INET or AF_INET6 ({@link #family})
+     * @return the socket, or -errno
+     */
     public abstract int socket(int family);
 
     /**
@@ -125,39 +197,120 @@ public abstract class Platform {
      * none waiting). The peer's address goes to {@code addr} ({@link #allocateSockaddr}) and its
      * length to the socklen_t {@code addrLen}, which holds addr's size on entry; either may be
      * NULL.
+     *
+     * @param listenFd a listening, non-blocking socket
+     * @param addr a sockaddr_storage ({@link #allocateSockaddr})
+     * @param addrLen a socklen_t holding addr's size
+     * @return the new socket, or -errno
      */
     public abstract int accept(int listenFd, MemorySegment addr, MemorySegment addrLen);
 
+    /**
+     * bind(2).
+     * @param fd the socket
+     * @param addr the address ({@link #encode})
+     * @param length its length
+     * @return 0, or -errno
+     */
     public abstract int bind(int fd, MemorySegment addr, int length);
 
+    /**
+     * listen(2).
+     * @param fd the socket
+     * @param backlog the backlog
+     * @return 0, or -errno
+     */
     public abstract int listen(int fd, int backlog);
 
-    /** On a non-blocking socket, -EINPROGRESS means: wait until writable, then read {@link #socketError}. */
+    /**
+     * On a non-blocking socket, -EINPROGRESS means: wait until writable, then read {@link #socketError}.
+     *
+     * @param fd the descriptor
+     * @param addr a sockaddr_storage ({@link #allocateSockaddr})
+     * @param length the length in bytes
+     * @return 0, or -errno (-EINPROGRESS: under way)
+     */
     public abstract int connect(int fd, MemorySegment addr, int length);
 
-    /** {@code addrLen} holds addr's size on entry and the address length on return. */
+    /**
+     * {@code addrLen} holds addr's size on entry and the address length on return.
+     *
+     * @param fd the descriptor
+     * @param addr a sockaddr_storage ({@link #allocateSockaddr})
+     * @param addrLen a socklen_t holding addr's size
+     * @return 0, or -errno
+     */
     public abstract int getsockname(int fd, MemorySegment addr, MemorySegment addrLen);
 
-    /** shutdown(SHUT_WR): FIN after what is sent. */
+    /**
+     * shutdown(SHUT_WR): FIN after what is sent.
+     *
+     * @param fd the descriptor
+     * @return 0, or -errno
+     */
     public abstract int shutdownOutput(int fd);
 
+    /**
+     * setsockopt(2) of an int option.
+     * @param fd the socket
+     * @param option the option
+     * @param value the value
+     * @return 0, or -errno
+     */
     public abstract int setOption(int fd, SocketOption option, int value);
 
+    /**
+     * getsockopt(2) of an int option.
+     * @param fd the socket
+     * @param option the option
+     * @return the value, or -errno
+     */
     public abstract int getOption(int fd, SocketOption option);
 
-    /** The socket's pending error (SO_ERROR, 0 for none; positive), or -errno if it cannot be read. */
+    /**
+     * The socket's pending error (SO_ERROR, 0 for none; positive), or -errno if it cannot be read.
+     *
+     * @param fd the descriptor
+     * @return the pending error (0: none), or -errno
+     */
     public abstract int socketError(int fd);
 
-    /** SO_LINGER {on, 0}: close then drops what is unsent and resets the connection. */
+    /**
+     * SO_LINGER {on, 0}: close then drops what is unsent and resets the connection.
+     *
+     * @param fd the descriptor
+     * @return 0, or -errno
+     */
     public abstract int resetOnClose(int fd);
 
-    /** send(2) of {@code length} bytes, never raising SIGPIPE; {@code nonBlocking} adds MSG_DONTWAIT. */
+    /**
+     * send(2) of {@code length} bytes, never raising SIGPIPE; {@code nonBlocking} adds MSG_DONTWAIT.
+     *
+     * @param fd the descriptor
+     * @param buf the memory
+     * @param length the length in bytes
+     * @param nonBlocking true to add MSG_DONTWAIT
+     * @return the bytes sent, or -errno
+     */
     public abstract long send(int fd, MemorySegment buf, long length, boolean nonBlocking);
 
-    /** sendmsg(2) of the first {@code count} iovecs of {@code gather}, never raising SIGPIPE. */
+    /**
+     * sendmsg(2) of the first {@code count} iovecs of {@code gather}, never raising SIGPIPE.
+     *
+     * @param fd the descriptor
+     * @param gather the iovecs and msghdr
+     * @param count how many
+     * @return the bytes sent, or -errno
+     */
     public abstract long sendGathered(int fd, Gather gather, int count);
 
-    /** Memory for gathering sends of up to {@code iovecs} buffers. */
+    /**
+     * Memory for gathering sends of up to {@code iovecs} buffers.
+     *
+     * @param arena the arena that owns the memory
+     * @param iovecs how many iovecs
+     * @return the iovecs and msghdr
+     */
     public final Gather allocateGather(Arena arena, int iovecs) {
         MemorySegment iov = arena.allocate(16L * iovecs, 8);
         MemorySegment msghdr = arena.allocate(msghdrSize(), 8);
@@ -165,21 +318,44 @@ public abstract class Platform {
         return new Gather(iov, msghdr, iovecs);
     }
 
-    /** {@code sizeof(struct msghdr)}. */
+    /**
+     * {@code sizeof(struct msghdr)}.
+     *
+     * @return the size in bytes
+     */
     protected abstract long msghdrSize();
 
-    /** Points a zeroed msghdr at the iovec array {@code iov}. */
+    /**
+     * Points a zeroed msghdr at the iovec array {@code iov}.
+     *
+     * @param msghdr the msghdr
+     * @param iov the iovec array
+     */
     protected abstract void pointMsghdr(MemorySegment msghdr, MemorySegment iov);
 
     // ---- addresses
 
-    /** AF_INET or AF_INET6, as this OS numbers them, for {@code address}. */
+    /**
+     * AF_INET or AF_INET6, as this OS numbers them, for {@code address}.
+     *
+     * @param address the address
+     * @return the family number
+     */
     public abstract int family(InetSocketAddress address);
 
-    /** {@code sizeof(struct sockaddr_storage)}. */
+    /**
+     * {@code sizeof(struct sockaddr_storage)}.
+     *
+     * @return the size in bytes
+     */
     public abstract long sockaddrSize();
 
-    /** A zeroed sockaddr_storage. */
+    /**
+     * A zeroed sockaddr_storage.
+     *
+     * @param arena the arena that owns the memory
+     * @return the memory
+     */
     public final MemorySegment allocateSockaddr(Arena arena) {
         return arena.allocate(sockaddrSize(), 8);
     }
@@ -189,10 +365,18 @@ public abstract class Platform {
      * socklen_t to pass with it).
      *
      * @throws IllegalArgumentException if the address is unresolved
+     * @param address the address
+     * @param dst a sockaddr_storage to write into
+     * @return the address length
      */
     public abstract int encode(InetSocketAddress address, MemorySegment dst);
 
-    /** The IPv4 or IPv6 address in {@code src}; null for another family. */
+    /**
+     * The IPv4 or IPv6 address in {@code src}; null for another family.
+     *
+     * @param src a sockaddr_storage
+     * @return the address, or null
+     */
     public abstract InetSocketAddress decode(MemorySegment src);
 
     // ---- limits
@@ -200,6 +384,8 @@ public abstract class Platform {
     /**
      * RLIMIT_NOFILE's soft limit: how many descriptors this process may have open
      * ({@code Long.MAX_VALUE} if unlimited), or -errno.
+     *
+     * @return the limit, or -errno
      */
     public abstract long openFileLimit();
 }

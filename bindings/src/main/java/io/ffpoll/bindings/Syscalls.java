@@ -38,27 +38,43 @@ public final class Syscalls {
             }
         }
 
+        /** {@return the call's name} */
         public String name() {
             return name;
         }
 
+        /** {@return the calls counted so far} */
         public long count() {
             return adder.sum();
         }
     }
 
-    /** The counter for {@code name}, created on first use. */
+    /**
+     * The counter for {@code name}, created on first use.
+     *
+     * @param name the name
+     * @return the counter
+     */
     public static Counter counter(String name) {
         return COUNTERS.computeIfAbsent(name, Counter::new);
     }
 
-    /** Calls of {@code name} since start or the last {@link #reset()}; 0 if never called. */
+    /**
+     * Calls of {@code name} since start or the last {@link #reset()}; 0 if never called.
+     *
+     * @param name the name
+     * @return how many calls
+     */
     public static long count(String name) {
         Counter c = COUNTERS.get(name);
         return c == null ? 0 : c.count();
     }
 
-    /** All non-zero counts, sorted by name. */
+    /**
+     * All non-zero counts, sorted by name.
+     *
+     * @return counts by name
+     */
     public static Map<String, Long> snapshot() {
         Map<String, Long> out = new TreeMap<>();
         COUNTERS.forEach((name, c) -> {

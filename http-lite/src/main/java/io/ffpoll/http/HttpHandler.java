@@ -6,5 +6,11 @@ package io.ffpoll.http;
  */
 @FunctionalInterface
 public interface HttpHandler {
+    /**
+     * Answers one request. A quick handler runs on the loop and must not block; see {@link HttpServer.Builder#route}.
+     * @param request the request (a loop's request is valid during this call only; see {@link Request#detach})
+     * @return the response, never null
+     * @throws Exception to answer 500 (or the {@link HttpServer.Builder#onError} response)
+     */
     Response handle(Request request) throws Exception;
 }

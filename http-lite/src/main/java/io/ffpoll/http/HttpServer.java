@@ -39,7 +39,12 @@ public final class HttpServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
 
     /** How connections reach the loops. */
-    public enum AcceptMode { REUSEPORT, ACCEPTOR }
+    public enum AcceptMode {
+        /** A listening socket per loop, balanced by the kernel (Linux, FreeBSD). */
+        REUSEPORT,
+        /** One acceptor, on the first loop, handing connections out round-robin. */
+        ACCEPTOR
+    }
 
     private final List<LoopState> loops = new ArrayList<>();
     private final Map<EventLoop, LoopState> byLoop = new IdentityHashMap<>();
@@ -56,34 +61,54 @@ public final class HttpServer implements AutoCloseable {
         this.limit = new ConnectionLimit(config.maxConnections());
     }
 
+    /** {@return a builder with the defaults} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The address the server listens on (the actual port when 0 was asked for). */
+    /**
+     * The address the server listens on (the actual port when 0 was asked for).
+     *
+     * @return the address
+     */
     public InetSocketAddress address() {
         return listener.address();
     }
 
+    /** {@return how connections reach the loops} */
     public AcceptMode acceptMode() {
         return mode;
     }
 
+    /** {@return the number of event loops} */
     public int loopCount() {
         return loops.size();
     }
 
-    /** The connection limit in force (configured, or from RLIMIT_NOFILE). */
+    /**
+     * The connection limit in force (configured, or from RLIMIT_NOFILE).
+     *
+     * @return the limit
+     */
     public int maxConnections() {
         return config.maxConnections();
     }
 
-    /** Connections accepted for loop {@code i} so far. */
+    /**
+     * Connections accepted for loop {@code i} so far.
+     *
+     * @param i the index, from 0
+     * @return how many
+     */
     public long accepted(int i) {
         return loops.get(i).accepted;
     }
 
-    /** Responses written so far, over all loops (read without synchronisation: approximate while running). */
+    /**
+     * Responses written so far, over all loops (read without synchronisation: approximate while running).
+     *
+     * @return how many
+     */
     public long requestsServed() {
         long n = 0;
         for (LoopState s : loops) {
@@ -92,17 +117,29 @@ public final class HttpServer implements AutoCloseable {
         return n;
     }
 
-    /** Connections open now, over all loops. */
+    /**
+     * Connections open now, over all loops.
+     *
+     * @return how many
+     */
     public int openConnections() {
         return limit.open();
     }
 
-    /** Whether accepting is suspended because the connection limit is reached. */
+    /**
+     * Whether accepting is suspended because the connection limit is reached.
+     *
+     * @return whether accepting is suspended
+     */
     public boolean acceptingSuspended() {
         return limit.acceptingSuspended();
     }
 
-    /** Whether {@link #shutdown} or {@link #close} was called. */
+    /**
+     * Whether {@link #shutdown} or {@link #close} was called.
+     *
+     * @return whether it was stopped
+     */
     public boolean isStopped() {
         return stopped;
     }
@@ -121,7 +158,11 @@ public final class HttpServer implements AutoCloseable {
         return onLoop(i, () -> ConnectionStats.of(loops.get(i).loop).buffersInUse());
     }
 
-    /** The poller backend the loops use, e.g. {@code "epoll"}. */
+    /**
+     * The poller backend the loops use, e.g. {@code "epoll"}.
+     *
+     * @return the backend's name
+     */
     public String backend() {
         return group.get(0).backend();
     }
@@ -163,6 +204,9 @@ public final class HttpServer implements AutoCloseable {
     /**
      * Stops gracefully: no new connections, requests in flight finish, idle connections close;
      * after {@code grace} the rest is closed. Returns whether everything finished in time.
+     *
+     * @param grace how long requests in flight may take to finish
+     * @return true if everything finished in time
      */
     public boolean shutdown(Duration grace) {
         if (stopped) {
@@ -227,12 +271,23 @@ public final class HttpServer implements AutoCloseable {
 
         private Builder() {}
 
+        /**
+         * Where to listen.
+         *
+         * @param address where to listen (default 127.0.0.1:8080; port 0 picks a free one)
+         * @return this builder
+         */
         public Builder address(InetSocketAddress address) {
             this.address = address;
             return this;
         }
 
-        /** Serve an already-bound, listening socket inherited from the parent process. */
+        /**
+         * Serve an already-bound, listening socket inherited from the parent process.
+         *
+         * @param fd the descriptor
+         * @return this builder
+         */
         public Builder inheritedFd(int fd) {
             if (fd < 0) {
                 throw new IllegalArgumentException("invalid fd " + fd);
@@ -241,6 +296,12 @@ public final class HttpServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How many event loops serve connections.
+         *
+         * @param threads the number of event loops, at least 1 (default: available processors)
+         * @return this builder
+         */
         public Builder threads(int threads) {
             if (threads < 1) {
                 throw new IllegalArgumentException("threads must be at least 1");
@@ -249,6 +310,12 @@ public final class HttpServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How accepted connections reach the loops.
+         *
+         * @param mode how connections reach the loops (default: REUSEPORT on Linux and FreeBSD, ACCEPTOR on macOS)
+         * @return this builder
+         */
         public Builder acceptMode(AcceptMode mode) {
             this.mode = java.util.Objects.requireNonNull(mode, "mode");
             return this;
@@ -257,6 +324,9 @@ public final class HttpServer implements AutoCloseable {
         /**
          * The poller backend by name, as {@link Poller#open(String)} takes it: {@code "epoll"},
          * or {@code "kqueue"} (on Linux: libkqueue, for testing). Default: the OS's own.
+         *
+         * @param name the name
+         * @return the backend's name
          */
         public Builder backend(String name) {
             this.backend = java.util.Objects.requireNonNull(name, "backend");
@@ -267,6 +337,9 @@ public final class HttpServer implements AutoCloseable {
          * At most {@code max} connections open at once; at the limit the server stops accepting
          * (connections wait in the kernel's backlog) until one closes. Default: the process's
          * RLIMIT_NOFILE soft limit less 128 descriptors for the rest of the process.
+         *
+         * @param max the limit
+         * @return the limit
          */
         public Builder maxConnections(int max) {
             if (max < 1) {
@@ -282,6 +355,10 @@ public final class HttpServer implements AutoCloseable {
          * 16 MiB (what one connection may hold of an unfinished request is bounded by them).
          *
          * @throws IllegalArgumentException if a limit is out of range
+         * @param maxRequestLine the request line limit (414 beyond)
+         * @param maxHeadBytes the head limit (431 beyond)
+         * @param maxBody the body limit (413 beyond)
+         * @return this builder
          */
         public Builder limits(int maxRequestLine, int maxHeadBytes, long maxBody) {
             if (maxRequestLine < 16 || maxRequestLine > maxHeadBytes) {
@@ -303,13 +380,22 @@ public final class HttpServer implements AutoCloseable {
         /**
          * How long queued responses may wait for the client to take a byte before the
          * connection is aborted (nginx's {@code send_timeout}); default 30 s.
+         *
+         * @param timeout how long to wait at most
+         * @return this builder
          */
         public Builder writeTimeout(Duration timeout) {
             this.writeTimeout = positive(timeout, "write timeout");
             return this;
         }
 
-        /** How long a request may take to arrive (then 408), and how long a connection may idle. */
+        /**
+         * How long a request may take to arrive (then 408), and how long a connection may idle.
+         *
+         * @param requestTimeout how long a request may take to arrive
+         * @param idleTimeout how long a connection may idle between requests
+         * @return this builder
+         */
         public Builder timeouts(Duration requestTimeout, Duration idleTimeout) {
             this.requestTimeout = positive(requestTimeout, "request timeout");
             this.idleTimeout = positive(idleTimeout, "idle timeout");
@@ -389,6 +475,11 @@ public final class HttpServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Starts the loops and listens.
+         * @return the running server
+         * @throws IOException if the address cannot be bound (nothing stays open)
+         */
         public HttpServer start() throws IOException {
             int max = maxConnections > 0 ? maxConnections : ServerSockets.defaultMaxConnections();
             ServerConfig config = new ServerConfig(routes, errorHandler, maxRequestLine, maxHeadBytes, maxBody, max,

@@ -119,6 +119,11 @@ public final class Main {
         return SD_LISTEN_FDS_START;
     }
 
+    /**
+     * Runs the launcher.
+     * @param args the options (see {@code --help})
+     * @throws Exception if the server cannot start
+     */
     public static void main(String[] args) throws Exception {
         HttpServer.Builder b = parse(args, System.err);
         if (b == null) {

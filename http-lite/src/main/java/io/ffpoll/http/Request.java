@@ -18,6 +18,8 @@ import java.util.Map;
 public final class Request {
     static final int MAX_HEADERS = 100;
 
+    Request() {} // made by the parser (one per loop) and by detach
+
     MemorySegment buffer;
     long methodOffset;
     int methodLength;
@@ -98,16 +100,25 @@ public final class Request {
         return buffer.get(ValueLayout.JAVA_BYTE, offset);
     }
 
+    /** {@return the method, e.g. {@code GET}} */
     public String method() {
         return string(methodOffset, methodLength);
     }
 
-    /** The request target as sent, e.g. {@code /search?q=x}. */
+    /**
+     * The request target as sent, e.g. {@code /search?q=x}.
+     *
+     * @return the target
+     */
     public String target() {
         return string(targetOffset, targetLength);
     }
 
-    /** The target's path: up to {@code ?}, without scheme and authority in absolute-form. */
+    /**
+     * The target's path: up to {@code ?}, without scheme and authority in absolute-form.
+     *
+     * @return the path
+     */
     public String path() {
         int q = queryStart();
         int start = pathStart();
@@ -135,7 +146,11 @@ public final class Request {
         return targetLength; // an authority without a path: no route matches it
     }
 
-    /** The target after {@code ?}, or null. */
+    /**
+     * The target after {@code ?}, or null.
+     *
+     * @return the query, or null
+     */
     public String query() {
         int q = queryStart();
         return q < 0 ? null : string(targetOffset + q + 1, targetLength - q - 1);
@@ -203,26 +218,48 @@ public final class Request {
         return remote;
     }
 
-    /** {@code "HTTP/1.1"} or {@code "HTTP/1.0"}. */
+    /**
+     * {@code "HTTP/1.1"} or {@code "HTTP/1.0"}.
+     *
+     * @return the version
+     */
     public String version() {
         return http11 ? "HTTP/1.1" : "HTTP/1.0";
     }
 
+    /** {@return the number of header fields} */
     public int headerCount() {
         return headerCount;
     }
 
+    /**
+     * The name of header field {@code i}.
+     *
+     * @param i the field's index, from 0
+     * @return its name, as sent
+     */
     public String headerName(int i) {
         java.util.Objects.checkIndex(i, headerCount);
         return string(nameOffset[i], nameLength[i]);
     }
 
+    /**
+     * The value of header field {@code i}.
+     *
+     * @param i the field's index, from 0
+     * @return its value, without surrounding whitespace
+     */
     public String headerValue(int i) {
         java.util.Objects.checkIndex(i, headerCount);
         return string(valueOffset[i], valueLength[i]);
     }
 
-    /** The first header named {@code name}, compared ignoring ASCII case on both sides, or null. */
+    /**
+     * The first header named {@code name}, compared ignoring ASCII case on both sides, or null.
+     *
+     * @param name the name
+     * @return the value, or null
+     */
     public String header(String name) {
         for (int i = 0; i < headerCount; i++) {
             if (nameIs(i, name)) {
@@ -245,12 +282,20 @@ public final class Request {
         return true;
     }
 
-    /** The body's length in bytes (0 when there is none). */
+    /**
+     * The body's length in bytes (0 when there is none).
+     *
+     * @return the length
+     */
     public long bodyLength() {
         return chunkedBody != null ? chunkedLength : Math.max(0, contentLength);
     }
 
-    /** The body as a copy. */
+    /**
+     * The body as a copy.
+     *
+     * @return a copy of the body
+     */
     public byte[] body() {
         if (chunkedBody != null) {
             return Arrays.copyOf(chunkedBody, chunkedLength);
@@ -298,7 +343,11 @@ public final class Request {
         };
     }
 
-    /** The body without copying, read-only; valid as long as the request is. */
+    /**
+     * The body without copying, read-only; valid as long as the request is.
+     *
+     * @return a read-only view of the body
+     */
     public MemorySegment bodySegment() {
         if (chunkedBody != null) {
             return MemorySegment.ofArray(chunkedBody).asSlice(0, chunkedLength).asReadOnly();
@@ -306,11 +355,20 @@ public final class Request {
         return buffer.asSlice(bodyOffset, bodyLength()).asReadOnly();
     }
 
+    /**
+     * Whether the connection stays open after the response.
+     *
+     * @return whether the connection stays open after the response (HTTP/1.1 without Connection: close, or HTTP/1.0 with keep-alive)
+     */
     public boolean keepAlive() {
         return keepAlive;
     }
 
-    /** A copy that owns its bytes, valid after the connection reads on. */
+    /**
+     * A copy that owns its bytes, valid after the connection reads on.
+     *
+     * @return the copy
+     */
     public Request detach() {
         Request d = new Request();
         long end = Math.max(targetOffset + targetLength, chunkedBody == null ? bodyOffset + bodyLength() : 0);

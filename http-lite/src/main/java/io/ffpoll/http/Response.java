@@ -61,18 +61,37 @@ public final class Response {
         return ascii("Content-Type: " + contentType.strip() + "\r\n");
     }
 
-    /** A response with a body of known length (Content-Length framing). */
+    /**
+     * A response with a body of known length (Content-Length framing).
+     *
+     * @param status the status code, 200..599
+     * @param contentType the Content-Type, or null for none
+     * @param body the body
+     * @return the response
+     */
     public static Response of(int status, String contentType, byte[] body) {
         checkStatus(status);
         return new Response(status, contentType(contentType), body.clone(), null, -1, false);
     }
 
-    /** A text body, encoded as UTF-8 ({@code text/plain; charset=utf-8}). */
+    /**
+     * A text body, encoded as UTF-8 ({@code text/plain; charset=utf-8}).
+     *
+     * @param status the status code, 200..599
+     * @param text the text
+     * @return the response
+     */
     public static Response text(int status, String text) {
         return of(status, "text/plain; charset=utf-8", text.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** A JSON body, encoded as UTF-8 ({@code application/json}). */
+    /**
+     * A JSON body, encoded as UTF-8 ({@code application/json}).
+     *
+     * @param status the status code, 200..599
+     * @param json the JSON text
+     * @return the response
+     */
     public static Response json(int status, String json) {
         return of(status, "application/json", json.getBytes(StandardCharsets.UTF_8));
     }
@@ -140,6 +159,10 @@ public final class Response {
      * Upgrade, Date, Server); the value may not contain control characters other than HTAB
      * (no CR, LF or NUL) or characters beyond ISO-8859-1, and is sent without surrounding
      * whitespace.
+     *
+     * @param name the name
+     * @param value the value
+     * @return a new response with the field added
      */
     public Response withHeader(String name, String value) {
         if (name.isEmpty() || !name.chars().allMatch(c -> c < 128 && Grammar.TCHAR[c])) {
@@ -170,6 +193,7 @@ public final class Response {
         return s.getBytes(StandardCharsets.ISO_8859_1);
     }
 
+    /** {@return the status code} */
     public int status() {
         return status;
     }

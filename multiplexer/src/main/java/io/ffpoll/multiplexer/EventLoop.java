@@ -61,7 +61,13 @@ public final class EventLoop implements Executor, AutoCloseable {
         this.thread = Thread.ofPlatform().name(name).unstarted(this::run);
     }
 
-    /** Opens a Poller for this OS and starts a loop thread named {@code name}. */
+    /**
+     * Opens a Poller for this OS and starts a loop thread named {@code name}.
+     *
+     * @param name the name
+     * @return the running loop
+     * @throws IOException if the poller cannot be opened
+     */
     public static EventLoop start(String name) throws IOException {
         return start(name, Poller.open(), 1024);
     }
@@ -69,6 +75,11 @@ public final class EventLoop implements Executor, AutoCloseable {
     /**
      * Starts a loop on {@code poller}, which it then owns and closes, delivering at most
      * {@code eventCapacity} events per iteration.
+     *
+     * @param name the name
+     * @param poller the poller, which the loop then owns
+     * @param eventCapacity the most events delivered per iteration
+     * @return the running loop
      */
     public static EventLoop start(String name, Poller poller, int eventCapacity) {
         EventLoop loop = new EventLoop(name, poller, eventCapacity);
@@ -76,15 +87,21 @@ public final class EventLoop implements Executor, AutoCloseable {
         return loop;
     }
 
+    /** {@return the loop's name (its thread's)} */
     public String name() {
         return name;
     }
 
-    /** The backend of the loop's poller, e.g. {@code "epoll"}. */
+    /**
+     * The backend of the loop's poller, e.g. {@code "epoll"}.
+     *
+     * @return the backend's name
+     */
     public String backend() {
         return poller.backend();
     }
 
+    /** {@return whether the caller runs on this loop's thread} */
     public boolean inEventLoop() {
         return Thread.currentThread() == thread;
     }
@@ -98,7 +115,11 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     public record Stats(long iterations, int queuedTasks) {}
 
-    /** The loop's figures now. Any thread. */
+    /**
+     * The loop's figures now. Any thread.
+     *
+     * @return the figures
+     */
     public Stats stats() {
         return new Stats(iterations, tasks.size());
     }
@@ -113,31 +134,57 @@ public final class EventLoop implements Executor, AutoCloseable {
         }
     }
 
-    /** Registers {@code fd}; its events go to {@code handler}. See {@link Poller#register}. */
+    /**
+     * Registers {@code fd}; its events go to {@code handler}. See {@link Poller#register}.
+     *
+     * @param fd the descriptor
+     * @param interest the directions to deliver
+     * @param handler the handler
+     */
     public void register(int fd, Interest interest, IoHandler handler) {
         checkInLoop("register");
         poller.register(fd, interest, handler);
     }
 
-    /** See {@link Poller#modify(int, Interest)}: user space only, no syscall. */
+    /**
+     * See {@link Poller#modify(int, Interest)}: user space only, no syscall.
+     *
+     * @param fd the descriptor
+     * @param interest the directions to deliver
+     */
     public void modify(int fd, Interest interest) {
         checkInLoop("modify");
         poller.modify(fd, interest);
     }
 
-    /** Changes interest and hands the fd's events to another handler. */
+    /**
+     * Changes interest and hands the fd's events to another handler.
+     *
+     * @param fd the descriptor
+     * @param interest the directions to deliver
+     * @param handler the handler
+     */
     public void modify(int fd, Interest interest, IoHandler handler) {
         checkInLoop("modify");
         poller.modify(fd, interest, handler);
     }
 
-    /** See {@link Poller#clearReadiness}. */
+    /**
+     * See {@link Poller#clearReadiness}.
+     *
+     * @param fd the descriptor
+     * @param which the directions
+     */
     public void clearReadiness(int fd, Interest which) {
         checkInLoop("clearReadiness");
         poller.clearReadiness(fd, which);
     }
 
-    /** See {@link Poller#deregister}: the fd stays open. */
+    /**
+     * See {@link Poller#deregister}: the fd stays open.
+     *
+     * @param fd the descriptor
+     */
     public void deregister(int fd) {
         checkInLoop("deregister");
         poller.deregister(fd);
@@ -148,6 +195,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      * where the kernel drops a closed file from the set. See {@link Poller#deregisterAndClose}.
      *
      * @throws IOException if close(2) fails; the fd is released all the same
+     * @param fd the descriptor
      */
     public void deregisterAndClose(int fd) throws IOException {
         checkInLoop("deregisterAndClose");
@@ -189,6 +237,9 @@ public final class EventLoop implements Executor, AutoCloseable {
      * threw. Any thread.
      *
      * @throws RejectedExecutionException if the loop is closed
+     * @param <T> the result type
+     * @param task the task
+     * @return a future of the result
      */
     public <T> CompletableFuture<T> submit(Callable<T> task) {
         CompletableFuture<T> result = new CompletableFuture<>();
@@ -202,7 +253,13 @@ public final class EventLoop implements Executor, AutoCloseable {
         return result;
     }
 
-    /** Runs {@code task} on the loop thread once {@code delay} has passed. Any thread. */
+    /**
+     * Runs {@code task} on the loop thread once {@code delay} has passed. Any thread.
+     *
+     * @param delay the time until it runs, not negative
+     * @param task the task
+     * @return the timer, to cancel it
+     */
     public Timer schedule(Duration delay, Runnable task) {
         return schedule(delay, 0, task);
     }
@@ -215,6 +272,10 @@ public final class EventLoop implements Executor, AutoCloseable {
      * throws is logged and keeps its schedule. Any thread.
      *
      * @throws IllegalArgumentException if {@code initialDelay} is negative or {@code period} not positive
+     * @param initialDelay the time until the first run, not negative
+     * @param period the time between runs, positive
+     * @param task the task
+     * @return the timer, to cancel it
      */
     public Timer scheduleAtFixedRate(Duration initialDelay, Duration period, Runnable task) {
         long p = Math.min(Durations.saturatedNanos(Durations.positive(period, "period")), Long.MAX_VALUE / 4);
@@ -403,11 +464,19 @@ public final class EventLoop implements Executor, AutoCloseable {
         }
     }
 
-    /** Waits up to {@code timeout} for the loop thread to end; true if it has. */
+    /**
+     * Waits up to {@code timeout} for the loop thread to end; true if it has.
+     *
+     * @param timeout how long to wait at most
+     * @param unit the unit of {@code timeout}
+     * @return true if the loop has ended
+     * @throws InterruptedException if interrupted while waiting
+     */
     public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
         return terminated.await(timeout, unit);
     }
 
+    /** {@return true once {@link #close()} was called (the loop may still be stopping)} */
     public boolean isClosed() {
         return runState != RUNNING;
     }

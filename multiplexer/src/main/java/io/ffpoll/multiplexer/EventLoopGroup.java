@@ -20,7 +20,14 @@ public final class EventLoopGroup implements AutoCloseable {
         this.loops = Collections.unmodifiableList(loops);
     }
 
-    /** Starts {@code size} loops named {@code name-0}, {@code name-1}, ... on this OS's poller. */
+    /**
+     * Starts {@code size} loops named {@code name-0}, {@code name-1}, ... on this OS's poller.
+     *
+     * @param name the name
+     * @param size the number of loops
+     * @return the running group
+     * @throws IOException if a poller cannot be opened
+     */
     public static EventLoopGroup start(String name, int size) throws IOException {
         return start(name, size, null);
     }
@@ -30,6 +37,11 @@ public final class EventLoopGroup implements AutoCloseable {
      * own for null. If one cannot start, those started already are closed and the error thrown.
      *
      * @throws IllegalArgumentException if {@code size} is below 1
+     * @param name the name
+     * @param size the number of loops
+     * @param backend "epoll" or "kqueue"
+     * @return the running group
+     * @throws IOException if a poller cannot be opened
      */
     public static EventLoopGroup start(String name, int size, String backend) throws IOException {
         if (size < 1) {
@@ -48,26 +60,44 @@ public final class EventLoopGroup implements AutoCloseable {
         return new EventLoopGroup(started);
     }
 
+    /** {@return the number of loops} */
     public int size() {
         return loops.size();
     }
 
-    /** Loop {@code i}, from 0. */
+    /**
+     * Loop {@code i}, from 0.
+     *
+     * @param i the index, from 0
+     * @return the loop
+     */
     public EventLoop get(int i) {
         return loops.get(i);
     }
 
-    /** The loops, in order; the list cannot be modified. */
+    /**
+     * The loops, in order; the list cannot be modified.
+     *
+     * @return the loops
+     */
     public List<EventLoop> loops() {
         return loops;
     }
 
-    /** The next loop, round-robin. */
+    /**
+     * The next loop, round-robin.
+     *
+     * @return a loop
+     */
     public EventLoop next() {
         return loops.get(Math.floorMod(next.getAndIncrement(), loops.size()));
     }
 
-    /** The loop whose thread is the caller's, or null. */
+    /**
+     * The loop whose thread is the caller's, or null.
+     *
+     * @return the loop, or null
+     */
     public EventLoop current() {
         for (EventLoop loop : loops) {
             if (loop.inEventLoop()) {
@@ -92,6 +122,7 @@ public final class EventLoopGroup implements AutoCloseable {
         }
     }
 
+    /** {@return whether every loop is closed} */
     public boolean isClosed() {
         return loops.stream().allMatch(EventLoop::isClosed);
     }

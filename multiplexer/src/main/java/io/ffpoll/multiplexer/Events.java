@@ -16,7 +16,12 @@ public final class Events {
         view = new Event(this); // reads buffer: made after it
     }
 
-    /** A buffer for at most {@code capacity} events per poll. */
+    /**
+     * A buffer for at most {@code capacity} events per poll.
+     *
+     * @param capacity the most events per poll, at least 1
+     * @return a new buffer
+     */
     public static Events withCapacity(int capacity) {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
@@ -24,17 +29,25 @@ public final class Events {
         return new Events(capacity);
     }
 
+    /** {@return the most events one poll delivers} */
     public int capacity() {
         return buffer.capacity();
     }
 
-    /** Number of events the last poll delivered. */
+    /**
+     * Number of events the last poll delivered.
+     *
+     * @return the number of events
+     */
     public int size() {
         return buffer.size;
     }
 
     /**
      * The shared view positioned on event {@code i}; valid until the next {@code get} or poll.
+     *
+     * @param i the index, from 0
+     * @return the shared view
      */
     public Event get(int i) {
         if (i < 0 || i >= buffer.size) {

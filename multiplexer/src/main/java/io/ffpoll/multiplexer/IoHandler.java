@@ -7,5 +7,9 @@ package io.ffpoll.multiplexer;
  */
 @FunctionalInterface
 public interface IoHandler {
+    /**
+     * Handles one event, on the loop thread.
+     * @param event the event; valid during this call only
+     */
     void onEvent(Event event);
 }

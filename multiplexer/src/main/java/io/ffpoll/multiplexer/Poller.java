@@ -41,7 +41,12 @@ public final class Poller implements AutoCloseable {
         this.backend = backend;
     }
 
-    /** Opens the backend for this OS: epoll on Linux, kqueue on macOS and FreeBSD. */
+    /**
+     * Opens the backend for this OS: epoll on Linux, kqueue on macOS and FreeBSD.
+     *
+     * @return the poller
+     * @throws IOException if the kernel object cannot be made
+     */
     public static Poller open() throws IOException {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         if (os.startsWith("linux")) {
@@ -64,6 +69,9 @@ public final class Poller implements AutoCloseable {
      *
      * @throws IllegalArgumentException for another name
      * @throws IllegalStateException for kqueue on Linux without {@code ffpoll.libkqueue}
+     * @param name the name
+     * @return the poller
+     * @throws IOException if the kernel object cannot be made
      */
     public static Poller open(String name) throws IOException {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
@@ -86,7 +94,11 @@ public final class Poller implements AutoCloseable {
         }
     }
 
-    /** The backend's name, e.g. {@code "epoll"}. */
+    /**
+     * The backend's name, e.g. {@code "epoll"}.
+     *
+     * @return the backend's name
+     */
     public String backend() {
         return backend.name();
     }
@@ -98,6 +110,9 @@ public final class Poller implements AutoCloseable {
      *
      * @throws IllegalArgumentException if {@code fd} is negative
      * @throws IllegalStateException if {@code fd} is already registered or the poller is closed
+     * @param fd the descriptor
+     * @param interest the directions to deliver
+     * @param attachment what events for the fd carry
      */
     public void register(int fd, Interest interest, Object attachment) {
         backend.register(fd, interest.bits, attachment, false);
@@ -118,17 +133,30 @@ public final class Poller implements AutoCloseable {
      * readiness is remembered delivers it on the next poll.
      *
      * @throws IllegalStateException if {@code fd} is not registered or the poller is closed
+     * @param fd the descriptor
+     * @param interest the directions to deliver
      */
     public void modify(int fd, Interest interest) {
         backend.modify(fd, interest.bits);
     }
 
-    /** {@link #modify(int, Interest)} that also replaces the attachment. */
+    /**
+     * {@link #modify(int, Interest)} that also replaces the attachment.
+     *
+     * @param fd the descriptor
+     * @param interest the directions to deliver
+     * @param attachment what events for the fd carry
+     */
     public void modify(int fd, Interest interest, Object attachment) {
         backend.modify(fd, interest.bits, attachment);
     }
 
-    /** Forgets remembered readiness, e.g. after read or write returned EAGAIN. */
+    /**
+     * Forgets remembered readiness, e.g. after read or write returned EAGAIN.
+     *
+     * @param fd the descriptor
+     * @param which the directions
+     */
     public void clearReadiness(int fd, Interest which) {
         backend.clearReadiness(fd, which.bits);
     }
@@ -147,6 +175,7 @@ public final class Poller implements AutoCloseable {
      * too, prefer {@link #deregisterAndClose}.
      *
      * @throws IllegalStateException if {@code fd} is not registered or the poller is closed
+     * @param fd the descriptor
      */
     public void deregister(int fd) {
         backend.deregister(fd);
@@ -158,12 +187,18 @@ public final class Poller implements AutoCloseable {
      * FreeBSD; libkqueue needs its deletion first).
      *
      * @throws IOException if close(2) fails; the fd is released all the same
+     * @param fd the descriptor
      */
     public void deregisterAndClose(int fd) throws IOException {
         backend.deregisterAndClose(fd);
     }
 
-    /** Whether {@code fd} is registered (or queued to be). */
+    /**
+     * Whether {@code fd} is registered (or queued to be).
+     *
+     * @param fd the descriptor
+     * @return whether it is registered
+     */
     public boolean isRegistered(int fd) {
         return backend.isRegistered(fd);
     }
@@ -180,6 +215,9 @@ public final class Poller implements AutoCloseable {
      * @param timeout {@code null} to wait without limit, else zero or positive
      * @throws IllegalArgumentException if {@code timeout} is negative
      * @throws IllegalStateException if the poller is closed
+     * @param events the buffer to fill
+     * @return the number of events
+     * @throws IOException if the wait fails (not on EINTR: that returns early)
      */
     public int poll(Events events, Duration timeout) throws IOException {
         long nanos;
@@ -213,6 +251,7 @@ public final class Poller implements AutoCloseable {
         backend.close();
     }
 
+    /** {@return false once closed} */
     public boolean isOpen() {
         return backend.isOpen();
     }

@@ -34,6 +34,8 @@ public final class Timer {
      * Cancels the timer from any thread. Returns true if this call cancelled it: its task will
      * not run again (a periodic task running now finishes that run). False if a one-shot timer
      * already ran or is running, or the timer was cancelled before.
+     *
+     * @return true if this call cancelled it
      */
     public boolean cancel() {
         if (state.compareAndSet(RUNNING, CANCELLED)) {
@@ -46,6 +48,7 @@ public final class Timer {
         return true;
     }
 
+    /** {@return whether the timer was cancelled} */
     public boolean isCancelled() {
         return state.get() == CANCELLED;
     }
@@ -68,12 +71,20 @@ public final class Timer {
         return state.compareAndSet(RUNNING, PENDING);
     }
 
-    /** Whether the timer repeats ({@link EventLoop#scheduleAtFixedRate}). */
+    /**
+     * Whether the timer repeats ({@link EventLoop#scheduleAtFixedRate}).
+     *
+     * @return whether it repeats
+     */
     public boolean isPeriodic() {
         return period > 0;
     }
 
-    /** The deadline on the {@link System#nanoTime()} clock. */
+    /**
+     * The deadline on the {@link System#nanoTime()} clock.
+     *
+     * @return the deadline
+     */
     public long deadlineNanos() {
         return deadline;
     }

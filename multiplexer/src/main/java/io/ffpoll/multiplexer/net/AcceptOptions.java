@@ -19,6 +19,8 @@ public record AcceptOptions(boolean noDelay, int sendBuffer, int receiveBuffer, 
     public static final AcceptOptions DEFAULTS = new AcceptOptions(false, 0, 0, false);
 
     /**
+     * Checks the sizes.
+     *
      * @throws IllegalArgumentException if a buffer size is negative
      */
     public AcceptOptions {
@@ -27,18 +29,38 @@ public record AcceptOptions(boolean noDelay, int sendBuffer, int receiveBuffer, 
         }
     }
 
+    /**
+     * These options with TCP_NODELAY set or not.
+     * @param on true to set it
+     * @return new options
+     */
     public AcceptOptions noDelay(boolean on) {
         return new AcceptOptions(on, sendBuffer, receiveBuffer, keepAlive);
     }
 
+    /**
+     * These options with SO_SNDBUF set.
+     * @param bytes the size, or 0 to leave the default
+     * @return new options
+     */
     public AcceptOptions sendBuffer(int bytes) {
         return new AcceptOptions(noDelay, bytes, receiveBuffer, keepAlive);
     }
 
+    /**
+     * These options with SO_RCVBUF set.
+     * @param bytes the size, or 0 to leave the default
+     * @return new options
+     */
     public AcceptOptions receiveBuffer(int bytes) {
         return new AcceptOptions(noDelay, sendBuffer, bytes, keepAlive);
     }
 
+    /**
+     * These options with SO_KEEPALIVE set or not.
+     * @param on true to set it
+     * @return new options
+     */
     public AcceptOptions keepAlive(boolean on) {
         return new AcceptOptions(noDelay, sendBuffer, receiveBuffer, on);
     }

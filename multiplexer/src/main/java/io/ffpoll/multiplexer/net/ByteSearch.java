@@ -34,6 +34,11 @@ public final class ByteSearch {
      * The index of the first {@code b} in {@code data[from, to)}, or -1.
      *
      * @throws IndexOutOfBoundsException unless {@code 0 <= from <= to <= data.byteSize()}
+     * @param data the bytes
+     * @param from where the search starts
+     * @param to where the search ends (exclusive)
+     * @param b the byte to find
+     * @return the index, or -1
      */
     public static long indexOf(MemorySegment data, long from, long to, byte b) {
         if (from < 0 || from > to || to > data.byteSize()) {
@@ -56,12 +61,24 @@ public final class ByteSearch {
         return -1;
     }
 
-    /** The index of the first {@code b} in {@code data} from {@code from} on, or -1. */
+    /**
+     * The index of the first {@code b} in {@code data} from {@code from} on, or -1.
+     *
+     * @param data the bytes
+     * @param from where the search starts
+     * @param b the byte to find
+     * @return the index, or -1
+     */
     public static long indexOf(MemorySegment data, long from, byte b) {
         return indexOf(data, from, data.byteSize(), b);
     }
 
-    /** A finder for {@code delimiter}, for one connection (not thread-safe). */
+    /**
+     * A finder for {@code delimiter}, for one connection (not thread-safe).
+     *
+     * @param delimiter the byte that ends a unit (a newline, say)
+     * @return a new finder
+     */
     public static Finder finder(byte delimiter) {
         return new Finder(delimiter);
     }
@@ -80,7 +97,13 @@ public final class ByteSearch {
             this.delimiter = delimiter;
         }
 
-        /** The index of the next delimiter in {@code data} at or after {@code from}, or -1. */
+        /**
+         * The index of the next delimiter in {@code data} at or after {@code from}, or -1.
+         *
+         * @param data the bytes
+         * @param from where the search starts
+         * @return the index of the delimiter, or -1
+         */
         public long find(MemorySegment data, long from) {
             long start = from == 0 ? Math.min(scanned, data.byteSize()) : from;
             long at = indexOf(data, start, data.byteSize(), delimiter);

@@ -6,6 +6,11 @@ import java.io.IOException;
 public final class ClosedConnectionException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * An exception for a connection that is closed.
+     *
+     * @param message what was closed, and why
+     */
     public ClosedConnectionException(String message) {
         super(message);
     }

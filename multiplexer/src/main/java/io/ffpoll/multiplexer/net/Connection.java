@@ -42,6 +42,7 @@ import java.time.Duration;
 public final class Connection extends ConnectionWriting {
     /** Default high and low watermarks of the write queue, as in Netty. */
     public static final long DEFAULT_HIGH_WATERMARK = 64 * 1024;
+    /** Default low watermark: below it a write-blocked connection is writable again. */
     public static final long DEFAULT_LOW_WATERMARK = 32 * 1024;
     /** Default cap on bytes a handler may leave unconsumed (one incomplete message). */
     public static final long DEFAULT_MAX_PENDING = 8L << 20;
@@ -51,6 +52,7 @@ public final class Connection extends ConnectionWriting {
     public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
     /** Default bounds of a lingering close: time in all, and bytes discarded (nginx: 30 s and no byte cap). */
     public static final Duration DEFAULT_LINGER_TIME = Duration.ofSeconds(5);
+    /** Default bytes a lingering close discards at most. */
     public static final long DEFAULT_LINGER_BYTES = 16L << 20;
 
     private Connection(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
@@ -66,6 +68,11 @@ public final class Connection extends ConnectionWriting {
      *
      * @throws java.util.concurrent.RejectedExecutionException if the loop is closed (the fd
      *     stays the caller's)
+     * @param loop the event loop
+     * @param fd the descriptor
+     * @param remote the address to connect to
+     * @param handler the handler
+     * @return the connection
      */
     public static Connection open(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
         return OnLoop.call(loop, () -> {
@@ -84,6 +91,10 @@ public final class Connection extends ConnectionWriting {
      * the loop and returns the connection, still connecting.
      *
      * @throws IllegalArgumentException if {@code remote} is unresolved
+     * @param loop the event loop
+     * @param remote the address to connect to
+     * @param handler the handler
+     * @return the connection, connecting
      */
     public static Connection connect(EventLoop loop, InetSocketAddress remote, ConnectionHandler handler) {
         Connector.requireResolved(remote);
@@ -127,42 +138,67 @@ public final class Connection extends ConnectionWriting {
         }
     }
 
+    /** {@return the socket, or -1 before a connect made one} */
     public int fd() {
         return fd;
     }
 
+    /** {@return the loop the connection belongs to} */
     public EventLoop loop() {
         return loop;
     }
 
+    /** {@return the peer's address} */
     public InetSocketAddress remoteAddress() {
         return remote;
     }
 
+    /** {@return false once the connection is closed (its onClosed has run)} */
     public boolean isOpen() {
         return !closed;
     }
 
-    /** False while the write queue is above the high watermark (until it drains below the low). */
+    /**
+     * False while the write queue is above the high watermark (until it drains below the low).
+     *
+     * @return false while the write queue is above the high watermark
+     */
     public boolean isWritable() {
         return writable;
     }
 
-    /** Bytes written but not yet taken by the socket. */
+    /**
+     * Bytes written but not yet taken by the socket.
+     *
+     * @return the bytes queued and not yet sent
+     */
     public long queuedBytes() {
         return queue.bytes();
     }
 
-    /** Bytes the socket has taken so far: it moves while the peer reads, and stalls while it does not. */
+    /**
+     * Bytes the socket has taken so far: it moves while the peer reads, and stalls while it does not.
+     *
+     * @return the bytes sent so far
+     */
     public long sentBytes() {
         return queue.sent();
     }
 
-    /** Whether the connection holds a read buffer of its own (an incomplete message is pending). */
-    public boolean holdsReadBuffer() {
+    /**
+     * Whether the connection holds a read buffer of its own (an incomplete message is pending).
+     *
+     * @return the result
+     */
+    boolean holdsReadBuffer() {
         return input.holdsBuffer();
     }
 
+    /**
+     * Sets the write queue's watermarks: above {@code high} the connection reports itself not writable ({@link ConnectionHandler#onWritabilityChanged}), below {@code low} writable again. Loop thread only.
+     * @param low the low watermark in bytes
+     * @param high the high watermark in bytes, above {@code low}
+     */
     public void setWriteWatermarks(long low, long high) {
         options = options.withWatermarks(low, high);
     }
@@ -170,22 +206,37 @@ public final class Connection extends ConnectionWriting {
     /**
      * How many reads this connection makes per turn before the loop serves its other connections
      * (then it continues in the next iteration, without a syscall to get there).
+     *
+     * @param reads reads per turn, at least 1
      */
     public void setReadBudget(int reads) {
         options = options.withReadBudget(reads);
     }
 
-    /** Caps the bytes an incomplete message may hold; beyond it the connection fails. */
+    /**
+     * Caps the bytes an incomplete message may hold; beyond it the connection fails.
+     *
+     * @param bytes the bytes
+     */
     public void setMaxPending(long bytes) {
         options = options.withMaxPending(bytes);
     }
 
-    /** How long {@link #close()} may wait for the peer to take what is queued before it aborts. */
+    /**
+     * How long {@link #close()} may wait for the peer to take what is queued before it aborts.
+     *
+     * @param timeout how long to wait at most
+     */
     public void setCloseTimeout(Duration timeout) {
         options = options.withCloseTimeout(timeout);
     }
 
-    /** Bounds of {@link #closeLingering()}: at most {@code time} in all and {@code maxBytes} discarded. */
+    /**
+     * Bounds of {@link #closeLingering()}: at most {@code time} in all and {@code maxBytes} discarded.
+     *
+     * @param time how long at most
+     * @param maxBytes the most bytes to discard
+     */
     public void setLingering(Duration time, long maxBytes) {
         options = options.withLingering(time, maxBytes);
     }
@@ -239,6 +290,9 @@ public final class Connection extends ConnectionWriting {
         closeLingering();
     }
 
+    /**
+     * Closes gracefully while discarding what the peer still sends, so that it reads the queued response before the close (instead of a reset for unread bytes): reading stops, the queue is sent, FIN follows, and input is discarded until the peer closes, the linger time passes or the linger byte bound is reached ({@link #setLingering}). Idempotent. Loop thread only.
+     */
     public void closeLingering() {
         if (closed || closing) {
             return;

@@ -9,7 +9,11 @@ import java.lang.foreign.MemorySegment;
  */
 public interface ConnectionHandler {
 
-    /** The connection is established (accepted, or a connect completed). */
+    /**
+     * The connection is established (accepted, or a connect completed).
+     *
+     * @param connection the connection
+     */
     default void onOpen(Connection connection) {}
 
     /**
@@ -18,12 +22,18 @@ public interface ConnectionHandler {
      * Return how many bytes, from the start, were used; the rest is kept and offered again,
      * followed by new bytes, when more arrive. Returning less than everything is how a parser
      * waits for the rest of a message; only then does the connection hold a buffer of its own.
+     *
+     * @param connection the connection
+     * @param data the bytes
+     * @return how many bytes, from the start, were used (0 to all)
      */
     long onData(Connection connection, MemorySegment data);
 
     /**
      * The peer shut down its side (EOF) with no incomplete message pending. Writing may still
      * work. The default closes the connection gracefully.
+     *
+     * @param connection the connection
      */
     default void onReadClosed(Connection connection) {
         connection.close();
@@ -35,12 +45,18 @@ public interface ConnectionHandler {
      * answer (a protocol error); then the connection closes, lingering so the answer reaches the
      * peer before its unread bytes would reset it ({@link Connection#closeLingering()}), unless
      * the handler closed or aborted it itself. The default writes nothing.
+     *
+     * @param connection the connection
+     * @param pending the unconsumed bytes
      */
     default void onInputTooLarge(Connection connection, long pending) {}
 
     /**
      * The write queue rose above the high watermark ({@code writable == false}: stop producing)
      * or fell below the low watermark again ({@code true}: resume).
+     *
+     * @param connection the connection
+     * @param writable false above the high watermark, true below the low one again
      */
     default void onWritabilityChanged(Connection connection, boolean writable) {}
 
@@ -49,6 +65,9 @@ public interface ConnectionHandler {
      * by {@link Connection#close()} or {@link Connection#abort()}, otherwise why it failed: a
      * refused connect, a reset ({@link java.net.SocketException}), an EOF in the middle of a
      * message ({@link java.io.EOFException}), the loop closing ({@link ClosedConnectionException}).
+     *
+     * @param connection the connection
+     * @param cause why, or null
      */
     default void onClosed(Connection connection, IOException cause) {}
 }

@@ -21,6 +21,8 @@ public record ConnectionStats(int openConnections, long buffersInUse, long buffe
      * loop it asks the loop and waits for the answer.
      *
      * @throws java.util.concurrent.RejectedExecutionException if the loop is closed
+     * @param loop the event loop
+     * @return the figures
      */
     public static ConnectionStats of(EventLoop loop) {
         return OnLoop.call(loop, () -> onLoop(loop));

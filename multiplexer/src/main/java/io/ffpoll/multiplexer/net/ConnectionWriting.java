@@ -33,6 +33,11 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
      * false, and drops the bytes, if the connection no longer takes writes (closing, closed or
      * shut down for output): the handler hears why once, in
      * {@link ConnectionHandler#onClosed}, so call sites need no error handling. Loop thread only.
+     *
+     * @param bytes the bytes
+     * @param offset where the bytes start
+     * @param length the length in bytes
+     * @return true if queued, false if the connection no longer takes writes
      */
     public final boolean write(byte[] bytes, int offset, int length) {
         java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
@@ -44,7 +49,12 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         return true;
     }
 
-    /** {@link #write(byte[], int, int)} of all of {@code bytes}. */
+    /**
+     * {@link #write(byte[], int, int)} of all of {@code bytes}.
+     *
+     * @param bytes the bytes
+     * @return true if queued, false if the connection no longer takes writes
+     */
     public final boolean write(byte[] bytes) {
         return write(bytes, 0, bytes.length);
     }
@@ -52,6 +62,9 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
     /**
      * Queues the buffer's remaining bytes and advances its position past them; false (the
      * position unchanged) if the connection no longer takes writes.
+     *
+     * @param buffer the buffer
+     * @return true if queued, false if the connection no longer takes writes
      */
     public final boolean write(ByteBuffer buffer) {
         if (!acceptsWrites()) {
@@ -71,6 +84,9 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
     /**
      * Queues {@code data}; the caller may reuse it when this returns. False if the connection
      * no longer takes writes (see {@link #write(byte[], int, int)}).
+     *
+     * @param data the bytes
+     * @return true if queued, false if the connection no longer takes writes
      */
     public final boolean write(MemorySegment data) {
         if (!acceptsWrites()) {
@@ -103,6 +119,8 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
     /**
      * Sends FIN once the queued bytes are sent; reading goes on, further writes return false.
      * False if the connection was already closing, closed or shut down for output.
+     *
+     * @return false if the connection already took no writes
      */
     public final boolean shutdownOutput() {
         if (!acceptsWrites()) {

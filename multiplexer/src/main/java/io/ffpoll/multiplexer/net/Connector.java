@@ -37,10 +37,16 @@ public final class Connector {
          * The connection is up. {@code fd} is registered on the loop with interest NONE and this
          * handler; set the interest with {@link EventLoop#modify}. Its writability is remembered,
          * so enabling WRITABLE delivers an event at once.
+         *
+         * @param fd the descriptor
          */
         void connected(int fd);
 
-        /** The connection failed (e.g. a {@link java.net.ConnectException}); the socket is closed. */
+        /**
+         * The connection failed (e.g. a {@link java.net.ConnectException}); the socket is closed.
+         *
+         * @param cause why, or null
+         */
         void connectFailed(IOException cause);
     }
 
@@ -49,6 +55,9 @@ public final class Connector {
      * returns once the connect is under way.
      *
      * @throws IllegalArgumentException if {@code remote} is unresolved (no socket is made)
+     * @param loop the event loop
+     * @param remote the address to connect to
+     * @param handler the handler
      */
     public static void connect(EventLoop loop, InetSocketAddress remote, ConnectHandler handler) {
         requireResolved(remote);

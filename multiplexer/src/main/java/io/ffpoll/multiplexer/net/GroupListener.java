@@ -44,7 +44,11 @@ public final class GroupListener implements AutoCloseable {
         /** One acceptor, on the group's first loop, handing connections out round-robin. */
         ACCEPTOR;
 
-        /** REUSEPORT where the kernel balances listeners (Linux, FreeBSD); ACCEPTOR elsewhere (macOS). */
+        /**
+         * REUSEPORT where the kernel balances listeners (Linux, FreeBSD); ACCEPTOR elsewhere (macOS).
+         *
+         * @return the mode
+         */
         public static Mode platformDefault() {
             return OS.balancesReusePort() ? REUSEPORT : ACCEPTOR;
         }
@@ -56,6 +60,10 @@ public final class GroupListener implements AutoCloseable {
         /**
          * If it throws, the exception is logged, the fd closed (unless the handler registered
          * it on the loop), and accepting goes on.
+         *
+         * @param loop the event loop
+         * @param fd the descriptor
+         * @param peer the client's address
          */
         void accepted(EventLoop loop, int fd, InetSocketAddress peer);
     }
@@ -76,6 +84,11 @@ public final class GroupListener implements AutoCloseable {
         /** The platform's mode, a backlog of 1024, default accept options. */
         public static final Options DEFAULTS = new Options(Mode.platformDefault(), 1024, AcceptOptions.DEFAULTS, -1, null);
 
+        /**
+         * Checks the options.
+         *
+         * @throws IllegalArgumentException for a backlog below 1
+         */
         public Options {
             Objects.requireNonNull(mode, "mode");
             Objects.requireNonNull(accept, "accept");
@@ -84,18 +97,42 @@ public final class GroupListener implements AutoCloseable {
             }
         }
 
+        /**
+         * These options with another mode.
+         *
+         * @param m the mode
+         * @return new options
+         */
         public Options mode(Mode m) {
             return new Options(m, backlog, accept, inheritedFd, admission);
         }
 
+        /**
+         * These options with another backlog.
+         *
+         * @param b the backlog, at least 1
+         * @return new options
+         */
         public Options backlog(int b) {
             return new Options(mode, b, accept, inheritedFd, admission);
         }
 
+        /**
+         * These options with other accept options.
+         *
+         * @param a the options for accepted sockets
+         * @return new options
+         */
         public Options accept(AcceptOptions a) {
             return new Options(mode, backlog, a, inheritedFd, admission);
         }
 
+        /**
+         * These options with an inherited socket to serve.
+         *
+         * @param fd a bound, listening socket
+         * @return new options
+         */
         public Options inheritedFd(int fd) {
             if (fd < 0) {
                 throw new IllegalArgumentException("invalid fd " + fd);
@@ -103,6 +140,12 @@ public final class GroupListener implements AutoCloseable {
             return new Options(mode, backlog, accept, fd, admission);
         }
 
+        /**
+         * These options with an admission check.
+         *
+         * @param a whether to keep an accepted fd (null keeps all)
+         * @return new options
+         */
         public Options admission(IntPredicate a) {
             return new Options(mode, backlog, accept, inheritedFd, a);
         }
@@ -121,7 +164,15 @@ public final class GroupListener implements AutoCloseable {
         this.handler = handler;
     }
 
-    /** {@link #start(EventLoopGroup, InetSocketAddress, Options, Handler)} with {@link Options#DEFAULTS}. */
+    /**
+     * {@link #start(EventLoopGroup, InetSocketAddress, Options, Handler)} with {@link Options#DEFAULTS}.
+     *
+     * @param group the loops to accept for
+     * @param address the address
+     * @param handler the handler
+     * @return the listener, accepting
+     * @throws IOException if a socket cannot be made, bound or listened on
+     */
     public static GroupListener start(EventLoopGroup group, InetSocketAddress address, Handler handler) throws IOException {
         return start(group, address, Options.DEFAULTS, handler);
     }
@@ -132,6 +183,11 @@ public final class GroupListener implements AutoCloseable {
      *
      * @throws UnsupportedOperationException for REUSEPORT where the OS does not balance
      * @throws IOException if a socket cannot be made, bound or listened on (nothing stays open)
+     * @param group the loops to accept for
+     * @param address the address
+     * @param options the options
+     * @param handler the handler
+     * @return the listener, accepting
      */
     public static GroupListener start(EventLoopGroup group, InetSocketAddress address, Options options, Handler handler)
             throws IOException {
@@ -224,16 +280,25 @@ public final class GroupListener implements AutoCloseable {
         }
     }
 
-    /** The bound address (with the actual port when 0 was asked for). */
+    /**
+     * The bound address (with the actual port when 0 was asked for).
+     *
+     * @return the address
+     */
     public InetSocketAddress address() {
         return address;
     }
 
+    /** {@return how connections reach the loops} */
     public Mode mode() {
         return options.mode();
     }
 
-    /** The listeners: one per loop (REUSEPORT) or the acceptor's. */
+    /**
+     * The listeners: one per loop (REUSEPORT) or the acceptor's.
+     *
+     * @return the listeners
+     */
     public List<Listener> listeners() {
         return List.copyOf(listeners);
     }
@@ -243,6 +308,7 @@ public final class GroupListener implements AutoCloseable {
         listeners.forEach(Listener::suspendAccepting);
     }
 
+    /** Accepts again on every listener; see {@link Listener#resumeAccepting()}. */
     public void resumeAccepting() {
         listeners.forEach(Listener::resumeAccepting);
     }

@@ -43,6 +43,12 @@ public final class Listener {
      */
     @FunctionalInterface
     public interface AcceptHandler {
+        /**
+         * A connection was accepted.
+         *
+         * @param fd the accepted socket, non-blocking, the handler's
+         * @param peer the client's address
+         */
         void accepted(int fd, InetSocketAddress peer);
     }
 
@@ -74,12 +80,24 @@ public final class Listener {
      * runs on the loop and returns once the listener is registered.
      *
      * @throws java.util.concurrent.RejectedExecutionException if the loop is closed
+     * @param loop the event loop
+     * @param listenFd a listening, non-blocking socket
+     * @param handler the handler
+     * @return the listener
      */
     public static Listener start(EventLoop loop, int listenFd, AcceptHandler handler) {
         return start(loop, listenFd, AcceptOptions.DEFAULTS, handler);
     }
 
-    /** {@link #start(EventLoop, int, AcceptHandler)} that sets {@code options} on every accepted socket. */
+    /**
+     * {@link #start(EventLoop, int, AcceptHandler)} that sets {@code options} on every accepted socket.
+     *
+     * @param loop the event loop
+     * @param listenFd a listening, non-blocking socket
+     * @param options the options
+     * @param handler the handler
+     * @return the listener
+     */
     public static Listener start(EventLoop loop, int listenFd, AcceptOptions options, AcceptHandler handler) {
         Listener l = new Listener(loop, listenFd, options, handler);
         return OnLoop.call(loop, () -> {
@@ -95,6 +113,12 @@ public final class Listener {
      * loops (EPOLLEXCLUSIVE) instead of all, and closing this listener takes it out of the
      * loop's set, which the kernel would otherwise keep (and wake) while a duplicate is open.
      * Any thread.
+     *
+     * @param loop the event loop
+     * @param listenFd a listening, non-blocking socket
+     * @param options the options
+     * @param handler the handler
+     * @return the listener
      */
     public static Listener startShared(EventLoop loop, int listenFd, AcceptOptions options, AcceptHandler handler) {
         Listener l = new Listener(loop, listenFd, options, handler);
@@ -105,21 +129,37 @@ public final class Listener {
         });
     }
 
-    /** {@link #startShared(EventLoop, int, AcceptOptions, AcceptHandler)} with default options. */
+    /**
+     * {@link #startShared(EventLoop, int, AcceptOptions, AcceptHandler)} with default options.
+     *
+     * @param loop the event loop
+     * @param listenFd a listening, non-blocking socket
+     * @param handler the handler
+     * @return the listener
+     */
     public static Listener startShared(EventLoop loop, int listenFd, AcceptHandler handler) {
         return startShared(loop, listenFd, AcceptOptions.DEFAULTS, handler);
     }
 
-    /** The loop the listener accepts on. */
+    /**
+     * The loop the listener accepts on.
+     *
+     * @return the loop
+     */
     public EventLoop loop() {
         return loop;
     }
 
+    /** {@return the listening socket} */
     public int fd() {
         return fd;
     }
 
-    /** How many times accepting paused for lack of descriptors or memory. */
+    /**
+     * How many times accepting paused for lack of descriptors or memory.
+     *
+     * @return how many pauses
+     */
     public long pauses() {
         return pauses;
     }
@@ -232,6 +272,8 @@ public final class Listener {
      * Stops accepting and closes the listening socket; when this returns, the kernel refuses new
      * connections. From any thread: off the loop thread it runs on the loop and waits for it.
      * Idempotent, and harmless once the loop is closed (closing a loop closes its listeners).
+     *
+     * @throws IOException if closing the socket fails (it is released all the same)
      */
     public void close() throws IOException {
         if (loop.inEventLoop()) {

@@ -27,6 +27,11 @@ public final class Tcp {
      *
      * @throws UnsupportedOperationException for {@code reusePort} where the OS cannot balance
      *     (macOS: {@link Platform#balancesReusePort()})
+     * @param address the address
+     * @param backlog listen(2)'s backlog
+     * @param reusePort whether to balance with other listeners on the port
+     * @return the listening socket
+     * @throws IOException if socket, bind or listen fails
      */
     public static int listen(InetSocketAddress address, int backlog, boolean reusePort) throws IOException {
         if (reusePort && !OS.balancesReusePort()) {
@@ -51,7 +56,13 @@ public final class Tcp {
         }
     }
 
-    /** The address {@code fd} is bound to (getsockname). */
+    /**
+     * The address {@code fd} is bound to (getsockname).
+     *
+     * @param fd the descriptor
+     * @return the address
+     * @throws IOException if getsockname fails
+     */
     public static InetSocketAddress localAddress(int fd) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment sa = OS.allocateSockaddr(arena);
@@ -62,22 +73,46 @@ public final class Tcp {
         }
     }
 
-    /** Sets TCP_NODELAY: send small writes at once instead of waiting for an ACK (Nagle). */
+    /**
+     * Sets TCP_NODELAY: send small writes at once instead of waiting for an ACK (Nagle).
+     *
+     * @param fd the descriptor
+     * @param on true to set it, false to clear it
+     * @throws IOException if the call fails
+     */
     public static void setNoDelay(int fd, boolean on) throws IOException {
         setOption(fd, SocketOption.TCP_NODELAY, on ? 1 : 0);
     }
 
-    /** Sets SO_SNDBUF, in bytes (fixing the size turns the kernel's autotuning off). */
+    /**
+     * Sets SO_SNDBUF, in bytes (fixing the size turns the kernel's autotuning off).
+     *
+     * @param fd the descriptor
+     * @param bytes the bytes
+     * @throws IOException if the call fails
+     */
     public static void setSendBuffer(int fd, int bytes) throws IOException {
         setOption(fd, SocketOption.SEND_BUFFER, bytes);
     }
 
-    /** Sets SO_RCVBUF, in bytes (fixing the size turns the kernel's autotuning off). */
+    /**
+     * Sets SO_RCVBUF, in bytes (fixing the size turns the kernel's autotuning off).
+     *
+     * @param fd the descriptor
+     * @param bytes the bytes
+     * @throws IOException if the call fails
+     */
     public static void setReceiveBuffer(int fd, int bytes) throws IOException {
         setOption(fd, SocketOption.RECEIVE_BUFFER, bytes);
     }
 
-    /** Sets SO_KEEPALIVE. */
+    /**
+     * Sets SO_KEEPALIVE.
+     *
+     * @param fd the descriptor
+     * @param on true to set it, false to clear it
+     * @throws IOException if the call fails
+     */
     public static void setKeepAlive(int fd, boolean on) throws IOException {
         setOption(fd, SocketOption.KEEP_ALIVE, on ? 1 : 0);
     }
