@@ -312,35 +312,7 @@ public final class Request {
      * @return a stream of the body's bytes
      */
     public InputStream bodyStream() {
-        MemorySegment body = bodySegment();
-        return new InputStream() {
-            private long pos;
-
-            @Override
-            public int read() {
-                return pos < body.byteSize() ? body.get(ValueLayout.JAVA_BYTE, pos++) & 0xFF : -1;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) {
-                java.util.Objects.checkFromIndexSize(off, len, b.length);
-                if (len == 0) {
-                    return 0;
-                }
-                long n = Math.min(len, body.byteSize() - pos);
-                if (n <= 0) {
-                    return -1;
-                }
-                MemorySegment.copy(body, ValueLayout.JAVA_BYTE, pos, b, off, (int) n);
-                pos += n;
-                return (int) n;
-            }
-
-            @Override
-            public int available() {
-                return (int) Math.min(Integer.MAX_VALUE, body.byteSize() - pos);
-            }
-        };
+        return new SegmentInputStream(bodySegment());
     }
 
     /**

@@ -320,11 +320,11 @@ public final class EventLoop implements Executor, AutoCloseable {
     private void run() {
         try {
             while (runState == RUNNING) {
-                runHooks();
+                attached.beforePoll(name);
                 poller.poll(events, timeoutNanos());
                 iterations++;
                 dispatch();
-                runTimers();
+                timers.runExpired(name);
                 runTasks(MAX_TASKS_PER_ITERATION);
             }
             runTasks(Integer.MAX_VALUE); // tasks accepted before close still run
@@ -332,7 +332,7 @@ public final class EventLoop implements Executor, AutoCloseable {
             LOG.error("event loop '{}' stopped: {}", name, fatal.toString(), fatal);
         } finally {
             runState = CLOSING; // also when a fatal error ended the loop: refuse new work
-            closeResources();
+            attached.closeAll(name, poller); // listeners, connections, other fds, then layer state
             runState = TERMINATED;
             try {
                 poller.close();
@@ -344,31 +344,6 @@ public final class EventLoop implements Executor, AutoCloseable {
             runTasks(Integer.MAX_VALUE);
             terminated.countDown();
         }
-    }
-
-    private void runHooks() {
-        attached.beforePoll(name);
-    }
-
-    /**
-     * Closes what was registered on the loop: the resources that know how (listeners,
-     * connections, connects in progress, each told why), then any fd still registered, and last
-     * the state of the layers above (the connection layer's shared memory).
-     */
-    private void closeResources() {
-        attached.closeResources(name);
-        int[] left = poller.registeredFds();
-        for (int fd : left) {
-            try {
-                poller.deregisterAndClose(fd);
-            } catch (IOException | RuntimeException e) {
-                LOG.debug("event loop '{}': closing fd {}: {}", name, fd, e.toString());
-            }
-        }
-        if (left.length > 0) {
-            LOG.debug("event loop '{}' closed {} fd(s) registered on it", name, left.length);
-        }
-        attached.closeLocals(name);
     }
 
     private long timeoutNanos() {
@@ -390,27 +365,6 @@ public final class EventLoop implements Executor, AutoCloseable {
                 ((IoHandler) e.attachment()).onEvent(e);
             } catch (Throwable t) {
                 LOG.warn("event loop '{}': handler for fd {} threw", name, e.fd(), t);
-            }
-        }
-    }
-
-    private void runTimers() {
-        if (timers.size() == 0) {
-            return;
-        }
-        long now = System.nanoTime();
-        Timer t;
-        while ((t = timers.peek()) != null && t.deadline - now <= 0) {
-            timers.poll();
-            if (t.fire()) {
-                try {
-                    t.task.run();
-                } catch (Throwable e) {
-                    LOG.warn("event loop '{}': timer task threw", name, e);
-                }
-                if (t.rearm(now)) {
-                    timers.add(t);
-                }
             }
         }
     }

@@ -70,8 +70,29 @@ final class LoopAttachments {
         return false;
     }
 
+    /**
+     * Closes what was registered on the loop: the resources that know how (listeners,
+     * connections, connects in progress, each told why), then any fd still registered, and last
+     * the state of the layers above (the connection layer's shared memory).
+     */
+    void closeAll(String loopName, Poller poller) {
+        closeResources(loopName);
+        int[] left = poller.registeredFds();
+        for (int fd : left) {
+            try {
+                poller.deregisterAndClose(fd);
+            } catch (java.io.IOException | RuntimeException e) {
+                LOG.debug("event loop '{}': closing fd {}: {}", loopName, fd, e.toString());
+            }
+        }
+        if (left.length > 0) {
+            LOG.debug("event loop '{}' closed {} fd(s) registered on it", loopName, left.length);
+        }
+        closeLocals(loopName);
+    }
+
     /** Closes the resources, and those their closing adopts, each once. */
-    void closeResources(String loopName) {
+    private void closeResources(String loopName) {
         while (!resources.isEmpty()) {
             LoopResource[] all = resources.toArray(LoopResource[]::new);
             resources.clear();
@@ -85,7 +106,7 @@ final class LoopAttachments {
         }
     }
 
-    void closeLocals(String loopName) {
+    private void closeLocals(String loopName) {
         for (LoopLocal local : locals) {
             try {
                 local.closeBecauseLoopStopped();

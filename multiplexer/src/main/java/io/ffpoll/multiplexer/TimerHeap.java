@@ -8,6 +8,7 @@ import java.util.Arrays;
  * otherwise fill with dead entries.
  */
 final class TimerHeap {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EventLoop.class);
     private Timer[] heap = new Timer[64];
     private int size;
 
@@ -91,5 +92,27 @@ final class TimerHeap {
     private void place(Timer t, int i) {
         heap[i] = t;
         t.heapIndex = i;
+    }
+
+    /** Runs the timers that are due, on the loop thread; a periodic one is added back for its next run. */
+    void runExpired(String loopName) {
+        if (size == 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        Timer t;
+        while ((t = peek()) != null && t.deadline - now <= 0) {
+            poll();
+            if (t.fire()) {
+                try {
+                    t.task.run();
+                } catch (Throwable e) {
+                    LOG.warn("event loop '{}': timer task threw", loopName, e);
+                }
+                if (t.rearm(now)) {
+                    add(t);
+                }
+            }
+        }
     }
 }
