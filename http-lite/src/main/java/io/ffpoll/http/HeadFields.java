@@ -175,10 +175,13 @@ final class HeadFields implements Ascii.MemberVisitor {
     }
 
     private void transferCodings(byte[] a, int v, int vEnd, Request r) {
-        if (vEnd == v) {
+        int before = transferEncodings;
+        visitList(TRANSFER_ENCODING, a, v, vEnd, r);
+        if (transferEncodings == before) {
+            // A field with no coding at all (empty, or only commas): present, so another parser
+            // may frame by it, but naming nothing we could frame by.
             badTransferEncoding = true;
         }
-        visitList(TRANSFER_ENCODING, a, v, vEnd, r);
     }
 
     private int framing(Request r, long maxBody) {
@@ -188,7 +191,7 @@ final class HeadFields implements Ascii.MemberVisitor {
         if (hosts > 1 || (r.http11 && hosts == 0) || badHost) {
             return 400; // RFC 9112 3.2: exactly one valid Host in HTTP/1.1
         }
-        if (transferEncodings > 0) {
+        if (transferEncodings > 0 || badTransferEncoding) {
             // RFC 9112 6.1: TE in HTTP/1.0 means faulty framing; TE with CL is a smuggling vector.
             if (!r.http11 || r.contentLength >= 0 || badTransferEncoding) {
                 return 400;

@@ -85,6 +85,12 @@ class HttpParserTest {
                 bad("overflowing Content-Length", 400, "POST / HTTP/1.1\r\n" + host
                         + "Content-Length: 99999999999999999999\r\n\r\n"),
                 bad("Content-Length over the limit", 413, "POST / HTTP/1.1\r\n" + host + "Content-Length: 4097\r\n\r\n"),
+                // Found by HttpParserFuzzTest: a Transfer-Encoding field with no coding at all
+                // was ignored, so the request was framed by what followed.
+                bad("empty Transfer-Encoding", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding:\r\nContent-Length: 0\r\n\r\n"),
+                bad("Transfer-Encoding of empty list members", 400, "POST / HTTP/1.1\r\n" + host
+                        + "Transfer-Encoding: , ,\r\n\r\n"),
                 bad("Transfer-Encoding without chunked", 400, "POST / HTTP/1.1\r\n" + host
                         + "Transfer-Encoding: gzip\r\n\r\n"),
                 bad("chunked not final", 400, "POST / HTTP/1.1\r\n" + host
