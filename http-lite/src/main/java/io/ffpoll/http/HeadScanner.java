@@ -217,6 +217,11 @@ final class HeadScanner {
             }
             p = start + i + rel;
         }
+        // The limits above are set per window from the state it began in: a request line that
+        // began inside this window and ran past its limit to the end of the input is caught here.
+        if (inRequestLine(state) && end - start - s.lineStart > maxLine + 2) {
+            return fail(s, 414);
+        }
         s.scan = state;
         s.scanned = (int) (end - start);
         return INCOMPLETE;

@@ -120,6 +120,9 @@ class HttpParserTest {
                 bad("bare LF inside the head", 400, "GET / HTTP/1.1\r\n" + host + "X-A: a\nX-B: b\r\n\r\n"),
                 bad("bare CR inside a value", 400, "GET / HTTP/1.1\r\n" + host + "X-A: a\rb\r\n\r\n"),
                 bad("empty header name", 400, "GET / HTTP/1.1\r\n" + host + ": v\r\n\r\n"),
+                // Found by HttpParserFuzzTest: a request line past the limit that arrived in one
+                // read, without its CRLF yet, was waited for instead of refused.
+                bad("request line past the limit without its end", 414, "GET /" + "a".repeat(300)),
                 bad("request line too long", 414, "GET /" + "a".repeat(300) + " HTTP/1.1\r\n" + host + "\r\n"),
                 bad("head too large", 431, "GET / HTTP/1.1\r\n" + host + ("X-Pad: " + "p".repeat(100) + "\r\n").repeat(10)
                         + "\r\n"),
