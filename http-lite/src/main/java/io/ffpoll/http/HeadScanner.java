@@ -71,6 +71,9 @@ final class HeadScanner {
                         } else if (Grammar.TCHAR[c]) {
                             s.lineStart = i + rel;
                             state = METHOD;
+                            // The window was sized before the line began: end it at the line's
+                            // limit, so a line too long is a 414 however its bytes arrive.
+                            stop = Math.min(stop, s.lineStart + maxLine + 2 - rel);
                         } else {
                             return fail(s, 400);
                         }
@@ -216,11 +219,6 @@ final class HeadScanner {
                 }
             }
             p = start + i + rel;
-        }
-        // The limits above are set per window from the state it began in: a request line that
-        // began inside this window and ran past its limit to the end of the input is caught here.
-        if (inRequestLine(state) && end - start - s.lineStart > maxLine + 2) {
-            return fail(s, 414);
         }
         s.scan = state;
         s.scanned = (int) (end - start);

@@ -123,6 +123,9 @@ class HttpParserTest {
                 // Found by HttpParserFuzzTest: a request line past the limit that arrived in one
                 // read, without its CRLF yet, was waited for instead of refused.
                 bad("request line past the limit without its end", 414, "GET /" + "a".repeat(300)),
+                // Found by HttpParserFuzzTest: in one read, a bad byte beyond the line limit gave
+                // 400, a byte at a time 414: the limit must stop the scan where it lies.
+                bad("a bad byte past the line limit", 414, "GET /" + "a".repeat(300) + "\u0000 HTTP/1.1\r\n"),
                 bad("request line too long", 414, "GET /" + "a".repeat(300) + " HTTP/1.1\r\n" + host + "\r\n"),
                 bad("head too large", 431, "GET / HTTP/1.1\r\n" + host + ("X-Pad: " + "p".repeat(100) + "\r\n").repeat(10)
                         + "\r\n"),
