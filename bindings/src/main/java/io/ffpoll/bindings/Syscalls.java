@@ -38,6 +38,16 @@ public final class Syscalls {
             }
         }
 
+        /**
+         * The errno to fail this call with instead of making it, under fault injection
+         * ({@link Faults}); 0 (always, when injection is off) to make it.
+         *
+         * @return an errno, or 0
+         */
+        public int fault() {
+            return Faults.ENABLED ? Faults.next(name) : 0;
+        }
+
         /** {@return the call's name} */
         public String name() {
             return name;

@@ -91,6 +91,10 @@ final class BsdLibc {
 
     static int accept(int fd, MemorySegment addr, MemorySegment len) {
         C_ACCEPT.hit();
+        int fault = C_ACCEPT.fault();
+        if (fault != 0) {
+            return -fault;
+        }
         Errno.PerThread t = Errno.current();
         try {
             return result((int) H.ACCEPT.invokeExact(t.state, fd, addr, len), t);
@@ -101,6 +105,10 @@ final class BsdLibc {
 
     static int accept4(int fd, MemorySegment addr, MemorySegment len, int flags) {
         C_ACCEPT4.hit();
+        int fault = C_ACCEPT4.fault();
+        if (fault != 0) {
+            return -fault;
+        }
         Errno.PerThread t = Errno.current();
         try {
             return result((int) Accept4.ACCEPT4.invokeExact(t.state, fd, addr, len, flags), t);
@@ -181,6 +189,10 @@ final class BsdLibc {
 
     static long send(int fd, MemorySegment buf, long len, int flags) {
         C_SEND.hit();
+        int fault = C_SEND.fault();
+        if (fault != 0) {
+            return -fault;
+        }
         Errno.PerThread t = Errno.current();
         try {
             return result((long) H.SEND.invokeExact(t.state, fd, buf, len, flags), t);
@@ -191,6 +203,10 @@ final class BsdLibc {
 
     static long sendmsg(int fd, MemorySegment msg, int flags) {
         C_SENDMSG.hit();
+        int fault = C_SENDMSG.fault();
+        if (fault != 0) {
+            return -fault;
+        }
         Errno.PerThread t = Errno.current();
         try {
             return result((long) H.SENDMSG.invokeExact(t.state, fd, msg, flags), t);
@@ -201,6 +217,10 @@ final class BsdLibc {
 
     static long read(int fd, MemorySegment buf, long count) {
         C_READ.hit();
+        int fault = C_READ.fault();
+        if (fault != 0) {
+            return -fault;
+        }
         Errno.PerThread t = Errno.current();
         try {
             return result((long) H.READ.invokeExact(t.state, fd, buf, count), t);
@@ -211,6 +231,10 @@ final class BsdLibc {
 
     static long write(int fd, MemorySegment buf, long count) {
         C_WRITE.hit();
+        int fault = C_WRITE.fault();
+        if (fault != 0) {
+            return -fault;
+        }
         Errno.PerThread t = Errno.current();
         try {
             return result((long) H.WRITE.invokeExact(t.state, fd, buf, count), t);

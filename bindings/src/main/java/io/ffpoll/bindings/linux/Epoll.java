@@ -117,6 +117,10 @@ public final class Epoll {
     /** Blocks up to {@code timeoutMillis} (-1: forever). EINTR is returned, not retried. */
     public static int epoll_wait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) {
         C_WAIT.hit();
+        int fault = C_WAIT.fault();
+        if (fault != 0) {
+            return -fault;
+        }
         Errno.PerThread t = Errno.current();
         try {
             int r = (int) EPOLL_WAIT.invokeExact(t.state, epfd, events, maxEvents, timeoutMillis);
@@ -135,6 +139,10 @@ public final class Epoll {
             return -ErrnoCodes.ENOSYS;
         }
         C_PWAIT2.hit();
+        int fault = C_PWAIT2.fault();
+        if (fault != 0) {
+            return -fault;
+        }
         Errno.PerThread t = Errno.current();
         try {
             int r = (int) EPOLL_PWAIT2.invokeExact(t.state, epfd, events, maxEvents, timeout, MemorySegment.NULL);

@@ -52,6 +52,10 @@ public final class Fd {
 
     public static long read(int fd, MemorySegment buf, long count) {
         C_READ.hit();
+        int fault = C_READ.fault();
+        if (fault != 0) {
+            return -fault;
+        }
         Errno.PerThread t = Errno.current();
         try {
             long r = (long) READ.invokeExact(t.state, fd, buf, count);
@@ -63,6 +67,10 @@ public final class Fd {
 
     public static long write(int fd, MemorySegment buf, long count) {
         C_WRITE.hit();
+        int fault = C_WRITE.fault();
+        if (fault != 0) {
+            return -fault;
+        }
         Errno.PerThread t = Errno.current();
         try {
             long r = (long) WRITE.invokeExact(t.state, fd, buf, count);

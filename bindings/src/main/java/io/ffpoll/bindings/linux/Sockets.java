@@ -169,6 +169,10 @@ public final class Sockets {
      */
     public static int accept4(int fd, MemorySegment addr, MemorySegment addrLen, int flags) {
         C_ACCEPT4.hit();
+        int fault = C_ACCEPT4.fault();
+        if (fault != 0) {
+            return -fault;
+        }
         Errno.PerThread t = Errno.current();
         try {
             int r = (int) ACCEPT4.invokeExact(t.state, fd, addr, addrLen, flags);
@@ -184,6 +188,10 @@ public final class Sockets {
      */
     public static int accept(int fd, MemorySegment addr, MemorySegment addrLen) {
         C_ACCEPT.hit();
+        int fault = C_ACCEPT.fault();
+        if (fault != 0) {
+            return -fault;
+        }
         Errno.PerThread t = Errno.current();
         try {
             int r = (int) ACCEPT.invokeExact(t.state, fd, addr, addrLen);
@@ -245,6 +253,10 @@ public final class Sockets {
      */
     public static long sendmsg(int fd, MemorySegment msg, int flags) {
         C_SENDMSG.hit();
+        int fault = C_SENDMSG.fault();
+        if (fault != 0) {
+            return -fault;
+        }
         Errno.PerThread t = Errno.current();
         try {
             long r = (long) SENDMSG.invokeExact(t.state, fd, msg, flags);
@@ -257,6 +269,10 @@ public final class Sockets {
     /** Pass MSG_NOSIGNAL so a peer that went away yields EPIPE instead of killing us with SIGPIPE. */
     public static long send(int fd, MemorySegment buf, long len, int flags) {
         C_SEND.hit();
+        int fault = C_SEND.fault();
+        if (fault != 0) {
+            return -fault;
+        }
         Errno.PerThread t = Errno.current();
         try {
             long r = (long) SEND.invokeExact(t.state, fd, buf, len, flags);

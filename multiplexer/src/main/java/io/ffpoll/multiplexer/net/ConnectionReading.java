@@ -66,6 +66,9 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
             long offset = behindKept ? input.length() : 0;
             long room = target.byteSize() - offset;
             long n = Platform.current().read(fd, offset == 0 ? target : target.asSlice(offset), room);
+            if (n == -Err.EINTR) {
+                continue; // interrupted before reading anything: again (not a read of the budget)
+            }
             if (n == -Err.EAGAIN) {
                 loop.clearReadiness(fd, Interest.READABLE);
                 return;

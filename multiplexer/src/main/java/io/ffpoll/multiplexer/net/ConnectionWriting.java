@@ -96,7 +96,10 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         if (length >= DIRECT_WRITE_THRESHOLD && data.isNative() && queue.isEmpty() && connected
                 && !waitingForWritable) {
             // Large and nothing queued: try the socket first; copy only what it does not take.
-            long n = Platform.current().send(fd, data, length, false);
+            long n;
+            do {
+                n = Platform.current().send(fd, data, length, false);
+            } while (n == -Err.EINTR); // a signal came first: nothing was sent (SA_RESTART aside)
             if (n < 0 && n != -Err.EAGAIN) {
                 finish(Errors.exception("send(fd " + fd + ", " + remote + ")", (int) -n), false);
                 return false;
@@ -181,6 +184,9 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         while (true) {
             while (!queue.isEmpty()) {
                 long n = queue.send(fd, io.gather);
+                if (n == -Err.EINTR) {
+                    continue; // interrupted before sending anything: again
+                }
                 if (n == -Err.EAGAIN) {
                     full = true;
                     break;
