@@ -1,0 +1,149 @@
+package io.ffpoll.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+
+/**
+ * The scale measurement's client (bench/scale): warms the server up with connections that come
+ * and go, then opens N keep-alive connections and sends a GET /plaintext on every one, twice,
+ * while a probe connection measures latency; reports the server's RSS growth per held
+ * connection (from /proc/PID/status) and the probe's percentiles.
+ * Usage: {@code HoldConnections PORT SERVER_PID [N]}.
+ */
+public final class HoldConnections {
+    private static final byte[] REQUEST = "GET /plaintext HTTP/1.1\r\nHost: scale\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    private HoldConnections() {}
+
+    private static void exchange(Socket s) throws IOException {
+        s.getOutputStream().write(REQUEST);
+        InputStream in = s.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (head.length() < 4 || !head.substring(head.length() - 4).equals("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0) {
+                throw new IOException("EOF in a response head");
+            }
+            head.append((char) c);
+        }
+        int at = head.toString().toLowerCase(java.util.Locale.ROOT).indexOf("content-length:");
+        int length = Integer.parseInt(head.substring(at + 15, head.indexOf("\r", at)).trim());
+        if (in.readNBytes(length).length != length) {
+            throw new IOException("short body");
+        }
+    }
+
+    private static long rss(long pid) throws IOException {
+        for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (l.startsWith("VmRSS:")) {
+                return Long.parseLong(l.replaceAll("\\D", "")) * 1024;
+            }
+        }
+        throw new IOException("no VmRSS for " + pid);
+    }
+
+    private static long fds(long pid) throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            return s.count();
+        }
+    }
+
+    private static Socket open(InetSocketAddress to) throws IOException {
+        Socket s = new Socket(to.getAddress(), to.getPort());
+        s.setSoTimeout(60_000);
+        return s;
+    }
+
+    public static void main(String[] args) throws Exception {
+        InetSocketAddress to = new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0]));
+        long pid = Long.parseLong(args[1]);
+        int n = args.length > 2 ? Integer.parseInt(args[2]) : 15_000;
+        long fdsStart = fds(pid);
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> warm = new ArrayList<>();
+            for (int i = 0; i < 1000; i++) {
+                warm.add(pool.submit(() -> {
+                    try (Socket s = open(to)) {
+                        for (int k = 0; k < 20; k++) {
+                            exchange(s);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : warm) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+            while (fds(pid) > fdsStart) {
+                Thread.sleep(10);
+            }
+            long rssBefore = rss(pid);
+            AtomicBoolean probing = new AtomicBoolean(true);
+            ConcurrentLinkedQueue<Long> probe = new ConcurrentLinkedQueue<>();
+            Thread prober = Thread.ofPlatform().start(() -> {
+                try (Socket p = open(to)) {
+                    while (probing.get()) {
+                        long t = System.nanoTime();
+                        exchange(p);
+                        probe.add(System.nanoTime() - t);
+                        Thread.sleep(5);
+                    }
+                } catch (IOException | InterruptedException e) {
+                    throw new IllegalStateException("the probe failed", e);
+                }
+            });
+            List<Socket> held = new ArrayList<>(n);
+            long started = System.nanoTime();
+            for (int round = 0; round < 2; round++) {
+                List<Future<?>> answers = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    if (round == 0) {
+                        held.add(open(to));
+                    }
+                    Socket s = held.get(i);
+                    answers.add(pool.submit(() -> {
+                        exchange(s);
+                        return null;
+                    }));
+                }
+                for (Future<?> f : answers) {
+                    f.get(120, TimeUnit.SECONDS);
+                }
+            }
+            double seconds = (System.nanoTime() - started) / 1e9;
+            long serverFds = fds(pid);
+            Thread.sleep(2000); // idle: the server settles
+            long rssHeld = rss(pid);
+            probing.set(false);
+            prober.join();
+            long[] lat = probe.stream().mapToLong(Long::longValue).sorted().toArray();
+            System.out.printf("held %,d connections (server fds %,d -> %,d), each answered twice in %.1f s%n",
+                    n, fdsStart, serverFds, seconds);
+            System.out.printf("server RSS %,d -> %,d bytes: %,d bytes per held connection%n",
+                    rssBefore, rssHeld, (rssHeld - rssBefore) / n);
+            System.out.printf("probe: %d requests, p50 %.2f ms, p99 %.2f ms, max %.2f ms%n", lat.length,
+                    pct(lat, 50), pct(lat, 99), lat.length == 0 ? Double.NaN : lat[lat.length - 1] / 1e6);
+            for (Socket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    private static double pct(long[] sorted, int p) {
+        return sorted.length == 0 ? Double.NaN : sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)] / 1e6;
+    }
+}
