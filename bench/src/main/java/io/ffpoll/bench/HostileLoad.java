@@ -153,8 +153,8 @@ public final class HostileLoad {
                 }
             }
         });
-        phase("100 resets mid-request and mid-response", pid, () -> {
-            for (int i = 0; i < 100; i++) {
+        phase("2,000 resets mid-request and mid-response", pid, () -> {
+            for (int i = 0; i < 2000; i++) {
                 try (Socket s = open()) {
                     s.getOutputStream().write((i % 2 == 0 ? "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 999\r\n\r\nab"
                             : GET.repeat(200)).getBytes(StandardCharsets.US_ASCII));

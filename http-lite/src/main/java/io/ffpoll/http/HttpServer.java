@@ -118,6 +118,32 @@ public final class HttpServer implements AutoCloseable {
     }
 
     /**
+     * The server's figures now, over all loops, for monitoring.
+     *
+     * @param openConnections  connections open now
+     * @param requestsServed   responses written so far (approximate while running)
+     * @param bufferBytesInUse bytes of pooled buffers connections hold now (each loop's 64 KiB read buffer included)
+     * @param pooledBytes      bytes of free buffers the loops keep for reuse
+     */
+    public record Stats(int openConnections, long requestsServed, long bufferBytesInUse, long pooledBytes) {}
+
+    /**
+     * The server's figures now; any thread (it asks each loop).
+     *
+     * @return the figures
+     */
+    public Stats stats() {
+        long inUse = 0;
+        long pooled = 0;
+        for (LoopState s : loops) {
+            ConnectionStats c = ConnectionStats.of(s.loop);
+            inUse += c.bufferBytesInUse();
+            pooled += c.pooledBytes();
+        }
+        return new Stats(openConnections(), requestsServed(), inUse, pooled);
+    }
+
+    /**
      * Connections open now, over all loops.
      *
      * @return how many

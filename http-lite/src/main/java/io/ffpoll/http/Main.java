@@ -39,6 +39,8 @@ public final class Main {
                                        needs -Dffpoll.libkqueue=/path/to/libkqueue.so.0)
               --max-connections N      connections open at once; at the limit new ones wait in
                                        the backlog (default: RLIMIT_NOFILE less 128)
+              --stats SECONDS          log RSS, descriptors, connections, requests and pooled
+                                       memory every SECONDS (for soak runs)
               --fd N                   serve the listening socket inherited as fd N
                                        (systemd socket activation via LISTEN_FDS is detected)
               --help                   this text
@@ -53,6 +55,9 @@ public final class Main {
     }
 
     /** Parses {@code args} into a builder; null after printing usage or an error. */
+    /** Set by {@code --stats}: seconds between figure lines, 0 for none. */
+    private static int statsSeconds;
+
     static HttpServer.Builder parse(String[] args, PrintStream err) {
         HttpServer.Builder b = withBuiltInRoutes(HttpServer.builder());
         String host = "127.0.0.1";
@@ -78,6 +83,12 @@ public final class Main {
                         });
                     }
                     case "--backend" -> b.backend(value(args, ++i, a));
+                    case "--stats" -> {
+                        statsSeconds = Integer.parseInt(value(args, ++i, a));
+                        if (statsSeconds < 1) {
+                            throw new IllegalArgumentException("--stats takes a positive number of seconds");
+                        }
+                    }
                     case "--fd" -> fd = Integer.parseInt(value(args, ++i, a));
                     case "--max-connections" -> b.maxConnections(Integer.parseInt(value(args, ++i, a)));
                     default -> throw new IllegalArgumentException("unknown option " + a);
@@ -104,6 +115,23 @@ public final class Main {
             throw new IllegalArgumentException(option + " needs a value");
         }
         return args[i];
+    }
+
+    /** Logs one line of figures every {@code seconds}, until the process ends. */
+    private static void logStats(HttpServer server, int seconds) {
+        while (!server.isStopped()) {
+            try {
+                HttpServer.Stats st = server.stats();
+                LOG.info("stats: rss={} fds={} connections={} requests={} buffers_in_use={} pooled_free={}",
+                        ProcessFigures.rss(), ProcessFigures.fds(), st.openConnections(), st.requestsServed(),
+                        st.bufferBytesInUse(), st.pooledBytes());
+                Thread.sleep(seconds * 1000L);
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException stopping) {
+                return; // the loops are closing
+            }
+        }
     }
 
     /** fd 3 when systemd (or systemd-socket-activate) passed us a socket, else null. */
@@ -133,6 +161,9 @@ public final class Main {
         HttpServer server = b.start();
         LOG.info("http-lite listening on {} ({} mode, {} loops, {} backend)", server.address(),
                 server.acceptMode().name().toLowerCase(), server.loopCount(), server.backend());
+        if (statsSeconds > 0) {
+            Thread.ofPlatform().daemon().name("http-lite-stats").start(() -> logStats(server, statsSeconds));
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("shutting down: finishing requests in flight (up to {} s)", GRACE.toSeconds());
