@@ -33,6 +33,12 @@ public final class Listener {
     private static final Platform OS = Platform.current();
     private static final LoopAccess LOOPS = LoopAccess.get();
     private static final Logger LOG = LoggerFactory.getLogger(Listener.class);
+    /**
+     * Connections accepted per loop iteration at most; a burst beyond it continues in the next
+     * iterations (the readiness is remembered), so the loop's other events are not held up.
+     */
+    public static final int ACCEPTS_PER_TURN = 64;
+
     /** How long accepting pauses after EMFILE/ENFILE/ENOBUFS/ENOMEM. */
     public static final Duration PAUSE = Duration.ofMillis(100);
 
@@ -170,10 +176,18 @@ public final class Listener {
             closeBecauseLoopStopped();
             return;
         }
+        int accepted = 0;
         while (!closed && !paused && !suspended) {
+            if (accepted == ACCEPTS_PER_TURN) {
+                // Fairness: the rest waits for the next iteration, which gets the remembered
+                // readiness without a syscall, after this one's other events.
+                LOOPS.redeliver(loop, fd, Interest.READABLE);
+                return;
+            }
             peerLength.set(ValueLayout.JAVA_INT, 0, (int) OS.sockaddrSize());
             int r = OS.accept(fd, peer, peerLength);
             if (r >= 0) {
+                accepted++;
                 deliver(r);
                 continue;
             }
