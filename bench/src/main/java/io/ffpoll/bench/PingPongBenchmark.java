@@ -1,0 +1,126 @@
+package io.ffpoll.bench;
+
+import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.net.AcceptOptions;
+import io.ffpoll.multiplexer.net.Connection;
+import io.ffpoll.multiplexer.net.Listener;
+import io.ffpoll.multiplexer.net.Tcp;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Loopback ping-pong through one server loop: the client sends a message on each of N
+ * connections, then reads every echo back (one operation = N round trips). The server is
+ * ffpoll's connection layer (an EventLoop with Connection echo handlers) or a java.nio Selector
+ * echo loop ({@link NioEchoLoop}); the client is the same blocking SocketChannels with direct
+ * buffers for both. Server loop on CPU 0, client on CPU 1. In steady-state echo both servers
+ * make one read and one write per message, so they should be about level.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC"})
+public class PingPongBenchmark {
+    @Param({"ffpoll", "nio"})
+    public String server;
+
+    @Param({"1", "64", "1024"})
+    public int connections;
+
+    @Param({"64", "16384"})
+    public int size;
+
+    private EventLoop loop;
+    private Listener listener;
+    private NioEchoLoop nio;
+    private SocketChannel[] clients;
+    private ByteBuffer out;
+    private ByteBuffer in;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        InetSocketAddress at;
+        if (server.equals("ffpoll")) {
+            loop = EventLoop.start("ping-pong");
+            loop.submit(() -> Affinity.pin(0)).get();
+            listener = Listener.start(loop, Tcp.listen(any, 4096, false), AcceptOptions.DEFAULTS.noDelay(true),
+                    (fd, peer) -> Connection.open(loop, fd, peer, (c, data) -> {
+                        c.write(data);
+                        return data.byteSize();
+                    }));
+            at = Tcp.localAddress(listener.fd());
+        } else {
+            nio = new NioEchoLoop(any, 0);
+            at = nio.address();
+        }
+        Affinity.pin(1);
+        clients = new SocketChannel[connections];
+        for (int i = 0; i < connections; i++) {
+            clients[i] = SocketChannel.open(at);
+            clients[i].setOption(StandardSocketOptions.TCP_NODELAY, true);
+        }
+        out = ByteBuffer.allocateDirect(size);
+        for (int i = 0; i < size; i++) {
+            out.put(i, (byte) i);
+        }
+        in = ByteBuffer.allocateDirect(size);
+    }
+
+    @Benchmark
+    public int roundTrips() throws IOException {
+        for (SocketChannel c : clients) {
+            out.clear();
+            while (out.hasRemaining()) {
+                c.write(out);
+            }
+        }
+        int got = 0;
+        for (SocketChannel c : clients) {
+            in.clear();
+            while (in.hasRemaining()) {
+                if (c.read(in) < 0) {
+                    throw new IOException("the server closed a connection");
+                }
+            }
+            got += in.get(size - 1);
+        }
+        return got;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        for (SocketChannel c : clients) {
+            c.close();
+        }
+        if (loop != null) {
+            listener.close();
+            loop.close();
+        }
+        if (nio != null) {
+            nio.close();
+        }
+        Affinity.unpin();
+    }
+}
