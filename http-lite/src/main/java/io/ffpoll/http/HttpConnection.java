@@ -36,6 +36,7 @@ final class HttpConnection implements ConnectionHandler {
     private boolean keepAfterStream;
     long lastActivity;
     long requestStarted; // 0 while between requests
+    private boolean answered; // at least one response: a drain may close this connection between requests
     private long sentAtLastSweep;
     private long lastWriteProgress;
 
@@ -235,6 +236,7 @@ final class HttpConnection implements ConnectionHandler {
     }
 
     private void afterResponse(Connection c, boolean keep) {
+        answered = true;
         if (!keep) {
             closing = true;
             c.closeLingering(); // after the response is sent; what the client still sends is discarded
@@ -289,15 +291,23 @@ final class HttpConnection implements ConnectionHandler {
         }
         if (requestStarted != 0 && now - requestStarted > loop.config.requestTimeout().toNanos()) {
             fail(connection, 408);
-        } else if (requestStarted == 0 && now - lastActivity > loop.config.idleTimeout().toNanos()) {
+        } else if (requestStarted == 0 && now - lastActivity > (loop.draining && !answered
+                ? loop.config.requestTimeout() : loop.config.idleTimeout()).toNanos()) {
             closing = true;
             connection.close();
         }
     }
 
-    /** Draining: close now if between requests, else after the current response. */
+    /**
+     * Draining: close now if between requests, else after the current response. A connection
+     * that has not had its first request yet is kept for that request (answered with
+     * {@code Connection: close}) up to the request timeout: its client connected before the
+     * drain began and has not had a chance to send. Clients retry a request that a reused
+     * keep-alive connection dropped unanswered (RFC 9112, 9.3.1); none expects a brand-new
+     * connection to close before its first request.
+     */
     void drain() {
-        if (!awaitingHandler && !closing && requestStarted == 0 && connection != null) {
+        if (answered && !awaitingHandler && !closing && requestStarted == 0 && connection != null) {
             closing = true;
             connection.close();
         }

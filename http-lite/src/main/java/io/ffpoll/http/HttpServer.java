@@ -207,8 +207,11 @@ public final class HttpServer implements AutoCloseable {
                 // Responses are complete when written: do not wait for Nagle.
                 .accept(AcceptOptions.DEFAULTS.noDelay(true))
                 // Counted on the accepting thread, so that reaching the limit stops the very
-                // next accept; loops racing past it close what they took.
-                .admission(fd -> !stopped && limit.admit());
+                // next accept; loops racing past it close what they took. A connection accepted
+                // while a shutdown closes the listeners is kept and answered (Connection: close):
+                // closing it with its request unread would reset it, and on a socket shared with
+                // other worker processes none of them can serve it any more.
+                .admission(fd -> limit.admit());
         if (b.inheritedFd >= 0) {
             options = options.inheritedFd(b.inheritedFd);
         }

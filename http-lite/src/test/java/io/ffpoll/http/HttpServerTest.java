@@ -376,6 +376,82 @@ class HttpServerTest extends HttpTestBase {
         }
     }
 
+    @Test
+    void aConnectionAcceptedBeforeShutdownGetsItsFirstRequestAnswered() throws Exception {
+        // A client that connected just before a drain (a worker's, in a rolling restart) has
+        // not had a chance to send: closing it would fail a request nobody retries.
+        HttpServer s = standard(1);
+        try (RawClient fresh = new RawClient(s.address()); RawClient idle = new RawClient(s.address())) {
+            assertEquals(200, idle.send("GET /plaintext HTTP/1.1\r\n" + HOST + "\r\n").read().status());
+            await(() -> s.stats().openConnections() == 2, "both connections accepted");
+            CompletableFuture<Boolean> done = CompletableFuture.supplyAsync(() -> s.shutdown(Duration.ofSeconds(30)));
+            assertTrue(idle.closedByPeer(), "the idle keep-alive connection is closed by the drain");
+            RawClient.Response r = fresh.send("GET /plaintext HTTP/1.1\r\n" + HOST + "\r\n").read();
+            assertEquals(200, r.status());
+            assertEquals("close", r.header("connection"));
+            assertTrue(fresh.closedByPeer());
+            assertTrue(done.get(30, TimeUnit.SECONDS), "shutdown did not finish cleanly");
+        }
+    }
+
+    @Test
+    void aConnectionTakenFromASharedSocketAsShutdownBeginsIsAnsweredNotReset() throws Exception {
+        // Worker processes share one listening socket (--workers). A connection a draining
+        // worker takes from the shared queue must be answered: no other process can serve it
+        // now. Here the test holds the socket, as the supervisor does. Whether the loop accepts
+        // before its listener closes is a race, so five servers each run it.
+        for (int round = 0; round < 5; round++) {
+            takeAConnectionAsShutdownBegins();
+        }
+    }
+
+    private void takeAConnectionAsShutdownBegins() throws Exception {
+        int shared = io.ffpoll.multiplexer.net.Tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128, false);
+        try {
+            HttpServer s = start(Main.withBuiltInRoutes(builder()).threads(1)
+                    .inheritedFd(io.ffpoll.bindings.Platform.current().duplicate(shared)));
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            CompletableFuture<Object> blocked = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return s.onLoop(0, () -> {
+                        held.countDown();
+                        return release.await(30, TimeUnit.SECONDS);
+                    });
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            held.await();
+            try (RawClient c = new RawClient(io.ffpoll.multiplexer.net.Tcp.localAddress(shared))) {
+                c.send("GET /plaintext HTTP/1.1\r\n" + HOST + "\r\n");
+                CompletableFuture<Boolean> done = CompletableFuture.supplyAsync(() -> s.shutdown(Duration.ofSeconds(30)));
+                await(s::isStopped, "the shutdown began");
+                release.countDown(); // the loop sees the connection only now, stopping
+                blocked.get(30, TimeUnit.SECONDS);
+                // Either the server takes the connection and answers it, or its listener closes
+                // first and leaves the connection in the queue for the next process.
+                await(() -> done.isDone() || s.requestsServed() > 0, "the connection answered or the shutdown done");
+                if (s.requestsServed() > 0) {
+                    RawClient.Response r = c.read();
+                    assertEquals(200, r.status(), "the server took the connection, so it answers it");
+                    assertEquals("close", r.header("connection"));
+                    assertTrue(c.closedByPeer());
+                    c.close(); // ends the server's lingering close
+                    assertTrue(done.get(30, TimeUnit.SECONDS), "shutdown did not finish cleanly");
+                } else {
+                    assertTrue(done.get(30, TimeUnit.SECONDS), "shutdown did not finish cleanly");
+                    int left = io.ffpoll.bindings.Platform.current().accept(shared, java.lang.foreign.MemorySegment.NULL,
+                            java.lang.foreign.MemorySegment.NULL);
+                    assertTrue(left >= 0, "the connection is neither answered nor left in the queue: " + left);
+                    io.ffpoll.bindings.Platform.current().close(left);
+                }
+            }
+        } finally {
+            io.ffpoll.bindings.Platform.current().close(shared);
+        }
+    }
+
     /** Connections of loop 0 and 1 with a request partly read. */
     private static long partialRequests(HttpServer s) {
         long n = 0;
