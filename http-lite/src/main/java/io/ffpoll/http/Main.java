@@ -23,6 +23,7 @@ public final class Main {
 
     private static final Response PLAINTEXT = Response.text(200, "Hello, World!");
     private static final Response JSON = Response.json(200, "{\"message\":\"Hello, World!\"}");
+    private static final Response PID = Response.text(200, Long.toString(ProcessHandle.current().pid()));
 
     private Main() {}
 
@@ -43,21 +44,36 @@ public final class Main {
                                        memory every SECONDS (for soak runs)
               --fd N                   serve the listening socket inherited as fd N
                                        (systemd socket activation via LISTEN_FDS is detected)
+              --workers N              supervisor mode: bind once, run N worker processes
+                                       on the socket, restart any that dies; SIGTERM drains
+                                       them all, SIGHUP restarts them without refusing a
+                                       connection
+              --supervised P,R         (set by --workers for its workers) drain when fd P
+                                       reads end-of-file; report serving on fd R
               --help                   this text
-            routes: GET /plaintext, GET /json, * /echo (echoes the body); others 404
+            routes: GET /plaintext, GET /json, * /echo (echoes the body), GET /pid (the
+            serving process's id); others 404
             """;
 
     /** Adds the built-in routes to {@code b}. */
     static HttpServer.Builder withBuiltInRoutes(HttpServer.Builder b) {
         return b.route("GET", "/plaintext", r -> PLAINTEXT)
                 .route("GET", "/json", r -> JSON)
-                .route("*", "/echo", r -> Response.of(200, "application/octet-stream", r.body()));
+                .route("*", "/echo", r -> Response.of(200, "application/octet-stream", r.body()))
+                .route("GET", "/pid", r -> PID);
     }
 
-    /** Parses {@code args} into a builder; null after printing usage or an error. */
     /** Set by {@code --stats}: seconds between figure lines, 0 for none. */
     private static int statsSeconds;
+    /** Set by {@code --workers}: worker processes to supervise, 0 to serve in this process. */
+    private static int workers;
+    /** Set by {@code --supervised}: the parent pipe's and the ready pipe's descriptors. */
+    private static int[] supervised;
+    /** The socket to serve: an inherited descriptor, or null for {@link #address}. */
+    private static Integer listenFd;
+    private static InetSocketAddress address;
 
+    /** Parses {@code args} into a builder; null after printing usage or an error. */
     static HttpServer.Builder parse(String[] args, PrintStream err) {
         HttpServer.Builder b = withBuiltInRoutes(HttpServer.builder());
         String host = "127.0.0.1";
@@ -91,16 +107,28 @@ public final class Main {
                     }
                     case "--fd" -> fd = Integer.parseInt(value(args, ++i, a));
                     case "--max-connections" -> b.maxConnections(Integer.parseInt(value(args, ++i, a)));
+                    case "--workers" -> {
+                        workers = Integer.parseInt(value(args, ++i, a));
+                        if (workers < 1) {
+                            throw new IllegalArgumentException("--workers takes a positive number");
+                        }
+                    }
+                    case "--supervised" -> {
+                        String[] fds = value(args, ++i, a).split(",");
+                        supervised = new int[] {Integer.parseInt(fds[0]), Integer.parseInt(fds[1])};
+                    }
                     default -> throw new IllegalArgumentException("unknown option " + a);
                 }
             }
             if (fd == null) {
                 fd = systemdSocket();
             }
+            listenFd = fd;
             if (fd != null) {
                 b.inheritedFd(fd);
             } else {
-                b.address(new InetSocketAddress(InetAddress.getByName(host), port));
+                address = new InetSocketAddress(InetAddress.getByName(host), port);
+                b.address(address);
             }
             return b;
         } catch (IllegalArgumentException | IOException e) {
@@ -147,6 +175,24 @@ public final class Main {
         return SD_LISTEN_FDS_START;
     }
 
+    /** Supervisor mode: binds (or takes the inherited socket), runs the workers until SIGTERM. */
+    private static void supervise(String[] args) throws Exception {
+        int fd = listenFd != null ? listenFd : io.ffpoll.multiplexer.net.Tcp.listen(address, 1024, false);
+        Supervisor supervisor = new Supervisor(fd, workers, Supervision.workerCommand(args), GRACE);
+        LOG.info("http-lite supervisor listening on {} ({} workers)",
+                io.ffpoll.multiplexer.net.Tcp.localAddress(fd), workers);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LOG.info("shutting down: draining the workers (up to {} s)", GRACE.toSeconds());
+            supervisor.stop();
+            stopped.countDown();
+        }, "http-lite-shutdown"));
+        supervisor.start();
+        Supervision.onHangUp(supervisor);
+        LOG.info("workers serving: pids {}", supervisor.pids());
+        stopped.await();
+    }
+
     /**
      * Runs the launcher.
      * @param args the options (see {@code --help})
@@ -158,7 +204,20 @@ public final class Main {
             System.exit(args.length > 0 && (args[0].equals("--help") || args[0].equals("-h")) ? 0 : 2);
             return;
         }
+        if (workers > 0) {
+            supervise(args);
+            return;
+        }
         HttpServer server = b.start();
+        if (supervised != null) {
+            try {
+                Supervision.worker(server, supervised[0], supervised[1]);
+            } catch (IOException | RuntimeException e) {
+                LOG.error("cannot serve for the supervisor: {}", e.toString());
+                server.close();
+                System.exit(1);
+            }
+        }
         LOG.info("http-lite listening on {} ({} mode, {} loops, {} backend)", server.address(),
                 server.acceptMode().name().toLowerCase(), server.loopCount(), server.backend());
         if (statsSeconds > 0) {

@@ -10,8 +10,17 @@ import java.nio.file.Path;
  * latest run and never edited by hand: the report's title is dropped, its headings go one level
  * down and its chart links are made relative to the README.
  */
-final class ReadmeSection {
+public final class ReadmeSection {
     private ReadmeSection() {}
+
+    /**
+     * For the shell scripts: {@code ReadmeSection NAME REPORT.md} puts the report (its first
+     * line is its title) between the NAME markers of ./README.md.
+     */
+    public static void main(String[] args) throws IOException {
+        Path report = Path.of(args[1]);
+        replace(Path.of("README.md"), args[0], report.toAbsolutePath().getParent(), Files.readString(report));
+    }
 
     static void replace(Path readme, String name, Path reportDir, String report) throws IOException {
         if (!Files.exists(readme)) {

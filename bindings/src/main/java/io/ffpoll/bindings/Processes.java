@@ -1,0 +1,273 @@
+package io.ffpoll.bindings;
+
+import java.lang.foreign.AddressLayout;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The POSIX process calls a supervisor needs: {@code pipe}, {@code posix_spawn} with file
+ * actions, {@code waitpid} and {@code kill}; the same functions on Linux, macOS and FreeBSD, with
+ * the flag values and opaque type sizes of each. Like every binding here, each call returns its
+ * result or {@code -errno}.
+ *
+ * <p>Why {@code posix_spawn}: Java's ProcessBuilder closes every inherited descriptor above 2,
+ * and a supervisor must hand its children the listening socket. A spawn file action
+ * ({@code posix_spawn_file_actions_adddup2}) places it at a fixed number in the child with no
+ * extra round trip, where {@code SCM_RIGHTS} would need a Unix socket, a connect back and a
+ * message per child. Every other descriptor is closed in the child
+ * ({@code posix_spawn_file_actions_addclosefrom_np} on glibc 2.34+ and FreeBSD 13+,
+ * {@code POSIX_SPAWN_CLOEXEC_DEFAULT} on macOS), so a worker holds nothing of its supervisor's.
+ */
+public final class Processes {
+    /** SIGHUP, 1 on every supported OS. */
+    public static final int SIGHUP = 1;
+    /** SIGKILL, 9 on every supported OS. */
+    public static final int SIGKILL = 9;
+    /** SIGTERM, 15 on every supported OS. */
+    public static final int SIGTERM = 15;
+
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final AddressLayout PTR = ValueLayout.ADDRESS;
+    // Opaque types, allocated at least as large as the largest: glibc's posix_spawnattr_t is 336
+    // bytes and its posix_spawn_file_actions_t 80, its sigset_t 128; macOS and FreeBSD use a
+    // pointer for both spawn types, and 4 and 16 bytes for sigset_t.
+    private static final long SPAWNATTR_BYTES = 512;
+    private static final long FILE_ACTIONS_BYTES = 256;
+    private static final long SIGSET_BYTES = 128;
+
+    private Processes() {}
+
+    /**
+     * The spawn flags of one OS (glibc {@code spawn.h}; XNU {@code libsyscall/wrappers/spawn/spawn.h};
+     * FreeBSD {@code include/spawn.h}).
+     *
+     * @param setSigmask {@code POSIX_SPAWN_SETSIGMASK}
+     * @param cloexecDefault {@code POSIX_SPAWN_CLOEXEC_DEFAULT} (macOS only; else 0)
+     */
+    record SpawnFlags(int setSigmask, int cloexecDefault) {
+        static SpawnFlags of(String os) {
+            return switch (os) {
+                case "linux" -> new SpawnFlags(0x08, 0);
+                case "macos" -> new SpawnFlags(0x08, 0x4000);
+                case "freebsd" -> new SpawnFlags(0x20, 0);
+                default -> throw new IllegalArgumentException(os);
+            };
+        }
+    }
+
+    private static MethodHandle link(String name, FunctionDescriptor d) {
+        return Errno.link(find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name)), d, false);
+    }
+
+    private static Optional<MemorySegment> find(String name) {
+        return Linker.nativeLinker().defaultLookup().find(name);
+    }
+
+    private static MethodHandle plain(String name, FunctionDescriptor d) {
+        return Linker.nativeLinker().downcallHandle(find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name)), d);
+    }
+
+    /** Linked on first use, so that loading this class looks nothing up. */
+    private static final class H {
+        static final SpawnFlags FLAGS = SpawnFlags.of(Platform.current().name());
+        static final MethodHandle PIPE = link("pipe", FunctionDescriptor.of(INT, PTR));
+        static final MethodHandle WAITPID = link("waitpid", FunctionDescriptor.of(INT, INT, PTR, INT));
+        static final MethodHandle KILL = link("kill", FunctionDescriptor.of(INT, INT, INT));
+        // The posix_spawn family returns an error number instead of setting errno.
+        static final MethodHandle SPAWN = plain("posix_spawn", FunctionDescriptor.of(INT, PTR, PTR, PTR, PTR, PTR, PTR));
+        static final MethodHandle FA_INIT = plain("posix_spawn_file_actions_init", FunctionDescriptor.of(INT, PTR));
+        static final MethodHandle FA_DESTROY = plain("posix_spawn_file_actions_destroy", FunctionDescriptor.of(INT, PTR));
+        static final MethodHandle FA_DUP2 = plain("posix_spawn_file_actions_adddup2", FunctionDescriptor.of(INT, PTR, INT, INT));
+        static final MethodHandle FA_CLOSEFROM = find("posix_spawn_file_actions_addclosefrom_np")
+                .map(a -> Linker.nativeLinker().downcallHandle(a, FunctionDescriptor.of(INT, PTR, INT))).orElse(null);
+        static final MethodHandle FA_INHERIT = find("posix_spawn_file_actions_addinherit_np") // macOS
+                .map(a -> Linker.nativeLinker().downcallHandle(a, FunctionDescriptor.of(INT, PTR, INT))).orElse(null);
+        static final MethodHandle ATTR_INIT = plain("posix_spawnattr_init", FunctionDescriptor.of(INT, PTR));
+        static final MethodHandle ATTR_DESTROY = plain("posix_spawnattr_destroy", FunctionDescriptor.of(INT, PTR));
+        static final MethodHandle ATTR_FLAGS = plain("posix_spawnattr_setflags", FunctionDescriptor.of(INT, PTR, ValueLayout.JAVA_SHORT));
+        static final MethodHandle ATTR_SIGMASK = plain("posix_spawnattr_setsigmask", FunctionDescriptor.of(INT, PTR, PTR));
+        static final MethodHandle SIGEMPTYSET = plain("sigemptyset", FunctionDescriptor.of(INT, PTR));
+    }
+
+    /**
+     * pipe(2); both ends close-on-exec and blocking.
+     *
+     * @param fds receives the read end at 0 and the write end at 1
+     * @return 0, or -errno
+     */
+    public static int pipe(int[] fds) {
+        Errno.PerThread t = Errno.current();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pair = arena.allocate(INT, 2);
+            int r = (int) H.PIPE.invokeExact(t.state, pair);
+            if (r < 0) {
+                return -t.errno();
+            }
+            fds[0] = pair.getAtIndex(INT, 0);
+            fds[1] = pair.getAtIndex(INT, 1);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+        Platform p = Platform.current();
+        for (int fd : fds) {
+            int r = p.makeNonBlockingCloexec(fd);
+            if (r >= 0) {
+                r = p.setBlocking(fd, true);
+            }
+            if (r < 0) {
+                p.close(fds[0]);
+                p.close(fds[1]);
+                return r;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * posix_spawn(3): runs {@code path} with {@code argv} and {@code env} in a new process whose
+     * descriptors are 0, 1 and 2 of this one plus, for each pair of {@code placements}, the
+     * descriptor {@code placements[i][0]} of this process at number {@code placements[i][1]};
+     * every other descriptor is closed, and no signal is blocked.
+     *
+     * @param path the executable's absolute path
+     * @param argv the arguments, the program name first
+     * @param env the environment
+     * @param placements pairs of (descriptor here, number in the child), numbers above 2
+     * @return the child's pid, or -errno
+     */
+    public static long spawn(String path, List<String> argv, Map<String, String> env, int[][] placements) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment actions = arena.allocate(FILE_ACTIONS_BYTES, 16);
+            MemorySegment attr = arena.allocate(SPAWNATTR_BYTES, 16);
+            MemorySegment sigset = arena.allocate(SIGSET_BYTES, 16);
+            int r = (int) H.FA_INIT.invokeExact(actions);
+            if (r != 0) {
+                return -r;
+            }
+            try {
+                r = (int) H.ATTR_INIT.invokeExact(attr);
+                if (r != 0) {
+                    return -r;
+                }
+                try {
+                    return spawn(arena, path, argv, env, placements, actions, attr, sigset);
+                } finally {
+                    int ignored = (int) H.ATTR_DESTROY.invokeExact(attr);
+                }
+            } finally {
+                int ignored = (int) H.FA_DESTROY.invokeExact(actions);
+            }
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static long spawn(Arena arena, String path, List<String> argv, Map<String, String> env, int[][] placements,
+                              MemorySegment actions, MemorySegment attr, MemorySegment sigset) throws Throwable {
+        int highest = 2;
+        for (int[] p : placements) {
+            int r = (int) H.FA_DUP2.invokeExact(actions, p[0], p[1]);
+            if (r != 0) {
+                return -r;
+            }
+            highest = Math.max(highest, p[1]);
+        }
+        int flags = H.FLAGS.setSigmask();
+        if (H.FLAGS.cloexecDefault() != 0 && H.FA_INHERIT != null) {
+            for (int fd = 0; fd <= 2; fd++) {
+                int r = (int) H.FA_INHERIT.invokeExact(actions, fd);
+                if (r != 0) {
+                    return -r;
+                }
+            }
+            flags |= H.FLAGS.cloexecDefault();
+        } else if (H.FA_CLOSEFROM != null) {
+            int r = (int) H.FA_CLOSEFROM.invokeExact(actions, highest + 1);
+            if (r != 0) {
+                return -r;
+            }
+        }
+        int r = (int) H.SIGEMPTYSET.invokeExact(sigset);
+        r = r != 0 ? r : (int) H.ATTR_SIGMASK.invokeExact(attr, sigset);
+        r = r != 0 ? r : (int) H.ATTR_FLAGS.invokeExact(attr, (short) flags);
+        if (r != 0) {
+            return -Math.abs(r);
+        }
+        MemorySegment pid = arena.allocate(INT);
+        r = (int) H.SPAWN.invokeExact(pid, arena.allocateFrom(path), actions, attr, strings(arena, argv),
+                strings(arena, env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));
+        return r != 0 ? -r : pid.get(INT, 0);
+    }
+
+    private static MemorySegment strings(Arena arena, List<String> values) {
+        MemorySegment array = arena.allocate(PTR, values.size() + 1);
+        for (int i = 0; i < values.size(); i++) {
+            array.setAtIndex(PTR, i, arena.allocateFrom(values.get(i)));
+        }
+        array.setAtIndex(PTR, values.size(), MemorySegment.NULL);
+        return array;
+    }
+
+    /**
+     * waitpid(2), blocking until the child {@code pid} ends, and reaping it.
+     *
+     * @param pid a child of this process
+     * @return its wait status (decode with {@link #describe}), or -errno (EINTR: call again)
+     */
+    public static int waitpid(long pid) {
+        Errno.PerThread t = Errno.current();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment status = arena.allocate(INT);
+            int r = (int) H.WAITPID.invokeExact(t.state, (int) pid, status, 0);
+            return r < 0 ? -t.errno() : status.get(INT, 0);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * kill(2).
+     *
+     * @param pid the process
+     * @param signal the signal ({@link #SIGTERM}, {@link #SIGKILL}, {@link #SIGHUP})
+     * @return 0, or -errno
+     */
+    public static int kill(long pid, int signal) {
+        Errno.PerThread t = Errno.current();
+        try {
+            int r = (int) H.KILL.invokeExact(t.state, (int) pid, signal);
+            return r < 0 ? -t.errno() : 0;
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * A wait status in words: {@code "exit 0"}, {@code "killed by signal 9"}. The encoding (the
+     * low 7 bits the signal, the next 8 the exit code) is the same on Linux and the BSDs.
+     *
+     * @param status a status from {@link #waitpid}
+     * @return the words
+     */
+    public static String describe(int status) {
+        int signal = status & 0x7f;
+        return signal == 0 ? "exit " + ((status >> 8) & 0xff) : "killed by signal " + signal;
+    }
+
+    /**
+     * Whether a wait status says the process exited normally with code 0.
+     *
+     * @param status a status from {@link #waitpid}
+     * @return whether it exited with 0
+     */
+    public static boolean succeeded(int status) {
+        return status == 0;
+    }
+}

@@ -1,0 +1,257 @@
+package io.ffpoll.http;
+
+import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.Processes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * {@code http-lite --workers N}: binds the listening socket once and runs N worker processes
+ * (this same program with {@code --fd}) that serve it, as gunicorn, einhorn and Circus do.
+ *
+ * <p>Each worker gets, through {@code posix_spawn} file actions, the listening socket at fd 3,
+ * the read end of a pipe whose other end only the supervisor holds at fd 4 (when the supervisor
+ * dies, however, the worker reads end-of-file and drains; {@code PR_SET_PDEATHSIG} is Linux-only
+ * and fires when the spawning <em>thread</em> ends, which in a JVM is any pool thread), and at
+ * fd 5 the write end of a pipe on which it reports that it serves. A worker that exits is
+ * restarted, at once the first time, then after a delay that doubles up to 30 s while it keeps
+ * dying within 10 s of its start. SIGTERM drains every worker and exits; SIGHUP starts a new
+ * generation, waits until all of it serves, then drains the old one, so the socket, held
+ * throughout, never refuses a connection.
+ */
+final class Supervisor {
+    private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
+    static final int LISTEN_FD = 3;
+    static final int PARENT_FD = 4;
+    static final int READY_FD = 5;
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    private static final long STABLE_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final long MAX_BACKOFF_MILLIS = 30_000;
+
+    private final int listenFd;
+    private final int count;
+    private final List<String> command; // the worker's argv without the --fd and pipe options
+    private final Duration grace;
+    private final int[] parentPipe = new int[2];
+    private final List<Worker> current = new CopyOnWriteArrayList<>();
+    private final List<Worker> all = new CopyOnWriteArrayList<>();
+    private volatile boolean stopping;
+    private int generation;
+
+    /** One worker process and the thread that waits for it. */
+    final class Worker {
+        final int slot;
+        final int generation;
+        final long pid;
+        final long startedAt = System.nanoTime();
+        final CompletableFuture<Void> ready = new CompletableFuture<>();
+        final CompletableFuture<String> exited = new CompletableFuture<>();
+        volatile boolean retired;
+        int failures; // consecutive quick deaths in this slot, before this start
+
+        Worker(int slot, int generation, long pid) {
+            this.slot = slot;
+            this.generation = generation;
+            this.pid = pid;
+        }
+    }
+
+    Supervisor(int listenFd, int count, List<String> command, Duration grace) throws IOException {
+        this.listenFd = listenFd;
+        this.count = count;
+        this.command = List.copyOf(command);
+        this.grace = grace;
+        check(Processes.pipe(parentPipe), "pipe");
+    }
+
+    /** Starts the first generation and returns once every worker serves. */
+    void start() throws IOException, InterruptedException {
+        List<Worker> first = startGeneration();
+        if (first == null) {
+            throw new IOException("the workers did not start; their output above says why");
+        }
+        current.addAll(first);
+    }
+
+    /** The pids of the current generation. */
+    List<Long> pids() {
+        return current.stream().map(w -> w.pid).toList();
+    }
+
+    /**
+     * SIGHUP: a new generation on the same socket; once all of it serves, the old one drains.
+     * If the new one does not start, it is stopped and the old one keeps serving.
+     */
+    synchronized void rollingRestart() throws InterruptedException {
+        if (stopping) {
+            return;
+        }
+        LOG.info("rolling restart: starting generation {}", generation + 1);
+        List<Worker> fresh;
+        try {
+            fresh = startGeneration();
+        } catch (IOException e) {
+            LOG.error("rolling restart failed: {}; the old workers keep serving", e.getMessage());
+            return;
+        }
+        if (fresh == null) {
+            LOG.error("rolling restart failed: a new worker did not start; the old workers keep serving");
+            return;
+        }
+        List<Worker> old = new ArrayList<>(current);
+        current.clear();
+        current.addAll(fresh);
+        for (Worker w : old) {
+            w.retired = true;
+            Processes.kill(w.pid, Processes.SIGTERM);
+        }
+        LOG.info("rolling restart: generation {} serves; generation {} drains", generation, generation - 1);
+    }
+
+    /** SIGTERM: drains every worker (each within its grace), then stops the rest. */
+    void stop() {
+        stopping = true;
+        for (Worker w : all) {
+            Processes.kill(w.pid, Processes.SIGTERM);
+        }
+        long deadline = System.nanoTime() + grace.toNanos() + TimeUnit.SECONDS.toNanos(5);
+        for (Worker w : all) {
+            try {
+                w.exited.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                LOG.warn("worker {} (pid {}) did not drain in time; killing it", w.slot, w.pid);
+                Processes.kill(w.pid, Processes.SIGKILL);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (ExecutionException e) {
+                throw new AssertionError(e);
+            }
+        }
+        Platform.current().close(parentPipe[1]);
+        Platform.current().close(parentPipe[0]);
+    }
+
+    private synchronized List<Worker> startGeneration() throws IOException, InterruptedException {
+        generation++;
+        List<Worker> fresh = new ArrayList<>();
+        for (int slot = 0; slot < count; slot++) {
+            fresh.add(spawn(slot, generation, 0));
+        }
+        for (Worker w : fresh) {
+            if (!awaitReady(w)) {
+                for (Worker f : fresh) {
+                    f.retired = true;
+                    Processes.kill(f.pid, Processes.SIGTERM);
+                }
+                return null;
+            }
+        }
+        return fresh;
+    }
+
+    private boolean awaitReady(Worker w) throws InterruptedException {
+        try {
+            w.ready.get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException | ExecutionException e) {
+            return false;
+        }
+    }
+
+    private Worker spawn(int slot, int gen, int failures) throws IOException {
+        int[] readyPipe = new int[2];
+        check(Processes.pipe(readyPipe), "pipe");
+        List<String> argv = new ArrayList<>(command);
+        argv.addAll(List.of("--fd", Integer.toString(LISTEN_FD), "--supervised", PARENT_FD + "," + READY_FD));
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.remove("LISTEN_FDS"); // the socket comes as --fd, not from systemd
+        env.remove("LISTEN_PID");
+        long pid = Processes.spawn(argv.get(0), argv, env,
+                new int[][] {{listenFd, LISTEN_FD}, {parentPipe[0], PARENT_FD}, {readyPipe[1], READY_FD}});
+        Platform.current().close(readyPipe[1]);
+        if (pid < 0) {
+            Platform.current().close(readyPipe[0]);
+            throw new IOException("posix_spawn " + argv.get(0) + ": " + Platform.current().describe((int) -pid));
+        }
+        Worker w = new Worker(slot, gen, pid);
+        w.failures = failures;
+        all.add(w);
+        LOG.info("worker {} started: pid {}, generation {}", slot, pid, gen);
+        Thread.ofPlatform().name("http-lite-worker-" + pid).daemon().start(() -> watch(w, readyPipe[0]));
+        return w;
+    }
+
+    /** The worker's thread: its ready report (or end-of-file), then its exit, then a restart. */
+    private void watch(Worker w, int readyFd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(1);
+            long n;
+            do {
+                n = Platform.current().read(readyFd, b, 1);
+            } while (n == -Platform.current().errno(io.ffpoll.bindings.ErrnoName.EINTR));
+            if (n == 1) {
+                w.ready.complete(null);
+            } else {
+                w.ready.completeExceptionally(new IOException("worker " + w.pid + " ended before it served"));
+            }
+        } finally {
+            Platform.current().close(readyFd);
+        }
+        int status;
+        do {
+            status = Processes.waitpid(w.pid);
+        } while (status == -Platform.current().errno(io.ffpoll.bindings.ErrnoName.EINTR));
+        String how = status < 0 ? "unknown (" + Platform.current().describe(-status) + ")" : Processes.describe(status);
+        all.remove(w);
+        w.exited.complete(how);
+        if (stopping || w.retired) {
+            LOG.info("worker {} (pid {}, generation {}) exited: {}", w.slot, w.pid, w.generation, how);
+            return;
+        }
+        boolean quick = System.nanoTime() - w.startedAt < STABLE_NANOS;
+        int failures = quick ? w.failures + 1 : 0;
+        long delay = failures <= 1 ? 0 : Math.min(MAX_BACKOFF_MILLIS, 100L << Math.min(failures - 1, 20));
+        LOG.warn("worker {} (pid {}) exited: {}; restarting it{}", w.slot, w.pid, how, delay == 0 ? "" : " in " + delay + " ms");
+        restart(w, failures, delay);
+    }
+
+    private void restart(Worker dead, int failures, long delayMillis) {
+        try {
+            if (delayMillis > 0) {
+                Thread.sleep(delayMillis); // back-off: this thread has nothing else to wait for
+            }
+            synchronized (this) {
+                if (stopping || !current.contains(dead)) {
+                    return;
+                }
+                Worker next = spawn(dead.slot, dead.generation, failures);
+                current.set(current.indexOf(dead), next);
+            }
+        } catch (IOException e) {
+            LOG.error("worker {} could not be restarted: {}", dead.slot, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void check(int result, String call) throws IOException {
+        if (result < 0) {
+            throw new IOException(call + ": " + Platform.current().describe(-result));
+        }
+    }
+}

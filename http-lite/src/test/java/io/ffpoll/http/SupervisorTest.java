@@ -1,0 +1,260 @@
+package io.ffpoll.http;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code http-lite --workers 2}, the supervisor and its worker processes, as an operator runs
+ * them: both workers serve the one socket; a worker killed with SIGKILL is replaced while the
+ * other keeps answering; a supervisor killed with SIGKILL leaves no worker behind; SIGHUP
+ * replaces every worker under load without a refused connect or a failed or cut response.
+ */
+class SupervisorTest {
+    private static final Pattern PIDS = Pattern.compile("workers serving: pids \\[(\\d+), (\\d+)\\]");
+    private static final long DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+    @Test
+    void bothWorkersServeAndAKilledOneIsReplacedWhileTheOtherAnswers() throws Exception {
+        Set<Long> workers = new HashSet<>();
+        try (ServerProcess s = new ServerProcess("--workers", "2", "--threads", "1", "--port", "0")) {
+            List<Long> pids = workerPids(s);
+            workers.addAll(pids);
+            assertEquals(Set.copyOf(pids), servingPids(s.address, Set.copyOf(pids)), "both workers answer");
+
+            long victim = pids.get(0);
+            ProcessHandle.of(victim).orElseThrow().destroyForcibly();
+            awaitGone(victim);
+            for (int i = 0; i < 20; i++) {
+                assertEquals(pids.get(1), pidOf(s.address), "the surviving worker answers at once");
+            }
+            long replacement = Long.parseLong(s.await(Pattern.compile("worker 0 started: pid (\\d+), generation 1")));
+            workers.add(replacement);
+            assertNotEquals(victim, replacement);
+            assertEquals(Set.of(replacement, pids.get(1)), servingPids(s.address, Set.of(replacement, pids.get(1))),
+                    "the replacement serves beside the survivor");
+
+            s.terminate();
+            assertTrue(s.process.waitFor(60, TimeUnit.SECONDS), "the supervisor exits on SIGTERM");
+        }
+        for (long pid : workers) {
+            awaitGone(pid);
+        }
+    }
+
+    @Test
+    void aSupervisorKilledWithSigkillLeavesNoWorkerBehind() throws Exception {
+        List<Long> pids;
+        try (ServerProcess s = new ServerProcess("--workers", "2", "--threads", "1", "--port", "0")) {
+            pids = workerPids(s);
+            s.process.destroyForcibly();
+            assertTrue(s.process.waitFor(60, TimeUnit.SECONDS));
+        }
+        for (long pid : pids) {
+            awaitGone(pid);
+        }
+    }
+
+    @Test
+    void sighupReplacesEveryWorkerUnderLoadWithoutARefusedConnectOrAFailedResponse() throws Exception {
+        Set<Long> all = new HashSet<>();
+        try (ServerProcess s = new ServerProcess("--workers", "2", "--threads", "1", "--port", "0")) {
+            List<Long> old = workerPids(s);
+            all.addAll(old);
+            Load load = new Load(s.address);
+            List<Thread> clients = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                boolean keepAlive = i % 2 == 0;
+                clients.add(Thread.ofPlatform().name("client-" + i).start(() -> load.run(keepAlive)));
+            }
+            load.awaitResponses(200);
+            signal("HUP", s.process.pid());
+            s.await(Pattern.compile("rolling restart: generation 2 serves"));
+            for (long pid : old) {
+                awaitGone(pid);
+            }
+            load.recording = true;
+            long after = load.responses.get();
+            load.awaitResponses(after + 200);
+            Set<Long> servedLately = new HashSet<>(load.lately);
+            load.stop.set(true);
+            for (Thread t : clients) {
+                t.join();
+            }
+            all.addAll(load.pids.keySet());
+
+            assertEquals(List.of(), load.failures, "failed or cut responses");
+            assertEquals(0, load.refused.get(), "refused connects");
+            assertFalse(servedLately.isEmpty());
+            for (long pid : servedLately) {
+                assertFalse(old.contains(pid), "after the restart every answer comes from a new worker, not " + pid);
+            }
+            assertTrue(load.pids.keySet().containsAll(old), "the old workers served before the restart");
+            s.terminate();
+            assertTrue(s.process.waitFor(60, TimeUnit.SECONDS));
+        }
+        for (long pid : all) {
+            awaitGone(pid);
+        }
+    }
+
+    /** Clients asking GET /pid: keep-alive ones reuse their connection, the others connect per request. */
+    private static final class Load {
+        final InetSocketAddress address;
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicLong responses = new AtomicLong();
+        final AtomicLong refused = new AtomicLong();
+        final AtomicLong retries = new AtomicLong();
+        final List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        final ConcurrentHashMap<Long, Boolean> pids = new ConcurrentHashMap<>();
+        final Set<Long> lately = ConcurrentHashMap.newKeySet();
+        volatile boolean recording;
+
+        Load(InetSocketAddress address) {
+            this.address = address;
+        }
+
+        void run(boolean keepAlive) {
+            Socket socket = null;
+            InputStream in = null;
+            boolean reused = false;
+            while (!stop.get()) {
+                boolean answering = false;
+                try {
+                    if (socket == null) {
+                        socket = new Socket();
+                        socket.connect(address, 30_000);
+                        socket.setSoTimeout(30_000);
+                        in = new BufferedInputStream(socket.getInputStream());
+                        reused = false;
+                    }
+                    socket.getOutputStream().write("GET /pid HTTP/1.1\r\nHost: t\r\n\r\n".getBytes());
+                    in.mark(1);
+                    if (in.read() == -1) {
+                        throw new SocketException("closed before the response");
+                    }
+                    in.reset();
+                    answering = true;
+                    RawClient.Response r = new RawClient(socket, in).read();
+                    if (r.status() != 200) {
+                        failures.add("status " + r.status());
+                    }
+                    long pid = Long.parseLong(r.text());
+                    pids.put(pid, true);
+                    if (recording) {
+                        lately.add(pid);
+                    }
+                    responses.incrementAndGet();
+                    reused = true;
+                    if (!keepAlive || "close".equalsIgnoreCase(r.header("connection"))) {
+                        socket.close();
+                        socket = null;
+                    }
+                } catch (ConnectException e) {
+                    refused.incrementAndGet();
+                    failures.add("connect: " + e);
+                    socket = null;
+                } catch (IOException | RuntimeException e) {
+                    // RFC 9112, 9.3.1: a reused connection closed before any response byte may
+                    // be retried; anything else is a failure.
+                    if (reused && !answering && e instanceof SocketException) {
+                        retries.incrementAndGet();
+                    } else {
+                        failures.add((reused ? "reused" : "new") + " connection: " + e);
+                    }
+                    close(socket);
+                    socket = null;
+                }
+            }
+            close(socket);
+        }
+
+        void awaitResponses(long n) throws InterruptedException {
+            long deadline = System.nanoTime() + DEADLINE_NANOS;
+            while (responses.get() < n) {
+                assertTrue(System.nanoTime() < deadline, "only " + responses.get() + " responses; failures " + failures);
+                assertTrue(failures.isEmpty(), "failures: " + failures);
+                Thread.sleep(10);
+            }
+        }
+
+        private static void close(Socket s) {
+            try {
+                if (s != null) {
+                    s.close();
+                }
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+    }
+
+    private static List<Long> workerPids(ServerProcess s) throws InterruptedException {
+        var m = PIDS.matcher(s.await(Pattern.compile("(workers serving: pids .*)")));
+        assertTrue(m.find());
+        return List.of(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)));
+    }
+
+    /** Asks GET /pid on new connections until every one of {@code expected} has answered. */
+    private static Set<Long> servingPids(InetSocketAddress address, Set<Long> expected) throws IOException {
+        Set<Long> seen = new HashSet<>();
+        long deadline = System.nanoTime() + DEADLINE_NANOS;
+        while (!seen.containsAll(expected) && System.nanoTime() < deadline) {
+            seen.add(pidOf(address));
+        }
+        return seen;
+    }
+
+    private static long pidOf(InetSocketAddress address) throws IOException {
+        try (RawClient c = new RawClient(address)) {
+            RawClient.Response r = c.send("GET /pid HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").read();
+            assertEquals(200, r.status());
+            return Long.parseLong(r.text());
+        }
+    }
+
+    /** Waits until {@code pid} has exited (a zombie counts as exited: its parent reaps it). */
+    private static void awaitGone(long pid) throws Exception {
+        long deadline = System.nanoTime() + DEADLINE_NANOS;
+        while (alive(pid)) {
+            assertTrue(System.nanoTime() < deadline, "process " + pid + " is still running");
+            Thread.sleep(20);
+        }
+    }
+
+    private static boolean alive(long pid) throws IOException {
+        Path stat = Path.of("/proc/" + pid + "/stat");
+        try {
+            String s = Files.readString(stat);
+            return s.charAt(s.lastIndexOf(')') + 2) != 'Z';
+        } catch (java.nio.file.NoSuchFileException gone) {
+            return false;
+        }
+    }
+
+    private static void signal(String name, long pid) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start().waitFor());
+    }
+}
