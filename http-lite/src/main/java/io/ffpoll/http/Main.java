@@ -75,6 +75,11 @@ public final class Main {
 
     /** Parses {@code args} into a builder; null after printing usage or an error. */
     static HttpServer.Builder parse(String[] args, PrintStream err) {
+        statsSeconds = 0;
+        workers = 0;
+        supervised = null;
+        listenFd = null;
+        address = null;
         HttpServer.Builder b = withBuiltInRoutes(HttpServer.builder());
         String host = "127.0.0.1";
         int port = 8080;
@@ -115,6 +120,9 @@ public final class Main {
                     }
                     case "--supervised" -> {
                         String[] fds = value(args, ++i, a).split(",");
+                        if (fds.length != 2) {
+                            throw new IllegalArgumentException("--supervised takes two descriptors, P,R");
+                        }
                         supervised = new int[] {Integer.parseInt(fds[0]), Integer.parseInt(fds[1])};
                     }
                     default -> throw new IllegalArgumentException("unknown option " + a);

@@ -124,12 +124,16 @@ final class Supervisor {
 
     /** SIGTERM: drains every worker (each within its grace), then stops the rest. */
     void stop() {
-        stopping = true;
-        for (Worker w : all) {
+        stopping = true; // first: a restart that takes the lock after this starts nothing
+        List<Worker> running;
+        synchronized (this) {
+            running = new ArrayList<>(all);
+        }
+        for (Worker w : running) {
             Processes.kill(w.pid, Processes.SIGTERM);
         }
         long deadline = System.nanoTime() + grace.toNanos() + TimeUnit.SECONDS.toNanos(5);
-        for (Worker w : all) {
+        for (Worker w : running) {
             try {
                 w.exited.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
@@ -230,22 +234,31 @@ final class Supervisor {
         restart(w, failures, delay);
     }
 
+    /** Starts a worker in the dead one's place, trying again with back-off while spawning fails. */
     private void restart(Worker dead, int failures, long delayMillis) {
-        try {
-            if (delayMillis > 0) {
-                Thread.sleep(delayMillis); // back-off: this thread has nothing else to wait for
-            }
-            synchronized (this) {
-                if (stopping || !current.contains(dead)) {
+        long delay = delayMillis;
+        int attempt = failures;
+        while (true) {
+            try {
+                if (delay > 0) {
+                    Thread.sleep(delay); // back-off: this thread has nothing else to wait for
+                }
+                synchronized (this) {
+                    if (stopping || !current.contains(dead)) {
+                        return;
+                    }
+                    Worker next = spawn(dead.slot, dead.generation, attempt);
+                    current.set(current.indexOf(dead), next);
                     return;
                 }
-                Worker next = spawn(dead.slot, dead.generation, failures);
-                current.set(current.indexOf(dead), next);
+            } catch (IOException e) {
+                attempt++;
+                delay = Math.min(MAX_BACKOFF_MILLIS, 100L << Math.min(attempt, 20));
+                LOG.error("worker {} could not be restarted: {}; trying again in {} ms", dead.slot, e.getMessage(), delay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
-        } catch (IOException e) {
-            LOG.error("worker {} could not be restarted: {}", dead.slot, e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 

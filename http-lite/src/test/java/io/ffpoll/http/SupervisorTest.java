@@ -65,6 +65,17 @@ class SupervisorTest {
     }
 
     @Test
+    void badWorkerOptionsGetAClearErrorAndTheUsage() {
+        for (String[] args : List.of(new String[] {"--workers", "0"}, new String[] {"--workers", "two"},
+                new String[] {"--supervised", "4"}, new String[] {"--workers"})) {
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            assertEquals(null, Main.parse(args, new java.io.PrintStream(err, true)), String.join(" ", args));
+            String text = err.toString();
+            assertTrue(text.startsWith("http-lite: ") && text.contains("usage: http-lite"), text);
+        }
+    }
+
+    @Test
     void aSupervisorKilledWithSigkillLeavesNoWorkerBehind() throws Exception {
         List<Long> pids;
         try (ServerProcess s = new ServerProcess("--workers", "2", "--threads", "1", "--port", "0")) {

@@ -8,6 +8,9 @@ import io.ffpoll.multiplexer.net.ConnectionHandler;
 import io.ffpoll.multiplexer.net.Listener;
 import io.ffpoll.multiplexer.net.Tcp;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -51,6 +54,7 @@ public final class JobServer implements AutoCloseable {
         default void onWorkerStarted(long pid, boolean replacement) {}
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(JobServer.class);
     private static final Comparator<Job> CHEAPEST_FIRST = Comparator.comparingInt(Job::cost).thenComparingLong(Job::id);
 
     private final EventLoop loop;
@@ -121,7 +125,7 @@ public final class JobServer implements AutoCloseable {
                 try {
                     startWorker(true);
                 } catch (IOException e) {
-                    throw new IllegalStateException("cannot restart a job worker", e);
+                    LOG.error("cannot start a job worker in place of pid {}: {}", p.pid(), e.getMessage());
                 }
             }
         });
