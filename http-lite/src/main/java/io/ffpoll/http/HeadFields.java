@@ -64,6 +64,7 @@ final class HeadFields implements Ascii.MemberVisitor {
                 p++;
             }
             int value = p;
+            p = Words.skipToCr(a, p, headEnd);
             while (a[p] != '\r') {
                 p++;
             }

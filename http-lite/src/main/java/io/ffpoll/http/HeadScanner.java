@@ -109,6 +109,7 @@ final class HeadScanner {
                         i++;
                     }
                     case TARGET -> {
+                        i = Words.skipTarget(a, i, stop);
                         while (i < stop && Grammar.TARGET[a[i] & 0xFF]) {
                             i++;
                         }
@@ -146,6 +147,7 @@ final class HeadScanner {
                         i++;
                     }
                     case VALUE -> {
+                        i = Words.skipFieldValue(a, i, stop);
                         while (i < stop && Grammar.FIELD[a[i] & 0xFF]) {
                             i++;
                         }
