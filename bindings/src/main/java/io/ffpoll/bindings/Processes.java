@@ -23,7 +23,9 @@ import java.util.Optional;
  * extra round trip, where {@code SCM_RIGHTS} would need a Unix socket, a connect back and a
  * message per child. Every other descriptor is closed in the child
  * ({@code posix_spawn_file_actions_addclosefrom_np} on glibc 2.34+ and FreeBSD 13+,
- * {@code POSIX_SPAWN_CLOEXEC_DEFAULT} on macOS), so a worker holds nothing of its supervisor's.
+ * {@code POSIX_SPAWN_CLOEXEC_DEFAULT} on macOS), so a worker holds nothing of its supervisor's;
+ * on an older libc with neither, only descriptors without close-on-exec reach the child (every
+ * socket, epoll and eventfd descriptor ffpoll opens has it; a kqueue is never inherited).
  */
 public final class Processes {
     /** SIGHUP, 1 on every supported OS. */
