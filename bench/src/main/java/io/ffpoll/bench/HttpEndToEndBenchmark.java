@@ -32,17 +32,20 @@ import java.util.concurrent.TimeUnit;
 /**
  * End-to-end HTTP over loopback keep-alive connections: four client threads (pinned to CPU 1),
  * each with its own connection, send {@code GET /plaintext} and read the whole response. The
- * servers answer {@code Hello, World!}: http-lite (one loop, pinned to CPU 0), the JDK's
- * {@code com.sun.net.httpserver.HttpServer} (its default: handlers on its dispatcher thread),
- * and a blocking virtual-thread-per-connection server ({@link VirtualThreadHttpServer}). The
- * JDK's and the virtual threads' own threads are not pinned.
+ * servers answer {@code Hello, World!}, each on one core, CPU 0, as in the load report:
+ * http-lite (one loop), the JDK's {@code com.sun.net.httpserver.HttpServer} (its default:
+ * handlers on its dispatcher thread, which is pinned), and a blocking
+ * virtual-thread-per-connection server ({@link VirtualThreadHttpServer}; one carrier thread,
+ * {@code jdk.virtualThreadScheduler.parallelism=1}, pinned). Each server's thread pins itself
+ * when it first serves {@code GET /pin}.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Threads(4)
-@Fork(value = 2, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC"})
+@Fork(value = 2, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
+        "-Djdk.virtualThreadScheduler.parallelism=1", "-Djdk.virtualThreadScheduler.maxPoolSize=1"})
 public class HttpEndToEndBenchmark {
     private static final byte[] REQUEST = "GET /plaintext HTTP/1.1\r\nHost: bench\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] BODY = "Hello, World!".getBytes(StandardCharsets.US_ASCII);
@@ -69,7 +72,6 @@ public class HttpEndToEndBenchmark {
                             .route("GET", "/pin", r -> Response.text(200, Affinity.pin(0) ? "pinned" : "not pinned"))
                             .start();
                     address = httpLite.address();
-                    pinLoop();
                 }
                 case "jdk-httpserver" -> {
                     jdk = com.sun.net.httpserver.HttpServer.create(any, 4096);
@@ -80,18 +82,27 @@ public class HttpEndToEndBenchmark {
                             out.write(BODY);
                         }
                     });
+                    jdk.createContext("/pin", (HttpExchange e) -> {
+                        byte[] body = (Affinity.pin(0) ? "pinned" : "not pinned").getBytes(StandardCharsets.US_ASCII);
+                        e.sendResponseHeaders(200, body.length);
+                        try (OutputStream out = e.getResponseBody()) {
+                            out.write(body);
+                        }
+                    });
                     jdk.start();
                     address = jdk.getAddress();
                 }
                 default -> {
-                    vt = new VirtualThreadHttpServer(any);
+                    // The one carrier thread pins itself as each connection's thread starts.
+                    vt = new VirtualThreadHttpServer(any, () -> Affinity.pin(0));
                     address = vt.address();
                 }
             }
+            pinServer();
         }
 
-        /** Pins http-lite's one loop to CPU 0: the {@code /pin} handler runs on the loop thread. */
-        private void pinLoop() throws IOException {
+        /** Pins the server's thread to CPU 0: the {@code /pin} handler runs on it. */
+        private void pinServer() throws IOException {
             try (SocketChannel c = SocketChannel.open(address)) {
                 c.write(ByteBuffer.wrap("GET /pin HTTP/1.1\r\nHost: bench\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
                 Client.readResponse(c, ByteBuffer.allocateDirect(4096));

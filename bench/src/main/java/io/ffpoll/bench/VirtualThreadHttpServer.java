@@ -26,6 +26,11 @@ public final class VirtualThreadHttpServer implements AutoCloseable {
     private final Thread acceptor;
 
     VirtualThreadHttpServer(InetSocketAddress at) throws IOException {
+        this(at, () -> { });
+    }
+
+    /** {@code onConnection} runs on each connection's virtual thread before it serves. */
+    VirtualThreadHttpServer(InetSocketAddress at, Runnable onConnection) throws IOException {
         server = new ServerSocket();
         server.bind(at, 4096);
         acceptor = Thread.ofPlatform().name("vt-acceptor").start(() -> {
@@ -33,7 +38,10 @@ public final class VirtualThreadHttpServer implements AutoCloseable {
                 try {
                     Socket s = server.accept();
                     s.setTcpNoDelay(true);
-                    Thread.ofVirtual().start(() -> serve(s));
+                    Thread.ofVirtual().start(() -> {
+                        onConnection.run();
+                        serve(s);
+                    });
                 } catch (IOException closed) {
                     return;
                 }
