@@ -4,10 +4,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -16,10 +14,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,39 +55,11 @@ class LauncherTest {
         return cmd;
     }
 
-    /** Starts {@code command}; its output lines go to the returned queue. */
-    private BlockingQueue<String> start(List<String> command) throws IOException {
+    /** Starts {@code command}; its output lines come through the returned reader. */
+    private ProcessLines start(List<String> command) throws IOException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         processes.add(p);
-        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Thread.ofVirtual().start(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String l;
-                while ((l = r.readLine()) != null) {
-                    lines.add(l);
-                }
-            } catch (IOException ignored) {
-                // the process ended
-            }
-        });
-        return lines;
-    }
-
-    private static String await(BlockingQueue<String> lines, Pattern pattern) throws InterruptedException {
-        StringBuilder seen = new StringBuilder();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            String l = lines.poll(100, TimeUnit.MILLISECONDS);
-            if (l == null) {
-                continue;
-            }
-            seen.append(l).append('\n');
-            Matcher m = pattern.matcher(l);
-            if (m.find()) {
-                return m.groupCount() > 0 ? m.group(1) : l;
-            }
-        }
-        throw new AssertionError("no line matching " + pattern + " in:\n" + seen);
+        return new ProcessLines(p);
     }
 
     private static RawClient.Response get(InetSocketAddress address, String path) throws IOException {
@@ -111,9 +78,9 @@ class LauncherTest {
                 + " fcntl($s, F_SETFD, 0); exec @ARGV, '--fd', fileno($s);";
         List<String> cmd = new ArrayList<>(List.of("perl", "-e", perl));
         cmd.addAll(javaCommand("--accept", "acceptor", "--threads", "2"));
-        BlockingQueue<String> out = start(cmd);
-        int port = Integer.parseInt(await(out, Pattern.compile("^port (\\d+) ")));
-        await(out, LISTENING);
+        ProcessLines out = start(cmd);
+        int port = Integer.parseInt(out.await(Pattern.compile("^port (\\d+) ")));
+        out.await(LISTENING);
         InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
         for (int i = 0; i < 4; i++) {
             assertEquals("Hello, World!", get(address, "/plaintext").text());
@@ -130,12 +97,12 @@ class LauncherTest {
         }
         List<String> cmd = new ArrayList<>(List.of("systemd-socket-activate", "-l", "127.0.0.1:" + port));
         cmd.addAll(javaCommand("--threads", "2"));
-        BlockingQueue<String> out = start(cmd);
-        await(out, Pattern.compile("Listening on"));
+        ProcessLines out = start(cmd);
+        out.await(Pattern.compile("Listening on"));
         InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
         // The first connection starts the server, which finds its socket through LISTEN_FDS.
         assertEquals("{\"message\":\"Hello, World!\"}", get(address, "/json").text());
-        assertEquals(String.valueOf(port), await(out, LISTENING));
+        assertEquals(String.valueOf(port), out.await(LISTENING));
         for (int i = 0; i < 8; i++) {
             assertEquals(200, get(address, "/plaintext").status());
         }
@@ -143,8 +110,8 @@ class LauncherTest {
 
     @Test
     void sigtermFinishesTheRequestInFlightRefusesNewConnectionsAndExits() throws Exception {
-        BlockingQueue<String> out = start(javaCommand("--port", "0", "--threads", "1"));
-        int port = Integer.parseInt(await(out, LISTENING));
+        ProcessLines out = start(javaCommand("--port", "0", "--threads", "1"));
+        int port = Integer.parseInt(out.await(LISTENING));
         InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
         Process server = processes.getFirst();
         try (RawClient inFlight = new RawClient(address)) {
@@ -152,9 +119,8 @@ class LauncherTest {
             // The server has the partial request once a request after it on another connection
             // is answered (one loop: --threads 1 below), so SIGTERM finds it in flight.
             assertEquals(200, get(address, "/plaintext").status());
-            // SIGTERM, as a process manager sends it. (Process.destroy() did not deliver it here.)
-            assertEquals(0, new ProcessBuilder("kill", "-TERM", Long.toString(server.pid())).inheritIO().start().waitFor());
-            await(out, Pattern.compile("shutting down"));
+            ProcessLines.signal("TERM", server.pid());
+            out.await(Pattern.compile("shutting down"));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             boolean refused = false;
             while (!refused && System.nanoTime() < deadline) {

@@ -101,7 +101,7 @@ class SupervisorTest {
                 clients.add(Thread.ofPlatform().name("client-" + i).start(() -> load.run(keepAlive)));
             }
             load.awaitResponses(200);
-            signal("HUP", s.process.pid());
+            ProcessLines.signal("HUP", s.process.pid());
             s.await(Pattern.compile("rolling restart: generation 2 serves"));
             for (long pid : old) {
                 awaitGone(pid);
@@ -265,7 +265,4 @@ class SupervisorTest {
         }
     }
 
-    private static void signal(String name, long pid) throws Exception {
-        assertEquals(0, new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start().waitFor());
-    }
 }

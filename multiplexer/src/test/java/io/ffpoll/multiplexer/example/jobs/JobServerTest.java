@@ -1,17 +1,15 @@
 package io.ffpoll.multiplexer.example.jobs;
 
 import io.ffpoll.multiplexer.example.jobs.JobServer.Job;
+import io.ffpoll.multiplexer.testing.Loopback;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,7 +26,7 @@ class JobServerTest {
 
     @Test
     void everyResultExactlyOnceInCostOrderWithAWorkerKilledMidRun() throws Exception {
-        long fdsBefore = openDescriptors();
+        long fdsBefore = Loopback.openFds();
         Random random = new Random(42);
         List<Job> jobs = new ArrayList<>();
         for (int i = 0; i < JOBS; i++) {
@@ -96,8 +94,8 @@ class JobServerTest {
                     "job " + firstDispatches.get(i).id() + " left before a cheaper one");
         }
         long deadline = System.nanoTime() + DEADLINE_NANOS;
-        while (openDescriptors() != fdsBefore) {
-            assertTrue(System.nanoTime() < deadline, "descriptors: " + openDescriptors() + ", before: " + fdsBefore);
+        while (Loopback.openFds() != fdsBefore) {
+            assertTrue(System.nanoTime() < deadline, "descriptors: " + Loopback.openFds() + ", before: " + fdsBefore);
             Thread.sleep(10);
         }
     }
@@ -114,9 +112,4 @@ class JobServerTest {
         assertEquals(0, new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start().waitFor());
     }
 
-    private static long openDescriptors() throws java.io.IOException {
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.count();
-        }
-    }
 }

@@ -1,0 +1,59 @@
+package io.ffpoll.http;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** A child process's output (stdout and stderr merged), line by line as it comes, and signals to it. */
+final class ProcessLines {
+    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+
+    /** Reads {@code p}'s output (start it with {@code redirectErrorStream(true)}) on a virtual thread. */
+    ProcessLines(Process p) {
+        Thread.ofVirtual().start(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String l;
+                while ((l = r.readLine()) != null) {
+                    lines.add(l);
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+        });
+    }
+
+    /** The next output line matching {@code pattern} (its group 1, if any), waiting up to 30 s. */
+    String await(Pattern pattern) throws InterruptedException {
+        StringBuilder seen = new StringBuilder();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            String l = lines.poll(100, TimeUnit.MILLISECONDS);
+            if (l == null) {
+                continue;
+            }
+            seen.append(l).append('\n');
+            Matcher m = pattern.matcher(l);
+            if (m.find()) {
+                return m.groupCount() > 0 ? m.group(1) : l;
+            }
+        }
+        throw new AssertionError("no line matching " + pattern + " in:\n" + seen);
+    }
+
+    /**
+     * Sends signal {@code name} ("TERM", "HUP", "KILL") to {@code pid} with kill(1), as a process
+     * manager does. (Process.destroy() did not deliver SIGTERM here.)
+     */
+    static void signal(String name, long pid) throws IOException, InterruptedException {
+        assertEquals(0, new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start().waitFor(),
+                "kill -" + name + " " + pid);
+    }
+}
