@@ -109,7 +109,7 @@ final class HeadScanner {
                         i++;
                     }
                     case TARGET -> {
-                        i = Words.skipTarget(a, i, stop);
+                        i = Words.skipVisible(a, i, stop, '!');
                         while (i < stop && Grammar.TARGET[a[i] & 0xFF]) {
                             i++;
                         }
@@ -147,7 +147,7 @@ final class HeadScanner {
                         i++;
                     }
                     case VALUE -> {
-                        i = Words.skipFieldValue(a, i, stop);
+                        i = Words.skipVisible(a, i, stop, ' ');
                         while (i < stop && Grammar.FIELD[a[i] & 0xFF]) {
                             i++;
                         }

@@ -31,23 +31,15 @@ final class Words {
         return ((x - ONES) & ~x & HIGHS) != 0;
     }
 
-    /** Past the words of field-value bytes (0x20 and up but DEL; HTAB is left to the byte-wise scan) from {@code i}. */
-    static int skipFieldValue(byte[] a, int i, int stop) {
+    /**
+     * Past the words from {@code i} whose bytes are all {@code lowest} or above, DEL excepted:
+     * {@code ' '} for a field value (HTAB, also allowed there, is left to the byte-wise scan),
+     * {@code '!'} for a request-target. Bytes of 0x80 and up (obs-text) belong to both runs.
+     */
+    static int skipVisible(byte[] a, int i, int stop, int lowest) {
         while (i + 8 <= stop) {
             long x = (long) LONGS.get(a, i);
-            if (anyBelow(x, 0x20) || anyZero(x ^ DELS)) {
-                break;
-            }
-            i += 8;
-        }
-        return i;
-    }
-
-    /** Past the words of request-target bytes (above SP, but DEL) from {@code i}. */
-    static int skipTarget(byte[] a, int i, int stop) {
-        while (i + 8 <= stop) {
-            long x = (long) LONGS.get(a, i);
-            if (anyBelow(x, 0x21) || anyZero(x ^ DELS)) {
+            if (anyBelow(x, lowest) || anyZero(x ^ DELS)) {
                 break;
             }
             i += 8;

@@ -39,15 +39,15 @@ class WordsTest {
             for (int i = 0; i < a.length; i++) {
                 a[i] = random.nextBoolean() ? pool[random.nextInt(pool.length)] : (byte) random.nextInt(256);
             }
-            assertEquals(expected(a, FIELD_VALUE), Words.skipFieldValue(a, 0, a.length), Arrays.toString(a));
-            assertEquals(expected(a, TARGET), Words.skipTarget(a, 0, a.length), Arrays.toString(a));
+            assertEquals(expected(a, FIELD_VALUE), Words.skipVisible(a, 0, a.length, ' '), Arrays.toString(a));
+            assertEquals(expected(a, TARGET), Words.skipVisible(a, 0, a.length, '!'), Arrays.toString(a));
             assertEquals(expected(a, NOT_CR), Words.skipToCr(a, 0, a.length), Arrays.toString(a));
         }
     }
 
     private static void check(byte[] a, int v) {
-        assertEquals(expected(a, FIELD_VALUE), Words.skipFieldValue(a, 0, a.length), "field value, byte " + v);
-        assertEquals(expected(a, TARGET), Words.skipTarget(a, 0, a.length), "target, byte " + v);
+        assertEquals(expected(a, FIELD_VALUE), Words.skipVisible(a, 0, a.length, ' '), "field value, byte " + v);
+        assertEquals(expected(a, TARGET), Words.skipVisible(a, 0, a.length, '!'), "target, byte " + v);
         assertEquals(expected(a, NOT_CR), Words.skipToCr(a, 0, a.length), "CR, byte " + v);
     }
 

@@ -43,12 +43,12 @@ final class JmhCsv {
             for (int i = 7; i < header.size() && i < cells.size(); i++) {
                 params.put(header.get(i).replace("Param: ", ""), cells.get(i));
             }
+            // io.ffpoll.bench.WakeupLatencyBenchmark.wakeAndRun:p0.999 -> WakeupLatencyBenchmark.wakeAndRun:p0.999
             String name = cells.get(0);
-            String simple = name.substring(name.lastIndexOf('.', name.indexOf(':') < 0 ? name.length() : name.indexOf(':'))
-                    + 1);
-            String owner = name.substring(0, name.lastIndexOf('.', name.indexOf(':') < 0 ? name.length() : name.indexOf(':')));
-            rows.add(new Row(owner.substring(owner.lastIndexOf('.') + 1) + "." + simple,
-                    Double.parseDouble(cells.get(4)), cells.get(6), params));
+            int secondary = name.indexOf(':');
+            int method = name.lastIndexOf('.', secondary < 0 ? name.length() : secondary);
+            int owner = name.lastIndexOf('.', method - 1);
+            rows.add(new Row(name.substring(owner + 1), Double.parseDouble(cells.get(4)), cells.get(6), params));
         }
         return rows;
     }

@@ -87,7 +87,8 @@ public final class LoadReport {
     /** Server, then mode, in the order the runs came; each the mean of its rounds. */
     private static Map<String, Map<String, Figures>> read(Path tsv) throws IOException {
         Map<String, Map<String, List<String[]>>> runs = new LinkedHashMap<>();
-        for (String line : Files.readAllLines(tsv).subList(1, Files.readAllLines(tsv).size())) {
+        List<String> lines = Files.readAllLines(tsv);
+        for (String line : lines.subList(1, lines.size())) {
             String[] c = line.split("\t");
             runs.computeIfAbsent(c[0], k -> new LinkedHashMap<>()).computeIfAbsent(c[1], k -> new ArrayList<>()).add(c);
         }

@@ -193,6 +193,7 @@ public final class EpollBackend extends Backend {
         }
         return ready;
     }
+
     @Override
     public void wakeup() {
         latch.wake(signal);
