@@ -36,8 +36,9 @@ public final class Main {
                                        a SO_REUSEPORT listener per loop (default on Linux and
                                        FreeBSD), or one acceptor handing connections to the
                                        loops round-robin (default on macOS)
-              --backend epoll|kqueue   the poller (default: the OS's own; kqueue on Linux
-                                       needs -Dffpoll.libkqueue=/path/to/libkqueue.so.0)
+              --backend epoll|kqueue   the poller (default: the OS's own; kqueue on Linux needs
+                                       libkqueue: -Dffpoll.libkqueue=/path/to/libkqueue.so.0,
+                                       or libkqueue.so.0 on the dynamic linker's path)
               --max-connections N      connections open at once; at the limit new ones wait in
                                        the backlog (default: RLIMIT_NOFILE less 128)
               --stats SECONDS          log RSS, descriptors, connections, requests and pooled

@@ -1,7 +1,7 @@
 package io.ffpoll.http;
 
+import io.ffpoll.bindings.testing.Libkqueue;
 import io.ffpoll.multiplexer.Poller;
-import io.ffpoll.multiplexer.testing.Libkqueue;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 

@@ -7,7 +7,6 @@ import io.ffpoll.multiplexer.epoll.EpollBackend;
 import io.ffpoll.multiplexer.kqueue.KqueueBackend;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -65,10 +64,11 @@ public final class Poller implements AutoCloseable {
     /**
      * Opens the named backend: {@code "epoll"} (Linux), or {@code "kqueue"}: the system's on
      * macOS and FreeBSD, and on Linux libkqueue (a userspace kqueue, for testing), loaded from
-     * the path in the system property {@code ffpoll.libkqueue}.
+     * the path in the system property {@code ffpoll.libkqueue}, or else as {@code libkqueue.so.0}
+     * from the dynamic linker's search path.
      *
      * @throws IllegalArgumentException for another name
-     * @throws IllegalStateException for kqueue on Linux without {@code ffpoll.libkqueue}
+     * @throws IllegalStateException for kqueue on Linux where libkqueue is not found
      * @param name the name
      * @return the poller
      * @throws IOException if the kernel object cannot be made
@@ -83,12 +83,7 @@ public final class Poller implements AutoCloseable {
                 if (os.startsWith("mac") || os.startsWith("freebsd")) {
                     return open();
                 }
-                String library = System.getProperty("ffpoll.libkqueue", "");
-                if (library.isEmpty()) {
-                    throw new IllegalStateException("kqueue on " + System.getProperty("os.name")
-                            + " needs libkqueue: -Dffpoll.libkqueue=/path/to/libkqueue.so.0");
-                }
-                return new Poller(new KqueueBackend(NativeKevent.libkqueue(Path.of(library))));
+                return new Poller(new KqueueBackend(NativeKevent.libkqueue()));
             }
             default -> throw new IllegalArgumentException("unknown backend '" + name + "' (known: epoll, kqueue)");
         }

@@ -1,7 +1,7 @@
 package io.ffpoll.multiplexer;
 
 import io.ffpoll.bindings.Syscalls;
-import io.ffpoll.multiplexer.testing.Libkqueue;
+import io.ffpoll.bindings.testing.Libkqueue;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -26,7 +26,6 @@ class KqueuePollerTest extends PollerContract {
 
     @Override
     Poller openPoller() throws IOException {
-        Libkqueue.require();
         return Poller.open("kqueue");
     }
 

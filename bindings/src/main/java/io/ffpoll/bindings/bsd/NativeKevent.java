@@ -26,7 +26,12 @@ public final class NativeKevent implements KeventCalls {
     private static final Syscalls.Counter C_KQUEUE = Syscalls.counter("kqueue");
     private static final Syscalls.Counter C_KEVENT = Syscalls.counter("kevent");
 
-    private static final java.util.concurrent.ConcurrentHashMap<Path, NativeKevent> LIBKQUEUES =
+    /** The system property that names libkqueue's shared library on Linux. */
+    public static final String LIBKQUEUE_PROPERTY = "ffpoll.libkqueue";
+    /** The name the dynamic linker knows libkqueue by, where a distribution packages it. */
+    private static final String LIBKQUEUE_SONAME = "libkqueue.so.0";
+
+    private static final java.util.concurrent.ConcurrentHashMap<String, NativeKevent> LIBKQUEUES =
             new java.util.concurrent.ConcurrentHashMap<>();
 
     private final KeventAbi abi;
@@ -56,19 +61,38 @@ public final class NativeKevent implements KeventCalls {
     }
 
     /**
-     * libkqueue's kqueue on Linux, loaded from {@code library} (its .so). The classic layout with
+     * libkqueue's kqueue on Linux: the library named by the system property
+     * {@value #LIBKQUEUE_PROPERTY} where it is set, else {@code libkqueue.so.0} wherever the
+     * dynamic linker finds it (some distributions package it). The classic layout with
      * FreeBSD's filter numbers; closing an fd does not remove its registrations there. Loaded
-     * and linked once per path.
+     * and linked once per library.
      *
-     * @throws IllegalArgumentException if the file is missing
+     * @throws IllegalStateException if the property names no file, or it is unset and the
+     *         dynamic linker finds no libkqueue; the message says which
      */
-    public static NativeKevent libkqueue(Path library) {
-        Path path = library.toAbsolutePath().normalize();
-        if (!Files.isRegularFile(path)) {
-            throw new IllegalArgumentException("libkqueue not found at " + library);
+    public static NativeKevent libkqueue() {
+        String property = System.getProperty(LIBKQUEUE_PROPERTY, "");
+        if (!property.isEmpty()) {
+            Path path = Path.of(property).toAbsolutePath().normalize();
+            if (!Files.isRegularFile(path)) {
+                throw new IllegalStateException("libkqueue not found at -D" + LIBKQUEUE_PROPERTY + "=" + property);
+            }
+            return LIBKQUEUES.computeIfAbsent(path.toString(), p -> new NativeKevent(KeventAbi.LIBKQUEUE,
+                    "kqueue (libkqueue " + p + ")", SymbolLookup.libraryLookup(path, Arena.global()), false));
         }
-        return LIBKQUEUES.computeIfAbsent(path, p -> new NativeKevent(KeventAbi.LIBKQUEUE,
-                "kqueue (libkqueue " + p + ")", SymbolLookup.libraryLookup(p, Arena.global()), false));
+        NativeKevent known = LIBKQUEUES.get(LIBKQUEUE_SONAME);
+        if (known != null) {
+            return known;
+        }
+        SymbolLookup lookup;
+        try {
+            lookup = SymbolLookup.libraryLookup(LIBKQUEUE_SONAME, Arena.global());
+        } catch (IllegalArgumentException notFound) {
+            throw new IllegalStateException("libkqueue not found: -D" + LIBKQUEUE_PROPERTY
+                    + "=/path/to/libkqueue.so.0 is unset and the dynamic linker finds no " + LIBKQUEUE_SONAME);
+        }
+        return LIBKQUEUES.computeIfAbsent(LIBKQUEUE_SONAME, n -> new NativeKevent(KeventAbi.LIBKQUEUE,
+                "kqueue (libkqueue " + n + ")", lookup, false));
     }
 
     @Override

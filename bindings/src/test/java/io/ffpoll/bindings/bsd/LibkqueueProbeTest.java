@@ -1,6 +1,8 @@
 package io.ffpoll.bindings.bsd;
 
 import io.ffpoll.bindings.Errno;
+import io.ffpoll.bindings.testing.Libkqueue;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -21,6 +23,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * kevent() call through {@link NativeKevent}.
  */
 class LibkqueueProbeTest {
+    private static NativeKevent libkqueue;
+
+    @BeforeAll
+    static void loadLibkqueue() {
+        Libkqueue.require();
+        libkqueue = NativeKevent.libkqueue();
+    }
 
     private static String run(List<String> command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -32,11 +41,11 @@ class LibkqueueProbeTest {
 
     @Test
     void theHeaderMatchesTheLayoutTheBackendUses() throws Exception {
-        Path dir = Libkqueue.dir();
+        Path include = Libkqueue.headerDirectory();
         Path nativeDir = Path.of(System.getProperty("ffpoll.native.dir", "../native"));
         Path tmp = Files.createTempDirectory("ffpoll-kevent-probe");
         Path exe = tmp.resolve("probe");
-        run(List.of("cc", "-Wall", "-Werror", "-I", dir.resolve("linux-x86_64/include").toString(), "-o", exe.toString(),
+        run(List.of("cc", "-Wall", "-Werror", "-I", include.toString(), "-o", exe.toString(),
                 nativeDir.resolve("kevent_probe.c").toString()));
         Map<String, Long> probe = new LinkedHashMap<>();
         for (String line : run(List.of(exe.toString())).split("\n")) {
@@ -72,7 +81,7 @@ class LibkqueueProbeTest {
 
     @Test
     void aUserEventTriggeredThroughKeventComesBack() {
-        NativeKevent k = NativeKevent.libkqueue(Libkqueue.library());
+        NativeKevent k = libkqueue;
         KeventAbi abi = k.abi();
         int kq = k.kqueue();
         assertTrue(kq >= 0, "kqueue: " + kq);

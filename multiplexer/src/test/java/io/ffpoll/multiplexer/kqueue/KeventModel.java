@@ -6,6 +6,7 @@ import io.ffpoll.bindings.bsd.KeventAbi;
 import io.ffpoll.bindings.bsd.KeventCalls;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -43,6 +44,7 @@ final class KeventModel implements KeventCalls {
         boolean readable;
         boolean writable = true;
         boolean eof;
+        boolean readEof; // the peer shut down its output: only the read side is at EOF
         int error;
     }
 
@@ -62,6 +64,8 @@ final class KeventModel implements KeventCalls {
     private final Map<Key, Knote> knotes = new LinkedHashMap<>();
     long waitsWithNothingToReport;
     long calls;
+    /** The timeout of the last kevent, in nanoseconds; -1 for NULL (wait without limit). */
+    long lastTimeoutNanos;
 
     KeventModel(Kernel kernel) {
         this.kernel = kernel;
@@ -86,6 +90,12 @@ final class KeventModel implements KeventCalls {
         f.error = errno;
         fire(fd, KeventAbi.EVFILT_READ);
         fire(fd, KeventAbi.EVFILT_WRITE);
+    }
+
+    /** The peer shut down its output (a half-close): the read knote fires with EV_EOF, no errno. */
+    void peerShutsDownOutput(int fd) {
+        files.get(fd).readEof = true;
+        fire(fd, KeventAbi.EVFILT_READ);
     }
 
     private void fire(int fd, short filter) {
@@ -152,6 +162,8 @@ final class KeventModel implements KeventCalls {
                       MemorySegment timeout, MemorySegment errnoState) {
         KEVENT.hit();
         calls++;
+        lastTimeoutNanos = timeout.address() == 0 ? -1
+                : timeout.get(ValueLayout.JAVA_LONG, 0) * 1_000_000_000L + timeout.get(ValueLayout.JAVA_LONG, 8);
         if (kq != KQ) {
             return -Err.EBADF;
         }
@@ -192,7 +204,7 @@ final class KeventModel implements KeventCalls {
             int fflags = 0;
             if (key.filter != abi.evfiltUser) {
                 File f = files.get((int) key.ident);
-                if (f.eof) {
+                if (f.eof || (f.readEof && key.filter == KeventAbi.EVFILT_READ)) {
                     flags |= KeventAbi.EV_EOF;
                     fflags = f.error;
                 }
@@ -202,8 +214,7 @@ final class KeventModel implements KeventCalls {
                 k.pending = false;
             }
         }
-        if (out == 0 && (timeout.address() == 0 || timeout.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0) != 0
-                || timeout.get(java.lang.foreign.ValueLayout.JAVA_LONG, 8) != 0)) {
+        if (out == 0 && lastTimeoutNanos != 0) {
             waitsWithNothingToReport++;
         }
         return out;
@@ -238,7 +249,7 @@ final class KeventModel implements KeventCalls {
             Knote k = knotes.computeIfAbsent(key, x -> new Knote());
             k.udata = udata;
             k.clear = (flags & KeventAbi.EV_CLEAR) != 0;
-            k.pending = filter == KeventAbi.EVFILT_READ ? f.readable || f.eof : f.writable || f.eof;
+            k.pending = filter == KeventAbi.EVFILT_READ ? f.readable || f.eof || f.readEof : f.writable || f.eof;
             return 0;
         }
         return Err.EINVAL;

@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The kqueue backend against the scripted kernels of {@link KeventModel} (FreeBSD's 64-byte
- * struct kevent, XNU's 32-byte one): what libkqueue cannot show here.
+ * struct kevent, XNU's 32-byte one): what libkqueue cannot show here, and the parts of the
+ * Poller contract that do not need real sockets, since CI has no libkqueue.
  */
 class KeventModelTest {
     private static final int CAPACITY = 64;
@@ -172,6 +173,78 @@ class KeventModelTest {
         // A wakeup while nobody waits: the next poll does not wait and reports nothing.
         assertEquals(0, b.poll(events, -1));
         assertEquals(waits, model.waitsWithNothingToReport);
+        b.close();
+    }
+
+    @ParameterizedTest
+    @EnumSource(KeventModel.Kernel.class)
+    void edgesAreReportedOncePerChangeAndRememberedWhileInterestIsOff(KeventModel.Kernel kernel) throws IOException {
+        KeventModel model = new KeventModel(kernel);
+        KqueueBackend b = backend(model);
+        EventBuffer events = new EventBuffer(CAPACITY);
+        model.open(10).writable = false;
+        b.register(10, EventBuffer.READ, "fd10", false);
+        assertEquals(Map.of(), poll(b, events));
+        model.arrive(10);
+        assertEquals(Map.of(10, EventBuffer.READ), poll(b, events));
+        assertEquals(Map.of(), poll(b, events), "not drained, but no new edge: not reported again");
+        model.arrive(10);
+        assertEquals(Map.of(10, EventBuffer.READ), poll(b, events), "a new edge");
+
+        b.modify(10, 0);
+        model.arrive(10);
+        assertEquals(Map.of(), poll(b, events), "interest off: remembered, not delivered");
+        b.modify(10, EventBuffer.READ);
+        long before = Syscalls.count("kevent");
+        assertEquals(1, b.poll(events, -1), "delivered by a poll that would otherwise block");
+        assertEquals(10, events.fd[0]);
+        assertEquals("fd10", events.attachment[0]);
+        assertEquals(1, Syscalls.count("kevent") - before, "re-enabling interest costs no kevent, the poll one");
+        assertEquals(0, model.lastTimeoutNanos, "with readiness owed, the kevent does not wait");
+
+        // Drained to EAGAIN (clearReadiness), then re-enabled: nothing is owed.
+        b.clearReadiness(10, EventBuffer.READ);
+        b.modify(10, 0);
+        b.modify(10, EventBuffer.READ);
+        assertEquals(Map.of(), poll(b, events));
+        b.close();
+        assertTrue(b.memoryReleased());
+    }
+
+    @ParameterizedTest
+    @EnumSource(KeventModel.Kernel.class)
+    void aHalfCloseIsReadClosedOnlyAndWriteInterestUsesRememberedWritability(KeventModel.Kernel kernel)
+            throws IOException {
+        KeventModel model = new KeventModel(kernel);
+        KqueueBackend b = backend(model);
+        EventBuffer events = new EventBuffer(CAPACITY);
+        model.open(10);
+        b.register(10, EventBuffer.READ, null, false);
+        assertEquals(Map.of(), poll(b, events), "writable, but not of interest");
+        b.modify(10, EventBuffer.READ | EventBuffer.WRITE);
+        assertEquals(Map.of(10, EventBuffer.WRITE), poll(b, events), "the remembered writability");
+        model.peerShutsDownOutput(10);
+        assertEquals(Map.of(10, EventBuffer.READ | EventBuffer.READ_CLOSED), poll(b, events),
+                "one direction closed, no error");
+        b.close();
+    }
+
+    @ParameterizedTest
+    @EnumSource(KeventModel.Kernel.class)
+    void timeoutsReachKeventInNanosecondsNeverRoundedToASpin(KeventModel.Kernel kernel) throws IOException {
+        KeventModel model = new KeventModel(kernel);
+        KqueueBackend b = backend(model);
+        EventBuffer events = new EventBuffer(CAPACITY);
+        for (long nanos : new long[] {300_000L, 1L, 2_500_000_001L}) {
+            long waits = model.waitsWithNothingToReport;
+            assertEquals(0, b.poll(events, nanos));
+            assertEquals(nanos, model.lastTimeoutNanos, "the timespec for " + nanos + " ns");
+            assertEquals(waits + 1, model.waitsWithNothingToReport, "it waited");
+        }
+        assertEquals(0, b.poll(events, -1));
+        assertEquals(-1, model.lastTimeoutNanos, "no limit is a NULL timespec");
+        assertEquals(0, b.poll(events, 0));
+        assertEquals(0, model.lastTimeoutNanos);
         b.close();
     }
 
