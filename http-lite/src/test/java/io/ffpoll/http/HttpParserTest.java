@@ -328,13 +328,19 @@ class HttpParserTest {
             conn.parser().parse(b, 0, in.length, conn.state());
             conn.state().reset();
         }
-        long before = threads.getCurrentThreadAllocatedBytes();
-        for (int i = 0; i < 1000; i++) {
-            conn.parser().beginDelivery();
-            conn.parser().parse(b, 0, in.length, conn.state());
-            conn.state().reset();
+        // A window can catch the JIT's own one-off allocations (a recompilation, an OSR entry:
+        // 112 bytes once in CI); a parse that allocated would show in every window, 16 bytes
+        // or more per parse. So the best of five windows of 1,000 parses must be zero.
+        long allocated = Long.MAX_VALUE;
+        for (int window = 0; window < 5 && allocated != 0; window++) {
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 1000; i++) {
+                conn.parser().beginDelivery();
+                conn.parser().parse(b, 0, in.length, conn.state());
+                conn.state().reset();
+            }
+            allocated = Math.min(allocated, threads.getCurrentThreadAllocatedBytes() - before);
         }
-        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-        assertEquals(0, allocated, "1,000 parses allocated " + allocated + " bytes");
+        assertEquals(0, allocated, "1,000 parses allocated " + allocated + " bytes, in the best of five windows");
     }
 }
