@@ -249,7 +249,7 @@ public final class Connection extends ConnectionWriting {
         if (event.isWritable() && waitingForWritable) {
             flushNow();
         }
-        if (!closed && (reading || lingering) && (event.isReadable() || event.isError())) {
+        if (!closed && readsSocket() && (event.isReadable() || event.isError())) {
             // With a hang-up or error in the same edge, read on to EOF or the error: no further
             // edge will come to report them.
             readAll(event.isReadClosed() || event.isError());
@@ -263,13 +263,19 @@ public final class Connection extends ConnectionWriting {
      * Idempotent.
      */
     public void close() {
+        closeAfterQueue(null);
+    }
+
+    @Override
+    void closeAfterQueue(IOException cause) {
         if (closed || closing) {
             return;
         }
         closing = true;
         reading = false;
+        closeCause = cause;
         if (queue.isEmpty() || !connected) {
-            finish(null, false);
+            finish(cause, false);
             return;
         }
         updateInterest();

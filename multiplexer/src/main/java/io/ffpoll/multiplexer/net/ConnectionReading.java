@@ -30,12 +30,15 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         }
     }
 
-    /** Resumes delivery; data that arrived meanwhile is delivered without waiting for more. */
+    /**
+     * Resumes delivery; data that arrived meanwhile is delivered without waiting for more, and an
+     * end of stream that came while paused is reported once the kept messages are taken.
+     */
     public final void resumeReading() {
         if (!reading && !closing && !closed) {
             reading = true;
             updateInterest();
-            if (!input.isEmpty()) {
+            if (!input.isEmpty() || inputEnded) {
                 // Bytes kept from before the pause may hold whole messages: offer them again
                 // (on the loop, not from inside this call, which may be within onData).
                 loop.execute(this::redeliver);
@@ -44,9 +47,19 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
     }
 
     private void redeliver() {
-        if (reading && !closed && !delivering && !input.isEmpty()) {
+        if (!reading || closed || closing || delivering) {
+            return;
+        }
+        if (inputEnded) {
+            finishInput();
+        } else if (!input.isEmpty()) {
             deliver(input.view(), input.length());
         }
+    }
+
+    /** Whether the socket is read: the handler wants data and the peer may send more, or a lingering close discards it. */
+    final boolean readsSocket() {
+        return lingering || (reading && !inputEnded);
     }
 
     /**
@@ -56,7 +69,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
      */
     final void readAll(boolean toTheEnd) {
         int reads = 0;
-        while ((reading || lingering) && !closed) {
+        while (readsSocket() && !closed) {
             boolean behindKept = !lingering && input.holdsBuffer();
             if (behindKept && input.length() == input.capacity() && !input.grow(options.maxPending())) {
                 inputTooLarge(input.length() + 1);
@@ -156,19 +169,43 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
 
     private void endOfStream() {
         loop.clearReadiness(fd, Interest.READABLE);
-        reading = false;
         if (lingering) {
             lingering = false; // the peer is done: close once the queue is sent
+            reading = false;
             updateInterest();
             if (queue.isEmpty()) {
                 finish(null, false);
             }
             return;
         }
+        inputEnded = true;
         updateInterest();
+        finishInput();
+    }
+
+    /**
+     * The peer's stream has ended (FIN). Every whole message it sent before is still processed:
+     * the kept bytes are offered until the handler takes no more of them (it pauses, or what is
+     * left is an incomplete message). A pause defers this to {@link #resumeReading()}. Then an
+     * incomplete tail is dropped and the connection closes once its answers are sent, reporting
+     * an {@link EOFException}; with nothing left the handler hears {@code onReadClosed}.
+     */
+    private void finishInput() {
+        while (reading && !closed && !closing && !input.isEmpty()) {
+            long before = input.length();
+            deliver(input.view(), before);
+            if (input.length() == before) {
+                break; // nothing taken: the rest is an incomplete message
+            }
+        }
+        if (closed || closing || (!reading && !input.isEmpty())) {
+            return;
+        }
         if (!input.isEmpty()) {
-            finish(new EOFException("peer closed " + remote + " with " + input.length()
-                    + " bytes of an incomplete message pending"), false);
+            long pending = input.length();
+            input.release();
+            closeAfterQueue(new EOFException("peer closed " + remote + " with " + pending
+                    + " bytes of an incomplete message pending"));
             return;
         }
         try {
@@ -177,4 +214,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
             handlerFailed("onReadClosed", t);
         }
     }
+
+    /** {@code Connection.close()} that reports {@code cause} once the queue is sent. */
+    abstract void closeAfterQueue(IOException cause);
 }

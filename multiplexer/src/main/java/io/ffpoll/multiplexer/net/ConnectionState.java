@@ -49,7 +49,9 @@ abstract sealed class ConnectionState permits ConnectionReading {
     Timer closeTimer;             // while a graceful or lingering close is bounded
     long discarded;               // bytes thrown away while lingering
     boolean connected;
-    boolean reading = true;
+    boolean reading = true;       // the handler takes data (false: paused, or closing)
+    boolean inputEnded;           // the peer sent FIN: nothing more to read
+    IOException closeCause;       // reported when a graceful close completes
     boolean writable = true;
     boolean waitingForWritable;
     boolean flushRequested;
@@ -70,6 +72,9 @@ abstract sealed class ConnectionState permits ConnectionReading {
         this.input = new PendingInput(io.pool);
     }
 
+    /** Whether the socket is read now; see {@code ConnectionReading}. */
+    abstract boolean readsSocket();
+
     /** The loop's entry point for this connection's readiness. */
     abstract void onEvent(Event event);
 
@@ -86,7 +91,7 @@ abstract sealed class ConnectionState permits ConnectionReading {
     }
 
     final Interest interest() {
-        boolean read = reading || lingering;
+        boolean read = readsSocket();
         return read && waitingForWritable ? Interest.BOTH
                 : read ? Interest.READABLE : waitingForWritable ? Interest.WRITABLE : Interest.NONE;
     }

@@ -228,7 +228,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
     /** Everything queued is sent: finish a close, or send the FIN that was asked for. */
     final void afterDrained() {
         if (closing && !lingering) {
-            finish(null, false);
+            finish(closeCause, false);
         } else if ((outputShutdownRequested || lingering) && !outputShut) {
             outputShut = true;
             int r = Platform.current().shutdownOutput(fd);

@@ -1,0 +1,139 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.multiplexer.testing.LoopTestBase;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/**
+ * A peer that half-closes (FIN) after its last message: every complete message before the end
+ * of the stream is processed and answered; only an incomplete tail is dropped.
+ */
+class EndOfStreamTest extends LoopTestBase {
+    @BeforeAll
+    static void openJavaNetsOwnDescriptor() throws IOException {
+        new Socket().close(); // java.net's own descriptor, kept for the JVM's life, before counting
+    }
+
+    /**
+     * Answers each complete {@code \n}-terminated line with {@code +line\n}; stops reading while
+     * the connection is not writable (back-pressure) and resumes when it is again.
+     */
+    private static final class LineAnswers implements ConnectionHandler {
+        final CompletableFuture<IOException> closed = new CompletableFuture<>();
+        int answered;
+
+        @Override
+        public long onData(Connection c, MemorySegment data) {
+            long used = 0;
+            long size = data.byteSize();
+            for (long i = 0; i < size; i++) {
+                if (data.get(ValueLayout.JAVA_BYTE, i) != '\n') {
+                    continue;
+                }
+                if (!c.isWritable()) {
+                    c.pauseReading();
+                    return used;
+                }
+                byte[] line = data.asSlice(used, i + 1 - used).toArray(ValueLayout.JAVA_BYTE);
+                c.write(new byte[] {'+'});
+                c.write(line);
+                answered++;
+                used = i + 1;
+            }
+            return used;
+        }
+
+        @Override
+        public void onWritabilityChanged(Connection c, boolean writable) {
+            if (writable) {
+                c.resumeReading();
+            }
+        }
+
+        @Override
+        public void onClosed(Connection c, IOException cause) {
+            closed.complete(cause);
+        }
+    }
+
+    private static byte[] readToEnd(Socket s) throws IOException {
+        s.setSoTimeout(30_000);
+        try (InputStream in = s.getInputStream()) {
+            return in.readAllBytes();
+        }
+    }
+
+    @Test
+    void aCompleteMessageBeforeAnIncompleteOneAndTheFinIsAnswered() throws Exception {
+        LineAnswers handler = new LineAnswers();
+        serveConnections(() -> handler);
+        try (Socket s = new Socket(address.getAddress(), address.getPort())) {
+            OutputStream out = s.getOutputStream();
+            out.write("PING\r\nPIN".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            s.shutdownOutput();
+            assertEquals("+PING\r\n", new String(readToEnd(s), StandardCharsets.US_ASCII));
+        }
+        IOException cause = handler.closed.get(30, TimeUnit.SECONDS);
+        assertInstanceOf(EOFException.class, cause, "the incomplete tail is reported");
+        assertEquals(1, onLoop(() -> handler.answered));
+    }
+
+    @Test
+    void withoutAnIncompleteTailTheHandlerHearsOfTheEndAndTheAnswersArrive() throws Exception {
+        LineAnswers handler = new LineAnswers();
+        serveConnections(() -> handler);
+        try (Socket s = new Socket(address.getAddress(), address.getPort())) {
+            OutputStream out = s.getOutputStream();
+            out.write("A\nB\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            s.shutdownOutput();
+            assertEquals("+A\n+B\n", new String(readToEnd(s), StandardCharsets.US_ASCII));
+        }
+        assertNull(handler.closed.get(30, TimeUnit.SECONDS), "closed by onReadClosed's default close");
+    }
+
+    @Test
+    void messagesKeptWhileReadingIsPausedAreAllAnsweredAfterTheFin() throws Exception {
+        final int lines = 5_000;
+        LineAnswers handler = new LineAnswers();
+        serve((fd, peer) -> {
+            Connection c = Connection.open(loop, fd, peer, handler);
+            c.setWriteWatermarks(256, 1024);
+        });
+        StringBuilder expected = new StringBuilder();
+        byte[] all;
+        {
+            StringBuilder sent = new StringBuilder();
+            for (int i = 0; i < lines; i++) {
+                sent.append("PING ").append(i).append('\n');
+                expected.append("+PING ").append(i).append('\n');
+            }
+            all = sent.toString().getBytes(StandardCharsets.US_ASCII);
+        }
+        try (Socket s = new Socket(address.getAddress(), address.getPort())) {
+            OutputStream out = s.getOutputStream();
+            out.write(all); // fits the socket buffers: the server pauses, the bytes wait
+            out.flush();
+            s.shutdownOutput();
+            assertEquals(expected.toString(), new String(readToEnd(s), StandardCharsets.US_ASCII));
+        }
+        assertNull(handler.closed.get(30, TimeUnit.SECONDS));
+        assertEquals(lines, onLoop(() -> handler.answered));
+    }
+}
