@@ -46,10 +46,6 @@ public final class IdleConnectionCost {
         return fd;
     }
 
-    private static <T> T onLoop(EventLoop loop, java.util.concurrent.Callable<T> body) throws Exception {
-        return loop.submit(body).get(60, TimeUnit.SECONDS);
-    }
-
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 5000;
         int lfd = Tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096, false);
@@ -64,8 +60,8 @@ public final class IdleConnectionCost {
                 warmedUp.countDown();
                 return data.byteSize();
             };
-            Listener listener = onLoop(loop, () -> Listener.start(loop, lfd,
-                    (fd, peer) -> Connection.open(loop, fd, peer, echoOnce)));
+            Listener listener = Listener.start(loop, lfd, (fd, peer) -> Connection.open(loop, fd, peer, echoOnce))
+                    .get(60, TimeUnit.SECONDS);
             MemorySegment sa = os.allocateSockaddr(arena);
             int len = os.encode(address, sa);
             MemorySegment ping = arena.allocateFrom("ping");
@@ -78,7 +74,7 @@ public final class IdleConnectionCost {
                 throw new IllegalStateException("the first connection was not served");
             }
             long heapBefore = usedHeapAfterGc();
-            long nativeBefore = onLoop(loop, () -> ConnectionStats.of(loop).bufferBytesInUse());
+            long nativeBefore = ConnectionStats.of(loop).get(60, TimeUnit.SECONDS).bufferBytesInUse();
             for (int i = 0; i < n; i++) {
                 clients[i] = connect(os, sa, len, ping, i);
             }
@@ -89,7 +85,7 @@ public final class IdleConnectionCost {
                 os.read(c, buf, 16);
             }
             long heapAfter = usedHeapAfterGc();
-            ConnectionStats stats = onLoop(loop, () -> ConnectionStats.of(loop));
+            ConnectionStats stats = ConnectionStats.of(loop).get(60, TimeUnit.SECONDS);
             long[] pool = {stats.openConnections() - 1, stats.bufferBytesInUse(), stats.buffersInUse()};
             System.out.printf("%d idle connections on one loop (%s, JDK %s)%n", pool[0], loop.backend(),
                     Runtime.version());
@@ -100,10 +96,7 @@ public final class IdleConnectionCost {
             for (int c : clients) {
                 os.close(c);
             }
-            onLoop(loop, () -> {
-                listener.close();
-                return null;
-            });
+            listener.close().get(60, TimeUnit.SECONDS);
         }
     }
 }

@@ -69,7 +69,7 @@ public class PingPongBenchmark {
                     (fd, peer) -> Connection.open(loop, fd, peer, (c, data) -> {
                         c.write(data);
                         return data.byteSize();
-                    }));
+                    })).get();
             at = Tcp.localAddress(listener.fd());
         } else {
             nio = new NioEchoLoop(any, 0);
@@ -115,7 +115,7 @@ public class PingPongBenchmark {
             c.close();
         }
         if (loop != null) {
-            listener.close();
+            listener.close().get();
             loop.close();
         }
         if (nio != null) {

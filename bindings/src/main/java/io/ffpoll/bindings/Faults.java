@@ -15,8 +15,10 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code static final} read once, so when it is off the check folds away and costs nothing.
  *
  * <p>The calls that can fail so are the ones an event loop makes on behalf of its peers: read,
- * write, send, sendmsg, accept, accept4 and the wait (epoll_wait, epoll_pwait2). close never
- * fails here: a close that reports an error has still released the descriptor.
+ * write, send, sendmsg, accept, accept4, the registration (epoll_ctl: ENOSPC at the
+ * max_user_watches limit, ENOMEM, EPERM for a file epoll cannot watch) and the wait
+ * (epoll_wait, epoll_pwait2). close never fails here: a close that reports an error has still
+ * released the descriptor.
  */
 public final class Faults {
     /** Whether injection can happen in this process at all. */

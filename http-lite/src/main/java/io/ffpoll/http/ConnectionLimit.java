@@ -2,6 +2,7 @@ package io.ffpoll.http;
 
 import io.ffpoll.multiplexer.net.GroupListener;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
@@ -21,6 +22,7 @@ final class ConnectionLimit {
     private volatile GroupListener listener;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition none = lock.newCondition();
+    private CompletableFuture<Void> whenNone; // guarded by lock
 
     ConnectionLimit(int max) {
         this.max = max;
@@ -65,11 +67,17 @@ final class ConnectionLimit {
             resume();
         }
         if (n == 0) {
+            CompletableFuture<Void> done;
             lock.lock();
             try {
                 none.signalAll();
+                done = whenNone;
+                whenNone = null;
             } finally {
                 lock.unlock();
+            }
+            if (done != null) {
+                done.complete(null); // outside the lock: what depends on it may run here
             }
         }
     }
@@ -92,6 +100,22 @@ final class ConnectionLimit {
         GroupListener l = listener;
         if (l != null) {
             l.resumeAccepting();
+        }
+    }
+
+    /** A future completed once no connection is open (at once if none is now). */
+    CompletableFuture<Void> none() {
+        lock.lock();
+        try {
+            if (open.get() == 0) {
+                return CompletableFuture.completedFuture(null);
+            }
+            if (whenNone == null) {
+                whenNone = new CompletableFuture<>();
+            }
+            return whenNone.copy();
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -33,7 +34,12 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Shutdown: {@link #shutdown(Duration)} stops accepting, lets requests in flight finish
  * (their responses say {@code Connection: close}), closes idle connections, and after the grace
- * period closes whatever is left.
+ * period closes whatever is left. {@link #shutdownAsync} does it without waiting, from any
+ * thread, a handler included; {@link #close()} in a handler starts it and returns.
+ *
+ * <p>Loops: its own ({@link Builder#threads}), closed with the server, or a group the caller
+ * already runs ({@link Builder#group}), shared with the caller's own connections and timers and
+ * left running when the server stops.
  */
 public final class HttpServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
@@ -52,8 +58,10 @@ public final class HttpServer implements AutoCloseable {
     private final AcceptMode mode;
     private final ConnectionLimit limit;
     private EventLoopGroup group;
+    private boolean ownsGroup;
     private GroupListener listener;
     private volatile boolean stopped;
+    private CompletableFuture<Boolean> shutdown; // guarded by this
 
     private HttpServer(ServerConfig config, AcceptMode mode) {
         this.config = config;
@@ -128,19 +136,25 @@ public final class HttpServer implements AutoCloseable {
     public record Stats(int openConnections, long requestsServed, long bufferBytesInUse, long pooledBytes) {}
 
     /**
-     * The server's figures now; any thread (it asks each loop).
+     * The server's figures now. Any thread, a handler included: it asks each loop and never
+     * waits (on the loop's own thread its part is read at once).
      *
-     * @return the figures
+     * @return the figures, once every loop has answered
      */
-    public Stats stats() {
-        long inUse = 0;
-        long pooled = 0;
+    public CompletableFuture<Stats> stats() {
+        List<CompletableFuture<ConnectionStats>> parts = new ArrayList<>();
         for (LoopState s : loops) {
-            ConnectionStats c = ConnectionStats.of(s.loop);
-            inUse += c.bufferBytesInUse();
-            pooled += c.pooledBytes();
+            parts.add(ConnectionStats.of(s.loop));
         }
-        return new Stats(openConnections(), requestsServed(), inUse, pooled);
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(x -> {
+            long inUse = 0;
+            long pooled = 0;
+            for (CompletableFuture<ConnectionStats> part : parts) {
+                inUse += part.join().bufferBytesInUse();
+                pooled += part.join().pooledBytes();
+            }
+            return new Stats(openConnections(), requestsServed(), inUse, pooled);
+        });
     }
 
     /**
@@ -181,7 +195,7 @@ public final class HttpServer implements AutoCloseable {
 
     /** Pooled buffers loop {@code i} has handed out and not got back (its shared read buffer is one). */
     long pooledBuffersInUse(int i) throws Exception {
-        return onLoop(i, () -> ConnectionStats.of(loops.get(i).loop).buffersInUse());
+        return ConnectionStats.of(loops.get(i).loop).get(30, TimeUnit.SECONDS).buffersInUse();
     }
 
     /**
@@ -193,13 +207,23 @@ public final class HttpServer implements AutoCloseable {
         return group.get(0).backend();
     }
 
-    private void start(Builder b) throws IOException {
-        group = EventLoopGroup.start("http-lite", b.threads, b.backend);
+    /** Starts on the builder's group or loops of its own; the future fails if it cannot listen. */
+    private CompletableFuture<HttpServer> start(Builder b) {
+        try {
+            ownsGroup = b.group == null;
+            group = ownsGroup ? EventLoopGroup.start("http-lite", b.threads, b.backend) : b.group;
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        List<CompletableFuture<?>> sweepers = new ArrayList<>();
         for (EventLoop loop : group.loops()) {
             LoopState state = new LoopState(loop, config, limit);
             loops.add(state);
             byLoop.put(loop, state);
-            OnLoop.run(loop, state::startSweeper);
+            sweepers.add(loop.onLoop(() -> {
+                state.startSweeper();
+                return null;
+            }));
         }
         GroupListener.Options options = GroupListener.Options.DEFAULTS
                 .mode(mode == AcceptMode.REUSEPORT ? GroupListener.Mode.REUSEPORT : GroupListener.Mode.ACCEPTOR)
@@ -215,15 +239,22 @@ public final class HttpServer implements AutoCloseable {
         if (b.inheritedFd >= 0) {
             options = options.inheritedFd(b.inheritedFd);
         }
-        listener = GroupListener.start(group, b.address, options, this::accept);
-        limit.watch(listener);
+        GroupListener.Options listening = options;
+        return CompletableFuture.allOf(sweepers.toArray(CompletableFuture[]::new))
+                .thenCompose(x -> GroupListener.startAsync(group, b.address, listening, this::accept))
+                .thenApply(started -> {
+                    listener = started;
+                    limit.watch(started);
+                    return this;
+                });
     }
 
     private void accept(EventLoop loop, int fd, InetSocketAddress peer) {
         LoopState state = byLoop.get(loop);
         state.accepted++;
         try {
-            Connection.open(loop, fd, peer, new HttpConnection(state));
+            // On the connection's own loop: done when it returns (join cannot wait).
+            Connection.open(loop, fd, peer, new HttpConnection(state)).join();
         } catch (RuntimeException e) {
             limit.closed(); // the connection never opened: it holds no place
             throw e;
@@ -232,50 +263,81 @@ public final class HttpServer implements AutoCloseable {
 
     /**
      * Stops gracefully: no new connections, requests in flight finish, idle connections close;
-     * after {@code grace} the rest is closed. Returns whether everything finished in time.
+     * after {@code grace} the rest is closed. Returns whether everything finished in time. Not on
+     * a loop thread, where it would wait for the loops: use {@link #shutdownAsync} there.
      *
      * @param grace how long requests in flight may take to finish
      * @return true if everything finished in time
+     * @throws IllegalStateException on a loop thread
      */
     public boolean shutdown(Duration grace) {
-        if (stopped) {
-            return true;
+        EventLoop.refuseToBlockOnLoop("the server's shutdown", "HttpServer.shutdownAsync");
+        return shutdownAsync(grace).join();
+    }
+
+    /**
+     * {@link #shutdown(Duration)} without waiting: any thread, a handler included. Calling it
+     * again returns the same future.
+     *
+     * @param grace how long requests in flight may take to finish
+     * @return true once everything finished in time; false once the grace period was over and
+     *     the rest was closed
+     */
+    public CompletableFuture<Boolean> shutdownAsync(Duration grace) {
+        synchronized (this) {
+            if (shutdown != null) {
+                return shutdown;
+            }
+            shutdown = new CompletableFuture<>();
         }
         stopped = true;
         long deadline = System.nanoTime() + grace.toNanos();
         // Responses from here on say Connection: close, before any client can see a refused
         // connect and conclude that the server is going away.
-        for (LoopState s : loops) {
-            OnLoop.run(s.loop, () -> s.draining = true);
-        }
-        if (listener != null) {
-            listener.close();
-        }
-        for (LoopState s : loops) {
-            OnLoop.run(s.loop, s::drain);
-        }
-        boolean clean;
-        try {
-            clean = limit.awaitNone(deadline - System.nanoTime());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            clean = false;
-        }
-        if (!clean) {
-            LOG.warn("shutdown grace period over with {} connection(s) open; closing them", limit.open());
-        }
-        for (LoopState s : loops) {
-            OnLoop.run(s.loop, s::stopSweeper);
-        }
-        if (group != null) {
-            group.close();
-        }
-        return clean;
+        onEveryLoop(s -> s.draining = true)
+                .thenCompose(x -> listener != null ? listener.closeAsync() : CompletableFuture.completedFuture(null))
+                .thenCompose(x -> onEveryLoop(LoopState::drain))
+                .thenCompose(x -> limit.none().thenApply(y -> true)
+                        .completeOnTimeout(false, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS))
+                .thenCompose(clean -> {
+                    if (!clean) {
+                        LOG.warn("shutdown grace period over with {} connection(s) open; closing them", limit.open());
+                    }
+                    return onEveryLoop(LoopState::stopSweeper)
+                            .thenCompose(x -> group == null ? CompletableFuture.completedFuture(null)
+                                    : ownsGroup ? group.closeAsync()
+                                    : onEveryLoop(LoopState::abortConnections).thenCompose(y -> limit.none()))
+                            .thenApply(x -> clean);
+                })
+                .whenComplete((clean, failure) -> {
+                    if (failure != null) {
+                        shutdown.completeExceptionally(failure);
+                    } else {
+                        shutdown.complete(clean);
+                    }
+                });
+        return shutdown;
     }
 
+    /** Runs {@code step} on every loop; a loop closed already has nothing left to do. */
+    private CompletableFuture<Void> onEveryLoop(java.util.function.Consumer<LoopState> step) {
+        return CompletableFuture.allOf(loops.stream().map(s -> s.loop.onLoop(() -> {
+            step.accept(s);
+            return null;
+        }).exceptionally(closed -> null)).toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * {@link #shutdown(Duration)} with no grace: what is in flight is closed. Off every loop
+     * thread it waits until the server has stopped; on a loop thread (in a handler) it starts
+     * the shutdown and returns, since it cannot wait there.
+     */
     @Override
     public void close() {
-        shutdown(Duration.ZERO);
+        CompletableFuture<Boolean> done = shutdownAsync(Duration.ZERO);
+        if (EventLoop.current() == null) {
+            done.join();
+        }
     }
 
     /** Configures and starts an {@link HttpServer}. */
@@ -287,6 +349,7 @@ public final class HttpServer implements AutoCloseable {
         private int threads = Runtime.getRuntime().availableProcessors();
         private AcceptMode mode = ServerSockets.defaultAcceptMode();
         private String backend; // null: the OS's own
+        private EventLoopGroup group; // null: loops of the server's own
         private int backlog = 1024;
         private int maxConnections; // 0: from RLIMIT_NOFILE
         private int maxRequestLine = 8192;
@@ -505,22 +568,71 @@ public final class HttpServer implements AutoCloseable {
         }
 
         /**
-         * Starts the loops and listens.
+         * Serves on the loops of {@code group}, which the caller runs and closes: the server
+         * shares them with the caller's own connections and timers, and leaves them running
+         * when it stops. {@link #threads} and {@link #backend} are then the group's.
+         *
+         * @param group the loops to serve on
+         * @return this builder
+         */
+        public Builder group(EventLoopGroup group) {
+            this.group = java.util.Objects.requireNonNull(group, "group");
+            return this;
+        }
+
+        /**
+         * Starts the loops and listens. Not on a loop thread, where it would wait for the loops:
+         * use {@link #startAsync()} there.
+         *
          * @return the running server
          * @throws IOException if the address cannot be bound (nothing stays open)
+         * @throws IllegalStateException on a loop thread
          */
         public HttpServer start() throws IOException {
-            int max = maxConnections > 0 ? maxConnections : ServerSockets.defaultMaxConnections();
+            EventLoop.refuseToBlockOnLoop("a server's loops to start", "HttpServer.Builder.startAsync");
+            try {
+                return startAsync().join();
+            } catch (java.util.concurrent.CompletionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof IOException io) {
+                    throw io;
+                }
+                if (cause instanceof RuntimeException re) {
+                    throw re;
+                }
+                if (cause instanceof Error error) {
+                    throw error;
+                }
+                throw e;
+            }
+        }
+
+        /**
+         * {@link #start()} without waiting: any thread, a handler included.
+         *
+         * @return the running server, or the failure (an {@link IOException} if the address
+         *     cannot be bound; nothing stays open)
+         */
+        public CompletableFuture<HttpServer> startAsync() {
+            int max;
+            try {
+                max = maxConnections > 0 ? maxConnections : ServerSockets.defaultMaxConnections();
+            } catch (IOException e) {
+                return CompletableFuture.failedFuture(e);
+            }
             ServerConfig config = new ServerConfig(routes, errorHandler, maxRequestLine, maxHeadBytes, maxBody, max,
                     requestTimeout, idleTimeout, writeTimeout);
             HttpServer server = new HttpServer(config, mode);
-            try {
-                server.start(this);
-            } catch (IOException | RuntimeException e) {
-                server.close();
-                throw e;
-            }
-            return server;
+            return server.start(this).handle((started, failure) -> {
+                if (failure == null) {
+                    return CompletableFuture.completedFuture(started);
+                }
+                Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure;
+                return server.shutdownAsync(Duration.ZERO).handle((x, y) -> {
+                    throw new java.util.concurrent.CompletionException(cause);
+                });
+            }).thenCompose(f -> (CompletableFuture<HttpServer>) f);
         }
     }
 }

@@ -72,6 +72,15 @@ final class LoopState {
         all.forEach(HttpConnection::drain);
     }
 
+    /** The grace period is over on loops the server does not own: what is left is cut off. */
+    void abortConnections() {
+        for (HttpConnection c : new ArrayList<>(connections)) {
+            if (c.connection() != null && c.connection().isOpen()) {
+                c.connection().abort();
+            }
+        }
+    }
+
     void stopSweeper() {
         if (sweeper != null) {
             sweeper.cancel();

@@ -158,7 +158,7 @@ public final class Main {
     private static void logStats(HttpServer server, int seconds) {
         while (!server.isStopped()) {
             try {
-                HttpServer.Stats st = server.stats();
+                HttpServer.Stats st = server.stats().join();
                 LOG.info("stats: rss={} fds={} connections={} requests={} buffers_in_use={} pooled_free={}",
                         ProcessFigures.rss(), ProcessFigures.fds(), st.openConnections(), st.requestsServed(),
                         st.bufferBytesInUse(), st.pooledBytes());

@@ -361,8 +361,11 @@ class HttpServerTest extends HttpTestBase {
                 }
             });
             // The shutdown waits for the request in flight on a condition, not by polling.
-            await(() -> stopper.get() != null && java.util.Arrays.stream(stopper.get().getStackTrace())
-                    .anyMatch(f -> f.getMethodName().equals("awaitNone")), "shutdown waits for the connections");
+            // WAITING with no timeout: parked until the last connection closes (a poll would be
+            // TIMED_WAITING between its looks).
+            await(() -> stopper.get() != null && stopper.get().getState() == Thread.State.WAITING
+                    && java.util.Arrays.stream(stopper.get().getStackTrace())
+                    .anyMatch(f -> f.getMethodName().equals("shutdown")), "shutdown waits for the connections");
             java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
             long waits = threads.getThreadInfo(stopper.get().threadId()).getWaitedCount();
             Thread.sleep(300); // the window observed: a shutdown that polled would wake many times in it
@@ -383,7 +386,7 @@ class HttpServerTest extends HttpTestBase {
         HttpServer s = standard(1);
         try (RawClient fresh = new RawClient(s.address()); RawClient idle = new RawClient(s.address())) {
             assertEquals(200, idle.send("GET /plaintext HTTP/1.1\r\n" + HOST + "\r\n").read().status());
-            await(() -> s.stats().openConnections() == 2, "both connections accepted");
+            await(() -> s.stats().join().openConnections() == 2, "both connections accepted");
             CompletableFuture<Boolean> done = CompletableFuture.supplyAsync(() -> s.shutdown(Duration.ofSeconds(30)));
             assertTrue(idle.closedByPeer(), "the idle keep-alive connection is closed by the drain");
             RawClient.Response r = fresh.send("GET /plaintext HTTP/1.1\r\n" + HOST + "\r\n").read();

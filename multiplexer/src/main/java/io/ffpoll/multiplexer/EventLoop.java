@@ -23,10 +23,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * timer's deadline, or zero when tasks are waiting), then runs the ready fds' handlers, the
  * expired timers and the tasks submitted from other threads.
  *
- * <p>Threading: {@link #execute}, {@link #schedule}, {@link Timer#cancel()}, {@link #close()}
- * and {@link #inEventLoop()} may be called from any thread; the fd methods only from the loop
- * thread (from a handler, timer or task). A submitted task wakes a blocked loop; a burst of
- * submissions costs about one eventfd write, not one each.
+ * <p>Threading: {@link #execute}, {@link #submit}, {@link #onLoop}, {@link #schedule},
+ * {@link Timer#cancel()}, {@link #close()}, {@link #closeAsync()} and {@link #inEventLoop()} may
+ * be called from any thread; the fd methods only from the loop thread (from a handler, timer or
+ * task). A submitted task wakes a blocked loop; a burst of submissions costs about one eventfd
+ * write, not one each.
+ *
+ * <p>No method waits for a loop while it runs on a loop thread: one loop waiting for another
+ * that waits for it would stop both for good. Calls that hand work to another loop return a
+ * {@link CompletableFuture} instead; on their own loop they run at once.
  */
 public final class EventLoop implements Executor, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EventLoop.class);
@@ -44,6 +49,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     private final TimerHeap timers = new TimerHeap();
     private final AtomicLong timerSequence = new AtomicLong();
     private final CountDownLatch terminated = new CountDownLatch(1);
+    private final CompletableFuture<Void> termination = new CompletableFuture<>();
     private volatile int runState = RUNNING;
     private volatile long iterations;
     final LoopAttachments attached = new LoopAttachments();
@@ -58,7 +64,7 @@ public final class EventLoop implements Executor, AutoCloseable {
         this.events = Events.withCapacity(eventCapacity);
         // A platform thread: epoll_wait is a blocking native call, which would pin a virtual
         // thread's carrier for as long as it waits.
-        this.thread = Thread.ofPlatform().name(name).unstarted(this::run);
+        this.thread = new LoopThread(this, name);
     }
 
     /**
@@ -104,6 +110,42 @@ public final class EventLoop implements Executor, AutoCloseable {
     /** {@return whether the caller runs on this loop's thread} */
     public boolean inEventLoop() {
         return Thread.currentThread() == thread;
+    }
+
+    /**
+     * The loop whose thread the caller runs on, any loop's: a method that would wait for a loop
+     * refuses to on a loop thread.
+     *
+     * @return the loop, or null off every loop thread
+     */
+    public static EventLoop current() {
+        return Thread.currentThread() instanceof LoopThread t ? t.loop : null;
+    }
+
+    /** The thread of a loop, so that {@link #current()} is one type check. */
+    private static final class LoopThread extends Thread {
+        final EventLoop loop;
+
+        LoopThread(EventLoop loop, String name) {
+            super(loop::run, name);
+            this.loop = loop;
+        }
+    }
+
+    /**
+     * Throws if the caller runs on a loop thread, where waiting for {@code what} could stop the
+     * loops for good (two loops waiting for each other).
+     *
+     * @param what what the caller would wait for, for the message
+     * @param instead the call to use instead, for the message
+     * @throws IllegalStateException on any loop thread
+     */
+    public static void refuseToBlockOnLoop(String what, String instead) {
+        EventLoop here = current();
+        if (here != null) {
+            throw new IllegalStateException("waiting for " + what + " on loop thread '" + here.name
+                    + "' could stop the loops for good; use " + instead);
+        }
     }
 
     /**
@@ -200,6 +242,34 @@ public final class EventLoop implements Executor, AutoCloseable {
     public void deregisterAndClose(int fd) throws IOException {
         checkInLoop("deregisterAndClose");
         poller.deregisterAndClose(fd);
+    }
+
+    /**
+     * Runs {@code task} on this loop: at once when called on the loop's thread (the future is
+     * then complete when this returns), else like {@link #submit}. The future completes with the
+     * task's result or what it threw, and exceptionally with a
+     * {@link RejectedExecutionException} if the loop is closed. Any thread; never waits.
+     *
+     * @param <T> the result type
+     * @param task the task
+     * @return a future of the result
+     */
+    public <T> CompletableFuture<T> onLoop(Callable<T> task) {
+        if (inEventLoop()) {
+            if (runState == TERMINATED) {
+                return CompletableFuture.failedFuture(rejected());
+            }
+            try {
+                return CompletableFuture.completedFuture(task.call());
+            } catch (Throwable t) {
+                return CompletableFuture.failedFuture(t);
+            }
+        }
+        try {
+            return submit(task);
+        } catch (RejectedExecutionException closed) {
+            return CompletableFuture.failedFuture(closed);
+        }
     }
 
     /**
@@ -343,6 +413,7 @@ public final class EventLoop implements Executor, AutoCloseable {
             // and could no longer take its task back: accepted, so they run (on a closed loop).
             runTasks(Integer.MAX_VALUE);
             terminated.countDown();
+            termination.complete(null);
         }
     }
 
@@ -384,15 +455,27 @@ public final class EventLoop implements Executor, AutoCloseable {
      * Stops the loop: tasks already submitted run, pending timers are dropped, and everything
      * registered on the loop is closed: listeners, connections (their handlers hear of it with
      * a {@code ClosedConnectionException}), connects in progress, and any other fd still
-     * registered. Then the poller is closed. Waits for the thread to end unless called on it.
+     * registered. Then the poller is closed. Off every loop thread this waits for the loop's
+     * thread to end; on a loop thread (this loop's, or another's) it only starts closing and
+     * returns, since it cannot wait there: {@link #closeAsync()} tells when it is done.
      * Idempotent.
      */
     @Override
     public void close() {
         stop();
-        if (!inEventLoop()) {
+        if (current() == null) {
             awaitTermination();
         }
+    }
+
+    /**
+     * Starts closing (see {@link #close()}) and returns at once. Any thread.
+     *
+     * @return a future completed once the loop's thread has ended
+     */
+    public CompletableFuture<Void> closeAsync() {
+        stop();
+        return termination.copy();
     }
 
     /** Starts closing without waiting: {@link #close()} for several loops at once. */

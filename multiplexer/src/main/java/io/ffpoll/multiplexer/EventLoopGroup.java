@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -109,17 +110,29 @@ public final class EventLoopGroup implements AutoCloseable {
 
     /**
      * Closes every loop, and with them everything registered on them (see
-     * {@link EventLoop#close()}); the loops stop together, and this waits for all of them unless
-     * called on one of them. Idempotent.
+     * {@link EventLoop#close()}); the loops stop together. Off every loop thread this waits for
+     * all of them; on a loop thread it only starts closing and returns, since a loop cannot wait
+     * for itself or for a loop that may be waiting for it ({@link #closeAsync()} tells when it
+     * is done). Idempotent.
      */
     @Override
     public void close() {
+        CompletableFuture<Void> done = closeAsync();
+        if (EventLoop.current() == null) {
+            done.join();
+        }
+    }
+
+    /**
+     * Starts closing every loop and returns at once. Any thread.
+     *
+     * @return a future completed once every loop's thread has ended
+     */
+    public CompletableFuture<Void> closeAsync() {
         for (EventLoop loop : loops) {
             loop.stop();
         }
-        for (EventLoop loop : loops) {
-            loop.close();
-        }
+        return CompletableFuture.allOf(loops.stream().map(EventLoop::closeAsync).toArray(CompletableFuture[]::new));
     }
 
     /** {@return whether every loop is closed} */

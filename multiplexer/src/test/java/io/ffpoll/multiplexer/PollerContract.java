@@ -214,6 +214,39 @@ abstract class PollerContract {
     }
 
     @Test
+    void owedReadinessIsDeliveredEvenWhenTheKernelFillsEveryPoll() throws Exception {
+        int lfd = net.listen();
+        int[][] pairs = net.pairs(lfd, 41);
+        int owedFd = pairs[1][0];
+        poller.register(owedFd, Interest.READABLE, null);
+        net.send(pairs[0][0], "x".getBytes());
+        awaitEvent(owedFd);
+        poller.modify(owedFd, Interest.NONE);
+        poller.modify(owedFd, Interest.READABLE); // readable all along: owed to the next poll
+        // Forty more fds, each with an edge in the kernel, and a buffer of one event.
+        for (int i = 1; i < 41; i++) {
+            poller.register(pairs[1][i], Interest.READABLE, null);
+            net.send(pairs[0][i], "y".getBytes());
+            awaitReadable(pairs[1][i]);
+        }
+        Events one = Events.withCapacity(1);
+        Set<Integer> seen = new HashSet<>();
+        int owedAt = -1;
+        for (int poll = 0; poll < 80 && seen.size() < 41; poll++) {
+            assertEquals(1, poller.poll(one, NOW), "poll " + poll + ": a full buffer");
+            int fd = one.get(0).fd();
+            assertTrue(seen.add(fd), "fd " + fd + " delivered twice");
+            if (fd == owedFd) {
+                owedAt = poll;
+            }
+        }
+        // What is owed shares the buffer with the kernel's events, however many those are.
+        assertTrue(owedAt >= 0 && owedAt < 2, "the owed readiness came with poll " + owedAt
+                + ", though the kernel filled every one");
+        assertEquals(41, seen.size(), "and no kernel event was starved either");
+    }
+
+    @Test
     void halfCloseIsReportedAsReadClosed() throws Exception {
         int lfd = net.listen();
         int client = net.connect(net.address(lfd));

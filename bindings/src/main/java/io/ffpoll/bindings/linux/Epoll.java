@@ -105,6 +105,10 @@ public final class Epoll {
     /** {@code event} is one {@code struct epoll_event} (ignored, but non-null, for DEL). */
     public static int epoll_ctl(int epfd, int op, int fd, MemorySegment event) {
         C_CTL.hit();
+        int fault = C_CTL.fault();
+        if (fault != 0) {
+            return -fault;
+        }
         Errno.PerThread t = Errno.current();
         try {
             int r = (int) EPOLL_CTL.invokeExact(t.state, epfd, op, fd, event);

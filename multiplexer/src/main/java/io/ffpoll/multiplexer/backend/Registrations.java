@@ -30,6 +30,7 @@ public final class Registrations {
     private boolean[] queuedChange = new boolean[256];
     private boolean[] queuedDelivery = new boolean[256];
     private int batch;
+    private boolean kernelFirst; // owed events took the whole last buffer: the kernel goes first now
 
     private int[] changes = new int[64];
     private int changeCount;
@@ -285,7 +286,7 @@ public final class Registrations {
         }
         ready[fd] |= bits;
         int due = bits & mask(interest[fd]);
-        if (due != 0 && !emit(fd, due, events)) {
+        if (due != 0 && !emit(fd, due, events, events.capacity())) {
             // More fds were ready than the buffer holds (kqueue reports each filter apart, and
             // its event list also has room for error entries): the rest is owed to the next poll.
             owed[fd] |= due;
@@ -293,12 +294,12 @@ public final class Registrations {
         }
     }
 
-    private boolean emit(int fd, int bits, EventBuffer events) {
+    private boolean emit(int fd, int bits, EventBuffer events, int limit) {
         if (batchStamp[fd] == batch) {
             events.ready[batchSlot[fd]] |= bits;
             return true;
         }
-        if (events.size == events.capacity()) {
+        if (events.size >= limit) {
             return false;
         }
         batchStamp[fd] = batch;
@@ -306,14 +307,34 @@ public final class Registrations {
         return true;
     }
 
-    /** Adds owed readiness and failed registrations; what does not fit stays owed. */
+    /**
+     * Before the kernel's wait: delivers what is owed (remembered readiness, failed
+     * registrations) into at most half of {@code events}, at least one slot, and returns the
+     * slots left for the kernel. Owed events go first because the kernel may fill every buffer
+     * it is given, poll after poll, and what is owed would then never be delivered; they take
+     * half at most so the kernel's events are not starved either. When they took every slot
+     * (a buffer of one), the next poll gives the kernel its turn first.
+     */
+    public int deliverOwedFirst(EventBuffer events) {
+        int capacity = events.capacity();
+        deliverPending(events, kernelFirst ? 0 : Math.max(1, capacity / 2));
+        int room = capacity - events.size;
+        kernelFirst = room == 0;
+        return room;
+    }
+
+    /** After the kernel's wait: adds what is still owed; what does not fit stays owed. */
     public void deliverPending(EventBuffer events) {
+        deliverPending(events, events.capacity());
+    }
+
+    private void deliverPending(EventBuffer events, int limit) {
         int kept = 0;
         for (int i = 0; i < deliveryCount; i++) {
             int fd = deliveries[i];
             boolean done = true;
             if (state[fd] == FAILED) {
-                if (events.size < events.capacity()) {
+                if (events.size < limit) {
                     int slot = events.add(fd, generation[fd], EventBuffer.ERROR, failure[fd], attachment[fd]);
                     events.failedCall[slot] = failedCall[fd];
                     state[fd] = FREE;
@@ -325,7 +346,7 @@ public final class Registrations {
                 }
             } else if (state[fd] == ACTIVE) {
                 int due = owed[fd] & mask(interest[fd]);
-                if (due != 0 && !emit(fd, due, events)) {
+                if (due != 0 && !emit(fd, due, events, limit)) {
                     done = false;
                 }
             }

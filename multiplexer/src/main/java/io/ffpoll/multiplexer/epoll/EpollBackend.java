@@ -100,14 +100,17 @@ public final class EpollBackend extends Backend {
         events.clear(this);
         regs.beginBatch();
         applyChanges();
-        int capacity = events.capacity();
-        if (capacity > kernelCapacity) {
-            kernelEvents = Epoll.allocateEvents(arena, capacity);
-            kernelCapacity = capacity;
+        int room = regs.deliverOwedFirst(events);
+        if (room == 0) {
+            return events.size; // owed events filled the buffer: the kernel's wait comes first next time
         }
-        int timeoutMillis = regs.hasDeliveries() ? 0 : toMillis(timeoutNanos);
+        if (room > kernelCapacity) {
+            kernelEvents = Epoll.allocateEvents(arena, events.capacity());
+            kernelCapacity = events.capacity();
+        }
+        int timeoutMillis = events.size > 0 || regs.hasDeliveries() ? 0 : toMillis(timeoutNanos);
         boolean blocking = timeoutMillis != 0 && latch.prepareToBlock();
-        int n = Epoll.epoll_wait(epfd, kernelEvents, capacity, blocking ? timeoutMillis : 0);
+        int n = Epoll.epoll_wait(epfd, kernelEvents, room, blocking ? timeoutMillis : 0);
         if (blocking) {
             latch.blocked();
         }

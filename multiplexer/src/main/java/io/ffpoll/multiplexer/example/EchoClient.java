@@ -97,7 +97,7 @@ public final class EchoClient implements ConnectionHandler {
         InetSocketAddress server = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
         EchoClient client = new EchoClient(rounds, size);
         try (EventLoop loop = EventLoop.start("echo-client")) {
-            loop.execute(() -> Connection.connect(loop, server, client));
+            Connection.connect(loop, server, client);
             System.out.println(client.result().get(60, TimeUnit.SECONDS));
         } catch (java.util.concurrent.ExecutionException e) {
             System.err.println("echo client failed: " + e.getCause());

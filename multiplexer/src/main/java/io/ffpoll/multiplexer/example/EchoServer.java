@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -24,8 +25,8 @@ import java.util.concurrent.CountDownLatch;
 public final class EchoServer implements ConnectionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(EchoServer.class);
 
-    /** Starts accepting on {@code listenFd}; call on the loop thread. */
-    public static Listener start(EventLoop loop, int listenFd) {
+    /** Starts accepting on {@code listenFd}; any thread. */
+    public static CompletableFuture<Listener> start(EventLoop loop, int listenFd) {
         return Listener.start(loop, listenFd, (fd, peer) -> Connection.open(loop, fd, peer, new EchoServer()));
     }
 
@@ -50,7 +51,7 @@ public final class EchoServer implements ConnectionHandler {
         InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
         int listenFd = Tcp.listen(address, 1024, false);
         EventLoop loop = EventLoop.start("echo-loop");
-        loop.execute(() -> start(loop, listenFd));
+        start(loop, listenFd).join();
         LOG.info("echo server listening on {} ({} backend); try the client: mvn -q compile exec:exec "
                 + "-Dffpoll.server.skip=true -Dffpoll.example.skip=false "
                 + "-Dffpoll.example.main=io.ffpoll.multiplexer.example.EchoClient",

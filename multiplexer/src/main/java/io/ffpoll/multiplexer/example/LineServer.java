@@ -39,10 +39,9 @@ public final class LineServer implements ConnectionHandler {
     /** Serves the protocol on {@code address} with every loop of {@code group}. */
     public static GroupListener serve(EventLoopGroup group, InetSocketAddress address, Map<String, String> store)
             throws IOException {
-        return GroupListener.start(group, address, (loop, fd, peer) -> {
-            Connection c = Connection.open(loop, fd, peer, new LineServer(store));
-            c.setMaxPending(MAX_LINE);
-        });
+        // On the accepting loop, which is the connection's: open runs at once.
+        return GroupListener.start(group, address, (loop, fd, peer) ->
+                Connection.open(loop, fd, peer, new LineServer(store)).thenAccept(c -> c.setMaxPending(MAX_LINE)));
     }
 
     @Override

@@ -113,12 +113,16 @@ public final class KqueueBackend extends Backend {
             applyWithReceipts(nchanges, events);
             nchanges = 0;
         }
-        int nevents = events.capacity() + nchanges;
+        int room = regs.deliverOwedFirst(events);
+        int nevents = room + nchanges;
+        if (nevents == 0) {
+            return events.size; // owed events filled the buffer: the kernel's wait comes first next time
+        }
         if (nevents > eventCapacity) {
             eventList = abi.allocate(arena, nevents);
             eventCapacity = nevents;
         }
-        boolean wait = timeoutNanos != 0 && !regs.hasDeliveries();
+        boolean wait = timeoutNanos != 0 && events.size == 0 && !regs.hasDeliveries();
         boolean blocking = wait && latch.prepareToBlock();
         int n = calls.kevent(kq, changeList, nchanges, eventList, nevents, timespec(blocking ? timeoutNanos : 0), null);
         if (blocking) {

@@ -4,11 +4,13 @@ import io.ffpoll.bindings.Platform;
 import io.ffpoll.multiplexer.Event;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
+import io.ffpoll.multiplexer.internal.Durations;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A non-blocking TCP connection on an {@link EventLoop}, for writing protocols without fds.
@@ -37,9 +39,13 @@ import java.time.Duration;
  * by the handler, close the connection and reach {@link ConnectionHandler#onClosed} once; the
  * loop serves everyone else on. Closing the loop closes its connections.
  *
- * <p>All methods must be called on the loop thread.
+ * <p><b>Threading.</b> A connection belongs to its loop: call its methods on the loop thread
+ * (from its handler, a timer or a task). From another thread they throw
+ * {@link WrongThreadException} before changing anything; the getters may be read anywhere
+ * (the value may be stale). {@link #writeAsync}, {@link #closeAsync} and the static factories
+ * may be called from any thread: they run on the loop and return a future.
  */
-public final class Connection extends ConnectionWriting {
+public final class Connection extends ConnectionAnyThread {
     /** Default high and low watermarks of the write queue, as in Netty. */
     public static final long DEFAULT_HIGH_WATERMARK = 64 * 1024;
     /** Default low watermark: below it a write-blocked connection is writable again. */
@@ -54,8 +60,18 @@ public final class Connection extends ConnectionWriting {
     public static final Duration DEFAULT_LINGER_TIME = Duration.ofSeconds(5);
     /** Default bytes a lingering close discards at most. */
     public static final long DEFAULT_LINGER_BYTES = 16L << 20;
+    /** Default hard cap of the write queue; past it a write closes the connection ({@link Overflow#CLOSE}). */
+    public static final long DEFAULT_MAX_QUEUED = 64L << 20;
 
-    private Connection(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
+    /** What a write does that would take the queue past its hard cap ({@link #setMaxQueued}). */
+    public enum Overflow {
+        /** The write returns false and queues nothing; the connection goes on. */
+        REFUSE,
+        /** The connection is aborted, and its handler hears why in {@code onClosed}. */
+        CLOSE
+    }
+
+    Connection(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
         super(loop, fd, remote, handler);
         io.opened();
         LOOPS.adopt(loop, loopSide);
@@ -63,19 +79,25 @@ public final class Connection extends ConnectionWriting {
 
     /**
      * Wraps an accepted socket (non-blocking, e.g. from {@link Listener}) and starts reading;
-     * {@link ConnectionHandler#onOpen} runs before this returns. The connection owns the fd
-     * from now on. Any thread: off the loop it runs on the loop and waits for it.
+     * {@link ConnectionHandler#onOpen} runs first. The connection owns the fd from then on. Any
+     * thread: on {@code loop}'s own thread it runs at once (the future is complete when this
+     * returns), else on the loop; it never waits. The future fails with a
+     * {@link java.util.concurrent.RejectedExecutionException} if the loop is closed, and the fd
+     * then stays the caller's.
      *
-     * @throws java.util.concurrent.RejectedExecutionException if the loop is closed (the fd
-     *     stays the caller's)
      * @param loop the event loop
      * @param fd the descriptor
-     * @param remote the address to connect to
+     * @param remote the peer's address
      * @param handler the handler
-     * @return the connection
+     * @return the connection, once open
      */
-    public static Connection open(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
-        return OnLoop.call(loop, () -> {
+    public static CompletableFuture<Connection> open(EventLoop loop, int fd, InetSocketAddress remote,
+                                                     ConnectionHandler handler) {
+        java.util.Objects.requireNonNull(handler, "handler");
+        if (fd < 0) {
+            throw new IllegalArgumentException("invalid fd " + fd);
+        }
+        return loop.onLoop(() -> {
             Connection c = new Connection(loop, fd, remote, handler);
             c.connected = true;
             loop.register(fd, Interest.READABLE, c.loopSide);
@@ -86,51 +108,50 @@ public final class Connection extends ConnectionWriting {
 
     /**
      * Connects to {@code remote} without blocking. {@link ConnectionHandler#onOpen} follows on
-     * success, {@link ConnectionHandler#onClosed} with the cause on failure. Writes made before
-     * the connection is up are queued and sent once it is. Any thread: off the loop it runs on
-     * the loop and returns the connection, still connecting.
+     * success, {@link ConnectionHandler#onClosed} with the cause on failure. Any thread; never
+     * waits.
      *
      * @throws IllegalArgumentException if {@code remote} is unresolved
      * @param loop the event loop
      * @param remote the address to connect to
      * @param handler the handler
-     * @return the connection, connecting
+     * @return the connection once connected (after its {@code onOpen}), or the failure: a
+     *     {@link java.net.ConnectException}, a {@link ClosedConnectionException} if the loop
+     *     closed first
      */
-    public static Connection connect(EventLoop loop, InetSocketAddress remote, ConnectionHandler handler) {
-        Connector.requireResolved(remote);
-        return OnLoop.call(loop, () -> connectOnLoop(loop, remote, handler));
+    public static CompletableFuture<Connection> connect(EventLoop loop, InetSocketAddress remote,
+                                                        ConnectionHandler handler) {
+        return connect(loop, remote, handler, null);
     }
 
-    private static Connection connectOnLoop(EventLoop loop, InetSocketAddress remote, ConnectionHandler handler) {
-        Connection c = new Connection(loop, -1, remote, handler);
-        c.connecting = Connector.start(loop, remote, new Connector.ConnectHandler() {
-            @Override
-            public void connected(int fd) {
-                c.connecting = null;
-                c.connected = true;
-                loop.modify(fd, c.interest(), c.loopSide);
-                c.opened();
-                if (!c.closed && (!c.queue.isEmpty() || c.outputShutdownRequested)) {
-                    c.requestFlush();
-                }
-            }
-
-            @Override
-            public void connectFailed(IOException cause) {
-                c.connecting = null;
-                c.finish(cause, false);
-            }
-
-            @Override
-            public void onEvent(Event event) {
-                c.onEvent(event);
+    /**
+     * {@link #connect(EventLoop, InetSocketAddress, ConnectionHandler)} that gives up after
+     * {@code timeout}: the socket is closed and the connection fails with a
+     * {@link SocketTimeoutException}.
+     *
+     * @param loop the event loop
+     * @param remote the address to connect to
+     * @param handler the handler
+     * @param timeout how long the connect may take, positive; null for the kernel's own limit
+     * @return the connection once connected, or the failure
+     */
+    public static CompletableFuture<Connection> connect(EventLoop loop, InetSocketAddress remote,
+                                                        ConnectionHandler handler, Duration timeout) {
+        Connector.requireResolved(remote);
+        java.util.Objects.requireNonNull(handler, "handler");
+        if (timeout != null) {
+            Durations.positive(timeout, "connect timeout");
+        }
+        CompletableFuture<Connection> result = new CompletableFuture<>();
+        loop.onLoop(() -> Connector.connection(loop, remote, handler, timeout, result)).whenComplete((c, failure) -> {
+            if (failure != null) {
+                result.completeExceptionally(OnLoop.unwrap(failure));
             }
         });
-        c.fd = c.connecting.fd;
-        return c;
+        return result;
     }
 
-    private void opened() {
+    void opened() {
         try {
             handler.onOpen(this);
         } catch (Throwable t) {
@@ -156,6 +177,16 @@ public final class Connection extends ConnectionWriting {
     /** {@return false once the connection is closed (its onClosed has run)} */
     public boolean isOpen() {
         return !closed;
+    }
+
+    /**
+     * Whether a close has begun ({@link #close()}, {@link #closeLingering()}) or ended: the
+     * connection takes no more writes.
+     *
+     * @return true once closing or closed
+     */
+    public boolean isClosing() {
+        return closing || closed;
     }
 
     /**
@@ -194,56 +225,16 @@ public final class Connection extends ConnectionWriting {
         return input.holdsBuffer();
     }
 
-    /**
-     * Sets the write queue's watermarks: above {@code high} the connection reports itself not writable ({@link ConnectionHandler#onWritabilityChanged}), below {@code low} writable again. Loop thread only.
-     * @param low the low watermark in bytes
-     * @param high the high watermark in bytes, above {@code low}
-     */
-    public void setWriteWatermarks(long low, long high) {
-        options = options.withWatermarks(low, high);
-    }
-
-    /**
-     * How many reads this connection makes per turn before the loop serves its other connections
-     * (then it continues in the next iteration, without a syscall to get there).
-     *
-     * @param reads reads per turn, at least 1
-     */
-    public void setReadBudget(int reads) {
-        options = options.withReadBudget(reads);
-    }
-
-    /**
-     * Caps the bytes an incomplete message may hold; beyond it the connection fails.
-     *
-     * @param bytes the bytes
-     */
-    public void setMaxPending(long bytes) {
-        options = options.withMaxPending(bytes);
-    }
-
-    /**
-     * How long {@link #close()} may wait for the peer to take what is queued before it aborts.
-     *
-     * @param timeout how long to wait at most
-     */
-    public void setCloseTimeout(Duration timeout) {
-        options = options.withCloseTimeout(timeout);
-    }
-
-    /**
-     * Bounds of {@link #closeLingering()}: at most {@code time} in all and {@code maxBytes} discarded.
-     *
-     * @param time how long at most
-     * @param maxBytes the most bytes to discard
-     */
-    public void setLingering(Duration time, long maxBytes) {
-        options = options.withLingering(time, maxBytes);
-    }
-
     @Override
     void onEvent(Event event) {
         if (closed) {
+            return;
+        }
+        IOException refused = event.registrationFailure();
+        if (refused != null) {
+            // The kernel would not watch the socket (epoll_ctl: ENOSPC, ENOMEM, EPERM): no event
+            // will ever come for it. The registration is gone already; close with the reason.
+            finish(refused, false);
             return;
         }
         if (event.isWritable() && waitingForWritable) {
@@ -262,7 +253,9 @@ public final class Connection extends ConnectionWriting {
      * aborted and {@link ConnectionHandler#onClosed} gets a {@link SocketTimeoutException}.
      * Idempotent.
      */
+    @Override
     public void close() {
+        checkLoop("close");
         closeAfterQueue(null);
     }
 
@@ -300,6 +293,7 @@ public final class Connection extends ConnectionWriting {
      * Closes gracefully while discarding what the peer still sends, so that it reads the queued response before the close (instead of a reset for unread bytes): reading stops, the queue is sent, FIN follows, and input is discarded until the peer closes, the linger time passes or the linger byte bound is reached ({@link #setLingering}). Idempotent. Loop thread only.
      */
     public void closeLingering() {
+        checkLoop("closeLingering");
         if (closed || closing) {
             return;
         }
@@ -338,6 +332,7 @@ public final class Connection extends ConnectionWriting {
 
     /** Closes at once with a reset (SO_LINGER 0): queued bytes are dropped. Idempotent. */
     public void abort() {
+        checkLoop("abort");
         if (!closed) {
             finish(null, true);
         }
@@ -356,6 +351,10 @@ public final class Connection extends ConnectionWriting {
         closed = true;
         if (closeTimer != null) {
             closeTimer.cancel();
+        }
+        if (idle != null) {
+            idle.cancel();
+            idle = null;
         }
         if (!delivering) {
             input.release(); // else once onData returns
@@ -380,6 +379,13 @@ public final class Connection extends ConnectionWriting {
             handler.onClosed(this, cause);
         } catch (Throwable t) {
             LOG.warn("onClosed of the handler of {} threw", remote, t);
+        }
+        if (flushWaiters != null) {
+            flushWaiters.fail(cause != null ? cause : new ClosedConnectionException("the connection to " + remote
+                    + " closed before these bytes were sent"));
+        }
+        if (whenClosed != null) {
+            whenClosed.complete(null);
         }
     }
 

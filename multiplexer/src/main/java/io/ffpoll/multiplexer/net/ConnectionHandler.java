@@ -61,6 +61,17 @@ public interface ConnectionHandler {
     default void onWritabilityChanged(Connection connection, boolean writable) {}
 
     /**
+     * The connection has been idle for a timeout set with {@link Connection#setIdleTimeouts}:
+     * nothing read ({@link IdleState#READ}), nothing sent ({@link IdleState#WRITE}), or neither
+     * ({@link IdleState#ALL}). The default does nothing; a server typically closes, a client
+     * sends a heartbeat.
+     *
+     * @param connection the connection
+     * @param state what it has been idle in
+     */
+    default void onIdle(Connection connection, IdleState state) {}
+
+    /**
      * Called exactly once when the connection is gone. {@code cause} is null when it was closed
      * by {@link Connection#close()} or {@link Connection#abort()}, otherwise why it failed: a
      * refused connect, a reset ({@link java.net.SocketException}), an EOF in the middle of a

@@ -9,11 +9,13 @@ import java.time.Duration;
  * and only one that changes a setting makes its own copy: an idle connection stays small.
  */
 record ConnectionOptions(long lowWatermark, long highWatermark, long maxPending, int readBudget,
-                         Duration closeTimeout, Duration lingerTime, long lingerBytes) {
+                         Duration closeTimeout, Duration lingerTime, long lingerBytes,
+                         long maxQueued, Connection.Overflow overflow) {
 
     static final ConnectionOptions DEFAULTS = new ConnectionOptions(Connection.DEFAULT_LOW_WATERMARK,
             Connection.DEFAULT_HIGH_WATERMARK, Connection.DEFAULT_MAX_PENDING, Connection.DEFAULT_READ_BUDGET,
-            Connection.DEFAULT_CLOSE_TIMEOUT, Connection.DEFAULT_LINGER_TIME, Connection.DEFAULT_LINGER_BYTES);
+            Connection.DEFAULT_CLOSE_TIMEOUT, Connection.DEFAULT_LINGER_TIME, Connection.DEFAULT_LINGER_BYTES,
+            Connection.DEFAULT_MAX_QUEUED, Connection.Overflow.CLOSE);
 
     // Equal settings share one instance, so that a server setting the same option on each of its
     // connections keeps one copy, not one per connection. Bounded: past it, copies are made.
@@ -37,26 +39,29 @@ record ConnectionOptions(long lowWatermark, long highWatermark, long maxPending,
         if (low < 0 || high < low) {
             throw new IllegalArgumentException("need 0 <= low <= high, got low " + low + ", high " + high);
         }
-        return intern(new ConnectionOptions(low, high, maxPending, readBudget, closeTimeout, lingerTime, lingerBytes));
+        return intern(new ConnectionOptions(low, high, maxPending, readBudget, closeTimeout, lingerTime, lingerBytes,
+                maxQueued, overflow));
     }
 
     ConnectionOptions withMaxPending(long bytes) {
         if (bytes < 1 || bytes > BufferPool.maxBufferSize()) {
             throw new IllegalArgumentException("max pending must be in 1.." + BufferPool.maxBufferSize() + ", got " + bytes);
         }
-        return intern(new ConnectionOptions(lowWatermark, highWatermark, bytes, readBudget, closeTimeout, lingerTime, lingerBytes));
+        return intern(new ConnectionOptions(lowWatermark, highWatermark, bytes, readBudget, closeTimeout, lingerTime,
+                lingerBytes, maxQueued, overflow));
     }
 
     ConnectionOptions withReadBudget(int reads) {
         if (reads < 1) {
             throw new IllegalArgumentException("read budget must be at least 1, got " + reads);
         }
-        return intern(new ConnectionOptions(lowWatermark, highWatermark, maxPending, reads, closeTimeout, lingerTime, lingerBytes));
+        return intern(new ConnectionOptions(lowWatermark, highWatermark, maxPending, reads, closeTimeout, lingerTime,
+                lingerBytes, maxQueued, overflow));
     }
 
     ConnectionOptions withCloseTimeout(Duration timeout) {
         return intern(new ConnectionOptions(lowWatermark, highWatermark, maxPending, readBudget,
-                Durations.positive(timeout, "close timeout"), lingerTime, lingerBytes));
+                Durations.positive(timeout, "close timeout"), lingerTime, lingerBytes, maxQueued, overflow));
     }
 
     ConnectionOptions withLingering(Duration time, long maxBytes) {
@@ -64,6 +69,14 @@ record ConnectionOptions(long lowWatermark, long highWatermark, long maxPending,
             throw new IllegalArgumentException("linger bytes must not be negative, got " + maxBytes);
         }
         return intern(new ConnectionOptions(lowWatermark, highWatermark, maxPending, readBudget, closeTimeout,
-                Durations.positive(time, "linger time"), maxBytes));
+                Durations.positive(time, "linger time"), maxBytes, maxQueued, overflow));
+    }
+
+    ConnectionOptions withMaxQueued(long bytes, Connection.Overflow policy) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("max queued must be at least 1 byte, got " + bytes);
+        }
+        return intern(new ConnectionOptions(lowWatermark, highWatermark, maxPending, readBudget, closeTimeout,
+                lingerTime, lingerBytes, bytes, java.util.Objects.requireNonNull(policy, "policy")));
     }
 }

@@ -24,6 +24,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
 
     /** Stops delivering data (back-pressure); the kernel's buffer then fills and TCP slows the peer. */
     public final void pauseReading() {
+        checkLoop("pauseReading");
         if (reading) {
             reading = false;
             updateInterest();
@@ -35,6 +36,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
      * end of stream that came while paused is reported once the kept messages are taken.
      */
     public final void resumeReading() {
+        checkLoop("resumeReading");
         if (!reading && !closing && !closed) {
             reading = true;
             updateInterest();
@@ -93,6 +95,9 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
             if (n == 0) {
                 endOfStream();
                 return;
+            }
+            if (idle != null) {
+                idle.lastRead = System.nanoTime();
             }
             if (lingering) {
                 discarded += n;

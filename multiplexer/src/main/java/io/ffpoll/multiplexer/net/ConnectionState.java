@@ -61,6 +61,9 @@ abstract sealed class ConnectionState permits ConnectionReading {
     boolean outputShutdownRequested;
     boolean outputShut;
     boolean closed;
+    IdleWatch idle;               // while idle timeouts are set
+    FlushWaiters flushWaiters;    // from the first writeAsync on
+    java.util.concurrent.CompletableFuture<Void> whenClosed; // from the first closeAsync on
 
     ConnectionState(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
         this.loop = loop;
@@ -83,6 +86,18 @@ abstract sealed class ConnectionState permits ConnectionReading {
 
     /** Closes for good, once: frees memory, closes the socket, tells the handler. */
     abstract void finish(IOException cause, boolean reset);
+
+    /**
+     * Refuses a call from a thread other than the loop's, before it changes anything: the
+     * connection's state is the loop thread's alone.
+     */
+    final void checkLoop(String method) {
+        if (!loop.inEventLoop()) {
+            throw new WrongThreadException("Connection." + method + " on thread '" + Thread.currentThread().getName()
+                    + "': " + remote + " belongs to loop '" + loop.name()
+                    + "'; call it there (connection.loop().execute) or use writeAsync/closeAsync");
+        }
+    }
 
     /** A handler callback threw: this connection is aborted, the loop goes on. */
     final void handlerFailed(String callback, Throwable t) {

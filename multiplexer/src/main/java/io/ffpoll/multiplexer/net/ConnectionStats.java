@@ -2,6 +2,8 @@ package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.multiplexer.EventLoop;
 
+import java.util.concurrent.CompletableFuture;
+
 /**
  * What one loop's connections hold right now: how many are open, and the native memory of the
  * loop's buffer pool (buffers handed out, and free ones kept for reuse). An idle connection
@@ -17,15 +19,16 @@ public record ConnectionStats(int openConnections, long buffersInUse, long buffe
                               long allocations) {
 
     /**
-     * The figures of {@code loop}; all zero before its first connection. Any thread: off the
-     * loop it asks the loop and waits for the answer.
+     * The figures of {@code loop}; all zero before its first connection. Any thread: on the
+     * loop's own thread they are read at once (the future is complete when this returns),
+     * elsewhere the loop is asked; it never waits.
      *
-     * @throws java.util.concurrent.RejectedExecutionException if the loop is closed
      * @param loop the event loop
-     * @return the figures
+     * @return the figures; failed with a {@link java.util.concurrent.RejectedExecutionException}
+     *     if the loop is closed
      */
-    public static ConnectionStats of(EventLoop loop) {
-        return OnLoop.call(loop, () -> onLoop(loop));
+    public static CompletableFuture<ConnectionStats> of(EventLoop loop) {
+        return loop.onLoop(() -> onLoop(loop));
     }
 
     private static ConnectionStats onLoop(EventLoop loop) {

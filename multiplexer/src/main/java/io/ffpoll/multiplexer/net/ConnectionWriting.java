@@ -16,7 +16,7 @@ import java.nio.ByteBuffer;
  * handler when the queue crosses the watermarks, and sends FIN when output is shut down or a
  * lingering close begins. Loop thread only.
  */
-abstract sealed class ConnectionWriting extends ConnectionReading permits Connection {
+abstract sealed class ConnectionWriting extends ConnectionReading permits ConnectionSettings {
     private static final long DIRECT_WRITE_THRESHOLD = WriteQueue.CHUNK;
 
     ConnectionWriting(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
@@ -24,15 +24,35 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
     }
 
     /** Whether writes are taken: not once closing, closed or shut down for output. */
-    private boolean acceptsWrites() {
+    final boolean acceptsWrites() {
         return !closed && !closing && !outputShutdownRequested;
+    }
+
+    /**
+     * Whether {@code length} more bytes fit under the queue's hard cap ({@code setMaxQueued}).
+     * Past it the write is refused, or the connection is aborted, as the policy says: a peer
+     * that reads nothing must not make the queue grow without bound.
+     */
+    private boolean fitsCap(long length) {
+        if (queue.bytes() + length <= options.maxQueued()) {
+            return true;
+        }
+        if (options.overflow() == Connection.Overflow.CLOSE) {
+            finish(new java.io.IOException("write queue of " + remote + " would hold " + (queue.bytes() + length)
+                    + " bytes, over its cap of " + options.maxQueued()), true);
+        }
+        return false;
     }
 
     /**
      * Queues {@code bytes[offset, offset + length)}, sent by the end of this iteration. Returns
      * false, and drops the bytes, if the connection no longer takes writes (closing, closed or
      * shut down for output): the handler hears why once, in
-     * {@link ConnectionHandler#onClosed}, so call sites need no error handling. Loop thread only.
+     * {@link ConnectionHandler#onClosed}, so call sites need no error handling. Also false if
+     * the bytes would take the queue past its cap ({@code setMaxQueued}): then nothing is
+     * queued, and with {@link Connection.Overflow#CLOSE} (the default) the connection is
+     * aborted. Loop thread only; from another thread it throws {@link WrongThreadException}
+     * and changes nothing (use {@code writeAsync} there).
      *
      * @param bytes the bytes
      * @param offset where the bytes start
@@ -40,8 +60,9 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
      * @return true if queued, false if the connection no longer takes writes
      */
     public final boolean write(byte[] bytes, int offset, int length) {
+        checkLoop("write");
         java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
-        if (!acceptsWrites()) {
+        if (!acceptsWrites() || !fitsCap(length)) {
             return false;
         }
         queue.append(bytes, offset, length);
@@ -67,10 +88,11 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
      * @return true if queued, false if the connection no longer takes writes
      */
     public final boolean write(ByteBuffer buffer) {
-        if (!acceptsWrites()) {
+        checkLoop("write");
+        int n = buffer.remaining();
+        if (!acceptsWrites() || !fitsCap(n)) {
             return false;
         }
-        int n = buffer.remaining();
         if (buffer.hasArray()) {
             queue.append(buffer.array(), buffer.arrayOffset() + buffer.position(), n);
         } else {
@@ -89,6 +111,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
      * @return true if queued, false if the connection no longer takes writes
      */
     public final boolean write(MemorySegment data) {
+        checkLoop("write");
         if (!acceptsWrites()) {
             return false;
         }
@@ -106,13 +129,22 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
             }
             long sent = Math.max(n, 0);
             queue.sentDirectly(sent);
+            if (sent > 0) {
+                sentSome();
+            }
             if (sent == length) {
                 return true;
+            }
+            if (!fitsCap(length - sent)) {
+                return false; // what the socket took is on the wire; the rest is refused
             }
             queue.append(data, sent, length - sent);
             waitForWritable(); // the socket took less than offered: it is full
             queued();
             return true;
+        }
+        if (!fitsCap(length)) {
+            return false;
         }
         queue.append(data, 0, length);
         queued();
@@ -126,6 +158,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
      * @return false if the connection already took no writes
      */
     public final boolean shutdownOutput() {
+        checkLoop("shutdownOutput");
         if (!acceptsWrites()) {
             return false;
         }
@@ -138,9 +171,38 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
 
     /** Sends what is queued now instead of at the end of the iteration. */
     public final void flush() {
+        checkLoop("flush");
         if (!closed && connected && !waitingForWritable) {
             flushNow();
         }
+    }
+
+    /** The socket took bytes: complete the writes waiting for them, note the activity. */
+    private void sentSome() {
+        if (flushWaiters != null) {
+            flushWaiters.sent(queue.sent());
+        }
+        if (idle != null) {
+            idle.lastWrite = System.nanoTime();
+        }
+    }
+
+    /**
+     * A future completed once the socket has taken everything written so far ("flushed up to
+     * here"), or failed with {@code cause} if the connection ends first; done already when
+     * nothing is queued.
+     */
+    final java.util.concurrent.CompletableFuture<Void> flushed() {
+        java.util.concurrent.CompletableFuture<Void> f = new java.util.concurrent.CompletableFuture<>();
+        if (queue.isEmpty()) {
+            f.complete(null);
+            return f;
+        }
+        if (flushWaiters == null) {
+            flushWaiters = new FlushWaiters();
+        }
+        flushWaiters.add(queue.sent() + queue.bytes(), f);
+        return f;
     }
 
     private void waitForWritable() {
@@ -195,6 +257,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
                     finish(Errors.exception("sendmsg(fd " + fd + ", " + remote + ")", (int) -n), false);
                     return;
                 }
+                sentSome();
                 if (n < queue.gatheredBytes()) {
                     full = true; // the socket took less than offered: do not ask again just for EAGAIN
                     break;

@@ -7,6 +7,8 @@ import io.ffpoll.multiplexer.Event;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
 import io.ffpoll.multiplexer.IoHandler;
+import io.ffpoll.multiplexer.Timer;
+import io.ffpoll.multiplexer.internal.Durations;
 import io.ffpoll.multiplexer.internal.LoopAccess;
 import io.ffpoll.multiplexer.internal.LoopResource;
 import org.slf4j.Logger;
@@ -16,6 +18,10 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Non-blocking TCP connect on an {@link EventLoop}: connect(2) returns EINPROGRESS, the socket
@@ -51,17 +57,64 @@ public final class Connector {
     }
 
     /**
-     * Starts connecting to {@code remote}. Any thread: off the loop it runs on the loop and
-     * returns once the connect is under way.
+     * Starts connecting to {@code remote}; the handler hears how it ends. Any thread: on the
+     * loop's own thread it starts at once, elsewhere on the loop; it never waits.
      *
      * @throws IllegalArgumentException if {@code remote} is unresolved (no socket is made)
      * @param loop the event loop
      * @param remote the address to connect to
      * @param handler the handler
+     * @return a future completed once connected (after {@link ConnectHandler#connected}), or
+     *     failed with the cause (after {@link ConnectHandler#connectFailed}); failed with a
+     *     {@link java.util.concurrent.RejectedExecutionException}, the handler not called, if the
+     *     loop is closed
      */
-    public static void connect(EventLoop loop, InetSocketAddress remote, ConnectHandler handler) {
+    public static CompletableFuture<Void> connect(EventLoop loop, InetSocketAddress remote, ConnectHandler handler) {
+        return connect(loop, remote, null, handler);
+    }
+
+    /**
+     * {@link #connect(EventLoop, InetSocketAddress, ConnectHandler)} that gives up after
+     * {@code timeout}: the socket is closed and the handler gets a {@link SocketTimeoutException}.
+     *
+     * @param loop the event loop
+     * @param remote the address to connect to
+     * @param timeout how long the connect may take, positive; null for the kernel's own limit
+     * @param handler the handler
+     * @return a future completed once connected, or failed with the cause
+     */
+    public static CompletableFuture<Void> connect(EventLoop loop, InetSocketAddress remote, Duration timeout,
+                                                  ConnectHandler handler) {
         requireResolved(remote);
-        OnLoop.call(loop, () -> start(loop, remote, handler));
+        Objects.requireNonNull(handler, "handler");
+        if (timeout != null) {
+            Durations.positive(timeout, "connect timeout");
+        }
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        ConnectHandler reporting = new ConnectHandler() {
+            @Override
+            public void connected(int fd) {
+                handler.connected(fd);
+                result.complete(null);
+            }
+
+            @Override
+            public void connectFailed(IOException cause) {
+                handler.connectFailed(cause);
+                result.completeExceptionally(cause);
+            }
+
+            @Override
+            public void onEvent(Event event) {
+                handler.onEvent(event);
+            }
+        };
+        loop.onLoop(() -> start(loop, remote, timeout, reporting)).whenComplete((p, failure) -> {
+            if (failure != null) {
+                result.completeExceptionally(OnLoop.unwrap(failure));
+            }
+        });
+        return result;
     }
 
     static void requireResolved(InetSocketAddress remote) {
@@ -70,10 +123,10 @@ public final class Connector {
         }
     }
 
-    /** {@link #connect}, returning the connect in progress so its owner can cancel it. */
-    static Pending start(EventLoop loop, InetSocketAddress remote, ConnectHandler handler) {
+    /** {@link #connect}, on the loop, returning the connect in progress so its owner can cancel it. */
+    static Pending start(EventLoop loop, InetSocketAddress remote, Duration timeout, ConnectHandler handler) {
         requireResolved(remote);
-        java.util.Objects.requireNonNull(handler, "handler");
+        Objects.requireNonNull(handler, "handler");
         int fd = OS.socket(OS.family(remote));
         Pending p = new Pending(loop, fd, remote, handler);
         if (fd < 0) {
@@ -91,11 +144,55 @@ public final class Connector {
             loop.execute(p::succeed);
         } else if (r == -Err.EINPROGRESS) {
             loop.register(fd, Interest.WRITABLE, (IoHandler) p::finish);
+            if (timeout != null) {
+                p.timer = loop.schedule(timeout, () -> p.timedOut(timeout));
+            }
         } else {
             p.closeSocket();
             p.failLater(Errors.exception("connect(" + remote + ")", -r));
         }
         return p;
+    }
+
+    /**
+     * On the loop: a {@link Connection} over a connect to {@code remote}; {@code result}
+     * completes once it is open, or fails with why it never was.
+     */
+    static Connection connection(EventLoop loop, InetSocketAddress remote, ConnectionHandler handler,
+                                 Duration timeout, CompletableFuture<Connection> result) {
+        Connection c = new Connection(loop, -1, remote, handler);
+        c.connecting = start(loop, remote, timeout, new ConnectHandler() {
+            @Override
+            public void connected(int fd) {
+                c.connecting = null;
+                c.connected = true;
+                loop.modify(fd, c.interest(), c.loopSide);
+                c.opened();
+                if (!c.closed && (!c.queue.isEmpty() || c.outputShutdownRequested)) {
+                    c.requestFlush();
+                }
+                if (c.closed) {
+                    result.completeExceptionally(new ClosedConnectionException("the connection to " + remote
+                            + " was closed as it opened"));
+                } else {
+                    result.complete(c);
+                }
+            }
+
+            @Override
+            public void connectFailed(IOException cause) {
+                c.connecting = null;
+                c.finish(cause, false);
+                result.completeExceptionally(cause);
+            }
+
+            @Override
+            public void onEvent(Event event) {
+                c.onEvent(event);
+            }
+        });
+        c.fd = c.connecting.fd;
+        return c;
     }
 
     /** One connect in progress; closed with its loop if it has not ended by then. */
@@ -106,6 +203,7 @@ public final class Connector {
         private final ConnectHandler handler;
         private boolean done;
         private boolean socketClosed;
+        Timer timer; // the connect timeout, if any
 
         private Pending(EventLoop loop, int fd, InetSocketAddress remote, ConnectHandler handler) {
             this.loop = loop;
@@ -140,17 +238,30 @@ public final class Connector {
 
         private void succeed() {
             if (!done) {
-                done = true;
-                LOOPS.release(loop, this);
+                ended();
                 handler.connected(fd);
             }
         }
 
         private void fail(IOException cause) {
             if (!done) {
-                done = true;
-                LOOPS.release(loop, this);
+                ended();
                 handler.connectFailed(cause);
+            }
+        }
+
+        private void ended() {
+            done = true;
+            LOOPS.release(loop, this);
+            if (timer != null) {
+                timer.cancel();
+            }
+        }
+
+        private void timedOut(Duration timeout) {
+            if (!done) {
+                closeSocket();
+                fail(new SocketTimeoutException("connect(" + remote + ") timed out after " + timeout.toMillis() + " ms"));
             }
         }
 
@@ -167,8 +278,7 @@ public final class Connector {
 
         /** The owner gave up (closed its connection): close the socket, tell nobody. */
         void cancel() {
-            done = true;
-            LOOPS.release(loop, this);
+            ended();
             closeSocket();
         }
 

@@ -12,6 +12,8 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntPredicate;
@@ -31,7 +33,8 @@ import java.util.function.IntPredicate;
  * }
  * }</pre>
  *
- * Any thread may start, suspend, resume and close it.
+ * Any thread may start, suspend, resume and close it; the blocking {@link #start} and
+ * {@link #close()} refuse to wait on a loop thread ({@link #startAsync}, {@link #closeAsync()}).
  */
 public final class GroupListener implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GroupListener.class);
@@ -154,7 +157,7 @@ public final class GroupListener implements AutoCloseable {
     private final EventLoopGroup group;
     private final Options options;
     private final Handler handler;
-    private final List<Listener> listeners = new ArrayList<>();
+    private final List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger next = new AtomicInteger();
     private InetSocketAddress address;
 
@@ -179,9 +182,12 @@ public final class GroupListener implements AutoCloseable {
 
     /**
      * Binds {@code address} (port 0 picks a free port, the same for every loop; see
-     * {@link #address()}) or takes the inherited socket, and starts accepting.
+     * {@link #address()}) or takes the inherited socket, and starts accepting; returns once
+     * every loop accepts. Not on a loop thread, where it would wait for loops: use
+     * {@link #startAsync} there.
      *
      * @throws UnsupportedOperationException for REUSEPORT where the OS does not balance
+     * @throws IllegalStateException on a loop thread
      * @throws IOException if a socket cannot be made, bound or listened on (nothing stays open)
      * @param group the loops to accept for
      * @param address the address
@@ -191,18 +197,62 @@ public final class GroupListener implements AutoCloseable {
      */
     public static GroupListener start(EventLoopGroup group, InetSocketAddress address, Options options, Handler handler)
             throws IOException {
-        GroupListener g = new GroupListener(group, Objects.requireNonNull(options, "options"),
-                Objects.requireNonNull(handler, "handler"));
-        try {
-            g.open(address);
-        } catch (IOException | RuntimeException e) {
-            g.close();
-            throw e;
-        }
-        return g;
+        EventLoop.refuseToBlockOnLoop("listeners on every loop of a group", "GroupListener.startAsync");
+        return OnLoop.await(startAsync(group, address, options, handler), "listeners on every loop of a group",
+                "GroupListener.startAsync");
     }
 
-    private void open(InetSocketAddress at) throws IOException {
+    /**
+     * {@link #start(EventLoopGroup, InetSocketAddress, Options, Handler)} without waiting: the
+     * sockets are made and bound by the caller, the listeners start on their loops. Any thread.
+     *
+     * @param group the loops to accept for
+     * @param address the address
+     * @param options the options
+     * @param handler the handler
+     * @return the listener once every loop accepts, or the failure (an {@link IOException} if a
+     *     socket cannot be made, bound or listened on; nothing stays open)
+     */
+    public static CompletableFuture<GroupListener> startAsync(EventLoopGroup group, InetSocketAddress address,
+                                                              Options options, Handler handler) {
+        GroupListener g = new GroupListener(group, Objects.requireNonNull(options, "options"),
+                Objects.requireNonNull(handler, "handler"));
+        List<CompletableFuture<Listener>> starting = new ArrayList<>();
+        Throwable openFailure = null;
+        try {
+            g.open(address, starting);
+        } catch (IOException | RuntimeException e) {
+            openFailure = e;
+        }
+        Throwable failedToOpen = openFailure;
+        // Wait for every listener either way: on a failure, those that started are closed again.
+        return CompletableFuture.allOf(starting.stream().map(f -> f.exceptionally(t -> null))
+                .toArray(CompletableFuture[]::new)).thenCompose(x -> {
+                    Throwable failure = failedToOpen;
+                    for (CompletableFuture<Listener> f : starting) {
+                        Throwable t = f.handle((l, e) -> e).join();
+                        if (t == null) {
+                            g.listeners.add(f.join());
+                        } else if (failure == null) {
+                            failure = OnLoop.unwrap(t);
+                        }
+                    }
+                    if (failure == null) {
+                        return CompletableFuture.completedFuture(g);
+                    }
+                    Throwable cause = failure;
+                    return g.closeAsync().thenApply(y -> {
+                        throw new CompletionException(cause);
+                    });
+                });
+    }
+
+    /**
+     * Makes the sockets here, on the caller's thread (bind and listen do not block), and starts
+     * a listener on each loop; a socket whose listener cannot start (its loop is closed) is
+     * closed here.
+     */
+    private void open(InetSocketAddress at, List<CompletableFuture<Listener>> starting) throws IOException {
         int inherited = options.inheritedFd();
         if (inherited >= 0) {
             Errors.check(OS.makeNonBlockingCloexec(inherited), "fcntl(" + inherited + ", O_NONBLOCK, FD_CLOEXEC)");
@@ -215,8 +265,9 @@ public final class GroupListener implements AutoCloseable {
                 address = Tcp.localAddress(fd);
             }
             // An inherited socket may be served by other processes too (worker processes).
-            listeners.add(inherited >= 0 ? Listener.startShared(acceptor, fd, options.accept(), this::handOff)
-                    : Listener.start(acceptor, fd, options.accept(), this::handOff));
+            starting.add(closeIfNotStarted(fd, inherited >= 0
+                    ? Listener.startShared(acceptor, fd, options.accept(), this::handOff)
+                    : Listener.start(acceptor, fd, options.accept(), this::handOff)));
             return;
         }
         for (int i = 0; i < group.size(); i++) {
@@ -226,20 +277,29 @@ public final class GroupListener implements AutoCloseable {
                 // Each loop accepts on its own duplicate (each Listener owns its fd), shared:
                 // on epoll a connection wakes one loop, not all.
                 int fd = i == 0 ? inherited : Errors.check(OS.duplicate(inherited), "fcntl(" + inherited + ", F_DUPFD_CLOEXEC)");
-                listeners.add(Listener.startShared(loop, fd, options.accept(), local));
+                starting.add(closeIfNotStarted(fd, Listener.startShared(loop, fd, options.accept(), local)));
             } else {
                 int fd = Tcp.listen(address == null ? Objects.requireNonNull(at, "address") : address, options.backlog(), true);
                 try {
                     if (address == null) {
                         address = Tcp.localAddress(fd); // later loops bind the port the first got
                     }
-                    listeners.add(Listener.start(loop, fd, options.accept(), local));
                 } catch (IOException | RuntimeException e) {
                     OS.close(fd);
                     throw e;
                 }
+                starting.add(closeIfNotStarted(fd, Listener.start(loop, fd, options.accept(), local)));
             }
         }
+    }
+
+    /** A listener that did not start does not own its socket: close it. */
+    private static CompletableFuture<Listener> closeIfNotStarted(int fd, CompletableFuture<Listener> started) {
+        return started.whenComplete((l, failure) -> {
+            if (failure != null) {
+                OS.close(fd);
+            }
+        });
     }
 
     private boolean admit(int fd) {
@@ -263,18 +323,11 @@ public final class GroupListener implements AutoCloseable {
         }
         EventLoop loop = group.get(Math.floorMod(next.getAndIncrement(), group.size()));
         if (loop.inEventLoop()) {
-            handler.accepted(loop, fd, peer);
+            handler.accepted(loop, fd, peer); // on the acceptor's loop: the Listener hands it over
             return;
         }
         try {
-            loop.execute(() -> {
-                try {
-                    handler.accepted(loop, fd, peer);
-                } catch (Throwable t) {
-                    LOG.warn("the accept handler threw on loop '{}'; closing the connection it was given", loop.name(), t);
-                    OS.close(fd);
-                }
-            });
+            loop.execute(() -> Listener.handOver(loop, fd, () -> handler.accepted(loop, fd, peer)));
         } catch (RejectedExecutionException closed) {
             OS.close(fd); // that loop is stopping
         }
@@ -315,16 +368,28 @@ public final class GroupListener implements AutoCloseable {
 
     /**
      * Closes every listening socket; when this returns the kernel refuses new connections.
-     * Connections already handed out stay open. Idempotent.
+     * Connections already handed out stay open. On a loop thread it cannot wait for the other
+     * loops: there it only starts closing ({@link #closeAsync()} tells when it is done).
+     * Idempotent.
      */
     @Override
     public void close() {
-        for (Listener l : listeners) {
-            try {
-                l.close();
-            } catch (IOException e) {
-                LOG.warn("closing listener fd {}: {}", l.fd(), e.getMessage());
-            }
+        CompletableFuture<Void> done = closeAsync();
+        if (EventLoop.current() == null) {
+            done.join();
         }
+    }
+
+    /**
+     * Starts closing every listening socket and returns at once. Any thread. A socket whose
+     * close(2) reports an error is logged (and released all the same).
+     *
+     * @return a future completed once every socket is closed
+     */
+    public CompletableFuture<Void> closeAsync() {
+        return CompletableFuture.allOf(listeners.stream().map(l -> l.close().exceptionally(failure -> {
+            LOG.warn("closing listener fd {}: {}", l.fd(), OnLoop.unwrap(failure).getMessage());
+            return null;
+        })).toArray(CompletableFuture[]::new));
     }
 }

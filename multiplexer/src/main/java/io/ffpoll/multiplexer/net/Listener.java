@@ -18,6 +18,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Accepts connections on a listening socket from an {@link EventLoop}: each is accepted with
@@ -62,36 +64,55 @@ public final class Listener {
     private final int fd;
     private final AcceptHandler handler;
     private final AcceptOptions options;
-    private final Arena arena = Arena.ofShared();
-    private final MemorySegment peer;
-    private final MemorySegment peerLength;
-    private boolean paused;    // out of descriptors or memory: retried after PAUSE
-    private boolean suspended; // by the owner (e.g. at a connection limit), until resumed
+    private final boolean shared;
+    private final IoHandler events = this::onEvent;
+    private Arena arena;          // made on the loop, with the registration
+    private MemorySegment peer;
+    private MemorySegment peerLength;
+    private boolean paused;       // out of descriptors or memory: retried after PAUSE
+    private boolean suspended;    // by the owner (e.g. at a connection limit), until resumed
+    private boolean inWakeSet;    // a shared socket's registration, while accepting
     private boolean closed;
     private long pauses;
     private final LoopResource resource = this::closeBecauseLoopStopped;
 
-    private Listener(EventLoop loop, int fd, AcceptOptions options, AcceptHandler handler) {
+    private Listener(EventLoop loop, int fd, AcceptOptions options, AcceptHandler handler, boolean shared) {
         this.loop = loop;
         this.fd = fd;
         this.options = java.util.Objects.requireNonNull(options, "options");
         this.handler = java.util.Objects.requireNonNull(handler, "handler");
-        this.peer = OS.allocateSockaddr(arena);
-        this.peerLength = arena.allocate(ValueLayout.JAVA_INT);
+        this.shared = shared;
+    }
+
+    /** On the loop: the memory accept writes the peer into, the registration, the loop's care. */
+    private Listener register() {
+        arena = Arena.ofShared();
+        peer = OS.allocateSockaddr(arena);
+        peerLength = arena.allocate(ValueLayout.JAVA_INT);
+        if (shared) {
+            LOOPS.registerShared(loop, fd, Interest.READABLE, events);
+            inWakeSet = true;
+        } else {
+            loop.register(fd, Interest.READABLE, events);
+        }
+        LOOPS.adopt(loop, resource);
+        return this;
     }
 
     /**
      * Starts accepting on {@code listenFd} (a listening, non-blocking socket, see
-     * {@link Tcp#listen}); the listener owns the fd from then on. Any thread: off the loop it
-     * runs on the loop and returns once the listener is registered.
+     * {@link Tcp#listen}); the listener owns the fd from then on. Any thread: on the loop's own
+     * thread it starts at once (the future is complete when this returns), elsewhere on the
+     * loop; it never waits.
      *
-     * @throws java.util.concurrent.RejectedExecutionException if the loop is closed
      * @param loop the event loop
      * @param listenFd a listening, non-blocking socket
      * @param handler the handler
-     * @return the listener
+     * @return the listener once it is registered; failed with a
+     *     {@link java.util.concurrent.RejectedExecutionException} if the loop is closed (the fd
+     *     then stays the caller's)
      */
-    public static Listener start(EventLoop loop, int listenFd, AcceptHandler handler) {
+    public static CompletableFuture<Listener> start(EventLoop loop, int listenFd, AcceptHandler handler) {
         return start(loop, listenFd, AcceptOptions.DEFAULTS, handler);
     }
 
@@ -102,37 +123,32 @@ public final class Listener {
      * @param listenFd a listening, non-blocking socket
      * @param options the options
      * @param handler the handler
-     * @return the listener
+     * @return the listener once it is registered
      */
-    public static Listener start(EventLoop loop, int listenFd, AcceptOptions options, AcceptHandler handler) {
-        Listener l = new Listener(loop, listenFd, options, handler);
-        return OnLoop.call(loop, () -> {
-            loop.register(listenFd, Interest.READABLE, l::onEvent);
-            LOOPS.adopt(loop, l.resource);
-            return l;
-        });
+    public static CompletableFuture<Listener> start(EventLoop loop, int listenFd, AcceptOptions options,
+                                                    AcceptHandler handler) {
+        Listener l = new Listener(loop, listenFd, options, handler, false);
+        return loop.onLoop(l::register);
     }
 
     /**
-     * {@link #start} for a listening socket that other loops accept on too, through duplicates
-     * of it (one inherited socket served by every loop): on epoll a connection wakes one of the
-     * loops (EPOLLEXCLUSIVE) instead of all, and closing this listener takes it out of the
-     * loop's set, which the kernel would otherwise keep (and wake) while a duplicate is open.
-     * Any thread.
+     * {@link #start} for a listening socket that other loops or processes accept on too,
+     * through duplicates of it (one inherited socket served by every loop): on epoll a
+     * connection wakes one of the waiters (EPOLLEXCLUSIVE) instead of all. While this listener
+     * does not accept (suspended, or paused for lack of descriptors) it leaves the kernel's set
+     * of waiters, so the wakeups go to those that do. Closing it takes it out of the loop's set,
+     * which the kernel would otherwise keep (and wake) while a duplicate is open. Any thread.
      *
      * @param loop the event loop
      * @param listenFd a listening, non-blocking socket
      * @param options the options
      * @param handler the handler
-     * @return the listener
+     * @return the listener once it is registered
      */
-    public static Listener startShared(EventLoop loop, int listenFd, AcceptOptions options, AcceptHandler handler) {
-        Listener l = new Listener(loop, listenFd, options, handler);
-        return OnLoop.call(loop, () -> {
-            LOOPS.registerShared(loop, listenFd, Interest.READABLE, (IoHandler) l::onEvent);
-            LOOPS.adopt(loop, l.resource);
-            return l;
-        });
+    public static CompletableFuture<Listener> startShared(EventLoop loop, int listenFd, AcceptOptions options,
+                                                          AcceptHandler handler) {
+        Listener l = new Listener(loop, listenFd, options, handler, true);
+        return loop.onLoop(l::register);
     }
 
     /**
@@ -141,9 +157,9 @@ public final class Listener {
      * @param loop the event loop
      * @param listenFd a listening, non-blocking socket
      * @param handler the handler
-     * @return the listener
+     * @return the listener once it is registered
      */
-    public static Listener startShared(EventLoop loop, int listenFd, AcceptHandler handler) {
+    public static CompletableFuture<Listener> startShared(EventLoop loop, int listenFd, AcceptHandler handler) {
         return startShared(loop, listenFd, AcceptOptions.DEFAULTS, handler);
     }
 
@@ -216,12 +232,26 @@ public final class Listener {
             OS.close(accepted);
             return;
         }
+        InetSocketAddress from = OS.decode(peer);
+        handOver(loop, accepted, () -> handler.accepted(accepted, from));
+    }
+
+    /**
+     * Runs an accept handler that was given {@code fd}, on {@code loop}'s thread. If it throws,
+     * the fd is closed, unless the handler registered it on the loop first: then it belongs to
+     * whoever registered it (a connection that will close it), and closing it here would close
+     * the number under its new owner once it is reused.
+     */
+    static void handOver(EventLoop loop, int fd, Runnable acceptHandler) {
         try {
-            handler.accepted(accepted, OS.decode(peer));
+            acceptHandler.run();
         } catch (Throwable t) {
-            LOG.warn("listener fd {}: the accept handler threw; closing the connection it was given", fd, t);
-            if (!LOOPS.isRegistered(loop, accepted)) {
-                OS.close(accepted);
+            if (LOOPS.isRegistered(loop, fd)) {
+                LOG.warn("the accept handler on loop '{}' threw; fd {} stays with what it registered", loop.name(), fd, t);
+            } else {
+                LOG.warn("the accept handler on loop '{}' threw; closing the connection it was given (fd {})",
+                        loop.name(), fd, t);
+                OS.close(fd);
             }
         }
     }
@@ -240,8 +270,24 @@ public final class Listener {
     }
 
     private void updateInterest() {
-        if (!closed) {
-            loop.modify(fd, paused || suspended ? Interest.NONE : Interest.READABLE);
+        if (closed) {
+            return;
+        }
+        boolean accepting = !paused && !suspended;
+        if (!shared) {
+            loop.modify(fd, accepting ? Interest.READABLE : Interest.NONE); // user space only
+        } else if (accepting != inWakeSet) {
+            // EPOLLEXCLUSIVE gives each connection's wakeup to one waiter: a waiter that does not
+            // accept would take the wakeups the other loops or processes on this socket need, and
+            // they would never hear of the connection. So a listener that does not accept leaves
+            // the set (epoll_ctl DEL; EPOLLEXCLUSIVE cannot be MODified), and comes back with an
+            // ADD, which reports the connections that waited meanwhile.
+            if (accepting) {
+                LOOPS.registerShared(loop, fd, Interest.READABLE, events);
+            } else {
+                loop.deregister(fd);
+            }
+            inWakeSet = accepting;
         }
     }
 
@@ -283,45 +329,22 @@ public final class Listener {
     }
 
     /**
-     * Stops accepting and closes the listening socket; when this returns, the kernel refuses new
-     * connections. From any thread: off the loop thread it runs on the loop and waits for it.
-     * Idempotent, and harmless once the loop is closed (closing a loop closes its listeners).
+     * Stops accepting and closes the listening socket. Any thread: on the loop's own thread at
+     * once, elsewhere on the loop; it never waits. Idempotent, and harmless once the loop is
+     * closed (closing a loop closes its listeners).
      *
-     * @throws IOException if closing the socket fails (it is released all the same)
+     * @return a future completed once the socket is closed (from then on the kernel refuses new
+     *     connections), or failed with the {@link IOException} of close(2) (the descriptor is
+     *     released all the same)
      */
-    public void close() throws IOException {
-        if (loop.inEventLoop()) {
+    public CompletableFuture<Void> close() {
+        CompletableFuture<Void> done = loop.onLoop(() -> {
             closeOnLoop();
-            return;
-        }
-        try {
-            loop.submit(() -> {
-                closeOnLoop();
-                return null;
-            }).get();
-        } catch (java.util.concurrent.RejectedExecutionException loopClosing) {
-            // The loop closes its listeners as it stops: wait for that.
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    loop.awaitTermination(Long.MAX_VALUE, java.util.concurrent.TimeUnit.NANOSECONDS);
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while closing listener fd " + fd);
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            throw new IllegalStateException("closing listener fd " + fd + " failed", e.getCause());
-        }
+            return null;
+        });
+        // A closing loop refuses the task, and closes its listeners as it stops: done once it has.
+        return done.exceptionallyCompose(failure -> OnLoop.unwrap(failure) instanceof RejectedExecutionException
+                ? loop.closeAsync() : CompletableFuture.failedFuture(OnLoop.unwrap(failure)));
     }
 
     private void closeOnLoop() throws IOException {
@@ -333,7 +356,9 @@ public final class Listener {
         try {
             loop.deregisterAndClose(fd);
         } finally {
-            arena.close();
+            if (arena != null) {
+                arena.close();
+            }
         }
     }
 

@@ -2,43 +2,40 @@ package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.multiplexer.EventLoop;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.function.Supplier;
 
 /**
- * Runs set-up on a loop from any thread: at once on the loop's own thread, else submitted to it
- * and waited for (so the caller gets the result, or what it threw, as if it had run it).
+ * The one way the socket layer waits for a loop, for its blocking conveniences: never on a loop
+ * thread (a loop waiting for another that waits for it would stop both for good), and with what
+ * the work threw rethrown as the caller would have seen it had it run the work itself.
  */
 final class OnLoop {
     private OnLoop() {}
 
     /**
-     * {@code body}'s result, computed on {@code loop}'s thread.
+     * {@code future}'s result, waited for off every loop thread.
      *
-     * @throws java.util.concurrent.RejectedExecutionException if the loop is closed
+     * @param what what is waited for, for the message if called on a loop thread
+     * @param instead the asynchronous call to use there, for the message
+     * @throws IllegalStateException on a loop thread
+     * @throws IOException what the work threw, if it was one
      */
-    static <T> T call(EventLoop loop, Supplier<T> body) {
-        if (loop.inEventLoop()) {
-            return body.get();
-        }
-        CompletableFuture<T> result = loop.submit(body::get);
+    static <T> T await(CompletableFuture<T> future, String what, String instead) throws IOException {
+        EventLoop.refuseToBlockOnLoop(what, instead);
         boolean interrupted = false;
         try {
             while (true) {
                 try {
-                    return result.get();
+                    return future.get();
                 } catch (InterruptedException e) {
                     interrupted = true; // the loop runs it promptly: finish, then restore the flag
                 } catch (ExecutionException e) {
-                    Throwable cause = e.getCause();
-                    if (cause instanceof RuntimeException re) {
-                        throw re;
-                    }
-                    if (cause instanceof Error error) {
-                        throw error;
-                    }
-                    throw new IllegalStateException(cause);
+                    throw rethrow(e.getCause());
                 }
             }
         } finally {
@@ -46,5 +43,27 @@ final class OnLoop {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    private static IOException rethrow(Throwable cause) {
+        if (cause instanceof IOException io) {
+            return io;
+        }
+        if (cause instanceof UncheckedIOException unchecked) {
+            return unchecked.getCause();
+        }
+        if (cause instanceof RuntimeException re) {
+            throw re;
+        }
+        if (cause instanceof Error error) {
+            throw error;
+        }
+        throw new CompletionException(cause);
+    }
+
+    /** The cause a dependent stage sees: the thrown exception itself, not its CompletionException. */
+    static Throwable unwrap(Throwable t) {
+        return t instanceof CompletionException && t.getCause() != null && !(t instanceof CancellationException)
+                ? t.getCause() : t;
     }
 }

@@ -113,7 +113,7 @@ class LineServerTest {
         survivor.getOutputStream().write("SET k v\nGET k\n".getBytes(StandardCharsets.US_ASCII));
         assertEquals("+OK\r\n$v\r\n", read(survivor, 9));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (ConnectionStats.of(group.get(0)).openConnections() + ConnectionStats.of(group.get(1)).openConnections() > 1) {
+        while (ConnectionStats.of(group.get(0)).join().openConnections() + ConnectionStats.of(group.get(1)).join().openConnections() > 1) {
             assertTrue(System.nanoTime() < deadline, "the reset connections were not closed");
             Thread.sleep(1);
         }
@@ -130,8 +130,8 @@ class LineServerTest {
             s.getOutputStream().write("PING\n".getBytes(StandardCharsets.US_ASCII));
             assertEquals("+PONG\r\n", read(s, 7));
         }
-        assertEquals(4, ConnectionStats.of(group.get(0)).openConnections());
-        assertEquals(4, ConnectionStats.of(group.get(1)).openConnections());
+        assertEquals(4, ConnectionStats.of(group.get(0)).join().openConnections());
+        assertEquals(4, ConnectionStats.of(group.get(1)).join().openConnections());
     }
 
     @Test
@@ -145,8 +145,8 @@ class LineServerTest {
             s.getOutputStream().write("PING\n".getBytes(StandardCharsets.US_ASCII));
             assertEquals("+PONG\r\n", read(s, 7));
         }
-        int first = ConnectionStats.of(group.get(0)).openConnections();
-        int second = ConnectionStats.of(group.get(1)).openConnections();
+        int first = ConnectionStats.of(group.get(0)).join().openConnections();
+        int second = ConnectionStats.of(group.get(1)).join().openConnections();
         assertEquals(64, first + second);
         // The kernel hashes connections over the two listeners: all 64 on one has odds of 2^-63.
         assertTrue(first > 0 && second > 0, first + " and " + second);

@@ -248,6 +248,37 @@ class KeventModelTest {
         b.close();
     }
 
+    @ParameterizedTest
+    @EnumSource(KeventModel.Kernel.class)
+    void owedReadinessSharesAFullBufferWithTheKernelsEvents(KeventModel.Kernel kernel) throws IOException {
+        KeventModel model = new KeventModel(kernel);
+        KqueueBackend b = backend(model);
+        EventBuffer one = new EventBuffer(1);
+        model.open(10).writable = false;
+        b.register(10, EventBuffer.READ, null, false);
+        for (int fd = 11; fd < 51; fd++) {
+            model.open(fd).writable = false;
+            b.register(fd, EventBuffer.READ, null, false);
+        }
+        poll(b, new EventBuffer(CAPACITY)); // the registrations
+        model.arrive(10);
+        assertEquals(Map.of(10, EventBuffer.READ), poll(b, new EventBuffer(CAPACITY)));
+        b.modify(10, 0);
+        b.modify(10, EventBuffer.READ); // readable all along: owed to the next poll
+        for (int fd = 11; fd < 51; fd++) {
+            model.arrive(fd);
+        }
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < 41; i++) {
+            Map<Integer, Integer> got = poll(b, one);
+            assertEquals(1, got.size(), "poll " + i + ": a full buffer");
+            order.addAll(got.keySet());
+        }
+        assertTrue(order.indexOf(10) >= 0 && order.indexOf(10) < 2, "the owed fd came " + order.indexOf(10) + "th");
+        assertEquals(41, new java.util.HashSet<>(order).size(), "every fd once: " + order);
+        b.close();
+    }
+
     /** The model itself: what each kernel does when the event list has no room for an entry. */
     @ParameterizedTest
     @EnumSource(KeventModel.Kernel.class)

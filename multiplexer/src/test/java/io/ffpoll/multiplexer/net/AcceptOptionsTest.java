@@ -34,7 +34,7 @@ class AcceptOptionsTest extends LoopTestBase {
             } finally {
                 net.track(fd);
             }
-        });
+        }).get(30, TimeUnit.SECONDS);
         listenerOwnsListenFd();
         net.connect(address);
         int[] got = seen.poll(30, TimeUnit.SECONDS);
@@ -42,7 +42,7 @@ class AcceptOptionsTest extends LoopTestBase {
         assertNotEquals(0, got[0], "TCP_NODELAY");
         assertNotEquals(0, got[1], "SO_KEEPALIVE");
         assertEquals(true, got[2] >= 64 * 1024, "SO_RCVBUF " + got[2]); // Linux doubles what is asked
-        listener.close();
+        listener.close().get(30, TimeUnit.SECONDS);
     }
 
     @Test
@@ -56,11 +56,11 @@ class AcceptOptionsTest extends LoopTestBase {
             } finally {
                 net.track(fd);
             }
-        });
+        }).get(30, TimeUnit.SECONDS);
         listenerOwnsListenFd();
         net.connect(address);
         assertEquals(0, seen.poll(30, TimeUnit.SECONDS));
         assertThrows(IllegalArgumentException.class, () -> AcceptOptions.DEFAULTS.sendBuffer(-1));
-        listener.close();
+        listener.close().get(30, TimeUnit.SECONDS);
     }
 }

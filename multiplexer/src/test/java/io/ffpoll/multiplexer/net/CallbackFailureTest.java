@@ -180,7 +180,7 @@ class CallbackFailureTest extends LoopTestBase {
         assertNotNull(cause);
         assertTrue(cause.getMessage().contains("onOpen threw"), cause.getMessage());
         assertClosedByServer(client);
-        assertEquals(0, (int) onLoop(() -> ConnectionStats.of(loop).openConnections()));
+        assertEquals(0, (int) onLoop(() -> ConnectionStats.of(loop).join().openConnections()));
     }
 
     @Test

@@ -47,15 +47,15 @@ class ConnectionTest extends LoopTestBase {
     private Listener serve(java.util.function.Supplier<ConnectionHandler> factory, BlockingQueue<Connection> opened)
             throws Exception {
         return serve((fd, peer) -> {
-            Connection c = Connection.open(loop, fd, peer, factory.get());
+            Connection c = Connection.open(loop, fd, peer, factory.get()).join(); // on the loop: done at once
             if (opened != null) {
                 opened.add(c);
             }
         });
     }
 
-    private void stopServing(Listener listener) throws IOException {
-        listener.close();
+    private void stopServing(Listener listener) throws Exception {
+        listener.close().get(30, TimeUnit.SECONDS);
     }
 
     private long poolInUse() throws Exception {
@@ -153,7 +153,7 @@ class ConnectionTest extends LoopTestBase {
         assertTrue(failures.isEmpty(), "failures: " + failures.stream().limit(5).toList());
         assertTrue(bytesChecked.get() > connections * rounds, "checked " + bytesChecked + " bytes");
         // The server closes its side on EOF; then every pooled buffer is back.
-        awaitOnLoop(() -> ConnectionStats.of(loop).openConnections() == 0, "the server closed its side of every connection");
+        awaitOnLoop(() -> ConnectionStats.of(loop).join().openConnections() == 0, "the server closed its side of every connection");
         assertEquals(baseline, poolInUse(), "pooled buffers not returned");
         stopServing(listener);
     }
@@ -323,7 +323,7 @@ class ConnectionTest extends LoopTestBase {
             return null;
         });
         assertEquals(1L, (long) onLoop(() -> LoopIo.of(loop).pool.inUseCount()));
-        assertEquals(0, (int) onLoop(() -> ConnectionStats.of(loop).openConnections()));
+        assertEquals(0, (int) onLoop(() -> ConnectionStats.of(loop).join().openConnections()));
         stopServing(listener);
     }
 

@@ -39,7 +39,7 @@ public final class EmfileProbe {
         InetSocketAddress address = Tcp.localAddress(lfd);
         BlockingQueue<Integer> accepted = new LinkedBlockingQueue<>();
         try (EventLoop loop = EventLoop.start("emfile"); Arena arena = Arena.ofConfined()) {
-            Listener listener = loop.submit(() -> Listener.start(loop, lfd, (fd, peer) -> accepted.add(fd))).get();
+            Listener listener = Listener.start(loop, lfd, (fd, peer) -> accepted.add(fd)).get();
             // Warm up every code path first: under EMFILE even loading a class can fail.
             MemorySegment sa = OS.allocateSockaddr(arena);
             int len = OS.encode(address, sa);

@@ -1,7 +1,6 @@
 package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.multiplexer.testing.LoopTestBase;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.EOFException;
@@ -24,10 +23,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * of the stream is processed and answered; only an incomplete tail is dropped.
  */
 class EndOfStreamTest extends LoopTestBase {
-    @BeforeAll
-    static void openJavaNetsOwnDescriptor() throws IOException {
-        new Socket().close(); // java.net's own descriptor, kept for the JVM's life, before counting
-    }
 
     /**
      * Answers each complete {@code \n}-terminated line with {@code +line\n}; stops reading while
@@ -112,10 +107,7 @@ class EndOfStreamTest extends LoopTestBase {
     void messagesKeptWhileReadingIsPausedAreAllAnsweredAfterTheFin() throws Exception {
         final int lines = 5_000;
         LineAnswers handler = new LineAnswers();
-        serve((fd, peer) -> {
-            Connection c = Connection.open(loop, fd, peer, handler);
-            c.setWriteWatermarks(256, 1024);
-        });
+        serve((fd, peer) -> Connection.open(loop, fd, peer, handler).join().setWriteWatermarks(256, 1024));
         StringBuilder expected = new StringBuilder();
         byte[] all;
         {

@@ -108,7 +108,7 @@ class FaultInjectionTest {
         Map<Connection, AtomicInteger> closes = new ConcurrentHashMap<>();
         List<IOException> causes = new ArrayList<>();
         Listener listener = Listener.start(loop, Tcp.listen(ANY, 1024, false),
-                (fd, peer) -> Connection.open(loop, fd, peer, new Echo(closes, causes)));
+                (fd, peer) -> Connection.open(loop, fd, peer, new Echo(closes, causes))).get(30, TimeUnit.SECONDS);
         InetSocketAddress address = Tcp.localAddress(listener.fd());
         long fatalBefore = Faults.injected("read") + Faults.injected("sendmsg") + Faults.injected("send");
         Faults.install(42, List.of(
@@ -144,7 +144,7 @@ class FaultInjectionTest {
                 "faults were injected: " + injected);
         // Every connection closes once (served ones when their client closes): wait for all 40.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (closes.size() < clients || ConnectionStats.of(loop).openConnections() > 0) {
+        while (closes.size() < clients || ConnectionStats.of(loop).join().openConnections() > 0) {
             assertTrue(System.nanoTime() < deadline, closes.size() + " of " + clients + " connections closed");
             Thread.sleep(1);
         }
@@ -161,14 +161,15 @@ class FaultInjectionTest {
         }
         assertEquals(clients, served + cut);
         assertTrue(served >= clients / 2, "served " + served + " of " + clients + "; cut " + cut + " by " + injected);
-        assertEquals(0L, ConnectionStats.of(loop).buffersInUse() - 1, "the pool holds only the read buffer");
-        listener.close();
+        assertEquals(0L, ConnectionStats.of(loop).join().buffersInUse() - 1, "the pool holds only the read buffer");
+        listener.close().get(30, TimeUnit.SECONDS);
     }
 
     @Test
     void underEmfileTheAcceptPathBacksOffAndRecovers() throws Exception {
         Listener listener = Listener.start(loop, Tcp.listen(ANY, 128, false),
-                (fd, peer) -> Connection.open(loop, fd, peer, new Echo(new ConcurrentHashMap<>(), new ArrayList<>())));
+                (fd, peer) -> Connection.open(loop, fd, peer, new Echo(new ConcurrentHashMap<>(), new ArrayList<>())))
+                .get(30, TimeUnit.SECONDS);
         InetSocketAddress address = Tcp.localAddress(listener.fd());
         Faults.install(1, List.of(new Faults.Rule("accept4", Err.EMFILE, 1.0)), "faulty-loop");
         long attempts = Syscalls.count("accept4");
@@ -188,6 +189,6 @@ class FaultInjectionTest {
             s.getOutputStream().write("back".getBytes());
             assertEquals("back", new String(s.getInputStream().readNBytes(4)), "accepted once descriptors were free");
         }
-        listener.close();
+        listener.close().get(30, TimeUnit.SECONDS);
     }
 }

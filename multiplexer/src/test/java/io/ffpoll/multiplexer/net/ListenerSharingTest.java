@@ -7,6 +7,7 @@ import io.ffpoll.bindings.Errors;
 import io.ffpoll.multiplexer.testing.Loopback;
 import org.junit.jupiter.api.Test;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,15 +25,15 @@ class ListenerSharingTest extends LoopTestBase {
             int dup = Errors.check(Loopback.OS.duplicate(listenFd), "fcntl(F_DUPFD_CLOEXEC)");
             AtomicInteger acceptedHere = new AtomicInteger();
             AtomicInteger acceptedThere = new AtomicInteger();
-            Listener here = onLoop(() -> Listener.startShared(loop, listenFd, (fd, peer) -> {
+            Listener here = Listener.startShared(loop, listenFd, (fd, peer) -> {
                 acceptedHere.incrementAndGet();
                 Loopback.OS.close(fd);
-            }));
+            }).get(30, TimeUnit.SECONDS);
             listenerOwnsListenFd();
-            other.submit(() -> Listener.startShared(other, dup, (fd, peer) -> {
+            Listener.startShared(other, dup, (fd, peer) -> {
                 acceptedThere.incrementAndGet();
                 Loopback.OS.close(fd);
-            })).get();
+            }).get(30, TimeUnit.SECONDS);
             int hereTid = LoopThreads.tid(loop);
             int thereTid = LoopThreads.tid(other);
             final int n = 40;
@@ -50,7 +51,7 @@ class ListenerSharingTest extends LoopTestBase {
             // One wakeup per connection where each woke both loops before (about 2n).
             assertTrue(wakeups <= n + n / 4, n + " connections woke the loops " + wakeups + " times");
 
-            here.close();
+            here.close().get(30, TimeUnit.SECONDS);
             LoopThreads.awaitBlocked(hereTid);
             long hereBefore = LoopThreads.voluntarySwitches(hereTid);
             int acceptedBefore = acceptedThere.get();
@@ -61,6 +62,60 @@ class ListenerSharingTest extends LoopTestBase {
             LoopThreads.awaitBlocked(hereTid);
             assertEquals(hereBefore, LoopThreads.voluntarySwitches(hereTid),
                     "a loop whose listener closed was woken by its connections");
+        }
+    }
+
+    /**
+     * Two loops (or processes) on one socket: the one registered first is woken first
+     * (EPOLLEXCLUSIVE wakes one waiter of the socket's queue, in order). When it stops
+     * accepting, the other must get the connections: a suspended listener leaves the wake set,
+     * and comes back to it when resumed.
+     */
+    @Test
+    void aSuspendedSharedListenerLeavesTheWakeSetSoTheOtherLoopAccepts() throws Exception {
+        try (EventLoop other = EventLoop.start("other")) {
+            int dup = Errors.check(Loopback.OS.duplicate(listenFd), "fcntl(F_DUPFD_CLOEXEC)");
+            AtomicInteger acceptedHere = new AtomicInteger();
+            AtomicInteger acceptedThere = new AtomicInteger();
+            Listener here = Listener.startShared(loop, listenFd, (fd, peer) -> {
+                acceptedHere.incrementAndGet();
+                Loopback.OS.close(fd);
+            }).get(30, TimeUnit.SECONDS);
+            listenerOwnsListenFd();
+            iterate(loop); // its registration reached the kernel first
+            Listener there = Listener.startShared(other, dup, (fd, peer) -> {
+                acceptedThere.incrementAndGet();
+                Loopback.OS.close(fd);
+            }).get(30, TimeUnit.SECONDS);
+            iterate(other);
+
+            here.suspendAccepting(); // as at a connection limit
+            iterate(loop);
+            connectAndAwait(acceptedThere, "the loop still accepting");
+            assertEquals(0, acceptedHere.get());
+
+            here.resumeAccepting(); // back in the set, behind the other now
+            iterate(loop);
+            there.suspendAccepting();
+            iterate(other);
+            connectAndAwait(acceptedHere, "the resumed loop");
+            assertEquals(3, acceptedThere.get());
+        }
+    }
+
+    /** Runs two iterations of {@code loop}: what was queued for it ran, and its next poll applied it. */
+    private static void iterate(EventLoop loop) throws Exception {
+        loop.submit(() -> null).get(30, TimeUnit.SECONDS);
+        loop.submit(() -> null).get(30, TimeUnit.SECONDS);
+        LoopThreads.awaitBlocked(LoopThreads.tid(loop));
+    }
+
+    private void connectAndAwait(AtomicInteger accepted, String who) throws Exception {
+        int before = accepted.get();
+        for (int i = 1; i <= 3; i++) {
+            net.close(net.connect(address));
+            int expected = before + i;
+            await(() -> accepted.get() == expected, "connection " + i + " accepted by " + who);
         }
     }
 

@@ -34,11 +34,11 @@ class LoopClosingTest extends LoopTestBase {
     @Test
     void aListenerClosesFromAnyThreadAndClosingAgainIsHarmless() throws Exception {
         Listener listener = serve((fd, peer) -> Loopback.OS.close(fd));
-        listener.close(); // not the loop thread: it hops onto the loop
+        listener.close().get(30, TimeUnit.SECONDS); // not the loop thread: it hops onto the loop
         assertRefused(address);
-        listener.close();
+        listener.close().get(30, TimeUnit.SECONDS);
         loop.close();
-        listener.close();
+        listener.close().get(30, TimeUnit.SECONDS); // the closed loop closed it: done at once
     }
 
     @Test
@@ -84,6 +84,6 @@ class LoopClosingTest extends LoopTestBase {
                 () -> Connector.connect(loop, unresolved, null)));
         assertEquals(e.getMessage(), raw.getMessage());
         assertEquals(fds, Loopback.openFds());
-        assertEquals(0, (int) onLoop(() -> ConnectionStats.of(loop).openConnections()));
+        assertEquals(0, (int) onLoop(() -> ConnectionStats.of(loop).join().openConnections()));
     }
 }

@@ -43,7 +43,8 @@ class SocketHelpersTest extends LoopTestBase {
         int lfd = Tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128, true);
         InetSocketAddress address = Tcp.localAddress(lfd);
         BlockingQueue<Accepted> accepted = new LinkedBlockingQueue<>();
-        Listener listener = onLoop(() -> Listener.start(loop, lfd, (fd, peer) -> accepted.add(new Accepted(fd, peer))));
+        Listener listener = Listener.start(loop, lfd, (fd, peer) -> accepted.add(new Accepted(fd, peer)))
+                .get(30, TimeUnit.SECONDS);
         for (int i = 0; i < 3; i++) {
             int client = net.connect(address);
             Accepted a = accepted.poll(5, TimeUnit.SECONDS);
@@ -54,7 +55,7 @@ class SocketHelpersTest extends LoopTestBase {
             assertEquals(1, Loopback.OS.isCloseOnExec(a.fd()));
         }
         onLoop(() -> {
-            listener.close();
+            listener.close().get(30, TimeUnit.SECONDS);
             return null;
         });
     }
@@ -166,7 +167,7 @@ class SocketHelpersTest extends LoopTestBase {
     void theEchoExamplesServeEachOtherAndEveryByteReturnsInOrder() throws Exception {
         int lfd = Tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128, false);
         InetSocketAddress address = Tcp.localAddress(lfd);
-        Listener listener = onLoop(() -> EchoServer.start(loop, lfd));
+        Listener listener = EchoServer.start(loop, lfd).get(30, TimeUnit.SECONDS);
         // A raw client streams more than the socket buffers hold: the server must pause reading.
         byte[] data = new byte[3 * 1024 * 1024];
         new Random(7).nextBytes(data);
@@ -183,9 +184,9 @@ class SocketHelpersTest extends LoopTestBase {
         String summary = echoClient.result().get(30, TimeUnit.SECONDS);
         assertTrue(summary.startsWith("20 echoes of 102400 bytes"), summary);
         // Both sides close their connections: only the loop's own fds and the listener remain.
-        awaitOnLoop(() -> ConnectionStats.of(loop).openConnections() == 0, "both sides closed their connections");
+        awaitOnLoop(() -> ConnectionStats.of(loop).join().openConnections() == 0, "both sides closed their connections");
         onLoop(() -> {
-            listener.close();
+            listener.close().get(30, TimeUnit.SECONDS);
             return null;
         });
     }

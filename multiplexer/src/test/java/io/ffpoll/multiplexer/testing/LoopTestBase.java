@@ -30,6 +30,7 @@ public abstract class LoopTestBase {
 
     @BeforeEach
     protected void startLoop() throws IOException {
+        new java.net.Socket().close(); // java.net's own descriptor, kept for the JVM's life, before counting
         fdsBefore = Loopback.openFds();
         loop = EventLoop.start(getClass().getSimpleName());
         net = new Loopback();
@@ -54,7 +55,7 @@ public abstract class LoopTestBase {
 
     /** Starts a Listener on {@code listenFd}, which then owns it. */
     protected Listener serve(Listener.AcceptHandler handler) throws Exception {
-        Listener l = onLoop(() -> Listener.start(loop, listenFd, handler));
+        Listener l = Listener.start(loop, listenFd, handler).get(30, TimeUnit.SECONDS);
         listenerOwnsListenFd = true;
         return l;
     }

@@ -70,8 +70,9 @@ public final class JobServer implements AutoCloseable {
         this.observer = observer;
         this.loop = EventLoop.start("jobs");
         InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        // The loop was just started: it takes the listener (join cannot fail with a closed loop).
         this.listener = Listener.start(loop, Tcp.listen(loopback, 128, false), AcceptOptions.DEFAULTS.noDelay(true),
-                (fd, peer) -> Connection.open(loop, fd, peer, new Link()));
+                (fd, peer) -> Connection.open(loop, fd, peer, new Link())).join();
         List<String> command = new ArrayList<>(workerJvm);
         command.add(JobWorker.class.getName());
         command.add(Integer.toString(Tcp.localAddress(listener.fd()).getPort()));

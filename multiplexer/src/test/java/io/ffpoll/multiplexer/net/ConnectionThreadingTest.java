@@ -1,0 +1,182 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.testing.LoopTestBase;
+import io.ffpoll.multiplexer.testing.Loopback;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Which thread may call what on a Connection: a call from the wrong thread fails before it
+ * changes anything, writeAsync and closeAsync work from any thread, and loops asking each other
+ * for connections never wait for each other.
+ */
+class ConnectionThreadingTest extends LoopTestBase {
+
+    /** Records what the loop side saw; writes nothing back. */
+    private static final class Sink implements ConnectionHandler {
+        final CompletableFuture<Connection> opened = new CompletableFuture<>();
+        final CompletableFuture<IOException> closed = new CompletableFuture<>();
+        final AtomicInteger closes = new AtomicInteger();
+
+        @Override
+        public void onOpen(Connection c) {
+            opened.complete(c);
+        }
+
+        @Override
+        public long onData(Connection c, MemorySegment data) {
+            return data.byteSize();
+        }
+
+        @Override
+        public void onClosed(Connection c, IOException cause) {
+            closes.incrementAndGet();
+            closed.complete(cause);
+        }
+    }
+
+    private Connection openOne(Sink sink, int[] pair) throws Exception {
+        return Connection.open(loop, pair[1], address, sink).get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aCallFromAnotherThreadFailsBeforeChangingAnythingAndTheConnectionWorksOn() throws Exception {
+        int[] pair = net.pair();
+        Sink sink = new Sink();
+        Connection c = openOne(sink, pair);
+        net.forget(pair[1]);
+        WrongThreadException write = assertThrows(WrongThreadException.class, () -> c.write("lost".getBytes()));
+        assertTrue(write.getMessage().contains("Connection.write") && write.getMessage().contains(loop.name()),
+                write.getMessage());
+        assertThrows(WrongThreadException.class, c::close);
+        assertThrows(WrongThreadException.class, c::abort);
+        assertThrows(WrongThreadException.class, c::shutdownOutput);
+        assertThrows(WrongThreadException.class, c::pauseReading);
+        assertThrows(WrongThreadException.class, () -> c.setMaxQueued(1, Connection.Overflow.REFUSE));
+        assertTrue(onLoop(() -> c.isOpen() && !c.isClosing() && c.queuedBytes() == 0), "nothing changed");
+        // The right thread, afterwards: everything works, and the refused bytes never went out.
+        assertTrue(onLoop(() -> c.write("sent".getBytes())));
+        assertArrayEquals("sent".getBytes(), net.readFully(pair[0], 4));
+        onLoop(() -> c.close());
+        assertNull(sink.closed.get(30, TimeUnit.SECONDS));
+        assertEquals(1, sink.closes.get());
+        assertEquals(0, net.read(pair[0], 16).length, "EOF after exactly the bytes written on the loop");
+    }
+
+    @Test
+    void writeAsyncFromAnyThreadCompletesOnceTheBytesAreSentAndCloseAsyncClosesOnce() throws Exception {
+        int[] pair = net.pair();
+        Sink sink = new Sink();
+        Connection c = openOne(sink, pair);
+        net.forget(pair[1]);
+        byte[] big = new byte[4 << 20]; // more than the socket buffers: the future waits for the reader
+        new java.util.Random(3).nextBytes(big);
+        CompletableFuture<Void> first = c.writeAsync("hello ".getBytes());
+        CompletableFuture<Void> second = c.writeAsync(big);
+        CompletableFuture<Void> third = c.writeAsync(java.nio.ByteBuffer.wrap("world".getBytes()));
+        assertArrayEquals("hello ".getBytes(), net.readFully(pair[0], 6));
+        first.get(30, TimeUnit.SECONDS);
+        assertArrayEquals(big, net.readFully(pair[0], big.length));
+        second.get(30, TimeUnit.SECONDS);
+        assertArrayEquals("world".getBytes(), net.readFully(pair[0], 5));
+        third.get(30, TimeUnit.SECONDS);
+        CompletableFuture<Void> closed = c.closeAsync();
+        closed.get(30, TimeUnit.SECONDS);
+        assertTrue(sink.closed.isDone(), "onClosed ran before closeAsync completed");
+        assertFalse(c.isOpen());
+        assertTrue(c.isClosing());
+        c.closeAsync().get(30, TimeUnit.SECONDS); // again: done at once
+        assertEquals(1, sink.closes.get());
+        ExecutionException refused = assertThrows(ExecutionException.class,
+                () -> c.writeAsync("late".getBytes()).get(30, TimeUnit.SECONDS));
+        assertInstanceOf(ClosedConnectionException.class, refused.getCause());
+        assertEquals(0, net.read(pair[0], 16).length);
+    }
+
+    @Test
+    void writesNotSentWhenTheConnectionIsAbortedFailTheirFutures() throws Exception {
+        int[] pair = net.pair();
+        Sink sink = new Sink();
+        Connection c = openOne(sink, pair);
+        net.forget(pair[1]);
+        CompletableFuture<Void> stuck = c.writeAsync(new byte[8 << 20]); // the peer reads nothing
+        onLoop(() -> assertTrue(c.queuedBytes() > 0, "part of it waits in the queue"));
+        onLoop(() -> c.abort());
+        ExecutionException e = assertThrows(ExecutionException.class, () -> stuck.get(30, TimeUnit.SECONDS));
+        assertInstanceOf(ClosedConnectionException.class, e.getCause());
+    }
+
+    @Test
+    void twoLoopsOpeningConnectionsOnEachOtherAtOnceNeverWait() throws Exception {
+        try (EventLoop other = EventLoop.start("other")) {
+            int[] here = net.pair();
+            int[] there = net.pair();
+            Sink onOther = new Sink();
+            Sink onThis = new Sink();
+            CountDownLatch bothInside = new CountDownLatch(2);
+            CompletableFuture<Object> a = loop.submit(() -> {
+                bothInside.countDown();
+                bothInside.await();
+                ConnectionStats.of(other);
+                return Connection.open(other, here[1], address, onOther);
+            });
+            CompletableFuture<Object> b = other.submit(() -> {
+                bothInside.countDown();
+                bothInside.await();
+                ConnectionStats.of(loop);
+                return Connection.open(loop, there[1], address, onThis);
+            });
+            a.get(30, TimeUnit.SECONDS);
+            b.get(30, TimeUnit.SECONDS);
+            net.forget(here[1]);
+            net.forget(there[1]);
+            Connection c1 = onOther.opened.get(30, TimeUnit.SECONDS);
+            Connection c2 = onThis.opened.get(30, TimeUnit.SECONDS);
+            assertEquals(other, c1.loop());
+            assertEquals(loop, c2.loop());
+            assertEquals(1, ConnectionStats.of(other).get(30, TimeUnit.SECONDS).openConnections());
+            c1.closeAsync().get(30, TimeUnit.SECONDS);
+            c2.closeAsync().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aConnectThatTakesLongerThanItsTimeoutFailsAndReleasesItsSocket() throws Exception {
+        // A listener that never accepts, with its queue full: the kernel drops further SYNs, so
+        // a connect to it stays in progress. Backlog 1 queues two (backlog + 1); four are sent.
+        int lfd = net.track(Tcp.listen(new java.net.InetSocketAddress(address.getAddress(), 0), 1, false));
+        java.net.InetSocketAddress deaf = Tcp.localAddress(lfd);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment sa = Loopback.OS.allocateSockaddr(arena);
+            int length = Loopback.OS.encode(deaf, sa);
+            for (int i = 0; i < 4; i++) {
+                int fd = net.track(Loopback.OS.socket(Loopback.OS.family(deaf)));
+                int r = Loopback.OS.connect(fd, sa, length);
+                assertTrue(r == 0 || r == -io.ffpoll.bindings.Err.EINPROGRESS, "connect: " + r);
+            }
+        }
+        Sink sink = new Sink();
+        CompletableFuture<Connection> connecting = Connection.connect(loop, deaf, sink, Duration.ofMillis(200));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> connecting.get(30, TimeUnit.SECONDS));
+        assertInstanceOf(java.net.SocketTimeoutException.class, e.getCause());
+        assertInstanceOf(java.net.SocketTimeoutException.class, sink.closed.get(30, TimeUnit.SECONDS));
+        assertFalse(sink.opened.isDone());
+    }
+}

@@ -1,0 +1,82 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.EventLoopGroup;
+import io.ffpoll.multiplexer.testing.Loopback;
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** One address for every loop of a group, in both modes; what an accept handler may do. */
+class GroupListenerTest {
+    private static final InetSocketAddress ANY = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+
+    private static byte[] echo(Socket s, byte[] m) throws Exception {
+        OutputStream out = s.getOutputStream();
+        InputStream in = s.getInputStream();
+        out.write(m);
+        out.flush();
+        return in.readNBytes(m.length);
+    }
+
+    @Test
+    void aHandlerThatThrowsAfterRegisteringKeepsItsConnectionOnEveryLoop() throws Exception {
+        new Socket().close(); // java.net's own descriptor, kept for the JVM's life, before counting
+        long fds = Loopback.openFds();
+        List<EventLoop> handedTo = new CopyOnWriteArrayList<>();
+        try (EventLoopGroup group = EventLoopGroup.start("acceptor", 2);
+             GroupListener server = GroupListener.start(group, ANY,
+                     GroupListener.Options.DEFAULTS.mode(GroupListener.Mode.ACCEPTOR), (loop, fd, peer) -> {
+                         Connection.open(loop, fd, peer, (c, data) -> {
+                             c.write(data);
+                             return data.byteSize();
+                         });
+                         handedTo.add(loop);
+                         throw new IllegalStateException("thrown after the connection was opened");
+                     })) {
+            // Round-robin: the first goes to the acceptor's own loop, the second is handed to
+            // the other loop, and each handler throws after its connection registered the fd.
+            try (Socket first = new Socket(server.address().getAddress(), server.address().getPort());
+                 Socket second = new Socket(server.address().getAddress(), server.address().getPort())) {
+                first.setSoTimeout(30_000);
+                second.setSoTimeout(30_000);
+                assertArrayEquals("one".getBytes(), echo(first, "one".getBytes()));
+                assertArrayEquals("two".getBytes(), echo(second, "two".getBytes()));
+                assertEquals(List.of(group.get(0), group.get(1)), handedTo);
+                // Both still open: a close of a registered fd would have shown as EOF by now.
+                assertArrayEquals("again".getBytes(), echo(second, "again".getBytes()));
+                assertEquals(1, ConnectionStats.of(group.get(1)).get(30, TimeUnit.SECONDS).openConnections());
+            }
+        }
+        Loopback.awaitOpenFdsAtMost(fds, "file descriptors leaked");
+    }
+
+    @Test
+    void theBlockingStartRefusesToWaitOnALoopThreadAndStartAsyncWorksThere() throws Exception {
+        try (EventLoopGroup group = EventLoopGroup.start("starting", 2)) {
+            IllegalStateException refused = group.get(0).submit(() -> assertThrows(IllegalStateException.class,
+                    () -> GroupListener.start(group, ANY, (loop, fd, peer) -> Loopback.OS.close(fd))))
+                    .get(30, TimeUnit.SECONDS);
+            assertTrue(refused.getMessage().contains("GroupListener.startAsync"), refused.getMessage());
+            GroupListener started = group.get(0).submit(() -> GroupListener.startAsync(group, ANY,
+                    GroupListener.Options.DEFAULTS, (loop, fd, peer) -> Loopback.OS.close(fd)))
+                    .get(30, TimeUnit.SECONDS).get(30, TimeUnit.SECONDS);
+            assertEquals(group.size(), started.listeners().size());
+            group.get(1).submit(started::closeAsync).get(30, TimeUnit.SECONDS).get(30, TimeUnit.SECONDS);
+            assertThrows(java.net.ConnectException.class, () -> new Socket(started.address().getAddress(),
+                    started.address().getPort()).close());
+        }
+    }
+}
