@@ -16,6 +16,7 @@ import java.net.InetSocketAddress;
 
 import static io.ffpoll.bindings.testing.Guarded.rejects;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * The BSD platforms check lengths against segments as Linux does (PlatformBoundsTest), before
@@ -128,6 +129,31 @@ class BsdBoundsTest {
             assertEquals("decode: sa_len, sa_family (2 bytes) out of bounds for src of 1 byte", e.getMessage());
             assertEquals(v4, p.decode(src.whole().asSlice(0, 16)));
             assertEquals(v6, p.decode(src6.whole().asSlice(0, 28)));
+        }
+    }
+
+    /** What NativeKevent checks before every kevent(), here without libkqueue (KeventBoundsTest calls it there). */
+    @Test
+    void keventCountsMustFitTheirListsInEveryLayout() {
+        for (KeventAbi abi : KeventAbi.values()) {
+            MemorySegment list = abi.allocate(arena, 2);
+            MemorySegment timeout = arena.allocate(16, 8);
+            NativeKevent.checkLists(abi, list, 2, list, 2, timeout);
+            NativeKevent.checkLists(abi, MemorySegment.NULL, 0, MemorySegment.NULL, 0, MemorySegment.NULL);
+            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
+                    () -> NativeKevent.checkLists(abi, list, 3, MemorySegment.NULL, 0, timeout));
+            assertEquals("kevent: nchanges 3 (" + 3 * abi.size + " bytes) out of bounds for changelist of "
+                    + 2 * abi.size + " bytes", e.getMessage());
+            e = assertThrows(IndexOutOfBoundsException.class,
+                    () -> NativeKevent.checkLists(abi, list, 1, list, 3, timeout));
+            assertEquals("kevent: nevents 3 (" + 3 * abi.size + " bytes) out of bounds for eventlist of "
+                    + 2 * abi.size + " bytes", e.getMessage());
+            e = assertThrows(IndexOutOfBoundsException.class,
+                    () -> NativeKevent.checkLists(abi, list, -1, list, 0, timeout));
+            assertEquals("kevent: nchanges -1 out of bounds for changelist of " + 2 * abi.size + " bytes", e.getMessage());
+            e = assertThrows(IndexOutOfBoundsException.class,
+                    () -> NativeKevent.checkLists(abi, list, 0, list, 1, timeout.asSlice(0, 8)));
+            assertEquals("kevent: struct timespec (16 bytes) out of bounds for timeout of 8 bytes", e.getMessage());
         }
     }
 }
