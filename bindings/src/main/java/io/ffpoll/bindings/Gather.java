@@ -1,5 +1,7 @@
 package io.ffpoll.bindings;
 
+import io.ffpoll.bindings.internal.Bounds;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
@@ -39,13 +41,15 @@ public final class Gather {
      * @param base native memory
      * @param offset where the bytes start
      * @param length the length in bytes
+     * @throws IndexOutOfBoundsException if {@code i} is not below {@link #capacity()}, or the
+     *         bytes are not all inside {@code base}
      */
     public void set(int i, MemorySegment base, long offset, long length) {
         Objects.checkIndex(i, capacity);
         if (!base.isNative()) {
             throw new IllegalArgumentException("an iovec needs native memory");
         }
-        Objects.checkFromIndexSize(offset, length, base.byteSize());
+        Bounds.range("Gather.set", offset, length, "base", base);
         iov.set(ValueLayout.JAVA_LONG, i * IOVEC_SIZE, base.address() + offset);
         iov.set(ValueLayout.JAVA_LONG, i * IOVEC_SIZE + 8, length);
     }

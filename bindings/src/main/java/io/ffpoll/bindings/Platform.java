@@ -21,7 +21,11 @@ import java.util.Map;
  * <li>addresses are encoded in the OS's sockaddr (the BSDs start with a length byte);</li>
  * <li>errno values are compared by name ({@link Err}).</li>
  * </ul>
- * Every call returns its result or {@code -errno}, like the bindings under it.
+ * Every call returns its result or {@code -errno}, like the bindings under it. A length that
+ * does not fit its segment (a count, an address length, a socklen_t's value, a number of
+ * iovecs) is a programming error, not an errno: the call throws an
+ * {@link IndexOutOfBoundsException} naming itself and both sizes, before reaching the kernel,
+ * which is given only the segment's address and would read or write past its end.
  */
 public abstract class Platform {
 
@@ -121,6 +125,7 @@ public abstract class Platform {
      * @param buf where to put the bytes
      * @param count at most this many
      * @return the bytes read (0: end of file), or -errno
+     * @throws IndexOutOfBoundsException if {@code count} is negative or more than {@code buf} holds
      */
     public abstract long read(int fd, MemorySegment buf, long count);
 
@@ -130,6 +135,7 @@ public abstract class Platform {
      * @param buf the bytes
      * @param count how many
      * @return the bytes written, or -errno
+     * @throws IndexOutOfBoundsException if {@code count} is negative or more than {@code buf} holds
      */
     public abstract long write(int fd, MemorySegment buf, long count);
 
@@ -202,6 +208,9 @@ public abstract class Platform {
      * @param addr a sockaddr_storage ({@link #allocateSockaddr})
      * @param addrLen a socklen_t holding addr's size
      * @return the new socket, or -errno
+     * @throws IndexOutOfBoundsException if {@code addr} is not NULL and {@code addrLen} is smaller
+     *         than a socklen_t, or holds a value that is negative or more than {@code addr} holds
+     * @throws IllegalArgumentException if {@code addr} is not NULL but {@code addrLen} is NULL
      */
     public abstract int accept(int listenFd, MemorySegment addr, MemorySegment addrLen);
 
@@ -211,6 +220,7 @@ public abstract class Platform {
      * @param addr the address ({@link #encode})
      * @param length its length
      * @return 0, or -errno
+     * @throws IndexOutOfBoundsException if {@code length} is negative or more than {@code addr} holds
      */
     public abstract int bind(int fd, MemorySegment addr, int length);
 
@@ -229,6 +239,7 @@ public abstract class Platform {
      * @param addr a sockaddr_storage ({@link #allocateSockaddr})
      * @param length the length in bytes
      * @return 0, or -errno (-EINPROGRESS: under way)
+     * @throws IndexOutOfBoundsException if {@code length} is negative or more than {@code addr} holds
      */
     public abstract int connect(int fd, MemorySegment addr, int length);
 
@@ -239,6 +250,8 @@ public abstract class Platform {
      * @param addr a sockaddr_storage ({@link #allocateSockaddr})
      * @param addrLen a socklen_t holding addr's size
      * @return 0, or -errno
+     * @throws IndexOutOfBoundsException if {@code addrLen} is smaller than a socklen_t, or holds
+     *         a value that is negative or more than {@code addr} holds
      */
     public abstract int getsockname(int fd, MemorySegment addr, MemorySegment addrLen);
 
@@ -291,6 +304,7 @@ public abstract class Platform {
      * @param length the length in bytes
      * @param nonBlocking true to add MSG_DONTWAIT
      * @return the bytes sent, or -errno
+     * @throws IndexOutOfBoundsException if {@code length} is negative or more than {@code buf} holds
      */
     public abstract long send(int fd, MemorySegment buf, long length, boolean nonBlocking);
 
@@ -301,6 +315,8 @@ public abstract class Platform {
      * @param gather the iovecs and msghdr
      * @param count how many
      * @return the bytes sent, or -errno
+     * @throws IndexOutOfBoundsException if {@code count} is negative or more than the gather's
+     *         {@link Gather#capacity() capacity}
      */
     public abstract long sendGathered(int fd, Gather gather, int count);
 
@@ -365,6 +381,7 @@ public abstract class Platform {
      * socklen_t to pass with it).
      *
      * @throws IllegalArgumentException if the address is unresolved
+     * @throws IndexOutOfBoundsException if {@code dst} is smaller than {@link #sockaddrSize()}
      * @param address the address
      * @param dst a sockaddr_storage to write into
      * @return the address length
@@ -376,6 +393,7 @@ public abstract class Platform {
      *
      * @param src a sockaddr_storage
      * @return the address, or null
+     * @throws IndexOutOfBoundsException if {@code src} is too small for its family's sockaddr
      */
     public abstract InetSocketAddress decode(MemorySegment src);
 

@@ -2,6 +2,7 @@ package io.ffpoll.bindings.bsd;
 
 import io.ffpoll.bindings.Errno;
 import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Bounds;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -14,7 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The libc calls of the BSD platform layer, each returning its result or {@code -errno}. The
  * handles are made the first time a BSD platform calls into libc (the nested holder class), not
  * when this class loads: on Linux the BSD classes load, their constants and layouts are read
- * and tested, and no symbol is looked up ({@link #linked()} stays 0).
+ * and tested, and no symbol is looked up ({@link #linked()} stays 0). Lengths are checked against
+ * their segments first ({@link Bounds}), so a rejected call links nothing either.
  */
 final class BsdLibc {
     private static final AtomicInteger LINKED = new AtomicInteger();
@@ -90,6 +92,9 @@ final class BsdLibc {
     }
 
     static int accept(int fd, MemorySegment addr, MemorySegment len) {
+        if (addr.address() != 0) { // with a NULL addr the kernel ignores len
+            Bounds.socklen("accept", addr, len);
+        }
         C_ACCEPT.hit();
         int fault = C_ACCEPT.fault();
         if (fault != 0) {
@@ -104,6 +109,9 @@ final class BsdLibc {
     }
 
     static int accept4(int fd, MemorySegment addr, MemorySegment len, int flags) {
+        if (addr.address() != 0) {
+            Bounds.socklen("accept4", addr, len);
+        }
         C_ACCEPT4.hit();
         int fault = C_ACCEPT4.fault();
         if (fault != 0) {
@@ -118,6 +126,7 @@ final class BsdLibc {
     }
 
     static int bind(int fd, MemorySegment addr, int len) {
+        Bounds.length("bind", "addrlen", len, "addr", addr);
         Errno.PerThread t = Errno.current();
         try {
             return result((int) H.BIND.invokeExact(t.state, fd, addr, len), t);
@@ -136,6 +145,7 @@ final class BsdLibc {
     }
 
     static int connect(int fd, MemorySegment addr, int len) {
+        Bounds.length("connect", "addrlen", len, "addr", addr);
         Errno.PerThread t = Errno.current();
         try {
             return result((int) H.CONNECT.invokeExact(t.state, fd, addr, len), t);
@@ -145,6 +155,7 @@ final class BsdLibc {
     }
 
     static int getsockname(int fd, MemorySegment addr, MemorySegment len) {
+        Bounds.socklen("getsockname", addr, len);
         Errno.PerThread t = Errno.current();
         try {
             return result((int) H.GETSOCKNAME.invokeExact(t.state, fd, addr, len), t);
@@ -164,6 +175,7 @@ final class BsdLibc {
 
     /** setsockopt with an option value of {@code length} bytes at {@code value}. */
     static int setsockopt(int fd, int level, int name, MemorySegment value, int length) {
+        Bounds.length("setsockopt", "optlen", length, "optval", value);
         Errno.PerThread t = Errno.current();
         try {
             return result((int) H.SETSOCKOPT.invokeExact(t.state, fd, level, name, value, length), t);
@@ -188,6 +200,7 @@ final class BsdLibc {
     }
 
     static long send(int fd, MemorySegment buf, long len, int flags) {
+        Bounds.length("send", "length", len, "buf", buf);
         C_SEND.hit();
         int fault = C_SEND.fault();
         if (fault != 0) {
@@ -202,6 +215,7 @@ final class BsdLibc {
     }
 
     static long sendmsg(int fd, MemorySegment msg, int flags) {
+        Bounds.struct("sendmsg", "struct msghdr", BsdAbi.MSGHDR_SIZE, "msg", msg);
         C_SENDMSG.hit();
         int fault = C_SENDMSG.fault();
         if (fault != 0) {
@@ -216,6 +230,7 @@ final class BsdLibc {
     }
 
     static long read(int fd, MemorySegment buf, long count) {
+        Bounds.length("read", "count", count, "buf", buf);
         C_READ.hit();
         int fault = C_READ.fault();
         if (fault != 0) {
@@ -230,6 +245,7 @@ final class BsdLibc {
     }
 
     static long write(int fd, MemorySegment buf, long count) {
+        Bounds.length("write", "count", count, "buf", buf);
         C_WRITE.hit();
         int fault = C_WRITE.fault();
         if (fault != 0) {
@@ -263,6 +279,7 @@ final class BsdLibc {
     }
 
     static int getrlimit(int resource, MemorySegment rlim) {
+        Bounds.struct("getrlimit", "struct rlimit", BsdAbi.RLIMIT_SIZE, "rlim", rlim);
         Errno.PerThread t = Errno.current();
         try {
             return result((int) H.GETRLIMIT.invokeExact(t.state, resource, rlim), t);

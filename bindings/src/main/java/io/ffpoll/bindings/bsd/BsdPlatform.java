@@ -4,6 +4,7 @@ import io.ffpoll.bindings.Errno;
 import io.ffpoll.bindings.Gather;
 import io.ffpoll.bindings.Platform;
 import io.ffpoll.bindings.SocketOption;
+import io.ffpoll.bindings.internal.Bounds;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -218,6 +219,7 @@ public final class BsdPlatform extends Platform {
 
     @Override
     public long sendGathered(int fd, Gather gather, int count) {
+        Bounds.count("sendmsg", "count", count, gather.capacity(), "gather", "iovecs");
         gather.msghdr().set(ValueLayout.JAVA_INT, BsdAbi.MSG_IOVLEN, count); // an int on the BSDs
         return BsdLibc.sendmsg(fd, gather.msghdr(), abi.msgNosignal);
     }
@@ -248,6 +250,7 @@ public final class BsdPlatform extends Platform {
         if (ip == null) {
             throw new IllegalArgumentException("unresolved address: " + address);
         }
+        Bounds.struct("encode", "sockaddr_storage", BsdAbi.SOCKADDR_STORAGE_SIZE, "dst", dst);
         dst.asSlice(0, BsdAbi.SOCKADDR_STORAGE_SIZE).fill((byte) 0);
         if (ip instanceof Inet6Address v6) {
             dst.set(ValueLayout.JAVA_BYTE, 0, (byte) BsdAbi.SOCKADDR_IN6_SIZE);
@@ -266,15 +269,18 @@ public final class BsdPlatform extends Platform {
 
     @Override
     public InetSocketAddress decode(MemorySegment src) {
+        Bounds.struct("decode", "sa_len, sa_family", 2, "src", src);
         int family = Byte.toUnsignedInt(src.get(ValueLayout.JAVA_BYTE, 1));
         try {
             if (family == BsdAbi.AF_INET) {
+                Bounds.struct("decode", "sockaddr_in", BsdAbi.SOCKADDR_IN_SIZE, "src", src);
                 byte[] ip = new byte[4];
                 MemorySegment.copy(src, BsdAbi.SIN_ADDR, MemorySegment.ofArray(ip), 0, 4);
                 return new InetSocketAddress(Inet4Address.getByAddress(ip),
                         Short.toUnsignedInt(src.get(PORT, BsdAbi.SIN_PORT)));
             }
             if (family == abi.afInet6) {
+                Bounds.struct("decode", "sockaddr_in6", BsdAbi.SOCKADDR_IN6_SIZE, "src", src);
                 byte[] ip = new byte[16];
                 MemorySegment.copy(src, BsdAbi.SIN6_ADDR, MemorySegment.ofArray(ip), 0, 16);
                 int scope = src.get(ValueLayout.JAVA_INT_UNALIGNED, BsdAbi.SIN6_SCOPE_ID);

@@ -22,6 +22,8 @@ public interface KeventCalls {
      * to {@code timeout} (a {@code struct timespec}; NULL waits without limit): the number of
      * events, or -errno. {@code errnoState} is a capture segment
      * ({@link io.ffpoll.bindings.Errno#allocateState}), or null for the calling thread's own.
+     * A count of kevents larger than its list's segment, or a timeout segment smaller than a
+     * timespec, is an IndexOutOfBoundsException before the call.
      */
     int kevent(int kq, MemorySegment changes, int nchanges, MemorySegment events, int nevents,
                MemorySegment timeout, MemorySegment errnoState);

@@ -2,6 +2,7 @@ package io.ffpoll.bindings.bsd;
 
 import io.ffpoll.bindings.Errno;
 import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Bounds;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -130,6 +131,7 @@ public final class NativeKevent implements KeventCalls {
     @Override
     public int kevent(int kq, MemorySegment changes, int nchanges, MemorySegment events, int nevents,
                       MemorySegment timeout, MemorySegment errnoState) {
+        checkLists(abi, changes, nchanges, events, nevents, timeout);
         C_KEVENT.hit();
         MemorySegment state = errnoState != null ? errnoState : Errno.current().state;
         try {
@@ -137,6 +139,20 @@ public final class NativeKevent implements KeventCalls {
             return r >= 0 ? r : -Errno.errno(state);
         } catch (Throwable e) {
             throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * kevent reads {@code nchanges} and writes up to {@code nevents} structs at the lists'
+     * addresses, whatever their sizes: both counts must fit their segments, and a timeout must
+     * hold a {@code struct timespec} (16 bytes on every 64-bit target).
+     */
+    static void checkLists(KeventAbi abi, MemorySegment changes, int nchanges, MemorySegment events, int nevents,
+                           MemorySegment timeout) {
+        Bounds.array("kevent", "nchanges", nchanges, abi.size, "changelist", changes);
+        Bounds.array("kevent", "nevents", nevents, abi.size, "eventlist", events);
+        if (timeout.address() != 0) {
+            Bounds.struct("kevent", "struct timespec", 16, "timeout", timeout);
         }
     }
 

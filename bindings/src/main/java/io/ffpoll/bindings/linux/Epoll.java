@@ -2,6 +2,7 @@ package io.ffpoll.bindings.linux;
 
 import io.ffpoll.bindings.Errno;
 import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Bounds;
 import io.ffpoll.bindings.linux.gen.LinuxH;
 import io.ffpoll.bindings.linux.gen.epoll_event;
 import io.ffpoll.bindings.linux.gen.timespec;
@@ -15,7 +16,9 @@ import java.lang.invoke.MethodHandle;
 /**
  * epoll(7): {@code epoll_create1}, {@code epoll_ctl}, {@code epoll_wait}, {@code epoll_pwait2},
  * the constants, and accessors for slot {@code i} of a native {@code struct epoll_event} array.
- * Every call returns its result or {@code -errno}.
+ * Every call returns its result or {@code -errno}; event arrays and the timeout are checked
+ * against their segments before the call ({@link Bounds}): the kernel writes up to
+ * {@code maxEvents} structs at the array's address, whatever its size.
  *
  * <p>{@code struct epoll_event} is packed on x86-64 (12 bytes, {@code data} at offset 4) and
  * not on arm64 (16 bytes, offset 8): the layout is jextract's, checked by LayoutProbeTest.
@@ -38,6 +41,7 @@ public final class Epoll {
     public static final long EVENT_SIZE = epoll_event.layout().byteSize();
     private static final long EVENTS_OFFSET = epoll_event.events$offset();
     private static final long DATA_OFFSET = epoll_event.data$offset();
+    private static final long TIMESPEC_SIZE = timespec.layout().byteSize();
     // The packed x86-64 layout puts the u64 at offset 4, so reads must allow unaligned access.
     private static final ValueLayout.OfLong DATA = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final ValueLayout.OfInt EVENTS = ValueLayout.JAVA_INT_UNALIGNED;
@@ -104,6 +108,9 @@ public final class Epoll {
 
     /** {@code event} is one {@code struct epoll_event} (ignored, but non-null, for DEL). */
     public static int epoll_ctl(int epfd, int op, int fd, MemorySegment event) {
+        if (op != EPOLL_CTL_DEL) {
+            Bounds.struct("epoll_ctl", "struct epoll_event", EVENT_SIZE, "event", event);
+        }
         C_CTL.hit();
         int fault = C_CTL.fault();
         if (fault != 0) {
@@ -120,6 +127,7 @@ public final class Epoll {
 
     /** Blocks up to {@code timeoutMillis} (-1: forever). EINTR is returned, not retried. */
     public static int epoll_wait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) {
+        Bounds.array("epoll_wait", "maxevents", maxEvents, EVENT_SIZE, "events", events);
         C_WAIT.hit();
         int fault = C_WAIT.fault();
         if (fault != 0) {
@@ -139,6 +147,10 @@ public final class Epoll {
      * block. Returns {@code -ENOSYS} when libc lacks it; the kernel may also return ENOSYS.
      */
     public static int epoll_pwait2(int epfd, MemorySegment events, int maxEvents, MemorySegment timeout) {
+        Bounds.array("epoll_pwait2", "maxevents", maxEvents, EVENT_SIZE, "events", events);
+        if (timeout.address() != 0) {
+            Bounds.struct("epoll_pwait2", "struct timespec", TIMESPEC_SIZE, "timeout", timeout);
+        }
         if (EPOLL_PWAIT2 == null) {
             return -ErrnoCodes.ENOSYS;
         }

@@ -2,6 +2,7 @@ package io.ffpoll.bindings.linux;
 
 import io.ffpoll.bindings.Errno;
 import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Bounds;
 import io.ffpoll.bindings.linux.gen.LinuxH;
 
 import java.lang.foreign.MemorySegment;
@@ -49,6 +50,7 @@ public final class EventFd {
      * per-thread state.
      */
     public static int eventfd_write(int fd, MemorySegment value, MemorySegment state) {
+        Bounds.struct("eventfd_write", "uint64_t", Long.BYTES, "value", value);
         long r = Fd.write(fd, value, 8, state);
         return r < 0 ? (int) r : 0;
     }

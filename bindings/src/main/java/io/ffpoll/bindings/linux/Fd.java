@@ -2,6 +2,7 @@ package io.ffpoll.bindings.linux;
 
 import io.ffpoll.bindings.Errno;
 import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Bounds;
 import io.ffpoll.bindings.linux.gen.LinuxH;
 import io.ffpoll.bindings.linux.gen.iovec;
 
@@ -16,6 +17,8 @@ import java.lang.invoke.MethodHandle;
  * File-descriptor calls: {@code read}, {@code write}, {@code readv}, {@code writev},
  * {@code close}, {@code fcntl}, and {@code struct iovec} accessors. Each returns its result or
  * {@code -errno}. read/write may block on a blocking fd, so none of them is linked critical.
+ * Lengths and iovec counts are checked against their segments before the call
+ * ({@link Bounds}): the kernel is given only the address.
  */
 public final class Fd {
     public static final int F_GETFD = LinuxH.F_GETFD();
@@ -50,7 +53,9 @@ public final class Fd {
 
     private Fd() {}
 
+    /** read(2) of up to {@code count} bytes, at most what {@code buf} holds (else IndexOutOfBoundsException). */
     public static long read(int fd, MemorySegment buf, long count) {
+        Bounds.length("read", "count", count, "buf", buf);
         C_READ.hit();
         int fault = C_READ.fault();
         if (fault != 0) {
@@ -65,7 +70,9 @@ public final class Fd {
         }
     }
 
+    /** write(2) of {@code count} bytes, at most what {@code buf} holds (else IndexOutOfBoundsException). */
     public static long write(int fd, MemorySegment buf, long count) {
+        Bounds.length("write", "count", count, "buf", buf);
         C_WRITE.hit();
         int fault = C_WRITE.fault();
         if (fault != 0) {
@@ -82,6 +89,7 @@ public final class Fd {
 
     /** {@link #write(int, MemorySegment, long)} capturing errno into {@code state} (see {@link Errno#allocateState}). */
     public static long write(int fd, MemorySegment buf, long count, MemorySegment state) {
+        Bounds.length("write", "count", count, "buf", buf);
         C_WRITE.hit();
         try {
             long r = (long) WRITE.invokeExact(state, fd, buf, count);
@@ -93,6 +101,7 @@ public final class Fd {
 
     /** {@code iov} is an array of {@code iovcnt} {@code struct iovec}. */
     public static long readv(int fd, MemorySegment iov, int iovcnt) {
+        Bounds.array("readv", "iovcnt", iovcnt, IOVEC_SIZE, "iov", iov);
         C_READV.hit();
         Errno.PerThread t = Errno.current();
         try {
@@ -105,6 +114,7 @@ public final class Fd {
 
     /** {@code iov} is an array of {@code iovcnt} {@code struct iovec}. */
     public static long writev(int fd, MemorySegment iov, int iovcnt) {
+        Bounds.array("writev", "iovcnt", iovcnt, IOVEC_SIZE, "iov", iov);
         C_WRITEV.hit();
         Errno.PerThread t = Errno.current();
         try {
@@ -155,7 +165,7 @@ public final class Fd {
         if (!base.isNative()) {
             throw new IllegalArgumentException("iovec needs native memory");
         }
-        java.util.Objects.checkFromIndexSize(offset, length, base.byteSize());
+        Bounds.range("setIovec", offset, length, "base", base);
         // Pointers are 8 bytes on every 64-bit platform the FFM API supports.
         iov.set(ValueLayout.JAVA_LONG, i * IOVEC_SIZE + IOV_BASE_OFFSET, base.address() + offset);
         iov.set(ValueLayout.JAVA_LONG, i * IOVEC_SIZE + IOV_LEN_OFFSET, length);

@@ -3,6 +3,7 @@ package io.ffpoll.bindings.linux;
 import io.ffpoll.bindings.Gather;
 import io.ffpoll.bindings.Platform;
 import io.ffpoll.bindings.SocketOption;
+import io.ffpoll.bindings.internal.Bounds;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -196,6 +197,7 @@ public final class LinuxPlatform extends Platform {
 
     @Override
     public long sendGathered(int fd, Gather gather, int count) {
+        Bounds.count("sendmsg", "count", count, gather.capacity(), "gather", "iovecs");
         gather.msghdr().set(ValueLayout.JAVA_LONG, MSG_IOVLEN, count); // size_t on Linux
         return Sockets.sendmsg(fd, gather.msghdr(), Sockets.MSG_NOSIGNAL);
     }

@@ -2,6 +2,7 @@ package io.ffpoll.bindings.linux;
 
 import io.ffpoll.bindings.Errno;
 import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Bounds;
 import io.ffpoll.bindings.linux.gen.LinuxH;
 import io.ffpoll.bindings.linux.gen.rlimit;
 
@@ -20,6 +21,7 @@ public final class Resource {
 
     private static final MethodHandle GETRLIMIT =
             Errno.link(LinuxH.getrlimit$address(), LinuxH.getrlimit$descriptor(), true);
+    private static final long RLIMIT_SIZE = rlimit.layout().byteSize();
     private static final Syscalls.Counter C_GETRLIMIT = Syscalls.counter("getrlimit");
 
     private Resource() {}
@@ -31,6 +33,7 @@ public final class Resource {
 
     /** Fills {@code rlim}: 0, or -errno. */
     public static int getrlimit(int resource, MemorySegment rlim) {
+        Bounds.struct("getrlimit", "struct rlimit", RLIMIT_SIZE, "rlim", rlim);
         C_GETRLIMIT.hit();
         Errno.PerThread t = Errno.current();
         try {

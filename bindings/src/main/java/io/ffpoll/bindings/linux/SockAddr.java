@@ -1,5 +1,6 @@
 package io.ffpoll.bindings.linux;
 
+import io.ffpoll.bindings.internal.Bounds;
 import io.ffpoll.bindings.linux.gen.in6_addr;
 import io.ffpoll.bindings.linux.gen.sockaddr_in;
 import io.ffpoll.bindings.linux.gen.sockaddr_in6;
@@ -31,6 +32,9 @@ public final class SockAddr {
     private static final long IN6_ADDR = sockaddr_in6.sin6_addr$offset();
     private static final long IN6_SCOPE = sockaddr_in6.sin6_scope_id$offset();
     private static final long IN6_ADDR_SIZE = in6_addr.layout().byteSize();
+    private static final long IN_SIZE = sockaddr_in.layout().byteSize();
+    private static final long IN6_SIZE = sockaddr_in6.layout().byteSize();
+    private static final long FAMILY_END = sockaddr_in.sin_family$offset() + Short.BYTES;
 
     private SockAddr() {}
 
@@ -47,8 +51,11 @@ public final class SockAddr {
     /**
      * Writes {@code address} into {@code dst} (at least {@link #STORAGE_SIZE} bytes) and returns
      * the length to pass as socklen_t. The address must be resolved.
+     *
+     * @throws IndexOutOfBoundsException if {@code dst} is smaller than {@link #STORAGE_SIZE}
      */
     public static int encode(InetSocketAddress address, MemorySegment dst) {
+        Bounds.struct("encode", "sockaddr_storage", STORAGE_SIZE, "dst", dst);
         InetAddress ip = address.getAddress();
         if (ip == null) {
             throw new IllegalArgumentException("unresolved address: " + address);
@@ -67,16 +74,23 @@ public final class SockAddr {
         return (int) sockaddr_in.layout().byteSize();
     }
 
-    /** Reads the AF_INET or AF_INET6 address in {@code src}; null for another family. */
+    /**
+     * Reads the AF_INET or AF_INET6 address in {@code src}; null for another family.
+     *
+     * @throws IndexOutOfBoundsException if {@code src} is too small for its family's sockaddr
+     */
     public static InetSocketAddress decode(MemorySegment src) {
+        Bounds.struct("decode", "sa_family", FAMILY_END, "src", src);
         int family = sockaddr_in.sin_family(src);
         try {
             if (family == Sockets.AF_INET) {
+                Bounds.struct("decode", "sockaddr_in", IN_SIZE, "src", src);
                 byte[] ip = new byte[4];
                 MemorySegment.copy(src, IN_ADDR, MemorySegment.ofArray(ip), 0, 4);
                 return new InetSocketAddress(Inet4Address.getByAddress(ip), Short.toUnsignedInt(src.get(PORT, IN_PORT)));
             }
             if (family == Sockets.AF_INET6) {
+                Bounds.struct("decode", "sockaddr_in6", IN6_SIZE, "src", src);
                 byte[] ip = new byte[16];
                 MemorySegment.copy(src, IN6_ADDR, MemorySegment.ofArray(ip), 0, 16);
                 int scope = src.get(ValueLayout.JAVA_INT_UNALIGNED, IN6_SCOPE);

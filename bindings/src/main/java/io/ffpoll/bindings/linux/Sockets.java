@@ -2,6 +2,7 @@ package io.ffpoll.bindings.linux;
 
 import io.ffpoll.bindings.Errno;
 import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Bounds;
 import io.ffpoll.bindings.linux.gen.LinuxH;
 import io.ffpoll.bindings.linux.gen.linger;
 import io.ffpoll.bindings.linux.gen.msghdr;
@@ -16,7 +17,8 @@ import java.lang.invoke.MethodHandle;
  * {@code listen}, {@code accept4}, {@code connect}, {@code getsockname}, {@code shutdown},
  * {@code send}, {@code sendmsg}, and their constants. Each returns its result or {@code -errno}.
  * {@code accept4}, {@code connect}, {@code send} and {@code sendmsg} block on a blocking socket,
- * so only the others are linked critical.
+ * so only the others are linked critical. Lengths, iovec counts and the in/out address lengths
+ * are checked against their segments before the call ({@link Bounds}).
  */
 public final class Sockets {
     public static final int AF_INET = LinuxH.AF_INET();
@@ -63,6 +65,7 @@ public final class Sockets {
     private static final MethodHandle SENDMSG =
             Errno.link(LinuxH.sendmsg$address(), LinuxH.sendmsg$descriptor(), false);
     private static final long LINGER_SIZE = linger.layout().byteSize();
+    private static final long MSGHDR_SIZE = msghdr.layout().byteSize();
     private static final long MSGHDR_IOV = msghdr.msg_iov$offset();
     private static final long MSGHDR_IOVLEN = msghdr.msg_iovlen$offset();
 
@@ -141,6 +144,7 @@ public final class Sockets {
 
     /** {@code addr} holds a sockaddr of {@code len} bytes (see {@link SockAddr#encode}). */
     public static int bind(int fd, MemorySegment addr, int len) {
+        Bounds.length("bind", "addrlen", len, "addr", addr);
         C_BIND.hit();
         Errno.PerThread t = Errno.current();
         try {
@@ -168,6 +172,9 @@ public final class Sockets {
      * length. Either may be NULL. Returns the new fd or -errno (EAGAIN: none pending).
      */
     public static int accept4(int fd, MemorySegment addr, MemorySegment addrLen, int flags) {
+        if (addr.address() != 0) { // with a NULL addr the kernel ignores addrLen
+            Bounds.socklen("accept4", addr, addrLen);
+        }
         C_ACCEPT4.hit();
         int fault = C_ACCEPT4.fault();
         if (fault != 0) {
@@ -187,6 +194,9 @@ public final class Sockets {
      * otherwise (what a system without accept4 has to do).
      */
     public static int accept(int fd, MemorySegment addr, MemorySegment addrLen) {
+        if (addr.address() != 0) {
+            Bounds.socklen("accept", addr, addrLen);
+        }
         C_ACCEPT.hit();
         int fault = C_ACCEPT.fault();
         if (fault != 0) {
@@ -203,6 +213,7 @@ public final class Sockets {
 
     /** On a non-blocking socket, -EINPROGRESS means "wait for writable, then read SO_ERROR". */
     public static int connect(int fd, MemorySegment addr, int len) {
+        Bounds.length("connect", "addrlen", len, "addr", addr);
         C_CONNECT.hit();
         Errno.PerThread t = Errno.current();
         try {
@@ -215,6 +226,7 @@ public final class Sockets {
 
     /** {@code addrLen} holds addr's size on entry and the address length on return. */
     public static int getsockname(int fd, MemorySegment addr, MemorySegment addrLen) {
+        Bounds.socklen("getsockname", addr, addrLen); // the kernel writes *addrLen even for a NULL addr
         C_GETSOCKNAME.hit();
         Errno.PerThread t = Errno.current();
         try {
@@ -243,6 +255,7 @@ public final class Sockets {
 
     /** Points {@code msg} at {@code iovcnt} entries of the iovec array {@code iov}. */
     public static void setMsgIov(MemorySegment msg, MemorySegment iov, int iovcnt) {
+        Bounds.array("setMsgIov", "iovcnt", iovcnt, Fd.IOVEC_SIZE, "iov", iov);
         msg.set(ValueLayout.ADDRESS, MSGHDR_IOV, iov);
         msg.set(ValueLayout.JAVA_LONG, MSGHDR_IOVLEN, iovcnt);
     }
@@ -252,6 +265,7 @@ public final class Sockets {
      * instead of SIGPIPE, which writev cannot promise.
      */
     public static long sendmsg(int fd, MemorySegment msg, int flags) {
+        Bounds.struct("sendmsg", "struct msghdr", MSGHDR_SIZE, "msg", msg);
         C_SENDMSG.hit();
         int fault = C_SENDMSG.fault();
         if (fault != 0) {
@@ -268,6 +282,7 @@ public final class Sockets {
 
     /** Pass MSG_NOSIGNAL so a peer that went away yields EPIPE instead of killing us with SIGPIPE. */
     public static long send(int fd, MemorySegment buf, long len, int flags) {
+        Bounds.length("send", "length", len, "buf", buf);
         C_SEND.hit();
         int fault = C_SEND.fault();
         if (fault != 0) {
