@@ -46,6 +46,7 @@ final class Supervisor {
     private final int count;
     private final List<String> command; // the worker's argv without the --fd and pipe options
     private final Duration grace;
+    private final Children children;
     private final int[] parentPipe = new int[2];
     private final List<Worker> current = new CopyOnWriteArrayList<>();
     private final List<Worker> all = new CopyOnWriteArrayList<>();
@@ -70,11 +71,58 @@ final class Supervisor {
         }
     }
 
+    /**
+     * The process calls the supervisor makes, each returning its result or -errno as
+     * {@link Processes} does, and its back-off pause: the system's ({@link #OS}), or a test's
+     * stand-in that decides when children serve and exit and when a back-off ends.
+     */
+    interface Children {
+        /** posix_spawn: the child's pid, or -errno. */
+        long spawn(String path, List<String> argv, Map<String, String> env, int[][] placements);
+
+        /** kill(2): 0, or -errno. */
+        int kill(long pid, int signal);
+
+        /** waitpid(2): reaps the child, returning its wait status, or -errno. */
+        int waitpid(long pid, int options);
+
+        /** The pause before a restart that backs off. */
+        void sleep(long millis) throws InterruptedException;
+
+        /** The system's calls. */
+        Children OS = new Children() {
+            @Override
+            public long spawn(String path, List<String> argv, Map<String, String> env, int[][] placements) {
+                return Processes.spawn(path, argv, env, placements);
+            }
+
+            @Override
+            public int kill(long pid, int signal) {
+                return Processes.kill(pid, signal);
+            }
+
+            @Override
+            public int waitpid(long pid, int options) {
+                return Processes.waitpid(pid, options);
+            }
+
+            @Override
+            public void sleep(long millis) throws InterruptedException {
+                Thread.sleep(millis); // the restarting thread has nothing else to wait for
+            }
+        };
+    }
+
     Supervisor(int listenFd, int count, List<String> command, Duration grace) throws IOException {
+        this(listenFd, count, command, grace, Children.OS);
+    }
+
+    Supervisor(int listenFd, int count, List<String> command, Duration grace, Children children) throws IOException {
         this.listenFd = listenFd;
         this.count = count;
         this.command = List.copyOf(command);
         this.grace = grace;
+        this.children = children;
         check(Processes.pipe(parentPipe), "pipe");
     }
 
@@ -117,7 +165,7 @@ final class Supervisor {
         current.addAll(fresh);
         for (Worker w : old) {
             w.retired = true;
-            Processes.kill(w.pid, Processes.SIGTERM);
+            children.kill(w.pid, Processes.SIGTERM);
         }
         LOG.info("rolling restart: generation {} serves; generation {} drains", generation, generation - 1);
     }
@@ -130,7 +178,7 @@ final class Supervisor {
             running = new ArrayList<>(all);
         }
         for (Worker w : running) {
-            Processes.kill(w.pid, Processes.SIGTERM);
+            children.kill(w.pid, Processes.SIGTERM);
         }
         long deadline = System.nanoTime() + grace.toNanos() + TimeUnit.SECONDS.toNanos(5);
         for (Worker w : running) {
@@ -138,7 +186,7 @@ final class Supervisor {
                 w.exited.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
                 LOG.warn("worker {} (pid {}) did not drain in time; killing it", w.slot, w.pid);
-                Processes.kill(w.pid, Processes.SIGKILL);
+                children.kill(w.pid, Processes.SIGKILL);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -160,7 +208,7 @@ final class Supervisor {
             if (!awaitReady(w)) {
                 for (Worker f : fresh) {
                     f.retired = true;
-                    Processes.kill(f.pid, Processes.SIGTERM);
+                    children.kill(f.pid, Processes.SIGTERM);
                 }
                 return null;
             }
@@ -185,7 +233,7 @@ final class Supervisor {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.remove("LISTEN_FDS"); // the socket comes as --fd, not from systemd
         env.remove("LISTEN_PID");
-        long pid = Processes.spawn(argv.get(0), argv, env,
+        long pid = children.spawn(argv.get(0), argv, env,
                 new int[][] {{listenFd, LISTEN_FD}, {parentPipe[0], PARENT_FD}, {readyPipe[1], READY_FD}});
         Platform.current().close(readyPipe[1]);
         if (pid < 0) {
@@ -218,7 +266,7 @@ final class Supervisor {
         }
         int status;
         do {
-            status = Processes.waitpid(w.pid);
+            status = children.waitpid(w.pid, 0);
         } while (status == -Platform.current().errno(io.ffpoll.bindings.ErrnoName.EINTR));
         String how = status < 0 ? "unknown (" + Platform.current().describe(-status) + ")" : Processes.describe(status);
         all.remove(w);
@@ -241,7 +289,7 @@ final class Supervisor {
         while (true) {
             try {
                 if (delay > 0) {
-                    Thread.sleep(delay); // back-off: this thread has nothing else to wait for
+                    children.sleep(delay);
                 }
                 synchronized (this) {
                     if (stopping || !current.contains(dead)) {
