@@ -7,15 +7,17 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * The POSIX process calls a supervisor needs: {@code pipe}, {@code posix_spawn} with file
- * actions, {@code waitpid} and {@code kill}; the same functions on Linux, macOS and FreeBSD, with
- * the flag values and opaque type sizes of each. Like every binding here, each call returns its
- * result or {@code -errno}.
+ * actions, {@code waitid}, {@code waitpid} and {@code kill}; the same functions on Linux, macOS
+ * and FreeBSD, with the flag values and opaque type sizes of each. Like every binding here, each
+ * call returns its result or {@code -errno}, and is counted by {@link Syscalls} under its C name.
  *
  * <p>Why {@code posix_spawn}: Java's ProcessBuilder closes every inherited descriptor above 2,
  * and a supervisor must hand its children the listening socket. A spawn file action
@@ -34,6 +36,8 @@ public final class Processes {
     public static final int SIGKILL = 9;
     /** SIGTERM, 15 on every supported OS. */
     public static final int SIGTERM = 15;
+    /** WNOHANG for {@link #waitpid(long, int)}, 1 on every supported OS. */
+    public static final int WNOHANG = 1;
 
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private static final AddressLayout PTR = ValueLayout.ADDRESS;
@@ -43,6 +47,14 @@ public final class Processes {
     private static final long SPAWNATTR_BYTES = 512;
     private static final long FILE_ACTIONS_BYTES = 256;
     private static final long SIGSET_BYTES = 128;
+    // siginfo_t, which waitid fills in and we do not read: 128 bytes on Linux, 104 on macOS, 80 on FreeBSD.
+    private static final long SIGINFO_BYTES = 128;
+
+    private static final Syscalls.Counter C_PIPE = Syscalls.counter("pipe");
+    private static final Syscalls.Counter C_SPAWN = Syscalls.counter("posix_spawn");
+    private static final Syscalls.Counter C_WAITID = Syscalls.counter("waitid");
+    private static final Syscalls.Counter C_WAITPID = Syscalls.counter("waitpid");
+    private static final Syscalls.Counter C_KILL = Syscalls.counter("kill");
 
     private Processes() {}
 
@@ -64,6 +76,26 @@ public final class Processes {
         }
     }
 
+    /**
+     * What {@link #waitid} passes on one OS (glibc {@code bits/waitflags.h} and
+     * {@code linux/wait.h}; XNU {@code bsd/sys/wait.h}; FreeBSD {@code sys/sys/wait.h}).
+     *
+     * @param pPid {@code P_PID}, the first value of FreeBSD's {@code idtype_t} but the second of the others'
+     * @param wExited {@code WEXITED}
+     * @param wNoWait {@code WNOWAIT}
+     * @param wideId whether {@code id_t} is 64 bits (FreeBSD) rather than 32 (Linux, macOS)
+     */
+    record WaitFlags(int pPid, int wExited, int wNoWait, boolean wideId) {
+        static WaitFlags of(String os) {
+            return switch (os) {
+                case "linux" -> new WaitFlags(1, 4, 0x01000000, false);
+                case "macos" -> new WaitFlags(1, 0x04, 0x20, false);
+                case "freebsd" -> new WaitFlags(0, 16, 8, true);
+                default -> throw new IllegalArgumentException(os);
+            };
+        }
+    }
+
     private static MethodHandle link(String name, FunctionDescriptor d) {
         return Errno.link(find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name)), d, false);
     }
@@ -80,7 +112,9 @@ public final class Processes {
     private static final class H {
         static final SpawnFlags FLAGS = SpawnFlags.of(Platform.current().name());
         static final MethodHandle PIPE = link("pipe", FunctionDescriptor.of(INT, PTR));
+        static final WaitFlags WAIT = WaitFlags.of(Platform.current().name());
         static final MethodHandle WAITPID = link("waitpid", FunctionDescriptor.of(INT, INT, PTR, INT));
+        static final MethodHandle WAITID = linkWaitid(WAIT.wideId());
         static final MethodHandle KILL = link("kill", FunctionDescriptor.of(INT, INT, INT));
         // The posix_spawn family returns an error number instead of setting errno.
         static final MethodHandle SPAWN = plain("posix_spawn", FunctionDescriptor.of(INT, PTR, PTR, PTR, PTR, PTR, PTR));
@@ -98,6 +132,14 @@ public final class Processes {
         static final MethodHandle SIGEMPTYSET = plain("sigemptyset", FunctionDescriptor.of(INT, PTR));
     }
 
+    // waitid(idtype_t, id_t, siginfo_t *, int), always called with a long id: narrowed here
+    // where id_t is 32 bits, so that one invokeExact serves every OS.
+    private static MethodHandle linkWaitid(boolean wide) {
+        MethodHandle h = link("waitid", FunctionDescriptor.of(INT, INT, wide ? ValueLayout.JAVA_LONG : INT, PTR, INT));
+        return MethodHandles.explicitCastArguments(h,
+                MethodType.methodType(int.class, MemorySegment.class, int.class, long.class, MemorySegment.class, int.class));
+    }
+
     /**
      * pipe(2); both ends close-on-exec and blocking.
      *
@@ -105,6 +147,7 @@ public final class Processes {
      * @return 0, or -errno
      */
     public static int pipe(int[] fds) {
+        C_PIPE.hit();
         Errno.PerThread t = Errno.current();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment pair = arena.allocate(INT, 2);
@@ -145,6 +188,7 @@ public final class Processes {
      * @return the child's pid, or -errno
      */
     public static long spawn(String path, List<String> argv, Map<String, String> env, int[][] placements) {
+        C_SPAWN.hit();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment actions = arena.allocate(FILE_ACTIONS_BYTES, 16);
             MemorySegment attr = arena.allocate(SPAWNATTR_BYTES, 16);
@@ -218,16 +262,62 @@ public final class Processes {
     }
 
     /**
+     * waitid(2) as {@code waitid(P_PID, pid, &info, WEXITED | WNOWAIT)}: blocks until the child
+     * {@code pid} has exited and leaves it unreaped, a zombie that keeps its pid, so that the
+     * kernel cannot give that pid to another process until {@link #waitpid} reaps it. A
+     * supervisor waits with this and then reaps under the lock it signals with: it never signals
+     * a pid that was reaped, and so never one the kernel may have reused.
+     *
+     * <p>Linux (since 2.6.9) and FreeBSD return only once the child has exited. macOS also
+     * returns when the child is stopped (SIGSTOP), although only WEXITED was asked for (Go's
+     * issue 19314); a {@code waitpid(pid, WNOHANG)} then finds nothing to reap, and since a
+     * stopped child stays reportable, calling this again returns at once until it continues.
+     * Not pidfds ({@code pidfd_open}, {@code pidfd_send_signal}): they are Linux-only, and a
+     * pidfd is a descriptor to close, whose number, once closed, can be reused like a pid.
+     *
+     * @param pid a child of this process
+     * @return 0 once it has exited, or -errno (EINTR: call again; ECHILD: not an unreaped child)
+     */
+    public static int waitid(long pid) {
+        C_WAITID.hit();
+        Errno.PerThread t = Errno.current();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(SIGINFO_BYTES, 8);
+            int r = (int) H.WAITID.invokeExact(t.state, H.WAIT.pPid(), pid, info, H.WAIT.wExited() | H.WAIT.wNoWait());
+            return r < 0 ? -t.errno() : 0;
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
      * waitpid(2), blocking until the child {@code pid} ends, and reaping it.
      *
      * @param pid a child of this process
      * @return its wait status (decode with {@link #describe}), or -errno (EINTR: call again)
      */
     public static int waitpid(long pid) {
+        return waitpid(pid, 0);
+    }
+
+    /**
+     * waitpid(2): reaps the child {@code pid} once it has exited.
+     *
+     * @param pid a child of this process
+     * @param options 0 to block until it exits, or {@link #WNOHANG} not to
+     * @return its wait status (decode with {@link #describe}); with WNOHANG and the child still
+     *         running, -EAGAIN (waitpid itself returns 0 then, which a status of 0 would hide);
+     *         or -errno (EINTR: call again; ECHILD: not an unreaped child of this process)
+     */
+    public static int waitpid(long pid, int options) {
+        C_WAITPID.hit();
         Errno.PerThread t = Errno.current();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment status = arena.allocate(INT);
-            int r = (int) H.WAITPID.invokeExact(t.state, (int) pid, status, 0);
+            int r = (int) H.WAITPID.invokeExact(t.state, (int) pid, status, options);
+            if (r == 0) {
+                return -Platform.current().errno(ErrnoName.EAGAIN);
+            }
             return r < 0 ? -t.errno() : status.get(INT, 0);
         } catch (Throwable e) {
             throw new AssertionError(e);
@@ -235,13 +325,15 @@ public final class Processes {
     }
 
     /**
-     * kill(2).
+     * kill(2). Signalling a child after it was reaped may reach another process: the kernel
+     * reuses a pid once it is reaped (see {@link #waitid}).
      *
      * @param pid the process
      * @param signal the signal ({@link #SIGTERM}, {@link #SIGKILL}, {@link #SIGHUP})
      * @return 0, or -errno
      */
     public static int kill(long pid, int signal) {
+        C_KILL.hit();
         Errno.PerThread t = Errno.current();
         try {
             int r = (int) H.KILL.invokeExact(t.state, (int) pid, signal);

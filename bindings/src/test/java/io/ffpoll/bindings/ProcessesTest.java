@@ -1,5 +1,6 @@
 package io.ffpoll.bindings;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -11,19 +12,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * posix_spawn with descriptor placements, waitpid, kill and pipe: a child gets exactly the
- * descriptors placed for it (everything else of this JVM closed), its exit status and its
- * killing signal come back, a program that does not exist is an errno, and this process is
- * left with the descriptors it had.
+ * posix_spawn with descriptor placements, waitid, waitpid, kill and pipe: a child gets exactly
+ * the descriptors placed for it (everything else of this JVM closed), its exit status and its
+ * killing signal come back, waitid waits for the exit without reaping, a program that does not
+ * exist is an errno, and this process is left with the descriptors it had.
  */
 class ProcessesTest {
     private static final Platform OS = Platform.current();
+    private static final int ECHILD = 10; // on Linux, macOS and FreeBSD alike
 
     @Test
     void aChildHasOnlyTheDescriptorsPlacedForItAndItsStatusComesBack() throws Exception {
@@ -58,7 +61,72 @@ class ProcessesTest {
         assertEquals(0, Processes.kill(pid, Processes.SIGKILL));
         int status = waitFor(pid);
         assertEquals("killed by signal 9", Processes.describe(status));
-        assertTrue(Processes.kill(pid, 0) < 0, "the reaped child is gone (ESRCH)");
+        // Not kill(pid, 0): once reaped, the pid may already be another process's.
+        assertEquals(-ECHILD, Processes.waitid(pid), "the reaped child is no longer ours to wait for");
+    }
+
+    @Test
+    void waitidWaitsForTheExitAndLeavesTheChildToWaitpid() throws Exception {
+        long waitids = Syscalls.count("waitid");
+        long pid = Processes.spawn("/bin/sh", List.of("sh", "-c", "exit 3"), Map.of(), new int[0][]);
+        assertTrue(pid > 0, "spawn: " + pid);
+        int r;
+        do {
+            r = Processes.waitid(pid);
+        } while (r == -OS.errno(ErrnoName.EINTR));
+        assertEquals(0, r, "waitid");
+        assertEquals('Z', state(pid), "exited and unreaped: a zombie, still holding its pid");
+        assertEquals("exit 3", Processes.describe(Processes.waitpid(pid, Processes.WNOHANG)), "reaped without blocking");
+        assertEquals(-ECHILD, Processes.waitid(pid), "reaped");
+        assertTrue(Syscalls.count("waitid") >= waitids + 2, "counted by name");
+    }
+
+    @Test
+    void waitpidWithWnohangOnARunningChildIsEagain() {
+        long pid = Processes.spawn("/bin/sleep", List.of("sleep", "60"), Map.of(), new int[0][]);
+        assertTrue(pid > 0, "spawn: " + pid);
+        assertEquals(-OS.errno(ErrnoName.EAGAIN), Processes.waitpid(pid, Processes.WNOHANG));
+        assertEquals(0, Processes.kill(pid, Processes.SIGKILL));
+        assertEquals("killed by signal 9", Processes.describe(waitFor(pid)));
+    }
+
+    @Test
+    void theWaitAndSpawnFlagsAreThoseOfThisSystemsHeaders() throws Exception {
+        Assumptions.assumeTrue(OS.name().equals("linux"), "SKIPPED: the flags of " + OS.name() + " are from its headers, untested");
+        Path dir = Files.createTempDirectory("ffpoll-wait-probe");
+        Path source = dir.resolve("probe.c");
+        Path exe = dir.resolve("probe");
+        Files.writeString(source, """
+                #define _GNU_SOURCE
+                #include <spawn.h>
+                #include <stdio.h>
+                #include <sys/wait.h>
+                int main(void) {
+                    printf("%d %d %d %d %d\\n", (int) P_PID, WEXITED, WNOWAIT, WNOHANG, POSIX_SPAWN_SETSIGMASK);
+                    return 0;
+                }
+                """);
+        try {
+            Process cc;
+            try {
+                cc = new ProcessBuilder("cc", "-Wall", "-Werror", "-o", exe.toString(), source.toString()).redirectErrorStream(true).start();
+            } catch (IOException noCompiler) {
+                Assumptions.abort("SKIPPED: no C compiler (cc) to read the headers with");
+                return;
+            }
+            String errors = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(cc.waitFor(60, TimeUnit.SECONDS) && cc.exitValue() == 0, "cc: " + errors);
+            Process probe = new ProcessBuilder(exe.toString()).start();
+            String printed = new String(probe.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+            assertTrue(probe.waitFor(60, TimeUnit.SECONDS));
+            Processes.WaitFlags w = Processes.WaitFlags.of("linux");
+            assertEquals(printed, w.pPid() + " " + w.wExited() + " " + w.wNoWait() + " " + Processes.WNOHANG + " "
+                    + Processes.SpawnFlags.of("linux").setSigmask());
+        } finally {
+            Files.deleteIfExists(exe);
+            Files.deleteIfExists(source);
+            Files.delete(dir);
+        }
     }
 
     @Test
@@ -99,6 +167,12 @@ class ProcessesTest {
             }
         }
         return sb.toString();
+    }
+
+    /** The state letter in /proc/PID/stat: R, S, Z... */
+    private static char state(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        return stat.charAt(stat.lastIndexOf(')') + 2);
     }
 
     private static long openFds() throws IOException {

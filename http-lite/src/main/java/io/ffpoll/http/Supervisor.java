@@ -32,6 +32,10 @@ import java.util.concurrent.TimeoutException;
  * dying within 10 s of its start. SIGTERM drains every worker and exits; SIGHUP starts a new
  * generation, waits until all of it serves, then drains the old one, so the socket, held
  * throughout, never refuses a connection.
+ *
+ * <p>A worker's pid is signalled only until the worker is reaped: from then on the kernel may
+ * give that pid to any new process. So every signal goes through {@link #signal}, which
+ * refuses a reaped worker, and a worker is reaped under the same lock ({@link #reap}).
  */
 final class Supervisor {
     private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
@@ -46,6 +50,7 @@ final class Supervisor {
     private final int count;
     private final List<String> command; // the worker's argv without the --fd and pipe options
     private final Duration grace;
+    private final Children children;
     private final int[] parentPipe = new int[2];
     private final List<Worker> current = new CopyOnWriteArrayList<>();
     private final List<Worker> all = new CopyOnWriteArrayList<>();
@@ -62,6 +67,7 @@ final class Supervisor {
         final CompletableFuture<String> exited = new CompletableFuture<>();
         volatile boolean retired;
         int failures; // consecutive quick deaths in this slot, before this start
+        private boolean reaped; // guarded by this Worker: set by reap, read by signal
 
         Worker(int slot, int generation, long pid) {
             this.slot = slot;
@@ -70,11 +76,66 @@ final class Supervisor {
         }
     }
 
+    /**
+     * The process calls the supervisor makes, each returning its result or -errno as
+     * {@link Processes} does, and its back-off pause: the system's ({@link #OS}), or a test's
+     * stand-in that decides when children serve and exit and when a back-off ends.
+     */
+    interface Children {
+        /** posix_spawn: the child's pid, or -errno. */
+        long spawn(String path, List<String> argv, Map<String, String> env, int[][] placements);
+
+        /** kill(2): 0, or -errno. */
+        int kill(long pid, int signal);
+
+        /** waitid(2) with WEXITED | WNOWAIT: 0 once the child has exited, left unreaped; or -errno. */
+        int waitid(long pid);
+
+        /** waitpid(2): reaps the child, returning its wait status; -EAGAIN with WNOHANG while it runs; or -errno. */
+        int waitpid(long pid, int options);
+
+        /** The pause before a restart that backs off. */
+        void sleep(long millis) throws InterruptedException;
+
+        /** The system's calls. */
+        Children OS = new Children() {
+            @Override
+            public long spawn(String path, List<String> argv, Map<String, String> env, int[][] placements) {
+                return Processes.spawn(path, argv, env, placements);
+            }
+
+            @Override
+            public int kill(long pid, int signal) {
+                return Processes.kill(pid, signal);
+            }
+
+            @Override
+            public int waitid(long pid) {
+                return Processes.waitid(pid);
+            }
+
+            @Override
+            public int waitpid(long pid, int options) {
+                return Processes.waitpid(pid, options);
+            }
+
+            @Override
+            public void sleep(long millis) throws InterruptedException {
+                Thread.sleep(millis); // the restarting thread has nothing else to wait for
+            }
+        };
+    }
+
     Supervisor(int listenFd, int count, List<String> command, Duration grace) throws IOException {
+        this(listenFd, count, command, grace, Children.OS);
+    }
+
+    Supervisor(int listenFd, int count, List<String> command, Duration grace, Children children) throws IOException {
         this.listenFd = listenFd;
         this.count = count;
         this.command = List.copyOf(command);
         this.grace = grace;
+        this.children = children;
         check(Processes.pipe(parentPipe), "pipe");
     }
 
@@ -117,7 +178,7 @@ final class Supervisor {
         current.addAll(fresh);
         for (Worker w : old) {
             w.retired = true;
-            Processes.kill(w.pid, Processes.SIGTERM);
+            signal(w, Processes.SIGTERM); // refused for one that crashed and waits in back-off: it is reaped
         }
         LOG.info("rolling restart: generation {} serves; generation {} drains", generation, generation - 1);
     }
@@ -130,7 +191,7 @@ final class Supervisor {
             running = new ArrayList<>(all);
         }
         for (Worker w : running) {
-            Processes.kill(w.pid, Processes.SIGTERM);
+            signal(w, Processes.SIGTERM);
         }
         long deadline = System.nanoTime() + grace.toNanos() + TimeUnit.SECONDS.toNanos(5);
         for (Worker w : running) {
@@ -138,7 +199,7 @@ final class Supervisor {
                 w.exited.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
                 LOG.warn("worker {} (pid {}) did not drain in time; killing it", w.slot, w.pid);
-                Processes.kill(w.pid, Processes.SIGKILL);
+                signal(w, Processes.SIGKILL); // refused if it exited since the timeout
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -160,7 +221,7 @@ final class Supervisor {
             if (!awaitReady(w)) {
                 for (Worker f : fresh) {
                     f.retired = true;
-                    Processes.kill(f.pid, Processes.SIGTERM);
+                    signal(f, Processes.SIGTERM); // refused for the one that died before it served, once reaped
                 }
                 return null;
             }
@@ -185,7 +246,7 @@ final class Supervisor {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.remove("LISTEN_FDS"); // the socket comes as --fd, not from systemd
         env.remove("LISTEN_PID");
-        long pid = Processes.spawn(argv.get(0), argv, env,
+        long pid = children.spawn(argv.get(0), argv, env,
                 new int[][] {{listenFd, LISTEN_FD}, {parentPipe[0], PARENT_FD}, {readyPipe[1], READY_FD}});
         Platform.current().close(readyPipe[1]);
         if (pid < 0) {
@@ -216,11 +277,7 @@ final class Supervisor {
         } finally {
             Platform.current().close(readyFd);
         }
-        int status;
-        do {
-            status = Processes.waitpid(w.pid);
-        } while (status == -Platform.current().errno(io.ffpoll.bindings.ErrnoName.EINTR));
-        String how = status < 0 ? "unknown (" + Platform.current().describe(-status) + ")" : Processes.describe(status);
+        String how = reap(w);
         all.remove(w);
         w.exited.complete(how);
         if (stopping || w.retired) {
@@ -234,6 +291,64 @@ final class Supervisor {
         restart(w, failures, delay);
     }
 
+    /**
+     * The one place that signals a worker: under the worker's lock, and never once it is
+     * reaped, for then its pid may be another process's.
+     */
+    private void signal(Worker w, int signal) {
+        synchronized (w) {
+            if (w.reaped) {
+                LOG.debug("not signalling worker {} (pid {}): it was reaped, and its pid may be reused", w.slot, w.pid);
+                return;
+            }
+            int r = children.kill(w.pid, signal);
+            if (r < 0) { // an unreaped child, even exited, can be signalled: this is unexpected
+                LOG.warn("kill {} {}: {}", w.pid, signal, Platform.current().describe(-r));
+            }
+        }
+    }
+
+    /**
+     * Waits until {@code w} has exited, then reaps it and marks it reaped under the lock that
+     * {@link #signal} holds, so that no signal can be sent between the two. The wait itself
+     * cannot hold that lock (it would block every signal until the exit), so it does not reap:
+     * waitid with WNOWAIT leaves the exited worker a zombie, which keeps its pid. Not pidfds
+     * (pidfd_open, pidfd_send_signal), which cannot reach a reused pid: they are Linux-only, and
+     * a pidfd is a descriptor whose number, once closed, is reused as a pid is, so it would need
+     * this same lock around its close.
+     *
+     * @return how it ended, in words
+     */
+    private String reap(Worker w) {
+        int eintr = -Platform.current().errno(io.ffpoll.bindings.ErrnoName.EINTR);
+        int status;
+        do {
+            status = children.waitid(w.pid);
+        } while (status == eintr);
+        boolean reaped;
+        synchronized (w) {
+            if (status == 0) {
+                do {
+                    status = children.waitpid(w.pid, Processes.WNOHANG);
+                } while (status == eintr);
+            }
+            reaped = w.reaped = status >= 0;
+        }
+        if (!reaped) {
+            // waitid failed (ENOSYS on WSL1, as Go found), or the child has not exited after all:
+            // macOS's waitid returns for a stopped child too (see Processes.waitid). Reap it
+            // without the lock, which a blocked waitpid must not hold; for this child only, a
+            // signal sent between its reaping and the mark below could reach a reused pid.
+            do {
+                status = children.waitpid(w.pid, 0);
+            } while (status == eintr);
+            synchronized (w) {
+                w.reaped = true; // reaped, or not our child to reap, whose pid may be reused
+            }
+        }
+        return status < 0 ? "unknown (" + Platform.current().describe(-status) + ")" : Processes.describe(status);
+    }
+
     /** Starts a worker in the dead one's place, trying again with back-off while spawning fails. */
     private void restart(Worker dead, int failures, long delayMillis) {
         long delay = delayMillis;
@@ -241,7 +356,7 @@ final class Supervisor {
         while (true) {
             try {
                 if (delay > 0) {
-                    Thread.sleep(delay); // back-off: this thread has nothing else to wait for
+                    children.sleep(delay);
                 }
                 synchronized (this) {
                     if (stopping || !current.contains(dead)) {

@@ -47,12 +47,19 @@ class SupervisorTest {
             long victim = pids.get(0);
             ProcessHandle.of(victim).orElseThrow().destroyForcibly();
             awaitGone(victim);
+            // Every request is answered at once (pidOf asserts a 200): by the survivor, or by the
+            // replacement, which may already serve, as it is started at once.
+            List<Long> answered = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
-                assertEquals(pids.get(1), pidOf(s.address), "the surviving worker answers at once");
+                answered.add(pidOf(s.address));
             }
             long replacement = Long.parseLong(s.await(Pattern.compile("worker 0 started: pid (\\d+), generation 1")));
             workers.add(replacement);
             assertNotEquals(victim, replacement);
+            for (long pid : answered) {
+                assertTrue(pid == pids.get(1) || pid == replacement,
+                        "answered by " + pid + ", not the survivor " + pids.get(1) + " or the replacement " + replacement);
+            }
             assertEquals(Set.of(replacement, pids.get(1)), servingPids(s.address, Set.of(replacement, pids.get(1))),
                     "the replacement serves beside the survivor");
 

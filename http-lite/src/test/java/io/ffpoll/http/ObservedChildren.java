@@ -1,0 +1,111 @@
+package io.ffpoll.http;
+
+import io.ffpoll.bindings.Processes;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A Supervisor's process calls as a test watches them: every spawn, signal and reaping in the
+ * order they happened, each signal sent to a pid after that pid was reaped, and the back-off
+ * pause, which holds the restarting thread until the test ends it.
+ */
+abstract class ObservedChildren implements Supervisor.Children {
+    private static final long DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+    private final List<Long> spawned = new ArrayList<>();
+    private final Map<Long, String> reaped = new LinkedHashMap<>(); // pid -> its status in words
+    private final Set<Long> reapedNotRespawned = new HashSet<>();
+    private final List<String> afterReaping = new ArrayList<>();
+    private final List<String> log = new ArrayList<>();
+    private Thread pausing;
+    private boolean pauseOver;
+
+    /** Records that {@code pid} was spawned. */
+    protected final synchronized void spawned(long pid) {
+        spawned.add(pid);
+        reapedNotRespawned.remove(pid);
+        log.add("spawn " + pid);
+        notifyAll();
+    }
+
+    /** Records that {@code pid} was reaped with wait status {@code status}. */
+    protected final synchronized void reaped(long pid, int status) {
+        reaped.put(pid, Processes.describe(status));
+        reapedNotRespawned.add(pid);
+        log.add("reap " + pid + ": " + Processes.describe(status));
+        notifyAll();
+    }
+
+    /** Records that the supervisor sends {@code signal} to {@code pid}. */
+    protected final synchronized void signalled(long pid, int signal) {
+        log.add("kill " + pid + " " + signal);
+        if (reapedNotRespawned.contains(pid)) {
+            afterReaping.add("kill " + pid + " " + signal);
+        }
+    }
+
+    @Override
+    public final synchronized void sleep(long millis) throws InterruptedException {
+        pausing = Thread.currentThread();
+        log.add("back-off " + millis + " ms");
+        notifyAll();
+        while (!pauseOver) {
+            wait();
+        }
+    }
+
+    /** The thread whose restart backs off, once it does. */
+    final synchronized Thread awaitPause() throws InterruptedException {
+        await(() -> pausing != null, "a restart that backs off");
+        return pausing;
+    }
+
+    /** Ends the back-off pause, this one and any later one. */
+    final synchronized void endPause() {
+        pauseOver = true;
+        notifyAll();
+    }
+
+    /** The pid of the {@code n}th spawn (from 1), once it has happened. */
+    final synchronized long awaitSpawned(int n) throws InterruptedException {
+        await(() -> spawned.size() >= n, n + " spawns");
+        return spawned.get(n - 1);
+    }
+
+    final synchronized List<Long> spawned() {
+        return List.copyOf(spawned);
+    }
+
+    /** Every reaped pid and its status in words ("killed by signal 9"), in the order reaped. */
+    final synchronized Map<Long, String> reaped() {
+        return new LinkedHashMap<>(reaped);
+    }
+
+    /** The signals sent to a pid after it was reaped (and before it was spawned again). */
+    final synchronized List<String> afterReaping() {
+        return List.copyOf(afterReaping);
+    }
+
+    final synchronized List<String> log() {
+        return List.copyOf(log);
+    }
+
+    /** Waits, holding this monitor, until {@code done}: {@code notifyAll} on this tells it to look again. */
+    protected final void await(BooleanSupplier done, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + DEADLINE_NANOS;
+        while (!done.getAsBoolean()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new AssertionError("waited 60 s for " + what + "; calls so far: " + log);
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+    }
+}
