@@ -56,6 +56,7 @@ final class HttpConnection implements ConnectionHandler {
     @Override
     public void onOpen(Connection c) {
         connection = c;
+        parse.remote = c.remoteAddress();
         loop.opened(this); // first: onClosed undoes it, whatever fails below
         lastActivity = System.nanoTime();
         lastWriteProgress = lastActivity;
@@ -84,9 +85,7 @@ final class HttpConnection implements ConnectionHandler {
                 return end;
             }
             if (parse.headComplete() && !parse.routed) {
-                parser.request.remote = c.remoteAddress();
-                parse.route = loop.config.routes().find(parser.request);
-                parse.routed = true;
+                parse.routed(loop.config.routes().find(parser.request), parser.request);
             }
             if (n == RequestParser.INCOMPLETE) {
                 awaitBody(c);

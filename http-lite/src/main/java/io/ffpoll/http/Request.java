@@ -43,8 +43,12 @@ public final class Request {
     String[] paramValues;
     private Map<String, List<String>> query; // parsed on first use
 
-    void reset(MemorySegment buffer) {
+    /** Empties this request for a head of {@code owner}'s, taking what is the connection's from it. */
+    void reset(MemorySegment buffer, ParseState owner) {
         this.buffer = buffer;
+        remote = owner.remote;
+        paramNames = owner.paramNames;
+        paramValues = owner.paramValues;
         headerCount = 0;
         contentLength = -1;
         chunked = false;
@@ -52,8 +56,6 @@ public final class Request {
         expectContinue = false;
         chunkedBody = null;
         chunkedLength = 0;
-        paramNames = null;
-        paramValues = null;
         query = null;
     }
 

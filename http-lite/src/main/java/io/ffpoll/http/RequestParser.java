@@ -9,7 +9,8 @@ import java.lang.foreign.MemorySegment;
  * connection's {@link ParseState}). Every byte is examined a bounded number of times however it
  * arrives: the head is scanned once as it comes ({@link HeadScanner}) and read once when
  * complete ({@link HeadFields}, again when its body completes in a later call, since the
- * {@link #request} it fills belongs to the loop); a chunked body is decoded once
+ * {@link #request} it fills belongs to the loop: each fill takes what is the connection's, its
+ * peer and path parameters, from the connection's {@link ParseState}); a chunked body is decoded once
  * ({@link ChunkedDecoder}); a Content-Length body is not examined at all. The memory it works
  * in is the loop's; a connection keeps only its small {@link ParseState}. Loop thread only.
  */
@@ -83,7 +84,7 @@ final class RequestParser {
             return INCOMPLETE;
         }
         if (!headNow) {
-            readHead(b, start, s, s.headLength); // the loop's request served others since
+            readHead(b, start, s, s.headLength); // the loop's request served others since: all of it again
         }
         request.bodyOffset = bodyStart;
         if (s.chunked) {
