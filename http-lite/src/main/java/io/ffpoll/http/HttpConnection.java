@@ -266,6 +266,9 @@ final class HttpConnection implements ConnectionHandler {
     /** Answers a request that could not be parsed (or did not arrive in time), then closes. */
     private void fail(Connection c, int status) {
         Response error = Response.text(status, status + " " + HttpStatus.reason(status) + "\n");
+        if (status == 503) {
+            error = error.withHeader("Retry-After", "1"); // the overload is the moment's (RFC 9110 10.2.3)
+        }
         respond(c, true, false, error, false);
     }
 
@@ -315,6 +318,7 @@ final class HttpConnection implements ConnectionHandler {
     @Override
     public void onClosed(Connection c, IOException cause) {
         loop.closed(this);
+        parse.reset(); // a body cut off mid-way gives its share of the loop's heap back
         if (cause != null && LOG.isDebugEnabled()) {
             LOG.debug("connection from {} ended: {}", c.remoteAddress(), cause.toString());
         }

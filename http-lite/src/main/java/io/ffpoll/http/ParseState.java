@@ -35,7 +35,7 @@ final class ParseState {
     java.net.InetSocketAddress remote; // the connection's, for all its requests
     String[] paramNames;   // the route's {name}s and their values, once routed
     String[] paramValues;
-    ChunkedDecoder decoder; // made for the first chunked body, then reused
+    ChunkedDecoder decoder; // made for the first chunked body, then reused; holds no bytes between requests
     int errorStatus;
 
     /** Records the route found for the request the shared {@code r} holds now, with its path parameters. */

@@ -22,11 +22,18 @@ final class RequestParser {
     final Request request = new Request();
     private final ByteWindow window;
     private final HeadFields fields = new HeadFields();
+    /** The heap this loop lends to decoded chunked bodies, within its budget. */
+    final ChunkedBodies bodies;
     final int maxRequestLine;
     final int maxHeadBytes;
     final long maxBody;
 
     RequestParser(int maxRequestLine, int maxHeadBytes, long maxBody) {
+        this(maxRequestLine, maxHeadBytes, maxBody, ChunkedBodies.defaultBudget(maxBody));
+    }
+
+    RequestParser(int maxRequestLine, int maxHeadBytes, long maxBody, long chunkedBudget) {
+        this.bodies = new ChunkedBodies(chunkedBudget);
         this.maxRequestLine = maxRequestLine;
         this.maxHeadBytes = maxHeadBytes;
         this.maxBody = maxBody;
@@ -69,11 +76,12 @@ final class RequestParser {
         long wire;
         if (s.chunked) {
             if (s.decoder == null) {
-                s.decoder = new ChunkedDecoder(maxBody, maxHeadBytes);
+                s.decoder = new ChunkedDecoder(maxBody, maxHeadBytes, bodies);
             }
             wire = s.decoder.decode(b, bodyStart, end, window);
             if (wire == ERROR) {
                 s.errorStatus = s.decoder.errorStatus;
+                s.decoder.reset(); // the connection closes: what it held is the loop's again now
                 return ERROR;
             }
         } else {
