@@ -217,19 +217,19 @@ final class HttpConnection implements ConnectionHandler {
                 c.abort();
                 return;
             }
-            stream = new BodyStream(c, producer, framing, response.length);
+            BodyStream s = new BodyStream(c, producer, framing, response.length, () -> pumpStream(c));
+            stream = s;
             keepAfterStream = keep;
-            if (stream.pump()) {
-                stream = null;
-            } else {
-                if (c.isOpen()) {
+            if (!s.pump()) {
+                // It waits for the client or the producer; or the connection ended, and
+                // onClosed has cancelled it (or will).
+                if (stream == s && c.isOpen()) {
                     awaitingHandler = true; // no further request until the body is out
                     c.pauseReading();
-                } else {
-                    stream = null;
                 }
                 return;
             }
+            stream = null;
         }
         afterResponse(c, keep);
     }
@@ -242,12 +242,12 @@ final class HttpConnection implements ConnectionHandler {
         }
     }
 
-    /** The client caught up: more of the streamed body; when it is complete, the next request. */
+    /**
+     * The client caught up, or the producer has more: more of the streamed body; when it is
+     * complete, the next request.
+     */
     private void pumpStream(Connection c) {
-        if (!stream.pump()) {
-            if (!c.isOpen()) {
-                stream = null;
-            }
+        if (stream == null || !stream.pump()) {
             return;
         }
         stream = null;
@@ -318,6 +318,10 @@ final class HttpConnection implements ConnectionHandler {
     @Override
     public void onClosed(Connection c, IOException cause) {
         loop.closed(this);
+        if (stream != null) {
+            stream.cancel(); // the body will not be completed: its producer is told
+            stream = null;
+        }
         parse.reset(); // a body cut off mid-way gives its share of the loop's heap back
         if (cause != null && LOG.isDebugEnabled()) {
             LOG.debug("connection from {} ended: {}", c.remoteAddress(), cause.toString());
