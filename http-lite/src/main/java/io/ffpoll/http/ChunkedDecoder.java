@@ -2,7 +2,6 @@ package io.ffpoll.http;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 
 /**
  * Decodes a chunked request body (RFC 9112 7.1) as its bytes arrive, keeping its place between
@@ -12,7 +11,11 @@ import java.util.Arrays;
  * <p>The grammar is followed exactly: {@code chunk-size} is hex digits, then only
  * {@code chunk-ext = *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] )} and
  * CRLF; chunk data is followed by CRLF; trailer fields are field lines. Anything else,
- * including an unterminated quoted string, is a 400. One connection's decoder, reused.
+ * including an unterminated quoted string, is a 400. One connection's decoder, reused; the
+ * decoded bytes go into an array lent by the loop's {@link ChunkedBodies}, which each chunk's
+ * size is reserved from before its data is copied (503 past the loop's budget), and which is
+ * given back, with the reservation, by {@link #reset()}: between requests a connection holds
+ * no decoded bytes.
  */
 final class ChunkedDecoder {
     static final long INCOMPLETE = -2;
@@ -43,21 +46,25 @@ final class ChunkedDecoder {
 
     private final long maxBody;
     private final int maxTrailers;
+    private final ChunkedBodies bodies;
+    private long reserved;    // of the loop's budget, for this body
     private byte state;
     private long wire;        // bytes of the body consumed from the wire so far
     private long size;        // of the chunk being read (SIZE), then what is left of it (DATA)
     private int digits;
     private int lineBytes;    // of the current size line's extensions, or of the trailer section
-    private byte[] data = new byte[0];
+    private byte[] data = ChunkedBodies.EMPTY;
     private int length;
     int errorStatus;
 
     /** A decoder for bodies of at most {@code maxBody} bytes with at most {@code maxTrailers} bytes of trailers. */
-    ChunkedDecoder(long maxBody, int maxTrailers) {
+    ChunkedDecoder(long maxBody, int maxTrailers, ChunkedBodies bodies) {
         this.maxBody = maxBody;
         this.maxTrailers = maxTrailers;
+        this.bodies = bodies;
     }
 
+    /** Ready for the next body; what this one held of the loop's heap and budget is given back. */
     void reset() {
         state = SIZE;
         wire = 0;
@@ -65,12 +72,16 @@ final class ChunkedDecoder {
         digits = 0;
         lineBytes = 0;
         length = 0;
-        if (data.length > 64 * 1024) {
-            data = new byte[0]; // a large body's array is not kept for the next request
-        }
+        bodies.give(data);
+        data = ChunkedBodies.EMPTY;
+        bodies.release(reserved);
+        reserved = 0;
     }
 
-    /** The decoded body after a complete decode; the array may be longer than {@link #length()}. */
+    /**
+     * The decoded body after a complete decode; the array may be longer than {@link #length()}.
+     * Valid until {@link #reset()}, which gives it back to the loop for another body.
+     */
     byte[] data() {
         return data;
     }
@@ -88,7 +99,8 @@ final class ChunkedDecoder {
      * Decodes on from where it stopped, in the body that starts at {@code b[start]} and is
      * available up to {@code end}. Returns the body's length on the wire once its last chunk
      * and trailers are complete, {@link #INCOMPLETE}, or {@link #ERROR} (400; 413 over the
-     * body limit, or when chunk overhead passes twice the limit; 431 for too many trailer bytes).
+     * body limit, or when chunk overhead passes twice the limit; 431 for too many trailer bytes;
+     * 503 when the chunk would take the loop's decoded bodies past their budget).
      */
     long decode(MemorySegment b, long start, long end, ByteWindow w) {
         long wireLimit = 2 * maxBody + maxTrailers + 1024; // chunk overhead on top of the data
@@ -133,7 +145,7 @@ final class ChunkedDecoder {
 
     private void append(MemorySegment b, long from, int n) {
         if (length + n > data.length) {
-            data = Arrays.copyOf(data, Math.max(length + n, Math.max(4096, data.length * 2)));
+            data = bodies.grow(data, length, length + n, reserved);
         }
         MemorySegment.copy(b, ValueLayout.JAVA_BYTE, from, data, length, n);
         length += n;
@@ -235,6 +247,13 @@ final class ChunkedDecoder {
                 }
                 digits = 0;
                 lineBytes = 0;
+                if (size > 0 && !bodies.reserve(size)) {
+                    // RFC 9110 15.6.4: the server cannot take this body now, which is a temporary
+                    // overload, not a fault of the request (it is within the body limit, so 413
+                    // would tell the client never to send it again).
+                    return fail(503);
+                }
+                reserved += size;
                 state = size == 0 ? TRAILER_START : DATA;
                 return 0;
             }

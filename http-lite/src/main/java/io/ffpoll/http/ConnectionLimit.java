@@ -5,7 +5,6 @@ import io.ffpoll.multiplexer.net.GroupListener;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -21,7 +20,6 @@ final class ConnectionLimit {
     private final AtomicBoolean suspended = new AtomicBoolean();
     private volatile GroupListener listener;
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition none = lock.newCondition();
     private CompletableFuture<Void> whenNone; // guarded by lock
 
     ConnectionLimit(int max) {
@@ -70,7 +68,6 @@ final class ConnectionLimit {
             CompletableFuture<Void> done;
             lock.lock();
             try {
-                none.signalAll();
                 done = whenNone;
                 whenNone = null;
             } finally {
@@ -114,22 +111,6 @@ final class ConnectionLimit {
                 whenNone = new CompletableFuture<>();
             }
             return whenNone.copy();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Waits until no connection is open, or {@code nanos} pass; true if none is open. */
-    boolean awaitNone(long nanos) throws InterruptedException {
-        lock.lock();
-        try {
-            while (open.get() > 0) {
-                if (nanos <= 0) {
-                    return false;
-                }
-                nanos = none.awaitNanos(nanos);
-            }
-            return true;
         } finally {
             lock.unlock();
         }

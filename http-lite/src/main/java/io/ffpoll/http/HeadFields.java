@@ -36,7 +36,7 @@ final class HeadFields implements Ascii.MemberVisitor {
         w.examined += s.headLength - s.requestLineEnd;
         byte[] a = w.bytes;
         int o = w.index(start);
-        r.reset(b);
+        r.reset(b, s);
         r.methodOffset = start + s.lineStart;
         r.methodLength = s.methodEnd - s.lineStart;
         r.targetOffset = start + s.targetStart;

@@ -13,7 +13,8 @@ import java.util.concurrent.RejectedExecutionException;
  * HTTP/1.1 over one {@link Connection}: parses each request where it lies in the read buffer,
  * answers quick handlers on the spot (pipelined responses go out together, one send per loop
  * iteration) and offloads blocking ones to a virtual thread, reading no further request on
- * this connection until its response is written, so responses stay in request order.
+ * this connection until its response is written, so responses stay in request order; an
+ * async handler's stage is waited for the same way, without a thread.
  *
  * <p>Back-pressure: while the client does not read its responses (the connection's write queue
  * is past its high watermark) no further request is parsed and nothing more is read; reading
@@ -22,14 +23,16 @@ import java.util.concurrent.RejectedExecutionException;
  * the connection is closed lingering, so a client still sending reads its response instead of
  * a reset.
  */
-final class HttpConnection implements ConnectionHandler {
+final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
     private static final Logger LOG = LoggerFactory.getLogger(HttpConnection.class);
     private static final Response INTERNAL_ERROR = Response.text(500, "Internal Server Error\n");
+    private static final Response ASYNC_TIMEOUT = Response.text(503, "Service Unavailable\n");
 
     private final LoopState loop;
     private final ParseState parse = new ParseState();
     private Connection connection;
     private boolean awaitingHandler; // a blocking handler runs: no further request is parsed
+    private AsyncReply pendingAsync; // an async route's response not yet complete
     private boolean waitingForWrites; // back-pressure: reading paused until the queue drains
     private boolean closing;
     private BodyStream stream; // a streamed body on its way out: no further request is answered
@@ -56,6 +59,7 @@ final class HttpConnection implements ConnectionHandler {
     @Override
     public void onOpen(Connection c) {
         connection = c;
+        parse.remote = c.remoteAddress();
         loop.opened(this); // first: onClosed undoes it, whatever fails below
         lastActivity = System.nanoTime();
         lastWriteProgress = lastActivity;
@@ -84,9 +88,7 @@ final class HttpConnection implements ConnectionHandler {
                 return end;
             }
             if (parse.headComplete() && !parse.routed) {
-                parser.request.remote = c.remoteAddress();
-                parse.route = loop.config.routes().find(parser.request);
-                parse.routed = true;
+                parse.routed(loop.config.routes().find(parser.request), parser.request);
             }
             if (n == RequestParser.INCOMPLETE) {
                 awaitBody(c);
@@ -120,6 +122,10 @@ final class HttpConnection implements ConnectionHandler {
     }
 
     private void dispatch(Connection c, Request request, Routes.Route route) {
+        if (route.async() != null) {
+            dispatchAsync(c, request, route.async());
+            return;
+        }
         if (!route.blocking()) {
             respond(c, request.http11, request.keepAlive, handle(route, request), Routes.isHead(request));
             return;
@@ -134,7 +140,7 @@ final class HttpConnection implements ConnectionHandler {
             } finally {
                 Response done = response;
                 try {
-                    c.loop().execute(() -> blockingHandlerDone(c, detached, done));
+                    c.loop().execute(() -> handlerDone(c, detached, done));
                 } catch (RejectedExecutionException loopGone) {
                     // the server stopped: the connection is closed already
                 }
@@ -142,7 +148,42 @@ final class HttpConnection implements ConnectionHandler {
         });
     }
 
-    private void blockingHandlerDone(Connection c, Request r, Response response) {
+    /**
+     * Reading pauses, as for a blocking route, until the stage completes on any thread and
+     * {@link #asyncDone} runs on the loop. The handler gets a detached request: the loop's is
+     * another connection's by the time a stage completes.
+     */
+    private void dispatchAsync(Connection c, Request request, AsyncHttpHandler handler) {
+        Request detached = request.detach();
+        awaitingHandler = true;
+        c.pauseReading();
+        AsyncReply reply = new AsyncReply(this, c.loop(), detached, System.nanoTime());
+        pendingAsync = reply;
+        java.util.concurrent.CompletionStage<Response> stage;
+        try {
+            stage = java.util.Objects.requireNonNull(handler.handle(detached), "async handler returned null");
+        } catch (Throwable t) {
+            reply.accept(null, t); // answered from the loop's queue, as a completed stage would be
+            return;
+        }
+        stage.whenComplete(reply);
+    }
+
+    @Override
+    public void asyncDone(AsyncReply reply, Response response, Throwable failure) {
+        if (reply != pendingAsync) {
+            return; // the connection closed, or stopped waiting: dropped
+        }
+        pendingAsync = null;
+        reply.drop();
+        Response r = response;
+        if (failure != null || response == null) {
+            r = failed(reply.request, failure != null ? failure : new IllegalStateException("async handler's stage completed with null"));
+        }
+        handlerDone(connection, reply.request, r);
+    }
+
+    private void handlerDone(Connection c, Request r, Response response) {
         awaitingHandler = false;
         requestStarted = 0; // a pipelined partial request's read timeout starts on resume
         if (!c.isOpen()) {
@@ -183,20 +224,25 @@ final class HttpConnection implements ConnectionHandler {
             }
             return response;
         } catch (Throwable t) {
-            LOG.warn("handler for {} failed", r, t);
-            ErrorHandler onError = loop.config.errorHandler();
-            if (onError != null) {
-                try {
-                    Response custom = onError.handle(r, t);
-                    if (custom != null) {
-                        return custom;
-                    }
-                } catch (Throwable again) {
-                    LOG.warn("the error handler failed too for {}", r, again);
-                }
-            }
-            return INTERNAL_ERROR;
+            return failed(r, t);
         }
+    }
+
+    /** The answer to a handler's failure {@code t}: the error handler's response, else a 500. */
+    private Response failed(Request r, Throwable t) {
+        LOG.warn("handler for {} failed", r, t);
+        ErrorHandler onError = loop.config.errorHandler();
+        if (onError != null) {
+            try {
+                Response custom = onError.handle(r, t);
+                if (custom != null) {
+                    return custom;
+                }
+            } catch (Throwable again) {
+                LOG.warn("the error handler failed too for {}", r, again);
+            }
+        }
+        return INTERNAL_ERROR;
     }
 
     private void respond(Connection c, boolean http11, boolean keepAlive, Response response, boolean head) {
@@ -218,19 +264,19 @@ final class HttpConnection implements ConnectionHandler {
                 c.abort();
                 return;
             }
-            stream = new BodyStream(c, producer, framing, response.length);
+            BodyStream s = new BodyStream(c, producer, framing, response.length, () -> pumpStream(c));
+            stream = s;
             keepAfterStream = keep;
-            if (stream.pump()) {
-                stream = null;
-            } else {
-                if (c.isOpen()) {
+            if (!s.pump()) {
+                // It waits for the client or the producer; or the connection ended, and
+                // onClosed has cancelled it (or will).
+                if (stream == s && c.isOpen()) {
                     awaitingHandler = true; // no further request until the body is out
                     c.pauseReading();
-                } else {
-                    stream = null;
                 }
                 return;
             }
+            stream = null;
         }
         afterResponse(c, keep);
     }
@@ -243,12 +289,12 @@ final class HttpConnection implements ConnectionHandler {
         }
     }
 
-    /** The client caught up: more of the streamed body; when it is complete, the next request. */
+    /**
+     * The client caught up, or the producer has more: more of the streamed body; when it is
+     * complete, the next request.
+     */
     private void pumpStream(Connection c) {
-        if (!stream.pump()) {
-            if (!c.isOpen()) {
-                stream = null;
-            }
+        if (stream == null || !stream.pump()) {
             return;
         }
         stream = null;
@@ -267,6 +313,9 @@ final class HttpConnection implements ConnectionHandler {
     /** Answers a request that could not be parsed (or did not arrive in time), then closes. */
     private void fail(Connection c, int status) {
         Response error = Response.text(status, status + " " + HttpStatus.reason(status) + "\n");
+        if (status == 503) {
+            error = error.withHeader("Retry-After", "1"); // the overload is the moment's (RFC 9110 10.2.3)
+        }
         respond(c, true, false, error, false);
     }
 
@@ -284,6 +333,17 @@ final class HttpConnection implements ConnectionHandler {
                     loop.config.writeTimeout());
             closing = true;
             connection.abort();
+            return;
+        }
+        if (pendingAsync != null && now - pendingAsync.started > loop.config.requestTimeout().toNanos()) {
+            // A stage nobody completes would hold the connection for ever; the client is told
+            // the server could not answer in time, and the connection ends.
+            AsyncReply late = pendingAsync;
+            pendingAsync = null;
+            late.drop();
+            awaitingHandler = false;
+            LOG.debug("the async response to {} took longer than {}", late.request, loop.config.requestTimeout());
+            respond(connection, late.request.http11, false, ASYNC_TIMEOUT, Routes.isHead(late.request));
             return;
         }
         if (awaitingHandler || waitingForWrites || closing) {
@@ -316,6 +376,15 @@ final class HttpConnection implements ConnectionHandler {
     @Override
     public void onClosed(Connection c, IOException cause) {
         loop.closed(this);
+        if (stream != null) {
+            stream.cancel(); // the body will not be completed: its producer is told
+            stream = null;
+        }
+        if (pendingAsync != null) {
+            pendingAsync.drop(); // the stage keeps nothing of this connection; its result is ignored
+            pendingAsync = null;
+        }
+        parse.reset(); // a body cut off mid-way gives its share of the loop's heap back
         if (cause != null && LOG.isDebugEnabled()) {
             LOG.debug("connection from {} ended: {}", c.remoteAddress(), cause.toString());
         }

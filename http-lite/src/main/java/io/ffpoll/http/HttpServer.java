@@ -545,6 +545,23 @@ public final class HttpServer implements AutoCloseable {
         }
 
         /**
+         * {@link #route} for a handler that answers later: it runs on the loop, must not
+         * block, and returns a stage that any thread may complete with the response (see
+         * {@link AsyncHttpHandler} for what happens on failure, on the request timeout and
+         * when the client leaves). It gets a detached request it may keep. The connection
+         * answers no further request until the stage is complete, so responses stay in order.
+         *
+         * @param method  a method token or {@code "*"}
+         * @param path    the path, as for {@link #route}
+         * @param handler starts answering the requests
+         * @return this builder
+         */
+        public Builder asyncRoute(String method, String path, AsyncHttpHandler handler) {
+            routes.addAsync(method, path, handler);
+            return this;
+        }
+
+        /**
          * Answers requests no route matches (default: 404 with a short text body), for a custom
          * 404 or a catch-all. It runs on the loop and must not block.
          *

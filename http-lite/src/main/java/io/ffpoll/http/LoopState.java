@@ -26,6 +26,7 @@ final class LoopState {
     volatile long accepted;
     long served;
     boolean draining;
+    long sweeps; // runs of the sweeper: the loop's own once-a-second clock, which tests can wait on
     private Timer sweeper;
 
     LoopState(EventLoop loop, ServerConfig config, ConnectionLimit limit) {
@@ -42,6 +43,7 @@ final class LoopState {
 
     private void sweep() {
         long now = System.nanoTime();
+        sweeps++;
         for (HttpConnection c : new ArrayList<>(connections)) {
             c.sweep(now);
         }

@@ -28,8 +28,23 @@ final class ParseState {
     boolean continueSent;
     Routes.Route route;    // resolved when the head completes (null: no route)
     boolean routed;
-    ChunkedDecoder decoder; // made for the first chunked body, then reused
+    // What the request is to this connection rather than in its bytes. The parser fills the
+    // loop's shared Request again when a body completes in a later read, after other
+    // connections used it: Request.reset takes these from here every time, so a handler never
+    // sees another connection's peer or path parameters.
+    java.net.InetSocketAddress remote; // the connection's, for all its requests
+    String[] paramNames;   // the route's {name}s and their values, once routed
+    String[] paramValues;
+    ChunkedDecoder decoder; // made for the first chunked body, then reused; holds no bytes between requests
     int errorStatus;
+
+    /** Records the route found for the request the shared {@code r} holds now, with its path parameters. */
+    void routed(Routes.Route found, Request r) {
+        route = found;
+        routed = true;
+        paramNames = r.paramNames;
+        paramValues = r.paramValues;
+    }
 
     boolean headComplete() {
         return headLength > 0;
@@ -48,6 +63,8 @@ final class ParseState {
         continueSent = false;
         route = null;
         routed = false;
+        paramNames = null;
+        paramValues = null;
         if (decoder != null) {
             decoder.reset();
         }

@@ -13,7 +13,15 @@ import java.util.Map;
  * One parsed request. Method, target and headers are offsets into the connection's read
  * buffer until an accessor asks for a String, so parsing allocates nothing. The object a quick
  * handler gets belongs to the loop and is reused for the next request: it is valid only during
- * that call. Blocking handlers get a {@link #detach() detached} copy they may keep.
+ * that call. Blocking and async handlers get a {@link #detach() detached} copy they may keep.
+ *
+ * <p>A Content-Length body stays in the connection's read buffer. A chunked body is decoded
+ * into heap the loop lends it, and the chunked bodies in flight on one loop share a budget:
+ * the system property {@code ffpoll.http.chunkedBodyBudget} (bytes per loop), by default a
+ * quarter of the maximum heap divided by the number of processors, and never less than the
+ * body limit. A request whose body would take the loop past it is answered 503 with
+ * {@code Retry-After} and its connection closed; the heap is the loop's again once a request
+ * is complete, so an idle connection holds none.
  */
 public final class Request {
     static final int MAX_HEADERS = 100;
@@ -43,8 +51,12 @@ public final class Request {
     String[] paramValues;
     private Map<String, List<String>> query; // parsed on first use
 
-    void reset(MemorySegment buffer) {
+    /** Empties this request for a head of {@code owner}'s, taking what is the connection's from it. */
+    void reset(MemorySegment buffer, ParseState owner) {
         this.buffer = buffer;
+        remote = owner.remote;
+        paramNames = owner.paramNames;
+        paramValues = owner.paramValues;
         headerCount = 0;
         contentLength = -1;
         chunked = false;
@@ -52,8 +64,6 @@ public final class Request {
         expectContinue = false;
         chunkedBody = null;
         chunkedLength = 0;
-        paramNames = null;
-        paramValues = null;
         query = null;
     }
 

@@ -9,7 +9,8 @@ import java.lang.foreign.MemorySegment;
  * connection's {@link ParseState}). Every byte is examined a bounded number of times however it
  * arrives: the head is scanned once as it comes ({@link HeadScanner}) and read once when
  * complete ({@link HeadFields}, again when its body completes in a later call, since the
- * {@link #request} it fills belongs to the loop); a chunked body is decoded once
+ * {@link #request} it fills belongs to the loop: each fill takes what is the connection's, its
+ * peer and path parameters, from the connection's {@link ParseState}); a chunked body is decoded once
  * ({@link ChunkedDecoder}); a Content-Length body is not examined at all. The memory it works
  * in is the loop's; a connection keeps only its small {@link ParseState}. Loop thread only.
  */
@@ -21,11 +22,18 @@ final class RequestParser {
     final Request request = new Request();
     private final ByteWindow window;
     private final HeadFields fields = new HeadFields();
+    /** The heap this loop lends to decoded chunked bodies, within its budget. */
+    final ChunkedBodies bodies;
     final int maxRequestLine;
     final int maxHeadBytes;
     final long maxBody;
 
     RequestParser(int maxRequestLine, int maxHeadBytes, long maxBody) {
+        this(maxRequestLine, maxHeadBytes, maxBody, ChunkedBodies.defaultBudget(maxBody));
+    }
+
+    RequestParser(int maxRequestLine, int maxHeadBytes, long maxBody, long chunkedBudget) {
+        this.bodies = new ChunkedBodies(chunkedBudget);
         this.maxRequestLine = maxRequestLine;
         this.maxHeadBytes = maxHeadBytes;
         this.maxBody = maxBody;
@@ -68,11 +76,12 @@ final class RequestParser {
         long wire;
         if (s.chunked) {
             if (s.decoder == null) {
-                s.decoder = new ChunkedDecoder(maxBody, maxHeadBytes);
+                s.decoder = new ChunkedDecoder(maxBody, maxHeadBytes, bodies);
             }
             wire = s.decoder.decode(b, bodyStart, end, window);
             if (wire == ERROR) {
                 s.errorStatus = s.decoder.errorStatus;
+                s.decoder.reset(); // the connection closes: what it held is the loop's again now
                 return ERROR;
             }
         } else {
@@ -83,7 +92,7 @@ final class RequestParser {
             return INCOMPLETE;
         }
         if (!headNow) {
-            readHead(b, start, s, s.headLength); // the loop's request served others since
+            readHead(b, start, s, s.headLength); // the loop's request served others since: all of it again
         }
         request.bodyOffset = bodyStart;
         if (s.chunked) {

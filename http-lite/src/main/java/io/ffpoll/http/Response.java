@@ -122,7 +122,11 @@ public final class Response {
      * clients get it chunked; an HTTP/1.0 client gets it delimited by the connection's close.
      * {@code body} makes a fresh producer each time the response is sent, so the Response may
      * be a constant. The producer runs on the connection's loop thread and must not block. If
-     * it throws, the connection is aborted (the status line is gone already).
+     * it throws, the connection is aborted (the status line is gone already). A producer whose
+     * data comes from elsewhere returns an empty piece when it has nothing yet and runs its
+     * resume handle, from any thread, when it has more; it is told if the client leaves
+     * first ({@link BodyProducer}). Meanwhile the connection answers no further request and
+     * the loop serves its other connections.
      *
      * @param status      200..599
      * @param contentType the Content-Type, or null for none

@@ -18,8 +18,13 @@ import java.util.TreeSet;
  * (RFC 9110 15.5.6).
  */
 final class Routes {
-    /** {@code rejects}: the built-in 404 or a 405, answered without reading a body. */
-    record Route(byte[] method, String pattern, HttpHandler handler, boolean blocking, boolean rejects) {
+    /**
+     * {@code handler} answers on the loop, or on a virtual thread if {@code blocking}; or, when
+     * {@code async} is set instead, with a stage. {@code rejects}: the built-in 404 or a 405,
+     * answered without reading a body.
+     */
+    record Route(byte[] method, String pattern, HttpHandler handler, AsyncHttpHandler async, boolean blocking,
+                 boolean rejects) {
         boolean takes(Request r) {
             return method.length == 1 && method[0] == '*' || r.methodIs(method) || r.methodIs(HEAD) && matches(method, GET);
         }
@@ -28,7 +33,7 @@ final class Routes {
     private static final byte[] HEAD = {'H', 'E', 'A', 'D'};
     private static final byte[] GET = {'G', 'E', 'T'};
     private static final Response NOT_FOUND_RESPONSE = Response.text(404, "Not Found\n");
-    private static final Route NOT_FOUND = new Route(new byte[] {'*'}, null, r -> NOT_FOUND_RESPONSE, false, true);
+    private static final Route NOT_FOUND = new Route(new byte[] {'*'}, null, r -> NOT_FOUND_RESPONSE, null, false, true);
 
     private final List<Route> exact = new ArrayList<>();
     private final List<byte[]> exactPaths = new ArrayList<>();
@@ -38,14 +43,21 @@ final class Routes {
     private Route fallback = NOT_FOUND;
 
     void add(String method, String path, HttpHandler handler, boolean blocking) {
+        add(method, path, java.util.Objects.requireNonNull(handler, "handler"), null, blocking);
+    }
+
+    void addAsync(String method, String path, AsyncHttpHandler handler) {
+        add(method, path, null, java.util.Objects.requireNonNull(handler, "handler"), false);
+    }
+
+    private void add(String method, String path, HttpHandler handler, AsyncHttpHandler async, boolean blocking) {
         if (!path.startsWith("/")) {
             throw new IllegalArgumentException("path must start with '/': " + path);
         }
         if (method.isEmpty() || !method.equals("*") && !method.chars().allMatch(c -> c < 128 && Grammar.TCHAR[c])) {
             throw new IllegalArgumentException("invalid method '" + method + "'");
         }
-        java.util.Objects.requireNonNull(handler, "handler");
-        Route route = new Route(method.getBytes(StandardCharsets.US_ASCII), path, handler, blocking, false);
+        Route route = new Route(method.getBytes(StandardCharsets.US_ASCII), path, handler, async, blocking, false);
         if (path.endsWith("/*")) {
             prefixes.add(route);
             prefixes.sort(Comparator.comparingInt((Route p) -> p.pattern().length()).reversed());
@@ -65,7 +77,7 @@ final class Routes {
     }
 
     void fallback(HttpHandler handler, boolean blocking) {
-        fallback = new Route(new byte[] {'*'}, null, java.util.Objects.requireNonNull(handler, "handler"), blocking, false);
+        fallback = new Route(new byte[] {'*'}, null, java.util.Objects.requireNonNull(handler, "handler"), null, blocking, false);
     }
 
     /** The route for {@code r}: a match (its path parameters set on {@code r}), a 405, or the fallback. */
@@ -110,7 +122,7 @@ final class Routes {
         if (allowed != null) {
             String allow = String.join(", ", allowed);
             Response response = Response.text(405, "Method Not Allowed\n").withHeader("Allow", allow);
-            return new Route(new byte[] {'*'}, null, req -> response, false, true);
+            return new Route(new byte[] {'*'}, null, req -> response, null, false, true);
         }
         return fallback;
     }

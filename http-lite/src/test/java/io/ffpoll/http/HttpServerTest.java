@@ -366,11 +366,22 @@ class HttpServerTest extends HttpTestBase {
             await(() -> stopper.get() != null && stopper.get().getState() == Thread.State.WAITING
                     && java.util.Arrays.stream(stopper.get().getStackTrace())
                     .anyMatch(f -> f.getMethodName().equals("shutdown")), "shutdown waits for the connections");
+            // The window observed is three runs of the loop's sweeper, its own once-a-second
+            // timer: at least two seconds, however loaded the machine, in which a shutdown that
+            // polled at any interval under a second would wake at least twice.
             java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
             long waits = threads.getThreadInfo(stopper.get().threadId()).getWaitedCount();
-            Thread.sleep(300); // the window observed: a shutdown that polled would wake many times in it
+            long sweeps = s.onLoop(0, () -> s.loopState(0).sweeps);
+            await(() -> {
+                try {
+                    return s.onLoop(0, () -> s.loopState(0).sweeps) >= sweeps + 3;
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }, "the loop swept three times");
             long woke = threads.getThreadInfo(stopper.get().threadId()).getWaitedCount() - waits;
-            assertTrue(woke <= 1, "the waiting shutdown woke " + woke + " times in 300 ms");
+            assertTrue(woke <= 1, "the waiting shutdown woke " + woke + " times in three sweeps of the loop");
+            assertEquals(Thread.State.WAITING, stopper.get().getState(), "the shutdown still waits for the connection in flight");
             RawClient.Response r = inFlight.send("done.").read();
             assertEquals(200, r.status());
             assertEquals("half-done.", r.text());
