@@ -2,22 +2,14 @@ package io.ffpoll.http;
 
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.EventLoopGroup;
-import io.ffpoll.multiplexer.Poller;
-import io.ffpoll.multiplexer.net.AcceptOptions;
-import io.ffpoll.multiplexer.net.Connection;
 import io.ffpoll.multiplexer.net.ConnectionStats;
 import io.ffpoll.multiplexer.net.GroupListener;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -42,7 +34,6 @@ import java.util.concurrent.TimeUnit;
  * left running when the server stops.
  */
 public final class HttpServer implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
 
     /** How connections reach the loops. */
     public enum AcceptMode {
@@ -52,21 +43,16 @@ public final class HttpServer implements AutoCloseable {
         ACCEPTOR
     }
 
-    private final List<LoopState> loops = new ArrayList<>();
-    private final Map<EventLoop, LoopState> byLoop = new IdentityHashMap<>();
     private final ServerConfig config;
     private final AcceptMode mode;
-    private final ConnectionLimit limit;
-    private EventLoopGroup group;
-    private boolean ownsGroup;
-    private GroupListener listener;
+    private final ServerLoops loops;
     private volatile boolean stopped;
     private CompletableFuture<Boolean> shutdown; // guarded by this
 
     private HttpServer(ServerConfig config, AcceptMode mode) {
         this.config = config;
         this.mode = mode;
-        this.limit = new ConnectionLimit(config.maxConnections());
+        this.loops = new ServerLoops(config, mode);
     }
 
     /** {@return a builder with the defaults} */
@@ -80,7 +66,7 @@ public final class HttpServer implements AutoCloseable {
      * @return the address
      */
     public InetSocketAddress address() {
-        return listener.address();
+        return loops.listener.address();
     }
 
     /** {@return how connections reach the loops} */
@@ -90,7 +76,7 @@ public final class HttpServer implements AutoCloseable {
 
     /** {@return the number of event loops} */
     public int loopCount() {
-        return loops.size();
+        return loops.states.size();
     }
 
     /**
@@ -109,7 +95,7 @@ public final class HttpServer implements AutoCloseable {
      * @return how many
      */
     public long accepted(int i) {
-        return loops.get(i).accepted;
+        return loops.states.get(i).accepted;
     }
 
     /**
@@ -119,7 +105,7 @@ public final class HttpServer implements AutoCloseable {
      */
     public long requestsServed() {
         long n = 0;
-        for (LoopState s : loops) {
+        for (LoopState s : loops.states) {
             n += s.served;
         }
         return n;
@@ -143,7 +129,7 @@ public final class HttpServer implements AutoCloseable {
      */
     public CompletableFuture<Stats> stats() {
         List<CompletableFuture<ConnectionStats>> parts = new ArrayList<>();
-        for (LoopState s : loops) {
+        for (LoopState s : loops.states) {
             parts.add(ConnectionStats.of(s.loop));
         }
         return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(x -> {
@@ -163,7 +149,7 @@ public final class HttpServer implements AutoCloseable {
      * @return how many
      */
     public int openConnections() {
-        return limit.open();
+        return loops.limit.open();
     }
 
     /**
@@ -172,7 +158,7 @@ public final class HttpServer implements AutoCloseable {
      * @return whether accepting is suspended
      */
     public boolean acceptingSuspended() {
-        return limit.acceptingSuspended();
+        return loops.limit.acceptingSuspended();
     }
 
     /**
@@ -186,16 +172,16 @@ public final class HttpServer implements AutoCloseable {
 
     /** Runs {@code task} on loop {@code i} and returns its result (for tests and diagnostics). */
     <T> T onLoop(int i, java.util.concurrent.Callable<T> task) throws Exception {
-        return loops.get(i).loop.submit(task).get(30, TimeUnit.SECONDS);
+        return loops.states.get(i).loop.submit(task).get(30, TimeUnit.SECONDS);
     }
 
     LoopState loopState(int i) {
-        return loops.get(i);
+        return loops.states.get(i);
     }
 
     /** Pooled buffers loop {@code i} has handed out and not got back (its shared read buffer is one). */
     long pooledBuffersInUse(int i) throws Exception {
-        return ConnectionStats.of(loops.get(i).loop).get(30, TimeUnit.SECONDS).buffersInUse();
+        return ConnectionStats.of(loops.states.get(i).loop).get(30, TimeUnit.SECONDS).buffersInUse();
     }
 
     /**
@@ -204,61 +190,7 @@ public final class HttpServer implements AutoCloseable {
      * @return the backend's name
      */
     public String backend() {
-        return group.get(0).backend();
-    }
-
-    /** Starts on the builder's group or loops of its own; the future fails if it cannot listen. */
-    private CompletableFuture<HttpServer> start(Builder b) {
-        try {
-            ownsGroup = b.group == null;
-            group = ownsGroup ? EventLoopGroup.start("http-lite", b.threads, b.backend) : b.group;
-        } catch (IOException | RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        List<CompletableFuture<?>> sweepers = new ArrayList<>();
-        for (EventLoop loop : group.loops()) {
-            LoopState state = new LoopState(loop, config, limit);
-            loops.add(state);
-            byLoop.put(loop, state);
-            sweepers.add(loop.onLoop(() -> {
-                state.startSweeper();
-                return null;
-            }));
-        }
-        GroupListener.Options options = GroupListener.Options.DEFAULTS
-                .mode(mode == AcceptMode.REUSEPORT ? GroupListener.Mode.REUSEPORT : GroupListener.Mode.ACCEPTOR)
-                .backlog(b.backlog)
-                // Responses are complete when written: do not wait for Nagle.
-                .accept(AcceptOptions.DEFAULTS.noDelay(true))
-                // Counted on the accepting thread, so that reaching the limit stops the very
-                // next accept; loops racing past it close what they took. A connection accepted
-                // while a shutdown closes the listeners is kept and answered (Connection: close):
-                // closing it with its request unread would reset it, and on a socket shared with
-                // other worker processes none of them can serve it any more.
-                .admission(fd -> limit.admit());
-        if (b.inheritedFd >= 0) {
-            options = options.inheritedFd(b.inheritedFd);
-        }
-        GroupListener.Options listening = options;
-        return CompletableFuture.allOf(sweepers.toArray(CompletableFuture[]::new))
-                .thenCompose(x -> GroupListener.startAsync(group, b.address, listening, this::accept))
-                .thenApply(started -> {
-                    listener = started;
-                    limit.watch(started);
-                    return this;
-                });
-    }
-
-    private void accept(EventLoop loop, int fd, InetSocketAddress peer) {
-        LoopState state = byLoop.get(loop);
-        state.accepted++;
-        try {
-            // On the connection's own loop: done when it returns (join cannot wait).
-            Connection.open(loop, fd, peer, new HttpConnection(state)).join();
-        } catch (RuntimeException e) {
-            limit.closed(); // the connection never opened: it holds no place
-            throw e;
-        }
+        return loops.group.get(0).backend();
     }
 
     /**
@@ -291,40 +223,14 @@ public final class HttpServer implements AutoCloseable {
             shutdown = new CompletableFuture<>();
         }
         stopped = true;
-        long deadline = System.nanoTime() + grace.toNanos();
-        // Responses from here on say Connection: close, before any client can see a refused
-        // connect and conclude that the server is going away.
-        onEveryLoop(s -> s.draining = true)
-                .thenCompose(x -> listener != null ? listener.closeAsync() : CompletableFuture.completedFuture(null))
-                .thenCompose(x -> onEveryLoop(LoopState::drain))
-                .thenCompose(x -> limit.none().thenApply(y -> true)
-                        .completeOnTimeout(false, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS))
-                .thenCompose(clean -> {
-                    if (!clean) {
-                        LOG.warn("shutdown grace period over with {} connection(s) open; closing them", limit.open());
-                    }
-                    return onEveryLoop(LoopState::stopSweeper)
-                            .thenCompose(x -> group == null ? CompletableFuture.completedFuture(null)
-                                    : ownsGroup ? group.closeAsync()
-                                    : onEveryLoop(LoopState::abortConnections).thenCompose(y -> limit.none()))
-                            .thenApply(x -> clean);
-                })
-                .whenComplete((clean, failure) -> {
-                    if (failure != null) {
-                        shutdown.completeExceptionally(failure);
-                    } else {
-                        shutdown.complete(clean);
-                    }
-                });
+        loops.stop(System.nanoTime() + grace.toNanos()).whenComplete((clean, failure) -> {
+            if (failure != null) {
+                shutdown.completeExceptionally(failure);
+            } else {
+                shutdown.complete(clean);
+            }
+        });
         return shutdown;
-    }
-
-    /** Runs {@code step} on every loop; a loop closed already has nothing left to do. */
-    private CompletableFuture<Void> onEveryLoop(java.util.function.Consumer<LoopState> step) {
-        return CompletableFuture.allOf(loops.stream().map(s -> s.loop.onLoop(() -> {
-            step.accept(s);
-            return null;
-        }).exceptionally(closed -> null)).toArray(CompletableFuture[]::new));
     }
 
     /**
@@ -341,166 +247,21 @@ public final class HttpServer implements AutoCloseable {
     }
 
     /** Configures and starts an {@link HttpServer}. */
-    public static final class Builder {
+    public static final class Builder extends ServerSettings {
         private final Routes routes = new Routes();
         private ErrorHandler errorHandler;
-        private InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 8080);
-        private int inheritedFd = -1;
-        private int threads = Runtime.getRuntime().availableProcessors();
-        private AcceptMode mode = ServerSockets.defaultAcceptMode();
-        private String backend; // null: the OS's own
-        private EventLoopGroup group; // null: loops of the server's own
-        private int backlog = 1024;
-        private int maxConnections; // 0: from RLIMIT_NOFILE
-        private int maxRequestLine = 8192;
-        private int maxHeadBytes = 16384;
-        private long maxBody = 1 << 20;
-        private Duration requestTimeout = Duration.ofSeconds(30);
-        private Duration idleTimeout = Duration.ofSeconds(60);
-        private Duration writeTimeout = Duration.ofSeconds(30);
-        private static final int MAX_HEAD_LIMIT = 1 << 20;
-        private static final long MAX_BODY_LIMIT = 16L << 20;
 
         private Builder() {}
 
-        /**
-         * Where to listen.
-         *
-         * @param address where to listen (default 127.0.0.1:8080; port 0 picks a free one)
-         * @return this builder
-         */
-        public Builder address(InetSocketAddress address) {
-            this.address = address;
-            return this;
-        }
 
-        /**
-         * Serve an already-bound, listening socket inherited from the parent process.
-         *
-         * @param fd the descriptor
-         * @return this builder
-         */
-        public Builder inheritedFd(int fd) {
-            if (fd < 0) {
-                throw new IllegalArgumentException("invalid fd " + fd);
-            }
-            this.inheritedFd = fd;
-            return this;
-        }
 
-        /**
-         * How many event loops serve connections.
-         *
-         * @param threads the number of event loops, at least 1 (default: available processors)
-         * @return this builder
-         */
-        public Builder threads(int threads) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("threads must be at least 1");
-            }
-            this.threads = threads;
-            return this;
-        }
 
-        /**
-         * How accepted connections reach the loops.
-         *
-         * @param mode how connections reach the loops (default: REUSEPORT on Linux and FreeBSD, ACCEPTOR on macOS)
-         * @return this builder
-         */
-        public Builder acceptMode(AcceptMode mode) {
-            this.mode = java.util.Objects.requireNonNull(mode, "mode");
-            return this;
-        }
 
-        /**
-         * The poller backend by name, as {@link Poller#open(String)} takes it: {@code "epoll"},
-         * or {@code "kqueue"} (on Linux: libkqueue, for testing). Default: the OS's own.
-         *
-         * @param name the name
-         * @return the backend's name
-         */
-        public Builder backend(String name) {
-            this.backend = java.util.Objects.requireNonNull(name, "backend");
-            return this;
-        }
 
-        /**
-         * At most {@code max} connections open at once; at the limit the server stops accepting
-         * (connections wait in the kernel's backlog) until one closes. Default: the process's
-         * RLIMIT_NOFILE soft limit less 128 descriptors for the rest of the process.
-         *
-         * @param max the limit
-         * @return the limit
-         */
-        public Builder maxConnections(int max) {
-            if (max < 1) {
-                throw new IllegalArgumentException("connection limit must be at least 1, got " + max);
-            }
-            this.maxConnections = max;
-            return this;
-        }
 
-        /**
-         * Limits: request line (414), request head (431), body (413). The request line must be
-         * at least 16 bytes and fit in the head; the head may be up to 1 MiB and the body up to
-         * 16 MiB (what one connection may hold of an unfinished request is bounded by them).
-         *
-         * @throws IllegalArgumentException if a limit is out of range
-         * @param maxRequestLine the request line limit (414 beyond)
-         * @param maxHeadBytes the head limit (431 beyond)
-         * @param maxBody the body limit (413 beyond)
-         * @return this builder
-         */
-        public Builder limits(int maxRequestLine, int maxHeadBytes, long maxBody) {
-            if (maxRequestLine < 16 || maxRequestLine > maxHeadBytes) {
-                throw new IllegalArgumentException("request line limit must be in 16.." + maxHeadBytes
-                        + " (the head limit), got " + maxRequestLine);
-            }
-            if (maxHeadBytes > MAX_HEAD_LIMIT) {
-                throw new IllegalArgumentException("head limit must be at most " + MAX_HEAD_LIMIT + ", got " + maxHeadBytes);
-            }
-            if (maxBody < 0 || maxBody > MAX_BODY_LIMIT) {
-                throw new IllegalArgumentException("body limit must be in 0.." + MAX_BODY_LIMIT + ", got " + maxBody);
-            }
-            this.maxRequestLine = maxRequestLine;
-            this.maxHeadBytes = maxHeadBytes;
-            this.maxBody = maxBody;
-            return this;
-        }
 
-        /**
-         * How long queued responses may wait for the client to take a byte before the
-         * connection is aborted (nginx's {@code send_timeout}); default 30 s.
-         *
-         * @param timeout how long to wait at most
-         * @return this builder
-         */
-        public Builder writeTimeout(Duration timeout) {
-            this.writeTimeout = positive(timeout, "write timeout");
-            return this;
-        }
 
-        /**
-         * How long a request may take to arrive (then 408), and how long a connection may idle.
-         *
-         * @param requestTimeout how long a request may take to arrive
-         * @param idleTimeout how long a connection may idle between requests
-         * @return this builder
-         */
-        public Builder timeouts(Duration requestTimeout, Duration idleTimeout) {
-            this.requestTimeout = positive(requestTimeout, "request timeout");
-            this.idleTimeout = positive(idleTimeout, "idle timeout");
-            return this;
-        }
 
-        private static Duration positive(Duration d, String what) {
-            java.util.Objects.requireNonNull(d, what);
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(what + " must be positive, got " + d);
-            }
-            return d;
-        }
 
         /**
          * Routes {@code method} requests for {@code path} to a quick handler, which runs on the
@@ -584,18 +345,6 @@ public final class HttpServer implements AutoCloseable {
             return this;
         }
 
-        /**
-         * Serves on the loops of {@code group}, which the caller runs and closes: the server
-         * shares them with the caller's own connections and timers, and leaves them running
-         * when it stops. {@link #threads} and {@link #backend} are then the group's.
-         *
-         * @param group the loops to serve on
-         * @return this builder
-         */
-        public Builder group(EventLoopGroup group) {
-            this.group = java.util.Objects.requireNonNull(group, "group");
-            return this;
-        }
 
         /**
          * Starts the loops and listens. Not on a loop thread, where it would wait for the loops:
@@ -640,7 +389,7 @@ public final class HttpServer implements AutoCloseable {
             ServerConfig config = new ServerConfig(routes, errorHandler, maxRequestLine, maxHeadBytes, maxBody, max,
                     requestTimeout, idleTimeout, writeTimeout);
             HttpServer server = new HttpServer(config, mode);
-            return server.start(this).handle((started, failure) -> {
+            return server.loops.start(this).thenApply(x -> server).handle((started, failure) -> {
                 if (failure == null) {
                     return CompletableFuture.completedFuture(started);
                 }

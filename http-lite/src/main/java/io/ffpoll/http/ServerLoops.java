@@ -1,0 +1,131 @@
+package io.ffpoll.http;
+
+import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.EventLoopGroup;
+import io.ffpoll.multiplexer.net.AcceptOptions;
+import io.ffpoll.multiplexer.net.Connection;
+import io.ffpoll.multiplexer.net.GroupListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A server's life on its loops: the state it keeps on each loop, the listener that feeds them,
+ * the connection limit, and the steps of starting and stopping, each a future so that no step
+ * waits on a loop thread. The loops are the server's own, or a group the caller runs.
+ */
+final class ServerLoops {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
+
+    final List<LoopState> states = new ArrayList<>();
+    private final Map<EventLoop, LoopState> byLoop = new IdentityHashMap<>();
+    private final ServerConfig config;
+    private final HttpServer.AcceptMode mode;
+    final ConnectionLimit limit;
+    EventLoopGroup group;
+    private boolean ownsGroup;
+    GroupListener listener;
+
+    ServerLoops(ServerConfig config, HttpServer.AcceptMode mode) {
+        this.config = config;
+        this.mode = mode;
+        this.limit = new ConnectionLimit(config.maxConnections());
+    }
+
+    /** Starts on the settings' group or loops of its own; the future fails if it cannot listen. */
+    CompletableFuture<Void> start(ServerSettings b) {
+        try {
+            ownsGroup = b.group == null;
+            group = ownsGroup ? EventLoopGroup.start("http-lite", b.threads, b.backend) : b.group;
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        List<CompletableFuture<?>> sweepers = new ArrayList<>();
+        for (EventLoop loop : group.loops()) {
+            LoopState state = new LoopState(loop, config, limit);
+            states.add(state);
+            byLoop.put(loop, state);
+            sweepers.add(loop.onLoop(() -> {
+                state.startSweeper();
+                return null;
+            }));
+        }
+        GroupListener.Options options = GroupListener.Options.DEFAULTS
+                .mode(mode == HttpServer.AcceptMode.REUSEPORT ? GroupListener.Mode.REUSEPORT : GroupListener.Mode.ACCEPTOR)
+                .backlog(b.backlog)
+                // Responses are complete when written: do not wait for Nagle.
+                .accept(AcceptOptions.DEFAULTS.noDelay(true))
+                // Counted on the accepting thread, so that reaching the limit stops the very
+                // next accept; loops racing past it close what they took. A connection accepted
+                // while a shutdown closes the listeners is kept and answered (Connection: close):
+                // closing it with its request unread would reset it, and on a socket shared with
+                // other worker processes none of them can serve it any more.
+                .admission(fd -> limit.admit());
+        if (b.inheritedFd >= 0) {
+            options = options.inheritedFd(b.inheritedFd);
+        }
+        GroupListener.Options listening = options;
+        return CompletableFuture.allOf(sweepers.toArray(CompletableFuture[]::new))
+                .thenCompose(x -> GroupListener.startAsync(group, b.address, listening, this::accept))
+                .thenAccept(started -> {
+                    listener = started;
+                    limit.watch(started);
+                });
+    }
+
+    private void accept(EventLoop loop, int fd, InetSocketAddress peer) {
+        LoopState state = byLoop.get(loop);
+        state.accepted++;
+        try {
+            // On the connection's own loop: done when it returns (join cannot wait).
+            Connection.open(loop, fd, peer, new HttpConnection(state)).join();
+        } catch (RuntimeException e) {
+            limit.closed(); // the connection never opened: it holds no place
+            throw e;
+        }
+    }
+
+    /**
+     * The shutdown's steps, none of which waits: responses say {@code Connection: close}, the
+     * listeners close, idle connections close, requests in flight finish until
+     * {@code deadline}; then the rest is closed: with the loops when they are the server's own,
+     * else connection by connection.
+     *
+     * @return true once everything finished before the deadline
+     */
+    CompletableFuture<Boolean> stop(long deadline) {
+        // Responses from here on say Connection: close, before any client can see a refused
+        // connect and conclude that the server is going away.
+        return onEveryLoop(s -> s.draining = true)
+                .thenCompose(x -> listener != null ? listener.closeAsync() : CompletableFuture.completedFuture(null))
+                .thenCompose(x -> onEveryLoop(LoopState::drain))
+                .thenCompose(x -> limit.none().thenApply(y -> true)
+                        .completeOnTimeout(false, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS))
+                .thenCompose(clean -> {
+                    if (!clean) {
+                        LOG.warn("shutdown grace period over with {} connection(s) open; closing them", limit.open());
+                    }
+                    return onEveryLoop(LoopState::stopSweeper)
+                            .thenCompose(x -> group == null ? CompletableFuture.completedFuture(null)
+                                    : ownsGroup ? group.closeAsync()
+                                    : onEveryLoop(LoopState::abortConnections).thenCompose(y -> limit.none()))
+                            .thenApply(x -> clean);
+                });
+    }
+
+    /** Runs {@code step} on every loop; a loop closed already has nothing left to do. */
+    private CompletableFuture<Void> onEveryLoop(java.util.function.Consumer<LoopState> step) {
+        return CompletableFuture.allOf(states.stream().map(s -> s.loop.onLoop(() -> {
+            step.accept(s);
+            return null;
+        }).exceptionally(closed -> null)).toArray(CompletableFuture[]::new));
+    }
+}

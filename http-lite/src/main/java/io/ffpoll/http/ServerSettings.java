@@ -1,0 +1,188 @@
+package io.ffpoll.http;
+
+import io.ffpoll.multiplexer.EventLoopGroup;
+import io.ffpoll.multiplexer.Poller;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+
+/**
+ * Where and how an {@link HttpServer} listens, on which loops, and its limits and timeouts: the
+ * half of {@link HttpServer.Builder} that is not routes. Users see these methods on the Builder.
+ */
+abstract sealed class ServerSettings permits HttpServer.Builder {
+    static final int MAX_HEAD_LIMIT = 1 << 20;
+    static final long MAX_BODY_LIMIT = 16L << 20;
+
+    InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 8080);
+    int inheritedFd = -1;
+    int threads = Runtime.getRuntime().availableProcessors();
+    HttpServer.AcceptMode mode = ServerSockets.defaultAcceptMode();
+    String backend; // null: the OS's own
+    EventLoopGroup group; // null: loops of the server's own
+    int backlog = 1024;
+    int maxConnections; // 0: from RLIMIT_NOFILE
+    int maxRequestLine = 8192;
+    int maxHeadBytes = 16384;
+    long maxBody = 1 << 20;
+    Duration requestTimeout = Duration.ofSeconds(30);
+    Duration idleTimeout = Duration.ofSeconds(60);
+    Duration writeTimeout = Duration.ofSeconds(30);
+
+    private HttpServer.Builder self() {
+        return (HttpServer.Builder) this;
+    }
+
+    /**
+     * Where to listen.
+     *
+     * @param address where to listen (default 127.0.0.1:8080; port 0 picks a free one)
+     * @return this builder
+     */
+    public final HttpServer.Builder address(InetSocketAddress address) {
+        this.address = address;
+        return self();
+    }
+
+    /**
+     * Serve an already-bound, listening socket inherited from the parent process.
+     *
+     * @param fd the descriptor
+     * @return this builder
+     */
+    public final HttpServer.Builder inheritedFd(int fd) {
+        if (fd < 0) {
+            throw new IllegalArgumentException("invalid fd " + fd);
+        }
+        this.inheritedFd = fd;
+        return self();
+    }
+
+    /**
+     * How many event loops serve connections.
+     *
+     * @param threads the number of event loops, at least 1 (default: available processors)
+     * @return this builder
+     */
+    public final HttpServer.Builder threads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1");
+        }
+        this.threads = threads;
+        return self();
+    }
+
+    /**
+     * How accepted connections reach the loops.
+     *
+     * @param mode how connections reach the loops (default: REUSEPORT on Linux and FreeBSD, ACCEPTOR on macOS)
+     * @return this builder
+     */
+    public final HttpServer.Builder acceptMode(HttpServer.AcceptMode mode) {
+        this.mode = java.util.Objects.requireNonNull(mode, "mode");
+        return self();
+    }
+
+    /**
+     * The poller backend by name, as {@link Poller#open(String)} takes it: {@code "epoll"},
+     * or {@code "kqueue"} (on Linux: libkqueue, for testing). Default: the OS's own.
+     *
+     * @param name the name
+     * @return the backend's name
+     */
+    public final HttpServer.Builder backend(String name) {
+        this.backend = java.util.Objects.requireNonNull(name, "backend");
+        return self();
+    }
+
+    /**
+     * At most {@code max} connections open at once; at the limit the server stops accepting
+     * (connections wait in the kernel's backlog) until one closes. Default: the process's
+     * RLIMIT_NOFILE soft limit less 128 descriptors for the rest of the process.
+     *
+     * @param max the limit
+     * @return the limit
+     */
+    public final HttpServer.Builder maxConnections(int max) {
+        if (max < 1) {
+            throw new IllegalArgumentException("connection limit must be at least 1, got " + max);
+        }
+        this.maxConnections = max;
+        return self();
+    }
+
+    /**
+     * Limits: request line (414), request head (431), body (413). The request line must be
+     * at least 16 bytes and fit in the head; the head may be up to 1 MiB and the body up to
+     * 16 MiB (what one connection may hold of an unfinished request is bounded by them).
+     *
+     * @throws IllegalArgumentException if a limit is out of range
+     * @param maxRequestLine the request line limit (414 beyond)
+     * @param maxHeadBytes the head limit (431 beyond)
+     * @param maxBody the body limit (413 beyond)
+     * @return this builder
+     */
+    public final HttpServer.Builder limits(int maxRequestLine, int maxHeadBytes, long maxBody) {
+        if (maxRequestLine < 16 || maxRequestLine > maxHeadBytes) {
+            throw new IllegalArgumentException("request line limit must be in 16.." + maxHeadBytes
+                    + " (the head limit), got " + maxRequestLine);
+        }
+        if (maxHeadBytes > MAX_HEAD_LIMIT) {
+            throw new IllegalArgumentException("head limit must be at most " + MAX_HEAD_LIMIT + ", got " + maxHeadBytes);
+        }
+        if (maxBody < 0 || maxBody > MAX_BODY_LIMIT) {
+            throw new IllegalArgumentException("body limit must be in 0.." + MAX_BODY_LIMIT + ", got " + maxBody);
+        }
+        this.maxRequestLine = maxRequestLine;
+        this.maxHeadBytes = maxHeadBytes;
+        this.maxBody = maxBody;
+        return self();
+    }
+
+    /**
+     * How long queued responses may wait for the client to take a byte before the
+     * connection is aborted (nginx's {@code send_timeout}); default 30 s.
+     *
+     * @param timeout how long to wait at most
+     * @return this builder
+     */
+    public final HttpServer.Builder writeTimeout(Duration timeout) {
+        this.writeTimeout = positive(timeout, "write timeout");
+        return self();
+    }
+
+    /**
+     * How long a request may take to arrive (then 408), and how long a connection may idle.
+     *
+     * @param requestTimeout how long a request may take to arrive
+     * @param idleTimeout how long a connection may idle between requests
+     * @return this builder
+     */
+    public final HttpServer.Builder timeouts(Duration requestTimeout, Duration idleTimeout) {
+        this.requestTimeout = positive(requestTimeout, "request timeout");
+        this.idleTimeout = positive(idleTimeout, "idle timeout");
+        return self();
+    }
+
+    /**
+     * Serves on the loops of {@code group}, which the caller runs and closes: the server
+     * shares them with the caller's own connections and timers, and leaves them running
+     * when it stops. {@link #threads(int)} and {@link #backend(String)} are then the group's.
+     *
+     * @param group the loops to serve on
+     * @return this builder
+     */
+    public final HttpServer.Builder group(EventLoopGroup group) {
+        this.group = java.util.Objects.requireNonNull(group, "group");
+        return self();
+    }
+
+    private static Duration positive(Duration d, String what) {
+        java.util.Objects.requireNonNull(d, what);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(what + " must be positive, got " + d);
+        }
+        return d;
+    }
+}
