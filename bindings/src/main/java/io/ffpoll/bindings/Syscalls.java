@@ -11,7 +11,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Off by default. The switch is a {@code static final} read once at class initialisation,
  * so when it is off the JIT folds each {@link Counter#hit()} away and counting costs nothing.
- * Counts are process-wide and thread-safe.
+ * Counts are kept for the process and for each thread ({@link #count(String, Thread)}):
+ * a test that asserts an exact budget counts the calls of the thread that makes them (a loop's,
+ * its own), so that a loop another test left running cannot add to them. Thread-safe.
  */
 public final class Syscalls {
 
@@ -26,6 +28,8 @@ public final class Syscalls {
     public static final class Counter {
         private final String name;
         private final LongAdder adder = new LongAdder();
+        // Per thread id; counting mode is for tests, whose threads are bounded in number.
+        private final Map<Long, LongAdder> byThread = new ConcurrentHashMap<>();
 
         private Counter(String name) {
             this.name = name;
@@ -35,6 +39,7 @@ public final class Syscalls {
         public void hit() {
             if (COUNTING) {
                 adder.increment();
+                byThread.computeIfAbsent(Thread.currentThread().threadId(), id -> new LongAdder()).increment();
             }
         }
 
@@ -56,6 +61,17 @@ public final class Syscalls {
         /** {@return the calls counted so far} */
         public long count() {
             return adder.sum();
+        }
+
+        /**
+         * The calls {@code thread} made so far.
+         *
+         * @param thread the thread
+         * @return how many
+         */
+        public long count(Thread thread) {
+            LongAdder a = byThread.get(thread.threadId());
+            return a == null ? 0 : a.sum();
         }
     }
 
@@ -81,6 +97,19 @@ public final class Syscalls {
     }
 
     /**
+     * Calls of {@code name} made by {@code thread} (a loop's, a test's), since
+     * start or the last {@link #reset()}; 0 if it never made one.
+     *
+     * @param name the name
+     * @param thread the thread
+     * @return how many calls
+     */
+    public static long count(String name, Thread thread) {
+        Counter c = COUNTERS.get(name);
+        return c == null ? 0 : c.count(thread);
+    }
+
+    /**
      * All non-zero counts, sorted by name.
      *
      * @return counts by name
@@ -98,6 +127,9 @@ public final class Syscalls {
 
     /** Sets every count to zero. Not atomic with respect to calls made meanwhile. */
     public static void reset() {
-        COUNTERS.values().forEach(c -> c.adder.reset());
+        COUNTERS.values().forEach(c -> {
+            c.adder.reset();
+            c.byThread.clear();
+        });
     }
 }

@@ -71,7 +71,8 @@ class EventLoopTest {
         AtomicInteger ran = new AtomicInteger();
         CountDownLatch busy = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        long writes = Syscalls.count("write");
+        Thread me = Thread.currentThread();
+        long writes = Syscalls.count("write", me);
         // The first task wakes the blocked loop (one write) and keeps it busy while the other
         // 9,999 arrive: a loop that is not blocked needs no write to see them.
         loop.execute(() -> {
@@ -93,13 +94,14 @@ class EventLoopTest {
         release.countDown();
         assertTrue(allRan.await(30, TimeUnit.SECONDS));
         assertEquals(9_999, ran.get());
-        assertEquals(1, Syscalls.count("write") - writes, "eventfd writes for 10,000 submissions");
+        assertEquals(1, Syscalls.count("write", me) - writes, "eventfd writes for 10,000 submissions");
     }
 
     @Test
     void anIdleLoopWokenFromItsOwnCpuRunsEachTaskInAtMostTwoIterations() throws Exception {
         // The loop and the caller share one CPU, as in a one-CPU container: the woken loop can
         // preempt the caller in the middle of its wakeup and must then block, not spin.
+        int tid = LoopThreads.tid(loop);
         onLoop(() -> {
             Cpus.pinCurrentThread(0);
             return null;
@@ -107,13 +109,14 @@ class EventLoopTest {
         Cpus.pinCurrentThread(0);
         try {
             final int tasks = 500;
-            CountDownLatch ran = new CountDownLatch(tasks);
             long before = loop.stats().iterations();
             for (int i = 0; i < tasks; i++) {
+                // The workload: one task at a time to a loop that is blocked, idle, in its wait.
+                LoopThreads.awaitBlocked(tid);
+                CountDownLatch ran = new CountDownLatch(1);
                 loop.execute(ran::countDown);
-                Thread.sleep(1); // the workload: one task a millisecond to an otherwise idle loop
+                assertTrue(ran.await(30, TimeUnit.SECONDS));
             }
-            assertTrue(ran.await(30, TimeUnit.SECONDS));
             long iterations = loop.stats().iterations() - before;
             assertTrue(iterations <= 2L * tasks, tasks + " tasks took " + iterations + " loop iterations");
         } finally {
@@ -124,18 +127,20 @@ class EventLoopTest {
     @Test
     void wakingABlockedLoopCostsOneEventfdWriteAndNoExtraPoll() throws Exception {
         int tid = LoopThreads.tid(loop);
+        Thread loopThread = LoopThreads.thread(loop);
+        Thread me = Thread.currentThread();
         for (int round = 0; round < 20; round++) {
             LoopThreads.awaitBlocked(tid);
-            long waits = Syscalls.count("epoll_wait");
-            long writes = Syscalls.count("write");
+            long waits = Syscalls.count("epoll_wait", loopThread);
+            long writes = Syscalls.count("write", me);
             CountDownLatch ran = new CountDownLatch(1);
             loop.execute(ran::countDown);
             assertTrue(ran.await(30, TimeUnit.SECONDS));
             LoopThreads.awaitBlocked(tid);
             // The wait the wakeup ended was counted before; after it only the one the loop blocks
             // in now: no non-blocking poll between.
-            assertEquals(1, Syscalls.count("epoll_wait") - waits, "epoll_wait calls for one wakeup, round " + round);
-            assertEquals(1, Syscalls.count("write") - writes, "eventfd writes for one wakeup, round " + round);
+            assertEquals(1, Syscalls.count("epoll_wait", loopThread) - waits, "epoll_wait calls for one wakeup, round " + round);
+            assertEquals(1, Syscalls.count("write", me) - writes, "eventfd writes for one wakeup, round " + round);
         }
     }
 
@@ -143,14 +148,16 @@ class EventLoopTest {
     void virtualThreadsWakeTheLoopWithoutMakingPerThreadState() throws Exception {
         int tid = LoopThreads.tid(loop);
         long states = io.ffpoll.bindings.Errno.threadStates();
-        long writes = Syscalls.count("write");
+        long writes = 0;
         for (int i = 0; i < 50; i++) {
             LoopThreads.awaitBlocked(tid);
             CountDownLatch ran = new CountDownLatch(1);
-            Thread.ofVirtual().start(() -> loop.execute(ran::countDown)).join();
+            Thread waker = Thread.ofVirtual().start(() -> loop.execute(ran::countDown));
+            waker.join();
             assertTrue(ran.await(30, TimeUnit.SECONDS));
+            writes += Syscalls.count("write", waker);
         }
-        assertEquals(50, Syscalls.count("write") - writes, "each wakeup of the blocked loop writes once");
+        assertEquals(50, writes, "each wakeup of the blocked loop writes once");
         assertEquals(states, io.ffpoll.bindings.Errno.threadStates(), "virtual threads made errno state to wake the loop");
     }
 
@@ -372,8 +379,11 @@ class EventLoopTest {
         }
     }
 
+    /** On the loop thread: its iterations, and the epoll_wait and epoll_ctl calls it made. */
     private long[] budgetOf() {
-        return new long[] {loop.stats().iterations(), Syscalls.count("epoll_wait"), Syscalls.count("epoll_ctl")};
+        Thread loopThread = Thread.currentThread();
+        return new long[] {loop.stats().iterations(), Syscalls.count("epoll_wait", loopThread),
+                Syscalls.count("epoll_ctl", loopThread)};
     }
 
     @Test

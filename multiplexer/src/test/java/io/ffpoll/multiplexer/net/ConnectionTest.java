@@ -2,6 +2,7 @@ package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.multiplexer.testing.LoopTestBase;
 import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.multiplexer.testing.LoopThreads;
 import io.ffpoll.multiplexer.testing.Loopback;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -56,6 +57,11 @@ class ConnectionTest extends LoopTestBase {
 
     private void stopServing(Listener listener) throws Exception {
         listener.close().get(30, TimeUnit.SECONDS);
+    }
+
+    /** The sends {@code thread} made: sendmsg (gathering) and send (direct). */
+    private static long sends(Thread thread) {
+        return Syscalls.count("sendmsg", thread) + Syscalls.count("send", thread);
     }
 
     private long poolInUse() throws Exception {
@@ -242,7 +248,8 @@ class ConnectionTest extends LoopTestBase {
         Connection server = opened.poll(30, TimeUnit.SECONDS);
         byte[] payload = new byte[1 << 20];
         new Random(3).nextBytes(payload);
-        long sendmsgs = Syscalls.count("sendmsg");
+        Thread loopThread = LoopThreads.thread(loop);
+        long sendmsgs = Syscalls.count("sendmsg", loopThread);
         onLoop(() -> {
             Tcp.setSendBuffer(server.fd(), 4096);
             server.write(payload);
@@ -253,7 +260,7 @@ class ConnectionTest extends LoopTestBase {
         assertTrue(queuedAfterFirstTry > 0 && queuedAfterFirstTry < payload.length,
                 "a partial write should leave part of 1 MiB queued, left " + queuedAfterFirstTry);
         assertArrayEquals(payload, net.readFully(client, payload.length));
-        assertTrue(Syscalls.count("sendmsg") - sendmsgs > 1, "completed by further sendmsg calls");
+        assertTrue(Syscalls.count("sendmsg", loopThread) - sendmsgs > 1, "completed by further sendmsg calls");
         assertEquals(0L, (long) onLoop(server::queuedBytes));
         onLoop(() -> {
             server.close();
@@ -268,7 +275,7 @@ class ConnectionTest extends LoopTestBase {
         Listener listener = serve(() -> (c, d) -> d.byteSize(), opened);
         int client = net.connect(address);
         Connection server = opened.poll(30, TimeUnit.SECONDS);
-        long before = onLoop(() -> Syscalls.count("sendmsg") + Syscalls.count("send"));
+        long before = onLoop(() -> sends(Thread.currentThread()));
         onLoop(() -> {
             for (int i = 0; i < 1000; i++) {
                 server.write(("msg-" + (1000 + i) + ";").getBytes());
@@ -277,7 +284,7 @@ class ConnectionTest extends LoopTestBase {
         });
         byte[] got = net.readFully(client, 1000 * 9);
         // All 1000 writes were made in one task, so one iteration: one gathering send for them.
-        assertEquals(1, onLoop(() -> Syscalls.count("sendmsg") + Syscalls.count("send")) - before);
+        assertEquals(1, onLoop(() -> sends(Thread.currentThread())) - before);
         assertTrue(new String(got).startsWith("msg-1000;msg-1001;") && new String(got).endsWith("msg-1999;"));
         onLoop(() -> {
             server.close();

@@ -172,7 +172,8 @@ class FaultInjectionTest {
                 .get(30, TimeUnit.SECONDS);
         InetSocketAddress address = Tcp.localAddress(listener.fd());
         Faults.install(1, List.of(new Faults.Rule("accept4", Err.EMFILE, 1.0)), "faulty-loop");
-        long attempts = Syscalls.count("accept4");
+        Thread loopThread = io.ffpoll.multiplexer.testing.LoopThreads.thread(loop);
+        long attempts = Syscalls.count("accept4", loopThread);
         long pausesBefore = listener.pauses();
         try (Socket s = new Socket(address.getAddress(), address.getPort())) { // the kernel completes the handshake
             s.setSoTimeout(30_000);
@@ -182,7 +183,7 @@ class FaultInjectionTest {
                 Thread.sleep(5);
             }
             long pauses = listener.pauses() - pausesBefore;
-            long made = Syscalls.count("accept4") - attempts;
+            long made = Syscalls.count("accept4", loopThread) - attempts;
             // One attempt per 100 ms pause (a spinning loop would make thousands meanwhile).
             assertTrue(made <= pauses + 2, made + " accept attempts over " + pauses + " pauses");
             Faults.clear(); // descriptors are free again

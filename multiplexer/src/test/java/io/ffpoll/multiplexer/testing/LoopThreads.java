@@ -21,6 +21,11 @@ public final class LoopThreads {
         return loop.submit(Cpus::gettid).get(30, TimeUnit.SECONDS);
     }
 
+    /** {@code loop}'s thread, to count the syscalls it makes ({@code Syscalls.count(name, thread)}). */
+    public static Thread thread(EventLoop loop) throws Exception {
+        return loop.submit(Thread::currentThread).get(30, TimeUnit.SECONDS);
+    }
+
     /** Whether thread {@code tid} of this process sleeps in epoll_wait now. */
     public static boolean blockedInEpoll(int tid) {
         try {
