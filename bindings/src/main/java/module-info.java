@@ -5,6 +5,11 @@
  */
 module io.ffpoll.bindings {
     exports io.ffpoll.bindings;
+    // The platform layer (the socket and fd calls the multiplexer is built on) and the
+    // machinery under every binding (errno capture, bounds, syscall counting, fault injection)
+    // serve the modules above; a user sees neither.
+    exports io.ffpoll.bindings.platform to io.ffpoll.multiplexer, io.ffpoll.http;
+    exports io.ffpoll.bindings.internal to io.ffpoll.multiplexer, io.ffpoll.http;
     // The OS packages serve the multiplexer's backends only; everything above them goes
     // through Platform.
     exports io.ffpoll.bindings.linux to io.ffpoll.multiplexer;

@@ -1,6 +1,6 @@
 package io.ffpoll.bench;
 
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.Events;
 import io.ffpoll.multiplexer.Interest;
 import io.ffpoll.multiplexer.Poller;

@@ -1,5 +1,7 @@
 package io.ffpoll.bindings;
 
+import io.ffpoll.bindings.platform.Platform;
+
 /**
  * errno values by name, as {@link Platform#current()} numbers them, for comparing the
  * {@code -errno} results of the bindings: {@code r == -Err.EAGAIN}. Static finals, so the JIT

@@ -1,5 +1,7 @@
 package io.ffpoll.bindings;
 
+import io.ffpoll.bindings.platform.Platform;
+
 /**
  * The errno values the layers above the bindings act on, by name, with the text glibc and the
  * BSD libcs give them. Each {@link Platform} says which number each name has there: EAGAIN is

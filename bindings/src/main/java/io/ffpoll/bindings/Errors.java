@@ -1,5 +1,6 @@
 package io.ffpoll.bindings;
 
+import io.ffpoll.bindings.platform.Platform;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.ConnectException;

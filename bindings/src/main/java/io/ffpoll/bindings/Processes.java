@@ -1,5 +1,8 @@
 package io.ffpoll.bindings;
 
+import io.ffpoll.bindings.internal.Errno;
+import io.ffpoll.bindings.internal.Syscalls;
+import io.ffpoll.bindings.platform.Platform;
 import java.lang.foreign.AddressLayout;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;

@@ -1,5 +1,7 @@
 package io.ffpoll.bindings;
 
+import io.ffpoll.bindings.platform.Platform;
+
 /**
  * The int-valued socket options the layers above set, by meaning; each {@link Platform} maps
  * them to its own level and number (SOL_SOCKET is 1 on Linux and 0xffff on the BSDs).

@@ -1,5 +1,7 @@
 package io.ffpoll.bindings;
 
+import io.ffpoll.bindings.platform.Gather;
+import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.bindings.linux.LinuxPlatform;
 import io.ffpoll.bindings.testing.Guarded;
 import io.ffpoll.bindings.testing.TcpPair;

@@ -1,5 +1,7 @@
 package io.ffpoll.bindings;
 
+import io.ffpoll.bindings.internal.Syscalls;
+import io.ffpoll.bindings.platform.Platform;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 

@@ -236,9 +236,9 @@ public final class Main {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("shutting down: finishing requests in flight (up to {} s)", GRACE.toSeconds());
             server.shutdown(GRACE);
-            if (io.ffpoll.bindings.Syscalls.COUNTING) {
+            if (io.ffpoll.bindings.internal.Syscalls.COUNTING) {
                 LOG.info("served {} requests; syscalls made through ffpoll: {}", server.requestsServed(),
-                        io.ffpoll.bindings.Syscalls.snapshot());
+                        io.ffpoll.bindings.internal.Syscalls.snapshot());
             }
             stopped.countDown();
         }, "http-lite-shutdown"));

@@ -1,7 +1,7 @@
 package io.ffpoll.http;
 
 import io.ffpoll.bindings.Errors;
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.platform.Platform;
 
 import java.io.IOException;
 

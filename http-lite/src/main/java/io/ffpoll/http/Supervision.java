@@ -1,7 +1,7 @@
 package io.ffpoll.http;
 
 import io.ffpoll.bindings.ErrnoName;
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.Event;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;

@@ -1,6 +1,6 @@
 package io.ffpoll.http;
 
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.bindings.Processes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

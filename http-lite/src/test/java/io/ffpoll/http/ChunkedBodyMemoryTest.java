@@ -1,6 +1,6 @@
 package io.ffpoll.http;
 
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.platform.Platform;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

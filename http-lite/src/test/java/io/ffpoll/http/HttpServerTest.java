@@ -423,7 +423,7 @@ class HttpServerTest extends HttpTestBase {
         int shared = io.ffpoll.multiplexer.net.Tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128, false);
         try {
             HttpServer s = start(Main.withBuiltInRoutes(builder()).threads(1)
-                    .inheritedFd(io.ffpoll.bindings.Platform.current().duplicate(shared)));
+                    .inheritedFd(io.ffpoll.bindings.platform.Platform.current().duplicate(shared)));
             java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
             java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
             CompletableFuture<Object> blocked = CompletableFuture.supplyAsync(() -> {
@@ -455,14 +455,14 @@ class HttpServerTest extends HttpTestBase {
                     assertTrue(done.get(30, TimeUnit.SECONDS), "shutdown did not finish cleanly");
                 } else {
                     assertTrue(done.get(30, TimeUnit.SECONDS), "shutdown did not finish cleanly");
-                    int left = io.ffpoll.bindings.Platform.current().accept(shared, java.lang.foreign.MemorySegment.NULL,
+                    int left = io.ffpoll.bindings.platform.Platform.current().accept(shared, java.lang.foreign.MemorySegment.NULL,
                             java.lang.foreign.MemorySegment.NULL);
                     assertTrue(left >= 0, "the connection is neither answered nor left in the queue: " + left);
-                    io.ffpoll.bindings.Platform.current().close(left);
+                    io.ffpoll.bindings.platform.Platform.current().close(left);
                 }
             }
         } finally {
-            io.ffpoll.bindings.Platform.current().close(shared);
+            io.ffpoll.bindings.platform.Platform.current().close(shared);
         }
     }
 

@@ -1,6 +1,6 @@
 package io.ffpoll.http;
 
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.bindings.Processes;
 import org.junit.jupiter.api.Test;
 

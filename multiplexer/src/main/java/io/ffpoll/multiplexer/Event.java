@@ -29,7 +29,7 @@ public final class Event {
 
     /** {@return the descriptor} */
     public int fd() {
-        return events.fd[index];
+        return events.fd(index);
     }
 
     /**
@@ -38,17 +38,17 @@ public final class Event {
      * @return the attachment
      */
     public Object attachment() {
-        return events.attachment[index];
+        return events.attachment(index);
     }
 
     /** {@return whether the fd is readable (or at EOF, or in error)} */
     public boolean isReadable() {
-        return (events.ready[index] & READ) != 0;
+        return (events.ready(index) & READ) != 0;
     }
 
     /** {@return whether the fd is writable (or in error)} */
     public boolean isWritable() {
-        return (events.ready[index] & WRITE) != 0;
+        return (events.ready(index) & WRITE) != 0;
     }
 
     /**
@@ -58,7 +58,7 @@ public final class Event {
      * @return whether the read side is closed
      */
     public boolean isReadClosed() {
-        return (events.ready[index] & READ_CLOSED) != 0;
+        return (events.ready(index) & READ_CLOSED) != 0;
     }
 
     /**
@@ -67,7 +67,7 @@ public final class Event {
      * @return whether the write side is closed
      */
     public boolean isWriteClosed() {
-        return (events.ready[index] & WRITE_CLOSED) != 0;
+        return (events.ready(index) & WRITE_CLOSED) != 0;
     }
 
     /**
@@ -78,7 +78,7 @@ public final class Event {
      * @return whether an error is pending
      */
     public boolean isError() {
-        return (events.ready[index] & ERROR) != 0;
+        return (events.ready(index) & ERROR) != 0;
     }
 
     /**
@@ -89,8 +89,8 @@ public final class Event {
      * @return the failure, or null
      */
     public IOException registrationFailure() {
-        int errno = events.failure[index];
-        return errno == 0 ? null : Errors.exception(events.failedCall[index], errno);
+        int errno = events.failure(index);
+        return errno == 0 ? null : Errors.exception(events.failedCall(index), errno);
     }
 
     /**
@@ -101,7 +101,7 @@ public final class Event {
      * @return whether the event may be handled
      */
     public boolean isValid() {
-        return events.failure[index] != 0 || events.owner.isCurrent(fd(), events.generation[index]);
+        return events.isCurrent(index);
     }
 
     @Override

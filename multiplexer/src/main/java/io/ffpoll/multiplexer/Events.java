@@ -40,7 +40,7 @@ public final class Events {
      * @return the number of events
      */
     public int size() {
-        return buffer.size;
+        return buffer.size();
     }
 
     /**
@@ -50,8 +50,8 @@ public final class Events {
      * @return the shared view
      */
     public Event get(int i) {
-        if (i < 0 || i >= buffer.size) {
-            throw new IndexOutOfBoundsException("event " + i + " of " + buffer.size);
+        if (i < 0 || i >= buffer.size()) {
+            throw new IndexOutOfBoundsException("event " + i + " of " + buffer.size());
         }
         view.index = i;
         return view;

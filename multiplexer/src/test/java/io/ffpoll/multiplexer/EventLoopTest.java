@@ -1,6 +1,6 @@
 package io.ffpoll.multiplexer;
 
-import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Syscalls;
 import io.ffpoll.multiplexer.testing.Cpus;
 import io.ffpoll.multiplexer.testing.LoopThreads;
 import io.ffpoll.multiplexer.testing.Loopback;
@@ -147,7 +147,7 @@ class EventLoopTest {
     @Test
     void virtualThreadsWakeTheLoopWithoutMakingPerThreadState() throws Exception {
         int tid = LoopThreads.tid(loop);
-        long states = io.ffpoll.bindings.Errno.threadStates();
+        long states = io.ffpoll.bindings.internal.Errno.threadStates();
         long writes = 0;
         for (int i = 0; i < 50; i++) {
             LoopThreads.awaitBlocked(tid);
@@ -158,7 +158,7 @@ class EventLoopTest {
             writes += Syscalls.count("write", waker);
         }
         assertEquals(50, writes, "each wakeup of the blocked loop writes once");
-        assertEquals(states, io.ffpoll.bindings.Errno.threadStates(), "virtual threads made errno state to wake the loop");
+        assertEquals(states, io.ffpoll.bindings.internal.Errno.threadStates(), "virtual threads made errno state to wake the loop");
     }
 
     @Test

@@ -1,6 +1,6 @@
 package io.ffpoll.multiplexer;
 
-import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Syscalls;
 import io.ffpoll.bindings.testing.Libkqueue;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

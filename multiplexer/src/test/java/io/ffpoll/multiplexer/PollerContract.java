@@ -1,6 +1,6 @@
 package io.ffpoll.multiplexer;
 
-import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Syscalls;
 import io.ffpoll.multiplexer.backend.EventBuffer;
 import io.ffpoll.multiplexer.testing.Loopback;
 import org.junit.jupiter.api.AfterEach;
@@ -86,7 +86,7 @@ abstract class PollerContract {
             int n = poller.poll(events, Duration.ofMillis(100));
             for (int i = 0; i < n; i++) {
                 if (events.get(i).fd() == fd) {
-                    return events.buffer.ready[i];
+                    return events.buffer.ready(i);
                 }
             }
         }

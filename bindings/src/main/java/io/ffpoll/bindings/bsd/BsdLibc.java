@@ -1,7 +1,7 @@
 package io.ffpoll.bindings.bsd;
 
-import io.ffpoll.bindings.Errno;
-import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Errno;
+import io.ffpoll.bindings.internal.Syscalls;
 import io.ffpoll.bindings.internal.Bounds;
 
 import java.lang.foreign.FunctionDescriptor;

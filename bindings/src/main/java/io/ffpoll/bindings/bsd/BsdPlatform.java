@@ -1,8 +1,8 @@
 package io.ffpoll.bindings.bsd;
 
-import io.ffpoll.bindings.Errno;
-import io.ffpoll.bindings.Gather;
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.internal.Errno;
+import io.ffpoll.bindings.platform.Gather;
+import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.bindings.SocketOption;
 import io.ffpoll.bindings.internal.Bounds;
 

@@ -21,7 +21,7 @@ public interface KeventCalls {
      * Applies {@code nchanges} changes, then collects up to {@code nevents} events, waiting up
      * to {@code timeout} (a {@code struct timespec}; NULL waits without limit): the number of
      * events, or -errno. {@code errnoState} is a capture segment
-     * ({@link io.ffpoll.bindings.Errno#allocateState}), or null for the calling thread's own.
+     * ({@link io.ffpoll.bindings.internal.Errno#allocateState}), or null for the calling thread's own.
      * A count of kevents larger than its list's segment, or a timeout segment smaller than a
      * timespec, is an IndexOutOfBoundsException before the call.
      */

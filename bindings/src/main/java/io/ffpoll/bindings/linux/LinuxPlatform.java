@@ -1,7 +1,7 @@
 package io.ffpoll.bindings.linux;
 
-import io.ffpoll.bindings.Gather;
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.platform.Gather;
+import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.bindings.SocketOption;
 import io.ffpoll.bindings.internal.Bounds;
 

@@ -1,7 +1,7 @@
 package io.ffpoll.bindings.linux;
 
-import io.ffpoll.bindings.Errno;
-import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Errno;
+import io.ffpoll.bindings.internal.Syscalls;
 import io.ffpoll.bindings.internal.Bounds;
 import io.ffpoll.bindings.linux.gen.LinuxH;
 import io.ffpoll.bindings.linux.gen.linger;

@@ -1,7 +1,7 @@
 package io.ffpoll.bindings.bsd;
 
-import io.ffpoll.bindings.Gather;
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.platform.Gather;
+import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.bindings.testing.Guarded;
 import io.ffpoll.bindings.testing.TcpPair;
 import org.junit.jupiter.api.AfterEach;

@@ -1,6 +1,6 @@
 package io.ffpoll.bindings.bsd;
 
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.bindings.Processes;
 import io.ffpoll.bindings.testing.Guarded;
 import io.ffpoll.bindings.testing.Libkqueue;

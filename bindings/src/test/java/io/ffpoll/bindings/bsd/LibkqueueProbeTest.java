@@ -1,6 +1,6 @@
 package io.ffpoll.bindings.bsd;
 
-import io.ffpoll.bindings.Errno;
+import io.ffpoll.bindings.internal.Errno;
 import io.ffpoll.bindings.testing.Libkqueue;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,7 @@
 package io.ffpoll.bindings.linux;
 
 import io.ffpoll.bindings.Errors;
-import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Syscalls;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

@@ -1,7 +1,8 @@
 package io.ffpoll.bindings.linux;
 
-import io.ffpoll.bindings.Errno;
-import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.platform.Platform;
+import io.ffpoll.bindings.internal.Errno;
+import io.ffpoll.bindings.internal.Syscalls;
 import io.ffpoll.bindings.testing.Guarded;
 import io.ffpoll.bindings.testing.TcpPair;
 import org.junit.jupiter.api.AfterEach;

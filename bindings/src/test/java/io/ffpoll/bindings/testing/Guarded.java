@@ -1,6 +1,6 @@
 package io.ffpoll.bindings.testing;
 
-import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Syscalls;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,7 +1,7 @@
 package io.ffpoll.bindings.testing;
 
 import io.ffpoll.bindings.Err;
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.platform.Platform;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

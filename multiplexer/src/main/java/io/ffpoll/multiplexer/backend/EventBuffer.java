@@ -1,9 +1,10 @@
 package io.ffpoll.multiplexer.backend;
 
 /**
- * The storage behind {@link io.ffpoll.multiplexer.Events}: parallel arrays a backend fills for
- * one poll, read through the public {@code Event} view. Nothing is allocated per poll or per
- * event. The readiness bits and the interest bits (READ, WRITE) share their values.
+ * The storage behind {@link io.ffpoll.multiplexer.Events}: parallel arrays that
+ * {@link Registrations} fills for one poll, read through the public {@code Event} view. Nothing
+ * is allocated per poll or per event. The readiness bits and the interest bits (READ, WRITE)
+ * share their values. Only this package writes it; everyone else reads event {@code i}.
  */
 public final class EventBuffer {
     public static final int READ = 1;
@@ -12,15 +13,15 @@ public final class EventBuffer {
     public static final int WRITE_CLOSED = 8;
     public static final int ERROR = 16;
 
-    public final int[] fd;
-    public final int[] generation;
-    public final int[] ready;
-    public final int[] failure;
-    public final String[] failedCall;
-    public final Object[] attachment;
-    public int size;
+    final int[] fd;
+    final int[] generation;
+    final int[] ready;
+    final int[] failure;
+    final String[] failedCall;
+    final Object[] attachment;
+    int size;
     /** The backend that filled the buffer last, which decides whether an event is still valid. */
-    public Backend owner;
+    private Backend owner;
 
     public EventBuffer(int capacity) {
         fd = new int[capacity];
@@ -35,6 +36,39 @@ public final class EventBuffer {
         return fd.length;
     }
 
+    /** {@return how many events the last poll delivered} */
+    public int size() {
+        return size;
+    }
+
+    public int fd(int i) {
+        return fd[i];
+    }
+
+    /** The readiness bits of event {@code i} (READ, WRITE, READ_CLOSED, WRITE_CLOSED, ERROR). */
+    public int ready(int i) {
+        return ready[i];
+    }
+
+    /** The errno of a failed registration, or 0. */
+    public int failure(int i) {
+        return failure[i];
+    }
+
+    /** The call that failed, for the message of a failed registration. */
+    public String failedCall(int i) {
+        return failedCall[i];
+    }
+
+    public Object attachment(int i) {
+        return attachment[i];
+    }
+
+    /** Whether event {@code i} is of the fd's current registration (not closed or replaced since). */
+    public boolean isCurrent(int i) {
+        return failure[i] != 0 || owner.isCurrent(fd[i], generation[i]);
+    }
+
     /** Empties the buffer for a poll of {@code backend}. */
     public void clear(Backend backend) {
         for (int i = 0; i < size; i++) {
@@ -46,7 +80,7 @@ public final class EventBuffer {
     }
 
     /** Appends an event; returns its index. The caller checks capacity. */
-    public int add(int fd, int generation, int ready, int failure, Object attachment) {
+    int add(int fd, int generation, int ready, int failure, Object attachment) {
         int i = size++;
         this.fd[i] = fd;
         this.generation[i] = generation;

@@ -1,6 +1,6 @@
 package io.ffpoll.multiplexer.epoll;
 
-import io.ffpoll.bindings.Errno;
+import io.ffpoll.bindings.internal.Errno;
 import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.linux.Epoll;
 import io.ffpoll.bindings.linux.ErrnoCodes;
@@ -102,13 +102,13 @@ public final class EpollBackend extends Backend {
         applyChanges();
         int room = regs.deliverOwedFirst(events);
         if (room == 0) {
-            return events.size; // owed events filled the buffer: the kernel's wait comes first next time
+            return events.size(); // owed events filled the buffer: the kernel's wait comes first next time
         }
         if (room > kernelCapacity) {
             kernelEvents = Epoll.allocateEvents(arena, events.capacity());
             kernelCapacity = events.capacity();
         }
-        int timeoutMillis = events.size > 0 || regs.hasDeliveries() ? 0 : toMillis(timeoutNanos);
+        int timeoutMillis = events.size() > 0 || regs.hasDeliveries() ? 0 : toMillis(timeoutNanos);
         boolean blocking = timeoutMillis != 0 && latch.prepareToBlock();
         int n = Epoll.epoll_wait(epfd, kernelEvents, room, blocking ? timeoutMillis : 0);
         if (blocking) {
@@ -127,7 +127,7 @@ public final class EpollBackend extends Backend {
             }
         }
         regs.deliverPending(events);
-        return events.size;
+        return events.size();
     }
 
     private void applyChanges() {

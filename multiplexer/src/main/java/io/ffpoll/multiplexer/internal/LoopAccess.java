@@ -16,9 +16,21 @@ public abstract class LoopAccess {
 
     protected LoopAccess() {}
 
-    /** Called once, by EventLoop's static initializer. */
+    /**
+     * Called once, by EventLoop's static initializer. Public only because EventLoop lives in
+     * another package: a call from anywhere else, or a second one, is refused, so that nothing
+     * on the class path can put itself between the loops and the connection layer.
+     *
+     * @throws IllegalStateException if called from another class or a second time
+     */
     public static void install(LoopAccess access) {
-        installed = access;
+        Class<?> caller = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).getCallerClass();
+        synchronized (LoopAccess.class) {
+            if (caller != EventLoop.class || installed != null) {
+                throw new IllegalStateException("LoopAccess is installed once, by EventLoop");
+            }
+            installed = access;
+        }
     }
 
     public static LoopAccess get() {

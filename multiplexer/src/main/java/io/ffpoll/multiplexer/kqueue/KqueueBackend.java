@@ -1,7 +1,7 @@
 package io.ffpoll.multiplexer.kqueue;
 
 import io.ffpoll.bindings.Err;
-import io.ffpoll.bindings.Errno;
+import io.ffpoll.bindings.internal.Errno;
 import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.bsd.KeventAbi;
 import io.ffpoll.bindings.bsd.KeventCalls;
@@ -116,13 +116,13 @@ public final class KqueueBackend extends Backend {
         int room = regs.deliverOwedFirst(events);
         int nevents = room + nchanges;
         if (nevents == 0) {
-            return events.size; // owed events filled the buffer: the kernel's wait comes first next time
+            return events.size(); // owed events filled the buffer: the kernel's wait comes first next time
         }
         if (nevents > eventCapacity) {
             eventList = abi.allocate(arena, nevents);
             eventCapacity = nevents;
         }
-        boolean wait = timeoutNanos != 0 && events.size == 0 && !regs.hasDeliveries();
+        boolean wait = timeoutNanos != 0 && events.size() == 0 && !regs.hasDeliveries();
         boolean blocking = wait && latch.prepareToBlock();
         int n = calls.kevent(kq, changeList, nchanges, eventList, nevents, timespec(blocking ? timeoutNanos : 0), null);
         if (blocking) {
@@ -139,7 +139,7 @@ public final class KqueueBackend extends Backend {
             take(i, events);
         }
         regs.deliverPending(events);
-        return events.size;
+        return events.size();
     }
 
     /** Turns the queued registrations into kevents in {@link #changeList}; returns how many. */

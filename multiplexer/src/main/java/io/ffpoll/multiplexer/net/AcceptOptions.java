@@ -1,6 +1,6 @@
 package io.ffpoll.multiplexer.net;
 
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.bindings.SocketOption;
 
 /**

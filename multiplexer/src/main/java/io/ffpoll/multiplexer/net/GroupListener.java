@@ -1,7 +1,7 @@
 package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.bindings.Errors;
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.EventLoopGroup;
 import org.slf4j.Logger;

@@ -2,7 +2,7 @@ package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.Err;
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.Event;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;

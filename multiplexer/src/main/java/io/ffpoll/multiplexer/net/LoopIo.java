@@ -1,7 +1,7 @@
 package io.ffpoll.multiplexer.net;
 
-import io.ffpoll.bindings.Gather;
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.platform.Gather;
+import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.internal.LoopAccess;
 import io.ffpoll.multiplexer.internal.LoopLocal;

@@ -1,7 +1,7 @@
 package io.ffpoll.multiplexer.net;
 
-import io.ffpoll.bindings.Gather;
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.platform.Gather;
+import io.ffpoll.bindings.platform.Platform;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

@@ -1,7 +1,7 @@
 package io.ffpoll.multiplexer.kqueue;
 
 import io.ffpoll.bindings.Err;
-import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Syscalls;
 import io.ffpoll.bindings.bsd.KeventAbi;
 import io.ffpoll.bindings.bsd.KeventCalls;
 

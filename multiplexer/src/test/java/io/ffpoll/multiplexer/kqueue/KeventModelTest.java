@@ -1,7 +1,7 @@
 package io.ffpoll.multiplexer.kqueue;
 
 import io.ffpoll.bindings.Err;
-import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Syscalls;
 import io.ffpoll.bindings.bsd.KeventAbi;
 import io.ffpoll.multiplexer.backend.EventBuffer;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,7 +36,7 @@ class KeventModelTest {
         Map<Integer, Integer> got = new HashMap<>();
         int n = b.poll(events, 0);
         for (int i = 0; i < n; i++) {
-            got.put(events.fd[i], events.failure[i] != 0 ? -events.failure[i] : events.ready[i]);
+            got.put(events.fd(i), events.failure(i) != 0 ? -events.failure(i) : events.ready(i));
         }
         return got;
     }
@@ -130,7 +130,7 @@ class KeventModelTest {
         model.arrive(10);
         Map<Integer, Integer> got = poll(b, events);
         assertEquals(Map.of(10, EventBuffer.READ), got);
-        assertEquals("new", events.attachment[0]);
+        assertEquals("new", events.attachment(0));
         b.close();
     }
 
@@ -197,8 +197,8 @@ class KeventModelTest {
         b.modify(10, EventBuffer.READ);
         long before = Syscalls.count("kevent");
         assertEquals(1, b.poll(events, -1), "delivered by a poll that would otherwise block");
-        assertEquals(10, events.fd[0]);
-        assertEquals("fd10", events.attachment[0]);
+        assertEquals(10, events.fd(0));
+        assertEquals("fd10", events.attachment(0));
         assertEquals(1, Syscalls.count("kevent") - before, "re-enabling interest costs no kevent, the poll one");
         assertEquals(0, model.lastTimeoutNanos, "with readiness owed, the kevent does not wait");
 

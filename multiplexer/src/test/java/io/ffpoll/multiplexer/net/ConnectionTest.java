@@ -1,7 +1,7 @@
 package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.multiplexer.testing.LoopTestBase;
-import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Syscalls;
 import io.ffpoll.multiplexer.testing.LoopThreads;
 import io.ffpoll.multiplexer.testing.Loopback;
 import org.junit.jupiter.api.AfterEach;

@@ -1,9 +1,9 @@
 package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.multiplexer.EventLoop;
-import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Syscalls;
 import io.ffpoll.bindings.Err;
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.platform.Platform;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

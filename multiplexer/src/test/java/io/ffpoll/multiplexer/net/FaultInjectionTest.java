@@ -1,8 +1,8 @@
 package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.bindings.Err;
-import io.ffpoll.bindings.Faults;
-import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Faults;
+import io.ffpoll.bindings.internal.Syscalls;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.testing.Loopback;
 import org.junit.jupiter.api.AfterEach;

@@ -1,7 +1,7 @@
 package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.bindings.Err;
-import io.ffpoll.bindings.Faults;
+import io.ffpoll.bindings.internal.Faults;
 import io.ffpoll.multiplexer.testing.LoopTestBase;
 import io.ffpoll.multiplexer.testing.Loopback;
 import org.junit.jupiter.api.AfterEach;

@@ -4,7 +4,7 @@ import io.ffpoll.multiplexer.testing.Loopback;
 import io.ffpoll.multiplexer.Event;
 import io.ffpoll.multiplexer.Interest;
 import io.ffpoll.multiplexer.testing.LoopTestBase;
-import io.ffpoll.bindings.Syscalls;
+import io.ffpoll.bindings.internal.Syscalls;
 import io.ffpoll.multiplexer.example.EchoClient;
 import io.ffpoll.multiplexer.example.EchoServer;
 import org.junit.jupiter.api.AfterEach;

@@ -1,7 +1,7 @@
 package io.ffpoll.multiplexer.testing;
 
 import io.ffpoll.bindings.Err;
-import io.ffpoll.bindings.Platform;
+import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.net.Tcp;
 
 import java.io.IOException;

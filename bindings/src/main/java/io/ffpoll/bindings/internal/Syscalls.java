@@ -1,4 +1,4 @@
-package io.ffpoll.bindings;
+package io.ffpoll.bindings.internal;
 
 import java.util.Map;
 import java.util.TreeMap;

@@ -1,4 +1,4 @@
-package io.ffpoll.bindings;
+package io.ffpoll.bindings.internal;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;

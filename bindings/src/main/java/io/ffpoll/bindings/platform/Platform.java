@@ -1,5 +1,8 @@
-package io.ffpoll.bindings;
+package io.ffpoll.bindings.platform;
 
+import io.ffpoll.bindings.Err;
+import io.ffpoll.bindings.ErrnoName;
+import io.ffpoll.bindings.SocketOption;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;

@@ -1,4 +1,4 @@
-package io.ffpoll.bindings;
+package io.ffpoll.bindings.platform;
 
 import io.ffpoll.bindings.internal.Bounds;
 

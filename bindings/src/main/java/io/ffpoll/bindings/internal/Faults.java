@@ -1,5 +1,6 @@
-package io.ffpoll.bindings;
+package io.ffpoll.bindings.internal;
 
+import io.ffpoll.bindings.Err;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
