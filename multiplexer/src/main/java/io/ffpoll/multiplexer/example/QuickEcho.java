@@ -2,9 +2,11 @@ package io.ffpoll.multiplexer.example;
 
 import io.ffpoll.multiplexer.EventLoopGroup;
 import io.ffpoll.multiplexer.net.Connection;
+import io.ffpoll.multiplexer.net.ConnectionHandler;
 import io.ffpoll.multiplexer.net.GroupListener;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 
 /** The multiplexer's quick start in the README: an echo server on two loops. */
@@ -22,9 +24,22 @@ public final class QuickEcho {
     public static GroupListener serve(EventLoopGroup group, InetSocketAddress address) throws IOException {
         // README:begin multiplexer
         GroupListener server = GroupListener.start(group, address,
-                (loop, fd, peer) -> Connection.open(loop, fd, peer, (connection, data) -> {
-                    connection.write(data);  // queued, sent once per loop iteration
-                    return data.byteSize();  // bytes consumed; the rest is offered again
+                (loop, fd, peer) -> Connection.open(loop, fd, peer, new ConnectionHandler() {
+                    @Override
+                    public long onData(Connection connection, MemorySegment data) {
+                        connection.write(data);         // queued, sent once per loop iteration
+                        if (!connection.isWritable()) { // the peer reads slower than it sends:
+                            connection.pauseReading();  // stop reading until it catches up
+                        }
+                        return data.byteSize();         // bytes consumed; the rest is offered again
+                    }
+
+                    @Override
+                    public void onWritabilityChanged(Connection connection, boolean writable) {
+                        if (writable) {
+                            connection.resumeReading();
+                        }
+                    }
                 }));
         // README:end
         return server;
