@@ -222,8 +222,11 @@ public final class HttpServer implements AutoCloseable {
             }
             shutdown = new CompletableFuture<>();
         }
+        // The first step, draining on every loop, is queued before isStopped() turns true: who
+        // sees the server stopped can count on every later response saying Connection: close.
+        CompletableFuture<Boolean> steps = loops.stop(System.nanoTime() + grace.toNanos());
         stopped = true;
-        loops.stop(System.nanoTime() + grace.toNanos()).whenComplete((clean, failure) -> {
+        steps.whenComplete((clean, failure) -> {
             if (failure != null) {
                 shutdown.completeExceptionally(failure);
             } else {

@@ -1,14 +1,9 @@
 package io.ffpoll.http;
 
-import io.ffpoll.bindings.platform.Platform;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.management.ManagementFactory;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -25,7 +20,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * budget over all its connections; a body that would pass it is refused with 503.
  */
 class ChunkedBodyMemoryTest extends HttpTestBase {
-    private static final Platform OS = Platform.current();
 
     private HttpServer server(long maxBody) throws IOException {
         return start(builder().threads(1).limits(1024, 4096, maxBody)
@@ -46,16 +40,6 @@ class ChunkedBodyMemoryTest extends HttpTestBase {
 
     private static final byte[] LAST = "\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
-    private static long heapAfterGc() throws InterruptedException {
-        long used = Long.MAX_VALUE;
-        for (int i = 0; i < 4; i++) {
-            System.gc();
-            Thread.sleep(20); // lets a concurrent collector finish its cycle before reading
-            used = Math.min(used, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
-        }
-        return used;
-    }
-
     @Test
     void anIdleConnectionHoldsNoDecodeBufferAfterAChunkedPost() throws Exception {
         int connections = 300;
@@ -65,65 +49,9 @@ class ChunkedBodyMemoryTest extends HttpTestBase {
         System.arraycopy(head, 0, request, 0, head.length);
         System.arraycopy(data(60_000), 0, request, head.length, 60_000);
         System.arraycopy(LAST, 0, request, head.length + 60_000, LAST.length);
-        int[] clients = new int[connections];
-        try (Arena arena = Arena.ofConfined()) {
-            // Raw sockets made with the bindings: the clients hold no Java objects of their own.
-            MemorySegment addr = OS.allocateSockaddr(arena);
-            int addrLen = OS.encode(s.address(), addr);
-            MemorySegment req = arena.allocate(request.length);
-            MemorySegment.copy(request, 0, req, ValueLayout.JAVA_BYTE, 0, request.length);
-            MemorySegment response = arena.allocate(4096);
-            int first = postOnce(addr, addrLen, req, response); // everything per loop exists before measuring
-            long before = heapAfterGc();
-            for (int i = 0; i < connections; i++) {
-                clients[i] = postOnce(addr, addrLen, req, response);
-            }
-            await(() -> s.openConnections() == connections + 1, "all connections are open");
-            long perConnection = (heapAfterGc() - before) / connections;
-            assertTrue(perConnection <= 1024, "an idle connection holds " + perConnection
-                    + " bytes of heap after one 60,000-byte chunked POST");
-            OS.close(first);
-        } finally {
-            for (int fd : clients) {
-                if (fd > 0) {
-                    OS.close(fd);
-                }
-            }
-        }
-    }
-
-    /** A blocking client socket that sent one chunked POST and read its whole response. */
-    private static int postOnce(MemorySegment addr, int addrLen, MemorySegment request, MemorySegment response) {
-        int fd = OS.socket(OS.family(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0)));
-        assertTrue(fd >= 0, OS.describe(-fd));
-        assertEquals(0, OS.setBlocking(fd, true));
-        assertEquals(0, OS.connect(fd, addr, addrLen));
-        long sent = 0;
-        while (sent < request.byteSize()) {
-            long n = OS.send(fd, request.asSlice(sent), request.byteSize() - sent, false);
-            assertTrue(n > 0, "send: " + n);
-            sent += n;
-        }
-        long got = 0;
-        while (!endsWith(response, got, "got 60000 bytes.")) {
-            long n = OS.read(fd, response.asSlice(got), response.byteSize() - got);
-            assertTrue(n > 0, "read: " + n);
-            got += n;
-        }
-        return fd;
-    }
-
-    private static boolean endsWith(MemorySegment r, long length, String text) {
-        byte[] tail = text.getBytes(StandardCharsets.US_ASCII);
-        if (length < tail.length) {
-            return false;
-        }
-        for (int i = 0; i < tail.length; i++) {
-            if (r.get(ValueLayout.JAVA_BYTE, length - tail.length + i) != tail[i]) {
-                return false;
-            }
-        }
-        return true;
+        long perConnection = IdleHeap.perConnection(s, request, "got 60000 bytes.", connections, () -> { });
+        assertTrue(perConnection <= 1024, "an idle connection holds " + perConnection
+                + " bytes of heap after one 60,000-byte chunked POST");
     }
 
     @Test

@@ -20,6 +20,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static io.ffpoll.http.ServerProbe.partialRequests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -464,20 +465,6 @@ class HttpServerTest extends HttpTestBase {
         } finally {
             io.ffpoll.bindings.platform.Platform.current().close(shared);
         }
-    }
-
-    /** Connections of loop 0 and 1 with a request partly read. */
-    private static long partialRequests(HttpServer s) {
-        long n = 0;
-        for (int i = 0; i < s.loopCount(); i++) {
-            int loop = i;
-            try {
-                n += s.onLoop(loop, () -> s.loopState(loop).connections().stream().filter(c -> c.requestStarted != 0).count());
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            }
-        }
-        return n;
     }
 
     @Test
