@@ -30,10 +30,14 @@ final class ProcessLines {
         });
     }
 
-    /** The next output line matching {@code pattern} (its group 1, if any), waiting up to 30 s. */
+    /**
+     * The next output line matching {@code pattern} (its group 1, if any), waiting up to 90 s:
+     * longer than the supervisor gives a new generation of worker JVMs to come up (60 s), which
+     * on a loaded machine takes tens of seconds.
+     */
     String await(Pattern pattern) throws InterruptedException {
         StringBuilder seen = new StringBuilder();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (System.nanoTime() < deadline) {
             String l = lines.poll(100, TimeUnit.MILLISECONDS);
             if (l == null) {
