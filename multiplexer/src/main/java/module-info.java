@@ -13,4 +13,7 @@ module io.ffpoll.multiplexer {
 
     exports io.ffpoll.multiplexer;
     exports io.ffpoll.multiplexer.net;
+    // The loop's futures and its rule against waiting on a loop thread, for http-lite's own
+    // futures and blocking conveniences; no user sees them.
+    exports io.ffpoll.multiplexer.internal to io.ffpoll.http;
 }

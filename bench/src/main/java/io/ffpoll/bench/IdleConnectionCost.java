@@ -96,7 +96,7 @@ public final class IdleConnectionCost {
             for (int c : clients) {
                 os.close(c);
             }
-            listener.close().get(60, TimeUnit.SECONDS);
+            listener.closeAsync().get(60, TimeUnit.SECONDS);
         }
     }
 }

@@ -115,7 +115,7 @@ public class PingPongBenchmark {
             c.close();
         }
         if (loop != null) {
-            listener.close().get();
+            listener.closeAsync().get();
             loop.close();
         }
         if (nio != null) {

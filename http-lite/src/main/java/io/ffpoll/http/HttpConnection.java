@@ -74,7 +74,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         parser.beginDelivery();
         long pos = 0;
         long end = data.byteSize();
-        while (pos < end && !awaitingHandler && !closing) {
+        while (pos < end && !awaitingHandler && !closing && c.isOpen()) { // a response may have closed it (a full queue)
             if (!c.isWritable()) {
                 // The client is not reading its responses: answer no more until it does.
                 waitingForWrites = true;

@@ -1,5 +1,7 @@
 package io.ffpoll.http;
 
+import io.ffpoll.multiplexer.internal.Blocking;
+import io.ffpoll.multiplexer.internal.LoopFuture;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.EventLoopGroup;
 import io.ffpoll.multiplexer.net.ConnectionStats;
@@ -123,24 +125,42 @@ public final class HttpServer implements AutoCloseable {
 
     /**
      * The server's figures now. Any thread, a handler included: it asks each loop and never
-     * waits (on the loop's own thread its part is read at once).
+     * waits (on the loop's own thread its part is read at once). A handler answers with them
+     * from an asynchronous route; waiting for the future in a quick route ({@code join},
+     * {@code get}) is refused with an {@link IllegalStateException}, since the loops it waits for
+     * include the handler's own:
      *
-     * @return the figures, once every loop has answered
+     * <pre>{@code
+     * builder.asyncRoute("GET", "/stats", request -> server.stats()
+     *         .thenApply(s -> Response.text(200, s.openConnections() + " open\n")));
+     * }</pre>
+     *
+     * @return the figures, once every loop has answered; failed with a
+     *     {@link java.util.concurrent.RejectedExecutionException} once the server's own loops
+     *     have stopped
      */
     public CompletableFuture<Stats> stats() {
         List<CompletableFuture<ConnectionStats>> parts = new ArrayList<>();
         for (LoopState s : loops.states) {
             parts.add(ConnectionStats.of(s.loop));
         }
-        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(x -> {
+        // A loop's future: waiting for it on a loop thread is refused at once, not a hang.
+        CompletableFuture<Stats> figures = new LoopFuture<>(loops.states.get(0).loop);
+        CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).whenComplete((x, failure) -> {
+            if (failure != null) {
+                figures.completeExceptionally(failure instanceof java.util.concurrent.CompletionException
+                        && failure.getCause() != null ? failure.getCause() : failure);
+                return;
+            }
             long inUse = 0;
             long pooled = 0;
             for (CompletableFuture<ConnectionStats> part : parts) {
                 inUse += part.join().bufferBytesInUse();
                 pooled += part.join().pooledBytes();
             }
-            return new Stats(openConnections(), requestsServed(), inUse, pooled);
+            figures.complete(new Stats(openConnections(), requestsServed(), inUse, pooled));
         });
+        return figures;
     }
 
     /**
@@ -203,7 +223,7 @@ public final class HttpServer implements AutoCloseable {
      * @throws IllegalStateException on a loop thread
      */
     public boolean shutdown(Duration grace) {
-        EventLoop.refuseToBlockOnLoop("the server's shutdown", "HttpServer.shutdownAsync");
+        Blocking.refuseOnLoop("the server's shutdown", "HttpServer.shutdownAsync");
         return shutdownAsync(grace).join();
     }
 
@@ -220,7 +240,7 @@ public final class HttpServer implements AutoCloseable {
             if (shutdown != null) {
                 return shutdown;
             }
-            shutdown = new CompletableFuture<>();
+            shutdown = loops.states.isEmpty() ? new CompletableFuture<>() : new LoopFuture<>(loops.states.get(0).loop);
         }
         // The first step, draining on every loop, is queued before isStopped() turns true: who
         // sees the server stopped can count on every later response saying Connection: close.
@@ -255,16 +275,6 @@ public final class HttpServer implements AutoCloseable {
         private ErrorHandler errorHandler;
 
         private Builder() {}
-
-
-
-
-
-
-
-
-
-
 
         /**
          * Routes {@code method} requests for {@code path} to a quick handler, which runs on the
@@ -348,7 +358,6 @@ public final class HttpServer implements AutoCloseable {
             return this;
         }
 
-
         /**
          * Starts the loops and listens. Not on a loop thread, where it would wait for the loops:
          * use {@link #startAsync()} there.
@@ -358,7 +367,7 @@ public final class HttpServer implements AutoCloseable {
          * @throws IllegalStateException on a loop thread
          */
         public HttpServer start() throws IOException {
-            EventLoop.refuseToBlockOnLoop("a server's loops to start", "HttpServer.Builder.startAsync");
+            Blocking.refuseOnLoop("a server's loops to start", "HttpServer.Builder.startAsync");
             try {
                 return startAsync().join();
             } catch (java.util.concurrent.CompletionException e) {
@@ -383,6 +392,7 @@ public final class HttpServer implements AutoCloseable {
          *     cannot be bound; nothing stays open)
          */
         public CompletableFuture<HttpServer> startAsync() {
+            checkConsistent();
             int max;
             try {
                 max = maxConnections > 0 ? maxConnections : ServerSockets.defaultMaxConnections();

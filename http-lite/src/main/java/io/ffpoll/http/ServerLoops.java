@@ -40,24 +40,13 @@ final class ServerLoops {
         this.limit = new ConnectionLimit(config.maxConnections());
     }
 
-    /** Starts on the settings' group or loops of its own; the future fails if it cannot listen. */
+    /**
+     * Starts on the settings' group or loops of its own; the future fails if it cannot listen.
+     * Everything it needs of the settings is read here, on the caller's thread: a builder
+     * changed or reused afterwards does not change the server.
+     */
     CompletableFuture<Void> start(ServerSettings b) {
-        try {
-            ownsGroup = b.group == null;
-            group = ownsGroup ? EventLoopGroup.start("http-lite", b.threads, b.backend) : b.group;
-        } catch (IOException | RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        List<CompletableFuture<?>> sweepers = new ArrayList<>();
-        for (EventLoop loop : group.loops()) {
-            LoopState state = new LoopState(loop, config, limit);
-            states.add(state);
-            byLoop.put(loop, state);
-            sweepers.add(loop.onLoop(() -> {
-                state.startSweeper();
-                return null;
-            }));
-        }
+        InetSocketAddress address = b.address;
         GroupListener.Options options = GroupListener.Options.DEFAULTS
                 .mode(mode == HttpServer.AcceptMode.REUSEPORT ? GroupListener.Mode.REUSEPORT : GroupListener.Mode.ACCEPTOR)
                 .backlog(b.backlog)
@@ -73,8 +62,26 @@ final class ServerLoops {
             options = options.inheritedFd(b.inheritedFd);
         }
         GroupListener.Options listening = options;
+        List<CompletableFuture<?>> sweepers = new ArrayList<>();
+        try {
+            ownsGroup = b.group == null;
+            group = ownsGroup ? EventLoopGroup.start("http-lite", b.threads, b.backend) : b.group;
+            for (EventLoop loop : group.loops()) {
+                LoopState state = new LoopState(loop, config, limit);
+                states.add(state);
+                byLoop.put(loop, state);
+                sweepers.add(loop.onLoop(() -> {
+                    state.startSweeper();
+                    return null;
+                }));
+            }
+        } catch (IOException | RuntimeException e) {
+            // Nothing may run on: the loops this started (the caller's own are left alone).
+            CompletableFuture<Void> failed = CompletableFuture.failedFuture(e);
+            return group == null || !ownsGroup ? failed : group.closeAsync().thenCompose(x -> failed);
+        }
         return CompletableFuture.allOf(sweepers.toArray(CompletableFuture[]::new))
-                .thenCompose(x -> GroupListener.startAsync(group, b.address, listening, this::accept))
+                .thenCompose(x -> GroupListener.startAsync(group, address, listening, this::accept))
                 .thenAccept(started -> {
                     listener = started;
                     limit.watch(started);
@@ -116,7 +123,10 @@ final class ServerLoops {
                     return onEveryLoop(LoopState::stopSweeper)
                             .thenCompose(x -> group == null ? CompletableFuture.completedFuture(null)
                                     : ownsGroup ? group.closeAsync()
-                                    : onEveryLoop(LoopState::abortConnections).thenCompose(y -> limit.none()))
+                                    // Aborted connections close at once; bounded all the same,
+                                    // since a loop of the caller's may be gone meanwhile.
+                                    : onEveryLoop(LoopState::abortConnections).thenCompose(y -> limit.none()
+                                            .completeOnTimeout(null, 30, TimeUnit.SECONDS)))
                             .thenApply(x -> clean);
                 });
     }

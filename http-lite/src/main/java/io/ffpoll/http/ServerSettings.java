@@ -6,6 +6,7 @@ import io.ffpoll.multiplexer.Poller;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * Where and how an {@link HttpServer} listens, on which loops, and its limits and timeouts: the
@@ -21,6 +22,8 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
     HttpServer.AcceptMode mode = ServerSockets.defaultAcceptMode();
     String backend; // null: the OS's own
     EventLoopGroup group; // null: loops of the server's own
+    private boolean threadsChosen;
+    private boolean backendChosen;
     int backlog = 1024;
     int maxConnections; // 0: from RLIMIT_NOFILE
     int maxRequestLine = 8192;
@@ -70,6 +73,7 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
             throw new IllegalArgumentException("threads must be at least 1");
         }
         this.threads = threads;
+        this.threadsChosen = true;
         return self();
     }
 
@@ -80,7 +84,7 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
      * @return this builder
      */
     public final HttpServer.Builder acceptMode(HttpServer.AcceptMode mode) {
-        this.mode = java.util.Objects.requireNonNull(mode, "mode");
+        this.mode = Objects.requireNonNull(mode, "mode");
         return self();
     }
 
@@ -89,10 +93,11 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
      * or {@code "kqueue"} (on Linux: libkqueue, for testing). Default: the OS's own.
      *
      * @param name the name
-     * @return the backend's name
+     * @return this builder
      */
     public final HttpServer.Builder backend(String name) {
-        this.backend = java.util.Objects.requireNonNull(name, "backend");
+        this.backend = Objects.requireNonNull(name, "backend");
+        this.backendChosen = true;
         return self();
     }
 
@@ -102,7 +107,7 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
      * RLIMIT_NOFILE soft limit less 128 descriptors for the rest of the process.
      *
      * @param max the limit
-     * @return the limit
+     * @return this builder
      */
     public final HttpServer.Builder maxConnections(int max) {
         if (max < 1) {
@@ -168,18 +173,27 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
     /**
      * Serves on the loops of {@code group}, which the caller runs and closes: the server
      * shares them with the caller's own connections and timers, and leaves them running
-     * when it stops. {@link #threads(int)} and {@link #backend(String)} are then the group's.
+     * when it stops. The number of loops and the backend are then the group's: a builder given
+     * {@link #threads(int)} or {@link #backend(String)} too is refused when it starts.
      *
      * @param group the loops to serve on
      * @return this builder
      */
     public final HttpServer.Builder group(EventLoopGroup group) {
-        this.group = java.util.Objects.requireNonNull(group, "group");
+        this.group = Objects.requireNonNull(group, "group");
         return self();
     }
 
+    /** The settings that contradict each other, checked as the server starts. */
+    void checkConsistent() {
+        if (group != null && (threadsChosen || backendChosen)) {
+            throw new IllegalStateException("a server on a group of the caller's uses its loops: do not set "
+                    + (threadsChosen ? "threads" : "backend") + " as well");
+        }
+    }
+
     private static Duration positive(Duration d, String what) {
-        java.util.Objects.requireNonNull(d, what);
+        Objects.requireNonNull(d, what);
         if (d.isNegative() || d.isZero()) {
             throw new IllegalArgumentException(what + " must be positive, got " + d);
         }

@@ -12,6 +12,7 @@ import java.util.List;
 
 import static io.ffpoll.http.ServerProbe.partialRequests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -129,5 +130,17 @@ class ChunkedBodyMemoryTest extends HttpTestBase {
         } catch (IOException e) {
             throw new AssertionError(e);
         }
+    }
+
+    @Test
+    void aMalformedBudgetFailsTheStartAndLeavesNoLoopRunning() throws Exception {
+        System.setProperty("ffpoll.http.chunkedBodyBudget", "1G");
+        try {
+            assertThrows(RuntimeException.class, () -> server(64 * 1024));
+        } finally {
+            System.clearProperty("ffpoll.http.chunkedBodyBudget");
+        }
+        await(() -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("http-lite-")),
+                "the loops it started have ended");
     }
 }

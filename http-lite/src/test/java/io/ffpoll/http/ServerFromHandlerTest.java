@@ -94,6 +94,47 @@ class ServerFromHandlerTest extends HttpTestBase {
         assertTrue(server.isStopped());
     }
 
+    @Test
+    void quickRoutesOnTwoLoopsWaitingForTheFiguresAtOnceGet500sInsteadOfStoppingTheLoops() throws Exception {
+        AtomicReference<HttpServer> self = new AtomicReference<>();
+        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+        HttpServer server = start(builder().threads(2).acceptMode(HttpServer.AcceptMode.ACCEPTOR)
+                .route("GET", "/stats", request -> {
+                    // Both loops here at once, each then waiting for the other's part of the
+                    // figures: two loops that waited for each other would stop for good. join()
+                    // on a loop thread is refused instead, and the handler's failure is a 500.
+                    together.await(30, TimeUnit.SECONDS);
+                    return Response.text(200, self.get().stats().join() + "\n");
+                })
+                .route("GET", "/ping", request -> Response.text(200, "pong\n")));
+        self.set(server);
+        // ACCEPTOR hands connections out round-robin: one client on each loop.
+        try (RawClient first = new RawClient(server.address()); RawClient second = new RawClient(server.address())) {
+            first.send("GET /stats HTTP/1.1\r\n" + HOST + "\r\n");
+            second.send("GET /stats HTTP/1.1\r\n" + HOST + "\r\n");
+            assertEquals(500, first.read().status());
+            assertEquals(500, second.read().status());
+            assertEquals(200, first.send("GET /ping HTTP/1.1\r\n" + HOST + "\r\n").read().status());
+            assertEquals(200, second.send("GET /ping HTTP/1.1\r\n" + HOST + "\r\n").read().status());
+        }
+    }
+
+    @Test
+    void aResponseLargerThanTheWriteQueuesCapIsSentWhole() throws Exception {
+        byte[] body = new byte[(64 << 20) + 1]; // one byte over the connection's default cap
+        HttpServer server = start(builder().threads(1)
+                .route("GET", "/big", request -> Response.of(200, "application/octet-stream", body))
+                .route("POST", "/after", request -> Response.text(200, "after\n")));
+        try (RawClient c = new RawClient(server.address())) {
+            c.send("GET /big HTTP/1.1\r\n" + HOST + "\r\n" + "POST /after HTTP/1.1\r\n" + HOST
+                    + "Content-Length: 0\r\n\r\n");
+            RawClient.Response big = c.read();
+            assertEquals(200, big.status());
+            assertEquals(body.length, big.body().length);
+            assertEquals("after\n", c.read().text());
+        }
+    }
+
     private static void assertThrowsConnectException(InetSocketAddress address) {
         try (java.net.Socket s = new java.net.Socket()) {
             s.connect(address, 30_000);

@@ -54,4 +54,35 @@ class SharedGroupTest extends HttpTestBase {
             tick.cancel();
         }
     }
+
+    @Test
+    void aBuilderGivenBothAGroupAndItsOwnLoopCountIsRefused() throws Exception {
+        try (EventLoopGroup group = EventLoopGroup.start("shared", 1)) {
+            IllegalStateException both = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> builder().group(group).threads(4).start());
+            assertTrue(both.getMessage().contains("threads"), both.getMessage());
+        }
+    }
+
+    @Test
+    void theBuilderIsReadWhenStartAsyncIsCalledNotWhenTheLoopsGetToIt() throws Exception {
+        try (EventLoopGroup group = EventLoopGroup.start("shared", 1)) {
+            java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+            group.get(0).execute(() -> {
+                try {
+                    hold.await(); // the loop is busy while the caller changes the builder
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            InetSocketAddress asked = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+            HttpServer.Builder b = Main.withBuiltInRoutes(builder()).group(group).address(asked);
+            java.util.concurrent.CompletableFuture<HttpServer> starting = b.startAsync();
+            b.address(new InetSocketAddress("127.0.0.2", 0)); // too late to matter
+            hold.countDown();
+            HttpServer server = starting.get(30, TimeUnit.SECONDS);
+            assertEquals(InetAddress.getLoopbackAddress(), server.address().getAddress());
+            assertTrue(server.shutdownAsync(Duration.ZERO).get(30, TimeUnit.SECONDS)); // before its loops go
+        }
+    }
 }

@@ -25,7 +25,7 @@ class SupervisorReapedPidTest {
 
     @Test
     void aRollingRestartDuringABackOffDoesNotSignalTheNewWorkerThatGotTheReapedPid() throws Exception {
-        long fds = ProcessFigures.fds();
+        long fds = io.ffpoll.multiplexer.testing.Loopback.openFds();
         FakeChildren kernel = new FakeChildren();
         int[] socket = pipe(); // stands for the listening socket: the fake only passes it on
         Supervisor supervisor = new Supervisor(socket[0], 1, List.of("/fake/worker"), GRACE, kernel);
@@ -63,7 +63,7 @@ class SupervisorReapedPidTest {
 
     @Test
     void withRealWorkersNoSignalGoesToAPidAfterItWasReaped() throws Exception {
-        long fds = ProcessFigures.fds();
+        long fds = io.ffpoll.multiplexer.testing.Loopback.openFds();
         RecordingChildren kernel = new RecordingChildren();
         int[] socket = pipe();
         // A worker that reports on fd 5 that it serves, then waits for its supervisor's end of fd 4 to close.

@@ -2,8 +2,7 @@ package io.ffpoll.multiplexer;
 
 import io.ffpoll.multiplexer.internal.Durations;
 import io.ffpoll.multiplexer.internal.LoopAccess;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import io.ffpoll.multiplexer.internal.LoopFuture;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -34,24 +33,21 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link CompletableFuture} instead; on their own loop they run at once.
  */
 public final class EventLoop implements Executor, AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(EventLoop.class);
-    private static final int RUNNING = 0;
-    private static final int CLOSING = 1;
-    private static final int TERMINATED = 2;
-    // Bounds the tasks run per iteration so a flood of submissions cannot starve I/O.
-    private static final int MAX_TASKS_PER_ITERATION = 4096;
+    static final int RUNNING = 0;
+    static final int CLOSING = 1;
+    static final int TERMINATED = 2;
 
     private final String name;
     final Poller poller;
-    private final Events events;
-    private final Thread thread;
-    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
-    private final TimerHeap timers = new TimerHeap();
+    final Events events;
+    final LoopThread thread;
+    final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    final TimerHeap timers = new TimerHeap();
     private final AtomicLong timerSequence = new AtomicLong();
-    private final CountDownLatch terminated = new CountDownLatch(1);
-    private final CompletableFuture<Void> termination = new CompletableFuture<>();
-    private volatile int runState = RUNNING;
-    private volatile long iterations;
+    final CountDownLatch terminated = new CountDownLatch(1);
+    final CompletableFuture<Void> termination = new CompletableFuture<>();
+    volatile int runState = RUNNING;
+    volatile long iterations;
     final LoopAttachments attached = new LoopAttachments();
 
     static {
@@ -64,7 +60,7 @@ public final class EventLoop implements Executor, AutoCloseable {
         this.events = Events.withCapacity(eventCapacity);
         // A platform thread: epoll_wait is a blocking native call, which would pin a virtual
         // thread's carrier for as long as it waits.
-        this.thread = new LoopThread(this, name);
+        this.thread = new LoopThread(this);
     }
 
     /**
@@ -119,33 +115,8 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @return the loop, or null off every loop thread
      */
     public static EventLoop current() {
-        return Thread.currentThread() instanceof LoopThread t ? t.loop : null;
-    }
-
-    /** The thread of a loop, so that {@link #current()} is one type check. */
-    private static final class LoopThread extends Thread {
-        final EventLoop loop;
-
-        LoopThread(EventLoop loop, String name) {
-            super(loop::run, name);
-            this.loop = loop;
-        }
-    }
-
-    /**
-     * Throws if the caller runs on a loop thread, where waiting for {@code what} could stop the
-     * loops for good (two loops waiting for each other).
-     *
-     * @param what what the caller would wait for, for the message
-     * @param instead the call to use instead, for the message
-     * @throws IllegalStateException on any loop thread
-     */
-    public static void refuseToBlockOnLoop(String what, String instead) {
-        EventLoop here = current();
-        if (here != null) {
-            throw new IllegalStateException("waiting for " + what + " on loop thread '" + here.name
-                    + "' could stop the loops for good; use " + instead);
-        }
+        // A loop that has ended runs nothing more: its thread, finishing, is no loop's.
+        return Thread.currentThread() instanceof LoopThread t && t.loop.runState != TERMINATED ? t.loop : null;
     }
 
     /**
@@ -257,18 +228,18 @@ public final class EventLoop implements Executor, AutoCloseable {
     public <T> CompletableFuture<T> onLoop(Callable<T> task) {
         if (inEventLoop()) {
             if (runState == TERMINATED) {
-                return CompletableFuture.failedFuture(rejected());
+                return LoopFuture.failed(this, rejected());
             }
             try {
-                return CompletableFuture.completedFuture(task.call());
+                return LoopFuture.completed(this, task.call());
             } catch (Throwable t) {
-                return CompletableFuture.failedFuture(t);
+                return LoopFuture.failed(this, t);
             }
         }
         try {
             return submit(task);
         } catch (RejectedExecutionException closed) {
-            return CompletableFuture.failedFuture(closed);
+            return LoopFuture.failed(this, closed);
         }
     }
 
@@ -282,7 +253,10 @@ public final class EventLoop implements Executor, AutoCloseable {
         Objects.requireNonNull(task, "task");
         if (inEventLoop()) {
             // The loop's own code (closing callbacks included) may queue work until the end:
-            // the loop drains its queue as the last thing it does.
+            // the loop drains its queue as the last thing it does. After that, nothing would.
+            if (runState == TERMINATED) {
+                throw rejected();
+            }
             tasks.add(task);
             return;
         }
@@ -312,7 +286,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @return a future of the result
      */
     public <T> CompletableFuture<T> submit(Callable<T> task) {
-        CompletableFuture<T> result = new CompletableFuture<>();
+        CompletableFuture<T> result = new LoopFuture<>(this);
         execute(() -> {
             try {
                 result.complete(task.call());
@@ -387,75 +361,12 @@ public final class EventLoop implements Executor, AutoCloseable {
         }
     }
 
-    private void run() {
-        try {
-            while (runState == RUNNING) {
-                attached.beforePoll(name);
-                poller.poll(events, timeoutNanos());
-                iterations++;
-                dispatch();
-                timers.runExpired(name);
-                runTasks(MAX_TASKS_PER_ITERATION);
-            }
-            runTasks(Integer.MAX_VALUE); // tasks accepted before close still run
-        } catch (Throwable fatal) {
-            LOG.error("event loop '{}' stopped: {}", name, fatal.toString(), fatal);
-        } finally {
-            runState = CLOSING; // also when a fatal error ended the loop: refuse new work
-            attached.closeAll(name, poller); // listeners, connections, other fds, then layer state
-            runState = TERMINATED;
-            try {
-                poller.close();
-            } catch (IOException e) {
-                LOG.warn("event loop '{}': closing its poller failed: {}", name, e.toString());
-            }
-            // Tasks queued by the closing above, or by an execute() that raced with close()
-            // and could no longer take its task back: accepted, so they run (on a closed loop).
-            runTasks(Integer.MAX_VALUE);
-            terminated.countDown();
-            termination.complete(null);
-        }
-    }
-
-    private long timeoutNanos() {
-        if (!tasks.isEmpty() || attached.haveWork()) {
-            return 0;
-        }
-        Timer next = timers.peek();
-        return next == null ? -1 : Math.max(0, next.deadline - System.nanoTime());
-    }
-
-    private void dispatch() {
-        int n = events.size();
-        for (int i = 0; i < n; i++) {
-            Event e = events.get(i);
-            if (!e.isValid()) {
-                continue; // closed or deregistered by a handler earlier in this batch
-            }
-            try {
-                ((IoHandler) e.attachment()).onEvent(e);
-            } catch (Throwable t) {
-                LOG.warn("event loop '{}': handler for fd {} threw", name, e.fd(), t);
-            }
-        }
-    }
-
-    private void runTasks(int max) {
-        Runnable task;
-        for (int i = 0; i < max && (task = tasks.poll()) != null; i++) {
-            try {
-                task.run();
-            } catch (Throwable e) {
-                LOG.warn("event loop '{}': task threw", name, e);
-            }
-        }
-    }
-
     /**
      * Stops the loop: tasks already submitted run, pending timers are dropped, and everything
-     * registered on the loop is closed: listeners, connections (their handlers hear of it with
-     * a {@code ClosedConnectionException}), connects in progress, and any other fd still
-     * registered. Then the poller is closed. Off every loop thread this waits for the loop's
+     * registered on the loop is closed: listeners, connections (reset, with what they had queued
+     * dropped; their handlers hear of it with a {@code ClosedConnectionException}: close them
+     * first for a graceful end), connects in progress, and any other fd still registered. Then
+     * the poller is closed. Off every loop thread this waits for the loop's
      * thread to end; on a loop thread (this loop's, or another's) it only starts closing and
      * returns, since it cannot wait there: {@link #closeAsync()} tells when it is done.
      * Idempotent.

@@ -26,6 +26,12 @@ final class LoopAccessBridge extends LoopAccess {
     }
 
     @Override
+    public void afterNextPoll(EventLoop loop, Runnable r) {
+        loop.checkInLoop("afterNextPoll");
+        loop.thread.afterNextPoll(r);
+    }
+
+    @Override
     public void redeliver(EventLoop loop, int fd, Interest which) {
         loop.checkInLoop("redeliver");
         loop.poller.redeliver(fd, which);

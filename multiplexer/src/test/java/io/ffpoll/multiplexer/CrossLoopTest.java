@@ -83,4 +83,21 @@ class CrossLoopTest {
         assertThrows(java.util.concurrent.ExecutionException.class, () -> refused.get(30, TimeUnit.SECONDS));
         assertTrue(refused.isCompletedExceptionally());
     }
+
+    @Test
+    void aTaskOfferedAfterTheLoopEndedIsRefusedEvenFromItsOwnThread() throws Exception {
+        EventLoop loop = EventLoop.start("ending");
+        CompletableFuture<Throwable> offered = loop.closeAsync().thenApply(x -> {
+            // Here the termination's dependents run on the ended loop's own thread.
+            assertEquals(null, EventLoop.current(), "an ended loop's thread is no loop's");
+            try {
+                loop.execute(() -> { });
+                return null;
+            } catch (java.util.concurrent.RejectedExecutionException refused) {
+                return refused;
+            }
+        });
+        assertTrue(offered.get(30, TimeUnit.SECONDS) instanceof java.util.concurrent.RejectedExecutionException,
+                "a task accepted now would never run");
+    }
 }

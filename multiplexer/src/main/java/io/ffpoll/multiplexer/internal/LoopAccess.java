@@ -56,6 +56,13 @@ public abstract class LoopAccess {
     /** Registers a file that other loops also wait on (a shared listening socket). */
     public abstract void registerShared(EventLoop loop, int fd, Interest interest, IoHandler handler);
 
+    /**
+     * Runs {@code r} on the loop after its next poll has applied the changes queued so far and
+     * its events were dispatched (a registration's failure comes as such an event); on a
+     * closing loop, as it closes.
+     */
+    public abstract void afterNextPoll(EventLoop loop, Runnable r);
+
     /** Delivers remembered readiness again on the next poll, without a syscall. */
     public abstract void redeliver(EventLoop loop, int fd, Interest which);
 

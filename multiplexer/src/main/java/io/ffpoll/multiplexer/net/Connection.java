@@ -5,6 +5,7 @@ import io.ffpoll.multiplexer.Event;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
 import io.ffpoll.multiplexer.internal.Durations;
+import io.ffpoll.multiplexer.internal.LoopFuture;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -109,19 +110,22 @@ public final class Connection extends ConnectionAnyThread {
     /**
      * Connects to {@code remote} without blocking. {@link ConnectionHandler#onOpen} follows on
      * success, {@link ConnectionHandler#onClosed} with the cause on failure. Any thread; never
-     * waits.
+     * waits. The future completes on the loop thread, in a task after {@code onOpen}: a
+     * dependent added in time runs there; use {@code thenAcceptAsync} and the like (their default
+     * executor is the loop) to be sure to run on the loop, where the connection may be used.
      *
      * @throws IllegalArgumentException if {@code remote} is unresolved
      * @param loop the event loop
      * @param remote the address to connect to
      * @param handler the handler
      * @return the connection once connected (after its {@code onOpen}), or the failure: a
-     *     {@link java.net.ConnectException}, a {@link ClosedConnectionException} if the loop
-     *     closed first
+     *     {@link java.net.ConnectException}; a {@link ClosedConnectionException} if the loop
+     *     closed during the connect; a {@link java.util.concurrent.RejectedExecutionException}
+     *     if it was closed already
      */
     public static CompletableFuture<Connection> connect(EventLoop loop, InetSocketAddress remote,
                                                         ConnectionHandler handler) {
-        return connect(loop, remote, handler, null);
+        return connect(loop, remote, null, handler);
     }
 
     /**
@@ -131,18 +135,18 @@ public final class Connection extends ConnectionAnyThread {
      *
      * @param loop the event loop
      * @param remote the address to connect to
-     * @param handler the handler
      * @param timeout how long the connect may take, positive; null for the kernel's own limit
+     * @param handler the handler
      * @return the connection once connected, or the failure
      */
-    public static CompletableFuture<Connection> connect(EventLoop loop, InetSocketAddress remote,
-                                                        ConnectionHandler handler, Duration timeout) {
+    public static CompletableFuture<Connection> connect(EventLoop loop, InetSocketAddress remote, Duration timeout,
+                                                        ConnectionHandler handler) {
         Connector.requireResolved(remote);
         java.util.Objects.requireNonNull(handler, "handler");
         if (timeout != null) {
             Durations.positive(timeout, "connect timeout");
         }
-        CompletableFuture<Connection> result = new CompletableFuture<>();
+        CompletableFuture<Connection> result = new LoopFuture<>(loop);
         loop.onLoop(() -> Connector.connection(loop, remote, handler, timeout, result)).whenComplete((c, failure) -> {
             if (failure != null) {
                 result.completeExceptionally(OnLoop.unwrap(failure));
@@ -301,6 +305,10 @@ public final class Connection extends ConnectionAnyThread {
             finish(null, false);
             return;
         }
+        if (inputEnded) {
+            closeAfterQueue(null); // the peer sends nothing more: nothing to wait for or discard
+            return;
+        }
         closing = true;
         lingering = true;
         reading = false;
@@ -384,8 +392,13 @@ public final class Connection extends ConnectionAnyThread {
             flushWaiters.fail(cause != null ? cause : new ClosedConnectionException("the connection to " + remote
                     + " closed before these bytes were sent"));
         }
+        if (opening != null) {
+            completeLater(opening, null, cause != null ? cause : new ClosedConnectionException(
+                    "the connection to " + remote + " was closed before it opened"));
+            opening = null;
+        }
         if (whenClosed != null) {
-            whenClosed.complete(null);
+            completeLater(whenClosed, null);
         }
     }
 

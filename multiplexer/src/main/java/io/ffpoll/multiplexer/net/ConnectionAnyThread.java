@@ -1,9 +1,12 @@
 package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.internal.LoopFuture;
 
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * What any thread may ask of a {@link Connection}: writes and a close that run on its loop and
@@ -20,13 +23,15 @@ abstract sealed class ConnectionAnyThread extends ConnectionSettings permits Con
     public abstract void close();
 
     /**
-     * Writes {@code bytes} from any thread: on the loop thread at once (then, unlike
-     * {@link #write(byte[])}, the caller may change the array afterwards), elsewhere a copy is
+     * Writes {@code bytes} from any thread: on the loop thread at once, elsewhere a copy is
      * written on the loop. The future completes once the socket has taken these bytes and
-     * everything written before them ("flushed up to here"), and fails with a
-     * {@link ClosedConnectionException} (or the connection's failure) if they were not taken:
-     * the connection was closing or closed, the write went past {@link #setMaxQueued}, or it
-     * ended first.
+     * everything written before them ("flushed up to here"); it fails with a
+     * {@link ClosedConnectionException} if the connection was closing or closed, a
+     * {@link WriteQueueFullException} if its queue held its cap ({@link #setMaxQueued}), or the
+     * connection's failure if it ended first. The future completes on the loop thread, in a task
+     * after the send: a dependent added in time runs there and may use the connection; one added
+     * later runs on the caller's thread, unless added with an {@code *Async} method, whose
+     * default executor is the loop.
      *
      * @param bytes the bytes
      * @return a future completed once they are sent
@@ -42,21 +47,21 @@ abstract sealed class ConnectionAnyThread extends ConnectionSettings permits Con
      * @param buffer the bytes
      * @return a future completed once they are sent
      */
-    public final CompletableFuture<Void> writeAsync(java.nio.ByteBuffer buffer) {
+    public final CompletableFuture<Void> writeAsync(ByteBuffer buffer) {
         byte[] copy = new byte[buffer.remaining()];
         buffer.get(buffer.position(), copy);
         return onLoopAnyThread(copy);
     }
 
     private CompletableFuture<Void> onLoopAnyThread(byte[] bytes) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<Void> done = new LoopFuture<>(loop);
         Runnable write = () -> {
+            boolean open = acceptsWrites();
             if (write(bytes)) {
-                flushed().whenComplete((x, failure) -> complete(done, failure));
+                flushed().whenComplete((x, failure) -> completeLater(done, failure));
             } else {
-                done.completeExceptionally(new ClosedConnectionException("the connection to " + remote
-                        + (closed || closing ? " is closed" : " refused the write: over its queue cap of "
-                        + options.maxQueued() + " bytes")));
+                completeLater(done, open && !closed ? queueFull() : new ClosedConnectionException(
+                        "the connection to " + remote + " is closed" + (closed ? "" : "ing")));
             }
         };
         if (loop.inEventLoop()) {
@@ -64,7 +69,7 @@ abstract sealed class ConnectionAnyThread extends ConnectionSettings permits Con
         } else {
             try {
                 loop.execute(write);
-            } catch (java.util.concurrent.RejectedExecutionException gone) {
+            } catch (RejectedExecutionException gone) {
                 done.completeExceptionally(new ClosedConnectionException("event loop '" + loop.name()
                         + "' is closed, and the connection to " + remote + " with it"));
             }
@@ -72,43 +77,36 @@ abstract sealed class ConnectionAnyThread extends ConnectionSettings permits Con
         return done;
     }
 
-    private static void complete(CompletableFuture<Void> f, Throwable failure) {
-        if (failure == null) {
-            f.complete(null);
-        } else {
-            f.completeExceptionally(OnLoop.unwrap(failure));
-        }
-    }
-
     /**
      * {@link #close()} from any thread. The future completes once the connection is closed
-     * (its {@code onClosed} has run), also when it was closed already or its loop closes it.
+     * (its {@code onClosed} has run), also when it was closed already or its loop closes it; on
+     * the loop thread, in a task after the close (see {@link #writeAsync(byte[])}).
      *
      * @return a future completed once closed
      */
     public final CompletableFuture<Void> closeAsync() {
-        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<Void> done = new LoopFuture<>(loop);
         Runnable close = () -> {
             close();
-            closedFuture().whenComplete((x, failure) -> complete(done, failure));
+            if (closed) {
+                completeLater(done, null);
+            } else {
+                if (whenClosed == null) {
+                    whenClosed = new LoopFuture<>(loop);
+                }
+                whenClosed.whenComplete((x, failure) -> done.complete(null));
+            }
         };
         if (loop.inEventLoop()) {
             close.run();
         } else {
             try {
                 loop.execute(close);
-            } catch (java.util.concurrent.RejectedExecutionException gone) {
+            } catch (RejectedExecutionException gone) {
                 // The loop closes its connections as it stops: done once it has.
-                loop.closeAsync().whenComplete((x, failure) -> complete(done, failure));
+                loop.closeAsync().whenComplete((x, failure) -> done.complete(null));
             }
         }
         return done;
-    }
-
-    private CompletableFuture<Void> closedFuture() {
-        if (whenClosed == null) {
-            whenClosed = closed ? CompletableFuture.completedFuture(null) : new CompletableFuture<>();
-        }
-        return whenClosed;
     }
 }

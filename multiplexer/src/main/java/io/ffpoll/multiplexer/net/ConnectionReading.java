@@ -40,7 +40,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         if (!reading && !closing && !closed) {
             reading = true;
             updateInterest();
-            if (!input.isEmpty() || inputEnded) {
+            if (!input.isEmpty() || (inputEnded && !inputFinished)) {
                 // Bytes kept from before the pause may hold whole messages: offer them again
                 // (on the loop, not from inside this call, which may be within onData).
                 loop.execute(this::redeliver);
@@ -53,7 +53,9 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
             return;
         }
         if (inputEnded) {
-            finishInput();
+            if (!inputFinished) {
+                finishInput();
+            }
         } else if (!input.isEmpty()) {
             deliver(input.view(), input.length());
         }
@@ -206,6 +208,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         if (closed || closing || (!reading && !input.isEmpty())) {
             return;
         }
+        inputFinished = true; // reported once, whatever pauses and resumes come after
         if (!input.isEmpty()) {
             long pending = input.length();
             input.release();

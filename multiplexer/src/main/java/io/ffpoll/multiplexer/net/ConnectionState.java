@@ -12,6 +12,9 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The state of one {@link Connection}, shared by the layers it is built from (this one, then
@@ -51,6 +54,7 @@ abstract sealed class ConnectionState permits ConnectionReading {
     boolean connected;
     boolean reading = true;       // the handler takes data (false: paused, or closing)
     boolean inputEnded;           // the peer sent FIN: nothing more to read
+    boolean inputFinished;        // what came before the FIN was taken and the end reported
     IOException closeCause;       // reported when a graceful close completes
     boolean writable = true;
     boolean waitingForWritable;
@@ -63,14 +67,15 @@ abstract sealed class ConnectionState permits ConnectionReading {
     boolean closed;
     IdleWatch idle;               // while idle timeouts are set
     FlushWaiters flushWaiters;    // from the first writeAsync on
-    java.util.concurrent.CompletableFuture<Void> whenClosed; // from the first closeAsync on
+    CompletableFuture<Void> whenClosed; // from the first closeAsync on
+    CompletableFuture<Connection> opening; // a connect's result, until it is known
 
     ConnectionState(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
         this.loop = loop;
         this.io = LoopIo.of(loop);
         this.fd = fd;
         this.remote = remote;
-        this.handler = java.util.Objects.requireNonNull(handler, "handler");
+        this.handler = Objects.requireNonNull(handler, "handler");
         this.queue = new WriteQueue(io.pool);
         this.input = new PendingInput(io.pool);
     }
@@ -96,6 +101,32 @@ abstract sealed class ConnectionState permits ConnectionReading {
             throw new WrongThreadException("Connection." + method + " on thread '" + Thread.currentThread().getName()
                     + "': " + remote + " belongs to loop '" + loop.name()
                     + "'; call it there (connection.loop().execute) or use writeAsync/closeAsync");
+        }
+    }
+
+    /**
+     * Completes {@code f} with {@code value}, or fails it with {@code failure} if that is not
+     * null, in a task of the loop's, after the callback or send in progress: what depends on it
+     * runs on the loop thread, but never in the middle of the connection's own work. On a loop
+     * that has ended, at once.
+     */
+    final <T> void completeLater(CompletableFuture<T> f, T value, Throwable failure) {
+        try {
+            loop.execute(() -> complete(f, value, failure));
+        } catch (RejectedExecutionException ended) {
+            complete(f, value, failure);
+        }
+    }
+
+    final void completeLater(CompletableFuture<Void> f, Throwable failure) {
+        completeLater(f, null, failure);
+    }
+
+    private static <T> void complete(CompletableFuture<T> f, T value, Throwable failure) {
+        if (failure == null) {
+            f.complete(value);
+        } else {
+            f.completeExceptionally(failure);
         }
     }
 

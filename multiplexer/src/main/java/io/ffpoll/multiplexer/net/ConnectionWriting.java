@@ -5,10 +5,13 @@ import io.ffpoll.bindings.Err;
 import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
+import io.ffpoll.multiplexer.internal.LoopFuture;
 
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The writing half of a {@link Connection}: copies writes into the pooled queue, sends it with
@@ -29,19 +32,25 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
     }
 
     /**
-     * Whether {@code length} more bytes fit under the queue's hard cap ({@code setMaxQueued}).
-     * Past it the write is refused, or the connection is aborted, as the policy says: a peer
-     * that reads nothing must not make the queue grow without bound.
+     * Whether the queue takes another write under its hard cap ({@code setMaxQueued}): not once
+     * it holds the cap. Then the write is refused, or the connection aborted, as the policy
+     * says: a peer that reads nothing must not make the queue grow without bound. A write to a
+     * queue below the cap is taken whole, however large: what the caller chose to write at once
+     * is its own memory, and a response must not be cut.
      */
-    private boolean fitsCap(long length) {
-        if (queue.bytes() + length <= options.maxQueued()) {
+    private boolean takesWrite() {
+        if (queue.bytes() < options.maxQueued()) {
             return true;
         }
         if (options.overflow() == Connection.Overflow.CLOSE) {
-            finish(new java.io.IOException("write queue of " + remote + " would hold " + (queue.bytes() + length)
-                    + " bytes, over its cap of " + options.maxQueued()), true);
+            finish(queueFull(), true);
         }
         return false;
+    }
+
+    final WriteQueueFullException queueFull() {
+        return new WriteQueueFullException("the write queue of " + remote + " holds " + queue.bytes()
+                + " bytes, its cap is " + options.maxQueued());
     }
 
     /**
@@ -49,9 +58,9 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
      * false, and drops the bytes, if the connection no longer takes writes (closing, closed or
      * shut down for output): the handler hears why once, in
      * {@link ConnectionHandler#onClosed}, so call sites need no error handling. Also false if
-     * the bytes would take the queue past its cap ({@code setMaxQueued}): then nothing is
-     * queued, and with {@link Connection.Overflow#CLOSE} (the default) the connection is
-     * aborted. Loop thread only; from another thread it throws {@link WrongThreadException}
+     * the queue holds its cap already ({@code setMaxQueued}): then nothing is queued, and with
+     * {@link Connection.Overflow#CLOSE} (the default) the connection is aborted (its
+     * {@code onClosed} runs before this returns). Loop thread only; from another thread it throws {@link WrongThreadException}
      * and changes nothing (use {@code writeAsync} there).
      *
      * @param bytes the bytes
@@ -61,8 +70,8 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
      */
     public final boolean write(byte[] bytes, int offset, int length) {
         checkLoop("write");
-        java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
-        if (!acceptsWrites() || !fitsCap(length)) {
+        Objects.checkFromIndexSize(offset, length, bytes.length);
+        if (!acceptsWrites() || !takesWrite()) {
             return false;
         }
         queue.append(bytes, offset, length);
@@ -90,7 +99,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
     public final boolean write(ByteBuffer buffer) {
         checkLoop("write");
         int n = buffer.remaining();
-        if (!acceptsWrites() || !fitsCap(n)) {
+        if (!acceptsWrites() || !takesWrite()) {
             return false;
         }
         if (buffer.hasArray()) {
@@ -112,7 +121,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
      */
     public final boolean write(MemorySegment data) {
         checkLoop("write");
-        if (!acceptsWrites()) {
+        if (!acceptsWrites() || !takesWrite()) {
             return false;
         }
         long length = data.byteSize();
@@ -135,16 +144,10 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
             if (sent == length) {
                 return true;
             }
-            if (!fitsCap(length - sent)) {
-                return false; // what the socket took is on the wire; the rest is refused
-            }
             queue.append(data, sent, length - sent);
             waitForWritable(); // the socket took less than offered: it is full
             queued();
             return true;
-        }
-        if (!fitsCap(length)) {
-            return false;
         }
         queue.append(data, 0, length);
         queued();
@@ -192,14 +195,14 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
      * here"), or failed with {@code cause} if the connection ends first; done already when
      * nothing is queued.
      */
-    final java.util.concurrent.CompletableFuture<Void> flushed() {
-        java.util.concurrent.CompletableFuture<Void> f = new java.util.concurrent.CompletableFuture<>();
+    final CompletableFuture<Void> flushed() {
+        CompletableFuture<Void> f = new LoopFuture<>(loop);
         if (queue.isEmpty()) {
             f.complete(null);
             return f;
         }
         if (flushWaiters == null) {
-            flushWaiters = new FlushWaiters();
+            flushWaiters = new FlushWaiters(this);
         }
         flushWaiters.add(queue.sent() + queue.bytes(), f);
         return f;

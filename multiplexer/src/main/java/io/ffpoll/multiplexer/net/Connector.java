@@ -9,6 +9,7 @@ import io.ffpoll.multiplexer.Interest;
 import io.ffpoll.multiplexer.IoHandler;
 import io.ffpoll.multiplexer.Timer;
 import io.ffpoll.multiplexer.internal.Durations;
+import io.ffpoll.multiplexer.internal.LoopFuture;
 import io.ffpoll.multiplexer.internal.LoopAccess;
 import io.ffpoll.multiplexer.internal.LoopResource;
 import org.slf4j.Logger;
@@ -90,18 +91,33 @@ public final class Connector {
         if (timeout != null) {
             Durations.positive(timeout, "connect timeout");
         }
-        CompletableFuture<Void> result = new CompletableFuture<>();
+        CompletableFuture<Void> result = new LoopFuture<>(loop);
         ConnectHandler reporting = new ConnectHandler() {
             @Override
             public void connected(int fd) {
-                handler.connected(fd);
+                try {
+                    handler.connected(fd);
+                } catch (Throwable t) {
+                    // The handler took no charge of the socket: close it, and say why.
+                    LOG.warn("the connect handler for {} threw; closing its socket", remote, t);
+                    try {
+                        loop.deregisterAndClose(fd);
+                    } catch (IOException e) {
+                        LOG.debug("closing the socket of a connect to {}: {}", remote, e.getMessage());
+                    }
+                    result.completeExceptionally(t);
+                    return;
+                }
                 result.complete(null);
             }
 
             @Override
             public void connectFailed(IOException cause) {
-                handler.connectFailed(cause);
-                result.completeExceptionally(cause);
+                try {
+                    handler.connectFailed(cause);
+                } finally {
+                    result.completeExceptionally(cause);
+                }
             }
 
             @Override
@@ -161,6 +177,7 @@ public final class Connector {
     static Connection connection(EventLoop loop, InetSocketAddress remote, ConnectionHandler handler,
                                  Duration timeout, CompletableFuture<Connection> result) {
         Connection c = new Connection(loop, -1, remote, handler);
+        c.opening = result; // the connection fails it if it is closed before the connect ends
         c.connecting = start(loop, remote, timeout, new ConnectHandler() {
             @Override
             public void connected(int fd) {
@@ -171,11 +188,9 @@ public final class Connector {
                 if (!c.closed && (!c.queue.isEmpty() || c.outputShutdownRequested)) {
                     c.requestFlush();
                 }
-                if (c.closed) {
-                    result.completeExceptionally(new ClosedConnectionException("the connection to " + remote
-                            + " was closed as it opened"));
-                } else {
-                    result.complete(c);
+                if (!c.closed) {
+                    c.opening = null;
+                    c.completeLater(result, c, null);
                 }
             }
 
@@ -183,7 +198,6 @@ public final class Connector {
             public void connectFailed(IOException cause) {
                 c.connecting = null;
                 c.finish(cause, false);
-                result.completeExceptionally(cause);
             }
 
             @Override

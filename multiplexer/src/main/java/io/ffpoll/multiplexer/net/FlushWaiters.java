@@ -8,11 +8,19 @@ import java.util.concurrent.CompletableFuture;
  * byte written up to its write ("flushed up to here"), in write order, or fails when the
  * connection ends first. Positions count the connection's bytes from its first write, so a
  * check after a send is one comparison. Made on the first such write. Loop thread only.
+ *
+ * <p>A future is completed in a task of the loop's, never inside the send that took its bytes:
+ * what depends on it may write, close or abort, and must not run in the middle of a flush.
  */
 final class FlushWaiters {
     private record Waiter(long upTo, CompletableFuture<Void> future) {}
 
+    private final ConnectionState connection;
     private final ArrayDeque<Waiter> waiting = new ArrayDeque<>(4);
+
+    FlushWaiters(ConnectionState connection) {
+        this.connection = connection;
+    }
 
     /** {@code future} completes once {@code upTo} bytes have been sent in all. */
     void add(long upTo, CompletableFuture<Void> future) {
@@ -24,7 +32,7 @@ final class FlushWaiters {
         Waiter w;
         while ((w = waiting.peekFirst()) != null && w.upTo <= sent) {
             waiting.pollFirst();
-            w.future.complete(null);
+            connection.completeLater(w.future, null);
         }
     }
 
@@ -32,7 +40,7 @@ final class FlushWaiters {
     void fail(Throwable cause) {
         Waiter w;
         while ((w = waiting.pollFirst()) != null) {
-            w.future.completeExceptionally(cause);
+            connection.completeLater(w.future, cause);
         }
     }
 }

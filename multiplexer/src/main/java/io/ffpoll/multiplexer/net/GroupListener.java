@@ -1,5 +1,6 @@
 package io.ffpoll.multiplexer.net;
 
+import io.ffpoll.multiplexer.internal.Blocking;
 import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.EventLoop;
@@ -197,7 +198,7 @@ public final class GroupListener implements AutoCloseable {
      */
     public static GroupListener start(EventLoopGroup group, InetSocketAddress address, Options options, Handler handler)
             throws IOException {
-        EventLoop.refuseToBlockOnLoop("listeners on every loop of a group", "GroupListener.startAsync");
+        Blocking.refuseOnLoop("listeners on every loop of a group", "GroupListener.startAsync");
         return OnLoop.await(startAsync(group, address, options, handler), "listeners on every loop of a group",
                 "GroupListener.startAsync");
     }
@@ -269,6 +270,9 @@ public final class GroupListener implements AutoCloseable {
                     ? Listener.startShared(acceptor, fd, options.accept(), this::handOff)
                     : Listener.start(acceptor, fd, options.accept(), this::handOff)));
             return;
+        }
+        if (inherited < 0 && Objects.requireNonNull(at, "address").getPort() != 0) {
+            Tcp.requireUnused(at); // SO_REUSEPORT would otherwise join a running server's port
         }
         for (int i = 0; i < group.size(); i++) {
             EventLoop loop = group.get(i);
@@ -387,7 +391,7 @@ public final class GroupListener implements AutoCloseable {
      * @return a future completed once every socket is closed
      */
     public CompletableFuture<Void> closeAsync() {
-        return CompletableFuture.allOf(listeners.stream().map(l -> l.close().exceptionally(failure -> {
+        return CompletableFuture.allOf(listeners.stream().map(l -> l.closeAsync().exceptionally(failure -> {
             LOG.warn("closing listener fd {}: {}", l.fd(), OnLoop.unwrap(failure).getMessage());
             return null;
         })).toArray(CompletableFuture[]::new));

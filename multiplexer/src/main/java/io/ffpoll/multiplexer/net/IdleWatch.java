@@ -17,6 +17,7 @@ final class IdleWatch {
     long lastRead;
     long lastWrite;
     private Timer timer;
+    private boolean cancelled; // replaced by other timeouts, or the connection closed
 
     IdleWatch(Connection connection, Duration read, Duration write, Duration all) {
         this.connection = connection;
@@ -59,20 +60,21 @@ final class IdleWatch {
         timer = null;
         long now = System.nanoTime();
         for (IdleState kind : IdleState.values()) {
-            if (!connection.isOpen()) {
-                return;
+            if (cancelled) {
+                return; // closed, or the handler set other timeouts in the report before
             }
             if (period[kind.ordinal()] > 0 && now >= due(kind)) {
                 reported[kind.ordinal()] = now;
                 connection.idle(kind);
             }
         }
-        if (connection.isOpen()) {
+        if (!cancelled) {
             arm(now);
         }
     }
 
     void cancel() {
+        cancelled = true;
         if (timer != null) {
             timer.cancel();
             timer = null;

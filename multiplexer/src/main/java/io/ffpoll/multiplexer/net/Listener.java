@@ -8,6 +8,7 @@ import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
 import io.ffpoll.multiplexer.IoHandler;
 import io.ffpoll.multiplexer.internal.LoopAccess;
+import io.ffpoll.multiplexer.internal.LoopFuture;
 import io.ffpoll.multiplexer.internal.LoopResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,6 +75,8 @@ public final class Listener {
     private boolean inWakeSet;    // a shared socket's registration, while accepting
     private boolean closed;
     private long pauses;
+    // Complete once the first poll after the registration applied it (its failure comes then).
+    private final CompletableFuture<Listener> started;
     private final LoopResource resource = this::closeBecauseLoopStopped;
 
     private Listener(EventLoop loop, int fd, AcceptOptions options, AcceptHandler handler, boolean shared) {
@@ -82,9 +85,23 @@ public final class Listener {
         this.options = java.util.Objects.requireNonNull(options, "options");
         this.handler = java.util.Objects.requireNonNull(handler, "handler");
         this.shared = shared;
+        this.started = new LoopFuture<>(loop);
     }
 
-    /** On the loop: the memory accept writes the peer into, the registration, the loop's care. */
+    /**
+     * Starts on the loop: the memory accept writes the peer into, the registration, the loop's
+     * care; {@link #started} completes after the poll that applies the registration.
+     */
+    private CompletableFuture<Listener> begin() {
+        CompletableFuture<Listener> hop = loop.onLoop(this::register);
+        hop.whenComplete((l, failure) -> {
+            if (failure != null) {
+                started.completeExceptionally(OnLoop.unwrap(failure));
+            }
+        });
+        return started;
+    }
+
     private Listener register() {
         arena = Arena.ofShared();
         peer = OS.allocateSockaddr(arena);
@@ -96,6 +113,14 @@ public final class Listener {
             loop.register(fd, Interest.READABLE, events);
         }
         LOOPS.adopt(loop, resource);
+        LOOPS.afterNextPoll(loop, () -> {
+            if (!closed) {
+                started.complete(this);
+            } else {
+                started.completeExceptionally(new ClosedConnectionException("listener fd " + fd
+                        + " was closed before it started"));
+            }
+        });
         return this;
     }
 
@@ -108,9 +133,10 @@ public final class Listener {
      * @param loop the event loop
      * @param listenFd a listening, non-blocking socket
      * @param handler the handler
-     * @return the listener once it is registered; failed with a
-     *     {@link java.util.concurrent.RejectedExecutionException} if the loop is closed (the fd
-     *     then stays the caller's)
+     * @return the listener once its registration is applied (after the loop's next poll); failed
+     *     with a {@link java.util.concurrent.RejectedExecutionException} if the loop is closed
+     *     (the fd then stays the caller's), or with the kernel's refusal of the registration (the
+     *     listener closed the fd)
      */
     public static CompletableFuture<Listener> start(EventLoop loop, int listenFd, AcceptHandler handler) {
         return start(loop, listenFd, AcceptOptions.DEFAULTS, handler);
@@ -123,12 +149,11 @@ public final class Listener {
      * @param listenFd a listening, non-blocking socket
      * @param options the options
      * @param handler the handler
-     * @return the listener once it is registered
+     * @return the listener once its registration is applied
      */
     public static CompletableFuture<Listener> start(EventLoop loop, int listenFd, AcceptOptions options,
                                                     AcceptHandler handler) {
-        Listener l = new Listener(loop, listenFd, options, handler, false);
-        return loop.onLoop(l::register);
+        return new Listener(loop, listenFd, options, handler, false).begin();
     }
 
     /**
@@ -143,12 +168,11 @@ public final class Listener {
      * @param listenFd a listening, non-blocking socket
      * @param options the options
      * @param handler the handler
-     * @return the listener once it is registered
+     * @return the listener once its registration is applied
      */
     public static CompletableFuture<Listener> startShared(EventLoop loop, int listenFd, AcceptOptions options,
                                                           AcceptHandler handler) {
-        Listener l = new Listener(loop, listenFd, options, handler, true);
-        return loop.onLoop(l::register);
+        return new Listener(loop, listenFd, options, handler, true).begin();
     }
 
     /**
@@ -157,7 +181,7 @@ public final class Listener {
      * @param loop the event loop
      * @param listenFd a listening, non-blocking socket
      * @param handler the handler
-     * @return the listener once it is registered
+     * @return the listener once its registration is applied
      */
     public static CompletableFuture<Listener> startShared(EventLoop loop, int listenFd, AcceptHandler handler) {
         return startShared(loop, listenFd, AcceptOptions.DEFAULTS, handler);
@@ -189,6 +213,7 @@ public final class Listener {
     private void onEvent(Event event) {
         if (event.registrationFailure() != null) {
             LOG.error("listener fd {} could not be registered: {}", fd, event.registrationFailure().getMessage());
+            started.completeExceptionally(event.registrationFailure());
             closeBecauseLoopStopped();
             return;
         }
@@ -337,7 +362,7 @@ public final class Listener {
      *     connections), or failed with the {@link IOException} of close(2) (the descriptor is
      *     released all the same)
      */
-    public CompletableFuture<Void> close() {
+    public CompletableFuture<Void> closeAsync() {
         CompletableFuture<Void> done = loop.onLoop(() -> {
             closeOnLoop();
             return null;

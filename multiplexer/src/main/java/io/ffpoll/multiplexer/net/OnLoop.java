@@ -1,5 +1,6 @@
 package io.ffpoll.multiplexer.net;
 
+import io.ffpoll.multiplexer.internal.Blocking;
 import io.ffpoll.multiplexer.EventLoop;
 
 import java.io.IOException;
@@ -26,7 +27,7 @@ final class OnLoop {
      * @throws IOException what the work threw, if it was one
      */
     static <T> T await(CompletableFuture<T> future, String what, String instead) throws IOException {
-        EventLoop.refuseToBlockOnLoop(what, instead);
+        Blocking.refuseOnLoop(what, instead);
         boolean interrupted = false;
         try {
             while (true) {

@@ -57,6 +57,26 @@ public final class Tcp {
     }
 
     /**
+     * Fails with EADDRINUSE if something listens on {@code address} already. SO_REUSEPORT lets
+     * any socket of the same user that sets it too join a port, so the listeners of a second
+     * server (or a second run of the same one) would bind without a word and take a share of
+     * the first one's connections. A socket without it, bound and closed at once, finds out
+     * first; nothing listens on it, so no connection can reach it.
+     *
+     * @throws IOException EADDRINUSE (or the bind's other error) if the address cannot be had
+     */
+    static void requireUnused(InetSocketAddress address) throws IOException {
+        int fd = Errors.check(OS.socket(OS.family(address)), "socket");
+        try (Arena arena = Arena.ofConfined()) {
+            setOption(fd, SocketOption.REUSE_ADDRESS, 1); // a port in TIME_WAIT is not in use
+            MemorySegment sa = OS.allocateSockaddr(arena);
+            Errors.check(OS.bind(fd, sa, OS.encode(address, sa)), "bind(" + address + ")");
+        } finally {
+            OS.close(fd);
+        }
+    }
+
+    /**
      * The address {@code fd} is bound to (getsockname).
      *
      * @param fd the descriptor

@@ -42,7 +42,7 @@ class AcceptOptionsTest extends LoopTestBase {
         assertNotEquals(0, got[0], "TCP_NODELAY");
         assertNotEquals(0, got[1], "SO_KEEPALIVE");
         assertEquals(true, got[2] >= 64 * 1024, "SO_RCVBUF " + got[2]); // Linux doubles what is asked
-        listener.close().get(30, TimeUnit.SECONDS);
+        listener.closeAsync().get(30, TimeUnit.SECONDS);
     }
 
     @Test
@@ -61,6 +61,6 @@ class AcceptOptionsTest extends LoopTestBase {
         net.connect(address);
         assertEquals(0, seen.poll(30, TimeUnit.SECONDS));
         assertThrows(IllegalArgumentException.class, () -> AcceptOptions.DEFAULTS.sendBuffer(-1));
-        listener.close().get(30, TimeUnit.SECONDS);
+        listener.closeAsync().get(30, TimeUnit.SECONDS);
     }
 }

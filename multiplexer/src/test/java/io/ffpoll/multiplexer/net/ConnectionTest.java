@@ -56,7 +56,7 @@ class ConnectionTest extends LoopTestBase {
     }
 
     private void stopServing(Listener listener) throws Exception {
-        listener.close().get(30, TimeUnit.SECONDS);
+        listener.closeAsync().get(30, TimeUnit.SECONDS);
     }
 
     /** The sends {@code thread} made: sendmsg (gathering) and send (direct). */

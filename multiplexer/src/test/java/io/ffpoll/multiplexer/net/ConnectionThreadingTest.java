@@ -2,6 +2,7 @@ package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.testing.LoopTestBase;
+import io.ffpoll.multiplexer.testing.LoopThreads;
 import io.ffpoll.multiplexer.testing.Loopback;
 import org.junit.jupiter.api.Test;
 
@@ -159,8 +160,124 @@ class ConnectionThreadingTest extends LoopTestBase {
 
     @Test
     void aConnectThatTakesLongerThanItsTimeoutFailsAndReleasesItsSocket() throws Exception {
-        // A listener that never accepts, with its queue full: the kernel drops further SYNs, so
-        // a connect to it stays in progress. Backlog 1 queues two (backlog + 1); four are sent.
+        // Backlog 1 queues two connections (backlog + 1); four are sent, the rest wait.
+        java.net.InetSocketAddress deaf = deafAddress();
+        Sink sink = new Sink();
+        CompletableFuture<Connection> connecting = Connection.connect(loop, deaf, Duration.ofMillis(200), sink);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> connecting.get(30, TimeUnit.SECONDS));
+        assertInstanceOf(java.net.SocketTimeoutException.class, e.getCause());
+        assertInstanceOf(java.net.SocketTimeoutException.class, sink.closed.get(30, TimeUnit.SECONDS));
+        assertFalse(sink.opened.isDone());
+    }
+
+    @Test
+    void aConnectInProgressWhenItsLoopClosesFailsItsFuture() throws Exception {
+        EventLoop other = EventLoop.start("closing");
+        Sink sink = new Sink();
+        CompletableFuture<Connection> connecting = Connection.connect(other, deafAddress(), sink);
+        other.close(); // the connect never completes: the loop closes under it
+        ExecutionException e = assertThrows(ExecutionException.class, () -> connecting.get(30, TimeUnit.SECONDS));
+        assertInstanceOf(ClosedConnectionException.class, e.getCause());
+        assertInstanceOf(ClosedConnectionException.class, sink.closed.get(30, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void aConnectHandlerThatThrowsFailsTheFutureAndItsSocketIsClosed() throws Exception {
+        int before = (int) Loopback.openFds();
+        CompletableFuture<Void> connected = Connector.connect(loop, address, new Connector.ConnectHandler() {
+            @Override
+            public void connected(int fd) {
+                throw new IllegalStateException("connect handler failure, expected by the test");
+            }
+
+            @Override
+            public void connectFailed(IOException cause) {}
+
+            @Override
+            public void onEvent(io.ffpoll.multiplexer.Event event) {}
+        });
+        int accepted = net.accept(listenFd);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> connected.get(30, TimeUnit.SECONDS));
+        assertInstanceOf(IllegalStateException.class, e.getCause());
+        assertEquals(0, net.read(accepted, 16).length, "the socket was closed: EOF at the peer");
+        net.close(accepted);
+        Loopback.awaitOpenFdsAtMost(before, "the connect's socket was closed");
+    }
+
+    @Test
+    void asyncDependentsRunOnTheLoopAndWaitingOnALoopThreadIsRefused() throws Exception {
+        Sink sink = new Sink();
+        CompletableFuture<Connection> connected = Connection.connect(loop, address, sink);
+        int accepted = net.accept(listenFd);
+        connected.get(30, TimeUnit.SECONDS);
+        // Complete already: a dependent added with an *Async method still runs on the loop,
+        // where the connection may be written to.
+        Thread ran = connected.thenApplyAsync(c -> {
+            c.write("from the loop".getBytes());
+            return Thread.currentThread();
+        }).get(30, TimeUnit.SECONDS);
+        assertEquals(LoopThreads.thread(loop), ran);
+        assertEquals("from the loop", new String(net.readFully(accepted, 13)));
+        // Waiting on a loop thread for a future that is not done: refused, not a hang.
+        try (EventLoop other = EventLoop.start("other")) {
+            CountDownLatch hold = new CountDownLatch(1);
+            other.execute(() -> {
+                try {
+                    hold.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            CompletableFuture<String> pending = other.submit(() -> "late");
+            IllegalStateException refused = loop.submit(() -> assertThrows(IllegalStateException.class, pending::join))
+                    .get(30, TimeUnit.SECONDS);
+            assertTrue(refused.getMessage().contains("could stop the loops for good"), refused.getMessage());
+            hold.countDown();
+            assertEquals("late", pending.get(30, TimeUnit.SECONDS));
+        }
+        onLoop(() -> sink.opened.join().close());
+        net.close(accepted);
+    }
+
+    @Test
+    void aWriteFutureWhoseDependentAbortsRunsAfterTheSendAndNothingComesAfterOnClosed() throws Exception {
+        java.util.List<String> callbacks = new java.util.concurrent.CopyOnWriteArrayList<>();
+        int[] pair = net.pair();
+        Connection c = Connection.open(loop, pair[1], address, new ConnectionHandler() {
+            @Override
+            public long onData(Connection c, MemorySegment data) {
+                return data.byteSize();
+            }
+
+            @Override
+            public void onWritabilityChanged(Connection c, boolean writable) {
+                callbacks.add("writable=" + writable + (c.isOpen() ? "" : " after close"));
+            }
+
+            @Override
+            public void onClosed(Connection c, IOException cause) {
+                callbacks.add("onClosed");
+            }
+        }).get(30, TimeUnit.SECONDS);
+        net.forget(pair[1]);
+        CompletableFuture<Void> aborted = new CompletableFuture<>();
+        onLoop(() -> {
+            c.setWriteWatermarks(1024, 2048);
+            c.writeAsync(new byte[100]).thenRun(() -> {
+                c.abort();
+                aborted.complete(null);
+            });
+            c.write(new byte[16 << 20]); // over the high watermark: the flush crosses the low one
+        });
+        assertArrayEquals(new byte[100], net.readFully(pair[0], 100));
+        aborted.get(30, TimeUnit.SECONDS);
+        onLoop(() -> null);
+        assertEquals("onClosed", callbacks.get(callbacks.size() - 1), "nothing after onClosed: " + callbacks);
+        assertFalse(callbacks.stream().anyMatch(cb -> cb.endsWith("after close")), callbacks.toString());
+    }
+
+    /** A listener that never accepts, its queue full: a connect to it stays in progress. */
+    private java.net.InetSocketAddress deafAddress() throws Exception {
         int lfd = net.track(Tcp.listen(new java.net.InetSocketAddress(address.getAddress(), 0), 1, false));
         java.net.InetSocketAddress deaf = Tcp.localAddress(lfd);
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
@@ -172,11 +289,6 @@ class ConnectionThreadingTest extends LoopTestBase {
                 assertTrue(r == 0 || r == -io.ffpoll.bindings.Err.EINPROGRESS, "connect: " + r);
             }
         }
-        Sink sink = new Sink();
-        CompletableFuture<Connection> connecting = Connection.connect(loop, deaf, sink, Duration.ofMillis(200));
-        ExecutionException e = assertThrows(ExecutionException.class, () -> connecting.get(30, TimeUnit.SECONDS));
-        assertInstanceOf(java.net.SocketTimeoutException.class, e.getCause());
-        assertInstanceOf(java.net.SocketTimeoutException.class, sink.closed.get(30, TimeUnit.SECONDS));
-        assertFalse(sink.opened.isDone());
+        return deaf;
     }
 }

@@ -128,4 +128,37 @@ class EndOfStreamTest extends LoopTestBase {
         assertNull(handler.closed.get(30, TimeUnit.SECONDS));
         assertEquals(lines, onLoop(() -> handler.answered));
     }
+
+    @Test
+    void theEndOfTheStreamIsReportedOnceWhateverComesAfter() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger reports = new java.util.concurrent.atomic.AtomicInteger();
+        CompletableFuture<Connection> ended = new CompletableFuture<>();
+        serveConnections(() -> new ConnectionHandler() {
+            @Override
+            public long onData(Connection c, MemorySegment data) {
+                return data.byteSize();
+            }
+
+            @Override
+            public void onReadClosed(Connection c) {
+                reports.incrementAndGet(); // a half-close protocol: it writes on, with back-pressure
+                ended.complete(c);
+            }
+        });
+        try (Socket s = new Socket(address.getAddress(), address.getPort())) {
+            s.shutdownOutput();
+            Connection c = ended.get(30, TimeUnit.SECONDS);
+            onLoop(() -> {
+                c.pauseReading();
+                c.resumeReading();
+            });
+            onLoop(() -> null); // the resume's task ran
+            assertEquals(1, reports.get());
+            onLoop(() -> {
+                c.write("bye".getBytes());
+                c.close();
+            });
+            assertEquals("bye", new String(readToEnd(s), StandardCharsets.US_ASCII));
+        }
+    }
 }

@@ -162,7 +162,7 @@ class FaultInjectionTest {
         assertEquals(clients, served + cut);
         assertTrue(served >= clients / 2, "served " + served + " of " + clients + "; cut " + cut + " by " + injected);
         assertEquals(0L, ConnectionStats.of(loop).join().buffersInUse() - 1, "the pool holds only the read buffer");
-        listener.close().get(30, TimeUnit.SECONDS);
+        listener.closeAsync().get(30, TimeUnit.SECONDS);
     }
 
     @Test
@@ -190,6 +190,6 @@ class FaultInjectionTest {
             s.getOutputStream().write("back".getBytes());
             assertEquals("back", new String(s.getInputStream().readNBytes(4)), "accepted once descriptors were free");
         }
-        listener.close().get(30, TimeUnit.SECONDS);
+        listener.closeAsync().get(30, TimeUnit.SECONDS);
     }
 }

@@ -79,4 +79,15 @@ class GroupListenerTest {
                     started.address().getPort()).close());
         }
     }
+
+    @Test
+    void aPortInUseIsRefusedInsteadOfShared() throws Exception {
+        try (EventLoopGroup group = EventLoopGroup.start("first", 2);
+             GroupListener first = GroupListener.start(group, ANY, (loop, fd, peer) -> Loopback.OS.close(fd))) {
+            java.io.IOException taken = assertThrows(java.io.IOException.class, () -> GroupListener.start(group,
+                    first.address(), (loop, fd, peer) -> Loopback.OS.close(fd)));
+            assertTrue(taken.getMessage().contains("EADDRINUSE"), taken.getMessage());
+            assertEquals(group.size(), first.listeners().size(), "the first one serves on");
+        }
+    }
 }

@@ -51,7 +51,7 @@ class ListenerSharingTest extends LoopTestBase {
             // One wakeup per connection where each woke both loops before (about 2n).
             assertTrue(wakeups <= n + n / 4, n + " connections woke the loops " + wakeups + " times");
 
-            here.close().get(30, TimeUnit.SECONDS);
+            here.closeAsync().get(30, TimeUnit.SECONDS);
             LoopThreads.awaitBlocked(hereTid);
             long hereBefore = LoopThreads.voluntarySwitches(hereTid);
             int acceptedBefore = acceptedThere.get();

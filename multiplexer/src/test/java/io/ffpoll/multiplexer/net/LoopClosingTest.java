@@ -34,11 +34,11 @@ class LoopClosingTest extends LoopTestBase {
     @Test
     void aListenerClosesFromAnyThreadAndClosingAgainIsHarmless() throws Exception {
         Listener listener = serve((fd, peer) -> Loopback.OS.close(fd));
-        listener.close().get(30, TimeUnit.SECONDS); // not the loop thread: it hops onto the loop
+        listener.closeAsync().get(30, TimeUnit.SECONDS); // not the loop thread: it hops onto the loop
         assertRefused(address);
-        listener.close().get(30, TimeUnit.SECONDS);
+        listener.closeAsync().get(30, TimeUnit.SECONDS);
         loop.close();
-        listener.close().get(30, TimeUnit.SECONDS); // the closed loop closed it: done at once
+        listener.closeAsync().get(30, TimeUnit.SECONDS); // the closed loop closed it: done at once
     }
 
     @Test

@@ -55,7 +55,7 @@ class SocketHelpersTest extends LoopTestBase {
             assertEquals(1, Loopback.OS.isCloseOnExec(a.fd()));
         }
         onLoop(() -> {
-            listener.close().get(30, TimeUnit.SECONDS);
+            listener.closeAsync().get(30, TimeUnit.SECONDS);
             return null;
         });
     }
@@ -186,7 +186,7 @@ class SocketHelpersTest extends LoopTestBase {
         // Both sides close their connections: only the loop's own fds and the listener remain.
         awaitOnLoop(() -> ConnectionStats.of(loop).join().openConnections() == 0, "both sides closed their connections");
         onLoop(() -> {
-            listener.close().get(30, TimeUnit.SECONDS);
+            listener.closeAsync().get(30, TimeUnit.SECONDS);
             return null;
         });
     }

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -27,14 +28,24 @@ class WriteLimitsTest extends LoopTestBase {
         final AtomicLong mostQueued = new AtomicLong();
         final CompletableFuture<IOException> closed = new CompletableFuture<>();
         long refused;
+        long echoed;
+        long echoedWhenRefused = -1;
 
         @Override
         public long onData(Connection c, MemorySegment data) {
-            if (!c.write(data)) {
+            if (c.write(data)) {
+                echoed += data.byteSize();
+            } else {
                 refused += data.byteSize();
+                echoedWhenRefused = echoed;
             }
             mostQueued.accumulateAndGet(c.queuedBytes(), Math::max);
             return data.byteSize();
+        }
+
+        /** Whether a write was taken after the refusals counted in {@code refusedBefore}. */
+        boolean echoedAfter(long refusedBefore) {
+            return refused >= refusedBefore && echoed > echoedWhenRefused;
         }
 
         @Override
@@ -63,14 +74,16 @@ class WriteLimitsTest extends LoopTestBase {
         sendAndReadNothing(Connection.DEFAULT_MAX_QUEUED + (32L << 20));
         IOException cause = echo.closed.get(30, TimeUnit.SECONDS);
         assertNotNull(cause, "the connection was aborted");
-        assertTrue(cause.getMessage().contains("over its cap of " + Connection.DEFAULT_MAX_QUEUED), cause.getMessage());
-        assertTrue(echo.mostQueued.get() <= Connection.DEFAULT_MAX_QUEUED,
+        assertTrue(cause instanceof WriteQueueFullException
+                && cause.getMessage().contains("its cap is " + Connection.DEFAULT_MAX_QUEUED), cause.toString());
+        // Refused once it holds the cap: at most the cap and the one read that took it past.
+        assertTrue(echo.mostQueued.get() <= Connection.DEFAULT_MAX_QUEUED + 64 * 1024,
                 "queued " + echo.mostQueued.get() + " bytes, over the cap " + Connection.DEFAULT_MAX_QUEUED);
         awaitOnLoop(() -> ConnectionStats.of(loop).join().buffersInUse() == 1, "the queue's buffers went back");
     }
 
     @Test
-    void withRefuseAWriteOverTheCapIsRefusedAndTheConnectionGoesOn() throws Exception {
+    void withRefuseAWriteToAFullQueueIsRefusedAndTheConnectionGoesOn() throws Exception {
         CarelessEcho echo = new CarelessEcho();
         serve((fd, peer) -> Connection.open(loop, fd, peer, echo).join().setMaxQueued(4 << 20, Connection.Overflow.REFUSE));
         try (Socket s = new Socket(address.getAddress(), address.getPort())) {
@@ -81,13 +94,36 @@ class WriteLimitsTest extends LoopTestBase {
             }
             awaitOnLoop(() -> echo.refused > 0, "a write refused");
             assertFalse(echo.closed.isDone(), "the connection goes on");
-            assertTrue(echo.mostQueued.get() <= 4 << 20, "queued " + echo.mostQueued.get());
-            // It still takes what fits once the peer reads.
-            byte[] back = new byte[1 << 20];
-            s.getInputStream().readNBytes(back, 0, back.length);
-            awaitOnLoop(() -> echo.mostQueued.get() <= 4 << 20, "bounded");
+            // A write is refused once the queue holds the cap: it holds at most the cap and the
+            // one read (64 KiB) that took it past.
+            assertTrue(echo.mostQueued.get() <= (4 << 20) + 64 * 1024, "queued " + echo.mostQueued.get());
+            // Once the peer reads, writes are taken again.
+            long refused = onLoop(() -> echo.refused);
+            s.getInputStream().readNBytes(8 << 20);
+            out.write(chunk);
+            awaitOnLoop(() -> echo.echoedAfter(refused), "the echo goes on once the peer reads");
         }
         echo.closed.get(30, TimeUnit.SECONDS); // the client left with bytes unread: a reset, then the close
+    }
+
+    @Test
+    void aNativeWriteToAFullQueueSendsNothingAndASingleLargeWriteIsTakenWhole() throws Exception {
+        int[] pair = net.pair();
+        Connection c = Connection.open(loop, pair[1], address, (conn, data) -> data.byteSize()).get(30, TimeUnit.SECONDS);
+        net.forget(pair[1]);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            MemorySegment big = arena.allocate(8 << 20);
+            onLoop(() -> {
+                c.setMaxQueued(1 << 20, Connection.Overflow.REFUSE);
+                assertTrue(c.write(big), "a queue below its cap takes a write whole, however large");
+                long sent = c.sentBytes();
+                assertTrue(c.queuedBytes() >= 1 << 20, "the socket took only part: the rest is queued");
+                assertFalse(c.write(big), "refused: the queue holds its cap");
+                assertEquals(sent, c.sentBytes(), "a refused write sends nothing");
+            });
+        }
+        assertEquals(8 << 20, net.readFully(pair[0], 8 << 20).length, "the one taken write arrives whole");
+        onLoop(() -> c.close());
     }
 
     /** Records the idle reports of one connection, and closes it on the third. */
@@ -128,7 +164,7 @@ class WriteLimitsTest extends LoopTestBase {
             }
             onLoop(() -> null);
             assertEquals(3, recorder.reports.size(), "no report after the close");
-            listener.close().get(30, TimeUnit.SECONDS);
+            listener.closeAsync().get(30, TimeUnit.SECONDS);
         }
     }
 
@@ -138,5 +174,34 @@ class WriteLimitsTest extends LoopTestBase {
         address = Tcp.localAddress(fd);
         return Listener.start(loop, fd, (c, peer) -> Connection.open(loop, c, peer, handler).join()
                 .setIdleTimeouts(read, write, all)).get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void timeoutsChangedInAnIdleReportReplaceTheOldOnes() throws Exception {
+        java.util.List<IdleState> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<Connection> first = new CompletableFuture<>();
+        Listener listener = serveOnce(new ConnectionHandler() {
+            @Override
+            public long onData(Connection c, MemorySegment data) {
+                return data.byteSize();
+            }
+
+            @Override
+            public void onIdle(Connection c, IdleState state) {
+                reports.add(state);
+                c.setIdleTimeouts(Duration.ZERO, Duration.ZERO, Duration.ZERO); // no more reports
+                first.complete(c);
+            }
+        }, Duration.ofMillis(5), Duration.ZERO, Duration.ZERO);
+        try (Socket s = new Socket(address.getAddress(), address.getPort())) {
+            Connection c = first.get(30, TimeUnit.SECONDS);
+            // Later reports would come every 5 ms: wait for ten times that many loop timers.
+            CountDownLatch later = new CountDownLatch(1);
+            loop.schedule(Duration.ofMillis(50), later::countDown);
+            assertTrue(later.await(30, TimeUnit.SECONDS));
+            assertEquals(java.util.List.of(IdleState.READ), reports);
+            onLoop(() -> c.close());
+        }
+        listener.closeAsync().get(30, TimeUnit.SECONDS);
     }
 }

@@ -16,8 +16,13 @@ import java.util.concurrent.TimeUnit;
 public final class LoopThreads {
     private LoopThreads() {}
 
-    /** The kernel thread id of {@code loop}'s thread. */
+    /**
+     * The kernel thread id of {@code loop}'s thread. The test is skipped where there is no
+     * /proc to read a thread's state from (the BSDs): it needs Linux's.
+     */
     public static int tid(EventLoop loop) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self/task")),
+                "a thread's wait state is read from Linux's /proc");
         return loop.submit(Cpus::gettid).get(30, TimeUnit.SECONDS);
     }
 
@@ -58,8 +63,10 @@ public final class LoopThreads {
         }
     }
 
-    /** Waits (up to 30 s) until thread {@code tid} is blocked in epoll_wait. */
+    /** Waits (up to 30 s) until thread {@code tid} is blocked in epoll_wait; skipped without /proc. */
     public static void awaitBlocked(int tid) throws InterruptedException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self/task")),
+                "a thread's wait state is read from Linux's /proc");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!blockedInEpoll(tid)) {
             if (System.nanoTime() > deadline) {

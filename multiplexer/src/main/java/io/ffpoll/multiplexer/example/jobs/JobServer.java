@@ -208,7 +208,7 @@ public final class JobServer implements AutoCloseable {
                 break;
             }
         }
-        listener.close();
+        listener.closeAsync(); // done by the time the loop has closed
         loop.close();
     }
 }

@@ -1,0 +1,121 @@
+package io.ffpoll.multiplexer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The thread of an {@link EventLoop} and its iterations: poll (the one syscall), dispatch the
+ * events, run what waited for that poll, the expired timers and the submitted tasks; then, once
+ * closing, close everything registered on the loop. A platform thread: epoll_wait is a
+ * blocking native call, which would pin a virtual thread's carrier for as long as it waits. Its
+ * type is how {@link EventLoop#current()} tells a loop thread in one check.
+ */
+final class LoopThread extends Thread {
+    private static final Logger LOG = LoggerFactory.getLogger(EventLoop.class);
+    // Bounds the tasks run per iteration so a flood of submissions cannot starve I/O.
+    private static final int MAX_TASKS_PER_ITERATION = 4096;
+
+    final EventLoop loop;
+    // What waits for the next poll to have applied the changes queued before it (a listener's
+    // registration, say, whose failure that poll reports): swapped at each poll.
+    private List<Runnable> afterNextPoll = new ArrayList<>();
+    private List<Runnable> afterThisPoll = new ArrayList<>();
+
+    LoopThread(EventLoop loop) {
+        super(loop.name());
+        this.loop = loop;
+    }
+
+    /** Runs {@code r} on this thread after the next poll and its events. Loop thread only. */
+    void afterNextPoll(Runnable r) {
+        afterNextPoll.add(r);
+    }
+
+    @Override
+    public void run() {
+        String name = loop.name();
+        try {
+            while (loop.runState == EventLoop.RUNNING) {
+                loop.attached.beforePoll(name);
+                List<Runnable> waiting = afterNextPoll;
+                afterNextPoll = afterThisPoll;
+                afterThisPoll = waiting;
+                loop.poller.poll(loop.events, timeoutNanos());
+                loop.iterations++;
+                dispatch();
+                runAll(afterThisPoll);
+                loop.timers.runExpired(name);
+                runTasks(MAX_TASKS_PER_ITERATION);
+            }
+            runTasks(Integer.MAX_VALUE); // tasks accepted before close still run
+        } catch (Throwable fatal) {
+            LOG.error("event loop '{}' stopped: {}", name, fatal.toString(), fatal);
+        } finally {
+            loop.runState = EventLoop.CLOSING; // also when a fatal error ended the loop: refuse new work
+            loop.attached.closeAll(name, loop.poller); // listeners, connections, other fds, then layer state
+            runAll(afterNextPoll); // no poll will come: what waited for one runs now, on a closed loop
+            // Tasks queued by the closing above, or by an execute() that raced with close()
+            // and could no longer take its task back: accepted, so they run (on a closed loop).
+            runTasks(Integer.MAX_VALUE);
+            loop.runState = EventLoop.TERMINATED;
+            try {
+                loop.poller.close();
+            } catch (IOException e) {
+                LOG.warn("event loop '{}': closing its poller failed: {}", name, e.toString());
+            }
+            loop.terminated.countDown();
+            loop.termination.complete(null); // its dependents run here, on no loop's thread any more
+        }
+    }
+
+    private long timeoutNanos() {
+        // Called after the swap: something waits for this very poll, which must not block.
+        if (!loop.tasks.isEmpty() || loop.attached.haveWork() || !afterThisPoll.isEmpty()) {
+            return 0;
+        }
+        Timer next = loop.timers.peek();
+        return next == null ? -1 : Math.max(0, next.deadline - System.nanoTime());
+    }
+
+    private void dispatch() {
+        Events events = loop.events;
+        int n = events.size();
+        for (int i = 0; i < n; i++) {
+            Event e = events.get(i);
+            if (!e.isValid()) {
+                continue; // closed or deregistered by a handler earlier in this batch
+            }
+            try {
+                ((IoHandler) e.attachment()).onEvent(e);
+            } catch (Throwable t) {
+                LOG.warn("event loop '{}': handler for fd {} threw", loop.name(), e.fd(), t);
+            }
+        }
+    }
+
+    private void runAll(List<Runnable> list) {
+        for (int i = 0; i < list.size(); i++) {
+            try {
+                list.get(i).run();
+            } catch (Throwable t) {
+                LOG.warn("event loop '{}': a task after a poll threw", loop.name(), t);
+            }
+        }
+        list.clear();
+    }
+
+    private void runTasks(int max) {
+        Runnable task;
+        for (int i = 0; i < max && (task = loop.tasks.poll()) != null; i++) {
+            try {
+                task.run();
+            } catch (Throwable e) {
+                LOG.warn("event loop '{}': task threw", loop.name(), e);
+            }
+        }
+    }
+}
