@@ -16,9 +16,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 final class ProcessLines {
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
-    /** Reads {@code p}'s output (start it with {@code redirectErrorStream(true)}) on a virtual thread. */
+    /**
+     * Reads {@code p}'s output (start it with {@code redirectErrorStream(true)}) on a platform
+     * thread of its own: a virtual one blocks in the pipe's read on a carrier, and with the
+     * carriers taken (one per core, on a machine with both busy) it was never scheduled, so a
+     * line the child printed was never seen.
+     */
     ProcessLines(Process p) {
-        Thread.ofVirtual().start(() -> {
+        Thread.ofPlatform().daemon().name("process-lines-" + p.pid()).start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String l;
                 while ((l = r.readLine()) != null) {
