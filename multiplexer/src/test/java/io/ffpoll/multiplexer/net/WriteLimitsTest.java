@@ -97,9 +97,11 @@ class WriteLimitsTest extends LoopTestBase {
             // A write is refused once the queue holds the cap: it holds at most the cap and the
             // one read (64 KiB) that took it past.
             assertTrue(echo.mostQueued.get() <= (4 << 20) + 64 * 1024, "queued " + echo.mostQueued.get());
-            // Once the peer reads, writes are taken again.
+            // Once the peer reads what was echoed, writes are taken again.
+            s.setSoTimeout(30_000);
             long refused = onLoop(() -> echo.refused);
-            s.getInputStream().readNBytes(8 << 20);
+            long echoed = onLoop(() -> echo.echoed);
+            assertEquals(echoed, s.getInputStream().readNBytes((int) echoed).length);
             out.write(chunk);
             awaitOnLoop(() -> echo.echoedAfter(refused), "the echo goes on once the peer reads");
         }
