@@ -18,7 +18,7 @@ import java.util.Optional;
 
 /**
  * The POSIX process calls a supervisor needs: {@code pipe}, {@code posix_spawn} with file
- * actions, {@code waitid}, {@code waitpid} and {@code kill}; the same functions on Linux, macOS
+ * actions, {@code waitid}, {@code waitpid}, {@code kill} and {@code signal}; the same functions on Linux, macOS
  * and FreeBSD, with the flag values and opaque type sizes of each. Like every binding here, each
  * call returns its result or {@code -errno}, and is counted by {@link Syscalls} under its C name.
  *
@@ -39,6 +39,10 @@ public final class Processes {
     public static final int SIGKILL = 9;
     /** SIGTERM, 15 on every supported OS. */
     public static final int SIGTERM = 15;
+    /** SIG_DFL for {@link #signal}, 0 on every supported OS. */
+    public static final long SIG_DFL = 0;
+    /** SIG_IGN for {@link #signal}, 1 on every supported OS. */
+    public static final long SIG_IGN = 1;
     /** WNOHANG for {@link #waitpid(long, int)}, 1 on every supported OS. */
     public static final int WNOHANG = 1;
 
@@ -58,6 +62,7 @@ public final class Processes {
     private static final Syscalls.Counter C_WAITID = Syscalls.counter("waitid");
     private static final Syscalls.Counter C_WAITPID = Syscalls.counter("waitpid");
     private static final Syscalls.Counter C_KILL = Syscalls.counter("kill");
+    private static final Syscalls.Counter C_SIGNAL = Syscalls.counter("signal");
 
     private Processes() {}
 
@@ -119,6 +124,7 @@ public final class Processes {
         static final MethodHandle WAITPID = link("waitpid", FunctionDescriptor.of(INT, INT, PTR, INT));
         static final MethodHandle WAITID = linkWaitid(WAIT.wideId());
         static final MethodHandle KILL = link("kill", FunctionDescriptor.of(INT, INT, INT));
+        static final MethodHandle SIGNAL = link("signal", FunctionDescriptor.of(PTR, INT, PTR));
         // The posix_spawn family returns an error number instead of setting errno.
         static final MethodHandle SPAWN = plain("posix_spawn", FunctionDescriptor.of(INT, PTR, PTR, PTR, PTR, PTR, PTR));
         static final MethodHandle FA_INIT = plain("posix_spawn_file_actions_init", FunctionDescriptor.of(INT, PTR));
@@ -341,6 +347,33 @@ public final class Processes {
         try {
             int r = (int) H.KILL.invokeExact(t.state, (int) pid, signal);
             return r < 0 ? -t.errno() : 0;
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * signal(3) with {@link #SIG_DFL} or {@link #SIG_IGN}: sets this process's disposition of
+     * {@code signal}. Only for a signal the JVM does not handle itself (it owns SIGSEGV, SIGQUIT
+     * and others, and replacing its handler breaks it), and on the JVM's terms: a Java handler
+     * is installed with {@code sun.misc.Signal}, which does nothing for SIGHUP, SIGINT or SIGTERM
+     * while they are ignored, as they are under {@code nohup}; setting {@link #SIG_DFL} first
+     * lets it install one.
+     *
+     * @param signal the signal
+     * @param disposition {@link #SIG_DFL} or {@link #SIG_IGN}
+     * @return the previous disposition ({@link #SIG_DFL}, {@link #SIG_IGN} or a handler's
+     *         address), or -errno (EINVAL: not a signal whose disposition can be set)
+     */
+    public static long signal(int signal, long disposition) {
+        if (disposition != SIG_DFL && disposition != SIG_IGN) {
+            throw new IllegalArgumentException("disposition " + disposition + ": SIG_DFL or SIG_IGN");
+        }
+        C_SIGNAL.hit();
+        Errno.PerThread t = Errno.current();
+        try {
+            MemorySegment previous = (MemorySegment) H.SIGNAL.invokeExact(t.state, signal, MemorySegment.ofAddress(disposition));
+            return previous.address() == -1 ? -t.errno() : previous.address(); // SIG_ERR is (void (*)(int)) -1
         } catch (Throwable e) {
             throw new AssertionError(e);
         }

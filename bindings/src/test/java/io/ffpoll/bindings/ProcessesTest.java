@@ -18,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -135,6 +137,31 @@ class ProcessesTest {
     void aMissingProgramIsAnErrno() {
         long r = Processes.spawn("/nonexistent/program", List.of("program"), Map.of(), new int[0][]);
         assertEquals(-OS.errno(ErrnoName.ENOENT), r);
+    }
+
+    @Test
+    void signalSetsADispositionAndReturnsThePreviousOne() throws Exception {
+        int sigwinch = 28; // on Linux, macOS and FreeBSD alike; the JVM leaves it alone
+        assertEquals(Processes.SIG_DFL, Processes.signal(sigwinch, Processes.SIG_IGN));
+        try {
+            assertTrue(ignored(sigwinch), "SIGWINCH is in SigIgn");
+        } finally {
+            assertEquals(Processes.SIG_IGN, Processes.signal(sigwinch, Processes.SIG_DFL));
+        }
+        assertFalse(ignored(sigwinch), "SIGWINCH is back to its default");
+        assertEquals(-OS.errno(ErrnoName.EINVAL), Processes.signal(0, Processes.SIG_DFL), "signal 0");
+        assertEquals(-OS.errno(ErrnoName.EINVAL), Processes.signal(Processes.SIGKILL, Processes.SIG_IGN), "SIGKILL cannot be ignored");
+        assertThrows(IllegalArgumentException.class, () -> Processes.signal(sigwinch, 0x1234), "only SIG_DFL and SIG_IGN");
+    }
+
+    /** Whether this process ignores {@code signal}: its bit in SigIgn of /proc/self/status. */
+    private static boolean ignored(int signal) throws IOException {
+        for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (l.startsWith("SigIgn:")) {
+                return (Long.parseUnsignedLong(l.substring(7).trim(), 16) & 1L << (signal - 1)) != 0;
+            }
+        }
+        throw new AssertionError("no SigIgn in /proc/self/status");
     }
 
     private static int waitFor(long pid) {

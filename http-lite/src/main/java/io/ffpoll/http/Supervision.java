@@ -1,6 +1,7 @@
 package io.ffpoll.http;
 
 import io.ffpoll.bindings.ErrnoName;
+import io.ffpoll.bindings.Processes;
 import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.Event;
 import io.ffpoll.multiplexer.EventLoop;
@@ -50,16 +51,44 @@ final class Supervision {
         return command;
     }
 
-    /** SIGHUP starts a rolling restart, on its own thread (a signal handler must return at once). */
+    /**
+     * SIGHUP starts a rolling restart, on its own thread (a signal handler must return at once),
+     * even when the supervisor was started with SIGHUP ignored, as {@code nohup} starts it: an
+     * operator's SIGHUP means a restart here whatever started the process, as it means a reload to
+     * nginx. The JVM installs no handler for a shutdown signal it finds ignored, and says so only
+     * by returning SIG_IGN; so the disposition goes back to the default and the handler in again.
+     * A SIGHUP in the moment between the two ends the supervisor, as one before its handler was
+     * in always has; its workers then drain (they watch its pipe).
+     */
     @SuppressWarnings("restriction")
-    static void onHangUp(Supervisor supervisor) {
-        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> Thread.ofPlatform().name("http-lite-rolling-restart").start(() -> {
+    static void onHangUp(Supervisor supervisor) throws IOException {
+        sun.misc.Signal hup = new sun.misc.Signal("HUP");
+        sun.misc.SignalHandler restart = signal -> Thread.ofPlatform().name("http-lite-rolling-restart").start(() -> {
             try {
                 supervisor.rollingRestart();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }));
+        });
+        if (sun.misc.Signal.handle(hup, restart) != sun.misc.SignalHandler.SIG_IGN) {
+            return;
+        }
+        long r = Processes.signal(Processes.SIGHUP, Processes.SIG_DFL);
+        if (r < 0) {
+            throw new IOException("signal(SIGHUP, SIG_DFL): " + Platform.current().describe((int) -r));
+        }
+        sun.misc.Signal.handle(hup, restart);
+        LOG.info("SIGHUP was ignored when the supervisor started (nohup?); it still starts a rolling restart");
+    }
+
+    /**
+     * A worker ignores SIGHUP: restarts are its supervisor's. One sent to the whole process group
+     * (a terminal hanging up) then replaces each worker once, by the supervisor's rolling restart,
+     * and does not also stop every worker in the middle of it. nginx's workers ignore it too.
+     */
+    @SuppressWarnings("restriction")
+    static void ignoreHangUp() {
+        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sun.misc.SignalHandler.SIG_IGN);
     }
 
     /**
@@ -68,6 +97,7 @@ final class Supervision {
      * worker drains and exits as on SIGTERM.
      */
     static void worker(HttpServer server, int parentFd, int readyFd) throws IOException {
+        ignoreHangUp(); // before the ready report: a serving worker always ignores it
         Platform os = Platform.current();
         EventLoop watcher = EventLoop.start("http-lite-parent");
         int r = os.makeNonBlockingCloexec(parentFd);

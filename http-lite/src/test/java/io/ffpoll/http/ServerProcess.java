@@ -22,8 +22,17 @@ final class ServerProcess implements AutoCloseable {
     final InetSocketAddress address;
 
     ServerProcess(String... args) throws IOException, InterruptedException {
+        this(List.of(), args);
+    }
+
+    /**
+     * The launcher run by {@code prefix}, a program that execs the rest of its command line (as
+     * {@code nohup} does), so that the child's pid is still the launcher's.
+     */
+    ServerProcess(List<String> prefix, String... args) throws IOException, InterruptedException {
         // The JVM options the launcher script (http-lite/http-lite) uses by default.
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(ProcessHandle.current().info().command().orElseThrow(),
                 "-XX:+UseSerialGC", "-Xms8m", "-Xmx64m", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "io.ffpoll.http.Main"));
         cmd.addAll(List.of(args));
         process = new ProcessBuilder(cmd).redirectErrorStream(true).start();

@@ -30,11 +30,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code http-lite --workers 2}, the supervisor and its worker processes, as an operator runs
  * them: both workers serve the one socket; a worker killed with SIGKILL is replaced while the
  * other keeps answering; a supervisor killed with SIGKILL leaves no worker behind; SIGHUP
- * replaces every worker under load without a refused connect or a failed or cut response.
+ * replaces every worker under load without a refused connect or a failed or cut response, also
+ * when the supervisor was started by nohup with SIGHUP ignored; workers ignore SIGHUP.
  */
 class SupervisorTest {
     private static final Pattern PIDS = Pattern.compile("workers serving: pids \\[(\\d+), (\\d+)\\]");
     private static final long DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(60);
+    private static final int SIGHUP = 1;
 
     @Test
     void bothWorkersServeAndAKilledOneIsReplacedWhileTheOtherAnswers() throws Exception {
@@ -43,6 +45,10 @@ class SupervisorTest {
             List<Long> pids = workerPids(s);
             workers.addAll(pids);
             assertEquals(Set.copyOf(pids), servingPids(s.address, Set.copyOf(pids)), "both workers answer");
+            assertTrue(catches(s.process.pid(), SIGHUP), "the supervisor handles SIGHUP");
+            for (long pid : pids) {
+                assertTrue(ignores(pid, SIGHUP), "worker " + pid + " ignores SIGHUP, which is its supervisor's");
+            }
 
             long victim = pids.get(0);
             ProcessHandle.of(victim).orElseThrow().destroyForcibly();
@@ -67,6 +73,36 @@ class SupervisorTest {
             assertTrue(s.process.waitFor(60, TimeUnit.SECONDS), "the supervisor exits on SIGTERM");
         }
         for (long pid : workers) {
+            awaitGone(pid);
+        }
+    }
+
+    @Test
+    void aSupervisorStartedWithSighupIgnoredStillRestartsOnItAndEveryWorkerLeavesItToTheSupervisor() throws Exception {
+        // nohup(1) starts its program with SIGHUP ignored, and exec keeps an ignored signal ignored.
+        List<Long> all = new ArrayList<>();
+        try (ServerProcess s = new ServerProcess(List.of("nohup"), "--workers", "2", "--threads", "1", "--port", "0")) {
+            List<Long> old = workerPids(s);
+            all.addAll(old);
+            assertTrue(catches(s.process.pid(), SIGHUP), "the supervisor handles SIGHUP although it started ignored");
+            ProcessLines.signal("HUP", s.process.pid());
+            List<Long> fresh = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                fresh.add(Long.parseLong(s.await(Pattern.compile("worker \\d started: pid (\\d+), generation 2"))));
+            }
+            s.await(Pattern.compile("rolling restart: generation 2 serves"));
+            all.addAll(fresh);
+            for (long pid : fresh) {
+                assertTrue(ignores(pid, SIGHUP), "worker " + pid + " ignores SIGHUP, which is its supervisor's");
+            }
+            for (long pid : old) {
+                awaitGone(pid);
+            }
+            assertEquals(Set.copyOf(fresh), servingPids(s.address, Set.copyOf(fresh)), "the new generation serves");
+            s.terminate();
+            assertTrue(s.process.waitFor(60, TimeUnit.SECONDS), "the supervisor exits on SIGTERM");
+        }
+        for (long pid : all) {
             awaitGone(pid);
         }
     }
@@ -251,6 +287,25 @@ class SupervisorTest {
             assertEquals(200, r.status());
             return Long.parseLong(r.text());
         }
+    }
+
+    /** Whether {@code pid} has a handler for {@code signal} (its bit in SigCgt of /proc/pid/status). */
+    private static boolean catches(long pid, int signal) throws IOException {
+        return (signalSet(pid, "SigCgt:") & 1L << (signal - 1)) != 0;
+    }
+
+    /** Whether {@code pid} ignores {@code signal} (its bit in SigIgn of /proc/pid/status). */
+    private static boolean ignores(long pid, int signal) throws IOException {
+        return (signalSet(pid, "SigIgn:") & 1L << (signal - 1)) != 0;
+    }
+
+    private static long signalSet(long pid, String field) throws IOException {
+        for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (l.startsWith(field)) {
+                return Long.parseUnsignedLong(l.substring(field.length()).trim(), 16);
+            }
+        }
+        throw new AssertionError("no " + field + " for " + pid);
     }
 
     /** Waits until {@code pid} has exited (a zombie counts as exited: its parent reaps it). */
