@@ -168,21 +168,26 @@ class EventLoopTest {
         List<Long> lateness = Collections.synchronizedList(new ArrayList<>());
         CountDownLatch done = new CountDownLatch(6);
         int[] delays = {50, 10, 30, 20, 40, 60};
-        List<Timer> cancelled = new ArrayList<>();
-        for (int d : delays) {
-            Timer[] self = new Timer[1];
-            self[0] = loop.schedule(Duration.ofMillis(d), () -> {
-                lateness.add(System.nanoTime() - self[0].deadlineNanos());
-                firedDeadlines.add(self[0].deadlineNanos());
-                fired.add(d);
-                done.countDown();
-            });
-            cancelled.add(loop.schedule(Duration.ofMillis(d - 5), () -> fired.add(-d)));
-        }
-        for (Timer t : cancelled) {
-            assertTrue(t.cancel());
-            assertFalse(t.cancel(), "a second cancel reports false");
-        }
+        // Scheduled and cancelled in one loop task, which no timer can interrupt: cancelled from
+        // the test thread, a 5 ms timer could fire first on a loaded machine.
+        onLoop(() -> {
+            List<Timer> cancelled = new ArrayList<>();
+            for (int d : delays) {
+                Timer[] self = new Timer[1];
+                self[0] = loop.schedule(Duration.ofMillis(d), () -> {
+                    lateness.add(System.nanoTime() - self[0].deadlineNanos());
+                    firedDeadlines.add(self[0].deadlineNanos());
+                    fired.add(d);
+                    done.countDown();
+                });
+                cancelled.add(loop.schedule(Duration.ofMillis(d - 5), () -> fired.add(-d)));
+            }
+            for (Timer t : cancelled) {
+                assertTrue(t.cancel());
+                assertFalse(t.cancel(), "a second cancel reports false");
+            }
+            return null;
+        });
         assertTrue(done.await(30, TimeUnit.SECONDS));
         // A cancelled timer was due 5 ms before its twin, so by deadline order it would have
         // fired before the last twin did.
