@@ -6,7 +6,10 @@
  *   sizeof <struct|type> <bytes>
  *   offsetof <struct>.<field> <bytes>
  *   const <NAME> <value>
+ * _GNU_SOURCE makes glibc declare its own struct mmsghdr and struct ucred, so those layouts
+ * are checked against glibc's definitions, not against the copies in ffpoll_linux.h.
  */
+#define _GNU_SOURCE
 #include "ffpoll_linux.h"
 #include <stddef.h>
 #include <stdio.h>
@@ -77,6 +80,62 @@ int main(void) {
     SIZE(rlimit);
     OFF(rlimit, rlim_cur);
     OFF(rlimit, rlim_max);
+    SIZE(sockaddr_un);
+    OFF(sockaddr_un, sun_family);
+    OFF(sockaddr_un, sun_path);
+    SIZE(mmsghdr);
+    OFF(mmsghdr, msg_hdr);
+    OFF(mmsghdr, msg_len);
+    SIZE(cmsghdr);
+    OFF(cmsghdr, cmsg_len);
+    OFF(cmsghdr, cmsg_level);
+    OFF(cmsghdr, cmsg_type);
+    OFF(cmsghdr, __cmsg_data);
+    SIZE(ucred);
+    OFF(ucred, pid);
+    OFF(ucred, uid);
+    OFF(ucred, gid);
+    SIZE(tcp_info);
+    OFF(tcp_info, tcpi_state);
+    OFF(tcp_info, tcpi_ca_state);
+    OFF(tcp_info, tcpi_retransmits);
+    OFF(tcp_info, tcpi_probes);
+    OFF(tcp_info, tcpi_backoff);
+    OFF(tcp_info, tcpi_options);
+    OFF(tcp_info, tcpi_rto);
+    OFF(tcp_info, tcpi_ato);
+    OFF(tcp_info, tcpi_snd_mss);
+    OFF(tcp_info, tcpi_rcv_mss);
+    OFF(tcp_info, tcpi_unacked);
+    OFF(tcp_info, tcpi_sacked);
+    OFF(tcp_info, tcpi_lost);
+    OFF(tcp_info, tcpi_retrans);
+    OFF(tcp_info, tcpi_fackets);
+    OFF(tcp_info, tcpi_last_data_sent);
+    OFF(tcp_info, tcpi_last_ack_sent);
+    OFF(tcp_info, tcpi_last_data_recv);
+    OFF(tcp_info, tcpi_last_ack_recv);
+    OFF(tcp_info, tcpi_pmtu);
+    OFF(tcp_info, tcpi_rcv_ssthresh);
+    OFF(tcp_info, tcpi_rtt);
+    OFF(tcp_info, tcpi_rttvar);
+    OFF(tcp_info, tcpi_snd_ssthresh);
+    OFF(tcp_info, tcpi_snd_cwnd);
+    OFF(tcp_info, tcpi_advmss);
+    OFF(tcp_info, tcpi_reordering);
+    OFF(tcp_info, tcpi_rcv_rtt);
+    OFF(tcp_info, tcpi_rcv_space);
+    OFF(tcp_info, tcpi_total_retrans);
+    SIZE(ip_mreqn);
+    OFF(ip_mreqn, imr_multiaddr);
+    OFF(ip_mreqn, imr_address);
+    OFF(ip_mreqn, imr_ifindex);
+    SIZE(ipv6_mreq);
+    OFF(ipv6_mreq, ipv6mr_multiaddr);
+    OFF(ipv6_mreq, ipv6mr_interface);
+    SIZE(itimerspec);
+    OFF(itimerspec, it_interval);
+    OFF(itimerspec, it_value);
 
     CONST(EPOLLIN); CONST(EPOLLOUT); CONST(EPOLLERR); CONST(EPOLLHUP); CONST(EPOLLRDHUP);
     CONST(EPOLLET); CONST(EPOLLEXCLUSIVE);
@@ -99,5 +158,13 @@ int main(void) {
     CONST(EPIPE); CONST(EMFILE); CONST(ENFILE); CONST(ENOBUFS); CONST(ENOMEM);
     CONST(EADDRINUSE); CONST(EADDRNOTAVAIL); CONST(ETIMEDOUT); CONST(EHOSTUNREACH);
     CONST(ENETUNREACH); CONST(EPERM); CONST(EPROTO); CONST(ENOSYS); CONST(ENOTSOCK);
+    CONST(AF_UNIX); CONST(SOCK_DGRAM); CONST(SOCK_SEQPACKET); CONST(SO_TYPE); CONST(SO_PEERCRED); CONST(SO_BROADCAST); CONST(SO_BUSY_POLL);
+    CONST(IPPROTO_IP); CONST(IPPROTO_UDP); CONST(UDP_SEGMENT); CONST(UDP_GRO);
+    CONST(TCP_KEEPIDLE); CONST(TCP_KEEPINTVL); CONST(TCP_KEEPCNT); CONST(TCP_USER_TIMEOUT); CONST(TCP_FASTOPEN); CONST(TCP_FASTOPEN_CONNECT); CONST(TCP_DEFER_ACCEPT); CONST(TCP_CORK); CONST(TCP_INFO);
+    CONST(IP_TOS); CONST(IPV6_TCLASS); CONST(IP_ADD_MEMBERSHIP); CONST(IP_DROP_MEMBERSHIP); CONST(IP_MULTICAST_IF); CONST(IP_MULTICAST_LOOP); CONST(IP_MULTICAST_TTL);
+    CONST(IPV6_JOIN_GROUP); CONST(IPV6_LEAVE_GROUP); CONST(IPV6_MULTICAST_IF); CONST(IPV6_MULTICAST_LOOP); CONST(IPV6_MULTICAST_HOPS);
+    CONST(MSG_TRUNC); CONST(MSG_CTRUNC); CONST(MSG_CMSG_CLOEXEC); CONST(MSG_WAITFORONE); CONST(SCM_RIGHTS);
+    CONST(TFD_NONBLOCK); CONST(TFD_CLOEXEC); CONST(CLOCK_MONOTONIC); CONST(O_CLOEXEC);
+    CONST(EMSGSIZE); CONST(EAFNOSUPPORT); CONST(ENOPROTOOPT); CONST(EOPNOTSUPP); CONST(ENAMETOOLONG); CONST(EACCES);
     return 0;
 }

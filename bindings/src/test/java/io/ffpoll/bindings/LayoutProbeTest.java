@@ -117,7 +117,8 @@ class LayoutProbeTest {
     void everyGeneratedFieldAndConstantIsProbed() throws Exception {
         Set<String> unprobed = new TreeSet<>();
         for (String name : List.of("epoll_event", "epoll_data", "sockaddr", "sockaddr_in", "sockaddr_in6",
-                "sockaddr_storage", "in_addr", "in6_addr", "iovec", "msghdr", "linger", "timespec", "rlimit")) {
+                "sockaddr_storage", "in_addr", "in6_addr", "iovec", "msghdr", "linger", "timespec", "rlimit",
+                "sockaddr_un", "mmsghdr", "cmsghdr", "ucred", "tcp_info", "ip_mreqn", "ipv6_mreq", "itimerspec")) {
             GroupLayout layout = struct(name);
             if (!PROBE.containsKey("sizeof " + name)) {
                 unprobed.add("sizeof " + name);

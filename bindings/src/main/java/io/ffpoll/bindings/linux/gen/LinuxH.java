@@ -77,6 +77,15 @@ public class LinuxH extends LinuxH$shared {
     public static int ENOMEM() {
         return ENOMEM;
     }
+    private static final int EACCES = (int)13L;
+    /**
+     * {@snippet lang=c :
+     * #define EACCES 13
+     * }
+     */
+    public static int EACCES() {
+        return EACCES;
+    }
     private static final int EEXIST = (int)17L;
     /**
      * {@snippet lang=c :
@@ -122,6 +131,15 @@ public class LinuxH extends LinuxH$shared {
     public static int EPIPE() {
         return EPIPE;
     }
+    private static final int ENAMETOOLONG = (int)36L;
+    /**
+     * {@snippet lang=c :
+     * #define ENAMETOOLONG 36
+     * }
+     */
+    public static int ENAMETOOLONG() {
+        return ENAMETOOLONG;
+    }
     private static final int ENOSYS = (int)38L;
     /**
      * {@snippet lang=c :
@@ -148,6 +166,42 @@ public class LinuxH extends LinuxH$shared {
      */
     public static int ENOTSOCK() {
         return ENOTSOCK;
+    }
+    private static final int EMSGSIZE = (int)90L;
+    /**
+     * {@snippet lang=c :
+     * #define EMSGSIZE 90
+     * }
+     */
+    public static int EMSGSIZE() {
+        return EMSGSIZE;
+    }
+    private static final int ENOPROTOOPT = (int)92L;
+    /**
+     * {@snippet lang=c :
+     * #define ENOPROTOOPT 92
+     * }
+     */
+    public static int ENOPROTOOPT() {
+        return ENOPROTOOPT;
+    }
+    private static final int EOPNOTSUPP = (int)95L;
+    /**
+     * {@snippet lang=c :
+     * #define EOPNOTSUPP 95
+     * }
+     */
+    public static int EOPNOTSUPP() {
+        return EOPNOTSUPP;
+    }
+    private static final int EAFNOSUPPORT = (int)97L;
+    /**
+     * {@snippet lang=c :
+     * #define EAFNOSUPPORT 97
+     * }
+     */
+    public static int EAFNOSUPPORT() {
+        return EAFNOSUPPORT;
     }
     private static final int EADDRINUSE = (int)98L;
     /**
@@ -347,6 +401,15 @@ public class LinuxH extends LinuxH$shared {
     public static int SO_REUSEADDR() {
         return SO_REUSEADDR;
     }
+    private static final int SO_TYPE = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * #define SO_TYPE 3
+     * }
+     */
+    public static int SO_TYPE() {
+        return SO_TYPE;
+    }
     private static final int SO_ERROR = (int)4L;
     /**
      * {@snippet lang=c :
@@ -355,6 +418,15 @@ public class LinuxH extends LinuxH$shared {
      */
     public static int SO_ERROR() {
         return SO_ERROR;
+    }
+    private static final int SO_BROADCAST = (int)6L;
+    /**
+     * {@snippet lang=c :
+     * #define SO_BROADCAST 6
+     * }
+     */
+    public static int SO_BROADCAST() {
+        return SO_BROADCAST;
     }
     private static final int SO_SNDBUF = (int)7L;
     /**
@@ -401,6 +473,123 @@ public class LinuxH extends LinuxH$shared {
     public static int SO_REUSEPORT() {
         return SO_REUSEPORT;
     }
+    private static final int SO_PEERCRED = (int)17L;
+    /**
+     * {@snippet lang=c :
+     * #define SO_PEERCRED 17
+     * }
+     */
+    public static int SO_PEERCRED() {
+        return SO_PEERCRED;
+    }
+    private static final int SO_BUSY_POLL = (int)46L;
+    /**
+     * {@snippet lang=c :
+     * #define SO_BUSY_POLL 46
+     * }
+     */
+    public static int SO_BUSY_POLL() {
+        return SO_BUSY_POLL;
+    }
+    private static final int IP_TOS = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define IP_TOS 1
+     * }
+     */
+    public static int IP_TOS() {
+        return IP_TOS;
+    }
+    private static final int IP_MULTICAST_IF = (int)32L;
+    /**
+     * {@snippet lang=c :
+     * #define IP_MULTICAST_IF 32
+     * }
+     */
+    public static int IP_MULTICAST_IF() {
+        return IP_MULTICAST_IF;
+    }
+    private static final int IP_MULTICAST_TTL = (int)33L;
+    /**
+     * {@snippet lang=c :
+     * #define IP_MULTICAST_TTL 33
+     * }
+     */
+    public static int IP_MULTICAST_TTL() {
+        return IP_MULTICAST_TTL;
+    }
+    private static final int IP_MULTICAST_LOOP = (int)34L;
+    /**
+     * {@snippet lang=c :
+     * #define IP_MULTICAST_LOOP 34
+     * }
+     */
+    public static int IP_MULTICAST_LOOP() {
+        return IP_MULTICAST_LOOP;
+    }
+    private static final int IP_ADD_MEMBERSHIP = (int)35L;
+    /**
+     * {@snippet lang=c :
+     * #define IP_ADD_MEMBERSHIP 35
+     * }
+     */
+    public static int IP_ADD_MEMBERSHIP() {
+        return IP_ADD_MEMBERSHIP;
+    }
+    private static final int IP_DROP_MEMBERSHIP = (int)36L;
+    /**
+     * {@snippet lang=c :
+     * #define IP_DROP_MEMBERSHIP 36
+     * }
+     */
+    public static int IP_DROP_MEMBERSHIP() {
+        return IP_DROP_MEMBERSHIP;
+    }
+    private static final int IPV6_MULTICAST_IF = (int)17L;
+    /**
+     * {@snippet lang=c :
+     * #define IPV6_MULTICAST_IF 17
+     * }
+     */
+    public static int IPV6_MULTICAST_IF() {
+        return IPV6_MULTICAST_IF;
+    }
+    private static final int IPV6_MULTICAST_HOPS = (int)18L;
+    /**
+     * {@snippet lang=c :
+     * #define IPV6_MULTICAST_HOPS 18
+     * }
+     */
+    public static int IPV6_MULTICAST_HOPS() {
+        return IPV6_MULTICAST_HOPS;
+    }
+    private static final int IPV6_MULTICAST_LOOP = (int)19L;
+    /**
+     * {@snippet lang=c :
+     * #define IPV6_MULTICAST_LOOP 19
+     * }
+     */
+    public static int IPV6_MULTICAST_LOOP() {
+        return IPV6_MULTICAST_LOOP;
+    }
+    private static final int IPV6_JOIN_GROUP = (int)20L;
+    /**
+     * {@snippet lang=c :
+     * #define IPV6_JOIN_GROUP 20
+     * }
+     */
+    public static int IPV6_JOIN_GROUP() {
+        return IPV6_JOIN_GROUP;
+    }
+    private static final int IPV6_LEAVE_GROUP = (int)21L;
+    /**
+     * {@snippet lang=c :
+     * #define IPV6_LEAVE_GROUP 21
+     * }
+     */
+    public static int IPV6_LEAVE_GROUP() {
+        return IPV6_LEAVE_GROUP;
+    }
     private static final int IPV6_V6ONLY = (int)26L;
     /**
      * {@snippet lang=c :
@@ -410,6 +599,15 @@ public class LinuxH extends LinuxH$shared {
     public static int IPV6_V6ONLY() {
         return IPV6_V6ONLY;
     }
+    private static final int IPV6_TCLASS = (int)67L;
+    /**
+     * {@snippet lang=c :
+     * #define IPV6_TCLASS 67
+     * }
+     */
+    public static int IPV6_TCLASS() {
+        return IPV6_TCLASS;
+    }
     private static final int TCP_NODELAY = (int)1L;
     /**
      * {@snippet lang=c :
@@ -418,6 +616,105 @@ public class LinuxH extends LinuxH$shared {
      */
     public static int TCP_NODELAY() {
         return TCP_NODELAY;
+    }
+    private static final int TCP_CORK = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * #define TCP_CORK 3
+     * }
+     */
+    public static int TCP_CORK() {
+        return TCP_CORK;
+    }
+    private static final int TCP_KEEPIDLE = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define TCP_KEEPIDLE 4
+     * }
+     */
+    public static int TCP_KEEPIDLE() {
+        return TCP_KEEPIDLE;
+    }
+    private static final int TCP_KEEPINTVL = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * #define TCP_KEEPINTVL 5
+     * }
+     */
+    public static int TCP_KEEPINTVL() {
+        return TCP_KEEPINTVL;
+    }
+    private static final int TCP_KEEPCNT = (int)6L;
+    /**
+     * {@snippet lang=c :
+     * #define TCP_KEEPCNT 6
+     * }
+     */
+    public static int TCP_KEEPCNT() {
+        return TCP_KEEPCNT;
+    }
+    private static final int TCP_DEFER_ACCEPT = (int)9L;
+    /**
+     * {@snippet lang=c :
+     * #define TCP_DEFER_ACCEPT 9
+     * }
+     */
+    public static int TCP_DEFER_ACCEPT() {
+        return TCP_DEFER_ACCEPT;
+    }
+    private static final int TCP_INFO = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * #define TCP_INFO 11
+     * }
+     */
+    public static int TCP_INFO() {
+        return TCP_INFO;
+    }
+    private static final int TCP_USER_TIMEOUT = (int)18L;
+    /**
+     * {@snippet lang=c :
+     * #define TCP_USER_TIMEOUT 18
+     * }
+     */
+    public static int TCP_USER_TIMEOUT() {
+        return TCP_USER_TIMEOUT;
+    }
+    private static final int TCP_FASTOPEN = (int)23L;
+    /**
+     * {@snippet lang=c :
+     * #define TCP_FASTOPEN 23
+     * }
+     */
+    public static int TCP_FASTOPEN() {
+        return TCP_FASTOPEN;
+    }
+    private static final int TCP_FASTOPEN_CONNECT = (int)30L;
+    /**
+     * {@snippet lang=c :
+     * #define TCP_FASTOPEN_CONNECT 30
+     * }
+     */
+    public static int TCP_FASTOPEN_CONNECT() {
+        return TCP_FASTOPEN_CONNECT;
+    }
+    private static final int UDP_SEGMENT = (int)103L;
+    /**
+     * {@snippet lang=c :
+     * #define UDP_SEGMENT 103
+     * }
+     */
+    public static int UDP_SEGMENT() {
+        return UDP_SEGMENT;
+    }
+    private static final int UDP_GRO = (int)104L;
+    /**
+     * {@snippet lang=c :
+     * #define UDP_GRO 104
+     * }
+     */
+    public static int UDP_GRO() {
+        return UDP_GRO;
     }
     private static final int EPOLL_CTL_ADD = (int)1L;
     /**
@@ -445,6 +742,15 @@ public class LinuxH extends LinuxH$shared {
      */
     public static int EPOLL_CTL_MOD() {
         return EPOLL_CTL_MOD;
+    }
+    private static final int CLOCK_MONOTONIC = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define CLOCK_MONOTONIC 1
+     * }
+     */
+    public static int CLOCK_MONOTONIC() {
+        return CLOCK_MONOTONIC;
     }
 
     /**
@@ -528,6 +834,24 @@ public class LinuxH extends LinuxH$shared {
     public static int SOCK_STREAM() {
         return SOCK_STREAM;
     }
+    private static final int SOCK_DGRAM = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum __socket_type.SOCK_DGRAM = 2
+     * }
+     */
+    public static int SOCK_DGRAM() {
+        return SOCK_DGRAM;
+    }
+    private static final int SOCK_SEQPACKET = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * enum __socket_type.SOCK_SEQPACKET = 5
+     * }
+     */
+    public static int SOCK_SEQPACKET() {
+        return SOCK_SEQPACKET;
+    }
     private static final int SOCK_CLOEXEC = (int)524288L;
     /**
      * {@snippet lang=c :
@@ -546,6 +870,24 @@ public class LinuxH extends LinuxH$shared {
     public static int SOCK_NONBLOCK() {
         return SOCK_NONBLOCK;
     }
+    private static final int MSG_CTRUNC = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.MSG_CTRUNC = 8
+     * }
+     */
+    public static int MSG_CTRUNC() {
+        return MSG_CTRUNC;
+    }
+    private static final int MSG_TRUNC = (int)32L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.MSG_TRUNC = 32
+     * }
+     */
+    public static int MSG_TRUNC() {
+        return MSG_TRUNC;
+    }
     private static final int MSG_DONTWAIT = (int)64L;
     /**
      * {@snippet lang=c :
@@ -563,6 +905,33 @@ public class LinuxH extends LinuxH$shared {
      */
     public static int MSG_NOSIGNAL() {
         return MSG_NOSIGNAL;
+    }
+    private static final int MSG_WAITFORONE = (int)65536L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.MSG_WAITFORONE = 65536
+     * }
+     */
+    public static int MSG_WAITFORONE() {
+        return MSG_WAITFORONE;
+    }
+    private static final int MSG_CMSG_CLOEXEC = (int)1073741824L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.MSG_CMSG_CLOEXEC = 1073741824
+     * }
+     */
+    public static int MSG_CMSG_CLOEXEC() {
+        return MSG_CMSG_CLOEXEC;
+    }
+    private static final int SCM_RIGHTS = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.SCM_RIGHTS = 1
+     * }
+     */
+    public static int SCM_RIGHTS() {
+        return SCM_RIGHTS;
     }
     private static final int SHUT_RD = (int)0L;
     /**
@@ -647,6 +1016,69 @@ public class LinuxH extends LinuxH$shared {
                 traceDowncall("socket", __domain, __type, __protocol);
             }
             return (int)mh$.invokeExact(__domain, __type, __protocol);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class socketpair {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LinuxH.C_INT,
+            LinuxH.C_INT,
+            LinuxH.C_INT,
+            LinuxH.C_INT,
+            LinuxH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("socketpair");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int socketpair(int __domain, int __type, int __protocol, int __fds[2])
+     * }
+     */
+    public static FunctionDescriptor socketpair$descriptor() {
+        return socketpair.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int socketpair(int __domain, int __type, int __protocol, int __fds[2])
+     * }
+     */
+    public static MethodHandle socketpair$handle() {
+        return socketpair.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int socketpair(int __domain, int __type, int __protocol, int __fds[2])
+     * }
+     */
+    public static MemorySegment socketpair$address() {
+        return socketpair.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int socketpair(int __domain, int __type, int __protocol, int __fds[2])
+     * }
+     */
+    public static int socketpair(int __domain, int __type, int __protocol, MemorySegment __fds) {
+        var mh$ = socketpair.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("socketpair", __domain, __type, __protocol, __fds);
+            }
+            return (int)mh$.invokeExact(__domain, __type, __protocol, __fds);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -840,6 +1272,68 @@ public class LinuxH extends LinuxH$shared {
         }
     }
 
+    private static class getpeername {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LinuxH.C_INT,
+            LinuxH.C_INT,
+            LinuxH.C_POINTER,
+            LinuxH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("getpeername");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int getpeername(int __fd, struct sockaddr *restrict __addr, socklen_t *restrict __len)
+     * }
+     */
+    public static FunctionDescriptor getpeername$descriptor() {
+        return getpeername.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int getpeername(int __fd, struct sockaddr *restrict __addr, socklen_t *restrict __len)
+     * }
+     */
+    public static MethodHandle getpeername$handle() {
+        return getpeername.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int getpeername(int __fd, struct sockaddr *restrict __addr, socklen_t *restrict __len)
+     * }
+     */
+    public static MemorySegment getpeername$address() {
+        return getpeername.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int getpeername(int __fd, struct sockaddr *restrict __addr, socklen_t *restrict __len)
+     * }
+     */
+    public static int getpeername(int __fd, MemorySegment __addr, MemorySegment __len) {
+        var mh$ = getpeername.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("getpeername", __fd, __addr, __len);
+            }
+            return (int)mh$.invokeExact(__fd, __addr, __len);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class send {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             LinuxH.C_LONG,
@@ -903,6 +1397,136 @@ public class LinuxH extends LinuxH$shared {
         }
     }
 
+    private static class sendto {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LinuxH.C_LONG,
+            LinuxH.C_INT,
+            LinuxH.C_POINTER,
+            LinuxH.C_LONG,
+            LinuxH.C_INT,
+            LinuxH.C_POINTER,
+            LinuxH.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("sendto");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern ssize_t sendto(int __fd, const void *__buf, size_t __n, int __flags, const struct sockaddr *__addr, socklen_t __addr_len)
+     * }
+     */
+    public static FunctionDescriptor sendto$descriptor() {
+        return sendto.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern ssize_t sendto(int __fd, const void *__buf, size_t __n, int __flags, const struct sockaddr *__addr, socklen_t __addr_len)
+     * }
+     */
+    public static MethodHandle sendto$handle() {
+        return sendto.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern ssize_t sendto(int __fd, const void *__buf, size_t __n, int __flags, const struct sockaddr *__addr, socklen_t __addr_len)
+     * }
+     */
+    public static MemorySegment sendto$address() {
+        return sendto.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern ssize_t sendto(int __fd, const void *__buf, size_t __n, int __flags, const struct sockaddr *__addr, socklen_t __addr_len)
+     * }
+     */
+    public static long sendto(int __fd, MemorySegment __buf, long __n, int __flags, MemorySegment __addr, int __addr_len) {
+        var mh$ = sendto.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("sendto", __fd, __buf, __n, __flags, __addr, __addr_len);
+            }
+            return (long)mh$.invokeExact(__fd, __buf, __n, __flags, __addr, __addr_len);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class recvfrom {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LinuxH.C_LONG,
+            LinuxH.C_INT,
+            LinuxH.C_POINTER,
+            LinuxH.C_LONG,
+            LinuxH.C_INT,
+            LinuxH.C_POINTER,
+            LinuxH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("recvfrom");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern ssize_t recvfrom(int __fd, void *restrict __buf, size_t __n, int __flags, struct sockaddr *restrict __addr, socklen_t *restrict __addr_len)
+     * }
+     */
+    public static FunctionDescriptor recvfrom$descriptor() {
+        return recvfrom.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern ssize_t recvfrom(int __fd, void *restrict __buf, size_t __n, int __flags, struct sockaddr *restrict __addr, socklen_t *restrict __addr_len)
+     * }
+     */
+    public static MethodHandle recvfrom$handle() {
+        return recvfrom.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern ssize_t recvfrom(int __fd, void *restrict __buf, size_t __n, int __flags, struct sockaddr *restrict __addr, socklen_t *restrict __addr_len)
+     * }
+     */
+    public static MemorySegment recvfrom$address() {
+        return recvfrom.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern ssize_t recvfrom(int __fd, void *restrict __buf, size_t __n, int __flags, struct sockaddr *restrict __addr, socklen_t *restrict __addr_len)
+     * }
+     */
+    public static long recvfrom(int __fd, MemorySegment __buf, long __n, int __flags, MemorySegment __addr, MemorySegment __addr_len) {
+        var mh$ = recvfrom.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("recvfrom", __fd, __buf, __n, __flags, __addr, __addr_len);
+            }
+            return (long)mh$.invokeExact(__fd, __buf, __n, __flags, __addr, __addr_len);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class sendmsg {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             LinuxH.C_LONG,
@@ -956,6 +1580,68 @@ public class LinuxH extends LinuxH$shared {
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("sendmsg", __fd, __message, __flags);
+            }
+            return (long)mh$.invokeExact(__fd, __message, __flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class recvmsg {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LinuxH.C_LONG,
+            LinuxH.C_INT,
+            LinuxH.C_POINTER,
+            LinuxH.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("recvmsg");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern ssize_t recvmsg(int __fd, struct msghdr *__message, int __flags)
+     * }
+     */
+    public static FunctionDescriptor recvmsg$descriptor() {
+        return recvmsg.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern ssize_t recvmsg(int __fd, struct msghdr *__message, int __flags)
+     * }
+     */
+    public static MethodHandle recvmsg$handle() {
+        return recvmsg.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern ssize_t recvmsg(int __fd, struct msghdr *__message, int __flags)
+     * }
+     */
+    public static MemorySegment recvmsg$address() {
+        return recvmsg.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern ssize_t recvmsg(int __fd, struct msghdr *__message, int __flags)
+     * }
+     */
+    public static long recvmsg(int __fd, MemorySegment __message, int __flags) {
+        var mh$ = recvmsg.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("recvmsg", __fd, __message, __flags);
             }
             return (long)mh$.invokeExact(__fd, __message, __flags);
         } catch (Error | RuntimeException ex) {
@@ -1276,6 +1962,15 @@ public class LinuxH extends LinuxH$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+    private static final int IPPROTO_IP = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.IPPROTO_IP = 0
+     * }
+     */
+    public static int IPPROTO_IP() {
+        return IPPROTO_IP;
+    }
     private static final int IPPROTO_TCP = (int)6L;
     /**
      * {@snippet lang=c :
@@ -1284,6 +1979,15 @@ public class LinuxH extends LinuxH$shared {
      */
     public static int IPPROTO_TCP() {
         return IPPROTO_TCP;
+    }
+    private static final int IPPROTO_UDP = (int)17L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.IPPROTO_UDP = 17
+     * }
+     */
+    public static int IPPROTO_UDP() {
+        return IPPROTO_UDP;
     }
     private static final int IPPROTO_IPV6 = (int)41L;
     /**
@@ -1765,6 +2469,148 @@ public class LinuxH extends LinuxH$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+    private static final int TFD_CLOEXEC = (int)524288L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.TFD_CLOEXEC = 524288
+     * }
+     */
+    public static int TFD_CLOEXEC() {
+        return TFD_CLOEXEC;
+    }
+    private static final int TFD_NONBLOCK = (int)2048L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.TFD_NONBLOCK = 2048
+     * }
+     */
+    public static int TFD_NONBLOCK() {
+        return TFD_NONBLOCK;
+    }
+
+    private static class timerfd_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LinuxH.C_INT,
+            LinuxH.C_INT,
+            LinuxH.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("timerfd_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int timerfd_create(__clockid_t __clock_id, int __flags)
+     * }
+     */
+    public static FunctionDescriptor timerfd_create$descriptor() {
+        return timerfd_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int timerfd_create(__clockid_t __clock_id, int __flags)
+     * }
+     */
+    public static MethodHandle timerfd_create$handle() {
+        return timerfd_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int timerfd_create(__clockid_t __clock_id, int __flags)
+     * }
+     */
+    public static MemorySegment timerfd_create$address() {
+        return timerfd_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int timerfd_create(__clockid_t __clock_id, int __flags)
+     * }
+     */
+    public static int timerfd_create(int __clock_id, int __flags) {
+        var mh$ = timerfd_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("timerfd_create", __clock_id, __flags);
+            }
+            return (int)mh$.invokeExact(__clock_id, __flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class timerfd_settime {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LinuxH.C_INT,
+            LinuxH.C_INT,
+            LinuxH.C_INT,
+            LinuxH.C_POINTER,
+            LinuxH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("timerfd_settime");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int timerfd_settime(int __ufd, int __flags, const struct itimerspec *__utmr, struct itimerspec *__otmr)
+     * }
+     */
+    public static FunctionDescriptor timerfd_settime$descriptor() {
+        return timerfd_settime.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int timerfd_settime(int __ufd, int __flags, const struct itimerspec *__utmr, struct itimerspec *__otmr)
+     * }
+     */
+    public static MethodHandle timerfd_settime$handle() {
+        return timerfd_settime.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int timerfd_settime(int __ufd, int __flags, const struct itimerspec *__utmr, struct itimerspec *__otmr)
+     * }
+     */
+    public static MemorySegment timerfd_settime$address() {
+        return timerfd_settime.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int timerfd_settime(int __ufd, int __flags, const struct itimerspec *__utmr, struct itimerspec *__otmr)
+     * }
+     */
+    public static int timerfd_settime(int __ufd, int __flags, MemorySegment __utmr, MemorySegment __otmr) {
+        var mh$ = timerfd_settime.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("timerfd_settime", __ufd, __flags, __utmr, __otmr);
+            }
+            return (int)mh$.invokeExact(__ufd, __flags, __utmr, __otmr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 
     private static class readv {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -2136,6 +2982,194 @@ public class LinuxH extends LinuxH$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class pipe2 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LinuxH.C_INT,
+            LinuxH.C_POINTER,
+            LinuxH.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("pipe2");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int pipe2(int pipefd[2], int flags)
+     * }
+     */
+    public static FunctionDescriptor pipe2$descriptor() {
+        return pipe2.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int pipe2(int pipefd[2], int flags)
+     * }
+     */
+    public static MethodHandle pipe2$handle() {
+        return pipe2.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int pipe2(int pipefd[2], int flags)
+     * }
+     */
+    public static MemorySegment pipe2$address() {
+        return pipe2.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int pipe2(int pipefd[2], int flags)
+     * }
+     */
+    public static int pipe2(MemorySegment pipefd, int flags) {
+        var mh$ = pipe2.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("pipe2", pipefd, flags);
+            }
+            return (int)mh$.invokeExact(pipefd, flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class recvmmsg {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LinuxH.C_INT,
+            LinuxH.C_INT,
+            LinuxH.C_POINTER,
+            LinuxH.C_INT,
+            LinuxH.C_INT,
+            LinuxH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("recvmmsg");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int recvmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *timeout)
+     * }
+     */
+    public static FunctionDescriptor recvmmsg$descriptor() {
+        return recvmmsg.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int recvmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *timeout)
+     * }
+     */
+    public static MethodHandle recvmmsg$handle() {
+        return recvmmsg.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int recvmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *timeout)
+     * }
+     */
+    public static MemorySegment recvmmsg$address() {
+        return recvmmsg.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int recvmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *timeout)
+     * }
+     */
+    public static int recvmmsg(int fd, MemorySegment msgvec, int vlen, int flags, MemorySegment timeout) {
+        var mh$ = recvmmsg.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("recvmmsg", fd, msgvec, vlen, flags, timeout);
+            }
+            return (int)mh$.invokeExact(fd, msgvec, vlen, flags, timeout);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class sendmmsg {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LinuxH.C_INT,
+            LinuxH.C_INT,
+            LinuxH.C_POINTER,
+            LinuxH.C_INT,
+            LinuxH.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("sendmmsg");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int sendmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags)
+     * }
+     */
+    public static FunctionDescriptor sendmmsg$descriptor() {
+        return sendmmsg.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int sendmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags)
+     * }
+     */
+    public static MethodHandle sendmmsg$handle() {
+        return sendmmsg.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int sendmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags)
+     * }
+     */
+    public static MemorySegment sendmmsg$address() {
+        return sendmmsg.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int sendmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags)
+     * }
+     */
+    public static int sendmmsg(int fd, MemorySegment msgvec, int vlen, int flags) {
+        var mh$ = sendmmsg.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("sendmmsg", fd, msgvec, vlen, flags);
+            }
+            return (int)mh$.invokeExact(fd, msgvec, vlen, flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int EWOULDBLOCK = (int)11L;
     /**
      * {@snippet lang=c :
@@ -2144,6 +3178,24 @@ public class LinuxH extends LinuxH$shared {
      */
     public static int EWOULDBLOCK() {
         return EWOULDBLOCK;
+    }
+    private static final int O_CLOEXEC = (int)524288L;
+    /**
+     * {@snippet lang=c :
+     * #define O_CLOEXEC 524288
+     * }
+     */
+    public static int O_CLOEXEC() {
+        return O_CLOEXEC;
+    }
+    private static final int AF_UNIX = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define AF_UNIX 1
+     * }
+     */
+    public static int AF_UNIX() {
+        return AF_UNIX;
     }
     private static final int AF_INET = (int)2L;
     /**
