@@ -62,7 +62,17 @@ public enum ErrnoName {
     /** EALREADY (Operation already in progress). */
     EALREADY("Operation already in progress"),
     /** EINPROGRESS (Operation now in progress). */
-    EINPROGRESS("Operation now in progress");
+    EINPROGRESS("Operation now in progress"),
+    /** EACCES (Permission denied). */
+    EACCES("Permission denied"),
+    /** EMSGSIZE (Message too long). */
+    EMSGSIZE("Message too long"),
+    /** ENOPROTOOPT (Protocol not available). */
+    ENOPROTOOPT("Protocol not available"),
+    /** EAFNOSUPPORT (Address family not supported by protocol). */
+    EAFNOSUPPORT("Address family not supported by protocol"),
+    /** ENAMETOOLONG (File name too long). */
+    ENAMETOOLONG("File name too long");
 
     private final String text;
 

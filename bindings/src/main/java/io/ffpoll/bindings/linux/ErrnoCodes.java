@@ -35,6 +35,11 @@ public final class ErrnoCodes {
     public static final int EHOSTUNREACH = LinuxH.EHOSTUNREACH();
     public static final int EALREADY = LinuxH.EALREADY();
     public static final int EINPROGRESS = LinuxH.EINPROGRESS();
+    public static final int EACCES = LinuxH.EACCES();
+    public static final int EMSGSIZE = LinuxH.EMSGSIZE();
+    public static final int ENOPROTOOPT = LinuxH.ENOPROTOOPT();
+    public static final int EAFNOSUPPORT = LinuxH.EAFNOSUPPORT();
+    public static final int ENAMETOOLONG = LinuxH.ENAMETOOLONG();
 
     private static final Object[][] TABLE = {
             {EPERM, "EPERM", "Operation not permitted"},
@@ -64,6 +69,11 @@ public final class ErrnoCodes {
             {EHOSTUNREACH, "EHOSTUNREACH", "No route to host"},
             {EALREADY, "EALREADY", "Operation already in progress"},
             {EINPROGRESS, "EINPROGRESS", "Operation now in progress"},
+            {EACCES, "EACCES", "Permission denied"},
+            {EMSGSIZE, "EMSGSIZE", "Message too long"},
+            {ENOPROTOOPT, "ENOPROTOOPT", "Protocol not available"},
+            {EAFNOSUPPORT, "EAFNOSUPPORT", "Address family not supported by protocol"},
+            {ENAMETOOLONG, "ENAMETOOLONG", "File name too long"},
     };
 
     private ErrnoCodes() {}

@@ -26,7 +26,9 @@ public final class LinuxPlatform extends Platform {
                 ErrnoCodes.EPIPE, ErrnoCodes.ENOSYS, ErrnoCodes.EPROTO, ErrnoCodes.ENOTSOCK, ErrnoCodes.EADDRINUSE,
                 ErrnoCodes.EADDRNOTAVAIL, ErrnoCodes.ENETUNREACH, ErrnoCodes.ECONNABORTED, ErrnoCodes.ECONNRESET,
                 ErrnoCodes.ENOBUFS, ErrnoCodes.EISCONN, ErrnoCodes.ENOTCONN, ErrnoCodes.ETIMEDOUT,
-                ErrnoCodes.ECONNREFUSED, ErrnoCodes.EHOSTUNREACH, ErrnoCodes.EALREADY, ErrnoCodes.EINPROGRESS);
+                ErrnoCodes.ECONNREFUSED, ErrnoCodes.EHOSTUNREACH, ErrnoCodes.EALREADY, ErrnoCodes.EINPROGRESS,
+                ErrnoCodes.EACCES, ErrnoCodes.EMSGSIZE, ErrnoCodes.ENOPROTOOPT, ErrnoCodes.EAFNOSUPPORT,
+                ErrnoCodes.ENAMETOOLONG);
         this.fcntlAfter = fcntlAfter;
     }
 
