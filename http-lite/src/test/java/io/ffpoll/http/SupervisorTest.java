@@ -324,6 +324,12 @@ class SupervisorTest {
             return s.charAt(s.lastIndexOf(')') + 2) != 'Z';
         } catch (java.nio.file.NoSuchFileException gone) {
             return false;
+        } catch (IOException reaped) {
+            // Reaped between the open and the read: procfs then fails the read with ESRCH.
+            if (Files.exists(stat.getParent())) {
+                throw reaped;
+            }
+            return false;
         }
     }
 
