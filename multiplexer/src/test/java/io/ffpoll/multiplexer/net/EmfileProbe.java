@@ -11,6 +11,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -47,6 +48,7 @@ public final class EmfileProbe {
             check(OS.connect(warm, sa, len) == 0, "warm-up connect");
             OS.close(accepted.take());
             loop.submit(() -> loop.schedule(Duration.ofMillis(1), () -> OS.describe(Err.EMFILE))).get();
+            warmUpWaitingGet(loop);
             int client = blockingSocket();
 
             int[] filler = new int[1 << 16];
@@ -80,6 +82,29 @@ public final class EmfileProbe {
             OS.close(client);
             OS.close(warm);
         }
+    }
+
+    /**
+     * A get() that finds its future not done takes a path of its own (the loop-thread check,
+     * the JDK's parking) whose classes load on first use: with no fd free, that load fails
+     * with NoClassDefFoundError. So this main thread waits once on a loop task that only
+     * finishes after the thread is seen parked in get().
+     */
+    private static void warmUpWaitingGet(EventLoop loop) throws Exception {
+        CountDownLatch gate = new CountDownLatch(1);
+        Thread waiter = Thread.currentThread();
+        Thread opener = new Thread(() -> {
+            while (waiter.getState() != Thread.State.WAITING) {
+                Thread.onSpinWait();
+            }
+            gate.countDown();
+        });
+        opener.start();
+        loop.submit(() -> {
+            gate.await();
+            return null;
+        }).get();
+        opener.join();
     }
 
     private static void check(boolean ok, String what) {
