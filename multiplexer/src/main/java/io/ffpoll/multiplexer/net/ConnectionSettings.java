@@ -2,7 +2,6 @@ package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.multiplexer.EventLoop;
 
-import java.net.InetSocketAddress;
 import java.time.Duration;
 
 /**
@@ -13,7 +12,7 @@ import java.time.Duration;
  */
 abstract sealed class ConnectionSettings extends ConnectionWriting permits ConnectionAnyThread {
 
-    ConnectionSettings(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
+    ConnectionSettings(EventLoop loop, int fd, java.net.SocketAddress remote, ConnectionHandler handler) {
         super(loop, fd, remote, handler);
     }
 
