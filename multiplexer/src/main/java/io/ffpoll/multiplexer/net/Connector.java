@@ -174,19 +174,21 @@ public final class Connector {
     /** {@link #connect}, on the loop, returning the connect in progress so its owner can cancel it. */
     static Pending start(EventLoop loop, SocketAddress remote, Duration timeout, ConnectHandler handler) {
         Objects.requireNonNull(handler, "handler");
+        Pending p;
         int fd;
-        try {
-            fd = SocketAddresses.socket(remote);
-        } catch (IOException e) {
-            Pending p = new Pending(loop, -1, remote, handler);
-            p.failLater(e);
-            return p;
-        }
-        Pending p = new Pending(loop, fd, remote, handler);
         int r;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment sa = OS.allocateSockaddr(arena);
-            r = OS.connect(fd, sa, SocketAddresses.encode(remote, sa));
+            int length = SocketAddresses.encode(remote, sa); // a bad address throws before a socket exists
+            try {
+                fd = SocketAddresses.socket(remote);
+            } catch (IOException e) {
+                p = new Pending(loop, -1, remote, handler);
+                p.failLater(e);
+                return p;
+            }
+            p = new Pending(loop, fd, remote, handler);
+            r = OS.connect(fd, sa, length);
         }
         LOOPS.adopt(loop, p);
         if (r == 0) { // loopback may complete at once

@@ -35,15 +35,28 @@ final class SocketAddresses {
                 yield inet;
             }
             case UnixAddress unix -> {
-                if (unix.isUnnamed()) {
-                    throw new IllegalArgumentException("an unnamed Unix socket cannot be bound or connected to");
-                }
-                yield unix;
+                yield checked(unix);
             }
-            case UnixDomainSocketAddress jdk -> UnixAddress.of(jdk);
+            case UnixDomainSocketAddress jdk -> checked(UnixAddress.of(jdk));
             default -> throw new IllegalArgumentException("ffpoll takes an InetSocketAddress, a UnixAddress or a "
                     + "UnixDomainSocketAddress, not a " + address.getClass().getName());
         };
+    }
+
+    /**
+     * Refuses, on the caller's thread, what the OS would: an unnamed address, an abstract name
+     * off Linux, a name too long for sun_path.
+     */
+    private static UnixAddress checked(UnixAddress unix) {
+        if (unix.isUnnamed()) {
+            throw new IllegalArgumentException("an unnamed Unix socket cannot be bound or connected to");
+        }
+        if (unix.isAbstract() && !OS.hasAbstractUnixNames()) {
+            throw new UnsupportedOperationException("abstract Unix socket names are Linux only; " + OS.name()
+                    + " has none: use a path (" + unix + ")");
+        }
+        io.ffpoll.bindings.platform.UnixNames.check(unix.bytes(), unix.isAbstract(), OS.maxUnixNameBytes(), OS.name());
+        return unix;
     }
 
     /** A non-blocking, close-on-exec stream socket of the family of a {@link #normalize}d address. */
