@@ -327,8 +327,8 @@ public final class GroupListener implements AutoCloseable {
             }
             // An inherited socket may be served by other processes too (worker processes).
             starting.add(closeIfNotStarted(fd, inherited >= 0
-                    ? Listener.startShared(acceptor, fd, options.accept(), this::handOff)
-                    : Listener.start(acceptor, fd, options.accept(), this::handOff)));
+                    ? Listener.startShared(acceptor, fd, accept(), this::handOff)
+                    : Listener.start(acceptor, fd, accept(), this::handOff)));
             return;
         }
         if (inherited < 0 && Objects.requireNonNull(at, "address").getPort() != 0) {
@@ -341,7 +341,7 @@ public final class GroupListener implements AutoCloseable {
                 // Each loop accepts on its own duplicate (each Listener owns its fd), shared:
                 // on epoll a connection wakes one loop, not all.
                 int fd = i == 0 ? inherited : Errors.check(OS.duplicate(inherited), "fcntl(" + inherited + ", F_DUPFD_CLOEXEC)");
-                starting.add(closeIfNotStarted(fd, Listener.startShared(loop, fd, options.accept(), local)));
+                starting.add(closeIfNotStarted(fd, Listener.startShared(loop, fd, accept(), local)));
             } else {
                 int fd = Tcp.listen(address == null ? Objects.requireNonNull(at, "address") : (InetSocketAddress) address,
                         options.backlog(), true);
@@ -353,7 +353,7 @@ public final class GroupListener implements AutoCloseable {
                     OS.close(fd);
                     throw e;
                 }
-                starting.add(closeIfNotStarted(fd, Listener.start(loop, fd, options.accept(), local)));
+                starting.add(closeIfNotStarted(fd, Listener.start(loop, fd, accept(), local)));
             }
         }
     }
@@ -367,7 +367,7 @@ public final class GroupListener implements AutoCloseable {
         socketFile = bound.file();
         address = at;
         if (options.mode() == Mode.ACCEPTOR) {
-            starting.add(closeIfNotStarted(bound.fd(), Listener.start(group.get(0), bound.fd(), options.accept(),
+            starting.add(closeIfNotStarted(bound.fd(), Listener.start(group.get(0), bound.fd(), accept(),
                     this::handOff)));
             return;
         }
@@ -375,8 +375,16 @@ public final class GroupListener implements AutoCloseable {
             EventLoop loop = group.get(i);
             Listener.AcceptHandler local = (fd, peer) -> accepted(loop, fd, peer);
             int fd = i == 0 ? bound.fd() : Errors.check(OS.duplicate(bound.fd()), "fcntl(" + bound.fd() + ", F_DUPFD_CLOEXEC)");
-            starting.add(closeIfNotStarted(fd, Listener.startShared(loop, fd, options.accept(), local)));
+            starting.add(closeIfNotStarted(fd, Listener.startShared(loop, fd, accept(), local)));
         }
+    }
+
+    /**
+     * The options for accepted sockets: on a Unix socket without TCP_NODELAY, which the kernel
+     * refuses there (EOPNOTSUPP) and which a Unix socket needs not (it has no Nagle to wait for).
+     */
+    private AcceptOptions accept() {
+        return address instanceof UnixAddress ? options.accept().noDelay(false) : options.accept();
     }
 
     /** A listener that did not start does not own its socket: close it. */

@@ -217,7 +217,8 @@ public final class Listener {
         } catch (IOException e) {
             return CompletableFuture.failedFuture(e);
         }
-        Listener l = new Listener(loop, fd, options, handler, false);
+        // TCP_NODELAY means nothing on a Unix socket, whose kernel refuses it (EOPNOTSUPP).
+        Listener l = new Listener(loop, fd, at instanceof UnixAddress ? options.noDelay(false) : options, handler, false);
         l.socketFile = file;
         UnixListening.SocketFile bound = file;
         return l.begin().whenComplete((x, failure) -> {
