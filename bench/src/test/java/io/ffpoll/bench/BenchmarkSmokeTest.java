@@ -31,6 +31,7 @@ class BenchmarkSmokeTest {
     private static final Set<String> KINDS = Set.of(
             "io.ffpoll.bench.InterestChurnBenchmark",
             "io.ffpoll.bench.PingPongBenchmark",
+            "io.ffpoll.bench.UnixEchoBenchmark",
             "io.ffpoll.bench.WakeupLatencyBenchmark",
             "io.ffpoll.http.HttpParseBenchmark",
             "io.ffpoll.bench.HttpEndToEndBenchmark");
