@@ -60,8 +60,9 @@ abstract class UnixSocketContract {
     @AfterEach
     void stop() throws InterruptedException {
         loop.close();
-        Loopback.awaitOpenFdsAtMost(fdsBefore, "descriptors after the test");
-        assertEquals(fdsBefore, Loopback.openFds(), "file descriptors leaked");
+        // At most as many as before: libkqueue may still have been freeing an earlier test's
+        // kqueue descriptors on its own thread when they were counted.
+        Loopback.awaitOpenFdsAtMost(fdsBefore, "file descriptors leaked");
     }
 
     private Listener bind(java.net.SocketAddress at) throws Exception {
