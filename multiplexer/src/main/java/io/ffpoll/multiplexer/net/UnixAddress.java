@@ -44,9 +44,12 @@ public final class UnixAddress extends SocketAddress {
     private static final long serialVersionUID = 1L;
     private static final UnixAddress UNNAMED = new UnixAddress(new byte[0], false, null);
 
-    private final byte[] name;        // the path's bytes, or the abstract name's
+    /** The path's bytes (UTF-8), or the abstract name's without its leading NUL; empty: unnamed. */
+    private final byte[] name;
+    /** Whether {@link #name} is a Linux abstract name. */
     private final boolean abstractName;
-    private final Set<PosixFilePermission> permissions; // null: as the umask leaves them
+    /** The socket file's mode when bound; null for what the umask leaves. */
+    private final Set<PosixFilePermission> permissions;
 
     private UnixAddress(byte[] name, boolean abstractName, Set<PosixFilePermission> permissions) {
         this.name = name;

@@ -1,6 +1,7 @@
 package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.bindings.Err;
+import io.ffpoll.bindings.internal.Syscalls;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Poller;
 import io.ffpoll.multiplexer.testing.Loopback;
@@ -247,6 +248,35 @@ abstract class StreamFdContract {
         assertArrayEquals(sent, echoed);
         assertNull(closed.get(30, TimeUnit.SECONDS));
         OS.close(pair[1]);
+    }
+
+    @Test
+    void openingAsksTheKernelOnceAndAPipeIsWrittenWithWritev() throws Exception {
+        Thread loopThread = loop.submit(Thread::currentThread).get(30, TimeUnit.SECONDS);
+        int[] p = pipe();
+        assertEquals(0, OS.setBlocking(p[0], true));
+        long sockopt = Syscalls.count("getsockopt", loopThread);
+        long fcntl = Syscalls.count("fcntl", loopThread);
+        Connection c = Connection.open(loop, p[1], new Recorder()).get(30, TimeUnit.SECONDS);
+        assertEquals(1, Syscalls.count("getsockopt", loopThread) - sockopt, "SO_TYPE, once: ENOTSOCK");
+        assertEquals(3, Syscalls.count("fcntl", loopThread) - fcntl, "F_GETFL for the access mode; O_NONBLOCK");
+        long writev = Syscalls.count("writev", loopThread);
+        long sendmsg = Syscalls.count("sendmsg", loopThread);
+        loop.submit(() -> {
+            for (int i = 0; i < 10; i++) {
+                c.write(new byte[] {(byte) i});
+            }
+            return null;
+        }).get(30, TimeUnit.SECONDS);
+        assertArrayEquals(new byte[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, readUpTo(p[0], 10));
+        assertEquals(1, Syscalls.count("writev", loopThread) - writev, "ten writes, one writev at the iteration's end");
+        assertEquals(0, Syscalls.count("sendmsg", loopThread) - sendmsg, "no sendmsg on a pipe");
+        assertEquals(0, Syscalls.count("getsockopt", loopThread) - sockopt - 1, "nothing asked again");
+        loop.submit(() -> {
+            c.close();
+            return null;
+        }).get(30, TimeUnit.SECONDS);
+        OS.close(p[0]);
     }
 
     @Test

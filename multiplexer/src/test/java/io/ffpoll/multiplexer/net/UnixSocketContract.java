@@ -185,7 +185,13 @@ abstract class UnixSocketContract {
                 () -> Connection.connect(loop, UnixAddress.path(path), new UnixTesting.Echo()).get(30, TimeUnit.SECONDS));
         assertInstanceOf(ConnectException.class, refused.getCause(), "a stale file refuses connects");
         Listener listener = bind(UnixAddress.path(path));
+        Thread loopThread = loop.submit(Thread::currentThread).get(30, TimeUnit.SECONDS);
+        long asked = io.ffpoll.bindings.internal.Syscalls.count("getsockopt", loopThread)
+                + io.ffpoll.bindings.internal.Syscalls.count("setsockopt", loopThread);
         UnixTesting.echoOnce(path, UnixTesting.randomBytes(10_000, 3));
+        assertEquals(asked, io.ffpoll.bindings.internal.Syscalls.count("getsockopt", loopThread)
+                + io.ffpoll.bindings.internal.Syscalls.count("setsockopt", loopThread),
+                "the accept path asks nothing of a Unix socket and sets no TCP option on it");
         listener.closeAsync().get(30, TimeUnit.SECONDS);
         assertFalse(Files.exists(path));
     }
