@@ -18,12 +18,19 @@ import java.util.Iterator;
  */
 final class NioEchoLoop implements AutoCloseable {
     private final Selector selector = Selector.open();
-    private final ServerSocketChannel server = ServerSocketChannel.open();
+    private final ServerSocketChannel server;
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(64 * 1024);
     private final Thread thread;
     private volatile boolean running = true;
 
     NioEchoLoop(InetSocketAddress at, int cpu) throws IOException {
+        this((java.net.SocketAddress) at, cpu);
+    }
+
+    /** On a TCP address, or a Unix-domain path ({@link java.net.UnixDomainSocketAddress}). */
+    NioEchoLoop(java.net.SocketAddress at, int cpu) throws IOException {
+        server = at instanceof java.net.UnixDomainSocketAddress
+                ? ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX) : ServerSocketChannel.open();
         server.bind(at, 4096);
         server.configureBlocking(false);
         server.register(selector, SelectionKey.OP_ACCEPT);
@@ -43,6 +50,11 @@ final class NioEchoLoop implements AutoCloseable {
         return (InetSocketAddress) server.getLocalAddress();
     }
 
+    /** The bound address, of either family. */
+    java.net.SocketAddress localAddress() throws IOException {
+        return server.getLocalAddress();
+    }
+
     private void run() throws IOException {
         while (running) {
             selector.select();
@@ -57,7 +69,9 @@ final class NioEchoLoop implements AutoCloseable {
                     SocketChannel c;
                     while ((c = server.accept()) != null) {
                         c.configureBlocking(false);
-                        c.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+                        if (c.getLocalAddress() instanceof InetSocketAddress) { // a Unix socket has no Nagle
+                            c.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+                        }
                         c.register(selector, SelectionKey.OP_READ);
                     }
                     continue;

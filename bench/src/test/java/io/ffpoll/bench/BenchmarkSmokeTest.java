@@ -31,6 +31,7 @@ class BenchmarkSmokeTest {
     private static final Set<String> KINDS = Set.of(
             "io.ffpoll.bench.InterestChurnBenchmark",
             "io.ffpoll.bench.PingPongBenchmark",
+            "io.ffpoll.bench.UnixEchoBenchmark",
             "io.ffpoll.bench.WakeupLatencyBenchmark",
             "io.ffpoll.http.HttpParseBenchmark",
             "io.ffpoll.bench.HttpEndToEndBenchmark");
@@ -72,8 +73,8 @@ class BenchmarkSmokeTest {
             assertTrue(score > 0 && Double.isFinite(score), name + " " + r.getParams() + " scored " + score);
         }
         assertEquals(new TreeSet<>(KINDS), ran, "the benchmark classes that ran");
-        // 4 churn + 12 ping-pong + 4 wakeup + 4 parse + 3 end-to-end parameter sets.
-        assertEquals(27, results.size(), "runs, one per benchmark method and parameter set");
+        // 4 churn + 12 ping-pong + 8 Unix echo + 4 wakeup + 4 parse + 3 end-to-end parameter sets.
+        assertEquals(35, results.size(), "runs, one per benchmark method and parameter set");
     }
 
     /** Each open descriptor with what it refers to; the listing's own descriptor is left out. */

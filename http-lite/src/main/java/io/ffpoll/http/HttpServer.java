@@ -63,12 +63,23 @@ public final class HttpServer implements AutoCloseable {
     }
 
     /**
-     * The address the server listens on (the actual port when 0 was asked for).
+     * The IP address the server listens on (the actual port when 0 was asked for); null on a
+     * Unix-domain socket ({@link #localAddress()}).
      *
-     * @return the address
+     * @return the address, or null
      */
     public InetSocketAddress address() {
         return loops.listener.address();
+    }
+
+    /**
+     * The address the server listens on: an {@link InetSocketAddress}, or a
+     * {@code io.ffpoll.multiplexer.net.UnixAddress}.
+     *
+     * @return the address
+     */
+    public java.net.SocketAddress localAddress() {
+        return loops.listener.localAddress();
     }
 
     /** {@return how connections reach the loops} */

@@ -31,6 +31,11 @@ public final class Main {
             usage: http-lite [options]
               --host ADDR              address to listen on (default 127.0.0.1)
               --port N                 port (default 8080; 0 picks a free one)
+              --unix PATH              listen on a Unix-domain socket at PATH instead (a stale
+                                       socket file there is replaced, a live server's is not;
+                                       the file is removed at exit); @NAME: a Linux abstract
+                                       name. Not with --workers: give the supervisor a bound
+                                       Unix socket with --fd (systemd ListenStream=PATH)
               --threads N              event loops (default: available processors)
               --accept reuseport|acceptor
                                        a SO_REUSEPORT listener per loop (default on Linux and
@@ -85,6 +90,8 @@ public final class Main {
         String host = "127.0.0.1";
         int port = 8080;
         Integer fd = null;
+        String unix = null;
+        boolean hostOrPort = false;
         try {
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
@@ -93,8 +100,15 @@ public final class Main {
                         System.out.print(USAGE);
                         return null;
                     }
-                    case "--host" -> host = value(args, ++i, a);
-                    case "--port" -> port = Integer.parseInt(value(args, ++i, a));
+                    case "--host" -> {
+                        host = value(args, ++i, a);
+                        hostOrPort = true;
+                    }
+                    case "--port" -> {
+                        port = Integer.parseInt(value(args, ++i, a));
+                        hostOrPort = true;
+                    }
+                    case "--unix" -> unix = value(args, ++i, a);
                     case "--threads" -> b.threads(Integer.parseInt(value(args, ++i, a)));
                     case "--accept" -> {
                         String mode = value(args, ++i, a);
@@ -128,6 +142,18 @@ public final class Main {
                     }
                     default -> throw new IllegalArgumentException("unknown option " + a);
                 }
+            }
+            if (unix != null) {
+                if (hostOrPort || fd != null) {
+                    throw new IllegalArgumentException("--unix listens on a Unix socket: it takes no --host, --port or --fd");
+                }
+                if (workers > 0) {
+                    throw new IllegalArgumentException("--workers does not bind Unix sockets: bind one in a service "
+                            + "manager (systemd ListenStream=" + unix + ") and pass it with --fd");
+                }
+                b.address(unix.startsWith("@") ? io.ffpoll.multiplexer.net.UnixAddress.abstractName(unix.substring(1))
+                        : io.ffpoll.multiplexer.net.UnixAddress.path(unix));
+                return b;
             }
             if (fd == null) {
                 fd = systemdSocket();
@@ -227,7 +253,7 @@ public final class Main {
                 System.exit(1);
             }
         }
-        LOG.info("http-lite listening on {} ({} mode, {} loops, {} backend)", server.address(),
+        LOG.info("http-lite listening on {} ({} mode, {} loops, {} backend)", server.localAddress(),
                 server.acceptMode().name().toLowerCase(), server.loopCount(), server.backend());
         if (statsSeconds > 0) {
             Thread.ofPlatform().daemon().name("http-lite-stats").start(() -> logStats(server, statsSeconds));

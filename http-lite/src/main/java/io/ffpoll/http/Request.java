@@ -220,9 +220,11 @@ public final class Request {
     }
 
     /**
-     * The client's address (for a proxied request, the proxy's).
+     * The client's address (for a proxied request, the proxy's). Null on a Unix-domain socket,
+     * where a client has no IP address (and almost never a name): a proxy in front of a Unix
+     * socket tells the client's address in its own headers (X-Forwarded-For, Forwarded).
      *
-     * @return the peer of the connection the request came on
+     * @return the peer of the connection the request came on, or null on a Unix socket
      */
     public InetSocketAddress remoteAddress() {
         return remote;

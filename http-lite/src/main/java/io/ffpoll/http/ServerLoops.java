@@ -46,7 +46,7 @@ final class ServerLoops {
      * changed or reused afterwards does not change the server.
      */
     CompletableFuture<Void> start(ServerSettings b) {
-        InetSocketAddress address = b.address;
+        java.net.SocketAddress address = b.address;
         GroupListener.Options options = GroupListener.Options.DEFAULTS
                 .mode(mode == HttpServer.AcceptMode.REUSEPORT ? GroupListener.Mode.REUSEPORT : GroupListener.Mode.ACCEPTOR)
                 .backlog(b.backlog)

@@ -16,7 +16,7 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
     static final int MAX_HEAD_LIMIT = 1 << 20;
     static final long MAX_BODY_LIMIT = 16L << 20;
 
-    InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 8080);
+    java.net.SocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 8080);
     int inheritedFd = -1;
     int threads = Runtime.getRuntime().availableProcessors();
     HttpServer.AcceptMode mode = ServerSockets.defaultAcceptMode();
@@ -44,6 +44,22 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
      * @return this builder
      */
     public final HttpServer.Builder address(InetSocketAddress address) {
+        this.address = address;
+        return self();
+    }
+
+    /**
+     * Where to listen: an {@link InetSocketAddress}, or a Unix-domain socket
+     * ({@code io.ffpoll.multiplexer.net.UnixAddress}: a path, or a Linux abstract name; or the
+     * JDK's {@link java.net.UnixDomainSocketAddress}). On a Unix path a stale socket file is
+     * replaced, a live server's path fails with EADDRINUSE, and the file is removed at shutdown;
+     * every loop accepts on the one socket (REUSEPORT mode: one wakeup per connection) or the
+     * acceptor hands out (ACCEPTOR). {@link Request#remoteAddress()} is null there.
+     *
+     * @param address where to listen
+     * @return this builder
+     */
+    public final HttpServer.Builder address(java.net.SocketAddress address) {
         this.address = address;
         return self();
     }

@@ -124,6 +124,6 @@ final class Supervision {
                 throw new IOException("reporting to the supervisor (fd " + readyFd + "): " + os.describe((int) -n));
             }
         }
-        LOG.debug("serving for the supervisor on {}", server.address());
+        LOG.debug("serving for the supervisor on {}", server.localAddress());
     }
 }

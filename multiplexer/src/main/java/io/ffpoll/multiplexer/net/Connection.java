@@ -1,5 +1,7 @@
 package io.ffpoll.multiplexer.net;
 
+import io.ffpoll.bindings.Err;
+import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.Event;
 import io.ffpoll.multiplexer.EventLoop;
@@ -72,7 +74,7 @@ public final class Connection extends ConnectionAnyThread {
         CLOSE
     }
 
-    Connection(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
+    Connection(EventLoop loop, int fd, java.net.SocketAddress remote, ConnectionHandler handler) {
         super(loop, fd, remote, handler);
         io.opened();
         LOOPS.adopt(loop, loopSide);
@@ -88,7 +90,8 @@ public final class Connection extends ConnectionAnyThread {
      *
      * @param loop the event loop
      * @param fd the descriptor
-     * @param remote the peer's address
+     * @param remote the peer's address; null for a socket that has no IP peer (one accepted on
+     *     a Unix-domain listener, whose {@link #peerAddress()} is then read when asked for)
      * @param handler the handler
      * @return the connection, once open
      */
@@ -105,6 +108,49 @@ public final class Connection extends ConnectionAnyThread {
             c.opened();
             return c;
         });
+    }
+
+    /**
+     * Wraps any stream descriptor: a connected stream socket of any family (TCP, Unix, one end
+     * of a socketpair), or a descriptor that is no socket (a pipe's end, a FIFO, a terminal, the
+     * process's stdin or stdout). The connection owns the fd from then on and makes it
+     * non-blocking (O_NONBLOCK belongs to the open file, so a terminal or pipe shared with other
+     * processes becomes non-blocking for them too). It tells once, here, what it was given
+     * (getsockopt SO_TYPE, and fcntl F_GETFL for a non-socket) and acts on it:
+     * <ul>
+     * <li>a socket works as an accepted one; {@link #peerAddress()} is asked of the kernel;</li>
+     * <li>a non-socket is read with read(2) and written with write(2)/writev(2) (send and
+     *     sendmsg would fail with ENOTSOCK); a write to a pipe whose read end is closed fails
+     *     with EPIPE and closes the connection with a {@link java.net.SocketException} (the JVM
+     *     ignores SIGPIPE, so the process lives on);</li>
+     * <li>a read-only descriptor (a pipe's read end, stdin) is a connection whose output is shut
+     *     down from the start: {@code write} returns false. The writer closing its end is EOF:
+     *     {@link ConnectionHandler#onReadClosed}, as a FIN;</li>
+     * <li>a write-only descriptor (a pipe's write end, stdout) is never read and never hears
+     *     {@code onReadClosed}; the reader closing its end closes the connection with an EPIPE
+     *     {@link java.net.SocketException}, also while nothing is being written.
+     *     {@link #shutdownOutput()} closes it once the queue is sent: that is how a pipe's reader
+     *     sees EOF;</li>
+     * <li>on a non-socket open for both (a terminal) {@code shutdownOutput} sends nothing and
+     *     closes nothing; {@link #abort()} is a plain close (no reset without a socket).</li>
+     * </ul>
+     * Two pipes make one duplex stream only as two connections (stdin's and stdout's), one that
+     * reads and one that writes. Any thread; never waits.
+     *
+     * @param loop the event loop
+     * @param fd a stream descriptor, the connection's from then on
+     * @param handler the handler
+     * @return the connection, once open; failed with an {@link IOException} if fd is not open,
+     *     an {@link IllegalArgumentException} for a socket that is not a stream socket (the fd
+     *     then stays the caller's), or a {@link java.util.concurrent.RejectedExecutionException}
+     *     if the loop is closed
+     */
+    public static CompletableFuture<Connection> open(EventLoop loop, int fd, ConnectionHandler handler) {
+        java.util.Objects.requireNonNull(handler, "handler");
+        if (fd < 0) {
+            throw new IllegalArgumentException("invalid fd " + fd);
+        }
+        return loop.onLoop(() -> StreamFds.open(loop, fd, handler));
     }
 
     /**
@@ -141,13 +187,46 @@ public final class Connection extends ConnectionAnyThread {
      */
     public static CompletableFuture<Connection> connect(EventLoop loop, InetSocketAddress remote, Duration timeout,
                                                         ConnectionHandler handler) {
-        Connector.requireResolved(remote);
+        return connect(loop, (java.net.SocketAddress) remote, timeout, handler);
+    }
+
+    /**
+     * {@link #connect(EventLoop, InetSocketAddress, ConnectionHandler)} to any address: an
+     * {@link InetSocketAddress}, or a Unix-domain socket ({@link UnixAddress}, or the JDK's
+     * {@link java.net.UnixDomainSocketAddress} for a path). A Unix connect ends at once: ENOENT
+     * (no socket at the path), ECONNREFUSED (nobody listens) or EAGAIN (the listener's backlog is
+     * full) fail the future as a refused TCP connect does.
+     *
+     * @param loop the event loop
+     * @param remote the address to connect to
+     * @param handler the handler
+     * @return the connection once connected (after its {@code onOpen}), or the failure
+     * @throws IllegalArgumentException for an unresolved IP address or an address of another type
+     */
+    public static CompletableFuture<Connection> connect(EventLoop loop, java.net.SocketAddress remote,
+                                                        ConnectionHandler handler) {
+        return connect(loop, remote, null, handler);
+    }
+
+    /**
+     * {@link #connect(EventLoop, java.net.SocketAddress, ConnectionHandler)} that gives up after
+     * {@code timeout}.
+     *
+     * @param loop the event loop
+     * @param remote the address to connect to
+     * @param timeout how long the connect may take, positive; null for the kernel's own limit
+     * @param handler the handler
+     * @return the connection once connected, or the failure
+     */
+    public static CompletableFuture<Connection> connect(EventLoop loop, java.net.SocketAddress remote,
+                                                        Duration timeout, ConnectionHandler handler) {
+        java.net.SocketAddress target = SocketAddresses.normalize(remote);
         java.util.Objects.requireNonNull(handler, "handler");
         if (timeout != null) {
             Durations.positive(timeout, "connect timeout");
         }
         CompletableFuture<Connection> result = new LoopFuture<>(loop);
-        loop.onLoop(() -> Connector.connection(loop, remote, handler, timeout, result)).whenComplete((c, failure) -> {
+        loop.onLoop(() -> Connector.connection(loop, target, handler, timeout, result)).whenComplete((c, failure) -> {
             if (failure != null) {
                 result.completeExceptionally(OnLoop.unwrap(failure));
             }
@@ -171,11 +250,6 @@ public final class Connection extends ConnectionAnyThread {
     /** {@return the loop the connection belongs to} */
     public EventLoop loop() {
         return loop;
-    }
-
-    /** {@return the peer's address} */
-    public InetSocketAddress remoteAddress() {
-        return remote;
     }
 
     /** {@return false once the connection is closed (its onClosed has run)} */
@@ -239,6 +313,14 @@ public final class Connection extends ConnectionAnyThread {
             // The kernel would not watch the socket (epoll_ctl: ENOSPC, ENOMEM, EPERM): no event
             // will ever come for it. The registration is gone already; close with the reason.
             finish(refused, false);
+            return;
+        }
+        if (writeOnly && (event.isError() || event.isWriteClosed())) {
+            // A pipe's write end hears of its reader's close as an error edge (epoll: EPOLLERR;
+            // kqueue: EV_EOF on the write filter). Nothing will be read, so nothing else would
+            // tell: the connection ends as a write would, with EPIPE.
+            finish(Errors.exception(who() + ": the read end is closed", Err.EPIPE),
+                    false);
             return;
         }
         if (event.isWritable() && waitingForWritable) {
@@ -332,7 +414,7 @@ public final class Connection extends ConnectionAnyThread {
             if (queue.isEmpty()) {
                 finish(null, false); // lingered long enough
             } else {
-                finish(new SocketTimeoutException("closing " + remote + " timed out after " + after.toMillis()
+                finish(new SocketTimeoutException("closing " + who() + " timed out after " + after.toMillis()
                         + " ms with " + queue.bytes() + " bytes unsent"), true);
             }
         });
@@ -372,13 +454,13 @@ public final class Connection extends ConnectionAnyThread {
             connecting.cancel();
             connecting = null;
         } else if (connected) {
-            if (reset) {
+            if (reset && !notSocket) {
                 Platform.current().resetOnClose(fd);
             }
             try {
                 loop.deregisterAndClose(fd);
             } catch (IOException e) {
-                LOG.debug("close of {} reported {}", remote, e.getMessage());
+                LOG.debug("close of {} reported {}", who(), e.getMessage());
             }
         }
         io.closed();
@@ -386,15 +468,15 @@ public final class Connection extends ConnectionAnyThread {
         try {
             handler.onClosed(this, cause);
         } catch (Throwable t) {
-            LOG.warn("onClosed of the handler of {} threw", remote, t);
+            LOG.warn("onClosed of the handler of {} threw", who(), t);
         }
         if (flushWaiters != null) {
-            flushWaiters.fail(cause != null ? cause : new ClosedConnectionException("the connection to " + remote
+            flushWaiters.fail(cause != null ? cause : new ClosedConnectionException("the connection to " + who()
                     + " closed before these bytes were sent"));
         }
         if (opening != null) {
             completeLater(opening, null, cause != null ? cause : new ClosedConnectionException(
-                    "the connection to " + remote + " was closed before it opened"));
+                    "the connection to " + who() + " was closed before it opened"));
             opening = null;
         }
         if (whenClosed != null) {
@@ -404,6 +486,6 @@ public final class Connection extends ConnectionAnyThread {
 
     @Override
     public String toString() {
-        return "Connection[" + remote + (closed ? ", closed" : closing ? ", closing" : "") + "]";
+        return "Connection[" + who() + (closed ? ", closed" : closing ? ", closing" : "") + "]";
     }
 }

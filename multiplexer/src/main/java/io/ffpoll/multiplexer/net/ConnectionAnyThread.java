@@ -3,7 +3,6 @@ package io.ffpoll.multiplexer.net;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.internal.LoopFuture;
 
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -13,9 +12,9 @@ import java.util.concurrent.RejectedExecutionException;
  * tell, through a future, when they are done. Netty users write from any thread; here the
  * loop-thread methods stay free of synchronisation, and these hop.
  */
-abstract sealed class ConnectionAnyThread extends ConnectionSettings permits Connection {
+abstract sealed class ConnectionAnyThread extends ConnectionPeer permits Connection {
 
-    ConnectionAnyThread(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
+    ConnectionAnyThread(EventLoop loop, int fd, java.net.SocketAddress remote, ConnectionHandler handler) {
         super(loop, fd, remote, handler);
     }
 
@@ -61,7 +60,7 @@ abstract sealed class ConnectionAnyThread extends ConnectionSettings permits Con
                 flushed().whenComplete((x, failure) -> completeLater(done, failure));
             } else {
                 completeLater(done, open && !closed ? queueFull() : new ClosedConnectionException(
-                        "the connection to " + remote + " is closed" + (closed ? "" : "ing")));
+                        "the connection to " + who() + " is closed" + (closed ? "" : "ing")));
             }
         };
         if (loop.inEventLoop()) {
@@ -71,7 +70,7 @@ abstract sealed class ConnectionAnyThread extends ConnectionSettings permits Con
                 loop.execute(write);
             } catch (RejectedExecutionException gone) {
                 done.completeExceptionally(new ClosedConnectionException("event loop '" + loop.name()
-                        + "' is closed, and the connection to " + remote + " with it"));
+                        + "' is closed, and the connection to " + who() + " with it"));
             }
         }
         return done;

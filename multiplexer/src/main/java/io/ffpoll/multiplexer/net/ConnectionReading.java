@@ -9,7 +9,6 @@ import io.ffpoll.multiplexer.Interest;
 import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.net.InetSocketAddress;
 
 /**
  * The reading half of a {@link Connection}: reads into the loop's shared buffer (or behind the
@@ -18,7 +17,7 @@ import java.net.InetSocketAddress;
  */
 abstract sealed class ConnectionReading extends ConnectionState permits ConnectionWriting {
 
-    ConnectionReading(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
+    ConnectionReading(EventLoop loop, int fd, java.net.SocketAddress remote, ConnectionHandler handler) {
         super(loop, fd, remote, handler);
     }
 
@@ -91,7 +90,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
                 return;
             }
             if (n < 0) {
-                finish(Errors.exception("read(fd " + fd + ", " + remote + ")", (int) -n), false);
+                finish(Errors.exception("read(fd " + fd + ", " + who() + ")", (int) -n), false);
                 return;
             }
             if (n == 0) {
@@ -212,7 +211,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         if (!input.isEmpty()) {
             long pending = input.length();
             input.release();
-            closeAfterQueue(new EOFException("peer closed " + remote + " with " + pending
+            closeAfterQueue(new EOFException("peer closed " + who() + " with " + pending
                     + " bytes of an incomplete message pending"));
             return;
         }

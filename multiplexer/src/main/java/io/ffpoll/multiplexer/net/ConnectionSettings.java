@@ -2,7 +2,6 @@ package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.multiplexer.EventLoop;
 
-import java.net.InetSocketAddress;
 import java.time.Duration;
 
 /**
@@ -11,9 +10,9 @@ import java.time.Duration;
  * and the idle timeouts. Each change makes (or shares) an immutable {@link ConnectionOptions},
  * so an untouched connection carries none of its own.
  */
-abstract sealed class ConnectionSettings extends ConnectionWriting permits ConnectionAnyThread {
+abstract sealed class ConnectionSettings extends ConnectionWriting permits ConnectionPeer {
 
-    ConnectionSettings(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
+    ConnectionSettings(EventLoop loop, int fd, java.net.SocketAddress remote, ConnectionHandler handler) {
         super(loop, fd, remote, handler);
     }
 

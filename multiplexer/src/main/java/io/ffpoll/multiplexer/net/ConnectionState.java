@@ -11,7 +11,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -43,7 +42,7 @@ abstract sealed class ConnectionState permits ConnectionReading {
     final EventLoop loop;
     final LoopIo io;
     final ConnectionHandler handler;
-    final InetSocketAddress remote;
+    java.net.SocketAddress remote; // null until asked for: a Unix peer (getpeername), or no socket at all
     final WriteQueue queue;
     final PendingInput input;
     ConnectionOptions options = ConnectionOptions.DEFAULTS;
@@ -65,12 +64,14 @@ abstract sealed class ConnectionState permits ConnectionReading {
     boolean outputShutdownRequested;
     boolean outputShut;
     boolean closed;
+    boolean notSocket;            // a pipe, terminal or file: read/write/writev, no shutdown or SO_LINGER
+    boolean writeOnly;            // a descriptor opened write-only (a pipe's write end): never read
     IdleWatch idle;               // while idle timeouts are set
     FlushWaiters flushWaiters;    // from the first writeAsync on
     CompletableFuture<Void> whenClosed; // from the first closeAsync on
     CompletableFuture<Connection> opening; // a connect's result, until it is known
 
-    ConnectionState(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
+    ConnectionState(EventLoop loop, int fd, java.net.SocketAddress remote, ConnectionHandler handler) {
         this.loop = loop;
         this.io = LoopIo.of(loop);
         this.fd = fd;
@@ -78,6 +79,11 @@ abstract sealed class ConnectionState permits ConnectionReading {
         this.handler = Objects.requireNonNull(handler, "handler");
         this.queue = new WriteQueue(io.pool);
         this.input = new PendingInput(io.pool);
+    }
+
+    /** The peer's address, or the descriptor, for messages. */
+    final String who() {
+        return remote != null ? remote.toString() : notSocket ? "fd " + fd + " (not a socket)" : "fd " + fd;
     }
 
     /** Whether the socket is read now; see {@code ConnectionReading}. */
@@ -99,7 +105,7 @@ abstract sealed class ConnectionState permits ConnectionReading {
     final void checkLoop(String method) {
         if (!loop.inEventLoop()) {
             throw new WrongThreadException("Connection." + method + " on thread '" + Thread.currentThread().getName()
-                    + "': " + remote + " belongs to loop '" + loop.name()
+                    + "': " + who() + " belongs to loop '" + loop.name()
                     + "'; call it there (connection.loop().execute) or use writeAsync/closeAsync");
         }
     }
@@ -132,11 +138,14 @@ abstract sealed class ConnectionState permits ConnectionReading {
 
     /** A handler callback threw: this connection is aborted, the loop goes on. */
     final void handlerFailed(String callback, Throwable t) {
-        LOG.warn("{} of the handler of {} threw; aborting the connection", callback, remote, t);
+        LOG.warn("{} of the handler of {} threw; aborting the connection", callback, who(), t);
         finish(new IOException(callback + " threw " + t, t), true);
     }
 
     final Interest interest() {
+        if (writeOnly) {
+            return Interest.WRITABLE; // the reader's close comes as an error edge: it must pass
+        }
         boolean read = readsSocket();
         return read && waitingForWritable ? Interest.BOTH
                 : read ? Interest.READABLE : waitingForWritable ? Interest.WRITABLE : Interest.NONE;

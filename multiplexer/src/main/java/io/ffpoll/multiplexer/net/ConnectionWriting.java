@@ -8,7 +8,6 @@ import io.ffpoll.multiplexer.Interest;
 import io.ffpoll.multiplexer.internal.LoopFuture;
 
 import java.lang.foreign.MemorySegment;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -22,7 +21,7 @@ import java.util.concurrent.CompletableFuture;
 abstract sealed class ConnectionWriting extends ConnectionReading permits ConnectionSettings {
     private static final long DIRECT_WRITE_THRESHOLD = WriteQueue.CHUNK;
 
-    ConnectionWriting(EventLoop loop, int fd, InetSocketAddress remote, ConnectionHandler handler) {
+    ConnectionWriting(EventLoop loop, int fd, java.net.SocketAddress remote, ConnectionHandler handler) {
         super(loop, fd, remote, handler);
     }
 
@@ -49,7 +48,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
     }
 
     final WriteQueueFullException queueFull() {
-        return new WriteQueueFullException("the write queue of " + remote + " holds " + queue.bytes()
+        return new WriteQueueFullException("the write queue of " + who() + " holds " + queue.bytes()
                 + " bytes, its cap is " + options.maxQueued());
     }
 
@@ -130,10 +129,11 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
             // Large and nothing queued: try the socket first; copy only what it does not take.
             long n;
             do {
-                n = Platform.current().send(fd, data, length, false);
+                n = notSocket ? Platform.current().write(fd, data, length) // send would say ENOTSOCK
+                        : Platform.current().send(fd, data, length, false);
             } while (n == -Err.EINTR); // a signal came first: nothing was sent (SA_RESTART aside)
             if (n < 0 && n != -Err.EAGAIN) {
-                finish(Errors.exception("send(fd " + fd + ", " + remote + ")", (int) -n), false);
+                finish(Errors.exception((notSocket ? "write(fd " : "send(fd ") + fd + ", " + who() + ")", (int) -n), false);
                 return false;
             }
             long sent = Math.max(n, 0);
@@ -248,7 +248,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         boolean full = false;
         while (true) {
             while (!queue.isEmpty()) {
-                long n = queue.send(fd, io.gather);
+                long n = queue.send(fd, io.gather, notSocket);
                 if (n == -Err.EINTR) {
                     continue; // interrupted before sending anything: again
                 }
@@ -257,7 +257,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
                     break;
                 }
                 if (n < 0) {
-                    finish(Errors.exception("sendmsg(fd " + fd + ", " + remote + ")", (int) -n), false);
+                    finish(Errors.exception((notSocket ? "writev(fd " : "sendmsg(fd ") + fd + ", " + who() + ")", (int) -n), false);
                     return;
                 }
                 sentSome();
@@ -297,6 +297,15 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
             finish(closeCause, false);
         } else if ((outputShutdownRequested || lingering) && !outputShut) {
             outputShut = true;
+            if (notSocket) {
+                // No FIN without a socket: a write-only descriptor (a pipe's write end) ends its
+                // stream by closing, which is all that is left of the connection; one open for
+                // reading too (a terminal) cannot end its output alone, and stays open.
+                if (writeOnly) {
+                    finish(null, false);
+                }
+                return;
+            }
             int r = Platform.current().shutdownOutput(fd);
             if (r < 0 && r != -Err.ENOTCONN) {
                 finish(Errors.exception("shutdown(fd " + fd + ", SHUT_WR)", -r), false);

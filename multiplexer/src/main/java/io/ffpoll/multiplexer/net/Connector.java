@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Objects;
@@ -86,7 +87,38 @@ public final class Connector {
      */
     public static CompletableFuture<Void> connect(EventLoop loop, InetSocketAddress remote, Duration timeout,
                                                   ConnectHandler handler) {
-        requireResolved(remote);
+        return connect(loop, (SocketAddress) remote, timeout, handler);
+    }
+
+    /**
+     * {@link #connect(EventLoop, InetSocketAddress, ConnectHandler)} to any address: an
+     * {@link InetSocketAddress}, or a Unix-domain one ({@link UnixAddress}, or the JDK's
+     * {@link java.net.UnixDomainSocketAddress}). A Unix connect completes or fails at once (no
+     * handshake): ENOENT for a path with no socket, ECONNREFUSED for one nobody listens on,
+     * EAGAIN when the listener's backlog is full; the handler hears it on the loop all the same.
+     *
+     * @param loop the event loop
+     * @param remote the address to connect to
+     * @param handler the handler
+     * @return a future completed once connected, or failed with the cause
+     */
+    public static CompletableFuture<Void> connect(EventLoop loop, SocketAddress remote, ConnectHandler handler) {
+        return connect(loop, remote, null, handler);
+    }
+
+    /**
+     * {@link #connect(EventLoop, SocketAddress, ConnectHandler)} that gives up after {@code timeout}.
+     *
+     * @param loop the event loop
+     * @param remote the address to connect to
+     * @param timeout how long the connect may take, positive; null for the kernel's own limit
+     * @param handler the handler
+     * @return a future completed once connected, or failed with the cause
+     * @throws IllegalArgumentException for an unresolved IP address or an address of another type
+     */
+    public static CompletableFuture<Void> connect(EventLoop loop, SocketAddress remote, Duration timeout,
+                                                  ConnectHandler handler) {
+        SocketAddress target = SocketAddresses.normalize(remote);
         Objects.requireNonNull(handler, "handler");
         if (timeout != null) {
             Durations.positive(timeout, "connect timeout");
@@ -125,7 +157,7 @@ public final class Connector {
                 handler.onEvent(event);
             }
         };
-        loop.onLoop(() -> start(loop, remote, timeout, reporting)).whenComplete((p, failure) -> {
+        loop.onLoop(() -> start(loop, target, timeout, reporting)).whenComplete((p, failure) -> {
             if (failure != null) {
                 result.completeExceptionally(OnLoop.unwrap(failure));
             }
@@ -140,19 +172,23 @@ public final class Connector {
     }
 
     /** {@link #connect}, on the loop, returning the connect in progress so its owner can cancel it. */
-    static Pending start(EventLoop loop, InetSocketAddress remote, Duration timeout, ConnectHandler handler) {
-        requireResolved(remote);
+    static Pending start(EventLoop loop, SocketAddress remote, Duration timeout, ConnectHandler handler) {
         Objects.requireNonNull(handler, "handler");
-        int fd = OS.socket(OS.family(remote));
-        Pending p = new Pending(loop, fd, remote, handler);
-        if (fd < 0) {
-            p.failLater(Errors.exception("socket", -fd));
-            return p;
-        }
+        Pending p;
+        int fd;
         int r;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment sa = OS.allocateSockaddr(arena);
-            r = OS.connect(fd, sa, OS.encode(remote, sa));
+            int length = SocketAddresses.encode(remote, sa); // a bad address throws before a socket exists
+            try {
+                fd = SocketAddresses.socket(remote);
+            } catch (IOException e) {
+                p = new Pending(loop, -1, remote, handler);
+                p.failLater(e);
+                return p;
+            }
+            p = new Pending(loop, fd, remote, handler);
+            r = OS.connect(fd, sa, length);
         }
         LOOPS.adopt(loop, p);
         if (r == 0) { // loopback may complete at once
@@ -174,7 +210,7 @@ public final class Connector {
      * On the loop: a {@link Connection} over a connect to {@code remote}; {@code result}
      * completes once it is open, or fails with why it never was.
      */
-    static Connection connection(EventLoop loop, InetSocketAddress remote, ConnectionHandler handler,
+    static Connection connection(EventLoop loop, SocketAddress remote, ConnectionHandler handler,
                                  Duration timeout, CompletableFuture<Connection> result) {
         Connection c = new Connection(loop, -1, remote, handler);
         c.opening = result; // the connection fails it if it is closed before the connect ends
@@ -213,13 +249,13 @@ public final class Connector {
     static final class Pending implements LoopResource {
         private final EventLoop loop;
         final int fd;
-        private final InetSocketAddress remote;
+        private final SocketAddress remote;
         private final ConnectHandler handler;
         private boolean done;
         private boolean socketClosed;
         Timer timer; // the connect timeout, if any
 
-        private Pending(EventLoop loop, int fd, InetSocketAddress remote, ConnectHandler handler) {
+        private Pending(EventLoop loop, int fd, SocketAddress remote, ConnectHandler handler) {
             this.loop = loop;
             this.fd = fd;
             this.remote = remote;

@@ -67,7 +67,8 @@ public final class GroupListener implements AutoCloseable {
          *
          * @param loop the event loop
          * @param fd the descriptor
-         * @param peer the client's address
+         * @param peer the client's address; null on a Unix-domain socket (see
+         *     {@link Connection#peerAddress()})
          */
         void accepted(EventLoop loop, int fd, InetSocketAddress peer);
     }
@@ -160,7 +161,8 @@ public final class GroupListener implements AutoCloseable {
     private final Handler handler;
     private final List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger next = new AtomicInteger();
-    private InetSocketAddress address;
+    private java.net.SocketAddress address;
+    private UnixListening.SocketFile socketFile; // the file a Unix path made: removed on close
 
     private GroupListener(EventLoopGroup group, Options options, Handler handler) {
         this.group = group;
@@ -179,6 +181,45 @@ public final class GroupListener implements AutoCloseable {
      */
     public static GroupListener start(EventLoopGroup group, InetSocketAddress address, Handler handler) throws IOException {
         return start(group, address, Options.DEFAULTS, handler);
+    }
+
+    /**
+     * {@link #start(EventLoopGroup, java.net.SocketAddress, Options, Handler)} with {@link Options#DEFAULTS}.
+     *
+     * @param group the loops to accept for
+     * @param address an IP or Unix-domain address
+     * @param handler the handler
+     * @return the listener, accepting
+     * @throws IOException if a socket cannot be made, bound or listened on
+     */
+    public static GroupListener start(EventLoopGroup group, java.net.SocketAddress address, Handler handler)
+            throws IOException {
+        return start(group, address, Options.DEFAULTS, handler);
+    }
+
+    /**
+     * {@link #start(EventLoopGroup, InetSocketAddress, Options, Handler)} on any address: an
+     * {@link InetSocketAddress}, or a Unix-domain one ({@link UnixAddress}, or the JDK's
+     * {@link java.net.UnixDomainSocketAddress} for a path). A Unix address is bound once (the
+     * kernel does not balance several Unix listeners on one path: a second bind of the path
+     * fails): in REUSEPORT mode every loop accepts on a duplicate of that one socket, each
+     * connection waking one loop (EPOLLEXCLUSIVE on Linux), as for an inherited socket; in
+     * ACCEPTOR mode the first loop accepts and hands out. The socket file is handled as
+     * {@link Listener#bind} says (a stale file replaced, a live one EADDRINUSE, the file removed
+     * when this closes). The handler's {@code peer} is null on a Unix socket.
+     *
+     * @param group the loops to accept for
+     * @param address where to listen
+     * @param options the options
+     * @param handler the handler
+     * @return the listener, accepting
+     * @throws IOException if a socket cannot be made, bound or listened on (nothing stays open)
+     */
+    public static GroupListener start(EventLoopGroup group, java.net.SocketAddress address, Options options,
+                                      Handler handler) throws IOException {
+        Blocking.refuseOnLoop("listeners on every loop of a group", "GroupListener.startAsync");
+        return OnLoop.await(startAsync(group, address, options, handler), "listeners on every loop of a group",
+                "GroupListener.startAsync");
     }
 
     /**
@@ -215,6 +256,21 @@ public final class GroupListener implements AutoCloseable {
      *     socket cannot be made, bound or listened on; nothing stays open)
      */
     public static CompletableFuture<GroupListener> startAsync(EventLoopGroup group, InetSocketAddress address,
+                                                              Options options, Handler handler) {
+        return startAsync(group, (java.net.SocketAddress) address, options, handler);
+    }
+
+    /**
+     * {@link #startAsync(EventLoopGroup, InetSocketAddress, Options, Handler)} on any address
+     * (see {@link #start(EventLoopGroup, java.net.SocketAddress, Options, Handler)}). Any thread.
+     *
+     * @param group the loops to accept for
+     * @param address where to listen: IP or Unix-domain (null with an inherited socket)
+     * @param options the options
+     * @param handler the handler
+     * @return the listener once every loop accepts, or the failure
+     */
+    public static CompletableFuture<GroupListener> startAsync(EventLoopGroup group, java.net.SocketAddress address,
                                                               Options options, Handler handler) {
         GroupListener g = new GroupListener(group, Objects.requireNonNull(options, "options"),
                 Objects.requireNonNull(handler, "handler"));
@@ -253,22 +309,26 @@ public final class GroupListener implements AutoCloseable {
      * a listener on each loop; a socket whose listener cannot start (its loop is closed) is
      * closed here.
      */
-    private void open(InetSocketAddress at, List<CompletableFuture<Listener>> starting) throws IOException {
+    private void open(java.net.SocketAddress given, List<CompletableFuture<Listener>> starting) throws IOException {
         int inherited = options.inheritedFd();
         if (inherited >= 0) {
             Errors.check(OS.makeNonBlockingCloexec(inherited), "fcntl(" + inherited + ", O_NONBLOCK, FD_CLOEXEC)");
-            address = Tcp.localAddress(inherited);
+            address = SocketAddresses.localAddress(inherited);
+        } else if (SocketAddresses.normalize(given) instanceof UnixAddress unix) {
+            openUnix(unix, starting);
+            return;
         }
+        InetSocketAddress at = (InetSocketAddress) given;
         if (options.mode() == Mode.ACCEPTOR) {
             EventLoop acceptor = group.get(0);
             int fd = inherited >= 0 ? inherited : Tcp.listen(at, options.backlog(), false);
             if (address == null) {
-                address = Tcp.localAddress(fd);
+                address = SocketAddresses.localAddress(fd);
             }
             // An inherited socket may be served by other processes too (worker processes).
             starting.add(closeIfNotStarted(fd, inherited >= 0
-                    ? Listener.startShared(acceptor, fd, options.accept(), this::handOff)
-                    : Listener.start(acceptor, fd, options.accept(), this::handOff)));
+                    ? Listener.startShared(acceptor, fd, accept(), this::handOff)
+                    : Listener.start(acceptor, fd, accept(), this::handOff)));
             return;
         }
         if (inherited < 0 && Objects.requireNonNull(at, "address").getPort() != 0) {
@@ -281,9 +341,10 @@ public final class GroupListener implements AutoCloseable {
                 // Each loop accepts on its own duplicate (each Listener owns its fd), shared:
                 // on epoll a connection wakes one loop, not all.
                 int fd = i == 0 ? inherited : Errors.check(OS.duplicate(inherited), "fcntl(" + inherited + ", F_DUPFD_CLOEXEC)");
-                starting.add(closeIfNotStarted(fd, Listener.startShared(loop, fd, options.accept(), local)));
+                starting.add(closeIfNotStarted(fd, Listener.startShared(loop, fd, accept(), local)));
             } else {
-                int fd = Tcp.listen(address == null ? Objects.requireNonNull(at, "address") : address, options.backlog(), true);
+                int fd = Tcp.listen(address == null ? Objects.requireNonNull(at, "address") : (InetSocketAddress) address,
+                        options.backlog(), true);
                 try {
                     if (address == null) {
                         address = Tcp.localAddress(fd); // later loops bind the port the first got
@@ -292,9 +353,38 @@ public final class GroupListener implements AutoCloseable {
                     OS.close(fd);
                     throw e;
                 }
-                starting.add(closeIfNotStarted(fd, Listener.start(loop, fd, options.accept(), local)));
+                starting.add(closeIfNotStarted(fd, Listener.start(loop, fd, accept(), local)));
             }
         }
+    }
+
+    /**
+     * A Unix address: bound once, then served as an inherited socket is (a duplicate per loop,
+     * shared) in REUSEPORT mode, or by the acceptor.
+     */
+    private void openUnix(UnixAddress at, List<CompletableFuture<Listener>> starting) throws IOException {
+        UnixListening.Bound bound = UnixListening.listen(at, options.backlog());
+        socketFile = bound.file();
+        address = at;
+        if (options.mode() == Mode.ACCEPTOR) {
+            starting.add(closeIfNotStarted(bound.fd(), Listener.start(group.get(0), bound.fd(), accept(),
+                    this::handOff)));
+            return;
+        }
+        for (int i = 0; i < group.size(); i++) {
+            EventLoop loop = group.get(i);
+            Listener.AcceptHandler local = (fd, peer) -> accepted(loop, fd, peer);
+            int fd = i == 0 ? bound.fd() : Errors.check(OS.duplicate(bound.fd()), "fcntl(" + bound.fd() + ", F_DUPFD_CLOEXEC)");
+            starting.add(closeIfNotStarted(fd, Listener.startShared(loop, fd, accept(), local)));
+        }
+    }
+
+    /**
+     * The options for accepted sockets: on a Unix socket without TCP_NODELAY, which the kernel
+     * refuses there (EOPNOTSUPP) and which a Unix socket needs not (it has no Nagle to wait for).
+     */
+    private AcceptOptions accept() {
+        return address instanceof UnixAddress ? options.accept().noDelay(false) : options.accept();
     }
 
     /** A listener that did not start does not own its socket: close it. */
@@ -338,11 +428,22 @@ public final class GroupListener implements AutoCloseable {
     }
 
     /**
-     * The bound address (with the actual port when 0 was asked for).
+     * The bound IP address (with the actual port when 0 was asked for); null on a Unix-domain
+     * socket ({@link #localAddress()}).
+     *
+     * @return the address, or null
+     */
+    public InetSocketAddress address() {
+        return address instanceof InetSocketAddress inet ? inet : null;
+    }
+
+    /**
+     * The bound address: an {@link InetSocketAddress} (with the actual port), or a
+     * {@link UnixAddress}.
      *
      * @return the address
      */
-    public InetSocketAddress address() {
+    public java.net.SocketAddress localAddress() {
         return address;
     }
 
@@ -391,9 +492,15 @@ public final class GroupListener implements AutoCloseable {
      * @return a future completed once every socket is closed
      */
     public CompletableFuture<Void> closeAsync() {
-        return CompletableFuture.allOf(listeners.stream().map(l -> l.closeAsync().exceptionally(failure -> {
+        CompletableFuture<Void> closed = CompletableFuture.allOf(listeners.stream().map(l -> l.closeAsync().exceptionally(failure -> {
             LOG.warn("closing listener fd {}: {}", l.fd(), OnLoop.unwrap(failure).getMessage());
             return null;
         })).toArray(CompletableFuture[]::new));
+        UnixListening.SocketFile file = socketFile;
+        if (file == null) {
+            return closed;
+        }
+        // Once every duplicate is closed nothing listens on the path: its file goes too.
+        return closed.thenRun(file::removeIfOurs);
     }
 }

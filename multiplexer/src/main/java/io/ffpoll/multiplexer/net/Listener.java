@@ -56,7 +56,9 @@ public final class Listener {
          * A connection was accepted.
          *
          * @param fd the accepted socket, non-blocking, the handler's
-         * @param peer the client's address
+         * @param peer the client's address; null on a Unix-domain listener (a client there is
+         *     almost always unnamed: {@link Connection#peerAddress()} and
+         *     {@link Connection#peerCredentials()} tell what there is to know)
          */
         void accepted(int fd, InetSocketAddress peer);
     }
@@ -75,6 +77,7 @@ public final class Listener {
     private boolean inWakeSet;    // a shared socket's registration, while accepting
     private boolean closed;
     private long pauses;
+    private UnixListening.SocketFile socketFile; // removed on close: the file this listener bound
     // Complete once the first poll after the registration applied it (its failure comes then).
     private final CompletableFuture<Listener> started;
     private final LoopResource resource = this::closeBecauseLoopStopped;
@@ -173,6 +176,59 @@ public final class Listener {
     public static CompletableFuture<Listener> startShared(EventLoop loop, int listenFd, AcceptOptions options,
                                                           AcceptHandler handler) {
         return new Listener(loop, listenFd, options, handler, true).begin();
+    }
+
+    /**
+     * Binds {@code address} and accepts on it: a TCP address ({@link InetSocketAddress}, as
+     * {@link Tcp#listen} binds it, without SO_REUSEPORT) or a Unix-domain one ({@link UnixAddress}
+     * or the JDK's {@link java.net.UnixDomainSocketAddress}), with a backlog of 1024. On a Unix
+     * path the listener owns the socket file: a stale one left by a listener that is gone is
+     * replaced, a live listener's path fails with EADDRINUSE, a path that is not a socket is
+     * never touched, and the file is removed when this listener closes (if it is still the file
+     * it bound). Bind and listen run on the caller's thread; the rest as {@link #start}. Any thread.
+     *
+     * @param loop the event loop
+     * @param address where to listen
+     * @param options set on every accepted socket
+     * @param handler the handler
+     * @return the listener once its registration is applied, or the failure: an
+     *     {@link IOException} ({@link java.net.BindException} for an address in use) if it cannot
+     *     listen (nothing stays open); a {@link java.util.concurrent.RejectedExecutionException}
+     *     if the loop is closed (the socket and its file are closed and removed again)
+     * @throws IllegalArgumentException for an unresolved IP address, an address of another
+     *     type, or a Unix name too long for the OS (ENAMETOOLONG)
+     * @throws UnsupportedOperationException for an abstract name off Linux
+     */
+    public static CompletableFuture<Listener> bind(EventLoop loop, java.net.SocketAddress address,
+                                                   AcceptOptions options, AcceptHandler handler) {
+        java.net.SocketAddress at = SocketAddresses.normalize(address);
+        java.util.Objects.requireNonNull(options, "options");
+        java.util.Objects.requireNonNull(handler, "handler");
+        int fd;
+        UnixListening.SocketFile file = null;
+        try {
+            if (at instanceof UnixAddress unix) {
+                UnixListening.Bound bound = UnixListening.listen(unix, 1024);
+                fd = bound.fd();
+                file = bound.file();
+            } else {
+                fd = Tcp.listen((InetSocketAddress) at, 1024, false);
+            }
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        // TCP_NODELAY means nothing on a Unix socket, whose kernel refuses it (EOPNOTSUPP).
+        Listener l = new Listener(loop, fd, at instanceof UnixAddress ? options.noDelay(false) : options, handler, false);
+        l.socketFile = file;
+        UnixListening.SocketFile bound = file;
+        return l.begin().whenComplete((x, failure) -> {
+            if (failure != null && OnLoop.unwrap(failure) instanceof RejectedExecutionException) {
+                OS.close(fd); // it never reached the loop: the fd and the file are still ours
+                if (bound != null) {
+                    bound.removeIfOurs();
+                }
+            }
+        });
     }
 
     /**
@@ -383,6 +439,9 @@ public final class Listener {
         } finally {
             if (arena != null) {
                 arena.close();
+            }
+            if (socketFile != null) {
+                socketFile.removeIfOurs();
             }
         }
     }

@@ -79,8 +79,14 @@ final class WriteQueue {
      * {@link #gatheredBytes()} then tells how many were offered.
      */
     long send(int fd, Gather gather) {
+        return send(fd, gather, false);
+    }
+
+    /** {@link #send(int, Gather)}, with writev for a descriptor that is not a socket. */
+    long send(int fd, Gather gather, boolean notSocket) {
         int count = gather(gather);
-        long n = Platform.current().sendGathered(fd, gather, count);
+        long n = notSocket ? Platform.current().writeGathered(fd, gather, count)
+                : Platform.current().sendGathered(fd, gather, count);
         if (n > 0) {
             consume(n);
             sent += n;

@@ -1,0 +1,97 @@
+package io.ffpoll.bindings.platform;
+
+import io.ffpoll.bindings.bsd.BsdPlatform;
+import io.ffpoll.bindings.linux.LinuxPlatform;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * sockaddr_un as each platform writes it: Linux paths with their NUL, abstract names with a
+ * leading NUL and none after (the length is the name's end); BSD's sun_len and 104-byte
+ * sun_path, and no abstract names. The BSD side encodes without linking anything, so it runs here.
+ */
+class UnixSockaddrTest {
+    private final Arena arena = Arena.ofConfined();
+    private final Platform linux = LinuxPlatform.create(false);
+
+    @AfterEach
+    void free() {
+        arena.close();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void linuxPathHasItsNulAndDecodesBack() {
+        MemorySegment sa = linux.allocateSockaddr(arena);
+        sa.fill((byte) 0x55);
+        int len = linux.encodeUnix(bytes("/tmp/a.sock"), false, sa);
+        assertEquals(2 + 11 + 1, len, "offsetof(sun_path) + strlen + NUL");
+        assertEquals(linux.unixFamily(), linux.sockaddrFamily(sa));
+        assertEquals(1, linux.unixFamily(), "AF_UNIX");
+        assertEquals(0, sa.get(ValueLayout.JAVA_BYTE, 2 + 11), "the path's NUL");
+        assertArrayEquals(bytes("/tmp/a.sock"), linux.decodeUnix(sa, len));
+        assertArrayEquals(bytes("/tmp/a.sock"), linux.decodeUnix(sa, 110), "a path ends at its NUL");
+    }
+
+    @Test
+    void linuxAbstractNameHasALeadingNulAndNoTrailingOne() {
+        MemorySegment sa = linux.allocateSockaddr(arena);
+        int len = linux.encodeUnix(bytes("app"), true, sa);
+        assertEquals(2 + 1 + 3, len, "offsetof(sun_path) + 1 + name length, no NUL after");
+        assertEquals(0, sa.get(ValueLayout.JAVA_BYTE, 2));
+        assertEquals('a', sa.get(ValueLayout.JAVA_BYTE, 3));
+        byte[] decoded = linux.decodeUnix(sa, len);
+        assertArrayEquals(new byte[] {0, 'a', 'p', 'p'}, decoded, "a leading NUL says abstract");
+        assertEquals(0, linux.decodeUnix(sa, 2).length, "unnamed: the family alone");
+    }
+
+    @Test
+    void linuxRefusesTooLongNamesWithEnametoolong() {
+        MemorySegment sa = linux.allocateSockaddr(arena);
+        assertEquals(107, linux.maxUnixNameBytes());
+        assertEquals(2 + 1 + 107, linux.encodeUnix(new byte[107], true, sa), "107 abstract bytes fit");
+        byte[] path = bytes("/" + "p".repeat(106));
+        assertEquals(2 + 107 + 1, linux.encodeUnix(path, false, sa));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> linux.encodeUnix(bytes("/" + "p".repeat(107)), false, sa));
+        assertTrue(e.getMessage().startsWith("ENAMETOOLONG"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> linux.encodeUnix(new byte[108], true, sa));
+        assertThrows(IllegalArgumentException.class, () -> linux.encodeUnix(new byte[0], false, sa));
+        assertThrows(IllegalArgumentException.class, () -> linux.encodeUnix(new byte[] {'a', 0, 'b'}, false, sa));
+    }
+
+    @Test
+    void bsdHasSunLenA104BytePathAndNoAbstractNames() {
+        for (BsdPlatform bsd : new BsdPlatform[] {BsdPlatform.macos(), BsdPlatform.freebsd()}) {
+            int linked = BsdPlatform.linkedSymbols();
+            MemorySegment sa = bsd.allocateSockaddr(arena);
+            int len = bsd.encodeUnix(bytes("/tmp/b.sock"), false, sa);
+            assertEquals(2 + 11 + 1, len);
+            assertEquals(len, Byte.toUnsignedInt(sa.get(ValueLayout.JAVA_BYTE, 0)), "sun_len");
+            assertEquals(1, sa.get(ValueLayout.JAVA_BYTE, 1), "sun_family AF_UNIX");
+            assertEquals(1, bsd.sockaddrFamily(sa));
+            assertArrayEquals(bytes("/tmp/b.sock"), bsd.decodeUnix(sa, len));
+            assertEquals(103, bsd.maxUnixNameBytes());
+            IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
+                    () -> bsd.encodeUnix(new byte[104], false, sa));
+            assertTrue(tooLong.getMessage().contains(bsd.name()), tooLong.getMessage());
+            UnsupportedOperationException abs = assertThrows(UnsupportedOperationException.class,
+                    () -> bsd.encodeUnix(bytes("app"), true, sa));
+            assertTrue(abs.getMessage().contains(bsd.name()) && abs.getMessage().contains("Linux only"), abs.getMessage());
+            assertEquals(linked, BsdPlatform.linkedSymbols(), "encoding links nothing");
+        }
+    }
+}

@@ -1,0 +1,208 @@
+package io.ffpoll.multiplexer.net;
+
+import java.io.Serial;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The address of a Unix-domain stream socket: a filesystem path, or (Linux only) an abstract
+ * name, which lives in a namespace of the kernel's and leaves no file behind. Every call that
+ * takes a {@link SocketAddress} ({@link GroupListener#start(io.ffpoll.multiplexer.EventLoopGroup,
+ * SocketAddress, GroupListener.Handler)}, {@link Listener#bind}, {@link Connection#connect(
+ * io.ffpoll.multiplexer.EventLoop, SocketAddress, ConnectionHandler)}, {@link Connector}) takes
+ * one of these, or the JDK's {@link UnixDomainSocketAddress} for a path, beside an
+ * {@link java.net.InetSocketAddress}.
+ *
+ * <pre>{@code
+ * GroupListener.start(group, UnixAddress.path(Path.of("/run/app.sock")), handler);
+ * Connection.connect(loop, UnixAddress.abstractName("app"), handler);   // Linux
+ * }</pre>
+ *
+ * <p>A listener on a path makes the socket file when it binds and removes it when it closes
+ * (if the file is still the one it made); a file left by a listener that died is taken over,
+ * a live listener's is not ({@link Listener#bind}). {@link #withPermissions} sets the file's
+ * mode: it is applied between bind and listen, so no client can connect before it holds.
+ *
+ * <p>The name must fit the OS's {@code sun_path} (107 bytes on Linux, 103 on macOS and
+ * FreeBSD, counted in UTF-8 for a path given as text); a longer one is refused before any call
+ * with an {@link IllegalArgumentException} that says ENAMETOOLONG. On macOS and FreeBSD an
+ * abstract name is an {@link UnsupportedOperationException} that names the OS, when it is
+ * bound or connected to.
+ *
+ * <p>Immutable. Two addresses are equal when they name the same socket (the same path, as
+ * given, or the same abstract name); the permissions, a setting for bind, are not compared.
+ */
+public final class UnixAddress extends SocketAddress {
+    @Serial
+    private static final long serialVersionUID = 1L;
+    private static final UnixAddress UNNAMED = new UnixAddress(new byte[0], false, null);
+
+    /** The path's bytes (UTF-8), or the abstract name's without its leading NUL; empty: unnamed. */
+    private final byte[] name;
+    /** Whether {@link #name} is a Linux abstract name. */
+    private final boolean abstractName;
+    /** The socket file's mode when bound; null for what the umask leaves. */
+    private final Set<PosixFilePermission> permissions;
+
+    private UnixAddress(byte[] name, boolean abstractName, Set<PosixFilePermission> permissions) {
+        this.name = name;
+        this.abstractName = abstractName;
+        this.permissions = permissions;
+    }
+
+    /**
+     * A socket file at {@code path}.
+     *
+     * @param path the path (relative ones resolve against the working directory when bound)
+     * @return the address
+     */
+    public static UnixAddress path(Path path) {
+        String s = Objects.requireNonNull(path, "path").toString();
+        if (s.isEmpty()) {
+            throw new IllegalArgumentException("an empty path names no Unix socket");
+        }
+        return new UnixAddress(s.getBytes(StandardCharsets.UTF_8), false, null);
+    }
+
+    /**
+     * A socket file at {@code path}.
+     *
+     * @param path the path
+     * @return the address
+     */
+    public static UnixAddress path(String path) {
+        return path(Path.of(path));
+    }
+
+    /**
+     * A Linux abstract name: no file, gone with the last socket bound to it; its bytes are
+     * {@code name} in UTF-8 (without the leading NUL the kernel wants, which is added here).
+     * Anyone in the network namespace may connect to it: file permissions do not apply.
+     *
+     * @param name the name, not empty
+     * @return the address
+     */
+    public static UnixAddress abstractName(String name) {
+        byte[] bytes = Objects.requireNonNull(name, "name").getBytes(StandardCharsets.UTF_8);
+        if (bytes.length == 0) {
+            throw new IllegalArgumentException("an empty abstract name names no Unix socket");
+        }
+        return new UnixAddress(bytes, true, null);
+    }
+
+    /**
+     * The address of the JDK's {@code address} (always a path).
+     *
+     * @param address the JDK's address
+     * @return the address
+     */
+    public static UnixAddress of(UnixDomainSocketAddress address) {
+        return path(address.getPath());
+    }
+
+    /** An unnamed socket's address: what a client that did not bind (almost every one) has. */
+    static UnixAddress unnamed() {
+        return UNNAMED;
+    }
+
+    /** What the kernel reported: empty for unnamed, a leading NUL for an abstract name, else a path. */
+    static UnixAddress fromKernel(byte[] sunPath) {
+        if (sunPath.length == 0) {
+            return UNNAMED;
+        }
+        if (sunPath[0] == 0) {
+            return new UnixAddress(Arrays.copyOfRange(sunPath, 1, sunPath.length), true, null);
+        }
+        return new UnixAddress(sunPath, false, null);
+    }
+
+    /**
+     * This address with the socket file's permissions set when it is bound (a path only); for
+     * example {@code PosixFilePermissions.fromString("rw-rw----")} lets the group connect too.
+     * Without it the file has what the process's umask leaves of {@code rwxrwxrwx}.
+     *
+     * @param permissions the file's mode
+     * @return the address with the permissions
+     * @throws IllegalArgumentException for an abstract name, which has no file
+     */
+    public UnixAddress withPermissions(Set<PosixFilePermission> permissions) {
+        if (abstractName) {
+            throw new IllegalArgumentException("the abstract name " + this + " has no file to set permissions on");
+        }
+        Set<PosixFilePermission> copy = permissions.isEmpty() ? EnumSet.noneOf(PosixFilePermission.class)
+                : EnumSet.copyOf(permissions);
+        return new UnixAddress(name, false, java.util.Collections.unmodifiableSet(copy));
+    }
+
+    /** {@return the permissions the socket file gets when bound, or null for the umask's} */
+    public Set<PosixFilePermission> permissions() {
+        return permissions;
+    }
+
+    /** {@return whether this is a Linux abstract name} */
+    public boolean isAbstract() {
+        return abstractName;
+    }
+
+    /** {@return whether this is an unnamed socket (a client's, as a server sees it)} */
+    public boolean isUnnamed() {
+        return name.length == 0;
+    }
+
+    /** {@return the socket file's path, or null for an abstract name or an unnamed socket} */
+    public Path path() {
+        return abstractName || name.length == 0 ? null : Path.of(new String(name, StandardCharsets.UTF_8));
+    }
+
+    /** {@return the abstract name, or null for a path or an unnamed socket} */
+    public String name() {
+        return abstractName ? new String(name, StandardCharsets.UTF_8) : null;
+    }
+
+    /**
+     * The JDK's address of the same path, for {@code SocketChannel.open(...)}.
+     *
+     * @return the JDK's address
+     * @throws UnsupportedOperationException for an abstract name or an unnamed socket, which
+     *         the JDK cannot name
+     */
+    public UnixDomainSocketAddress toUnixDomainSocketAddress() {
+        Path p = path();
+        if (p == null) {
+            throw new UnsupportedOperationException("the JDK's UnixDomainSocketAddress names paths only, not " + this);
+        }
+        return UnixDomainSocketAddress.of(p);
+    }
+
+    /** The bytes that go into sun_path (after the NUL, for an abstract name). */
+    byte[] bytes() {
+        return name;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof UnixAddress u && u.abstractName == abstractName && Arrays.equals(u.name, name);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(name) * 31 + (abstractName ? 1 : 0);
+    }
+
+    /** {@return the path; {@code @name} for an abstract name (as ss(8) shows it); "(unnamed)"} */
+    @Override
+    public String toString() {
+        if (name.length == 0) {
+            return "(unnamed)";
+        }
+        String s = new String(name, StandardCharsets.UTF_8);
+        return abstractName ? "@" + s : s;
+    }
+}
