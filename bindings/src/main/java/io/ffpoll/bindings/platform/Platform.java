@@ -409,4 +409,23 @@ public abstract class Platform {
      * @return the limit, or -errno
      */
     public abstract long openFileLimit();
+
+    // ---- datagrams
+
+    private volatile DatagramCalls datagrams;
+
+    /**
+     * The datagram (UDP) calls of this OS: a batch in one call on Linux, one call per datagram
+     * on the BSDs ({@link DatagramCalls}). Made on first use.
+     *
+     * @return the calls
+     */
+    public final DatagramCalls datagrams() {
+        DatagramCalls d = datagrams;
+        if (d == null) {
+            d = DatagramCalls.of(this);
+            datagrams = d;
+        }
+        return d;
+    }
 }
