@@ -17,7 +17,9 @@ import java.net.InetSocketAddress;
  *                           datagram of the largest size must fit)
  * @param reusePort          SO_REUSEPORT before bind: other sockets of this user may bind the port
  *                           too, and the kernel spreads datagrams over them by flow (Linux, FreeBSD)
- * @param v6Only             IPV6_V6ONLY for an IPv6 address: true, false, or null for the OS's default
+ * @param v6Only             IPV6_V6ONLY for an IPv6 address: true, false, or null for the OS's default;
+ *                           it matters for the wildcard {@code ::} (false: IPv4 peers too, as mapped
+ *                           addresses), since Linux sets it itself when a socket binds one IPv6 address
  * @param broadcast          SO_BROADCAST: datagrams to broadcast addresses may be sent
  * @param gso                send many equal datagrams to one peer as one (UDP GSO; Linux 4.18+,
  *                           {@link DatagramEndpoint#sendSegmented}); elsewhere, or where the kernel
