@@ -1,10 +1,7 @@
 package io.ffpoll.multiplexer.net;
 
-import io.ffpoll.bindings.Err;
-import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.platform.DatagramCalls;
 import io.ffpoll.bindings.platform.Platform;
-import io.ffpoll.bindings.platform.ReceiveBatch;
 import io.ffpoll.multiplexer.Event;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
@@ -76,24 +73,12 @@ public final class DatagramEndpoint {
     private final InetSocketAddress local;
     private final boolean gro;
     private final boolean gsoAsked;
-    private final DatagramAddress sender;
     private final LoopResource resource = this::closeBecauseLoopStopped;
     private final CompletableFuture<DatagramEndpoint> started;
     private Arena arena;
-    private BufferPool pool;
-    private BufferPool.Buffer receiveBuffer;
-    private ReceiveBatch batch;
+    private DatagramReceiver receiver;
     private DatagramSendQueue queue;
-    private boolean flushRequested;
-    private boolean writeBlocked;
-    private boolean receiving;
-    private volatile boolean closed;
-    private long received;
-    private long truncated;
-    private long receiveErrors;
-    private long sent;
-    private long sendErrors;
-    private long overflows;
+    volatile boolean closed;
     private long segmentationFallbacks;
     private long droppedOnClose;
 
@@ -108,7 +93,6 @@ public final class DatagramEndpoint {
         this.gro = gro;
         this.gsoAsked = options.gso();
         this.segmentationFallbacks = fallbacks;
-        this.sender = new DatagramAddress(calls);
         this.started = new LoopFuture<>(loop);
     }
 
@@ -166,17 +150,19 @@ public final class DatagramEndpoint {
 
     private Object register() {
         arena = Arena.ofConfined();
-        pool = LoopIo.of(loop).pool;
-        // With GRO a slot takes a coalesced datagram: up to 64 KiB whatever the datagram size.
-        int slotBytes = gro ? DatagramOptions.MAX_DATAGRAM : options.maxDatagramSize();
-        receiveBuffer = pool.acquire((slotBytes + 1L) * options.receiveBatch());
-        batch = calls.allocateReceive(arena, receiveBuffer.segment, options.receiveBatch(), slotBytes, gro);
-        boolean gso = gsoAsked && calls.segmentation() && calls.canSegment(fd);
-        if (gsoAsked && !gso) {
-            segmentationFallbacks++;
+        BufferPool pool = LoopIo.of(loop).pool;
+        try {
+            receiver = new DatagramReceiver(this, loop, fd, calls, options, handler, pool, arena, gro);
+            boolean gso = gsoAsked && calls.segmentation() && calls.canSegment(fd);
+            if (gsoAsked && !gso) {
+                segmentationFallbacks++;
+            }
+            queue = new DatagramSendQueue(this, loop, fd, pool, calls, arena, options.maxQueuedDatagrams(),
+                    options.maxQueuedBytes(), gso);
+        } catch (RuntimeException e) {
+            freeReceiveMemory();
+            throw e;
         }
-        queue = new DatagramSendQueue(this, pool, calls, arena, options.maxQueuedDatagrams(), options.maxQueuedBytes(),
-                gso);
         loop.register(fd, Interest.READABLE, this::onEvent);
         LOOPS.adopt(loop, resource);
         LOOPS.afterNextPoll(loop, () -> {
@@ -196,87 +182,11 @@ public final class DatagramEndpoint {
             closeOnLoop(failure);
             return;
         }
-        if (event.isWritable() && writeBlocked) {
-            writeBlocked = false;
-            loop.modify(fd, Interest.READABLE);
-            flushNow();
+        if (event.isWritable()) {
+            queue.writable();
         }
         if (!closed && (event.isReadable() || event.isError())) {
-            receive();
-        }
-    }
-
-    private void receive() {
-        receiving = true;
-        try {
-            for (int made = 0; !closed; made++) {
-                if (made == options.receiveBudget()) {
-                    LOOPS.redeliver(loop, fd, Interest.READABLE); // next iteration, without a syscall
-                    return;
-                }
-                int r = calls.receive(fd, batch);
-                if (r == -Err.EAGAIN) {
-                    loop.clearReadiness(fd, Interest.READABLE);
-                    return;
-                }
-                if (r < 0) {
-                    receiveFailed(-r);
-                    continue;
-                }
-                deliver(r);
-                if (closed) {
-                    return; // by a callback: the registration is gone
-                }
-                if (r < batch.slots()) { // the kernel had no more: the next datagram is a new edge
-                    loop.clearReadiness(fd, Interest.READABLE);
-                    return;
-                }
-            }
-        } finally {
-            receiving = false;
-            if (closed) {
-                freeReceiveMemory();
-            }
-        }
-    }
-
-    private void receiveFailed(int errno) {
-        IOException error = Errors.exception((calls.batched() ? "recvmmsg" : "recvfrom") + "(fd " + fd + " on "
-                + local + ")", errno);
-        if (errno == Err.EBADF || errno == Err.ENOTSOCK || errno == Err.EINVAL) {
-            closeOnLoop(error); // not the peer's doing: the socket itself is unusable
-            return;
-        }
-        receiveErrors++;
-        report(error);
-    }
-
-    private void deliver(int n) {
-        MemorySegment view = receiveBuffer.readOnly;
-        for (int i = 0; i < n && !closed; i++) {
-            sender.point(batch.name(i), batch.nameLength(i));
-            long base = batch.offset(i);
-            int length = batch.length(i);
-            try {
-                if (batch.truncated(i)) {
-                    truncated++;
-                    handler.onTruncated(this, view.asSlice(base, length), sender);
-                    continue;
-                }
-                int segment = batch.segmentSize(i);
-                if (segment <= 0 || segment >= length) {
-                    received++;
-                    handler.onDatagram(this, view.asSlice(base, length), sender);
-                    continue;
-                }
-                for (int o = 0; o < length && !closed; o += segment) { // GRO: the datagrams it coalesced
-                    received++;
-                    handler.onDatagram(this, view.asSlice(base + o, Math.min(segment, length - o)), sender);
-                }
-            } catch (Throwable t) {
-                callbackFailed("onDatagram", t);
-                return;
-            }
+            receiver.receive();
         }
     }
 
@@ -369,47 +279,14 @@ public final class DatagramEndpoint {
         if (closed) {
             return false;
         }
-        if (!queue.add(payload, 0, (int) payload.byteSize(), name, nameLength, target, segment)) {
-            overflows++;
-            return false;
-        }
-        if (!flushRequested && !writeBlocked) {
-            flushRequested = true;
-            DatagramLoop.of(loop).requestFlush(this);
-        }
-        return true;
-    }
-
-    /** The loop's hook, before its poll: send what this iteration queued. */
-    void flushAtEndOfIteration() {
-        flushRequested = false;
-        if (!closed && !writeBlocked) {
-            flushNow();
-        }
-    }
-
-    private void flushNow() {
-        if (queue.flush(fd) && !closed) {
-            writeBlocked = true; // the socket's buffer is full: the rest waits for writability
-            loop.clearReadiness(fd, Interest.WRITABLE);
-            loop.modify(fd, Interest.BOTH);
-        }
-    }
-
-    void sent(int datagrams) {
-        sent += datagrams;
+        return queue.offer(payload, name, nameLength, target, segment);
     }
 
     void segmentationRefused() {
         segmentationFallbacks++;
     }
 
-    void sendFailed(IOException error, int dropped) {
-        sendErrors += dropped;
-        report(error);
-    }
-
-    private void report(IOException error) {
+    void report(IOException error) {
         try {
             handler.onError(this, error);
         } catch (Throwable t) {
@@ -417,7 +294,7 @@ public final class DatagramEndpoint {
         }
     }
 
-    private void callbackFailed(String callback, Throwable t) {
+    void callbackFailed(String callback, Throwable t) {
         LOG.warn("datagram endpoint on {}: {} threw; closing it", local, callback, t);
         closeOnLoop(t);
     }
@@ -475,8 +352,10 @@ public final class DatagramEndpoint {
 
     /** {@return what the endpoint has done so far; see {@link DatagramStats} (any thread)} */
     public DatagramStats stats() {
+        DatagramReceiver r = receiver;
         DatagramSendQueue q = queue;
-        return new DatagramStats(received, truncated, receiveErrors, sent, sendErrors, overflows,
+        return new DatagramStats(r == null ? 0 : r.received, r == null ? 0 : r.truncated, r == null ? 0 : r.receiveErrors,
+                q == null ? 0 : q.sent, q == null ? 0 : q.sendErrors, q == null ? 0 : q.overflows,
                 segmentationFallbacks, droppedOnClose, q == null ? 0 : q.datagrams(), q == null ? 0 : q.bytes());
     }
 
@@ -521,8 +400,8 @@ public final class DatagramEndpoint {
             return;
         }
         closed = true; // first: a callback of the last flush may close or send again, and must find it closed
-        if (queue != null && !writeBlocked && cause == null) {
-            queue.flush(fd); // the last try: never waits
+        if (queue != null && cause == null) {
+            queue.lastFlush(); // never waits
         }
         if (queue != null) {
             droppedOnClose += queue.release();
@@ -533,8 +412,8 @@ public final class DatagramEndpoint {
         } catch (IOException | RuntimeException e) {
             LOG.debug("datagram endpoint on {}: close: {}", local, e.toString());
         }
-        if (!receiving) {
-            freeReceiveMemory();
+        if (receiver == null || !receiver.receiving()) {
+            freeReceiveMemory(); // else once the receive under way has ended
         }
         try {
             handler.onClosed(this, cause);
@@ -543,10 +422,10 @@ public final class DatagramEndpoint {
         }
     }
 
-    private void freeReceiveMemory() {
-        if (receiveBuffer != null) {
-            pool.release(receiveBuffer);
-            receiveBuffer = null;
+    /** Gives back the receive batch and the headers' memory; the socket is closed already. */
+    void freeReceiveMemory() {
+        if (receiver != null) {
+            receiver.free();
         }
         if (arena != null) {
             arena.close();

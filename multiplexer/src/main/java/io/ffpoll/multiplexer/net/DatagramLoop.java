@@ -8,21 +8,21 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One loop's datagram endpoints with sends queued in this iteration: each is flushed once, in
+ * The send queues of one loop's datagram endpoints with sends queued in this iteration: each is flushed once, in
  * the loop's hook just before its next poll, so that everything an iteration queued on an
  * endpoint leaves in one batch (one sendmmsg) and the loop still makes one wait per iteration.
  * Loop thread only.
  */
 final class DatagramLoop implements LoopLocal {
-    private List<DatagramEndpoint> toFlush = new ArrayList<>();
-    private List<DatagramEndpoint> flushing = new ArrayList<>();
+    private List<DatagramSendQueue> toFlush = new ArrayList<>();
+    private List<DatagramSendQueue> flushing = new ArrayList<>();
 
     /** {@code loop}'s list, made on first use. Loop thread only. */
     static DatagramLoop of(EventLoop loop) {
         return LoopAccess.get().local(loop, DatagramLoop.class, l -> new DatagramLoop());
     }
 
-    void requestFlush(DatagramEndpoint e) {
+    void requestFlush(DatagramSendQueue e) {
         toFlush.add(e);
     }
 
@@ -34,7 +34,7 @@ final class DatagramLoop implements LoopLocal {
     /** Flushes the endpoints that queued sends; those their callbacks queue go next iteration. */
     @Override
     public void beforePoll() {
-        List<DatagramEndpoint> batch = toFlush;
+        List<DatagramSendQueue> batch = toFlush;
         toFlush = flushing;
         flushing = batch;
         for (int i = 0; i < batch.size(); i++) {

@@ -5,6 +5,8 @@ import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.platform.DatagramCalls;
 import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.bindings.platform.SendBatch;
+import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.Interest;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -30,6 +32,8 @@ final class DatagramSendQueue {
     static final int NAME = 128;
 
     private final DatagramEndpoint endpoint;
+    private final EventLoop loop;
+    private final int fd;
     private final BufferPool pool;
     private final DatagramCalls calls;
     private final int maxDatagrams;
@@ -39,7 +43,12 @@ final class DatagramSendQueue {
     private BufferPool.Buffer payload;
     private BufferPool.Buffer names;
     private boolean released;
+    private boolean flushRequested;
+    private boolean writeBlocked;
     boolean gso;
+    long sent;
+    long sendErrors;
+    long overflows;
 
     private final long[] off;
     private final int[] len;
@@ -53,9 +62,11 @@ final class DatagramSendQueue {
     private int datagrams;
     private long bytes;
 
-    DatagramSendQueue(DatagramEndpoint endpoint, BufferPool pool, DatagramCalls calls, Arena arena, int maxDatagrams,
-                      long maxBytes, boolean gso) {
+    DatagramSendQueue(DatagramEndpoint endpoint, EventLoop loop, int fd, BufferPool pool, DatagramCalls calls,
+                      Arena arena, int maxDatagrams, long maxBytes, boolean gso) {
         this.endpoint = endpoint;
+        this.loop = loop;
+        this.fd = fd;
         this.pool = pool;
         this.calls = calls;
         this.maxDatagrams = maxDatagrams;
@@ -83,12 +94,60 @@ final class DatagramSendQueue {
     }
 
     /**
+     * Queues the datagram (see {@link #add}) and has the loop flush before its next poll; false,
+     * counted, if the queue has no room.
+     */
+    boolean offer(MemorySegment payload, MemorySegment name, int nameLength, InetSocketAddress target, int segment) {
+        if (!add(payload, 0, (int) payload.byteSize(), name, nameLength, target, segment)) {
+            overflows++;
+            return false;
+        }
+        if (!flushRequested && !writeBlocked) {
+            flushRequested = true;
+            DatagramLoop.of(loop).requestFlush(this);
+        }
+        return true;
+    }
+
+    /** The loop's hook, before its poll: send what this iteration queued. */
+    void flushAtEndOfIteration() {
+        flushRequested = false;
+        if (!released && !writeBlocked) {
+            flushNow();
+        }
+    }
+
+    /** The socket is writable: if the queue waited for that, send the rest. */
+    void writable() {
+        if (writeBlocked) {
+            writeBlocked = false;
+            loop.modify(fd, Interest.READABLE);
+            flushNow();
+        }
+    }
+
+    /** The endpoint is closing: one more try, unless the socket's buffer is full. */
+    void lastFlush() {
+        if (!writeBlocked) {
+            flush(fd);
+        }
+    }
+
+    private void flushNow() {
+        if (flush(fd) && !released) {
+            writeBlocked = true; // the socket's buffer is full: the rest waits for writability
+            loop.clearReadiness(fd, Interest.WRITABLE);
+            loop.modify(fd, Interest.BOTH);
+        }
+    }
+
+    /**
      * Queues {@code length} bytes of {@code src} from {@code srcOffset}, to the sockaddr in
      * {@code name} ({@code nameLength} bytes; 0: the connected peer) or, if {@code target} is not
      * null, to that address; cut into datagrams of {@code segment} bytes if not 0. False, and
      * nothing queued, if the queue has no room.
      */
-    boolean add(MemorySegment src, long srcOffset, int length, MemorySegment name, int nameLength,
+    private boolean add(MemorySegment src, long srcOffset, int length, MemorySegment name, int nameLength,
                 InetSocketAddress target, int segment) {
         int n = segment == 0 ? 1 : (length + segment - 1) / segment;
         if (datagrams + n > maxDatagrams || bytes + length > maxBytes) {
@@ -157,12 +216,12 @@ final class DatagramSendQueue {
      * queued or the kernel stopped part way). Returns true if the socket would block: the rest
      * waits for writability.
      */
-    boolean flush(int fd) {
+    private boolean flush(int fd) {
         while (size > 0 && !released) {
             int n = build();
             int r = calls.send(fd, batch, n);
             if (r >= 0) {
-                endpoint.sent(consume(r));
+                sent += consume(r);
                 continue; // short: the next call reports why (or EAGAIN)
             }
             int errno = -r;
@@ -176,9 +235,9 @@ final class DatagramSendQueue {
             }
             String target = nameLen[head] == 0 ? "the connected peer"
                     : String.valueOf(OS.decode(names.segment.asSlice((long) NAME * head, NAME)));
-            int dropped = whole[0] ? popHead() : advanceHead();
-            endpoint.sendFailed(Errors.exception((calls.batched() ? "sendmmsg" : "sendto") + "(to " + target + ")",
-                    errno), dropped);
+            sendErrors += whole[0] ? popHead() : advanceHead();
+            endpoint.report(Errors.exception((calls.batched() ? "sendmmsg" : "sendto") + "(to " + target + ")",
+                    errno));
         }
         releaseIfEmpty();
         return false;

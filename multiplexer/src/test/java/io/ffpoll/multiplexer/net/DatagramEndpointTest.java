@@ -98,8 +98,8 @@ class DatagramEndpointTest extends DatagramTestBase {
 
         @Override
         public void onDatagram(DatagramEndpoint endpoint, MemorySegment payload, DatagramAddress sender) {
+            senders.add(sender.toInetSocketAddress()); // first: a test that took the datagram finds its sender
             datagrams.add(payload.toArray(ValueLayout.JAVA_BYTE));
-            senders.add(sender.toInetSocketAddress());
         }
 
         @Override

@@ -34,7 +34,7 @@ abstract class DatagramTestBase {
             warm.getLocalPort(); // and the JDK's datagram classes, loaded once
         }
         fdsBefore = Loopback.openFds();
-        loop = EventLoop.start(getClass().getSimpleName());
+        loop = startLoop(getClass().getSimpleName());
         poolBefore = onLoop(() -> LoopIo.of(loop).pool.inUseCount());
     }
 
@@ -49,7 +49,13 @@ abstract class DatagramTestBase {
             loop.close();
             peers.forEach(DatagramSocket::close);
         }
+        Loopback.awaitOpenFdsAtMost(fdsBefore, "after the test"); // libkqueue frees a kqueue's fds a moment later
         assertEquals(fdsBefore, Loopback.openFds(), "file descriptors leaked");
+    }
+
+    /** The loop under test: the OS's own backend here, kqueue (on libkqueue) in a subclass. */
+    EventLoop startLoop(String name) throws Exception {
+        return EventLoop.start(name);
     }
 
     <T> T onLoop(Callable<T> body) throws Exception {
