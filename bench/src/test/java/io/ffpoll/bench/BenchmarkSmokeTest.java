@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * CI's smoke profile of the JMH suite: every benchmark, with every parameter, runs one short
  * measured iteration in this JVM (no fork, no warm-up) and produces a positive score; the suite
- * lists the five kinds the README describes; a second pass leaves no descriptor open. The figures themselves mean nothing here: the real runs are bench/jmh.
+ * lists the kinds the README describes; a second pass leaves no descriptor open. The figures themselves mean nothing here: the real runs are bench/jmh.
  */
 class BenchmarkSmokeTest {
     private static final Set<String> KINDS = Set.of(
@@ -34,7 +34,8 @@ class BenchmarkSmokeTest {
             "io.ffpoll.bench.UnixEchoBenchmark",
             "io.ffpoll.bench.WakeupLatencyBenchmark",
             "io.ffpoll.http.HttpParseBenchmark",
-            "io.ffpoll.bench.HttpEndToEndBenchmark");
+            "io.ffpoll.bench.HttpEndToEndBenchmark",
+            "io.ffpoll.bench.UdpBenchmark");
 
     @Test
     void everyBenchmarkRunsOneShortIterationAndReleasesItsDescriptors() throws Exception {
@@ -73,8 +74,8 @@ class BenchmarkSmokeTest {
             assertTrue(score > 0 && Double.isFinite(score), name + " " + r.getParams() + " scored " + score);
         }
         assertEquals(new TreeSet<>(KINDS), ran, "the benchmark classes that ran");
-        // 4 churn + 12 ping-pong + 8 Unix echo + 4 wakeup + 4 parse + 3 end-to-end parameter sets.
-        assertEquals(35, results.size(), "runs, one per benchmark method and parameter set");
+        // 4 churn + 12 ping-pong + 8 Unix echo + 4 wakeup + 4 parse + 3 end-to-end + 6 UDP parameter sets.
+        assertEquals(41, results.size(), "runs, one per benchmark method and parameter set");
     }
 
     /** Each open descriptor with what it refers to; the listing's own descriptor is left out. */

@@ -543,4 +543,23 @@ public abstract class Platform {
      * @return 0, or -errno (EINVAL, ENOTSOCK or EOPNOTSUPP-like on a socket of another family)
      */
     public abstract int peerCredentials(int fd, long[] out);
+
+    // ---- datagrams
+
+    private volatile DatagramCalls datagrams;
+
+    /**
+     * The datagram (UDP) calls of this OS: a batch in one call on Linux, one call per datagram
+     * on the BSDs ({@link DatagramCalls}). Made on first use.
+     *
+     * @return the calls
+     */
+    public final DatagramCalls datagrams() {
+        DatagramCalls d = datagrams;
+        if (d == null) {
+            d = DatagramCalls.of(this);
+            datagrams = d;
+        }
+        return d;
+    }
 }

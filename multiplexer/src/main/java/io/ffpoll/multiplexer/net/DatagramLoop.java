@@ -1,0 +1,50 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.internal.LoopAccess;
+import io.ffpoll.multiplexer.internal.LoopLocal;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The send queues of one loop's datagram endpoints with sends queued in this iteration: each is flushed once, in
+ * the loop's hook just before its next poll, so that everything an iteration queued on an
+ * endpoint leaves in one batch (one sendmmsg) and the loop still makes one wait per iteration.
+ * Loop thread only.
+ */
+final class DatagramLoop implements LoopLocal {
+    private List<DatagramSendQueue> toFlush = new ArrayList<>();
+    private List<DatagramSendQueue> flushing = new ArrayList<>();
+
+    /** {@code loop}'s list, made on first use. Loop thread only. */
+    static DatagramLoop of(EventLoop loop) {
+        return LoopAccess.get().local(loop, DatagramLoop.class, l -> new DatagramLoop());
+    }
+
+    void requestFlush(DatagramSendQueue e) {
+        toFlush.add(e);
+    }
+
+    @Override
+    public boolean hasWork() {
+        return !toFlush.isEmpty();
+    }
+
+    /** Flushes the endpoints that queued sends; those their callbacks queue go next iteration. */
+    @Override
+    public void beforePoll() {
+        List<DatagramSendQueue> batch = toFlush;
+        toFlush = flushing;
+        flushing = batch;
+        for (int i = 0; i < batch.size(); i++) {
+            batch.get(i).flushAtEndOfIteration();
+        }
+        batch.clear();
+    }
+
+    @Override
+    public void closeBecauseLoopStopped() {
+        toFlush.clear();
+    }
+}
