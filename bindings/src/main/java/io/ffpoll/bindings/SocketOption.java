@@ -22,5 +22,32 @@ public enum SocketOption {
     /** SO_RCVBUF, in bytes. */
     RECEIVE_BUFFER,
     /** SO_KEEPALIVE. */
-    KEEP_ALIVE
+    KEEP_ALIVE,
+    /** Seconds of idleness before the first keep-alive probe: TCP_KEEPIDLE (macOS: TCP_KEEPALIVE). */
+    TCP_KEEPIDLE,
+    /** Seconds between keep-alive probes: TCP_KEEPINTVL. */
+    TCP_KEEPINTVL,
+    /** Unanswered keep-alive probes before the connection is dropped: TCP_KEEPCNT. */
+    TCP_KEEPCNT,
+    /** Milliseconds sent data may stay unacknowledged before the connection is dropped (Linux only). */
+    TCP_USER_TIMEOUT,
+    /**
+     * TCP Fast Open on a listener: Linux takes the queue length of pending fast-open requests;
+     * FreeBSD and macOS take a flag (non-zero: on).
+     */
+    TCP_FASTOPEN,
+    /** TCP Fast Open on a client socket, before connect (Linux only). */
+    TCP_FASTOPEN_CONNECT,
+    /** Seconds a listener waits for data before it hands out a connection (Linux only). */
+    TCP_DEFER_ACCEPT,
+    /** Hold partial frames until uncorked (Linux only; the BSDs have {@link #TCP_NOPUSH}). */
+    TCP_CORK,
+    /** Hold the last partial segment of a write (BSD only; Linux has {@link #TCP_CORK}). */
+    TCP_NOPUSH,
+    /** Microseconds to busy-poll the device queue on a blocking read (Linux only). */
+    SO_BUSY_POLL,
+    /** The IPv4 type-of-service byte (DSCP and ECN): IP_TOS. */
+    IP_TOS,
+    /** The IPv6 traffic class byte: IPV6_TCLASS. */
+    IPV6_TCLASS
 }

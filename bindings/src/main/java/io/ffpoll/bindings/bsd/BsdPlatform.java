@@ -168,19 +168,17 @@ public final class BsdPlatform extends Platform {
         return BsdLibc.shutdown(fd, BsdAbi.SHUT_WR);
     }
 
+    /** The option's number here (the table is {@link BsdSockopts}'s); refuses one this OS lacks. */
     private int number(SocketOption o) {
-        return switch (o) {
-            case REUSE_ADDRESS -> BsdAbi.SO_REUSEADDR;
-            case REUSE_PORT_BALANCED -> abi == BsdAbi.FREEBSD ? BsdAbi.SO_REUSEPORT_LB : BsdAbi.SO_REUSEPORT;
-            case TCP_NODELAY -> BsdAbi.TCP_NODELAY;
-            case SEND_BUFFER -> BsdAbi.SO_SNDBUF;
-            case RECEIVE_BUFFER -> BsdAbi.SO_RCVBUF;
-            case KEEP_ALIVE -> BsdAbi.SO_KEEPALIVE;
-        };
+        int number = BsdSockopts.number(abi, o);
+        if (number < 0) {
+            throw unsupported(o);
+        }
+        return number;
     }
 
     private static int level(SocketOption o) {
-        return o == SocketOption.TCP_NODELAY ? BsdAbi.IPPROTO_TCP : BsdAbi.SOL_SOCKET;
+        return BsdSockopts.level(o);
     }
 
     private static int setInt(int fd, int level, int name, int value) {
@@ -424,5 +422,63 @@ public final class BsdPlatform extends Platform {
             }
         }
         return 0;
+    }
+
+    // ---- typed socket options (issue 20)
+
+    @Override
+    public boolean supports(SocketOption option) {
+        return BsdSockopts.number(abi, option) >= 0;
+    }
+
+    @Override
+    public int setLinger(int fd, boolean on, int seconds) {
+        MemorySegment linger = Errno.current().scratch.asSlice(0, 8); // struct linger { int l_onoff; int l_linger; }
+        linger.set(ValueLayout.JAVA_INT, 0, on ? 1 : 0);
+        linger.set(ValueLayout.JAVA_INT, 4, seconds);
+        return BsdLibc.setsockopt(fd, BsdAbi.SOL_SOCKET, BsdSockopts.lingerSeconds(abi), linger, 8);
+    }
+
+    @Override
+    public int getLinger(int fd, int[] onAndSeconds) {
+        MemorySegment scratch = Errno.current().scratch;
+        MemorySegment linger = scratch.asSlice(0, 8);
+        MemorySegment len = scratch.asSlice(16, 4);
+        linger.fill((byte) 0);
+        len.set(ValueLayout.JAVA_INT, 0, 8);
+        int r = BsdSockopts.getsockopt(fd, BsdAbi.SOL_SOCKET, BsdSockopts.lingerSeconds(abi), linger, len);
+        if (r < 0) {
+            return r;
+        }
+        onAndSeconds[0] = linger.get(ValueLayout.JAVA_INT, 0) != 0 ? 1 : 0;
+        onAndSeconds[1] = linger.get(ValueLayout.JAVA_INT, 4);
+        return 0;
+    }
+
+    @Override
+    public boolean hasTcpInfo() {
+        return false;
+    }
+
+    @Override
+    public int tcpInfo(int fd, int[] fields) {
+        // FreeBSD's struct tcp_info shares Linux's names but not its layout past the first
+        // fields, and macOS offers TCP_CONNECTION_INFO instead: neither is bound yet.
+        throw new UnsupportedOperationException("TCP_INFO (Linux's struct tcp_info) is not available on " + name());
+    }
+
+    @Override
+    public int ipVersion(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment sa = allocateSockaddr(arena);
+            MemorySegment len = arena.allocate(ValueLayout.JAVA_INT);
+            len.set(ValueLayout.JAVA_INT, 0, (int) BsdAbi.SOCKADDR_STORAGE_SIZE);
+            int r = BsdLibc.getsockname(fd, sa, len);
+            if (r < 0) {
+                return r;
+            }
+            int family = Byte.toUnsignedInt(sa.get(ValueLayout.JAVA_BYTE, 1)); // after sa_len
+            return family == BsdAbi.AF_INET ? 4 : family == abi.afInet6 ? 6 : 0;
+        }
     }
 }

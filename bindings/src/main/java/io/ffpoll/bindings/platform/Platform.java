@@ -410,6 +410,73 @@ public abstract class Platform {
      */
     public abstract long openFileLimit();
 
+    // ---- typed socket options (issue 20)
+
+    /**
+     * Whether this OS has {@code option}. {@link #setOption} and {@link #getOption} of one it
+     * lacks throw an {@link UnsupportedOperationException} naming the option and the OS, before
+     * any call: an option is never silently ignored.
+     *
+     * @param option the option
+     * @return whether this OS has it
+     */
+    public abstract boolean supports(SocketOption option);
+
+    /**
+     * The exception for {@code option} on an OS that lacks it.
+     *
+     * @param option the option
+     * @return the exception, naming the option and this OS
+     */
+    protected final UnsupportedOperationException unsupported(SocketOption option) {
+        return new UnsupportedOperationException("socket option " + option + " is not available on " + name());
+    }
+
+    /**
+     * SO_LINGER, in seconds (macOS: SO_LINGER_SEC; its SO_LINGER counts clock ticks).
+     *
+     * @param fd the socket
+     * @param on whether close lingers (with 0 seconds: resets the connection)
+     * @param seconds how long close may wait for unsent data, at least 0
+     * @return 0, or -errno
+     */
+    public abstract int setLinger(int fd, boolean on, int seconds);
+
+    /**
+     * SO_LINGER as it is: {@code onAndSeconds[0]} gets 1 (on) or 0 (off), {@code [1]} the seconds.
+     *
+     * @param fd the socket
+     * @param onAndSeconds two ints to fill
+     * @return 0, or -errno
+     */
+    public abstract int getLinger(int fd, int[] onAndSeconds);
+
+    /**
+     * Whether {@link #tcpInfo} is available: Linux's {@code struct tcp_info} (FreeBSD's has
+     * another layout and macOS has only TCP_CONNECTION_INFO; neither is bound).
+     *
+     * @return whether TCP_INFO can be read here
+     */
+    public abstract boolean hasTcpInfo();
+
+    /**
+     * TCP_INFO of a TCP socket into {@code fields}, indexed by {@link TcpInfoField#ordinal()}.
+     *
+     * @param fd the socket
+     * @param fields at least {@link TcpInfoField#COUNT} ints
+     * @return 0, or -errno (ENOPROTOOPT: not a TCP socket)
+     * @throws UnsupportedOperationException where {@link #hasTcpInfo()} is false
+     */
+    public abstract int tcpInfo(int fd, int[] fields);
+
+    /**
+     * The IP version of the socket {@code fd} is, from its bound address's family.
+     *
+     * @param fd the socket
+     * @return 4 (AF_INET), 6 (AF_INET6), 0 for another family, or -errno
+     */
+    public abstract int ipVersion(int fd);
+
     // ---- Unix-domain sockets, and stream descriptors that are not sockets
 
     /**
