@@ -222,9 +222,14 @@ public final class FdPassingChannel implements AutoCloseable {
      *         -1 at end of stream
      * @throws IOException if recvmsg fails (ECONNRESET, ...), or the channel is closed
      * @throws IllegalStateException if {@code fds} still holds descriptors
+     * @throws IllegalArgumentException if {@code into} is empty (its 0 would read as end of
+     *         stream) or heap memory
      */
     public long receive(MemorySegment into, ReceivedFds fds) throws IOException {
         check("receive");
+        if (into.byteSize() == 0) {
+            throw new IllegalArgumentException("receive into an empty buffer: its 0 bytes would read as end of stream");
+        }
         int[] array = fds.array(receives.fdRoom());
         long r = fdPassing.receive(fd, receives, into, array);
         if (r == -Err.EAGAIN) {

@@ -255,6 +255,7 @@ class FdPassingChannelTest {
         assertThrows(IllegalArgumentException.class, () -> ends[0].send(bytes("x"), p[0], p[1]), "beyond maxFds");
         assertThrows(IllegalArgumentException.class, () -> ends[0].send(MemorySegment.ofArray(new byte[1]), p[0]));
         assertThrows(IllegalArgumentException.class, () -> FdPassingChannel.pair(254));
+        assertThrows(IllegalArgumentException.class, () -> ends[1].receive(arena.allocate(0), new ReceivedFds()));
         ends[0].send(bytes("1"), p[0]);
         ends[0].send(bytes("2"), p[1]);
         ReceivedFds fds = new ReceivedFds();
@@ -272,10 +273,21 @@ class FdPassingChannelTest {
     @Test
     void onALoopTheHandlerReceivesUntilEmptyAndTheLoopClosesTheChannel() throws Exception {
         FdPassingChannel[] ends = pair(4);
-        EventLoop loop = EventLoop.start("fdpass");
+        int[] p = pipe();
+        open.addAll(receiveOnLoop(EventLoop.start("fdpass"), ends, p));
+    }
+
+    /**
+     * Registers {@code ends[1]} on {@code loop} with a handler that receives until EAGAIN into a
+     * 3-byte buffer, sends three messages with {@code p}'s ends from this thread, checks what
+     * came, then closes the loop, which must close the channel.
+     *
+     * @return the received descriptors, for the caller to close
+     */
+    static List<Integer> receiveOnLoop(EventLoop loop, FdPassingChannel[] ends, int[] p) throws Exception {
+        List<Integer> received = new ArrayList<>();
         try {
             ByteArrayOutputStream got = new ByteArrayOutputStream();
-            List<Integer> received = new ArrayList<>();
             CompletableFuture<Void> all = new CompletableFuture<>();
             MemorySegment buf = Arena.ofAuto().allocate(3); // smaller than what comes: several receives
             ReceivedFds fds = new ReceivedFds();
@@ -301,20 +313,26 @@ class FdPassingChannelTest {
                 return null;
             }).get(30, TimeUnit.SECONDS);
             assertThrows(WrongThreadException.class, () -> receiver.receive(buf, fds));
-            int[] p = pipe();
-            ends[0].send(bytes("one-"), p[0]);
-            ends[0].send(bytes("two-"), p[1]);
-            ends[0].send(bytes("thr-"), p[0]);
+            Arena arena = Arena.ofAuto();
+            for (String s : new String[] {"one-", "two-", "thr-"}) {
+                MemorySegment m = arena.allocate(4);
+                MemorySegment.copy(s.getBytes(StandardCharsets.US_ASCII), 0, m, ValueLayout.JAVA_BYTE, 0, 4);
+                assertEquals(4, ends[0].send(m, s.equals("two-") ? p[1] : p[0]));
+            }
             all.get(60, TimeUnit.SECONDS);
             assertEquals("one-two-thr-", got.toString(StandardCharsets.US_ASCII));
-            open.addAll(received);
-            write(received.get(1), "via the loop");
-            assertEquals("via the loop", read(received.get(0), 32));
+            MemorySegment m = arena.allocate(12);
+            MemorySegment.copy("via the loop".getBytes(StandardCharsets.US_ASCII), 0, m, ValueLayout.JAVA_BYTE, 0, 12);
+            assertEquals(12, OS.write(received.get(1), m, 12), "the received write end");
+            MemorySegment in = arena.allocate(32);
+            assertEquals(12, OS.read(received.get(0), in, 32), "the received read end");
+            assertEquals("via the loop", text(in, 12));
         } finally {
             loop.close();
             assertTrue(loop.awaitTermination(60, TimeUnit.SECONDS));
         }
         assertFalse(ends[1].isOpen(), "the loop closed its channel");
         ends[1].close(); // closed already: nothing to do, on any thread
+        return received;
     }
 }
