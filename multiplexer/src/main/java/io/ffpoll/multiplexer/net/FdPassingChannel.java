@@ -58,7 +58,9 @@ import java.nio.channels.ClosedChannelException;
  * until it returns 0, and {@link #send} again once writable. From then on the channel belongs
  * to that loop: every call but {@link #close()} after the loop ended must come from its thread
  * ({@link WrongThreadException} otherwise), and closing the loop closes the channel.
- * Unregistered, the channel may be used by one thread at a time.
+ * Unregistered, the channel takes one sending and one receiving thread at a time (each
+ * direction has its own memory); {@link #close()} must not race a call in progress, as no close
+ * of a descriptor may.
  */
 public final class FdPassingChannel implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FdPassingChannel.class);

@@ -163,6 +163,50 @@ class FdPassingChannelTest {
     }
 
     @Test
+    void thousandsOfMessagesFromAnotherThreadArriveOneByOneInOrder() throws Exception {
+        FdPassingChannel[] ends = pair(2);
+        int[] p = pipe();
+        int messages = 5_000;
+        Thread sender = Thread.ofPlatform().name("fdpass-sender").start(() -> {
+            try (Arena mine = Arena.ofConfined()) {
+                MemorySegment m = mine.allocate(8);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                for (int i = 0; i < messages; i++) {
+                    m.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, i);
+                    long n;
+                    while ((n = ends[0].send(m, p[0], p[1])) == 0) { // EAGAIN: the receiver is behind
+                        if (System.nanoTime() > deadline) {
+                            throw new AssertionError("the receiver stopped at message " + i);
+                        }
+                        Thread.onSpinWait();
+                    }
+                    assertEquals(8, n);
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        ReceivedFds fds = new ReceivedFds();
+        MemorySegment buf = arena.allocate(64); // room for eight: each receive must still bring one
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        for (int i = 0; i < messages; ) {
+            long n = ends[1].receive(buf, fds);
+            if (n == 0) {
+                assertTrue(System.nanoTime() < deadline, "message " + i + " never came");
+                Thread.onSpinWait();
+                continue;
+            }
+            assertEquals(8, n, "message " + i + " alone");
+            assertEquals(i, buf.get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+            assertEquals(2, fds.count());
+            assertEquals(2, fds.closeAll());
+            i++;
+        }
+        sender.join(TimeUnit.SECONDS.toMillis(60));
+        assertFalse(sender.isAlive());
+    }
+
+    @Test
     void aSeqpacketMessageLongerThanTheBufferIsCutAndSaysSo() throws IOException {
         FdPassingChannel[] ends = seqpacket(1);
         ends[0].send(bytes("0123456789"));
