@@ -32,6 +32,7 @@ class ReadmeSnippetsTest extends HttpTestBase {
         Map<String, String> regions = new LinkedHashMap<>();
         Pattern region = Pattern.compile("// README:begin (\\S+)\\n(.*?)\\n\\s*// README:end", Pattern.DOTALL);
         for (Path p : List.of(ROOT.resolve("multiplexer/src/main/java/io/ffpoll/multiplexer/example/QuickEcho.java"),
+                ROOT.resolve("multiplexer/src/main/java/io/ffpoll/multiplexer/example/PassDescriptor.java"),
                 ROOT.resolve("http-lite/src/main/java/io/ffpoll/http/example/Hello.java"))) {
             Matcher m = region.matcher(Files.readString(p));
             while (m.find()) {
@@ -44,7 +45,7 @@ class ReadmeSnippetsTest extends HttpTestBase {
     @Test
     void everyJavaSnippetInTheReadmeIsAnExampleRegion() throws IOException {
         Map<String, String> regions = regions();
-        assertEquals(3, regions.size(), regions.keySet().toString());
+        assertEquals(4, regions.size(), regions.keySet().toString());
         List<String> snippets = new ArrayList<>();
         Matcher m = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(ROOT.resolve("README.md")));
         while (m.find()) {

@@ -629,4 +629,18 @@ public abstract class Platform {
         }
         return d;
     }
+
+    /**
+     * Descriptor passing over Unix sockets ({@code SCM_RIGHTS}) on this OS.
+     *
+     * @return sendmsg and recvmsg with descriptors, and socketpair, for this OS
+     */
+    public FdPassing fdPassing() {
+        return switch (name()) {
+            case "linux" -> io.ffpoll.bindings.linux.LinuxFdPassing.INSTANCE;
+            case "macos" -> io.ffpoll.bindings.bsd.BsdFdPassing.MACOS;
+            case "freebsd" -> io.ffpoll.bindings.bsd.BsdFdPassing.FREEBSD;
+            default -> throw new UnsupportedOperationException("descriptor passing on " + name());
+        };
+    }
 }

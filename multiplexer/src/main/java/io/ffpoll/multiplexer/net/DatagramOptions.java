@@ -71,19 +71,34 @@ public record DatagramOptions(int receiveBatch, int maxDatagramSize, int receive
         }
     }
 
-    /** @param n datagrams per receive call @return new options */
+    /**
+     * Returns a copy with datagrams per receive call.
+     *
+     * @param n datagrams per receive call
+     * @return new options
+     */
     public DatagramOptions receiveBatch(int n) {
         return new DatagramOptions(n, maxDatagramSize, receiveBudget, maxQueuedDatagrams, maxQueuedBytes, reusePort,
                 v6Only, broadcast, gso, gro, connectTo, receiveBufferSize, sendBufferSize);
     }
 
-    /** @param n the longest datagram received whole @return new options */
+    /**
+     * Returns a copy with the longest datagram received whole.
+     *
+     * @param n the longest datagram received whole
+     * @return new options
+     */
     public DatagramOptions maxDatagramSize(int n) {
         return new DatagramOptions(receiveBatch, n, receiveBudget, maxQueuedDatagrams, maxQueuedBytes, reusePort,
                 v6Only, broadcast, gso, gro, connectTo, receiveBufferSize, sendBufferSize);
     }
 
-    /** @param n receive calls per event @return new options */
+    /**
+     * Returns a copy with receive calls per event.
+     *
+     * @param n receive calls per event
+     * @return new options
+     */
     public DatagramOptions receiveBudget(int n) {
         return new DatagramOptions(receiveBatch, maxDatagramSize, n, maxQueuedDatagrams, maxQueuedBytes, reusePort,
                 v6Only, broadcast, gso, gro, connectTo, receiveBufferSize, sendBufferSize);
@@ -99,37 +114,67 @@ public record DatagramOptions(int receiveBatch, int maxDatagramSize, int receive
                 v6Only, broadcast, gso, gro, connectTo, receiveBufferSize, sendBufferSize);
     }
 
-    /** @param on SO_REUSEPORT @return new options */
+    /**
+     * Returns a copy with SO_REUSEPORT.
+     *
+     * @param on SO_REUSEPORT
+     * @return new options
+     */
     public DatagramOptions reusePort(boolean on) {
         return new DatagramOptions(receiveBatch, maxDatagramSize, receiveBudget, maxQueuedDatagrams, maxQueuedBytes, on,
                 v6Only, broadcast, gso, gro, connectTo, receiveBufferSize, sendBufferSize);
     }
 
-    /** @param on IPV6_V6ONLY, or null for the OS's default @return new options */
+    /**
+     * Returns a copy with IPV6_V6ONLY, or null for the OS's default.
+     *
+     * @param on IPV6_V6ONLY, or null for the OS's default
+     * @return new options
+     */
     public DatagramOptions v6Only(Boolean on) {
         return new DatagramOptions(receiveBatch, maxDatagramSize, receiveBudget, maxQueuedDatagrams, maxQueuedBytes,
                 reusePort, on, broadcast, gso, gro, connectTo, receiveBufferSize, sendBufferSize);
     }
 
-    /** @param on SO_BROADCAST @return new options */
+    /**
+     * Returns a copy with SO_BROADCAST.
+     *
+     * @param on SO_BROADCAST
+     * @return new options
+     */
     public DatagramOptions broadcast(boolean on) {
         return new DatagramOptions(receiveBatch, maxDatagramSize, receiveBudget, maxQueuedDatagrams, maxQueuedBytes,
                 reusePort, v6Only, on, gso, gro, connectTo, receiveBufferSize, sendBufferSize);
     }
 
-    /** @param on UDP GSO for {@link DatagramEndpoint#sendSegmented} @return new options */
+    /**
+     * Returns a copy with UDP GSO for {@link DatagramEndpoint#sendSegmented} on or off.
+     *
+     * @param on UDP GSO for {@link DatagramEndpoint#sendSegmented}
+     * @return new options
+     */
     public DatagramOptions gso(boolean on) {
         return new DatagramOptions(receiveBatch, maxDatagramSize, receiveBudget, maxQueuedDatagrams, maxQueuedBytes,
                 reusePort, v6Only, broadcast, on, gro, connectTo, receiveBufferSize, sendBufferSize);
     }
 
-    /** @param on UDP GRO @return new options */
+    /**
+     * Returns a copy with UDP GRO.
+     *
+     * @param on UDP GRO
+     * @return new options
+     */
     public DatagramOptions gro(boolean on) {
         return new DatagramOptions(receiveBatch, maxDatagramSize, receiveBudget, maxQueuedDatagrams, maxQueuedBytes,
                 reusePort, v6Only, broadcast, gso, on, connectTo, receiveBufferSize, sendBufferSize);
     }
 
-    /** @param peer the peer to connect to, or null @return new options */
+    /**
+     * Returns a copy with the peer to connect to, or null.
+     *
+     * @param peer the peer to connect to, or null
+     * @return new options
+     */
     public DatagramOptions connectTo(InetSocketAddress peer) {
         return new DatagramOptions(receiveBatch, maxDatagramSize, receiveBudget, maxQueuedDatagrams, maxQueuedBytes,
                 reusePort, v6Only, broadcast, gso, gro, peer, receiveBufferSize, sendBufferSize);
