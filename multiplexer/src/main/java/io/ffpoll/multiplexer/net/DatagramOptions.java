@@ -105,6 +105,9 @@ public record DatagramOptions(int receiveBatch, int maxDatagramSize, int receive
     }
 
     /**
+     * Returns a copy whose send queue holds at most {@code datagrams} datagrams and
+     * {@code bytes} payload bytes; a send past either is refused and counted.
+     *
      * @param datagrams datagrams queued at most
      * @param bytes payload bytes queued at most
      * @return new options
@@ -181,6 +184,8 @@ public record DatagramOptions(int receiveBatch, int maxDatagramSize, int receive
     }
 
     /**
+     * Returns a copy with these socket buffer sizes.
+     *
      * @param receive SO_RCVBUF, 0 for the default
      * @param send SO_SNDBUF, 0 for the default
      * @return new options

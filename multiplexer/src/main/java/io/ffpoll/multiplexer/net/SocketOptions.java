@@ -86,6 +86,8 @@ public final class SocketOptions {
         public static final Linger OFF = new Linger(false, 0);
 
         /**
+         * Checks the range of {@code seconds}.
+         *
          * @throws IllegalArgumentException if {@code seconds} is out of 0..65535
          */
         public Linger {
