@@ -268,7 +268,7 @@ public final class LinuxDatagrams extends DatagramCalls {
 
     @Override
     public boolean segmentationRefused(int errno) {
-        return errno == Datagrams.EIO || errno == Err.EINVAL || errno == ErrnoCodes.ENOPROTOOPT
+        return errno == Datagrams.EIO || errno == ErrnoCodes.ENOPROTOOPT
                 || errno == Datagrams.EOPNOTSUPP;
     }
 

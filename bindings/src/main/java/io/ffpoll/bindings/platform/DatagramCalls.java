@@ -327,9 +327,11 @@ public abstract class DatagramCalls {
     public abstract boolean canSegment(int fd);
 
     /**
-     * Whether a send's {@code errno} means the kernel refused to cut the datagram (EIO: the
-     * device cannot checksum the segments; EINVAL, ENOPROTOOPT, EOPNOTSUPP): the same bytes go
-     * as single datagrams instead.
+     * Whether a send's {@code errno} means the kernel cannot cut datagrams at all (EIO: the
+     * device cannot checksum the segments; ENOPROTOOPT, EOPNOTSUPP): the same bytes go as
+     * single datagrams instead, from then on. Not EINVAL: Linux's udp_send_skb answers EINVAL
+     * for one message's own fault (a segment larger than the path's MTU, too many segments),
+     * which fails that message alone.
      *
      * @param errno the errno
      * @return whether it is a refusal of segmentation

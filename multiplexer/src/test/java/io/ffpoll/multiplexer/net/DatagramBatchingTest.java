@@ -12,6 +12,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.DatagramSocket;
@@ -235,6 +236,35 @@ class DatagramBatchingTest extends DatagramTestBase {
         assertEquals(1, s.segmentationFallbacks());
         assertEquals(0, s.sendErrors(), "a refusal of GSO loses nothing");
         assertFalse(onLoop(e::gsoEnabled), "from then on the endpoint sends single datagrams");
+        close(e);
+    }
+
+    @Test
+    void anEinvalOnOneGsoMessageFailsThatMessageAndKeepsGsoOn() throws Exception {
+        // Linux answers EINVAL for one message's own fault (a segment larger than the path's MTU),
+        // not for a device without GSO: the next segmented send must still go as one message.
+        DatagramSocket peer = peer(V4);
+        DatagramEndpointTest.Recorder r = new DatagramEndpointTest.Recorder();
+        DatagramEndpoint e = bind(new InetSocketAddress(V4, 0), DatagramOptions.DEFAULTS.gso(true), r);
+        Assumptions.assumeTrue(onLoop(e::gsoEnabled), "this kernel has UDP GSO");
+        InetSocketAddress to = new InetSocketAddress(V4, peer.getLocalPort());
+        byte[] refused = pattern(10_000, 3);
+        Faults.install(seedFailingFirstCallOnly(loop.name()), List.of(new Faults.Rule("sendmmsg", 22, 0.5)), loop.name());
+        try {
+            onLoop(() -> e.sendSegmented(MemorySegment.ofArray(refused), 1000, to));
+            IOException error = r.errors.poll(30, TimeUnit.SECONDS);
+            assertNotNull(error, "the refused message is reported");
+            assertTrue(error.getMessage().contains("EINVAL"), error.getMessage());
+        } finally {
+            Faults.clear();
+        }
+        assertTrue(onLoop(e::gsoEnabled), "one message's EINVAL does not turn GSO off");
+        assertEquals(0, e.stats().segmentationFallbacks());
+        byte[] payload = pattern(10_000, 4);
+        onLoop(() -> e.sendSegmented(MemorySegment.ofArray(payload), 1000, to));
+        for (int i = 0; i < 10; i++) {
+            assertArrayEquals(segmentOf(payload, i, 1000), receive(peer, 2000), "datagram " + i);
+        }
         close(e);
     }
 
