@@ -70,6 +70,7 @@ public final class Listener {
     private final boolean shared;
     private final IoHandler events = this::onEvent;
     private Arena arena;          // made on the loop, with the registration
+    private boolean adopted;      // by the loop, which from then on closes the fd and the memory
     private MemorySegment peer;
     private MemorySegment peerLength;
     private boolean paused;       // out of descriptors or memory: retried after PAUSE
@@ -116,6 +117,7 @@ public final class Listener {
             loop.register(fd, Interest.READABLE, events);
         }
         LOOPS.adopt(loop, resource);
+        adopted = true;
         LOOPS.afterNextPoll(loop, () -> {
             if (!closed) {
                 started.complete(this);
@@ -222,8 +224,13 @@ public final class Listener {
         l.socketFile = file;
         UnixListening.SocketFile bound = file;
         return l.begin().whenComplete((x, failure) -> {
-            if (failure != null && OnLoop.unwrap(failure) instanceof RejectedExecutionException) {
-                OS.close(fd); // it never reached the loop: the fd and the file are still ours
+            // Refused by the loop (closed, or epoll_ctl failed) before the loop adopted it: the
+            // fd, its memory and the file are still ours. Once adopted, the loop closes them.
+            if (failure != null && !l.adopted) {
+                if (l.arena != null) {
+                    l.arena.close();
+                }
+                OS.close(fd);
                 if (bound != null) {
                     bound.removeIfOurs();
                 }
@@ -269,8 +276,8 @@ public final class Listener {
     private void onEvent(Event event) {
         if (event.registrationFailure() != null) {
             LOG.error("listener fd {} could not be registered: {}", fd, event.registrationFailure().getMessage());
-            started.completeExceptionally(event.registrationFailure());
-            closeBecauseLoopStopped();
+            closeRefused();
+            started.completeExceptionally(event.registrationFailure()); // after: its fd and file are gone
             return;
         }
         int accepted = 0;
@@ -443,6 +450,17 @@ public final class Listener {
             if (socketFile != null) {
                 socketFile.removeIfOurs();
             }
+        }
+    }
+
+    /** The kernel refused the registration, which is gone already: no deregistration to make. */
+    private void closeRefused() {
+        closed = true;
+        LOOPS.release(loop, resource);
+        OS.close(fd);
+        arena.close();
+        if (socketFile != null) {
+            socketFile.removeIfOurs();
         }
     }
 

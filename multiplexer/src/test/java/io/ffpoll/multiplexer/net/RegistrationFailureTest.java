@@ -77,4 +77,23 @@ class RegistrationFailureTest extends LoopTestBase {
         net.send(pair[0], "ok".getBytes());
         assertArrayEquals("ok".getBytes(), net.readFully(pair[0], 2));
     }
+
+    @Test
+    void aListenerBoundWhoseRegistrationIsRefusedGivesBackItsSocketAndFile() throws Exception {
+        // Not createTempDirectory: its SecureRandom keeps /dev/random and /dev/urandom open.
+        java.nio.file.Path dir = java.nio.file.Files.createDirectories(java.nio.file.Path.of(
+                System.getProperty("java.io.tmpdir"), "ffpoll-reg-" + ProcessHandle.current().pid()));
+        java.nio.file.Path path = dir.resolve("l.sock");
+        long fds = Loopback.openFds();
+        Faults.install(1, List.of(new Faults.Rule("epoll_ctl", Err.ENOMEM, 1.0)), loop.name());
+        CompletableFuture<Listener> started = Listener.bind(loop, UnixAddress.path(path), AcceptOptions.DEFAULTS,
+                (fd, peer) -> Loopback.OS.close(fd));
+        java.util.concurrent.ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> started.get(30, TimeUnit.SECONDS));
+        Faults.clear();
+        assertTrue(String.valueOf(failed.getCause()).contains("ENOMEM"), String.valueOf(failed.getCause()));
+        assertEquals(fds, Loopback.openFds(), "the listening socket was closed");
+        org.junit.jupiter.api.Assertions.assertFalse(java.nio.file.Files.exists(path), "the socket file was removed");
+        java.nio.file.Files.delete(dir);
+    }
 }
