@@ -134,6 +134,7 @@ public abstract class DatagramCalls {
      */
     public int receive(int fd, ReceiveBatch b) {
         int n = 0;
+        b.pendingError = 0;
         while (n < b.slots()) {
             b.nameLength.set(ValueLayout.JAVA_INT, 0, (int) ReceiveBatch.NAME_SIZE);
             long r = recvfrom(fd, b.payloads().asSlice(b.offset(n), b.room()), b.room(), b.name(n), b.nameLength);
@@ -141,7 +142,11 @@ public abstract class DatagramCalls {
                 if (r == -Err.EINTR) {
                     continue;
                 }
-                return n > 0 ? n : (int) r; // an error after some datagrams: the next call sees it again
+                if (n > 0 && r != -Err.EAGAIN) {
+                    // recvfrom took the socket's pending error: no later call would see it again.
+                    b.pendingError = (int) -r;
+                }
+                return n > 0 ? n : (int) r;
             }
             b.truncated[n] = r > b.slotBytes();
             b.length[n] = (int) Math.min(r, b.slotBytes());

@@ -23,6 +23,7 @@ public final class ReceiveBatch {
     final MemorySegment headers;
     /** A socklen_t, for the one-datagram calls. */
     final MemorySegment nameLength;
+    int pendingError;
     final boolean control;
     final int[] length;
     final int[] nameLengths;
@@ -90,6 +91,17 @@ public final class ReceiveBatch {
     /** {@return the length of the sender's sockaddr in slot {@code i}} */
     public int nameLength(int i) {
         return nameLengths[i];
+    }
+
+    /**
+     * The errno of a call that failed after the datagrams the last receive returned (0: none).
+     * Such an error consumed the socket's pending error (ECONNREFUSED from ICMP, say), so no later
+     * call would report it: the caller handles it after those datagrams.
+     *
+     * @return the errno, or 0
+     */
+    public int pendingError() {
+        return pendingError;
     }
 
     /** The bytes in slot {@code i}: the datagram's length, or {@link #slotBytes()} for a cut one. */

@@ -128,4 +128,69 @@ class LinuxDatagramsTest {
         assertTrue(OS.datagrams().segmentation());
         assertEquals(OS.datagrams(), OS.datagrams(), "made once");
     }
+
+    @Test
+    void anErrorAfterSomeDatagramsIsKeptForTheCallerNotDropped() throws Exception {
+        // recvfrom's error (ECONNREFUSED from ICMP, say) consumes the socket's pending error: on
+        // the one-call-per-datagram path, an error after n datagrams must come back with them.
+        DatagramCalls single = LinuxDatagrams.create(false);
+        String thread = "recvfrom-fault-" + System.nanoTime();
+        long seed = 0;
+        for (; ; seed++) {
+            java.util.SplittableRandom r = new java.util.SplittableRandom(seed ^ thread.hashCode());
+            boolean ok = r.nextDouble() >= 0.5 && r.nextDouble() < 0.5;
+            for (int k = 0; ok && k < 10; k++) {
+                ok = r.nextDouble() >= 0.5;
+            }
+            if (ok) {
+                break;
+            }
+        }
+        long chosen = seed;
+        int[] results = new int[3];
+        int[] pending = new int[3];
+        try (Arena arena = Arena.ofShared()) {
+            InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+            int b = single.socket(OS.family(any));
+            try (java.net.DatagramSocket peer = new java.net.DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+                MemorySegment sa = OS.allocateSockaddr(arena);
+                assertEquals(0, OS.bind(b, sa, OS.encode(any, sa)));
+                MemorySegment len = arena.allocate(4);
+                len.set(ValueLayout.JAVA_INT, 0, 128);
+                assertEquals(0, OS.getsockname(b, sa, len));
+                InetSocketAddress to = OS.decode(sa);
+                for (int i = 0; i < 3; i++) {
+                    peer.send(new java.net.DatagramPacket(new byte[] {(byte) i}, 1, to));
+                }
+                ReceiveBatch in = single.allocateReceive(arena, arena.allocate(4 * 101), 4, 100, false);
+                io.ffpoll.bindings.internal.Faults.install(chosen,
+                        java.util.List.of(new io.ffpoll.bindings.internal.Faults.Rule("recvfrom", Err.ECONNREFUSED, 0.5)),
+                        thread);
+                Thread t = new Thread(() -> {
+                    for (int k = 0; k < 3; k++) {
+                        int r;
+                        long deadline = System.nanoTime() + 30_000_000_000L;
+                        while ((r = single.receive(b, in)) == -Err.EAGAIN && k == 0 && System.nanoTime() < deadline) {
+                            Thread.onSpinWait();
+                        }
+                        results[k] = r;
+                        pending[k] = in.pendingError();
+                    }
+                }, thread);
+                try {
+                    t.start();
+                    t.join();
+                } finally {
+                    io.ffpoll.bindings.internal.Faults.clear();
+                }
+            } finally {
+                OS.close(b);
+            }
+        }
+        assertEquals(1, results[0], "the datagram before the error");
+        assertEquals(Err.ECONNREFUSED, pending[0], "the error comes back with it");
+        assertEquals(2, results[1], "the two after it");
+        assertEquals(0, pending[1]);
+        assertEquals(-Err.EAGAIN, results[2]);
+    }
 }

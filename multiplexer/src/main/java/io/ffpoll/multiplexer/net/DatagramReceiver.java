@@ -90,6 +90,13 @@ final class DatagramReceiver {
                 if (endpoint.closed) {
                     return; // by a callback: the registration is gone
                 }
+                if (batch.pendingError() != 0) {
+                    failed(batch.pendingError()); // after the datagrams that came before it; read on
+                    if (endpoint.closed) {
+                        return;
+                    }
+                    continue;
+                }
                 if (r < batch.slots()) {
                     loop.clearReadiness(fd, Interest.READABLE);
                     return;
