@@ -4,8 +4,6 @@ import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.internal.LoopAccess;
 import io.ffpoll.multiplexer.internal.LoopLocal;
 
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The send queues of one loop's datagram endpoints with sends queued in this iteration: each is flushed once, in
@@ -14,8 +12,7 @@ import java.util.List;
  * Loop thread only.
  */
 final class DatagramLoop implements LoopLocal {
-    private List<DatagramSendQueue> toFlush = new ArrayList<>();
-    private List<DatagramSendQueue> flushing = new ArrayList<>();
+    private final FlushList<DatagramSendQueue> toFlush = new FlushList<>();
 
     /** {@code loop}'s list, made on first use. Loop thread only. */
     static DatagramLoop of(EventLoop loop) {
@@ -34,13 +31,7 @@ final class DatagramLoop implements LoopLocal {
     /** Flushes the endpoints that queued sends; those their callbacks queue go next iteration. */
     @Override
     public void beforePoll() {
-        List<DatagramSendQueue> batch = toFlush;
-        toFlush = flushing;
-        flushing = batch;
-        for (int i = 0; i < batch.size(); i++) {
-            batch.get(i).flushAtEndOfIteration();
-        }
-        batch.clear();
+        toFlush.flushEach(DatagramSendQueue::flushAtEndOfIteration);
     }
 
     @Override

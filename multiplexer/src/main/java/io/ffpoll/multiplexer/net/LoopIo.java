@@ -7,8 +7,6 @@ import io.ffpoll.multiplexer.internal.LoopAccess;
 import io.ffpoll.multiplexer.internal.LoopLocal;
 
 import java.lang.foreign.Arena;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * One loop's shared I/O state for its {@link Connection}s: the buffer pool, the read buffer
@@ -24,8 +22,7 @@ final class LoopIo implements LoopLocal {
     final BufferPool.Buffer readBuffer = pool.acquire(READ_BUFFER);
     private final Arena arena = Arena.ofConfined();
     final Gather gather = Platform.current().allocateGather(arena, MAX_IOV);
-    private List<Connection> toFlush = new ArrayList<>();
-    private List<Connection> flushing = new ArrayList<>();
+    private final FlushList<Connection> toFlush = new FlushList<>();
     private int open;
 
     /** {@code loop}'s state, made on first use. Loop thread only. */
@@ -67,13 +64,7 @@ final class LoopIo implements LoopLocal {
      */
     @Override
     public void beforePoll() {
-        List<Connection> batch = toFlush;
-        toFlush = flushing;
-        flushing = batch;
-        for (int i = 0; i < batch.size(); i++) {
-            batch.get(i).flushAtEndOfIteration();
-        }
-        batch.clear();
+        toFlush.flushEach(Connection::flushAtEndOfIteration);
     }
 
     /** The loop has closed its connections: free the memory. */
