@@ -1,5 +1,6 @@
 package io.ffpoll.multiplexer;
 
+import io.ffpoll.multiplexer.testing.Await;
 import io.ffpoll.bindings.Processes;
 import io.ffpoll.multiplexer.testing.Loopback;
 import org.junit.jupiter.api.AfterEach;
@@ -12,7 +13,6 @@ import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -67,16 +67,6 @@ class SignalWatchTest {
         return current.toString();
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(1);
-        }
-    }
-
     /** Counts its callbacks and the ones that ran off its loop's thread. */
     private static final class Counter implements SignalWatch.Handler {
         final AtomicInteger count = new AtomicInteger();
@@ -99,7 +89,7 @@ class SignalWatchTest {
         for (int i = 1; i <= 3; i++) {
             kill(SignalWatch.Signal.HUP);
             int expected = i;
-            await(() -> counter.count.get() == expected, "SIGHUP " + expected + " delivered");
+            Await.until(() -> counter.count.get() == expected, "SIGHUP " + expected + " delivered");
         }
         assertEquals(0, counter.offLoop.get(), "a callback ran off the loop thread");
         watch.close();
@@ -117,7 +107,7 @@ class SignalWatchTest {
             Counter counter = new Counter();
             SignalWatch watch = SignalWatch.start(loop, signal, counter);
             kill(signal);
-            await(() -> counter.count.get() == 1, "SIG" + signal + " delivered");
+            Await.until(() -> counter.count.get() == 1, "SIG" + signal + " delivered");
             watch.close();
             assertEquals(original, handlerOf(signal), "SIG" + signal + "'s previous handler is not back");
             assertEquals(0, counter.offLoop.get());
@@ -135,11 +125,11 @@ class SignalWatchTest {
             SignalWatch wb = SignalWatch.start(loop, SignalWatch.Signal.HUP, b);
             SignalWatch wc = SignalWatch.start(other, SignalWatch.Signal.HUP, c);
             kill(SignalWatch.Signal.HUP);
-            await(() -> a.count.get() == 1 && b.count.get() == 1 && c.count.get() == 1, "three watches told");
+            Await.until(() -> a.count.get() == 1 && b.count.get() == 1 && c.count.get() == 1, "three watches told");
             wa.close();
             assertFalse(handlerOf(SignalWatch.Signal.HUP).equals(original), "restored while two watches were open");
             kill(SignalWatch.Signal.HUP);
-            await(() -> b.count.get() == 2 && c.count.get() == 2, "the two open watches told again");
+            Await.until(() -> b.count.get() == 2 && c.count.get() == 2, "the two open watches told again");
             assertEquals(1, a.count.get(), "a closed watch was told");
             wb.close();
             wc.close();
@@ -163,9 +153,9 @@ class SignalWatchTest {
         ExecutionException e = assertThrows(ExecutionException.class, () -> failing.closed().get(60, TimeUnit.SECONDS));
         assertSame(boom, e.getCause());
         assertFalse(failing.isOpen());
-        await(() -> counter.count.get() == 1, "the other watch told");
+        Await.until(() -> counter.count.get() == 1, "the other watch told");
         kill(SignalWatch.Signal.HUP);
-        await(() -> counter.count.get() == 2, "the other watch told again");
+        Await.until(() -> counter.count.get() == 2, "the other watch told again");
         assertEquals(1, failingCalls.get());
         assertEquals(1, (int) loop.submit(() -> 1).get(60, TimeUnit.SECONDS), "the loop stopped");
         healthy.close();
@@ -182,7 +172,7 @@ class SignalWatchTest {
             assertTrue(child.waitFor(60, TimeUnit.SECONDS));
             assertEquals(0, child.exitValue());
             int expected = i;
-            await(() -> counter.count.get() >= expected, "SIGCHLD of child " + expected);
+            Await.until(() -> counter.count.get() >= expected, "SIGCHLD of child " + expected);
         }
         assertEquals(3, counter.count.get(), "one SIGCHLD per child, each awaited before the next");
         assertEquals(0, counter.offLoop.get());
@@ -237,7 +227,7 @@ class SignalWatchTest {
             SignalWatch watch = SignalWatch.start(loop, SignalWatch.Signal.HUP, counter);
             assertFalse(ignored(Processes.SIGHUP), "still ignored while watched");
             kill(SignalWatch.Signal.HUP);
-            await(() -> counter.count.get() == 1, "the SIGHUP delivered");
+            Await.until(() -> counter.count.get() == 1, "the SIGHUP delivered");
             watch.close();
             assertTrue(ignored(Processes.SIGHUP), "not ignored again after the watch");
         } finally {
