@@ -1,5 +1,6 @@
 package io.ffpoll.multiplexer;
 
+import io.ffpoll.multiplexer.testing.Await;
 import io.ffpoll.bindings.Err;
 import io.ffpoll.bindings.Processes;
 import io.ffpoll.bindings.linux.TimerFd;
@@ -17,10 +18,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -80,16 +81,6 @@ class FdWatchTest {
         return total;
     }
 
-    static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(1);
-        }
-    }
-
     /** One round trip through the loop: what a poll had to deliver before it, it has delivered. */
     void roundTrip() throws Exception {
         loop.submit(() -> null).get(60, TimeUnit.SECONDS);
@@ -98,6 +89,18 @@ class FdWatchTest {
 
     static boolean isOpen(int fd) {
         return OS.isNonBlocking(fd) >= 0;
+    }
+
+    /**
+     * What {@code fd} refers to ("pipe:[123]"), or null if it is closed. A closed number may be
+     * reused at once by another thread of the JVM, so "closed" is checked as "no longer this file".
+     */
+    static String fileOf(int fd) {
+        try {
+            return java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/" + fd)).toString();
+        } catch (java.io.IOException closed) {
+            return null;
+        }
     }
 
     @Test
@@ -119,7 +122,7 @@ class FdWatchTest {
         for (int i = 1; i <= 5; i++) {
             write(p[1], 100);
             long expected = 100L * i;
-            await(() -> bytes.get() == expected, expected + " bytes read by the watch");
+            Await.until(() -> bytes.get() == expected, expected + " bytes read by the watch");
         }
         assertTrue(callbacks.get() >= 5, "callbacks " + callbacks.get());
         assertEquals(0, offLoop.get(), "a callback ran off the loop thread");
@@ -149,7 +152,7 @@ class FdWatchTest {
         roundTrip();
         assertEquals(0, bytes.get(), "delivered with no interest");
         watch.interest(Interest.READABLE); // from the test thread: remembered readiness comes now
-        await(() -> bytes.get() == 42, "the owed readiness delivered");
+        Await.until(() -> bytes.get() == 42, "the owed readiness delivered");
         assertSame(Interest.READABLE, watch.interest());
         watch.close();
         watch.closed().get(60, TimeUnit.SECONDS);
@@ -167,10 +170,11 @@ class FdWatchTest {
                 writable.incrementAndGet();
             }
         }).get(60, TimeUnit.SECONDS);
-        await(() -> writable.get() >= 1, "the pipe's write end reported writable");
+        Await.until(() -> writable.get() >= 1, "the pipe's write end reported writable");
+        String pipe = fileOf(p[1]);
         watch.closeWithFd();
         watch.closed().get(60, TimeUnit.SECONDS);
-        assertFalse(isOpen(p[1]), "closeWithFd left the fd open");
+        assertNotEquals(pipe, fileOf(p[1]), "closeWithFd left the fd open");
         OS.close(p[0]);
     }
 
@@ -183,8 +187,9 @@ class FdWatchTest {
         assertEquals(null, watch.closed().get(60, TimeUnit.SECONDS));
         assertFalse(watch.isOpen());
         assertTrue(isOpen(p[0]), "the loop's closing closed a watched fd, which is not its own");
+        String pipe = fileOf(p[0]);
         watch.closeWithFd();
-        assertFalse(isOpen(p[0]), "closeWithFd after the loop ended left the fd open");
+        assertNotEquals(pipe, fileOf(p[0]), "closeWithFd after the loop ended left the fd open");
         OS.close(p[1]);
     }
 
@@ -206,7 +211,7 @@ class FdWatchTest {
         assertFalse(failing.isOpen());
         assertTrue(isOpen(p[0]));
         write(q[1], 7);
-        await(() -> other.get() == 7, "the other watch served after the first one's handler threw");
+        Await.until(() -> other.get() == 7, "the other watch served after the first one's handler threw");
         assertTrue(healthy.isOpen());
         healthy.close();
         healthy.closed().get(60, TimeUnit.SECONDS);
@@ -232,7 +237,7 @@ class FdWatchTest {
         FdWatch watch = FdWatch.start(loop, again[0], Interest.READABLE, (w, event) -> bytes.addAndGet(drain(w.fd())))
                 .get(60, TimeUnit.SECONDS);
         write(again[1], 3);
-        await(() -> bytes.get() == 3, "the new watch delivered");
+        Await.until(() -> bytes.get() == 3, "the new watch delivered");
         watch.closeWithFd();
         watch.closed().get(60, TimeUnit.SECONDS);
         OS.close(again[1]);
@@ -257,7 +262,7 @@ class FdWatchTest {
             assertEquals(-Err.EAGAIN, n);
         }).get(60, TimeUnit.SECONDS);
         assertEquals(0, TimerFd.timerfd_settime(tfd, 1_000_000, 1_000_000));
-        await(() -> expirations.get() >= 5, "five expirations");
+        Await.until(() -> expirations.get() >= 5, "five expirations");
         assertEquals(0, TimerFd.timerfd_settime(tfd, 0, 0)); // disarmed
         watch.close();
         watch.closed().get(60, TimeUnit.SECONDS);
