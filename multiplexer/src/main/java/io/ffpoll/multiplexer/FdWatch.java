@@ -131,14 +131,30 @@ public final class FdWatch {
 
     /** Loop thread: stops watching, releases the loop's hold, and tells {@link #closed()}. */
     private void end(Throwable failure, boolean deregister) {
-        if (!open) {
+        end(failure, deregister, false);
+    }
+
+    /**
+     * Loop thread. With {@code closeFd} the descriptor is closed before {@link #closed()} is
+     * told, so whoever waits on it finds the fd closed.
+     */
+    private void end(Throwable failure, boolean deregister, boolean closeFd) {
+        boolean wasOpen = open;
+        if (wasOpen) {
+            open = false;
+            if (deregister && loop.poller.isRegistered(fd)) {
+                loop.poller.deregister(fd);
+            }
+            LoopAccess.get().release(loop, resource);
+        }
+        if (closeFd) {
+            synchronized (this) {
+                closeFdOnce();
+            }
+        }
+        if (!wasOpen) {
             return;
         }
-        open = false;
-        if (deregister && loop.poller.isRegistered(fd)) {
-            loop.poller.deregister(fd);
-        }
-        LoopAccess.get().release(loop, resource);
         if (failure == null) {
             closed.complete(null);
         } else {
@@ -206,10 +222,7 @@ public final class FdWatch {
     }
 
     private void endAndCloseFd() {
-        end(null, true);
-        synchronized (this) {
-            closeFdOnce();
-        }
+        end(null, true, true);
     }
 
     private void closeFdOnce() {

@@ -172,8 +172,12 @@ class FdWatchTest {
         }).get(60, TimeUnit.SECONDS);
         Await.until(() -> writable.get() >= 1, "the pipe's write end reported writable");
         String pipe = fileOf(p[1]);
+        // What the descriptor is at the moment closed() completes: a plain dependent runs on
+        // the completing thread, so this sees the order of "close the fd" and "say closed".
+        CompletableFuture<String> atCompletion = watch.closed().thenApply(v -> fileOf(p[1]));
         watch.closeWithFd();
-        watch.closed().get(60, TimeUnit.SECONDS);
+        assertNotEquals(pipe, atCompletion.get(60, TimeUnit.SECONDS),
+                "closed() completed while closeWithFd had not yet closed the fd");
         assertNotEquals(pipe, fileOf(p[1]), "closeWithFd left the fd open");
         OS.close(p[0]);
     }
