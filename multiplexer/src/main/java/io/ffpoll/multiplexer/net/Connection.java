@@ -195,7 +195,10 @@ public final class Connection extends ConnectionAnyThread {
      * {@link InetSocketAddress}, or a Unix-domain socket ({@link UnixAddress}, or the JDK's
      * {@link java.net.UnixDomainSocketAddress} for a path). A Unix connect ends at once: ENOENT
      * (no socket at the path), ECONNREFUSED (nobody listens) or EAGAIN (the listener's backlog is
-     * full) fail the future as a refused TCP connect does.
+     * full) fail the future as a refused TCP connect does, with the JDK's exception classes for
+     * them (a {@link java.net.SocketException} for ENOENT and EAGAIN, a
+     * {@link java.net.ConnectException} for ECONNREFUSED) and a message that names the call, the
+     * path and the errno: {@code connect(/run/app.sock): ENOENT (No such file or directory)}.
      *
      * @param loop the event loop
      * @param remote the address to connect to

@@ -96,6 +96,9 @@ public final class Connector {
      * {@link java.net.UnixDomainSocketAddress}). A Unix connect completes or fails at once (no
      * handshake): ENOENT for a path with no socket, ECONNREFUSED for one nobody listens on,
      * EAGAIN when the listener's backlog is full; the handler hears it on the loop all the same.
+     * The exceptions are the JDK's for the same errors ({@link java.net.SocketException}, and
+     * {@link java.net.ConnectException} for ECONNREFUSED); their message names the call and the
+     * path, e.g. {@code connect(/run/app.sock): ENOENT (No such file or directory)}.
      *
      * @param loop the event loop
      * @param remote the address to connect to

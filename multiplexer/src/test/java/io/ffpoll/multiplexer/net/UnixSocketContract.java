@@ -333,4 +333,49 @@ abstract class UnixSocketContract {
                 UnixAddress.path(dir.resolve("missing.sock")), new UnixTesting.Echo()).get(30, TimeUnit.SECONDS));
         assertTrue(e.getCause().getMessage().contains("ENOENT"), e.getCause().getMessage());
     }
+
+    /**
+     * A missing path (ENOENT) and a stale socket file nobody listens on (ECONNREFUSED) fail with
+     * the exception class the JDK's own SocketChannel throws for the same path (SocketException,
+     * ConnectException), through Connection, through Connector's future and through its handler;
+     * the message names the call, the path and the errno.
+     */
+    @Test
+    void aMissingOrStalePathFailsAsTheJdksConnectDoesNamingCallAndPath() throws Exception {
+        Path missing = dir.resolve("missing.sock");
+        Path stale = UnixTesting.freshPath(dir);
+        try (ServerSocketChannel dead = ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            dead.bind(UnixDomainSocketAddress.of(stale));
+        }
+        for (Path path : new Path[] {missing, stale}) {
+            String errno = path == missing ? "ENOENT (No such file or directory)" : "ECONNREFUSED (Connection refused)";
+            IOException jdk = assertThrows(IOException.class, () -> {
+                try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+                    ch.isOpen();
+                }
+            });
+            Throwable viaConnection = assertThrows(ExecutionException.class, () -> Connection.connect(loop,
+                    UnixAddress.path(path), new UnixTesting.Echo()).get(30, TimeUnit.SECONDS)).getCause();
+            CompletableFuture<IOException> heard = new CompletableFuture<>();
+            Throwable viaConnector = assertThrows(ExecutionException.class, () -> Connector.connect(loop,
+                    UnixDomainSocketAddress.of(path), new Connector.ConnectHandler() {
+                        @Override
+                        public void connected(int fd) {
+                            heard.completeExceptionally(new AssertionError("connected to " + path));
+                        }
+
+                        @Override
+                        public void connectFailed(IOException cause) {
+                            heard.complete(cause);
+                        }
+
+                        @Override
+                        public void onEvent(io.ffpoll.multiplexer.Event event) {}
+                    }).get(30, TimeUnit.SECONDS)).getCause();
+            for (Throwable t : new Throwable[] {viaConnection, viaConnector, heard.get(30, TimeUnit.SECONDS)}) {
+                assertEquals(jdk.getClass(), t.getClass(), "the JDK throws " + jdk + " for " + path + "; ffpoll: " + t);
+                assertEquals("connect(" + path + "): " + errno, t.getMessage());
+            }
+        }
+    }
 }
