@@ -160,6 +160,14 @@ public final class Connection extends ConnectionAnyThread {
      * dependent added in time runs there; use {@code thenAcceptAsync} and the like (their default
      * executor is the loop) to be sure to run on the loop, where the connection may be used.
      *
+     * <p>The future tells how the connect ended, not what came after: once the connect has
+     * succeeded it completes with the connection, even if {@code onOpen} already closed or
+     * aborted it, or a write there failed (the connection is then closed when the future
+     * completes: {@link #isOpen()} is false, {@link #closeAsync()} completes normally, and
+     * {@code onClosed} has had the cause, if any). Only an {@code onOpen} that throws fails it,
+     * with the {@link IOException} the connection was aborted with. Netty's connect future and
+     * the JDK's {@code SocketChannel.connect} draw the same line.
+     *
      * @throws IllegalArgumentException if {@code remote} is unresolved
      * @param loop the event loop
      * @param remote the address to connect to
@@ -237,11 +245,13 @@ public final class Connection extends ConnectionAnyThread {
         return result;
     }
 
-    void opened() {
+    /** Runs onOpen; returns null, or the cause the connection closed with because onOpen threw. */
+    IOException opened() {
         try {
             handler.onOpen(this);
+            return null;
         } catch (Throwable t) {
-            handlerFailed("onOpen", t);
+            return handlerFailed("onOpen", t);
         }
     }
 

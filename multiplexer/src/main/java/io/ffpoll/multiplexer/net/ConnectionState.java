@@ -69,7 +69,7 @@ abstract sealed class ConnectionState permits ConnectionReading {
     IdleWatch idle;               // while idle timeouts are set
     FlushWaiters flushWaiters;    // from the first writeAsync on
     CompletableFuture<Void> whenClosed; // from the first closeAsync on
-    CompletableFuture<Connection> opening; // a connect's result, until it is known
+    CompletableFuture<Connection> opening; // a connect's result, until the connect has ended
 
     ConnectionState(EventLoop loop, int fd, java.net.SocketAddress remote, ConnectionHandler handler) {
         this.loop = loop;
@@ -136,10 +136,12 @@ abstract sealed class ConnectionState permits ConnectionReading {
         }
     }
 
-    /** A handler callback threw: this connection is aborted, the loop goes on. */
-    final void handlerFailed(String callback, Throwable t) {
+    /** A handler callback threw: this connection is aborted, the loop goes on; returns the cause it closed with. */
+    final IOException handlerFailed(String callback, Throwable t) {
         LOG.warn("{} of the handler of {} threw; aborting the connection", callback, who(), t);
-        finish(new IOException(callback + " threw " + t, t), true);
+        IOException cause = new IOException(callback + " threw " + t, t);
+        finish(cause, true);
+        return cause;
     }
 
     final Interest interest() {

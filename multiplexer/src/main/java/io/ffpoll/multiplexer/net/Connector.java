@@ -222,15 +222,15 @@ public final class Connector {
             public void connected(int fd) {
                 c.connecting = null;
                 c.connected = true;
+                // The connect succeeded, and the future says so whatever onOpen then does with the
+                // connection (a close there is a close after opening); only a throw fails it.
+                c.opening = null;
                 loop.modify(fd, c.interest(), c.loopSide);
-                c.opened();
+                IOException thrown = c.opened();
                 if (!c.closed && (!c.queue.isEmpty() || c.outputShutdownRequested)) {
                     c.requestFlush();
                 }
-                if (!c.closed) {
-                    c.opening = null;
-                    c.completeLater(result, c, null);
-                }
+                c.completeLater(result, thrown == null ? c : null, thrown);
             }
 
             @Override

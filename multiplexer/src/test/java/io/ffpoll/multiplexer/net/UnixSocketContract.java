@@ -334,6 +334,35 @@ abstract class UnixSocketContract {
         assertTrue(e.getCause().getMessage().contains("ENOENT"), e.getCause().getMessage());
     }
 
+    /** A Unix connect ends inside connect(2); a close in onOpen still leaves the future completed. */
+    @Test
+    void aCloseInOnOpenCompletesTheConnectWithTheClosedConnection() throws Exception {
+        Path path = UnixTesting.freshPath(dir);
+        Listener listener = bind(UnixAddress.path(path));
+        java.util.List<String> closes = new java.util.ArrayList<>(); // loop thread only
+        Connection c = Connection.connect(loop, UnixAddress.path(path), new ConnectionHandler() {
+            @Override
+            public void onOpen(Connection connection) {
+                connection.close();
+            }
+
+            @Override
+            public long onData(Connection connection, MemorySegment data) {
+                return data.byteSize();
+            }
+
+            @Override
+            public void onClosed(Connection connection, IOException cause) {
+                closes.add(String.valueOf(cause));
+            }
+        }).get(30, TimeUnit.SECONDS);
+        assertFalse(loop.submit(c::isOpen).get(30, TimeUnit.SECONDS), "closed in onOpen");
+        c.closeAsync().get(30, TimeUnit.SECONDS);
+        assertEquals(java.util.List.of("null"), loop.submit(() -> java.util.List.copyOf(closes)).get(30, TimeUnit.SECONDS),
+                "onClosed once, without a cause");
+        listener.closeAsync().get(30, TimeUnit.SECONDS);
+    }
+
     /**
      * A missing path (ENOENT) and a stale socket file nobody listens on (ECONNREFUSED) fail with
      * the exception class the JDK's own SocketChannel throws for the same path (SocketException,
