@@ -17,6 +17,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.channels.ClosedChannelException;
+import java.util.function.Supplier;
 
 /**
  * One end of a connected Unix domain socket (stream or seqpacket: a {@link #pair socketpair},
@@ -71,18 +72,25 @@ public final class FdPassingChannel implements AutoCloseable {
     private final FdPassing fdPassing = OS.fdPassing();
     private final int fd;
     private final int maxFds;
-    private final Arena arena = Arena.ofShared(); // made on one thread, used on a loop's
+    private final Arena arena; // shared: made on one thread, used on a loop's
     private final FdPassing.Buffers sends;
     private final FdPassing.Buffers receives;
     private final LoopResource resource = this::closeBecauseLoopStopped;
     private EventLoop loop;
     private volatile boolean closed;
 
-    private FdPassingChannel(int fd, int maxFds) {
+    /** Takes {@code arena} (closed here if the buffers cannot be made), not {@code fd}: that stays the caller's until this returns. */
+    private FdPassingChannel(int fd, int maxFds, Arena arena) {
         this.fd = fd;
         this.maxFds = maxFds;
-        this.sends = fdPassing.allocate(arena, maxFds);
-        this.receives = fdPassing.allocate(arena, maxFds);
+        this.arena = arena;
+        try {
+            this.sends = fdPassing.allocate(arena, maxFds);
+            this.receives = fdPassing.allocate(arena, maxFds);
+        } catch (Throwable t) { // native memory past -XX:MaxDirectMemorySize is an OutOfMemoryError
+            arena.close();
+            throw t;
+        }
     }
 
     private static void checkMaxFds(int maxFds) {
@@ -98,6 +106,8 @@ public final class FdPassingChannel implements AutoCloseable {
      * @param maxFds the most descriptors in one message, 0 to 253
      * @return the two ends
      * @throws IOException if socketpair fails (EMFILE, ...)
+     * @throws OutOfMemoryError if the channels' native memory cannot be had; the sockets and
+     *         whatever memory was had are released first, as on every failure here
      */
     public static FdPassingChannel[] pair(int maxFds) throws IOException {
         return pair(false, maxFds);
@@ -117,6 +127,11 @@ public final class FdPassingChannel implements AutoCloseable {
     }
 
     private static FdPassingChannel[] pair(boolean seqpacket, int maxFds) throws IOException {
+        return pair(seqpacket, maxFds, Arena::ofShared);
+    }
+
+    /** {@link #pair(int)}, each channel's memory from an arena of {@code arenas}: the tests' seam for failures. */
+    static FdPassingChannel[] pair(boolean seqpacket, int maxFds, Supplier<Arena> arenas) throws IOException {
         checkMaxFds(maxFds);
         int a;
         int b;
@@ -126,7 +141,20 @@ public final class FdPassingChannel implements AutoCloseable {
             a = fds.get(ValueLayout.JAVA_INT, 0);
             b = fds.get(ValueLayout.JAVA_INT, 4);
         }
-        return new FdPassingChannel[] {new FdPassingChannel(a, maxFds), new FdPassingChannel(b, maxFds)};
+        FdPassingChannel first = null;
+        try {
+            first = new FdPassingChannel(a, maxFds, arenas.get());
+            return new FdPassingChannel[] {first, new FdPassingChannel(b, maxFds, arenas.get())};
+        } catch (Throwable t) {
+            // Nobody else holds either socket yet: close both, and the first channel's memory.
+            if (first != null) {
+                first.close();
+            } else {
+                OS.close(a);
+            }
+            OS.close(b);
+            throw t;
+        }
     }
 
     /**
@@ -137,11 +165,13 @@ public final class FdPassingChannel implements AutoCloseable {
      * @param maxFds the most descriptors in one message, 0 to 253
      * @return the channel
      * @throws IOException if the socket cannot be prepared (macOS: SO_NOSIGPIPE); fd is then still the caller's
+     * @throws OutOfMemoryError if the channel's native memory cannot be had; fd is then still the
+     *         caller's, and the memory had so far is released
      */
     public static FdPassingChannel open(int fd, int maxFds) throws IOException {
         checkMaxFds(maxFds);
         Errors.check(OS.fdPassing().prepare(fd), "setsockopt(SO_NOSIGPIPE) on fd " + fd);
-        return new FdPassingChannel(fd, maxFds);
+        return new FdPassingChannel(fd, maxFds, Arena.ofShared());
     }
 
     /** {@return the socket's descriptor, for registering elsewhere or reading its options} */
