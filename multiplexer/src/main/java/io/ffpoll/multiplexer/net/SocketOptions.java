@@ -265,19 +265,6 @@ public final class SocketOptions {
     static TcpInfo tcpInfo(Platform os, int fd) throws IOException {
         int[] f = new int[TcpInfoField.COUNT];
         Errors.check(os.tcpInfo(fd, f), "getsockopt(fd " + fd + ", TCP_INFO)");
-        return new TcpInfo(f[TcpInfoField.STATE.ordinal()], f[TcpInfoField.CA_STATE.ordinal()],
-                f[TcpInfoField.RETRANSMITS.ordinal()], f[TcpInfoField.PROBES.ordinal()],
-                f[TcpInfoField.BACKOFF.ordinal()], f[TcpInfoField.OPTIONS.ordinal()],
-                f[TcpInfoField.RTO.ordinal()], f[TcpInfoField.ATO.ordinal()],
-                f[TcpInfoField.SND_MSS.ordinal()], f[TcpInfoField.RCV_MSS.ordinal()],
-                f[TcpInfoField.UNACKED.ordinal()], f[TcpInfoField.SACKED.ordinal()],
-                f[TcpInfoField.LOST.ordinal()], f[TcpInfoField.RETRANS.ordinal()],
-                f[TcpInfoField.LAST_DATA_SENT.ordinal()], f[TcpInfoField.LAST_DATA_RECV.ordinal()],
-                f[TcpInfoField.LAST_ACK_RECV.ordinal()], f[TcpInfoField.PMTU.ordinal()],
-                f[TcpInfoField.RCV_SSTHRESH.ordinal()], f[TcpInfoField.RTT.ordinal()],
-                f[TcpInfoField.RTTVAR.ordinal()], f[TcpInfoField.SND_SSTHRESH.ordinal()],
-                f[TcpInfoField.SND_CWND.ordinal()], f[TcpInfoField.ADVMSS.ordinal()],
-                f[TcpInfoField.REORDERING.ordinal()], f[TcpInfoField.RCV_RTT.ordinal()],
-                f[TcpInfoField.RCV_SPACE.ordinal()], f[TcpInfoField.TOTAL_RETRANS.ordinal()]);
+        return TcpInfo.of(f);
     }
 }
