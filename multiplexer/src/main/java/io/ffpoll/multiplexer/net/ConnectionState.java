@@ -42,7 +42,14 @@ abstract sealed class ConnectionState permits ConnectionReading {
     final EventLoop loop;
     final LoopIo io;
     final ConnectionHandler handler;
-    java.net.SocketAddress remote; // null until asked for: a Unix peer (getpeername), or no socket at all
+    // Null until asked for (a Unix peer, learned by getpeername; or no socket at all). Written
+    // once on the loop, read on any thread (remoteAddress, peerAddress, who), hence volatile. A
+    // plain field is not enough although what is written is safe to publish racily (UnixAddress
+    // and InetSocketAddress keep their state behind final fields): a reader could go on seeing
+    // null for good, as the JIT may read a plain field once for a whole loop of reads
+    // (PeerAddressVisibilityTest saw that every time). A volatile read is a plain load on x86
+    // (a load-acquire on arm64), and no per-event or per-byte path reads it.
+    volatile java.net.SocketAddress remote;
     final WriteQueue queue;
     final PendingInput input;
     ConnectionOptions options = ConnectionOptions.DEFAULTS;
