@@ -15,6 +15,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteOrder;
+import java.text.Normalizer;
 
 /**
  * {@link Platform} on macOS and FreeBSD, over libc ({@link BsdLibc}, linked on first use):
@@ -356,6 +357,17 @@ public final class BsdPlatform extends Platform {
             BsdLibc.close(fds[1]);
         }
         return r;
+    }
+
+    /**
+     * On macOS the JDK decomposes a path's non-ASCII characters (NFD, as HFS+ stored names)
+     * before encoding it ({@code MacOSXFileSystem.normalizeNativePath}); FreeBSD's JDK does not.
+     * Doing the same keeps a socket bound here reachable through the JDK's
+     * UnixDomainSocketAddress for the same Path, and the other way round.
+     */
+    @Override
+    public byte[] unixPathBytes(String path) {
+        return super.unixPathBytes(abi == BsdAbi.MACOS ? Normalizer.normalize(path, Normalizer.Form.NFD) : path);
     }
 
     @Override

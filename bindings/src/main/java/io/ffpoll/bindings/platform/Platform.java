@@ -527,6 +527,20 @@ public abstract class Platform {
     public abstract int maxUnixNameBytes();
 
     /**
+     * The bytes of a Unix socket's path, as the JDK's own Unix-domain channels
+     * ({@code UnixDomainSocketAddress}) put the same path into sun_path, so that a socket bound
+     * by one is reached by the other: the path in the platform's file-name encoding
+     * ({@link UnixNames#encodePath}). macOS overrides it.
+     *
+     * @param path the path's text
+     * @return the bytes
+     * @throws IllegalArgumentException if a character has no byte in that encoding
+     */
+    public byte[] unixPathBytes(String path) {
+        return UnixNames.encodePath(path);
+    }
+
+    /**
      * Writes a Unix socket's path (or, with {@code abstractName}, its abstract name) as a
      * sockaddr_un into {@code dst} and returns the length to pass with it.
      *

@@ -94,4 +94,26 @@ class UnixSockaddrTest {
             assertEquals(linked, BsdPlatform.linkedSymbols(), "encoding links nothing");
         }
     }
+
+    /**
+     * A path's bytes are the JDK's for the same path: the file-name encoding (sun.jnu.encoding)
+     * on Linux and FreeBSD, after NFD on macOS (the JDK's MacOSXFileSystem decomposes); a
+     * character the encoding cannot take is an error, never a silent '?'.
+     */
+    @Test
+    void pathBytesAreTheJdksFileNameEncodingDecomposedOnMacos() {
+        java.nio.charset.Charset jnu = java.nio.charset.Charset.forName(System.getProperty("sun.jnu.encoding"));
+        String composed = "/tmp/\u00e9t\u00e9.sock";
+        String decomposed = "/tmp/e\u0301te\u0301.sock";
+        org.junit.jupiter.api.Assumptions.assumeTrue(jnu.newEncoder().canEncode(composed)
+                && jnu.newEncoder().canEncode(decomposed), "this JVM's file-name encoding " + jnu + " has no \u00e9");
+        assertArrayEquals(composed.getBytes(jnu), linux.unixPathBytes(composed));
+        assertArrayEquals(composed.getBytes(jnu), BsdPlatform.freebsd().unixPathBytes(composed));
+        assertArrayEquals(decomposed.getBytes(jnu), BsdPlatform.macos().unixPathBytes(composed));
+        assertArrayEquals(bytes("/tmp/a.sock"), BsdPlatform.macos().unixPathBytes("/tmp/a.sock"));
+        assertEquals(composed, UnixNames.decodePath(linux.unixPathBytes(composed)));
+        IllegalArgumentException lone = assertThrows(IllegalArgumentException.class,
+                () -> linux.unixPathBytes("/tmp/\ud800.sock"));
+        assertTrue(lone.getMessage().contains("sun.jnu.encoding"), lone.getMessage());
+    }
 }

@@ -1,5 +1,8 @@
 package io.ffpoll.multiplexer.net;
 
+import io.ffpoll.bindings.platform.Platform;
+import io.ffpoll.bindings.platform.UnixNames;
+
 import java.io.Serial;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
@@ -30,11 +33,21 @@ import java.util.Set;
  * a live listener's is not ({@link Listener#bind}). {@link #withPermissions} sets the file's
  * mode: it is applied between bind and listen, so no client can connect before it holds.
  *
+ * <p>A path's bytes are the ones the JDK gives the same {@link Path}: its text in the
+ * platform's file-name encoding ({@code sun.jnu.encoding}, which the locale sets when the JVM
+ * starts; UTF-8 under a UTF-8 locale), decomposed (NFD) on macOS as the JDK does there. So a
+ * socket ffpoll binds on a path with non-ASCII characters is reached by the JDK's
+ * {@code SocketChannel} with a {@link UnixDomainSocketAddress} of the same path, and the other
+ * way round, and {@link #path()} gives the Path back. A process that names the socket in
+ * another encoding (a C program under another locale) reaches another file, as it would
+ * with the JDK. An abstract name has no file and the JDK cannot name it: its bytes are UTF-8,
+ * whatever the locale, so that two ffpoll processes always agree on it.
+ *
  * <p>The name must fit the OS's {@code sun_path} (107 bytes on Linux, 103 on macOS and
- * FreeBSD, counted in UTF-8 for a path given as text); a longer one is refused before any call
- * with an {@link IllegalArgumentException} that says ENAMETOOLONG. On macOS and FreeBSD an
- * abstract name is an {@link UnsupportedOperationException} that names the OS, when it is
- * bound or connected to.
+ * FreeBSD, counted in the bytes above); a longer one is refused before any call with an
+ * {@link IllegalArgumentException} that says ENAMETOOLONG. On macOS and FreeBSD an abstract
+ * name is an {@link UnsupportedOperationException} that names the OS, when it is bound or
+ * connected to.
  *
  * <p>Immutable. Two addresses are equal when they name the same socket (the same path, as
  * given, or the same abstract name); the permissions, a setting for bind, are not compared.
@@ -44,7 +57,7 @@ public final class UnixAddress extends SocketAddress {
     private static final long serialVersionUID = 1L;
     private static final UnixAddress UNNAMED = new UnixAddress(new byte[0], false, null);
 
-    /** The path's bytes (UTF-8), or the abstract name's without its leading NUL; empty: unnamed. */
+    /** The path's bytes (file-name encoding), or the abstract name's (UTF-8) without its leading NUL; empty: unnamed. */
     private final byte[] name;
     /** Whether {@link #name} is a Linux abstract name. */
     private final boolean abstractName;
@@ -58,17 +71,20 @@ public final class UnixAddress extends SocketAddress {
     }
 
     /**
-     * A socket file at {@code path}.
+     * A socket file at {@code path}, named by the bytes the JDK gives the same path (see above).
      *
      * @param path the path (relative ones resolve against the working directory when bound)
      * @return the address
+     * @throws IllegalArgumentException for an empty path, or one with a character the
+     *         platform's file-name encoding has no bytes for (possible only for a Path of
+     *         another file system: the default one refuses such a path itself)
      */
     public static UnixAddress path(Path path) {
         String s = Objects.requireNonNull(path, "path").toString();
         if (s.isEmpty()) {
             throw new IllegalArgumentException("an empty path names no Unix socket");
         }
-        return new UnixAddress(s.getBytes(StandardCharsets.UTF_8), false, null);
+        return new UnixAddress(Platform.current().unixPathBytes(s), false, null);
     }
 
     /**
@@ -83,7 +99,8 @@ public final class UnixAddress extends SocketAddress {
 
     /**
      * A Linux abstract name: no file, gone with the last socket bound to it; its bytes are
-     * {@code name} in UTF-8 (without the leading NUL the kernel wants, which is added here).
+     * {@code name} in UTF-8 whatever the locale (without the leading NUL the kernel wants, which
+     * is added here).
      * Anyone in the network namespace may connect to it: file permissions do not apply.
      *
      * @param name the name, not empty
@@ -156,9 +173,15 @@ public final class UnixAddress extends SocketAddress {
         return name.length == 0;
     }
 
-    /** {@return the socket file's path, or null for an abstract name or an unnamed socket} */
+    /**
+     * The socket file's path: the Path the JDK makes of the same bytes. Bytes that are not valid
+     * in the platform's file-name encoding (a socket named by a process under another locale)
+     * decode with U+FFFD in their place, so that Path may name another file.
+     *
+     * @return the path, or null for an abstract name or an unnamed socket
+     */
     public Path path() {
-        return abstractName || name.length == 0 ? null : Path.of(new String(name, StandardCharsets.UTF_8));
+        return abstractName || name.length == 0 ? null : Path.of(UnixNames.decodePath(name));
     }
 
     /** {@return the abstract name, or null for a path or an unnamed socket} */
@@ -202,7 +225,6 @@ public final class UnixAddress extends SocketAddress {
         if (name.length == 0) {
             return "(unnamed)";
         }
-        String s = new String(name, StandardCharsets.UTF_8);
-        return abstractName ? "@" + s : s;
+        return abstractName ? "@" + new String(name, StandardCharsets.UTF_8) : UnixNames.decodePath(name);
     }
 }
