@@ -9,6 +9,7 @@ import io.ffpoll.bindings.platform.UnixNames;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -25,12 +26,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The Linux datagram calls on AF_UNIX sockets: autobind, SO_MEMINFO (its number and slots
- * checked against SO_SNDBUF on this kernel), the two EAGAINs of a send told apart, and
- * sockaddr_un senders through recvmmsg's and recvfrom's name buffers, read in place.
+ * checked against SO_SNDBUF on this kernel), the two EAGAINs of a send told apart, sockaddr_un
+ * senders through recvmmsg's and recvfrom's name buffers, read in place, and EPROTOTYPE (its
+ * number checked against this kernel's answer).
  */
 class LinuxUnixDatagramsTest {
     private static final Platform OS = Platform.current();
     private final Arena arena = Arena.ofConfined();
+    @TempDir
+    Path dir; // made before the descriptors are counted: JUnit's first use opens files of its own
     private final List<Integer> fds = new ArrayList<>();
     private long fdsBefore;
 
@@ -80,6 +84,22 @@ class LinuxUnixDatagramsTest {
         assertTrue(new String(name, 1, name.length - 1, StandardCharsets.US_ASCII).matches("[0-9a-f]{5}"),
                 new String(name, StandardCharsets.US_ASCII));
         assertTrue(calls.abstractUnixNames());
+    }
+
+    /** A path: the abstract namespace keys a name by socket type too, so there the probe finds nothing (ECONNREFUSED). */
+    @Test
+    void aDatagramSocketConnectingToAStreamListenersPathIsRefusedWithEprototype() {
+        int listener = OS.unixStreamSocket();
+        assertTrue(listener >= 0);
+        fds.add(listener);
+        MemorySegment sa = OS.allocateSockaddr(arena);
+        int len = OS.encodeUnix(dir.resolve("s").toString().getBytes(StandardCharsets.UTF_8), false, sa);
+        assertEquals(0, OS.bind(listener, sa, len));
+        assertEquals(0, OS.listen(listener, 1));
+        int probe = socket(LinuxDatagrams.create(true));
+        assertEquals(-ErrnoCodes.EPROTOTYPE, OS.connect(probe, sa, len), "91, as hard-coded");
+        assertEquals("EPROTOTYPE (Protocol wrong type for socket)", OS.describe(ErrnoCodes.EPROTOTYPE));
+        assertEquals(ErrnoCodes.EPROTOTYPE, Err.EPROTOTYPE);
     }
 
     @Test

@@ -162,8 +162,7 @@ final class UnixListening {
             throw new BindException("bind(" + path + "): " + OS.describe(Err.EADDRINUSE)
                     + ": the path exists and is not a socket; it is left alone");
         }
-        // Of the type bound: a live socket of the other type answers EPROTOTYPE, and is left alone too.
-        int probe = socket.open();
+        int probe = socket.open(); // of the type bound: a live socket of the other type answers EPROTOTYPE
         int r;
         try {
             r = OS.connect(probe, sa, length);
@@ -183,6 +182,11 @@ final class UnixListening {
         if (r == 0 || r == -Err.EAGAIN || r == -Err.EINPROGRESS) {
             throw new BindException("bind(" + path + "): " + OS.describe(Err.EADDRINUSE)
                     + (stream ? ": a server is listening on this socket" : ": a datagram socket is bound to it"));
+        }
+        if (r == -Err.EPROTOTYPE) {
+            throw new BindException("bind(" + path + "): " + OS.describe(Err.EADDRINUSE) + ": a "
+                    + (stream ? "datagram" : "stream") + " socket is bound to it (the probe said EPROTOTYPE); "
+                    + "it is left alone");
         }
         throw new BindException("bind(" + path + "): " + OS.describe(Err.EADDRINUSE)
                 + "; probing it with connect said " + OS.describe(-r) + ", so it is left alone");

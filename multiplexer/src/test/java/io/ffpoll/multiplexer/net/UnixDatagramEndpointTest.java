@@ -212,6 +212,17 @@ class UnixDatagramEndpointTest extends UnixDatagramTestBase {
         assertTrue(notSocket.getCause().getMessage().contains("is not a socket"), notSocket.getCause().getMessage());
         assertEquals("not a socket", Files.readString(plain), "never deleted");
 
+        UnixAddress stream = freshPath();
+        Listener listener = Listener.bind(loop, stream, AcceptOptions.DEFAULTS, (fd, peer) -> OS.close(fd))
+                .get(30, TimeUnit.SECONDS);
+        ExecutionException otherType = assertThrows(ExecutionException.class,
+                () -> bind(stream, DatagramOptions.DEFAULTS, new Recorder(false)));
+        assertInstanceOf(BindException.class, otherType.getCause());
+        assertTrue(otherType.getCause().getMessage().contains("a stream socket is bound to it"),
+                otherType.getCause().getMessage());
+        listener.closeAsync().get(30, TimeUnit.SECONDS);
+        assertFalse(Files.exists(stream.path()), "a live listener's file was left to the listener");
+
         UnixAddress replaced = freshPath();
         DatagramEndpoint first = bind(replaced, DatagramOptions.DEFAULTS, new Recorder(false));
         Files.delete(replaced.path());
