@@ -62,6 +62,8 @@ public final class Err {
     public static final int EALREADY = of(ErrnoName.EALREADY);
     /** {@code EINPROGRESS}, as this OS numbers it: compare results with {@code -EINPROGRESS}. */
     public static final int EINPROGRESS = of(ErrnoName.EINPROGRESS);
+    /** {@code EPROTOTYPE}, as this OS numbers it: compare results with {@code -EPROTOTYPE}. */
+    public static final int EPROTOTYPE = of(ErrnoName.EPROTOTYPE);
 
     private Err() {}
 

@@ -72,7 +72,9 @@ public enum ErrnoName {
     /** EAFNOSUPPORT (Address family not supported by protocol). */
     EAFNOSUPPORT("Address family not supported by protocol"),
     /** ENAMETOOLONG (File name too long). */
-    ENAMETOOLONG("File name too long");
+    ENAMETOOLONG("File name too long"),
+    /** EPROTOTYPE (Protocol wrong type for socket): a Unix socket of the other type is bound to the path. */
+    EPROTOTYPE("Protocol wrong type for socket");
 
     private final String text;
 

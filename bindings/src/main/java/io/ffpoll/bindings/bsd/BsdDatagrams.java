@@ -244,4 +244,22 @@ public final class BsdDatagrams extends DatagramCalls {
     public boolean isInet6(MemorySegment sockaddr) {
         return Byte.toUnsignedInt(sockaddr.get(ValueLayout.JAVA_BYTE, 1)) == abi.afInet6;
     }
+
+    @Override
+    public boolean abstractUnixNames() {
+        return false;
+    }
+
+    @Override
+    public int autobind(int fd) {
+        throw new UnsupportedOperationException("autobind (a Unix socket name the kernel picks) is Linux only; "
+                + platform.name() + " has none: bind the endpoint to a path");
+    }
+
+    @Override
+    public int sendBufferFull(int fd) {
+        // Not asked: a full receiver does not make a BSD sender wait (the datagram fails with
+        // ENOBUFS, or is lost), so an EAGAIN is this socket's own and waits as for UDP.
+        return 1;
+    }
 }

@@ -48,6 +48,17 @@ public final class Datagrams {
      * asm-generic/errno-base.h, which every architecture shares.
      */
     public static final int EIO = 5;
+    /**
+     * SO_MEMINFO (Linux 4.12): a socket's memory counters as an array of u32, indexed by
+     * sock_diag.h's SK_MEMINFO_*. Not in the generated header list either: 55 in
+     * asm-generic/socket.h, which x86-64 and arm64 use; {@code LinuxDatagramsTest} checks it
+     * against SO_SNDBUF on the running kernel.
+     */
+    public static final int SO_MEMINFO = 55;
+    /** SK_MEMINFO_WMEM_ALLOC: bytes of this socket's datagrams not yet freed (unread, for AF_UNIX). */
+    public static final int SK_MEMINFO_WMEM_ALLOC = 2;
+    /** SK_MEMINFO_SNDBUF: the send buffer's size, as SO_SNDBUF reads it. */
+    public static final int SK_MEMINFO_SNDBUF = 3;
 
     /** {@code sizeof(struct mmsghdr)}: a msghdr and the msg_len the kernel fills. */
     public static final long MMSGHDR_SIZE = mmsghdr.layout().byteSize();
@@ -83,12 +94,15 @@ public final class Datagrams {
     private static final MethodHandle SENDTO = Errno.link(LinuxH.sendto$address(), LinuxH.sendto$descriptor(), false);
     private static final MethodHandle SETSOCKOPT =
             Errno.link(LinuxH.setsockopt$address(), LinuxH.setsockopt$descriptor(), true);
+    private static final MethodHandle GETSOCKOPT =
+            Errno.link(LinuxH.getsockopt$address(), LinuxH.getsockopt$descriptor(), true);
 
     private static final Syscalls.Counter C_RECVMMSG = Syscalls.counter("recvmmsg");
     private static final Syscalls.Counter C_SENDMMSG = Syscalls.counter("sendmmsg");
     private static final Syscalls.Counter C_RECVFROM = Syscalls.counter("recvfrom");
     private static final Syscalls.Counter C_SENDTO = Syscalls.counter("sendto");
     private static final Syscalls.Counter C_SETSOCKOPT = Syscalls.counter("setsockopt");
+    private static final Syscalls.Counter C_GETSOCKOPT = Syscalls.counter("getsockopt");
 
     private Datagrams() {}
 
@@ -182,6 +196,22 @@ public final class Datagrams {
         Errno.PerThread t = Errno.current();
         try {
             int r = (int) SETSOCKOPT.invokeExact(t.state, fd, level, name, value, len);
+            return r >= 0 ? r : -t.errno();
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * getsockopt(2) of a value of up to {@code len}'s bytes into {@code value} ({@code SO_MEMINFO},
+     * say); {@code len} (a socklen_t) holds the room on entry and the length written on return.
+     */
+    public static int getsockopt(int fd, int level, int name, MemorySegment value, MemorySegment len) {
+        Bounds.socklen("getsockopt", value, len);
+        C_GETSOCKOPT.hit();
+        Errno.PerThread t = Errno.current();
+        try {
+            int r = (int) GETSOCKOPT.invokeExact(t.state, fd, level, name, value, len);
             return r >= 0 ? r : -t.errno();
         } catch (Throwable e) {
             throw new AssertionError(e);

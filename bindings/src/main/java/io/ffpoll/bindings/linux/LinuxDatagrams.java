@@ -276,4 +276,34 @@ public final class LinuxDatagrams extends DatagramCalls {
     public boolean isInet6(MemorySegment sockaddr) {
         return sockaddr.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0) == Sockets.AF_INET6;
     }
+
+    @Override
+    public boolean abstractUnixNames() {
+        return true;
+    }
+
+    @Override
+    public int autobind(int fd) {
+        // sun_family alone (addrlen sizeof(sa_family_t)): unix(7)'s autobind.
+        MemorySegment sa = Errno.current().scratch.asSlice(0, UnixSockets.PATH_OFFSET);
+        sa.set(ValueLayout.JAVA_SHORT, 0, (short) UnixSockets.AF_UNIX);
+        return Sockets.bind(fd, sa, (int) UnixSockets.PATH_OFFSET);
+    }
+
+    @Override
+    public int sendBufferFull(int fd) {
+        // sock_alloc_send_pskb refuses (EAGAIN) once the datagrams not yet freed reach sk_sndbuf;
+        // below that, the EAGAIN came from the receiver's full queue.
+        MemorySegment scratch = Errno.current().scratch;
+        MemorySegment info = scratch.asSlice(0, 4L * (Datagrams.SK_MEMINFO_SNDBUF + 1));
+        MemorySegment len = scratch.asSlice(32, 4);
+        len.set(INT, 0, (int) info.byteSize());
+        int r = Datagrams.getsockopt(fd, Sockets.SOL_SOCKET, Datagrams.SO_MEMINFO, info, len);
+        if (r < 0) {
+            return r;
+        }
+        long unfreed = Integer.toUnsignedLong(info.getAtIndex(INT, Datagrams.SK_MEMINFO_WMEM_ALLOC));
+        long sndbuf = Integer.toUnsignedLong(info.getAtIndex(INT, Datagrams.SK_MEMINFO_SNDBUF));
+        return unfreed >= sndbuf ? 1 : 0;
+    }
 }

@@ -28,7 +28,7 @@ public final class LinuxPlatform extends Platform {
                 ErrnoCodes.ENOBUFS, ErrnoCodes.EISCONN, ErrnoCodes.ENOTCONN, ErrnoCodes.ETIMEDOUT,
                 ErrnoCodes.ECONNREFUSED, ErrnoCodes.EHOSTUNREACH, ErrnoCodes.EALREADY, ErrnoCodes.EINPROGRESS,
                 ErrnoCodes.EACCES, ErrnoCodes.EMSGSIZE, ErrnoCodes.ENOPROTOOPT, ErrnoCodes.EAFNOSUPPORT,
-                ErrnoCodes.ENAMETOOLONG);
+                ErrnoCodes.ENAMETOOLONG, ErrnoCodes.EPROTOTYPE);
         this.fcntlAfter = fcntlAfter;
     }
 

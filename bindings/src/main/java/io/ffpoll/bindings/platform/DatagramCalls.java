@@ -9,12 +9,14 @@ import java.net.InetAddress;
 import java.nio.ByteOrder;
 
 /**
- * The datagram (UDP) calls of one OS family, beside {@link Platform} ({@link Platform#datagrams()}):
- * a non-blocking close-on-exec datagram socket, batched receive and send, and the socket
- * options a UDP endpoint sets. Linux receives and sends a batch in one call each
- * ({@code recvmmsg}, {@code sendmmsg}) and has UDP GSO and GRO; the BSDs, and Linux when told
- * to ({@code -Dffpoll.platform.datagrams=single}), make one {@code recvfrom} or {@code sendto}
- * per datagram, through the loops here. Every call returns its result or {@code -errno}.
+ * The datagram calls of one OS family, beside {@link Platform} ({@link Platform#datagrams()}):
+ * a non-blocking close-on-exec datagram socket (UDP, or AF_UNIX), batched receive and send, the
+ * socket options a UDP endpoint sets, and what a Unix datagram socket needs besides (autobind,
+ * telling the two EAGAINs of a send apart). Linux receives and sends a batch in one call each
+ * ({@code recvmmsg}, {@code sendmmsg}; a slot's sockaddr has room for a sockaddr_un too) and has
+ * UDP GSO and GRO; the BSDs, and Linux when told to ({@code -Dffpoll.platform.datagrams=single}),
+ * make one {@code recvfrom} or {@code sendto} per datagram, through the loops here. Every call
+ * returns its result or {@code -errno}.
  *
  * <p>Semantics both ways share: {@link #receive} takes what is queued, up to the batch, and
  * returns how many datagrams it took, or -EAGAIN if none was there (an error that came after
@@ -67,7 +69,7 @@ public abstract class DatagramCalls {
     /**
      * A datagram socket for {@code family} ({@link Platform#family}), non-blocking and close-on-exec.
      *
-     * @param family AF_INET or AF_INET6
+     * @param family AF_INET, AF_INET6 or AF_UNIX ({@link Platform#unixFamily()})
      * @return the socket, or -errno
      */
     public abstract int socket(int family);
@@ -375,4 +377,38 @@ public abstract class DatagramCalls {
         MemorySegment.copy(sockaddr, ValueLayout.JAVA_BYTE, isInet6(sockaddr) ? IN6_ADDR : IN_ADDR, dst, 0, n);
         return n;
     }
+
+    // ---- Unix-domain datagram sockets
+
+    /**
+     * Whether this OS's Unix sockets can have abstract names (Linux): how {@link UnixNames#read}
+     * reads a sender's sockaddr_un from these calls.
+     *
+     * @return whether abstract names exist
+     */
+    public abstract boolean abstractUnixNames();
+
+    /**
+     * Binds the AF_UNIX datagram socket {@code fd} to a name the kernel picks, so that peers
+     * can reply to it: Linux's autobind (bind with {@code sun_family} alone), which gives it an
+     * unused abstract name of five hex digits. Linux only.
+     *
+     * @param fd an unbound AF_UNIX socket
+     * @return 0, or -errno
+     * @throws UnsupportedOperationException where the OS has no autobind (the BSDs)
+     */
+    public abstract int autobind(int fd);
+
+    /**
+     * Whether the send buffer of the Unix datagram socket {@code fd} is full (1) or not (0), or
+     * -errno. Linux answers EAGAIN to a datagram send for two reasons: this socket's own buffer
+     * is full (its datagrams wait, unread, in receivers' queues; the kernel wakes the socket
+     * when they are read), or the receiver's queue is full (net.unix.max_dgram_qlen datagrams;
+     * for an unconnected sender the kernel never says when it has room again). This tells them
+     * apart after the fact. Where the OS cannot tell, 1: wait, as for UDP.
+     *
+     * @param fd the socket
+     * @return 1, 0 or -errno
+     */
+    public abstract int sendBufferFull(int fd);
 }

@@ -1,5 +1,7 @@
 package io.ffpoll.bindings.platform;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -9,7 +11,8 @@ import java.nio.charset.CodingErrorAction;
 /**
  * The checks every OS makes of a Unix socket's name before encoding it, so that a name the
  * kernel would refuse (or, worse, silently cut at {@code sun_path}'s end) is a clear error
- * before any call; and the charset a path's text becomes bytes in.
+ * before any call; the charset a path's text becomes bytes in; and the reading of a received
+ * sockaddr_un's name in place, without allocating, for a datagram's sender.
  */
 public final class UnixNames {
     /**
@@ -19,6 +22,9 @@ public final class UnixNames {
      * {@code LANG=C}), and so the bytes its UnixDomainSocketAddress channels put in sun_path.
      */
     private static final Charset FILE_NAMES = fileNameCharset();
+
+    /** offsetof(struct sockaddr_un, sun_path): after sun_family (Linux) or sun_len and sun_family (BSDs). */
+    private static final long SUN_PATH = 2;
 
     private UnixNames() {}
 
@@ -62,6 +68,52 @@ public final class UnixNames {
      */
     public static String decodePath(byte[] bytes) {
         return new String(bytes, FILE_NAMES);
+    }
+
+    /**
+     * Whether the sockaddr_un of {@code length} bytes in {@code sockaddr} is an abstract name:
+     * one that starts with a NUL byte where the OS has them (Linux). Where it has none, such a
+     * sun_path is empty: an unnamed socket (the BSDs' {@code sun_noname}).
+     *
+     * @param sockaddr a sockaddr_un
+     * @param length its length, as the kernel gave it
+     * @param abstractNames whether the OS has abstract names
+     * @return whether it is an abstract name
+     */
+    public static boolean isAbstract(MemorySegment sockaddr, int length, boolean abstractNames) {
+        return abstractNames && length > SUN_PATH && sockaddr.get(ValueLayout.JAVA_BYTE, SUN_PATH) == 0;
+    }
+
+    /**
+     * Copies the name in the sockaddr_un of {@code length} bytes into {@code dst}: a path's
+     * bytes without its NUL, or an abstract name's without the NUL in front. An unnamed sender
+     * (length 0 on Linux, an empty sun_path on the BSDs) has none.
+     *
+     * @param sockaddr a sockaddr_un
+     * @param length its length, as the kernel gave it
+     * @param abstractNames whether the OS has abstract names
+     * @param dst where the bytes go, or null to count them only
+     * @return the name's length in bytes, 0 for an unnamed socket
+     * @throws IndexOutOfBoundsException if {@code dst} is too small for the name
+     */
+    public static int read(MemorySegment sockaddr, int length, boolean abstractNames, byte[] dst) {
+        long end = Math.min(length, sockaddr.byteSize());
+        long from = SUN_PATH;
+        long at;
+        if (isAbstract(sockaddr, length, abstractNames)) {
+            from++;
+            at = end; // an abstract name is every byte the length counts, NULs included
+        } else {
+            at = from;
+            while (at < end && sockaddr.get(ValueLayout.JAVA_BYTE, at) != 0) {
+                at++; // a path ends at its NUL, whatever length its binder counted
+            }
+        }
+        int n = (int) Math.max(0, at - from);
+        if (dst != null && n > 0) {
+            MemorySegment.copy(sockaddr, ValueLayout.JAVA_BYTE, from, dst, 0, n);
+        }
+        return n;
     }
 
     /**

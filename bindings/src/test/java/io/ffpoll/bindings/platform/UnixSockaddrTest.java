@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -115,5 +116,47 @@ class UnixSockaddrTest {
         IllegalArgumentException lone = assertThrows(IllegalArgumentException.class,
                 () -> linux.unixPathBytes("/tmp/\ud800.sock"));
         assertTrue(lone.getMessage().contains("sun.jnu.encoding"), lone.getMessage());
+    }
+
+    /** What a datagram's sender looks like from recvmmsg or recvfrom, read in place on either encoding. */
+    @Test
+    void aSendersNameIsReadInPlaceOnEitherEncoding() {
+        MemorySegment sa = linux.allocateSockaddr(arena);
+        byte[] out = new byte[108];
+        int len = linux.encodeUnix(bytes("/tmp/c.sock"), false, sa);
+        assertEquals(11, UnixNames.read(sa, len, true, out));
+        assertArrayEquals(bytes("/tmp/c.sock"), java.util.Arrays.copyOf(out, 11));
+        assertEquals(11, UnixNames.read(sa, len - 1, true, null), "bound by a program that did not count the NUL");
+        assertFalse(UnixNames.isAbstract(sa, len, true));
+        len = linux.encodeUnix(new byte[] {'a', 0, 'b'}, true, sa);
+        assertTrue(UnixNames.isAbstract(sa, len, true));
+        assertEquals(3, UnixNames.read(sa, len, true, out), "an abstract name is every byte the length counts");
+        assertArrayEquals(new byte[] {'a', 0, 'b'}, java.util.Arrays.copyOf(out, 3));
+        assertEquals(0, UnixNames.read(sa, 0, true, out), "Linux's unnamed sender: no name at all");
+        assertFalse(UnixNames.isAbstract(sa, 0, true));
+
+        BsdPlatform bsd = BsdPlatform.freebsd();
+        MemorySegment b = bsd.allocateSockaddr(arena);
+        len = bsd.encodeUnix(bytes("/tmp/d.sock"), false, b);
+        assertEquals(11, UnixNames.read(b, len, false, out));
+        assertArrayEquals(bytes("/tmp/d.sock"), java.util.Arrays.copyOf(out, 11));
+        b.fill((byte) 0); // sun_noname: a struct sockaddr's 16 bytes, AF_UNIX, an empty path
+        b.set(ValueLayout.JAVA_BYTE, 0, (byte) 16);
+        b.set(ValueLayout.JAVA_BYTE, 1, (byte) 1);
+        assertFalse(UnixNames.isAbstract(b, 16, false), "no abstract names there: an empty path");
+        assertEquals(0, UnixNames.read(b, 16, false, out), "the BSDs' unnamed sender");
+    }
+
+    @Test
+    void theBsdsHaveNoAutobindAndWaitOnTheirOwnEagain() {
+        for (BsdPlatform bsd : new BsdPlatform[] {BsdPlatform.macos(), BsdPlatform.freebsd()}) {
+            int linked = BsdPlatform.linkedSymbols();
+            DatagramCalls calls = io.ffpoll.bindings.bsd.BsdDatagrams.create(bsd);
+            assertFalse(calls.abstractUnixNames());
+            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> calls.autobind(3));
+            assertTrue(e.getMessage().contains(bsd.name()) && e.getMessage().contains("Linux only"), e.getMessage());
+            assertEquals(1, calls.sendBufferFull(3), "cannot tell: wait, as for UDP");
+            assertEquals(linked, BsdPlatform.linkedSymbols(), "links nothing");
+        }
     }
 }

@@ -15,12 +15,13 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
-import java.util.Objects;
+import java.net.SocketAddress;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A UDP socket on an {@link EventLoop}: datagrams in through a {@link DatagramHandler}, out
- * through a bounded queue that the loop sends once per iteration.
+ * A datagram socket on an {@link EventLoop}, UDP or (see {@link #bind}) AF_UNIX: datagrams in
+ * through a {@link DatagramHandler}, out through a bounded queue that the loop sends once per
+ * iteration.
  *
  * <pre>{@code
  * DatagramEndpoint echo = DatagramEndpoint.bind(loop, new InetSocketAddress("127.0.0.1", 7007),
@@ -45,7 +46,10 @@ import java.util.concurrent.CompletableFuture;
  * a send it has no room for returns false and is counted ({@link DatagramStats#overflows()}),
  * and memory never grows. A datagram the kernel refuses (EMSGSIZE, ...) is dropped and
  * reported to {@link DatagramHandler#onError}; the endpoint goes on. When the socket's buffer is
- * full the queue waits for writability.
+ * full the queue waits for writability. On a Unix socket, Linux answers a send to a full
+ * receiver with EAGAIN (UDP drops): to the connected peer the queue waits for writability, which
+ * comes once that peer reads; to another peer, whose room the kernel never signals, the datagram
+ * is dropped and reported (EAGAIN, "its receive queue is full"), unless this socket's is full.
  *
  * <p><b>Segmentation (Linux).</b> {@link #sendSegmented} hands the kernel one payload to cut
  * into equal datagrams to one peer (UDP GSO), and {@link DatagramOptions#gro()} lets it
@@ -70,7 +74,8 @@ public final class DatagramEndpoint {
     private final DatagramCalls calls;
     private final DatagramOptions options;
     private final DatagramHandler handler;
-    private final InetSocketAddress local;
+    private final SocketAddress local;
+    UnixListening.SocketFile socketFile; // a Unix path's file: removed on close
     private final boolean gro;
     private final boolean gsoAsked;
     private final LoopResource resource = this::closeBecauseLoopStopped;
@@ -82,8 +87,9 @@ public final class DatagramEndpoint {
     private long segmentationFallbacks;
     private long droppedOnClose;
 
-    private DatagramEndpoint(EventLoop loop, int fd, DatagramCalls calls, DatagramOptions options,
-                             DatagramHandler handler, InetSocketAddress local, boolean gro, long fallbacks) {
+    /** For {@link DatagramSockets} and {@link UnixDatagrams}: an endpoint over a bound socket, not yet on its loop. */
+    DatagramEndpoint(EventLoop loop, int fd, DatagramCalls calls, DatagramOptions options,
+                     DatagramHandler handler, SocketAddress local, boolean gro, long fallbacks) {
         this.loop = loop;
         this.fd = fd;
         this.calls = calls;
@@ -97,38 +103,29 @@ public final class DatagramEndpoint {
     }
 
     /**
-     * Opens a UDP socket bound to {@code local} (port 0: a free one, see {@link #localAddress()})
-     * with {@code options}, and serves it on {@code loop}. The socket is made and bound on the
-     * caller's thread; any thread may call this, and it never waits.
+     * Opens a datagram socket bound to {@code local} with {@code options}, and serves it on
+     * {@code loop}: UDP for an {@link InetSocketAddress} (port 0: a free one, see
+     * {@link #localAddress()}); AF_UNIX for a {@link UnixAddress} or the JDK's
+     * {@link java.net.UnixDomainSocketAddress} ({@link #unixAddress()}; the socket file is handled
+     * as {@link UnixAddress} says; {@link UnixAddress#unnamed()} has Linux pick an abstract name,
+     * autobind, so that a client can be replied to), which refuses the options of UDP alone
+     * (reusePort, v6Only, broadcast, gso, gro, an IP peer) and {@link #socketOptions()}'s methods.
+     * The socket is made and bound on the caller's thread; any thread may call this; never waits.
      *
      * @param loop the loop that serves it
-     * @param local the address to bind, resolved
+     * @param local the address to bind: an IP address, resolved, or a Unix one
      * @param options the options
      * @param handler what hears of its datagrams
-     * @return the endpoint once its loop serves it; failed with the {@link IOException} of
-     *     socket, setsockopt, bind or connect (nothing stays open), or a
-     *     {@link java.util.concurrent.RejectedExecutionException} if the loop is closed
+     * @return the endpoint once its loop serves it; failed with the {@link IOException} of socket,
+     *     setsockopt, bind ({@link java.net.BindException}: in use) or connect (nothing stays open),
+     *     or a {@link java.util.concurrent.RejectedExecutionException} if the loop is closed
+     * @throws IllegalArgumentException for an unresolved address, an address of another type, an
+     *     option the socket's family has not (the message names it), or a Unix name too long
+     * @throws UnsupportedOperationException for an abstract name or autobind off Linux
      */
-    public static CompletableFuture<DatagramEndpoint> bind(EventLoop loop, InetSocketAddress local,
+    public static CompletableFuture<DatagramEndpoint> bind(EventLoop loop, SocketAddress local,
                                                            DatagramOptions options, DatagramHandler handler) {
-        return bind(loop, local, options, handler, OS.datagrams());
-    }
-
-    /** {@link #bind} with the given calls (tests: the one-datagram-per-call path on Linux). */
-    static CompletableFuture<DatagramEndpoint> bind(EventLoop loop, InetSocketAddress local, DatagramOptions options,
-                                                    DatagramHandler handler, DatagramCalls calls) {
-        Objects.requireNonNull(options, "options");
-        Objects.requireNonNull(handler, "handler");
-        if (local.isUnresolved()) {
-            throw new IllegalArgumentException("unresolved address " + local + ": resolve it first");
-        }
-        DatagramEndpoint e;
-        try {
-            e = DatagramSockets.open(loop, local, options, handler, calls);
-        } catch (IOException | RuntimeException failure) {
-            return LoopFuture.failed(loop, failure);
-        }
-        return e.start();
+        return DatagramSockets.bind(loop, local, options, handler, OS.datagrams());
     }
 
     /** Serves the bound socket on its loop; if the loop is closed, closes it. */
@@ -136,16 +133,11 @@ public final class DatagramEndpoint {
         loop.onLoop(this::register).whenComplete((x, failure) -> {
             if (failure != null) {
                 OS.close(fd); // the loop is closed: never registered, so the fd is still ours
+                UnixListening.SocketFile.remove(socketFile);
                 started.completeExceptionally(OnLoop.unwrap(failure));
             }
         });
         return started;
-    }
-
-    /** For {@link DatagramSockets}: an endpoint over a bound socket, not yet on its loop. */
-    static DatagramEndpoint made(EventLoop loop, int fd, DatagramCalls calls, DatagramOptions options,
-                                 DatagramHandler handler, InetSocketAddress local, boolean gro, long fallbacks) {
-        return new DatagramEndpoint(loop, fd, calls, options, handler, local, gro, fallbacks);
     }
 
     private Object register() {
@@ -196,28 +188,33 @@ public final class DatagramEndpoint {
      * Queues one datagram to {@code target}; it leaves with the iteration's other sends.
      *
      * @param payload the bytes, copied before this returns (up to 65,535)
-     * @param target the peer, resolved
+     * @param target the peer: an {@link InetSocketAddress}, resolved, on a UDP endpoint; a
+     *     {@link UnixAddress} on a Unix one (a JDK {@link java.net.UnixDomainSocketAddress} is
+     *     converted on every call: convert it once with {@link UnixAddress#of})
      * @return false if the queue had no room (counted) or the endpoint is closed; nothing was queued
-     * @throws IllegalArgumentException for a payload over 65,535 bytes or an unresolved target
+     * @throws IllegalArgumentException for a payload over 65,535 bytes, an unresolved or unnamed
+     *     target, or one of the other family
      */
-    public boolean send(MemorySegment payload, InetSocketAddress target) {
+    public boolean send(MemorySegment payload, SocketAddress target) {
         checkLoop("send");
-        if (target.isUnresolved()) {
-            throw new IllegalArgumentException("unresolved address " + target + ": resolve it first");
-        }
-        return enqueue(payload, MemorySegment.NULL, 0, target, 0);
+        return enqueue(payload, MemorySegment.NULL, 0, UnixDatagrams.target(target, local), 0);
     }
 
     /**
      * Queues one datagram to the sender of a received one: its sockaddr is copied as the kernel
-     * gave it, with no decoding and no allocation.
+     * gave it, with no decoding and no allocation. A reply to an {@linkplain DatagramAddress#isUnnamed()
+     * unnamed} Unix sender is dropped, counted in {@link DatagramStats#sendErrors()} and reported
+     * to {@link DatagramHandler#onError} within this call; the endpoint goes on.
      *
      * @param payload the bytes, copied before this returns (up to 65,535)
      * @param target a sender view (during its callback) or a {@link DatagramAddress#copy()}
-     * @return false if the queue had no room (counted) or the endpoint is closed
+     * @return false if the queue had no room (counted), the target is unnamed, or the endpoint is closed
      */
     public boolean send(MemorySegment payload, DatagramAddress target) {
         checkLoop("send");
+        if (target.length() == 0 || target.isUnnamed()) {
+            return !closed && UnixDatagrams.refuseUnnamed(this, queue);
+        }
         return enqueue(payload, target.sockaddr(), target.length(), null, 0);
     }
 
@@ -249,19 +246,14 @@ public final class DatagramEndpoint {
      * @throws IllegalArgumentException if the payload is empty or makes more than
      *     {@link #MAX_SEGMENTS} datagrams, or the segment size is not positive
      */
-    public boolean sendSegmented(MemorySegment payload, int segmentSize, InetSocketAddress target) {
+    public boolean sendSegmented(MemorySegment payload, int segmentSize, SocketAddress target) {
         checkLoop("sendSegmented");
-        if (segmentSize < 1 || payload.byteSize() < 1
-                || (payload.byteSize() + segmentSize - 1) / segmentSize > MAX_SEGMENTS) {
-            throw new IllegalArgumentException("a segmented send is 1 to " + MAX_SEGMENTS + " datagrams of a positive "
-                    + "size: " + payload.byteSize() + " bytes in segments of " + segmentSize);
-        }
+        DatagramSockets.checkSegments(payload, segmentSize);
         if (target == null) {
             requireConnected();
-        } else if (target.isUnresolved()) {
-            throw new IllegalArgumentException("unresolved address " + target + ": resolve it first");
         }
-        return enqueue(payload, MemorySegment.NULL, 0, target, segmentSize);
+        return enqueue(payload, MemorySegment.NULL, 0, target == null ? null : UnixDatagrams.target(target, local),
+                segmentSize);
     }
 
     private void requireConnected() {
@@ -270,7 +262,7 @@ public final class DatagramEndpoint {
         }
     }
 
-    private boolean enqueue(MemorySegment payload, MemorySegment name, int nameLength, InetSocketAddress target,
+    private boolean enqueue(MemorySegment payload, MemorySegment name, int nameLength, SocketAddress target,
                             int segment) {
         if (payload.byteSize() > DatagramOptions.MAX_DATAGRAM) {
             throw new IllegalArgumentException("a datagram has at most " + DatagramOptions.MAX_DATAGRAM + " bytes, got "
@@ -320,14 +312,24 @@ public final class DatagramEndpoint {
         return fd;
     }
 
-    /** {@return the bound address, with the port the kernel chose for port 0} */
+    /** {@return the bound address, with the port the kernel chose for port 0; null on a Unix endpoint} */
     public InetSocketAddress localAddress() {
-        return local;
+        return local instanceof InetSocketAddress ip ? ip : null;
     }
 
-    /** {@return the connected peer, or null} */
+    /** {@return the Unix address bound (a path, an abstract name, or what autobind picked); null on UDP} */
+    public UnixAddress unixAddress() {
+        return local instanceof UnixAddress u ? u : null;
+    }
+
+    /** {@return the connected UDP peer, or null; a Unix endpoint's is {@code options().connectTo()}} */
     public InetSocketAddress remoteAddress() {
-        return options.connectTo();
+        return options.connectTo() instanceof InetSocketAddress ip ? ip : null;
+    }
+
+    /** The bound address of either family, for messages. */
+    SocketAddress local() {
+        return local;
     }
 
     /** {@return false once closed} */
@@ -352,11 +354,7 @@ public final class DatagramEndpoint {
 
     /** {@return what the endpoint has done so far; see {@link DatagramStats} (any thread)} */
     public DatagramStats stats() {
-        DatagramReceiver r = receiver;
-        DatagramSendQueue q = queue;
-        return new DatagramStats(r == null ? 0 : r.received, r == null ? 0 : r.truncated, r == null ? 0 : r.receiveErrors,
-                q == null ? 0 : q.sent, q == null ? 0 : q.sendErrors, q == null ? 0 : q.overflows,
-                segmentationFallbacks, droppedOnClose, q == null ? 0 : q.datagrams(), q == null ? 0 : q.bytes());
+        return DatagramStats.of(receiver, queue, segmentationFallbacks, droppedOnClose);
     }
 
     /**
@@ -365,7 +363,8 @@ public final class DatagramEndpoint {
      * @return the options; their methods are loop-thread only
      */
     public DatagramSocketOptions socketOptions() {
-        return new DatagramSocketOptions(this, calls, fd, local.getAddress() instanceof java.net.Inet6Address);
+        return new DatagramSocketOptions(this, calls, fd,
+                local instanceof InetSocketAddress ip && ip.getAddress() instanceof java.net.Inet6Address);
     }
 
     /**
@@ -412,6 +411,7 @@ public final class DatagramEndpoint {
         } catch (IOException | RuntimeException e) {
             LOG.debug("datagram endpoint on {}: close: {}", local, e.toString());
         }
+        UnixListening.SocketFile.remove(socketFile);
         if (receiver == null || !receiver.receiving()) {
             freeReceiveMemory(); // else once the receive under way has ended
         }

@@ -9,8 +9,9 @@ import java.lang.foreign.MemorySegment;
  * <p><b>Views.</b> The payload is a read-only view of the loop's pooled native memory, and the
  * sender a {@link DatagramAddress} view that the endpoint points at each datagram in turn: both
  * are valid only during the call. Nothing is copied to hand them over; keep the bytes by
- * copying them, and the sender with {@link DatagramAddress#copy()} or
- * {@link DatagramAddress#toInetSocketAddress()}. Replying during the call with
+ * copying them, and the sender with {@link DatagramAddress#copy()},
+ * {@link DatagramAddress#toInetSocketAddress()} or (Unix) {@link DatagramAddress#toUnixAddress()}.
+ * Replying during the call with
  * {@link DatagramEndpoint#send(MemorySegment, DatagramAddress)} copies both into the send
  * queue, and allocates nothing.
  *
@@ -47,6 +48,9 @@ public interface DatagramHandler {
      * drop the datagram they came with ({@link DatagramStats#sendErrors()}); an ICMP error
      * (ECONNREFUSED: nothing listens on a connected peer's port, as a
      * {@link java.net.ConnectException}) comes with the next receive or send after it arrived.
+     * On a Unix datagram socket: ECONNREFUSED or ENOENT for a path nobody serves, EAGAIN for a
+     * named peer whose receive queue is full, and a reply to an unnamed sender, each dropping its
+     * datagram.
      * The endpoint goes on serving. By default nothing else happens (both are counted).
      *
      * @param endpoint the endpoint

@@ -1,6 +1,6 @@
 package io.ffpoll.multiplexer.net;
 
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 
 /**
  * How a {@link DatagramEndpoint} is opened and how much it may hold. Immutable; start from
@@ -28,13 +28,15 @@ import java.net.InetSocketAddress;
  *                           they are split again before the handler sees them
  * @param connectTo          connect(2) to this peer after bind: only its datagrams are received, and
  *                           {@link DatagramEndpoint#send(java.lang.foreign.MemorySegment)} needs no
- *                           address; null for none
+ *                           address; null for none. An {@link java.net.InetSocketAddress} for UDP, a
+ *                           {@link UnixAddress} (a JDK {@link java.net.UnixDomainSocketAddress} becomes
+ *                           one) for a Unix datagram socket
  * @param receiveBufferSize  SO_RCVBUF in bytes, 0 for the kernel's default
  * @param sendBufferSize     SO_SNDBUF in bytes, 0 for the kernel's default
  */
 public record DatagramOptions(int receiveBatch, int maxDatagramSize, int receiveBudget, int maxQueuedDatagrams,
                               long maxQueuedBytes, boolean reusePort, Boolean v6Only, boolean broadcast, boolean gso,
-                              boolean gro, InetSocketAddress connectTo, int receiveBufferSize, int sendBufferSize) {
+                              boolean gro, SocketAddress connectTo, int receiveBufferSize, int sendBufferSize) {
     /** The largest UDP payload a length field allows. */
     public static final int MAX_DATAGRAM = 65535;
     /** The most datagrams one sendmmsg or recvmmsg takes (UIO_MAXIOV). */
@@ -50,7 +52,9 @@ public record DatagramOptions(int receiveBatch, int maxDatagramSize, int receive
     /**
      * Checks the options.
      *
-     * @throws IllegalArgumentException for a value out of its range
+     * @throws IllegalArgumentException for a value out of its range, an unresolved or unnamed
+     *     peer, or a peer of another address type
+     * @throws UnsupportedOperationException for an abstract Unix name off Linux
      */
     public DatagramOptions {
         range("receiveBatch", receiveBatch, 1, MAX_BATCH);
@@ -60,8 +64,8 @@ public record DatagramOptions(int receiveBatch, int maxDatagramSize, int receive
         range("maxQueuedBytes", maxQueuedBytes, MAX_DATAGRAM + 1, 64L << 20);
         range("receiveBufferSize", receiveBufferSize, 0, Integer.MAX_VALUE);
         range("sendBufferSize", sendBufferSize, 0, Integer.MAX_VALUE);
-        if (connectTo != null && connectTo.isUnresolved()) {
-            throw new IllegalArgumentException("unresolved address " + connectTo + ": resolve it first");
+        if (connectTo != null) {
+            connectTo = SocketAddresses.normalize(connectTo);
         }
     }
 
@@ -178,7 +182,7 @@ public record DatagramOptions(int receiveBatch, int maxDatagramSize, int receive
      * @param peer the peer to connect to, or null
      * @return new options
      */
-    public DatagramOptions connectTo(InetSocketAddress peer) {
+    public DatagramOptions connectTo(SocketAddress peer) {
         return new DatagramOptions(receiveBatch, maxDatagramSize, receiveBudget, maxQueuedDatagrams, maxQueuedBytes,
                 reusePort, v6Only, broadcast, gso, gro, peer, receiveBufferSize, sendBufferSize);
     }

@@ -45,7 +45,7 @@ final class DatagramReceiver {
         this.options = options;
         this.handler = handler;
         this.pool = pool;
-        this.sender = new DatagramAddress(calls);
+        this.sender = new DatagramAddress(calls, endpoint.unixAddress() != null);
         // With GRO a slot takes a coalesced datagram: up to 64 KiB, whatever the datagram size.
         int slotBytes = gro ? DatagramOptions.MAX_DATAGRAM : options.maxDatagramSize();
         this.buffer = pool.acquire((slotBytes + 1L) * options.receiveBatch());
@@ -112,7 +112,7 @@ final class DatagramReceiver {
 
     private void failed(int errno) {
         IOException error = Errors.exception((calls.batched() ? "recvmmsg" : "recvfrom") + "(fd " + fd + " on "
-                + endpoint.localAddress() + ")", errno);
+                + endpoint.local() + ")", errno);
         if (errno == Err.EBADF || errno == Err.ENOTSOCK || errno == Err.EINVAL) {
             endpoint.callbackFailed("recvmmsg", error); // not the peer's doing: the socket itself is unusable
             return;

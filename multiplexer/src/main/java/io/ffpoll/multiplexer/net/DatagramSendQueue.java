@@ -3,14 +3,13 @@ package io.ffpoll.multiplexer.net;
 import io.ffpoll.bindings.Err;
 import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.platform.DatagramCalls;
-import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.bindings.platform.SendBatch;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 
 /**
  * The bounded send queue of one {@link DatagramEndpoint}, and its flush: every datagram queued
@@ -28,7 +27,6 @@ import java.net.InetSocketAddress;
  * each its own message, from the same bytes. Loop thread only.
  */
 final class DatagramSendQueue {
-    private static final Platform OS = Platform.current();
     static final int NAME = 128;
 
     private final DatagramEndpoint endpoint;
@@ -97,7 +95,7 @@ final class DatagramSendQueue {
      * Queues the datagram (see {@link #add}) and has the loop flush before its next poll; false,
      * counted, if the queue has no room.
      */
-    boolean offer(MemorySegment payload, MemorySegment name, int nameLength, InetSocketAddress target, int segment) {
+    boolean offer(MemorySegment payload, MemorySegment name, int nameLength, SocketAddress target, int segment) {
         if (!add(payload, 0, (int) payload.byteSize(), name, nameLength, target, segment)) {
             overflows++;
             return false;
@@ -148,7 +146,7 @@ final class DatagramSendQueue {
      * nothing queued, if the queue has no room.
      */
     private boolean add(MemorySegment src, long srcOffset, int length, MemorySegment name, int nameLength,
-                InetSocketAddress target, int segment) {
+                SocketAddress target, int segment) {
         int n = segment == 0 ? 1 : (length + segment - 1) / segment;
         if (datagrams + n > maxDatagrams || bytes + length > maxBytes) {
             return false;
@@ -166,7 +164,7 @@ final class DatagramSendQueue {
         MemorySegment.copy(src, srcOffset, payload.segment, at, length);
         int nl;
         if (target != null) {
-            nl = OS.encode(target, names.segment.asSlice((long) NAME * slot, NAME));
+            nl = SocketAddresses.encode(target, names.segment.asSlice((long) NAME * slot, NAME));
         } else {
             nl = nameLength;
             if (nl != 0) {
@@ -225,7 +223,7 @@ final class DatagramSendQueue {
                 continue; // short: the next call reports why (or EAGAIN)
             }
             int errno = -r;
-            if (errno == Err.EAGAIN) {
+            if (errno == Err.EAGAIN && !peerQueueFull()) {
                 return true;
             }
             if (gso && whole[0] && seg[head] != 0 && calls.segmentationRefused(errno)) {
@@ -233,14 +231,24 @@ final class DatagramSendQueue {
                 endpoint.segmentationRefused();
                 continue;
             }
-            String target = nameLen[head] == 0 ? "the connected peer"
-                    : String.valueOf(OS.decode(names.segment.asSlice((long) NAME * head, NAME)));
+            String target = nameLen[head] == 0 ? "the connected peer" : String.valueOf(
+                    SocketAddresses.decode(names.segment.asSlice((long) NAME * head, NAME), nameLen[head]));
             sendErrors += whole[0] ? popHead() : advanceHead();
-            endpoint.report(Errors.exception((calls.batched() ? "sendmmsg" : "sendto") + "(to " + target + ")",
-                    errno));
+            endpoint.report(Errors.exception((calls.batched() ? "sendmmsg" : "sendto") + "(to " + target
+                    + (errno == Err.EAGAIN ? ": its receive queue is full" : "") + ")", errno));
         }
         releaseIfEmpty();
         return false;
+    }
+
+    /**
+     * Whether an EAGAIN means the head's peer has no room, not this socket: a Unix socket's
+     * datagram to a named peer (the connected one's room the kernel signals, as it does this
+     * socket's own) while its own buffer is not full. The kernel never signals that peer's room,
+     * so the datagram is dropped rather than waited for.
+     */
+    private boolean peerQueueFull() {
+        return nameLen[head] != 0 && endpoint.unixAddress() != null && calls.sendBufferFull(fd) == 0;
     }
 
     /** Fills the batch from the head: one message per entry, or per datagram of a GSO entry without GSO. */

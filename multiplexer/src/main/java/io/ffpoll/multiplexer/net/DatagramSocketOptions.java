@@ -12,7 +12,9 @@ import java.net.NetworkInterface;
  * multicast membership, loopback and hops, broadcast, and IPV6_V6ONLY read back. Each is one
  * setsockopt or getsockopt and throws an {@link IOException} naming it and the errno (a group
  * joined twice: EADDRINUSE; left without being joined: EADDRNOTAVAIL). Loop thread only, like
- * the endpoint; on a closed endpoint they throw {@link ClosedConnectionException}.
+ * the endpoint; on a closed endpoint they throw {@link ClosedConnectionException}, and on a
+ * Unix datagram endpoint, which has none of them, {@link UnsupportedOperationException} naming
+ * the method.
  *
  * <p>An interface is named by its index ({@link NetworkInterface#getIndex()}; 0 lets the
  * kernel choose by the routing table). IPv4 groups are joined with {@code ip_mreqn} on Linux
@@ -34,8 +36,12 @@ public final class DatagramSocketOptions {
 
     private void check(String method) throws ClosedConnectionException {
         endpoint.checkLoop(method);
+        if (endpoint.unixAddress() != null) {
+            throw new UnsupportedOperationException("DatagramSocketOptions." + method + " makes no sense on a Unix "
+                    + "datagram socket (no multicast, broadcast or IPV6_V6ONLY there): " + endpoint.unixAddress());
+        }
         if (!endpoint.isOpen()) {
-            throw new ClosedConnectionException("datagram endpoint on " + endpoint.localAddress() + " is closed");
+            throw new ClosedConnectionException("datagram endpoint on " + endpoint.local() + " is closed");
         }
     }
 

@@ -5,23 +5,52 @@ import io.ffpoll.bindings.SocketOption;
 import io.ffpoll.bindings.platform.DatagramCalls;
 import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.internal.LoopFuture;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
- * Making a {@link DatagramEndpoint}'s socket: socket, the options that must precede bind
- * (SO_REUSEPORT, IPV6_V6ONLY, buffers, SO_BROADCAST, UDP_GRO), bind, connect. None of these
- * blocks, so they run on the caller's thread; each throws an {@link IOException} naming the
- * call, and then nothing stays open.
+ * Making a {@link DatagramEndpoint}'s UDP socket (a Unix one: {@link UnixDatagrams}): socket,
+ * the options that must precede bind (SO_REUSEPORT, IPV6_V6ONLY, buffers, SO_BROADCAST,
+ * UDP_GRO), bind, connect. None of these blocks, so they run on the caller's thread; each throws
+ * an {@link IOException} naming the call, and then nothing stays open.
  */
 final class DatagramSockets {
     private static final Platform OS = Platform.current();
 
     private DatagramSockets() {}
+
+    /**
+     * {@link DatagramEndpoint#bind} with the given calls (tests: the one-datagram-per-call path
+     * on Linux): the address checked with the options, a UDP or a Unix socket made, then served.
+     */
+    static CompletableFuture<DatagramEndpoint> bind(EventLoop loop, SocketAddress local, DatagramOptions options,
+                                                    DatagramHandler handler, DatagramCalls calls) {
+        Objects.requireNonNull(handler, "handler");
+        SocketAddress at = UnixDatagrams.normalize(local, Objects.requireNonNull(options, "options"), calls);
+        try {
+            return (at instanceof UnixAddress unix ? UnixDatagrams.open(loop, unix, options, handler, calls)
+                    : open(loop, (InetSocketAddress) at, options, handler, calls)).start();
+        } catch (IOException | RuntimeException failure) {
+            return LoopFuture.failed(loop, failure);
+        }
+    }
+
+    /** Checks a segmented send's size: 1 to {@link DatagramEndpoint#MAX_SEGMENTS} datagrams of a positive size. */
+    static void checkSegments(MemorySegment payload, int segmentSize) {
+        if (segmentSize < 1 || payload.byteSize() < 1
+                || (payload.byteSize() + segmentSize - 1) / segmentSize > DatagramEndpoint.MAX_SEGMENTS) {
+            throw new IllegalArgumentException("a segmented send is 1 to " + DatagramEndpoint.MAX_SEGMENTS
+                    + " datagrams of a positive size: " + payload.byteSize() + " bytes in segments of " + segmentSize);
+        }
+    }
 
     static DatagramEndpoint open(EventLoop loop, InetSocketAddress local, DatagramOptions options,
                                  DatagramHandler handler, DatagramCalls calls) throws IOException {
@@ -52,12 +81,14 @@ final class DatagramSockets {
             }
             MemorySegment sa = OS.allocateSockaddr(arena);
             Errors.check(OS.bind(fd, sa, OS.encode(local, sa)), "bind(" + local + ")");
-            InetSocketAddress peer = options.connectTo();
-            if (peer != null) {
+            if (options.connectTo() instanceof InetSocketAddress peer) {
                 Errors.check(OS.connect(fd, sa, OS.encode(peer, sa)), "connect(" + peer + ")");
+            } else if (options.connectTo() != null) {
+                throw new IllegalArgumentException("DatagramOptions.connectTo(" + options.connectTo() + "): a UDP socket "
+                        + "cannot connect to a Unix address");
             }
             InetSocketAddress bound = Tcp.localAddress(fd);
-            return DatagramEndpoint.made(loop, fd, calls, options, handler, bound, gro, fallbacks);
+            return new DatagramEndpoint(loop, fd, calls, options, handler, bound, gro, fallbacks);
         } catch (IOException | RuntimeException e) {
             OS.close(fd);
             throw e;

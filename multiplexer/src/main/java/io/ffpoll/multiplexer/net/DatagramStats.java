@@ -19,4 +19,10 @@ package io.ffpoll.multiplexer.net;
 public record DatagramStats(long received, long truncated, long receiveErrors, long sent, long sendErrors,
                             long overflows, long segmentationFallbacks, long droppedOnClose, int queuedDatagrams,
                             long queuedBytes) {
+    /** What {@code r} and {@code q} counted (either null before the endpoint is on its loop), and the rest. */
+    static DatagramStats of(DatagramReceiver r, DatagramSendQueue q, long segmentationFallbacks, long droppedOnClose) {
+        return new DatagramStats(r == null ? 0 : r.received, r == null ? 0 : r.truncated, r == null ? 0 : r.receiveErrors,
+                q == null ? 0 : q.sent, q == null ? 0 : q.sendErrors, q == null ? 0 : q.overflows,
+                segmentationFallbacks, droppedOnClose, q == null ? 0 : q.datagrams(), q == null ? 0 : q.bytes());
+    }
 }

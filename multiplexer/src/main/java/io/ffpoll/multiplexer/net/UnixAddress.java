@@ -15,23 +15,26 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The address of a Unix-domain stream socket: a filesystem path, or (Linux only) an abstract
- * name, which lives in a namespace of the kernel's and leaves no file behind. Every call that
- * takes a {@link SocketAddress} ({@link GroupListener#start(io.ffpoll.multiplexer.EventLoopGroup,
+ * The address of a Unix-domain socket: a filesystem path, or (Linux only) an abstract name,
+ * which lives in a namespace of the kernel's and leaves no file behind. Every call that takes a
+ * {@link SocketAddress} ({@link GroupListener#start(io.ffpoll.multiplexer.EventLoopGroup,
  * SocketAddress, GroupListener.Handler)}, {@link Listener#bind}, {@link Connection#connect(
- * io.ffpoll.multiplexer.EventLoop, SocketAddress, ConnectionHandler)}, {@link Connector}) takes
- * one of these, or the JDK's {@link UnixDomainSocketAddress} for a path, beside an
- * {@link java.net.InetSocketAddress}.
+ * io.ffpoll.multiplexer.EventLoop, SocketAddress, ConnectionHandler)}, {@link Connector},
+ * {@link DatagramEndpoint#bind}) takes one of these, or the JDK's {@link UnixDomainSocketAddress}
+ * for a path, beside an {@link java.net.InetSocketAddress}.
  *
  * <pre>{@code
  * GroupListener.start(group, UnixAddress.path(Path.of("/run/app.sock")), handler);
  * Connection.connect(loop, UnixAddress.abstractName("app"), handler);   // Linux
  * }</pre>
  *
- * <p>A listener on a path makes the socket file when it binds and removes it when it closes
- * (if the file is still the one it made); a file left by a listener that died is taken over,
- * a live listener's is not ({@link Listener#bind}). {@link #withPermissions} sets the file's
- * mode: it is applied between bind and listen, so no client can connect before it holds.
+ * <p>A listener or a datagram endpoint on a path makes the socket file when it binds and
+ * removes it when it closes (if the file is still the one it made); a file left by a socket
+ * that died is taken over, a live one's is not ({@link Listener#bind}, {@link DatagramEndpoint#bind}).
+ * {@link #withPermissions} sets the file's mode: a listener applies it between bind and listen,
+ * so no client can connect before it holds; a datagram endpoint right after bind (a peer that
+ * sends in between does so under the umask's mode: for a socket that only some may reach, bind
+ * it in a directory only they can enter).
  *
  * <p>A path's bytes are the ones the JDK gives the same {@link Path}: its text in the
  * platform's file-name encoding ({@code sun.jnu.encoding}, which the locale sets when the JVM
@@ -124,9 +127,21 @@ public final class UnixAddress extends SocketAddress {
         return path(address.getPath());
     }
 
-    /** An unnamed socket's address: what a client that did not bind (almost every one) has. */
-    static UnixAddress unnamed() {
+    /**
+     * An unnamed socket's address: what a client that did not bind (almost every stream client)
+     * has, as its peer sees it. It cannot be connected to or listened on; a
+     * {@link DatagramEndpoint} bound to it has the kernel pick a name instead (Linux's autobind,
+     * an abstract name; see {@link DatagramEndpoint#bind}).
+     *
+     * @return the unnamed address
+     */
+    public static UnixAddress unnamed() {
         return UNNAMED;
+    }
+
+    /** A datagram sender's name as read in place: a path's bytes, or an abstract name's without its NUL. */
+    static UnixAddress received(byte[] name, boolean abstractName) {
+        return name.length == 0 && !abstractName ? UNNAMED : new UnixAddress(name, abstractName, null);
     }
 
     /** What the kernel reported: empty for unnamed, a leading NUL for an abstract name, else a path. */

@@ -152,7 +152,7 @@ class DatagramBatchingTest extends DatagramTestBase {
     /** The BSDs' path, on Linux: one recvfrom per datagram and one to see EAGAIN, one sendto per echo. */
     @Test
     void theOneCallPathMakesOneCallPerDatagram() throws Exception {
-        DatagramEndpoint server = DatagramEndpoint.bind(loop, new InetSocketAddress(V4, 0),
+        DatagramEndpoint server = DatagramSockets.bind(loop, new InetSocketAddress(V4, 0),
                 DatagramOptions.DEFAULTS.receiveBatch(10), ECHO, LinuxDatagrams.create(false)).get(30, TimeUnit.SECONDS);
         int port = server.localAddress().getPort();
         DatagramSocket client = peer(V4);

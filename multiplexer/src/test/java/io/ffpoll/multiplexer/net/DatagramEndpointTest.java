@@ -65,7 +65,7 @@ class DatagramEndpointTest extends DatagramTestBase {
     @Test
     void echoesOneCallPerDatagramAsOnTheBsds() throws Exception {
         Assumptions.assumeTrue(osName().equals("linux"), "the one-call path is selectable on Linux");
-        DatagramEndpoint server = DatagramEndpoint.bind(loop, new InetSocketAddress(V4, 0), DatagramOptions.DEFAULTS,
+        DatagramEndpoint server = DatagramSockets.bind(loop, new InetSocketAddress(V4, 0), DatagramOptions.DEFAULTS,
                 ECHO, LinuxDatagrams.create(false)).get(30, TimeUnit.SECONDS);
         Thread loopThread = LoopThreads.thread(loop);
         long recvmmsg = Syscalls.count("recvmmsg", loopThread);
@@ -73,7 +73,7 @@ class DatagramEndpointTest extends DatagramTestBase {
         echoes(V4, server);
         assertEquals(recvmmsg, Syscalls.count("recvmmsg", loopThread), "no recvmmsg on this path");
         assertEquals(200, Syscalls.count("sendto", loopThread) - sendto, "one sendto per datagram");
-        DatagramEndpoint truncating = DatagramEndpoint.bind(loop, new InetSocketAddress(V4, 0),
+        DatagramEndpoint truncating = DatagramSockets.bind(loop, new InetSocketAddress(V4, 0),
                 DatagramOptions.DEFAULTS.maxDatagramSize(100), new Recorder(), LinuxDatagrams.create(false))
                 .get(30, TimeUnit.SECONDS);
         DatagramSocket client = peer(V4);
