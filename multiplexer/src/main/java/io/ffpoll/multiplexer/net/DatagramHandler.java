@@ -15,12 +15,13 @@ import java.lang.foreign.MemorySegment;
  * {@link DatagramEndpoint#send(MemorySegment, DatagramAddress)} copies both into the send
  * queue, and allocates nothing.
  *
- * <p><b>A view kept past its call</b> is not the datagram it was handed for. Every payload of
- * an endpoint starts at the same place of its memory, where each datagram is put before its
- * call (a payload of the same length may even be the same object), so:
+ * <p><b>A view kept past its call</b> is not the datagram it was handed for but a place in the
+ * endpoint's receive memory, which later datagrams reuse: each datagram is put at the same
+ * place before its call (a payload of the same length may even be the same object), and the
+ * datagrams of a GRO receive are handed over where the kernel put them. So:
  * <ul>
- * <li>read on the loop thread later, it shows what is at that place now: the first bytes of a
- *     later datagram once one has come, or of one received and not yet handed over;</li>
+ * <li>read on the loop thread later, it shows what is at its place now: bytes of a later
+ *     datagram once one has come, or of one received and not yet handed over;</li>
  * <li>read on another thread, it throws {@link WrongThreadException}, during the call too;</li>
  * <li>once the endpoint is closed, it throws {@link IllegalStateException}: the memory is freed
  *     with the endpoint, never given to another socket.</li>

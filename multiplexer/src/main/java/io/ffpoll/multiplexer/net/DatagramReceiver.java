@@ -20,17 +20,21 @@ import java.util.Arrays;
  * cut. Loop thread only.
  *
  * <p>Every datagram is handed over at one place, the start of slot 0 (the window): the first
- * of a batch is there already, and each later one (or later GRO segment) is first copied there
- * from its slot, which slot 0's datagram no longer needs once its callback has returned. So the
- * payload views differ only in length, and one read-only view per length serves every
- * datagram of that length: receiving allocates a view the first time a length is seen, and
- * never again. The copy (of bytes the kernel has just written, so in cache) is what a
- * datagram in slot i would otherwise cost in a new view object; a view per slot and length
- * would be up to {@code receiveBatch} times the objects, and a window that is not in the batch
- * would cost the first datagram a copy too. The memory is the endpoint's, not the loop's pool:
- * a view kept past its callback reads later datagrams of this endpoint only, and throws
- * {@link IllegalStateException} once the endpoint has closed (its arena with it), where a
- * pooled buffer would show another socket's bytes.
+ * of a batch is there already, and each later one is first copied there from its slot, which
+ * slot 0's datagram no longer needs once its callback has returned. So the payload views
+ * differ only in length, and one read-only view per length serves every datagram of that
+ * length: receiving allocates a view the first time a length is seen, and never again. The
+ * copy (of at most a datagram the kernel has just written, so in cache) is what a datagram in
+ * slot i would otherwise cost in a new view object; a view per slot and length would be up to
+ * {@code receiveBatch} times the objects, and a window that is not in the batch would cost the
+ * first datagram a copy too. GRO is the exception: the segments of a coalesced receive are
+ * handed over in place ({@link #segmentView}), so that up to 64 KiB is not copied piece by
+ * piece; only a shorter last segment goes to the window.
+ *
+ * <p>The memory is the endpoint's, not the loop's pool: a view kept past its callback reads
+ * later datagrams of this endpoint only, and throws {@link IllegalStateException} once the
+ * endpoint has closed (its arena with it), where a pooled buffer would show another socket's
+ * bytes.
  */
 final class DatagramReceiver {
     private static final LoopAccess LOOPS = LoopAccess.get();
@@ -49,6 +53,10 @@ final class DatagramReceiver {
     private final MemorySegment window;
     /** views[n]: the window's first n bytes, made on first use. */
     private MemorySegment[] views = NO_VIEWS;
+    /** The payloads, read-only, and the GRO segment views made of them: see {@link #segmentView}. */
+    private final MemorySegment readOnly;
+    private MemorySegment[][] segmentViews;
+    private int[] segmentViewSize;
     private boolean receiving;
     long received;
     long truncated;
@@ -66,7 +74,8 @@ final class DatagramReceiver {
         // With GRO a slot takes a coalesced datagram: up to 64 KiB, whatever the datagram size.
         int slotBytes = gro ? DatagramOptions.MAX_DATAGRAM : options.maxDatagramSize();
         this.payloads = arena.allocate((slotBytes + 1L) * options.receiveBatch(), 64);
-        this.window = payloads.asSlice(0, slotBytes).asReadOnly();
+        this.readOnly = payloads.asReadOnly();
+        this.window = readOnly.asSlice(0, slotBytes);
         this.batch = calls.allocateReceive(arena, payloads, options.receiveBatch(), slotBytes, gro);
     }
 
@@ -80,6 +89,7 @@ final class DatagramReceiver {
      */
     void free() {
         views = NO_VIEWS;
+        segmentViews = null;
     }
 
     /**
@@ -156,9 +166,11 @@ final class DatagramReceiver {
                     handler.onDatagram(endpoint, inWindow(base, length), sender);
                     continue;
                 }
-                for (int o = 0; o < length && !endpoint.closed; o += segment) { // GRO: the datagrams it coalesced
+                for (int o = 0, k = 0; o < length && !endpoint.closed; o += segment, k++) { // GRO: what it coalesced
                     received++;
-                    handler.onDatagram(endpoint, inWindow(base + o, Math.min(segment, length - o)), sender);
+                    int bytes = Math.min(segment, length - o);
+                    handler.onDatagram(endpoint, bytes == segment ? segmentView(i, k, segment) : inWindow(base + o, bytes),
+                            sender);
                 }
             } catch (Throwable t) {
                 endpoint.callbackFailed("onDatagram", t);
@@ -180,6 +192,34 @@ final class DatagramReceiver {
         MemorySegment[] v = views;
         MemorySegment view = length < v.length ? v[length] : null;
         return view != null ? view : newView(length);
+    }
+
+    /**
+     * Segment {@code k} of the GRO datagram in {@code slot}, in place: moving every segment to
+     * the window would copy nearly all of a 64 KiB receive. One view per slot and segment index
+     * is kept for the segment size the slot last had (a flow keeps its size), at most 64 per
+     * slot, the kernel's most segments per GRO receive.
+     */
+    private MemorySegment segmentView(int slot, int k, int segment) {
+        if (segmentViews == null) {
+            segmentViews = new MemorySegment[batch.slots()][];
+            segmentViewSize = new int[batch.slots()];
+        }
+        MemorySegment[] v = segmentViews[slot];
+        if (v == null || segmentViewSize[slot] != segment) {
+            v = new MemorySegment[Math.max(8, k + 1)];
+            segmentViews[slot] = v;
+            segmentViewSize[slot] = segment;
+        } else if (k >= v.length) {
+            v = Arrays.copyOf(v, Math.max(2 * v.length, k + 1));
+            segmentViews[slot] = v;
+        }
+        MemorySegment view = v[k];
+        if (view == null) {
+            view = readOnly.asSlice(batch.offset(slot) + (long) k * segment, segment);
+            v[k] = view;
+        }
+        return view;
     }
 
     /** The window's first {@code length} bytes, kept for every later datagram of that length. */
