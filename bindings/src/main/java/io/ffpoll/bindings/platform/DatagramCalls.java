@@ -100,7 +100,7 @@ public abstract class DatagramCalls {
      * @return the batch
      */
     public final SendBatch allocateSend(Arena arena, int slots) {
-        return new SendBatch(arena, slots, sendHeaderBytes(slots));
+        return new SendBatch(arena, slots, sendHeaderBytes(slots), !batched());
     }
 
     /** Bytes of the OS's headers for a receive batch of {@code slots} (0: none). */
@@ -139,7 +139,7 @@ public abstract class DatagramCalls {
         b.pendingError = 0;
         while (n < b.slots()) {
             b.nameLength.set(ValueLayout.JAVA_INT, 0, (int) ReceiveBatch.NAME_SIZE);
-            long r = recvfrom(fd, b.payloads().asSlice(b.offset(n), b.room()), b.room(), b.name(n), b.nameLength);
+            long r = recvfrom(fd, b.room(n), b.room(), b.name(n), b.nameLength);
             if (r < 0) {
                 if (r == -Err.EINTR) {
                     continue;
@@ -174,10 +174,16 @@ public abstract class DatagramCalls {
             if (b.segmentSize[i] != 0) {
                 throw new IllegalArgumentException(os() + " has no UDP segmentation offload (slot " + i + ")");
             }
-            MemorySegment name = b.nameLength[i] == 0 ? MemorySegment.NULL : b.names.asSlice(b.nameOffset[i], b.nameLength[i]);
+            // Copied to the batch's stage, which sendto takes whole: no segment is made per datagram.
+            MemorySegment name = MemorySegment.NULL;
+            if (b.nameLength[i] != 0) {
+                MemorySegment.copy(b.names, b.nameOffset[i], b.stagedName, 0, b.nameLength[i]);
+                name = b.stagedName;
+            }
+            MemorySegment.copy(b.payloads, b.offset[i], b.stagedPayload, 0, b.length[i]);
             long r;
             do {
-                r = sendto(fd, b.payloads.asSlice(b.offset[i], b.length[i]), b.length[i], name, b.nameLength[i]);
+                r = sendto(fd, b.stagedPayload, b.length[i], name, b.nameLength[i]);
             } while (r == -Err.EINTR);
             if (r < 0) {
                 return i > 0 ? i : (int) r;

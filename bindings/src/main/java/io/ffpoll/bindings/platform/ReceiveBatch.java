@@ -18,6 +18,8 @@ public final class ReceiveBatch {
     private final int slotBytes;
     private final long stride;
     private final MemorySegment payloads;
+    /** Slot i's room, for the one-datagram calls: made once, so that a receive makes no segment. */
+    private final MemorySegment[] rooms;
     private final MemorySegment[] names;
     /** The OS's headers for the batch (NULL where it has none); the platform's alone. */
     final MemorySegment headers;
@@ -44,6 +46,10 @@ public final class ReceiveBatch {
                     + " bytes out of bounds for payloads of " + payloads.byteSize() + " bytes");
         }
         this.payloads = payloads;
+        this.rooms = new MemorySegment[slots];
+        for (int i = 0; i < slots; i++) {
+            rooms[i] = payloads.asSlice(stride * i, stride);
+        }
         MemorySegment all = arena.allocate(NAME_SIZE * slots, 8);
         this.names = new MemorySegment[slots];
         for (int i = 0; i < slots; i++) {
@@ -73,9 +79,14 @@ public final class ReceiveBatch {
         return stride * i;
     }
 
-    /** Room for slot {@code i}'s payload and the one byte that tells a cut datagram. */
+    /** Room for a slot's payload and the one byte that tells a cut datagram. */
     long room() {
         return stride;
+    }
+
+    /** Slot {@code i}'s {@link #room()} bytes. */
+    MemorySegment room(int i) {
+        return rooms[i];
     }
 
     /** {@return the payload memory, slot {@code i} at {@link #offset(int)}} */

@@ -34,8 +34,8 @@ import java.util.concurrent.CompletableFuture;
  * {@code recvfrom} per datagram) until the kernel has no more, or
  * {@link DatagramOptions#receiveBudget()} calls were made (the rest waits for the next
  * iteration, which gets it without a syscall). Each datagram goes to
- * {@link DatagramHandler#onDatagram} as a view of pooled native memory and a reusable sender
- * view, valid during the call only (see {@link DatagramHandler}). A datagram longer than
+ * {@link DatagramHandler#onDatagram} as a view of the endpoint's own native memory and a
+ * reusable sender view, valid during the call only (see {@link DatagramHandler}). A datagram longer than
  * {@link DatagramOptions#maxDatagramSize()} is reported truncated, never passed on as whole.
  * With GRO on, a coalesced datagram is split into the datagrams it was made of.
  *
@@ -144,7 +144,7 @@ public final class DatagramEndpoint {
         arena = Arena.ofConfined();
         BufferPool pool = LoopIo.of(loop).pool;
         try {
-            receiver = new DatagramReceiver(this, loop, fd, calls, options, handler, pool, arena, gro);
+            receiver = new DatagramReceiver(this, loop, fd, calls, options, handler, arena, gro);
             boolean gso = gsoAsked && calls.segmentation() && calls.canSegment(fd);
             if (gsoAsked && !gso) {
                 segmentationFallbacks++;

@@ -6,14 +6,28 @@ import java.lang.foreign.MemorySegment;
 /**
  * Receives what happens on a {@link DatagramEndpoint}, on its loop's thread.
  *
- * <p><b>Views.</b> The payload is a read-only view of the loop's pooled native memory, and the
- * sender a {@link DatagramAddress} view that the endpoint points at each datagram in turn: both
- * are valid only during the call. Nothing is copied to hand them over; keep the bytes by
- * copying them, and the sender with {@link DatagramAddress#copy()},
- * {@link DatagramAddress#toInetSocketAddress()} or (Unix) {@link DatagramAddress#toUnixAddress()}.
- * Replying during the call with
+ * <p><b>Views.</b> Handing a datagram over allocates nothing and copies nothing to the heap: the
+ * payload is a read-only view of the endpoint's own native receive memory, and the sender a
+ * {@link DatagramAddress} view that the endpoint points at each datagram in turn. Both are
+ * valid during the call only. Keep the bytes by copying them ({@code payload.toArray(...)},
+ * {@link MemorySegment#copy}), and the sender with {@link DatagramAddress#copy()},
+ * {@link DatagramAddress#toInetSocketAddress()} or (Unix) {@link DatagramAddress#toUnixAddress()}. Replying during the call with
  * {@link DatagramEndpoint#send(MemorySegment, DatagramAddress)} copies both into the send
  * queue, and allocates nothing.
+ *
+ * <p><b>A view kept past its call</b> is not the datagram it was handed for but a place in the
+ * endpoint's receive memory, which later datagrams reuse: each datagram is put at the same
+ * place before its call (a payload of the same length may even be the same object), and the
+ * datagrams of a GRO receive are handed over where the kernel put them. So:
+ * <ul>
+ * <li>read on the loop thread later, it shows what is at its place now: bytes of a later
+ *     datagram once one has come, or of one received and not yet handed over;</li>
+ * <li>read on another thread, it throws {@link WrongThreadException}, during the call too;</li>
+ * <li>once the endpoint is closed, it throws {@link IllegalStateException}: the memory is freed
+ *     with the endpoint, never given to another socket.</li>
+ * </ul>
+ * It never shows another endpoint's datagrams. A kept sender view likewise names the sender of
+ * whichever datagram came last, and throws in the same two cases.
  *
  * <p>A callback that throws closes its endpoint (the loop and its other endpoints go on), and
  * {@link #onClosed} hears why.
@@ -24,7 +38,7 @@ public interface DatagramHandler {
      * made of, one call each).
      *
      * @param endpoint the endpoint it came to
-     * @param payload its bytes; valid during this call only
+     * @param payload its bytes, read-only; valid during this call only (see the class comment)
      * @param sender who sent it; a view valid during this call only
      */
     void onDatagram(DatagramEndpoint endpoint, MemorySegment payload, DatagramAddress sender);
@@ -35,7 +49,7 @@ public interface DatagramHandler {
      * never passed to {@link #onDatagram}. By default nothing else happens.
      *
      * @param endpoint the endpoint it came to
-     * @param prefix the bytes that were kept; valid during this call only
+     * @param prefix the bytes that were kept, read-only; valid during this call only
      * @param sender who sent it; a view valid during this call only
      */
     default void onTruncated(DatagramEndpoint endpoint, MemorySegment prefix, DatagramAddress sender) {

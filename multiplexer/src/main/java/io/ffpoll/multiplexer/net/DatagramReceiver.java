@@ -11,15 +11,34 @@ import io.ffpoll.multiplexer.internal.LoopAccess;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
- * The receiving side of one {@link DatagramEndpoint}: the batch (payloads in a buffer of the
- * loop's pool, one slot per datagram), the receive loop of a readiness event, and the handing of
- * each datagram to the handler, split again where GRO coalesced it and reported where it was
+ * The receiving side of one {@link DatagramEndpoint}: the batch (one slot per datagram, in
+ * memory of the endpoint's own arena), the receive loop of a readiness event, and the handing
+ * of each datagram to the handler, split again where GRO coalesced it and reported where it was
  * cut. Loop thread only.
+ *
+ * <p>Every datagram is handed over at one place, the start of slot 0 (the window): the first
+ * of a batch is there already, and each later one is first copied there from its slot, which
+ * slot 0's datagram no longer needs once its callback has returned. So the payload views
+ * differ only in length, and one read-only view per length serves every datagram of that
+ * length: receiving allocates a view the first time a length is seen, and never again. The
+ * copy (of at most a datagram the kernel has just written, so in cache) is what a datagram in
+ * slot i would otherwise cost in a new view object; a view per slot and length would be up to
+ * {@code receiveBatch} times the objects, and a window that is not in the batch would cost the
+ * first datagram a copy too. GRO is the exception: the segments of a coalesced receive are
+ * handed over in place ({@link #segmentView}), so that up to 64 KiB is not copied piece by
+ * piece; only a shorter last segment goes to the window.
+ *
+ * <p>The memory is the endpoint's, not the loop's pool: a view kept past its callback reads
+ * later datagrams of this endpoint only, and throws {@link IllegalStateException} once the
+ * endpoint has closed (its arena with it), where a pooled buffer would show another socket's
+ * bytes.
  */
 final class DatagramReceiver {
     private static final LoopAccess LOOPS = LoopAccess.get();
+    private static final MemorySegment[] NO_VIEWS = new MemorySegment[0];
 
     private final DatagramEndpoint endpoint;
     private final EventLoop loop;
@@ -27,41 +46,50 @@ final class DatagramReceiver {
     private final DatagramCalls calls;
     private final DatagramOptions options;
     private final DatagramHandler handler;
-    private final BufferPool pool;
     private final DatagramAddress sender;
-    private BufferPool.Buffer buffer;
     private final ReceiveBatch batch;
+    /** The batch's payloads; slot 0's start is the window every datagram is handed over at. */
+    private final MemorySegment payloads;
+    private final MemorySegment window;
+    /** views[n]: the window's first n bytes, made on first use. */
+    private MemorySegment[] views = NO_VIEWS;
+    /** The payloads, read-only, and the GRO segment views made of them: see {@link #segmentView}. */
+    private final MemorySegment readOnly;
+    private MemorySegment[][] segmentViews;
+    private int[] segmentViewSize;
     private boolean receiving;
     long received;
     long truncated;
     long receiveErrors;
 
     DatagramReceiver(DatagramEndpoint endpoint, EventLoop loop, int fd, DatagramCalls calls, DatagramOptions options,
-                     DatagramHandler handler, BufferPool pool, Arena arena, boolean gro) {
+                     DatagramHandler handler, Arena arena, boolean gro) {
         this.endpoint = endpoint;
         this.loop = loop;
         this.fd = fd;
         this.calls = calls;
         this.options = options;
         this.handler = handler;
-        this.pool = pool;
         this.sender = new DatagramAddress(calls, endpoint.unixAddress() != null);
         // With GRO a slot takes a coalesced datagram: up to 64 KiB, whatever the datagram size.
         int slotBytes = gro ? DatagramOptions.MAX_DATAGRAM : options.maxDatagramSize();
-        this.buffer = pool.acquire((slotBytes + 1L) * options.receiveBatch());
-        this.batch = calls.allocateReceive(arena, buffer.segment, options.receiveBatch(), slotBytes, gro);
+        this.payloads = arena.allocate((slotBytes + 1L) * options.receiveBatch(), 64);
+        this.readOnly = payloads.asReadOnly();
+        this.window = readOnly.asSlice(0, slotBytes);
+        this.batch = calls.allocateReceive(arena, payloads, options.receiveBatch(), slotBytes, gro);
     }
 
     boolean receiving() {
         return receiving;
     }
 
-    /** The buffer back to the pool; once, and not while a receive runs. */
+    /**
+     * Drops the views; the endpoint frees their memory (its arena) next, and not while a
+     * receive runs.
+     */
     void free() {
-        if (buffer != null) {
-            pool.release(buffer);
-            buffer = null;
-        }
+        views = NO_VIEWS;
+        segmentViews = null;
     }
 
     /**
@@ -122,7 +150,6 @@ final class DatagramReceiver {
     }
 
     private void deliver(int n) {
-        MemorySegment view = buffer.readOnly;
         for (int i = 0; i < n && !endpoint.closed; i++) {
             sender.point(batch.name(i), batch.nameLength(i));
             long base = batch.offset(i);
@@ -130,23 +157,78 @@ final class DatagramReceiver {
             try {
                 if (batch.truncated(i)) {
                     truncated++;
-                    handler.onTruncated(endpoint, view.asSlice(base, length), sender);
+                    handler.onTruncated(endpoint, inWindow(base, length), sender);
                     continue;
                 }
                 int segment = batch.segmentSize(i);
                 if (segment <= 0 || segment >= length) {
                     received++;
-                    handler.onDatagram(endpoint, view.asSlice(base, length), sender);
+                    handler.onDatagram(endpoint, inWindow(base, length), sender);
                     continue;
                 }
-                for (int o = 0; o < length && !endpoint.closed; o += segment) { // GRO: the datagrams it coalesced
+                for (int o = 0, k = 0; o < length && !endpoint.closed; o += segment, k++) { // GRO: what it coalesced
                     received++;
-                    handler.onDatagram(endpoint, view.asSlice(base + o, Math.min(segment, length - o)), sender);
+                    int bytes = Math.min(segment, length - o);
+                    handler.onDatagram(endpoint, bytes == segment ? segmentView(i, k, segment) : inWindow(base + o, bytes),
+                            sender);
                 }
             } catch (Throwable t) {
                 endpoint.callbackFailed("onDatagram", t);
                 return;
             }
         }
+    }
+
+    /**
+     * The {@code length} bytes at {@code at} of the payloads, moved to the window if they are
+     * not there. What they overwrite was handed over already: slot 0's datagram, or the GRO
+     * segments before them (a later segment starts at least one segment further on, so the
+     * bytes still to come are never touched).
+     */
+    private MemorySegment inWindow(long at, int length) {
+        if (at != 0) {
+            MemorySegment.copy(payloads, at, payloads, 0, length);
+        }
+        MemorySegment[] v = views;
+        MemorySegment view = length < v.length ? v[length] : null;
+        return view != null ? view : newView(length);
+    }
+
+    /**
+     * Segment {@code k} of the GRO datagram in {@code slot}, in place: moving every segment to
+     * the window would copy nearly all of a 64 KiB receive. One view per slot and segment index
+     * is kept for the segment size the slot last had (a flow keeps its size), at most 64 per
+     * slot, the kernel's most segments per GRO receive.
+     */
+    private MemorySegment segmentView(int slot, int k, int segment) {
+        if (segmentViews == null) {
+            segmentViews = new MemorySegment[batch.slots()][];
+            segmentViewSize = new int[batch.slots()];
+        }
+        MemorySegment[] v = segmentViews[slot];
+        if (v == null || segmentViewSize[slot] != segment) {
+            v = new MemorySegment[Math.max(8, k + 1)];
+            segmentViews[slot] = v;
+            segmentViewSize[slot] = segment;
+        } else if (k >= v.length) {
+            v = Arrays.copyOf(v, Math.max(2 * v.length, k + 1));
+            segmentViews[slot] = v;
+        }
+        MemorySegment view = v[k];
+        if (view == null) {
+            view = readOnly.asSlice(batch.offset(slot) + (long) k * segment, segment);
+            v[k] = view;
+        }
+        return view;
+    }
+
+    /** The window's first {@code length} bytes, kept for every later datagram of that length. */
+    private MemorySegment newView(int length) {
+        if (length >= views.length) {
+            views = Arrays.copyOf(views, (int) Math.min(window.byteSize() + 1, Math.max(64, 2L * (length + 1))));
+        }
+        MemorySegment view = window.asSlice(0, length);
+        views[length] = view;
+        return view;
     }
 }

@@ -9,6 +9,8 @@ import io.ffpoll.multiplexer.Interest;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /**
@@ -38,6 +40,10 @@ final class DatagramSendQueue {
     private final long maxBytes;
     private final SendBatch batch;
     private final boolean[] whole;
+    /** The sockaddr of the last JDK address sent to: encoded once per change of peer, not per send. */
+    private final MemorySegment encoded;
+    private SocketAddress encodedFor;
+    private int encodedLength;
     private BufferPool.Buffer payload;
     private BufferPool.Buffer names;
     private boolean released;
@@ -72,6 +78,7 @@ final class DatagramSendQueue {
         this.gso = gso;
         this.batch = calls.allocateSend(arena, maxDatagrams);
         this.whole = new boolean[maxDatagrams];
+        this.encoded = arena.allocate(NAME, 8);
         off = new long[maxDatagrams];
         len = new int[maxDatagrams];
         nameLen = new int[maxDatagrams];
@@ -162,14 +169,18 @@ final class DatagramSendQueue {
         }
         int slot = (head + size) % maxDatagrams;
         MemorySegment.copy(src, srcOffset, payload.segment, at, length);
-        int nl;
+        MemorySegment from = name;
+        int nl = nameLength;
         if (target != null) {
-            nl = SocketAddresses.encode(target, names.segment.asSlice((long) NAME * slot, NAME));
-        } else {
-            nl = nameLength;
-            if (nl != 0) {
-                MemorySegment.copy(name, 0, names.segment, (long) NAME * slot, nl);
+            if (!sameAsEncoded(target)) {
+                encodedLength = SocketAddresses.encode(target, encoded);
+                encodedFor = target;
             }
+            from = encoded;
+            nl = encodedLength;
+        }
+        if (nl != 0) {
+            MemorySegment.copy(from, 0, names.segment, (long) NAME * slot, nl);
         }
         off[slot] = at;
         len[slot] = length;
@@ -180,6 +191,19 @@ final class DatagramSendQueue {
         datagrams += n;
         bytes += length;
         return true;
+    }
+
+    /**
+     * Whether {@code target} encodes as the last address did. Allocates nothing: equals compares
+     * the IP bytes and the port; an IPv6 scope (the interface of a link-local peer), which
+     * equals ignores, is compared too.
+     */
+    private boolean sameAsEncoded(SocketAddress target) {
+        if (!target.equals(encodedFor)) {
+            return false; // a UnixAddress is equal to another of the same bytes and kind
+        }
+        return !(target instanceof InetSocketAddress ip && ip.getAddress() instanceof Inet6Address v6)
+                || v6.getScopeId() == ((Inet6Address) ((InetSocketAddress) encodedFor).getAddress()).getScopeId();
     }
 
     /** Where {@code length} contiguous bytes go in the ring, or -1 if they do not fit now. */

@@ -134,6 +134,40 @@ class DatagramEndpointTest extends DatagramTestBase {
         close(e);
     }
 
+    /**
+     * DatagramHandler's contract for views kept past their call: the payload shows the start of
+     * the latest datagram (it is the endpoint's memory, not a copy), the sender view names the
+     * latest sender, another thread gets WrongThreadException, and once the endpoint is closed
+     * both throw IllegalStateException instead of showing memory that is no longer theirs.
+     */
+    @Test
+    void viewsKeptPastTheirCallShowLaterDatagramsAndThrowOnceTheEndpointIsClosed() throws Exception {
+        MemorySegment[] kept = new MemorySegment[1];
+        DatagramAddress[] keptSender = new DatagramAddress[1];
+        BlockingQueue<byte[]> readInCall = new LinkedBlockingQueue<>();
+        DatagramEndpoint e = bind(new InetSocketAddress(V4, 0), DatagramOptions.DEFAULTS, (endpoint, payload, sender) -> {
+            if (kept[0] == null) {
+                kept[0] = payload;
+                keptSender[0] = sender;
+            }
+            readInCall.add(kept[0].toArray(ValueLayout.JAVA_BYTE));
+        });
+        DatagramSocket a = peer(V4);
+        DatagramSocket b = peer(V4);
+        send(a, pattern(100, 1), e.localAddress());
+        assertArrayEquals(pattern(100, 1), readInCall.poll(30, TimeUnit.SECONDS), "in its own call: the datagram");
+        send(b, pattern(300, 2), e.localAddress());
+        assertArrayEquals(java.util.Arrays.copyOf(pattern(300, 2), 100), readInCall.poll(30, TimeUnit.SECONDS),
+                "kept, in a later call: the first 100 bytes of the later datagram");
+        MemorySegment view = onLoop(() -> kept[0]);
+        assertThrows(WrongThreadException.class, () -> view.get(ValueLayout.JAVA_BYTE, 0), "off the loop thread");
+        assertEquals(b.getLocalPort(), (int) onLoop(() -> keptSender[0].port()), "the kept sender view: the latest sender");
+        close(e);
+        onLoop(() -> assertThrows(IllegalStateException.class, () -> view.get(ValueLayout.JAVA_BYTE, 0),
+                "the endpoint is closed: its memory is gone"));
+        onLoop(() -> assertThrows(IllegalStateException.class, () -> keptSender[0].port(), "and so is the sender's"));
+    }
+
     @Test
     void aFullSendQueueRefusesCountsAndDoesNotGrow() throws Exception {
         DatagramSocket client = peer(V4);
@@ -271,8 +305,8 @@ class DatagramEndpointTest extends DatagramTestBase {
                 closed.add(cause);
             }
         });
-        assertEquals(2L, (long) onLoop(() -> LoopIo.of(loop).pool.inUseCount()),
-                "the loop's read buffer and the endpoint's receive batch, both pooled");
+        assertEquals(1L, (long) onLoop(() -> LoopIo.of(loop).pool.inUseCount()),
+                "the loop's read buffer: the endpoint's receive batch is its own, not pooled");
         loop.close();
         assertInstanceOf(ClosedConnectionException.class, closed.poll(30, TimeUnit.SECONDS));
         assertFalse(e.isOpen());
