@@ -49,6 +49,10 @@ import java.util.concurrent.RejectedExecutionException;
  * nothing: reap your own children by pid ({@code waitpid(pid, WNOHANG)} for each, since one
  * SIGCHLD may stand for several exits), never with {@code waitpid(-1)}, which would take the
  * exit statuses that the JDK's reaper waits for, each by its pid, for the processes it started.
+ * A JVM that its parent started with SIGCHLD blocked never gets one (the signal mask is
+ * inherited across exec, and HotSpot unblocks only SIGHUP, SIGINT, SIGTERM and the signals it
+ * uses itself): a program that must not miss an exit there also polls, as http-lite's
+ * supervisor does once a second.
  *
  * <p>Threading: {@link #start}, {@link #close()} and {@link #closed()} may be called from any
  * thread; the callback runs on the loop's. A callback that throws closes its watch (logged
