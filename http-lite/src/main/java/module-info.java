@@ -6,7 +6,7 @@ module io.ffpoll.http {
     requires io.ffpoll.multiplexer;
     requires io.ffpoll.bindings; // the descriptor limit, syscall counts in the launcher
     requires org.slf4j;
-    requires jdk.unsupported; // sun.misc.Signal: SIGHUP starts a rolling restart (--workers)
+    requires jdk.unsupported; // sun.misc.Signal: a worker of --workers ignores SIGHUP
 
     exports io.ffpoll.http;
 }

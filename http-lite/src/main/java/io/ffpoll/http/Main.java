@@ -1,5 +1,6 @@
 package io.ffpoll.http;
 
+import io.ffpoll.multiplexer.EventLoop;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -8,12 +9,12 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The http-lite launcher, with the routes of the common web-framework benchmarks:
  * {@code GET /plaintext}, {@code GET /json}, and {@code /echo} (any method; answers with the
- * request body). SIGTERM (or Ctrl-C) shuts down gracefully within 10 s.
+ * request body). SIGTERM (or Ctrl-C, or SIGHUP) shuts down gracefully within 10 s.
  */
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -210,22 +211,23 @@ public final class Main {
         return SD_LISTEN_FDS_START;
     }
 
-    /** Supervisor mode: binds (or takes the inherited socket), runs the workers until SIGTERM. */
+    /**
+     * Supervisor mode: binds (or takes the inherited socket), runs the workers until SIGTERM or
+     * SIGINT, drains them and exits as the JVM's own shutdown would have (143, 130).
+     */
     private static void supervise(String[] args) throws Exception {
         int fd = listenFd != null ? listenFd : io.ffpoll.multiplexer.net.Tcp.listen(address, 1024, false);
         Supervisor supervisor = new Supervisor(fd, workers, Supervision.workerCommand(args), GRACE);
         LOG.info("http-lite supervisor listening on {} ({} workers)",
                 io.ffpoll.multiplexer.net.Tcp.localAddress(fd), workers);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            LOG.info("shutting down: draining the workers (up to {} s)", GRACE.toSeconds());
-            supervisor.stop();
-            stopped.countDown();
-        }, "http-lite-shutdown"));
-        supervisor.start();
+        CompletableFuture<Integer> stop = Supervision.stopSignals(supervisor.loop(), false);
         Supervision.onHangUp(supervisor);
+        supervisor.start();
         LOG.info("workers serving: pids {}", supervisor.pids());
-        stopped.await();
+        int status = stop.join();
+        LOG.info("shutting down: draining the workers (up to {} s)", GRACE.toSeconds());
+        supervisor.stop();
+        System.exit(status);
     }
 
     /**
@@ -243,10 +245,26 @@ public final class Main {
             supervise(args);
             return;
         }
-        HttpServer server = b.start();
-        if (supervised != null) {
+        boolean worker = supervised != null;
+        if (worker) {
+            Supervision.ignoreHangUp(); // before it serves: a serving worker always ignores it
+        }
+        // Watched before the server starts, so that a signal from here on drains it. No shutdown
+        // hook: every way this process ends once it serves comes through stop (a signal, or the
+        // supervisor gone), and the System.exit calls before come before it serves or after
+        // the server is closed. The drain runs here, on the main thread, not amid the JVM's exit.
+        EventLoop control = EventLoop.start("http-lite-signals");
+        CompletableFuture<Integer> stop = Supervision.stopSignals(control, !worker);
+        HttpServer server;
+        try {
+            server = b.start();
+        } catch (Throwable t) {
+            control.close(); // its thread would keep this JVM alive
+            throw t;
+        }
+        if (worker) {
             try {
-                Supervision.worker(server, supervised[0], supervised[1]);
+                Supervision.worker(control, supervised[0], supervised[1], stop);
             } catch (IOException | RuntimeException e) {
                 LOG.error("cannot serve for the supervisor: {}", e.toString());
                 server.close();
@@ -258,16 +276,13 @@ public final class Main {
         if (statsSeconds > 0) {
             Thread.ofPlatform().daemon().name("http-lite-stats").start(() -> logStats(server, statsSeconds));
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            LOG.info("shutting down: finishing requests in flight (up to {} s)", GRACE.toSeconds());
-            server.shutdown(GRACE);
-            if (io.ffpoll.bindings.internal.Syscalls.COUNTING) {
-                LOG.info("served {} requests; syscalls made through ffpoll: {}", server.requestsServed(),
-                        io.ffpoll.bindings.internal.Syscalls.snapshot());
-            }
-            stopped.countDown();
-        }, "http-lite-shutdown"));
-        stopped.await();
+        int status = stop.join();
+        LOG.info("shutting down: finishing requests in flight (up to {} s)", GRACE.toSeconds());
+        server.shutdown(GRACE);
+        if (io.ffpoll.bindings.internal.Syscalls.COUNTING) {
+            LOG.info("served {} requests; syscalls made through ffpoll: {}", server.requestsServed(),
+                    io.ffpoll.bindings.internal.Syscalls.snapshot());
+        }
+        System.exit(status);
     }
 }

@@ -1,11 +1,11 @@
 package io.ffpoll.http;
 
 import io.ffpoll.bindings.ErrnoName;
-import io.ffpoll.bindings.Processes;
 import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.Event;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
+import io.ffpoll.multiplexer.SignalWatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,8 +16,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
-/** The launcher's two sides of {@code --workers}: how a supervisor is told SIGHUP and starts a worker, and what a worker does. */
+/**
+ * The launcher's processes and signals: what stops it, how a supervisor is told SIGHUP and
+ * starts a worker, and what a worker does.
+ */
 final class Supervision {
     private static final Logger LOG = LoggerFactory.getLogger(Supervision.class);
     // Options the supervisor sets for its workers itself (the socket), or keeps (--workers).
@@ -52,33 +56,60 @@ final class Supervision {
     }
 
     /**
-     * SIGHUP starts a rolling restart, on its own thread (a signal handler must return at once),
-     * even when the supervisor was started with SIGHUP ignored, as {@code nohup} starts it: an
-     * operator's SIGHUP means a restart here whatever started the process, as it means a reload to
-     * nginx. The JVM installs no handler for a shutdown signal it finds ignored, and says so only
-     * by returning SIG_IGN; so the disposition goes back to the default and the handler in again.
-     * A SIGHUP in the moment between the two ends the supervisor, as one before its handler was
-     * in always has; its workers then drain (they watch its pipe).
+     * How the launcher learns to stop: SIGTERM, SIGINT and, with {@code hangUpStops}, SIGHUP,
+     * as callbacks on {@code loop}. Each is watched unless the process ignores it, as the JVM's
+     * own shutdown does: a job that a non-interactive shell starts in the background ignores
+     * SIGINT, and one that {@code nohup} starts ignores SIGHUP. The future completes with the
+     * exit status the JVM's own shutdown would have given: 128 + the signal's number. Not a
+     * shutdown hook: the launcher drains on its main thread, then exits, rather than inside the
+     * JVM's exit beside its other hooks; and the supervised worker's other way to stop (its
+     * supervisor gone) completes the same future instead of calling System.exit from a thread
+     * of its own. Under {@code -Xrs} the JVM takes no handler for these signals: there they
+     * end the process at once, as they always did.
      */
-    @SuppressWarnings("restriction")
-    static void onHangUp(Supervisor supervisor) throws IOException {
-        sun.misc.Signal hup = new sun.misc.Signal("HUP");
-        sun.misc.SignalHandler restart = signal -> Thread.ofPlatform().name("http-lite-rolling-restart").start(() -> {
+    static CompletableFuture<Integer> stopSignals(EventLoop loop, boolean hangUpStops) {
+        CompletableFuture<Integer> stop = new CompletableFuture<>();
+        List<SignalWatch.Signal> signals = hangUpStops
+                ? List.of(SignalWatch.Signal.TERM, SignalWatch.Signal.INT, SignalWatch.Signal.HUP)
+                : List.of(SignalWatch.Signal.TERM, SignalWatch.Signal.INT);
+        for (SignalWatch.Signal signal : signals) {
             try {
-                supervisor.rollingRestart();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                SignalWatch.startUnlessIgnored(loop, signal, (watch, s) -> stop.complete(128 + number(s)));
+            } catch (IllegalStateException refused) {
+                LOG.warn("SIG{} ends this process without draining: {}", signal, refused.getMessage());
             }
-        });
-        if (sun.misc.Signal.handle(hup, restart) != sun.misc.SignalHandler.SIG_IGN) {
-            return;
         }
-        long r = Processes.signal(Processes.SIGHUP, Processes.SIG_DFL);
-        if (r < 0) {
-            throw new IOException("signal(SIGHUP, SIG_DFL): " + Platform.current().describe((int) -r));
+        return stop;
+    }
+
+    /** The signal's number: the same on Linux, macOS and FreeBSD for these. */
+    private static int number(SignalWatch.Signal signal) {
+        return switch (signal) {
+            case HUP -> 1;
+            case INT -> 2;
+            case TERM -> 15;
+            case CHLD -> throw new IllegalArgumentException("SIGCHLD does not stop the launcher");
+        };
+    }
+
+    /**
+     * SIGHUP starts a rolling restart, on the supervisor's loop, even when the supervisor was
+     * started with SIGHUP ignored, as {@code nohup} starts it: an operator's SIGHUP means a
+     * restart here whatever started the process, as it means a reload to nginx. (To take an
+     * ignored SIGHUP, {@link SignalWatch#start} sets it back to the default first: a SIGHUP in
+     * that moment ends the supervisor, as one before its watch always has; its workers then
+     * drain, as they watch its pipe.)
+     */
+    static void onHangUp(Supervisor supervisor) {
+        SignalWatch.Handler restart = (watch, signal) -> supervisor.rollingRestart();
+        try {
+            if (SignalWatch.startUnlessIgnored(supervisor.loop(), SignalWatch.Signal.HUP, restart).isEmpty()) {
+                SignalWatch.start(supervisor.loop(), SignalWatch.Signal.HUP, restart);
+                LOG.info("SIGHUP was ignored when the supervisor started (nohup?); it still starts a rolling restart");
+            }
+        } catch (IllegalStateException refused) {
+            LOG.warn("SIGHUP does not restart the workers: {}", refused.getMessage());
         }
-        sun.misc.Signal.handle(hup, restart);
-        LOG.info("SIGHUP was ignored when the supervisor started (nohup?); it still starts a rolling restart");
     }
 
     /**
@@ -92,27 +123,25 @@ final class Supervision {
     }
 
     /**
-     * A worker: reports on {@code readyFd} that it serves, and watches {@code parentFd} on a
-     * loop of its own; end-of-file there means the supervisor is gone, however it died, and the
-     * worker drains and exits as on SIGTERM.
+     * A worker: reports on {@code readyFd} that it serves, and watches {@code parentFd} on
+     * {@code loop}; end-of-file there means the supervisor is gone, however it died, and the
+     * worker drains and exits as on SIGTERM, but with status 0: {@code stop} completes with it.
      */
-    static void worker(HttpServer server, int parentFd, int readyFd) throws IOException {
-        ignoreHangUp(); // before the ready report: a serving worker always ignores it
+    static void worker(EventLoop loop, int parentFd, int readyFd, CompletableFuture<Integer> stop) throws IOException {
         Platform os = Platform.current();
-        EventLoop watcher = EventLoop.start("http-lite-parent");
         int r = os.makeNonBlockingCloexec(parentFd);
         if (r < 0) {
             throw new IOException("fcntl on the parent pipe (fd " + parentFd + "): " + os.describe(-r));
         }
-        watcher.execute(() -> watcher.register(parentFd, Interest.READABLE, (Event e) -> {
+        loop.execute(() -> loop.register(parentFd, Interest.READABLE, (Event e) -> {
             try (Arena arena = Arena.ofConfined()) {
                 long n = os.read(parentFd, arena.allocate(1), 1);
                 if (n == -os.errno(ErrnoName.EAGAIN) || n == -os.errno(ErrnoName.EINTR)) {
                     return; // spurious: nothing to read yet
                 }
                 LOG.info("the supervisor is gone; draining");
-                watcher.deregister(parentFd);
-                Thread.ofPlatform().name("http-lite-orphaned").start(() -> System.exit(0));
+                loop.deregister(parentFd);
+                stop.complete(0);
             }
         }));
         try (Arena arena = Arena.ofConfined()) {
@@ -124,6 +153,5 @@ final class Supervision {
                 throw new IOException("reporting to the supervisor (fd " + readyFd + "): " + os.describe((int) -n));
             }
         }
-        LOG.debug("serving for the supervisor on {}", server.localAddress());
     }
 }

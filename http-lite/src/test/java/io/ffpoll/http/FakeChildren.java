@@ -16,12 +16,15 @@ import java.util.Map;
  * lowest first from {@value #FIRST_PID}, and a pid is given again as soon as it is reaped, as a
  * busy kernel may do; so a signal sent to a reaped pid reaches whichever child holds it now.
  * A child reports that it serves at once (its byte on the ready pipe), exits when the test says
- * or on SIGTERM or SIGKILL, and stays unreaped until the supervisor reaps it.
+ * or on SIGTERM or SIGKILL (and this JVM gets a real SIGCHLD), and stays unreaped until the
+ * supervisor reaps it.
  */
 final class FakeChildren extends ObservedChildren {
     static final long FIRST_PID = 100;
     private static final int ESRCH = 3; // on Linux, macOS and FreeBSD alike
     private static final int ECHILD = 10;
+    @SuppressWarnings("restriction")
+    private static final int SIGCHLD = new sun.misc.Signal("CHLD").getNumber(); // 17 on Linux, 20 on the BSDs
 
     /** One fake process. */
     static final class Child {
@@ -37,9 +40,17 @@ final class FakeChildren extends ObservedChildren {
 
     private final Map<Long, Child> table = new HashMap<>(); // the unreaped children, by pid
     private final List<Child> children = new ArrayList<>();
+    private boolean spawnsHeld;
 
     @Override
     public synchronized long spawn(String path, List<String> argv, Map<String, String> env, int[][] placements) {
+        while (spawnsHeld) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                throw new AssertionError("interrupted while a spawn was held", e);
+            }
+        }
         long pid = FIRST_PID;
         while (table.containsKey(pid)) {
             pid++;
@@ -48,7 +59,7 @@ final class FakeChildren extends ObservedChildren {
         table.put(pid, c);
         children.add(c);
         for (int[] p : placements) {
-            if (p[1] == Supervisor.READY_FD) {
+            if (p[1] == Worker.READY_FD) {
                 reportReady(p[0]);
             }
         }
@@ -71,32 +82,16 @@ final class FakeChildren extends ObservedChildren {
     }
 
     @Override
-    public synchronized int waitid(long pid) {
-        Child c = table.get(pid);
-        if (c == null) {
-            return -ECHILD;
-        }
-        while (!c.exited) {
-            if (!pause()) {
-                return -Platform.current().errno(ErrnoName.EINTR);
-            }
-        }
-        return 0; // exited, and left unreaped
-    }
-
-    @Override
     public synchronized int waitpid(long pid, int options) {
+        if ((options & Processes.WNOHANG) == 0) {
+            throw new AssertionError("a supervisor on a loop must not wait for a child: waitpid without WNOHANG");
+        }
         Child c = table.get(pid);
         if (c == null) {
             return -ECHILD;
         }
-        while (!c.exited) {
-            if ((options & Processes.WNOHANG) != 0) {
-                return -Platform.current().errno(ErrnoName.EAGAIN);
-            }
-            if (!pause()) {
-                return -Platform.current().errno(ErrnoName.EINTR);
-            }
+        if (!c.exited) {
+            return -Platform.current().errno(ErrnoName.EAGAIN);
         }
         table.remove(pid);
         reaped(pid, c.status);
@@ -107,7 +102,36 @@ final class FakeChildren extends ObservedChildren {
     synchronized void exit(Child c, int status) {
         c.exited = true;
         c.status = status;
+        // As the kernel tells a parent: a real SIGCHLD to this JVM, which the supervisor watches.
+        if (Processes.kill(ProcessHandle.current().pid(), SIGCHLD) != 0) {
+            throw new AssertionError("kill SIGCHLD");
+        }
+    }
+
+    /** Holds every spawn (the caller waits in it) until {@link #releaseSpawns}. */
+    synchronized void holdSpawns() {
+        spawnsHeld = true;
+    }
+
+    synchronized void releaseSpawns() {
+        spawnsHeld = false;
         notifyAll();
+    }
+
+    /** A pipe that stands for the listening socket: the fake only passes it on. */
+    static int[] socketStandIn() {
+        int[] fds = new int[2];
+        if (Processes.pipe(fds) != 0) {
+            throw new AssertionError("pipe");
+        }
+        return fds;
+    }
+
+    /** Closes both ends of {@code fds}, checking that both closed. */
+    static void closeBoth(int[] fds) {
+        if (Platform.current().close(fds[0]) < 0 | Platform.current().close(fds[1]) < 0) {
+            throw new AssertionError("close");
+        }
     }
 
     /** The {@code n}th child spawned (from 1), once it is. */
@@ -118,16 +142,6 @@ final class FakeChildren extends ObservedChildren {
 
     synchronized List<Integer> signals(Child c) {
         return List.copyOf(c.signals);
-    }
-
-    // Waits on this monitor for a change; false if interrupted (EINTR for the caller).
-    private boolean pause() {
-        try {
-            wait();
-            return true;
-        } catch (InterruptedException e) {
-            return false;
-        }
     }
 
     private static void reportReady(int fd) {

@@ -110,16 +110,74 @@ class LauncherTest {
 
     @Test
     void sigtermFinishesTheRequestInFlightRefusesNewConnectionsAndExits() throws Exception {
-        ProcessLines out = start(javaCommand("--port", "0", "--threads", "1"));
+        drainsOn(List.of(), "TERM", 143); // 128 + SIGTERM, as the JVM's own shutdown exits
+    }
+
+    /**
+     * SIGINT (Ctrl-C) and SIGHUP (the terminal hung up) drain as SIGTERM does, each exiting as
+     * the JVM's own shutdown would (130, 129). Started with both at their default, whatever
+     * this JVM has (under nohup it ignores SIGHUP, and a background job SIGINT).
+     */
+    @Test
+    void sigintAndSighupDrainTheSameWay() throws Exception {
+        Assumptions.assumeTrue(envSetsSignals(), "SKIPPED: env has no --default-signal (GNU coreutils 8.31+)");
+        drainsOn(List.of("env", "--default-signal=HUP,INT"), "INT", 130);
+        drainsOn(List.of("env", "--default-signal=HUP,INT"), "HUP", 129);
+    }
+
+    /**
+     * A launcher started with SIGINT and SIGHUP ignored, as a non-interactive shell starts a
+     * background job and nohup its program, keeps them ignored, as the JVM does: neither
+     * stops it. SIGTERM still drains it.
+     */
+    @Test
+    void signalsIgnoredAtStartStayIgnored() throws Exception {
+        Assumptions.assumeTrue(envSetsSignals(), "SKIPPED: env has no --ignore-signal (GNU coreutils 8.31+)");
+        List<String> cmd = new ArrayList<>(List.of("env", "--ignore-signal=HUP,INT"));
+        cmd.addAll(javaCommand("--port", "0", "--threads", "1"));
+        ProcessLines out = start(cmd);
         int port = Integer.parseInt(out.await(LISTENING));
         InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
         Process server = processes.getFirst();
+        assertTrue(ProcessLines.ignores(server.pid(), 2), "SIGINT is no longer ignored");
+        assertTrue(ProcessLines.ignores(server.pid(), 1), "SIGHUP is no longer ignored");
+        assertTrue(ProcessLines.catches(server.pid(), 15), "SIGTERM is not caught");
+        // The kernel drops a signal that is ignored as it is sent, before kill returns.
+        ProcessLines.signal("INT", server.pid());
+        ProcessLines.signal("HUP", server.pid());
+        assertEquals(200, get(address, "/plaintext").status());
+        ProcessLines.signal("TERM", server.pid());
+        out.await(Pattern.compile("shutting down"));
+        assertTrue(server.waitFor(15, TimeUnit.SECONDS), "server did not exit after SIGTERM");
+        assertEquals(143, server.exitValue());
+    }
+
+    /** Whether env(1) can set a program's signal dispositions (GNU coreutils 8.31 and later). */
+    private static boolean envSetsSignals() throws Exception {
+        Process p = new ProcessBuilder("env", "--default-signal=INT", "--ignore-signal=HUP", "true")
+                .redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+    }
+
+    /**
+     * Starts the launcher with {@code prefix}, sends it {@code signal} with a request in flight:
+     * the request is answered (with Connection: close), new connections are refused, and the
+     * launcher exits with {@code status}.
+     */
+    private void drainsOn(List<String> prefix, String signal, int status) throws Exception {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(javaCommand("--port", "0", "--threads", "1"));
+        ProcessLines out = start(cmd);
+        int port = Integer.parseInt(out.await(LISTENING));
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        Process server = processes.getLast();
         try (RawClient inFlight = new RawClient(address)) {
             inFlight.send("POST /echo HTTP/1.1\r\n" + HOST + "Content-Length: 14\r\n\r\nin-");
             // The server has the partial request once a request after it on another connection
-            // is answered (one loop: --threads 1 below), so SIGTERM finds it in flight.
+            // is answered (one loop: --threads 1 below), so the signal finds it in flight.
             assertEquals(200, get(address, "/plaintext").status());
-            ProcessLines.signal("TERM", server.pid());
+            ProcessLines.signal(signal, server.pid());
             out.await(Pattern.compile("shutting down"));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             boolean refused = false;
@@ -133,15 +191,15 @@ class LauncherTest {
                     // kernel resets what was never accepted. Not accepted either; try again.
                 }
             }
-            assertTrue(refused, "new connections were still accepted during shutdown");
-            assertTrue(server.isAlive(), "exited before the request in flight was answered");
+            assertTrue(refused, "new connections were still accepted during shutdown (SIG" + signal + ")");
+            assertTrue(server.isAlive(), "exited before the request in flight was answered (SIG" + signal + ")");
             RawClient.Response r = inFlight.send("flight done").read();
             assertEquals(200, r.status());
             assertEquals("in-flight done", r.text());
             assertEquals("close", r.header("connection"));
         }
-        assertTrue(server.waitFor(15, TimeUnit.SECONDS), "server did not exit after SIGTERM");
-        assertEquals(143, server.exitValue()); // 128 + SIGTERM, after the shutdown hook ran
+        assertTrue(server.waitFor(15, TimeUnit.SECONDS), "server did not exit after SIG" + signal);
+        assertEquals(status, server.exitValue(), "exit status after SIG" + signal);
     }
 
     @Test

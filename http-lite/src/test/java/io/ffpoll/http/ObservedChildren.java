@@ -1,6 +1,7 @@
 package io.ffpoll.http;
 
 import io.ffpoll.bindings.Processes;
+import io.ffpoll.multiplexer.EventLoop;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -14,9 +15,9 @@ import java.util.function.BooleanSupplier;
 /**
  * A Supervisor's process calls as a test watches them: every spawn, signal and reaping in the
  * order they happened, each signal sent to a pid after that pid was reaped, and the back-off
- * pause, which holds the restarting thread until the test ends it.
+ * pause, which holds the restart until the test ends it.
  */
-abstract class ObservedChildren implements Supervisor.Children {
+abstract class ObservedChildren implements ChildProcesses {
     private static final long DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     private final List<Long> spawned = new ArrayList<>();
@@ -24,7 +25,8 @@ abstract class ObservedChildren implements Supervisor.Children {
     private final Set<Long> reapedNotRespawned = new HashSet<>();
     private final List<String> afterReaping = new ArrayList<>();
     private final List<String> log = new ArrayList<>();
-    private Thread pausing;
+    private final List<Runnable> paused = new ArrayList<>(); // restarts held, each to run on its loop
+    private boolean pausedOnce;
     private boolean pauseOver;
 
     /** Records that {@code pid} was spawned. */
@@ -52,25 +54,27 @@ abstract class ObservedChildren implements Supervisor.Children {
     }
 
     @Override
-    public final synchronized void sleep(long millis) throws InterruptedException {
-        pausing = Thread.currentThread();
+    public final synchronized void backOff(EventLoop loop, long millis, Runnable restart) {
         log.add("back-off " + millis + " ms");
-        notifyAll();
-        while (!pauseOver) {
-            wait();
+        pausedOnce = true;
+        if (pauseOver) {
+            loop.execute(restart);
+        } else {
+            paused.add(() -> loop.execute(restart));
         }
+        notifyAll();
     }
 
-    /** The thread whose restart backs off, once it does. */
-    final synchronized Thread awaitPause() throws InterruptedException {
-        await(() -> pausing != null, "a restart that backs off");
-        return pausing;
+    /** Waits until a restart backs off. */
+    final synchronized void awaitPause() throws InterruptedException {
+        await(() -> pausedOnce, "a restart that backs off");
     }
 
-    /** Ends the back-off pause, this one and any later one. */
+    /** Ends the back-off pause, this one and any later one: each restart held goes to its loop, once. */
     final synchronized void endPause() {
         pauseOver = true;
-        notifyAll();
+        paused.forEach(Runnable::run);
+        paused.clear();
     }
 
     /** The pid of the {@code n}th spawn (from 1), once it has happened. */

@@ -3,6 +3,8 @@ package io.ffpoll.http;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -12,7 +14,7 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** A child process's output (stdout and stderr merged), line by line as it comes, and signals to it. */
+/** A child process's output (stdout and stderr merged), line by line as it comes, signals to it, and its signal dispositions. */
 final class ProcessLines {
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
@@ -64,5 +66,24 @@ final class ProcessLines {
     static void signal(String name, long pid) throws IOException, InterruptedException {
         assertEquals(0, new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start().waitFor(),
                 "kill -" + name + " " + pid);
+    }
+
+    /** Whether {@code pid} has a handler for {@code signal} (its bit in SigCgt of /proc/pid/status). */
+    static boolean catches(long pid, int signal) throws IOException {
+        return (signalSet(pid, "SigCgt:") & 1L << (signal - 1)) != 0;
+    }
+
+    /** Whether {@code pid} ignores {@code signal} (its bit in SigIgn of /proc/pid/status). */
+    static boolean ignores(long pid, int signal) throws IOException {
+        return (signalSet(pid, "SigIgn:") & 1L << (signal - 1)) != 0;
+    }
+
+    private static long signalSet(long pid, String field) throws IOException {
+        for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (l.startsWith(field)) {
+                return Long.parseUnsignedLong(l.substring(field.length()).trim(), 16);
+            }
+        }
+        throw new AssertionError("no " + field + " for " + pid);
     }
 }

@@ -3,9 +3,9 @@ package io.ffpoll.http;
 import java.util.List;
 import java.util.Map;
 
-/** The system's process calls ({@link Supervisor.Children#OS}), each recorded as it is made. */
+/** The system's process calls ({@link ChildProcesses#OS}), each recorded as it is made. */
 final class RecordingChildren extends ObservedChildren {
-    private final Supervisor.Children os = Supervisor.Children.OS;
+    private final ChildProcesses os = ChildProcesses.OS;
 
     @Override
     public long spawn(String path, List<String> argv, Map<String, String> env, int[][] placements) {
@@ -20,11 +20,6 @@ final class RecordingChildren extends ObservedChildren {
     public int kill(long pid, int signal) {
         signalled(pid, signal); // before the call: that is when the pid is chosen
         return os.kill(pid, signal);
-    }
-
-    @Override
-    public int waitid(long pid) {
-        return os.waitid(pid);
     }
 
     @Override

@@ -45,9 +45,9 @@ class SupervisorTest {
             List<Long> pids = workerPids(s);
             workers.addAll(pids);
             assertEquals(Set.copyOf(pids), servingPids(s.address, Set.copyOf(pids)), "both workers answer");
-            assertTrue(catches(s.process.pid(), SIGHUP), "the supervisor handles SIGHUP");
+            assertTrue(ProcessLines.catches(s.process.pid(), SIGHUP), "the supervisor handles SIGHUP");
             for (long pid : pids) {
-                assertTrue(ignores(pid, SIGHUP), "worker " + pid + " ignores SIGHUP, which is its supervisor's");
+                assertTrue(ProcessLines.ignores(pid, SIGHUP), "worker " + pid + " ignores SIGHUP, which is its supervisor's");
             }
 
             long victim = pids.get(0);
@@ -71,8 +71,58 @@ class SupervisorTest {
 
             s.terminate();
             assertTrue(s.process.waitFor(60, TimeUnit.SECONDS), "the supervisor exits on SIGTERM");
+            assertEquals(143, s.process.exitValue(), "128 + SIGTERM, as the JVM's own shutdown exits");
         }
         for (long pid : workers) {
+            awaitGone(pid);
+        }
+    }
+
+    /**
+     * A supervisor whose parent started it with SIGCHLD blocked (the mask is inherited across
+     * exec; HotSpot unblocks only the signals it uses itself) gets no SIGCHLD at all, and still
+     * reaps and replaces a killed worker.
+     */
+    @Test
+    void aSupervisorStartedWithSigchldBlockedStillReplacesAKilledWorker() throws Exception {
+        List<Long> all = new ArrayList<>();
+        try (ServerProcess s = new ServerProcess(List.of("env", "--block-signal=CHLD"), "--workers", "2", "--threads", "1", "--port", "0")) {
+            List<Long> pids = workerPids(s);
+            all.addAll(pids);
+            ProcessHandle.of(pids.get(0)).orElseThrow().destroyForcibly();
+            s.await(Pattern.compile("worker 0 \\(pid " + pids.get(0) + "\\) exited: killed by signal 9; restarting it"));
+            long replacement = Long.parseLong(s.await(Pattern.compile("worker 0 started: pid (\\d+), generation 1")));
+            all.add(replacement);
+            assertEquals(Set.of(replacement, pids.get(1)), servingPids(s.address, Set.of(replacement, pids.get(1))),
+                    "the replacement serves beside the survivor");
+            s.terminate();
+            assertTrue(s.process.waitFor(60, TimeUnit.SECONDS), "the supervisor exits on SIGTERM");
+            assertEquals(143, s.process.exitValue());
+        }
+        for (long pid : all) {
+            awaitGone(pid);
+        }
+    }
+
+    /**
+     * SIGINT (Ctrl-C) drains every worker as SIGTERM does, and the supervisor exits with 130.
+     * Started with SIGINT at its default, whatever this JVM has (a background job ignores it).
+     */
+    @Test
+    void sigintDrainsEveryWorkerAndTheSupervisorExits130() throws Exception {
+        List<Long> pids;
+        try (ServerProcess s = new ServerProcess(List.of("env", "--default-signal=INT"), "--workers", "2", "--threads", "1", "--port", "0")) {
+            pids = workerPids(s);
+            assertTrue(ProcessLines.catches(s.process.pid(), 2), "the supervisor handles SIGINT");
+            ProcessLines.signal("INT", s.process.pid());
+            s.await(Pattern.compile("shutting down: draining the workers"));
+            for (int i = 0; i < 2; i++) {
+                s.await(Pattern.compile("worker \\d \\(pid \\d+, generation 1\\) exited: exit 143"));
+            }
+            assertTrue(s.process.waitFor(60, TimeUnit.SECONDS), "the supervisor exits on SIGINT");
+            assertEquals(130, s.process.exitValue(), "128 + SIGINT");
+        }
+        for (long pid : pids) {
             awaitGone(pid);
         }
     }
@@ -84,7 +134,7 @@ class SupervisorTest {
         try (ServerProcess s = new ServerProcess(List.of("nohup"), "--workers", "2", "--threads", "1", "--port", "0")) {
             List<Long> old = workerPids(s);
             all.addAll(old);
-            assertTrue(catches(s.process.pid(), SIGHUP), "the supervisor handles SIGHUP although it started ignored");
+            assertTrue(ProcessLines.catches(s.process.pid(), SIGHUP), "the supervisor handles SIGHUP although it started ignored");
             ProcessLines.signal("HUP", s.process.pid());
             List<Long> fresh = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
@@ -93,7 +143,7 @@ class SupervisorTest {
             s.await(Pattern.compile("rolling restart: generation 2 serves"));
             all.addAll(fresh);
             for (long pid : fresh) {
-                assertTrue(ignores(pid, SIGHUP), "worker " + pid + " ignores SIGHUP, which is its supervisor's");
+                assertTrue(ProcessLines.ignores(pid, SIGHUP), "worker " + pid + " ignores SIGHUP, which is its supervisor's");
             }
             for (long pid : old) {
                 awaitGone(pid);
@@ -287,25 +337,6 @@ class SupervisorTest {
             assertEquals(200, r.status());
             return Long.parseLong(r.text());
         }
-    }
-
-    /** Whether {@code pid} has a handler for {@code signal} (its bit in SigCgt of /proc/pid/status). */
-    private static boolean catches(long pid, int signal) throws IOException {
-        return (signalSet(pid, "SigCgt:") & 1L << (signal - 1)) != 0;
-    }
-
-    /** Whether {@code pid} ignores {@code signal} (its bit in SigIgn of /proc/pid/status). */
-    private static boolean ignores(long pid, int signal) throws IOException {
-        return (signalSet(pid, "SigIgn:") & 1L << (signal - 1)) != 0;
-    }
-
-    private static long signalSet(long pid, String field) throws IOException {
-        for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-            if (l.startsWith(field)) {
-                return Long.parseUnsignedLong(l.substring(field.length()).trim(), 16);
-            }
-        }
-        throw new AssertionError("no " + field + " for " + pid);
     }
 
     /** Waits until {@code pid} has exited (a zombie counts as exited: its parent reaps it). */

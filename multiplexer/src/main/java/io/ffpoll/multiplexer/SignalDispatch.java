@@ -31,13 +31,15 @@ final class SignalDispatch {
         this.jvmSignal = new sun.misc.Signal(signal.name());
     }
 
-    static void add(SignalWatch watch) {
+    /** Adds {@code watch}; false, adding nothing, if {@code unlessIgnored} and the signal is ignored. */
+    static boolean add(SignalWatch watch, boolean unlessIgnored) {
         synchronized (SignalDispatch.class) {
             SignalDispatch d = BY_SIGNAL.computeIfAbsent(watch.signal(), SignalDispatch::new);
-            if (d.watches.isEmpty()) {
-                d.install(watch.signal());
+            if (d.watches.isEmpty() && !d.install(watch.signal(), unlessIgnored)) {
+                return false;
             }
             d.watches.add(watch);
+            return true;
         }
     }
 
@@ -50,7 +52,8 @@ final class SignalDispatch {
         }
     }
 
-    private void install(SignalWatch.Signal signal) {
+    /** Puts the dispatcher in; false, changing nothing, if {@code unlessIgnored} and the signal is ignored. */
+    private boolean install(SignalWatch.Signal signal, boolean unlessIgnored) {
         if (signal == SignalWatch.Signal.CHLD) {
             initializeProcessSupport();
         }
@@ -62,7 +65,12 @@ final class SignalDispatch {
         }
         if (before == SignalHandler.SIG_IGN && signal != SignalWatch.Signal.CHLD) {
             // HotSpot installs nothing for a shutdown signal it finds ignored (nohup), and says
-            // so only by returning SIG_IGN: the disposition goes back to the default, then ours in.
+            // so only by returning SIG_IGN; the JDK's table holds the dispatcher all the same.
+            if (unlessIgnored) {
+                sun.misc.Signal.handle(jvmSignal, SignalHandler.SIG_IGN); // out of the table; still ignored
+                return false;
+            }
+            // To take it whatever it was: the disposition goes back to the default, then ours in.
             long r = Processes.signal(jvmSignal.getNumber(), Processes.SIG_DFL);
             if (r < 0) {
                 sun.misc.Signal.handle(jvmSignal, SignalHandler.SIG_IGN);
@@ -72,6 +80,7 @@ final class SignalDispatch {
             sun.misc.Signal.handle(jvmSignal, dispatcher);
         }
         previous = before;
+        return true;
     }
 
     private void restore() {

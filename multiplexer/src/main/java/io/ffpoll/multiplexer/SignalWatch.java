@@ -7,6 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 
@@ -41,9 +42,17 @@ import java.util.concurrent.RejectedExecutionException;
  * A signal the process ignores (SIGHUP under {@code nohup}) is watched all the same, and
  * ignored again after: the JVM installs no handler for a shutdown signal it finds ignored, so
  * its disposition goes back to the default first, as libuv's {@code uv_signal_start} takes it
- * whatever it was. SIGCHLD: the JDK resets SIGCHLD's disposition when its process support
- * ({@code java.lang.ProcessImpl}) is first initialized, which would silently undo a watch made
- * before the first {@code ProcessBuilder.start}; the first watch of SIGCHLD initializes it first.
+ * whatever it was; {@link #startUnlessIgnored} leaves it ignored instead. SIGCHLD: the JDK
+ * resets SIGCHLD's disposition when its process support ({@code java.lang.ProcessImpl}) is
+ * first initialized, which would silently undo a watch made before the first
+ * {@code ProcessBuilder.start}; the first watch of SIGCHLD initializes it first. A watch reaps
+ * nothing: reap your own children by pid ({@code waitpid(pid, WNOHANG)} for each, since one
+ * SIGCHLD may stand for several exits), never with {@code waitpid(-1)}, which would take the
+ * exit statuses that the JDK's reaper waits for, each by its pid, for the processes it started.
+ * A JVM that its parent started with SIGCHLD blocked never gets one (the signal mask is
+ * inherited across exec, and HotSpot unblocks only SIGHUP, SIGINT, SIGTERM and the signals it
+ * uses itself): a program that must not miss an exit there also polls, as http-lite's
+ * supervisor does once a second.
  *
  * <p>Threading: {@link #start}, {@link #close()} and {@link #closed()} may be called from any
  * thread; the callback runs on the loop's. A callback that throws closes its watch (logged
@@ -103,6 +112,28 @@ public final class SignalWatch {
      *         with {@code -Xrs}, HotSpot takes no handler for SIGHUP, SIGINT or SIGTERM)
      */
     public static SignalWatch start(EventLoop loop, Signal signal, Handler handler) {
+        return start(loop, signal, handler, false).orElseThrow();
+    }
+
+    /**
+     * {@link #start}, unless the process ignores {@code signal}: then nothing is watched or
+     * changed, and this returns empty. For a program that honours an inherited SIG_IGN as the
+     * JVM does for its own shutdown: a job that a non-interactive shell starts in the
+     * background ignores SIGINT (so that Ctrl-C stops only the foreground), {@code nohup}
+     * ignores SIGHUP. SIGCHLD is never ignored here: the JDK sets it back to the default (see
+     * above). Any thread.
+     *
+     * @param loop the loop that runs the handler
+     * @param signal the signal
+     * @param handler the callback
+     * @return the watch, or empty if the signal is ignored
+     * @throws IllegalStateException as {@link #start} does
+     */
+    public static Optional<SignalWatch> startUnlessIgnored(EventLoop loop, Signal signal, Handler handler) {
+        return start(loop, signal, handler, true);
+    }
+
+    private static Optional<SignalWatch> start(EventLoop loop, Signal signal, Handler handler, boolean unlessIgnored) {
         Objects.requireNonNull(loop, "loop");
         Objects.requireNonNull(signal, "signal");
         Objects.requireNonNull(handler, "handler");
@@ -110,7 +141,9 @@ public final class SignalWatch {
             throw new IllegalStateException("event loop '" + loop.name() + "' is closed");
         }
         SignalWatch watch = new SignalWatch(loop, signal, handler);
-        SignalDispatch.add(watch);
+        if (!SignalDispatch.add(watch, unlessIgnored)) {
+            return Optional.empty();
+        }
         try {
             if (loop.inEventLoop()) {
                 LoopAccess.get().adopt(loop, watch.resource);
@@ -125,7 +158,7 @@ public final class SignalWatch {
             SignalDispatch.remove(watch);
             throw new IllegalStateException("event loop '" + loop.name() + "' is closed", closing);
         }
-        return watch;
+        return Optional.of(watch);
     }
 
     /** {@return the signal watched} */

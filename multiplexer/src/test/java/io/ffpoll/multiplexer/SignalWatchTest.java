@@ -10,6 +10,7 @@ import sun.misc.SignalHandler;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -181,6 +182,62 @@ class SignalWatchTest {
     }
 
     /**
+     * The watch owns SIGTERM (SIGINT) while it is open: the JVM runs no shutdown hook and does
+     * not exit; once it is closed, the JVM's own shutdown is back, hook and exit status
+     * (128 + the signal's number) included. In a fresh JVM, which the second signal ends.
+     */
+    @Test
+    void whileWatchedTheJvmDoesNotShutDownAndAfterCloseItDoes() throws Exception {
+        // A job that a non-interactive shell starts in the background ignores SIGINT, and so
+        // does every child it starts: there, the JVM takes no SIGINT after the watch either.
+        List<String> signals = ignored(new sun.misc.Signal("INT").getNumber()) ? List.of("TERM") : List.of("TERM", "INT");
+        for (String signal : signals) {
+            String output = runProbe(ShutdownSignalProbe.class, signal);
+            int number = new sun.misc.Signal(signal).getNumber();
+            assertEquals(List.of("WATCHED 1", "CLOSED", "HOOK", "exit " + (128 + number)), List.of(output.split("\n")),
+                    "SIG" + signal);
+        }
+    }
+
+    /**
+     * A SIGCHLD watch takes no child's exit status: the JDK's own reaper, which waits for each
+     * process it started by its pid, still reports every exit code.
+     */
+    @Test
+    void aSigchldWatchLeavesEachExitStatusToTheJdk() throws Exception {
+        Counter counter = new Counter();
+        SignalWatch watch = SignalWatch.start(loop, SignalWatch.Signal.CHLD, counter);
+        try {
+            for (int code = 3; code <= 5; code++) {
+                Process child = new ProcessBuilder("sh", "-c", "exit " + code).start();
+                assertTrue(child.waitFor(60, TimeUnit.SECONDS));
+                assertEquals(code, child.exitValue());
+                assertEquals(code, child.onExit().get(60, TimeUnit.SECONDS).exitValue());
+                int expected = code - 2;
+                Await.until(() -> counter.count.get() >= expected, "SIGCHLD of child " + expected);
+            }
+        } finally {
+            watch.close();
+        }
+    }
+
+    /** Starts {@code probe} in a fresh JVM; its output, then "exit N" with its exit status. */
+    private static String runProbe(Class<?> probe, String... args) throws Exception {
+        String javaBin = ProcessHandle.current().info().command().orElseThrow();
+        List<String> cmd = new java.util.ArrayList<>(List.of(javaBin, "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), probe.getName()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        String output;
+        try (java.io.InputStream out = p.getInputStream()) {
+            output = new String(out.readAllBytes());
+        }
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the probe did not finish: " + output);
+        return output + "exit " + p.exitValue();
+    }
+
+    /**
      * In a fresh JVM, where the JDK's process support is not yet initialized when SIGCHLD is
      * watched: its initialization (at the first ProcessBuilder.start) sets SIGCHLD back to
      * SIG_DFL, which silently undid the watch before (0 of 3 delivered).
@@ -237,6 +294,50 @@ class SignalWatchTest {
         }
         assertEquals(ignoredBefore, ignored(Processes.SIGHUP), "the disposition this JVM started with");
         assertEquals(original, handlerOf(SignalWatch.Signal.HUP));
+    }
+
+    /**
+     * startUnlessIgnored honours a SIG_IGN it finds, as the JVM does for its own shutdown
+     * (SIGINT in a job a non-interactive shell started in the background, SIGHUP under nohup):
+     * nothing is watched and the signal stays ignored, also for the JVM's table of handlers.
+     */
+    @Test
+    void startUnlessIgnoredLeavesAnIgnoredSignalIgnored() throws Exception {
+        String original = handlerOf(SignalWatch.Signal.HUP);
+        sun.misc.Signal hup = new sun.misc.Signal("HUP");
+        SignalHandler jvms = sun.misc.Signal.handle(hup, SignalHandler.SIG_DFL);
+        sun.misc.Signal.handle(hup, jvms);
+        assertTrue(Processes.signal(Processes.SIGHUP, Processes.SIG_IGN) >= 0);
+        try {
+            assertTrue(SignalWatch.startUnlessIgnored(loop, SignalWatch.Signal.HUP, new Counter()).isEmpty(),
+                    "an ignored SIGHUP was watched");
+            assertTrue(ignored(Processes.SIGHUP), "no longer ignored");
+            assertSame(SignalHandler.SIG_IGN, sun.misc.Signal.handle(hup, SignalHandler.SIG_IGN), "the JVM's table");
+            // A later start that takes it whatever it was still can.
+            Counter counter = new Counter();
+            SignalWatch watch = SignalWatch.start(loop, SignalWatch.Signal.HUP, counter);
+            kill(SignalWatch.Signal.HUP);
+            Await.until(() -> counter.count.get() == 1, "the SIGHUP delivered");
+            watch.close();
+            assertTrue(ignored(Processes.SIGHUP), "not ignored again after the watch");
+        } finally {
+            Processes.signal(Processes.SIGHUP, Processes.SIG_DFL);
+            sun.misc.Signal.handle(hup, jvms);
+        }
+        assertEquals(original, handlerOf(SignalWatch.Signal.HUP));
+    }
+
+    /** A signal that is not ignored: startUnlessIgnored watches it as start does. */
+    @Test
+    void startUnlessIgnoredWatchesASignalThatIsNotIgnored() throws Exception {
+        String original = handlerOf(SignalWatch.Signal.TERM);
+        Counter counter = new Counter();
+        SignalWatch watch = SignalWatch.startUnlessIgnored(loop, SignalWatch.Signal.TERM, counter).orElseThrow();
+        kill(SignalWatch.Signal.TERM);
+        Await.until(() -> counter.count.get() == 1, "SIGTERM delivered");
+        watch.close();
+        assertEquals(original, handlerOf(SignalWatch.Signal.TERM));
+        assertEquals(0, counter.offLoop.get());
     }
 
     /** Whether this process ignores {@code signal} (Linux: SigIgn in /proc/self/status). */
