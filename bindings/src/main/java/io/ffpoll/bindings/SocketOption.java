@@ -1,5 +1,6 @@
 package io.ffpoll.bindings;
 
+import io.ffpoll.bindings.platform.OptionCalls;
 import io.ffpoll.bindings.platform.Platform;
 
 /**
@@ -12,7 +13,7 @@ public enum SocketOption {
     /**
      * Several listening sockets on one port among which the kernel balances new connections:
      * SO_REUSEPORT on Linux, SO_REUSEPORT_LB on FreeBSD. macOS has no balancing form
-     * ({@link Platform#balancesReusePort()} is false there).
+     * ({@link OptionCalls#balancesReusePort()} is false there).
      */
     REUSE_PORT_BALANCED,
     /** TCP_NODELAY: send small writes at once instead of waiting for an ACK (Nagle). */

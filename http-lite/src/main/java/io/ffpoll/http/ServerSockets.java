@@ -25,6 +25,6 @@ final class ServerSockets {
 
     /** REUSEPORT where the kernel balances listeners on one port (Linux, FreeBSD), else ACCEPTOR. */
     static HttpServer.AcceptMode defaultAcceptMode() {
-        return OS.balancesReusePort() ? HttpServer.AcceptMode.REUSEPORT : HttpServer.AcceptMode.ACCEPTOR;
+        return OS.options().balancesReusePort() ? HttpServer.AcceptMode.REUSEPORT : HttpServer.AcceptMode.ACCEPTOR;
     }
 }

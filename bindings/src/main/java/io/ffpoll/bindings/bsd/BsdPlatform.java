@@ -1,9 +1,9 @@
 package io.ffpoll.bindings.bsd;
 
-import io.ffpoll.bindings.internal.Errno;
 import io.ffpoll.bindings.platform.Gather;
+import io.ffpoll.bindings.platform.OptionCalls;
 import io.ffpoll.bindings.platform.Platform;
-import io.ffpoll.bindings.SocketOption;
+import io.ffpoll.bindings.platform.UnixCalls;
 import io.ffpoll.bindings.internal.Bounds;
 
 import java.lang.foreign.Arena;
@@ -15,7 +15,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteOrder;
-import java.text.Normalizer;
 
 /**
  * {@link Platform} on macOS and FreeBSD, over libc ({@link BsdLibc}, linked on first use):
@@ -35,11 +34,15 @@ public final class BsdPlatform extends Platform {
     private static final ValueLayout.OfShort PORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private final BsdAbi abi;
     private final String name;
+    private final BsdOptionCalls options;
+    private final BsdUnixCalls unix;
 
     private BsdPlatform(BsdAbi abi, String name) {
         super(abi.errnos());
         this.abi = abi;
         this.name = name;
+        this.options = new BsdOptionCalls(this);
+        this.unix = new BsdUnixCalls(this);
     }
 
     public static BsdPlatform macos() {
@@ -61,8 +64,13 @@ public final class BsdPlatform extends Platform {
     }
 
     @Override
-    public boolean balancesReusePort() {
-        return abi == BsdAbi.FREEBSD;
+    public OptionCalls options() {
+        return options;
+    }
+
+    @Override
+    public UnixCalls unix() {
+        return unix;
     }
 
     @Override
@@ -118,10 +126,10 @@ public final class BsdPlatform extends Platform {
     }
 
     /** Flags macOS cannot give at creation: fcntl, then SO_NOSIGPIPE. Closes fd on failure. */
-    private int prepare(int fd) {
+    int prepare(int fd) {
         int r = abi.hasAccept4() ? 0 : makeNonBlockingCloexec(fd);
         if (r == 0 && abi.soNosigpipe != 0) {
-            r = setInt(fd, BsdAbi.SOL_SOCKET, abi.soNosigpipe, 1);
+            r = BsdOptionCalls.setInt(fd, BsdAbi.SOL_SOCKET, abi.soNosigpipe, 1);
         }
         if (r < 0) {
             BsdLibc.close(fd);
@@ -167,48 +175,6 @@ public final class BsdPlatform extends Platform {
     @Override
     public int shutdownOutput(int fd) {
         return BsdLibc.shutdown(fd, BsdAbi.SHUT_WR);
-    }
-
-    /** The option's number here (the table is {@link BsdSockopts}'s); refuses one this OS lacks. */
-    private int number(SocketOption o) {
-        int number = BsdSockopts.number(abi, o);
-        if (number < 0) {
-            throw unsupported(o);
-        }
-        return number;
-    }
-
-    private static int level(SocketOption o) {
-        return BsdSockopts.level(o);
-    }
-
-    private static int setInt(int fd, int level, int name, int value) {
-        MemorySegment v = Errno.current().scratch.asSlice(0, 4);
-        v.set(ValueLayout.JAVA_INT, 0, value);
-        return BsdLibc.setsockopt(fd, level, name, v, 4);
-    }
-
-    @Override
-    public int setOption(int fd, SocketOption option, int value) {
-        return setInt(fd, level(option), number(option), value);
-    }
-
-    @Override
-    public int getOption(int fd, SocketOption option) {
-        return BsdLibc.getsockopt(fd, level(option), number(option));
-    }
-
-    @Override
-    public int socketError(int fd) {
-        return BsdLibc.getsockopt(fd, BsdAbi.SOL_SOCKET, BsdAbi.SO_ERROR);
-    }
-
-    @Override
-    public int resetOnClose(int fd) {
-        MemorySegment linger = Errno.current().scratch.asSlice(0, 8); // struct linger { int l_onoff; int l_linger; }
-        linger.set(ValueLayout.JAVA_INT, 0, 1);
-        linger.set(ValueLayout.JAVA_INT, 4, 0);
-        return BsdLibc.setsockopt(fd, BsdAbi.SOL_SOCKET, BsdAbi.SO_LINGER, linger, 8);
     }
 
     @Override
@@ -308,189 +274,5 @@ public final class BsdPlatform extends Platform {
     /** How many libc symbols the BSD bindings have linked (0 until one is called). */
     public static int linkedSymbols() {
         return BsdLibc.linked();
-    }
-
-    // ---- Unix-domain sockets, and stream descriptors that are not sockets
-
-    @Override
-    public int unixFamily() {
-        return BsdUnix.AF_UNIX;
-    }
-
-    @Override
-    public int unixStreamSocket() {
-        return socket(BsdUnix.AF_UNIX);
-    }
-
-    @Override
-    public int unixStreamPair(int[] fds) {
-        int r = BsdUnix.socketpair(BsdAbi.SOCK_STREAM | abi.sockNonblock | abi.sockCloexec, fds);
-        if (r < 0) {
-            return r;
-        }
-        int a = prepare(fds[0]); // closes fds[0] on failure
-        if (a < 0) {
-            BsdLibc.close(fds[1]);
-            return a;
-        }
-        int b = prepare(fds[1]);
-        if (b < 0) {
-            BsdLibc.close(fds[0]);
-            return b;
-        }
-        return 0;
-    }
-
-    @Override
-    public int pipe(int[] fds) {
-        // pipe2 is FreeBSD's alone: both take pipe, then fcntl.
-        int r = BsdUnix.pipe(fds);
-        if (r < 0) {
-            return r;
-        }
-        r = makeNonBlockingCloexec(fds[0]);
-        if (r == 0) {
-            r = makeNonBlockingCloexec(fds[1]);
-        }
-        if (r < 0) {
-            BsdLibc.close(fds[0]);
-            BsdLibc.close(fds[1]);
-        }
-        return r;
-    }
-
-    /**
-     * On macOS the JDK decomposes a path's non-ASCII characters (NFD, as HFS+ stored names)
-     * before encoding it ({@code MacOSXFileSystem.normalizeNativePath}); FreeBSD's JDK does not.
-     * Doing the same keeps a socket bound here reachable through the JDK's
-     * UnixDomainSocketAddress for the same Path, and the other way round.
-     */
-    @Override
-    public byte[] unixPathBytes(String path) {
-        return super.unixPathBytes(abi == BsdAbi.MACOS ? Normalizer.normalize(path, Normalizer.Form.NFD) : path);
-    }
-
-    @Override
-    public boolean hasAbstractUnixNames() {
-        return false;
-    }
-
-    @Override
-    public int maxUnixNameBytes() {
-        return (int) BsdUnix.PATH_CAPACITY - 1;
-    }
-
-    @Override
-    public int encodeUnix(byte[] name, boolean abstractName, MemorySegment dst) {
-        return BsdUnix.encode(name, abstractName, dst, name());
-    }
-
-    @Override
-    public byte[] decodeUnix(MemorySegment src, int length) {
-        return BsdUnix.decode(src, length);
-    }
-
-    @Override
-    public int sockaddrFamily(MemorySegment src) {
-        Bounds.struct("sockaddrFamily", "sa_len, sa_family", 2, "src", src);
-        return Byte.toUnsignedInt(src.get(ValueLayout.JAVA_BYTE, 1));
-    }
-
-    @Override
-    public int getpeername(int fd, MemorySegment addr, MemorySegment addrLen) {
-        return BsdUnix.getpeername(fd, addr, addrLen);
-    }
-
-    @Override
-    public int isStreamSocket(int fd) {
-        int type = BsdLibc.getsockopt(fd, BsdAbi.SOL_SOCKET, BsdUnix.SO_TYPE);
-        return type < 0 ? type : type == BsdAbi.SOCK_STREAM ? 1 : 0;
-    }
-
-    @Override
-    public int accessMode(int fd) {
-        int flags = BsdLibc.fcntl(fd, BsdAbi.F_GETFL, 0);
-        return flags < 0 ? flags : flags & 3; // O_ACCMODE (sys/fcntl.h): O_RDONLY 0, O_WRONLY 1, O_RDWR 2
-    }
-
-    @Override
-    public long writeGathered(int fd, Gather gather, int count) {
-        Bounds.count("writev", "count", count, gather.capacity(), "gather", "iovecs");
-        return BsdUnix.writev(fd, gather.iovecs(), count);
-    }
-
-    @Override
-    public int peerCredentials(int fd, long[] out) {
-        int r = BsdUnix.getpeereid(fd, out);
-        if (r < 0) {
-            return r;
-        }
-        // macOS tells the pid (LOCAL_PEERPID); FreeBSD's xucred has it only from 13 on: not asked.
-        out[2] = -1;
-        if (abi == BsdAbi.MACOS) {
-            int pid = BsdLibc.getsockopt(fd, BsdUnix.SOL_LOCAL, BsdUnix.LOCAL_PEERPID);
-            if (pid > 0) {
-                out[2] = pid;
-            }
-        }
-        return 0;
-    }
-
-    // ---- typed socket options (issue 20)
-
-    @Override
-    public boolean supports(SocketOption option) {
-        return BsdSockopts.number(abi, option) >= 0;
-    }
-
-    @Override
-    public int setLinger(int fd, boolean on, int seconds) {
-        MemorySegment linger = Errno.current().scratch.asSlice(0, 8); // struct linger { int l_onoff; int l_linger; }
-        linger.set(ValueLayout.JAVA_INT, 0, on ? 1 : 0);
-        linger.set(ValueLayout.JAVA_INT, 4, seconds);
-        return BsdLibc.setsockopt(fd, BsdAbi.SOL_SOCKET, BsdSockopts.lingerSeconds(abi), linger, 8);
-    }
-
-    @Override
-    public int getLinger(int fd, int[] onAndSeconds) {
-        MemorySegment scratch = Errno.current().scratch;
-        MemorySegment linger = scratch.asSlice(0, 8);
-        MemorySegment len = scratch.asSlice(16, 4);
-        linger.fill((byte) 0);
-        len.set(ValueLayout.JAVA_INT, 0, 8);
-        int r = BsdSockopts.getsockopt(fd, BsdAbi.SOL_SOCKET, BsdSockopts.lingerSeconds(abi), linger, len);
-        if (r < 0) {
-            return r;
-        }
-        onAndSeconds[0] = linger.get(ValueLayout.JAVA_INT, 0) != 0 ? 1 : 0;
-        onAndSeconds[1] = linger.get(ValueLayout.JAVA_INT, 4);
-        return 0;
-    }
-
-    @Override
-    public boolean hasTcpInfo() {
-        return false;
-    }
-
-    @Override
-    public int tcpInfo(int fd, int[] fields) {
-        // FreeBSD's struct tcp_info shares Linux's names but not its layout past the first
-        // fields, and macOS offers TCP_CONNECTION_INFO instead: neither is bound yet.
-        throw new UnsupportedOperationException("TCP_INFO (Linux's struct tcp_info) is not available on " + name());
-    }
-
-    @Override
-    public int ipVersion(int fd) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment sa = allocateSockaddr(arena);
-            MemorySegment len = arena.allocate(ValueLayout.JAVA_INT);
-            len.set(ValueLayout.JAVA_INT, 0, (int) BsdAbi.SOCKADDR_STORAGE_SIZE);
-            int r = BsdLibc.getsockname(fd, sa, len);
-            if (r < 0) {
-                return r;
-            }
-            int family = Byte.toUnsignedInt(sa.get(ValueLayout.JAVA_BYTE, 1)); // after sa_len
-            return family == BsdAbi.AF_INET ? 4 : family == abi.afInet6 ? 6 : 0;
-        }
     }
 }

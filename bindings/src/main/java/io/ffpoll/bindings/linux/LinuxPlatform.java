@@ -2,7 +2,8 @@ package io.ffpoll.bindings.linux;
 
 import io.ffpoll.bindings.platform.Gather;
 import io.ffpoll.bindings.platform.Platform;
-import io.ffpoll.bindings.SocketOption;
+import io.ffpoll.bindings.platform.OptionCalls;
+import io.ffpoll.bindings.platform.UnixCalls;
 import io.ffpoll.bindings.internal.Bounds;
 
 import java.lang.foreign.Arena;
@@ -17,8 +18,10 @@ import java.net.InetSocketAddress;
  * accept4 or SOCK_NONBLOCK (macOS): accept or socket, then fcntl, so that path runs here too.
  */
 public final class LinuxPlatform extends Platform {
-    private static final int NONBLOCK_CLOEXEC = Sockets.SOCK_NONBLOCK | Sockets.SOCK_CLOEXEC;
+    static final int NONBLOCK_CLOEXEC = Sockets.SOCK_NONBLOCK | Sockets.SOCK_CLOEXEC;
     private final boolean fcntlAfter;
+    private final LinuxOptionCalls options = new LinuxOptionCalls();
+    private final LinuxUnixCalls unix;
 
     private LinuxPlatform(boolean fcntlAfter) {
         super(ErrnoCodes.EPERM, ErrnoCodes.ENOENT, ErrnoCodes.EINTR, ErrnoCodes.EBADF, ErrnoCodes.EAGAIN,
@@ -30,6 +33,7 @@ public final class LinuxPlatform extends Platform {
                 ErrnoCodes.EACCES, ErrnoCodes.EMSGSIZE, ErrnoCodes.ENOPROTOOPT, ErrnoCodes.EAFNOSUPPORT,
                 ErrnoCodes.ENAMETOOLONG, ErrnoCodes.EPROTOTYPE);
         this.fcntlAfter = fcntlAfter;
+        this.unix = new LinuxUnixCalls(this, fcntlAfter);
     }
 
     /** The Linux platform; {@code fcntlAfter}: without accept4 and SOCK_NONBLOCK, as on macOS. */
@@ -48,8 +52,13 @@ public final class LinuxPlatform extends Platform {
     }
 
     @Override
-    public boolean balancesReusePort() {
-        return true;
+    public OptionCalls options() {
+        return options;
+    }
+
+    @Override
+    public UnixCalls unix() {
+        return unix;
     }
 
     @Override
@@ -157,70 +166,6 @@ public final class LinuxPlatform extends Platform {
         return Sockets.shutdown(fd, Sockets.SHUT_WR);
     }
 
-    private static int level(SocketOption o) {
-        return switch (o) {
-            case REUSE_ADDRESS, REUSE_PORT_BALANCED, SEND_BUFFER, RECEIVE_BUFFER, KEEP_ALIVE, SO_BUSY_POLL ->
-                    Sockets.SOL_SOCKET;
-            case IP_TOS -> SockOpts.IPPROTO_IP;
-            case IPV6_TCLASS -> Sockets.IPPROTO_IPV6;
-            default -> Sockets.IPPROTO_TCP;
-        };
-    }
-
-    /** The option's number, or -1 for one Linux lacks (TCP_NOPUSH: TCP_CORK is Linux's). */
-    private static int number(SocketOption o) {
-        return switch (o) {
-            case REUSE_ADDRESS -> Sockets.SO_REUSEADDR;
-            case REUSE_PORT_BALANCED -> Sockets.SO_REUSEPORT;
-            case TCP_NODELAY -> Sockets.TCP_NODELAY;
-            case SEND_BUFFER -> Sockets.SO_SNDBUF;
-            case RECEIVE_BUFFER -> Sockets.SO_RCVBUF;
-            case KEEP_ALIVE -> Sockets.SO_KEEPALIVE;
-            case TCP_KEEPIDLE -> SockOpts.TCP_KEEPIDLE;
-            case TCP_KEEPINTVL -> SockOpts.TCP_KEEPINTVL;
-            case TCP_KEEPCNT -> SockOpts.TCP_KEEPCNT;
-            case TCP_USER_TIMEOUT -> SockOpts.TCP_USER_TIMEOUT;
-            case TCP_FASTOPEN -> SockOpts.TCP_FASTOPEN;
-            case TCP_FASTOPEN_CONNECT -> SockOpts.TCP_FASTOPEN_CONNECT;
-            case TCP_DEFER_ACCEPT -> SockOpts.TCP_DEFER_ACCEPT;
-            case TCP_CORK -> SockOpts.TCP_CORK;
-            case TCP_NOPUSH -> -1;
-            case SO_BUSY_POLL -> SockOpts.SO_BUSY_POLL;
-            case IP_TOS -> SockOpts.IP_TOS;
-            case IPV6_TCLASS -> SockOpts.IPV6_TCLASS;
-        };
-    }
-
-    // An option Linux lacks throws UnsupportedOperationException before any call.
-    @Override
-    public int setOption(int fd, SocketOption option, int value) {
-        int number = number(option);
-        if (number < 0) {
-            throw unsupported(option);
-        }
-        return Sockets.setsockopt(fd, level(option), number, value);
-    }
-
-    // An option Linux lacks throws UnsupportedOperationException before any call.
-    @Override
-    public int getOption(int fd, SocketOption option) {
-        int number = number(option);
-        if (number < 0) {
-            throw unsupported(option);
-        }
-        return Sockets.getsockopt(fd, level(option), number);
-    }
-
-    @Override
-    public int socketError(int fd) {
-        return Sockets.getsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_ERROR);
-    }
-
-    @Override
-    public int resetOnClose(int fd) {
-        return Sockets.setLinger(fd, true, 0);
-    }
-
     @Override
     public long send(int fd, MemorySegment buf, long length, boolean nonBlocking) {
         return Sockets.send(fd, buf, length, Sockets.MSG_NOSIGNAL | (nonBlocking ? Sockets.MSG_DONTWAIT : 0));
@@ -276,156 +221,5 @@ public final class LinuxPlatform extends Platform {
             long soft = Resource.rlim_cur(rlim);
             return soft == Resource.RLIM_INFINITY ? Long.MAX_VALUE : soft;
         }
-    }
-
-    // ---- Unix-domain sockets, and stream descriptors that are not sockets
-
-    @Override
-    public int unixFamily() {
-        return UnixSockets.AF_UNIX;
-    }
-
-    @Override
-    public int unixStreamSocket() {
-        return socket(UnixSockets.AF_UNIX);
-    }
-
-    @Override
-    public int unixStreamPair(int[] fds) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pair = arena.allocate(ValueLayout.JAVA_INT, 2);
-            int r = UnixSockets.socketpair(UnixSockets.AF_UNIX,
-                    Sockets.SOCK_STREAM | (fcntlAfter ? 0 : NONBLOCK_CLOEXEC), 0, pair);
-            if (r < 0) {
-                return r;
-            }
-            return bothOrNeither(pair, fds);
-        }
-    }
-
-    @Override
-    public int pipe(int[] fds) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pair = arena.allocate(ValueLayout.JAVA_INT, 2);
-            int r = UnixSockets.pipe2(pair, fcntlAfter ? 0 : Fd.O_NONBLOCK | UnixSockets.O_CLOEXEC);
-            if (r < 0) {
-                return r;
-            }
-            return bothOrNeither(pair, fds);
-        }
-    }
-
-    /** Hands out both descriptors (after fcntl, in the fallback), or closes both. */
-    private int bothOrNeither(MemorySegment pair, int[] fds) {
-        int a = pair.get(ValueLayout.JAVA_INT, 0);
-        int b = pair.get(ValueLayout.JAVA_INT, 4);
-        if (fcntlAfter) {
-            int r = makeNonBlockingCloexec(a);
-            if (r == 0) {
-                r = makeNonBlockingCloexec(b);
-            }
-            if (r < 0) {
-                Fd.close(a);
-                Fd.close(b);
-                return r;
-            }
-        }
-        fds[0] = a;
-        fds[1] = b;
-        return 0;
-    }
-
-    @Override
-    public boolean hasAbstractUnixNames() {
-        return true;
-    }
-
-    @Override
-    public int maxUnixNameBytes() {
-        return (int) UnixSockets.PATH_CAPACITY - 1;
-    }
-
-    @Override
-    public int encodeUnix(byte[] name, boolean abstractName, MemorySegment dst) {
-        return UnixSockets.encode(name, abstractName, dst);
-    }
-
-    @Override
-    public byte[] decodeUnix(MemorySegment src, int length) {
-        return UnixSockets.decode(src, length);
-    }
-
-    @Override
-    public int sockaddrFamily(MemorySegment src) {
-        Bounds.struct("sockaddrFamily", "sa_family", 2, "src", src);
-        return Short.toUnsignedInt(src.get(ValueLayout.JAVA_SHORT, 0));
-    }
-
-    @Override
-    public int getpeername(int fd, MemorySegment addr, MemorySegment addrLen) {
-        return UnixSockets.getpeername(fd, addr, addrLen);
-    }
-
-    @Override
-    public int isStreamSocket(int fd) {
-        int type = Sockets.getsockopt(fd, Sockets.SOL_SOCKET, UnixSockets.SO_TYPE);
-        return type < 0 ? type : type == Sockets.SOCK_STREAM ? 1 : 0;
-    }
-
-    @Override
-    public int accessMode(int fd) {
-        int flags = Fd.fcntl(fd, Fd.F_GETFL, 0);
-        return flags < 0 ? flags : flags & O_ACCMODE;
-    }
-
-    /**
-     * O_ACCMODE: O_RDONLY 0, O_WRONLY 1, O_RDWR 2 in glibc's fcntl.h and in every BSD's
-     * (POSIX leaves the numbers open; these three have never differed). Not in the generated
-     * constants, hence here.
-     */
-    static final int O_ACCMODE = 3;
-
-    @Override
-    public long writeGathered(int fd, Gather gather, int count) {
-        Bounds.count("writev", "count", count, gather.capacity(), "gather", "iovecs");
-        return Fd.writev(fd, gather.iovecs(), count);
-    }
-
-    @Override
-    public int peerCredentials(int fd, long[] out) {
-        return UnixSockets.peerCredentials(fd, out);
-    }
-
-    // ---- typed socket options (issue 20)
-
-    @Override
-    public boolean supports(SocketOption option) {
-        return number(option) >= 0;
-    }
-
-    @Override
-    public int setLinger(int fd, boolean on, int seconds) {
-        return Sockets.setLinger(fd, on, seconds);
-    }
-
-    @Override
-    public int getLinger(int fd, int[] onAndSeconds) {
-        return SockOpts.getLinger(fd, onAndSeconds);
-    }
-
-    @Override
-    public boolean hasTcpInfo() {
-        return true;
-    }
-
-    @Override
-    public int tcpInfo(int fd, int[] fields) {
-        return SockOpts.tcpInfo(fd, fields);
-    }
-
-    @Override
-    public int ipVersion(int fd) {
-        int family = SockOpts.family(fd);
-        return family < 0 ? family : family == Sockets.AF_INET ? 4 : family == Sockets.AF_INET6 ? 6 : 0;
     }
 }

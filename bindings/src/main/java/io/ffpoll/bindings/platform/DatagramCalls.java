@@ -69,7 +69,7 @@ public abstract class DatagramCalls {
     /**
      * A datagram socket for {@code family} ({@link Platform#family}), non-blocking and close-on-exec.
      *
-     * @param family AF_INET, AF_INET6 or AF_UNIX ({@link Platform#unixFamily()})
+     * @param family AF_INET, AF_INET6 or AF_UNIX ({@link UnixCalls#unixFamily()})
      * @return the socket, or -errno
      */
     public abstract int socket(int family);

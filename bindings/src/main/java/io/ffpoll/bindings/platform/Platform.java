@@ -2,13 +2,10 @@ package io.ffpoll.bindings.platform;
 
 import io.ffpoll.bindings.Err;
 import io.ffpoll.bindings.ErrnoName;
-import io.ffpoll.bindings.SocketOption;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
-import java.util.EnumMap;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * The socket and descriptor calls the multiplexer needs, on this OS family: one implementation
@@ -32,7 +29,7 @@ import java.util.Map;
  */
 public abstract class Platform {
 
-    private final Map<ErrnoName, Integer> errnos = new EnumMap<>(ErrnoName.class);
+    private final ErrnoTable errnos;
 
     /**
      * For the implementations: {@code numbers} in {@link ErrnoName} order.
@@ -40,13 +37,7 @@ public abstract class Platform {
      * @param numbers the numbers, in ErrnoName order
      */
     protected Platform(int... numbers) {
-        ErrnoName[] names = ErrnoName.values();
-        if (numbers.length != names.length) {
-            throw new IllegalArgumentException("need " + names.length + " errno numbers, got " + numbers.length);
-        }
-        for (int i = 0; i < names.length; i++) {
-            errnos.put(names[i], numbers[i]);
-        }
+        errnos = new ErrnoTable(numbers);
     }
 
     private static final class Holder {
@@ -94,7 +85,7 @@ public abstract class Platform {
      * @return the number
      */
     public final int errno(ErrnoName name) {
-        return errnos.get(name);
+        return errnos.number(name);
     }
 
     /**
@@ -104,21 +95,8 @@ public abstract class Platform {
      * @return the name and text, or the number
      */
     public final String describe(int errno) {
-        for (Map.Entry<ErrnoName, Integer> e : errnos.entrySet()) {
-            if (e.getValue() == errno) {
-                return e.getKey().name() + " (" + e.getKey().text() + ")";
-            }
-        }
-        return "errno " + errno;
+        return errnos.describe(errno);
     }
-
-    /**
-     * Whether several listening sockets on one port share its connections out fairly
-     * ({@link SocketOption#REUSE_PORT_BALANCED}): Linux and FreeBSD, not macOS.
-     *
-     * @return whether listeners on one port are balanced
-     */
-    public abstract boolean balancesReusePort();
 
     // ---- descriptors
 
@@ -236,7 +214,7 @@ public abstract class Platform {
     public abstract int listen(int fd, int backlog);
 
     /**
-     * On a non-blocking socket, -EINPROGRESS means: wait until writable, then read {@link #socketError}.
+     * On a non-blocking socket, -EINPROGRESS means: wait until writable, then read {@link OptionCalls#socketError}.
      *
      * @param fd the descriptor
      * @param addr a sockaddr_storage ({@link #allocateSockaddr})
@@ -265,39 +243,6 @@ public abstract class Platform {
      * @return 0, or -errno
      */
     public abstract int shutdownOutput(int fd);
-
-    /**
-     * setsockopt(2) of an int option.
-     * @param fd the socket
-     * @param option the option
-     * @param value the value
-     * @return 0, or -errno
-     */
-    public abstract int setOption(int fd, SocketOption option, int value);
-
-    /**
-     * getsockopt(2) of an int option.
-     * @param fd the socket
-     * @param option the option
-     * @return the value, or -errno
-     */
-    public abstract int getOption(int fd, SocketOption option);
-
-    /**
-     * The socket's pending error (SO_ERROR, 0 for none; positive), or -errno if it cannot be read.
-     *
-     * @param fd the descriptor
-     * @return the pending error (0: none), or -errno
-     */
-    public abstract int socketError(int fd);
-
-    /**
-     * SO_LINGER {on, 0}: close then drops what is unsent and resets the connection.
-     *
-     * @param fd the descriptor
-     * @return 0, or -errno
-     */
-    public abstract int resetOnClose(int fd);
 
     /**
      * send(2) of {@code length} bytes, never raising SIGPIPE; {@code nonBlocking} adds MSG_DONTWAIT.
@@ -410,222 +355,13 @@ public abstract class Platform {
      */
     public abstract long openFileLimit();
 
-    // ---- typed socket options (issue 20)
+    // ---- the calls beside these: socket options, Unix sockets and pipes, datagrams, fd passing
 
-    /**
-     * Whether this OS has {@code option}. {@link #setOption} and {@link #getOption} of one it
-     * lacks throw an {@link UnsupportedOperationException} naming the option and the OS, before
-     * any call: an option is never silently ignored.
-     *
-     * @param option the option
-     * @return whether this OS has it
-     */
-    public abstract boolean supports(SocketOption option);
+    /** {@return the socket options of this OS ({@link OptionCalls})} */
+    public abstract OptionCalls options();
 
-    /**
-     * The exception for {@code option} on an OS that lacks it.
-     *
-     * @param option the option
-     * @return the exception, naming the option and this OS
-     */
-    protected final UnsupportedOperationException unsupported(SocketOption option) {
-        return new UnsupportedOperationException("socket option " + option + " is not available on " + name());
-    }
-
-    /**
-     * SO_LINGER, in seconds (macOS: SO_LINGER_SEC; its SO_LINGER counts clock ticks).
-     *
-     * @param fd the socket
-     * @param on whether close lingers (with 0 seconds: resets the connection)
-     * @param seconds how long close may wait for unsent data, at least 0
-     * @return 0, or -errno
-     */
-    public abstract int setLinger(int fd, boolean on, int seconds);
-
-    /**
-     * SO_LINGER as it is: {@code onAndSeconds[0]} gets 1 (on) or 0 (off), {@code [1]} the seconds.
-     *
-     * @param fd the socket
-     * @param onAndSeconds two ints to fill
-     * @return 0, or -errno
-     */
-    public abstract int getLinger(int fd, int[] onAndSeconds);
-
-    /**
-     * Whether {@link #tcpInfo} is available: Linux's {@code struct tcp_info} (FreeBSD's has
-     * another layout and macOS has only TCP_CONNECTION_INFO; neither is bound).
-     *
-     * @return whether TCP_INFO can be read here
-     */
-    public abstract boolean hasTcpInfo();
-
-    /**
-     * TCP_INFO of a TCP socket into {@code fields}, indexed by {@link TcpInfoField#ordinal()}.
-     *
-     * @param fd the socket
-     * @param fields at least {@link TcpInfoField#COUNT} ints
-     * @return 0, or -errno (ENOPROTOOPT: not a TCP socket)
-     * @throws UnsupportedOperationException where {@link #hasTcpInfo()} is false
-     */
-    public abstract int tcpInfo(int fd, int[] fields);
-
-    /**
-     * The IP version of the socket {@code fd} is, from its bound address's family.
-     *
-     * @param fd the socket
-     * @return 4 (AF_INET), 6 (AF_INET6), 0 for another family, or -errno
-     */
-    public abstract int ipVersion(int fd);
-
-    // ---- Unix-domain sockets, and stream descriptors that are not sockets
-
-    /**
-     * AF_UNIX, as this OS numbers it.
-     *
-     * @return the family number
-     */
-    public abstract int unixFamily();
-
-    /**
-     * A Unix-domain stream socket: non-blocking, close-on-exec, no SIGPIPE.
-     *
-     * @return the socket, or -errno
-     */
-    public abstract int unixStreamSocket();
-
-    /**
-     * socketpair(AF_UNIX, SOCK_STREAM): two connected sockets, non-blocking, close-on-exec, no
-     * SIGPIPE, into {@code fds[0]} and {@code fds[1]}.
-     *
-     * @param fds at least two ints
-     * @return 0, or -errno
-     */
-    public abstract int unixStreamPair(int[] fds);
-
-    /**
-     * A pipe, both ends non-blocking and close-on-exec: the read end into {@code fds[0]}, the
-     * write end into {@code fds[1]}.
-     *
-     * @param fds at least two ints
-     * @return 0, or -errno
-     */
-    public abstract int pipe(int[] fds);
-
-    /**
-     * Whether Unix sockets can have abstract names (Linux alone).
-     *
-     * @return whether abstract names exist
-     */
-    public abstract boolean hasAbstractUnixNames();
-
-    /**
-     * The longest Unix socket name in bytes: {@code sun_path} less its NUL (107 on Linux, 103
-     * on the BSDs).
-     *
-     * @return the bytes
-     */
-    public abstract int maxUnixNameBytes();
-
-    /**
-     * The bytes of a Unix socket's path, as the JDK's own Unix-domain channels
-     * ({@code UnixDomainSocketAddress}) put the same path into sun_path, so that a socket bound
-     * by one is reached by the other: the path in the platform's file-name encoding
-     * ({@link UnixNames#encodePath}). macOS overrides it.
-     *
-     * @param path the path's text
-     * @return the bytes
-     * @throws IllegalArgumentException if a character has no byte in that encoding
-     */
-    public byte[] unixPathBytes(String path) {
-        return UnixNames.encodePath(path);
-    }
-
-    /**
-     * Writes a Unix socket's path (or, with {@code abstractName}, its abstract name) as a
-     * sockaddr_un into {@code dst} and returns the length to pass with it.
-     *
-     * @param name the path's or the name's bytes
-     * @param abstractName whether {@code name} is an abstract name
-     * @param dst a sockaddr_storage ({@link #allocateSockaddr})
-     * @return the address length
-     * @throws IllegalArgumentException if the name is empty or longer than
-     *         {@link #maxUnixNameBytes()} (the message says ENAMETOOLONG), or a path holds a NUL
-     * @throws UnsupportedOperationException for an abstract name where the OS has none
-     */
-    public abstract int encodeUnix(byte[] name, boolean abstractName, MemorySegment dst);
-
-    /**
-     * The name in a sockaddr_un of {@code length} bytes (from accept, getsockname or
-     * getpeername): empty for an unnamed socket, a leading NUL byte for an abstract name (the
-     * name is every byte after it), else the path without its NUL.
-     *
-     * @param src the sockaddr
-     * @param length its length
-     * @return the name's bytes
-     */
-    public abstract byte[] decodeUnix(MemorySegment src, int length);
-
-    /**
-     * The address family of the sockaddr in {@code src}.
-     *
-     * @param src a sockaddr
-     * @return its family
-     */
-    public abstract int sockaddrFamily(MemorySegment src);
-
-    /**
-     * getpeername(2); {@code addrLen} holds addr's size on entry and the address length on return.
-     *
-     * @param fd the socket
-     * @param addr a sockaddr_storage ({@link #allocateSockaddr})
-     * @param addrLen a socklen_t holding addr's size
-     * @return 0, or -errno
-     */
-    public abstract int getpeername(int fd, MemorySegment addr, MemorySegment addrLen);
-
-    /**
-     * 1 if {@code fd} is a stream socket, 0 if a socket of another type, -ENOTSOCK if it is no
-     * socket (a pipe, a terminal, a file), other -errno (EBADF: not open). One getsockopt(SO_TYPE).
-     *
-     * @param fd the descriptor
-     * @return 1, 0 or -errno
-     */
-    public abstract int isStreamSocket(int fd);
-
-    /**
-     * How {@code fd} was opened: 0 read-only, 1 write-only, 2 read-write (fcntl F_GETFL and
-     * O_ACCMODE), or -errno.
-     *
-     * @param fd the descriptor
-     * @return 0, 1, 2 or -errno
-     */
-    public abstract int accessMode(int fd);
-
-    /**
-     * writev(2) of the first {@code count} iovecs of {@code gather}, for a descriptor that is no
-     * socket (sendmsg would fail with ENOTSOCK). On a pipe whose reader is gone it is EPIPE:
-     * the JVM ignores SIGPIPE.
-     *
-     * @param fd the descriptor
-     * @param gather the iovecs
-     * @param count how many
-     * @return the bytes written, or -errno
-     * @throws IndexOutOfBoundsException if {@code count} is negative or more than the gather's capacity
-     */
-    public abstract long writeGathered(int fd, Gather gather, int count);
-
-    /**
-     * The credentials of a Unix socket's peer as the kernel recorded them when it connected:
-     * {@code out[0]} uid, {@code out[1]} gid, {@code out[2]} pid, or -1 where the OS does not
-     * tell (FreeBSD). Linux: SO_PEERCRED; the BSDs: getpeereid, and LOCAL_PEERPID on macOS.
-     *
-     * @param fd a connected Unix-domain socket
-     * @param out at least three longs
-     * @return 0, or -errno (EINVAL, ENOTSOCK or EOPNOTSUPP-like on a socket of another family)
-     */
-    public abstract int peerCredentials(int fd, long[] out);
-
-    // ---- datagrams
+    /** {@return the Unix-domain socket calls of this OS, and those for pipes and other streams ({@link UnixCalls})} */
+    public abstract UnixCalls unix();
 
     private volatile DatagramCalls datagrams;
 

@@ -1,7 +1,7 @@
 package io.ffpoll.bindings.platform;
 
 /**
- * The fields of Linux's {@code struct tcp_info} that {@link Platform#tcpInfo} reads, in the
+ * The fields of Linux's {@code struct tcp_info} that {@link OptionCalls#tcpInfo} reads, in the
  * order of the {@code int[]} it fills (each field's {@link #ordinal()} is its index). Every one
  * is a {@code __u8} or {@code __u32} in the struct; times are in microseconds except the
  * {@code LAST_*} ages, which are in milliseconds.
@@ -14,6 +14,6 @@ public enum TcpInfoField {
     PMTU, RCV_SSTHRESH, RTT, RTTVAR, SND_SSTHRESH, SND_CWND, ADVMSS, REORDERING,
     RCV_RTT, RCV_SPACE, TOTAL_RETRANS;
 
-    /** How many there are: the length {@link Platform#tcpInfo} needs. */
+    /** How many there are: the length {@link OptionCalls#tcpInfo} needs. */
     public static final int COUNT = values().length;
 }

@@ -60,15 +60,15 @@ class BsdSockoptsTest {
         for (BsdPlatform p : new BsdPlatform[] {BsdPlatform.macos(), BsdPlatform.freebsd()}) {
             for (SocketOption o : new SocketOption[] {SocketOption.TCP_USER_TIMEOUT, SocketOption.TCP_FASTOPEN_CONNECT,
                     SocketOption.TCP_DEFER_ACCEPT, SocketOption.TCP_CORK, SocketOption.SO_BUSY_POLL}) {
-                assertFalse(p.supports(o), o + " on " + p.name());
+                assertFalse(p.options().supports(o), o + " on " + p.name());
                 assertEquals(-1, BsdSockopts.number(p.abi(), o));
-                UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> p.setOption(-1, o, 1));
+                UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> p.options().setOption(-1, o, 1));
                 assertEquals("socket option " + o + " is not available on " + p.name(), e.getMessage());
-                assertThrows(UnsupportedOperationException.class, () -> p.getOption(-1, o));
+                assertThrows(UnsupportedOperationException.class, () -> p.options().getOption(-1, o));
             }
-            assertTrue(p.supports(SocketOption.TCP_NOPUSH));
-            assertFalse(p.hasTcpInfo());
-            assertThrows(UnsupportedOperationException.class, () -> p.tcpInfo(-1, new int[64]));
+            assertTrue(p.options().supports(SocketOption.TCP_NOPUSH));
+            assertFalse(p.options().hasTcpInfo());
+            assertThrows(UnsupportedOperationException.class, () -> p.options().tcpInfo(-1, new int[64]));
         }
         assertEquals(linked, BsdPlatform.linkedSymbols(), "a refused option linked a libc symbol");
     }

@@ -44,8 +44,8 @@ class LinuxPlatformTest {
             InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
             int lfd = p.socket(p.family(any));
             assertNonBlockingCloexec(lfd);
-            assertEquals(0, p.setOption(lfd, SocketOption.REUSE_ADDRESS, 1));
-            assertEquals(1, p.getOption(lfd, SocketOption.REUSE_ADDRESS));
+            assertEquals(0, p.options().setOption(lfd, SocketOption.REUSE_ADDRESS, 1));
+            assertEquals(1, p.options().getOption(lfd, SocketOption.REUSE_ADDRESS));
             assertEquals(0, p.bind(lfd, sa, p.encode(any, sa)));
             assertEquals(0, p.listen(lfd, 16));
             len.set(ValueLayout.JAVA_INT, 0, (int) p.sockaddrSize());
@@ -89,7 +89,7 @@ class LinuxPlatformTest {
             }
             assertArrayEquals("hello, world".getBytes(), in.asSlice(0, 12).toArray(ValueLayout.JAVA_BYTE));
             assertEquals(0, p.shutdownOutput(client));
-            assertEquals(0, p.resetOnClose(server));
+            assertEquals(0, p.options().resetOnClose(server));
             assertEquals(0, p.close(server));
             assertEquals(0, p.close(client));
             assertEquals(0, p.close(lfd));
@@ -105,7 +105,7 @@ class LinuxPlatformTest {
         assertEquals(111, p.errno(ErrnoName.ECONNREFUSED));
         assertEquals("ECONNREFUSED (Connection refused)", p.describe(111));
         assertEquals("errno 1234", p.describe(1234));
-        assertTrue(p.balancesReusePort());
+        assertTrue(p.options().balancesReusePort());
     }
 
     @Test

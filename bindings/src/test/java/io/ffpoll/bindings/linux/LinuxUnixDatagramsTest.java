@@ -58,7 +58,7 @@ class LinuxUnixDatagramsTest {
     }
 
     private int socket(DatagramCalls calls) {
-        int fd = calls.socket(OS.unixFamily());
+        int fd = calls.socket(OS.unix().unixFamily());
         assertTrue(fd >= 0, "socket: " + fd);
         fds.add(fd);
         return fd;
@@ -70,7 +70,7 @@ class LinuxUnixDatagramsTest {
         MemorySegment len = arena.allocate(4);
         len.set(ValueLayout.JAVA_INT, 0, (int) OS.sockaddrSize());
         assertEquals(0, OS.getsockname(fd, sa, len));
-        return OS.decodeUnix(sa, len.get(ValueLayout.JAVA_INT, 0));
+        return OS.unix().decodeUnix(sa, len.get(ValueLayout.JAVA_INT, 0));
     }
 
     @Test
@@ -89,11 +89,11 @@ class LinuxUnixDatagramsTest {
     /** A path: the abstract namespace keys a name by socket type too, so there the probe finds nothing (ECONNREFUSED). */
     @Test
     void aDatagramSocketConnectingToAStreamListenersPathIsRefusedWithEprototype() {
-        int listener = OS.unixStreamSocket();
+        int listener = OS.unix().unixStreamSocket();
         assertTrue(listener >= 0);
         fds.add(listener);
         MemorySegment sa = OS.allocateSockaddr(arena);
-        int len = OS.encodeUnix(dir.resolve("s").toString().getBytes(StandardCharsets.UTF_8), false, sa);
+        int len = OS.unix().encodeUnix(dir.resolve("s").toString().getBytes(StandardCharsets.UTF_8), false, sa);
         assertEquals(0, OS.bind(listener, sa, len));
         assertEquals(0, OS.listen(listener, 1));
         int probe = socket(LinuxDatagrams.create(true));
@@ -123,7 +123,7 @@ class LinuxUnixDatagramsTest {
         MemorySegment names = OS.allocateSockaddr(arena);
         SendBatch out = calls.allocateSend(arena, 1);
         out.use(payloads, names);
-        out.set(0, 0, 64, 0, OS.encodeUnix(name, true, names), 0);
+        out.set(0, 0, 64, 0, OS.unix().encodeUnix(name, true, names), 0);
         for (int sent = 0; sent < 10_000; sent++) {
             payloads.set(ValueLayout.JAVA_BYTE, 0, (byte) sent);
             int r = calls.send(from, out, 1);

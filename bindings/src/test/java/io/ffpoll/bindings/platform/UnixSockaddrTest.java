@@ -38,40 +38,40 @@ class UnixSockaddrTest {
     void linuxPathHasItsNulAndDecodesBack() {
         MemorySegment sa = linux.allocateSockaddr(arena);
         sa.fill((byte) 0x55);
-        int len = linux.encodeUnix(bytes("/tmp/a.sock"), false, sa);
+        int len = linux.unix().encodeUnix(bytes("/tmp/a.sock"), false, sa);
         assertEquals(2 + 11 + 1, len, "offsetof(sun_path) + strlen + NUL");
-        assertEquals(linux.unixFamily(), linux.sockaddrFamily(sa));
-        assertEquals(1, linux.unixFamily(), "AF_UNIX");
+        assertEquals(linux.unix().unixFamily(), linux.unix().sockaddrFamily(sa));
+        assertEquals(1, linux.unix().unixFamily(), "AF_UNIX");
         assertEquals(0, sa.get(ValueLayout.JAVA_BYTE, 2 + 11), "the path's NUL");
-        assertArrayEquals(bytes("/tmp/a.sock"), linux.decodeUnix(sa, len));
-        assertArrayEquals(bytes("/tmp/a.sock"), linux.decodeUnix(sa, 110), "a path ends at its NUL");
+        assertArrayEquals(bytes("/tmp/a.sock"), linux.unix().decodeUnix(sa, len));
+        assertArrayEquals(bytes("/tmp/a.sock"), linux.unix().decodeUnix(sa, 110), "a path ends at its NUL");
     }
 
     @Test
     void linuxAbstractNameHasALeadingNulAndNoTrailingOne() {
         MemorySegment sa = linux.allocateSockaddr(arena);
-        int len = linux.encodeUnix(bytes("app"), true, sa);
+        int len = linux.unix().encodeUnix(bytes("app"), true, sa);
         assertEquals(2 + 1 + 3, len, "offsetof(sun_path) + 1 + name length, no NUL after");
         assertEquals(0, sa.get(ValueLayout.JAVA_BYTE, 2));
         assertEquals('a', sa.get(ValueLayout.JAVA_BYTE, 3));
-        byte[] decoded = linux.decodeUnix(sa, len);
+        byte[] decoded = linux.unix().decodeUnix(sa, len);
         assertArrayEquals(new byte[] {0, 'a', 'p', 'p'}, decoded, "a leading NUL says abstract");
-        assertEquals(0, linux.decodeUnix(sa, 2).length, "unnamed: the family alone");
+        assertEquals(0, linux.unix().decodeUnix(sa, 2).length, "unnamed: the family alone");
     }
 
     @Test
     void linuxRefusesTooLongNamesWithEnametoolong() {
         MemorySegment sa = linux.allocateSockaddr(arena);
-        assertEquals(107, linux.maxUnixNameBytes());
-        assertEquals(2 + 1 + 107, linux.encodeUnix(new byte[107], true, sa), "107 abstract bytes fit");
+        assertEquals(107, linux.unix().maxUnixNameBytes());
+        assertEquals(2 + 1 + 107, linux.unix().encodeUnix(new byte[107], true, sa), "107 abstract bytes fit");
         byte[] path = bytes("/" + "p".repeat(106));
-        assertEquals(2 + 107 + 1, linux.encodeUnix(path, false, sa));
+        assertEquals(2 + 107 + 1, linux.unix().encodeUnix(path, false, sa));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> linux.encodeUnix(bytes("/" + "p".repeat(107)), false, sa));
+                () -> linux.unix().encodeUnix(bytes("/" + "p".repeat(107)), false, sa));
         assertTrue(e.getMessage().startsWith("ENAMETOOLONG"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> linux.encodeUnix(new byte[108], true, sa));
-        assertThrows(IllegalArgumentException.class, () -> linux.encodeUnix(new byte[0], false, sa));
-        assertThrows(IllegalArgumentException.class, () -> linux.encodeUnix(new byte[] {'a', 0, 'b'}, false, sa));
+        assertThrows(IllegalArgumentException.class, () -> linux.unix().encodeUnix(new byte[108], true, sa));
+        assertThrows(IllegalArgumentException.class, () -> linux.unix().encodeUnix(new byte[0], false, sa));
+        assertThrows(IllegalArgumentException.class, () -> linux.unix().encodeUnix(new byte[] {'a', 0, 'b'}, false, sa));
     }
 
     @Test
@@ -79,18 +79,18 @@ class UnixSockaddrTest {
         for (BsdPlatform bsd : new BsdPlatform[] {BsdPlatform.macos(), BsdPlatform.freebsd()}) {
             int linked = BsdPlatform.linkedSymbols();
             MemorySegment sa = bsd.allocateSockaddr(arena);
-            int len = bsd.encodeUnix(bytes("/tmp/b.sock"), false, sa);
+            int len = bsd.unix().encodeUnix(bytes("/tmp/b.sock"), false, sa);
             assertEquals(2 + 11 + 1, len);
             assertEquals(len, Byte.toUnsignedInt(sa.get(ValueLayout.JAVA_BYTE, 0)), "sun_len");
             assertEquals(1, sa.get(ValueLayout.JAVA_BYTE, 1), "sun_family AF_UNIX");
-            assertEquals(1, bsd.sockaddrFamily(sa));
-            assertArrayEquals(bytes("/tmp/b.sock"), bsd.decodeUnix(sa, len));
-            assertEquals(103, bsd.maxUnixNameBytes());
+            assertEquals(1, bsd.unix().sockaddrFamily(sa));
+            assertArrayEquals(bytes("/tmp/b.sock"), bsd.unix().decodeUnix(sa, len));
+            assertEquals(103, bsd.unix().maxUnixNameBytes());
             IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
-                    () -> bsd.encodeUnix(new byte[104], false, sa));
+                    () -> bsd.unix().encodeUnix(new byte[104], false, sa));
             assertTrue(tooLong.getMessage().contains(bsd.name()), tooLong.getMessage());
             UnsupportedOperationException abs = assertThrows(UnsupportedOperationException.class,
-                    () -> bsd.encodeUnix(bytes("app"), true, sa));
+                    () -> bsd.unix().encodeUnix(bytes("app"), true, sa));
             assertTrue(abs.getMessage().contains(bsd.name()) && abs.getMessage().contains("Linux only"), abs.getMessage());
             assertEquals(linked, BsdPlatform.linkedSymbols(), "encoding links nothing");
         }
@@ -108,13 +108,13 @@ class UnixSockaddrTest {
         String decomposed = "/tmp/e\u0301te\u0301.sock";
         org.junit.jupiter.api.Assumptions.assumeTrue(jnu.newEncoder().canEncode(composed)
                 && jnu.newEncoder().canEncode(decomposed), "this JVM's file-name encoding " + jnu + " has no \u00e9");
-        assertArrayEquals(composed.getBytes(jnu), linux.unixPathBytes(composed));
-        assertArrayEquals(composed.getBytes(jnu), BsdPlatform.freebsd().unixPathBytes(composed));
-        assertArrayEquals(decomposed.getBytes(jnu), BsdPlatform.macos().unixPathBytes(composed));
-        assertArrayEquals(bytes("/tmp/a.sock"), BsdPlatform.macos().unixPathBytes("/tmp/a.sock"));
-        assertEquals(composed, UnixNames.decodePath(linux.unixPathBytes(composed)));
+        assertArrayEquals(composed.getBytes(jnu), linux.unix().unixPathBytes(composed));
+        assertArrayEquals(composed.getBytes(jnu), BsdPlatform.freebsd().unix().unixPathBytes(composed));
+        assertArrayEquals(decomposed.getBytes(jnu), BsdPlatform.macos().unix().unixPathBytes(composed));
+        assertArrayEquals(bytes("/tmp/a.sock"), BsdPlatform.macos().unix().unixPathBytes("/tmp/a.sock"));
+        assertEquals(composed, UnixNames.decodePath(linux.unix().unixPathBytes(composed)));
         IllegalArgumentException lone = assertThrows(IllegalArgumentException.class,
-                () -> linux.unixPathBytes("/tmp/\ud800.sock"));
+                () -> linux.unix().unixPathBytes("/tmp/\ud800.sock"));
         assertTrue(lone.getMessage().contains("sun.jnu.encoding"), lone.getMessage());
     }
 
@@ -123,12 +123,12 @@ class UnixSockaddrTest {
     void aSendersNameIsReadInPlaceOnEitherEncoding() {
         MemorySegment sa = linux.allocateSockaddr(arena);
         byte[] out = new byte[108];
-        int len = linux.encodeUnix(bytes("/tmp/c.sock"), false, sa);
+        int len = linux.unix().encodeUnix(bytes("/tmp/c.sock"), false, sa);
         assertEquals(11, UnixNames.read(sa, len, true, out));
         assertArrayEquals(bytes("/tmp/c.sock"), java.util.Arrays.copyOf(out, 11));
         assertEquals(11, UnixNames.read(sa, len - 1, true, null), "bound by a program that did not count the NUL");
         assertFalse(UnixNames.isAbstract(sa, len, true));
-        len = linux.encodeUnix(new byte[] {'a', 0, 'b'}, true, sa);
+        len = linux.unix().encodeUnix(new byte[] {'a', 0, 'b'}, true, sa);
         assertTrue(UnixNames.isAbstract(sa, len, true));
         assertEquals(3, UnixNames.read(sa, len, true, out), "an abstract name is every byte the length counts");
         assertArrayEquals(new byte[] {'a', 0, 'b'}, java.util.Arrays.copyOf(out, 3));
@@ -137,7 +137,7 @@ class UnixSockaddrTest {
 
         BsdPlatform bsd = BsdPlatform.freebsd();
         MemorySegment b = bsd.allocateSockaddr(arena);
-        len = bsd.encodeUnix(bytes("/tmp/d.sock"), false, b);
+        len = bsd.unix().encodeUnix(bytes("/tmp/d.sock"), false, b);
         assertEquals(11, UnixNames.read(b, len, false, out));
         assertArrayEquals(bytes("/tmp/d.sock"), java.util.Arrays.copyOf(out, 11));
         b.fill((byte) 0); // sun_noname: a struct sockaddr's 16 bytes, AF_UNIX, an empty path

@@ -69,16 +69,16 @@ public record AcceptOptions(boolean noDelay, int sendBuffer, int receiveBuffer, 
     int apply(Platform os, int fd) {
         int r = 0;
         if (noDelay) {
-            r = os.setOption(fd, SocketOption.TCP_NODELAY, 1);
+            r = os.options().setOption(fd, SocketOption.TCP_NODELAY, 1);
         }
         if (r == 0 && sendBuffer > 0) {
-            r = os.setOption(fd, SocketOption.SEND_BUFFER, sendBuffer);
+            r = os.options().setOption(fd, SocketOption.SEND_BUFFER, sendBuffer);
         }
         if (r == 0 && receiveBuffer > 0) {
-            r = os.setOption(fd, SocketOption.RECEIVE_BUFFER, receiveBuffer);
+            r = os.options().setOption(fd, SocketOption.RECEIVE_BUFFER, receiveBuffer);
         }
         if (r == 0 && keepAlive) {
-            r = os.setOption(fd, SocketOption.KEEP_ALIVE, 1);
+            r = os.options().setOption(fd, SocketOption.KEEP_ALIVE, 1);
         }
         return Math.min(r, 0);
     }

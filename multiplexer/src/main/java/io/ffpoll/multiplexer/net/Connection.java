@@ -468,7 +468,7 @@ public final class Connection extends ConnectionAnyThread {
             connecting = null;
         } else if (connected) {
             if (reset && !notSocket) {
-                Platform.current().resetOnClose(fd);
+                Platform.current().options().resetOnClose(fd);
             }
             try {
                 loop.deregisterAndClose(fd);

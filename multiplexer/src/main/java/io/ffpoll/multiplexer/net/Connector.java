@@ -276,7 +276,7 @@ public final class Connector {
             }
             IOException failure = event.registrationFailure();
             if (failure == null) {
-                int error = OS.socketError(fd);
+                int error = OS.options().socketError(fd);
                 if (error == 0) {
                     loop.modify(fd, Interest.NONE, handler);
                     succeed();

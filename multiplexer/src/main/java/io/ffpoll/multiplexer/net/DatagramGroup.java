@@ -57,7 +57,7 @@ public final class DatagramGroup implements AutoCloseable {
                                                         DatagramOptions options,
                                                         Function<EventLoop, DatagramHandler> handlers) {
         Objects.requireNonNull(handlers, "handlers");
-        if (!OS.balancesReusePort()) {
+        if (!OS.options().balancesReusePort()) {
             throw new UnsupportedOperationException(OS.name() + " does not spread datagrams over sockets on one port"
                     + " (no balancing SO_REUSEPORT): bind one DatagramEndpoint");
         }

@@ -57,16 +57,16 @@ final class DatagramSockets {
         int fd = Errors.check(calls.socket(OS.family(local)), "socket(SOCK_DGRAM)");
         try (Arena arena = Arena.ofConfined()) {
             if (options.reusePort()) {
-                set(OS.setOption(fd, SocketOption.REUSE_PORT_BALANCED, 1), fd, "SO_REUSEPORT");
+                set(OS.options().setOption(fd, SocketOption.REUSE_PORT_BALANCED, 1), fd, "SO_REUSEPORT");
             }
             if (options.v6Only() != null && local.getAddress() instanceof Inet6Address) {
                 set(calls.setV6Only(fd, options.v6Only()), fd, "IPV6_V6ONLY");
             }
             if (options.receiveBufferSize() > 0) {
-                set(OS.setOption(fd, SocketOption.RECEIVE_BUFFER, options.receiveBufferSize()), fd, "SO_RCVBUF");
+                set(OS.options().setOption(fd, SocketOption.RECEIVE_BUFFER, options.receiveBufferSize()), fd, "SO_RCVBUF");
             }
             if (options.sendBufferSize() > 0) {
-                set(OS.setOption(fd, SocketOption.SEND_BUFFER, options.sendBufferSize()), fd, "SO_SNDBUF");
+                set(OS.options().setOption(fd, SocketOption.SEND_BUFFER, options.sendBufferSize()), fd, "SO_SNDBUF");
             }
             if (options.broadcast()) {
                 set(calls.setBroadcast(fd, true), fd, "SO_BROADCAST");

@@ -54,7 +54,7 @@ public final class GroupListener implements AutoCloseable {
          * @return the mode
          */
         public static Mode platformDefault() {
-            return OS.balancesReusePort() ? REUSEPORT : ACCEPTOR;
+            return OS.options().balancesReusePort() ? REUSEPORT : ACCEPTOR;
         }
     }
 

@@ -51,18 +51,18 @@ final class SocketAddresses {
         if (unix.isUnnamed()) {
             throw new IllegalArgumentException("an unnamed Unix socket cannot be bound or connected to");
         }
-        if (unix.isAbstract() && !OS.hasAbstractUnixNames()) {
+        if (unix.isAbstract() && !OS.unix().hasAbstractUnixNames()) {
             throw new UnsupportedOperationException("abstract Unix socket names are Linux only; " + OS.name()
                     + " has none: use a path (" + unix + ")");
         }
-        io.ffpoll.bindings.platform.UnixNames.check(unix.bytes(), unix.isAbstract(), OS.maxUnixNameBytes(), OS.name());
+        io.ffpoll.bindings.platform.UnixNames.check(unix.bytes(), unix.isAbstract(), OS.unix().maxUnixNameBytes(), OS.name());
         return unix;
     }
 
     /** A non-blocking, close-on-exec stream socket of the family of a {@link #normalize}d address. */
     static int socket(SocketAddress address) throws IOException {
         if (address instanceof UnixAddress) {
-            return Errors.check(OS.unixStreamSocket(), "socket(AF_UNIX)");
+            return Errors.check(OS.unix().unixStreamSocket(), "socket(AF_UNIX)");
         }
         return Errors.check(OS.socket(OS.family((InetSocketAddress) address)), "socket");
     }
@@ -70,15 +70,15 @@ final class SocketAddresses {
     /** Writes a {@link #normalize}d address into {@code dst} and returns its length. */
     static int encode(SocketAddress address, MemorySegment dst) {
         if (address instanceof UnixAddress unix) {
-            return OS.encodeUnix(unix.bytes(), unix.isAbstract(), dst);
+            return OS.unix().encodeUnix(unix.bytes(), unix.isAbstract(), dst);
         }
         return OS.encode((InetSocketAddress) address, dst);
     }
 
     /** The address in a sockaddr of {@code length} bytes: IP, Unix, or null for another family. */
     static SocketAddress decode(MemorySegment sa, int length) {
-        if (OS.sockaddrFamily(sa) == OS.unixFamily()) {
-            return UnixAddress.fromKernel(OS.decodeUnix(sa, length));
+        if (OS.unix().sockaddrFamily(sa) == OS.unix().unixFamily()) {
+            return UnixAddress.fromKernel(OS.unix().decodeUnix(sa, length));
         }
         return OS.decode(sa);
     }
@@ -98,7 +98,7 @@ final class SocketAddresses {
             MemorySegment sa = OS.allocateSockaddr(arena);
             MemorySegment len = arena.allocate(ValueLayout.JAVA_INT);
             len.set(ValueLayout.JAVA_INT, 0, (int) OS.sockaddrSize());
-            int r = peer ? OS.getpeername(fd, sa, len) : OS.getsockname(fd, sa, len);
+            int r = peer ? OS.unix().getpeername(fd, sa, len) : OS.getsockname(fd, sa, len);
             Errors.check(r, (peer ? "getpeername" : "getsockname") + "(fd " + fd + ")");
             return decode(sa, Math.min(len.get(ValueLayout.JAVA_INT, 0), (int) OS.sockaddrSize()));
         }
@@ -118,7 +118,7 @@ final class SocketAddresses {
                     + ")");
         }
         long[] out = new long[3];
-        Errors.check(OS.peerCredentials(fd, out), "getsockopt(fd " + fd + ", peer credentials)");
+        Errors.check(OS.unix().peerCredentials(fd, out), "getsockopt(fd " + fd + ", peer credentials)");
         return new PeerCredentials(out[0], out[1],
                 out[2] > 0 ? java.util.OptionalLong.of(out[2]) : java.util.OptionalLong.empty());
     }

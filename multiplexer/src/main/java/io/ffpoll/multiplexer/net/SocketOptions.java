@@ -178,7 +178,7 @@ public final class SocketOptions {
     }
 
     static boolean isSupported(Platform os, Option<?> option) {
-        return option.raw == null || os.supports(option.raw);
+        return option.raw == null || os.options().supports(option.raw);
     }
 
     /**
@@ -201,14 +201,14 @@ public final class SocketOptions {
         String call = "setsockopt(fd " + fd + ", " + option.name + ", " + value + ")";
         if (option == SO_LINGER) {
             Linger l = (Linger) value;
-            Errors.check(os.setLinger(fd, l.on(), l.seconds()), call);
+            Errors.check(os.options().setLinger(fd, l.on(), l.seconds()), call);
             return;
         }
         int v = value instanceof Boolean b ? (b ? 1 : 0) : (Integer) option.type.cast(value);
         if (v < option.min || v > option.max) {
             throw new IllegalArgumentException(option.name + ": " + v + " out of " + option.min + ".." + option.max);
         }
-        Errors.check(os.setOption(fd, raw(os, fd, option), v), call);
+        Errors.check(os.options().setOption(fd, raw(os, fd, option), v), call);
     }
 
     /**
@@ -229,10 +229,10 @@ public final class SocketOptions {
         String call = "getsockopt(fd " + fd + ", " + option.name + ")";
         if (option == SO_LINGER) {
             int[] onAndSeconds = new int[2];
-            Errors.check(os.getLinger(fd, onAndSeconds), call);
+            Errors.check(os.options().getLinger(fd, onAndSeconds), call);
             return option.type.cast(onAndSeconds[0] != 0 ? Linger.seconds(onAndSeconds[1]) : Linger.OFF);
         }
-        int v = Errors.check(os.getOption(fd, raw(os, fd, option)), call);
+        int v = Errors.check(os.options().getOption(fd, raw(os, fd, option)), call);
         return option.type == Boolean.class ? option.type.cast(v != 0) : option.type.cast(v);
     }
 
@@ -241,7 +241,7 @@ public final class SocketOptions {
         if (option.raw != null) {
             return option.raw;
         }
-        int version = Errors.check(os.ipVersion(fd), "getsockname(fd " + fd + ")");
+        int version = Errors.check(os.options().ipVersion(fd), "getsockname(fd " + fd + ")");
         if (version == 0) {
             throw new SocketException(option.name + ": fd " + fd + " is not an IPv4 or IPv6 socket");
         }
@@ -264,7 +264,7 @@ public final class SocketOptions {
 
     static TcpInfo tcpInfo(Platform os, int fd) throws IOException {
         int[] f = new int[TcpInfoField.COUNT];
-        Errors.check(os.tcpInfo(fd, f), "getsockopt(fd " + fd + ", TCP_INFO)");
+        Errors.check(os.options().tcpInfo(fd, f), "getsockopt(fd " + fd + ", TCP_INFO)");
         return TcpInfo.of(f);
     }
 }

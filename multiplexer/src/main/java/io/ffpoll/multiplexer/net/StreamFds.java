@@ -24,7 +24,7 @@ final class StreamFds {
 
     /** On the loop: a connection over {@code fd}, registered and opened. */
     static Connection open(EventLoop loop, int fd, ConnectionHandler handler) throws IOException {
-        int stream = OS.isStreamSocket(fd);
+        int stream = OS.unix().isStreamSocket(fd);
         boolean notSocket = stream == -Err.ENOTSOCK;
         if (stream == 0) {
             throw new IllegalArgumentException("fd " + fd + " is a socket but not a stream socket");
@@ -32,7 +32,7 @@ final class StreamFds {
         if (stream < 0 && !notSocket) {
             throw Errors.exception("getsockopt(fd " + fd + ", SO_TYPE)", -stream);
         }
-        int access = notSocket ? Errors.check(OS.accessMode(fd), "fcntl(fd " + fd + ", F_GETFL)") : READ_WRITE;
+        int access = notSocket ? Errors.check(OS.unix().accessMode(fd), "fcntl(fd " + fd + ", F_GETFL)") : READ_WRITE;
         SocketAddress peer = notSocket ? null : SocketAddresses.peerAddress(fd);
         Errors.check(OS.setBlocking(fd, false), "fcntl(fd " + fd + ", F_SETFL, O_NONBLOCK)");
         Connection c = new Connection(loop, fd, peer, handler);

@@ -1,6 +1,7 @@
 package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.bindings.Errors;
+import io.ffpoll.bindings.platform.OptionCalls;
 import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.bindings.SocketOption;
 
@@ -26,7 +27,7 @@ public final class Tcp {
      * Port 0 picks a free port: read it back with {@link #localAddress}.
      *
      * @throws UnsupportedOperationException for {@code reusePort} where the OS cannot balance
-     *     (macOS: {@link Platform#balancesReusePort()})
+     *     (macOS: {@link OptionCalls#balancesReusePort()})
      * @param address the address
      * @param backlog listen(2)'s backlog
      * @param reusePort whether to balance with other listeners on the port
@@ -34,7 +35,7 @@ public final class Tcp {
      * @throws IOException if socket, bind or listen fails
      */
     public static int listen(InetSocketAddress address, int backlog, boolean reusePort) throws IOException {
-        if (reusePort && !OS.balancesReusePort()) {
+        if (reusePort && !OS.options().balancesReusePort()) {
             throw new UnsupportedOperationException(OS.name() + " cannot balance connections among listeners on one port");
         }
         if (address.isUnresolved()) {
@@ -138,6 +139,6 @@ public final class Tcp {
     }
 
     private static void setOption(int fd, SocketOption option, int value) throws IOException {
-        Errors.check(OS.setOption(fd, option, value), "setsockopt(fd " + fd + ", " + option + ", " + value + ")");
+        Errors.check(OS.options().setOption(fd, option, value), "setsockopt(fd " + fd + ", " + option + ", " + value + ")");
     }
 }

@@ -87,7 +87,7 @@ public final class UnixAddress extends SocketAddress {
         if (s.isEmpty()) {
             throw new IllegalArgumentException("an empty path names no Unix socket");
         }
-        return new UnixAddress(Platform.current().unixPathBytes(s), false, null);
+        return new UnixAddress(Platform.current().unix().unixPathBytes(s), false, null);
     }
 
     /**

@@ -97,11 +97,11 @@ final class UnixDatagrams {
         }
         try (Arena arena = Arena.ofConfined()) {
             if (options.receiveBufferSize() > 0) {
-                Errors.check(OS.setOption(fd, SocketOption.RECEIVE_BUFFER, options.receiveBufferSize()),
+                Errors.check(OS.options().setOption(fd, SocketOption.RECEIVE_BUFFER, options.receiveBufferSize()),
                         "setsockopt(fd " + fd + ", SO_RCVBUF)");
             }
             if (options.sendBufferSize() > 0) {
-                Errors.check(OS.setOption(fd, SocketOption.SEND_BUFFER, options.sendBufferSize()),
+                Errors.check(OS.options().setOption(fd, SocketOption.SEND_BUFFER, options.sendBufferSize()),
                         "setsockopt(fd " + fd + ", SO_SNDBUF)");
             }
             if (options.connectTo() instanceof UnixAddress peer) {
@@ -123,7 +123,7 @@ final class UnixDatagrams {
     }
 
     private static int socket(DatagramCalls calls) throws IOException {
-        return Errors.check(calls.socket(OS.unixFamily()), "socket(AF_UNIX, SOCK_DGRAM)");
+        return Errors.check(calls.socket(OS.unix().unixFamily()), "socket(AF_UNIX, SOCK_DGRAM)");
     }
 
     /**

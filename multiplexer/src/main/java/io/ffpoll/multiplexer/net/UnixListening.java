@@ -110,7 +110,7 @@ final class UnixListening {
         SocketFile file = null;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment sa = OS.allocateSockaddr(arena);
-            int length = OS.encodeUnix(address.bytes(), address.isAbstract(), sa);
+            int length = OS.unix().encodeUnix(address.bytes(), address.isAbstract(), sa);
             int r = OS.bind(fd, sa, length);
             if (r == -Err.EADDRINUSE && !address.isAbstract()) {
                 removeStale(address, sa, length, socket, backlog >= 0);

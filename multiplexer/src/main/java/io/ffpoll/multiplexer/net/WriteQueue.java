@@ -85,7 +85,7 @@ final class WriteQueue {
     /** {@link #send(int, Gather)}, with writev for a descriptor that is not a socket. */
     long send(int fd, Gather gather, boolean notSocket) {
         int count = gather(gather);
-        long n = notSocket ? Platform.current().writeGathered(fd, gather, count)
+        long n = notSocket ? Platform.current().unix().writeGathered(fd, gather, count)
                 : Platform.current().sendGathered(fd, gather, count);
         if (n > 0) {
             consume(n);

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class AcceptOptionsTest extends LoopTestBase {
 
     private static int option(int fd, SocketOption option) throws java.io.IOException {
-        return io.ffpoll.bindings.Errors.check(Loopback.OS.getOption(fd, option), "getsockopt " + option);
+        return io.ffpoll.bindings.Errors.check(Loopback.OS.options().getOption(fd, option), "getsockopt " + option);
     }
 
     @Test

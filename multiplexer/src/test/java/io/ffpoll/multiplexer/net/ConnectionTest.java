@@ -364,7 +364,7 @@ class ConnectionTest extends LoopTestBase {
         }
         // One peer resets; one goes away in the middle of a message.
         net.send(resetter, Arrays.copyOf(message(new Random(1), 300), 10));
-        Loopback.OS.resetOnClose(resetter);
+        Loopback.OS.options().resetOnClose(resetter);
         net.close(resetter);
         net.send(quitter, Arrays.copyOf(message(new Random(2), 300), 100));
         net.close(quitter);

@@ -33,9 +33,9 @@ final class RawUnixDatagram implements AutoCloseable {
 
     /** A socket bound to {@code name}, or unbound for null. */
     RawUnixDatagram(UnixAddress name) throws IOException {
-        fd = Errors.check(calls.socket(OS.unixFamily()), "socket(AF_UNIX, SOCK_DGRAM)");
+        fd = Errors.check(calls.socket(OS.unix().unixFamily()), "socket(AF_UNIX, SOCK_DGRAM)");
         if (name != null) {
-            int r = OS.bind(fd, names, OS.encodeUnix(name.bytes(), name.isAbstract(), names));
+            int r = OS.bind(fd, names, OS.unix().encodeUnix(name.bytes(), name.isAbstract(), names));
             if (r < 0) {
                 close();
                 Errors.check(r, "bind(" + name + ")");
@@ -47,7 +47,7 @@ final class RawUnixDatagram implements AutoCloseable {
     /** Sends {@code bytes} to {@code to} at once: 1, or -errno (-EAGAIN: its queue is full). */
     int send(byte[] bytes, UnixAddress to) {
         MemorySegment.copy(bytes, 0, payloads, ValueLayout.JAVA_BYTE, 0, bytes.length);
-        out.set(0, 0, bytes.length, 0, OS.encodeUnix(to.bytes(), to.isAbstract(), names), 0);
+        out.set(0, 0, bytes.length, 0, OS.unix().encodeUnix(to.bytes(), to.isAbstract(), names), 0);
         return calls.send(fd, out, 1);
     }
 

@@ -120,12 +120,12 @@ class SocketOptionsTest {
         for (int fd : new int[] {v4, v4pair[0], v4pair[1]}) {
             set(fd, SocketOptions.IP_TOS, ef);
             assertEquals(ef, get(fd, SocketOptions.IP_TOS));
-            assertEquals(ef, OS.getOption(fd, SocketOption.IP_TOS), "IP_TOS itself, fd " + fd);
+            assertEquals(ef, OS.options().getOption(fd, SocketOption.IP_TOS), "IP_TOS itself, fd " + fd);
         }
         for (int fd : new int[] {v6, v6pair[0], v6pair[1]}) {
             set(fd, SocketOptions.IP_TOS, ef);
             assertEquals(ef, get(fd, SocketOptions.IP_TOS));
-            assertEquals(ef, OS.getOption(fd, SocketOption.IPV6_TCLASS), "IPV6_TCLASS itself, fd " + fd);
+            assertEquals(ef, OS.options().getOption(fd, SocketOption.IPV6_TCLASS), "IPV6_TCLASS itself, fd " + fd);
         }
         set(v4pair[0], SocketOptions.IP_TOS, 0);
         assertEquals(0, get(v4pair[0], SocketOptions.IP_TOS));
@@ -192,7 +192,7 @@ class SocketOptionsTest {
 
     @Test
     void tcpInfoOfAnEstablishedConnectionAndAListener() throws Exception {
-        if (!OS.hasTcpInfo()) {
+        if (!OS.options().hasTcpInfo()) {
             UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> SocketOptions.tcpInfo(0));
             assertTrue(e.getMessage().contains("TCP_INFO") && e.getMessage().contains(OS.name()), e.getMessage());
             return;
@@ -229,7 +229,7 @@ class SocketOptionsTest {
                 notSocket.getMessage());
         IOException tos = assertThrows(IOException.class, () -> set(pipe[0], SocketOptions.IP_TOS, 0));
         assertTrue(tos.getMessage().contains("ENOTSOCK"), tos.getMessage());
-        if (OS.hasTcpInfo()) {
+        if (OS.options().hasTcpInfo()) {
             IOException info = assertThrows(IOException.class, () -> SocketOptions.tcpInfo(pipe[0]));
             assertTrue(info.getMessage().contains("TCP_INFO"), info.getMessage());
         }

@@ -58,7 +58,7 @@ abstract class StreamFdContract {
 
     int[] pipe() {
         int[] fds = new int[2];
-        assertEquals(0, OS.pipe(fds));
+        assertEquals(0, OS.unix().pipe(fds));
         return fds;
     }
 
@@ -225,7 +225,7 @@ abstract class StreamFdContract {
     @Test
     void echoOverASocketpairWithEofAndThisProcesssCredentials() throws Exception {
         int[] pair = new int[2];
-        assertEquals(0, OS.unixStreamPair(pair));
+        assertEquals(0, OS.unix().unixStreamPair(pair));
         assertEquals(0, OS.setBlocking(pair[1], true));
         CompletableFuture<IOException> closed = new CompletableFuture<>();
         Connection c = Connection.open(loop, pair[0], new UnixTesting.Echo() {

@@ -76,7 +76,7 @@ class UnixDatagramEndpointTest extends UnixDatagramTestBase {
 
     @Test
     void echoesOverAnAbstractNameToAnAutoboundClient() throws Exception {
-        Assumptions.assumeTrue(OS.hasAbstractUnixNames(), "abstract names and autobind are Linux's");
+        Assumptions.assumeTrue(OS.unix().hasAbstractUnixNames(), "abstract names and autobind are Linux's");
         Recorder atServer = new Recorder(true);
         Recorder atClient = new Recorder(false);
         UnixAddress name = UnixAddress.abstractName(UnixTesting.freshName());
@@ -151,7 +151,7 @@ class UnixDatagramEndpointTest extends UnixDatagramTestBase {
             DatagramAddress sender = new DatagramAddress(OS.datagrams(), true); // as the receiver points it
             MemorySegment payload = onLoop(() -> {
                 MemorySegment sa = OS.allocateSockaddr(arena);
-                sender.point(sa, OS.encodeUnix(peerName.bytes(), false, sa));
+                sender.point(sa, OS.unix().encodeUnix(peerName.bytes(), false, sa));
                 return arena.allocate(16);
             });
             byte[] name = new byte[108];

@@ -132,7 +132,7 @@ abstract class UnixSocketContract {
 
     @Test
     void echoOverAnAbstractNameOnLinux() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(UnixTesting.OS.hasAbstractUnixNames(), "abstract names are Linux only");
+        org.junit.jupiter.api.Assumptions.assumeTrue(UnixTesting.OS.unix().hasAbstractUnixNames(), "abstract names are Linux only");
         UnixAddress name = UnixAddress.abstractName(UnixTesting.freshName());
         try (EventLoopGroup group = EventLoopGroup.start("abstract", 2, backend());
              GroupListener server = GroupListener.start(group, name,
@@ -306,13 +306,13 @@ abstract class UnixSocketContract {
         Path path = dir.resolve("x".repeat(200) + ".sock");
         IllegalArgumentException bind = assertThrows(IllegalArgumentException.class, () -> bind(UnixAddress.path(path)));
         assertTrue(bind.getMessage().startsWith("ENAMETOOLONG"), bind.getMessage());
-        assertTrue(bind.getMessage().contains("at most " + UnixTesting.OS.maxUnixNameBytes()), bind.getMessage());
+        assertTrue(bind.getMessage().contains("at most " + UnixTesting.OS.unix().maxUnixNameBytes()), bind.getMessage());
         IllegalArgumentException connect = assertThrows(IllegalArgumentException.class,
                 () -> Connection.connect(loop, UnixDomainSocketAddress.of(path), new UnixTesting.Echo()));
         assertTrue(connect.getMessage().startsWith("ENAMETOOLONG"), connect.getMessage());
         assertFalse(Files.exists(path));
         // The longest name that fits works.
-        String fits = "n".repeat(UnixTesting.OS.maxUnixNameBytes() - dir.toString().length() - 1);
+        String fits = "n".repeat(UnixTesting.OS.unix().maxUnixNameBytes() - dir.toString().length() - 1);
         if (fits.length() > 0) {
             Listener l = bind(UnixAddress.path(dir.resolve(fits)));
             // (the JDK's own client refuses a path this long: the test connects with ffpoll's)
