@@ -54,6 +54,9 @@ import java.util.Set;
  *
  * <p>Immutable. Two addresses are equal when they name the same socket (the same path, as
  * given, or the same abstract name); the permissions, a setting for bind, are not compared.
+ * Serialized as its bytes, which is what the kernel compares: a deserialized address names
+ * the same socket in a JVM under another locale, where {@link #path()} may decode it to
+ * other text.
  */
 public final class UnixAddress extends SocketAddress {
     @Serial
