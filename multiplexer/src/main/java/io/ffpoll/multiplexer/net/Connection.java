@@ -162,9 +162,12 @@ public final class Connection extends ConnectionAnyThread {
      *
      * <p>The future tells how the connect ended, not what came after: once the connect has
      * succeeded it completes with the connection, even if {@code onOpen} already closed or
-     * aborted it, or a write there failed (the connection is then closed when the future
-     * completes: {@link #isOpen()} is false, {@link #closeAsync()} completes normally, and
-     * {@code onClosed} has had the cause, if any). Only an {@code onOpen} that throws fails it,
+     * aborted it, or a write there failed. An abort, a failed write or a {@code close()} with
+     * nothing queued has closed it by then: {@link #isOpen()} is false and {@code onClosed}
+     * has had the cause, if any. A {@code close()} after a write in {@code onOpen} is graceful:
+     * the connection is still open and {@link #isClosing()} when the future completes, it
+     * flushes what was written, then closes and calls {@code onClosed}. Either way
+     * {@link #closeAsync()} completes normally. Only an {@code onOpen} that throws fails it,
      * with the {@link IOException} the connection was aborted with. Netty's connect future and
      * the JDK's {@code SocketChannel.connect} draw the same line.
      *

@@ -74,6 +74,22 @@ class ConnectFutureTest extends LoopTestBase {
         connectedThenClosedInOnOpen(Connection::abort);
     }
 
+    /** A close after a write is graceful: the future finds the connection closing, not closed. */
+    @Test
+    void aWriteThenCloseInOnOpenCompletesTheFutureWithTheClosingConnection() throws Exception {
+        serveConnections(() -> (c, data) -> data.byteSize());
+        Recording handler = new Recording(c -> {
+            c.write(new byte[] {'b', 'y', 'e'});
+            c.close();
+        });
+        Connection c = Connection.connect(loop, address, handler).get(30, TimeUnit.SECONDS);
+        assertSame(handler.opened, c);
+        assertTrue(onLoop(() -> !c.isOpen() || c.isClosing()), "closing or closed, as the Javadoc says");
+        c.closeAsync().get(30, TimeUnit.SECONDS);
+        assertFalse(onLoop(c::isOpen));
+        assertEquals(List.of("null"), onLoop(() -> List.copyOf(handler.closes)), "onClosed once, without a cause");
+    }
+
     @Test
     void anOnOpenThatThrowsStillFailsTheFutureWithWhatItThrew() throws Exception {
         serveConnections(() -> (c, data) -> data.byteSize());
