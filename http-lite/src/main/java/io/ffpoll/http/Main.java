@@ -220,11 +220,14 @@ public final class Main {
         Supervisor supervisor = new Supervisor(fd, workers, Supervision.workerCommand(args), GRACE);
         LOG.info("http-lite supervisor listening on {} ({} workers)",
                 io.ffpoll.multiplexer.net.Tcp.localAddress(fd), workers);
-        CompletableFuture<Integer> stop = Supervision.stopSignals(supervisor.loop(), false);
+        // The callback stops the workers itself, on the loop that reaps them: an exit after
+        // the signal is then never a crash, and a signal during the start ends the start.
+        Supervision.stopSignals(supervisor.loop(), false, supervisor::stopSignalled);
         Supervision.onHangUp(supervisor);
-        supervisor.start();
-        LOG.info("workers serving: pids {}", supervisor.pids());
-        int status = stop.join();
+        if (supervisor.start()) {
+            LOG.info("workers serving: pids {}", supervisor.pids());
+        }
+        int status = supervisor.stopSignal().join();
         LOG.info("shutting down: draining the workers (up to {} s)", GRACE.toSeconds());
         supervisor.stop();
         System.exit(status);
@@ -254,7 +257,8 @@ public final class Main {
         // supervisor gone), and the System.exit calls before come before it serves or after
         // the server is closed. The drain runs here, on the main thread, not amid the JVM's exit.
         EventLoop control = EventLoop.start("http-lite-signals");
-        CompletableFuture<Integer> stop = Supervision.stopSignals(control, !worker);
+        CompletableFuture<Integer> stop = new CompletableFuture<>();
+        Supervision.stopSignals(control, !worker, stop::complete);
         HttpServer server;
         try {
             server = b.start();

@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.IntConsumer;
 
 /**
  * The launcher's processes and signals: what stops it, how a supervisor is told SIGHUP and
@@ -57,29 +58,27 @@ final class Supervision {
 
     /**
      * How the launcher learns to stop: SIGTERM, SIGINT and, with {@code hangUpStops}, SIGHUP,
-     * as callbacks on {@code loop}. Each is watched unless the process ignores it, as the JVM's
-     * own shutdown does: a job that a non-interactive shell starts in the background ignores
-     * SIGINT, and one that {@code nohup} starts ignores SIGHUP. The future completes with the
-     * exit status the JVM's own shutdown would have given: 128 + the signal's number. Not a
-     * shutdown hook: the launcher drains on its main thread, then exits, rather than inside the
-     * JVM's exit beside its other hooks; and the supervised worker's other way to stop (its
-     * supervisor gone) completes the same future instead of calling System.exit from a thread
-     * of its own. Under {@code -Xrs} the JVM takes no handler for these signals: there they
-     * end the process at once, as they always did.
+     * as callbacks on {@code loop}, each of which passes {@code stop} the exit status the JVM's
+     * own shutdown would have given: 128 + the signal's number. Each is watched unless the
+     * process ignores it, as the JVM's own shutdown does: a job that a non-interactive shell
+     * starts in the background ignores SIGINT, and one that {@code nohup} starts ignores SIGHUP.
+     * Not a shutdown hook: the launcher drains on its main thread, then exits, rather than
+     * inside the JVM's exit beside its other hooks; and the supervised worker's other way to
+     * stop (its supervisor gone) completes the same future instead of calling System.exit from
+     * a thread of its own. Under {@code -Xrs} the JVM takes no handler for these signals: there
+     * they end the process at once, as they always did.
      */
-    static CompletableFuture<Integer> stopSignals(EventLoop loop, boolean hangUpStops) {
-        CompletableFuture<Integer> stop = new CompletableFuture<>();
+    static void stopSignals(EventLoop loop, boolean hangUpStops, IntConsumer stop) {
         List<SignalWatch.Signal> signals = hangUpStops
                 ? List.of(SignalWatch.Signal.TERM, SignalWatch.Signal.INT, SignalWatch.Signal.HUP)
                 : List.of(SignalWatch.Signal.TERM, SignalWatch.Signal.INT);
         for (SignalWatch.Signal signal : signals) {
             try {
-                SignalWatch.startUnlessIgnored(loop, signal, (watch, s) -> stop.complete(128 + number(s)));
+                SignalWatch.startUnlessIgnored(loop, signal, (watch, s) -> stop.accept(128 + number(s)));
             } catch (IllegalStateException refused) {
                 LOG.warn("SIG{} ends this process without draining: {}", signal, refused.getMessage());
             }
         }
-        return stop;
     }
 
     /** The signal's number: the same on Linux, macOS and FreeBSD for these. */

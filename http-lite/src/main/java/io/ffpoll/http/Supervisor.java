@@ -59,6 +59,7 @@ final class Supervisor {
     private final int[] parentPipe = new int[2];
     private final EventLoop loop;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    private final CompletableFuture<Integer> stopSignal = new CompletableFuture<>();
     // The rest is the loop thread's alone.
     private final List<Worker> current = new ArrayList<>();
     private final List<Worker> unreaped = new ArrayList<>();
@@ -104,19 +105,49 @@ final class Supervisor {
         return loop;
     }
 
-    /** Starts the first generation and returns once every worker serves; if it does not, stops and throws. */
-    void start() throws IOException, InterruptedException {
-        boolean up;
+    /**
+     * Starts the first generation and waits until every worker serves or a stop signal comes
+     * ({@link #stopSignalled}), whichever is first; if the workers do not start, stops them and
+     * throws. Not on the loop thread.
+     *
+     * @return true once every worker serves; false if a stop signal came first (the starting
+     *         workers then drain: {@link #stop} waits for them)
+     */
+    boolean start() throws IOException, InterruptedException {
+        CompletableFuture<Boolean> first = rollingRestart();
         try {
-            up = rollingRestart().get();
+            CompletableFuture.anyOf(first, stopSignal).get();
         } catch (ExecutionException e) {
             stop();
             throw new IOException("the workers did not start: " + e.getCause(), e.getCause());
         }
-        if (!up) {
+        if (stopSignal.isDone()) {
+            return false;
+        }
+        if (!first.getNow(false)) {
             stop();
             throw new IOException("the workers did not start; the log above says why");
         }
+        return true;
+    }
+
+    /**
+     * Loop thread, in the launcher's SIGTERM or SIGINT callback: the workers begin to drain, as
+     * {@link #stop} drains them, and from now on no worker's exit is taken for a crash. A Ctrl-C
+     * reaches the workers too, and one may drain and exit before the launcher's main thread
+     * gets to {@link #stop}: it must not be restarted. Then {@link #stopSignal} completes with
+     * {@code status}; later calls change nothing.
+     *
+     * @param status the exit status the launcher is to end with (128 + the signal's number)
+     */
+    void stopSignalled(int status) {
+        beginStop();
+        stopSignal.complete(status);
+    }
+
+    /** {@return completes with the first {@link #stopSignalled} status} */
+    CompletableFuture<Integer> stopSignal() {
+        return stopSignal;
     }
 
     /** The pids of the current generation. Not on the loop thread. */

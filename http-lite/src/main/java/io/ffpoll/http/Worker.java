@@ -62,8 +62,15 @@ final class Worker {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.remove("LISTEN_FDS"); // the socket comes as --fd, not from systemd
         env.remove("LISTEN_PID");
-        long pid = children.spawn(argv.get(0), argv, env,
-                new int[][] {{listenFd, LISTEN_FD}, {parentFd, PARENT_FD}, {readyPipe[1], READY_FD}});
+        long pid;
+        try {
+            pid = children.spawn(argv.get(0), argv, env,
+                    new int[][] {{listenFd, LISTEN_FD}, {parentFd, PARENT_FD}, {readyPipe[1], READY_FD}});
+        } catch (RuntimeException | Error e) { // a bad argument, say: no -errno, and no child holds the pipe
+            os.close(readyPipe[0]);
+            os.close(readyPipe[1]);
+            throw e;
+        }
         os.close(readyPipe[1]);
         if (pid < 0) {
             os.close(readyPipe[0]);

@@ -83,6 +83,11 @@ abstract class ObservedChildren implements ChildProcesses {
         return spawned.get(n - 1);
     }
 
+    /** Waits until {@code n} children have been reaped. */
+    final synchronized void awaitReaped(int n) throws InterruptedException {
+        await(() -> reaped.size() >= n, n + " reapings");
+    }
+
     final synchronized List<Long> spawned() {
         return List.copyOf(spawned);
     }

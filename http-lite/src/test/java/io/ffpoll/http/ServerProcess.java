@@ -30,10 +30,15 @@ final class ServerProcess implements AutoCloseable {
      * {@code nohup} does), so that the child's pid is still the launcher's.
      */
     ServerProcess(List<String> prefix, String... args) throws IOException, InterruptedException {
+        this(prefix, Main.class, args);
+    }
+
+    /** {@code mainClass} (on the test class path) in place of the launcher's own. */
+    ServerProcess(List<String> prefix, Class<?> mainClass, String... args) throws IOException, InterruptedException {
         // The JVM options the launcher script (http-lite/http-lite) uses by default.
         List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "-XX:+UseSerialGC", "-Xms8m", "-Xmx64m", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "io.ffpoll.http.Main"));
+                "-XX:+UseSerialGC", "-Xms8m", "-Xmx64m", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), mainClass.getName()));
         cmd.addAll(List.of(args));
         process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         output = new ProcessLines(process);

@@ -340,7 +340,7 @@ class SupervisorTest {
     }
 
     /** Waits until {@code pid} has exited (a zombie counts as exited: its parent reaps it). */
-    private static void awaitGone(long pid) throws Exception {
+    static void awaitGone(long pid) throws Exception {
         long deadline = System.nanoTime() + DEADLINE_NANOS;
         while (alive(pid)) {
             assertTrue(System.nanoTime() < deadline, "process " + pid + " is still running");
