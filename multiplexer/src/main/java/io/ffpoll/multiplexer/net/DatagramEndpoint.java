@@ -209,9 +209,12 @@ public final class DatagramEndpoint {
      * @param payload the bytes, copied before this returns (up to 65,535)
      * @param target a sender view (during its callback) or a {@link DatagramAddress#copy()}
      * @return false if the queue had no room (counted), the target is unnamed, or the endpoint is closed
+     * @throws IllegalArgumentException for a payload over 65,535 bytes, a sender of the other
+     *     family (an IP sender on a Unix endpoint, or the reverse), or an IP sender with no address
      */
     public boolean send(MemorySegment payload, DatagramAddress target) {
         checkLoop("send");
+        UnixDatagrams.checkSender(target, local);
         if (target.length() == 0 || target.isUnnamed()) {
             return !closed && UnixDatagrams.refuseUnnamed(this, queue);
         }
