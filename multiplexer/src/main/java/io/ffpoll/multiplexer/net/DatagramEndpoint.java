@@ -151,7 +151,8 @@ public final class DatagramEndpoint {
             }
             queue = new DatagramSendQueue(this, loop, fd, pool, calls, arena, options.maxQueuedDatagrams(),
                     options.maxQueuedBytes(), gso);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // An OutOfMemoryError too (native memory past MaxDirectMemorySize): the arena goes back.
             freeReceiveMemory();
             throw e;
         }

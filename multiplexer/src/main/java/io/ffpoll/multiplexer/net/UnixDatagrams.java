@@ -86,7 +86,7 @@ final class UnixDatagrams {
             fd = socket(calls);
             try {
                 Errors.check(calls.autobind(fd), "bind(fd " + fd + ", autobind)");
-            } catch (IOException | RuntimeException e) {
+            } catch (Throwable e) { // an Error too: the descriptor and the file are ours to clean up
                 OS.close(fd);
                 throw e;
             }
@@ -113,7 +113,7 @@ final class UnixDatagrams {
             DatagramEndpoint e = new DatagramEndpoint(loop, fd, calls, options, handler, bound, false, 0);
             e.socketFile = file;
             return e;
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) { // an Error too: the descriptor and the file are ours to clean up
             OS.close(fd);
             if (file != null) {
                 file.removeIfOurs();
