@@ -5,7 +5,6 @@ import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.bindings.platform.UnixNames;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 
 /**
@@ -160,10 +159,12 @@ public final class DatagramAddress {
      * @return the copy
      */
     public DatagramAddress copy() {
-        byte[] bytes = new byte[STORAGE];
-        MemorySegment.copy(sockaddr, ValueLayout.JAVA_BYTE, 0, bytes, 0, length);
+        // A long[]'s segment, not a byte[]'s: the sockaddr's fields are read with their natural
+        // alignment, which a byte array's memory does not promise.
+        MemorySegment bytes = MemorySegment.ofArray(new long[STORAGE / Long.BYTES]);
+        MemorySegment.copy(sockaddr, 0, bytes, 0, length);
         DatagramAddress c = new DatagramAddress(calls, unix, true);
-        c.point(MemorySegment.ofArray(bytes), length);
+        c.point(bytes, length);
         return c;
     }
 

@@ -50,6 +50,27 @@ import java.util.concurrent.CompletableFuture;
  * receiver with EAGAIN (UDP drops): to the connected peer the queue waits for writability, which
  * comes once that peer reads; to another peer, whose room the kernel never signals, the datagram
  * is dropped and reported (EAGAIN, "its receive queue is full"), unless this socket's is full.
+ * Linux answers both cases with the same EAGAIN, so the endpoint reads SO_MEMINFO after it and
+ * retries the datagram once at once when the buffer has room (a receiver may have read in
+ * between); only a second EAGAIN with room drops it.
+ *
+ * <p><b>A named Unix peer that does not read (Linux).</b> Linux charges every datagram waiting,
+ * unread, in a receiver's queue to the sender's SO_SNDBUF until it is read. A named peer that
+ * never reads therefore holds up to its queue's worth (net.unix.max_dgram_qlen + 1 datagrams)
+ * of this socket's buffer; if that is the whole buffer, every send fails with EAGAIN for a full
+ * own buffer, the queue waits for writability, and that comes only when the deaf peer reads or
+ * closes: the replies to every other peer wait behind it (queued, then refused and counted in
+ * {@link DatagramStats#overflows()} once the queue is full). To keep one peer from stalling the
+ * rest, give the socket an SO_SNDBUF ({@link DatagramOptions#socketBuffers}) of at least
+ * (max_dgram_qlen + 1) times the largest datagram's cost (its payload plus the kernel's
+ * per-datagram overhead, some hundreds of bytes), so that a full peer's queue fills before this
+ * socket's buffer does and its datagrams are dropped instead; or give each peer a connected
+ * socket of its own. UDP has no such coupling: a receiver's full buffer drops.
+ *
+ * <p><b>Size.</b> A datagram is at most {@link DatagramOptions#MAX_DATAGRAM} (65,535) bytes on
+ * either family: the Unix kernel would take more (up to the send buffer), but this endpoint's
+ * queue and receive slots are sized for UDP's bound, so a larger send is refused
+ * ({@link IllegalArgumentException}) and a larger received datagram is reported truncated.
  *
  * <p><b>Segmentation (Linux).</b> {@link #sendSegmented} hands the kernel one payload to cut
  * into equal datagrams to one peer (UDP GSO), and {@link DatagramOptions#gro()} lets it
@@ -151,7 +172,8 @@ public final class DatagramEndpoint {
             }
             queue = new DatagramSendQueue(this, loop, fd, pool, calls, arena, options.maxQueuedDatagrams(),
                     options.maxQueuedBytes(), gso);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // An OutOfMemoryError too (native memory past MaxDirectMemorySize): the arena goes back.
             freeReceiveMemory();
             throw e;
         }
@@ -209,9 +231,12 @@ public final class DatagramEndpoint {
      * @param payload the bytes, copied before this returns (up to 65,535)
      * @param target a sender view (during its callback) or a {@link DatagramAddress#copy()}
      * @return false if the queue had no room (counted), the target is unnamed, or the endpoint is closed
+     * @throws IllegalArgumentException for a payload over 65,535 bytes, a sender of the other
+     *     family (an IP sender on a Unix endpoint, or the reverse), or an IP sender with no address
      */
     public boolean send(MemorySegment payload, DatagramAddress target) {
         checkLoop("send");
+        UnixDatagrams.checkSender(target, local);
         if (target.length() == 0 || target.isUnnamed()) {
             return !closed && UnixDatagrams.refuseUnnamed(this, queue);
         }

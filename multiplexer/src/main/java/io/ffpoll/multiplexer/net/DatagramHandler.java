@@ -29,6 +29,15 @@ import java.lang.foreign.MemorySegment;
  * It never shows another endpoint's datagrams. A kept sender view likewise names the sender of
  * whichever datagram came last, and throws in the same two cases.
  *
+ * <p><b>Identity.</b> The endpoint keeps one payload view per length it has seen and hands the
+ * same object for every datagram of that length (and the same sender view for every datagram):
+ * never tell datagrams apart by {@code ==}, nor key a map by a view's identity. The views are
+ * confined to the loop thread, during the call as well: a thread the callback hands one to
+ * (and waits for) gets {@link WrongThreadException}; copy the bytes for it instead. The views
+ * kept are bounded: at most {@link DatagramOptions#maxDatagramSize()} + 1 payload views (one
+ * per length, an object of a few tens of bytes each, made the first time that length comes and
+ * kept until the endpoint closes), plus, with GRO, at most 64 segment views per receive slot.
+ *
  * <p>A callback that throws closes its endpoint (the loop and its other endpoints go on), and
  * {@link #onClosed} hears why.
  */

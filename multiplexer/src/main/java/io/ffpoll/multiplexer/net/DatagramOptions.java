@@ -188,7 +188,14 @@ public record DatagramOptions(int receiveBatch, int maxDatagramSize, int receive
     }
 
     /**
-     * Returns a copy with these socket buffer sizes.
+     * Returns a copy with these socket buffer sizes. On a Unix datagram socket (Linux) the send
+     * buffer is also charged with every datagram sent that waits unread in a receiver's queue,
+     * until it is read: one named peer that never reads can hold all of it, and the endpoint's
+     * replies to every other peer then wait for writability that only that peer's reading gives
+     * back. A send buffer of at least (net.unix.max_dgram_qlen + 1) times the cost of the largest
+     * datagram sent (payload plus the kernel's per-datagram overhead) keeps that from happening:
+     * the deaf peer's queue fills first, and what is sent to it more is dropped and reported
+     * instead (see {@link DatagramEndpoint}); a connected socket per peer is the other way out.
      *
      * @param receive SO_RCVBUF, 0 for the default
      * @param send SO_SNDBUF, 0 for the default

@@ -239,17 +239,30 @@ final class DatagramSendQueue {
      * waits for writability.
      */
     private boolean flush(int fd) {
+        boolean retried = false;
         while (size > 0 && !released) {
             int n = build();
             int r = calls.send(fd, batch, n);
             if (r >= 0) {
                 sent += consume(r);
+                retried = false;
                 continue; // short: the next call reports why (or EAGAIN)
             }
             int errno = -r;
-            if (errno == Err.EAGAIN && !peerQueueFull()) {
-                return true;
+            if (errno == Err.EAGAIN) {
+                if (!peerQueueFull()) {
+                    return true;
+                }
+                if (!retried) {
+                    // SO_MEMINFO is read after the EAGAIN: a receiver may have freed this socket's
+                    // buffer in between, making a full own buffer look like a full peer. Only the
+                    // receivers free it, so if the same datagram fails again with room in the
+                    // buffer, the peer's queue is what is full.
+                    retried = true;
+                    continue;
+                }
             }
+            retried = false;
             if (gso && whole[0] && seg[head] != 0 && calls.segmentationRefused(errno)) {
                 gso = false; // sent again below as single datagrams, from the same bytes
                 endpoint.segmentationRefused();
@@ -266,10 +279,10 @@ final class DatagramSendQueue {
     }
 
     /**
-     * Whether an EAGAIN means the head's peer has no room, not this socket: a Unix socket's
+     * Whether an EAGAIN may mean the head's peer has no room, not this socket: a Unix socket's
      * datagram to a named peer (the connected one's room the kernel signals, as it does this
-     * socket's own) while its own buffer is not full. The kernel never signals that peer's room,
-     * so the datagram is dropped rather than waited for.
+     * socket's own) while its own buffer is not full now. The kernel never signals that peer's
+     * room, so the datagram is dropped rather than waited for, once a retry confirms it.
      */
     private boolean peerQueueFull() {
         return nameLen[head] != 0 && endpoint.unixAddress() != null && calls.sendBufferFull(fd) == 0;

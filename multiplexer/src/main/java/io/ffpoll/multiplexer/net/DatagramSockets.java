@@ -89,7 +89,7 @@ final class DatagramSockets {
             }
             InetSocketAddress bound = Tcp.localAddress(fd);
             return new DatagramEndpoint(loop, fd, calls, options, handler, bound, gro, fallbacks);
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) { // an Error too: the descriptor is ours to close
             OS.close(fd);
             throw e;
         }

@@ -18,7 +18,7 @@ import java.util.Objects;
  * The AF_UNIX side of {@link DatagramEndpoint}: which addresses and options a Unix datagram
  * socket takes (the options of UDP alone are refused, naming them), making and binding one (a
  * path under {@link UnixListening}'s socket-file rules, an abstract name, or Linux's autobind),
- * the checks of a send's target, and the refusal of a reply to an unnamed sender. Making runs on
+ * the checks of a send's target (an address or a sender), and the refusal of a reply to an unnamed sender. Making runs on
  * the caller's thread (none of it blocks); a failure is an {@link IOException} naming the call,
  * and then nothing stays open.
  */
@@ -86,7 +86,7 @@ final class UnixDatagrams {
             fd = socket(calls);
             try {
                 Errors.check(calls.autobind(fd), "bind(fd " + fd + ", autobind)");
-            } catch (IOException | RuntimeException e) {
+            } catch (Throwable e) { // an Error too: the descriptor and the file are ours to clean up
                 OS.close(fd);
                 throw e;
             }
@@ -113,7 +113,7 @@ final class UnixDatagrams {
             DatagramEndpoint e = new DatagramEndpoint(loop, fd, calls, options, handler, bound, false, 0);
             e.socketFile = file;
             return e;
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) { // an Error too: the descriptor and the file are ours to clean up
             OS.close(fd);
             if (file != null) {
                 file.removeIfOurs();
@@ -141,6 +141,25 @@ final class UnixDatagrams {
                     : "a UDP endpoint sends to IP addresses") + ", not to " + t);
         }
         return t;
+    }
+
+    /**
+     * Checks, without allocating, that {@code sender} is of the family of the endpoint bound
+     * to {@code local}, and that an IP sender has an address: the kernel would answer EINVAL
+     * after the datagram was queued, and an empty IP address is no unnamed Unix sender.
+     *
+     * @throws IllegalArgumentException if not
+     */
+    static void checkSender(DatagramAddress sender, SocketAddress local) {
+        boolean unixEndpoint = local instanceof UnixAddress;
+        if (sender.isUnix() != unixEndpoint) {
+            throw new IllegalArgumentException((unixEndpoint ? "a Unix datagram endpoint replies to Unix senders, "
+                    + "not to the IP sender " : "a UDP endpoint replies to IP senders, not to the Unix sender ") + sender);
+        }
+        if (!unixEndpoint && sender.length() == 0) {
+            throw new IllegalArgumentException("a UDP endpoint cannot reply to a sender with no address"
+                    + " (a DatagramAddress that was never given a datagram's sender)");
+        }
     }
 
     /**

@@ -133,7 +133,7 @@ final class UnixListening {
                 Errors.check(OS.listen(fd, backlog), "listen(" + address + ", " + backlog + ")");
             }
             return new Bound(fd, file);
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) { // an Error too: the descriptor and the file are ours to clean up
             OS.close(fd);
             if (file != null) {
                 file.removeIfOurs();

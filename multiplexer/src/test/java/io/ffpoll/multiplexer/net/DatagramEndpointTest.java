@@ -168,6 +168,39 @@ class DatagramEndpointTest extends DatagramTestBase {
         onLoop(() -> assertThrows(IllegalStateException.class, () -> keptSender[0].port(), "and so is the sender's"));
     }
 
+    /**
+     * A {@link DatagramAddress#copy()} of an IP sender, IPv4 and IPv6, reads after its call as
+     * the view did in it (port, address bytes, the JDK address) and is replied to after the
+     * endpoint's memory has moved on to later datagrams.
+     */
+    @Test
+    void aCopiedIpSenderReadsAndIsRepliedToAfterItsCall() throws Exception {
+        for (InetAddress host : new InetAddress[] {V4, InetAddress.getByName("::1")}) {
+            BlockingQueue<DatagramAddress> copies = new LinkedBlockingQueue<>();
+            DatagramEndpoint e = bind(new InetSocketAddress(host, 0), DatagramOptions.DEFAULTS,
+                    (endpoint, payload, sender) -> copies.add(sender.copy()));
+            DatagramSocket a = peer(host);
+            DatagramSocket b = peer(host);
+            send(a, pattern(10, 1), e.localAddress());
+            DatagramAddress copy = copies.poll(30, TimeUnit.SECONDS);
+            send(b, pattern(10, 2), e.localAddress());
+            assertNotNull(copies.poll(30, TimeUnit.SECONDS), "a later datagram, from another peer");
+            InetSocketAddress fromA = new InetSocketAddress(host, a.getLocalPort());
+            assertTrue(copy.isCopy());
+            assertEquals(fromA, onLoop(copy::toInetSocketAddress));
+            assertEquals(a.getLocalPort(), (int) onLoop(copy::port));
+            byte[] bytes = new byte[16];
+            int n = onLoop(() -> copy.addressBytes(bytes));
+            assertArrayEquals(host.getAddress(), java.util.Arrays.copyOf(bytes, n));
+            assertEquals(host.getAddress().length == 16, onLoop(copy::isIpv6));
+            assertEquals(new InetSocketAddress(InetAddress.getByAddress(host.getAddress()), a.getLocalPort()).toString(),
+                    onLoop(copy::toString));
+            assertTrue(onLoop(() -> e.send(MemorySegment.ofArray(pattern(7, 3)), copy)));
+            assertArrayEquals(pattern(7, 3), receive(a, 64), "the reply went to the copied sender");
+            close(e);
+        }
+    }
+
     @Test
     void aFullSendQueueRefusesCountsAndDoesNotGrow() throws Exception {
         DatagramSocket client = peer(V4);

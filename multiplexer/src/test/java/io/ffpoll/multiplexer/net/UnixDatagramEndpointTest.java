@@ -339,6 +339,61 @@ class UnixDatagramEndpointTest extends UnixDatagramTestBase {
         close(e);
     }
 
+    /**
+     * A reply's target of the other family (an IP sender given to a Unix endpoint, or the
+     * reverse), or an IP one with no address at all, is the caller's mistake: refused with an
+     * {@link IllegalArgumentException} before the kernel (which would answer EINVAL), nothing
+     * queued, counted or reported; an empty IP address is not taken for an unnamed Unix sender.
+     */
+    @Test
+    void aReplyToASenderOfTheOtherFamilyIsRefusedBeforeTheKernel() throws Exception {
+        BlockingQueue<DatagramAddress> unixSenders = new LinkedBlockingQueue<>();
+        BlockingQueue<DatagramAddress> ipSenders = new LinkedBlockingQueue<>();
+        Recorder unixErrors = new Recorder(false);
+        Recorder ipErrors = new Recorder(false);
+        DatagramEndpoint unix = bind(freshPath(), DatagramOptions.DEFAULTS, copying(unixSenders, unixErrors));
+        DatagramEndpoint udp = bind(new InetSocketAddress(V4, 0), DatagramOptions.DEFAULTS, copying(ipSenders, ipErrors));
+        try (RawUnixDatagram named = new RawUnixDatagram(freshPath())) {
+            assertEquals(1, named.send(pattern(5, 1), unix.unixAddress()));
+            send(peer(V4), pattern(5, 2), udp.localAddress());
+            DatagramAddress unixSender = unixSenders.poll(30, TimeUnit.SECONDS);
+            DatagramAddress ipSender = ipSenders.poll(30, TimeUnit.SECONDS);
+            assertNotNull(unixSender);
+            assertNotNull(ipSender);
+            MemorySegment p = MemorySegment.ofArray(pattern(5, 3));
+            for (Object[] c : new Object[][] {{unix, ipSender, "IP"}, {udp, unixSender, "Unix"},
+                    {udp, new DatagramAddress(OS.datagrams(), false), "no address"}}) {
+                DatagramEndpoint at = (DatagramEndpoint) c[0];
+                ExecutionException e = assertThrows(ExecutionException.class,
+                        () -> onLoop(() -> at.send(p, (DatagramAddress) c[1])), at + " to " + c[1]);
+                assertInstanceOf(IllegalArgumentException.class, e.getCause());
+                assertTrue(e.getCause().getMessage().contains((String) c[2]), e.getCause().getMessage());
+                DatagramStats s = onLoop(at::stats);
+                assertEquals(0, s.sendErrors() + s.sent() + s.queuedDatagrams(), s.toString());
+            }
+            assertTrue(onLoop(() -> unix.send(p, unixSender)), "a sender of its own family it replies to");
+            assertArrayEquals(pattern(5, 3), named.receive());
+            assertTrue(unixErrors.errors.isEmpty() && ipErrors.errors.isEmpty(), "nothing reached the kernel");
+        }
+        close(udp);
+        close(unix);
+    }
+
+    /** Keeps a copy of each sender; errors go to {@code errors}. */
+    private static DatagramHandler copying(BlockingQueue<DatagramAddress> senders, Recorder errors) {
+        return new DatagramHandler() {
+            @Override
+            public void onDatagram(DatagramEndpoint endpoint, MemorySegment payload, DatagramAddress sender) {
+                senders.add(sender.copy());
+            }
+
+            @Override
+            public void onError(DatagramEndpoint endpoint, IOException error) {
+                errors.onError(endpoint, error);
+            }
+        };
+    }
+
     @Test
     void aConnectedEndpointSendsWithoutAnAddressAndHearsItsPeerOnly() throws Exception {
         Recorder atServer = new Recorder(true);

@@ -1,13 +1,19 @@
 package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.bindings.internal.Syscalls;
+import io.ffpoll.multiplexer.testing.Await;
 import io.ffpoll.multiplexer.testing.LoopThreads;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,8 +31,8 @@ class UnixDatagramFullReceiverTest extends UnixDatagramTestBase {
     /**
      * A named peer that does not read: Linux takes max_dgram_qlen + 1 datagrams, then answers
      * EAGAIN, and never says when there is room again. Each one more is dropped and reported,
-     * after one getsockopt(SO_MEMINFO) that finds this socket's own buffer not full; the queue
-     * is empty again and the loop does not spin.
+     * after a getsockopt(SO_MEMINFO) finds this socket's own buffer not full and a retry at once
+     * gets EAGAIN again; the queue is empty again and the loop does not spin.
      */
     @Test
     void toAFullNamedReceiverTheRestIsDroppedAndReportedAndTheLoopDoesNotSpin() throws Exception {
@@ -56,7 +62,8 @@ class UnixDatagramFullReceiverTest extends UnixDatagramTestBase {
                 assertTrue(e.getMessage().contains("EAGAIN") && e.getMessage().contains("its receive queue is full")
                         && e.getMessage().contains(deafName.toString()), e.getMessage());
             }
-            assertEquals(n - room, Syscalls.count("getsockopt", loopThread) - getsockopt, "one SO_MEMINFO per EAGAIN");
+            assertEquals(2 * (n - room), Syscalls.count("getsockopt", loopThread) - getsockopt,
+                    "one SO_MEMINFO per EAGAIN, two EAGAINs (the retry) per datagram dropped");
             pingPong(50);
             assertTrue(loop.stats().iterations() - iterations < 1000,
                     "no spin: " + (loop.stats().iterations() - iterations) + " iterations");
@@ -100,6 +107,81 @@ class UnixDatagramFullReceiverTest extends UnixDatagramTestBase {
             assertTrue(r.errors.isEmpty(), "waiting is not failing");
             close(sender);
         }
+    }
+
+    /**
+     * The smallest SO_SNDBUF and a peer that a thread of its own drains as fast as it can: the
+     * peer's queue (max_dgram_qlen) is never what stops a send, only this socket's own buffer
+     * is, so every EAGAIN must wait and none may drop. The reader can free the buffer between
+     * the EAGAIN and the SO_MEMINFO that classifies it; such an EAGAIN must not be taken for
+     * a full peer. Every datagram arrives, in order.
+     */
+    @Test
+    void aPeerDrainedMeanwhileCostsNoDatagram() throws Exception {
+        Assumptions.assumeTrue(OS.name().equals("linux"), "SO_MEMINFO is Linux's");
+        int n = 20_000; // about one in a thousand hit the race before the retry
+        UnixAddress peerName = freshPath();
+        Recorder r = new Recorder(false);
+        DatagramEndpoint sender = bind(freshPath(), DatagramOptions.DEFAULTS.socketBuffers(0, 1), r);
+        AtomicInteger received = new AtomicInteger();
+        AtomicInteger outOfOrder = new AtomicInteger(-1);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Throwable> readerFailed = new AtomicReference<>();
+        CountDownLatch bound = new CountDownLatch(1);
+        Thread reader = Thread.ofPlatform().name("drainer").start(() -> {
+            try (RawUnixDatagram peer = new RawUnixDatagram(peerName)) { // its memory is confined to this thread
+                bound.countDown();
+                while (!stop.get()) {
+                    byte[] got = peer.poll();
+                    if (got == null) {
+                        Thread.onSpinWait();
+                        continue;
+                    }
+                    if (ByteBuffer.wrap(got).getInt() != received.get()) {
+                        outOfOrder.compareAndSet(-1, received.get());
+                    }
+                    received.incrementAndGet();
+                }
+            } catch (Throwable t) {
+                readerFailed.set(t);
+                bound.countDown();
+            }
+        });
+        try {
+            assertTrue(bound.await(30, TimeUnit.SECONDS));
+            assertNull(readerFailed.get());
+            byte[] p = new byte[1500];
+            int offered = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (offered < n) {
+                assertNull(readerFailed.get());
+                assertTrue(System.nanoTime() < deadline, "timed out offering: " + offered + " taken, " + sender.stats());
+                int from = offered;
+                offered += onLoop(() -> {
+                    int k = 0;
+                    while (from + k < n && k < 64) {
+                        ByteBuffer.wrap(p).putInt(from + k);
+                        if (!sender.send(MemorySegment.ofArray(p), peerName)) {
+                            break; // the queue is full: the next round offers again
+                        }
+                        k++;
+                    }
+                    return k;
+                });
+            }
+            awaitOnLoop(() -> sender.stats().sent() + sender.stats().sendErrors() == n, "every datagram went or failed");
+            long sent = sender.stats().sent();
+            Await.until(() -> received.get() == sent, "the reader got every datagram sent");
+        } finally {
+            stop.set(true);
+            reader.join();
+        }
+        assertNull(readerFailed.get());
+        assertEquals(0, sender.stats().sendErrors(), "dropped as if the peer were full: " + r.errors.peek());
+        assertEquals(n, received.get());
+        assertEquals(-1, outOfOrder.get(), "the first out of order");
+        assertTrue(r.errors.isEmpty());
+        close(sender);
     }
 
     /**
