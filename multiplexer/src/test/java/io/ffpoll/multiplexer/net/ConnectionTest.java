@@ -669,17 +669,7 @@ class ConnectionTest extends LoopTestBase {
         });
         // Hold the loop while the flooder fills the server's receive buffer and the ping waits
         // behind it; then one poll reports both.
-        CountDownLatch held = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        loop.execute(() -> {
-            held.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        assertTrue(held.await(30, TimeUnit.SECONDS));
+        CountDownLatch release = io.ffpoll.multiplexer.testing.LoopThreads.hold(loop);
         // Send without blocking until the kernel takes no more: the buffers are full.
         long queuedInKernel = 0;
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {

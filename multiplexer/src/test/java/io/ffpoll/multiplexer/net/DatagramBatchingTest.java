@@ -74,18 +74,7 @@ class DatagramBatchingTest extends DatagramTestBase {
 
     /** Runs a task that holds the loop until the returned latch is counted down; returns once it holds it. */
     private CountDownLatch holdLoop() throws Exception {
-        CountDownLatch held = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        loop.execute(() -> {
-            held.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        assertTrue(held.await(30, TimeUnit.SECONDS));
-        return release;
+        return LoopThreads.hold(loop);
     }
 
     /**

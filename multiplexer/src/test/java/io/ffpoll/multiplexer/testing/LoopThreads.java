@@ -26,6 +26,25 @@ public final class LoopThreads {
         return loop.submit(Cpus::gettid).get(30, TimeUnit.SECONDS);
     }
 
+    /**
+     * Runs a task on {@code loop} that holds its thread until the returned latch is counted
+     * down, and returns once the task holds it: what arrives meanwhile waits for one poll.
+     */
+    public static java.util.concurrent.CountDownLatch hold(EventLoop loop) throws InterruptedException {
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        loop.execute(() -> {
+            held.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        org.junit.jupiter.api.Assertions.assertTrue(held.await(30, TimeUnit.SECONDS), "the loop never ran the holding task");
+        return release;
+    }
+
     /** {@code loop}'s thread, to count the syscalls it makes ({@code Syscalls.count(name, thread)}). */
     public static Thread thread(EventLoop loop) throws Exception {
         return loop.submit(Thread::currentThread).get(30, TimeUnit.SECONDS);
