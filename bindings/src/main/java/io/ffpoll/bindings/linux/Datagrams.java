@@ -94,15 +94,12 @@ public final class Datagrams {
     private static final MethodHandle SENDTO = Errno.link(LinuxH.sendto$address(), LinuxH.sendto$descriptor(), false);
     private static final MethodHandle SETSOCKOPT =
             Errno.link(LinuxH.setsockopt$address(), LinuxH.setsockopt$descriptor(), true);
-    private static final MethodHandle GETSOCKOPT =
-            Errno.link(LinuxH.getsockopt$address(), LinuxH.getsockopt$descriptor(), true);
 
     private static final Syscalls.Counter C_RECVMMSG = Syscalls.counter("recvmmsg");
     private static final Syscalls.Counter C_SENDMMSG = Syscalls.counter("sendmmsg");
     private static final Syscalls.Counter C_RECVFROM = Syscalls.counter("recvfrom");
     private static final Syscalls.Counter C_SENDTO = Syscalls.counter("sendto");
     private static final Syscalls.Counter C_SETSOCKOPT = Syscalls.counter("setsockopt");
-    private static final Syscalls.Counter C_GETSOCKOPT = Syscalls.counter("getsockopt");
 
     private Datagrams() {}
 
@@ -196,22 +193,6 @@ public final class Datagrams {
         Errno.PerThread t = Errno.current();
         try {
             int r = (int) SETSOCKOPT.invokeExact(t.state, fd, level, name, value, len);
-            return r >= 0 ? r : -t.errno();
-        } catch (Throwable e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    /**
-     * getsockopt(2) of a value of up to {@code len}'s bytes into {@code value} ({@code SO_MEMINFO},
-     * say); {@code len} (a socklen_t) holds the room on entry and the length written on return.
-     */
-    public static int getsockopt(int fd, int level, int name, MemorySegment value, MemorySegment len) {
-        Bounds.socklen("getsockopt", value, len);
-        C_GETSOCKOPT.hit();
-        Errno.PerThread t = Errno.current();
-        try {
-            int r = (int) GETSOCKOPT.invokeExact(t.state, fd, level, name, value, len);
             return r >= 0 ? r : -t.errno();
         } catch (Throwable e) {
             throw new AssertionError(e);

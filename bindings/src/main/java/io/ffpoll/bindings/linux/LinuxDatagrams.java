@@ -298,7 +298,7 @@ public final class LinuxDatagrams extends DatagramCalls {
         MemorySegment info = scratch.asSlice(0, 4L * (Datagrams.SK_MEMINFO_SNDBUF + 1));
         MemorySegment len = scratch.asSlice(32, 4);
         len.set(INT, 0, (int) info.byteSize());
-        int r = Datagrams.getsockopt(fd, Sockets.SOL_SOCKET, Datagrams.SO_MEMINFO, info, len);
+        int r = SockOpts.getsockopt(fd, Sockets.SOL_SOCKET, Datagrams.SO_MEMINFO, info, len);
         if (r < 0) {
             return r;
         }

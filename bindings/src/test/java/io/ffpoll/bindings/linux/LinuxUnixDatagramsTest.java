@@ -109,7 +109,7 @@ class LinuxUnixDatagramsTest {
         MemorySegment info = arena.allocate(4L * 9);
         MemorySegment len = arena.allocate(4);
         len.set(ValueLayout.JAVA_INT, 0, (int) info.byteSize());
-        assertEquals(0, Datagrams.getsockopt(fd, Sockets.SOL_SOCKET, Datagrams.SO_MEMINFO, info, len));
+        assertEquals(0, SockOpts.getsockopt(fd, Sockets.SOL_SOCKET, Datagrams.SO_MEMINFO, info, len));
         assertEquals(info.byteSize(), len.get(ValueLayout.JAVA_INT, 0), "SK_MEMINFO_VARS u32s");
         assertEquals(Sockets.getsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_SNDBUF),
                 info.getAtIndex(ValueLayout.JAVA_INT, Datagrams.SK_MEMINFO_SNDBUF), "SK_MEMINFO_SNDBUF is SO_SNDBUF");
