@@ -1,0 +1,361 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.multiplexer.tls.CertifiedKey;
+import io.ffpoll.multiplexer.tls.Pem;
+import io.ffpoll.multiplexer.tls.TlsEngines;
+import io.ffpoll.multiplexer.tls.TlsSessionFactory;
+import io.ffpoll.multiplexer.tls.TlsSettings;
+
+import javax.net.ssl.SSLContext;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * TLS for {@link Connection}s: certificates, trust, ALPN and the engine, built once and shared
+ * by every connection and loop (immutable, thread-safe). Give it to
+ * {@link Connection#open(io.ffpoll.multiplexer.EventLoop, int, java.net.InetSocketAddress, TlsConfig, ConnectionHandler)}
+ * for an accepted socket, or to
+ * {@link Connection#connect(io.ffpoll.multiplexer.EventLoop, java.net.InetSocketAddress, java.time.Duration, TlsConfig, ConnectionHandler)}.
+ * The handler then sees plaintext only: it is opened once the handshake is done, and
+ * watermarks, back-pressure, flush futures and half-close count plaintext as on plain TCP.
+ *
+ * <p><b>Defaults.</b> TLS 1.3 and 1.2 only; session tickets on; renegotiation refused; a
+ * handshake that takes longer than 10 s closes the connection with a
+ * {@link java.net.SocketTimeoutException}. A client verifies the server's certificate against
+ * the JDK's default trust store (or {@link Builder#trust}) and against the host it connects to.
+ *
+ * <p><b>Engines.</b> {@link Engine#OPENSSL} runs OpenSSL 3's libssl (libssl.so.3, libssl.3.dylib)
+ * through FFM, over memory: the loop keeps its own reads and its one send per iteration.
+ * {@link Engine#JDK} runs the JDK's {@link javax.net.ssl.SSLEngine} and works everywhere.
+ * {@link Engine#AUTO} (the default) takes OpenSSL where it loads, else the JDK's engine with one
+ * log line saying why. {@link #engine()} tells which one runs.
+ */
+public final class TlsConfig {
+    /** Whether a server asks for a client certificate. */
+    public enum ClientAuth {
+        /** Never asks. */
+        NONE,
+        /** Asks; a client without a certificate is served all the same. */
+        OPTIONAL,
+        /** Asks, and fails the handshake of a client without a valid certificate. */
+        REQUIRED
+    }
+
+    /** Which implementation of TLS runs the connections. */
+    public enum Engine {
+        /** OpenSSL where libssl 3 loads, else the JDK's (with one log line). */
+        AUTO,
+        /** The JDK's SSLEngine. */
+        JDK,
+        /** OpenSSL 3's libssl through FFM; {@link Builder#build()} fails where it does not load. */
+        OPENSSL
+    }
+
+    /** Default bound on a handshake. */
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+
+    private final TlsSettings settings;
+    private final TlsSessionFactory factory;
+
+    private TlsConfig(TlsSettings settings, TlsSessionFactory factory) {
+        this.settings = settings;
+        this.factory = factory;
+    }
+
+    /** {@return a builder for the server side (accepted connections); it needs a certificate} */
+    public static Builder server() {
+        return new Builder(false);
+    }
+
+    /** {@return a builder for the client side (connections that connect)} */
+    public static Builder client() {
+        return new Builder(true);
+    }
+
+    /**
+     * The JDK engine over the caller's own {@link SSLContext} (its key and trust managers, its
+     * session cache). Protocols stay TLS 1.3 and 1.2 unless the builder says otherwise.
+     *
+     * @param context the context
+     * @param client true for connections that connect
+     * @param alpn the application protocols, most preferred first (none for no ALPN)
+     * @return the configuration
+     */
+    public static TlsConfig ofJdk(SSLContext context, boolean client, String... alpn) {
+        Objects.requireNonNull(context, "context");
+        TlsSettings s = new TlsSettings(client, null, Map.of(), null, ClientAuth.NONE, List.of(alpn),
+                Builder.DEFAULT_PROTOCOLS, DEFAULT_HANDSHAKE_TIMEOUT, true, client);
+        return new TlsConfig(s, TlsEngines.jdk(context, s));
+    }
+
+    /** {@return the engine that runs the connections: "jdk" or "openssl"} */
+    public String engine() {
+        return factory.engine();
+    }
+
+    /** {@return true for the client side} */
+    public boolean isClient() {
+        return settings.client();
+    }
+
+    /** {@return how long a handshake may take} */
+    public Duration handshakeTimeout() {
+        return settings.handshakeTimeout();
+    }
+
+    /** {@return the ALPN protocols offered or accepted, most preferred first} */
+    public List<String> applicationProtocols() {
+        return settings.alpn();
+    }
+
+    TlsSessionFactory factory() {
+        return factory;
+    }
+
+    @Override
+    public String toString() {
+        return "TlsConfig[" + (settings.client() ? "client" : "server") + ", " + engine() + ", " + settings.protocols()
+                + (settings.alpn().isEmpty() ? "" : ", alpn " + settings.alpn()) + "]";
+    }
+
+    /** Gathers a {@link TlsConfig}. Not thread-safe; {@link #build()} may be called more than once. */
+    public static final class Builder {
+        static final List<String> DEFAULT_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+
+        private final boolean client;
+        private CertifiedKey key;
+        private final Map<String, CertifiedKey> byName = new LinkedHashMap<>();
+        private List<X509Certificate> trust;
+        private ClientAuth clientAuth = ClientAuth.NONE;
+        private List<String> alpn = List.of();
+        private List<String> protocols = DEFAULT_PROTOCOLS;
+        private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+        private boolean sessionTickets = true;
+        private boolean verifyHostname = true;
+        private Engine engine = Engine.AUTO;
+
+        private Builder(boolean client) {
+            this.client = client;
+        }
+
+        /**
+         * The certificate chain and key, as nginx takes them: PEM files, the chain leaf first
+         * ({@code -----BEGIN CERTIFICATE-----} blocks), the key in PKCS#8 ({@code BEGIN PRIVATE
+         * KEY}) or the traditional RSA or EC forms ({@code BEGIN RSA PRIVATE KEY},
+         * {@code BEGIN EC PRIVATE KEY}), unencrypted. A server's default certificate; a client's
+         * certificate for servers that ask for one.
+         *
+         * @param chainPem the certificate chain
+         * @param keyPem the private key
+         * @return this builder
+         * @throws IOException if a file cannot be read or parsed, or the key does not match the leaf
+         */
+        public Builder certificate(Path chainPem, Path keyPem) throws IOException {
+            this.key = Pem.certifiedKey(chainPem, keyPem);
+            return this;
+        }
+
+        /**
+         * The certificate chain and key of a PKCS#12 keystore (the first key entry, or the
+         * only one).
+         *
+         * @param pkcs12 the keystore file
+         * @param password its password
+         * @return this builder
+         * @throws IOException if it cannot be read, or holds no key entry
+         */
+        public Builder pkcs12(Path pkcs12, char[] password) throws IOException {
+            this.key = Pem.pkcs12(pkcs12, password);
+            return this;
+        }
+
+        /**
+         * The certificate chain, leaf first, and its key, as objects.
+         *
+         * @param chain the chain
+         * @param privateKey the leaf's key
+         * @return this builder
+         */
+        public Builder certificate(List<X509Certificate> chain, PrivateKey privateKey) {
+            this.key = new CertifiedKey(chain, privateKey);
+            return this;
+        }
+
+        /**
+         * Another certificate of a server, served to clients that ask for {@code name} in SNI
+         * (an exact DNS name, or {@code *.example.com} for one label). Others get the default
+         * certificate.
+         *
+         * @param name the DNS name
+         * @param chainPem the certificate chain (PEM)
+         * @param keyPem its key (PEM)
+         * @return this builder
+         * @throws IOException if a file cannot be read or parsed
+         */
+        public Builder serverName(String name, Path chainPem, Path keyPem) throws IOException {
+            byName.put(name.toLowerCase(Locale.ROOT), Pem.certifiedKey(chainPem, keyPem));
+            return this;
+        }
+
+        /**
+         * {@link #serverName(String, Path, Path)} with objects.
+         *
+         * @param name the DNS name
+         * @param chain the chain, leaf first
+         * @param privateKey the leaf's key
+         * @return this builder
+         */
+        public Builder serverName(String name, List<X509Certificate> chain, PrivateKey privateKey) {
+            byName.put(name.toLowerCase(Locale.ROOT), new CertifiedKey(chain, privateKey));
+            return this;
+        }
+
+        /**
+         * The certificate authorities trusted for the peer's certificate, from a PEM file of
+         * one or more certificates ({@code curl --cacert}). A client's default is the JDK's
+         * trust store; a server needs this to verify client certificates.
+         *
+         * @param caPem the PEM file
+         * @return this builder
+         * @throws IOException if it cannot be read or holds no certificate
+         */
+        public Builder trust(Path caPem) throws IOException {
+            this.trust = Pem.certificates(caPem);
+            return this;
+        }
+
+        /**
+         * {@link #trust(Path)} with certificates as objects.
+         *
+         * @param authorities the trusted certificates
+         * @return this builder
+         */
+        public Builder trust(List<X509Certificate> authorities) {
+            this.trust = List.copyOf(authorities);
+            return this;
+        }
+
+        /**
+         * Whether a server asks for client certificates ({@link ClientAuth#NONE} by default);
+         * they are verified against {@link #trust}.
+         *
+         * @param auth the policy
+         * @return this builder
+         */
+        public Builder clientAuth(ClientAuth auth) {
+            this.clientAuth = Objects.requireNonNull(auth, "auth");
+            return this;
+        }
+
+        /**
+         * ALPN: a client's offer, or the protocols a server accepts, most preferred first
+         * (a server picks its first that the client offers; a client offering none of them is
+         * refused with the no_application_protocol alert).
+         *
+         * @param protocols such as {@code "http/1.1"}
+         * @return this builder
+         */
+        public Builder alpn(String... protocols) {
+            this.alpn = List.of(protocols);
+            return this;
+        }
+
+        /**
+         * The TLS versions allowed: "TLSv1.3" and "TLSv1.2" (the default, both). Older ones are
+         * refused.
+         *
+         * @param versions the versions
+         * @return this builder
+         */
+        public Builder protocols(String... versions) {
+            for (String v : versions) {
+                if (!DEFAULT_PROTOCOLS.contains(v)) {
+                    throw new IllegalArgumentException("unsupported TLS version " + v + "; use TLSv1.3 or TLSv1.2");
+                }
+            }
+            if (versions.length == 0) {
+                throw new IllegalArgumentException("no TLS version");
+            }
+            this.protocols = List.of(versions);
+            return this;
+        }
+
+        /**
+         * How long a handshake may take ({@link #DEFAULT_HANDSHAKE_TIMEOUT} unless set): then the
+         * connection closes with a {@link java.net.SocketTimeoutException}.
+         *
+         * @param timeout positive
+         * @return this builder
+         */
+        public Builder handshakeTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("handshake timeout must be positive: " + timeout);
+            }
+            this.handshakeTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Whether sessions may be resumed with tickets (on by default).
+         *
+         * @param on true to allow
+         * @return this builder
+         */
+        public Builder sessionTickets(boolean on) {
+            this.sessionTickets = on;
+            return this;
+        }
+
+        /**
+         * Whether a client checks that the server's certificate names the host it connects to
+         * (on by default, as browsers and the JDK's HttpClient do).
+         *
+         * @param on true to check
+         * @return this builder
+         */
+        public Builder verifyHostname(boolean on) {
+            this.verifyHostname = on;
+            return this;
+        }
+
+        /**
+         * The engine ({@link Engine#AUTO} by default).
+         *
+         * @param engine the engine
+         * @return this builder
+         */
+        public Builder engine(Engine engine) {
+            this.engine = Objects.requireNonNull(engine, "engine");
+            return this;
+        }
+
+        /**
+         * Builds the configuration and the engine's context.
+         *
+         * @return the configuration
+         * @throws IllegalStateException for a server without a certificate, or client
+         *     authentication without {@link #trust}
+         * @throws IOException if the engine cannot build its context ({@link Engine#OPENSSL}
+         *     where libssl does not load, a key the engine refuses)
+         */
+        public TlsConfig build() throws IOException {
+            if (!client && key == null) {
+                throw new IllegalStateException("a TLS server needs a certificate: call certificate(...) or pkcs12(...)");
+            }
+            if (!client && clientAuth != ClientAuth.NONE && trust == null) {
+                throw new IllegalStateException("client authentication needs trust(...): the authorities that sign client certificates");
+            }
+            TlsSettings s = new TlsSettings(client, key, byName, trust, clientAuth, alpn, protocols, handshakeTimeout,
+                    sessionTickets, client && verifyHostname);
+            return new TlsConfig(s, TlsEngines.factory(s, engine));
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package io.ffpoll.multiplexer.net;
+
+import java.security.cert.X509Certificate;
+import java.util.List;
+
+/**
+ * What a TLS handshake settled, as {@link Connection#tls()} reports it once the connection is
+ * open.
+ *
+ * @param engine the engine that ran it: {@code "jdk"} or {@code "openssl"}
+ * @param protocol the version, as JSSE names it: {@code "TLSv1.3"} or {@code "TLSv1.2"}
+ * @param cipherSuite the cipher suite, by its IANA name ({@code TLS_AES_128_GCM_SHA256})
+ * @param applicationProtocol the protocol ALPN chose, or null when none was negotiated
+ * @param serverName the SNI name the client sent (on both sides), or null
+ * @param peerCertificates the peer's certificate chain, leaf first; empty when the peer sent none
+ * @param resumed whether the session was resumed from an earlier one (a ticket)
+ */
+public record TlsInfo(String engine, String protocol, String cipherSuite, String applicationProtocol,
+                      String serverName, List<X509Certificate> peerCertificates, boolean resumed) {
+    public TlsInfo {
+        peerCertificates = List.copyOf(peerCertificates);
+    }
+}

@@ -1,0 +1,39 @@
+package io.ffpoll.multiplexer.tls;
+
+import io.ffpoll.multiplexer.net.TlsConfig;
+
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything an engine needs to build its context, as {@code TlsConfig}'s builder gathered it.
+ *
+ * @param client true for connections that connect, false for accepted ones
+ * @param key the certificate and key served when no SNI name matches (a server's is required;
+ *     a client's is its certificate for servers that ask, or null)
+ * @param byServerName more certificates of a server, by the lower-case DNS name a client asks
+ *     for in SNI (exact names, or {@code *.example.com} wildcards of one label)
+ * @param trust the certificate authorities trusted to sign the peer's certificate; null for the
+ *     JDK's default trust store (a client) or for not asking the peer (a server without
+ *     client authentication)
+ * @param clientAuth whether a server asks for client certificates
+ * @param alpn the application protocols, most preferred first; empty for no ALPN
+ * @param protocols the TLS versions allowed, as JSSE names them ("TLSv1.3", "TLSv1.2")
+ * @param handshakeTimeout how long a handshake may take before the connection is closed
+ * @param sessionTickets whether resumption by session ticket is on
+ * @param verifyHostname whether a client checks the server's certificate against the name it
+ *     connected to
+ */
+public record TlsSettings(boolean client, CertifiedKey key, Map<String, CertifiedKey> byServerName,
+                          List<X509Certificate> trust, TlsConfig.ClientAuth clientAuth, List<String> alpn,
+                          List<String> protocols, Duration handshakeTimeout, boolean sessionTickets,
+                          boolean verifyHostname) {
+    public TlsSettings {
+        byServerName = Map.copyOf(byServerName);
+        trust = trust == null ? null : List.copyOf(trust);
+        alpn = List.copyOf(alpn);
+        protocols = List.copyOf(protocols);
+    }
+}
