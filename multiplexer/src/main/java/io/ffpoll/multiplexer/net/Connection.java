@@ -111,6 +111,60 @@ public final class Connection extends ConnectionAnyThread {
     }
 
     /**
+     * {@link #open(EventLoop, int, InetSocketAddress, ConnectionHandler)} over TLS: the handler
+     * sees plaintext, and {@link ConnectionHandler#onOpen} runs once the handshake is done
+     * ({@link #tls()} then tells what it settled). A handshake that fails, or takes longer than
+     * {@link TlsConfig#handshakeTimeout()}, closes the connection: the handler hears only
+     * {@code onClosed}, with the reason (an {@link javax.net.ssl.SSLHandshakeException}, a
+     * {@link SocketTimeoutException}). The future completes once the connection is made, before
+     * the handshake, so an acceptor on the loop thread never waits for a peer.
+     *
+     * @param loop the event loop
+     * @param fd the descriptor, the connection's from then on
+     * @param remote the peer's address, or null
+     * @param tls the configuration; a server's for an accepted socket
+     * @param handler the handler
+     * @return the connection, once made
+     */
+    public static CompletableFuture<Connection> open(EventLoop loop, int fd, InetSocketAddress remote, TlsConfig tls,
+                                                     ConnectionHandler handler) {
+        java.util.Objects.requireNonNull(handler, "handler");
+        java.util.Objects.requireNonNull(tls, "tls");
+        if (fd < 0) {
+            throw new IllegalArgumentException("invalid fd " + fd);
+        }
+        return loop.onLoop(() -> {
+            Connection c = new Connection(loop, fd, remote, handler);
+            c.connected = true;
+            loop.register(fd, Interest.READABLE, c.loopSide);
+            c.tlsBegin(tls, remote == null ? null : remote.getHostString(), remote == null ? -1 : remote.getPort());
+            return c;
+        });
+    }
+
+    /**
+     * {@link #connect(EventLoop, InetSocketAddress, Duration, ConnectionHandler)} over TLS. The
+     * client sends {@code remote.getHostString()} as SNI (unless it is an IP address) and, unless
+     * the configuration turned it off, checks the server's certificate against it; to connect to
+     * an IP address under a name, pass {@code new InetSocketAddress(InetAddress.getByAddress(name,
+     * ip), port)}. {@link ConnectionHandler#onOpen} runs, and the future completes, once the
+     * handshake is done; a failed handshake fails it with an
+     * {@link javax.net.ssl.SSLHandshakeException}.
+     *
+     * @param loop the event loop
+     * @param remote the address to connect to
+     * @param timeout how long the TCP connect may take, positive; null for the kernel's own limit
+     * @param tls the configuration; a client's
+     * @param handler the handler
+     * @return the connection once connected and the handshake done, or the failure
+     */
+    public static CompletableFuture<Connection> connect(EventLoop loop, InetSocketAddress remote, Duration timeout,
+                                                        TlsConfig tls, ConnectionHandler handler) {
+        java.util.Objects.requireNonNull(tls, "tls");
+        return connect(loop, remote, timeout, tls, remote.getHostString(), handler);
+    }
+
+    /**
      * Wraps any stream descriptor: a connected stream socket of any family (TCP, Unix, one end
      * of a socketpair), or a descriptor that is no socket (a pipe's end, a FIFO, a terminal, the
      * process's stdin or stdout). The connection owns the fd from then on and makes it
@@ -234,13 +288,18 @@ public final class Connection extends ConnectionAnyThread {
      */
     public static CompletableFuture<Connection> connect(EventLoop loop, java.net.SocketAddress remote,
                                                         Duration timeout, ConnectionHandler handler) {
+        return connect(loop, remote, timeout, null, null, handler);
+    }
+
+    private static CompletableFuture<Connection> connect(EventLoop loop, java.net.SocketAddress remote, Duration timeout,
+                                                         TlsConfig tls, String serverName, ConnectionHandler handler) {
         java.net.SocketAddress target = SocketAddresses.normalize(remote);
         java.util.Objects.requireNonNull(handler, "handler");
         if (timeout != null) {
             Durations.positive(timeout, "connect timeout");
         }
         CompletableFuture<Connection> result = new LoopFuture<>(loop);
-        loop.onLoop(() -> Connector.connection(loop, target, handler, timeout, result)).whenComplete((c, failure) -> {
+        loop.onLoop(() -> Connector.connection(loop, target, handler, timeout, tls, serverName, result)).whenComplete((c, failure) -> {
             if (failure != null) {
                 result.completeExceptionally(OnLoop.unwrap(failure));
             }
@@ -369,7 +428,7 @@ public final class Connection extends ConnectionAnyThread {
         closing = true;
         reading = false;
         closeCause = cause;
-        if (queue.isEmpty() || !connected) {
+        if (!connected || (queue.isEmpty() && (tls == null || !tls.closeNotifyDue()))) {
             finish(cause, false);
             return;
         }
@@ -466,6 +525,9 @@ public final class Connection extends ConnectionAnyThread {
             input.release(); // else once onData returns
         }
         queue.clear();
+        if (tls != null) {
+            tls.release();
+        }
         if (connecting != null) {
             connecting.cancel();
             connecting = null;

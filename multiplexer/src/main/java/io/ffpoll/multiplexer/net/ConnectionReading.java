@@ -39,7 +39,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         if (!reading && !closing && !closed) {
             reading = true;
             updateInterest();
-            if (!input.isEmpty() || (inputEnded && !inputFinished)) {
+            if (!input.isEmpty() || (inputEnded && !inputFinished) || (tls != null && !tls.cipherIn.isEmpty())) {
                 // Bytes kept from before the pause may hold whole messages: offer them again
                 // (on the loop, not from inside this call, which may be within onData).
                 loop.execute(this::redeliver);
@@ -55,8 +55,13 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
             if (!inputFinished) {
                 finishInput();
             }
-        } else if (!input.isEmpty()) {
-            deliver(input.view(), input.length());
+        } else {
+            if (!input.isEmpty()) {
+                deliver(input.view(), input.length());
+            }
+            if (tls != null && !closed) {
+                tlsRedeliver();
+            }
         }
     }
 
@@ -71,6 +76,10 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
      * EOF or the error ends it.
      */
     final void readAll(boolean toTheEnd) {
+        if (tls != null) {
+            tlsReadAll(toTheEnd);
+            return;
+        }
         int reads = 0;
         while (readsSocket() && !closed) {
             boolean behindKept = !lingering && input.holdsBuffer();
@@ -128,7 +137,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         }
     }
 
-    private void deliver(MemorySegment view, long length) {
+    final void deliver(MemorySegment view, long length) {
         long used;
         delivering = true;
         try {
@@ -157,7 +166,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
      * the connection closes lingering, so that the answer arrives before the peer is reset for
      * the bytes it is still sending.
      */
-    private void inputTooLarge(long pending) {
+    final void inputTooLarge(long pending) {
         reading = false;
         try {
             handler.onInputTooLarge((Connection) this, pending);
@@ -170,10 +179,16 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         }
     }
 
+    /** The TLS read path ({@code ConnectionTls}): ciphertext in, plaintext to the handler. */
+    abstract void tlsReadAll(boolean toTheEnd);
+
+    /** Decrypts and delivers what an earlier read kept while the handler was paused ({@code ConnectionTls}). */
+    abstract void tlsRedeliver();
+
     /** {@code Connection.closeLingering()}, which lives further up. */
     abstract void closeLingeringAfterOverflow();
 
-    private void endOfStream() {
+    final void endOfStream() {
         loop.clearReadiness(fd, Interest.READABLE);
         if (lingering) {
             lingering = false; // the peer is done: close once the queue is sent

@@ -74,6 +74,7 @@ abstract sealed class ConnectionState permits ConnectionReading {
     boolean notSocket;            // a pipe, terminal or file: read/write/writev, no shutdown or SO_LINGER
     boolean writeOnly;            // a descriptor opened write-only (a pipe's write end): never read
     IdleWatch idle;               // while idle timeouts are set
+    TlsLayer tls;                 // a TLS connection's engine and records; null for plain bytes
     FlushWaiters flushWaiters;    // from the first writeAsync on
     CompletableFuture<Void> whenClosed; // from the first closeAsync on
     CompletableFuture<Connection> opening; // a connect's result, until the connect has ended

@@ -18,7 +18,7 @@ import java.util.concurrent.CompletableFuture;
  * handler when the queue crosses the watermarks, and sends FIN when output is shut down or a
  * lingering close begins. Loop thread only.
  */
-abstract sealed class ConnectionWriting extends ConnectionReading permits ConnectionSettings {
+abstract sealed class ConnectionWriting extends ConnectionReading permits ConnectionTls {
     private static final long DIRECT_WRITE_THRESHOLD = WriteQueue.CHUNK;
 
     ConnectionWriting(EventLoop loop, int fd, java.net.SocketAddress remote, ConnectionHandler handler) {
@@ -125,7 +125,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         }
         long length = data.byteSize();
         if (length >= DIRECT_WRITE_THRESHOLD && data.isNative() && queue.isEmpty() && connected
-                && !waitingForWritable) {
+                && !waitingForWritable && tls == null) {
             // Large and nothing queued: try the socket first; copy only what it does not take.
             long n;
             do {
@@ -181,7 +181,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
     }
 
     /** The socket took bytes: complete the writes waiting for them, note the activity. */
-    private void sentSome() {
+    final void sentSome() {
         if (flushWaiters != null) {
             flushWaiters.sent(queue.sent());
         }
@@ -208,7 +208,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         return f;
     }
 
-    private void waitForWritable() {
+    final void waitForWritable() {
         loop.clearReadiness(fd, Interest.WRITABLE);
         if (!waitingForWritable) {
             waitingForWritable = true;
@@ -224,7 +224,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         requestFlush();
     }
 
-    private void writabilityChanged(boolean now) {
+    final void writabilityChanged(boolean now) {
         try {
             handler.onWritabilityChanged((Connection) this, now);
         } catch (Throwable t) {
@@ -245,6 +245,10 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
     }
 
     final void flushNow() {
+        if (tls != null) {
+            tlsFlushNow();
+            return;
+        }
         boolean full = false;
         while (true) {
             while (!queue.isEmpty()) {
@@ -291,8 +295,17 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         afterDrained();
     }
 
+    /** The TLS send path ({@code ConnectionTls}): records out, plaintext counted sent with them. */
+    abstract void tlsFlushNow();
+
+    /** TLS: queues close_notify and flushes it when a close or half-close is due; false when nothing was due. */
+    abstract boolean tlsCloseNotify();
+
     /** Everything queued is sent: finish a close, or send the FIN that was asked for. */
     final void afterDrained() {
+        if ((closing || outputShutdownRequested || lingering) && !outputShut && tlsCloseNotify()) {
+            return; // close_notify goes first; its flush comes back here
+        }
         if (closing && !lingering) {
             finish(closeCause, false);
         } else if ((outputShutdownRequested || lingering) && !outputShut) {

@@ -214,7 +214,8 @@ public final class Connector {
      * completes once it is open, or fails with why it never was.
      */
     static Connection connection(EventLoop loop, SocketAddress remote, ConnectionHandler handler,
-                                 Duration timeout, CompletableFuture<Connection> result) {
+                                 Duration timeout, TlsConfig tls, String serverName,
+                                 CompletableFuture<Connection> result) {
         Connection c = new Connection(loop, -1, remote, handler);
         c.opening = result; // the connection fails it if it is closed before the connect ends
         c.connecting = start(loop, remote, timeout, new ConnectHandler() {
@@ -222,6 +223,12 @@ public final class Connector {
             public void connected(int fd) {
                 c.connecting = null;
                 c.connected = true;
+                if (tls != null) {
+                    // The handshake completes the future (or fails it), and opens the handler.
+                    loop.modify(fd, c.interest(), c.loopSide);
+                    c.tlsBegin(tls, serverName, remote instanceof java.net.InetSocketAddress ip ? ip.getPort() : -1);
+                    return;
+                }
                 // The connect succeeded, and the future says so whatever onOpen then does with the
                 // connection (a close there is a close after opening); only a throw fails it.
                 c.opening = null;

@@ -7,6 +7,7 @@ import io.ffpoll.multiplexer.internal.LoopAccess;
 import io.ffpoll.multiplexer.internal.LoopLocal;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /**
  * One loop's shared I/O state for its {@link Connection}s: the buffer pool, the read buffer
@@ -24,6 +25,10 @@ final class LoopIo implements LoopLocal {
     final Gather gather = Platform.current().allocateGather(arena, MAX_IOV);
     private final FlushList<Connection> toFlush = new FlushList<>();
     private int open;
+    // Made on the first TLS connection: the plaintext a TLS read decrypts into (several records),
+    // and the engines' scratch; a loop without TLS holds neither.
+    private BufferPool.Buffer tlsPlain;
+    private BufferPool.Buffer tlsScratch;
 
     /** {@code loop}'s state, made on first use. Loop thread only. */
     static LoopIo of(EventLoop loop) {
@@ -33,6 +38,22 @@ final class LoopIo implements LoopLocal {
     /** {@code loop}'s state if a connection has made it, else null. Loop thread only. */
     static LoopIo ifPresent(EventLoop loop) {
         return LoopAccess.get().localIfPresent(loop, LoopIo.class);
+    }
+
+    /** The buffer TLS reads decrypt into, shared by the loop's connections (each hands it on at once). */
+    BufferPool.Buffer tlsPlain() {
+        if (tlsPlain == null) {
+            tlsPlain = pool.acquire(READ_BUFFER);
+        }
+        return tlsPlain;
+    }
+
+    /** The engines' scratch ({@link io.ffpoll.multiplexer.tls.TlsSessionFactory#SCRATCH_BYTES}). */
+    MemorySegment tlsScratch() {
+        if (tlsScratch == null) {
+            tlsScratch = pool.acquire(io.ffpoll.multiplexer.tls.TlsSessionFactory.SCRATCH_BYTES);
+        }
+        return tlsScratch.segment;
     }
 
     void opened() {
@@ -71,6 +92,12 @@ final class LoopIo implements LoopLocal {
     @Override
     public void closeBecauseLoopStopped() {
         pool.release(readBuffer);
+        if (tlsPlain != null) {
+            pool.release(tlsPlain);
+        }
+        if (tlsScratch != null) {
+            pool.release(tlsScratch);
+        }
         pool.close();
         arena.close();
     }

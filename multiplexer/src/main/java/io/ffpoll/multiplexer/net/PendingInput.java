@@ -78,6 +78,23 @@ final class PendingInput {
         length = rest;
     }
 
+    /**
+     * Appends {@code src[0, n)} behind the kept bytes (TLS: plaintext decrypted while earlier
+     * plaintext waits), in a buffer made or enlarged to fit; the caller bounds the total.
+     */
+    void append(MemorySegment src, long n) {
+        if (buffer == null) {
+            buffer = pool.acquire(Math.max(n, 4096));
+        } else if (buffer.capacity() - length < n) {
+            BufferPool.Buffer bigger = pool.acquire(length + n);
+            MemorySegment.copy(buffer.segment, 0, bigger.segment, 0, length);
+            pool.release(buffer);
+            buffer = bigger;
+        }
+        MemorySegment.copy(src, 0, buffer.segment, length, n);
+        length += n;
+    }
+
     /** Gives the buffer back to the pool. */
     void release() {
         if (buffer != null) {

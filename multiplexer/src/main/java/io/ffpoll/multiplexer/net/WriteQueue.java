@@ -21,6 +21,9 @@ final class WriteQueue {
     private long headOffset; // first unsent byte in the first chunk
     private long tailLimit;  // first free byte in the last chunk
     private long bytes;
+    // Taken out by TLS into records that are not all sent yet: still counted as queued (the
+    // watermarks and flush futures see plaintext, as on plain TCP) until the records are sent.
+    private long held;
     private long gathered;
     private long sent;
 
@@ -28,12 +31,40 @@ final class WriteQueue {
         this.pool = pool;
     }
 
+    /** Bytes written and not yet sent, including those TLS holds in records not yet sent. */
     long bytes() {
-        return bytes;
+        return bytes + held;
     }
 
     boolean isEmpty() {
-        return bytes == 0;
+        return bytes + held == 0;
+    }
+
+    /** Bytes still to be taken: not yet handed to TLS (all queued bytes on plain TCP). */
+    long untaken() {
+        return bytes;
+    }
+
+    /**
+     * The first contiguous run of untaken bytes (at most a chunk), a view valid until the queue
+     * changes. Only while {@link #untaken()} is positive.
+     */
+    MemorySegment head() {
+        BufferPool.Buffer first = chunks.peekFirst();
+        long end = chunks.size() == 1 ? tailLimit : first.capacity();
+        return first.segment.asSlice(headOffset, end - headOffset);
+    }
+
+    /** TLS took {@code n} bytes from the head into records: they leave the chunks, but stay counted until {@link #heldSent()}. */
+    void hold(long n) {
+        consume(n);
+        held += n;
+    }
+
+    /** The records that held bytes went out: they count as sent now. */
+    void heldSent() {
+        sent += held;
+        held = 0;
     }
 
     private MemorySegment tailWithRoom() {
@@ -167,5 +198,6 @@ final class WriteQueue {
         headOffset = 0;
         tailLimit = 0;
         bytes = 0;
+        held = 0;
     }
 }

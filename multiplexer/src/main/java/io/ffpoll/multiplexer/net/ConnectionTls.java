@@ -1,0 +1,336 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.bindings.Err;
+import io.ffpoll.bindings.Errors;
+import io.ffpoll.bindings.platform.Platform;
+import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.Interest;
+import io.ffpoll.multiplexer.tls.TlsSession;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.net.SocketTimeoutException;
+import java.util.concurrent.CompletableFuture;
+import javax.net.ssl.SSLHandshakeException;
+
+/**
+ * The TLS layer of a {@link Connection}, between the socket and the handler: ciphertext read
+ * from the socket goes through the engine and the plaintext to the handler, as
+ * {@link ConnectionReading} delivers plain bytes; written plaintext becomes records when the
+ * connection flushes, at most {@link TlsLayer#RECORDS_PER_SEND} at a time, and counts as sent
+ * once its records are. The handler is opened when the handshake completes; until then it
+ * sees nothing, and a handshake that fails or times out closes the connection with the reason.
+ * Loop thread only.
+ */
+abstract sealed class ConnectionTls extends ConnectionWriting permits ConnectionSettings {
+
+    ConnectionTls(EventLoop loop, int fd, java.net.SocketAddress remote, ConnectionHandler handler) {
+        super(loop, fd, remote, handler);
+    }
+
+    /**
+     * What the TLS handshake settled, once the connection is open; null for a plain connection,
+     * or a TLS one whose handshake is not done. Any thread (the value is set once, on the loop).
+     *
+     * @return the protocol, cipher suite, ALPN choice, SNI name and peer certificates, or null
+     */
+    public final TlsInfo tls() {
+        return tlsInfo;
+    }
+
+    private volatile TlsInfo tlsInfo;
+
+    /**
+     * Starts TLS on a connected socket: the session is made, a client's ClientHello queued, and
+     * the handshake timer set. Returns false (the connection closed with the reason) if the
+     * engine could not make a session.
+     */
+    final boolean tlsBegin(TlsConfig config, String serverName, int peerPort) {
+        try {
+            tls = new TlsLayer(config, io, serverName, peerPort);
+            tls.session.begin();
+        } catch (IOException e) {
+            finish(e, true);
+            return false;
+        }
+        long ms = config.handshakeTimeout().toMillis();
+        tls.handshakeTimer = loop.schedule(config.handshakeTimeout(), () -> {
+            if (!closed && !tls.handshakeDone) {
+                LOG.debug("TLS handshake with {} timed out after {} ms", who(), ms);
+                finish(new SocketTimeoutException("TLS handshake with " + who() + " timed out after " + ms + " ms"), true);
+            }
+        });
+        if (!tls.cipherOut.isEmpty()) {
+            requestFlush();
+        }
+        return true;
+    }
+
+    /** Reads ciphertext as {@code readAll} reads plain bytes, and hands what it decrypts on. */
+    @Override
+    final void tlsReadAll(boolean toTheEnd) {
+        TlsLayer t = tls;
+        int reads = 0;
+        while (readsSocket() && !closed) {
+            boolean behindKept = !lingering && t.cipherIn.holdsBuffer();
+            if (behindKept && t.cipherIn.length() == t.cipherIn.capacity()
+                    && !t.cipherIn.grow(TlsLayer.MAX_KEPT_CIPHERTEXT)) {
+                tlsFailed(new SSLHandshakeException("no TLS record fits in " + TlsLayer.MAX_KEPT_CIPHERTEXT
+                        + " bytes: not TLS, or a hostile peer"));
+                return;
+            }
+            MemorySegment target = behindKept ? t.cipherIn.segment() : io.readBuffer.segment;
+            long offset = behindKept ? t.cipherIn.length() : 0;
+            long room = target.byteSize() - offset;
+            long n = Platform.current().read(fd, offset == 0 ? target : target.asSlice(offset), room);
+            if (n == -Err.EINTR) {
+                continue;
+            }
+            if (n == -Err.EAGAIN) {
+                loop.clearReadiness(fd, Interest.READABLE);
+                return;
+            }
+            if (n < 0) {
+                finish(Errors.exception("read(fd " + fd + ", " + who() + ")", (int) -n), false);
+                return;
+            }
+            if (n == 0) {
+                tlsEndOfStream();
+                return;
+            }
+            if (idle != null) {
+                idle.lastRead = System.nanoTime();
+            }
+            if (lingering) {
+                discarded += n;
+                if (discarded > options.lingerBytes()) {
+                    finish(null, false);
+                    return;
+                }
+            } else if (behindKept) {
+                t.cipherIn.added(n);
+                decrypt(t.cipherIn.view(), t.cipherIn.length());
+            } else {
+                decrypt(io.readBuffer.readOnly, n);
+            }
+            if (closed) {
+                return;
+            }
+            if (n < room && !toTheEnd) {
+                loop.clearReadiness(fd, Interest.READABLE);
+                return;
+            }
+            if (++reads == options.readBudget()) {
+                LOOPS.redeliver(loop, fd, Interest.READABLE);
+                return;
+            }
+        }
+    }
+
+    @Override
+    final void tlsRedeliver() {
+        TlsLayer t = tls;
+        if (!t.cipherIn.isEmpty() && reading && !closing) {
+            decrypt(t.cipherIn.view(), t.cipherIn.length());
+        }
+    }
+
+    /**
+     * Runs {@code cipher[0, length)} through the engine: answers the handshake, delivers
+     * plaintext while the handler takes it, and keeps the ciphertext it did not get to (an
+     * incomplete record, or records that arrived while the handler paused).
+     */
+    private void decrypt(MemorySegment cipher, long length) {
+        TlsLayer t = tls;
+        TlsSession s = t.session;
+        long offset = 0;
+        while (!closed) {
+            BufferPool.Buffer plain = io.tlsPlain();
+            int status;
+            try {
+                status = s.read(offset == 0 && length == cipher.byteSize() ? cipher : cipher.asSlice(offset, length - offset),
+                        plain.segment);
+            } catch (IOException e) {
+                tlsFailed(e);
+                return;
+            }
+            offset += s.consumed();
+            if (!t.cipherOut.isEmpty()) {
+                requestFlush(); // handshake answers, tickets, alerts
+            }
+            if (!t.handshakeDone && s.isHandshakeDone()) {
+                handshakeCompleted();
+                if (closed) {
+                    return;
+                }
+            }
+            long produced = s.produced();
+            if (produced > 0 && !plaintext(plain, produced)) {
+                return;
+            }
+            if (status == TlsSession.CLOSED) {
+                t.closeNotifyReceived = true;
+                t.cipherIn.release(); // nothing after close_notify counts
+                endOfStream();
+                return;
+            }
+            if (status == TlsSession.NEED_INPUT || !reading || closing || closed) {
+                break;
+            }
+        }
+        if (!closed) {
+            t.cipherIn.keep(cipher, offset, length);
+        }
+    }
+
+    /** Hands {@code produced} decrypted bytes to the handler, behind what it left before; false if the connection ended. */
+    private boolean plaintext(BufferPool.Buffer plain, long produced) {
+        if (closing) {
+            return true; // a close has begun: the handler takes no more
+        }
+        if (input.isEmpty() && reading) {
+            deliver(plain.readOnly, produced);
+            return !closed;
+        }
+        if (input.length() + produced > options.maxPending()) {
+            inputTooLarge(input.length() + produced);
+            return false;
+        }
+        input.append(plain.segment, produced);
+        if (reading) {
+            deliver(input.view(), input.length());
+        }
+        return !closed;
+    }
+
+    private void handshakeCompleted() {
+        TlsLayer t = tls;
+        t.handshakeDone = true;
+        if (t.handshakeTimer != null) {
+            t.handshakeTimer.cancel();
+            t.handshakeTimer = null;
+        }
+        tlsInfo = t.session.info();
+        CompletableFuture<Connection> result = opening; // a connect's future: it completes now
+        opening = null;
+        IOException thrown = opened();
+        if (!closed && (!queue.isEmpty() || outputShutdownRequested)) {
+            requestFlush();
+        }
+        if (result != null) {
+            completeLater(result, thrown == null ? (Connection) this : null, thrown);
+        }
+    }
+
+    /** {@code Connection.opened()}: runs onOpen. */
+    abstract IOException opened();
+
+    /**
+     * The engine refused what the peer sent (not TLS, a failed handshake, a refused
+     * renegotiation): send the alert it made, if the socket takes it now, and close.
+     */
+    private void tlsFailed(IOException e) {
+        TlsLayer t = tls;
+        t.failed = true;
+        LOG.debug("TLS with {} failed: {}", who(), e.toString());
+        if (!t.cipherOut.isEmpty()) {
+            t.cipherOut.send(fd, io.gather, false); // best effort: the alert tells the peer why
+        }
+        finish(e instanceof SSLHandshakeException || t.handshakeDone ? e
+                : new SSLHandshakeException(e.getMessage(), e), false);
+    }
+
+    /** TCP's FIN: before close_notify it may be a truncation, which the handler hears as an EOF all the same. */
+    private void tlsEndOfStream() {
+        if (!tls.handshakeDone) {
+            loop.clearReadiness(fd, Interest.READABLE);
+            LOG.debug("{} closed during the TLS handshake", who());
+            finish(new EOFException(who() + " closed during the TLS handshake"), false);
+            return;
+        }
+        endOfStream();
+    }
+
+    @Override
+    final void tlsFlushNow() {
+        TlsLayer t = tls;
+        while (true) {
+            if (t.cipherOut.isEmpty() && t.handshakeDone && queue.untaken() > 0 && !t.failed) {
+                if (!encrypt(t)) {
+                    return;
+                }
+            }
+            if (t.cipherOut.isEmpty()) {
+                break;
+            }
+            long n = t.cipherOut.send(fd, io.gather, false);
+            if (n == -Err.EINTR) {
+                continue;
+            }
+            if (n == -Err.EAGAIN) {
+                waitForWritable();
+                return;
+            }
+            if (n < 0) {
+                finish(Errors.exception("sendmsg(fd " + fd + ", " + who() + ")", (int) -n), false);
+                return;
+            }
+            if (!t.cipherOut.isEmpty()) {
+                waitForWritable(); // the socket took less than offered: it is full
+                return;
+            }
+            queue.heldSent();
+            sentSome();
+            if (!writable && queue.bytes() <= options.lowWatermark()) {
+                writable = true;
+                writabilityChanged(true);
+                if (closed) {
+                    return;
+                }
+            }
+        }
+        if (waitingForWritable) {
+            waitingForWritable = false;
+            updateInterest();
+        }
+        if (queue.isEmpty()) {
+            afterDrained();
+        }
+    }
+
+    /** Turns the head of the plaintext queue into records, up to one send's worth; false if the session failed. */
+    private boolean encrypt(TlsLayer t) {
+        try {
+            while (queue.untaken() > 0 && t.cipherOut.bytes() < TlsLayer.RECORDS_PER_SEND) {
+                long n = t.session.write(queue.head());
+                if (n == 0) {
+                    break;
+                }
+                queue.hold(n);
+            }
+            return true;
+        } catch (IOException e) {
+            t.failed = true;
+            finish(e, true);
+            return false;
+        }
+    }
+
+    @Override
+    final boolean tlsCloseNotify() {
+        TlsLayer t = tls;
+        if (t == null || !t.closeNotifyDue()) {
+            return false;
+        }
+        t.closeNotifyQueued = true;
+        try {
+            t.session.closeOutbound();
+        } catch (IOException e) {
+            LOG.debug("close_notify to {} failed: {}", who(), e.getMessage());
+            return false;
+        }
+        tlsFlushNow();
+        return true;
+    }
+}

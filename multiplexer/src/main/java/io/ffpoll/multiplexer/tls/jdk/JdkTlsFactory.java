@@ -1,0 +1,84 @@
+package io.ffpoll.multiplexer.tls.jdk;
+
+import io.ffpoll.multiplexer.net.TlsConfig;
+import io.ffpoll.multiplexer.tls.CipherSink;
+import io.ffpoll.multiplexer.tls.TlsSession;
+import io.ffpoll.multiplexer.tls.TlsSessionFactory;
+import io.ffpoll.multiplexer.tls.TlsSettings;
+
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * Sessions on the JDK's {@link SSLEngine}, over one {@link SSLContext} (the user's, or one
+ * {@link JdkContexts} built). Thread-safe, as SSLContext is.
+ */
+public final class JdkTlsFactory implements TlsSessionFactory {
+    // TLS 1.2 suites: forward secrecy and AEAD only (what testssl.sh and Mozilla's
+    // "intermediate" profile accept); TLS 1.3 keeps the JDK's own, all AEAD.
+    private static final List<String> TLS12_SUITES = List.of(
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
+    private final SSLContext context;
+    private final TlsSettings settings;
+    private final String[] protocols;
+    private final String[] suites;
+
+    /**
+     * A factory over {@code context}.
+     *
+     * @param context the context
+     * @param settings role, protocols, ALPN and client authentication
+     */
+    public JdkTlsFactory(SSLContext context, TlsSettings settings) {
+        this.context = context;
+        this.settings = settings;
+        this.protocols = settings.protocols().toArray(String[]::new);
+        List<String> supported = List.of(context.getSupportedSSLParameters().getCipherSuites());
+        this.suites = java.util.stream.Stream.concat(
+                java.util.Arrays.stream(context.getDefaultSSLParameters().getCipherSuites())
+                        .filter(s -> s.startsWith("TLS_AES_") || s.startsWith("TLS_CHACHA20_")),
+                TLS12_SUITES.stream().filter(supported::contains)).toArray(String[]::new);
+    }
+
+    @Override
+    public TlsSession newSession(CipherSink sink, MemorySegment scratch, String serverName, int peerPort) {
+        SSLEngine engine = settings.client() && serverName != null ? context.createSSLEngine(serverName, peerPort)
+                : context.createSSLEngine();
+        engine.setUseClientMode(settings.client());
+        SSLParameters p = engine.getSSLParameters();
+        p.setProtocols(protocols);
+        p.setCipherSuites(suites);
+        p.setUseCipherSuitesOrder(true);
+        p.setApplicationProtocols(settings.alpn().toArray(String[]::new));
+        if (settings.client()) {
+            if (serverName != null && !isIpLiteral(serverName)) {
+                p.setServerNames(List.of(new SNIHostName(serverName)));
+            }
+            if (settings.verifyHostname() && serverName != null) {
+                p.setEndpointIdentificationAlgorithm("HTTPS");
+            }
+        } else if (settings.clientAuth() == TlsConfig.ClientAuth.REQUIRED) {
+            p.setNeedClientAuth(true);
+        } else if (settings.clientAuth() == TlsConfig.ClientAuth.OPTIONAL) {
+            p.setWantClientAuth(true);
+        }
+        engine.setSSLParameters(p);
+        return new JdkTlsSession(engine, sink, scratch, settings.client() ? serverName : null);
+    }
+
+    static boolean isIpLiteral(String host) {
+        return host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
+    }
+
+    @Override
+    public String engine() {
+        return "jdk";
+    }
+}
