@@ -31,8 +31,14 @@ class TlsEchoTest extends LoopTestBase {
     }
 
     static void run(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
+        // The child's pipes are closed here, not left to the collector: the fd count of the tests
+        // would see them go.
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(
+                new java.io.File("/dev/null"))).start();
+        String out;
+        try (var in = p.getInputStream(); var err = p.getErrorStream(); var stdin = p.getOutputStream()) {
+            out = new String(in.readAllBytes());
+        }
         if (p.waitFor() != 0) {
             throw new IOException(String.join(" ", cmd) + ": " + out);
         }
