@@ -1,0 +1,74 @@
+package io.ffpoll.multiplexer.tls.jdk;
+
+import io.ffpoll.multiplexer.tls.TlsSettings;
+
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.util.List;
+
+/**
+ * Builds the JDK's {@link SSLContext} for a {@link TlsSettings}: its key manager and trust
+ * manager. What is set per engine (protocols, ALPN, client authentication, the host name a
+ * client verifies, SNI) is the engine factory's business, not the context's.
+ *
+ * <p><b>Keys.</b> A server serves {@link TlsSettings#key()} unless the client asked in SNI for
+ * a name of {@link TlsSettings#byServerName()} (exactly, or by a {@code *.suffix} wildcard of
+ * one label); a named certificate is served only to key types it fits, never replaced by the
+ * default. A client offers {@link TlsSettings#key()}, if any, to servers that ask.
+ *
+ * <p><b>Trust.</b> {@link TlsSettings#trust()} when given, through the JDK's PKIX trust
+ * manager (chain building, validity dates, key usage; revocation is not checked, as the JDK's
+ * default does not); else the JDK's default trust store ({@code cacerts}).
+ *
+ * <p><b>Sessions.</b> The JDK's defaults stay: a TLS 1.3 server sends a stateless session
+ * ticket after each full handshake, and a client resumes from the context's session cache
+ * when its engine was made with the peer's host and port. The JDK has no switch for tickets
+ * per context or per engine: {@code jdk.tls.server.enableSessionTicketExtension},
+ * {@code jdk.tls.server.newSessionTicketCount} and
+ * {@code jdk.tls.client.enableSessionTicketExtension} are system properties read once for the
+ * whole JVM, and this class sets none of them. So {@link TlsSettings#sessionTickets()} false
+ * is not honoured here: the JDK engine's sessions stay resumable.
+ */
+public final class JdkContexts {
+    private JdkContexts() {}
+
+    /**
+     * A context ({@code "TLS"}) for {@code s}.
+     *
+     * @param s the settings
+     * @return a new context, initialised
+     * @throws IOException if the JDK refuses the trust certificates or cannot make a context
+     * @throws IllegalArgumentException if {@link TlsSettings#trust()} is an empty list, which
+     *     would fail every handshake
+     */
+    public static SSLContext of(TlsSettings s) throws IOException {
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            KeyManager[] keys = {new JdkKeyManager(s.key(), s.byServerName())};
+            context.init(keys, s.trust() == null ? null : trustManagers(s.trust()), null);
+            return context;
+        } catch (GeneralSecurityException e) {
+            throw new IOException("the JDK cannot build a TLS context: " + e.getMessage(), e);
+        }
+    }
+
+    private static TrustManager[] trustManagers(List<X509Certificate> trust) throws GeneralSecurityException, IOException {
+        if (trust.isEmpty()) {
+            throw new IllegalArgumentException("no trusted certificate: every peer would be refused");
+        }
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        for (int i = 0; i < trust.size(); i++) {
+            store.setCertificateEntry("trusted-" + i, trust.get(i));
+        }
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(store);
+        return factory.getTrustManagers();
+    }
+}
