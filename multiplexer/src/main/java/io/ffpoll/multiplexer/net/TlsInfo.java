@@ -17,6 +17,7 @@ import java.util.List;
  */
 public record TlsInfo(String engine, String protocol, String cipherSuite, String applicationProtocol,
                       String serverName, List<X509Certificate> peerCertificates, boolean resumed) {
+    /** Copies the certificate list, which is then immutable. */
     public TlsInfo {
         peerCertificates = List.copyOf(peerCertificates);
     }

@@ -12,6 +12,7 @@ import java.util.Objects;
  * @param key the leaf's private key (RSA or EC)
  */
 public record CertifiedKey(List<X509Certificate> chain, PrivateKey key) {
+    /** Checks that there is a leaf and a key; copies the chain. */
     public CertifiedKey {
         chain = List.copyOf(chain);
         Objects.requireNonNull(key, "key");

@@ -30,6 +30,7 @@ public record TlsSettings(boolean client, CertifiedKey key, Map<String, Certifie
                           List<X509Certificate> trust, TlsConfig.ClientAuth clientAuth, List<String> alpn,
                           List<String> protocols, Duration handshakeTimeout, boolean sessionTickets,
                           boolean verifyHostname) {
+    /** Copies the collections, which are then immutable. */
     public TlsSettings {
         byServerName = Map.copyOf(byServerName);
         trust = trust == null ? null : List.copyOf(trust);
