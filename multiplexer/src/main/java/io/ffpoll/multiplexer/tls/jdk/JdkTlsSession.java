@@ -154,10 +154,13 @@ final class JdkTlsSession implements TlsSession {
                 throw new SSLHandshakeException("TLS renegotiation refused");
             }
             handshakeDone = true;
-        } else if (handshakeDone && "TLSv1.2".equals(engine.getSession().getProtocol())
+        } else if (handshakeDone && r.getStatus() == SSLEngineResult.Status.OK
+                && "TLSv1.2".equals(engine.getSession().getProtocol())
                 && r.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING) {
             // TLS 1.2 has no post-handshake messages but renegotiation, which is refused (a
-            // peer could otherwise make the server redo costly key exchanges at will).
+            // peer could otherwise make the server redo costly key exchanges at will). A
+            // close_notify is no handshake although the engine then wants to wrap (its own
+            // close_notify) or unwrap (the peer's): its result is CLOSED, not OK.
             throw new SSLHandshakeException("TLS renegotiation refused");
         }
     }

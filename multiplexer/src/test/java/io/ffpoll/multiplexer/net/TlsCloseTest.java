@@ -1,0 +1,122 @@
+package io.ffpoll.multiplexer.net;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLSocket;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * How TLS connections end: close() sends what is queued, then close_notify, then the FIN;
+ * shutdownOutput() sends close_notify and the FIN and the connection reads on (TLS 1.3's
+ * half-close); the peer's close_notify is the end of the input, onReadClosed.
+ */
+class TlsCloseTest extends TlsTestBase {
+
+    static Stream<Arguments> enginesAndProtocols() {
+        return TlsTestKeys.engines().flatMap(e -> Stream.of("TLSv1.3", "TLSv1.2").map(p -> Arguments.of(e, p)));
+    }
+
+    static Stream<String> engines() {
+        return TlsTestKeys.engines();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("enginesAndProtocols")
+    void closeSendsTheQueueThenCloseNotifyThenFin(String engine, String protocol) throws Exception {
+        Recorder serverSide = new Recorder();
+        serveTls(TlsTestKeys.server(engine, "ec").protocols(protocol).build(), () -> serverSide);
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
+            peer.handshake();
+            Connection s = serverSide.opened.get(30, TimeUnit.SECONDS);
+            onLoop(() -> {
+                s.write(bytes("last words"));
+                s.close();
+            });
+            assertArrayEquals(bytes("last words"), peer.readToCloseNotify(), "the queue, then close_notify");
+            assertTrue(peer.atEof(), "then the FIN, nothing in between");
+        }
+        assertSame(Recorder.NO_CAUSE, serverSide.awaitClosed());
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("enginesAndProtocols")
+    void anSslSocketSeesACleanEndOfStream(String engine, String protocol) throws Exception {
+        Recorder serverSide = new Recorder().onOpen(c -> {
+            c.write(bytes("bye"));
+            c.close();
+        });
+        serveTls(TlsTestKeys.server(engine, "ec").protocols(protocol).build(), () -> serverSide);
+        try (SSLSocket socket = (SSLSocket) TlsTestKeys.jdkContext(null).getSocketFactory()
+                .createSocket(address.getAddress(), address.getPort())) {
+            socket.startHandshake();
+            InputStream in = socket.getInputStream();
+            assertArrayEquals(bytes("bye"), in.readNBytes(3));
+            // Without close_notify the JDK throws ("closed without close_notify") or reports a truncation.
+            assertEquals(-1, in.read());
+        }
+        assertSame(Recorder.NO_CAUSE, serverSide.awaitClosed());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void shutdownOutputSendsCloseNotifyAndFinAndTheConnectionReadsOn(String engine) throws Exception {
+        Recorder serverSide = new Recorder();
+        serveTls(TlsTestKeys.server(engine, "ec").protocols("TLSv1.3").build(), () -> serverSide);
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
+            peer.handshake();
+            Connection s = serverSide.opened.get(30, TimeUnit.SECONDS);
+            onLoop(() -> {
+                s.write(bytes("request done"));
+                assertTrue(s.shutdownOutput());
+                assertFalse(s.write(bytes("more")), "no writes after shutdownOutput");
+            });
+            assertArrayEquals(bytes("request done"), peer.readToCloseNotify());
+            assertTrue(peer.atEof(), "the FIN follows close_notify");
+            // TLS 1.3: the other direction stays open.
+            peer.write(bytes("the answer"));
+            io.ffpoll.multiplexer.testing.Await.until(() -> serverSide.receivedCount() == 10, "the server read on");
+            assertArrayEquals(bytes("the answer"), serverSide.received());
+            assertTrue(onLoop(s::isOpen));
+            peer.closeOutbound();
+            serverSide.readClosed.get(30, TimeUnit.SECONDS);
+            onLoop(s::close);
+        }
+        assertSame(Recorder.NO_CAUSE, serverSide.awaitClosed());
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("enginesAndProtocols")
+    void thePeersCloseNotifyIsTheEndOfInput(String engine, String protocol) throws Exception {
+        Recorder serverSide = new Recorder();
+        serveTls(TlsTestKeys.server(engine, "ec").protocols(protocol).build(), () -> serverSide);
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
+            peer.handshake();
+            Connection s = serverSide.opened.get(30, TimeUnit.SECONDS);
+            peer.write(bytes("all of it"));
+            peer.closeOutbound(); // no FIN: the socket stays open
+            java.util.concurrent.CompletableFuture.anyOf(serverSide.readClosed, serverSide.closed).get(30, TimeUnit.SECONDS);
+            assertFalse(serverSide.closed.isDone(), () -> "closed with " + serverSide.closed.join());
+            assertArrayEquals(bytes("all of it"), serverSide.received());
+            assertEquals(0, serverSide.closes.get(), "only the input ended");
+            onLoop(s::close);
+            peer.readToCloseNotify();
+            assertTrue(peer.atEof());
+        }
+        assertSame(Recorder.NO_CAUSE, serverSide.awaitClosed());
+    }
+}
