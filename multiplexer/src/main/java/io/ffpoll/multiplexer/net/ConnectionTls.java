@@ -336,7 +336,16 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
     @Override
     final boolean tlsCloseNotify() {
         TlsLayer t = tls;
-        if (t == null || !t.closeNotifyDue()) {
+        if (t == null) {
+            return false;
+        }
+        if (!t.handshakeDone && !t.failed && !closing) {
+            // A half-close asked for before the handshake is done (an accepted connection's
+            // future completes first): a FIN now would cut the handshake off. It waits; the
+            // handshake's end flushes, and this runs again.
+            return true;
+        }
+        if (!t.closeNotifyDue()) {
             return false;
         }
         t.closeNotifyQueued = true;
