@@ -241,12 +241,28 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
                 : new SSLHandshakeException(e.getMessage(), e), false);
     }
 
-    /** TCP's FIN: before close_notify it may be a truncation, which the handler hears as an EOF all the same. */
+    /**
+     * TCP's FIN. Between records, without close_notify, it may be a truncation, which the
+     * handler hears as an EOF all the same; inside a record it certainly is one: the record's
+     * bytes never reach the handler, so the connection closes with an {@link EOFException} as a
+     * plain one does for an EOF inside a message, not with a clean end of input.
+     */
     private void tlsEndOfStream() {
         if (!tls.handshakeDone) {
             loop.clearReadiness(fd, Interest.READABLE);
             LOG.debug("{} closed during the TLS handshake", who());
             finish(new EOFException(who() + " closed during the TLS handshake"), false);
+            return;
+        }
+        if (!lingering && !tls.cipherIn.isEmpty()) {
+            long partial = tls.cipherIn.length();
+            tls.cipherIn.release();
+            loop.clearReadiness(fd, Interest.READABLE);
+            inputEnded = true;
+            inputFinished = true;
+            LOG.debug("{} closed inside a TLS record", who());
+            closeAfterQueue(new EOFException("peer closed " + who() + " inside a TLS record (" + partial
+                    + " bytes of it had come)"));
             return;
         }
         endOfStream();
@@ -320,7 +336,16 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
     @Override
     final boolean tlsCloseNotify() {
         TlsLayer t = tls;
-        if (t == null || !t.closeNotifyDue()) {
+        if (t == null) {
+            return false;
+        }
+        if (!t.handshakeDone && !t.failed && !closing) {
+            // A half-close asked for before the handshake is done (an accepted connection's
+            // future completes first): a FIN now would cut the handshake off. It waits; the
+            // handshake's end flushes, and this runs again.
+            return true;
+        }
+        if (!t.closeNotifyDue()) {
             return false;
         }
         t.closeNotifyQueued = true;

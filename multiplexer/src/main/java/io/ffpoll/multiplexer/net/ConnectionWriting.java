@@ -298,7 +298,10 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
     /** The TLS send path ({@code ConnectionTls}): records out, plaintext counted sent with them. */
     abstract void tlsFlushNow();
 
-    /** TLS: queues close_notify and flushes it when a close or half-close is due; false when nothing was due. */
+    /**
+     * TLS: queues close_notify and flushes it when a close or half-close is due, or holds a
+     * half-close back until the handshake is done; false when nothing was due (plain TCP).
+     */
     abstract boolean tlsCloseNotify();
 
     /** Everything queued is sent: finish a close, or send the FIN that was asked for. */

@@ -4,6 +4,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -13,6 +14,7 @@ import javax.net.ssl.SSLSocket;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -118,5 +120,51 @@ class TlsCloseTest extends TlsTestBase {
             assertTrue(peer.atEof());
         }
         assertSame(Recorder.NO_CAUSE, serverSide.awaitClosed());
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("enginesAndProtocols")
+    void aFinInsideARecordIsATruncationNotTheEndOfInput(String engine, String protocol) throws Exception {
+        Recorder serverSide = new Recorder();
+        serveTls(TlsTestKeys.server(engine, "ec").protocols(protocol).build(), () -> serverSide);
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
+            peer.handshake();
+            serverSide.opened.get(30, TimeUnit.SECONDS);
+            peer.write(bytes("whole"));
+            byte[] cut = peer.wrap(bytes("this record is cut in half"));
+            peer.sendRaw(java.util.Arrays.copyOf(cut, cut.length / 2));
+            peer.socket.shutdownOutput();
+            java.util.concurrent.CompletableFuture.anyOf(serverSide.readClosed, serverSide.closed).get(30, TimeUnit.SECONDS);
+            assertFalse(serverSide.readClosed.isDone(), "a truncated stream is no clean end of input");
+            IOException cause = serverSide.awaitClosed();
+            assertInstanceOf(java.io.EOFException.class, cause);
+            assertTrue(cause.getMessage().contains("TLS record"), cause.getMessage());
+            assertFalse(serverSide.readClosed.isDone(), "a truncated stream is no clean end of input");
+            assertArrayEquals(bytes("whole"), serverSide.received());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void tls12ShutdownOutputSendsCloseNotifyAndFinAndReadsWhatCameBeforeTheAnswer(String engine) throws Exception {
+        Recorder serverSide = new Recorder();
+        serveTls(TlsTestKeys.server(engine, "ec").protocols("TLSv1.2").build(), () -> serverSide);
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
+            peer.handshake();
+            Connection s = serverSide.opened.get(30, TimeUnit.SECONDS);
+            onLoop(() -> {
+                s.write(bytes("request done"));
+                assertTrue(s.shutdownOutput());
+            });
+            peer.write(bytes("late")); // sent before the peer saw the close_notify
+            assertArrayEquals(bytes("request done"), peer.readToCloseNotify());
+            assertTrue(peer.atEof(), "the FIN follows close_notify");
+            io.ffpoll.multiplexer.testing.Await.until(() -> serverSide.receivedCount() == 4 || serverSide.closed.isDone(),
+                    "the server read or closed");
+            assertArrayEquals(bytes("late"), serverSide.received(),
+                    () -> "closed with " + serverSide.closed.getNow(null));
+            onLoop(s::close);
+        }
+        serverSide.awaitClosed();
     }
 }

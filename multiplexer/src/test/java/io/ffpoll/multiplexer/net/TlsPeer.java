@@ -74,6 +74,11 @@ final class TlsPeer implements AutoCloseable {
         drive();
     }
 
+    /** Goes on with a handshake whose ClientHello ({@link #clientHello()}) the test sent itself. */
+    void continueHandshake() throws IOException {
+        drive();
+    }
+
     /** Answers the engine until it is done handshaking (the first handshake, or a renegotiation). */
     private void drive() throws IOException {
         while (true) {
@@ -101,6 +106,9 @@ final class TlsPeer implements AutoCloseable {
     private void wrapAndSend(ByteBuffer src) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
         SSLEngineResult r = engine.wrap(src, b);
+        if (r.getStatus() == SSLEngineResult.Status.CLOSED && src.hasRemaining()) {
+            throw new IOException("the peer's engine is closed for output");
+        }
         sendRaw(Arrays.copyOf(b.array(), b.position()));
         if (r.getHandshakeStatus() == HandshakeStatus.NEED_TASK) {
             drive();
@@ -113,6 +121,20 @@ final class TlsPeer implements AutoCloseable {
         while (src.hasRemaining()) {
             wrapAndSend(src);
         }
+    }
+
+    /** The records of {@code bytes}, made and not sent. */
+    byte[] wrap(byte[] bytes) throws IOException {
+        ByteBuffer src = ByteBuffer.wrap(bytes);
+        java.io.ByteArrayOutputStream records = new java.io.ByteArrayOutputStream();
+        while (src.hasRemaining()) {
+            ByteBuffer b = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+            if (engine.wrap(src, b).getStatus() == SSLEngineResult.Status.CLOSED) {
+                throw new IOException("the peer's engine is closed for output");
+            }
+            records.write(b.array(), 0, b.position());
+        }
+        return records.toByteArray();
     }
 
     /** Sends close_notify. */

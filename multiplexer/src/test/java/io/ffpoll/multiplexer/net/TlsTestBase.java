@@ -96,12 +96,19 @@ abstract class TlsTestBase extends LoopTestBase {
         private final ByteArrayOutputStream received = new ByteArrayOutputStream();
         private final List<Boolean> writability = new ArrayList<>();
         volatile boolean echo;
+        volatile boolean closeAtEndOfInput;
         volatile Consumer<Connection> onOpenAction = c -> { };
 
         static final IOException NO_CAUSE = new IOException("closed without a cause");
 
         Recorder echoing() {
             echo = true;
+            return this;
+        }
+
+        /** Closes the connection once the peer's input ends (an echo server's manners). */
+        Recorder closingAtEndOfInput() {
+            closeAtEndOfInput = true;
             return this;
         }
 
@@ -131,6 +138,9 @@ abstract class TlsTestBase extends LoopTestBase {
         @Override
         public void onReadClosed(Connection c) {
             readClosed.complete(null);
+            if (closeAtEndOfInput) {
+                c.close();
+            }
         }
 
         @Override

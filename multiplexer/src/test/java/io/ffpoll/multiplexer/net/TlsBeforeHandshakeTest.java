@@ -1,0 +1,95 @@
+package io.ffpoll.multiplexer.net;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What an application does with a server connection before its handshake is done (the open
+ * future completes first): its writes wait for the handshake, and so does a half-close; and a
+ * server that asks an ffpoll client for a TLS 1.2 renegotiation is refused.
+ */
+class TlsBeforeHandshakeTest extends TlsTestBase {
+
+    static Stream<String> engines() {
+        return TlsTestKeys.engines();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void writesBeforeTheHandshakeAreSentAfterIt(String engine) throws Exception {
+        Recorder serverSide = new Recorder().closingAtEndOfInput();
+        TlsConfig server = TlsTestKeys.server(engine, "ec").build();
+        serve((fd, peer) -> Connection.open(loop, fd, peer, server, serverSide).thenAccept(c -> c.write(bytes("220 banner"))));
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
+            peer.handshake();
+            assertArrayEquals(bytes("220 banner"), peer.readPlain(10));
+            peer.closeOutbound();
+            peer.readToCloseNotify();
+        }
+        serverSide.awaitClosed();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aHalfCloseBeforeTheHandshakeWaitsForIt(String engine) throws Exception {
+        Recorder serverSide = new Recorder().closingAtEndOfInput();
+        TlsConfig server = TlsTestKeys.server(engine, "ec").build();
+        serve((fd, peer) -> Connection.open(loop, fd, peer, server, serverSide).thenAccept(Connection::shutdownOutput));
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
+            peer.handshake();
+            assertEquals(0, peer.readToCloseNotify().length, "close_notify after the handshake");
+            assertTrue(peer.atEof());
+            peer.write(bytes("one-way"));
+            io.ffpoll.multiplexer.testing.Await.until(() -> serverSide.receivedCount() == 7, "the server read on");
+        }
+        serverSide.awaitClosed();
+        assertEquals(1, serverSide.opens.get());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aServersTls12RenegotiationIsRefusedByTheClient(String engine) throws Exception {
+        javax.net.ssl.SSLContext context = TlsTestKeys.jdkContext("ec");
+        try (SSLServerSocket listener = (SSLServerSocket) context.getServerSocketFactory().createServerSocket(0, 1,
+                address.getAddress())) {
+            listener.setEnabledProtocols(new String[] {"TLSv1.2"});
+            Recorder clientSide = new Recorder();
+            java.util.concurrent.CompletableFuture<Connection> connecting = Connection.connect(loop,
+                    new java.net.InetSocketAddress(java.net.InetAddress.getByAddress("localhost", new byte[] {127, 0, 0, 1}),
+                            listener.getLocalPort()), null, TlsTestKeys.client(engine).build(), clientSide);
+            try (SSLSocket s = (SSLSocket) listener.accept()) {
+                s.startHandshake();
+                Connection c = connecting.get(30, TimeUnit.SECONDS);
+                assertEquals("TLSv1.2", c.tls().protocol());
+                s.getOutputStream().write(bytes("hi"));
+                io.ffpoll.multiplexer.testing.Await.until(() -> clientSide.receivedCount() == 2, "data before");
+                s.setSoTimeout(30_000);
+                try {
+                    s.startHandshake(); // TLS 1.2 server: a HelloRequest
+                    s.getOutputStream().write(bytes("again"));
+                    s.getInputStream().read();
+                } catch (java.io.IOException refused) {
+                    // the client's alert, or its close
+                }
+                java.io.IOException cause = clientSide.awaitClosed();
+                assertInstanceOf(javax.net.ssl.SSLHandshakeException.class, cause);
+                assertTrue(cause.getMessage().contains("renegotiation"), cause.getMessage());
+            }
+        }
+    }
+}
