@@ -14,5 +14,7 @@ module io.ffpoll.bindings {
     // through Platform.
     exports io.ffpoll.bindings.linux to io.ffpoll.multiplexer;
     exports io.ffpoll.bindings.bsd to io.ffpoll.multiplexer;
+    // OpenSSL for the multiplexer's TLS engine; library calls, not syscalls.
+    exports io.ffpoll.bindings.openssl to io.ffpoll.multiplexer;
     // The generated package is an implementation detail of the facades in linux/.
 }

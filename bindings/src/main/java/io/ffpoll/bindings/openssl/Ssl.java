@@ -1,0 +1,434 @@
+package io.ffpoll.bindings.openssl;
+
+import io.ffpoll.bindings.internal.Bounds;
+import io.ffpoll.bindings.internal.Errno;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * ssl(7): one connection's {@code SSL}, its BIOs, the handshake, records in and out, and what
+ * the handshake settled. {@code SSL_do_handshake}, {@code SSL_read_ex}, {@code SSL_write_ex}
+ * and {@code SSL_shutdown} may run the context's callbacks (upcalls) and do public-key
+ * cryptography, so they are not linked critical; over memory BIOs none of them blocks.
+ *
+ * <p>After a call that can fail with "want read", read {@link #SSL_get_error} at once, with
+ * the error queue emptied before the call ({@link Crypto#ERR_clear_error()}). Buffers are
+ * native segments; lengths are checked against them first.
+ */
+public final class Ssl {
+    public static final int SSL_ERROR_NONE = 0;
+    public static final int SSL_ERROR_SSL = 1;
+    public static final int SSL_ERROR_WANT_READ = 2;
+    public static final int SSL_ERROR_WANT_WRITE = 3;
+    public static final int SSL_ERROR_SYSCALL = 5;
+    public static final int SSL_ERROR_ZERO_RETURN = 6;
+
+    public static final int SSL_SENT_SHUTDOWN = 1;
+    public static final int SSL_RECEIVED_SHUTDOWN = 2;
+
+    public static final int SSL_CTRL_SET_TLSEXT_HOSTNAME = 55;
+    public static final int TLSEXT_NAMETYPE_host_name = 0;
+    public static final int X509_V_OK = 0;
+
+    private static final ValueLayout PTR = ValueLayout.ADDRESS;
+    private static final ValueLayout INT = ValueLayout.JAVA_INT;
+    private static final ValueLayout LONG = ValueLayout.JAVA_LONG;
+
+    private static final MethodHandle SSL_NEW = OpenSsl.ssl("SSL_new", FunctionDescriptor.of(PTR, PTR), false);
+    private static final MethodHandle SSL_FREE = OpenSsl.ssl("SSL_free", FunctionDescriptor.ofVoid(PTR), false);
+    private static final MethodHandle SSL_SET_BIO = OpenSsl.ssl("SSL_set_bio", FunctionDescriptor.ofVoid(PTR, PTR, PTR), false);
+    private static final MethodHandle SSL_SET0_RBIO = OpenSsl.ssl("SSL_set0_rbio", FunctionDescriptor.ofVoid(PTR, PTR), false);
+    private static final MethodHandle SSL_SET0_WBIO = OpenSsl.ssl("SSL_set0_wbio", FunctionDescriptor.ofVoid(PTR, PTR), false);
+    private static final MethodHandle SSL_SET_CONNECT_STATE =
+            OpenSsl.ssl("SSL_set_connect_state", FunctionDescriptor.ofVoid(PTR), true);
+    private static final MethodHandle SSL_SET_ACCEPT_STATE =
+            OpenSsl.ssl("SSL_set_accept_state", FunctionDescriptor.ofVoid(PTR), true);
+    private static final MethodHandle SSL_DO_HANDSHAKE =
+            OpenSsl.ssl("SSL_do_handshake", FunctionDescriptor.of(INT, PTR), false);
+    private static final MethodHandle SSL_READ_EX =
+            OpenSsl.ssl("SSL_read_ex", FunctionDescriptor.of(INT, PTR, PTR, LONG, PTR), false);
+    private static final MethodHandle SSL_WRITE_EX =
+            OpenSsl.ssl("SSL_write_ex", FunctionDescriptor.of(INT, PTR, PTR, LONG, PTR), false);
+    private static final MethodHandle SSL_GET_ERROR =
+            OpenSsl.ssl("SSL_get_error", FunctionDescriptor.of(INT, PTR, INT), true);
+    private static final MethodHandle SSL_SHUTDOWN = OpenSsl.ssl("SSL_shutdown", FunctionDescriptor.of(INT, PTR), false);
+    private static final MethodHandle SSL_GET_SHUTDOWN =
+            OpenSsl.ssl("SSL_get_shutdown", FunctionDescriptor.of(INT, PTR), true);
+    private static final MethodHandle SSL_CTRL =
+            OpenSsl.ssl("SSL_ctrl", FunctionDescriptor.of(LONG, PTR, INT, LONG, PTR), false);
+    private static final MethodHandle SSL_SET1_HOST = OpenSsl.ssl("SSL_set1_host", FunctionDescriptor.of(INT, PTR, PTR), false);
+    private static final MethodHandle SSL_SET_ALPN_PROTOS =
+            OpenSsl.ssl("SSL_set_alpn_protos", FunctionDescriptor.of(INT, PTR, PTR, INT), false);
+    private static final MethodHandle SSL_GET0_ALPN_SELECTED =
+            OpenSsl.ssl("SSL_get0_alpn_selected", FunctionDescriptor.ofVoid(PTR, PTR, PTR), false);
+    private static final MethodHandle SSL_GET_SERVERNAME =
+            OpenSsl.ssl("SSL_get_servername", FunctionDescriptor.of(PTR, PTR, INT), false);
+    private static final MethodHandle SSL_GET_VERSION = OpenSsl.ssl("SSL_get_version", FunctionDescriptor.of(PTR, PTR), false);
+    private static final MethodHandle SSL_GET_CURRENT_CIPHER =
+            OpenSsl.ssl("SSL_get_current_cipher", FunctionDescriptor.of(PTR, PTR), false);
+    private static final MethodHandle SSL_CIPHER_STANDARD_NAME =
+            OpenSsl.ssl("SSL_CIPHER_standard_name", FunctionDescriptor.of(PTR, PTR), false);
+    private static final MethodHandle SSL_SESSION_REUSED =
+            OpenSsl.ssl("SSL_session_reused", FunctionDescriptor.of(INT, PTR), false);
+    private static final MethodHandle SSL_GET0_PEER_CERTIFICATE =
+            OpenSsl.ssl("SSL_get0_peer_certificate", FunctionDescriptor.of(PTR, PTR), false);
+    private static final MethodHandle SSL_GET_PEER_CERT_CHAIN =
+            OpenSsl.ssl("SSL_get_peer_cert_chain", FunctionDescriptor.of(PTR, PTR), false);
+    private static final MethodHandle SSL_IS_INIT_FINISHED =
+            OpenSsl.ssl("SSL_is_init_finished", FunctionDescriptor.of(INT, PTR), true);
+    private static final MethodHandle SSL_SET_SSL_CTX =
+            OpenSsl.ssl("SSL_set_SSL_CTX", FunctionDescriptor.of(PTR, PTR, PTR), false);
+    private static final MethodHandle SSL_GET_VERIFY_RESULT =
+            OpenSsl.ssl("SSL_get_verify_result", FunctionDescriptor.of(LONG, PTR), false);
+    private static final MethodHandle SSL_SET_SESSION = OpenSsl.ssl("SSL_set_session", FunctionDescriptor.of(INT, PTR, PTR), false);
+    private static final MethodHandle SSL_SESSION_FREE =
+            OpenSsl.ssl("SSL_SESSION_free", FunctionDescriptor.ofVoid(PTR), false);
+    private static final MethodHandle SSL_SESSION_IS_RESUMABLE =
+            OpenSsl.ssl("SSL_SESSION_is_resumable", FunctionDescriptor.of(INT, PTR), false);
+
+    private Ssl() {}
+
+    /** {@return a new connection of context {@code ctx} (which it holds a reference to), or NULL} */
+    public static MemorySegment SSL_new(MemorySegment ctx) {
+        try {
+            return (MemorySegment) SSL_NEW.invokeExact(ctx);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Frees a connection, its BIOs and its reference to its context and session; NULL is ignored. */
+    public static void SSL_free(MemorySegment ssl) {
+        try {
+            SSL_FREE.invokeExact(ssl);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Gives {@code ssl} its read and write BIOs; it owns them from then on. */
+    public static void SSL_set_bio(MemorySegment ssl, MemorySegment rbio, MemorySegment wbio) {
+        try {
+            SSL_SET_BIO.invokeExact(ssl, rbio, wbio);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Replaces the read BIO, freeing the old one; {@code ssl} owns {@code rbio} from then on. */
+    public static void SSL_set0_rbio(MemorySegment ssl, MemorySegment rbio) {
+        try {
+            SSL_SET0_RBIO.invokeExact(ssl, rbio);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Replaces the write BIO, freeing the old one; {@code ssl} owns {@code wbio} from then on. */
+    public static void SSL_set0_wbio(MemorySegment ssl, MemorySegment wbio) {
+        try {
+            SSL_SET0_WBIO.invokeExact(ssl, wbio);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Makes {@code ssl} a client. */
+    public static void SSL_set_connect_state(MemorySegment ssl) {
+        try {
+            SSL_SET_CONNECT_STATE.invokeExact(ssl);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Makes {@code ssl} a server. */
+    public static void SSL_set_accept_state(MemorySegment ssl) {
+        try {
+            SSL_SET_ACCEPT_STATE.invokeExact(ssl);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@return 1 when the handshake is done, else &lt;= 0: see {@link #SSL_get_error}} */
+    public static int SSL_do_handshake(MemorySegment ssl) {
+        try {
+            return (int) SSL_DO_HANDSHAKE.invokeExact(ssl);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * Decrypts up to {@code length} plaintext bytes into {@code buf} at {@code offset}, from at
+     * most one record (and any handshake or alert records before it).
+     *
+     * @param ssl the connection
+     * @param buf where plaintext goes
+     * @param offset where in {@code buf}
+     * @param length at most this many
+     * @return the bytes read (&gt; 0), or 0 on failure: then {@code SSL_get_error(ssl, 0)}
+     */
+    public static long SSL_read_ex(MemorySegment ssl, MemorySegment buf, long offset, long length) {
+        Bounds.range("SSL_read_ex", offset, length, "buf", buf);
+        MemorySegment n = Errno.current().scratch; // size_t *readbytes
+        try {
+            int r = (int) SSL_READ_EX.invokeExact(ssl, buf.asSlice(offset), length, n);
+            return r == 1 ? n.get(ValueLayout.JAVA_LONG, 0) : 0;
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * Encrypts {@code buf[offset, offset + length)} into records of up to 16 KiB in the write
+     * BIO; without {@code SSL_MODE_ENABLE_PARTIAL_WRITE} it takes all of it or fails.
+     *
+     * @param ssl the connection
+     * @param buf the plaintext
+     * @param offset where it starts
+     * @param length how many bytes, &gt; 0
+     * @return the bytes written (&gt; 0), or 0 on failure: then {@code SSL_get_error(ssl, 0)}
+     */
+    public static long SSL_write_ex(MemorySegment ssl, MemorySegment buf, long offset, long length) {
+        Bounds.range("SSL_write_ex", offset, length, "buf", buf);
+        if (length == 0) {
+            throw new IllegalArgumentException("SSL_write_ex: length 0 (OpenSSL fails an empty write)");
+        }
+        MemorySegment n = Errno.current().scratch; // size_t *written
+        try {
+            int r = (int) SSL_WRITE_EX.invokeExact(ssl, buf.asSlice(offset), length, n);
+            return r == 1 ? n.get(ValueLayout.JAVA_LONG, 0) : 0;
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@return why the last call on {@code ssl} returned {@code ret}: an {@code SSL_ERROR_*} value} */
+    public static int SSL_get_error(MemorySegment ssl, int ret) {
+        try {
+            return (int) SSL_GET_ERROR.invokeExact(ssl, ret);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@return 0 once close_notify is sent, 1 once it is also received, &lt; 0 on failure} */
+    public static int SSL_shutdown(MemorySegment ssl) {
+        try {
+            return (int) SSL_SHUTDOWN.invokeExact(ssl);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@return {@link #SSL_SENT_SHUTDOWN} and {@link #SSL_RECEIVED_SHUTDOWN} bits} */
+    public static int SSL_get_shutdown(MemorySegment ssl) {
+        try {
+            return (int) SSL_GET_SHUTDOWN.invokeExact(ssl);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * The macro over {@code SSL_ctrl(SSL_CTRL_MODE)}.
+     *
+     * @return the modes now set
+     */
+    public static long SSL_set_mode(MemorySegment ssl, long mode) {
+        try {
+            return (long) SSL_CTRL.invokeExact(ssl, SslCtx.SSL_CTRL_MODE, mode, MemorySegment.NULL);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * The SNI name a client sends (the macro over {@code SSL_ctrl}).
+     *
+     * @return 1, or 0 on failure
+     */
+    public static long SSL_set_tlsext_host_name(MemorySegment ssl, String name) {
+        try (Arena arena = Arena.ofConfined()) {
+            return (long) SSL_CTRL.invokeExact(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, (long) TLSEXT_NAMETYPE_host_name,
+                    arena.allocateFrom(name));
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * The DNS name, or IP address, the peer's certificate must match.
+     *
+     * @return 1, or 0 on failure
+     */
+    public static int SSL_set1_host(MemorySegment ssl, String host) {
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) SSL_SET1_HOST.invokeExact(ssl, arena.allocateFrom(host));
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * A client's ALPN offer, in wire format (each name preceded by its length byte). Note the
+     * inverted result: 0 is success.
+     *
+     * @param ssl the connection
+     * @param wire the list
+     * @return 0, or 1 on failure
+     */
+    public static int SSL_set_alpn_protos(MemorySegment ssl, byte[] wire) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment list = arena.allocate(Math.max(1, wire.length));
+            MemorySegment.copy(wire, 0, list, ValueLayout.JAVA_BYTE, 0, wire.length);
+            return (int) SSL_SET_ALPN_PROTOS.invokeExact(ssl, list, wire.length);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@return the protocol ALPN chose, or null when none was} */
+    public static byte[] SSL_get0_alpn_selected(MemorySegment ssl) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocate(PTR);
+            MemorySegment len = arena.allocate(INT);
+            SSL_GET0_ALPN_SELECTED.invokeExact(ssl, data, len);
+            int n = len.get(ValueLayout.JAVA_INT, 0);
+            MemorySegment p = data.get(ValueLayout.ADDRESS, 0);
+            return n == 0 || p.address() == 0 ? null : p.reinterpret(n).toArray(ValueLayout.JAVA_BYTE);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@return the SNI name the client sent (on both sides), or null} */
+    public static String SSL_get_servername(MemorySegment ssl) {
+        try {
+            return OpenSsl.string((MemorySegment) SSL_GET_SERVERNAME.invokeExact(ssl, TLSEXT_NAMETYPE_host_name));
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@return the protocol version's name: "TLSv1.3", "TLSv1.2", ...} */
+    public static String SSL_get_version(MemorySegment ssl) {
+        try {
+            return OpenSsl.string((MemorySegment) SSL_GET_VERSION.invokeExact(ssl));
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@return the IANA name of the cipher suite in use ({@code SSL_CIPHER_standard_name(SSL_get_current_cipher(ssl))}), or null} */
+    public static String SSL_CIPHER_standard_name(MemorySegment ssl) {
+        try {
+            MemorySegment cipher = (MemorySegment) SSL_GET_CURRENT_CIPHER.invokeExact(ssl);
+            return cipher.address() == 0 ? null
+                    : OpenSsl.string((MemorySegment) SSL_CIPHER_STANDARD_NAME.invokeExact(cipher));
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@return 1 if the handshake resumed an earlier session} */
+    public static int SSL_session_reused(MemorySegment ssl) {
+        try {
+            return (int) SSL_SESSION_REUSED.invokeExact(ssl);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@return the peer's leaf certificate (no new reference), or NULL} */
+    public static MemorySegment SSL_get0_peer_certificate(MemorySegment ssl) {
+        try {
+            return (MemorySegment) SSL_GET0_PEER_CERTIFICATE.invokeExact(ssl);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * The chain the peer sent, as a {@code STACK_OF(X509)} (no new reference), or NULL. On a
+     * client it starts with the server's leaf; on a server it leaves the client's leaf out.
+     *
+     * @param ssl the connection
+     * @return the stack
+     */
+    public static MemorySegment SSL_get_peer_cert_chain(MemorySegment ssl) {
+        try {
+            return (MemorySegment) SSL_GET_PEER_CERT_CHAIN.invokeExact(ssl);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@return 1 once the handshake has completed} */
+    public static int SSL_is_init_finished(MemorySegment ssl) {
+        try {
+            return (int) SSL_IS_INIT_FINISHED.invokeExact(ssl);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * Switches a server's certificate, from its servername callback.
+     *
+     * @return the context now in use
+     */
+    public static MemorySegment SSL_set_SSL_CTX(MemorySegment ssl, MemorySegment ctx) {
+        try {
+            return (MemorySegment) SSL_SET_SSL_CTX.invokeExact(ssl, ctx);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@return the peer certificate's verification result: {@link #X509_V_OK} or an {@code X509_V_ERR_*} code} */
+    public static long SSL_get_verify_result(MemorySegment ssl) {
+        try {
+            return (long) SSL_GET_VERIFY_RESULT.invokeExact(ssl);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * A client offers {@code session} for resumption (a new reference is taken).
+     *
+     * @return 1, or 0 on failure
+     */
+    public static int SSL_set_session(MemorySegment ssl, MemorySegment session) {
+        try {
+            return (int) SSL_SET_SESSION.invokeExact(ssl, session);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Drops one reference to a session; NULL is ignored. */
+    public static void SSL_SESSION_free(MemorySegment session) {
+        try {
+            SSL_SESSION_FREE.invokeExact(session);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@return 1 if a client can offer {@code session} to resume} */
+    public static int SSL_SESSION_is_resumable(MemorySegment session) {
+        try {
+            return (int) SSL_SESSION_IS_RESUMABLE.invokeExact(session);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+}
