@@ -58,6 +58,8 @@ public final class Ssl {
     private static final MethodHandle SSL_SHUTDOWN = OpenSsl.ssl("SSL_shutdown", FunctionDescriptor.of(INT, PTR), false);
     private static final MethodHandle SSL_GET_SHUTDOWN =
             OpenSsl.ssl("SSL_get_shutdown", FunctionDescriptor.of(INT, PTR), true);
+    private static final MethodHandle SSL_SET_SHUTDOWN =
+            OpenSsl.ssl("SSL_set_shutdown", FunctionDescriptor.ofVoid(PTR, INT), true);
     private static final MethodHandle SSL_CTRL =
             OpenSsl.ssl("SSL_ctrl", FunctionDescriptor.of(LONG, PTR, INT, LONG, PTR), false);
     private static final MethodHandle SSL_SET1_HOST = OpenSsl.ssl("SSL_set1_host", FunctionDescriptor.of(INT, PTR, PTR), false);
@@ -231,6 +233,22 @@ public final class Ssl {
     public static int SSL_get_shutdown(MemorySegment ssl) {
         try {
             return (int) SSL_GET_SHUTDOWN.invokeExact(ssl);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * Sets the shutdown bits without sending anything: with both set, {@code SSL_free} takes
+     * the connection for one that closed cleanly and leaves its session resumable (OpenSSL
+     * marks the session of a connection freed without close_notify not resumable).
+     *
+     * @param ssl the connection
+     * @param mode {@link #SSL_SENT_SHUTDOWN} and {@link #SSL_RECEIVED_SHUTDOWN} bits
+     */
+    public static void SSL_set_shutdown(MemorySegment ssl, int mode) {
+        try {
+            SSL_SET_SHUTDOWN.invokeExact(ssl, mode);
         } catch (Throwable e) {
             throw new AssertionError(e);
         }

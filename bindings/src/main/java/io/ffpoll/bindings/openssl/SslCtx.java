@@ -82,6 +82,8 @@ public final class SslCtx {
             OpenSsl.ssl("SSL_CTX_add_client_CA", FunctionDescriptor.of(INT, PTR, PTR), false);
     private static final MethodHandle SSL_CTX_SET_ALPN_SELECT_CB =
             OpenSsl.ssl("SSL_CTX_set_alpn_select_cb", FunctionDescriptor.ofVoid(PTR, PTR, PTR), false);
+    private static final MethodHandle SSL_CTX_SET_ALPN_PROTOS =
+            OpenSsl.ssl("SSL_CTX_set_alpn_protos", FunctionDescriptor.of(INT, PTR, PTR, INT), false);
     private static final MethodHandle SSL_CTX_SESS_SET_NEW_CB =
             OpenSsl.ssl("SSL_CTX_sess_set_new_cb", FunctionDescriptor.ofVoid(PTR, PTR), false);
     private static final MethodHandle SSL_CTX_SET_SESSION_ID_CONTEXT =
@@ -287,6 +289,24 @@ public final class SslCtx {
     public static void SSL_CTX_set_alpn_select_cb(MemorySegment ctx, MemorySegment callback) {
         try {
             SSL_CTX_SET_ALPN_SELECT_CB.invokeExact(ctx, callback, MemorySegment.NULL);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * A client's ALPN offer, in wire format (each name preceded by its length byte), for every
+     * connection of the context. Note the inverted result: 0 is success.
+     *
+     * @param ctx the context
+     * @param wire the list
+     * @return 0, or 1 on failure
+     */
+    public static int SSL_CTX_set_alpn_protos(MemorySegment ctx, byte[] wire) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment list = arena.allocate(Math.max(1, wire.length));
+            MemorySegment.copy(wire, 0, list, ValueLayout.JAVA_BYTE, 0, wire.length);
+            return (int) SSL_CTX_SET_ALPN_PROTOS.invokeExact(ctx, list, wire.length);
         } catch (Throwable e) {
             throw new AssertionError(e);
         }
