@@ -13,9 +13,10 @@ import java.lang.foreign.MemorySegment;
  * the connection keeps its own reads, its one gathering send per iteration and its syscall
  * counts. Loop thread only; not thread-safe.
  *
- * <p>Memory: an engine holds no buffer of packet size while it is idle (between records). A
- * partial record is not buffered here: {@link #read} consumes whole records only, and the
- * connection keeps the rest in a pooled buffer and offers it again with what follows.
+ * <p>Memory: an engine holds no buffer of packet size while it is idle (between records). An
+ * engine may buffer a partial record itself (OpenSSL's memory BIO) or leave it (the JDK's):
+ * what {@link #read} did not consume, the connection keeps in a pooled buffer and offers again
+ * with what follows.
  */
 public interface TlsSession {
     /** {@link #read}: nothing more can be done until more ciphertext arrives. */
@@ -26,10 +27,11 @@ public interface TlsSession {
     int CLOSED = 2;
 
     /**
-     * Consumes whole records from {@code in} and writes the plaintext they carry into
-     * {@code out}. Handshake records are answered into the sink. After the call
-     * {@link #consumed()} tells how many bytes of {@code in} were taken (an incomplete record at
-     * the end is left) and {@link #produced()} how many plaintext bytes were written.
+     * Consumes records from {@code in} and writes the plaintext they carry into {@code out}.
+     * Handshake records are answered into the sink. After the call {@link #consumed()} tells
+     * how many bytes of {@code in} were taken (an engine that does not buffer partial records
+     * leaves an incomplete one at the end) and {@link #produced()} how many plaintext bytes
+     * were written.
      *
      * @param in ciphertext, may be empty
      * @param out where plaintext goes; at least 16 KiB plus one byte

@@ -1,0 +1,288 @@
+package io.ffpoll.multiplexer.tls.openssl;
+
+import io.ffpoll.bindings.openssl.Crypto;
+import io.ffpoll.bindings.openssl.SslCtx;
+import io.ffpoll.multiplexer.net.TlsConfig;
+import io.ffpoll.multiplexer.tls.CertifiedKey;
+import io.ffpoll.multiplexer.tls.TlsSettings;
+
+import javax.net.ssl.SSLException;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The {@code SSL_CTX}s of one factory: the default one, and one more per SNI name of a server,
+ * each configured alike but for its certificate (after {@code SSL_set_SSL_CTX} OpenSSL reads
+ * ALPN, verification and the CA list from the new context). Reference counted: the factory
+ * holds one reference and each live session one, so a context that a servername callback may
+ * still switch to is never freed under it; the last {@link #release()} frees them all.
+ */
+final class SslContexts {
+    // Binds a server's sessions to this application: OpenSSL will not resume a session of a
+    // server that verifies clients without one.
+    private static final byte[] SESSION_ID_CONTEXT = "ffpoll".getBytes(StandardCharsets.US_ASCII);
+
+    final boolean client;
+    final MemorySegment defaultCtx;
+    /** The server's ALPN protocols, most preferred first (UTF-8). */
+    final byte[][] alpn;
+    private final Map<String, MemorySegment> exact = new HashMap<>();
+    private final Map<String, MemorySegment> wildcard = new HashMap<>(); // by the suffix after "*."
+    private final AtomicInteger references = new AtomicInteger(1);
+
+    private SslContexts(TlsSettings settings) throws SSLException {
+        this.client = settings.client();
+        this.alpn = settings.alpn().stream().map(p -> p.getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
+        for (byte[] p : alpn) {
+            if (p.length == 0 || p.length > 255) {
+                throw new SSLException("ALPN protocol names are 1 to 255 bytes: " + new String(p, StandardCharsets.UTF_8));
+            }
+        }
+        this.defaultCtx = newContext(settings, settings.key());
+        try {
+            if (!client) {
+                for (Map.Entry<String, CertifiedKey> e : settings.byServerName().entrySet()) {
+                    String name = e.getKey().toLowerCase(Locale.ROOT);
+                    MemorySegment ctx = newContext(settings, e.getValue());
+                    (name.startsWith("*.") ? wildcard : exact).put(name.startsWith("*.") ? name.substring(2) : name, ctx);
+                }
+            }
+        } catch (SSLException | RuntimeException e) {
+            freeAll();
+            throw e;
+        }
+    }
+
+    /**
+     * The contexts for {@code settings}.
+     *
+     * @param settings the settings
+     * @return the contexts, with the caller's one reference
+     * @throws SSLException if OpenSSL refuses a setting, a certificate or a key
+     */
+    static SslContexts build(TlsSettings settings) throws SSLException {
+        return new SslContexts(settings);
+    }
+
+    /** Takes a reference for a session. */
+    void retain() {
+        if (references.getAndIncrement() <= 0) {
+            references.getAndDecrement();
+            throw new IllegalStateException("contexts already freed");
+        }
+    }
+
+    /** Drops a reference; the last one frees every context. */
+    void release() {
+        if (references.decrementAndGet() == 0) {
+            freeAll();
+        }
+    }
+
+    /**
+     * The context of the certificate for {@code serverName}: an exact name, else a wildcard
+     * covering exactly one more label; null for the default.
+     *
+     * @param serverName the SNI name as the client sent it
+     * @return the context, or null
+     */
+    MemorySegment forServerName(String serverName) {
+        if (exact.isEmpty() && wildcard.isEmpty()) {
+            return null;
+        }
+        String name = serverName.toLowerCase(Locale.ROOT);
+        if (name.endsWith(".")) {
+            name = name.substring(0, name.length() - 1);
+        }
+        MemorySegment ctx = exact.get(name);
+        if (ctx == null) {
+            int dot = name.indexOf('.');
+            if (dot > 0) {
+                ctx = wildcard.get(name.substring(dot + 1));
+            }
+        }
+        return ctx;
+    }
+
+    private void freeAll() {
+        free(defaultCtx);
+        exact.values().forEach(SslContexts::free);
+        wildcard.values().forEach(SslContexts::free);
+    }
+
+    private static void free(MemorySegment ctx) {
+        SslCtx.SSL_CTX_free(ctx);
+        OpenSslTlsFactory.LIVE_CONTEXTS.decrementAndGet();
+    }
+
+    private MemorySegment newContext(TlsSettings s, CertifiedKey key) throws SSLException {
+        Crypto.ERR_clear_error();
+        MemorySegment ctx = SslCtx.SSL_CTX_new(SslCtx.TLS_method());
+        if (ctx.address() == 0) {
+            throw SslFailures.setup("SSL_CTX_new", null);
+        }
+        OpenSslTlsFactory.LIVE_CONTEXTS.incrementAndGet();
+        try {
+            configure(ctx, s, key);
+            return ctx;
+        } catch (SSLException | RuntimeException e) {
+            free(ctx);
+            throw e;
+        }
+    }
+
+    private void configure(MemorySegment ctx, TlsSettings s, CertifiedKey key) throws SSLException {
+        int min = Integer.MAX_VALUE;
+        int max = 0;
+        for (String p : s.protocols()) {
+            int v = switch (p) {
+                case "TLSv1.3" -> SslCtx.TLS1_3_VERSION;
+                case "TLSv1.2" -> SslCtx.TLS1_2_VERSION;
+                default -> throw new SSLException("unsupported TLS version " + p + " (TLSv1.3 and TLSv1.2 are)");
+            };
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        if (max == 0) {
+            throw new SSLException("no TLS version allowed");
+        }
+        check(SslCtx.SSL_CTX_set_min_proto_version(ctx, min) == 1, "SSL_CTX_set_min_proto_version");
+        check(SslCtx.SSL_CTX_set_max_proto_version(ctx, max) == 1, "SSL_CTX_set_max_proto_version");
+        long options = SslCtx.SSL_OP_NO_RENEGOTIATION | SslCtx.SSL_OP_NO_COMPRESSION;
+        if (!s.sessionTickets()) {
+            options |= SslCtx.SSL_OP_NO_TICKET;
+        }
+        SslCtx.SSL_CTX_set_options(ctx, options);
+        // No SSL_MODE_ENABLE_PARTIAL_WRITE: over a memory BIO a write always completes.
+        SslCtx.SSL_CTX_set_mode(ctx, SslCtx.SSL_MODE_RELEASE_BUFFERS);
+        if (key != null) {
+            useKey(ctx, key);
+        }
+        if (client) {
+            SslCtx.SSL_CTX_set_verify(ctx, SslCtx.SSL_VERIFY_PEER);
+            if (s.trust() == null) {
+                check(SslCtx.SSL_CTX_set_default_verify_paths(ctx) == 1, "SSL_CTX_set_default_verify_paths");
+            } else {
+                trust(ctx, s.trust(), false);
+            }
+            if (alpn.length > 0) {
+                check(SslCtx.SSL_CTX_set_alpn_protos(ctx, wire(alpn)) == 0, "SSL_CTX_set_alpn_protos");
+            }
+            if (s.sessionTickets()) {
+                SslCtx.SSL_CTX_set_session_cache_mode(ctx, SslCtx.SSL_SESS_CACHE_CLIENT | SslCtx.SSL_SESS_CACHE_NO_INTERNAL);
+                SslCtx.SSL_CTX_sess_set_new_cb(ctx, OpenSslCallbacks.NEW_SESSION);
+            }
+        } else {
+            check(SslCtx.SSL_CTX_set_session_id_context(ctx, SESSION_ID_CONTEXT) == 1, "SSL_CTX_set_session_id_context");
+            if (!s.sessionTickets()) {
+                SslCtx.SSL_CTX_set_num_tickets(ctx, 0);
+            }
+            TlsConfig.ClientAuth auth = s.clientAuth() == null ? TlsConfig.ClientAuth.NONE : s.clientAuth();
+            if (auth != TlsConfig.ClientAuth.NONE) {
+                if (s.trust() == null) {
+                    throw new SSLException("client authentication needs the authorities that sign client certificates");
+                }
+                trust(ctx, s.trust(), true);
+                SslCtx.SSL_CTX_set_verify(ctx, auth == TlsConfig.ClientAuth.REQUIRED
+                        ? SslCtx.SSL_VERIFY_PEER | SslCtx.SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SslCtx.SSL_VERIFY_PEER);
+            }
+            if (!s.byServerName().isEmpty()) {
+                SslCtx.SSL_CTX_set_tlsext_servername_callback(ctx, OpenSslCallbacks.SERVERNAME);
+            }
+            if (alpn.length > 0) {
+                SslCtx.SSL_CTX_set_alpn_select_cb(ctx, OpenSslCallbacks.ALPN_SELECT);
+            }
+        }
+    }
+
+    // Each OpenSSL setter takes its own reference, so ours are dropped once it has.
+    private static void useKey(MemorySegment ctx, CertifiedKey key) throws SSLException {
+        List<X509Certificate> chain = key.chain();
+        MemorySegment leaf = x509(chain.getFirst());
+        try {
+            check(SslCtx.SSL_CTX_use_certificate(ctx, leaf) == 1, "SSL_CTX_use_certificate");
+        } finally {
+            Crypto.X509_free(leaf);
+        }
+        for (X509Certificate c : chain.subList(1, chain.size())) {
+            MemorySegment x = x509(c);
+            try {
+                check(SslCtx.SSL_CTX_add1_chain_cert(ctx, x) == 1, "SSL_CTX_add1_chain_cert");
+            } finally {
+                Crypto.X509_free(x);
+            }
+        }
+        byte[] der = key.key().getEncoded();
+        if (der == null) {
+            throw new SSLException("the private key (" + key.key().getAlgorithm() + ") cannot be exported for OpenSSL");
+        }
+        MemorySegment pkey = Crypto.d2i_AutoPrivateKey(der);
+        if (pkey.address() == 0) {
+            throw SslFailures.setup("d2i_AutoPrivateKey", null);
+        }
+        try {
+            check(SslCtx.SSL_CTX_use_PrivateKey(ctx, pkey) == 1, "SSL_CTX_use_PrivateKey");
+        } finally {
+            Crypto.EVP_PKEY_free(pkey);
+        }
+        check(SslCtx.SSL_CTX_check_private_key(ctx) == 1, "SSL_CTX_check_private_key");
+    }
+
+    private static void trust(MemorySegment ctx, List<X509Certificate> authorities, boolean listForClients)
+            throws SSLException {
+        MemorySegment store = SslCtx.SSL_CTX_get_cert_store(ctx);
+        for (X509Certificate c : authorities) {
+            MemorySegment x = x509(c);
+            try {
+                check(Crypto.X509_STORE_add_cert(store, x) == 1, "X509_STORE_add_cert");
+                if (listForClients) {
+                    check(SslCtx.SSL_CTX_add_client_CA(ctx, x) == 1, "SSL_CTX_add_client_CA");
+                }
+            } finally {
+                Crypto.X509_free(x);
+            }
+        }
+    }
+
+    private static MemorySegment x509(X509Certificate c) throws SSLException {
+        byte[] der;
+        try {
+            der = c.getEncoded();
+        } catch (CertificateEncodingException e) {
+            throw new SSLException("cannot encode certificate " + c.getSubjectX500Principal(), e);
+        }
+        MemorySegment x = Crypto.d2i_X509(der);
+        if (x.address() == 0) {
+            throw SslFailures.setup("d2i_X509", c.getSubjectX500Principal().getName());
+        }
+        return x;
+    }
+
+    private static byte[] wire(byte[][] protocols) {
+        int n = 0;
+        for (byte[] p : protocols) {
+            n += 1 + p.length;
+        }
+        byte[] out = new byte[n];
+        int at = 0;
+        for (byte[] p : protocols) {
+            out[at++] = (byte) p.length;
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
+    }
+
+    private static void check(boolean ok, String call) throws SSLException {
+        if (!ok) {
+            throw SslFailures.setup(call, null);
+        }
+    }
+}
