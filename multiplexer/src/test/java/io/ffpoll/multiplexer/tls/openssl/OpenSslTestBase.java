@@ -1,0 +1,106 @@
+package io.ffpoll.multiplexer.tls.openssl;
+
+import io.ffpoll.multiplexer.net.TlsConfig;
+import io.ffpoll.multiplexer.tls.CertifiedKey;
+import io.ffpoll.multiplexer.tls.TestCertificates;
+import io.ffpoll.multiplexer.tls.TlsSettings;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+
+import java.io.IOException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Skips (loudly) where libssl 3 or the openssl command is missing; closes the factories a test
+ * made and checks that no {@code SSL}, {@code SSL_CTX} or cached {@code SSL_SESSION} outlived
+ * the test.
+ */
+abstract class OpenSslTestBase {
+    private final List<OpenSslTlsFactory> factories = new ArrayList<>();
+
+    @BeforeEach
+    void needOpenSsl() {
+        assumeTrue(OpenSslTlsFactory.available(), "SKIPPED: libssl 3 does not load: " + OpenSslTlsFactory.unavailableReason());
+        assumeTrue(TestCertificates.available(), "SKIPPED: " + TestCertificates.unavailableReason());
+        assertEquals(0, OpenSslTlsFactory.liveSessions(), "SSL objects left by an earlier test");
+        assertEquals(0, OpenSslTlsFactory.liveContexts(), "SSL_CTX objects left by an earlier test");
+    }
+
+    @AfterEach
+    void nothingOutlivesTheTest() {
+        factories.forEach(OpenSslTlsFactory::close);
+        assertEquals(0, OpenSslTlsFactory.liveSessions(), "SSL objects not freed");
+        assertEquals(0, OpenSslTlsFactory.liveContexts(), "SSL_CTX objects not freed");
+        assertEquals(0, OpenSslTlsFactory.liveCachedSessions(), "cached SSL_SESSIONs not freed");
+    }
+
+    static TestCertificates certs(TestCertificates.Kind kind) {
+        return TestCertificates.of(kind);
+    }
+
+    /** A factory closed after the test. */
+    OpenSslTlsFactory factory(TlsSettings settings) throws IOException {
+        OpenSslTlsFactory f = OpenSslTlsFactory.create(settings);
+        factories.add(f);
+        return f;
+    }
+
+    /** Settings as TlsConfig's builder makes them, to be changed with the withers below. */
+    record Settings(boolean client, CertifiedKey key, Map<String, CertifiedKey> byName, List<X509Certificate> trust,
+                    TlsConfig.ClientAuth auth, List<String> alpn, List<String> protocols, boolean tickets,
+                    boolean verifyHostname) {
+        static Settings server(CertifiedKey key) {
+            return new Settings(false, key, Map.of(), null, TlsConfig.ClientAuth.NONE, List.of(),
+                    List.of("TLSv1.3", "TLSv1.2"), true, false);
+        }
+
+        static Settings client(List<X509Certificate> trust) {
+            return new Settings(true, null, Map.of(), trust, TlsConfig.ClientAuth.NONE, List.of(),
+                    List.of("TLSv1.3", "TLSv1.2"), true, true);
+        }
+
+        Settings key(CertifiedKey k) {
+            return new Settings(client, k, byName, trust, auth, alpn, protocols, tickets, verifyHostname);
+        }
+
+        Settings byName(Map<String, CertifiedKey> m) {
+            return new Settings(client, key, m, trust, auth, alpn, protocols, tickets, verifyHostname);
+        }
+
+        Settings trust(List<X509Certificate> t) {
+            return new Settings(client, key, byName, t, auth, alpn, protocols, tickets, verifyHostname);
+        }
+
+        Settings auth(TlsConfig.ClientAuth a) {
+            return new Settings(client, key, byName, trust, a, alpn, protocols, tickets, verifyHostname);
+        }
+
+        Settings alpn(String... a) {
+            return new Settings(client, key, byName, trust, auth, List.of(a), protocols, tickets, verifyHostname);
+        }
+
+        Settings protocols(String... p) {
+            return new Settings(client, key, byName, trust, auth, alpn, List.of(p), tickets, verifyHostname);
+        }
+
+        Settings tickets(boolean on) {
+            return new Settings(client, key, byName, trust, auth, alpn, protocols, on, verifyHostname);
+        }
+
+        Settings verifyHostname(boolean on) {
+            return new Settings(client, key, byName, trust, auth, alpn, protocols, tickets, on);
+        }
+
+        TlsSettings build() {
+            return new TlsSettings(client, key, byName, trust, auth, alpn, protocols, Duration.ofSeconds(10), tickets,
+                    verifyHostname);
+        }
+    }
+}
