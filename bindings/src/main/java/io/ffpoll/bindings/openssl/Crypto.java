@@ -209,7 +209,7 @@ public final class Crypto {
     }
 
     /**
-     * The text of a certificate verification result ({@link Ssl#SSL_get_verify_result}).
+     * The text of a certificate verification result ({@link SslInfo#SSL_get_verify_result}).
      *
      * @param result the {@code X509_V_*} code
      * @return e.g. "hostname mismatch"

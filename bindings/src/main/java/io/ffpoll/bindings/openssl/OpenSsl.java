@@ -16,8 +16,8 @@ import java.util.List;
  * {@code libcrypto.3.dylib} on macOS): nothing here names a path, and nothing is shipped.
  *
  * <p>Class initialisation never throws: a missing library, a missing symbol or a version below
- * 3.0 becomes {@link #unavailableReason()}. The facades ({@link Ssl}, {@link SslCtx},
- * {@link Bio}, {@link Crypto}) link their handles when they are first used and throw
+ * 3.0 becomes {@link #unavailableReason()}. The facades ({@link Ssl}, {@link SslInfo},
+ * {@link SslCtx}, {@link Bio}, {@link Crypto}) link their handles when they are first used and throw
  * {@link IllegalStateException} then if OpenSSL is not {@link #available()}: check first.
  *
  * <p>These are library calls, not syscalls: none is counted by the counting mode, and none

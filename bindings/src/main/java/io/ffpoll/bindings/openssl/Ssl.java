@@ -10,8 +10,8 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
- * ssl(7): one connection's {@code SSL}, its BIOs, the handshake, records in and out, and what
- * the handshake settled. {@code SSL_do_handshake}, {@code SSL_read_ex}, {@code SSL_write_ex}
+ * ssl(7): one connection's {@code SSL}, its BIOs, the handshake, records in and out, close,
+ * and the session it offers or keeps ({@link SslInfo} reads what the handshake settled). {@code SSL_do_handshake}, {@code SSL_read_ex}, {@code SSL_write_ex}
  * and {@code SSL_shutdown} may run the context's callbacks (upcalls) and do public-key
  * cryptography, so they are not linked critical; over memory BIOs none of them blocks.
  *
@@ -65,27 +65,8 @@ public final class Ssl {
     private static final MethodHandle SSL_SET1_HOST = OpenSsl.ssl("SSL_set1_host", FunctionDescriptor.of(INT, PTR, PTR), false);
     private static final MethodHandle SSL_SET_ALPN_PROTOS =
             OpenSsl.ssl("SSL_set_alpn_protos", FunctionDescriptor.of(INT, PTR, PTR, INT), false);
-    private static final MethodHandle SSL_GET0_ALPN_SELECTED =
-            OpenSsl.ssl("SSL_get0_alpn_selected", FunctionDescriptor.ofVoid(PTR, PTR, PTR), false);
-    private static final MethodHandle SSL_GET_SERVERNAME =
-            OpenSsl.ssl("SSL_get_servername", FunctionDescriptor.of(PTR, PTR, INT), false);
-    private static final MethodHandle SSL_GET_VERSION = OpenSsl.ssl("SSL_get_version", FunctionDescriptor.of(PTR, PTR), false);
-    private static final MethodHandle SSL_GET_CURRENT_CIPHER =
-            OpenSsl.ssl("SSL_get_current_cipher", FunctionDescriptor.of(PTR, PTR), false);
-    private static final MethodHandle SSL_CIPHER_STANDARD_NAME =
-            OpenSsl.ssl("SSL_CIPHER_standard_name", FunctionDescriptor.of(PTR, PTR), false);
-    private static final MethodHandle SSL_SESSION_REUSED =
-            OpenSsl.ssl("SSL_session_reused", FunctionDescriptor.of(INT, PTR), false);
-    private static final MethodHandle SSL_GET0_PEER_CERTIFICATE =
-            OpenSsl.ssl("SSL_get0_peer_certificate", FunctionDescriptor.of(PTR, PTR), false);
-    private static final MethodHandle SSL_GET_PEER_CERT_CHAIN =
-            OpenSsl.ssl("SSL_get_peer_cert_chain", FunctionDescriptor.of(PTR, PTR), false);
-    private static final MethodHandle SSL_IS_INIT_FINISHED =
-            OpenSsl.ssl("SSL_is_init_finished", FunctionDescriptor.of(INT, PTR), true);
     private static final MethodHandle SSL_SET_SSL_CTX =
             OpenSsl.ssl("SSL_set_SSL_CTX", FunctionDescriptor.of(PTR, PTR, PTR), false);
-    private static final MethodHandle SSL_GET_VERIFY_RESULT =
-            OpenSsl.ssl("SSL_get_verify_result", FunctionDescriptor.of(LONG, PTR), false);
     private static final MethodHandle SSL_SET_SESSION = OpenSsl.ssl("SSL_set_session", FunctionDescriptor.of(INT, PTR, PTR), false);
     private static final MethodHandle SSL_SESSION_FREE =
             OpenSsl.ssl("SSL_SESSION_free", FunctionDescriptor.ofVoid(PTR), false);
@@ -312,91 +293,6 @@ public final class Ssl {
         }
     }
 
-    /** {@return the protocol ALPN chose, or null when none was} */
-    public static byte[] SSL_get0_alpn_selected(MemorySegment ssl) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment data = arena.allocate(PTR);
-            MemorySegment len = arena.allocate(INT);
-            SSL_GET0_ALPN_SELECTED.invokeExact(ssl, data, len);
-            int n = len.get(ValueLayout.JAVA_INT, 0);
-            MemorySegment p = data.get(ValueLayout.ADDRESS, 0);
-            return n == 0 || p.address() == 0 ? null : p.reinterpret(n).toArray(ValueLayout.JAVA_BYTE);
-        } catch (Throwable e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    /** {@return the SNI name the client sent (on both sides), or null} */
-    public static String SSL_get_servername(MemorySegment ssl) {
-        try {
-            return OpenSsl.string((MemorySegment) SSL_GET_SERVERNAME.invokeExact(ssl, TLSEXT_NAMETYPE_host_name));
-        } catch (Throwable e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    /** {@return the protocol version's name: "TLSv1.3", "TLSv1.2", ...} */
-    public static String SSL_get_version(MemorySegment ssl) {
-        try {
-            return OpenSsl.string((MemorySegment) SSL_GET_VERSION.invokeExact(ssl));
-        } catch (Throwable e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    /** {@return the IANA name of the cipher suite in use ({@code SSL_CIPHER_standard_name(SSL_get_current_cipher(ssl))}), or null} */
-    public static String SSL_CIPHER_standard_name(MemorySegment ssl) {
-        try {
-            MemorySegment cipher = (MemorySegment) SSL_GET_CURRENT_CIPHER.invokeExact(ssl);
-            return cipher.address() == 0 ? null
-                    : OpenSsl.string((MemorySegment) SSL_CIPHER_STANDARD_NAME.invokeExact(cipher));
-        } catch (Throwable e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    /** {@return 1 if the handshake resumed an earlier session} */
-    public static int SSL_session_reused(MemorySegment ssl) {
-        try {
-            return (int) SSL_SESSION_REUSED.invokeExact(ssl);
-        } catch (Throwable e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    /** {@return the peer's leaf certificate (no new reference), or NULL} */
-    public static MemorySegment SSL_get0_peer_certificate(MemorySegment ssl) {
-        try {
-            return (MemorySegment) SSL_GET0_PEER_CERTIFICATE.invokeExact(ssl);
-        } catch (Throwable e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    /**
-     * The chain the peer sent, as a {@code STACK_OF(X509)} (no new reference), or NULL. On a
-     * client it starts with the server's leaf; on a server it leaves the client's leaf out.
-     *
-     * @param ssl the connection
-     * @return the stack
-     */
-    public static MemorySegment SSL_get_peer_cert_chain(MemorySegment ssl) {
-        try {
-            return (MemorySegment) SSL_GET_PEER_CERT_CHAIN.invokeExact(ssl);
-        } catch (Throwable e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    /** {@return 1 once the handshake has completed} */
-    public static int SSL_is_init_finished(MemorySegment ssl) {
-        try {
-            return (int) SSL_IS_INIT_FINISHED.invokeExact(ssl);
-        } catch (Throwable e) {
-            throw new AssertionError(e);
-        }
-    }
-
     /**
      * Switches a server's certificate, from its servername callback.
      *
@@ -405,15 +301,6 @@ public final class Ssl {
     public static MemorySegment SSL_set_SSL_CTX(MemorySegment ssl, MemorySegment ctx) {
         try {
             return (MemorySegment) SSL_SET_SSL_CTX.invokeExact(ssl, ctx);
-        } catch (Throwable e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    /** {@return the peer certificate's verification result: {@link #X509_V_OK} or an {@code X509_V_ERR_*} code} */
-    public static long SSL_get_verify_result(MemorySegment ssl) {
-        try {
-            return (long) SSL_GET_VERIFY_RESULT.invokeExact(ssl);
         } catch (Throwable e) {
             throw new AssertionError(e);
         }

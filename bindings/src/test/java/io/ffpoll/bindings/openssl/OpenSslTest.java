@@ -30,7 +30,7 @@ class OpenSslTest {
 
     @Test
     void everyFacadeLinksAllItsSymbols() throws Exception {
-        for (Class<?> c : new Class<?>[] {Ssl.class, SslCtx.class, Bio.class, Crypto.class, SslCallbacks.class}) {
+        for (Class<?> c : new Class<?>[] {Ssl.class, SslInfo.class, SslCtx.class, Bio.class, Crypto.class, SslCallbacks.class}) {
             Class.forName(c.getName(), true, c.getClassLoader()); // a missing symbol throws here
         }
     }

@@ -1,7 +1,7 @@
 package io.ffpoll.multiplexer.tls.openssl;
 
 import io.ffpoll.bindings.openssl.Crypto;
-import io.ffpoll.bindings.openssl.Ssl;
+import io.ffpoll.bindings.openssl.SslInfo;
 import io.ffpoll.multiplexer.net.TlsInfo;
 
 import java.io.ByteArrayInputStream;
@@ -18,10 +18,10 @@ final class Negotiated {
     private Negotiated() {}
 
     static TlsInfo of(MemorySegment ssl, boolean client) {
-        byte[] alpn = Ssl.SSL_get0_alpn_selected(ssl);
-        return new TlsInfo("openssl", Ssl.SSL_get_version(ssl), Ssl.SSL_CIPHER_standard_name(ssl),
-                alpn == null ? null : new String(alpn, StandardCharsets.UTF_8), Ssl.SSL_get_servername(ssl),
-                peerCertificates(ssl, client), Ssl.SSL_session_reused(ssl) == 1);
+        byte[] alpn = SslInfo.SSL_get0_alpn_selected(ssl);
+        return new TlsInfo("openssl", SslInfo.SSL_get_version(ssl), SslInfo.SSL_CIPHER_standard_name(ssl),
+                alpn == null ? null : new String(alpn, StandardCharsets.UTF_8), SslInfo.SSL_get_servername(ssl),
+                peerCertificates(ssl, client), SslInfo.SSL_session_reused(ssl) == 1);
     }
 
     // A client's stack starts with the server's leaf; a server's leaves the client's leaf out.
@@ -31,13 +31,13 @@ final class Negotiated {
         try {
             factory = CertificateFactory.getInstance("X.509");
             if (!client) {
-                MemorySegment leaf = Ssl.SSL_get0_peer_certificate(ssl);
+                MemorySegment leaf = SslInfo.SSL_get0_peer_certificate(ssl);
                 if (leaf.address() == 0) {
                     return out;
                 }
                 out.add(decode(factory, leaf));
             }
-            MemorySegment chain = Ssl.SSL_get_peer_cert_chain(ssl);
+            MemorySegment chain = SslInfo.SSL_get_peer_cert_chain(ssl);
             int n = chain.address() == 0 ? 0 : Crypto.OPENSSL_sk_num(chain);
             for (int i = 0; i < n; i++) {
                 out.add(decode(factory, Crypto.OPENSSL_sk_value(chain, i)));

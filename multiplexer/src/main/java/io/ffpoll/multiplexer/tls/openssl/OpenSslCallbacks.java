@@ -1,6 +1,7 @@
 package io.ffpoll.multiplexer.tls.openssl;
 
 import io.ffpoll.bindings.openssl.Ssl;
+import io.ffpoll.bindings.openssl.SslInfo;
 import io.ffpoll.bindings.openssl.SslCallbacks;
 import io.ffpoll.bindings.openssl.SslCtx;
 
@@ -57,7 +58,7 @@ final class OpenSslCallbacks {
             return SslCtx.SSL_TLSEXT_ERR_OK;
         }
         try {
-            String name = Ssl.SSL_get_servername(ssl);
+            String name = SslInfo.SSL_get_servername(ssl);
             MemorySegment ctx = name == null ? null : s.contexts().forServerName(name);
             if (ctx != null) {
                 Ssl.SSL_set_SSL_CTX(ssl, ctx);

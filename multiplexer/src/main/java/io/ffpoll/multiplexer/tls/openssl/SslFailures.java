@@ -2,6 +2,7 @@ package io.ffpoll.multiplexer.tls.openssl;
 
 import io.ffpoll.bindings.openssl.Crypto;
 import io.ffpoll.bindings.openssl.Ssl;
+import io.ffpoll.bindings.openssl.SslInfo;
 
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
@@ -49,7 +50,7 @@ final class SslFailures {
         } else if (sslError == Ssl.SSL_ERROR_SYSCALL) {
             m.append(" with nothing on OpenSSL's error queue");
         }
-        long verify = Ssl.SSL_get_verify_result(ssl);
+        long verify = SslInfo.SSL_get_verify_result(ssl);
         if (verify != Ssl.X509_V_OK) {
             m.append(" (verify: ").append(Crypto.X509_verify_cert_error_string(verify)).append(')');
         }
