@@ -79,6 +79,30 @@ class OpenSslClientTest extends HttpsTestBase {
     }
 
     /**
+     * ALPN: a client that offers only h2 is refused with the no_application_protocol alert (it
+     * would speak HTTP/2 to a server that does not); one that offers nothing is served, with no
+     * protocol negotiated.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"jdk", "openssl"})
+    void anOfferOfH2AloneIsRefusedAndNoOfferIsServed(String engine) throws Exception {
+        HttpServer server = https(certs.server(HttpsCertificates.engine(engine)), HttpServer.AcceptMode.REUSEPORT);
+        List<String> h2 = new ArrayList<>(sClient(server, "localhost", "localhost", "-tls1_3"));
+        h2.set(h2.indexOf("http/1.1"), "h2");
+        Tool.Run refused = Tool.run(h2, REQUEST);
+        assertNotEquals(0, refused.exit(), refused.all());
+        assertTrue(refused.err().contains("no application protocol"), refused.all());
+        assertFalse(refused.out().contains("Hello, World!"), refused.all());
+        List<String> none = new ArrayList<>(sClient(server, "localhost", "localhost", "-tls1_3"));
+        none.remove(none.indexOf("-alpn") + 1);
+        none.remove("-alpn");
+        Tool.Run served = Tool.run(none, REQUEST);
+        assertEquals(0, served.exit(), served.all());
+        assertTrue(served.out().contains("No ALPN negotiated"), served.out());
+        assertTrue(served.out().contains("\r\n\r\nHello, World!"), served.out());
+    }
+
+    /**
      * TLS 1.1 is refused. OpenSSL 3 itself allows nothing below TLS 1.2 at its default security
      * level, so the client is told level 0: the ClientHello offers 1.1, and the server must say no.
      */
