@@ -81,6 +81,9 @@ record HttpsCertificates(Path dir, Path ca, Path localhost, Path localhostKey, P
 
     private static void run(List<String> command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        // Closed here: the JDK closes a child's stdin pipe only after waitFor has returned, on
+        // its reaper thread, which a test counting descriptors would see as a race.
+        p.getOutputStream().close();
         String out;
         try (InputStream in = p.getInputStream()) {
             out = new String(in.readAllBytes());
