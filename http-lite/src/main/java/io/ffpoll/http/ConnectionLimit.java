@@ -18,7 +18,7 @@ final class ConnectionLimit {
     private final int max;
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicBoolean suspended = new AtomicBoolean();
-    private volatile GroupListener listener;
+    private final java.util.List<GroupListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final ReentrantLock lock = new ReentrantLock();
     private CompletableFuture<Void> whenNone; // guarded by lock
 
@@ -26,8 +26,9 @@ final class ConnectionLimit {
         this.max = max;
     }
 
+    /** Suspends and resumes {@code l} with the others (plain HTTP's and HTTPS's listeners). */
     void watch(GroupListener l) {
-        listener = l;
+        listeners.add(l);
         if (suspended.get()) {
             l.suspendAccepting();
         }
@@ -82,8 +83,7 @@ final class ConnectionLimit {
     private void suspendAll() {
         if (suspended.compareAndSet(false, true)) {
             // On the accepting loop this takes effect at once, before its next accept.
-            GroupListener l = listener;
-            if (l != null) {
+            for (GroupListener l : listeners) {
                 l.suspendAccepting();
             }
             // A close that came between the count and the flag found nothing to resume.
@@ -94,8 +94,7 @@ final class ConnectionLimit {
     }
 
     private void resume() {
-        GroupListener l = listener;
-        if (l != null) {
+        for (GroupListener l : listeners) {
             l.resumeAccepting();
         }
     }

@@ -30,7 +30,8 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
 
     private final LoopState loop;
     private final ParseState parse = new ParseState();
-    private Connection connection;
+    private Connection connection; // from onOpen on
+    private Connection accepted;   // from the accept on: a TLS connection is made before its handshake
     private boolean awaitingHandler; // a blocking handler runs: no further request is parsed
     private AsyncReply pendingAsync; // an async route's response not yet complete
     private boolean waitingForWrites; // back-pressure: reading paused until the queue drains
@@ -52,15 +53,25 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         return awaitingHandler || waitingForWrites;
     }
 
+    /** The connection once open (onOpen ran); null before. */
     Connection connection() {
         return connection;
+    }
+
+    /** The connection from its accept on, before onOpen too (a TLS one whose handshake is under way); null before. */
+    Connection transport() {
+        return connection != null ? connection : accepted;
+    }
+
+    /** The connection {@code Connection.open} made: a TLS one opens (onOpen) only after its handshake. */
+    void accepted(Connection c) {
+        accepted = c;
     }
 
     @Override
     public void onOpen(Connection c) {
         connection = c;
         parse.remote = c.remoteAddress();
-        loop.opened(this); // first: onClosed undoes it, whatever fails below
         lastActivity = System.nanoTime();
         lastWriteProgress = lastActivity;
         c.setMaxPending(loop.maxPending);

@@ -26,6 +26,9 @@ import java.util.concurrent.TimeUnit;
  * ({@link Builder#inheritedFd}); in reuseport mode each loop then accepts on its own duplicate
  * of it.
  *
+ * <p>HTTPS: {@link Builder#tls(io.ffpoll.multiplexer.net.TlsConfig)} adds a listener whose connections run TLS (or makes it the only
+ * one), accepted in the same mode; its handlers see the same requests.
+ *
  * <p>Shutdown: {@link #shutdown(Duration)} stops accepting, lets requests in flight finish
  * (their responses say {@code Connection: close}), closes idle connections, and after the grace
  * period closes whatever is left. {@link #shutdownAsync} does it without waiting, from any
@@ -63,23 +66,45 @@ public final class HttpServer implements AutoCloseable {
     }
 
     /**
-     * The IP address the server listens on (the actual port when 0 was asked for); null on a
-     * Unix-domain socket ({@link #localAddress()}).
+     * The IP address the server listens on for plain HTTP (the actual port when 0 was asked
+     * for); null on a Unix-domain socket ({@link #localAddress()}), or for a server that speaks
+     * HTTPS alone ({@link #tlsAddress()}).
      *
      * @return the address, or null
      */
     public InetSocketAddress address() {
-        return loops.listener.address();
+        return loops.listener == null ? null : loops.listener.address();
     }
 
     /**
-     * The address the server listens on: an {@link InetSocketAddress}, or a
-     * {@code io.ffpoll.multiplexer.net.UnixAddress}.
+     * The address the server listens on for plain HTTP: an {@link InetSocketAddress}, or a
+     * {@code io.ffpoll.multiplexer.net.UnixAddress}; null for a server that speaks HTTPS alone.
      *
-     * @return the address
+     * @return the address, or null
      */
     public java.net.SocketAddress localAddress() {
-        return loops.listener.localAddress();
+        return loops.listener == null ? null : loops.listener.localAddress();
+    }
+
+    /**
+     * The IP address the server listens on for HTTPS ({@link Builder#tls(io.ffpoll.multiplexer.net.TlsConfig)}), the actual port
+     * when 0 was asked for; null without HTTPS, or on a Unix-domain socket
+     * ({@link #tlsLocalAddress()}).
+     *
+     * @return the address, or null
+     */
+    public InetSocketAddress tlsAddress() {
+        return loops.tlsListener == null ? null : loops.tlsListener.address();
+    }
+
+    /**
+     * The address the server listens on for HTTPS: an {@link InetSocketAddress}, or a
+     * {@code io.ffpoll.multiplexer.net.UnixAddress}; null without HTTPS.
+     *
+     * @return the address, or null
+     */
+    public java.net.SocketAddress tlsLocalAddress() {
+        return loops.tlsListener == null ? null : loops.tlsListener.localAddress();
     }
 
     /** {@return how connections reach the loops} */

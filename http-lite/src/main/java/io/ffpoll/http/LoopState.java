@@ -2,6 +2,7 @@ package io.ffpoll.http;
 
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Timer;
+import io.ffpoll.multiplexer.net.Connection;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,6 +58,7 @@ final class LoopState {
         return connections;
     }
 
+    /** A connection was accepted: it holds its place in the limit until {@link #closed}. */
     void opened(HttpConnection c) {
         connections.add(c);
     }
@@ -77,8 +79,9 @@ final class LoopState {
     /** The grace period is over on loops the server does not own: what is left is cut off. */
     void abortConnections() {
         for (HttpConnection c : new ArrayList<>(connections)) {
-            if (c.connection() != null && c.connection().isOpen()) {
-                c.connection().abort();
+            Connection t = c.transport(); // a TLS connection in its handshake too
+            if (t != null && t.isOpen()) {
+                t.abort();
             }
         }
     }

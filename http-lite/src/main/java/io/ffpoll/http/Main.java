@@ -31,12 +31,26 @@ public final class Main {
     static final String USAGE = """
             usage: http-lite [options]
               --host ADDR              address to listen on (default 127.0.0.1)
-              --port N                 port (default 8080; 0 picks a free one)
+              --port N|off             port (default 8080; 0 picks a free one); off: no plain
+                                       HTTP, only HTTPS (needs --tls-cert)
               --unix PATH              listen on a Unix-domain socket at PATH instead (a stale
                                        socket file there is replaced, a live server's is not;
                                        the file is removed at exit); @NAME: a Linux abstract
                                        name. Not with --workers: give the supervisor a bound
-                                       Unix socket with --fd (systemd ListenStream=PATH)
+                                       Unix socket with --fd (systemd ListenStream=PATH).
+                                       Plain HTTP only: not with the --tls options
+              --tls-cert FILE          serve HTTPS too, with this certificate chain (PEM, the
+                                       server's certificate first, as nginx takes it)
+              --tls-key FILE           and its private key (PEM: PKCS#8, RSA or EC, unencrypted)
+              --tls-port N             the HTTPS port on --host (default 8443; 0 picks a free
+                                       one); plain HTTP stays on --port unless --port off
+              --tls-engine jdk|openssl|auto
+                                       the TLS engine: the JDK's SSLEngine, or OpenSSL 3's
+                                       libssl; auto (default): OpenSSL where libssl.so.3
+                                       loads, else the JDK's. ALPN offers http/1.1; TLS 1.3
+                                       and 1.2 only
+              --tls-fd N               serve HTTPS on the listening socket inherited as fd N
+                                       (instead of binding --tls-port)
               --threads N              event loops (default: available processors)
               --accept reuseport|acceptor
                                        a SO_REUSEPORT listener per loop (default on Linux and
@@ -54,7 +68,8 @@ public final class Main {
               --workers N              supervisor mode: bind once, run N worker processes
                                        on the socket, restart any that dies; SIGTERM drains
                                        them all, SIGHUP restarts them without refusing a
-                                       connection
+                                       connection (and with TLS, each new worker reads the
+                                       certificate files again: a renewed one is served)
               --supervised P,R         (set by --workers for its workers) drain when fd P
                                        reads end-of-file; report serving on fd R
               --help                   this text
@@ -76,9 +91,13 @@ public final class Main {
     private static int workers;
     /** Set by {@code --supervised}: the parent pipe's and the ready pipe's descriptors. */
     private static int[] supervised;
-    /** The socket to serve: an inherited descriptor, or null for {@link #address}. */
+    /** The socket to serve: an inherited descriptor, or null for {@link #address} (null too with --port off). */
     private static Integer listenFd;
     private static InetSocketAddress address;
+    /** HTTPS's socket: an inherited descriptor, or null for {@link #tlsAddress} (null too without TLS). */
+    private static Integer tlsListenFd;
+    private static InetSocketAddress tlsAddress;
+    private static String tlsEngine;
 
     /** Parses {@code args} into a builder; null after printing usage or an error. */
     static HttpServer.Builder parse(String[] args, PrintStream err) {
@@ -87,12 +106,17 @@ public final class Main {
         supervised = null;
         listenFd = null;
         address = null;
+        tlsListenFd = null;
+        tlsAddress = null;
+        tlsEngine = null;
         HttpServer.Builder b = withBuiltInRoutes(HttpServer.builder());
         String host = "127.0.0.1";
         int port = 8080;
+        boolean plainOff = false;
         Integer fd = null;
         String unix = null;
         boolean hostOrPort = false;
+        LauncherTls tls = new LauncherTls();
         try {
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
@@ -106,9 +130,13 @@ public final class Main {
                         hostOrPort = true;
                     }
                     case "--port" -> {
-                        port = Integer.parseInt(value(args, ++i, a));
+                        String v = value(args, ++i, a);
+                        plainOff = v.equals("off");
+                        port = plainOff ? 0 : Integer.parseInt(v);
                         hostOrPort = true;
                     }
+                    case "--tls-cert", "--tls-key", "--tls-port", "--tls-engine", "--tls-fd" ->
+                            tls.option(a, value(args, ++i, a));
                     case "--unix" -> unix = value(args, ++i, a);
                     case "--threads" -> b.threads(Integer.parseInt(value(args, ++i, a)));
                     case "--accept" -> {
@@ -145,6 +173,10 @@ public final class Main {
                 }
             }
             if (unix != null) {
+                if (tls.given()) {
+                    throw new IllegalArgumentException("--unix serves plain HTTP: it takes no --tls options "
+                            + "(HttpServer.Builder.tlsAddress serves HTTPS on a Unix socket)");
+                }
                 if (hostOrPort || fd != null) {
                     throw new IllegalArgumentException("--unix listens on a Unix socket: it takes no --host, --port or --fd");
                 }
@@ -156,6 +188,28 @@ public final class Main {
                         : io.ffpoll.multiplexer.net.UnixAddress.path(unix));
                 return b;
             }
+            InetAddress ip = InetAddress.getByName(host);
+            if (tls.given()) {
+                io.ffpoll.multiplexer.net.TlsConfig config = tls.build();
+                tlsEngine = config.engine();
+                b.tls(config);
+                tlsListenFd = tls.fd;
+                if (tls.fd != null) {
+                    b.tlsInheritedFd(tls.fd);
+                } else {
+                    tlsAddress = new InetSocketAddress(ip, tls.port);
+                    b.tlsAddress(tlsAddress);
+                }
+            }
+            if (plainOff) {
+                if (!tls.given()) {
+                    throw new IllegalArgumentException("--port off leaves nothing to serve: give --tls-cert and --tls-key");
+                }
+                if (fd != null) {
+                    throw new IllegalArgumentException("--port off serves no plain HTTP: it takes no --fd");
+                }
+                return b; // no address given: the server speaks HTTPS alone
+            }
             if (fd == null) {
                 fd = systemdSocket();
             }
@@ -163,13 +217,15 @@ public final class Main {
             if (fd != null) {
                 b.inheritedFd(fd);
             } else {
-                address = new InetSocketAddress(InetAddress.getByName(host), port);
+                address = new InetSocketAddress(ip, port);
                 b.address(address);
             }
             return b;
         } catch (IllegalArgumentException | IOException e) {
             err.println("http-lite: " + e.getMessage());
-            err.print(USAGE);
+            if (!(e instanceof LauncherTls.TlsFileException)) {
+                err.print(USAGE); // a file the options name is at fault, not the options
+            }
             return null;
         }
     }
@@ -216,10 +272,17 @@ public final class Main {
      * SIGINT, drains them and exits as the JVM's own shutdown would have (143, 130).
      */
     private static void supervise(String[] args) throws Exception {
-        int fd = listenFd != null ? listenFd : io.ffpoll.multiplexer.net.Tcp.listen(address, 1024, false);
-        Supervisor supervisor = new Supervisor(fd, workers, Supervision.workerCommand(args), GRACE);
-        LOG.info("http-lite supervisor listening on {} ({} workers)",
-                io.ffpoll.multiplexer.net.Tcp.localAddress(fd), workers);
+        int fd = listenFd != null ? listenFd : address != null ? io.ffpoll.multiplexer.net.Tcp.listen(address, 1024, false) : -1;
+        int tlsFd = tlsListenFd != null ? tlsListenFd
+                : tlsAddress != null ? io.ffpoll.multiplexer.net.Tcp.listen(tlsAddress, 1024, false) : -1;
+        Supervisor supervisor = new Supervisor(fd, tlsFd, workers, Supervision.workerCommand(args), GRACE);
+        if (fd >= 0) {
+            LOG.info("http-lite supervisor listening on {} ({} workers)", io.ffpoll.multiplexer.net.Tcp.localAddress(fd), workers);
+        }
+        if (tlsFd >= 0) {
+            LOG.info("http-lite supervisor listening for HTTPS on {} ({} workers)",
+                    io.ffpoll.multiplexer.net.Tcp.localAddress(tlsFd), workers);
+        }
         // The callback stops the workers itself, on the loop that reaps them: an exit after
         // the signal is then never a crash, and a signal during the start ends the start.
         Supervision.stopSignals(supervisor.loop(), false, supervisor::stopSignalled);
@@ -275,8 +338,14 @@ public final class Main {
                 System.exit(1);
             }
         }
-        LOG.info("http-lite listening on {} ({} mode, {} loops, {} backend)", server.localAddress(),
-                server.acceptMode().name().toLowerCase(), server.loopCount(), server.backend());
+        String how = server.acceptMode().name().toLowerCase() + " mode, " + server.loopCount() + " loops, "
+                + server.backend() + " backend";
+        if (server.localAddress() != null) {
+            LOG.info("http-lite listening on {} ({})", server.localAddress(), how);
+        }
+        if (server.tlsLocalAddress() != null) {
+            LOG.info("http-lite listening for HTTPS on {} ({} engine, {})", server.tlsLocalAddress(), tlsEngine, how);
+        }
         if (statsSeconds > 0) {
             Thread.ofPlatform().daemon().name("http-lite-stats").start(() -> logStats(server, statsSeconds));
         }

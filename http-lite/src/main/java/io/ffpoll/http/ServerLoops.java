@@ -5,6 +5,7 @@ import io.ffpoll.multiplexer.EventLoopGroup;
 import io.ffpoll.multiplexer.net.AcceptOptions;
 import io.ffpoll.multiplexer.net.Connection;
 import io.ffpoll.multiplexer.net.GroupListener;
+import io.ffpoll.multiplexer.net.TlsConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +33,8 @@ final class ServerLoops {
     final ConnectionLimit limit;
     EventLoopGroup group;
     private boolean ownsGroup;
-    GroupListener listener;
+    GroupListener listener;    // plain HTTP's, or null
+    GroupListener tlsListener; // HTTPS's, or null
 
     ServerLoops(ServerConfig config, HttpServer.AcceptMode mode) {
         this.config = config;
@@ -58,10 +60,11 @@ final class ServerLoops {
                 // closing it with its request unread would reset it, and on a socket shared with
                 // other worker processes none of them can serve it any more.
                 .admission(fd -> limit.admit());
-        if (b.inheritedFd >= 0) {
-            options = options.inheritedFd(b.inheritedFd);
-        }
-        GroupListener.Options listening = options;
+        GroupListener.Options plainOptions = b.inheritedFd >= 0 ? options.inheritedFd(b.inheritedFd) : options;
+        GroupListener.Options tlsOptions = b.tlsInheritedFd >= 0 ? options.inheritedFd(b.tlsInheritedFd) : options;
+        boolean plain = b.servesPlain();
+        TlsConfig tls = b.tls;
+        java.net.SocketAddress tlsAddress = b.tlsAddress;
         List<CompletableFuture<?>> sweepers = new ArrayList<>();
         try {
             ownsGroup = b.group == null;
@@ -80,22 +83,39 @@ final class ServerLoops {
             CompletableFuture<Void> failed = CompletableFuture.failedFuture(e);
             return group == null || !ownsGroup ? failed : group.closeAsync().thenCompose(x -> failed);
         }
+        // One listener after the other: if the second cannot bind, the shutdown that follows
+        // the failure closes the first.
         return CompletableFuture.allOf(sweepers.toArray(CompletableFuture[]::new))
-                .thenCompose(x -> GroupListener.startAsync(group, address, listening, this::accept))
-                .thenAccept(started -> {
-                    listener = started;
-                    limit.watch(started);
-                });
+                .thenCompose(x -> !plain ? CompletableFuture.completedFuture(null)
+                        : GroupListener.startAsync(group, address, plainOptions, (loop, fd, peer) -> accept(loop, fd, peer, null))
+                                .thenAccept(started -> {
+                                    listener = started;
+                                    limit.watch(started);
+                                }))
+                .thenCompose(x -> tls == null ? CompletableFuture.completedFuture(null)
+                        : GroupListener.startAsync(group, tlsAddress, tlsOptions, (loop, fd, peer) -> accept(loop, fd, peer, tls))
+                                .thenAccept(started -> {
+                                    tlsListener = started;
+                                    limit.watch(started);
+                                }));
     }
 
-    private void accept(EventLoop loop, int fd, InetSocketAddress peer) {
+    /** An accepted connection, on its own loop: plain HTTP, or HTTPS with {@code tls}. */
+    private void accept(EventLoop loop, int fd, InetSocketAddress peer, TlsConfig tls) {
         LoopState state = byLoop.get(loop);
         state.accepted++;
+        HttpConnection http = new HttpConnection(state);
+        // Counted from the accept, not from onOpen: a TLS connection opens only once its
+        // handshake is done, and one whose handshake fails closes without ever opening; it
+        // must give its place back all the same, and a shutdown must find it to abort it.
+        state.opened(http);
         try {
-            // On the connection's own loop: done when it returns (join cannot wait).
-            Connection.open(loop, fd, peer, new HttpConnection(state)).join();
+            // On the connection's own loop: done when it returns (join cannot wait); a TLS
+            // connection is made, its handshake under way.
+            http.accepted(tls == null ? Connection.open(loop, fd, peer, http).join()
+                    : Connection.open(loop, fd, peer, tls, http).join());
         } catch (RuntimeException e) {
-            limit.closed(); // the connection never opened: it holds no place
+            state.closed(http); // it never opened: it holds no place (unless onClosed gave it back already)
             throw e;
         }
     }
@@ -113,6 +133,7 @@ final class ServerLoops {
         // connect and conclude that the server is going away.
         return onEveryLoop(s -> s.draining = true)
                 .thenCompose(x -> listener != null ? listener.closeAsync() : CompletableFuture.completedFuture(null))
+                .thenCompose(x -> tlsListener != null ? tlsListener.closeAsync() : CompletableFuture.completedFuture(null))
                 .thenCompose(x -> onEveryLoop(LoopState::drain))
                 .thenCompose(x -> limit.none().thenApply(y -> true)
                         .completeOnTimeout(false, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS))

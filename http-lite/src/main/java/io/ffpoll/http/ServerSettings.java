@@ -2,6 +2,7 @@ package io.ffpoll.http;
 
 import io.ffpoll.multiplexer.EventLoopGroup;
 import io.ffpoll.multiplexer.Poller;
+import io.ffpoll.multiplexer.net.TlsConfig;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -18,6 +19,11 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
 
     java.net.SocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 8080);
     int inheritedFd = -1;
+    private boolean plainChosen; // address or inheritedFd given: plain HTTP is served beside HTTPS
+    TlsConfig tls; // null: no HTTPS
+    java.net.SocketAddress tlsAddress = new InetSocketAddress(InetAddress.getLoopbackAddress(), 8443);
+    int tlsInheritedFd = -1;
+    private boolean tlsListenerChosen;
     int threads = Runtime.getRuntime().availableProcessors();
     HttpServer.AcceptMode mode = ServerSockets.defaultAcceptMode();
     String backend; // null: the OS's own
@@ -44,7 +50,8 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
      * @return this builder
      */
     public final HttpServer.Builder address(InetSocketAddress address) {
-        this.address = address;
+        this.address = Objects.requireNonNull(address, "address");
+        this.plainChosen = true;
         return self();
     }
 
@@ -60,7 +67,8 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
      * @return this builder
      */
     public final HttpServer.Builder address(java.net.SocketAddress address) {
-        this.address = address;
+        this.address = Objects.requireNonNull(address, "address");
+        this.plainChosen = true;
         return self();
     }
 
@@ -75,7 +83,87 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
             throw new IllegalArgumentException("invalid fd " + fd);
         }
         this.inheritedFd = fd;
+        this.plainChosen = true;
         return self();
+    }
+
+    /**
+     * Serves HTTPS too, or instead: connections accepted on
+     * {@link #tlsAddress(java.net.SocketAddress)} (default 127.0.0.1:8443) or
+     * {@link #tlsInheritedFd(int)} run TLS with {@code config}, a {@link TlsConfig#server()}
+     * configuration, and their handlers see the same requests as on plain HTTP. Plain HTTP is
+     * served beside it only when {@link #address(java.net.SocketAddress)} or
+     * {@link #inheritedFd(int)} is given as well; without either the server speaks HTTPS alone:
+     *
+     * <pre>{@code
+     * TlsConfig tls = TlsConfig.server().certificate(chain, key).alpn("http/1.1").build();
+     * HttpServer.builder().tls(tls).tlsAddress(new InetSocketAddress(443))        // HTTPS only
+     * HttpServer.builder().address(new InetSocketAddress(80)).tls(tls)            // both
+     *         .tlsAddress(new InetSocketAddress(443))
+     * }</pre>
+     *
+     * Both accept modes work as for plain HTTP, and the connection limit counts connections
+     * of both kinds; a TLS connection takes its place from its accept, and its handshake is
+     * bounded by {@link TlsConfig#handshakeTimeout()}, not by the request timeout. ALPN: give
+     * the configuration {@code alpn("http/1.1")}, as the launcher does, so that clients that
+     * offer HTTP/2 too (browsers, curl) are told to speak HTTP/1.1; a configuration without
+     * ALPN serves them all the same, with no protocol negotiated.
+     *
+     * @param config a server's TLS configuration
+     * @return this builder
+     * @throws IllegalArgumentException for a client's configuration, or one whose ALPN list
+     *     names a protocol this server does not speak (anything but {@code "http/1.1"} and
+     *     {@code "http/1.0"}) or lacks {@code "http/1.1"}
+     */
+    public final HttpServer.Builder tls(TlsConfig config) {
+        Objects.requireNonNull(config, "config");
+        if (config.isClient()) {
+            throw new IllegalArgumentException("HTTPS needs a server's TLS configuration (TlsConfig.server()), not a client's");
+        }
+        java.util.List<String> alpn = config.applicationProtocols();
+        if (!alpn.isEmpty() && (!alpn.contains("http/1.1")
+                || !alpn.stream().allMatch(p -> p.equals("http/1.1") || p.equals("http/1.0")))) {
+            throw new IllegalArgumentException("http-lite speaks HTTP/1.1: its TLS configuration's ALPN must offer "
+                    + "\"http/1.1\" (and may offer \"http/1.0\"), not " + alpn
+                    + "; a client that chose another protocol would speak it to a server that does not");
+        }
+        this.tls = config;
+        return self();
+    }
+
+    /**
+     * Where to listen for HTTPS ({@link #tls(TlsConfig)}): an {@link InetSocketAddress} (default
+     * 127.0.0.1:8443; port 0 picks a free one, see {@link HttpServer#tlsAddress()}), or a
+     * Unix-domain socket, as {@link #address(java.net.SocketAddress)} takes one.
+     *
+     * @param address where to listen for HTTPS
+     * @return this builder
+     */
+    public final HttpServer.Builder tlsAddress(java.net.SocketAddress address) {
+        this.tlsAddress = Objects.requireNonNull(address, "address");
+        this.tlsListenerChosen = true;
+        return self();
+    }
+
+    /**
+     * Serve HTTPS ({@link #tls(TlsConfig)}) on an already-bound, listening socket inherited
+     * from the parent process, as {@link #inheritedFd(int)} does plain HTTP.
+     *
+     * @param fd the descriptor
+     * @return this builder
+     */
+    public final HttpServer.Builder tlsInheritedFd(int fd) {
+        if (fd < 0) {
+            throw new IllegalArgumentException("invalid fd " + fd);
+        }
+        this.tlsInheritedFd = fd;
+        this.tlsListenerChosen = true;
+        return self();
+    }
+
+    /** Whether the server listens for plain HTTP: unless it was given only HTTPS. */
+    boolean servesPlain() {
+        return tls == null || plainChosen;
     }
 
     /**
@@ -202,6 +290,9 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
 
     /** The settings that contradict each other, checked as the server starts. */
     void checkConsistent() {
+        if (tls == null && tlsListenerChosen) {
+            throw new IllegalStateException("an HTTPS address or socket needs tls(TlsConfig) as well");
+        }
         if (group != null && (threadsChosen || backendChosen)) {
             throw new IllegalStateException("a server on a group of the caller's uses its loops: do not set "
                     + (threadsChosen ? "threads" : "backend") + " as well");

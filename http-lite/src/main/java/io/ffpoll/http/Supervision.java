@@ -25,8 +25,10 @@ import java.util.function.IntConsumer;
  */
 final class Supervision {
     private static final Logger LOG = LoggerFactory.getLogger(Supervision.class);
-    // Options the supervisor sets for its workers itself (the socket), or keeps (--workers).
-    private static final Set<String> SUPERVISOR_ONLY = Set.of("--workers", "--fd", "--host", "--port", "--supervised");
+    // Options the supervisor sets for its workers itself (the sockets), or keeps (--workers).
+    // The --tls-cert, --tls-key and --tls-engine options go on: each worker reads the files.
+    private static final Set<String> SUPERVISOR_ONLY = Set.of("--workers", "--fd", "--host", "--port", "--supervised",
+            "--tls-port", "--tls-fd");
 
     private Supervision() {}
 

@@ -25,7 +25,8 @@ import java.util.concurrent.TimeoutException;
  * (this same program with {@code --fd}) that serve it, as gunicorn, einhorn and Circus do.
  *
  * <p>Each worker ({@link Worker}) gets, through {@code posix_spawn} file actions, the listening
- * socket at fd 3, the read end of a pipe whose other end only the supervisor holds at fd 4 (when
+ * socket at fd 3 (and HTTPS's at fd 6; a worker reads the certificate files itself as it
+ * starts, so a rolling restart serves renewed ones), the read end of a pipe whose other end only the supervisor holds at fd 4 (when
  * the supervisor dies, however, the worker reads end-of-file and drains; {@code PR_SET_PDEATHSIG}
  * is Linux-only and fires when the spawning <em>thread</em> ends, which in a JVM is any pool
  * thread), and at fd 5 the write end of a pipe on which it reports that it serves. A worker
@@ -51,7 +52,8 @@ final class Supervisor {
     private static final long MAX_BACKOFF_MILLIS = 30_000;
     private static final Duration SWEEP = Duration.ofSeconds(1);
 
-    private final int listenFd;
+    private final int listenFd; // plain HTTP's, or -1
+    private final int tlsFd;    // HTTPS's, or -1
     private final int count;
     private final List<String> command; // the worker's argv without the --fd and pipe options
     private final Duration grace;
@@ -69,12 +71,19 @@ final class Supervisor {
     private CompletableFuture<Boolean> queued;    // asked for while one was under way: it runs next
     private Timer killTimer;
 
-    Supervisor(int listenFd, int count, List<String> command, Duration grace) throws IOException {
-        this(listenFd, count, command, grace, ChildProcesses.OS);
+    /** Workers on {@code listenFd} (plain HTTP, or -1 for none) and {@code tlsFd} (HTTPS, or -1 for none). */
+    Supervisor(int listenFd, int tlsFd, int count, List<String> command, Duration grace) throws IOException {
+        this(listenFd, tlsFd, count, command, grace, ChildProcesses.OS);
     }
 
     Supervisor(int listenFd, int count, List<String> command, Duration grace, ChildProcesses children) throws IOException {
+        this(listenFd, -1, count, command, grace, children);
+    }
+
+    Supervisor(int listenFd, int tlsFd, int count, List<String> command, Duration grace, ChildProcesses children)
+            throws IOException {
         this.listenFd = listenFd;
+        this.tlsFd = tlsFd;
         this.count = count;
         this.command = List.copyOf(command);
         this.grace = grace;
@@ -253,7 +262,7 @@ final class Supervisor {
     }
 
     private Worker spawn(int slot, int gen, int failures) throws IOException {
-        Worker w = Worker.spawn(children, loop, command, listenFd, parentPipe[0], slot, gen, failures);
+        Worker w = Worker.spawn(children, loop, command, listenFd, tlsFd, parentPipe[0], slot, gen, failures);
         unreaped.add(w);
         LOG.info("worker {} started: pid {}, generation {}", slot, w.pid, gen);
         return w;

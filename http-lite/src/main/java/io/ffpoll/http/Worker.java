@@ -27,6 +27,7 @@ final class Worker {
     static final int LISTEN_FD = 3;
     static final int PARENT_FD = 4;
     static final int READY_FD = 5;
+    static final int TLS_FD = 6;
 
     final int slot;
     final int generation;
@@ -47,25 +48,50 @@ final class Worker {
     /**
      * Loop thread: spawns {@code command} with {@code --fd} and {@code --supervised}, the
      * listening socket at fd 3, {@code parentFd} at fd 4 and the write end of a new ready pipe
-     * at fd 5, whose read end is then watched on {@code loop}.
+     * at fd 5, whose read end is then watched on {@code loop}; and HTTPS's listening socket, if
+     * any, at fd 6 with {@code --tls-fd}. Without a plain socket ({@code listenFd} -1) the
+     * worker is told {@code --port off}.
      */
-    static Worker spawn(ChildProcesses children, EventLoop loop, List<String> command, int listenFd, int parentFd,
-                        int slot, int generation, int failures) throws IOException {
+    static Worker spawn(ChildProcesses children, EventLoop loop, List<String> command, int listenFd, int tlsFd,
+                        int parentFd, int slot, int generation, int failures) throws IOException {
         Platform os = Platform.current();
+        // The dup2s run in order, each overwriting its number: a socket inherited at a low
+        // number (systemd passes fd 3, 4, ...) must be placed before that number is taken.
+        // Only HTTPS's socket can sit where another goes first (at 3, plain HTTP's place).
+        boolean tlsFirst = tlsFd == LISTEN_FD && listenFd >= 0;
+        if (tlsFirst && listenFd == TLS_FD) {
+            throw new IOException("cannot hand the workers plain HTTP's socket (fd " + listenFd + ") at fd " + LISTEN_FD
+                    + " and HTTPS's (fd " + tlsFd + ") at fd " + TLS_FD + ": each is where the other goes");
+        }
         int[] readyPipe = new int[2];
         int r = Processes.pipe(readyPipe);
         if (r < 0) {
             throw new IOException("pipe: " + os.describe(-r));
         }
         List<String> argv = new ArrayList<>(command);
-        argv.addAll(List.of("--fd", Integer.toString(LISTEN_FD), "--supervised", PARENT_FD + "," + READY_FD));
+        argv.addAll(listenFd >= 0 ? List.of("--fd", Integer.toString(LISTEN_FD)) : List.of("--port", "off"));
+        if (tlsFd >= 0) {
+            argv.addAll(List.of("--tls-fd", Integer.toString(TLS_FD)));
+        }
+        argv.addAll(List.of("--supervised", PARENT_FD + "," + READY_FD));
+        List<int[]> placements = new ArrayList<>();
+        if (tlsFirst) {
+            placements.add(new int[] {tlsFd, TLS_FD});
+        }
+        if (listenFd >= 0) {
+            placements.add(new int[] {listenFd, LISTEN_FD});
+        }
+        if (tlsFd >= 0 && !tlsFirst) {
+            placements.add(new int[] {tlsFd, TLS_FD});
+        }
+        placements.add(new int[] {parentFd, PARENT_FD});
+        placements.add(new int[] {readyPipe[1], READY_FD});
         Map<String, String> env = new HashMap<>(System.getenv());
         env.remove("LISTEN_FDS"); // the socket comes as --fd, not from systemd
         env.remove("LISTEN_PID");
         long pid;
         try {
-            pid = children.spawn(argv.get(0), argv, env,
-                    new int[][] {{listenFd, LISTEN_FD}, {parentFd, PARENT_FD}, {readyPipe[1], READY_FD}});
+            pid = children.spawn(argv.get(0), argv, env, placements.toArray(int[][]::new));
         } catch (RuntimeException | Error e) { // a bad argument, say: no -errno, and no child holds the pipe
             os.close(readyPipe[0]);
             os.close(readyPipe[1]);

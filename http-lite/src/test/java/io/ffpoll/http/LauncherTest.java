@@ -3,6 +3,9 @@ package io.ffpoll.http;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.File;
 import java.io.IOException;
@@ -12,20 +15,27 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The launcher as a separate process: inherited listening sockets (a parent that binds and
- * execs with {@code --fd}, and systemd socket activation) and graceful shutdown on SIGTERM.
+ * execs with {@code --fd}, and systemd socket activation), graceful shutdown on SIGTERM, and
+ * HTTPS ({@code --tls-cert}, {@code --tls-key}) with its errors.
  */
 class LauncherTest {
     private static final Pattern LISTENING = Pattern.compile("listening on .*:(\\d+) ");
+    private static final Pattern LISTENING_TLS = Pattern.compile("listening for HTTPS on .*:(\\d+) ");
+    @TempDir
+    Path dir;
     private static final String HOST = "Host: test\r\n";
     private final List<Process> processes = new ArrayList<>();
 
@@ -209,10 +219,128 @@ class LauncherTest {
         assertTrue(help.waitFor(30, TimeUnit.SECONDS));
         assertEquals(0, help.exitValue());
         assertTrue(text.contains("--accept reuseport|acceptor"), text);
+        assertTrue(text.contains("--tls-cert FILE") && text.contains("--tls-key FILE") && text.contains("--tls-port N")
+                && text.contains("--tls-engine jdk|openssl|auto") && text.contains("--port N|off"), text);
         Process bad = new ProcessBuilder(javaCommand("--accept", "sometimes")).redirectErrorStream(true).start();
         String err = new String(bad.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(bad.waitFor(30, TimeUnit.SECONDS));
         assertEquals(2, bad.exitValue());
         assertTrue(err.contains("--accept takes reuseport or acceptor, not sometimes"), err);
+    }
+
+    /** curl over HTTPS, trusting {@code ca}: the body, checked to come with a 200 and ALPN http/1.1. */
+    private static String curlHttps(Path ca, int port, String path) throws Exception {
+        Tool.Run r = Tool.run(List.of("/usr/bin/curl", "-sS", "-v", "--cacert", ca.toString(), "--resolve",
+                "localhost:" + port + ":127.0.0.1", "-w", "\\n%{http_code}", "https://localhost:" + port + path), "");
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(r.err().contains("ALPN: server accepted http/1.1"), r.err());
+        assertTrue(r.out().endsWith("\n200"), r.out());
+        return r.out().substring(0, r.out().length() - 4);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"jdk", "openssl"})
+    void servesHttpsBesidePlainHttpWithTlsCertAndKey(String engine) throws Exception {
+        HttpsCertificates.engine(engine);
+        HttpsCertificates certs = HttpsCertificates.create(dir, HttpsCertificates.KeyType.EC);
+        ProcessLines out = start(javaCommand("--port", "0", "--threads", "1", "--tls-port", "0",
+                "--tls-cert", certs.localhost().toString(), "--tls-key", certs.localhostKey().toString(),
+                "--tls-engine", engine));
+        int port = Integer.parseInt(out.await(LISTENING));
+        int tlsPort = Integer.parseInt(out.await(Pattern.compile("listening for HTTPS on .*:(\\d+) \\(" + engine + " engine")));
+        assertEquals("Hello, World!", curlHttps(certs.ca(), tlsPort, "/plaintext"));
+        assertEquals("Hello, World!", get(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), "/plaintext").text());
+        Process server = processes.getLast();
+        ProcessLines.signal("TERM", server.pid());
+        assertTrue(server.waitFor(30, TimeUnit.SECONDS), "server did not exit after SIGTERM");
+        assertEquals(143, server.exitValue());
+    }
+
+    /**
+     * {@code --workers 2 --port off}: the supervisor binds the HTTPS port alone and hands it to
+     * its workers at fd 6, each of which reads the certificate files itself; both answer over
+     * TLS, and no plain port is open.
+     */
+    @Test
+    void workersServeHttpsAloneWithPortOff() throws Exception {
+        HttpsCertificates certs = HttpsCertificates.create(dir, HttpsCertificates.KeyType.EC);
+        ProcessLines out = start(javaCommand("--workers", "2", "--threads", "1", "--port", "off", "--tls-port", "0",
+                "--tls-cert", certs.localhost().toString(), "--tls-key", certs.localhostKey().toString(),
+                "--tls-engine", "jdk"));
+        int tlsPort = Integer.parseInt(out.await(Pattern.compile("supervisor listening for HTTPS on .*:(\\d+) ")));
+        String pids = out.await(Pattern.compile("workers serving: pids \\[(\\d+, \\d+)\\]"));
+        List<String> workerPids = List.of(pids.split(", "));
+        assertTrue(workerPids.contains(curlHttps(certs.ca(), tlsPort, "/pid")), "a worker answers over HTTPS");
+        // Sixteen requests at once, each on a connection of its own (HTTP/1.1), so that a worker
+        // busy with a handshake leaves the next to the other: one idle worker could otherwise
+        // take every connection of the one socket.
+        java.util.Set<String> answered = new java.util.HashSet<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (answered.size() < 2 && System.nanoTime() < deadline) {
+            try (java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().sslContext(certs.clientContext())
+                    .version(java.net.http.HttpClient.Version.HTTP_1_1).build()) {
+                List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>> all = new ArrayList<>();
+                for (int i = 0; i < 16; i++) {
+                    all.add(client.sendAsync(java.net.http.HttpRequest.newBuilder(
+                                    java.net.URI.create("https://localhost:" + tlsPort + "/pid")).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString()));
+                }
+                for (var f : all) {
+                    String pid = f.get(60, TimeUnit.SECONDS).body();
+                    assertTrue(workerPids.contains(pid), "answered by " + pid + ", not a worker of " + workerPids);
+                    answered.add(pid);
+                }
+            }
+        }
+        assertEquals(2, answered.size(), "both workers answered over HTTPS");
+        Process supervisor = processes.getLast();
+        ProcessLines.signal("TERM", supervisor.pid());
+        assertTrue(supervisor.waitFor(60, TimeUnit.SECONDS), "the supervisor exits on SIGTERM");
+        assertEquals(143, supervisor.exitValue());
+    }
+
+    /**
+     * A TLS option at fault: exit 2 and one clear line, no stack trace. A launcher that took the
+     * options would serve on (on 8080 and 8443): it is killed after 60 s and the test fails.
+     */
+    private String refused(String... args) throws Exception {
+        Path output = Files.createTempFile(dir, "launcher", ".txt");
+        Process p = new ProcessBuilder(javaCommand(args)).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        processes.add(p);
+        boolean exited = p.waitFor(60, TimeUnit.SECONDS);
+        String text = Files.readString(output);
+        assertTrue(exited, "the launcher took " + List.of(args) + " and serves:\n" + text);
+        assertEquals(2, p.exitValue(), text);
+        assertFalse(text.contains("Exception") || text.contains("\tat "), "no stack trace:\n" + text);
+        return text;
+    }
+
+    @Test
+    void tlsMistakesExit2WithAClearMessage() throws Exception {
+        HttpsCertificates certs = HttpsCertificates.create(dir, HttpsCertificates.KeyType.EC);
+        String cert = certs.localhost().toString();
+        String key = certs.localhostKey().toString();
+        Path missing = dir.resolve("missing.pem");
+        String text = refused("--tls-cert", missing.toString(), "--tls-key", key);
+        assertTrue(text.contains("http-lite: --tls-cert " + missing + ": no such file"), text);
+        Path notAKey = Files.writeString(dir.resolve("not-a-key.pem"), "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n");
+        text = refused("--tls-cert", cert, "--tls-key", notAKey.toString());
+        assertTrue(text.contains("http-lite: --tls-cert " + cert + " with --tls-key " + notAKey + ": "), text);
+        text = refused("--tls-cert", cert);
+        assertTrue(text.contains("http-lite: HTTPS needs both --tls-cert and --tls-key"), text);
+        text = refused("--port", "off");
+        assertTrue(text.contains("http-lite: --port off leaves nothing to serve"), text);
+        text = refused("--tls-cert", cert, "--tls-key", key, "--tls-engine", "boringssl");
+        assertTrue(text.contains("http-lite: --tls-engine takes jdk, openssl or auto, not boringssl"), text);
+        text = refused("--unix", dir.resolve("x.sock").toString(), "--tls-cert", cert, "--tls-key", key);
+        assertTrue(text.contains("http-lite: --unix serves plain HTTP"), text);
+    }
+
+    /** The key of another certificate: TlsConfig.Builder.certificate refuses a key that does not match the leaf. */
+    @Test
+    void theKeyOfAnotherCertificateIsRefused() throws Exception {
+        HttpsCertificates certs = HttpsCertificates.create(dir, HttpsCertificates.KeyType.EC);
+        String text = refused("--tls-cert", certs.localhost().toString(), "--tls-key", certs.otherKey().toString());
+        assertTrue(text.contains("http-lite: --tls-cert " + certs.localhost() + " with --tls-key " + certs.otherKey() + ": "), text);
     }
 }

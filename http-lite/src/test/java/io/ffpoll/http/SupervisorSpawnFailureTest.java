@@ -42,7 +42,7 @@ class SupervisorSpawnFailureTest {
             long fds = Loopback.openFds();
             for (int i = 0; i < 3; i++) {
                 CompletionException e = assertThrows(CompletionException.class, () -> loop.submit(() ->
-                        Worker.spawn(throwing, loop, List.of("/fake/worker"), socket[0], parent[0], 0, 1, 0)).join());
+                        Worker.spawn(throwing, loop, List.of("/fake/worker"), socket[0], -1, parent[0], 0, 1, 0)).join());
                 assertInstanceOf(IllegalArgumentException.class, e.getCause(), "the spawn's own exception");
             }
             Loopback.awaitOpenFdsAtMost(fds, "descriptors of this process after three spawns that threw");

@@ -5,6 +5,7 @@ import io.ffpoll.multiplexer.tls.Pem;
 import io.ffpoll.multiplexer.tls.TlsEngines;
 import io.ffpoll.multiplexer.tls.TlsSessionFactory;
 import io.ffpoll.multiplexer.tls.TlsSettings;
+import io.ffpoll.multiplexer.tls.openssl.OpenSslTlsFactory;
 
 import javax.net.ssl.SSLContext;
 import java.io.IOException;
@@ -94,6 +95,22 @@ public final class TlsConfig {
         TlsSettings s = new TlsSettings(client, null, Map.of(), null, ClientAuth.NONE, List.of(alpn),
                 Builder.DEFAULT_PROTOCOLS, DEFAULT_HANDSHAKE_TIMEOUT, true, client);
         return new TlsConfig(s, TlsEngines.jdk(context, s));
+    }
+
+    /**
+     * Whether {@link Builder#build()} with {@code engine} can succeed in this process, as far as
+     * the engine goes (the key material is checked only by the build): {@link Engine#JDK} and
+     * {@link Engine#AUTO} always can; {@link Engine#OPENSSL} where libssl 3 loads. For a program
+     * or test that picks an engine, or says why it skips one. Any thread.
+     *
+     * @param engine the engine
+     * @return true if it can be used here
+     */
+    public static boolean engineAvailable(Engine engine) {
+        return switch (Objects.requireNonNull(engine, "engine")) {
+            case JDK, AUTO -> true;
+            case OPENSSL -> OpenSslTlsFactory.available();
+        };
     }
 
     /** {@return the engine that runs the connections: "jdk" or "openssl"} */

@@ -1,0 +1,122 @@
+package io.ffpoll.http;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The TLS handshake as {@code openssl s_client} sees it: the chain verified against the test
+ * CA, ALPN http/1.1, a second certificate picked by SNI, session resumption on TLS 1.3 (a
+ * ticket) and 1.2, and TLS 1.1 refused. Each run sends one request with
+ * {@code Connection: close} and reads to the server's close ({@code -ign_eof}): a TLS 1.3
+ * client gets its tickets after the handshake, so it must read on before it saves the session.
+ */
+class OpenSslClientTest extends HttpsTestBase {
+    private static final String OPENSSL = "/usr/bin/openssl";
+    private static final String REQUEST = "GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+    @BeforeAll
+    static void opensslIsThere() {
+        Assumptions.assumeTrue(new File(OPENSSL).canExecute(), "SKIPPED: " + OPENSSL + " is not installed");
+    }
+
+    /** s_client sending SNI {@code serverName} and checking the certificate against {@code verifyName}. */
+    private static List<String> sClient(HttpServer s, String serverName, String verifyName, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(OPENSSL, "s_client", "-connect", "127.0.0.1:" + s.tlsAddress().getPort(),
+                "-servername", serverName, "-verify_hostname", verifyName, "-alpn", "http/1.1",
+                "-CAfile", certs.ca().toString(), "-verify_return_error", "-ign_eof"));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    /** The handshake verified and the request answered, on {@code version}; the run's output. */
+    private static String served(Tool.Run r, String version) {
+        assertEquals(0, r.exit(), r.all());
+        String out = r.out();
+        assertTrue(out.contains("Verify return code: 0 (ok)"), out);
+        assertTrue(out.contains("ALPN protocol: http/1.1"), out);
+        assertTrue(out.contains(", " + version + ", Cipher is "), out);
+        assertTrue(out.contains("HTTP/1.1 200 OK\r\n"), out);
+        assertTrue(out.contains("\r\n\r\nHello, World!"), out);
+        return out;
+    }
+
+    @ParameterizedTest
+    @CsvSource({"jdk, -tls1_3, TLSv1.3", "jdk, -tls1_2, TLSv1.2", "openssl, -tls1_3, TLSv1.3", "openssl, -tls1_2, TLSv1.2"})
+    void aVerifiedHandshakeWithAlpnAndThenAResumedOne(String engine, String flag, String version) throws Exception {
+        HttpServer server = https(certs.server(HttpsCertificates.engine(engine)), HttpServer.AcceptMode.REUSEPORT);
+        Path session = dir.resolve("session-" + engine + flag);
+        String first = served(Tool.run(sClient(server, "localhost", "localhost", flag, "-sess_out", session.toString()), REQUEST), version);
+        assertTrue(first.contains("New, " + version + ", Cipher is "), first);
+        assertTrue(first.contains("subject=CN = localhost"), first);
+        assertTrue(Files.size(session) > 0, "s_client saved the session");
+        String second = served(Tool.run(sClient(server, "localhost", "localhost", flag, "-sess_in", session.toString()), REQUEST), version);
+        assertTrue(second.contains("Reused, " + version + ", Cipher is "), "the session was resumed:\n" + second);
+        Files.delete(session);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"jdk", "openssl"})
+    void sniPicksTheSecondCertificate(String engine) throws Exception {
+        HttpServer server = https(certs.server(HttpsCertificates.engine(engine)), HttpServer.AcceptMode.REUSEPORT);
+        String other = served(Tool.run(sClient(server, "other.test", "other.test", "-tls1_3"), REQUEST), "TLSv1.3");
+        assertTrue(other.contains("subject=CN = other.test"), "other.test's certificate for SNI other.test:\n" + other);
+        String unknown = Tool.run(sClient(server, "unknown.test", "localhost", "-tls1_3"), REQUEST).out();
+        assertTrue(unknown.contains("subject=CN = localhost"), "the default certificate for a name it has none for:\n" + unknown);
+    }
+
+    /**
+     * ALPN: a client that offers only h2 is refused with the no_application_protocol alert (it
+     * would speak HTTP/2 to a server that does not); one that offers nothing is served, with no
+     * protocol negotiated.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"jdk", "openssl"})
+    void anOfferOfH2AloneIsRefusedAndNoOfferIsServed(String engine) throws Exception {
+        HttpServer server = https(certs.server(HttpsCertificates.engine(engine)), HttpServer.AcceptMode.REUSEPORT);
+        List<String> h2 = new ArrayList<>(sClient(server, "localhost", "localhost", "-tls1_3"));
+        h2.set(h2.indexOf("http/1.1"), "h2");
+        Tool.Run refused = Tool.run(h2, REQUEST);
+        assertNotEquals(0, refused.exit(), refused.all());
+        assertTrue(refused.err().contains("no application protocol"), refused.all());
+        assertFalse(refused.out().contains("Hello, World!"), refused.all());
+        List<String> none = new ArrayList<>(sClient(server, "localhost", "localhost", "-tls1_3"));
+        none.remove(none.indexOf("-alpn") + 1);
+        none.remove("-alpn");
+        Tool.Run served = Tool.run(none, REQUEST);
+        assertEquals(0, served.exit(), served.all());
+        assertTrue(served.out().contains("No ALPN negotiated"), served.out());
+        assertTrue(served.out().contains("\r\n\r\nHello, World!"), served.out());
+    }
+
+    /**
+     * TLS 1.1 is refused. OpenSSL 3 itself allows nothing below TLS 1.2 at its default security
+     * level, so the client is told level 0: the ClientHello offers 1.1, and the server must say no.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"jdk", "openssl"})
+    void tls11IsRefused(String engine) throws Exception {
+        HttpServer server = https(certs.server(HttpsCertificates.engine(engine)), HttpServer.AcceptMode.REUSEPORT);
+        Tool.Run r = Tool.run(sClient(server, "localhost", "localhost", "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"), REQUEST);
+        assertNotEquals(0, r.exit(), r.all());
+        assertTrue(r.out().contains("Cipher is (NONE)"), r.all());
+        assertFalse(r.out().contains("Hello, World!"), r.all());
+        assertTrue(r.err().contains("alert protocol version") || r.err().contains("unsupported protocol")
+                || r.err().contains("handshake failure"), "a handshake the server refused:\n" + r.err());
+        await(() -> server.openConnections() == 0, "the refused connection gave its place back");
+        served(Tool.run(sClient(server, "localhost", "localhost", "-tls1_3"), REQUEST), "TLSv1.3");
+    }
+}

@@ -1,0 +1,56 @@
+package io.ffpoll.http;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A command-line client (curl, openssl s_client) run to its end, its output kept. */
+final class Tool {
+    private Tool() {}
+
+    /** What a tool printed, and how it exited. */
+    record Run(int exit, String out, String err) {
+        String all() {
+            return out + err;
+        }
+    }
+
+    /**
+     * Runs {@code command} with {@code stdin} as its input, to its end (at most 60 s), and
+     * closes its pipes: a test's descriptor count is back when this returns.
+     */
+    static Run run(List<String> command, String stdin) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).start();
+        // stderr on a platform thread of its own, so that neither pipe fills while the other is read
+        CompletableFuture<String> err = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("tool-stderr-" + p.pid()).start(() -> {
+            try (InputStream e = p.getErrorStream()) {
+                err.complete(new String(e.readAllBytes(), StandardCharsets.ISO_8859_1));
+            } catch (IOException | RuntimeException e) {
+                err.completeExceptionally(e);
+            }
+        });
+        try (OutputStream in = p.getOutputStream()) {
+            in.write(stdin.getBytes(StandardCharsets.ISO_8859_1));
+        } catch (IOException exited) {
+            // it did not read its input (it failed first, or reads none): its output tells
+        }
+        String out;
+        try (InputStream o = p.getInputStream()) {
+            out = new String(o.readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), String.join(" ", command) + " did not end within 60 s");
+        try {
+            return new Run(p.exitValue(), out, err.get(60, TimeUnit.SECONDS));
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new UncheckedIOException(new IOException("reading " + command.getFirst() + "'s stderr", e));
+        }
+    }
+}
