@@ -51,6 +51,12 @@ static int measuring;
 static long done, errors, resumed;
 static char protocol[32] = "-", cipher[64] = "-", group[32] = "-";
 
+static int accept_chain(X509_STORE_CTX *store, void *arg) {
+    (void) store;
+    (void) arg;
+    return 1;
+}
+
 static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -194,7 +200,11 @@ int main(int argc, char **argv) {
     /* No session is kept, so none can be offered: every handshake is a full one. */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_IGNORE_UNEXPECTED_EOF);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL); /* a self-signed test certificate on loopback */
+    /* A self-signed test certificate on loopback: its chain is not checked at all (with
+     * SSL_VERIFY_NONE alone OpenSSL still verifies the chain's signature, a cost on the client's
+     * core that tells nothing about the server). The handshake's own signature is still checked. */
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_cert_verify_callback(ctx, accept_chain, NULL);
     static const unsigned char alpn[] = "\x08http/1.1";
     SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn - 1);
 
