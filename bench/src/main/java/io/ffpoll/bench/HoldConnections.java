@@ -7,6 +7,10 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -16,13 +20,20 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
- * The scale measurement's client (bench/scale): warms the server up with connections that come
- * and go, then opens N keep-alive connections and sends a GET /plaintext on every one, twice,
- * while a probe connection measures latency; reports the server's RSS growth per held
- * connection (from /proc/PID/status) and the probe's percentiles.
- * Usage: {@code HoldConnections PORT SERVER_PID [N]}.
+ * The scale measurement's client (bench/scale, bench/scale-tls): warms the server up with
+ * connections that come and go, then opens N keep-alive connections and sends a GET /plaintext
+ * on every one, twice, while a probe connection measures latency; reports the server's RSS
+ * growth per held connection (from /proc/PID/status) and the probe's percentiles. With
+ * {@code --tls CHAIN_PEM} every connection, the warm-up's and the probe's too, is TLS (the JDK's
+ * SSLSocket, ALPN http/1.1, trusting that certificate only): the held ones have done their
+ * handshake and sit idle. Usage: {@code HoldConnections PORT SERVER_PID [N] [--tls CHAIN_PEM]}.
  */
 public final class HoldConnections {
     private static final byte[] REQUEST = "GET /plaintext HTTP/1.1\r\nHost: scale\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -62,22 +73,58 @@ public final class HoldConnections {
         }
     }
 
+    /** Opens one connection to the server, plain or TLS. */
+    @FunctionalInterface
+    private interface Opener {
+        Socket open(InetSocketAddress to) throws IOException;
+    }
+
     private static Socket open(InetSocketAddress to) throws IOException {
         Socket s = new Socket(to.getAddress(), to.getPort());
         s.setSoTimeout(60_000);
         return s;
     }
 
+    /** TLS connections that trust the server's certificate (in chainPem) and nothing else. */
+    private static Opener tls(Path chainPem) throws IOException, GeneralSecurityException {
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        try (InputStream in = Files.newInputStream(chainPem)) {
+            int i = 0;
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                trust.setCertificateEntry("server-" + i++, c);
+            }
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        SSLSocketFactory factory = context.getSocketFactory();
+        return to -> {
+            SSLSocket s = (SSLSocket) factory.createSocket(to.getAddress(), to.getPort());
+            SSLParameters p = s.getSSLParameters();
+            p.setApplicationProtocols(new String[] {"http/1.1"});
+            s.setSSLParameters(p);
+            s.setSoTimeout(60_000);
+            // Now, not at the first exchange: N connections opened ahead of their handshakes
+            // would sit out the server's handshake timeout while the client's one core catches up.
+            s.startHandshake();
+            return s;
+        };
+    }
+
     public static void main(String[] args) throws Exception {
         InetSocketAddress to = new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0]));
         long pid = Long.parseLong(args[1]);
         int n = args.length > 2 ? Integer.parseInt(args[2]) : 15_000;
+        boolean secure = args.length > 4 && args[3].equals("--tls");
+        Opener opener = secure ? tls(Path.of(args[4])) : HoldConnections::open;
         long fdsStart = fds(pid);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> warm = new ArrayList<>();
             for (int i = 0; i < 1000; i++) {
                 warm.add(pool.submit(() -> {
-                    try (Socket s = open(to)) {
+                    try (Socket s = opener.open(to)) {
                         for (int k = 0; k < 20; k++) {
                             exchange(s);
                         }
@@ -95,7 +142,7 @@ public final class HoldConnections {
             AtomicBoolean probing = new AtomicBoolean(true);
             ConcurrentLinkedQueue<Long> probe = new ConcurrentLinkedQueue<>();
             Thread prober = Thread.ofPlatform().start(() -> {
-                try (Socket p = open(to)) {
+                try (Socket p = opener.open(to)) {
                     while (probing.get()) {
                         long t = System.nanoTime();
                         exchange(p);
@@ -112,7 +159,7 @@ public final class HoldConnections {
                 List<Future<?>> answers = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
                     if (round == 0) {
-                        held.add(open(to));
+                        held.add(opener.open(to));
                     }
                     Socket s = held.get(i);
                     answers.add(pool.submit(() -> {
@@ -131,8 +178,8 @@ public final class HoldConnections {
             probing.set(false);
             prober.join();
             long[] lat = probe.stream().mapToLong(Long::longValue).sorted().toArray();
-            System.out.printf("held %,d connections (server fds %,d -> %,d), each answered twice in %.1f s%n",
-                    n, fdsStart, serverFds, seconds);
+            System.out.printf("held %,d %s connections (server fds %,d -> %,d), each answered twice in %.1f s%n",
+                    n, secure ? "TLS" : "plain", fdsStart, serverFds, seconds);
             System.out.printf("server RSS %,d -> %,d bytes: %,d bytes per held connection%n",
                     rssBefore, rssHeld, (rssHeld - rssBefore) / n);
             System.out.printf("probe: %d requests, p50 %.2f ms, p99 %.2f ms, max %.2f ms%n", lat.length,

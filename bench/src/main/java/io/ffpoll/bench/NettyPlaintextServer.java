@@ -3,6 +3,7 @@ package io.ffpoll.bench;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -15,9 +16,11 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 
@@ -45,7 +48,8 @@ public final class NettyPlaintextServer {
 
     private NettyPlaintextServer() {}
 
-    private static final class Handler extends SimpleChannelInboundHandler<Object> {
+    /** The /plaintext answer, shared with {@link NettyTlsServer}: one instance per channel. */
+    static final class Handler extends SimpleChannelInboundHandler<Object> {
         private long second;
         private AsciiString date;
 
@@ -61,7 +65,13 @@ public final class NettyPlaintextServer {
                         BODY.duplicate(), false);
                 r.headers().set(HttpHeaderNames.CONTENT_TYPE, TEXT_PLAIN).set(HttpHeaderNames.SERVER, SERVER)
                         .set(HttpHeaderNames.DATE, date).set(HttpHeaderNames.CONTENT_LENGTH, LENGTH);
-                ctx.write(r, ctx.voidPromise());
+                if (HttpUtil.isKeepAlive((HttpRequest) msg)) {
+                    ctx.write(r, ctx.voidPromise());
+                } else {
+                    // "Connection: close" (bench/compare-tls's handshake rate): answer, then close.
+                    r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                    ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+                }
             }
         }
 
