@@ -29,13 +29,18 @@ public final class TlsEngines {
     public static TlsSessionFactory factory(TlsSettings settings, TlsConfig.Engine engine) throws IOException {
         return switch (engine) {
             case JDK -> jdk(JdkContexts.of(settings), settings);
-            case OPENSSL -> OpenSslTlsFactory.create(settings);
+            case OPENSSL -> {
+                if (!OpenSslTlsFactory.enabled()) {
+                    throw new IOException("the OpenSSL engine cannot be used: " + OpenSslTlsFactory.disabledReason());
+                }
+                yield OpenSslTlsFactory.create(settings);
+            }
             case AUTO -> {
-                if (OpenSslTlsFactory.available()) {
+                if (OpenSslTlsFactory.enabled()) {
                     yield OpenSslTlsFactory.create(settings);
                 }
                 if (FALLBACK_LOGGED.compareAndSet(false, true)) {
-                    LOG.info("TLS runs on the JDK's SSLEngine: {}", OpenSslTlsFactory.unavailableReason());
+                    LOG.info("TLS runs on the JDK's SSLEngine: {}", OpenSslTlsFactory.disabledReason());
                 }
                 yield jdk(JdkContexts.of(settings), settings);
             }

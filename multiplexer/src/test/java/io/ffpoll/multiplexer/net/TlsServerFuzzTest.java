@@ -53,7 +53,7 @@ class TlsServerFuzzTest {
         // bounds a hang, and must not be what closes an input on a slow machine.
         jdk = TlsConfig.server().engine(TlsConfig.Engine.JDK).certificate(TlsTestKeys.chain("ec"), TlsTestKeys.key("ec"))
                 .alpn("h2", "http/1.1").handshakeTimeout(Duration.ofSeconds(20)).build();
-        if (io.ffpoll.multiplexer.tls.openssl.OpenSslTlsFactory.available()) {
+        if (io.ffpoll.multiplexer.tls.openssl.OpenSslTlsFactory.enabled()) {
             openssl = TlsConfig.server().engine(TlsConfig.Engine.OPENSSL)
                     .certificate(TlsTestKeys.chain("ec"), TlsTestKeys.key("ec")).alpn("h2", "http/1.1").build();
         }

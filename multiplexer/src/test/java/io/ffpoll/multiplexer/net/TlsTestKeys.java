@@ -54,9 +54,9 @@ final class TlsTestKeys {
 
     static TlsConfig.Engine engine(String name) {
         if (name.equals("openssl")) {
-            org.junit.jupiter.api.Assumptions.assumeTrue(io.ffpoll.multiplexer.tls.openssl.OpenSslTlsFactory.available(),
-                    () -> "SKIPPED: the OpenSSL engine does not load here: "
-                            + io.ffpoll.multiplexer.tls.openssl.OpenSslTlsFactory.unavailableReason());
+            org.junit.jupiter.api.Assumptions.assumeTrue(io.ffpoll.multiplexer.tls.openssl.OpenSslTlsFactory.enabled(),
+                    () -> "SKIPPED: the OpenSSL engine is not on here: "
+                            + io.ffpoll.multiplexer.tls.openssl.OpenSslTlsFactory.disabledReason());
             return TlsConfig.Engine.OPENSSL;
         }
         return TlsConfig.Engine.JDK;

@@ -64,6 +64,31 @@ public final class OpenSslTlsFactory implements TlsSessionFactory {
         return OpenSsl.available();
     }
 
+    /** System property that turns the engine on for connections: {@code -Dffpoll.tls.openssl=true}. */
+    public static final String ENABLE_PROPERTY = "ffpoll.tls.openssl";
+
+    /**
+     * Whether connections may run on this engine: libssl 3 loads and {@link #ENABLE_PROPERTY}
+     * is true. The engine is off by default in this release: its sessions pass their own
+     * in-memory suite, but over connections some cases of the shared contract suite still fail
+     * (README, "TLS": a FIN inside a record, a stalled or byte-at-a-time handshake, a paused
+     * reader, refused renegotiation and ALPN/version alerts reported as SSLProtocolException).
+     *
+     * @return true if {@code TlsConfig} may pick it
+     */
+    public static boolean enabled() {
+        return OpenSsl.available() && Boolean.getBoolean(ENABLE_PROPERTY);
+    }
+
+    /** {@return why {@link #enabled()} is false, or null} */
+    public static String disabledReason() {
+        if (!OpenSsl.available()) {
+            return OpenSsl.unavailableReason();
+        }
+        return Boolean.getBoolean(ENABLE_PROPERTY) ? null
+                : "the OpenSSL engine is off by default in this release (-D" + ENABLE_PROPERTY + "=true turns it on)";
+    }
+
     /** {@return why libssl 3 does not load here ("libssl.so.3 / libssl.3.dylib not found ..."), or null} */
     public static String unavailableReason() {
         return OpenSsl.unavailableReason();
