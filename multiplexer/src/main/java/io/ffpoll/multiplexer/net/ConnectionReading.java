@@ -76,19 +76,23 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
      * EOF or the error ends it.
      */
     final void readAll(boolean toTheEnd) {
-        if (tls != null) {
-            tlsReadAll(toTheEnd);
-            return;
-        }
+        // Over TLS the bytes kept between reads are an incomplete record, and what is read goes
+        // to the engine instead of the handler; the loop is the same.
+        PendingInput kept = tls == null ? input : tls.cipherIn;
         int reads = 0;
         while (readsSocket() && !closed) {
-            boolean behindKept = !lingering && input.holdsBuffer();
-            if (behindKept && input.length() == input.capacity() && !input.grow(options.maxPending())) {
-                inputTooLarge(input.length() + 1);
+            boolean behindKept = !lingering && kept.holdsBuffer();
+            if (behindKept && kept.length() == kept.capacity()
+                    && !kept.grow(tls == null ? options.maxPending() : TlsLayer.MAX_KEPT_CIPHERTEXT)) {
+                if (tls == null) {
+                    inputTooLarge(input.length() + 1);
+                } else {
+                    tlsRecordTooLarge();
+                }
                 return;
             }
-            MemorySegment target = behindKept ? input.segment() : io.readBuffer.segment;
-            long offset = behindKept ? input.length() : 0;
+            MemorySegment target = behindKept ? kept.segment() : io.readBuffer.segment;
+            long offset = behindKept ? kept.length() : 0;
             long room = target.byteSize() - offset;
             long n = Platform.current().read(fd, offset == 0 ? target : target.asSlice(offset), room);
             if (n == -Err.EINTR) {
@@ -103,7 +107,11 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
                 return;
             }
             if (n == 0) {
-                endOfStream();
+                if (tls == null) {
+                    endOfStream();
+                } else {
+                    tlsEndOfStream();
+                }
                 return;
             }
             if (idle != null) {
@@ -116,10 +124,10 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
                     return;
                 }
             } else if (behindKept) {
-                input.added(n);
-                deliver(input.view(), input.length());
+                kept.added(n);
+                received(kept.view(), kept.length());
             } else {
-                deliver(io.readBuffer.readOnly, n);
+                received(io.readBuffer.readOnly, n);
             }
             if (closed) {
                 return;
@@ -134,6 +142,14 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
                 LOOPS.redeliver(loop, fd, Interest.READABLE);
                 return;
             }
+        }
+    }
+
+    private void received(MemorySegment view, long length) {
+        if (tls == null) {
+            deliver(view, length);
+        } else {
+            decrypt(view, length);
         }
     }
 
@@ -179,8 +195,14 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         }
     }
 
-    /** The TLS read path ({@code ConnectionTls}): ciphertext in, plaintext to the handler. */
-    abstract void tlsReadAll(boolean toTheEnd);
+    /** TLS ({@code ConnectionTls}): runs ciphertext through the engine and hands the plaintext on. */
+    abstract void decrypt(MemorySegment cipher, long length);
+
+    /** TLS: the kept ciphertext reached its bound without completing a record. */
+    abstract void tlsRecordTooLarge();
+
+    /** TLS: the peer's FIN. */
+    abstract void tlsEndOfStream();
 
     /** Decrypts and delivers what an earlier read kept while the handler was paused ({@code ConnectionTls}). */
     abstract void tlsRedeliver();

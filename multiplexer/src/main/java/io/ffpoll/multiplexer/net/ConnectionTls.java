@@ -2,7 +2,6 @@ package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.bindings.Err;
 import io.ffpoll.bindings.Errors;
-import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
 import io.ffpoll.multiplexer.tls.TlsSession;
@@ -67,65 +66,10 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
         return true;
     }
 
-    /** Reads ciphertext as {@code readAll} reads plain bytes, and hands what it decrypts on. */
     @Override
-    final void tlsReadAll(boolean toTheEnd) {
-        TlsLayer t = tls;
-        int reads = 0;
-        while (readsSocket() && !closed) {
-            boolean behindKept = !lingering && t.cipherIn.holdsBuffer();
-            if (behindKept && t.cipherIn.length() == t.cipherIn.capacity()
-                    && !t.cipherIn.grow(TlsLayer.MAX_KEPT_CIPHERTEXT)) {
-                tlsFailed(new SSLHandshakeException("no TLS record fits in " + TlsLayer.MAX_KEPT_CIPHERTEXT
-                        + " bytes: not TLS, or a hostile peer"));
-                return;
-            }
-            MemorySegment target = behindKept ? t.cipherIn.segment() : io.readBuffer.segment;
-            long offset = behindKept ? t.cipherIn.length() : 0;
-            long room = target.byteSize() - offset;
-            long n = Platform.current().read(fd, offset == 0 ? target : target.asSlice(offset), room);
-            if (n == -Err.EINTR) {
-                continue;
-            }
-            if (n == -Err.EAGAIN) {
-                loop.clearReadiness(fd, Interest.READABLE);
-                return;
-            }
-            if (n < 0) {
-                finish(Errors.exception("read(fd " + fd + ", " + who() + ")", (int) -n), false);
-                return;
-            }
-            if (n == 0) {
-                tlsEndOfStream();
-                return;
-            }
-            if (idle != null) {
-                idle.lastRead = System.nanoTime();
-            }
-            if (lingering) {
-                discarded += n;
-                if (discarded > options.lingerBytes()) {
-                    finish(null, false);
-                    return;
-                }
-            } else if (behindKept) {
-                t.cipherIn.added(n);
-                decrypt(t.cipherIn.view(), t.cipherIn.length());
-            } else {
-                decrypt(io.readBuffer.readOnly, n);
-            }
-            if (closed) {
-                return;
-            }
-            if (n < room && !toTheEnd) {
-                loop.clearReadiness(fd, Interest.READABLE);
-                return;
-            }
-            if (++reads == options.readBudget()) {
-                LOOPS.redeliver(loop, fd, Interest.READABLE);
-                return;
-            }
-        }
+    final void tlsRecordTooLarge() {
+        tlsFailed(new SSLHandshakeException("no TLS record fits in " + TlsLayer.MAX_KEPT_CIPHERTEXT
+                + " bytes: not TLS, or a hostile peer"));
     }
 
     @Override
@@ -141,7 +85,8 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
      * plaintext while the handler takes it, and keeps the ciphertext it did not get to (an
      * incomplete record, or records that arrived while the handler paused).
      */
-    private void decrypt(MemorySegment cipher, long length) {
+    @Override
+    final void decrypt(MemorySegment cipher, long length) {
         TlsLayer t = tls;
         TlsSession s = t.session;
         long offset = 0;
@@ -247,7 +192,8 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
      * bytes never reach the handler, so the connection closes with an {@link EOFException} as a
      * plain one does for an EOF inside a message, not with a clean end of input.
      */
-    private void tlsEndOfStream() {
+    @Override
+    final void tlsEndOfStream() {
         if (!tls.handshakeDone) {
             loop.clearReadiness(fd, Interest.READABLE);
             LOG.debug("{} closed during the TLS handshake", who());
