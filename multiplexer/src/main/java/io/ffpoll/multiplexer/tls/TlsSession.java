@@ -13,10 +13,12 @@ import java.lang.foreign.MemorySegment;
  * the connection keeps its own reads, its one gathering send per iteration and its syscall
  * counts. Loop thread only; not thread-safe.
  *
- * <p>Memory: an engine holds no buffer of packet size while it is idle (between records). An
- * engine may buffer a partial record itself (OpenSSL's memory BIO) or leave it (the JDK's):
- * what {@link #read} did not consume, the connection keeps in a pooled buffer and offers again
- * with what follows.
+ * <p>Input: an engine takes whole records only. It leaves an incomplete record unconsumed, and
+ * the records it did not get to when {@code out} filled; it holds no ciphertext and no plaintext
+ * between calls. What {@link #read} did not consume, the connection keeps in a pooled buffer and
+ * offers again with what follows, so it alone knows whether a FIN came inside a record, and a
+ * paused reader's records wait in its buffer. An engine holds no buffer of packet size while it
+ * is idle (between records).
  */
 public interface TlsSession {
     /** {@link #read}: nothing more can be done until more ciphertext arrives. */
@@ -38,7 +40,9 @@ public interface TlsSession {
      * @return {@link #NEED_INPUT}, {@link #OUT_FULL} or {@link #CLOSED}
      * @throws IOException ({@link javax.net.ssl.SSLException} or a subclass) for a protocol
      *     error, a failed handshake or a refused renegotiation: the alert for the peer, if any,
-     *     is in the sink, and the session is done
+     *     is in the sink, the session is done, and {@link #produced()} still tells the plaintext
+     *     of the records before the refused one. A failure before the handshake completes, and
+     *     a refused renegotiation, is an {@link javax.net.ssl.SSLHandshakeException}
      */
     int read(MemorySegment in, MemorySegment out) throws IOException;
 
@@ -76,6 +80,13 @@ public interface TlsSession {
      * @throws IOException if the session failed
      */
     void closeOutbound() throws IOException;
+
+    /**
+     * {@return true once the session writes nothing more: after {@link #closeOutbound}, or
+     * when it answered the peer's close_notify with its own and closed (TLS 1.2, RFC 5246
+     * 7.2.1, as the JDK's engine does)}
+     */
+    boolean isOutboundDone();
 
     /** {@return what was negotiated; valid once the handshake is done} */
     TlsInfo info();

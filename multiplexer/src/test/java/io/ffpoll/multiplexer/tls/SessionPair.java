@@ -23,7 +23,8 @@ public final class SessionPair implements AutoCloseable {
     private static final int MAX_PIECE = 64 * 1024;
 
     private final Arena arena = Arena.ofShared();
-    private final MemorySegment in = arena.allocate(MAX_PIECE);
+    /** A piece plus the partial record a read may leave before it: 2 pieces is room enough. */
+    private final MemorySegment in = arena.allocate(2 * MAX_PIECE);
     private final MemorySegment out = arena.allocate(OUT_BYTES);
     /** The client. */
     public final Side client;
@@ -156,9 +157,10 @@ public final class SessionPair implements AutoCloseable {
         boolean moved = fresh.length > 0;
         int at = 0;
         boolean again = false; // OUT_FULL: read again, with or without more input
+        int window = piece;    // what the next read offers: what the last one left, plus a read's worth
         try {
             while (at < to.inbox.length || again) {
-                int n = Math.min(piece, to.inbox.length - at);
+                int n = Math.min(window, to.inbox.length - at);
                 MemorySegment.copy(to.inbox, at, in, ValueLayout.JAVA_BYTE, 0, n);
                 int status = to.session.read(in.asSlice(0, n), out);
                 long consumed = to.session.consumed();
@@ -171,8 +173,14 @@ public final class SessionPair implements AutoCloseable {
                     to.closed = true;
                     break;
                 }
-                if (status == TlsSession.NEED_INPUT && consumed < n) {
-                    break; // a partial record the engine left: offered again with what follows
+                int left = n - (int) consumed;
+                if (status == TlsSession.NEED_INPUT && left > 0) {
+                    if (at + left >= to.inbox.length) {
+                        break; // a partial record the engine left: offered again with what follows
+                    }
+                    window = (int) Math.min(left + piece, in.byteSize());
+                } else {
+                    window = left > 0 ? left : piece;
                 }
             }
         } catch (IOException e) {

@@ -197,6 +197,11 @@ final class JdkTlsSession implements TlsSession {
     }
 
     @Override
+    public boolean isOutboundDone() {
+        return engine.isOutboundDone();
+    }
+
+    @Override
     public TlsInfo info() {
         SSLSession s = engine.getSession();
         List<X509Certificate> peer = new ArrayList<>();

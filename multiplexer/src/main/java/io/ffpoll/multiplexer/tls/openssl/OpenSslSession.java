@@ -8,22 +8,22 @@ import io.ffpoll.multiplexer.tls.CipherSink;
 import io.ffpoll.multiplexer.tls.TlsSession;
 
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
- * One connection's {@code SSL} over two memory BIOs. {@link #read} appends all the ciphertext
- * it is given to the read BIO ({@link #consumed()} is its whole size: OpenSSL keeps a partial
- * record itself), then drives the handshake with {@code SSL_do_handshake} or decrypts with
- * {@code SSL_read_ex} until OpenSSL wants more input, {@code out} is full or close_notify
- * arrived. After every call that can make records (handshake flights, tickets, alerts,
+ * One connection's {@code SSL} over two memory BIOs. {@link #read} moves whole records into the
+ * read BIO one at a time and drives the handshake with {@code SSL_do_handshake} or decrypts with
+ * {@code SSL_read_ex}, until only an incomplete record is left, the next record's plaintext
+ * might not fit in {@code out}, or close_notify arrived. After every call that can make records (handshake flights, tickets, alerts,
  * close_notify, application data) the write BIO is drained into the sink through the scratch
  * segment. Loop thread only. {@code in}, {@code out} and the plaintext given to {@link #write}
  * are native segments (the connection's pooled buffers): the BIO copies are linked critical,
  * without heap access.
  *
- * <p>Memory: the caller bounds what sits in the read BIO (one read of at most 64 KiB at a time,
- * none while paused). A memory BIO's buffer never shrinks, so one that held more than
+ * <p>Memory: the read BIO holds at most one record, and nothing between calls. A memory BIO's buffer never shrinks, so one that held more than
  * {@link #BIO_KEEP_BYTES}, or anything during the handshake, is replaced once empty; with
  * {@code SSL_MODE_RELEASE_BUFFERS} an idle session then holds no record-sized buffer.
  */
@@ -32,6 +32,14 @@ final class OpenSslSession implements TlsSession {
     static final int BIO_KEEP_BYTES = 2048;
     // Three full records per SSL_write_ex, so that one BIO_read into the 64 KiB scratch takes them.
     private static final long WRITE_CHUNK = 3 * 16 * 1024;
+    // RFC 8446 5.1 and RFC 5246 6.2: a header of 5 bytes (type, version, length); at most 2^14
+    // bytes of plaintext, and 2^14 + 2048 of ciphertext, in a record; types 20 to 24.
+    private static final int RECORD_HEADER = 5;
+    private static final long MAX_PLAINTEXT = 16384;
+    private static final int MAX_RECORD_BODY = 16384 + 2048;
+    private static final int CHANGE_CIPHER_SPEC_RECORD = 20;
+    private static final byte HANDSHAKE_RECORD = 22;
+    private static final int HEARTBEAT_RECORD = 24;
 
     private final OpenSslTlsFactory factory;
     private final SslContexts contexts;
@@ -43,8 +51,8 @@ final class OpenSslSession implements TlsSession {
     private MemorySegment ssl;
     private MemorySegment rbio;
     private MemorySegment wbio;
-    private long rbioHeld;  // bytes the read BIO may hold now
     private long rbioMost;  // the most it held since it was made
+    private boolean tls12;  // the handshake settled TLS 1.2, where renegotiation is refused
     private long wbioMost;
     private boolean handshakeDone;
     private boolean outboundClosed;
@@ -151,30 +159,107 @@ final class OpenSslSession implements TlsSession {
         produced = 0;
         usable();
         long length = in.byteSize();
-        for (long at = 0; at < length; ) {
-            int n = (int) Math.min(length - at, Integer.MAX_VALUE);
-            if (Bio.BIO_write(rbio, in, at, n) != n) {
-                throw fail(SslFailures.setup("BIO_write", "the read BIO"));
-            }
-            at += n;
-        }
-        consumed = length;
-        rbioHeld += length;
-        rbioMost = Math.max(rbioMost, rbioHeld);
-        int status = NEED_INPUT;
         boolean finishing = !handshakeDone;
-        if (handshakeDone || handshake()) {
-            status = decrypt(out);
+        int status;
+        try {
+            status = records(in, length, out);
+        } finally {
+            if (failure == null) {
+                drain(); // handshake flights, tickets, a KeyUpdate answer, our close_notify answering theirs
+            }
         }
         if (status == NEED_INPUT) {
-            rbioHeld = 0; // OpenSSL took every byte, a partial record into its own buffer
-            // The handshake's flights are the most many connections ever receive: not kept.
+            // The read BIO is empty now. The handshake's flights are the most many connections
+            // ever receive: that buffer is not kept.
             if (rbioMost > BIO_KEEP_BYTES || finishing && handshakeDone && rbioMost > 0) {
                 rbio = replace(true);
-                rbioMost = 0;
             }
+            rbioMost = 0;
         }
         return status;
+    }
+
+    /*
+     * Whole records go into the read BIO one at a time, each only when the plaintext it can
+     * carry (2^14 bytes, RFC 8446 5.1) fits in out, and the BIO is empty again before the next:
+     * OpenSSL never holds a partial record, an unread one, or plaintext between calls. An
+     * incomplete record is left unconsumed, as the JDK's engine leaves it, so the connection
+     * keeps it and can tell a FIN inside a record from one between records, and records behind
+     * a paused reader stay in the connection's buffer, not in OpenSSL.
+     */
+    private int records(MemorySegment in, long length, MemorySegment out) throws IOException {
+        while (true) {
+            if (handshakeDone) {
+                int status = decrypt(out);
+                if (status != NEED_INPUT) {
+                    return status;
+                }
+            }
+            long record = nextRecord(in, consumed, length);
+            if (record == 0) {
+                return NEED_INPUT;
+            }
+            if (handshakeDone) {
+                if (out.byteSize() - produced < MAX_PLAINTEXT) {
+                    return OUT_FULL;
+                }
+                if (tls12 && in.get(ValueLayout.JAVA_BYTE, consumed) == HANDSHAKE_RECORD) {
+                    if (produced > 0) {
+                        return OUT_FULL; // what came before the refused record is delivered first
+                    }
+                    refuseRenegotiation(in, record, out);
+                }
+            }
+            feed(in, record);
+            if (!handshakeDone && handshake()) {
+                tls12 = "TLSv1.2".equals(info().protocol());
+            }
+        }
+    }
+
+    // TLS 1.2 has no handshake message after the handshake but renegotiation (a ClientHello to
+    // a server, a HelloRequest to a client), which is refused: a peer could otherwise make the
+    // server redo costly key exchanges at will. OpenSSL answers it with its no_renegotiation
+    // warning (SSL_OP_NO_RENEGOTIATION); the connection then fails.
+    private void refuseRenegotiation(MemorySegment in, long record, MemorySegment out) throws SSLException {
+        feed(in, record);
+        decrypt(out); // only the handshake record is there: OpenSSL answers it and wants more
+        throw fail(new SSLHandshakeException("TLS 1.2 renegotiation refused: the peer sent a handshake record"
+                + " after the handshake"));
+    }
+
+    /**
+     * The length of the record at {@code in[at]} if all of it is there, 0 if it is incomplete,
+     * or everything from {@code at} if the header is no TLS record header (a plaintext request,
+     * an SSL 2 hello, noise): OpenSSL then refuses it at once with the right alert, where
+     * waiting for the length such a header claims would hang the connection.
+     */
+    private static long nextRecord(MemorySegment in, long at, long length) {
+        long left = length - at;
+        if (left == 0) {
+            return 0;
+        }
+        int type = in.get(ValueLayout.JAVA_BYTE, at) & 0xff;
+        if (type < CHANGE_CIPHER_SPEC_RECORD || type > HEARTBEAT_RECORD
+                || left >= 2 && in.get(ValueLayout.JAVA_BYTE, at + 1) != 3) {
+            return left;
+        }
+        if (left < RECORD_HEADER) {
+            return 0;
+        }
+        int body = (in.get(ValueLayout.JAVA_BYTE, at + 3) & 0xff) << 8 | in.get(ValueLayout.JAVA_BYTE, at + 4) & 0xff;
+        if (body > MAX_RECORD_BODY) {
+            return left;
+        }
+        return left >= RECORD_HEADER + body ? RECORD_HEADER + body : 0;
+    }
+
+    private void feed(MemorySegment in, long n) throws SSLException {
+        if (Bio.BIO_write(rbio, in, consumed, (int) n) != n) {
+            throw fail(SslFailures.setup("BIO_write", "the read BIO"));
+        }
+        consumed += n;
+        rbioMost = Math.max(rbioMost, n);
     }
 
     // Drives the handshake as far as the input allows and drains what it made; true once done.
@@ -199,31 +284,25 @@ final class OpenSslSession implements TlsSession {
     }
 
     private int decrypt(MemorySegment out) throws SSLException {
-        try {
-            while (true) {
-                long room = out.byteSize() - produced;
-                if (room == 0) {
-                    return OUT_FULL;
-                }
-                Crypto.ERR_clear_error();
-                long n = Ssl.SSL_read_ex(ssl, out, produced, room);
-                if (n > 0) {
-                    produced += n;
-                    continue;
-                }
-                int err = Ssl.SSL_get_error(ssl, 0);
-                switch (err) {
-                    case Ssl.SSL_ERROR_WANT_READ:
-                        return NEED_INPUT;
-                    case Ssl.SSL_ERROR_ZERO_RETURN:
-                        return CLOSED;
-                    default:
-                        throw fail(SslFailures.session("SSL_read_ex", err, ssl, false, callbackFailure));
-                }
+        while (true) {
+            long room = out.byteSize() - produced;
+            if (room == 0) {
+                return OUT_FULL;
             }
-        } finally {
-            if (failure == null) {
-                drain(); // tickets, a KeyUpdate answer, our close_notify answering theirs
+            Crypto.ERR_clear_error();
+            long n = Ssl.SSL_read_ex(ssl, out, produced, room);
+            if (n > 0) {
+                produced += n;
+                continue;
+            }
+            int err = Ssl.SSL_get_error(ssl, 0);
+            switch (err) {
+                case Ssl.SSL_ERROR_WANT_READ:
+                    return NEED_INPUT;
+                case Ssl.SSL_ERROR_ZERO_RETURN:
+                    return CLOSED;
+                default:
+                    throw fail(SslFailures.session("SSL_read_ex", err, ssl, false, callbackFailure));
             }
         }
     }
@@ -334,6 +413,11 @@ final class OpenSslSession implements TlsSession {
     @Override
     public long produced() {
         return produced;
+    }
+
+    @Override
+    public boolean isOutboundDone() {
+        return outboundClosed; // OpenSSL does not answer a close_notify by itself: TLS 1.2 keeps its half-close
     }
 
     @Override

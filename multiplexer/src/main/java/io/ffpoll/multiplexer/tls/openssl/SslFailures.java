@@ -43,12 +43,20 @@ final class SslFailures {
      * @return the exception
      */
     static SSLException session(String call, int sslError, MemorySegment ssl, boolean inHandshake, Throwable cause) {
-        String queue = Crypto.drainErrors();
         StringBuilder m = new StringBuilder(call).append(": ").append(name(sslError));
-        if (!queue.isEmpty()) {
-            m.append(": ").append(queue);
-        } else if (sslError == Ssl.SSL_ERROR_SYSCALL) {
+        String alert = null;
+        int errors = 0;
+        for (long code = Crypto.ERR_get_error(); code != 0; code = Crypto.ERR_get_error()) {
+            m.append(errors++ == 0 ? ": " : "; ").append(Crypto.ERR_error_string_n(code));
+            if (alert == null) {
+                alert = receivedAlert(code);
+            }
+        }
+        if (errors == 0 && sslError == Ssl.SSL_ERROR_SYSCALL) {
             m.append(" with nothing on OpenSSL's error queue");
+        }
+        if (alert != null) {
+            m.append(" (the peer's alert ").append(alert).append(')');
         }
         long verify = SslInfo.SSL_get_verify_result(ssl);
         if (verify != Ssl.X509_V_OK) {
@@ -59,6 +67,48 @@ final class SslFailures {
             e.initCause(cause);
         }
         return e;
+    }
+
+    /*
+     * OpenSSL reports an alert from the peer as reason SSL_AD_REASON_OFFSET (1000) plus the
+     * alert's number; its text ("tlsv1 alert no application protocol") is OpenSSL's own. The
+     * name RFC 8446 6 gives it is what the JDK's engine and other stacks print.
+     */
+    private static String receivedAlert(long code) {
+        if ((code & 0x80000000L) != 0) {
+            return null; // ERR_SYSTEM_FLAG: the reason is an errno
+        }
+        int reason = (int) (code & 0x7FFFFF) - 1000;
+        return switch (reason) {
+            case 10 -> "unexpected_message";
+            case 20 -> "bad_record_mac";
+            case 22 -> "record_overflow";
+            case 40 -> "handshake_failure";
+            case 42 -> "bad_certificate";
+            case 43 -> "unsupported_certificate";
+            case 44 -> "certificate_revoked";
+            case 45 -> "certificate_expired";
+            case 46 -> "certificate_unknown";
+            case 47 -> "illegal_parameter";
+            case 48 -> "unknown_ca";
+            case 49 -> "access_denied";
+            case 50 -> "decode_error";
+            case 51 -> "decrypt_error";
+            case 70 -> "protocol_version";
+            case 71 -> "insufficient_security";
+            case 80 -> "internal_error";
+            case 86 -> "inappropriate_fallback";
+            case 90 -> "user_canceled";
+            case 100 -> "no_renegotiation";
+            case 109 -> "missing_extension";
+            case 110 -> "unsupported_extension";
+            case 112 -> "unrecognized_name";
+            case 113 -> "bad_certificate_status_response";
+            case 115 -> "unknown_psk_identity";
+            case 116 -> "certificate_required";
+            case 120 -> "no_application_protocol";
+            default -> null;
+        };
     }
 
     private static String name(int sslError) {

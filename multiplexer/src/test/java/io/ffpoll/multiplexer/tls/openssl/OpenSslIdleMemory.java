@@ -143,17 +143,30 @@ public final class OpenSslIdleMemory {
         return server;
     }
 
+    // As the connection does: at most 64 KiB per read, and what a read left (an incomplete
+    // record, or the records after a full out) offered again in front of what follows.
     private static boolean feed(byte[] records, TlsSession to, MemorySegment in, MemorySegment out) throws IOException {
         if (records.length == 0) {
             return false;
         }
-        for (int at = 0; at < records.length; at += 64 * 1024) {
+        int at = 0;
+        long held = 0;
+        while (at < records.length) {
             int len = Math.min(64 * 1024, records.length - at);
-            MemorySegment.copy(records, at, in, ValueLayout.JAVA_BYTE, 0, len);
-            int status = to.read(in.asSlice(0, len), out);
-            while (status == TlsSession.OUT_FULL) {
-                status = to.read(in.asSlice(0, 0), out);
-            }
+            MemorySegment.copy(records, at, in, ValueLayout.JAVA_BYTE, held, len);
+            at += len;
+            held += len;
+            long taken = 0;
+            int status;
+            do {
+                status = to.read(in.asSlice(taken, held - taken), out);
+                taken += to.consumed();
+            } while (status == TlsSession.OUT_FULL);
+            MemorySegment.copy(in, taken, in, 0, held - taken);
+            held -= taken;
+        }
+        if (held != 0) {
+            throw new IllegalStateException(held + " bytes of an incomplete record left");
         }
         return true;
     }
