@@ -9,6 +9,7 @@ import io.ffpoll.multiplexer.tls.openssl.OpenSslTlsFactory;
 
 import javax.net.ssl.SSLContext;
 import java.io.IOException;
+import java.lang.ref.Cleaner;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
@@ -68,9 +69,18 @@ public final class TlsConfig {
     private final TlsSettings settings;
     private final TlsSessionFactory factory;
 
+    // Frees an engine's native contexts once its configuration is unreachable: every connection
+    // made with it holds it, so by then no session uses them. No user has to remember a close.
+    private static final Cleaner NATIVE_CONTEXTS = Cleaner.create(r -> {
+        Thread t = new Thread(r, "ffpoll-tls-cleaner");
+        t.setDaemon(true);
+        return t;
+    });
+
     private TlsConfig(TlsSettings settings, TlsSessionFactory factory) {
         this.settings = settings;
         this.factory = factory;
+        NATIVE_CONTEXTS.register(this, factory::close);
     }
 
     /** {@return a builder for the server side (accepted connections); it needs a certificate} */

@@ -150,6 +150,11 @@ public final class OpenSslTlsFactory implements TlsSessionFactory {
         }
     }
 
+    /** {@return whether this factory's contexts are freed: it was closed and no session uses them} */
+    public boolean contextsFreed() {
+        return contexts.freed();
+    }
+
     /** {@return the {@code SSL} objects not yet freed, over every factory} */
     public static int liveSessions() {
         return LIVE_SESSIONS.get();

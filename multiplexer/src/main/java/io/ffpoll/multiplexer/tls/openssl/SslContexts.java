@@ -79,6 +79,11 @@ final class SslContexts {
         }
     }
 
+    /** {@return whether the last reference was dropped and every context freed} */
+    boolean freed() {
+        return references.get() == 0;
+    }
+
     /** Drops a reference; the last one frees every context. */
     void release() {
         if (references.decrementAndGet() == 0) {
