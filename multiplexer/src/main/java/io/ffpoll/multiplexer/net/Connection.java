@@ -428,7 +428,7 @@ public final class Connection extends ConnectionAnyThread {
         closing = true;
         reading = false;
         closeCause = cause;
-        if (!connected || (queue.isEmpty() && (tls == null || !tls.closeNotifyDue()))) {
+        if (!connected || (queue.isEmpty() && (tls == null || !tls.sendsBeforeClose()))) {
             finish(cause, false);
             return;
         }

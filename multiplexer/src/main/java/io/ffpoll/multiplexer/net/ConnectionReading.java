@@ -65,9 +65,15 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         }
     }
 
-    /** Whether the socket is read: the handler wants data and the peer may send more, or a lingering close discards it. */
+    /**
+     * Whether the socket is read: the handler wants data and the peer may send more, a
+     * lingering close discards it, or a TLS handshake is under way. The handshake goes on
+     * while the handler paused or began a close before it ended (as Netty's SslHandler reads
+     * on with autoRead off): else a write and close on a connection just accepted would wait
+     * for the handshake timeout and lose the write.
+     */
     final boolean readsSocket() {
-        return lingering || (reading && !inputEnded);
+        return lingering || (reading && !inputEnded) || (tls != null && !tls.handshakeDone && !tls.failed && !inputEnded);
     }
 
     /**

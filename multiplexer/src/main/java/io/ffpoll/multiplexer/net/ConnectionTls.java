@@ -49,8 +49,8 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
         try {
             tls = new TlsLayer(config, io, serverName, peerPort);
             tls.session.begin();
-        } catch (IOException e) {
-            finish(e, true);
+        } catch (IOException | RuntimeException e) {
+            finish(engineFailure(e), true);
             return false;
         }
         long ms = config.handshakeTimeout().toMillis();
@@ -96,12 +96,25 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
             try {
                 status = s.read(offset == 0 && length == cipher.byteSize() ? cipher : cipher.asSlice(offset, length - offset),
                         plain.segment);
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException failure) {
+                IOException e = engineFailure(failure);
+                // The records before the one refused were decrypted: the handler gets them first.
+                long before = s.produced();
+                if (before > 0 && !plaintext(plain, before)) {
+                    return;
+                }
                 tlsFailed(e);
                 return;
             }
             offset += s.consumed();
             if (!t.cipherOut.isEmpty()) {
+                if (t.cipherOut.bytes() > TlsLayer.MAX_CIPHER_OUT) {
+                    // Records the peer makes us answer (TLS 1.3 KeyUpdate requests) while it
+                    // reads none of them: they bypass the write queue's cap, so they have one here.
+                    tlsFailed(new javax.net.ssl.SSLProtocolException(t.cipherOut.bytes() + " bytes of TLS records for "
+                            + who() + " are unsent: the peer makes answers it does not read"));
+                    return;
+                }
                 requestFlush(); // handshake answers, tickets, alerts
             }
             if (!t.handshakeDone && s.isHandshakeDone()) {
@@ -117,6 +130,9 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
             if (status == TlsSession.CLOSED) {
                 t.closeNotifyReceived = true;
                 t.cipherIn.release(); // nothing after close_notify counts
+                if (s.isOutboundDone()) {
+                    outputClosedByPeer();
+                }
                 endOfStream();
                 return;
             }
@@ -127,6 +143,32 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
         if (!closed) {
             t.cipherIn.keep(cipher, offset, length);
         }
+    }
+
+    /**
+     * RFC 5246 7.2.1: in TLS 1.2 a close_notify is answered with one and the connection is
+     * over, pending writes discarded; the JDK's engine does so and writes nothing more (TLS
+     * 1.3 and the OpenSSL engine keep the half-close). The output is then shut as after
+     * {@link #shutdownOutput()}: writes return false, the plaintext not yet in records is
+     * dropped, and the answer and a FIN go out; no reset.
+     */
+    private void outputClosedByPeer() {
+        TlsLayer t = tls;
+        t.closeNotifyQueued = true;
+        if (queue.untaken() > 0) {
+            LOG.debug("{} sent a TLS 1.2 close_notify: {} bytes written to it are dropped", who(), queue.untaken());
+            queue.consume(queue.untaken());
+        }
+        outputShutdownRequested = true;
+        requestFlush();
+    }
+
+    /** An engine's failure as the connection reports it: an unchecked one is a bug or a refused input, still an SSLException. */
+    private static IOException engineFailure(Exception e) {
+        if (e instanceof IOException io) {
+            return io;
+        }
+        return new javax.net.ssl.SSLException("the TLS engine failed: " + e, e);
     }
 
     /** Hands {@code produced} decrypted bytes to the handler, behind what it left before; false if the connection ended. */
@@ -157,6 +199,9 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
             t.handshakeTimer = null;
         }
         tlsInfo = t.session.info();
+        if (!reading) {
+            updateInterest(); // the handshake read on for itself; the handler had paused
+        }
         CompletableFuture<Connection> result = opening; // a connect's future: it completes now
         opening = null;
         IOException thrown = opened();
@@ -235,6 +280,12 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
                 return;
             }
             if (n < 0) {
+                if (t.closeNotifyReceived && queue.isEmpty() && (n == -Err.EPIPE || n == -Err.ECONNRESET)) {
+                    // The peer closed after its close_notify, before ours (or a late ticket)
+                    // reached it: nothing the handler wrote is lost, so the close is clean.
+                    finish(null, false);
+                    return;
+                }
                 finish(Errors.exception("sendmsg(fd " + fd + ", " + who() + ")", (int) -n), false);
                 return;
             }
@@ -272,9 +323,9 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
                 queue.hold(n);
             }
             return true;
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             t.failed = true;
-            finish(e, true);
+            finish(engineFailure(e), true);
             return false;
         }
     }
@@ -292,7 +343,11 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
             return true;
         }
         if (!t.closeNotifyDue()) {
-            return false;
+            if (t.failed || t.cipherOut.isEmpty()) {
+                return false;
+            }
+            tlsFlushNow(); // records made and not yet sent (the answer to a TLS 1.2 close_notify) go first
+            return true;
         }
         t.closeNotifyQueued = true;
         try {

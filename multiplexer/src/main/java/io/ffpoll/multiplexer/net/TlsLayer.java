@@ -20,6 +20,10 @@ final class TlsLayer implements CipherSink {
     // it (a slow reader holds at most this much in records besides its plaintext queue).
     static final long RECORDS_PER_SEND = 64 * 1024;
 
+    // Records not yet sent, at most: a send's worth of the handler's, one more chunk's records,
+    // and room for what the engine makes itself (tickets, alerts, KeyUpdate answers).
+    static final long MAX_CIPHER_OUT = 3 * RECORDS_PER_SEND;
+
     final TlsConfig config;
     final TlsSession session;
     final PendingInput cipherIn;
@@ -45,6 +49,11 @@ final class TlsLayer implements CipherSink {
     /** Whether a graceful close should send close_notify first. */
     boolean closeNotifyDue() {
         return handshakeDone && !failed && !closeNotifyQueued;
+    }
+
+    /** Whether a graceful close has records to send first: close_notify, or records already made (an answer, a ticket, the peer's close_notify answered). */
+    boolean sendsBeforeClose() {
+        return closeNotifyDue() || (!failed && !cipherOut.isEmpty());
     }
 
     /** Gives the buffers back and frees the session. */
