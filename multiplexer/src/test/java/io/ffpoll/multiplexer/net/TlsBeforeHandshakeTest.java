@@ -12,11 +12,13 @@ import javax.net.ssl.SSLSocket;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * What an application does with a server connection before its handshake is done (the open
- * future completes first): its writes wait for the handshake, and so does a half-close; and a
+ * future completes first): its writes wait for the handshake, and so does a half-close or a
+ * close; a pause does not stop the handshake; and a
  * server that asks an ffpoll client for a TLS 1.2 renegotiation is refused.
  */
 class TlsBeforeHandshakeTest extends TlsTestBase {
@@ -59,6 +61,47 @@ class TlsBeforeHandshakeTest extends TlsTestBase {
         }
         serverSide.awaitClosed();
         assertEquals(1, serverSide.opens.get());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aWriteAndACloseBeforeTheHandshakeAreDeliveredAfterIt(String engine) throws Exception {
+        Recorder serverSide = new Recorder();
+        TlsConfig server = TlsTestKeys.server(engine, "ec").build();
+        serve((fd, peer) -> Connection.open(loop, fd, peer, server, serverSide).thenAccept(c -> {
+            c.write(bytes("goodbye"));
+            c.close();
+        }));
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
+            peer.handshake();
+            assertArrayEquals(bytes("goodbye"), peer.readToCloseNotify());
+            assertTrue(peer.atEof());
+        }
+        assertSame(Recorder.NO_CAUSE, serverSide.awaitClosed());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aReaderPausedBeforeTheHandshakeStillCompletesIt(String engine) throws Exception {
+        Recorder serverSide = new Recorder();
+        TlsConfig server = TlsTestKeys.server(engine, "ec").build();
+        serve((fd, peer) -> Connection.open(loop, fd, peer, server, serverSide).thenAccept(c -> {
+            c.pauseReading();
+            c.write(bytes("hello"));
+        }));
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
+            peer.handshake();
+            assertArrayEquals(bytes("hello"), peer.readPlain(5));
+            peer.write(bytes("held"));
+            Connection s = serverSide.opened.get(30, TimeUnit.SECONDS);
+            assertEquals(0, serverSide.receivedCount(), "paused: nothing delivered");
+            onLoop(s::resumeReading);
+            io.ffpoll.multiplexer.testing.Await.until(() -> serverSide.receivedCount() == 4, "delivered once resumed");
+            assertArrayEquals(bytes("held"), serverSide.received());
+            onLoop(s::close);
+            peer.readToCloseNotify();
+        }
+        assertSame(Recorder.NO_CAUSE, serverSide.awaitClosed());
     }
 
     @ParameterizedTest(name = "{0}")

@@ -122,6 +122,30 @@ class TlsCloseTest extends TlsTestBase {
         assertSame(Recorder.NO_CAUSE, serverSide.awaitClosed());
     }
 
+    /**
+     * RFC 5246 7.2.1 lets a TLS 1.2 side answer close_notify and write no more (the JDK's
+     * engine does); TLS 1.3 and OpenSSL keep the half-close. Either way a write after the
+     * peer's close_notify is sent or refused, and the close stays clean: no reset, no loss.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("enginesAndProtocols")
+    void aWriteAfterThePeersCloseNotifyIsSentOrRefusedNeverAFailure(String engine, String protocol) throws Exception {
+        Recorder serverSide = new Recorder();
+        serveTls(TlsTestKeys.server(engine, "ec").protocols(protocol).build(), () -> serverSide);
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
+            peer.handshake();
+            Connection s = serverSide.opened.get(30, TimeUnit.SECONDS);
+            peer.closeOutbound();
+            serverSide.readClosed.get(30, TimeUnit.SECONDS);
+            boolean taken = onLoop(() -> s.write(bytes("late")));
+            onLoop(s::close);
+            assertArrayEquals(taken ? bytes("late") : new byte[0], peer.readToCloseNotify(),
+                    "write returned " + taken);
+            assertTrue(peer.atEof());
+        }
+        assertSame(Recorder.NO_CAUSE, serverSide.awaitClosed());
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("enginesAndProtocols")
     void aFinInsideARecordIsATruncationNotTheEndOfInput(String engine, String protocol) throws Exception {
