@@ -24,6 +24,7 @@ public final class SslCtx {
 
     public static final long SSL_OP_NO_TICKET = 1L << 14;
     public static final long SSL_OP_NO_COMPRESSION = 1L << 17;
+    public static final long SSL_OP_CIPHER_SERVER_PREFERENCE = 1L << 22;
     public static final long SSL_OP_NO_RENEGOTIATION = 1L << 30;
 
     public static final long SSL_MODE_ENABLE_PARTIAL_WRITE = 0x1;
@@ -88,6 +89,8 @@ public final class SslCtx {
             OpenSsl.ssl("SSL_CTX_sess_set_new_cb", FunctionDescriptor.ofVoid(PTR, PTR), false);
     private static final MethodHandle SSL_CTX_SET_SESSION_ID_CONTEXT =
             OpenSsl.ssl("SSL_CTX_set_session_id_context", FunctionDescriptor.of(INT, PTR, PTR, INT), false);
+    private static final MethodHandle SSL_CTX_SET_CIPHER_LIST =
+            OpenSsl.ssl("SSL_CTX_set_cipher_list", FunctionDescriptor.of(INT, PTR, PTR), false);
     private static final MethodHandle SSL_CTX_SET_NUM_TICKETS =
             OpenSsl.ssl("SSL_CTX_set_num_tickets", FunctionDescriptor.of(INT, PTR, LONG), false);
 
@@ -289,6 +292,22 @@ public final class SslCtx {
     public static void SSL_CTX_set_alpn_select_cb(MemorySegment ctx, MemorySegment callback) {
         try {
             SSL_CTX_SET_ALPN_SELECT_CB.invokeExact(ctx, callback, MemorySegment.NULL);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * The TLS 1.2 cipher suites, in OpenSSL's cipher-string syntax (TLS 1.3's suites are set
+     * apart, by {@code SSL_CTX_set_ciphersuites}).
+     *
+     * @param ctx the context
+     * @param list the cipher string, e.g. {@code "ECDHE+AESGCM"}
+     * @return 1 if at least one suite was selected, else 0
+     */
+    public static int SSL_CTX_set_cipher_list(MemorySegment ctx, String list) {
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) SSL_CTX_SET_CIPHER_LIST.invokeExact(ctx, arena.allocateFrom(list));
         } catch (Throwable e) {
             throw new AssertionError(e);
         }

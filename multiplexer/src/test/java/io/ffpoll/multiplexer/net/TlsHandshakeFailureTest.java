@@ -106,6 +106,31 @@ class TlsHandshakeFailureTest extends TlsTestBase {
         assertTrue(cause.getMessage().contains("protocol_version"), cause.getMessage());
     }
 
+    /** TLS 1.2 takes forward secrecy and AEAD only (RFC 9325 4.2); a client with neither is refused. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aTls12ClientOfferingOnlyCbcSuitesIsRefused(String engine) throws Exception {
+        Recorder serverSide = new Recorder().closingAtEndOfInput();
+        serveTls(TlsTestKeys.server(engine, "ec").build(), () -> serverSide);
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> {
+            p.setProtocols(new String[] {"TLSv1.2"});
+            p.setCipherSuites(new String[] {"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"});
+        })) {
+            assertThrows(IOException.class, peer::handshake);
+        }
+        IOException cause = serverSide.awaitClosed();
+        assertInstanceOf(SSLHandshakeException.class, cause);
+        assertEquals(0, serverSide.opens.get());
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> {
+            p.setProtocols(new String[] {"TLSv1.2"});
+            p.setCipherSuites(new String[] {"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"});
+        })) {
+            peer.handshake();
+            assertEquals("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", peer.engine.getSession().getCipherSuite());
+        }
+        io.ffpoll.multiplexer.testing.Await.until(() -> serverSide.closes.get() == 2, "the second connection closed");
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("engines")
     void aRefusedConnectFailsAsPlainTcpDoes(String engine) throws Exception {

@@ -127,6 +127,9 @@ final class SslContexts {
         OpenSslTlsFactory.LIVE_CONTEXTS.decrementAndGet();
     }
 
+    /** ECDHE key exchange with AES-GCM or ChaCha20-Poly1305, strongest first by OpenSSL's own order. */
+    static final String TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL";
+
     private MemorySegment newContext(TlsSettings s, CertifiedKey key) throws SSLException {
         Crypto.ERR_clear_error();
         MemorySegment ctx = SslCtx.SSL_CTX_new(SslCtx.TLS_method());
@@ -160,7 +163,12 @@ final class SslContexts {
         }
         check(SslCtx.SSL_CTX_set_min_proto_version(ctx, min) == 1, "SSL_CTX_set_min_proto_version");
         check(SslCtx.SSL_CTX_set_max_proto_version(ctx, max) == 1, "SSL_CTX_set_max_proto_version");
-        long options = SslCtx.SSL_OP_NO_RENEGOTIATION | SslCtx.SSL_OP_NO_COMPRESSION;
+        // TLS 1.2: forward secrecy and AEAD only, as RFC 9325 4.2 recommends. OpenSSL's default
+        // list also has static-RSA key exchange and CBC with SHA-1, which the JDK has disabled
+        // since JDK 24 (TLS_RSA_*); TLS 1.3's suites are all AEAD with forward secrecy.
+        check(SslCtx.SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) == 1, "SSL_CTX_set_cipher_list");
+        long options = SslCtx.SSL_OP_NO_RENEGOTIATION | SslCtx.SSL_OP_NO_COMPRESSION
+                | SslCtx.SSL_OP_CIPHER_SERVER_PREFERENCE;
         if (!s.sessionTickets()) {
             options |= SslCtx.SSL_OP_NO_TICKET;
         }
