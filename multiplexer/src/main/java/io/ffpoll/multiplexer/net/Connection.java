@@ -122,9 +122,12 @@ public final class Connection extends ConnectionAnyThread {
      * @param loop the event loop
      * @param fd the descriptor, the connection's from then on
      * @param remote the peer's address, or null
-     * @param tls the configuration; a server's for an accepted socket
+     * @param tls the configuration: a server's for an accepted socket, a client's for one this
+     *     side connected (its {@code remote} host is the server name, as for {@code connect})
      * @param handler the handler
      * @return the connection, once made
+     * @throws IllegalArgumentException for a client's configuration that checks the server's
+     *     name ({@link TlsConfig.Builder#verifyHostname}) and no {@code remote} to check it against
      */
     public static CompletableFuture<Connection> open(EventLoop loop, int fd, InetSocketAddress remote, TlsConfig tls,
                                                      ConnectionHandler handler) {
@@ -132,6 +135,11 @@ public final class Connection extends ConnectionAnyThread {
         java.util.Objects.requireNonNull(tls, "tls");
         if (fd < 0) {
             throw new IllegalArgumentException("invalid fd " + fd);
+        }
+        if (remote == null && tls.verifiesHostname()) {
+            // No name, no check: the client would trust any certificate its authorities signed.
+            throw new IllegalArgumentException("a TLS client that verifies the server's name needs the remote address it"
+                    + " connected to (or verifyHostname(false))");
         }
         return loop.onLoop(() -> {
             Connection c = new Connection(loop, fd, remote, handler);
@@ -144,8 +152,10 @@ public final class Connection extends ConnectionAnyThread {
 
     /**
      * {@link #connect(EventLoop, InetSocketAddress, Duration, ConnectionHandler)} over TLS. The
-     * client sends {@code remote.getHostString()} as SNI (unless it is an IP address) and, unless
-     * the configuration turned it off, checks the server's certificate against it; to connect to
+     * client sends {@code remote.getHostString()} as SNI and, unless the configuration turned it
+     * off, checks the server's certificate against it. A trailing dot is dropped from both; an IP
+     * address, or a name that is no DNS host name ({@code my_service}), is checked but not sent
+     * (RFC 6066 3), and {@link TlsInfo#serverName()} is then null. To connect to
      * an IP address under a name, pass {@code new InetSocketAddress(InetAddress.getByAddress(name,
      * ip), port)}. {@link ConnectionHandler#onOpen} runs, and the future completes, once the
      * handshake is done; a failed handshake fails it with an
@@ -157,10 +167,14 @@ public final class Connection extends ConnectionAnyThread {
      * @param tls the configuration; a client's
      * @param handler the handler
      * @return the connection once connected and the handshake done, or the failure
+     * @throws IllegalArgumentException for a server's configuration
      */
     public static CompletableFuture<Connection> connect(EventLoop loop, InetSocketAddress remote, Duration timeout,
                                                         TlsConfig tls, ConnectionHandler handler) {
         java.util.Objects.requireNonNull(tls, "tls");
+        if (!tls.isClient()) {
+            throw new IllegalArgumentException("connect needs a client's TlsConfig (TlsConfig.client()), not a server's");
+        }
         return connect(loop, remote, timeout, tls, remote.getHostString(), handler);
     }
 

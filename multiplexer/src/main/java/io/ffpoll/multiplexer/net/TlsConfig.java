@@ -146,6 +146,11 @@ public final class TlsConfig {
         return settings.alpn();
     }
 
+    /** Whether a client checks the server's certificate against the name it connects to. */
+    boolean verifiesHostname() {
+        return settings.client() && settings.verifyHostname();
+    }
+
     TlsSessionFactory factory() {
         return factory;
     }

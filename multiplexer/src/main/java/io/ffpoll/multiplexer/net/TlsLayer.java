@@ -2,6 +2,7 @@ package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.multiplexer.Timer;
 import io.ffpoll.multiplexer.tls.CipherSink;
+import io.ffpoll.multiplexer.tls.ServerNames;
 import io.ffpoll.multiplexer.tls.TlsSession;
 
 import java.lang.foreign.MemorySegment;
@@ -38,7 +39,7 @@ final class TlsLayer implements CipherSink {
         this.config = config;
         this.cipherIn = new PendingInput(io.pool);
         this.cipherOut = new WriteQueue(io.pool);
-        this.session = config.factory().newSession(this, io.tlsScratch(), serverName, peerPort);
+        this.session = config.factory().newSession(this, io.tlsScratch(), ServerNames.checked(serverName), peerPort);
     }
 
     @Override

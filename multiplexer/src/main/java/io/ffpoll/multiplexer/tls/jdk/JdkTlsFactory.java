@@ -2,6 +2,7 @@ package io.ffpoll.multiplexer.tls.jdk;
 
 import io.ffpoll.multiplexer.net.TlsConfig;
 import io.ffpoll.multiplexer.tls.CipherSink;
+import io.ffpoll.multiplexer.tls.ServerNames;
 import io.ffpoll.multiplexer.tls.TlsSession;
 import io.ffpoll.multiplexer.tls.TlsSessionFactory;
 import io.ffpoll.multiplexer.tls.TlsSettings;
@@ -57,10 +58,10 @@ public final class JdkTlsFactory implements TlsSessionFactory {
         p.setCipherSuites(suites);
         p.setUseCipherSuitesOrder(true);
         p.setApplicationProtocols(settings.alpn().toArray(String[]::new));
+        String sni = settings.client() ? ServerNames.sni(serverName) : null;
         if (settings.client()) {
-            if (serverName != null && !isIpLiteral(serverName)) {
-                p.setServerNames(List.of(new SNIHostName(serverName)));
-            }
+            // Set even when null: the engine would otherwise send the peer host it was made with.
+            p.setServerNames(sni == null ? List.of() : List.of(new SNIHostName(sni)));
             if (settings.verifyHostname() && serverName != null) {
                 p.setEndpointIdentificationAlgorithm("HTTPS");
             }
@@ -70,11 +71,7 @@ public final class JdkTlsFactory implements TlsSessionFactory {
             p.setWantClientAuth(true);
         }
         engine.setSSLParameters(p);
-        return new JdkTlsSession(engine, sink, scratch, settings.client() ? serverName : null);
-    }
-
-    static boolean isIpLiteral(String host) {
-        return host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
+        return new JdkTlsSession(engine, sink, scratch, sni);
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.ffpoll.bindings.openssl.Crypto;
 import io.ffpoll.bindings.openssl.Ssl;
 import io.ffpoll.multiplexer.net.TlsInfo;
 import io.ffpoll.multiplexer.tls.CipherSink;
+import io.ffpoll.multiplexer.tls.ServerNames;
 import io.ffpoll.multiplexer.tls.TlsSession;
 
 import javax.net.ssl.SSLException;
@@ -91,9 +92,9 @@ final class OpenSslSession implements TlsSession {
             if (client) {
                 Ssl.SSL_set_connect_state(ssl);
                 if (serverName != null) {
-                    // RFC 6066: SNI carries host names, never an address literal.
-                    if (!isAddressLiteral(serverName) && Ssl.SSL_set_tlsext_host_name(ssl, serverName) != 1) {
-                        throw SslFailures.setup("SSL_set_tlsext_host_name", serverName);
+                    String sni = ServerNames.sni(serverName);
+                    if (sni != null && Ssl.SSL_set_tlsext_host_name(ssl, sni) != 1) {
+                        throw SslFailures.setup("SSL_set_tlsext_host_name", sni);
                     }
                     if (verifyHostname && Ssl.SSL_set1_host(ssl, serverName) != 1) {
                         throw SslFailures.setup("SSL_set1_host", serverName);
@@ -121,10 +122,6 @@ final class OpenSslSession implements TlsSession {
             throw SslFailures.setup("BIO_new", "BIO_s_mem");
         }
         return bio;
-    }
-
-    private static boolean isAddressLiteral(String host) {
-        return host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
     }
 
     SslContexts contexts() {
