@@ -66,8 +66,8 @@ final class LauncherTls {
         readable("--tls-key", key);
         if (!TlsConfig.engineAvailable(engine)) {
             throw new TlsFileException("--tls-engine " + engine.name().toLowerCase(java.util.Locale.ROOT)
-                    + ": the OpenSSL engine cannot be used in this process: libssl 3 does not load, or the engine is"
-                    + " not turned on (JVM option -Dffpoll.tls.openssl=true; use --tls-engine jdk or auto)", null);
+                    + ": the OpenSSL engine cannot be used in this process: " + TlsConfig.engineUnavailableReason(engine)
+                    + " (use --tls-engine jdk or auto)", null);
         }
         TlsConfig.Builder b = TlsConfig.server().alpn("http/1.1").engine(engine);
         try {

@@ -46,9 +46,9 @@ public final class Main {
                                        one); plain HTTP stays on --port unless --port off
               --tls-engine jdk|openssl|auto
                                        the TLS engine: the JDK's SSLEngine, or OpenSSL 3's
-                                       libssl (off by default in this release: it needs
-                                       JVM option -Dffpoll.tls.openssl=true); auto (default):
-                                       OpenSSL where it loads and is on, else the JDK's.
+                                       libssl; auto (default): OpenSSL where libssl.so.3
+                                       loads, else the JDK's (JVM option
+                                       -Dffpoll.tls.openssl=false turns OpenSSL off).
                                        ALPN offers http/1.1; TLS 1.3
                                        and 1.2 only
               --tls-fd N               serve HTTPS on the listening socket inherited as fd N

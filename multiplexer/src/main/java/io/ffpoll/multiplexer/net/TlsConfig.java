@@ -37,10 +37,10 @@ import java.util.Objects;
  * <p><b>Engines.</b> {@link Engine#OPENSSL} runs OpenSSL 3's libssl (libssl.so.3, libssl.3.dylib)
  * through FFM, over memory: the loop keeps its own reads and its one send per iteration.
  * {@link Engine#JDK} runs the JDK's {@link javax.net.ssl.SSLEngine} and works everywhere.
- * The OpenSSL engine is off by default in this release (some cases of the connection suite
- * still fail on it; {@code -Dffpoll.tls.openssl=true} turns it on).
- * {@link Engine#AUTO} (the default) takes OpenSSL where it loads and is on, else the JDK's engine with one
- * log line saying why. {@link #engine()} tells which one runs.
+ * {@link Engine#AUTO} (the default) takes OpenSSL where it loads, else the JDK's engine with
+ * one log line saying why; {@code -Dffpoll.tls.openssl=false} turns OpenSSL off, for a switch
+ * back without a code change. {@link #engine()} tells which one runs. Both engines pass the
+ * same suite; OpenSSL makes several times the JDK's handshakes per second (README, "TLS").
  */
 public final class TlsConfig {
     /** Whether a server asks for a client certificate. */
@@ -113,7 +113,7 @@ public final class TlsConfig {
      * Whether {@link Builder#build()} with {@code engine} can succeed in this process, as far as
      * the engine goes (the key material is checked only by the build): {@link Engine#JDK} and
      * {@link Engine#AUTO} always can; {@link Engine#OPENSSL} where libssl 3 loads and
-     * {@code -Dffpoll.tls.openssl=true} turns it on (it is off by default in this release). For a program
+     * {@code -Dffpoll.tls.openssl=false} did not turn it off. For a program
      * or test that picks an engine, or says why it skips one. Any thread.
      *
      * @param engine the engine
@@ -124,6 +124,16 @@ public final class TlsConfig {
             case JDK, AUTO -> true;
             case OPENSSL -> OpenSslTlsFactory.enabled();
         };
+    }
+
+    /**
+     * {@return why {@link #engineAvailable} is false for {@code engine} (libssl 3 does not load,
+     * or the engine was turned off), or null where it is available}
+     *
+     * @param engine the engine
+     */
+    public static String engineUnavailableReason(Engine engine) {
+        return engineAvailable(engine) ? null : OpenSslTlsFactory.disabledReason();
     }
 
     /** {@return the engine that runs the connections: "jdk" or "openssl"} */

@@ -64,20 +64,17 @@ public final class OpenSslTlsFactory implements TlsSessionFactory {
         return OpenSsl.available();
     }
 
-    /** System property that turns the engine on for connections: {@code -Dffpoll.tls.openssl=true}. */
+    /** System property that turns the engine off for connections: {@code -Dffpoll.tls.openssl=false}. */
     public static final String ENABLE_PROPERTY = "ffpoll.tls.openssl";
 
     /**
-     * Whether connections may run on this engine: libssl 3 loads and {@link #ENABLE_PROPERTY}
-     * is true. The engine is off by default in this release: its sessions pass their own
-     * in-memory suite, but over connections some cases of the shared contract suite still fail
-     * (README, "TLS": a FIN inside a record, a stalled or byte-at-a-time handshake, a paused
-     * reader, refused renegotiation and ALPN/version alerts reported as SSLProtocolException).
+     * Whether connections may run on this engine: libssl 3 loads, and {@link #ENABLE_PROPERTY}
+     * is not {@code false} (a switch back to the JDK's engine without a code change).
      *
      * @return true if {@code TlsConfig} may pick it
      */
     public static boolean enabled() {
-        return OpenSsl.available() && Boolean.getBoolean(ENABLE_PROPERTY);
+        return OpenSsl.available() && !turnedOff();
     }
 
     /** {@return why {@link #enabled()} is false, or null} */
@@ -85,8 +82,11 @@ public final class OpenSslTlsFactory implements TlsSessionFactory {
         if (!OpenSsl.available()) {
             return OpenSsl.unavailableReason();
         }
-        return Boolean.getBoolean(ENABLE_PROPERTY) ? null
-                : "the OpenSSL engine is off by default in this release (-D" + ENABLE_PROPERTY + "=true turns it on)";
+        return turnedOff() ? "the OpenSSL engine is turned off (-D" + ENABLE_PROPERTY + "=false)" : null;
+    }
+
+    private static boolean turnedOff() {
+        return "false".equalsIgnoreCase(System.getProperty(ENABLE_PROPERTY));
     }
 
     /** {@return why libssl 3 does not load here ("libssl.so.3 / libssl.3.dylib not found ..."), or null} */
