@@ -87,7 +87,8 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         PendingInput kept = tls == null ? input : tls.cipherIn;
         int reads = 0;
         while (readsSocket() && !closed) {
-            boolean behindKept = !lingering && kept.holdsBuffer();
+            boolean discarding = lingering && (tls == null || tls.handshakeDone); // a handshake is read on: what was written waits for it
+            boolean behindKept = !discarding && kept.holdsBuffer();
             if (behindKept && kept.length() == kept.capacity()
                     && !kept.grow(tls == null ? options.maxPending() : TlsLayer.MAX_KEPT_CIPHERTEXT)) {
                 if (tls == null) {
@@ -123,7 +124,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
             if (idle != null) {
                 idle.lastRead = System.nanoTime();
             }
-            if (lingering) {
+            if (discarding) {
                 discarded += n;
                 if (discarded > options.lingerBytes()) {
                     finish(null, false); // the bound is reached: the kernel may now reset

@@ -98,7 +98,14 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
                         plain.segment);
             } catch (IOException | RuntimeException failure) {
                 IOException e = engineFailure(failure);
-                // The records before the one refused were decrypted: the handler gets them first.
+                // The records before the one refused were decrypted: the handler gets them first,
+                // after onOpen if the handshake ended in this same call.
+                if (!t.handshakeDone && s.isHandshakeDone()) {
+                    handshakeCompleted();
+                    if (closed) {
+                        return;
+                    }
+                }
                 long before = s.produced();
                 if (before > 0 && !plaintext(plain, before)) {
                     return;
@@ -125,6 +132,12 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
             }
             long produced = s.produced();
             if (produced > 0 && !plaintext(plain, produced)) {
+                return;
+            }
+            if (status == TlsSession.CLOSED && !t.handshakeDone) {
+                // user_canceled then close_notify (RFC 8446 6.1): a handshake abandoned, no end
+                // of input of a connection that never opened.
+                tlsFailed(new SSLHandshakeException(who() + " closed (close_notify) during the TLS handshake"));
                 return;
             }
             if (status == TlsSession.CLOSED) {
@@ -204,7 +217,9 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
         }
         CompletableFuture<Connection> result = opening; // a connect's future: it completes now
         opening = null;
-        IOException thrown = opened();
+        // A handler that began a close before the handshake ended (an accepted connection's
+        // future completes first) is done with the connection: no onOpen for it.
+        IOException thrown = closing ? null : opened();
         if (!closed && (!queue.isEmpty() || outputShutdownRequested)) {
             requestFlush();
         }

@@ -3,6 +3,7 @@ package io.ffpoll.multiplexer.net;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -11,6 +12,7 @@ import javax.net.ssl.SSLSocket;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,6 +80,67 @@ class TlsBeforeHandshakeTest extends TlsTestBase {
             assertTrue(peer.atEof());
         }
         assertSame(Recorder.NO_CAUSE, serverSide.awaitClosed());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aWriteAndALingeringCloseBeforeTheHandshakeAreDeliveredAfterIt(String engine) throws Exception {
+        Recorder serverSide = new Recorder();
+        TlsConfig server = TlsTestKeys.server(engine, "ec").build();
+        serve((fd, peer) -> Connection.open(loop, fd, peer, server, serverSide).thenAccept(c -> {
+            c.write(bytes("goodbye"));
+            c.closeLingering();
+        }));
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
+            peer.handshake();
+            assertArrayEquals(bytes("goodbye"), peer.readToCloseNotify());
+            assertTrue(peer.atEof());
+            peer.closeOutbound(); // the lingering close waits for the peer's end
+            peer.socket.shutdownOutput();
+            assertSame(Recorder.NO_CAUSE, serverSide.awaitClosed());
+        }
+        assertEquals(0, serverSide.opens.get(), "a handler that closed before the handshake ended hears no onOpen");
+    }
+
+    /** RFC 8446 6.1: user_canceled then close_notify abandons a handshake; no end of input of a connection never opened. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aCloseNotifyDuringTheHandshakeFailsIt(String engine) throws Exception {
+        Recorder serverSide = new Recorder();
+        serveTls(TlsTestKeys.server(engine, "ec").build(), () -> serverSide);
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
+            peer.sendRaw(peer.clientHello());
+            peer.closeOutbound();
+            IOException cause = serverSide.awaitClosed();
+            assertInstanceOf(javax.net.ssl.SSLHandshakeException.class, cause);
+            assertFalse(serverSide.readClosed.isDone(), "no onReadClosed before onOpen");
+            assertEquals(0, serverSide.opens.get());
+        }
+    }
+
+    /** Records that came with the handshake's last one reach the handler after onOpen, even when a bad one follows. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void dataThatCameWithTheFinishedMessageFollowsOnOpen(String engine) throws Exception {
+        java.util.concurrent.atomic.AtomicInteger bytesAtOpen = new java.util.concurrent.atomic.AtomicInteger(-1);
+        Recorder serverSide = new Recorder();
+        serverSide.onOpen(c -> bytesAtOpen.set(serverSide.receivedCount()));
+        serveTls(TlsTestKeys.server(engine, "ec").protocols("TLSv1.3").build(), () -> serverSide);
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
+            peer.sendRaw(peer.clientHello());
+            peer.holdSends(); // the client's Finished, its data and a forged record go in one write
+            peer.continueHandshake();
+            peer.write(bytes("early data"));
+            byte[] forged = peer.wrap(bytes("forged"));
+            forged[forged.length - 1] ^= 1;
+            peer.sendRaw(forged);
+            peer.sendHeld();
+            IOException cause = serverSide.awaitClosed();
+            assertEquals(0, bytesAtOpen.get(), "onOpen came first");
+            assertArrayEquals(bytes("early data"), serverSide.received());
+            assertInstanceOf(javax.net.ssl.SSLException.class, cause);
+            assertFalse(cause instanceof javax.net.ssl.SSLHandshakeException, () -> "the handshake was done: " + cause);
+        }
     }
 
     @ParameterizedTest(name = "{0}")

@@ -64,8 +64,26 @@ final class TlsPeer implements AutoCloseable {
     }
 
     void sendRaw(byte[] bytes) throws IOException {
+        if (held != null) {
+            held.write(bytes);
+            return;
+        }
         out.write(bytes);
         out.flush();
+    }
+
+    private java.io.ByteArrayOutputStream held;
+
+    /** From now on what would be sent is kept, until {@link #sendHeld()} sends it all in one write. */
+    void holdSends() {
+        held = new java.io.ByteArrayOutputStream();
+    }
+
+    /** Sends what {@link #holdSends()} kept, in one write, and sends as it comes again. */
+    void sendHeld() throws IOException {
+        byte[] all = held.toByteArray();
+        held = null;
+        sendRaw(all);
     }
 
     /** Runs the handshake to its end: the engine's records out, the server's in. */
