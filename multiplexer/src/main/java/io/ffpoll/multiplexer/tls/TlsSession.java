@@ -36,7 +36,8 @@ public interface TlsSession {
      * were written.
      *
      * @param in ciphertext, may be empty
-     * @param out where plaintext goes; at least 16 KiB plus one byte
+     * @param out where plaintext goes; at least 32 KiB (the JDK's engine wants its application
+     *     buffer size, about 16.7 KiB, free before each record; OpenSSL, 16 KiB)
      * @return {@link #NEED_INPUT}, {@link #OUT_FULL} or {@link #CLOSED}
      * @throws IOException ({@link javax.net.ssl.SSLException} or a subclass) for a protocol
      *     error, a failed handshake or a refused renegotiation: the alert for the peer, if any,

@@ -18,7 +18,7 @@ import java.util.Arrays;
  * frees both sessions and the native buffers; the factories stay the caller's.
  */
 public final class SessionPair implements AutoCloseable {
-    /** The plaintext buffer handed to {@code read}: the SPI's minimum, 16 KiB plus one byte. */
+    /** The plaintext buffer handed to {@code read}: the OpenSSL engine's minimum, 16 KiB plus one byte (one record). */
     public static final int OUT_BYTES = 16 * 1024 + 1;
     private static final int MAX_PIECE = 64 * 1024;
 

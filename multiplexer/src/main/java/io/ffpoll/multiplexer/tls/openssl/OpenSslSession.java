@@ -297,6 +297,11 @@ final class OpenSslSession implements TlsSession {
                 case Ssl.SSL_ERROR_WANT_READ:
                     return NEED_INPUT;
                 case Ssl.SSL_ERROR_ZERO_RETURN:
+                    if (tls12) {
+                        // RFC 5246 7.2.1: TLS 1.2 has no half-close; the answer goes at once and
+                        // nothing more is written, as the JDK's engine does.
+                        shutdown();
+                    }
                     return CLOSED;
                 default:
                     throw fail(SslFailures.session("SSL_read_ex", err, ssl, false, callbackFailure));
@@ -329,6 +334,10 @@ final class OpenSslSession implements TlsSession {
 
     @Override
     public void closeOutbound() throws IOException {
+        shutdown();
+    }
+
+    private void shutdown() throws SSLException {
         if (outboundClosed || ssl == null || failure != null) {
             return;
         }
@@ -414,7 +423,7 @@ final class OpenSslSession implements TlsSession {
 
     @Override
     public boolean isOutboundDone() {
-        return outboundClosed; // OpenSSL does not answer a close_notify by itself: TLS 1.2 keeps its half-close
+        return outboundClosed;
     }
 
     @Override
