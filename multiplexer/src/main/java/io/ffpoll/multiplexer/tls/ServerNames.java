@@ -12,15 +12,17 @@ public final class ServerNames {
     /**
      * {@return the name a certificate is checked against: {@code host} without the trailing dot
      * of a fully qualified name ("example.com." is "example.com"; certificates name hosts
-     * without it), or null for null}
+     * without it), an internationalized name in its ASCII form ("xn--..."), or null for null}
      *
      * @param host the host as the user gave it
      */
     public static String checked(String host) {
-        if (host == null || host.length() < 2 || !host.endsWith(".")) {
-            return host;
+        if (host == null) {
+            return null;
         }
-        return host.substring(0, host.length() - 1);
+        String name = host.length() > 1 && host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+        String ascii = sni(name);
+        return ascii != null ? ascii : name; // certificates name an internationalized host by its ASCII form
     }
 
     /**
