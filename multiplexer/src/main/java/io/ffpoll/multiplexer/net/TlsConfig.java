@@ -307,8 +307,16 @@ public final class TlsConfig {
          *
          * @param protocols such as {@code "http/1.1"}
          * @return this builder
+         * @throws IllegalArgumentException for an empty name, or one longer than 255 bytes
+         *     (RFC 7301 3.1: a name is 1 to 255 bytes)
          */
         public Builder alpn(String... protocols) {
+            for (String p : protocols) {
+                int bytes = p.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                if (bytes < 1 || bytes > 255) {
+                    throw new IllegalArgumentException("ALPN protocol names are 1 to 255 bytes: \"" + p + "\"");
+                }
+            }
             this.alpn = List.of(protocols);
             return this;
         }

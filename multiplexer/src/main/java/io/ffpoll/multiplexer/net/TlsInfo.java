@@ -21,4 +21,15 @@ public record TlsInfo(String engine, String protocol, String cipherSuite, String
     public TlsInfo {
         peerCertificates = List.copyOf(peerCertificates);
     }
+
+    /**
+     * {@return one line for a log: what was settled, and the peer's certificates by subject
+     * only (a record's default would print every certificate in full)}
+     */
+    @Override
+    public String toString() {
+        return "TlsInfo[" + engine + ", " + protocol + ", " + cipherSuite + ", alpn=" + applicationProtocol + ", sni="
+                + serverName + ", peer=" + peerCertificates.stream().map(c -> c.getSubjectX500Principal().getName()).toList()
+                + (resumed ? ", resumed" : "") + "]";
+    }
 }
