@@ -298,6 +298,18 @@ public final class Main {
         System.exit(status);
     }
 
+    /** The options that chose the addresses this process binds, for a message about them. */
+    private static String listeningOptions() {
+        StringBuilder which = new StringBuilder();
+        if (address != null) {
+            which.append("--host/--port ").append(address.getAddress().getHostAddress()).append(':').append(address.getPort());
+        }
+        if (tlsAddress != null) {
+            which.append(which.isEmpty() ? "" : ", ").append("--tls-port ").append(tlsAddress.getPort());
+        }
+        return which.toString();
+    }
+
     /**
      * Runs the launcher.
      * @param args the options (see {@code --help})
@@ -327,6 +339,12 @@ public final class Main {
         HttpServer server;
         try {
             server = b.start();
+        } catch (java.net.BindException e) {
+            // A port in use is the user's to fix, as a bad option is: one line, no stack trace.
+            control.close();
+            System.err.println("http-lite: cannot listen: " + e.getMessage() + " (" + listeningOptions() + ")");
+            System.exit(2);
+            return;
         } catch (Throwable t) {
             control.close(); // its thread would keep this JVM alive
             throw t;

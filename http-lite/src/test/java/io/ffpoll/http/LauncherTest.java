@@ -336,6 +336,16 @@ class LauncherTest {
         assertTrue(text.contains("http-lite: --unix serves plain HTTP"), text);
     }
 
+    /** A port in use is the user's to fix, as a bad option is: exit 2 and one line naming the option. */
+    @Test
+    void aPortInUseExits2NamingTheOption() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            String text = refused("--host", "127.0.0.1", "--port", Integer.toString(taken.getLocalPort()), "--threads", "1");
+            assertTrue(text.contains("http-lite: cannot listen: ") && text.contains("EADDRINUSE")
+                    && text.contains("--host/--port 127.0.0.1:" + taken.getLocalPort()), text);
+        }
+    }
+
     /** The key of another certificate: TlsConfig.Builder.certificate refuses a key that does not match the leaf. */
     @Test
     void theKeyOfAnotherCertificateIsRefused() throws Exception {
