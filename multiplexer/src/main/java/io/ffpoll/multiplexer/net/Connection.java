@@ -426,7 +426,11 @@ public final class Connection extends ConnectionAnyThread {
      * Closes gracefully: stops reading, sends what is queued, then closes. If the peer does not
      * take the queue within the close timeout ({@link #setCloseTimeout}), the connection is
      * aborted and {@link ConnectionHandler#onClosed} gets a {@link SocketTimeoutException}.
-     * Idempotent.
+     * Over TLS, once the handshake is done, the queue is followed by close_notify and a FIN,
+     * and the connection reads on, dropping what comes, until the peer closes too or the linger
+     * time passes ({@link #setLingering}; then it closes without a cause): a TLS peer sends records nobody asked
+     * for (TLS 1.3 session tickets), and unread at the close they would make the kernel reset
+     * the connection and destroy the end of what was sent. Idempotent.
      */
     @Override
     public void close() {
@@ -445,6 +449,18 @@ public final class Connection extends ConnectionAnyThread {
         if (!connected || (queue.isEmpty() && (tls == null || !tls.sendsBeforeClose()))) {
             finish(cause, false);
             return;
+        }
+        if (tls != null && tls.handshakeDone && !tls.failed && !inputEnded) {
+            // TLS closes as closeLingering does: after close_notify, a FIN, and reading on to
+            // the peer's end. The peer sends records the handler never asked for (TLS 1.3
+            // session tickets, right after the handshake); left unread at the close, or coming
+            // after it, the kernel answers them with a reset that destroys what was still on
+            // its way to the peer.
+            lingering = true;
+            lingeringAfterTlsClose = true;
+            if (!delivering) {
+                input.release();
+            }
         }
         updateInterest();
         requestFlush();
@@ -495,13 +511,21 @@ public final class Connection extends ConnectionAnyThread {
         }
     }
 
+    @Override
+    void lingerFromNow() {
+        if (closeTimer != null) {
+            closeTimer.cancel();
+        }
+        startCloseTimer(options.lingerTime());
+    }
+
     private void startCloseTimer(Duration after) {
         closeTimer = loop.schedule(after, () -> {
             if (closed) {
                 return;
             }
             if (queue.isEmpty()) {
-                finish(null, false); // lingered long enough
+                finish(closeCause, false); // lingered long enough
             } else {
                 finish(new SocketTimeoutException("closing " + who() + " timed out after " + after.toMillis()
                         + " ms with " + queue.bytes() + " bytes unsent"), true);

@@ -127,7 +127,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
             if (discarding) {
                 discarded += n;
                 if (discarded > options.lingerBytes()) {
-                    finish(null, false); // the bound is reached: the kernel may now reset
+                    finish(closeCause, false); // the bound is reached: the kernel may now reset
                     return;
                 }
             } else if (behindKept) {
@@ -224,7 +224,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
             reading = false;
             updateInterest();
             if (queue.isEmpty()) {
-                finish(null, false);
+                finish(closeCause, false);
             }
             return;
         }

@@ -68,6 +68,7 @@ abstract sealed class ConnectionState permits ConnectionReading {
     boolean delivering;           // inside onData: the handler holds a view of the input
     boolean closing;
     boolean lingering;
+    boolean lingeringAfterTlsClose; // close() over TLS lingers once its FIN is out (Connection.close)
     boolean outputShutdownRequested;
     boolean outputShut;
     boolean closed;

@@ -325,7 +325,12 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
             int r = Platform.current().shutdownOutput(fd);
             if (r < 0 && r != -Err.ENOTCONN) {
                 finish(Errors.exception("shutdown(fd " + fd + ", SHUT_WR)", -r), false);
+            } else if (lingeringAfterTlsClose) {
+                lingerFromNow();
             }
         }
     }
+
+    /** The FIN of a TLS close is out: the wait for the peer's end is bounded from here by the linger time. */
+    abstract void lingerFromNow();
 }

@@ -123,6 +123,40 @@ class TlsCloseTest extends TlsTestBase {
     }
 
     /**
+     * A client that writes and closes at once, as on plain TCP. The server's TLS 1.3 session
+     * tickets come after the handshake; a close that stopped reading left them unread, and the
+     * kernel reset the connection at the close, destroying what was still on its way.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("enginesAndProtocols")
+    void aWriteThenCloseArrivesWhole(String engine, String protocol) throws Exception {
+        byte[] data = new byte[1 << 20];
+        new java.util.Random(7).nextBytes(data);
+        java.util.List<Recorder> servers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        serveTls(TlsTestKeys.server(engine, "ec").protocols(protocol).build(), () -> {
+            Recorder r = new Recorder().closingAtEndOfInput();
+            servers.add(r);
+            return r;
+        });
+        TlsConfig client = TlsTestKeys.client(engine).protocols(protocol).build();
+        for (int round = 0; round < 3; round++) {
+            Recorder clientSide = new Recorder().onOpen(c -> {
+                c.write(data);
+                c.close();
+            });
+            Connection.connect(loop, new java.net.InetSocketAddress(java.net.InetAddress.getByAddress("localhost",
+                    new byte[] {127, 0, 0, 1}), address.getPort()), null, client, clientSide).get(30, TimeUnit.SECONDS);
+            int r = round;
+            io.ffpoll.multiplexer.testing.Await.until(() -> servers.size() > r, "accepted");
+            Recorder serverSide = servers.get(round);
+            assertSame(Recorder.NO_CAUSE, serverSide.awaitClosed(), () -> "round " + r + ": the server had "
+                    + serverSide.receivedCount() + " of " + data.length + " bytes");
+            assertArrayEquals(data, serverSide.received(), "round " + round);
+            assertSame(Recorder.NO_CAUSE, clientSide.awaitClosed());
+        }
+    }
+
+    /**
      * RFC 5246 7.2.1: TLS 1.2 answers close_notify at once and writes no more, so a write after
      * it is refused; TLS 1.3 keeps the half-close, so it is sent. Both engines alike, and the
      * close stays clean: no reset, no loss.
