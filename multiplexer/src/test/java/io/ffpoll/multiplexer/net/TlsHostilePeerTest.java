@@ -229,6 +229,26 @@ class TlsHostilePeerTest extends TlsTestBase {
         assertServesTheNextClient();
     }
 
+    /** A refused renegotiation gets no handshake record back, only an alert at most, then the close (testssl's check). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aRefusedRenegotiationIsNotAnswered(String engine) throws Exception {
+        serveEcho(TlsTestKeys.server(engine, "ec").protocols("TLSv1.2").build());
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null),
+                p -> p.setProtocols(new String[] {"TLSv1.2"}))) {
+            peer.handshake();
+            peer.renegotiate();
+            List<Integer> types = new java.util.ArrayList<>();
+            byte[] record;
+            while ((record = peer.readRecord()) != null) {
+                types.add(record[0] & 0xff);
+            }
+            assertTrue(types.stream().allMatch(t -> t == 21), "only alerts after the renegotiation request: " + types);
+        }
+        IOException cause = handlers.getFirst().awaitClosed();
+        assertInstanceOf(SSLHandshakeException.class, cause);
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("engines")
     void aTls13KeyUpdateIsNoRenegotiation(String engine) throws Exception {

@@ -36,6 +36,7 @@ final class JdkTlsSession implements TlsSession {
     private final MemorySegment scratch;
     private final ByteBuffer scratchBuffer;
     private final String serverName;
+    private boolean renegotiationRefused;
     private long consumed;
     private long produced;
     private boolean handshakeDone;
@@ -93,7 +94,11 @@ final class JdkTlsSession implements TlsSession {
                 }
             }
         } catch (SSLException e) {
-            alert();
+            if (renegotiationRefused) {
+                closeWithoutHandshaking();
+            } else {
+                alert();
+            }
             throw e;
         } finally {
             consumed = src.position();
@@ -119,7 +124,11 @@ final class JdkTlsSession implements TlsSession {
                 pump();
             }
         } catch (SSLException e) {
-            alert();
+            if (renegotiationRefused) {
+                closeWithoutHandshaking();
+            } else {
+                alert();
+            }
             throw e;
         }
         return src.position();
@@ -151,7 +160,7 @@ final class JdkTlsSession implements TlsSession {
     private void noteHandshake(SSLEngineResult r) throws SSLException {
         if (r.getHandshakeStatus() == HandshakeStatus.FINISHED) {
             if (handshakeDone && "TLSv1.2".equals(engine.getSession().getProtocol())) {
-                throw new SSLHandshakeException("TLS renegotiation refused");
+                throw refuseRenegotiation();
             }
             handshakeDone = true;
         } else if (handshakeDone && r.getStatus() == SSLEngineResult.Status.OK
@@ -161,7 +170,34 @@ final class JdkTlsSession implements TlsSession {
             // peer could otherwise make the server redo costly key exchanges at will). A
             // close_notify is no handshake although the engine then wants to wrap (its own
             // close_notify) or unwrap (the peer's): its result is CLOSED, not OK.
-            throw new SSLHandshakeException("TLS renegotiation refused");
+            throw refuseRenegotiation();
+        }
+    }
+
+    /** The engine has taken the peer's renegotiation ClientHello: it is answered with a close, not a ServerHello. */
+    private SSLHandshakeException refuseRenegotiation() {
+        renegotiationRefused = true;
+        return new SSLHandshakeException("TLS 1.2 renegotiation refused");
+    }
+
+    /**
+     * After a refused renegotiation: close_notify (user_canceled first, as the engine closes
+     * during a handshake) goes out under the current keys, and the handshake's tasks are not
+     * run, so no ServerHello is made.
+     */
+    private void closeWithoutHandshaking() {
+        try {
+            engine.closeOutbound();
+            while (true) {
+                scratchBuffer.clear();
+                SSLEngineResult r = engine.wrap(EMPTY, scratchBuffer);
+                if (r.bytesProduced() == 0) {
+                    return;
+                }
+                sink.append(scratch, 0, scratchBuffer.position());
+            }
+        } catch (SSLException | RuntimeException ignored) {
+            // the engine has nothing it can send
         }
     }
 
