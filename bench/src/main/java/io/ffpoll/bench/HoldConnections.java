@@ -33,7 +33,11 @@ import javax.net.ssl.TrustManagerFactory;
  * growth per held connection (from /proc/PID/status) and the probe's percentiles. With
  * {@code --tls CHAIN_PEM} every connection, the warm-up's and the probe's too, is TLS (the JDK's
  * SSLSocket, ALPN http/1.1, trusting that certificate only): the held ones have done their
- * handshake and sit idle. Usage: {@code HoldConnections PORT SERVER_PID [N] [--tls CHAIN_PEM]}.
+ * handshake and sit idle. With {@code --half-tls} the held connections (not the warm-up's
+ * nor the probe's, which are plain) each send the first half of a ClientHello and nothing
+ * more: N handshakes left half done, measured as soon as the server has accepted them all,
+ * before its handshake timeout closes them. Usage:
+ * {@code HoldConnections PORT SERVER_PID [N] [--tls CHAIN_PEM | --half-tls PLAIN_PORT]}.
  */
 public final class HoldConnections {
     private static final byte[] REQUEST = "GET /plaintext HTTP/1.1\r\nHost: scale\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -113,11 +117,26 @@ public final class HoldConnections {
         };
     }
 
+    /** The first half of a TLS 1.3 ClientHello, as the JDK's client makes it. */
+    private static byte[] halfClientHello() throws IOException, GeneralSecurityException {
+        javax.net.ssl.SSLEngine e = SSLContext.getDefault().createSSLEngine("localhost", 443);
+        e.setUseClientMode(true);
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(e.getSession().getPacketBufferSize());
+        e.wrap(java.nio.ByteBuffer.allocate(0), out);
+        return java.util.Arrays.copyOf(out.array(), out.position() / 2);
+    }
+
     public static void main(String[] args) throws Exception {
-        InetSocketAddress to = new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0]));
         long pid = Long.parseLong(args[1]);
         int n = args.length > 2 ? Integer.parseInt(args[2]) : 15_000;
         boolean secure = args.length > 4 && args[3].equals("--tls");
+        boolean half = args.length > 4 && args[3].equals("--half-tls");
+        if (half) {
+            halfDone(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0])),
+                    new InetSocketAddress("127.0.0.1", Integer.parseInt(args[4])), pid, n);
+            return;
+        }
+        InetSocketAddress to = new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0]));
         Opener opener = secure ? tls(Path.of(args[4])) : HoldConnections::open;
         long fdsStart = fds(pid);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -184,6 +203,50 @@ public final class HoldConnections {
                     rssBefore, rssHeld, (rssHeld - rssBefore) / n);
             System.out.printf("probe: %d requests, p50 %.2f ms, p99 %.2f ms, max %.2f ms%n", lat.length,
                     pct(lat, 50), pct(lat, 99), lat.length == 0 ? Double.NaN : lat[lat.length - 1] / 1e6);
+            for (Socket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    /**
+     * N connections to the TLS port that send half a ClientHello each; the server's RSS growth
+     * once it has accepted them all and read their bytes. A plain keep-alive probe on the plain
+     * port meanwhile tells whether the server still answers.
+     */
+    private static void halfDone(InetSocketAddress tls, InetSocketAddress plain, long pid, int n) throws Exception {
+        byte[] hello = halfClientHello();
+        long fdsStart = fds(pid);
+        long rssBefore = rss(pid);
+        List<Socket> held = new ArrayList<>(n);
+        long started = System.nanoTime();
+        try {
+            for (int i = 0; i < n; i++) {
+                Socket s = open(tls);
+                held.add(s);
+                s.getOutputStream().write(hello);
+            }
+            while (fds(pid) < fdsStart + n) {
+                if (System.nanoTime() - started > 60_000_000_000L) {
+                    throw new IOException("the server accepted " + (fds(pid) - fdsStart) + " of " + n + " in 60 s");
+                }
+                Thread.sleep(10);
+            }
+            double seconds = (System.nanoTime() - started) / 1e9;
+            Thread.sleep(500); // the last reads land
+            long serverFds = fds(pid);
+            long rssHeld = rss(pid);
+            long t = System.nanoTime();
+            try (Socket p = open(plain)) {
+                exchange(p);
+            }
+            double probeMs = (System.nanoTime() - t) / 1e6;
+            System.out.printf("held %,d half-done TLS handshakes (%d bytes of a %s each; server fds %,d -> %,d), opened in %.1f s%n",
+                    n, hello.length, "ClientHello", fdsStart, serverFds, seconds);
+            System.out.printf("server RSS %,d -> %,d bytes: %,d bytes per held connection%n",
+                    rssBefore, rssHeld, (rssHeld - rssBefore) / n);
+            System.out.printf("probe: a plain request answered in %.2f ms while they were held%n", probeMs);
+        } finally {
             for (Socket s : held) {
                 s.close();
             }
