@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
@@ -141,12 +142,18 @@ public final class HoldConnections {
         long fdsStart = fds(pid);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> warm = new ArrayList<>();
+            // At most 64 warm-up connections at once: 1,000 JDK handshakes started together
+            // outlast the server's 10 s handshake timeout on two busy cores, and it resets them.
+            Semaphore inFlight = new Semaphore(64);
             for (int i = 0; i < 1000; i++) {
                 warm.add(pool.submit(() -> {
+                    inFlight.acquire();
                     try (Socket s = opener.open(to)) {
                         for (int k = 0; k < 20; k++) {
                             exchange(s);
                         }
+                    } finally {
+                        inFlight.release();
                     }
                     return null;
                 }));
