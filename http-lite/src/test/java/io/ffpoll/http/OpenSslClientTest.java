@@ -103,6 +103,26 @@ class OpenSslClientTest extends HttpsTestBase {
     }
 
     /**
+     * A TLS 1.2 renegotiation asked by the client is refused, as testssl checks it: {@code R}
+     * typed into s_client ends its run with an error, not with a new handshake or an orderly
+     * close (testssl reads exit status 0 as "client-initiated renegotiation: VULNERABLE").
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"jdk", "openssl"})
+    void aClientRenegotiationEndsTheClientsRunWithAnError(String engine) throws Exception {
+        HttpServer server = https(certs.server(HttpsCertificates.engine(engine)), HttpServer.AcceptMode.REUSEPORT);
+        for (int i = 0; i < 3; i++) {
+            Tool.Run r = Tool.run(List.of(OPENSSL, "s_client", "-connect", "127.0.0.1:" + server.tlsAddress().getPort(),
+                    "-tls1_2", "-legacy_renegotiation"), "R\n", true);
+            assertTrue(r.err().contains("RENEGOTIATING"), r.all());
+            assertNotEquals(0, r.exit(), "run " + i + ":\n" + r.all());
+            assertFalse(r.out().contains("Hello, World!"), r.all());
+        }
+        await(() -> server.openConnections() == 0, "the refused connections gave their places back");
+        served(Tool.run(sClient(server, "localhost", "localhost", "-tls1_2"), REQUEST), "TLSv1.2");
+    }
+
+    /**
      * TLS 1.1 is refused. OpenSSL 3 itself allows nothing below TLS 1.2 at its default security
      * level, so the client is told level 0: the ClientHello offers 1.1, and the server must say no.
      */

@@ -27,7 +27,25 @@ final class Tool {
      * closes its pipes: a test's descriptor count is back when this returns.
      */
     static Run run(List<String> command, String stdin) throws IOException, InterruptedException {
+        return run(command, stdin, false);
+    }
+
+    /**
+     * As {@link #run(List, String)}; with {@code keepInputOpen} the tool's input stays open
+     * after {@code stdin} until the tool ends by itself (destroyed after 60 s), so that it does
+     * not take the end of its input as a command to quit.
+     */
+    static Run run(List<String> command, String stdin, boolean keepInputOpen) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).start();
+        Thread watchdog = Thread.ofVirtual().start(() -> {
+            try {
+                if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException done) {
+                // the tool ended in time
+            }
+        });
         // stderr on a platform thread of its own, so that neither pipe fills while the other is read
         CompletableFuture<String> err = new CompletableFuture<>();
         Thread.ofPlatform().daemon().name("tool-stderr-" + p.pid()).start(() -> {
@@ -37,20 +55,36 @@ final class Tool {
                 err.completeExceptionally(e);
             }
         });
-        try (OutputStream in = p.getOutputStream()) {
+        OutputStream in = p.getOutputStream();
+        try {
             in.write(stdin.getBytes(StandardCharsets.ISO_8859_1));
+            in.flush();
         } catch (IOException exited) {
             // it did not read its input (it failed first, or reads none): its output tells
+        }
+        if (!keepInputOpen) {
+            closeQuietly(in);
         }
         String out;
         try (InputStream o = p.getInputStream()) {
             out = new String(o.readAllBytes(), StandardCharsets.ISO_8859_1);
+        } finally {
+            closeQuietly(in);
         }
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), String.join(" ", command) + " did not end within 60 s");
+        watchdog.interrupt();
         try {
             return new Run(p.exitValue(), out, err.get(60, TimeUnit.SECONDS));
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new UncheckedIOException(new IOException("reading " + command.getFirst() + "'s stderr", e));
+        }
+    }
+
+    private static void closeQuietly(OutputStream in) {
+        try {
+            in.close();
+        } catch (IOException exited) {
+            // the tool is gone: nothing to tell it
         }
     }
 }

@@ -94,9 +94,13 @@ final class JdkTlsSession implements TlsSession {
                 }
             }
         } catch (SSLException e) {
-            if (renegotiationRefused) {
-                closeWithoutHandshaking();
-            } else {
+            // After a refused renegotiation nothing goes out: no ServerHello (the handshake's
+            // tasks are not run) and no close_notify, so the connection ends with a bare FIN.
+            // OpenSSL and nginx answer with a no_renegotiation alert, which the JDK's engine
+            // cannot make; a FIN without close_notify is the same refusal to the peer (OpenSSL's
+            // s_client ends with "unexpected eof", an error), where close_notify would read as
+            // an orderly end after the request, and testssl reports that as renegotiation allowed.
+            if (!renegotiationRefused) {
                 alert();
             }
             throw e;
@@ -124,9 +128,7 @@ final class JdkTlsSession implements TlsSession {
                 pump();
             }
         } catch (SSLException e) {
-            if (renegotiationRefused) {
-                closeWithoutHandshaking();
-            } else {
+            if (!renegotiationRefused) { // see read()
                 alert();
             }
             throw e;
@@ -180,26 +182,6 @@ final class JdkTlsSession implements TlsSession {
         return new SSLHandshakeException("TLS 1.2 renegotiation refused");
     }
 
-    /**
-     * After a refused renegotiation: close_notify (user_canceled first, as the engine closes
-     * during a handshake) goes out under the current keys, and the handshake's tasks are not
-     * run, so no ServerHello is made.
-     */
-    private void closeWithoutHandshaking() {
-        try {
-            engine.closeOutbound();
-            while (true) {
-                scratchBuffer.clear();
-                SSLEngineResult r = engine.wrap(EMPTY, scratchBuffer);
-                if (r.bytesProduced() == 0) {
-                    return;
-                }
-                sink.append(scratch, 0, scratchBuffer.position());
-            }
-        } catch (SSLException | RuntimeException ignored) {
-            // the engine has nothing it can send
-        }
-    }
 
     /** After a failure: the alert the engine made, if any, goes to the sink. */
     private void alert() {
