@@ -29,6 +29,7 @@ public final class SslCtx {
 
     public static final long SSL_MODE_ENABLE_PARTIAL_WRITE = 0x1;
     public static final long SSL_MODE_AUTO_RETRY = 0x4;
+    public static final long SSL_MODE_NO_AUTO_CHAIN = 0x8;
     public static final long SSL_MODE_RELEASE_BUFFERS = 0x10;
 
     public static final int SSL_VERIFY_NONE = 0x0;

@@ -2,6 +2,7 @@ package io.ffpoll.multiplexer.tls.openssl;
 
 import io.ffpoll.multiplexer.net.TlsConfig;
 import io.ffpoll.multiplexer.net.TlsInfo;
+import io.ffpoll.multiplexer.tls.CertifiedKey;
 import io.ffpoll.multiplexer.tls.SessionPair;
 import io.ffpoll.multiplexer.tls.TestCertificates;
 import io.ffpoll.multiplexer.tls.TestCertificates.Kind;
@@ -166,6 +167,22 @@ class OpenSslHandshakeTest extends OpenSslTestBase {
             // TLS 1.3: the client finished its side before the server judged it, and learns from the alert.
             assertInstanceOf(SSLException.class, p.client.failure());
             assertTrue(p.client.failure().getMessage().contains("certificate required"), p.client.failure().getMessage());
+        }
+    }
+
+    /**
+     * The server sends the chain it was given and nothing more: a leaf given alone goes alone,
+     * even where its issuer is in the store that checks client certificates (OpenSSL would
+     * otherwise build a chain from that store on every handshake, as nginx also turns off).
+     */
+    @Test
+    void theServerSendsTheChainItWasGivenAndNoMore() throws Exception {
+        TestCertificates c = certs(Kind.EC);
+        CertifiedKey leafAlone = new CertifiedKey(List.of(c.server().leaf()), c.server().key());
+        try (SessionPair p = new SessionPair(factory(Settings.client(c.trust()).build()), "localhost", 443,
+                factory(Settings.server(leafAlone).trust(c.trust()).auth(TlsConfig.ClientAuth.OPTIONAL).build()))) {
+            p.handshake();
+            assertEquals(List.of(c.server().leaf()), p.client.session().info().peerCertificates());
         }
     }
 
