@@ -176,12 +176,11 @@ final class JdkTlsSession implements TlsSession {
         }
     }
 
-    /** The engine has taken the peer's renegotiation ClientHello: it is answered with a close, not a ServerHello. */
+    /** The engine has taken the peer's renegotiation ClientHello: it is answered with a bare close, not a ServerHello. */
     private SSLHandshakeException refuseRenegotiation() {
         renegotiationRefused = true;
         return new SSLHandshakeException("TLS 1.2 renegotiation refused");
     }
-
 
     /** After a failure: the alert the engine made, if any, goes to the sink. */
     private void alert() {
