@@ -21,6 +21,7 @@ import javax.net.ssl.SSLSocket;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -247,6 +248,47 @@ class TlsHostilePeerTest extends TlsTestBase {
         }
         IOException cause = handlers.getFirst().awaitClosed();
         assertInstanceOf(SSLHandshakeException.class, cause);
+    }
+
+    /**
+     * Data and a renegotiation request in one read: the handler gets the data first and shuts
+     * its output there, before the refusal. Its close must not run the refused handshake (no
+     * ServerHello) nor, on the JDK's engine, send anything at all.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aHandlerClosingOnDataThatCameWithARenegotiationRunsNoHandshake(String engine) throws Exception {
+        serveTls(TlsTestKeys.server(engine, "ec").protocols("TLSv1.2").build(), () -> {
+            Recorder r = new Recorder() {
+                @Override
+                public long onData(Connection c, java.lang.foreign.MemorySegment data) {
+                    long taken = super.onData(c, data);
+                    c.shutdownOutput();
+                    return taken;
+                }
+            };
+            handlers.add(r);
+            return r;
+        });
+        List<Integer> types = new java.util.ArrayList<>();
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null),
+                p -> p.setProtocols(new String[] {"TLSv1.2"}))) {
+            peer.handshake();
+            peer.holdSends();
+            peer.write(bytes("ping"));
+            peer.renegotiate();
+            peer.sendHeld();
+            byte[] record;
+            while ((record = peer.readRecord()) != null) {
+                types.add(record[0] & 0xff);
+            }
+        }
+        assertFalse(types.contains(22), "a handshake record answered the refused renegotiation: " + types);
+        if (engine.equals("jdk")) {
+            assertEquals(List.of(), types, "the JDK engine refuses with a bare close");
+        }
+        assertInstanceOf(SSLHandshakeException.class, handlers.getFirst().awaitClosed());
+        assertArrayEquals(bytes("ping"), handlers.getFirst().received());
     }
 
     @ParameterizedTest(name = "{0}")

@@ -62,6 +62,7 @@ final class JdkTlsSession implements TlsSession {
 
     @Override
     public int read(MemorySegment in, MemorySegment out) throws IOException {
+        refusedBefore();
         ByteBuffer src = in.asByteBuffer();
         ByteBuffer dst = out.asByteBuffer();
         int appBuffer = engine.getSession().getApplicationBufferSize();
@@ -112,6 +113,7 @@ final class JdkTlsSession implements TlsSession {
 
     @Override
     public long write(MemorySegment in) throws IOException {
+        refusedBefore();
         if (!handshakeDone) {
             return 0;
         }
@@ -176,6 +178,17 @@ final class JdkTlsSession implements TlsSession {
         }
     }
 
+    /**
+     * Once a renegotiation is refused the engine holds the peer's ClientHello and a task that
+     * would answer it: it is not run again, whoever calls (a handler that writes or closes on
+     * data that came just before the request, in the same read).
+     */
+    private void refusedBefore() throws SSLHandshakeException {
+        if (renegotiationRefused) {
+            throw new SSLHandshakeException("TLS 1.2 renegotiation refused");
+        }
+    }
+
     /** The engine has taken the peer's renegotiation ClientHello: it is answered with a bare close, not a ServerHello. */
     private SSLHandshakeException refuseRenegotiation() {
         renegotiationRefused = true;
@@ -209,13 +222,16 @@ final class JdkTlsSession implements TlsSession {
 
     @Override
     public void closeOutbound() throws IOException {
+        if (renegotiationRefused) {
+            return; // a bare close (see read()); pump() would run the refused handshake's task
+        }
         engine.closeOutbound();
         pump();
     }
 
     @Override
     public boolean isOutboundDone() {
-        return engine.isOutboundDone();
+        return renegotiationRefused || engine.isOutboundDone();
     }
 
     @Override
