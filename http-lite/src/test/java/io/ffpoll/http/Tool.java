@@ -37,9 +37,11 @@ final class Tool {
      */
     static Run run(List<String> command, String stdin, boolean keepInputOpen) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).start();
+        java.util.concurrent.atomic.AtomicBoolean killed = new java.util.concurrent.atomic.AtomicBoolean();
         Thread watchdog = Thread.ofVirtual().start(() -> {
             try {
                 if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                    killed.set(true);
                     p.destroyForcibly();
                 }
             } catch (InterruptedException done) {
@@ -73,6 +75,8 @@ final class Tool {
         }
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), String.join(" ", command) + " did not end within 60 s");
         watchdog.interrupt();
+        watchdog.join();
+        assertTrue(!killed.get(), String.join(" ", command) + " did not end within 60 s: killed");
         try {
             return new Run(p.exitValue(), out, err.get(60, TimeUnit.SECONDS));
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
