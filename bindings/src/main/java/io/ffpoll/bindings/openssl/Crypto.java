@@ -39,12 +39,17 @@ public final class Crypto {
             OpenSsl.crypto("EVP_PKEY_free", FunctionDescriptor.ofVoid(PTR), false);
     private static final MethodHandle X509_STORE_ADD_CERT =
             OpenSsl.crypto("X509_STORE_add_cert", FunctionDescriptor.of(INT, PTR, PTR), false);
+    private static final MethodHandle X509_STORE_SET_FLAGS =
+            OpenSsl.crypto("X509_STORE_set_flags", FunctionDescriptor.of(INT, PTR, LONG), false);
     private static final MethodHandle X509_VERIFY_CERT_ERROR_STRING =
             OpenSsl.crypto("X509_verify_cert_error_string", FunctionDescriptor.of(PTR, LONG), false);
     private static final MethodHandle OPENSSL_SK_NUM =
             OpenSsl.crypto("OPENSSL_sk_num", FunctionDescriptor.of(INT, PTR), true);
     private static final MethodHandle OPENSSL_SK_VALUE =
             OpenSsl.crypto("OPENSSL_sk_value", FunctionDescriptor.of(PTR, PTR, INT), true);
+
+    /** Verification may end at any trusted certificate, not only at a self-signed root. */
+    public static final long X509_V_FLAG_PARTIAL_CHAIN = 0x80000;
 
     private Crypto() {}
 
@@ -203,6 +208,21 @@ public final class Crypto {
     public static int X509_STORE_add_cert(MemorySegment store, MemorySegment x509) {
         try {
             return (int) X509_STORE_ADD_CERT.invokeExact(store, x509);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * Adds verification flags ({@code X509_V_FLAG_*}) to a store.
+     *
+     * @param store an {@code X509_STORE *}
+     * @param flags the flags to add
+     * @return 1, or 0 on failure
+     */
+    public static int X509_STORE_set_flags(MemorySegment store, long flags) {
+        try {
+            return (int) X509_STORE_SET_FLAGS.invokeExact(store, flags);
         } catch (Throwable e) {
             throw new AssertionError(e);
         }

@@ -254,6 +254,9 @@ final class SslContexts {
     private static void trust(MemorySegment ctx, List<X509Certificate> authorities, boolean listForClients)
             throws SSLException {
         MemorySegment store = SslCtx.SSL_CTX_get_cert_store(ctx);
+        // Every certificate the user trusts is an anchor, as in the JDK's PKIX: a pinned leaf
+        // or an intermediate verifies without its root (OpenSSL alone would insist on a root).
+        check(Crypto.X509_STORE_set_flags(store, Crypto.X509_V_FLAG_PARTIAL_CHAIN) == 1, "X509_STORE_set_flags");
         for (X509Certificate c : authorities) {
             MemorySegment x = x509(c);
             try {

@@ -186,6 +186,22 @@ class OpenSslHandshakeTest extends OpenSslTestBase {
         }
     }
 
+    /**
+     * Every certificate given to {@code trust(...)} is a trust anchor, as in the JDK's PKIX
+     * (where the JDK engine accepts it): a client that pins the server's leaf, not its CA,
+     * connects.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aPinnedLeafIsTrustedAsTheJdkTrustsIt(Kind kind) throws Exception {
+        TestCertificates c = certs(kind);
+        try (SessionPair p = new SessionPair(factory(Settings.client(List.of(c.server().leaf())).build()), "localhost", 443,
+                factory(Settings.server(c.server()).build()))) {
+            p.handshake();
+            assertEquals(c.server().leaf(), p.client.session().info().peerCertificates().getFirst());
+        }
+    }
+
     @Test
     void optionalClientCertificateMayBeAbsent() throws Exception {
         TestCertificates c = certs(Kind.EC);
