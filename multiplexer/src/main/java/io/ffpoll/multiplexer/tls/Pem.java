@@ -199,8 +199,8 @@ public final class Pem {
             }
         }
         X509Certificate leaf = chain.getFirst();
-        throw new IOException(message + " (" + leaf.getSubjectX500Principal().getName() + ", a "
-                + leaf.getPublicKey().getAlgorithm() + " key; the private key is " + key.getAlgorithm() + ")");
+        throw new IOException(message + " (" + leaf.getSubjectX500Principal().getName() + ": its public key is "
+                + leaf.getPublicKey().getAlgorithm() + ", the private key is " + key.getAlgorithm() + ")");
     }
 
     private static boolean matches(PrivateKey key, PublicKey pub) {
