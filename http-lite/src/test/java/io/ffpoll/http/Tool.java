@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A command-line client (curl, openssl s_client) run to its end, its output kept. */
@@ -76,7 +77,7 @@ final class Tool {
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), String.join(" ", command) + " did not end within 60 s");
         watchdog.interrupt();
         watchdog.join();
-        assertTrue(!killed.get(), String.join(" ", command) + " did not end within 60 s: killed");
+        assertFalse(killed.get(), String.join(" ", command) + " did not end within 60 s: killed");
         try {
             return new Run(p.exitValue(), out, err.get(60, TimeUnit.SECONDS));
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
