@@ -72,6 +72,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
     public void onOpen(Connection c) {
         connection = c;
         parse.remote = c.remoteAddress();
+        parse.tls = c.tls();
         lastActivity = System.nanoTime();
         lastWriteProgress = lastActivity;
         c.setMaxPending(loop.maxPending);

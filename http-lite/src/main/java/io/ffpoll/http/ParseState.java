@@ -33,6 +33,7 @@ final class ParseState {
     // connections used it: Request.reset takes these from here every time, so a handler never
     // sees another connection's peer or path parameters.
     java.net.InetSocketAddress remote; // the connection's, for all its requests
+    io.ffpoll.multiplexer.net.TlsInfo tls; // the connection's handshake, null over plain TCP
     String[] paramNames;   // the route's {name}s and their values, once routed
     String[] paramValues;
     ChunkedDecoder decoder; // made for the first chunked body, then reused; holds no bytes between requests

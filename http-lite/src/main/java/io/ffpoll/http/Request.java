@@ -1,5 +1,7 @@
 package io.ffpoll.http;
 
+import io.ffpoll.multiplexer.net.TlsInfo;
+
 import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -47,6 +49,7 @@ public final class Request {
     byte[] chunkedBody;  // for a chunked body: decoded, in its first chunkedLength bytes
     int chunkedLength;
     InetSocketAddress remote;
+    TlsInfo tls;
     String[] paramNames;  // the matched route's {name}s, or null
     String[] paramValues;
     private Map<String, List<String>> query; // parsed on first use
@@ -55,6 +58,7 @@ public final class Request {
     void reset(MemorySegment buffer, ParseState owner) {
         this.buffer = buffer;
         remote = owner.remote;
+        tls = owner.tls;
         paramNames = owner.paramNames;
         paramValues = owner.paramValues;
         headerCount = 0;
@@ -231,6 +235,18 @@ public final class Request {
     }
 
     /**
+     * What the TLS handshake of the connection this request came on settled: protocol, cipher
+     * suite, ALPN, SNI name and the client's certificates (with
+     * {@link io.ffpoll.multiplexer.net.TlsConfig.Builder#clientAuth}). Null for a request over
+     * plain HTTP, so {@code request.tls() != null} tells an HTTPS request.
+     *
+     * @return the connection's TLS parameters, or null over plain HTTP
+     */
+    public TlsInfo tls() {
+        return tls;
+    }
+
+    /**
      * {@code "HTTP/1.1"} or {@code "HTTP/1.0"}.
      *
      * @return the version
@@ -378,6 +394,7 @@ public final class Request {
         d.chunkedBody = chunkedBody == null ? null : Arrays.copyOf(chunkedBody, chunkedLength);
         d.chunkedLength = chunkedLength;
         d.remote = remote;
+        d.tls = tls;
         d.paramNames = paramNames;
         d.paramValues = paramValues;
         return d;

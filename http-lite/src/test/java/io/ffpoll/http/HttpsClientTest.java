@@ -106,6 +106,25 @@ class HttpsClientTest extends HttpsTestBase {
         assertEquals(2, accepted(server));
     }
 
+    /** A route learns whether its request came over TLS, and what the handshake settled. */
+    @ParameterizedTest
+    @ValueSource(strings = {"jdk", "openssl"})
+    void aRequestSaysWhetherItCameOverTls(String engine) throws Exception {
+        HttpServer server = builder().threads(2).address(loopback())
+                .route("GET", "/tls", r -> Response.text(200, r.tls() == null ? "plain"
+                        : r.tls().protocol() + " " + r.tls().serverName()))
+                .tls(certs.server(HttpsCertificates.engine(engine))).tlsAddress(loopback()).start();
+        servers.add(server);
+        try (HttpClient client = client()) {
+            HttpResponse<String> plain = client.send(HttpRequest.newBuilder(uri("http", server.address(), "/tls"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> tls = client.send(HttpRequest.newBuilder(uri("https", server.tlsAddress(), "/tls"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals("plain", plain.body());
+            assertEquals(tls.sslSession().orElseThrow().getProtocol() + " localhost", tls.body());
+        }
+    }
+
     /**
      * Plaintext HTTP to the TLS port: the engine refuses it, the connection gets an alert or a
      * close and nothing else (read to its end), gives its place back, and the server goes on
