@@ -185,13 +185,17 @@ final class JdkTlsSession implements TlsSession {
      */
     private void refusedBefore() throws SSLHandshakeException {
         if (renegotiationRefused) {
-            throw new SSLHandshakeException("TLS 1.2 renegotiation refused");
+            throw refused();
         }
     }
 
     /** The engine has taken the peer's renegotiation ClientHello: it is answered with a bare close, not a ServerHello. */
     private SSLHandshakeException refuseRenegotiation() {
         renegotiationRefused = true;
+        return refused();
+    }
+
+    private static SSLHandshakeException refused() {
         return new SSLHandshakeException("TLS 1.2 renegotiation refused");
     }
 
