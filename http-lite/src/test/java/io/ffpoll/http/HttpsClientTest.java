@@ -50,6 +50,12 @@ class HttpsClientTest extends HttpsTestBase {
         return URI.create(scheme + "://localhost:" + a.getPort() + path);
     }
 
+    /** A GET of {@code path} on {@code a} over {@code scheme}, its body as a string. */
+    private static HttpResponse<String> get(HttpClient client, String scheme, InetSocketAddress a, String path)
+            throws IOException, InterruptedException {
+        return client.send(HttpRequest.newBuilder(uri(scheme, a, path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     private static long accepted(HttpServer s) {
         long n = 0;
         for (int i = 0; i < s.loopCount(); i++) {
@@ -67,8 +73,7 @@ class HttpsClientTest extends HttpsTestBase {
         new Random(7).nextBytes(body);
         try (HttpClient client = client()) {
             for (int i = 0; i < 3; i++) {
-                HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri("https", server.tlsAddress(), "/plaintext"))
-                        .build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = get(client, "https", server.tlsAddress(), "/plaintext");
                 assertEquals(200, r.statusCode());
                 assertEquals("Hello, World!", r.body());
                 SSLSession session = r.sslSession().orElseThrow();
@@ -78,8 +83,7 @@ class HttpsClientTest extends HttpsTestBase {
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofByteArray());
             assertEquals(200, echoed.statusCode());
             assertArrayEquals(body, echoed.body());
-            HttpResponse<String> json = client.send(HttpRequest.newBuilder(uri("https", server.tlsAddress(), "/json"))
-                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> json = get(client, "https", server.tlsAddress(), "/json");
             assertEquals("{\"message\":\"Hello, World!\"}", json.body());
             assertEquals(1, accepted(server), "five requests, one kept-alive connection");
             assertEquals(5, server.requestsServed());
@@ -94,10 +98,8 @@ class HttpsClientTest extends HttpsTestBase {
         servers.add(server);
         assertNotEquals(server.address().getPort(), server.tlsAddress().getPort());
         try (HttpClient client = client()) {
-            HttpResponse<String> plain = client.send(HttpRequest.newBuilder(uri("http", server.address(), "/plaintext"))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            HttpResponse<String> tls = client.send(HttpRequest.newBuilder(uri("https", server.tlsAddress(), "/plaintext"))
-                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> plain = get(client, "http", server.address(), "/plaintext");
+            HttpResponse<String> tls = get(client, "https", server.tlsAddress(), "/plaintext");
             assertEquals("Hello, World!", plain.body());
             assertTrue(plain.sslSession().isEmpty());
             assertEquals("Hello, World!", tls.body());
@@ -116,10 +118,8 @@ class HttpsClientTest extends HttpsTestBase {
                 .tls(certs.server(HttpsCertificates.engine(engine))).tlsAddress(loopback()).start();
         servers.add(server);
         try (HttpClient client = client()) {
-            HttpResponse<String> plain = client.send(HttpRequest.newBuilder(uri("http", server.address(), "/tls"))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            HttpResponse<String> tls = client.send(HttpRequest.newBuilder(uri("https", server.tlsAddress(), "/tls"))
-                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> plain = get(client, "http", server.address(), "/tls");
+            HttpResponse<String> tls = get(client, "https", server.tlsAddress(), "/tls");
             assertEquals("plain", plain.body());
             assertEquals(tls.sslSession().orElseThrow().getProtocol() + " localhost", tls.body());
         }
@@ -148,8 +148,7 @@ class HttpsClientTest extends HttpsTestBase {
         }
         await(() -> server.openConnections() == 0, "the refused connection gave its place back");
         try (HttpClient client = client()) {
-            HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri("https", server.tlsAddress(), "/plaintext"))
-                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = get(client, "https", server.tlsAddress(), "/plaintext");
             assertEquals("Hello, World!", r.body());
         }
     }
