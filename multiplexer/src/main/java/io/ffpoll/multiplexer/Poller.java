@@ -5,6 +5,9 @@ import io.ffpoll.bindings.bsd.NativeKevent;
 import io.ffpoll.multiplexer.backend.Backend;
 import io.ffpoll.multiplexer.epoll.EpollBackend;
 import io.ffpoll.multiplexer.kqueue.KqueueBackend;
+import io.ffpoll.multiplexer.uring.IoUringBackend;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -12,8 +15,9 @@ import java.util.Locale;
 
 /**
  * A readiness multiplexer over the kernel's facility, epoll on Linux and kqueue on macOS and
- * FreeBSD, making exactly one syscall per {@link #poll}: the call that waits (and, on kqueue,
- * applies the queued changes in the same call).
+ * FreeBSD, making exactly one syscall per {@link #poll}: the call that waits (and, on kqueue
+ * and io_uring, applies the queued changes in the same call). On Linux, {@code open("io_uring")}
+ * takes readiness from io_uring instead ({@link #open(String)}).
  *
  * <h2>Contract</h2>
  * <ul>
@@ -30,10 +34,13 @@ import java.util.Locale;
  *     a positive timeout is rounded up to whole milliseconds, so it never returns early because
  *     of rounding (a sub-millisecond wait is never a busy spin). A poll may return early, with
  *     no events (EINTR, wakeups).</li>
- * <li>Threading: one thread uses a Poller. Only {@link #wakeup()} may be called from others.</li>
+ * <li>Threading: one thread uses a Poller. Only {@link #wakeup()} may be called from others.
+ *     On io_uring the first thread that polls owns the Poller for good: a poll from another
+ *     thread throws {@link IllegalStateException} (the ring is SINGLE_ISSUER).</li>
  * </ul>
  */
 public final class Poller implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Poller.class);
     private final Backend backend;
 
     private Poller(Backend backend) {
@@ -62,13 +69,21 @@ public final class Poller implements AutoCloseable {
     }
 
     /**
-     * Opens the named backend: {@code "epoll"} (Linux), or {@code "kqueue"}: the system's on
+     * Opens the named backend: {@code "epoll"} (Linux); {@code "io_uring"} (Linux >= 5.11:
+     * multishot polls on a ring, see below); {@code "auto"}: io_uring where it can be set up,
+     * else the OS's default with one log line that says why; or {@code "kqueue"}: the system's on
      * macOS and FreeBSD, and on Linux libkqueue (a userspace kqueue, for testing), loaded from
      * the path in the system property {@code ffpoll.libkqueue}, or else as {@code libkqueue.so.0}
      * from the dynamic linker's search path.
      *
+     * <p>io_uring is not available everywhere Linux is: Docker's default seccomp profile and
+     * {@code kernel.io_uring_disabled} refuse it (EPERM), and kernels without it answer ENOSYS.
+     * {@code "io_uring"} then throws an IOException that names the call and the errno; on macOS
+     * and FreeBSD it throws {@link UnsupportedOperationException}.
+     *
      * @throws IllegalArgumentException for another name
      * @throws IllegalStateException for kqueue on Linux where libkqueue is not found
+     * @throws UnsupportedOperationException for io_uring on another OS than Linux
      * @param name the name
      * @return the poller
      * @throws IOException if the kernel object cannot be made
@@ -79,14 +94,37 @@ public final class Poller implements AutoCloseable {
             case "epoll" -> {
                 return new Poller(new EpollBackend());
             }
+            case "io_uring" -> {
+                if (!os.startsWith("linux")) {
+                    throw new UnsupportedOperationException("io_uring is Linux-only; this is "
+                            + System.getProperty("os.name") + " (use kqueue, the default here)");
+                }
+                return new Poller(new IoUringBackend());
+            }
+            case "auto" -> {
+                if (!os.startsWith("linux")) {
+                    return open();
+                }
+                try {
+                    return new Poller(new IoUringBackend());
+                } catch (IOException unavailable) {
+                    LOG.info("io_uring unavailable, using epoll: {}", unavailable.getMessage());
+                    return new Poller(new EpollBackend());
+                }
+            }
             case "kqueue" -> {
                 if (os.startsWith("mac") || os.startsWith("freebsd")) {
                     return open();
                 }
                 return new Poller(new KqueueBackend(NativeKevent.libkqueue()));
             }
-            default -> throw new IllegalArgumentException("unknown backend '" + name + "' (known: epoll, kqueue)");
+            default -> throw new IllegalArgumentException("unknown backend '" + name + "' (known: epoll, io_uring, auto, kqueue)");
         }
+    }
+
+    /** The backend itself, for this package's tests of what only one backend does. */
+    Backend unwrap() {
+        return backend;
     }
 
     /**

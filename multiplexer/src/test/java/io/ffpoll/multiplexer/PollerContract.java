@@ -453,53 +453,42 @@ abstract class PollerContract {
 
     @Test
     void wakeupFromAnotherThreadEndsABlockedPollAndBurstsCoalesce() throws Exception {
-        poller.poll(events, NOW);
-        Thread me = Thread.currentThread();
-        CountDownLatch returned = new CountDownLatch(1);
-        java.util.concurrent.CompletableFuture<Integer> ownerTid = new java.util.concurrent.CompletableFuture<>();
-        Thread owner = new Thread(() -> {
-            try {
-                ownerTid.complete(io.ffpoll.multiplexer.testing.Cpus.gettid());
-                poller.poll(events, null); // would block forever
-                returned.countDown();
-            } catch (IOException e) {
-                throw new AssertionError(e);
+        // One thread makes every poll, as a loop does (an io_uring ring refuses any other).
+        java.util.concurrent.ExecutorService owner = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            owner.submit(() -> poller.poll(events, NOW)).get(30, TimeUnit.SECONDS);
+            int ownerTid = owner.submit(io.ffpoll.multiplexer.testing.Cpus::gettid).get(30, TimeUnit.SECONDS);
+            Thread me = Thread.currentThread();
+            java.util.concurrent.Future<Integer> blocked = owner.submit(() -> poller.poll(events, null)); // would block forever
+            // Blocked in the kernel's wait for sure, read from /proc: not a sleep that hopes so.
+            io.ffpoll.multiplexer.testing.LoopThreads.awaitBlocked(ownerTid);
+            assertFalse(blocked.isDone(), "poll(null) returned without a wakeup");
+            long writes = Syscalls.count(wakeCall(), me);
+            for (int i = 0; i < 10_000; i++) {
+                poller.wakeup();
             }
-        });
-        owner.start();
-        // Blocked in the kernel's wait for sure, read from /proc: not a sleep that hopes so.
-        io.ffpoll.multiplexer.testing.LoopThreads.awaitBlocked(ownerTid.get(30, TimeUnit.SECONDS));
-        assertEquals(1, returned.getCount(), "poll(null) returned without a wakeup");
-        long writes = Syscalls.count(wakeCall(), me);
-        for (int i = 0; i < 10_000; i++) {
+            blocked.get(30, TimeUnit.SECONDS); // "wakeup did not end the poll" if this times out
+            assertEquals(1, Syscalls.count(wakeCall(), me) - writes,
+                    "10,000 wakeups of a blocked poll: one " + wakeCall());
+            // A wakeup while nobody is blocked makes the next poll return at once, without a write.
+            // First take whatever the burst left (an eventfd edge that came after the wait ended).
+            owner.submit(() -> poller.poll(events, NOW)).get(30, TimeUnit.SECONDS);
+            long before = Syscalls.count(wakeCall(), me);
             poller.wakeup();
-        }
-        assertTrue(returned.await(30, TimeUnit.SECONDS), "wakeup did not end the poll");
-        owner.join();
-        assertEquals(1, Syscalls.count(wakeCall(), me) - writes,
-                "10,000 wakeups of a blocked poll: one " + wakeCall());
-        // A wakeup while nobody is blocked makes the next poll return at once, without a write.
-        // First take whatever the burst left (an eventfd edge that came after the wait ended).
-        poller.poll(events, NOW);
-        long before = Syscalls.count(wakeCall(), me);
-        poller.wakeup();
-        assertEquals(before, Syscalls.count(wakeCall(), me), "nobody was blocked: no " + wakeCall());
-        CountDownLatch again = new CountDownLatch(1);
-        Thread next = new Thread(() -> {
+            assertEquals(before, Syscalls.count(wakeCall(), me), "nobody was blocked: no " + wakeCall());
+            java.util.concurrent.Future<Integer> next = owner.submit(() -> poller.poll(events, null));
             try {
-                assertEquals(0, poller.poll(events, null)); // would block forever without the wakeup
-                again.countDown();
-            } catch (IOException e) {
-                throw new AssertionError(e);
+                // Would block forever without the wakeup.
+                assertEquals(0, next.get(30, TimeUnit.SECONDS), "a wakeup made while nobody waited was lost");
+            } finally {
+                if (!next.isDone()) {
+                    poller.wakeup(); // let it end before the poller closes
+                }
             }
-        });
-        next.start();
-        boolean woke = again.await(30, TimeUnit.SECONDS);
-        if (!woke) {
-            poller.wakeup(); // let it end before the poller closes
+        } finally {
+            owner.shutdown();
+            assertTrue(owner.awaitTermination(30, TimeUnit.SECONDS));
         }
-        next.join();
-        assertTrue(woke, "a wakeup made while nobody waited was lost");
     }
 
     @Test

@@ -177,7 +177,11 @@ public final class EpollBackend extends Backend {
         }
     }
 
-    private static int toReady(int epollEvents) {
+    /**
+     * epoll's event bits as the readiness bits of {@link EventBuffer}; also poll(2)'s, which
+     * share their values on Linux (the io_uring backend's polls return those).
+     */
+    public static int toReady(int epollEvents) {
         int ready = 0;
         if ((epollEvents & Epoll.EPOLLIN) != 0) {
             ready |= EventBuffer.READ;

@@ -1,0 +1,134 @@
+package io.ffpoll.multiplexer;
+
+import io.ffpoll.bindings.internal.Syscalls;
+import io.ffpoll.bindings.linux.IoUringAbi;
+import io.ffpoll.multiplexer.testing.IoUringSupport;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The Poller contract on io_uring's multishot polls, and what only io_uring does. */
+class IoUringPollerTest extends PollerContract {
+    @BeforeAll
+    static void needsIoUring() {
+        IoUringSupport.assumeAvailable();
+    }
+
+    @Override
+    Poller openPoller() throws IOException {
+        return Poller.open("io_uring");
+    }
+
+    @Override
+    String[] calls() {
+        // io_uring_register is made twice, once, by the first poll: see theFirstPollEnablesTheRing...
+        return new String[] {"io_uring_enter", "epoll_ctl", "epoll_wait"};
+    }
+
+    @Override
+    long registrationCost(int fds, int polls) {
+        return 0; // each poll SQE rides the enter that waits
+    }
+
+    @Override
+    long closeCost(int fds) {
+        return 0; // each POLL_REMOVE SQE rides the next enter
+    }
+
+    @Override
+    String addFailure(int fd) {
+        return "io_uring_enter(IORING_OP_POLL_ADD, fd " + fd + "): EBADF (Bad file descriptor)";
+    }
+
+    @Override
+    String wakeCall() {
+        return "write";
+    }
+
+    @Override
+    boolean pollMakesWakeCall() {
+        return false;
+    }
+
+    @Test
+    void theRingIsSingleIssuerWithDeferredTaskRunAndARegisteredFd() throws Exception {
+        poller.poll(events, NOW);
+        io.ffpoll.multiplexer.uring.IoUringBackend backend =
+                (io.ffpoll.multiplexer.uring.IoUringBackend) poller.unwrap();
+        int flags = backend.setupFlags();
+        assertEquals(IoUringAbi.IORING_SETUP_SINGLE_ISSUER | IoUringAbi.IORING_SETUP_DEFER_TASKRUN,
+                flags & (IoUringAbi.IORING_SETUP_SINGLE_ISSUER | IoUringAbi.IORING_SETUP_DEFER_TASKRUN),
+                "setup flags " + Integer.toHexString(flags));
+        assertTrue(backend.registeredRing(), "the ring fd is registered");
+    }
+
+    @Test
+    void theFirstPollEnablesTheRingAndRegistersItsFdAndNoLaterOneRegistersAnything() throws Exception {
+        Thread me = Thread.currentThread();
+        long registers = Syscalls.count("io_uring_register", me);
+        poller.poll(events, NOW);
+        assertEquals(2, Syscalls.count("io_uring_register", me) - registers, "ENABLE_RINGS and RING_FDS");
+        int lfd = net.listen();
+        poller.register(lfd, Interest.READABLE, null);
+        for (int i = 0; i < 10; i++) {
+            poller.poll(events, NOW);
+        }
+        poller.deregister(lfd);
+        poller.poll(events, NOW);
+        assertEquals(2, Syscalls.count("io_uring_register", me) - registers);
+    }
+
+    @Test
+    void aPollFromAnotherThreadThanTheOwnerIsRefused() throws Exception {
+        poller.poll(events, NOW);
+        CompletableFuture<Throwable> other = new CompletableFuture<>();
+        Thread t = new Thread(() -> other.complete(assertThrows(IllegalStateException.class,
+                () -> poller.poll(events, NOW))));
+        t.start();
+        t.join();
+        assertTrue(other.get(30, TimeUnit.SECONDS).getMessage().contains("belongs to"), other.get().getMessage());
+        assertEquals(0, poller.poll(events, NOW), "the owner still polls");
+    }
+
+    @Test
+    void aBusyServerMakesOneEnterPerPollAndNoOtherSyscall() throws Exception {
+        int lfd = net.listen();
+        int client = net.connect(net.address(lfd));
+        int server = net.accept(lfd);
+        poller.register(server, Interest.READABLE, null);
+        pollNow();
+        Thread me = Thread.currentThread();
+        long enters = Syscalls.count("io_uring_enter", me);
+        long others = Syscalls.count("io_uring_register", me) + Syscalls.count("epoll_wait", me)
+                + Syscalls.count("epoll_ctl", me);
+        for (int i = 0; i < 100; i++) {
+            net.send(client, new byte[] {(byte) i});
+            assertTrue((awaitEvent(server) & io.ffpoll.multiplexer.backend.EventBuffer.READ) != 0);
+            assertEquals(1, net.read(server, 8).length);
+        }
+        long perPoll = Syscalls.count("io_uring_enter", me) - enters;
+        assertTrue(perPoll >= 100, "one enter per poll at least: " + perPoll);
+        assertEquals(others, Syscalls.count("io_uring_register", me) + Syscalls.count("epoll_wait", me)
+                + Syscalls.count("epoll_ctl", me), "nothing but io_uring_enter");
+    }
+
+    @Test
+    void autoPicksIoUringHere() throws IOException {
+        try (Poller p = Poller.open("auto")) {
+            assertEquals("io_uring", p.backend());
+        }
+    }
+
+    @Test
+    void aTimeoutEndsAWaitWithNoEvents() throws IOException {
+        assertEquals(0, poller.poll(events, Duration.ofMillis(5)));
+    }
+}

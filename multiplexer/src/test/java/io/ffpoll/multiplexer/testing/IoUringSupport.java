@@ -1,0 +1,37 @@
+package io.ffpoll.multiplexer.testing;
+
+import io.ffpoll.multiplexer.Poller;
+import org.junit.jupiter.api.Assumptions;
+
+import java.io.IOException;
+
+/** Skips, loudly, the io_uring tests of a machine where io_uring cannot be set up. */
+public final class IoUringSupport {
+    private static final String UNAVAILABLE = probe();
+
+    private IoUringSupport() {}
+
+    private static String probe() {
+        if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("linux")) {
+            return "not Linux";
+        }
+        try (Poller p = Poller.open("io_uring")) {
+            return null;
+        } catch (IOException e) {
+            return e.getMessage();
+        }
+    }
+
+    /** Aborts the calling test (or class) with the reason io_uring is unavailable here, printed to stderr. */
+    public static void assumeAvailable() {
+        if (UNAVAILABLE != null) {
+            System.err.println("SKIPPED: io_uring tests: io_uring is unavailable here: " + UNAVAILABLE);
+        }
+        Assumptions.assumeTrue(UNAVAILABLE == null, "SKIPPED: io_uring is unavailable here: " + UNAVAILABLE);
+    }
+
+    /** Whether io_uring can be set up on this machine. */
+    public static boolean available() {
+        return UNAVAILABLE == null;
+    }
+}
