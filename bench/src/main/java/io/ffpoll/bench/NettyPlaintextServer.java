@@ -12,6 +12,9 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -88,9 +91,16 @@ public final class NettyPlaintextServer {
 
     public static void main(String[] args) throws Exception {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 18083;
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        // "io_uring": Netty's io_uring transport (4.2), for the io_uring rows of the load report.
+        boolean uring = args.length > 1 && args[1].equals("io_uring");
+        if (uring) {
+            IoUring.ensureAvailability();
+        }
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
+                uring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory());
         try {
-            ServerBootstrap b = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
+            ServerBootstrap b = new ServerBootstrap().group(group)
+                    .channel(uring ? IoUringServerSocketChannel.class : EpollServerSocketChannel.class)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -100,7 +110,7 @@ public final class NettyPlaintextServer {
                         }
                     });
             b.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)).sync();
-            System.out.println("netty epoll plaintext server on 127.0.0.1:" + port);
+            System.out.println("netty " + (uring ? "io_uring" : "epoll") + " plaintext server on 127.0.0.1:" + port);
             group.terminationFuture().sync();
         } finally {
             group.shutdownGracefully();

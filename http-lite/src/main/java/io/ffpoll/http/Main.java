@@ -58,9 +58,15 @@ public final class Main {
                                        a SO_REUSEPORT listener per loop (default on Linux and
                                        FreeBSD), or one acceptor handing connections to the
                                        loops round-robin (default on macOS)
-              --backend epoll|kqueue   the poller (default: the OS's own; kqueue on Linux needs
-                                       libkqueue: -Dffpoll.libkqueue=/path/to/libkqueue.so.0,
-                                       or libkqueue.so.0 on the dynamic linker's path)
+              --engine epoll|io_uring|auto|kqueue
+                                       the loops' engine (default: epoll on Linux, or what
+                                       -Dffpoll.engine names; kqueue elsewhere). io_uring is
+                                       Linux >= 5.11 (readiness from multishot polls); auto
+                                       uses it where it can be set up, else epoll with one log
+                                       line saying why. kqueue on Linux needs libkqueue:
+                                       -Dffpoll.libkqueue=/path/to/libkqueue.so.0, or
+                                       libkqueue.so.0 on the dynamic linker's path.
+                                       --backend is the same option.
               --max-connections N      connections open at once; at the limit new ones wait in
                                        the backlog (default: RLIMIT_NOFILE less 128)
               --stats SECONDS          log RSS, descriptors, connections, requests and pooled
@@ -149,7 +155,7 @@ public final class Main {
                             default -> throw new IllegalArgumentException("--accept takes reuseport or acceptor, not " + mode);
                         });
                     }
-                    case "--backend" -> b.backend(value(args, ++i, a));
+                    case "--backend", "--engine" -> b.backend(value(args, ++i, a));
                     case "--stats" -> {
                         statsSeconds = Integer.parseInt(value(args, ++i, a));
                         if (statsSeconds < 1) {

@@ -239,6 +239,19 @@ class LauncherTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"io_uring", "auto", "epoll"})
+    void theEngineOptionPicksTheLoopsEngine(String engine) throws Exception {
+        io.ffpoll.multiplexer.testing.IoUringSupport.assumeAvailable();
+        ProcessLines out = start(javaCommand("--port", "0", "--threads", "2", "--engine", engine));
+        String expected = engine.equals("epoll") ? "epoll" : "io_uring";
+        int port = Integer.parseInt(out.await(Pattern.compile("listening on .*:(\\d+) \\(.*, " + expected + " backend\\)")));
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        for (int i = 0; i < 4; i++) {
+            assertEquals("Hello, World!", get(address, "/plaintext").text());
+        }
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"jdk", "openssl"})
     void servesHttpsBesidePlainHttpWithTlsCertAndKey(String engine) throws Exception {
         HttpsCertificates.engine(engine);

@@ -48,7 +48,15 @@ public final class Poller implements AutoCloseable {
     }
 
     /**
-     * Opens the backend for this OS: epoll on Linux, kqueue on macOS and FreeBSD.
+     * The system property that picks the Linux default of {@link #open()}: {@code epoll} (the
+     * default), {@code io_uring} or {@code auto}, as {@link #open(String)} takes them. It lets a
+     * program built on the default run on io_uring unchanged; elsewhere it is ignored.
+     */
+    public static final String ENGINE_PROPERTY = "ffpoll.engine";
+
+    /**
+     * Opens the backend for this OS: epoll on Linux (or what {@value #ENGINE_PROPERTY} names),
+     * kqueue on macOS and FreeBSD.
      *
      * @return the poller
      * @throws IOException if the kernel object cannot be made
@@ -56,7 +64,8 @@ public final class Poller implements AutoCloseable {
     public static Poller open() throws IOException {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         if (os.startsWith("linux")) {
-            return new Poller(new EpollBackend());
+            String engine = System.getProperty(ENGINE_PROPERTY, "epoll");
+            return engine.equals("epoll") ? new Poller(new EpollBackend()) : open(engine);
         }
         if (os.startsWith("mac")) {
             return new Poller(new KqueueBackend(NativeKevent.system(KeventAbi.MACOS)));

@@ -128,6 +128,29 @@ class IoUringPollerTest extends PollerContract {
     }
 
     @Test
+    void theEnginePropertyPicksWhatOpenWithNoNameOpens() throws IOException {
+        String before = System.getProperty(Poller.ENGINE_PROPERTY);
+        try {
+            System.setProperty(Poller.ENGINE_PROPERTY, "io_uring");
+            try (Poller p = Poller.open()) {
+                assertEquals("io_uring", p.backend());
+            }
+            System.setProperty(Poller.ENGINE_PROPERTY, "epoll");
+            try (Poller p = Poller.open()) {
+                assertEquals("epoll", p.backend());
+            }
+            System.setProperty(Poller.ENGINE_PROPERTY, "nonsense");
+            assertThrows(IllegalArgumentException.class, Poller::open);
+        } finally {
+            if (before == null) {
+                System.clearProperty(Poller.ENGINE_PROPERTY);
+            } else {
+                System.setProperty(Poller.ENGINE_PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
     void aTimeoutEndsAWaitWithNoEvents() throws IOException {
         assertEquals(0, poller.poll(events, Duration.ofMillis(5)));
     }

@@ -26,7 +26,8 @@ public final class LoadReport {
 
     public static void main(String[] args) throws IOException {
         Path dir = Path.of(args[0]);
-        Map<String, Map<String, Figures>> byServer = read(dir.resolve("load.tsv"));
+        String name = args.length > 2 ? args[2] : "load";
+        Map<String, Map<String, Figures>> byServer = read(dir.resolve(name + ".tsv"));
         StringBuilder md = new StringBuilder("# Load report: /plaintext on one core\n\n").append(Machine.describe(args[1])).append('\n');
         md.append("Each server runs on CPU 0 alone, wrk on CPU 1; pipelined is 16 requests per write (bench/pipeline.lua). "
                 + "CPU is the server process's user+system time over the measured seconds divided by the requests answered: "
@@ -51,16 +52,16 @@ public final class LoadReport {
         }
         targets(md, byServer);
         for (String[] chart : new String[][] {
-                {"load-rps.svg", "Requests per second, one server core", "req/s (higher is better)", "rps"},
-                {"load-cpu.svg", "Server CPU time per request", "µs of CPU per request (lower is better)", "cpu"}}) {
+                {name + "-rps.svg", "Requests per second, one server core", "req/s (higher is better)", "rps"},
+                {name + "-cpu.svg", "Server CPU time per request", "µs of CPU per request (lower is better)", "cpu"}}) {
             List<Group> groups = new ArrayList<>();
             byServer.forEach((server, modes) -> groups.add(new Group(server, new double[] {
                     value(modes.get("keep-alive"), chart[3]), value(modes.get("pipelined"), chart[3])})));
             Files.writeString(dir.resolve(chart[0]), BarChart.svg(chart[1], chart[2], List.of("keep-alive", "pipelined"), groups));
             md.append("![").append(chart[1]).append("](").append(chart[0]).append(")\n\n");
         }
-        Files.writeString(dir.resolve("load.md"), md);
-        ReadmeSection.replace(Path.of("README.md"), "load", dir, md.toString());
+        Files.writeString(dir.resolve(name + ".md"), md);
+        ReadmeSection.replace(Path.of("README.md"), name, dir, md.toString());
     }
 
     private static void targets(StringBuilder md, Map<String, Map<String, Figures>> byServer) {
@@ -69,6 +70,19 @@ public final class LoadReport {
         if (lite != null && nginx != null) {
             md.append(String.format(Locale.ROOT, "Target: http-lite's CPU per request below nginx's, keep-alive: %.3f µs vs %.3f µs, **%s**.%n%n",
                     lite.cpuMicros(), nginx.cpuMicros(), lite.cpuMicros() < nginx.cpuMicros() ? "met" : "not met"));
+        }
+        for (String[] t : new String[][] {{"keep-alive", "0.93", "0.5"}, {"pipelined", "0.95", "0.05"}}) {
+            Figures epoll = byServer.getOrDefault("http-lite", Map.of()).get(t[0]);
+            Figures uring = byServer.getOrDefault("http-lite-io_uring", Map.of()).get(t[0]);
+            if (epoll != null && uring != null) {
+                double ratio = uring.cpuMicros() / epoll.cpuMicros();
+                md.append(String.format(Locale.ROOT, "Target: http-lite's CPU per request on io_uring <= %s x on epoll, %s: "
+                        + "%.3f µs vs %.3f µs = %.3f, **%s**.%n%n", t[1], t[0], uring.cpuMicros(), epoll.cpuMicros(), ratio,
+                        ratio <= Double.parseDouble(t[1]) ? "met" : "not met"));
+                md.append(String.format(Locale.ROOT, "Target: http-lite on io_uring makes <= %s syscalls per request, %s: "
+                        + "%.3f, **%s**.%n%n", t[2], t[0], uring.syscalls(),
+                        uring.syscalls() <= Double.parseDouble(t[2]) ? "met" : "not met"));
+            }
         }
         Figures litePipelined = byServer.getOrDefault("http-lite", Map.of()).get("pipelined");
         for (String peer : JAVA_PEERS) {

@@ -244,9 +244,23 @@ public final class IoUringBackend extends Backend {
         latch.close();
         IOException failure = null;
         try {
-            ring.close(); // cancels every poll still armed
+            // Each armed poll holds its file: fds closed by now (a closing loop closes all of
+            // its own) are only released when their polls go. The ring's teardown would cancel
+            // them too, but later, in a kernel worker: a closed listener would still take
+            // connections meanwhile. So the owner removes them here and runs the completions.
+            if (ring.owner() == Thread.currentThread()) {
+                for (int fd = 0; fd < armed.length; fd++) {
+                    disarm(fd);
+                }
+                ring.enter(0, 1, 0);
+            }
         } catch (IOException e) {
             failure = e;
+        }
+        try {
+            ring.close(); // cancels every poll still armed
+        } catch (IOException e) {
+            failure = failure == null ? e : failure;
         }
         int r = Fd.close(eventFd);
         arena.close();

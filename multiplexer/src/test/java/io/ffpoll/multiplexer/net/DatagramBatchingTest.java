@@ -92,7 +92,7 @@ class DatagramBatchingTest extends DatagramTestBase {
         CountDownLatch release = holdLoop();
         long recvmmsg = count("recvmmsg");
         long sendmmsg = count("sendmmsg");
-        long waits = count("epoll_wait");
+        long waits = count(io.ffpoll.multiplexer.testing.Engines.waitCall(loop.backend()));
         long iterations = loop.stats().iterations();
         send(client, pattern(64, 0), server.localAddress());
         awaitRxQueue(port, rxQueue(port) == 0 ? -1 : rxQueue(port)); // the first is queued
@@ -110,8 +110,8 @@ class DatagramBatchingTest extends DatagramTestBase {
         try {
             assertEquals((64 + batch - 1) / batch, count("recvmmsg") - recvmmsg, "ceil(64 / " + batch + ") recvmmsg");
             assertEquals(1, count("sendmmsg") - sendmmsg, "the 64 echoes queued in one iteration: one sendmmsg");
-            assertEquals(loop.stats().iterations() - iterations, count("epoll_wait") - waits,
-                    "one epoll_wait per iteration");
+            assertEquals(loop.stats().iterations() - iterations, count(io.ffpoll.multiplexer.testing.Engines.waitCall(loop.backend())) - waits,
+                    "one wait call (epoll_wait, io_uring_enter) per iteration");
         } finally {
             again.countDown();
         }
