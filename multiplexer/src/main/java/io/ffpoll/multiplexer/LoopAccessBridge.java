@@ -38,6 +38,11 @@ final class LoopAccessBridge extends LoopAccess {
     }
 
     @Override
+    public io.ffpoll.multiplexer.backend.Backend backend(EventLoop loop) {
+        return loop.poller.unwrap();
+    }
+
+    @Override
     public boolean isRegistered(EventLoop loop, int fd) {
         return loop.poller.isRegistered(fd);
     }

@@ -47,6 +47,7 @@ final class LoopThread extends Thread {
                 loop.poller.poll(loop.events, timeoutNanos());
                 loop.iterations++;
                 dispatch();
+                runCompletions();
                 runAll(afterThisPoll);
                 loop.timers.runExpired(name);
                 runTasks(MAX_TASKS_PER_ITERATION);
@@ -79,6 +80,16 @@ final class LoopThread extends Thread {
         }
         Timer next = loop.timers.peek();
         return next == null ? -1 : Math.max(0, next.deadline - System.nanoTime());
+    }
+
+    /** The sends the poll completed (io_uring), reported to their connections. */
+    private void runCompletions() {
+        try {
+            loop.poller.unwrap().runCompletions();
+        } catch (Throwable t) {
+            // The others were reported all the same; only the throw is left to log.
+            LOG.warn("event loop '{}': a send's completion threw", loop.name(), t);
+        }
     }
 
     private void dispatch() {

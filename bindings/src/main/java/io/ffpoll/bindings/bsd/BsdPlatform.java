@@ -184,9 +184,14 @@ public final class BsdPlatform extends Platform {
 
     @Override
     public long sendGathered(int fd, Gather gather, int count) {
+        setGatherCount(gather, count);
+        return BsdLibc.sendmsg(fd, gather.msghdr(), abi.msgNosignal);
+    }
+
+    @Override
+    public void setGatherCount(Gather gather, int count) {
         Bounds.count("sendmsg", "count", count, gather.capacity(), "gather", "iovecs");
         gather.msghdr().set(ValueLayout.JAVA_INT, BsdAbi.MSG_IOVLEN, count); // an int on the BSDs
-        return BsdLibc.sendmsg(fd, gather.msghdr(), abi.msgNosignal);
     }
 
     @Override

@@ -55,12 +55,12 @@ public final class IoUringAbi {
 
     public static final int IORING_OP_NOP = 0;
     public static final int IORING_OP_POLL_ADD = 6;
-    public static final int IORING_OP_POLL_REMOVE = 7;
+    public static final int IORING_OP_SENDMSG = 9;
+    public static final int IORING_OP_ASYNC_CANCEL = 14;
     public static final int IORING_OP_READ = 22;
     public static final int IORING_OP_WRITE = 23;
 
     public static final int IORING_POLL_ADD_MULTI = 1;
-    public static final int IORING_POLL_UPDATE_USER_DATA = 1 << 2;
     public static final int IORING_CQE_F_MORE = 1 << 1;
 
     // poll(2)'s bits, as IORING_OP_POLL_ADD takes them in poll32_events and returns them in res.
@@ -73,6 +73,7 @@ public final class IoUringAbi {
     // errno values io_uring_enter returns that the generated ErrnoCodes lacks.
     public static final int EBUSY = 16;
     public static final int ETIME = 62;
+    public static final int ECANCELED = 125;
 
     public static final int PROT_READ = 1;
     public static final int PROT_WRITE = 2;

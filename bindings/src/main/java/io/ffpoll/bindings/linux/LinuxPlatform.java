@@ -173,9 +173,14 @@ public final class LinuxPlatform extends Platform {
 
     @Override
     public long sendGathered(int fd, Gather gather, int count) {
+        setGatherCount(gather, count);
+        return Sockets.sendmsg(fd, gather.msghdr(), Sockets.MSG_NOSIGNAL);
+    }
+
+    @Override
+    public void setGatherCount(Gather gather, int count) {
         Bounds.count("sendmsg", "count", count, gather.capacity(), "gather", "iovecs");
         gather.msghdr().set(ValueLayout.JAVA_LONG, MSG_IOVLEN, count); // size_t on Linux
-        return Sockets.sendmsg(fd, gather.msghdr(), Sockets.MSG_NOSIGNAL);
     }
 
     private static final long MSG_IOVLEN = io.ffpoll.bindings.linux.gen.msghdr.msg_iovlen$offset();

@@ -269,6 +269,18 @@ public abstract class Platform {
     public abstract long sendGathered(int fd, Gather gather, int count);
 
     /**
+     * Makes {@code gather}'s msghdr describe its first {@code count} iovecs, as
+     * {@link #sendGathered} does before its call: for a sendmsg that another party makes later
+     * with the msghdr (an io_uring SQE).
+     *
+     * @param gather the iovecs and msghdr
+     * @param count how many
+     * @throws IndexOutOfBoundsException if {@code count} is negative or more than the gather's
+     *         {@link Gather#capacity() capacity}
+     */
+    public abstract void setGatherCount(Gather gather, int count);
+
+    /**
      * Memory for gathering sends of up to {@code iovecs} buffers.
      *
      * @param arena the arena that owns the memory

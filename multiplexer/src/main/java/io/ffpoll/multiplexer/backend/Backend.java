@@ -1,6 +1,7 @@
 package io.ffpoll.multiplexer.backend;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 
 /**
  * A readiness backend under {@link io.ffpoll.multiplexer.Poller} (epoll, kqueue). The contract,
@@ -98,6 +99,59 @@ public abstract class Backend {
 
     /** Whether the backend's native memory has been freed (for leak tests). */
     public abstract boolean memoryReleased();
+
+    /** What a completed send reports to: its result, the bytes sent or -errno. Loop thread. */
+    public interface SendCompletion {
+        void completed(int result);
+    }
+
+    /**
+     * Whether {@link #sendmsg} queues sends for the kernel to complete (io_uring); false for a
+     * readiness backend, whose callers make the sendmsg syscall themselves.
+     */
+    public boolean completesSends() {
+        return false;
+    }
+
+    /**
+     * Queues a sendmsg of {@code msghdr} (MSG_NOSIGNAL) on {@code fd}, submitted by the next
+     * poll; {@code done} hears its result from {@link #runCompletions()} after a later poll. The
+     * msghdr, its iovecs and the bytes they point at must stay untouched until then: the kernel
+     * reads them while the send is in flight. A send that cannot go at once (a full socket)
+     * waits in the kernel until it can; it completes once some bytes are sent.
+     *
+     * @return the send's handle, for {@link #cancelSend}
+     */
+    public int sendmsg(int fd, MemorySegment msghdr, SendCompletion done) throws IOException {
+        throw new UnsupportedOperationException(name() + " completes no sends");
+    }
+
+    /** Asks the kernel to cancel send {@code handle}; its completion still comes (ECANCELED, or the bytes it sent first). */
+    public void cancelSend(int handle) throws IOException {
+        throw new UnsupportedOperationException(name() + " completes no sends");
+    }
+
+    /** Sends queued or in flight and not yet reported. */
+    public int sendsInFlight() {
+        return 0;
+    }
+
+    /**
+     * Cancels every send in flight and waits until the kernel has given each back, then reports
+     * them: after this the memory they pointed at may be freed. For a closing loop.
+     */
+    public void quiesceSends() throws IOException {
+    }
+
+    /**
+     * Reports the sends that completed in the last poll to their {@link SendCompletion}s, in
+     * completion order; one that throws is logged by the caller's wrapper and the rest still run.
+     *
+     * @return how many were reported
+     */
+    public int runCompletions() {
+        return 0;
+    }
 
     /** Rounds up, so that a 0.3 ms timeout waits 1 ms instead of spinning; below 0 stays "forever". */
     protected static int toMillis(long nanos) {

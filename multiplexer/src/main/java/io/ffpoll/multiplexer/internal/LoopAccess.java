@@ -68,6 +68,9 @@ public abstract class LoopAccess {
 
     public abstract boolean isRegistered(EventLoop loop, int fd);
 
+    /** The loop's backend, for the connection layer's completed sends (io_uring). */
+    public abstract io.ffpoll.multiplexer.backend.Backend backend(EventLoop loop);
+
     /** The loop's {@code type} state, made by {@code factory} on first use. */
     public abstract <T extends LoopLocal> T local(EventLoop loop, Class<T> type, Function<EventLoop, T> factory);
 

@@ -562,7 +562,7 @@ public final class Connection extends ConnectionAnyThread {
         if (!delivering) {
             input.release(); // else once onData returns
         }
-        queue.clear();
+        releaseQueue();
         if (tls != null) {
             tls.release();
         }

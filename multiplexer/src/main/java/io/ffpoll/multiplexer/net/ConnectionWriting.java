@@ -2,11 +2,14 @@ package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.Err;
+import io.ffpoll.bindings.platform.Gather;
 import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
+import io.ffpoll.multiplexer.backend.Backend;
 import io.ffpoll.multiplexer.internal.LoopFuture;
 
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.Objects;
@@ -20,6 +23,12 @@ import java.util.concurrent.CompletableFuture;
  */
 abstract sealed class ConnectionWriting extends ConnectionReading permits ConnectionTls {
     private static final long DIRECT_WRITE_THRESHOLD = WriteQueue.CHUNK;
+
+    // io_uring: the send in flight (its handle in the backend) and the Gather the kernel reads
+    // for it; -1 and null when none. sendDone is made once, on the first ring send.
+    private int sendHandle = -1;
+    private Gather sendGather;
+    private Backend.SendCompletion sendDone;
 
     ConnectionWriting(EventLoop loop, int fd, java.net.SocketAddress remote, ConnectionHandler handler) {
         super(loop, fd, remote, handler);
@@ -125,7 +134,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         }
         long length = data.byteSize();
         if (length >= DIRECT_WRITE_THRESHOLD && data.isNative() && queue.isEmpty() && connected
-                && !waitingForWritable && tls == null) {
+                && !waitingForWritable && tls == null && !ringSends()) {
             // Large and nothing queued: try the socket first; copy only what it does not take.
             long n;
             do {
@@ -249,6 +258,10 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
             tlsFlushNow();
             return;
         }
+        if (ringSends()) {
+            ringFlush();
+            return;
+        }
         boolean full = false;
         while (true) {
             while (!queue.isEmpty()) {
@@ -293,6 +306,92 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
             updateInterest();
         }
         afterDrained();
+    }
+
+    /**
+     * Whether the loop's ring makes this connection's sends (io_uring): plain TCP on a socket.
+     * TLS and non-sockets keep the sendmsg/writev syscalls, on readiness.
+     */
+    private boolean ringSends() {
+        return io.sender != null && tls == null && !notSocket;
+    }
+
+    /**
+     * The ring's flush: one SENDMSG SQE gathering the queue, submitted by the loop's next poll.
+     * One send at a time per connection: the bytes stay queued (and count against the
+     * watermarks) until the kernel says it took them, so none is gathered twice and none is
+     * freed while the kernel reads it.
+     */
+    private void ringFlush() {
+        if (sendHandle >= 0) {
+            return; // its completion comes back here
+        }
+        if (queue.isEmpty()) {
+            afterDrained();
+            return;
+        }
+        if (sendGather == null) {
+            sendGather = io.takeGather();
+            if (sendDone == null) {
+                sendDone = this::sendCompleted;
+            }
+        }
+        int count = queue.gather(sendGather);
+        Platform.current().setGatherCount(sendGather, count);
+        try {
+            sendHandle = io.sender.sendmsg(fd, sendGather.msghdr(), sendDone);
+        } catch (IOException e) {
+            finish(e, false);
+        }
+    }
+
+    /** The ring's send came back: {@code result} bytes sent, or -errno. */
+    private void sendCompleted(int result) {
+        sendHandle = -1;
+        if (closed) {
+            releaseQueue(); // finish() left the chunks to this completion: the kernel is done with them now
+            return;
+        }
+        if (result < 0) {
+            finish(Errors.exception("sendmsg(fd " + fd + ", " + who() + ")", -result), false);
+            return;
+        }
+        queue.sentBy(result);
+        sentSome();
+        if (!writable && queue.bytes() <= options.lowWatermark()) {
+            writable = true;
+            writabilityChanged(true);
+            if (closed) {
+                return;
+            }
+        }
+        if (queue.isEmpty()) {
+            io.giveBack(sendGather); // an idle connection holds none
+            sendGather = null;
+            afterDrained();
+        } else {
+            requestFlush();
+        }
+    }
+
+    /**
+     * The connection is finished: gives the queue's chunks back, or, while the ring has a send
+     * of them in flight, cancels it and leaves them to its completion.
+     */
+    final void releaseQueue() {
+        if (sendHandle >= 0) {
+            try {
+                io.sender.cancelSend(sendHandle);
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("cancelling the send in flight of {} failed: {}", who(), e.toString());
+            }
+            return;
+        }
+        queue.clear();
+        if (sendGather != null) {
+            io.giveBack(sendGather);
+            sendGather = null;
+        }
     }
 
     /** The TLS send path ({@code ConnectionTls}): records out, plaintext counted sent with them. */

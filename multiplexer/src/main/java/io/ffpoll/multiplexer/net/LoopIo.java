@@ -6,8 +6,14 @@ import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.internal.LoopAccess;
 import io.ffpoll.multiplexer.internal.LoopLocal;
 
+import io.ffpoll.multiplexer.backend.Backend;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
 
 /**
  * One loop's shared I/O state for its {@link Connection}s: the buffer pool, the read buffer
@@ -16,6 +22,7 @@ import java.lang.foreign.MemorySegment;
  * just before the loop's next poll. Loop thread only.
  */
 final class LoopIo implements LoopLocal {
+    private static final Logger LOG = LoggerFactory.getLogger(LoopIo.class);
     static final long READ_BUFFER = 64 * 1024;
     static final int MAX_IOV = 64;
 
@@ -23,6 +30,10 @@ final class LoopIo implements LoopLocal {
     final BufferPool.Buffer readBuffer = pool.acquire(READ_BUFFER);
     private final Arena arena = Arena.ofConfined();
     final Gather gather = Platform.current().allocateGather(arena, MAX_IOV);
+    /** The loop's backend, where it completes sends (io_uring); else null and sends are syscalls. */
+    final Backend sender;
+    // A send in flight needs its msghdr and iovecs until it completes: one Gather each, reused.
+    private final ArrayDeque<Gather> freeGathers = new ArrayDeque<>();
     private final FlushList<Connection> toFlush = new FlushList<>();
     private int open;
     // Made on the first TLS connection: the plaintext a TLS read decrypts into (several records),
@@ -30,9 +41,23 @@ final class LoopIo implements LoopLocal {
     private BufferPool.Buffer tlsPlain;
     private BufferPool.Buffer tlsScratch;
 
+    private LoopIo(Backend backend) {
+        sender = backend.completesSends() ? backend : null;
+    }
+
     /** {@code loop}'s state, made on first use. Loop thread only. */
     static LoopIo of(EventLoop loop) {
-        return LoopAccess.get().local(loop, LoopIo.class, l -> new LoopIo());
+        return LoopAccess.get().local(loop, LoopIo.class, l -> new LoopIo(LoopAccess.get().backend(l)));
+    }
+
+    /** A Gather for one send in flight, until {@link #giveBack}. */
+    Gather takeGather() {
+        Gather g = freeGathers.pollFirst();
+        return g != null ? g : Platform.current().allocateGather(arena, MAX_IOV);
+    }
+
+    void giveBack(Gather g) {
+        freeGathers.addFirst(g);
     }
 
     /** {@code loop}'s state if a connection has made it, else null. Loop thread only. */
@@ -91,6 +116,16 @@ final class LoopIo implements LoopLocal {
     /** The loop has closed its connections: free the memory. */
     @Override
     public void closeBecauseLoopStopped() {
+        if (sender != null) {
+            // The loop's connections are closed, but a send of theirs may still be in flight:
+            // the kernel reads its iovecs and chunks until it completes, so nothing is freed first.
+            try {
+                sender.quiesceSends();
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("closing the sends in flight failed; their memory is left to the process: {}", e.toString());
+                return;
+            }
+        }
         pool.release(readBuffer);
         if (tlsPlain != null) {
             pool.release(tlsPlain);

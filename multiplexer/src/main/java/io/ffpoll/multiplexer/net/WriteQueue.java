@@ -125,6 +125,12 @@ final class WriteQueue {
         return n;
     }
 
+    /** A send made elsewhere (a ring's) took the first {@code n} gathered bytes. */
+    void sentBy(long n) {
+        consume(n);
+        sent += n;
+    }
+
     /** Bytes the socket has taken from this queue so far. */
     long sent() {
         return sent;

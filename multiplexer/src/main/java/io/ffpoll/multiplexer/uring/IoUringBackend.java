@@ -7,6 +7,7 @@ import io.ffpoll.bindings.linux.ErrnoCodes;
 import io.ffpoll.bindings.linux.EventFd;
 import io.ffpoll.bindings.linux.Fd;
 import io.ffpoll.bindings.linux.IoUringAbi;
+import io.ffpoll.bindings.linux.Sockets;
 import io.ffpoll.multiplexer.backend.Backend;
 import io.ffpoll.multiplexer.backend.EventBuffer;
 import io.ffpoll.multiplexer.backend.WakeupLatch;
@@ -36,8 +37,9 @@ import java.util.Arrays;
  * from its own thread. {@link #wakeup()} writes an eventfd that the ring watches with a
  * multishot poll of its own.
  *
- * <p>A poll holds a reference to its file: a closed fd's socket is released when the ring
- * removes the poll, in the enter that ends the iteration that closed it.
+ * <p>A poll holds a reference to its file: {@link #deregisterAndClose} cancels it in an enter of
+ * its own before the close, so the socket is gone when the call returns, as on epoll (one
+ * syscall more per close). A socket with a send in flight goes when that send's cancel completes.
  */
 public final class IoUringBackend extends Backend {
     private static final long WAKEUP_DATA = -1L;  // fd bits 0xFFFFFFFF: no fd has that number
@@ -56,6 +58,7 @@ public final class IoUringBackend extends Backend {
     private final WakeupLatch.Signal signal;
     private long[] armed = new long[256]; // the user_data of fd's poll in the ring, or NONE
     private boolean wakeupArmed;
+    private final SendSlots sends = new SendSlots();
 
     /**
      * Sets up the ring and checks the opcodes the backend needs.
@@ -68,10 +71,11 @@ public final class IoUringBackend extends Backend {
         Ring r = Ring.open(SQ_ENTRIES, CQ_ENTRIES);
         int efd;
         try {
-            int[] missing = r.unsupported(IoUringAbi.IORING_OP_POLL_ADD, IoUringAbi.IORING_OP_POLL_REMOVE);
+            int[] missing = r.unsupported(IoUringAbi.IORING_OP_POLL_ADD, IoUringAbi.IORING_OP_SENDMSG,
+                    IoUringAbi.IORING_OP_ASYNC_CANCEL);
             if (missing.length > 0) {
                 throw new IOException("io_uring: this kernel lacks opcode(s) " + Arrays.toString(missing)
-                        + " (IORING_OP_POLL_ADD is 6, IORING_OP_POLL_REMOVE 7)");
+                        + " (POLL_ADD is 6, SENDMSG 9, ASYNC_CANCEL 14)");
             }
             efd = EventFd.eventfd(0, EventFd.EFD_NONBLOCK | EventFd.EFD_CLOEXEC);
             Errors.check(efd, "eventfd(0, EFD_NONBLOCK|EFD_CLOEXEC)");
@@ -119,7 +123,13 @@ public final class IoUringBackend extends Backend {
     public void deregisterAndClose(int fd) throws IOException {
         ensureOpen();
         checkFd(fd);
-        disarm(fd);
+        if (armed(fd)[fd] != NONE) {
+            disarm(fd);
+            // The poll holds the file: until the ring drops it, a closed listener would still
+            // take connections and a closed socket would send no FIN. So the cancel goes now,
+            // in an enter of its own whose task work drops it, not with the next poll's.
+            ring.enter(0, 1, 0);
+        }
         regs.forget(fd);
         // Never retried: Linux has released the fd even when close reports EINTR.
         Errors.check(Fd.close(fd), "close(" + fd + ")");
@@ -128,13 +138,18 @@ public final class IoUringBackend extends Backend {
     private void disarm(int fd) throws IOException {
         long data = armed(fd)[fd];
         if (data != NONE) {
-            ring.prepare(IoUringAbi.IORING_OP_POLL_REMOVE, -1, data, 0, 0, 0, REMOVE_DATA);
+            // ASYNC_CANCEL, not POLL_REMOVE: a poll whose wakeup is being handled (a socket that
+            // data keeps arriving on) refuses POLL_REMOVE with EALREADY and stays armed, holding
+            // its closed socket open; a cancel marks it and it ends at its next check.
+            ring.prepare(IoUringAbi.IORING_OP_ASYNC_CANCEL, -1, data, 0, 0, 0, REMOVE_DATA);
             armed[fd] = NONE;
         }
     }
 
     private void arm(int fd) throws IOException {
-        long data = ((long) regs.generation(fd) << 32) | (fd & 0xFFFF_FFFFL);
+        // 30 bits of generation: bit 62 tags sends. A clash after 2^30 registrations of one fd
+        // number is harmless: armed[] says which poll is current.
+        long data = ((long) (regs.generation(fd) & 0x3FFF_FFFF) << 32) | (fd & 0xFFFF_FFFFL);
         int mask = regs.isShared(fd) ? SHARED_MASK : POLL_MASK;
         ring.prepare(IoUringAbi.IORING_OP_POLL_ADD, fd, 0, IoUringAbi.IORING_POLL_ADD_MULTI, 0, mask, data);
         armed(fd)[fd] = data;
@@ -196,6 +211,8 @@ public final class IoUringBackend extends Backend {
             boolean more = (ring.cqeFlags(i) & IoUringAbi.IORING_CQE_F_MORE) != 0;
             if (data == WAKEUP_DATA) {
                 wakeupArmed &= more;
+            } else if (SendSlots.isSend(data)) {
+                sends.completed(data, res);
             } else if (data != REMOVE_DATA) {
                 completed(data, res, more, events);
             }
@@ -205,24 +222,85 @@ public final class IoUringBackend extends Backend {
 
     private void completed(long data, int res, boolean more, EventBuffer events) throws IOException {
         int fd = (int) data;
-        int gen = (int) (data >>> 32);
-        boolean current = fd < armed.length && armed[fd] == data;
+        // armed[] holds the poll of fd's current registration, if any: any other is one removed.
+        if (fd >= armed.length || armed[fd] != data || !regs.isRegistered(fd) || regs.isPendingAdd(fd)) {
+            return; // the end of a removed poll (ECANCELED, ENOENT), or an edge it posted first
+        }
         if (res < 0) {
-            if (current) {
-                armed[fd] = NONE;
-                if (regs.isCurrent(fd, gen)) {
-                    regs.addFailed(fd, -res, "io_uring_enter(IORING_OP_POLL_ADD, fd " + fd + ")");
+            armed[fd] = NONE;
+            regs.addFailed(fd, -res, "io_uring_enter(IORING_OP_POLL_ADD, fd " + fd + ")");
+            return;
+        }
+        regs.kernelEvent(fd, regs.generation(fd), EpollBackend.toReady(res), events);
+        if (!more) {
+            arm(fd); // the kernel ended the multishot (a completion it had no room for)
+        }
+    }
+
+    // -Dffpoll.uring.sends=false keeps sends as syscalls on readiness, as on epoll: for A/B runs.
+    private static final boolean RING_SENDS = !"false".equals(System.getProperty("ffpoll.uring.sends"));
+
+    @Override
+    public boolean completesSends() {
+        return RING_SENDS;
+    }
+
+    @Override
+    public int sendmsg(int fd, MemorySegment msghdr, SendCompletion done) throws IOException {
+        ensureOpen();
+        checkFd(fd);
+        int slot = sends.take(done);
+        ring.prepare(IoUringAbi.IORING_OP_SENDMSG, fd, msghdr.address(), 1, 0, Sockets.MSG_NOSIGNAL,
+                SendSlots.userData(slot));
+        return slot;
+    }
+
+    @Override
+    public void cancelSend(int handle) throws IOException {
+        ensureOpen();
+        ring.prepare(IoUringAbi.IORING_OP_ASYNC_CANCEL, -1, SendSlots.userData(handle), 0, 0, 0, REMOVE_DATA);
+    }
+
+    @Override
+    public int sendsInFlight() {
+        return sends.inFlight();
+    }
+
+    @Override
+    public void quiesceSends() throws IOException {
+        ensureOpen();
+        if (sends.inFlight() > 0) {
+            for (int slot = 0; slot < sends.used(); slot++) {
+                if (sends.taken(slot)) {
+                    cancelSend(slot);
                 }
             }
-            return; // else the end of a removed poll (ECANCELED, ENOENT)
-        }
-        regs.kernelEvent(fd, gen, EpollBackend.toReady(res), events);
-        if (!more && current) {
-            armed[fd] = NONE;
-            if (regs.isCurrent(fd, gen)) {
-                arm(fd);
+            // A cancel completes at once or after the send it found: each wait takes at least one.
+            while (sends.inFlight() > 0) {
+                ring.enter(1, 1, -1);
+                reapSendsOnly();
             }
         }
+        runCompletions();
+    }
+
+    /** Reaps while quiescing: readiness is of no use to a closing loop, sends are all that count. */
+    private void reapSendsOnly() {
+        int n = ring.ready();
+        for (int i = 0; i < n; i++) {
+            long data = ring.userData(i);
+            if (SendSlots.isSend(data)) {
+                sends.completed(data, ring.res(i));
+            } else if (data == WAKEUP_DATA) {
+                wakeupArmed &= (ring.cqeFlags(i) & IoUringAbi.IORING_CQE_F_MORE) != 0;
+            }
+        }
+        ring.advance(n);
+    }
+
+    @Override
+    public int runCompletions() {
+        return sends.run();
     }
 
     @Override
@@ -249,6 +327,14 @@ public final class IoUringBackend extends Backend {
             // them too, but later, in a kernel worker: a closed listener would still take
             // connections meanwhile. So the owner removes them here and runs the completions.
             if (ring.owner() == Thread.currentThread()) {
+                if (sends.inFlight() > 0) {
+                    open = true; // quiesceSends checks it
+                    try {
+                        quiesceSends();
+                    } finally {
+                        open = false;
+                    }
+                }
                 for (int fd = 0; fd < armed.length; fd++) {
                     disarm(fd);
                 }

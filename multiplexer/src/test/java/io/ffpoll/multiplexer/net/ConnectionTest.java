@@ -256,11 +256,13 @@ class ConnectionTest extends LoopTestBase {
             server.flush();
             return null;
         });
+        // On io_uring the ring makes the sends (IoUringSendTest): flush() only queues its SQE.
+        boolean syscalls = !loop.backend().equals("io_uring");
         long queuedAfterFirstTry = onLoop(server::queuedBytes);
-        assertTrue(queuedAfterFirstTry > 0 && queuedAfterFirstTry < payload.length,
+        assertTrue(!syscalls || (queuedAfterFirstTry > 0 && queuedAfterFirstTry < payload.length),
                 "a partial write should leave part of 1 MiB queued, left " + queuedAfterFirstTry);
         assertArrayEquals(payload, net.readFully(client, payload.length));
-        assertTrue(Syscalls.count("sendmsg", loopThread) - sendmsgs > 1, "completed by further sendmsg calls");
+        assertTrue(!syscalls || Syscalls.count("sendmsg", loopThread) - sendmsgs > 1, "completed by further sendmsg calls");
         assertEquals(0L, (long) onLoop(server::queuedBytes));
         onLoop(() -> {
             server.close();
@@ -283,8 +285,9 @@ class ConnectionTest extends LoopTestBase {
             return null;
         });
         byte[] got = net.readFully(client, 1000 * 9);
-        // All 1000 writes were made in one task, so one iteration: one gathering send for them.
-        assertEquals(1, onLoop(() -> sends(Thread.currentThread())) - before);
+        // All 1000 writes were made in one task, so one iteration: one gathering send for them
+        // (a SENDMSG SQE on io_uring, no syscall: IoUringSendTest).
+        assertEquals(loop.backend().equals("io_uring") ? 0 : 1, onLoop(() -> sends(Thread.currentThread())) - before);
         assertTrue(new String(got).startsWith("msg-1000;msg-1001;") && new String(got).endsWith("msg-1999;"));
         onLoop(() -> {
             server.close();
@@ -464,7 +467,8 @@ class ConnectionTest extends LoopTestBase {
         IOException cause = closed.get(30, TimeUnit.SECONDS); // the client never reads
         assertInstanceOf(java.net.SocketTimeoutException.class, cause);
         assertTrue(cause.getMessage().contains("bytes unsent"), cause.getMessage());
-        assertEquals(baseline, poolInUse(), "the queue's buffers were not returned");
+        // On io_uring the chunks of the send in flight come back with its cancelled completion.
+        awaitOnLoop(() -> LoopIo.of(loop).pool.inUseCount() == baseline, "the queue's buffers returned");
         stopServing(listener);
     }
 

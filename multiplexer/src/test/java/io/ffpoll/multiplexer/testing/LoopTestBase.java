@@ -1,6 +1,7 @@
 package io.ffpoll.multiplexer.testing;
 
 import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.Poller;
 import io.ffpoll.multiplexer.net.Connection;
 import io.ffpoll.multiplexer.net.ConnectionHandler;
 import io.ffpoll.multiplexer.net.Listener;
@@ -28,11 +29,16 @@ public abstract class LoopTestBase {
     protected InetSocketAddress address;
     private boolean listenerOwnsListenFd;
 
+    /** The poller of the loop under test: the OS's default (or what ffpoll.engine names). */
+    protected Poller openPoller() throws IOException {
+        return Poller.open();
+    }
+
     @BeforeEach
     protected void startLoop() throws IOException {
         new java.net.Socket().close(); // java.net's own descriptor, kept for the JVM's life, before counting
         fdsBefore = Loopback.openFds();
-        loop = EventLoop.start(getClass().getSimpleName());
+        loop = EventLoop.start(getClass().getSimpleName(), openPoller(), 1024);
         net = new Loopback();
         listenFd = Tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096, false);
         address = Tcp.localAddress(listenFd);

@@ -1,0 +1,103 @@
+package io.ffpoll.multiplexer.uring;
+
+import io.ffpoll.multiplexer.backend.Backend;
+
+import java.util.Arrays;
+
+/**
+ * The sends in flight on one ring: a slot per send, whose index is in the SQE's user_data, so a
+ * completion finds its {@link Backend.SendCompletion} even when the connection that sent it is
+ * closed and its fd number reused. Completions are kept in arrival order until the loop reports
+ * them after its dispatch. Nothing is allocated per send once the table has grown.
+ */
+final class SendSlots {
+    /** The tag of a send's user_data: bit 62, above any poll's (30-bit generation, 32-bit fd). */
+    static final long TAG = 1L << 62;
+
+    private Backend.SendCompletion[] owners = new Backend.SendCompletion[64];
+    private int[] free = new int[64];
+    private int freeCount;
+    private int used; // slots ever handed out; the rest of the table is virgin
+    private int inFlight;
+    private Backend.SendCompletion[] doneOwners = new Backend.SendCompletion[64];
+    private int[] doneResults = new int[64];
+    private int doneCount;
+
+    static boolean isSend(long userData) {
+        return userData > 0 && (userData & TAG) != 0;
+    }
+
+    static long userData(int slot) {
+        return TAG | slot;
+    }
+
+    int take(Backend.SendCompletion owner) {
+        int slot;
+        if (freeCount > 0) {
+            slot = free[--freeCount];
+        } else {
+            if (used == owners.length) {
+                owners = Arrays.copyOf(owners, used * 2);
+                free = Arrays.copyOf(free, used * 2);
+            }
+            slot = used++;
+        }
+        owners[slot] = owner;
+        inFlight++;
+        return slot;
+    }
+
+    /** A send's completion came: frees its slot, keeps the report for {@link #run}. */
+    void completed(long userData, int result) {
+        int slot = (int) (userData & 0xFFFF_FFFFL);
+        Backend.SendCompletion owner = owners[slot];
+        owners[slot] = null;
+        free[freeCount++] = slot;
+        inFlight--;
+        if (doneCount == doneOwners.length) {
+            doneOwners = Arrays.copyOf(doneOwners, doneCount * 2);
+            doneResults = Arrays.copyOf(doneResults, doneCount * 2);
+        }
+        doneOwners[doneCount] = owner;
+        doneResults[doneCount++] = result;
+    }
+
+    int inFlight() {
+        return inFlight;
+    }
+
+    /** Whether slot {@code slot} is taken (a send in flight there). */
+    boolean taken(int slot) {
+        return slot < used && owners[slot] != null;
+    }
+
+    int used() {
+        return used;
+    }
+
+    /**
+     * Reports what completed, in order. An owner that throws does not stop the others; the
+     * first throwable is rethrown once all have run (the loop logs it).
+     */
+    int run() {
+        int n = doneCount;
+        Throwable first = null;
+        for (int i = 0; i < n; i++) {
+            Backend.SendCompletion owner = doneOwners[i];
+            doneOwners[i] = null;
+            try {
+                owner.completed(doneResults[i]);
+            } catch (Throwable t) {
+                first = first == null ? t : first;
+            }
+        }
+        doneCount = 0;
+        if (first instanceof RuntimeException r) {
+            throw r;
+        }
+        if (first instanceof Error e) {
+            throw e;
+        }
+        return n;
+    }
+}
