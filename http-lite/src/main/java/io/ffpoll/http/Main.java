@@ -61,7 +61,7 @@ public final class Main {
               --engine epoll|io_uring|auto|kqueue
                                        the loops' engine (default: epoll on Linux, or what
                                        -Dffpoll.engine names; kqueue elsewhere). io_uring is
-                                       Linux >= 5.11 (readiness from multishot polls); auto
+                                       Linux >= 5.13 (readiness from multishot polls); auto
                                        uses it where it can be set up, else epoll with one log
                                        line saying why. kqueue on Linux needs libkqueue:
                                        -Dffpoll.libkqueue=/path/to/libkqueue.so.0, or

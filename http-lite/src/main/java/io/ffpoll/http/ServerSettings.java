@@ -194,7 +194,7 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
 
     /**
      * The poller backend by name, as {@link Poller#open(String)} takes it: {@code "epoll"},
-     * {@code "io_uring"} (Linux >= 5.11), {@code "auto"} (io_uring where it can be set up, else
+     * {@code "io_uring"} (Linux >= 5.13), {@code "auto"} (io_uring where it can be set up, else
      * epoll), or {@code "kqueue"} (on Linux: libkqueue, for testing). Default: the OS's own, or
      * on Linux what the system property {@value Poller#ENGINE_PROPERTY} names.
      *

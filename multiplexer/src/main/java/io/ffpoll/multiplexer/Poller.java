@@ -78,7 +78,7 @@ public final class Poller implements AutoCloseable {
     }
 
     /**
-     * Opens the named backend: {@code "epoll"} (Linux); {@code "io_uring"} (Linux >= 5.11:
+     * Opens the named backend: {@code "epoll"} (Linux); {@code "io_uring"} (Linux >= 5.13:
      * multishot polls on a ring, see below); {@code "auto"}: io_uring where it can be set up,
      * else the OS's default with one log line that says why; or {@code "kqueue"}: the system's on
      * macOS and FreeBSD, and on Linux libkqueue (a userspace kqueue, for testing), loaded from

@@ -60,6 +60,10 @@ class IoUringPollerTest extends PollerContract {
 
     @Test
     void theRingIsSingleIssuerWithDeferredTaskRunAndARegisteredFd() throws Exception {
+        String[] v = System.getProperty("os.version").split("[.-]");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Integer.parseInt(v[0]) > 6
+                        || (Integer.parseInt(v[0]) == 6 && Integer.parseInt(v[1]) >= 1),
+                "SKIPPED: DEFER_TASKRUN is Linux >= 6.1, this is " + System.getProperty("os.version"));
         poller.poll(events, NOW);
         io.ffpoll.multiplexer.uring.IoUringBackend backend =
                 (io.ffpoll.multiplexer.uring.IoUringBackend) poller.unwrap();
@@ -109,13 +113,21 @@ class IoUringPollerTest extends PollerContract {
         long enters = Syscalls.count("io_uring_enter", me);
         long others = Syscalls.count("io_uring_register", me) + Syscalls.count("epoll_wait", me)
                 + Syscalls.count("epoll_ctl", me);
+        long polls = 0;
         for (int i = 0; i < 100; i++) {
             net.send(client, new byte[] {(byte) i});
-            assertTrue((awaitEvent(server) & io.ffpoll.multiplexer.backend.EventBuffer.READ) != 0);
+            int n;
+            do {
+                polls++;
+                n = poller.poll(events, Duration.ofSeconds(30));
+            } while (n == 0);
+            assertEquals(server, events.get(0).fd());
+            assertTrue(events.get(0).isReadable());
             assertEquals(1, net.read(server, 8).length);
         }
         long perPoll = Syscalls.count("io_uring_enter", me) - enters;
         assertTrue(perPoll >= 100, "one enter per poll at least: " + perPoll);
+        assertEquals(polls, perPoll, "one enter per poll");
         assertEquals(others, Syscalls.count("io_uring_register", me) + Syscalls.count("epoll_wait", me)
                 + Syscalls.count("epoll_ctl", me), "nothing but io_uring_enter");
     }

@@ -36,6 +36,7 @@ public final class IoUringAbi {
     public static final int IORING_FEAT_SINGLE_MMAP = 1;
     public static final int IORING_FEAT_NODROP = 1 << 1;
     public static final int IORING_FEAT_EXT_ARG = 1 << 8;
+    public static final int IORING_FEAT_RSRC_TAGS = 1 << 10;
 
     public static final long IORING_OFF_SQ_RING = 0L;
     public static final long IORING_OFF_CQ_RING = 0x8000000L;

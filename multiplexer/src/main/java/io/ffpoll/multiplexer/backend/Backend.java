@@ -122,12 +122,15 @@ public abstract class Backend {
      *
      * @return the send's handle, for {@link #cancelSend}
      */
-    public int sendmsg(int fd, MemorySegment msghdr, SendCompletion done) throws IOException {
+    public long sendmsg(int fd, MemorySegment msghdr, SendCompletion done) throws IOException {
         throw new UnsupportedOperationException(name() + " completes no sends");
     }
 
-    /** Asks the kernel to cancel send {@code handle}; its completion still comes (ECANCELED, or the bytes it sent first). */
-    public void cancelSend(int handle) throws IOException {
+    /**
+     * Asks the kernel to cancel send {@code handle}; its completion still comes (ECANCELED, or
+     * the bytes it sent first). Nothing is done for a send reaped already, whose report is due.
+     */
+    public void cancelSend(long handle) throws IOException {
         throw new UnsupportedOperationException(name() + " completes no sends");
     }
 

@@ -26,7 +26,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
 
     // io_uring: the send in flight (its handle in the backend) and the Gather the kernel reads
     // for it; -1 and null when none. sendDone is made once, on the first ring send.
-    private int sendHandle = -1;
+    private long sendHandle = -1;
     private Gather sendGather;
     private Backend.SendCompletion sendDone;
 
@@ -350,6 +350,12 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         sendHandle = -1;
         if (closed) {
             releaseQueue(); // finish() left the chunks to this completion: the kernel is done with them now
+            return;
+        }
+        if (result == -Err.EAGAIN || result == -Err.EINTR) {
+            // Up to Linux 6.6 a send retried by an io-wq worker can end EAGAIN on a non-blocking
+            // socket; nothing was sent: send again.
+            requestFlush();
             return;
         }
         if (result < 0) {

@@ -20,7 +20,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * The io_uring backend (Linux >= 5.11): readiness from multishot {@code IORING_OP_POLL_ADD}, one
+ * The io_uring backend (Linux >= 5.13): readiness from multishot {@code IORING_OP_POLL_ADD}, one
  * per fd for both directions, posted to the completion ring, with every change of the
  * iteration submitted and the wait done in the SAME {@code io_uring_enter} (the timeout is its
  * EXT_ARG). Registering, re-registering and removing an fd cost no syscall of their own, where
@@ -123,7 +123,9 @@ public final class IoUringBackend extends Backend {
     public void deregisterAndClose(int fd) throws IOException {
         ensureOpen();
         checkFd(fd);
-        if (armed(fd)[fd] != NONE) {
+        // A SENDMSG still in the SQ names the fd by number: submitted after the close, it would
+        // go to whatever socket takes the number next. So it goes before the close too.
+        if (armed(fd)[fd] != NONE || ring.unsubmitted() > 0) {
             disarm(fd);
             // The poll holds the file: until the ring drops it, a closed listener would still
             // take connections and a closed socket would send no FIN. So the cancel goes now,
@@ -246,19 +248,28 @@ public final class IoUringBackend extends Backend {
     }
 
     @Override
-    public int sendmsg(int fd, MemorySegment msghdr, SendCompletion done) throws IOException {
+    public long sendmsg(int fd, MemorySegment msghdr, SendCompletion done) throws IOException {
         ensureOpen();
         checkFd(fd);
-        int slot = sends.take(done);
-        ring.prepare(IoUringAbi.IORING_OP_SENDMSG, fd, msghdr.address(), 1, 0, Sockets.MSG_NOSIGNAL,
-                SendSlots.userData(slot));
-        return slot;
+        long handle = sends.take(done);
+        try {
+            ring.prepare(IoUringAbi.IORING_OP_SENDMSG, fd, msghdr.address(), 1, 0, Sockets.MSG_NOSIGNAL,
+                    SendSlots.userData(handle));
+        } catch (IOException | RuntimeException e) {
+            sends.release(handle);
+            throw e;
+        }
+        return handle;
     }
 
     @Override
-    public void cancelSend(int handle) throws IOException {
+    public void cancelSend(long handle) throws IOException {
         ensureOpen();
-        ring.prepare(IoUringAbi.IORING_OP_ASYNC_CANCEL, -1, SendSlots.userData(handle), 0, 0, 0, REMOVE_DATA);
+        // A send whose completion is reaped already (its report waits for runCompletions) has
+        // nothing to cancel, and its slot may hold another connection's send by now.
+        if (sends.isInFlight(handle)) {
+            ring.prepare(IoUringAbi.IORING_OP_ASYNC_CANCEL, -1, SendSlots.userData(handle), 0, 0, 0, REMOVE_DATA);
+        }
     }
 
     @Override
@@ -272,12 +283,17 @@ public final class IoUringBackend extends Backend {
         if (sends.inFlight() > 0) {
             for (int slot = 0; slot < sends.used(); slot++) {
                 if (sends.taken(slot)) {
-                    cancelSend(slot);
+                    cancelSend(sends.handle(slot));
                 }
             }
-            // A cancel completes at once or after the send it found: each wait takes at least one.
+            // A cancel completes at once or after the send it found; the wait is bounded all the
+            // same, and the caller then leaves the memory to the process instead of freeing it.
+            long deadline = System.nanoTime() + 30_000_000_000L;
             while (sends.inFlight() > 0) {
-                ring.enter(1, 1, -1);
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("io_uring: " + sends.inFlight() + " cancelled sends never completed");
+                }
+                ring.enter(1, 1, 100_000_000L);
                 reapSendsOnly();
             }
         }

@@ -121,7 +121,7 @@ public final class Ring {
     /**
      * Sets up a ring of {@code entries} SQEs and {@code cqEntries} CQEs: SINGLE_ISSUER with
      * DEFER_TASKRUN (Linux 6.1), else COOP_TASKRUN (5.19), else neither, each with SUBMIT_ALL
-     * where known; the kernel must have EXT_ARG (5.11) and NODROP (5.5). Throws with the errno
+     * where known; the kernel must have EXT_ARG (5.11), NODROP (5.5) and multishot polls (5.13). Throws with the errno
      * of the first attempt where all fail (EPERM under seccomp or kernel.io_uring_disabled,
      * ENOSYS where the kernel lacks io_uring).
      *
@@ -153,11 +153,14 @@ public final class Ring {
                     break;
                 }
                 int features = params.get(ValueLayout.JAVA_INT, offset(P, "features"));
-                int missing = IoUringAbi.IORING_FEAT_EXT_ARG | IoUringAbi.IORING_FEAT_NODROP;
+                // RSRC_TAGS stands for Linux 5.13, which brought multishot polls (IORING_POLL_ADD_MULTI):
+                // the opcode probe cannot tell, and 5.11-5.12 refuse them with EINVAL.
+                int missing = IoUringAbi.IORING_FEAT_EXT_ARG | IoUringAbi.IORING_FEAT_NODROP
+                        | IoUringAbi.IORING_FEAT_RSRC_TAGS;
                 if ((features & missing) != missing) {
                     Fd.close(fd);
-                    throw new IOException("io_uring: this kernel lacks IORING_FEAT_EXT_ARG or IORING_FEAT_NODROP"
-                            + " (Linux >= 5.11 needed)");
+                    throw new IOException("io_uring: this kernel lacks IORING_FEAT_EXT_ARG, _NODROP or _RSRC_TAGS"
+                            + " (Linux >= 5.13 needed, for multishot polls)");
                 }
                 try {
                     return new Ring(fd, params, flags);
@@ -250,6 +253,16 @@ public final class Ring {
             throws IOException {
         if (unsubmitted() == sqEntries) {
             enter(0, 0, -1);
+            if (unsubmitted() == sqEntries) {
+                // EBUSY (Linux < 5.19): the kernel holds completions it could not post and takes
+                // no SQE until they are flushed, which GETEVENTS does. Never write over an SQE
+                // the kernel has not read.
+                enter(0, 1, 0);
+                if (unsubmitted() == sqEntries) {
+                    throw new IOException("io_uring: the submission queue stays full (" + sqEntries
+                            + " SQEs the kernel does not take)");
+                }
+            }
         }
         long base = (long) (sqTail & sqMask) * SQE_SIZE;
         for (long o = 0; o < SQE_SIZE; o += Long.BYTES) {

@@ -15,6 +15,8 @@ final class SendSlots {
     static final long TAG = 1L << 62;
 
     private Backend.SendCompletion[] owners = new Backend.SendCompletion[64];
+    // Bumped at each take: a handle (generation << 32 | slot) names one send, not its slot's next.
+    private int[] generations = new int[64];
     private int[] free = new int[64];
     private int freeCount;
     private int used; // slots ever handed out; the rest of the table is virgin
@@ -27,11 +29,22 @@ final class SendSlots {
         return userData > 0 && (userData & TAG) != 0;
     }
 
-    static long userData(int slot) {
-        return TAG | slot;
+    static long userData(long handle) {
+        return TAG | handle;
     }
 
-    int take(Backend.SendCompletion owner) {
+    /** The handle of the send in {@code slot}. */
+    long handle(int slot) {
+        return ((long) generations[slot] << 32) | slot;
+    }
+
+    /** Whether {@code handle}'s send is still in flight (not reaped). */
+    boolean isInFlight(long handle) {
+        int slot = (int) handle;
+        return slot < used && owners[slot] != null && generations[slot] == (int) (handle >>> 32);
+    }
+
+    long take(Backend.SendCompletion owner) {
         int slot;
         if (freeCount > 0) {
             slot = free[--freeCount];
@@ -39,17 +52,27 @@ final class SendSlots {
             if (used == owners.length) {
                 owners = Arrays.copyOf(owners, used * 2);
                 free = Arrays.copyOf(free, used * 2);
+                generations = Arrays.copyOf(generations, used * 2);
             }
             slot = used++;
         }
         owners[slot] = owner;
+        generations[slot] = (generations[slot] + 1) & 0x3FFF_FFFF; // 30 bits: bit 62 is the tag
         inFlight++;
-        return slot;
+        return handle(slot);
+    }
+
+    /** A send that never reached the ring (its SQE could not be prepared): the slot is free again. */
+    void release(long handle) {
+        int slot = (int) handle;
+        owners[slot] = null;
+        free[freeCount++] = slot;
+        inFlight--;
     }
 
     /** A send's completion came: frees its slot, keeps the report for {@link #run}. */
     void completed(long userData, int result) {
-        int slot = (int) (userData & 0xFFFF_FFFFL);
+        int slot = (int) userData;
         Backend.SendCompletion owner = owners[slot];
         owners[slot] = null;
         free[freeCount++] = slot;

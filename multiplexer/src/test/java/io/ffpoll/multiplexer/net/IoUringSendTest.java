@@ -109,7 +109,7 @@ class IoUringSendTest extends LoopTestBase {
             server.abort();
             // Finished, but the kernel still holds the send: its chunks are not back yet.
             assertTrue(LoopIo.of(loop).pool.inUseCount() > baseline, "chunks given back while the kernel held them");
-            assertEquals(1, backend().sendsInFlight(), "the cancel is only submitted by the next poll");
+            assertEquals(1, backend().sendsInFlight(), "the send counts as in flight until its completion is reaped");
             return true;
         }, "a send in flight");
         awaitOnLoop(() -> backend().sendsInFlight() == 0, "the cancelled send's completion");
