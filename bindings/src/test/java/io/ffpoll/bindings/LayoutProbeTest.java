@@ -1,11 +1,11 @@
 package io.ffpoll.bindings;
 
 import io.ffpoll.bindings.linux.gen.LinuxH;
+import io.ffpoll.bindings.testing.CProbe;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.lang.foreign.GroupLayout;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.PaddingLayout;
@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,47 +35,7 @@ class LayoutProbeTest {
 
     @BeforeAll
     static void runProbe() throws Exception {
-        Path nativeDir = Path.of(System.getProperty("ffpoll.native.dir", "../native"));
-        Path source = nativeDir.resolve("layout_probe.c");
-        assertTrue(Files.exists(source), "missing " + source.toAbsolutePath());
-        String cc = findCompiler();
-        Assumptions.assumeTrue(cc != null,
-                "SKIPPED: no C compiler (cc, gcc or clang) on PATH, so layouts cannot be checked against headers");
-        Path dir = Files.createTempDirectory("ffpoll-probe");
-        Path exe = dir.resolve("probe");
-        String compileOut = run(List.of(cc, "-Wall", "-Werror", "-I", nativeDir.toString(), "-o", exe.toString(),
-                source.toString()));
-        String out = run(List.of(exe.toString()));
-        for (String line : out.split("\n")) {
-            String[] parts = line.trim().split(" ");
-            assertEquals(3, parts.length, "probe line: " + line + " (compiler said: " + compileOut + ")");
-            PROBE.put(parts[0] + " " + parts[1], Long.parseLong(parts[2]));
-        }
-        Files.delete(exe);
-        Files.delete(dir);
-    }
-
-    private static String findCompiler() throws Exception {
-        for (String cc : List.of("cc", "gcc", "clang")) {
-            try {
-                Process p = new ProcessBuilder(cc, "--version").redirectErrorStream(true).start();
-                p.getInputStream().readAllBytes();
-                if (p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0) {
-                    return cc;
-                }
-            } catch (IOException notInstalled) {
-                // try the next name
-            }
-        }
-        return null;
-    }
-
-    private static String run(List<String> command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "timed out: " + command);
-        assertEquals(0, p.exitValue(), command + " failed:\n" + out);
-        return out;
+        PROBE.putAll(CProbe.run("layout_probe.c", "-I", CProbe.nativeDir().toString()));
     }
 
     private static GroupLayout struct(String name) throws Exception {

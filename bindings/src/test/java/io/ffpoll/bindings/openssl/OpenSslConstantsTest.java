@@ -1,10 +1,10 @@
 package io.ffpoll.bindings.openssl;
 
+import io.ffpoll.bindings.testing.CProbe;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,51 +31,11 @@ class OpenSslConstantsTest {
 
     @BeforeAll
     static void runProbe() throws Exception {
-        Path nativeDir = Path.of(System.getProperty("ffpoll.native.dir", "../native"));
-        Path source = nativeDir.resolve("openssl_probe.c");
-        assertTrue(Files.exists(source), "missing " + source.toAbsolutePath());
-        String cc = compiler();
-        Assumptions.assumeTrue(cc != null, "SKIPPED: no C compiler on PATH, so OpenSSL's constants cannot be checked");
         Assumptions.assumeTrue(Files.exists(Path.of("/usr/include/openssl/ssl.h"))
                         || Files.exists(Path.of("/usr/local/include/openssl/ssl.h"))
                         || Files.exists(Path.of("/opt/homebrew/include/openssl/ssl.h")),
                 "SKIPPED: no OpenSSL headers (libssl-dev), so OpenSSL's constants cannot be checked");
-        Path dir = Files.createTempDirectory("ffpoll-openssl-probe");
-        Path exe = dir.resolve("probe");
-        try {
-            run(List.of(cc, "-Wall", "-Werror", "-o", exe.toString(), source.toString()));
-            for (String line : run(List.of(exe.toString())).split("\n")) {
-                String[] parts = line.trim().split(" ");
-                assertEquals(3, parts.length, "probe line: " + line);
-                PROBE.put(parts[1], Long.parseLong(parts[2]));
-            }
-        } finally {
-            Files.deleteIfExists(exe);
-            Files.delete(dir);
-        }
-    }
-
-    private static String compiler() throws Exception {
-        for (String cc : List.of("cc", "gcc", "clang")) {
-            try {
-                Process p = new ProcessBuilder(cc, "--version").redirectErrorStream(true).start();
-                p.getInputStream().readAllBytes();
-                if (p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0) {
-                    return cc;
-                }
-            } catch (IOException notInstalled) {
-                // try the next name
-            }
-        }
-        return null;
-    }
-
-    private static String run(List<String> command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "timed out: " + command);
-        assertEquals(0, p.exitValue(), command + " failed:\n" + out);
-        return out;
+        CProbe.run("openssl_probe.c").forEach((key, value) -> PROBE.put(key.substring(key.indexOf(' ') + 1), value));
     }
 
     // Reading a field by reflection initialises its class, which links the library's symbols.

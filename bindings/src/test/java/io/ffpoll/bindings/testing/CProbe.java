@@ -22,9 +22,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 public final class CProbe {
     private CProbe() {}
 
+    /** native/, where the probes and the headers they include are. */
+    public static Path nativeDir() {
+        return Path.of(System.getProperty("ffpoll.native.dir", "../native"));
+    }
+
     public static Map<String, Long> run(String source, String... ccArgs) throws Exception {
-        Path nativeDir = Path.of(System.getProperty("ffpoll.native.dir", "../native"));
-        Path file = nativeDir.resolve(source);
+        Path file = nativeDir().resolve(source);
         assertTrue(Files.exists(file), "missing " + file.toAbsolutePath());
         String cc = compiler();
         Assumptions.assumeTrue(cc != null, "SKIPPED: no C compiler on PATH, so " + source + " cannot run");
