@@ -47,6 +47,12 @@ int main(void) {
     OFF(io_uring_probe_op, op); OFF(io_uring_probe_op, flags);
     SIZE(io_uring_rsrc_update);
     OFF(io_uring_rsrc_update, offset); OFF(io_uring_rsrc_update, data);
+    SIZE(io_uring_buf);
+    OFF(io_uring_buf, addr); OFF(io_uring_buf, len); OFF(io_uring_buf, bid);
+    SIZE(io_uring_buf_ring);
+    OFF(io_uring_buf_ring, tail);
+    SIZE(io_uring_buf_reg);
+    OFF(io_uring_buf_reg, ring_addr); OFF(io_uring_buf_reg, ring_entries); OFF(io_uring_buf_reg, bgid);
 
     CONST(__NR_io_uring_setup); CONST(__NR_io_uring_enter); CONST(__NR_io_uring_register);
     CONST(IORING_SETUP_CQSIZE); CONST(IORING_SETUP_CLAMP); CONST(IORING_SETUP_R_DISABLED); CONST(IORING_SETUP_SUBMIT_ALL);
@@ -56,10 +62,12 @@ int main(void) {
     CONST(IORING_ENTER_GETEVENTS); CONST(IORING_ENTER_EXT_ARG); CONST(IORING_ENTER_REGISTERED_RING);
     CONST(IORING_SQ_CQ_OVERFLOW);
     CONST(IORING_REGISTER_PROBE); CONST(IORING_REGISTER_ENABLE_RINGS); CONST(IORING_REGISTER_RING_FDS); CONST(IORING_UNREGISTER_RING_FDS);
+    CONST(IORING_REGISTER_PBUF_RING); CONST(IORING_UNREGISTER_PBUF_RING);
     CONST(IO_URING_OP_SUPPORTED);
     CONST(IORING_OP_NOP); CONST(IORING_OP_POLL_ADD);
     CONST(IORING_OP_SENDMSG); CONST(IORING_OP_ASYNC_CANCEL);
-    CONST(IORING_OP_READ); CONST(IORING_OP_WRITE);
+    CONST(IORING_OP_READ); CONST(IORING_OP_WRITE); CONST(IORING_OP_RECV);
+    CONST(IOSQE_BUFFER_SELECT); CONST(IORING_CQE_F_BUFFER); CONST(IORING_CQE_BUFFER_SHIFT);
     CONST(IORING_POLL_ADD_MULTI);
     CONST(IORING_CQE_F_MORE);
     CONST(POLLIN); CONST(POLLOUT); CONST(POLLERR); CONST(POLLHUP); CONST(POLLRDHUP);

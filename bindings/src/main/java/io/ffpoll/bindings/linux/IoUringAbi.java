@@ -52,6 +52,8 @@ public final class IoUringAbi {
     public static final int IORING_REGISTER_ENABLE_RINGS = 12;
     public static final int IORING_REGISTER_RING_FDS = 20;
     public static final int IORING_UNREGISTER_RING_FDS = 21;
+    public static final int IORING_REGISTER_PBUF_RING = 22;
+    public static final int IORING_UNREGISTER_PBUF_RING = 23;
     public static final int IO_URING_OP_SUPPORTED = 1;
 
     public static final int IORING_OP_NOP = 0;
@@ -60,6 +62,11 @@ public final class IoUringAbi {
     public static final int IORING_OP_ASYNC_CANCEL = 14;
     public static final int IORING_OP_READ = 22;
     public static final int IORING_OP_WRITE = 23;
+    public static final int IORING_OP_RECV = 27;
+
+    public static final int IOSQE_BUFFER_SELECT = 1 << 5;
+    public static final int IORING_CQE_F_BUFFER = 1;
+    public static final int IORING_CQE_BUFFER_SHIFT = 16;
 
     public static final int IORING_POLL_ADD_MULTI = 1;
     public static final int IORING_CQE_F_MORE = 1 << 1;
@@ -133,13 +140,27 @@ public final class IoUringAbi {
             JAVA_INT.withName("offset"), JAVA_INT.withName("resv"), JAVA_LONG.withName("data"))
             .withName("io_uring_rsrc_update");
 
+    /** One provided buffer: where it is, how long, and the id its completion names. */
+    public static final StructLayout io_uring_buf = MemoryLayout.structLayout(
+            JAVA_LONG.withName("addr"), JAVA_INT.withName("len"), JAVA_SHORT.withName("bid"),
+            JAVA_SHORT.withName("resv")).withName("io_uring_buf");
+
+    // In C a union: the ring's tail lies over bufs[0].resv, the one field the kernel never reads.
+    public static final StructLayout io_uring_buf_ring = MemoryLayout.structLayout(
+            JAVA_LONG.withName("resv1"), JAVA_INT.withName("resv2"), JAVA_SHORT.withName("resv3"),
+            JAVA_SHORT.withName("tail")).withName("io_uring_buf_ring");
+
+    public static final StructLayout io_uring_buf_reg = MemoryLayout.structLayout(
+            JAVA_LONG.withName("ring_addr"), JAVA_INT.withName("ring_entries"), JAVA_SHORT.withName("bgid"),
+            JAVA_SHORT.withName("pad"), MemoryLayout.sequenceLayout(3, JAVA_LONG).withName("resv"))
+            .withName("io_uring_buf_reg");
+
     /** Every struct here by its C name, for the layout test. */
-    public static final Map<String, StructLayout> STRUCTS = Map.of(
-            "io_sqring_offsets", io_sqring_offsets, "io_cqring_offsets", io_cqring_offsets,
-            "io_uring_params", io_uring_params, "io_uring_sqe", io_uring_sqe, "io_uring_cqe", io_uring_cqe,
-            "__kernel_timespec", __kernel_timespec, "io_uring_getevents_arg", io_uring_getevents_arg,
-            "io_uring_probe_op", io_uring_probe_op, "io_uring_probe", io_uring_probe,
-            "io_uring_rsrc_update", io_uring_rsrc_update);
+    public static final Map<String, StructLayout> STRUCTS = java.util.stream.Stream.of(
+            io_sqring_offsets, io_cqring_offsets, io_uring_params, io_uring_sqe, io_uring_cqe,
+            __kernel_timespec, io_uring_getevents_arg, io_uring_probe_op, io_uring_probe,
+            io_uring_rsrc_update, io_uring_buf, io_uring_buf_ring, io_uring_buf_reg)
+            .collect(java.util.stream.Collectors.toUnmodifiableMap(l -> l.name().orElseThrow(), l -> l));
 
     static {
         assert ADDRESS.byteSize() == 8 : "io_uring's ABI here is the 64-bit one";

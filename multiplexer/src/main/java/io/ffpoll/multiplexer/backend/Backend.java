@@ -156,6 +156,32 @@ public abstract class Backend {
         return 0;
     }
 
+    /**
+     * Whether {@link #receiveInto} is available: the kernel receives a socket's input into the
+     * backend's own buffers (io_uring's provided buffers); false for a readiness backend.
+     */
+    public boolean completesReceives() {
+        return false;
+    }
+
+    /**
+     * From the next poll on, the kernel receives registered stream socket {@code fd}'s input,
+     * one buffer at a time, and readiness READ means a receive completed; the caller then reads
+     * with {@link #receive} only, never read(2) itself. Ends with the registration. Loop thread.
+     */
+    public void receiveInto(int fd) {
+        throw new UnsupportedOperationException(name() + " completes no receives");
+    }
+
+    /**
+     * Copies up to {@code room} bytes of {@code fd}'s received input into {@code dst}, as a
+     * non-blocking read(2) would: the bytes copied, 0 at the end of the stream, -EAGAIN while
+     * nothing has come, or the receive's -errno.
+     */
+    public long receive(int fd, MemorySegment dst, long room) {
+        throw new UnsupportedOperationException(name() + " completes no receives");
+    }
+
     /** Rounds up, so that a 0.3 ms timeout waits 1 ms instead of spinning; below 0 stays "forever". */
     protected static int toMillis(long nanos) {
         if (nanos < 0) {

@@ -1,19 +1,16 @@
 package io.ffpoll.multiplexer.epoll;
 
-import io.ffpoll.bindings.internal.Errno;
 import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.linux.Epoll;
 import io.ffpoll.bindings.linux.ErrnoCodes;
-import io.ffpoll.bindings.linux.EventFd;
 import io.ffpoll.bindings.linux.Fd;
 import io.ffpoll.multiplexer.backend.Backend;
 import io.ffpoll.multiplexer.backend.EventBuffer;
-import io.ffpoll.multiplexer.backend.WakeupLatch;
+import io.ffpoll.multiplexer.backend.EventFdWakeup;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * The epoll backend (Linux). Each fd is added once with EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET and never
@@ -35,10 +32,8 @@ public final class EpollBackend extends Backend {
 
     private final Arena arena = Arena.ofShared();
     private final int epfd;
-    private final int eventFd;
+    private final EventFdWakeup wakeup;
     private final MemorySegment ctlEvent;
-    private final WakeupLatch latch = new WakeupLatch();
-    private final WakeupLatch.Signal signal;
     private MemorySegment kernelEvents;
     private int kernelCapacity;
 
@@ -48,31 +43,28 @@ public final class EpollBackend extends Backend {
             arena.close();
             throw Errors.exception("epoll_create1(EPOLL_CLOEXEC)", -ep);
         }
-        int efd = EventFd.eventfd(0, EventFd.EFD_NONBLOCK | EventFd.EFD_CLOEXEC);
-        if (efd < 0) {
+        EventFdWakeup w;
+        try {
+            w = new EventFdWakeup();
+        } catch (IOException e) {
             Fd.close(ep);
             arena.close();
-            throw Errors.exception("eventfd(0, EFD_NONBLOCK|EFD_CLOEXEC)", -efd);
+            throw e;
         }
         epfd = ep;
-        eventFd = efd;
+        wakeup = w;
         ctlEvent = Epoll.allocateEvents(arena, 1);
-        // Edge-triggered: every eventfd write is a new edge even while the counter is non-zero,
-        // so the counter is never read back (it cannot overflow: that takes 2^64 - 2 writes).
         Epoll.set(ctlEvent, 0, Epoll.EPOLLIN | Epoll.EPOLLET, WAKEUP_DATA);
-        int r = Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, eventFd, ctlEvent);
+        int r = Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, wakeup.fd(), ctlEvent);
         if (r < 0) {
-            Fd.close(eventFd);
-            Fd.close(epfd);
-            arena.close();
-            throw Errors.exception("epoll_ctl(EPOLL_CTL_ADD, eventfd " + eventFd + ")", -r);
+            try {
+                wakeup.close();
+            } finally {
+                Fd.close(epfd);
+                arena.close();
+            }
+            throw Errors.exception("epoll_ctl(EPOLL_CTL_ADD, eventfd " + wakeup.fd() + ")", -r);
         }
-        // Wakers write from any thread (virtual ones too) with memory the poller owns. Two
-        // writes at once are possible but harmless: both add 1 and their errno is not needed.
-        MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
-        one.set(ValueLayout.JAVA_LONG, 0, 1L);
-        MemorySegment wakeState = Errno.allocateState(arena);
-        signal = () -> EventFd.eventfd_write(eventFd, one, wakeState);
     }
 
     @Override
@@ -109,10 +101,10 @@ public final class EpollBackend extends Backend {
             kernelCapacity = events.capacity();
         }
         int timeoutMillis = events.size() > 0 || regs.hasDeliveries() ? 0 : toMillis(timeoutNanos);
-        boolean blocking = timeoutMillis != 0 && latch.prepareToBlock();
+        boolean blocking = timeoutMillis != 0 && wakeup.prepareToBlock();
         int n = Epoll.epoll_wait(epfd, kernelEvents, room, blocking ? timeoutMillis : 0);
         if (blocking) {
-            latch.blocked();
+            wakeup.blocked();
         }
         if (n < 0) {
             if (n != -ErrnoCodes.EINTR) {
@@ -203,12 +195,12 @@ public final class EpollBackend extends Backend {
 
     @Override
     public void wakeup() {
-        latch.wake(signal);
+        wakeup.wake();
     }
 
     @Override
     public boolean memoryReleased() {
-        return !ctlEvent.scope().isAlive();
+        return !ctlEvent.scope().isAlive() && wakeup.isClosed();
     }
 
     @Override
@@ -217,11 +209,12 @@ public final class EpollBackend extends Backend {
             return;
         }
         open = false;
-        latch.close();
-        int r1 = Fd.close(eventFd);
-        int r2 = Fd.close(epfd);
+        int r = Fd.close(epfd);
         arena.close();
-        Errors.check(r1, "close(eventfd " + eventFd + ")");
-        Errors.check(r2, "close(epfd " + epfd + ")");
+        wakeup.close();
+        // Never retried: Linux has released the fd even when close reports EINTR.
+        if (r != -ErrnoCodes.EINTR) {
+            Errors.check(r, "close(epfd " + epfd + ")");
+        }
     }
 }

@@ -105,6 +105,7 @@ public final class Connection extends ConnectionAnyThread {
             Connection c = new Connection(loop, fd, remote, handler);
             c.connected = true;
             loop.register(fd, Interest.READABLE, c.loopSide);
+            c.receiveOnRing();
             c.opened();
             return c;
         });
@@ -145,6 +146,7 @@ public final class Connection extends ConnectionAnyThread {
             Connection c = new Connection(loop, fd, remote, handler);
             c.connected = true;
             loop.register(fd, Interest.READABLE, c.loopSide);
+            c.receiveOnRing();
             c.tlsBegin(tls, remote == null ? null : remote.getHostString(), remote == null ? -1 : remote.getPort());
             return c;
         });

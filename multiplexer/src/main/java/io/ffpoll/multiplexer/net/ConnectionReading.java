@@ -21,6 +21,17 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         super(loop, fd, remote, handler);
     }
 
+    /**
+     * Hands the socket's reads to the loop's ring where it has one ({@code Backend.receiveInto}):
+     * no read syscall, and no buffer held while no data waits. Right after the registration.
+     */
+    final void receiveOnRing() {
+        if (io.receiver != null && !notSocket && !writeOnly) {
+            io.receiver.receiveInto(fd);
+            receiving = true;
+        }
+    }
+
     /** Stops delivering data (back-pressure); the kernel's buffer then fills and TCP slows the peer. */
     public final void pauseReading() {
         checkLoop("pauseReading");
@@ -101,7 +112,8 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
             MemorySegment target = behindKept ? kept.segment() : io.readBuffer.segment;
             long offset = behindKept ? kept.length() : 0;
             long room = target.byteSize() - offset;
-            long n = Platform.current().read(fd, offset == 0 ? target : target.asSlice(offset), room);
+            MemorySegment into = offset == 0 ? target : target.asSlice(offset);
+            long n = receiving ? io.receiver.receive(fd, into, room) : Platform.current().read(fd, into, room);
             if (n == -Err.EINTR) {
                 continue; // interrupted before reading anything: again (not a read of the budget)
             }

@@ -72,6 +72,7 @@ abstract sealed class ConnectionState permits ConnectionReading {
     boolean outputShutdownRequested;
     boolean outputShut;
     boolean closed;
+    boolean receiving;            // the loop's ring receives the socket's input (LoopIo.receiver)
     boolean notSocket;            // a pipe, terminal or file: read/write/writev, no shutdown or SO_LINGER
     boolean writeOnly;            // a descriptor opened write-only (a pipe's write end): never read
     IdleWatch idle;               // while idle timeouts are set

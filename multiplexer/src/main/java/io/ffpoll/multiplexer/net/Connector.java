@@ -223,6 +223,7 @@ public final class Connector {
             public void connected(int fd) {
                 c.connecting = null;
                 c.connected = true;
+                c.receiveOnRing();
                 if (tls != null) {
                     // The handshake completes the future (or fails it), and opens the handler.
                     loop.modify(fd, c.interest(), c.loopSide);

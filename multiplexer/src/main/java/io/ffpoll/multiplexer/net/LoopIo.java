@@ -32,6 +32,8 @@ final class LoopIo implements LoopLocal {
     final Gather gather = Platform.current().allocateGather(arena, MAX_IOV);
     /** The loop's backend, where it completes sends (io_uring); else null and sends are syscalls. */
     final Backend sender;
+    /** The loop's backend, where it receives into its own buffers (io_uring); else null. */
+    final Backend receiver;
     // A send in flight needs its msghdr and iovecs until it completes: one Gather each, reused.
     private final ArrayDeque<Gather> freeGathers = new ArrayDeque<>();
     private final FlushList<Connection> toFlush = new FlushList<>();
@@ -43,6 +45,7 @@ final class LoopIo implements LoopLocal {
 
     private LoopIo(Backend backend) {
         sender = backend.completesSends() ? backend : null;
+        receiver = backend.completesReceives() ? backend : null;
     }
 
     /** {@code loop}'s state, made on first use. Loop thread only. */

@@ -47,6 +47,7 @@ final class StreamFds {
             c.inputFinished = true;
         }
         loop.register(fd, c.interest(), c.loopSide);
+        c.receiveOnRing();
         c.opened();
         return c;
     }

@@ -1,22 +1,14 @@
 package io.ffpoll.multiplexer.uring;
 
 import io.ffpoll.bindings.Errors;
-import io.ffpoll.bindings.internal.Errno;
-import io.ffpoll.bindings.linux.Epoll;
-import io.ffpoll.bindings.linux.ErrnoCodes;
-import io.ffpoll.bindings.linux.EventFd;
 import io.ffpoll.bindings.linux.Fd;
 import io.ffpoll.bindings.linux.IoUringAbi;
-import io.ffpoll.bindings.linux.Sockets;
 import io.ffpoll.multiplexer.backend.Backend;
 import io.ffpoll.multiplexer.backend.EventBuffer;
-import io.ffpoll.multiplexer.backend.WakeupLatch;
-import io.ffpoll.multiplexer.epoll.EpollBackend;
+import io.ffpoll.multiplexer.backend.EventFdWakeup;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -43,22 +35,16 @@ import java.util.Arrays;
  */
 public final class IoUringBackend extends Backend {
     private static final long WAKEUP_DATA = -1L;  // fd bits 0xFFFFFFFF: no fd has that number
-    private static final long REMOVE_DATA = -2L;
-    private static final long NONE = -1L;
-    private static final int POLL_MASK = IoUringAbi.POLLIN | IoUringAbi.POLLOUT | IoUringAbi.POLLRDHUP;
-    // A listening socket other loops also watch: one of the waiting polls wakes per connection.
-    private static final int SHARED_MASK = IoUringAbi.POLLIN | Epoll.EPOLLEXCLUSIVE;
+    static final long REMOVE_DATA = -2L;
     private static final int SQ_ENTRIES = 256;
     private static final int CQ_ENTRIES = 4096;
 
     private final Ring ring;
-    private final Arena arena = Arena.ofShared();
-    private final int eventFd;
-    private final WakeupLatch latch = new WakeupLatch();
-    private final WakeupLatch.Signal signal;
-    private long[] armed = new long[256]; // the user_data of fd's poll in the ring, or NONE
+    private final EventFdWakeup wakeup;
+    private final Polls polls;
     private boolean wakeupArmed;
-    private final SendSlots sends = new SendSlots();
+    private final SendSlots sends;
+    private final Receives receives; // null where receives are off or the kernel has no buffer rings
 
     /**
      * Sets up the ring and checks the opcodes the backend needs.
@@ -69,7 +55,8 @@ public final class IoUringBackend extends Backend {
      */
     public IoUringBackend() throws IOException {
         Ring r = Ring.open(SQ_ENTRIES, CQ_ENTRIES);
-        int efd;
+        EventFdWakeup w = null;
+        Receives recv = null;
         try {
             int[] missing = r.unsupported(IoUringAbi.IORING_OP_POLL_ADD, IoUringAbi.IORING_OP_SENDMSG,
                     IoUringAbi.IORING_OP_ASYNC_CANCEL);
@@ -77,22 +64,29 @@ public final class IoUringBackend extends Backend {
                 throw new IOException("io_uring: this kernel lacks opcode(s) " + Arrays.toString(missing)
                         + " (POLL_ADD is 6, SENDMSG 9, ASYNC_CANCEL 14)");
             }
-            efd = EventFd.eventfd(0, EventFd.EFD_NONBLOCK | EventFd.EFD_CLOEXEC);
-            Errors.check(efd, "eventfd(0, EFD_NONBLOCK|EFD_CLOEXEC)");
+            if (RING_RECEIVES && r.unsupported(IoUringAbi.IORING_OP_RECV).length == 0) {
+                try {
+                    // Per loop, read when it is made: 256 buffers of 16 KiB by default, 4 MiB.
+                    recv = new Receives(r, regs, REMOVE_DATA, Integer.getInteger("ffpoll.uring.receiveBuffers", 256),
+                            Integer.getInteger("ffpoll.uring.receiveBufferSize", 16 * 1024));
+                } catch (IOException e) {
+                    recv = null; // no provided buffer rings (Linux < 5.19): reads stay syscalls
+                }
+            }
+            // A multishot poll posts one completion per write of the eventfd.
+            w = new EventFdWakeup();
         } catch (IOException | RuntimeException e) {
+            if (recv != null) {
+                recv.quiesced();
+            }
             r.close();
-            arena.close();
             throw e;
         }
         ring = r;
-        eventFd = efd;
-        Arrays.fill(armed, NONE);
-        // As on epoll: the counter is never read; every write is a new wakeup of the eventfd's
-        // wait queue, so a multishot poll posts one completion per write.
-        MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
-        one.set(ValueLayout.JAVA_LONG, 0, 1L);
-        MemorySegment wakeState = Errno.allocateState(arena);
-        signal = () -> EventFd.eventfd_write(eventFd, one, wakeState);
+        sends = new SendSlots(r, REMOVE_DATA);
+        receives = recv;
+        wakeup = w;
+        polls = new Polls(r, regs, recv, REMOVE_DATA);
     }
 
     @Override
@@ -110,22 +104,13 @@ public final class IoUringBackend extends Backend {
         return ring.registeredRing();
     }
 
-    private long[] armed(int fd) {
-        if (fd >= armed.length) {
-            int old = armed.length;
-            armed = Arrays.copyOf(armed, Math.max(old * 2, fd + 1));
-            Arrays.fill(armed, old, armed.length, NONE);
-        }
-        return armed;
-    }
-
     @Override
     public void deregisterAndClose(int fd) throws IOException {
         ensureOpen();
         checkFd(fd);
         // A SENDMSG still in the SQ names the fd by number: submitted after the close, it would
         // go to whatever socket takes the number next. So it goes before the close too.
-        if (armed(fd)[fd] != NONE || ring.unsubmitted() > 0) {
+        if (polls.isArmed(fd) || ring.unsubmitted() > 0 || (receives != null && receives.inFlight(fd))) {
             disarm(fd);
             // The poll holds the file: until the ring drops it, a closed listener would still
             // take connections and a closed socket would send no FIN. So the cancel goes now,
@@ -138,23 +123,10 @@ public final class IoUringBackend extends Backend {
     }
 
     private void disarm(int fd) throws IOException {
-        long data = armed(fd)[fd];
-        if (data != NONE) {
-            // ASYNC_CANCEL, not POLL_REMOVE: a poll whose wakeup is being handled (a socket that
-            // data keeps arriving on) refuses POLL_REMOVE with EALREADY and stays armed, holding
-            // its closed socket open; a cancel marks it and it ends at its next check.
-            ring.prepare(IoUringAbi.IORING_OP_ASYNC_CANCEL, -1, data, 0, 0, 0, REMOVE_DATA);
-            armed[fd] = NONE;
+        if (receives != null) {
+            receives.stop(fd);
         }
-    }
-
-    private void arm(int fd) throws IOException {
-        // 30 bits of generation: bit 62 tags sends. A clash after 2^30 registrations of one fd
-        // number is harmless: armed[] says which poll is current.
-        long data = ((long) (regs.generation(fd) & 0x3FFF_FFFF) << 32) | (fd & 0xFFFF_FFFFL);
-        int mask = regs.isShared(fd) ? SHARED_MASK : POLL_MASK;
-        ring.prepare(IoUringAbi.IORING_OP_POLL_ADD, fd, 0, IoUringAbi.IORING_POLL_ADD_MULTI, 0, mask, data);
-        armed(fd)[fd] = data;
+        polls.disarm(fd);
     }
 
     @Override
@@ -163,11 +135,15 @@ public final class IoUringBackend extends Backend {
         events.clear(this);
         regs.beginBatch();
         if (!wakeupArmed) {
-            ring.prepare(IoUringAbi.IORING_OP_POLL_ADD, eventFd, 0, IoUringAbi.IORING_POLL_ADD_MULTI, 0,
+            ring.prepare(IoUringAbi.IORING_OP_POLL_ADD, wakeup.fd(), 0, IoUringAbi.IORING_POLL_ADD_MULTI, 0,
                     IoUringAbi.POLLIN, WAKEUP_DATA);
             wakeupArmed = true;
         }
         applyChanges();
+        if (receives != null) {
+            polls.remask();
+            receives.armQueued();
+        }
         int room = regs.deliverOwedFirst(events);
         if (room == 0) {
             return events.size(); // owed events filled the buffer; the changes wait in the SQ
@@ -175,12 +151,12 @@ public final class IoUringBackend extends Backend {
         // Completions already posted and nothing to submit: no enter is needed to see them.
         if (ring.ready() == 0 || ring.unsubmitted() > 0) {
             boolean mayBlock = timeoutNanos != 0 && events.size() == 0 && !regs.hasDeliveries() && ring.ready() == 0;
-            boolean blocking = mayBlock && latch.prepareToBlock();
+            boolean blocking = mayBlock && wakeup.prepareToBlock();
             // GETEVENTS even when not waiting: under DEFER_TASKRUN it is what runs the pending
             // completions' task work and posts them.
             ring.enter(blocking ? 1 : 0, 1, blocking ? timeoutNanos : 0);
             if (blocking) {
-                latch.blocked();
+                wakeup.blocked();
             }
         }
         reap(events);
@@ -195,7 +171,7 @@ public final class IoUringBackend extends Backend {
             if (regs.isPendingAdd(fd)) {
                 // Registered again before its removal reached the ring: the old poll goes first.
                 disarm(fd);
-                arm(fd);
+                polls.arm(fd);
                 regs.added(fd);
             } else if (regs.isPendingDelete(fd)) {
                 disarm(fd);
@@ -215,29 +191,15 @@ public final class IoUringBackend extends Backend {
                 wakeupArmed &= more;
             } else if (SendSlots.isSend(data)) {
                 sends.completed(data, res);
+            } else if (Receives.isReceive(data)) {
+                receives.completed(data, res, ring.cqeFlags(i), events);
             } else if (data != REMOVE_DATA) {
-                completed(data, res, more, events);
+                polls.completed(data, res, more, events);
             }
         }
         ring.advance(n);
     }
 
-    private void completed(long data, int res, boolean more, EventBuffer events) throws IOException {
-        int fd = (int) data;
-        // armed[] holds the poll of fd's current registration, if any: any other is one removed.
-        if (fd >= armed.length || armed[fd] != data || !regs.isRegistered(fd) || regs.isPendingAdd(fd)) {
-            return; // the end of a removed poll (ECANCELED, ENOENT), or an edge it posted first
-        }
-        if (res < 0) {
-            armed[fd] = NONE;
-            regs.addFailed(fd, -res, "io_uring_enter(IORING_OP_POLL_ADD, fd " + fd + ")");
-            return;
-        }
-        regs.kernelEvent(fd, regs.generation(fd), EpollBackend.toReady(res), events);
-        if (!more) {
-            arm(fd); // the kernel ended the multishot (a completion it had no room for)
-        }
-    }
 
     // -Dffpoll.uring.sends=false keeps sends as syscalls on readiness, as on epoll: for A/B runs.
     private static final boolean RING_SENDS = !"false".equals(System.getProperty("ffpoll.uring.sends"));
@@ -251,25 +213,13 @@ public final class IoUringBackend extends Backend {
     public long sendmsg(int fd, MemorySegment msghdr, SendCompletion done) throws IOException {
         ensureOpen();
         checkFd(fd);
-        long handle = sends.take(done);
-        try {
-            ring.prepare(IoUringAbi.IORING_OP_SENDMSG, fd, msghdr.address(), 1, 0, Sockets.MSG_NOSIGNAL,
-                    SendSlots.userData(handle));
-        } catch (IOException | RuntimeException e) {
-            sends.release(handle);
-            throw e;
-        }
-        return handle;
+        return sends.send(fd, msghdr, done);
     }
 
     @Override
     public void cancelSend(long handle) throws IOException {
         ensureOpen();
-        // A send whose completion is reaped already (its report waits for runCompletions) has
-        // nothing to cancel, and its slot may hold another connection's send by now.
-        if (sends.isInFlight(handle)) {
-            ring.prepare(IoUringAbi.IORING_OP_ASYNC_CANCEL, -1, SendSlots.userData(handle), 0, 0, 0, REMOVE_DATA);
-        }
+        sends.cancel(handle);
     }
 
     @Override
@@ -281,37 +231,75 @@ public final class IoUringBackend extends Backend {
     public void quiesceSends() throws IOException {
         ensureOpen();
         if (sends.inFlight() > 0) {
-            for (int slot = 0; slot < sends.used(); slot++) {
-                if (sends.taken(slot)) {
-                    cancelSend(sends.handle(slot));
-                }
-            }
-            // A cancel completes at once or after the send it found; the wait is bounded all the
-            // same, and the caller then leaves the memory to the process instead of freeing it.
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (sends.inFlight() > 0) {
-                if (System.nanoTime() > deadline) {
-                    throw new IOException("io_uring: " + sends.inFlight() + " cancelled sends never completed");
-                }
-                ring.enter(1, 1, 100_000_000L);
-                reapSendsOnly();
-            }
+            sends.cancelAll();
+            awaitCompletions(sends::inFlight, "sends");
         }
         runCompletions();
     }
 
-    /** Reaps while quiescing: readiness is of no use to a closing loop, sends are all that count. */
-    private void reapSendsOnly() {
+    /**
+     * Waits until the cancelled operations have all completed. A cancel completes at once or
+     * after the operation it found; the wait is bounded all the same, and the caller then leaves
+     * the memory to the process instead of freeing it.
+     */
+    private void awaitCompletions(java.util.function.IntSupplier outstanding, String what) throws IOException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (outstanding.getAsInt() > 0) {
+            if (System.nanoTime() > deadline) {
+                throw new IOException("io_uring: " + outstanding.getAsInt() + " cancelled " + what + " never completed");
+            }
+            ring.enter(1, 1, 100_000_000L);
+            reapWhileClosing();
+        }
+    }
+
+    /** Reaps while quiescing: readiness is of no use to a closing loop; sends and receives are what count. */
+    private void reapWhileClosing() {
         int n = ring.ready();
         for (int i = 0; i < n; i++) {
             long data = ring.userData(i);
             if (SendSlots.isSend(data)) {
                 sends.completed(data, ring.res(i));
+            } else if (Receives.isReceive(data)) {
+                receives.completed(data, ring.res(i), ring.cqeFlags(i), null);
             } else if (data == WAKEUP_DATA) {
                 wakeupArmed &= (ring.cqeFlags(i) & IoUringAbi.IORING_CQE_F_MORE) != 0;
             }
         }
         ring.advance(n);
+    }
+
+    // -Dffpoll.uring.receives=false keeps reads as syscalls on readiness (A/B runs).
+    private static final boolean RING_RECEIVES = !"false".equals(System.getProperty("ffpoll.uring.receives"));
+
+    @Override
+    public boolean completesReceives() {
+        return receives != null;
+    }
+
+    @Override
+    public void receiveInto(int fd) {
+        ensureOpen();
+        checkFd(fd);
+        if (receives == null) {
+            throw new UnsupportedOperationException("io_uring: receives are off (-Dffpoll.uring.receives=false)"
+                    + " or this kernel has no provided buffer rings (Linux < 5.19)");
+        }
+        if (!regs.isRegistered(fd)) {
+            throw new IllegalArgumentException("fd " + fd + " is not registered");
+        }
+        receives.start(fd);
+        polls.remaskLater(fd);
+    }
+
+    @Override
+    public long receive(int fd, MemorySegment dst, long room) {
+        return receives.take(fd, dst, room);
+    }
+
+    /** Receive buffers stashed for sockets and not yet emptied by their readers, for tests. */
+    public int receiveBuffersHeld() {
+        return receives == null ? 0 : receives.held();
     }
 
     @Override
@@ -321,12 +309,12 @@ public final class IoUringBackend extends Backend {
 
     @Override
     public void wakeup() {
-        latch.wake(signal);
+        wakeup.wake();
     }
 
     @Override
     public boolean memoryReleased() {
-        return ring.isClosed() && !arena.scope().isAlive();
+        return ring.isClosed() && wakeup.isClosed() && (receives == null || receives.memoryReleased());
     }
 
     @Override
@@ -335,7 +323,6 @@ public final class IoUringBackend extends Backend {
             return;
         }
         open = false;
-        latch.close();
         IOException failure = null;
         try {
             // Each armed poll holds its file: fds closed by now (a closing loop closes all of
@@ -351,10 +338,15 @@ public final class IoUringBackend extends Backend {
                         open = false;
                     }
                 }
-                for (int fd = 0; fd < armed.length; fd++) {
+                for (int fd = 0; fd < polls.size(); fd++) {
                     disarm(fd);
                 }
                 ring.enter(0, 1, 0);
+                if (receives != null) {
+                    // A receive writes into its buffer until its completion: the buffers are
+                    // freed only once every cancelled receive has come back.
+                    awaitCompletions(receives::outstanding, "receives");
+                }
             }
         } catch (IOException e) {
             failure = e;
@@ -364,13 +356,19 @@ public final class IoUringBackend extends Backend {
         } catch (IOException e) {
             failure = failure == null ? e : failure;
         }
-        int r = Fd.close(eventFd);
-        arena.close();
+        try {
+            wakeup.close();
+        } catch (IOException e) {
+            failure = failure == null ? e : failure;
+        }
+        if (receives != null && !receives.quiesced() && failure == null) {
+            // Closed by another thread than the ring's, or a receive never came back: the
+            // kernel may still write into the buffers, so they stay with the process.
+            failure = new IOException("io_uring: " + receives.outstanding()
+                    + " receives still in flight at close; their buffers are left to the process");
+        }
         if (failure != null) {
             throw failure;
-        }
-        if (r < 0 && r != -ErrnoCodes.EINTR) {
-            Errors.check(r, "close(eventfd " + eventFd + ")");
         }
     }
 }

@@ -38,6 +38,7 @@ public final class Ring {
     private static final long SQE_LEN = offset(IoUringAbi.io_uring_sqe, "len");
     private static final long SQE_OP_FLAGS = offset(IoUringAbi.io_uring_sqe, "poll32_events");
     private static final long SQE_USER_DATA = offset(IoUringAbi.io_uring_sqe, "user_data");
+    private static final long SQE_BUF_GROUP = offset(IoUringAbi.io_uring_sqe, "buf_index"); // a union in C
     private static final long CQE_USER_DATA = offset(IoUringAbi.io_uring_cqe, "user_data");
     private static final long CQE_RES = offset(IoUringAbi.io_uring_cqe, "res");
     private static final long CQE_FLAGS = offset(IoUringAbi.io_uring_cqe, "flags");
@@ -277,6 +278,17 @@ public final class Ring {
         sqes.set(ValueLayout.JAVA_INT, base + SQE_OP_FLAGS, opFlags);
         sqes.set(ValueLayout.JAVA_LONG, base + SQE_USER_DATA, userData);
         sqTail++;
+    }
+
+    /**
+     * Prepares a RECV into a buffer the kernel picks from provided-buffer group {@code group}
+     * when data arrives (IOSQE_BUFFER_SELECT): a waiting receive holds no memory.
+     */
+    public void prepareRecv(int fd, int group, long userData) throws IOException {
+        prepare(IoUringAbi.IORING_OP_RECV, fd, 0, 0, 0, 0, userData);
+        long base = (long) ((sqTail - 1) & sqMask) * SQE_SIZE;
+        sqes.set(ValueLayout.JAVA_BYTE, base + SQE_FLAGS, (byte) IoUringAbi.IOSQE_BUFFER_SELECT);
+        sqes.set(ValueLayout.JAVA_SHORT, base + SQE_BUF_GROUP, (short) group);
     }
 
     /**

@@ -1,7 +1,11 @@
 package io.ffpoll.multiplexer.uring;
 
+import io.ffpoll.bindings.linux.IoUringAbi;
+import io.ffpoll.bindings.linux.Sockets;
 import io.ffpoll.multiplexer.backend.Backend;
 
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -11,8 +15,11 @@ import java.util.Arrays;
  * them after its dispatch. Nothing is allocated per send once the table has grown.
  */
 final class SendSlots {
-    /** The tag of a send's user_data: bit 62, above any poll's (30-bit generation, 32-bit fd). */
+    /** The tag of a send's user_data: bit 62, above any poll's or receive's (bits 0 to 61). */
     static final long TAG = 1L << 62;
+
+    private final Ring ring;
+    private final long cancelData;
 
     private Backend.SendCompletion[] owners = new Backend.SendCompletion[64];
     // Bumped at each take: a handle (generation << 32 | slot) names one send, not its slot's next.
@@ -24,6 +31,41 @@ final class SendSlots {
     private Backend.SendCompletion[] doneOwners = new Backend.SendCompletion[64];
     private int[] doneResults = new int[64];
     private int doneCount;
+
+    SendSlots(Ring ring, long cancelData) {
+        this.ring = ring;
+        this.cancelData = cancelData;
+    }
+
+    /** Prepares a SENDMSG (MSG_NOSIGNAL) of {@code msghdr} on {@code fd}; its handle. */
+    long send(int fd, MemorySegment msghdr, Backend.SendCompletion done) throws IOException {
+        long handle = take(done);
+        try {
+            ring.prepare(IoUringAbi.IORING_OP_SENDMSG, fd, msghdr.address(), 1, 0, Sockets.MSG_NOSIGNAL, userData(handle));
+        } catch (IOException | RuntimeException e) {
+            release(handle);
+            throw e;
+        }
+        return handle;
+    }
+
+    /**
+     * Cancels send {@code handle}. One whose completion is reaped already (its report waits for
+     * {@link #run}) has nothing to cancel, and its slot may hold another connection's send by now.
+     */
+    void cancel(long handle) throws IOException {
+        if (isInFlight(handle)) {
+            ring.prepare(IoUringAbi.IORING_OP_ASYNC_CANCEL, -1, userData(handle), 0, 0, 0, cancelData);
+        }
+    }
+
+    void cancelAll() throws IOException {
+        for (int slot = 0; slot < used; slot++) {
+            if (owners[slot] != null) {
+                cancel(handle(slot));
+            }
+        }
+    }
 
     static boolean isSend(long userData) {
         return userData > 0 && (userData & TAG) != 0;
@@ -44,7 +86,7 @@ final class SendSlots {
         return slot < used && owners[slot] != null && generations[slot] == (int) (handle >>> 32);
     }
 
-    long take(Backend.SendCompletion owner) {
+    private long take(Backend.SendCompletion owner) {
         int slot;
         if (freeCount > 0) {
             slot = free[--freeCount];
@@ -57,13 +99,13 @@ final class SendSlots {
             slot = used++;
         }
         owners[slot] = owner;
-        generations[slot] = (generations[slot] + 1) & 0x3FFF_FFFF; // 30 bits: bit 62 is the tag
+        generations[slot] = (generations[slot] + 1) & 0x1FFF_FFFF; // 29 bits: bits 61 and 62 tag
         inFlight++;
         return handle(slot);
     }
 
     /** A send that never reached the ring (its SQE could not be prepared): the slot is free again. */
-    void release(long handle) {
+    private void release(long handle) {
         int slot = (int) handle;
         owners[slot] = null;
         free[freeCount++] = slot;
@@ -87,15 +129,6 @@ final class SendSlots {
 
     int inFlight() {
         return inFlight;
-    }
-
-    /** Whether slot {@code slot} is taken (a send in flight there). */
-    boolean taken(int slot) {
-        return slot < used && owners[slot] != null;
-    }
-
-    int used() {
-        return used;
     }
 
     /**

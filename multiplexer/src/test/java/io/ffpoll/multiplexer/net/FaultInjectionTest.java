@@ -110,10 +110,14 @@ class FaultInjectionTest {
         Listener listener = Listener.start(loop, Tcp.listen(ANY, 1024, false),
                 (fd, peer) -> Connection.open(loop, fd, peer, new Echo(closes, causes))).get(30, TimeUnit.SECONDS);
         InetSocketAddress address = Tcp.localAddress(listener.fd());
-        long fatalBefore = Faults.injected("read") + Faults.injected("sendmsg") + Faults.injected("send");
+        // IORING_OP_RECV: on io_uring a connection's reads are the ring's receives, failed as reads are.
+        long fatalBefore = Faults.injected("read") + Faults.injected("IORING_OP_RECV") + Faults.injected("sendmsg")
+                + Faults.injected("send");
         Faults.install(42, List.of(
                 new Faults.Rule("read", Err.EINTR, 0.05),
                 new Faults.Rule("read", Err.ECONNRESET, 0.003),
+                new Faults.Rule("IORING_OP_RECV", Err.EINTR, 0.05),
+                new Faults.Rule("IORING_OP_RECV", Err.ECONNRESET, 0.003),
                 new Faults.Rule("sendmsg", Err.EINTR, 0.05),
                 new Faults.Rule("sendmsg", Err.EPIPE, 0.003),
                 new Faults.Rule("sendmsg", Err.ENOBUFS, 0.003),
@@ -139,8 +143,10 @@ class FaultInjectionTest {
         }
         Faults.clear();
         Map<String, Long> injected = Faults.snapshot();
-        long fatal = Faults.injected("read") + Faults.injected("sendmsg") + Faults.injected("send") - fatalBefore;
-        assertTrue(injected.getOrDefault("read", 0L) > 10 && injected.getOrDefault("accept4", 0L) > 0,
+        long fatal = Faults.injected("read") + Faults.injected("IORING_OP_RECV") + Faults.injected("sendmsg")
+                + Faults.injected("send") - fatalBefore;
+        long reads = injected.getOrDefault("read", 0L) + injected.getOrDefault("IORING_OP_RECV", 0L);
+        assertTrue(reads > 10 && injected.getOrDefault("accept4", 0L) > 0,
                 "faults were injected: " + injected);
         // Every connection closes once (served ones when their client closes): wait for all 40.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

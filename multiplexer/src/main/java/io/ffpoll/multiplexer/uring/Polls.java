@@ -1,0 +1,124 @@
+package io.ffpoll.multiplexer.uring;
+
+import io.ffpoll.bindings.linux.Epoll;
+import io.ffpoll.bindings.linux.IoUringAbi;
+import io.ffpoll.multiplexer.backend.EventBuffer;
+import io.ffpoll.multiplexer.backend.Registrations;
+import io.ffpoll.multiplexer.epoll.EpollBackend;
+
+import java.io.IOException;
+import java.util.Arrays;
+
+/**
+ * The readiness side of {@link IoUringBackend}: one multishot {@code IORING_OP_POLL_ADD} per
+ * registered fd, for both directions, or for writability only where {@link Receives} takes the
+ * fd's input; a poll the kernel ends is armed again. Loop thread only.
+ */
+final class Polls {
+    private static final long NONE = -1L;
+    private static final int POLL_MASK = IoUringAbi.POLLIN | IoUringAbi.POLLOUT | IoUringAbi.POLLRDHUP;
+    // A listening socket other loops also watch: one of the waiting polls wakes per connection.
+    private static final int SHARED_MASK = IoUringAbi.POLLIN | Epoll.EPOLLEXCLUSIVE;
+    // A poll for writability only: its user_data differs from the poll it replaces (same fd and
+    // generation), whose cancelled completion comes later and must not pass for the new one's.
+    private static final long SENDS_ONLY = 1L << 60;
+    private static final int SENDS_ONLY_MASK = IoUringAbi.POLLOUT;
+
+    private final Ring ring;
+    private final Registrations regs;
+    private final Receives receives; // or null
+    private final long cancelData;
+    private long[] armed = new long[256]; // the user_data of fd's poll in the ring, or NONE
+    private int[] remask = new int[16];
+    private int remaskCount;
+
+    Polls(Ring ring, Registrations regs, Receives receives, long cancelData) {
+        this.ring = ring;
+        this.regs = regs;
+        this.receives = receives;
+        this.cancelData = cancelData;
+        Arrays.fill(armed, NONE);
+    }
+
+    private long[] armed(int fd) {
+        if (fd >= armed.length) {
+            int old = armed.length;
+            armed = Arrays.copyOf(armed, Math.max(old * 2, fd + 1));
+            Arrays.fill(armed, old, armed.length, NONE);
+        }
+        return armed;
+    }
+
+    /** One past the highest fd that has had a poll. */
+    int size() {
+        return armed.length;
+    }
+
+    boolean isArmed(int fd) {
+        return armed(fd)[fd] != NONE;
+    }
+
+    void arm(int fd) throws IOException {
+        // 28 bits of generation: bits 60 to 62 tag. A clash after 2^28 registrations of one fd
+        // number is harmless: armed[] says which poll is current.
+        long data = ((long) (regs.generation(fd) & 0x0FFF_FFFF) << 32) | (fd & 0xFFFF_FFFFL);
+        int mask = regs.isShared(fd) ? SHARED_MASK : POLL_MASK;
+        if (receives != null && receives.isReceiving(fd)) {
+            data |= SENDS_ONLY;
+            mask = SENDS_ONLY_MASK;
+        }
+        ring.prepare(IoUringAbi.IORING_OP_POLL_ADD, fd, 0, IoUringAbi.IORING_POLL_ADD_MULTI, 0, mask, data);
+        armed(fd)[fd] = data;
+    }
+
+    void disarm(int fd) throws IOException {
+        long data = armed(fd)[fd];
+        if (data != NONE) {
+            // ASYNC_CANCEL, not POLL_REMOVE: a poll whose wakeup is being handled (a socket that
+            // data keeps arriving on) refuses POLL_REMOVE with EALREADY and stays armed, holding
+            // its closed socket open; a cancel marks it and it ends at its next check.
+            ring.prepare(IoUringAbi.IORING_OP_ASYNC_CANCEL, -1, data, 0, 0, 0, cancelData);
+            armed[fd] = NONE;
+        }
+    }
+
+    /** {@code fd}'s input is received now: a poll that watches input too is replaced at the next poll. */
+    void remaskLater(int fd) {
+        if (isArmed(fd)) {
+            if (remaskCount == remask.length) {
+                remask = Arrays.copyOf(remask, remaskCount * 2);
+            }
+            remask[remaskCount++] = fd;
+        }
+    }
+
+    void remask() throws IOException {
+        for (int i = 0; i < remaskCount; i++) {
+            int fd = remask[i];
+            long data = armed[fd];
+            if (data != NONE && (data & SENDS_ONLY) == 0 && receives.isReceiving(fd)) {
+                disarm(fd);
+                arm(fd);
+            }
+        }
+        remaskCount = 0;
+    }
+
+    /** A poll's completion: readiness for the fd's current registration, else ignored. */
+    void completed(long data, int res, boolean more, EventBuffer events) throws IOException {
+        int fd = (int) data;
+        // armed[] holds the poll of fd's current registration, if any: any other is one removed.
+        if (fd >= armed.length || armed[fd] != data || !regs.isRegistered(fd) || regs.isPendingAdd(fd)) {
+            return; // the end of a removed poll (ECANCELED, ENOENT), or an edge it posted first
+        }
+        if (res < 0) {
+            armed[fd] = NONE;
+            regs.addFailed(fd, -res, "io_uring_enter(IORING_OP_POLL_ADD, fd " + fd + ")");
+            return;
+        }
+        regs.kernelEvent(fd, regs.generation(fd), EpollBackend.toReady(res), events);
+        if (!more) {
+            arm(fd); // the kernel ended the multishot (a completion it had no room for)
+        }
+    }
+}

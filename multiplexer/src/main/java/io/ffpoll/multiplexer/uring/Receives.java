@@ -1,0 +1,329 @@
+package io.ffpoll.multiplexer.uring;
+
+import io.ffpoll.bindings.Errors;
+import io.ffpoll.bindings.internal.Syscalls;
+import io.ffpoll.bindings.linux.ErrnoCodes;
+import io.ffpoll.bindings.linux.IoUring;
+import io.ffpoll.bindings.linux.IoUringAbi;
+import io.ffpoll.bindings.platform.Platform;
+import io.ffpoll.multiplexer.backend.EventBuffer;
+import io.ffpoll.multiplexer.backend.Registrations;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+
+import static io.ffpoll.bindings.linux.IoUringAbi.offset;
+
+/**
+ * The receiving side of {@link IoUringBackend}: one single-shot {@code IORING_OP_RECV} per
+ * socket at a time, with {@code IOSQE_BUFFER_SELECT}, so the kernel takes a buffer from the
+ * backend's provided-buffer ring (IORING_REGISTER_PBUF_RING, Linux 5.19) only when data has
+ * come: an idle socket holds no memory. A completion leaves its buffer stashed for the fd and
+ * reports the fd readable; {@link #take} copies out of it, and the buffer goes back to the ring
+ * once emptied, when the next receive is queued. A socket therefore holds one buffer at most,
+ * whatever its reader does: a paused reader stops the receives, the socket's buffer fills and
+ * TCP slows the peer, as on epoll.
+ *
+ * <p>When the ring runs dry (ENOBUFS: more sockets hold a buffer than the ring has), the socket
+ * falls back to one {@code read(2)}, then to a one-shot readiness poll and a read per wakeup
+ * while the ring stays dry, and to receives again once buffers are back: slower, never stuck,
+ * nothing lost.
+ *
+ * <p>A receive in flight may write into a buffer until its completion: a cancelled receive's
+ * buffer goes back to the ring only when that completion comes, and the memory is freed only
+ * when no receive is in flight ({@link #quiesced}).
+ */
+final class Receives {
+    /** user_data bit 61 tags a receive (or its fallback poll); bit 62 tags sends. */
+    static final long TAG = 1L << 61;
+    private static final long NONE = -1L;
+    private static final int GROUP = 0;
+    private static final int NO_BUFFER = -1;
+    private static final int NO_END = 1;
+    private static final StructLayout ENTRY = IoUringAbi.io_uring_buf;
+    private static final long E_ADDR = offset(ENTRY, "addr");
+    private static final long E_LEN = offset(ENTRY, "len");
+    private static final long E_BID = offset(ENTRY, "bid");
+    private static final long TAIL = offset(IoUringAbi.io_uring_buf_ring, "tail");
+    private static final VarHandle SHORT = ValueLayout.JAVA_SHORT.varHandle();
+    private static final int FALLBACK_POLL = IoUringAbi.POLLIN | IoUringAbi.POLLRDHUP;
+    // Never counted (no syscall is made); under fault injection a take fails as a read would.
+    private static final Syscalls.Counter RECV = Syscalls.counter("IORING_OP_RECV");
+
+    private final Ring ring;
+    private final Registrations regs;
+    private final long cancelData;
+    // Not closed with the backend while a receive is in flight: the kernel may still write there.
+    private final Arena memory = Arena.ofShared();
+    private final MemorySegment entries;
+    private final MemorySegment buffers;
+    private final int count;
+    private final int size;
+    private int tail;
+    private int held;          // buffers taken by completions and not yet given back
+    private int outstanding;   // receives and fallback polls submitted whose completion has not come
+
+    private int[] generation = new int[0]; // of the registration whose input is received, else stale
+    private long[] inFlight = new long[0];  // user_data of the fd's receive or fallback poll, or NONE
+    private int[] buffer = new int[0];      // the stashed buffer, or NO_BUFFER
+    private int[] from = new int[0];
+    private int[] to = new int[0];
+    private int[] ended = new int[0];       // NO_END, 0 (EOF) or -errno, reported once the stash is empty
+    private boolean[] direct = new boolean[0]; // reads are read(2) until EAGAIN (the ring ran dry)
+    private boolean[] queued = new boolean[0];
+    private int[] toArm = new int[64];
+    private int toArmCount;
+
+    /**
+     * Registers a ring of {@code count} buffers of {@code size} bytes.
+     *
+     * @throws IOException naming io_uring_register's errno where the kernel has no provided
+     *     buffer rings (before 5.19: EINVAL)
+     */
+    Receives(Ring ring, Registrations regs, long cancelData, int count, int size) throws IOException {
+        if (Integer.bitCount(count) != 1 || count > 32768 || size <= 0) {
+            throw new IllegalArgumentException("receive buffers: a power of two up to 32768 of them, of a positive size"
+                    + " (given " + count + " of " + size + " bytes)");
+        }
+        this.ring = ring;
+        this.regs = regs;
+        this.cancelData = cancelData;
+        this.count = count;
+        this.size = size;
+        try {
+            entries = memory.allocate(count * ENTRY.byteSize(), 4096); // the kernel wants it page-aligned
+            buffers = memory.allocate((long) count * size, 4096);
+            MemorySegment reg = memory.allocate(IoUringAbi.io_uring_buf_reg);
+            StructLayout r = IoUringAbi.io_uring_buf_reg;
+            reg.set(ValueLayout.JAVA_LONG, offset(r, "ring_addr"), entries.address());
+            reg.set(ValueLayout.JAVA_INT, offset(r, "ring_entries"), count);
+            reg.set(ValueLayout.JAVA_SHORT, offset(r, "bgid"), (short) GROUP);
+            Errors.check(IoUring.io_uring_register(ring.fd(), IoUringAbi.IORING_REGISTER_PBUF_RING, reg, 1),
+                    "io_uring_register(IORING_REGISTER_PBUF_RING, " + count + " buffers)");
+        } catch (IOException | RuntimeException e) {
+            memory.close();
+            throw e;
+        }
+        for (int b = 0; b < count; b++) {
+            giveBack(b);
+        }
+    }
+
+    static boolean isReceive(long userData) {
+        return userData > 0 && (userData & SendSlots.TAG) == 0 && (userData & TAG) != 0;
+    }
+
+    private void ensure(int fd) {
+        if (fd >= inFlight.length) {
+            int old = inFlight.length;
+            int n = Math.max(Math.max(old * 2, 256), fd + 1);
+            generation = Arrays.copyOf(generation, n);
+            inFlight = Arrays.copyOf(inFlight, n);
+            buffer = Arrays.copyOf(buffer, n);
+            from = Arrays.copyOf(from, n);
+            to = Arrays.copyOf(to, n);
+            ended = Arrays.copyOf(ended, n);
+            direct = Arrays.copyOf(direct, n);
+            queued = Arrays.copyOf(queued, n);
+            Arrays.fill(generation, old, n, -1);
+            Arrays.fill(inFlight, old, n, NONE);
+            Arrays.fill(buffer, old, n, NO_BUFFER);
+            Arrays.fill(ended, old, n, NO_END);
+        }
+    }
+
+    /** Whether {@code fd}'s current registration has its input received here. */
+    boolean isReceiving(int fd) {
+        return fd < generation.length && generation[fd] == regs.generation(fd) && regs.isRegistered(fd);
+    }
+
+    /** From the next poll on, {@code fd}'s current registration has its input received here. */
+    void start(int fd) {
+        ensure(fd);
+        generation[fd] = regs.generation(fd);
+        queue(fd);
+    }
+
+    private void queue(int fd) {
+        if (!queued[fd]) {
+            queued[fd] = true;
+            if (toArmCount == toArm.length) {
+                toArm = Arrays.copyOf(toArm, toArmCount * 2);
+            }
+            toArm[toArmCount++] = fd;
+        }
+    }
+
+    /** Queues a receive for each socket that needs one; before the poll's enter. */
+    void armQueued() throws IOException {
+        for (int i = 0; i < toArmCount; i++) {
+            int fd = toArm[i];
+            queued[fd] = false;
+            if (!isReceiving(fd) || !regs.isInKernel(fd) || inFlight[fd] != NONE || buffer[fd] != NO_BUFFER
+                    || ended[fd] != NO_END || direct[fd]) {
+                continue;
+            }
+            long data = TAG | ((long) (regs.generation(fd) & 0x0FFF_FFFF) << 32) | (fd & 0xFFFF_FFFFL);
+            if (held < count) {
+                ring.prepareRecv(fd, GROUP, data);
+            } else {
+                // Every buffer is stashed: wait for readiness instead, and read(2) when it comes.
+                ring.prepare(IoUringAbi.IORING_OP_POLL_ADD, fd, 0, 0, 0, FALLBACK_POLL, data);
+                direct[fd] = true;
+            }
+            inFlight[fd] = data;
+            outstanding++;
+        }
+        toArmCount = 0;
+    }
+
+    /**
+     * Copies up to {@code room} bytes of {@code fd}'s received input into {@code dst}.
+     *
+     * @return the bytes copied, 0 at the end of the stream, -EAGAIN while nothing has come (a
+     *     receive is waiting), or the receive's -errno
+     */
+    long take(int fd, MemorySegment dst, long room) {
+        if (!isReceiving(fd)) {
+            return Platform.current().read(fd, dst, room);
+        }
+        int b = buffer[fd];
+        if (b != NO_BUFFER) {
+            int fault = RECV.fault();
+            if (fault != 0) {
+                if (fault != ErrnoCodes.EINTR) { // as a receive that failed: the stream ends with the error
+                    buffer[fd] = NO_BUFFER;
+                    held--;
+                    giveBack(b);
+                    ended[fd] = -fault;
+                }
+                return -fault;
+            }
+            int left = to[fd] - from[fd];
+            int n = (int) Math.min(room, left);
+            MemorySegment.copy(buffers, (long) b * size + from[fd], dst, 0, n);
+            if (n == left) {
+                buffer[fd] = NO_BUFFER;
+                held--;
+                giveBack(b);
+                queue(fd);
+            } else {
+                from[fd] += n;
+            }
+            return n;
+        }
+        if (ended[fd] != NO_END) {
+            return ended[fd];
+        }
+        if (direct[fd] && inFlight[fd] == NONE) {
+            long n = Platform.current().read(fd, dst, room);
+            if (n > 0 || n == -ErrnoCodes.EAGAIN) {
+                // Whether more is waiting is not known (a reader takes a short read for empty):
+                // a receive, or a fallback poll while the ring is dry, finds out.
+                direct[fd] = false;
+                queue(fd);
+            }
+            return n;
+        }
+        return -ErrnoCodes.EAGAIN;
+    }
+
+    private void giveBack(int b) {
+        long e = (long) (tail & (count - 1)) * ENTRY.byteSize();
+        entries.set(ValueLayout.JAVA_LONG, e + E_ADDR, buffers.address() + (long) b * size);
+        entries.set(ValueLayout.JAVA_INT, e + E_LEN, size);
+        entries.set(ValueLayout.JAVA_SHORT, e + E_BID, (short) b);
+        tail++;
+        SHORT.setRelease(entries, TAIL, (short) tail); // the kernel reads the entry once it sees the tail
+    }
+
+    /**
+     * A receive's (or fallback poll's) completion. The current one stashes its buffer or
+     * remembers the end and reports {@code fd} readable into {@code events} (null while closing:
+     * nothing is reported); any other is a cancelled one's, whose buffer goes back to the ring.
+     */
+    void completed(long data, int res, int cqeFlags, EventBuffer events) {
+        outstanding--;
+        int fd = (int) data;
+        boolean hasBuffer = (cqeFlags & IoUringAbi.IORING_CQE_F_BUFFER) != 0;
+        int b = cqeFlags >>> IoUringAbi.IORING_CQE_BUFFER_SHIFT;
+        if (fd >= inFlight.length || inFlight[fd] != data) {
+            if (hasBuffer) {
+                giveBack(b); // its socket is closed or deregistered: so is the data
+            }
+            return;
+        }
+        inFlight[fd] = NONE;
+        if (hasBuffer && res > 0) {
+            buffer[fd] = b;
+            from[fd] = 0;
+            to[fd] = res;
+            held++;
+        } else if (hasBuffer) {
+            giveBack(b);
+        }
+        if (res == 0 || (res < 0 && res != -ErrnoCodes.ENOBUFS && res != -ErrnoCodes.EINTR
+                && res != -IoUringAbi.ECANCELED)) {
+            ended[fd] = res;
+        } else if (res < 0) {
+            direct[fd] = true; // no buffer for it, or ended early: read(2) says what there is
+        }
+        if (events != null) {
+            regs.kernelEvent(fd, regs.generation(fd), EventBuffer.READ, events);
+        }
+    }
+
+    /**
+     * {@code fd}'s registration ends: its receive is cancelled (the buffer it may have taken
+     * comes back with its completion), its stash goes back to the ring.
+     */
+    void stop(int fd) throws IOException {
+        if (fd >= inFlight.length) {
+            return;
+        }
+        if (inFlight[fd] != NONE) {
+            ring.prepare(IoUringAbi.IORING_OP_ASYNC_CANCEL, -1, inFlight[fd], 0, 0, 0, cancelData);
+            inFlight[fd] = NONE;
+        }
+        if (buffer[fd] != NO_BUFFER) {
+            held--;
+            giveBack(buffer[fd]);
+            buffer[fd] = NO_BUFFER;
+        }
+        ended[fd] = NO_END;
+        direct[fd] = false;
+    }
+
+    /** Whether {@code fd} has a receive or fallback poll in the ring, for the close. */
+    boolean inFlight(int fd) {
+        return fd < inFlight.length && inFlight[fd] != NONE;
+    }
+
+    /** Receives submitted whose completion has not come. */
+    int outstanding() {
+        return outstanding;
+    }
+
+    /** Buffers stashed for sockets (out of the ring), for tests. */
+    int held() {
+        return held;
+    }
+
+    /** Frees the buffers: only once no receive is in flight, else they stay with the process. */
+    boolean quiesced() {
+        if (outstanding > 0) {
+            return false;
+        }
+        memory.close();
+        return true;
+    }
+
+    boolean memoryReleased() {
+        return !memory.scope().isAlive();
+    }
+}
