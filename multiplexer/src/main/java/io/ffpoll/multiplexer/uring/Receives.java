@@ -76,6 +76,7 @@ final class Receives {
     private int[] ended = new int[0];       // NO_END, 0 (EOF) or -errno, reported once the stash is empty
     private boolean[] direct = new boolean[0]; // reads are read(2) until EAGAIN (the ring ran dry)
     private boolean[] queued = new boolean[0];
+    private boolean[] drained = new boolean[0]; // the last receive was short: the socket was empty then
     private int[] toArm = new int[64];
     private int toArmCount;
 
@@ -130,6 +131,7 @@ final class Receives {
             ended = Arrays.copyOf(ended, n);
             direct = Arrays.copyOf(direct, n);
             queued = Arrays.copyOf(queued, n);
+            drained = Arrays.copyOf(drained, n);
             Arrays.fill(generation, old, n, -1);
             Arrays.fill(inFlight, old, n, NONE);
             Arrays.fill(buffer, old, n, NO_BUFFER);
@@ -146,6 +148,7 @@ final class Receives {
     void start(int fd) {
         ensure(fd);
         generation[fd] = regs.generation(fd);
+        drained[fd] = false; // a socket just accepted may hold its first request already
         queue(fd);
     }
 
@@ -170,7 +173,7 @@ final class Receives {
             }
             long data = TAG | ((long) (regs.generation(fd) & 0x0FFF_FFFF) << 32) | (fd & 0xFFFF_FFFFL);
             if (held < count) {
-                ring.prepareRecv(fd, GROUP, data);
+                ring.prepareRecv(fd, GROUP, drained[fd], data);
             } else {
                 // Every buffer is stashed: wait for readiness instead, and read(2) when it comes.
                 ring.prepare(IoUringAbi.IORING_OP_POLL_ADD, fd, 0, 0, 0, FALLBACK_POLL, data);
@@ -208,6 +211,7 @@ final class Receives {
             int n = (int) Math.min(room, left);
             MemorySegment.copy(buffers, (long) b * size + from[fd], dst, 0, n);
             if (n == left) {
+                drained[fd] = to[fd] < size;
                 buffer[fd] = NO_BUFFER;
                 held--;
                 giveBack(b);
@@ -226,6 +230,7 @@ final class Receives {
                 // Whether more is waiting is not known (a reader takes a short read for empty):
                 // a receive, or a fallback poll while the ring is dry, finds out.
                 direct[fd] = false;
+                drained[fd] = n == -ErrnoCodes.EAGAIN;
                 queue(fd);
             }
             return n;

@@ -32,6 +32,7 @@ public final class Ring {
     private static final long CQE_SIZE = IoUringAbi.io_uring_cqe.byteSize();
     private static final long SQE_OPCODE = offset(IoUringAbi.io_uring_sqe, "opcode");
     private static final long SQE_FLAGS = offset(IoUringAbi.io_uring_sqe, "flags");
+    private static final long SQE_IOPRIO = offset(IoUringAbi.io_uring_sqe, "ioprio");
     private static final long SQE_FD = offset(IoUringAbi.io_uring_sqe, "fd");
     private static final long SQE_OFF = offset(IoUringAbi.io_uring_sqe, "off");
     private static final long SQE_ADDR = offset(IoUringAbi.io_uring_sqe, "addr");
@@ -282,13 +283,18 @@ public final class Ring {
 
     /**
      * Prepares a RECV into a buffer the kernel picks from provided-buffer group {@code group}
-     * when data arrives (IOSQE_BUFFER_SELECT): a waiting receive holds no memory.
+     * when data arrives (IOSQE_BUFFER_SELECT): a waiting receive holds no memory. With
+     * {@code pollFirst} the kernel waits for readiness before it tries (the socket was just
+     * drained: a first try would only find it empty).
      */
-    public void prepareRecv(int fd, int group, long userData) throws IOException {
+    public void prepareRecv(int fd, int group, boolean pollFirst, long userData) throws IOException {
         prepare(IoUringAbi.IORING_OP_RECV, fd, 0, 0, 0, 0, userData);
         long base = (long) ((sqTail - 1) & sqMask) * SQE_SIZE;
         sqes.set(ValueLayout.JAVA_BYTE, base + SQE_FLAGS, (byte) IoUringAbi.IOSQE_BUFFER_SELECT);
         sqes.set(ValueLayout.JAVA_SHORT, base + SQE_BUF_GROUP, (short) group);
+        if (pollFirst) {
+            sqes.set(ValueLayout.JAVA_SHORT, base + SQE_IOPRIO, (short) IoUringAbi.IORING_RECVSEND_POLL_FIRST);
+        }
     }
 
     /**
