@@ -1,6 +1,7 @@
 package io.ffpoll.bench;
 
 import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.Poller;
 import io.ffpoll.multiplexer.net.AcceptOptions;
 import io.ffpoll.multiplexer.net.Connection;
 import io.ffpoll.multiplexer.net.Listener;
@@ -30,7 +31,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Loopback ping-pong through one server loop: the client sends a message on each of N
  * connections, then reads every echo back (one operation = N round trips). The server is
- * ffpoll's connection layer (an EventLoop with Connection echo handlers) or a java.nio Selector
+ * ffpoll's connection layer (an EventLoop with Connection echo handlers, on the default epoll
+ * engine or on io_uring, where reads and writes are the ring's completions) or a java.nio Selector
  * echo loop ({@link NioEchoLoop}); the client is the same blocking SocketChannels with direct
  * buffers for both. Server loop on CPU 0, client on CPU 1. In steady-state echo both servers
  * make one read and one write per message, so they should be about level.
@@ -42,7 +44,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC"})
 public class PingPongBenchmark {
-    @Param({"ffpoll", "nio"})
+    @Param({"ffpoll", "ffpoll-io_uring", "nio"})
     public String server;
 
     @Param({"1", "64", "1024"})
@@ -62,8 +64,9 @@ public class PingPongBenchmark {
     public void setUp() throws Exception {
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         InetSocketAddress at;
-        if (server.equals("ffpoll")) {
-            loop = EventLoop.start("ping-pong");
+        if (server.startsWith("ffpoll")) {
+            loop = server.equals("ffpoll") ? EventLoop.start("ping-pong")
+                    : EventLoop.start("ping-pong", Poller.open("io_uring"), 1024);
             loop.submit(() -> Affinity.pin(0)).get();
             listener = Listener.start(loop, Tcp.listen(any, 4096, false), AcceptOptions.DEFAULTS.noDelay(true),
                     (fd, peer) -> Connection.open(loop, fd, peer, (c, data) -> {
