@@ -62,6 +62,7 @@ public final class IoUringAbi {
     public static final int IORING_OP_ASYNC_CANCEL = 14;
     public static final int IORING_OP_READ = 22;
     public static final int IORING_OP_WRITE = 23;
+    public static final int IORING_OP_SEND = 26;
     public static final int IORING_OP_RECV = 27;
 
     public static final int IOSQE_BUFFER_SELECT = 1 << 5;

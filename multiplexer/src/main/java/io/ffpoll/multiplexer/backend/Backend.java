@@ -106,7 +106,7 @@ public abstract class Backend {
     }
 
     /**
-     * Whether {@link #sendmsg} queues sends for the kernel to complete (io_uring); false for a
+     * Whether {@link #send} queues sends for the kernel to complete (io_uring); false for a
      * readiness backend, whose callers make the sendmsg syscall themselves.
      */
     public boolean completesSends() {
@@ -114,15 +114,17 @@ public abstract class Backend {
     }
 
     /**
-     * Queues a sendmsg of {@code msghdr} (MSG_NOSIGNAL) on {@code fd}, submitted by the next
-     * poll; {@code done} hears its result from {@link #runCompletions()} after a later poll. The
-     * msghdr, its iovecs and the bytes they point at must stay untouched until then: the kernel
-     * reads them while the send is in flight. A send that cannot go at once (a full socket)
-     * waits in the kernel until it can; it completes once some bytes are sent.
+     * Queues a send (MSG_NOSIGNAL) of the first {@code count} iovecs of {@code gather} on
+     * {@code fd}, submitted by the next poll; {@code done} hears its result from
+     * {@link #runCompletions()} after a later poll. The gather and the bytes it points at must
+     * stay untouched until then: the kernel reads them while the send is in flight. A send that
+     * cannot go at once (a full socket) waits in the kernel until it can; it completes once some
+     * bytes are sent.
      *
      * @return the send's handle, for {@link #cancelSend}
      */
-    public long sendmsg(int fd, MemorySegment msghdr, SendCompletion done) throws IOException {
+    public long send(int fd, io.ffpoll.bindings.platform.Gather gather, int count, SendCompletion done)
+            throws IOException {
         throw new UnsupportedOperationException(name() + " completes no sends");
     }
 

@@ -337,9 +337,8 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
             }
         }
         int count = queue.gather(sendGather);
-        Platform.current().setGatherCount(sendGather, count);
         try {
-            sendHandle = io.sender.sendmsg(fd, sendGather.msghdr(), sendDone);
+            sendHandle = io.sender.send(fd, sendGather, count, sendDone);
         } catch (IOException e) {
             finish(e, false);
         }

@@ -3,6 +3,7 @@ package io.ffpoll.multiplexer.uring;
 import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.linux.Fd;
 import io.ffpoll.bindings.linux.IoUringAbi;
+import io.ffpoll.bindings.platform.Gather;
 import io.ffpoll.multiplexer.backend.Backend;
 import io.ffpoll.multiplexer.backend.EventBuffer;
 import io.ffpoll.multiplexer.backend.EventFdWakeup;
@@ -59,10 +60,10 @@ public final class IoUringBackend extends Backend {
         Receives recv = null;
         try {
             int[] missing = r.unsupported(IoUringAbi.IORING_OP_POLL_ADD, IoUringAbi.IORING_OP_SENDMSG,
-                    IoUringAbi.IORING_OP_ASYNC_CANCEL);
+                    IoUringAbi.IORING_OP_ASYNC_CANCEL, IoUringAbi.IORING_OP_SEND);
             if (missing.length > 0) {
                 throw new IOException("io_uring: this kernel lacks opcode(s) " + Arrays.toString(missing)
-                        + " (POLL_ADD is 6, SENDMSG 9, ASYNC_CANCEL 14)");
+                        + " (POLL_ADD is 6, SENDMSG 9, ASYNC_CANCEL 14, SEND 26)");
             }
             if (RING_RECEIVES && r.unsupported(IoUringAbi.IORING_OP_RECV).length == 0) {
                 try {
@@ -210,10 +211,10 @@ public final class IoUringBackend extends Backend {
     }
 
     @Override
-    public long sendmsg(int fd, MemorySegment msghdr, SendCompletion done) throws IOException {
+    public long send(int fd, Gather gather, int count, SendCompletion done) throws IOException {
         ensureOpen();
         checkFd(fd);
-        return sends.send(fd, msghdr, done);
+        return sends.send(fd, gather, count, done);
     }
 
     @Override

@@ -2,10 +2,12 @@ package io.ffpoll.multiplexer.uring;
 
 import io.ffpoll.bindings.linux.IoUringAbi;
 import io.ffpoll.bindings.linux.Sockets;
+import io.ffpoll.bindings.platform.Gather;
+import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.backend.Backend;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -37,11 +39,23 @@ final class SendSlots {
         this.cancelData = cancelData;
     }
 
-    /** Prepares a SENDMSG (MSG_NOSIGNAL) of {@code msghdr} on {@code fd}; its handle. */
-    long send(int fd, MemorySegment msghdr, Backend.SendCompletion done) throws IOException {
+    /**
+     * Prepares a send (MSG_NOSIGNAL) of {@code count} iovecs of {@code gather} on {@code fd}; its
+     * handle. One iovec goes as a SEND of its bytes, which spares the kernel copying in a msghdr
+     * and an iovec array; more as a SENDMSG.
+     */
+    long send(int fd, Gather gather, int count, Backend.SendCompletion done) throws IOException {
         long handle = take(done);
         try {
-            ring.prepare(IoUringAbi.IORING_OP_SENDMSG, fd, msghdr.address(), 1, 0, Sockets.MSG_NOSIGNAL, userData(handle));
+            long length = count == 1 ? gather.iovecs().get(ValueLayout.JAVA_LONG, 8) : 0;
+            if (count == 1 && length <= Integer.MAX_VALUE) {
+                long base = gather.iovecs().get(ValueLayout.JAVA_LONG, 0);
+                ring.prepare(IoUringAbi.IORING_OP_SEND, fd, base, (int) length, 0, Sockets.MSG_NOSIGNAL, userData(handle));
+            } else {
+                Platform.current().setGatherCount(gather, count);
+                ring.prepare(IoUringAbi.IORING_OP_SENDMSG, fd, gather.msghdr().address(), 1, 0, Sockets.MSG_NOSIGNAL,
+                        userData(handle));
+            }
         } catch (IOException | RuntimeException e) {
             release(handle);
             throw e;
