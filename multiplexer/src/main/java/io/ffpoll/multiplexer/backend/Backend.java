@@ -1,5 +1,7 @@
 package io.ffpoll.multiplexer.backend;
 
+import io.ffpoll.bindings.platform.Gather;
+
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 
@@ -123,8 +125,7 @@ public abstract class Backend {
      *
      * @return the send's handle, for {@link #cancelSend}
      */
-    public long send(int fd, io.ffpoll.bindings.platform.Gather gather, int count, SendCompletion done)
-            throws IOException {
+    public long send(int fd, Gather gather, int count, SendCompletion done) throws IOException {
         throw new UnsupportedOperationException(name() + " completes no sends");
     }
 
@@ -168,8 +169,11 @@ public abstract class Backend {
 
     /**
      * From the next poll on, the kernel receives registered stream socket {@code fd}'s input,
-     * one buffer at a time, and readiness READ means a receive completed; the caller then reads
-     * with {@link #receive} only, never read(2) itself. Ends with the registration. Loop thread.
+     * one buffer at a time, and readiness READ means a receive completed (with data, the end of
+     * the stream or an error: READ alone, never READ_CLOSED or ERROR); the caller then reads with
+     * {@link #receive} only, never read(2) itself. Ends with the registration: what was received
+     * and not yet taken is dropped then, so the connection layer, its only user, closes the fd
+     * with it. Loop thread.
      */
     public void receiveInto(int fd) {
         throw new UnsupportedOperationException(name() + " completes no receives");

@@ -57,13 +57,14 @@ public final class EpollBackend extends Backend {
         Epoll.set(ctlEvent, 0, Epoll.EPOLLIN | Epoll.EPOLLET, WAKEUP_DATA);
         int r = Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, wakeup.fd(), ctlEvent);
         if (r < 0) {
+            IOException failed = Errors.exception("epoll_ctl(EPOLL_CTL_ADD, eventfd " + wakeup.fd() + ")", -r);
             try {
                 wakeup.close();
             } finally {
                 Fd.close(epfd);
                 arena.close();
             }
-            throw Errors.exception("epoll_ctl(EPOLL_CTL_ADD, eventfd " + wakeup.fd() + ")", -r);
+            throw failed;
         }
     }
 

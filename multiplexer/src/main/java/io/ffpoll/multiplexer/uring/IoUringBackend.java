@@ -11,6 +11,7 @@ import io.ffpoll.multiplexer.backend.EventFdWakeup;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.function.IntSupplier;
 
 /**
  * The io_uring backend (Linux >= 5.13): readiness from multishot {@code IORING_OP_POLL_ADD}, one
@@ -39,6 +40,10 @@ public final class IoUringBackend extends Backend {
     static final long REMOVE_DATA = -2L;
     private static final int SQ_ENTRIES = 256;
     private static final int CQ_ENTRIES = 4096;
+    // -Dffpoll.uring.sends=false and -Dffpoll.uring.receives=false keep sends and reads as
+    // syscalls on readiness, as on epoll: for A/B runs.
+    private static final boolean RING_SENDS = !"false".equals(System.getProperty("ffpoll.uring.sends"));
+    private static final boolean RING_RECEIVES = !"false".equals(System.getProperty("ffpoll.uring.receives"));
 
     private final Ring ring;
     private final EventFdWakeup wakeup;
@@ -109,13 +114,13 @@ public final class IoUringBackend extends Backend {
     public void deregisterAndClose(int fd) throws IOException {
         ensureOpen();
         checkFd(fd);
-        // A SENDMSG still in the SQ names the fd by number: submitted after the close, it would
-        // go to whatever socket takes the number next. So it goes before the close too.
-        if (polls.isArmed(fd) || ring.unsubmitted() > 0 || (receives != null && receives.inFlight(fd))) {
-            disarm(fd);
-            // The poll holds the file: until the ring drops it, a closed listener would still
-            // take connections and a closed socket would send no FIN. So the cancel goes now,
-            // in an enter of its own whose task work drops it, not with the next poll's.
+        disarm(fd); // also gives a received buffer not yet read back to the ring
+        // The poll (and a receive) holds the file: until the ring drops it, a closed listener
+        // would still take connections and a closed socket would send no FIN. So the cancel goes
+        // now, in an enter of its own whose task work drops it, not with the next poll's. A send
+        // still in the SQ names the fd by number: submitted after the close, it would go to
+        // whatever socket takes the number next, so it goes before the close too.
+        if (ring.unsubmitted() > 0) {
             ring.enter(0, 1, 0);
         }
         regs.forget(fd);
@@ -201,10 +206,6 @@ public final class IoUringBackend extends Backend {
         ring.advance(n);
     }
 
-
-    // -Dffpoll.uring.sends=false keeps sends as syscalls on readiness, as on epoll: for A/B runs.
-    private static final boolean RING_SENDS = !"false".equals(System.getProperty("ffpoll.uring.sends"));
-
     @Override
     public boolean completesSends() {
         return RING_SENDS;
@@ -243,7 +244,7 @@ public final class IoUringBackend extends Backend {
      * after the operation it found; the wait is bounded all the same, and the caller then leaves
      * the memory to the process instead of freeing it.
      */
-    private void awaitCompletions(java.util.function.IntSupplier outstanding, String what) throws IOException {
+    private void awaitCompletions(IntSupplier outstanding, String what) throws IOException {
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (outstanding.getAsInt() > 0) {
             if (System.nanoTime() > deadline) {
@@ -270,9 +271,6 @@ public final class IoUringBackend extends Backend {
         ring.advance(n);
     }
 
-    // -Dffpoll.uring.receives=false keeps reads as syscalls on readiness (A/B runs).
-    private static final boolean RING_RECEIVES = !"false".equals(System.getProperty("ffpoll.uring.receives"));
-
     @Override
     public boolean completesReceives() {
         return receives != null;
@@ -295,6 +293,10 @@ public final class IoUringBackend extends Backend {
 
     @Override
     public long receive(int fd, MemorySegment dst, long room) {
+        ensureOpen();
+        if (receives == null) {
+            throw new UnsupportedOperationException("io_uring: receives are off");
+        }
         return receives.take(fd, dst, room);
     }
 

@@ -97,7 +97,8 @@ final class Receives {
         this.count = count;
         this.size = size;
         try {
-            entries = memory.allocate(count * ENTRY.byteSize(), 4096); // the kernel wants it page-aligned
+            // The kernel wants the ring page-aligned: 64 KiB is a page on every Linux there is.
+            entries = memory.allocate(count * ENTRY.byteSize(), 65536);
             buffers = memory.allocate((long) count * size, 4096);
             MemorySegment reg = memory.allocate(IoUringAbi.io_uring_buf_reg);
             StructLayout r = IoUringAbi.io_uring_buf_reg;
@@ -147,6 +148,7 @@ final class Receives {
     /** From the next poll on, {@code fd}'s current registration has its input received here. */
     void start(int fd) {
         ensure(fd);
+        stopped(fd); // what an earlier registration of the number left, if anything
         generation[fd] = regs.generation(fd);
         drained[fd] = false; // a socket just accepted may hold its first request already
         queue(fd);
@@ -173,7 +175,7 @@ final class Receives {
             }
             long data = TAG | ((long) (regs.generation(fd) & 0x0FFF_FFFF) << 32) | (fd & 0xFFFF_FFFFL);
             if (held < count) {
-                ring.prepareRecv(fd, GROUP, drained[fd], data);
+                ring.prepareRecv(fd, GROUP, size, drained[fd], data);
             } else {
                 // Every buffer is stashed: wait for readiness instead, and read(2) when it comes.
                 ring.prepare(IoUringAbi.IORING_OP_POLL_ADD, fd, 0, 0, 0, FALLBACK_POLL, data);
@@ -273,10 +275,12 @@ final class Receives {
             giveBack(b);
         }
         if (res == 0 || (res < 0 && res != -ErrnoCodes.ENOBUFS && res != -ErrnoCodes.EINTR
-                && res != -IoUringAbi.ECANCELED)) {
+                && res != -ErrnoCodes.EAGAIN && res != -IoUringAbi.ECANCELED)) {
             ended[fd] = res;
         } else if (res < 0) {
-            direct[fd] = true; // no buffer for it, or ended early: read(2) says what there is
+            // No buffer for it, or ended early (an io-wq retry may end EAGAIN on a non-blocking
+            // socket): read(2) says what there is, and a receive is armed again after it.
+            direct[fd] = true;
         }
         if (events != null) {
             regs.kernelEvent(fd, regs.generation(fd), EventBuffer.READ, events);
@@ -295,6 +299,10 @@ final class Receives {
             ring.prepare(IoUringAbi.IORING_OP_ASYNC_CANCEL, -1, inFlight[fd], 0, 0, 0, cancelData);
             inFlight[fd] = NONE;
         }
+        stopped(fd);
+    }
+
+    private void stopped(int fd) {
         if (buffer[fd] != NO_BUFFER) {
             held--;
             giveBack(buffer[fd]);

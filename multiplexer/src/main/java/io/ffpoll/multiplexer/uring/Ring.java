@@ -287,8 +287,10 @@ public final class Ring {
      * {@code pollFirst} the kernel waits for readiness before it tries (the socket was just
      * drained: a first try would only find it empty).
      */
-    public void prepareRecv(int fd, int group, boolean pollFirst, long userData) throws IOException {
-        prepare(IoUringAbi.IORING_OP_RECV, fd, 0, 0, 0, 0, userData);
+    public void prepareRecv(int fd, int group, int length, boolean pollFirst, long userData) throws IOException {
+        // The length, not 0: 0 for "the buffer's" came with Linux 6.0; on 5.19 it is a 0-byte
+        // receive, which completes as if the peer had closed.
+        prepare(IoUringAbi.IORING_OP_RECV, fd, 0, length, 0, 0, userData);
         long base = (long) ((sqTail - 1) & sqMask) * SQE_SIZE;
         sqes.set(ValueLayout.JAVA_BYTE, base + SQE_FLAGS, (byte) IoUringAbi.IOSQE_BUFFER_SELECT);
         sqes.set(ValueLayout.JAVA_SHORT, base + SQE_BUF_GROUP, (short) group);

@@ -161,6 +161,29 @@ class IoUringReceiveTest extends LoopTestBase {
     }
 
     @Test
+    void aConnectionClosedWithItsBufferStashedGivesItBack() throws Exception {
+        BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
+        Listener listener = serve((fd, peer) -> opened.add(Connection.open(loop, fd, peer, new ConnectionHandler() {
+            @Override
+            public void onOpen(Connection c) {
+                c.pauseReading();
+            }
+
+            @Override
+            public long onData(Connection c, MemorySegment d) {
+                return d.byteSize();
+            }
+        }).join()));
+        int client = net.connect(address);
+        Connection server = opened.poll(30, TimeUnit.SECONDS);
+        net.send(client, "kept".getBytes());
+        awaitOnLoop(() -> backend().receiveBuffersHeld() == 1, "the paused socket's receive stashed");
+        onLoop(server::abort);
+        assertEquals(0, (int) onLoop(() -> backend().receiveBuffersHeld()), "the closed socket's buffer not given back");
+        stopServing(listener);
+    }
+
+    @Test
     void theEndOfTheStreamAndAResetAreReported() throws Exception {
         BlockingQueue<Object> heard = new LinkedBlockingQueue<>();
         Listener listener = serve((fd, peer) -> Connection.open(loop, fd, peer, new ConnectionHandler() {
