@@ -7,6 +7,7 @@ import io.ffpoll.multiplexer.backend.Backend;
 import io.ffpoll.multiplexer.internal.LoopAccess;
 import io.ffpoll.multiplexer.testing.IoUringSupport;
 import io.ffpoll.multiplexer.testing.LoopTestBase;
+import io.ffpoll.multiplexer.testing.Loopback;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -114,6 +115,45 @@ class IoUringSendTest extends LoopTestBase {
         }, "a send in flight");
         awaitOnLoop(() -> backend().sendsInFlight() == 0, "the cancelled send's completion");
         assertEquals(baseline, poolInUse(), "every chunk back after the completion");
+        stopServing(listener);
+    }
+
+    /**
+     * A send still in the SQ names its socket by number. A connection that flushes and aborts in
+     * one task, followed at once by an accept that takes the freed number, must not have its
+     * bytes sent to the new socket: the send is submitted before the close, never after it.
+     */
+    @Test
+    void aSendQueuedWhenItsConnectionAbortsNeverReachesTheSocketThatTakesItsNumber() throws Exception {
+        BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
+        Listener listener = serve((c, d) -> d.byteSize(), opened);
+        net.connect(address);
+        Connection a = opened.poll(30, TimeUnit.SECONDS);
+        int other = Tcp.listen(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 16, false);
+        int clientB = net.connect(Tcp.localAddress(other));
+        int[] fds = onLoop(() -> {
+            int number = a.fd();
+            a.write("SECRET".getBytes());
+            a.flush(); // the send's SQE is prepared now, submitted by the next enter
+            a.abort();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            int b;
+            do { // B's handshake is done or nearly: loopback
+                b = Loopback.OS.accept(other, MemorySegment.NULL, MemorySegment.NULL);
+            } while (b == -io.ffpoll.bindings.Err.EAGAIN && System.nanoTime() < deadline);
+            return new int[] {number, b};
+        });
+        assertTrue(fds[1] >= 0, "accept failed: " + fds[1]);
+        int serverB = net.track(fds[1]);
+        Loopback.OS.close(other);
+        org.junit.jupiter.api.Assumptions.assumeTrue(fds[0] == fds[1],
+                "the accept took fd " + fds[1] + ", not the aborted connection's " + fds[0] + ": nothing to check");
+        onLoop(() -> null); // one more iteration: its enter submitted whatever was still queued
+        net.send(serverB, "OK".getBytes());
+        net.close(serverB);
+        byte[] got = net.readFully(clientB, 2);
+        assertEquals("OK", new String(got), "the aborted connection's send reached the socket that took its number");
+        assertEquals(0, net.drain(clientB), "bytes after the end: the aborted connection's send");
         stopServing(listener);
     }
 
