@@ -74,8 +74,8 @@ class BenchmarkSmokeTest {
             assertTrue(score > 0 && Double.isFinite(score), name + " " + r.getParams() + " scored " + score);
         }
         assertEquals(new TreeSet<>(KINDS), ran, "the benchmark classes that ran");
-        // 4 churn + 12 ping-pong + 8 Unix echo + 4 wakeup + 4 parse + 3 end-to-end + 6 UDP parameter sets.
-        assertEquals(41, results.size(), "runs, one per benchmark method and parameter set");
+        // 4 churn + 18 ping-pong (epoll, io_uring, java.nio) + 8 Unix echo + 4 wakeup + 4 parse + 3 end-to-end + 6 UDP parameter sets.
+        assertEquals(47, results.size(), "runs, one per benchmark method and parameter set");
     }
 
     /** Each open descriptor with what it refers to; the listing's own descriptor is left out. */
