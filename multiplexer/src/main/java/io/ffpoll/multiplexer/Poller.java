@@ -17,7 +17,9 @@ import java.util.Locale;
  * A readiness multiplexer over the kernel's facility, epoll on Linux and kqueue on macOS and
  * FreeBSD, making exactly one syscall per {@link #poll}: the call that waits (and, on kqueue
  * and io_uring, applies the queued changes in the same call). On Linux, {@code open("io_uring")}
- * takes readiness from io_uring instead ({@link #open(String)}).
+ * takes readiness from io_uring instead ({@link #open(String)}); a
+ * {@link io.ffpoll.multiplexer.net.Connection} on such a loop also has its socket's reads and
+ * sends done by the ring, with no read or send syscall.
  *
  * <h2>Contract</h2>
  * <ul>
@@ -79,11 +81,12 @@ public final class Poller implements AutoCloseable {
 
     /**
      * Opens the named backend: {@code "epoll"} (Linux); {@code "io_uring"} (Linux >= 5.13:
-     * multishot polls on a ring, see below); {@code "auto"}: io_uring where it can be set up,
-     * else the OS's default with one log line that says why; or {@code "kqueue"}: the system's on
-     * macOS and FreeBSD, and on Linux libkqueue (a userspace kqueue, for testing), loaded from
-     * the path in the system property {@code ffpoll.libkqueue}, or else as {@code libkqueue.so.0}
-     * from the dynamic linker's search path.
+     * multishot polls on a ring, and from 5.19 a {@link io.ffpoll.multiplexer.net.Connection}'s
+     * socket reads too, into 4 MiB of buffers per loop; see below); {@code "auto"}: io_uring
+     * where it can be set up, else the OS's default with one log line that says why; or
+     * {@code "kqueue"}: the system's on macOS and FreeBSD, and on Linux libkqueue (a userspace
+     * kqueue, for testing), loaded from the path in the system property {@code ffpoll.libkqueue},
+     * or else as {@code libkqueue.so.0} from the dynamic linker's search path.
      *
      * <p>io_uring is not available everywhere Linux is: Docker's default seccomp profile and
      * {@code kernel.io_uring_disabled} refuse it (EPERM), and kernels without it answer ENOSYS.
@@ -98,6 +101,7 @@ public final class Poller implements AutoCloseable {
      * @throws IOException if the kernel object cannot be made
      */
     public static Poller open(String name) throws IOException {
+        java.util.Objects.requireNonNull(name, "name (epoll, io_uring, auto or kqueue)");
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         switch (name) {
             case "epoll" -> {

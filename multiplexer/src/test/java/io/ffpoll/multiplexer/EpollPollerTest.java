@@ -79,4 +79,14 @@ class EpollPollerTest extends PollerContract {
         }
         assertTrue(System.nanoTime() - start >= 5_000_000L, "epoll_wait takes milliseconds: 0.3 ms waits 1 ms");
     }
+
+    @Test
+    void openNamesTheEnginesWhenGivenNoneOrAnUnknownOne() {
+        NullPointerException none = org.junit.jupiter.api.Assertions.assertThrows(NullPointerException.class,
+                () -> Poller.open(null));
+        assertTrue(none.getMessage().contains("epoll, io_uring, auto or kqueue"), none.getMessage());
+        IllegalArgumentException unknown = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Poller.open("uring"));
+        assertTrue(unknown.getMessage().contains("known: epoll, io_uring, auto, kqueue"), unknown.getMessage());
+    }
 }
