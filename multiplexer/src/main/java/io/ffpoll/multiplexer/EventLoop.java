@@ -82,8 +82,15 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @param poller the poller, which the loop then owns
      * @param eventCapacity the most events delivered per iteration
      * @return the running loop
+     * @throws IllegalArgumentException for an io_uring poller another thread has polled already:
+     *     its ring is bound to that thread, and the loop's own thread could never poll it
      */
     public static EventLoop start(String name, Poller poller, int eventCapacity) {
+        Thread bound = poller.unwrap().boundTo();
+        if (bound != null) {
+            throw new IllegalArgumentException("the poller is bound to thread " + bound.getName()
+                    + ", which polled it first (io_uring is SINGLE_ISSUER): give the loop a poller no thread has polled");
+        }
         EventLoop loop = new EventLoop(name, poller, eventCapacity);
         loop.thread.start();
         return loop;

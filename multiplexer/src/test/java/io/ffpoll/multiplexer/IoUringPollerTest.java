@@ -103,6 +103,19 @@ class IoUringPollerTest extends PollerContract {
     }
 
     @Test
+    void aLoopRefusesAPollerAnotherThreadHasPolled() throws Exception {
+        try (Poller fresh = Poller.open("io_uring")) {
+            fresh.poll(events, NOW); // this thread owns the ring now
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> EventLoop.start("refused", fresh, 16));
+            assertTrue(e.getMessage().contains("bound to thread " + Thread.currentThread().getName()), e.getMessage());
+        }
+        try (EventLoop loop = EventLoop.start("accepted", Poller.open("io_uring"), 16)) {
+            assertEquals("io_uring", loop.submit(loop::backend).get(30, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
     void aBusyServerMakesOneEnterPerPollAndNoOtherSyscall() throws Exception {
         int lfd = net.listen();
         int client = net.connect(net.address(lfd));

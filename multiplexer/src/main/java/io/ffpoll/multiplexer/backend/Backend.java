@@ -89,6 +89,11 @@ public abstract class Backend {
     /** Applies the queued changes and waits, in one syscall; fills {@code events}; -1 waits without limit. */
     public abstract int poll(EventBuffer events, long timeoutNanos) throws IOException;
 
+    /** The thread that alone may poll from now on (io_uring's after its first poll), or null for any. */
+    public Thread boundTo() {
+        return null;
+    }
+
     /** Makes the current or next poll return promptly; any thread. */
     public abstract void wakeup();
 

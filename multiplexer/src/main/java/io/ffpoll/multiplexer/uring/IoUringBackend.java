@@ -105,6 +105,11 @@ public final class IoUringBackend extends Backend {
         return ring.setupFlags();
     }
 
+    @Override
+    public Thread boundTo() {
+        return ring.owner();
+    }
+
     /** Whether each enter uses a registered ring fd (set on the first poll). */
     public boolean registeredRing() {
         return ring.registeredRing();
