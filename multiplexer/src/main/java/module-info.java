@@ -1,6 +1,6 @@
 /**
  * The ffpoll multiplexer, in layers: {@link io.ffpoll.multiplexer.Poller} (one readiness
- * syscall per iteration, over the epoll or kqueue backend) and
+ * syscall per iteration, over the epoll, io_uring or kqueue backend) and
  * {@link io.ffpoll.multiplexer.EventLoop} (callbacks, timers, cross-thread tasks) in
  * {@code io.ffpoll.multiplexer}; sockets and connections over a loop in
  * {@code io.ffpoll.multiplexer.net}. The backends and the loop's internals are not exported.

@@ -40,7 +40,7 @@ public final class EventLoopGroup implements AutoCloseable {
      * @throws IllegalArgumentException if {@code size} is below 1
      * @param name the name
      * @param size the number of loops
-     * @param backend "epoll" or "kqueue"
+     * @param backend as {@link Poller#open(String)} names it: "epoll", "io_uring", "auto" or "kqueue"
      * @return the running group
      * @throws IOException if a poller cannot be opened
      */

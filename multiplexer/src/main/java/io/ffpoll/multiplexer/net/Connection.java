@@ -333,7 +333,10 @@ public final class Connection extends ConnectionAnyThread {
         }
     }
 
-    /** {@return the socket, or -1 before a connect made one} */
+    /**
+     * {@return the socket, or -1 before a connect made one} After the close it still returns the
+     * old number, which by then may name another file.
+     */
     public int fd() {
         return fd;
     }

@@ -122,6 +122,8 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
                 return;
             }
             if (n < 0) {
+                // "read" on both engines (a ring's receive too), so that the same failure makes
+                // the same exception whichever engine the loop runs on.
                 finish(Errors.exception("read(fd " + fd + ", " + who() + ")", (int) -n), false);
                 return;
             }
