@@ -126,21 +126,8 @@ class IoUringReceiveTest extends LoopTestBase {
     @Test
     void aPausedReaderHoldsOneBufferAtMostAndGetsEveryByteAfterResuming() throws Exception {
         BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
-        CRC32 got = new CRC32();
-        long[] gotBytes = new long[1];
-        Listener listener = serve((fd, peer) -> opened.add(Connection.open(loop, fd, peer, new ConnectionHandler() {
-            @Override
-            public void onOpen(Connection c) {
-                c.pauseReading();
-            }
-
-            @Override
-            public long onData(Connection c, MemorySegment d) {
-                got.update(d.asByteBuffer());
-                gotBytes[0] += d.byteSize();
-                return d.byteSize();
-            }
-        }).join()));
+        PausedReader reader = new PausedReader();
+        Listener listener = serve((fd, peer) -> opened.add(Connection.open(loop, fd, peer, reader).join()));
         int client = net.connect(address);
         Connection server = opened.poll(30, TimeUnit.SECONDS);
         byte[] data = new byte[8 << 20];
@@ -152,10 +139,8 @@ class IoUringReceiveTest extends LoopTestBase {
         assertEquals(1, (int) onLoop(() -> backend().receiveBuffersHeld()), "a paused socket holds more than one buffer");
         onLoop(server::resumeReading);
         writer.get(60, TimeUnit.SECONDS);
-        awaitOnLoop(() -> gotBytes[0] == data.length, "every byte read after the resume");
-        CRC32 sent = new CRC32();
-        sent.update(data);
-        assertEquals(sent.getValue(), onLoop(got::getValue), "the bytes read differ from those sent");
+        awaitOnLoop(() -> reader.bytes == data.length, "every byte read after the resume");
+        assertEquals(crc(data), (long) onLoop(reader.sum::getValue), "the bytes read differ from those sent");
         assertEquals(0, (int) onLoop(() -> backend().receiveBuffersHeld()));
         stopServing(listener);
     }
@@ -163,17 +148,7 @@ class IoUringReceiveTest extends LoopTestBase {
     @Test
     void aConnectionClosedWithItsBufferStashedGivesItBack() throws Exception {
         BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
-        Listener listener = serve((fd, peer) -> opened.add(Connection.open(loop, fd, peer, new ConnectionHandler() {
-            @Override
-            public void onOpen(Connection c) {
-                c.pauseReading();
-            }
-
-            @Override
-            public long onData(Connection c, MemorySegment d) {
-                return d.byteSize();
-            }
-        }).join()));
+        Listener listener = serve((fd, peer) -> opened.add(Connection.open(loop, fd, peer, new PausedReader()).join()));
         int client = net.connect(address);
         Connection server = opened.poll(30, TimeUnit.SECONDS);
         net.send(client, "kept".getBytes());
@@ -232,26 +207,12 @@ class IoUringReceiveTest extends LoopTestBase {
         withBuffers(2);
         int n = 16;
         List<Connection> servers = new ArrayList<>();
-        List<CRC32> sums = new ArrayList<>();
-        long[] counts = new long[n];
+        List<PausedReader> readers = new ArrayList<>();
         BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
         Listener listener = serve((fd, peer) -> {
-            int i = servers.size();
-            CRC32 sum = new CRC32();
-            sums.add(sum);
-            Connection c = Connection.open(loop, fd, peer, new ConnectionHandler() {
-                @Override
-                public void onOpen(Connection c) {
-                    c.pauseReading();
-                }
-
-                @Override
-                public long onData(Connection c, MemorySegment d) {
-                    sum.update(d.asByteBuffer());
-                    counts[i] += d.byteSize();
-                    return d.byteSize();
-                }
-            }).join();
+            PausedReader reader = new PausedReader();
+            readers.add(reader);
+            Connection c = Connection.open(loop, fd, peer, reader).join();
             servers.add(c);
             opened.add(c);
         });
@@ -277,10 +238,8 @@ class IoUringReceiveTest extends LoopTestBase {
         }
         for (int i = 0; i < n; i++) {
             int k = i;
-            awaitOnLoop(() -> counts[k] == data[k].length, "connection " + k + " read everything");
-            CRC32 sent = new CRC32();
-            sent.update(data[k]);
-            assertEquals(sent.getValue(), (long) onLoop(() -> sums.get(k).getValue()), "connection " + k + "'s bytes");
+            awaitOnLoop(() -> readers.get(k).bytes == data[k].length, "connection " + k + " read everything");
+            assertEquals(crc(data[k]), (long) onLoop(() -> readers.get(k).sum.getValue()), "connection " + k + "'s bytes");
         }
         assertTrue(readSyscalls(loopThread) > reads, "no read(2) fallback: the ring never ran dry");
         for (int c : clients) {
@@ -347,5 +306,29 @@ class IoUringReceiveTest extends LoopTestBase {
 
     private static void stopServing(Listener listener) throws Exception {
         listener.closeAsync().get(30, TimeUnit.SECONDS);
+    }
+
+    private static long crc(byte[] data) {
+        CRC32 sum = new CRC32();
+        sum.update(data);
+        return sum.getValue();
+    }
+
+    /** A server side that pauses reading as it opens and, once resumed, sums what it reads. Loop thread. */
+    private static final class PausedReader implements ConnectionHandler {
+        final CRC32 sum = new CRC32();
+        long bytes;
+
+        @Override
+        public void onOpen(Connection c) {
+            c.pauseReading();
+        }
+
+        @Override
+        public long onData(Connection c, MemorySegment d) {
+            sum.update(d.asByteBuffer());
+            bytes += d.byteSize();
+            return d.byteSize();
+        }
     }
 }
