@@ -25,6 +25,10 @@ import java.util.function.IntSupplier;
  * ends a multishot poll it cannot keep (a completion it had no room for): the backend arms it
  * again, and readiness is not lost because a new poll reports the current state first.
  *
+ * <p>The connection layer also hands the backend its sockets' I/O: sends ({@link #send}, see
+ * {@link SendSlots}) and, from Linux 5.19, reads ({@link #receiveInto}, see {@link Receives}),
+ * whose poll then watches writability only. Those SQEs go in the same enter as the rest.
+ *
  * <p>The ring is SINGLE_ISSUER with DEFER_TASKRUN where the kernel has them (6.1): the first
  * thread that polls owns the ring, and a poll from any other thread throws
  * {@link IllegalStateException}. An {@link io.ffpoll.multiplexer.EventLoop} only ever polls
