@@ -310,12 +310,8 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
             }
             queue.heldSent();
             sentSome();
-            if (!writable && queue.bytes() <= options.lowWatermark()) {
-                writable = true;
-                writabilityChanged(true);
-                if (closed) {
-                    return;
-                }
+            if (writableAgain() && closed) {
+                return;
             }
         }
         if (waitingForWritable) {

@@ -2,11 +2,9 @@ package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.Err;
-import io.ffpoll.bindings.platform.Gather;
 import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
-import io.ffpoll.multiplexer.backend.Backend;
 import io.ffpoll.multiplexer.internal.LoopFuture;
 
 import java.io.IOException;
@@ -24,11 +22,7 @@ import java.util.concurrent.CompletableFuture;
 abstract sealed class ConnectionWriting extends ConnectionReading permits ConnectionTls {
     private static final long DIRECT_WRITE_THRESHOLD = WriteQueue.CHUNK;
 
-    // io_uring: the send in flight (its handle in the backend) and the Gather the kernel reads
-    // for it; -1 and null when none. sendDone is made once, on the first ring send.
-    private long sendHandle = -1;
-    private Gather sendGather;
-    private Backend.SendCompletion sendDone;
+    private RingSend ringSend; // io_uring: from the first flush of a connection whose sends the ring makes
 
     ConnectionWriting(EventLoop loop, int fd, java.net.SocketAddress remote, ConnectionHandler handler) {
         super(loop, fd, remote, handler);
@@ -189,6 +183,21 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         }
     }
 
+    /**
+     * After a send: once the queue is back at the low watermark the connection is writable
+     * again, and the handler hears it.
+     *
+     * @return whether it did (its handler may have written more, or closed the connection)
+     */
+    final boolean writableAgain() {
+        if (writable || queue.bytes() > options.lowWatermark()) {
+            return false;
+        }
+        writable = true;
+        writabilityChanged(true);
+        return true;
+    }
+
     /** The socket took bytes: complete the writes waiting for them, note the activity. */
     final void sentSome() {
         if (flushWaiters != null) {
@@ -259,7 +268,10 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
             return;
         }
         if (ringSends()) {
-            ringFlush();
+            if (ringSend == null) {
+                ringSend = new RingSend(this);
+            }
+            ringSend.flush();
             return;
         }
         boolean full = false;
@@ -283,9 +295,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
                     break;
                 }
             }
-            if (!writable && queue.bytes() <= options.lowWatermark()) {
-                writable = true;
-                writabilityChanged(true);
+            if (writableAgain()) {
                 if (closed) {
                     return;
                 }
@@ -317,85 +327,14 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
     }
 
     /**
-     * The ring's flush: one SENDMSG SQE gathering the queue, submitted by the loop's next poll.
-     * One send at a time per connection: the bytes stay queued (and count against the
-     * watermarks) until the kernel says it took them, so none is gathered twice and none is
-     * freed while the kernel reads it.
-     */
-    private void ringFlush() {
-        if (sendHandle >= 0) {
-            return; // its completion comes back here
-        }
-        if (queue.isEmpty()) {
-            afterDrained();
-            return;
-        }
-        if (sendGather == null) {
-            sendGather = io.takeGather();
-            if (sendDone == null) {
-                sendDone = this::sendCompleted;
-            }
-        }
-        int count = queue.gather(sendGather);
-        try {
-            sendHandle = io.sender.send(fd, sendGather, count, sendDone);
-        } catch (IOException e) {
-            finish(e, false);
-        }
-    }
-
-    /** The ring's send came back: {@code result} bytes sent, or -errno. */
-    private void sendCompleted(int result) {
-        sendHandle = -1;
-        if (closed) {
-            releaseQueue(); // finish() left the chunks to this completion: the kernel is done with them now
-            return;
-        }
-        if (result == -Err.EAGAIN || result == -Err.EINTR) {
-            // Up to Linux 6.6 a send retried by an io-wq worker can end EAGAIN on a non-blocking
-            // socket; nothing was sent: send again.
-            requestFlush();
-            return;
-        }
-        if (result < 0) {
-            finish(Errors.exception("sendmsg(fd " + fd + ", " + who() + ")", -result), false);
-            return;
-        }
-        queue.sentBy(result);
-        sentSome();
-        if (!writable && queue.bytes() <= options.lowWatermark()) {
-            writable = true;
-            writabilityChanged(true);
-            if (closed) {
-                return;
-            }
-        }
-        if (queue.isEmpty()) {
-            io.giveBack(sendGather); // an idle connection holds none
-            sendGather = null;
-            afterDrained();
-        } else {
-            requestFlush();
-        }
-    }
-
-    /**
      * The connection is finished: gives the queue's chunks back, or, while the ring has a send
-     * of them in flight, cancels it and leaves them to its completion.
+     * of them in flight, cancels it and leaves them to its completion ({@link RingSend}).
      */
     final void releaseQueue() {
-        if (sendHandle >= 0) {
-            try {
-                io.sender.cancelSend(sendHandle);
-            } catch (IOException | RuntimeException e) {
-                LOG.debug("cancelling the send in flight of {} failed: {}", who(), e.toString());
-            }
-            return;
-        }
-        queue.clear();
-        if (sendGather != null) {
-            io.giveBack(sendGather);
-            sendGather = null;
+        if (ringSend != null) {
+            ringSend.release();
+        } else {
+            queue.clear();
         }
     }
 

@@ -1,0 +1,95 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.bindings.Err;
+import io.ffpoll.bindings.Errors;
+import io.ffpoll.bindings.platform.Gather;
+import io.ffpoll.multiplexer.backend.Backend;
+
+import java.io.IOException;
+
+/**
+ * A plain TCP connection's sends on the loop's ring (io_uring): one send SQE at a time gathering
+ * the queue, submitted by the loop's next poll. The bytes stay queued (and count against the
+ * watermarks) until the kernel says it took them, so none is gathered twice and none is freed
+ * while the kernel reads it. Made on the connection's first ring flush. Loop thread only.
+ */
+final class RingSend implements Backend.SendCompletion {
+    private final ConnectionWriting c;
+    private long handle = -1; // the send in flight, in the backend; -1 when none
+    private Gather gather;    // what the kernel reads for it; null while the queue is empty
+
+    RingSend(ConnectionWriting c) {
+        this.c = c;
+    }
+
+    void flush() {
+        if (handle >= 0) {
+            return; // its completion comes back here
+        }
+        if (c.queue.isEmpty()) {
+            c.afterDrained();
+            return;
+        }
+        if (gather == null) {
+            gather = c.io.takeGather();
+        }
+        int count = c.queue.gather(gather);
+        try {
+            handle = c.io.sender.send(c.fd, gather, count, this);
+        } catch (IOException e) {
+            c.finish(e, false);
+        }
+    }
+
+    /** The ring's send came back: {@code result} bytes sent, or -errno. */
+    @Override
+    public void completed(int result) {
+        handle = -1;
+        if (c.closed) {
+            release(); // finish() left the chunks to this completion: the kernel is done with them now
+            return;
+        }
+        if (result == -Err.EAGAIN || result == -Err.EINTR) {
+            // Up to Linux 6.6 a send retried by an io-wq worker can end EAGAIN on a non-blocking
+            // socket; nothing was sent: send again.
+            c.requestFlush();
+            return;
+        }
+        if (result < 0) {
+            c.finish(Errors.exception("sendmsg(fd " + c.fd + ", " + c.who() + ")", -result), false);
+            return;
+        }
+        c.queue.sentBy(result);
+        c.sentSome();
+        if (c.writableAgain() && c.closed) {
+            return;
+        }
+        if (c.queue.isEmpty()) {
+            c.io.giveBack(gather); // an idle connection holds none
+            gather = null;
+            c.afterDrained();
+        } else {
+            c.requestFlush();
+        }
+    }
+
+    /**
+     * The connection is finished: gives the queue's chunks back, or, while a send of them is in
+     * flight, cancels it and leaves them to its completion.
+     */
+    void release() {
+        if (handle >= 0) {
+            try {
+                c.io.sender.cancelSend(handle);
+            } catch (IOException | RuntimeException e) {
+                ConnectionState.LOG.debug("cancelling the send in flight of {} failed: {}", c.who(), e.toString());
+            }
+            return;
+        }
+        c.queue.clear();
+        if (gather != null) {
+            c.io.giveBack(gather);
+            gather = null;
+        }
+    }
+}
