@@ -6,7 +6,6 @@ import io.ffpoll.bindings.linux.ErrnoCodes;
 import io.ffpoll.bindings.linux.Fd;
 import io.ffpoll.multiplexer.backend.Backend;
 import io.ffpoll.multiplexer.backend.EventBuffer;
-import io.ffpoll.multiplexer.backend.EventFdWakeup;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

@@ -6,7 +6,7 @@ import io.ffpoll.bindings.linux.IoUringAbi;
 import io.ffpoll.bindings.platform.Gather;
 import io.ffpoll.multiplexer.backend.Backend;
 import io.ffpoll.multiplexer.backend.EventBuffer;
-import io.ffpoll.multiplexer.backend.EventFdWakeup;
+import io.ffpoll.multiplexer.epoll.EventFdWakeup;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;

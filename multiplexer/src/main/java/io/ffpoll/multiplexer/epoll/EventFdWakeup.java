@@ -1,10 +1,11 @@
-package io.ffpoll.multiplexer.backend;
+package io.ffpoll.multiplexer.epoll;
 
 import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.internal.Errno;
 import io.ffpoll.bindings.linux.ErrnoCodes;
 import io.ffpoll.bindings.linux.EventFd;
 import io.ffpoll.bindings.linux.Fd;
+import io.ffpoll.multiplexer.backend.WakeupLatch;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -12,7 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * The cross-thread wakeup of a Linux backend (epoll, io_uring): an eventfd the backend watches
+ * The cross-thread wakeup of the Linux backends (epoll here, and io_uring, which shares it): an eventfd the backend watches
  * edge-triggered (EPOLLET; a multishot poll), behind a {@link WakeupLatch} so that a write is
  * made only when the poller is blocked or about to block. Every write is a new wakeup of the
  * eventfd's wait queue even while its counter is non-zero, so the counter is never read back
