@@ -64,7 +64,7 @@ public final class IoUringBackend extends Backend {
      *     saying which feature this kernel lacks
      */
     public IoUringBackend() throws IOException {
-        Ring r = Ring.open(SQ_ENTRIES, CQ_ENTRIES);
+        Ring r = RingSetup.open(SQ_ENTRIES, CQ_ENTRIES);
         EventFdWakeup w = null;
         Receives recv = null;
         try {
