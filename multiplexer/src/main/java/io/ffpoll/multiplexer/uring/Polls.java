@@ -54,7 +54,7 @@ final class Polls {
         return armed.length;
     }
 
-    boolean isArmed(int fd) {
+    private boolean isArmed(int fd) {
         return armed(fd)[fd] != NONE;
     }
 

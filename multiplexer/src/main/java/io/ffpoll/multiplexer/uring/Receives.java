@@ -312,11 +312,6 @@ final class Receives {
         direct[fd] = false;
     }
 
-    /** Whether {@code fd} has a receive or fallback poll in the ring, for the close. */
-    boolean inFlight(int fd) {
-        return fd < inFlight.length && inFlight[fd] != NONE;
-    }
-
     /** Receives submitted whose completion has not come. */
     int outstanding() {
         return outstanding;
