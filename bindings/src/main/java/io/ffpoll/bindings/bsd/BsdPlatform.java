@@ -280,4 +280,14 @@ public final class BsdPlatform extends Platform {
     public static int linkedSymbols() {
         return BsdLibc.linked();
     }
+
+    /**
+     * The file calls of a BSD ({@code "macos"} or {@code "freebsd"}).
+     *
+     * @param os the platform's name
+     * @return its file calls
+     */
+    public static io.ffpoll.bindings.platform.FileCalls fileCalls(String os) {
+        return "macos".equals(os) ? BsdFileCalls.MACOS : BsdFileCalls.FREEBSD;
+    }
 }

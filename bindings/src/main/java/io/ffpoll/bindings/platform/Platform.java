@@ -405,4 +405,18 @@ public abstract class Platform {
             default -> throw new UnsupportedOperationException("descriptor passing on " + name());
         };
     }
+
+    /**
+     * Opening, inspecting and sending files on this OS ({@link FileCalls}): sendfile on Linux;
+     * on the BSDs callers read the file and send it.
+     *
+     * @return the file calls of this OS
+     */
+    public FileCalls files() {
+        return switch (name()) {
+            case "linux" -> io.ffpoll.bindings.linux.LinuxFileCalls.INSTANCE;
+            case "macos", "freebsd" -> io.ffpoll.bindings.bsd.BsdPlatform.fileCalls(name());
+            default -> throw new UnsupportedOperationException("file calls on " + name());
+        };
+    }
 }

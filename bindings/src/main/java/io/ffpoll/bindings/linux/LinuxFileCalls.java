@@ -1,0 +1,166 @@
+package io.ffpoll.bindings.linux;
+
+import io.ffpoll.bindings.internal.Bounds;
+import io.ffpoll.bindings.internal.Errno;
+import io.ffpoll.bindings.internal.Syscalls;
+import io.ffpoll.bindings.platform.FileCalls;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * {@link FileCalls} on Linux, linked by hand (these calls are not in the generated header).
+ * {@code struct stat} is the kernel's generic layout on arm64 and its own on x86-64; the
+ * offsets below are checked against {@code java.nio.file} by LinuxFileCallsTest.
+ */
+public final class LinuxFileCalls extends FileCalls {
+    /** The one instance. */
+    public static final LinuxFileCalls INSTANCE = new LinuxFileCalls();
+
+    private static final boolean ARM64 = "aarch64".equals(System.getProperty("os.arch"));
+    private static final int O_RDONLY = 0;
+    private static final int O_CLOEXEC = 0x80000;
+    // <asm/fcntl.h>: arm64 moves O_NOFOLLOW (and O_DIRECTORY) from the generic values.
+    private static final int O_NOFOLLOW = ARM64 ? 0x8000 : 0x20000;
+    private static final int S_IFMT = 0xF000;
+    private static final int S_IFREG = 0x8000;
+
+    private static final long STAT_SIZE = ARM64 ? 128 : 144;
+    private static final long ST_DEV = 0;
+    private static final long ST_INO = 8;
+    private static final long ST_MODE = ARM64 ? 16 : 24;
+    private static final long ST_SIZE = 48;
+    private static final long ST_MTIM = 88;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final MethodHandle OPEN = Errno.link(LINKER.defaultLookup().find("open").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), false, Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle FSTAT = Errno.link(LINKER.defaultLookup().find("fstat").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), false);
+    private static final MethodHandle PREAD = Errno.link(LINKER.defaultLookup().find("pread").orElseThrow(),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), false);
+    private static final MethodHandle SENDFILE = Errno.link(LINKER.defaultLookup().find("sendfile").orElseThrow(),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG), false);
+
+    private static final Syscalls.Counter C_OPEN = Syscalls.counter("open");
+    private static final Syscalls.Counter C_FSTAT = Syscalls.counter("fstat");
+    private static final Syscalls.Counter C_PREAD = Syscalls.counter("pread");
+    private static final Syscalls.Counter C_SENDFILE = Syscalls.counter("sendfile");
+
+    // sendfile's in/out offset: one per thread, so no call allocates.
+    private static final ThreadLocal<MemorySegment> OFFSET = ThreadLocal.withInitial(
+            () -> Arena.ofAuto().allocate(JAVA_LONG));
+
+    private LinuxFileCalls() {}
+
+    @Override
+    public long statSize() {
+        return STAT_SIZE;
+    }
+
+    @Override
+    public int openForReading(MemorySegment path, boolean noFollow) {
+        C_OPEN.hit();
+        int fault = C_OPEN.fault();
+        if (fault != 0) {
+            return -fault;
+        }
+        Errno.PerThread t = Errno.current();
+        try {
+            int r = (int) OPEN.invokeExact(t.state, path, O_RDONLY | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0), 0);
+            return r >= 0 ? r : -t.errno();
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Override
+    public int fstat(int fd, MemorySegment stat) {
+        Bounds.struct("fstat", "struct stat", STAT_SIZE, "stat", stat);
+        C_FSTAT.hit();
+        Errno.PerThread t = Errno.current();
+        try {
+            int r = (int) FSTAT.invokeExact(t.state, fd, stat);
+            return r >= 0 ? r : -t.errno();
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Override
+    public long size(MemorySegment stat) {
+        return stat.get(JAVA_LONG, ST_SIZE);
+    }
+
+    @Override
+    public long modifiedSeconds(MemorySegment stat) {
+        return stat.get(JAVA_LONG, ST_MTIM);
+    }
+
+    @Override
+    public long modifiedNanos(MemorySegment stat) {
+        return stat.get(JAVA_LONG, ST_MTIM + 8);
+    }
+
+    @Override
+    public long inode(MemorySegment stat) {
+        return stat.get(JAVA_LONG, ST_INO);
+    }
+
+    @Override
+    public long device(MemorySegment stat) {
+        return stat.get(JAVA_LONG, ST_DEV);
+    }
+
+    @Override
+    public boolean isRegularFile(MemorySegment stat) {
+        return (stat.get(JAVA_INT, ST_MODE) & S_IFMT) == S_IFREG;
+    }
+
+    @Override
+    public long pread(int fd, MemorySegment buf, long count, long offset) {
+        Bounds.length("pread", "count", count, "buf", buf);
+        C_PREAD.hit();
+        int fault = C_PREAD.fault();
+        if (fault != 0) {
+            return -fault;
+        }
+        Errno.PerThread t = Errno.current();
+        try {
+            long r = (long) PREAD.invokeExact(t.state, fd, buf, count, offset);
+            return r >= 0 ? r : -t.errno();
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Override
+    public long sendfile(int socket, int file, long offset, long count) {
+        C_SENDFILE.hit();
+        int fault = C_SENDFILE.fault();
+        if (fault != 0) {
+            return -fault;
+        }
+        MemorySegment off = OFFSET.get();
+        off.set(JAVA_LONG, 0, offset);
+        Errno.PerThread t = Errno.current();
+        try {
+            long r = (long) SENDFILE.invokeExact(t.state, socket, file, off, count);
+            return r >= 0 ? r : -t.errno();
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Override
+    public boolean hasSendfile() {
+        return true;
+    }
+}
