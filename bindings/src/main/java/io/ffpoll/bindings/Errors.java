@@ -91,6 +91,28 @@ public final class Errors {
         return new IOException(message);
     }
 
+    /**
+     * The exception for {@code errno} from a call on {@code file}, as {@code java.nio.file}
+     * reports it: {@link java.nio.file.NoSuchFileException} for ENOENT,
+     * {@link java.nio.file.AccessDeniedException} for EACCES, a
+     * {@link java.nio.file.FileSystemException} otherwise; each names the call and the errno.
+     *
+     * @param call the call, as messages name it
+     * @param file the file
+     * @param errno the errno value
+     * @return the exception
+     */
+    public static IOException fileException(String call, String file, int errno) {
+        String reason = call + ": " + Platform.current().describe(errno);
+        if (errno == Err.ENOENT) {
+            return new java.nio.file.NoSuchFileException(file, null, reason);
+        }
+        if (errno == Platform.current().errno(ErrnoName.EACCES)) {
+            return new java.nio.file.AccessDeniedException(file, null, reason);
+        }
+        return new java.nio.file.FileSystemException(file, null, reason);
+    }
+
     /** Whether {@code call} names one of the socket API's calls (see the class comment). */
     private static boolean isSocketCall(String call) {
         int end = 0;

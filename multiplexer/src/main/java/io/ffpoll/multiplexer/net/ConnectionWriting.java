@@ -158,6 +158,51 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
     }
 
     /**
+     * Queues {@code count} bytes of {@code file} from {@code position}, sent after what was
+     * written before and before what is written after, and counted against the watermarks and
+     * {@link Connection#queuedBytes()} like written bytes, though they take no memory while
+     * they wait. On Linux a plain TCP or Unix stream connection sends them with sendfile(2),
+     * straight from the page cache, on either engine; TLS, a descriptor that is not a socket,
+     * and the BSDs (whose sendfile is not bound yet) read them into a pooled chunk a piece at
+     * a time instead. A slow reader of a large file thus holds the file open and no buffer.
+     *
+     * <p>The connection holds the file open until the bytes are sent or the connection ends, so
+     * the caller may {@link OpenFile#close()} it as soon as this returns. A file that no longer
+     * has the bytes when they are due (it shrank) ends the connection with an IOException:
+     * the peer must never get fewer bytes than a response announced followed by others.
+     * Returns false as {@link #write(byte[], int, int)} does. Loop thread only. Sendfile reads
+     * the page cache on the loop thread: a file that is not cached blocks the loop while the
+     * disk reads it, as it does in nginx without its thread pools.
+     *
+     * @param file an open regular file
+     * @param position where in the file to start
+     * @param count how many bytes
+     * @return true if queued, false if the connection no longer takes writes
+     * @throws IllegalArgumentException if the file is not a regular file, or the range is not
+     *                                  inside the size it had when opened
+     * @throws IllegalStateException if the file was closed already
+     */
+    public final boolean sendFile(OpenFile file, long position, long count) {
+        checkLoop("sendFile");
+        if (!file.isRegularFile()) {
+            throw new IllegalArgumentException(file + " is not a regular file");
+        }
+        Objects.checkFromIndexSize(position, count, file.size());
+        if (!acceptsWrites() || !takesWrite()) {
+            return false;
+        }
+        if (count == 0) {
+            return true;
+        }
+        if (!file.hold()) {
+            throw new IllegalStateException(file + " is closed");
+        }
+        queue.appendFile(file, position, count);
+        queued();
+        return true;
+    }
+
+    /**
      * Sends FIN once the queued bytes are sent; reading goes on, further writes return false.
      * False if the connection was already closing, closed or shut down for output.
      *
@@ -271,8 +316,17 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
             if (ringSend == null) {
                 ringSend = new RingSend(this);
             }
-            ringSend.flush();
-            return;
+            if (ringSend.inFlight() || !queue.headIsFile()) {
+                if (waitingForWritable) {
+                    // A file's sendfile filled the socket; the ring's send waits in the kernel instead.
+                    waitingForWritable = false;
+                    updateInterest();
+                }
+                ringSend.flush();
+                return;
+            }
+            // A file is next: the ring has no sendfile, so the syscall sends it (and what follows
+            // it in this flush), with no ring send in flight to overlap.
         }
         boolean full = false;
         while (true) {
@@ -285,8 +339,12 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
                     full = true;
                     break;
                 }
+                if (n == WriteQueue.FILE_FAILED) {
+                    finish(queue.fileFailure(), false);
+                    return;
+                }
                 if (n < 0) {
-                    finish(Errors.exception((notSocket ? "writev(fd " : "sendmsg(fd ") + fd + ", " + who() + ")", (int) -n), false);
+                    finish(Errors.exception(queue.lastCall(notSocket) + "(fd " + fd + ", " + who() + ")", (int) -n), false);
                     return;
                 }
                 sentSome();
@@ -314,6 +372,9 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         if (waitingForWritable) {
             waitingForWritable = false;
             updateInterest();
+        }
+        if (ringSend != null) {
+            ringSend.idle();
         }
         afterDrained();
     }

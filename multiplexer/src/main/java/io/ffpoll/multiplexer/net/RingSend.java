@@ -22,6 +22,19 @@ final class RingSend implements Backend.SendCompletion {
         this.c = c;
     }
 
+    /** Whether a send is in flight: its completion flushes on. */
+    boolean inFlight() {
+        return handle >= 0;
+    }
+
+    /** The queue drained by other means (a file's sendfile): an idle connection holds no gather. */
+    void idle() {
+        if (handle < 0 && gather != null) {
+            c.io.giveBack(gather);
+            gather = null;
+        }
+    }
+
     void flush() {
         if (handle >= 0) {
             return; // its completion comes back here

@@ -1,8 +1,12 @@
 package io.ffpoll.multiplexer.net;
 
+import io.ffpoll.bindings.Err;
+import io.ffpoll.bindings.Errors;
+import io.ffpoll.bindings.platform.FileCalls;
 import io.ffpoll.bindings.platform.Gather;
 import io.ffpoll.bindings.platform.Platform;
 
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayDeque;
@@ -11,9 +15,33 @@ import java.util.ArrayDeque;
  * Bytes written to a connection that the socket has not taken yet: a FIFO of pooled chunks.
  * Each byte is copied in once; {@link #gather} points an iovec array at the queued bytes so
  * one sendmsg sends many chunks, and {@link #consume} gives sent chunks back to the pool.
+ *
+ * <p>Runs of a file ({@link #appendFile}) sit between the bytes in the order they were queued,
+ * and cost no memory while they wait: each is sent by sendfile(2) when it reaches the head, or,
+ * where sendfile cannot serve (TLS, a descriptor that is not a socket, an OS without it), read
+ * into a pooled chunk a piece at a time, just before that piece is sent or encrypted.
  */
 final class WriteQueue {
     static final long CHUNK = 16 * 1024;
+    /** {@link #send} says so when the file at the head failed; {@link #fileFailure()} says why. */
+    static final long FILE_FAILED = Long.MIN_VALUE;
+    // Linux's sendfile moves at most 0x7ffff000 bytes a call; a socket takes far less at once.
+    private static final long SENDFILE_MOST = 1L << 30;
+
+    /** Bytes of a file queued between the memory bytes: sent after the {@code after}-th memory byte ever queued. */
+    private static final class FileRun {
+        final OpenFile file;
+        final long after;
+        long position;
+        long remaining;
+
+        FileRun(OpenFile file, long position, long count, long after) {
+            this.file = file;
+            this.position = position;
+            this.remaining = count;
+            this.after = after;
+        }
+    }
 
     private final BufferPool pool;
     // Made on the first write that has to wait: most connections never need one.
@@ -26,6 +54,13 @@ final class WriteQueue {
     private long held;
     private long gathered;
     private long sent;
+    private ArrayDeque<FileRun> files; // made on the first file queued
+    private long fileBytes;            // of files, not yet sent or taken
+    private long appended;             // memory bytes ever queued
+    private long taken;                // memory bytes ever sent or taken
+    private BufferPool.Buffer fileChunk; // a piece of the head file, read where sendfile cannot serve
+    private IOException fileFailure;
+    private boolean lastWasSendfile;
 
     WriteQueue(BufferPool pool) {
         this.pool = pool;
@@ -33,26 +68,101 @@ final class WriteQueue {
 
     /** Bytes written and not yet sent, including those TLS holds in records not yet sent. */
     long bytes() {
-        return bytes + held;
+        return bytes + fileBytes + held;
     }
 
     boolean isEmpty() {
-        return bytes + held == 0;
+        return bytes + fileBytes + held == 0;
     }
 
     /** Bytes still to be taken: not yet handed to TLS (all queued bytes on plain TCP). */
     long untaken() {
-        return bytes;
+        return bytes + fileBytes;
+    }
+
+    /** Memory bytes before the first queued file (all of them when none is queued). */
+    private long memoryAhead() {
+        return files == null || files.isEmpty() ? bytes : files.peekFirst().after - taken;
+    }
+
+    /** Whether the next byte to send is a file's. */
+    boolean headIsFile() {
+        return files != null && !files.isEmpty() && files.peekFirst().after == taken;
     }
 
     /**
      * The first contiguous run of untaken bytes (at most a chunk), a view valid until the queue
-     * changes. Only while {@link #untaken()} is positive.
+     * changes. Only while {@link #untaken()} is positive. A file at the head is read here, into
+     * a pooled chunk that {@link #consume} gives back.
+     *
+     * @throws IOException if the file at the head cannot be read, or ends before its bytes
      */
-    MemorySegment head() {
+    MemorySegment head() throws IOException {
+        if (headIsFile()) {
+            MemorySegment piece = readFileHead();
+            if (piece == null) {
+                throw fileFailure;
+            }
+            return piece;
+        }
         BufferPool.Buffer first = chunks.peekFirst();
         long end = chunks.size() == 1 ? tailLimit : first.capacity();
-        return first.segment.asSlice(headOffset, end - headOffset);
+        return first.segment.asSlice(headOffset, Math.min(end - headOffset, memoryAhead()));
+    }
+
+    /**
+     * Queues {@code count} bytes of {@code file} from {@code position}, after the bytes queued
+     * so far; the caller has taken a hold on the file, which the queue gives back once the
+     * bytes are sent or the queue is cleared.
+     */
+    void appendFile(OpenFile file, long position, long count) {
+        if (files == null) {
+            files = new ArrayDeque<>(2);
+        }
+        files.addLast(new FileRun(file, position, count, appended));
+        fileBytes += count;
+    }
+
+    /** Why the last {@link #send} said {@link #FILE_FAILED}. */
+    IOException fileFailure() {
+        return fileFailure;
+    }
+
+    /** The call the last {@link #send} made, for its error's message. */
+    String lastCall(boolean notSocket) {
+        return lastWasSendfile ? "sendfile" : notSocket ? "writev" : "sendmsg";
+    }
+
+    /** Reads the next piece of the head file into {@link #fileChunk}; null (and {@link #fileFailure} set) if it cannot. */
+    private MemorySegment readFileHead() {
+        FileRun run = files.peekFirst();
+        if (fileChunk == null) {
+            fileChunk = pool.acquire(CHUNK);
+        }
+        long want = Math.min(run.remaining, fileChunk.capacity());
+        long n;
+        do {
+            n = Platform.current().files().pread(run.file.fd(), fileChunk.segment, want, run.position);
+        } while (n == -Err.EINTR);
+        if (n > 0) {
+            return fileChunk.segment.asSlice(0, n);
+        }
+        releaseFileChunk();
+        fileFailure = n == 0 ? shrank(run)
+                : Errors.fileException("pread(fd " + run.file.fd() + ")", run.file.path().toString(), (int) -n);
+        return null;
+    }
+
+    private static IOException shrank(FileRun run) {
+        return new IOException(run.file.path() + " ends at byte " + run.position + " with " + run.remaining
+                + " bytes still to send: it shrank while it was being sent");
+    }
+
+    private void releaseFileChunk() {
+        if (fileChunk != null) {
+            pool.release(fileChunk);
+            fileChunk = null;
+        }
     }
 
     /** TLS took {@code n} bytes from the head into records: they leave the chunks, but stay counted until {@link #heldSent()}. */
@@ -89,6 +199,7 @@ final class WriteQueue {
             offset += n;
             length -= n;
             bytes += n;
+            appended += n;
         }
     }
 
@@ -101,6 +212,7 @@ final class WriteQueue {
             offset += n;
             length -= n;
             bytes += n;
+            appended += n;
         }
     }
 
@@ -115,9 +227,48 @@ final class WriteQueue {
 
     /** {@link #send(int, Gather)}, with writev for a descriptor that is not a socket. */
     long send(int fd, Gather gather, boolean notSocket) {
+        if (headIsFile()) {
+            return sendFileHead(fd, notSocket);
+        }
+        lastWasSendfile = false;
         int count = gather(gather);
         long n = notSocket ? Platform.current().unix().writeGathered(fd, gather, count)
                 : Platform.current().sendGathered(fd, gather, count);
+        if (n > 0) {
+            consume(n);
+            sent += n;
+        }
+        return n;
+    }
+
+    /**
+     * Sends the file at the head: with sendfile(2) from the page cache to a socket where the OS
+     * has it, else a piece read into a pooled chunk and sent from there. Returns as
+     * {@link #send} does; {@link #gatheredBytes()} tells how many bytes were offered.
+     */
+    private long sendFileHead(int fd, boolean notSocket) {
+        FileRun run = files.peekFirst();
+        FileCalls calls = Platform.current().files();
+        long n;
+        if (!notSocket && calls.hasSendfile()) {
+            lastWasSendfile = true;
+            gathered = Math.min(run.remaining, SENDFILE_MOST);
+            n = calls.sendfile(fd, run.file.fd(), run.position, gathered);
+            if (n == 0) {
+                fileFailure = shrank(run);
+                return FILE_FAILED;
+            }
+        } else {
+            lastWasSendfile = false;
+            MemorySegment piece = readFileHead();
+            if (piece == null) {
+                return FILE_FAILED;
+            }
+            gathered = piece.byteSize();
+            n = notSocket ? Platform.current().write(fd, piece, gathered)
+                    : Platform.current().send(fd, piece, gathered, false);
+            releaseFileChunk(); // what the socket did not take is read again next time
+        }
         if (n > 0) {
             consume(n);
             sent += n;
@@ -145,17 +296,20 @@ final class WriteQueue {
     int gather(Gather iov) {
         int max = iov.capacity();
         gathered = 0;
+        long limit = memoryAhead(); // a queued file's bytes come next: stop before them
         int i = 0;
         int last = chunks.size() - 1;
         int index = 0;
         for (BufferPool.Buffer chunk : chunks) {
-            if (i == max) {
+            if (i == max || limit == 0) {
                 break;
             }
             long start = index == 0 ? headOffset : 0;
             long end = index == last ? tailLimit : chunk.capacity();
-            iov.set(i++, chunk.segment, start, end - start);
-            gathered += end - start;
+            long length = Math.min(end - start, limit);
+            iov.set(i++, chunk.segment, start, length);
+            gathered += length;
+            limit -= length;
             index++;
         }
         return i;
@@ -166,9 +320,35 @@ final class WriteQueue {
         return gathered;
     }
 
-    /** Drops the first {@code n} bytes (they were sent). */
+    /** Drops the first {@code n} bytes, of memory and of files in their order (they were sent or taken). */
     void consume(long n) {
+        releaseFileChunk();
+        while (n > 0) {
+            if (headIsFile()) {
+                FileRun run = files.peekFirst();
+                long k = Math.min(n, run.remaining);
+                run.position += k;
+                run.remaining -= k;
+                fileBytes -= k;
+                n -= k;
+                if (run.remaining == 0) {
+                    files.pollFirst();
+                    run.file.release();
+                }
+            } else {
+                long k = Math.min(n, memoryAhead());
+                if (k == 0) {
+                    throw new IllegalStateException("consumed " + n + " bytes more than queued");
+                }
+                consumeMemory(k);
+                n -= k;
+            }
+        }
+    }
+
+    private void consumeMemory(long n) {
         bytes -= n;
+        taken += n;
         while (n > 0) {
             BufferPool.Buffer head = chunks.peekFirst();
             long end = chunks.size() == 1 ? tailLimit : head.capacity();
@@ -194,9 +374,18 @@ final class WriteQueue {
 
     /** Gives every chunk back, sent or not. */
     void clear() {
+        releaseFileChunk();
+        if (files != null) {
+            FileRun run;
+            while ((run = files.pollFirst()) != null) {
+                run.file.release();
+            }
+            fileBytes = 0;
+        }
         if (chunks == null) {
             return;
         }
+        taken = appended;
         BufferPool.Buffer b;
         while ((b = chunks.pollFirst()) != null) {
             pool.release(b);
