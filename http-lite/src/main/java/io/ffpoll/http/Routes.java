@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
@@ -15,7 +16,9 @@ import java.util.TreeSet;
  * added; then prefixes ({@code /static/*}), longest first; then the fallback, else 404. A
  * route's method must match too: a HEAD request uses the GET route, method {@code "*"} takes
  * any. When routes match the path but none the method, the answer is 405 with {@code Allow}
- * (RFC 9110 15.5.6).
+ * (RFC 9110 15.5.6). A method neither RFC 9110 (nor RFC 5789's PATCH) nor any route names gets
+ * 501 wherever it is sent (RFC 9110 9.1), unless a fallback handler was set: that takes
+ * whatever no route took.
  */
 final class Routes {
     /**
@@ -34,6 +37,9 @@ final class Routes {
     private static final byte[] GET = {'G', 'E', 'T'};
     private static final Response NOT_FOUND_RESPONSE = Response.text(404, "Not Found\n");
     private static final Route NOT_FOUND = new Route(new byte[] {'*'}, null, r -> NOT_FOUND_RESPONSE, null, false, true);
+    private static final Response NOT_IMPLEMENTED_RESPONSE = Response.text(501, "Not Implemented\n");
+    private static final Route NOT_IMPLEMENTED =
+            new Route(new byte[] {'*'}, null, r -> NOT_IMPLEMENTED_RESPONSE, null, false, true);
 
     private final List<Route> exact = new ArrayList<>();
     private final List<byte[]> exactPaths = new ArrayList<>();
@@ -41,6 +47,10 @@ final class Routes {
     private final List<String[]> patternSegments = new ArrayList<>();
     private final List<Route> prefixes = new ArrayList<>();
     private Route fallback = NOT_FOUND;
+    // The methods the server knows: RFC 9110's, PATCH, and every route's own.
+    private final List<byte[]> knownMethods = new ArrayList<>(java.util.stream.Stream.of(
+            "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
+            .map(m -> m.getBytes(StandardCharsets.US_ASCII)).toList());
 
     void add(String method, String path, HttpHandler handler, boolean blocking) {
         add(method, path, java.util.Objects.requireNonNull(handler, "handler"), null, blocking);
@@ -58,6 +68,9 @@ final class Routes {
             throw new IllegalArgumentException("invalid method '" + method + "'");
         }
         Route route = new Route(method.getBytes(StandardCharsets.US_ASCII), path, handler, async, blocking, false);
+        if (!method.equals("*") && knownMethods.stream().noneMatch(m -> Arrays.equals(m, route.method()))) {
+            knownMethods.add(route.method());
+        }
         if (path.endsWith("/*")) {
             prefixes.add(route);
             prefixes.sort(Comparator.comparingInt((Route p) -> p.pattern().length()).reversed());
@@ -119,12 +132,28 @@ final class Routes {
                 }
             }
         }
+        if (allowed != null && !knows(r)) {
+            return NOT_IMPLEMENTED; // not a method another would allow here: unknown anywhere
+        }
         if (allowed != null) {
             String allow = String.join(", ", allowed);
             Response response = Response.text(405, "Method Not Allowed\n").withHeader("Allow", allow);
             return new Route(new byte[] {'*'}, null, req -> response, null, false, true);
         }
+        if (fallback == NOT_FOUND && !knows(r)) {
+            return NOT_IMPLEMENTED;
+        }
         return fallback;
+    }
+
+    /** Whether {@code r}'s method is one the server knows (methods are case-sensitive: "get" is not GET). */
+    private boolean knows(Request r) {
+        for (int i = 0; i < knownMethods.size(); i++) {
+            if (r.methodIs(knownMethods.get(i))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Set<String> allow(Set<String> allowed, Route route) {

@@ -157,4 +157,32 @@ class HttpSemanticsTest extends HttpTestBase {
         assertThrows(IllegalArgumentException.class, () -> r.withHeader("X A", "a"));
         assertThrows(IllegalArgumentException.class, () -> Response.text(100, "interim"));
     }
+
+    @Test
+    void aMethodNoRouteKnowsGets501AndAKnownOneAtAnotherMethodsPathStill405() throws Exception {
+        HttpServer s = start(Main.withBuiltInRoutes(builder()).threads(1)
+                .route("PURGE", "/cache", r -> Response.text(200, "purged\n")));
+        try (RawClient c = new RawClient(s.address())) {
+            // RFC 9110 9.1: an unrecognized method is 501, wherever it is sent.
+            for (String m : List.of("BREW", "FROB", "get")) {
+                RawClient.Response r = c.send(m + " /missing HTTP/1.1\r\n" + HOST + "\r\n").read();
+                assertEquals(501, r.status(), m + " on a missing path");
+                r = c.send(m + " /plaintext HTTP/1.1\r\n" + HOST + "\r\n").read();
+                assertEquals(501, r.status(), m + " on a GET route's path");
+            }
+            // A method some route knows, and the standard ones, stay 404 and 405.
+            assertEquals(404, c.send("PURGE /missing HTTP/1.1\r\n" + HOST + "\r\n").read().status());
+            assertEquals(404, c.send("DELETE /missing HTTP/1.1\r\n" + HOST + "\r\n").read().status());
+            RawClient.Response r = c.send("PURGE /plaintext HTTP/1.1\r\n" + HOST + "\r\n").read();
+            assertEquals(405, r.status());
+            assertEquals("GET, HEAD", r.header("allow"));
+            assertEquals(405, c.send("PATCH /plaintext HTTP/1.1\r\n" + HOST + "\r\n").read().status());
+            assertEquals("purged\n", c.send("PURGE /cache HTTP/1.1\r\n" + HOST + "\r\n").read().text());
+        }
+        // A fallback handler takes whatever no route took, unknown methods too: it is the user's.
+        HttpServer f = start(builder().threads(1).fallback(r -> Response.text(200, r.method())));
+        try (RawClient c = new RawClient(f.address())) {
+            assertEquals("BREW", c.send("BREW /pot HTTP/1.1\r\n" + HOST + "\r\n").read().text());
+        }
+    }
 }
