@@ -372,6 +372,41 @@ public final class HttpServer implements AutoCloseable {
         }
 
         /**
+         * Serves the files under {@code directory} at {@code prefix} ({@code "/"} for the
+         * whole tree), for GET and HEAD, with sendfile(2) where the OS has it: Content-Type by
+         * extension, a strong ETag and Last-Modified with If-None-Match, If-Modified-Since,
+         * If-Match and If-Unmodified-Since (304, 412), and one byte range with If-Range (206,
+         * 416; several ranges get the whole file, as RFC 9110 14.2 allows). Nothing outside the
+         * directory is served: {@code ..}, however encoded, is 400, and a symbolic link that
+         * leaves it is 404. {@code index.html} is served for a directory; there is no listing.
+         * A prefix route: exact and pattern routes are matched first.
+         *
+         * @param prefix    the path prefix, starting with {@code /}
+         * @param directory the directory
+         * @return this builder
+         * @throws IOException if the directory cannot be resolved, or is no directory
+         */
+        public Builder files(String prefix, java.nio.file.Path directory) throws IOException {
+            return files(prefix, directory, java.util.Map.of());
+        }
+
+        /**
+         * {@link #files(String, java.nio.file.Path)} with content types of its own:
+         * extension (without the dot) to Content-Type, over the built-in table.
+         *
+         * @param prefix       the path prefix, starting with {@code /}
+         * @param directory    the directory
+         * @param contentTypes extension to type, overriding the built-in ones
+         * @return this builder
+         * @throws IOException if the directory cannot be resolved, or is no directory
+         */
+        public Builder files(String prefix, java.nio.file.Path directory, java.util.Map<String, String> contentTypes)
+                throws IOException {
+            routes.add("GET", StaticFiles.routePath(prefix), new StaticFiles(prefix, directory, contentTypes), false);
+            return this;
+        }
+
+        /**
          * Answers requests no route matches (default: 404 with a short text body), for a custom
          * 404 or a catch-all. It runs on the loop and must not block.
          *

@@ -67,6 +67,9 @@ public final class Main {
                                        -Dffpoll.libkqueue=/path/to/libkqueue.so.0, or
                                        libkqueue.so.0 on the dynamic linker's path.
                                        --backend is the same option.
+              --static DIR             serve DIR's files at / (GET and HEAD, by sendfile(2) on
+                                       Linux; ETag, Last-Modified, 304 and one Range); the
+                                       routes below still answer their own paths
               --max-connections N      connections open at once; at the limit new ones wait in
                                        the backlog (default: RLIMIT_NOFILE less 128)
               --stats SECONDS          log RSS, descriptors, connections, requests and pooled
@@ -82,7 +85,7 @@ public final class Main {
                                        reads end-of-file; report serving on fd R
               --help                   this text
             routes: GET /plaintext, GET /json, * /echo (echoes the body), GET /pid (the
-            serving process's id); others 404
+            serving process's id); others 404 (or the --static DIR's files)
             """;
 
     /** Adds the built-in routes to {@code b}. */
@@ -163,6 +166,14 @@ public final class Main {
                         }
                     }
                     case "--fd" -> fd = Integer.parseInt(value(args, ++i, a));
+                    case "--static" -> {
+                        String dir = value(args, ++i, a);
+                        try {
+                            b.files("/", java.nio.file.Path.of(dir));
+                        } catch (IOException e) {
+                            throw new IOException("--static " + dir + ": not a directory that can be read (" + e + ")", e);
+                        }
+                    }
                     case "--max-connections" -> b.maxConnections(Integer.parseInt(value(args, ++i, a)));
                     case "--workers" -> {
                         workers = Integer.parseInt(value(args, ++i, a));

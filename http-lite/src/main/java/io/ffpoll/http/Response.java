@@ -1,5 +1,7 @@
 package io.ffpoll.http;
 
+import io.ffpoll.multiplexer.net.OpenFile;
+
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
@@ -30,9 +32,18 @@ public final class Response {
     final long length;    // of the body; -1 when a streamed body's length is not known
     final boolean chunkedOn11; // streamed chunked to HTTP/1.1 clients even when the length is known
     final byte[] lengthField;  // "Content-Length: N\r\n", or empty where no body may be sent or the length is unknown
+    final OpenFile file;       // a file's bytes as the body ({@link #file}), or null
+    final long filePosition;
 
     private Response(int status, byte[] fields, byte[] body, Supplier<BodyProducer> source, long length,
                      boolean chunkedOn11) {
+        this(status, fields, body, source, length, chunkedOn11, null, 0);
+    }
+
+    private Response(int status, byte[] fields, byte[] body, Supplier<BodyProducer> source, long length,
+                     boolean chunkedOn11, OpenFile file, long filePosition) {
+        this.file = file;
+        this.filePosition = filePosition;
         this.status = status;
         this.fields = fields;
         this.body = body;
@@ -158,6 +169,16 @@ public final class Response {
     }
 
     /**
+     * A body of {@code count} bytes of {@code file} from {@code position}, sent with
+     * {@code Connection.sendFile} (sendfile(2) where it serves) and Content-Length framing. The
+     * response owns the file: the server closes it once it is handed to the connection, or
+     * not needed (HEAD). So such a response is sent once, and made for each request.
+     */
+    static Response file(int status, byte[] fields, OpenFile file, long position, long count) {
+        return new Response(status, fields, null, null, count, false, file, position);
+    }
+
+    /**
      * This response with one more header field. The name must be a token and not one the
      * server owns (Content-Length, Transfer-Encoding, Connection, Keep-Alive, TE, Trailer,
      * Upgrade, Date, Server); the value may not contain control characters other than HTAB
@@ -180,7 +201,7 @@ public final class Response {
         byte[] f = new byte[fields.length + extra.length];
         System.arraycopy(fields, 0, f, 0, fields.length);
         System.arraycopy(extra, 0, f, fields.length, extra.length);
-        return new Response(status, f, body, source, length, chunkedOn11);
+        return new Response(status, f, body, source, length, chunkedOn11, file, filePosition);
     }
 
     private static void checkValue(String name, String value) {

@@ -65,6 +65,12 @@ final class ResponseWriter {
         if (r.body != null && framing != Framing.NONE) {
             ok &= c.write(r.body);
         }
+        if (r.file != null) {
+            if (ok && framing != Framing.NONE) {
+                ok = c.sendFile(r.file, r.filePosition, r.length);
+            }
+            r.file.close(); // the connection holds it while it sends
+        }
         return ok; // false: the peer went away meanwhile
     }
 

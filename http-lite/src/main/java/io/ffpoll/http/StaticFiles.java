@@ -1,0 +1,229 @@
+package io.ffpoll.http;
+
+import io.ffpoll.multiplexer.net.OpenFile;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Serves a directory's files under a path prefix (GET and HEAD): the body by sendfile(2) from
+ * the page cache ({@code Connection.sendFile}), Content-Type by extension, a strong ETag and
+ * Last-Modified with their preconditions (304, 412), and one byte range (206, 416) with
+ * If-Range; see {@link FileValidators}.
+ *
+ * <p>Never outside the directory: the path is percent-decoded strictly (a malformed escape,
+ * an encoded NUL or a byte sequence that is not UTF-8 is 400), a {@code .} or {@code ..}
+ * segment or a backslash is 400 however it was encoded, and the file found is resolved to its
+ * real path, which must lie inside the directory's real path: a symbolic link that leaves it is
+ * 404. The real path is then opened with O_NOFOLLOW, so a link put in its place meanwhile is
+ * refused too. Directories are not listed: {@code index.html} is served for one when present,
+ * else 404; a directory asked for without its trailing slash is redirected (301) to it.
+ */
+final class StaticFiles implements HttpHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(StaticFiles.class);
+    private static final Response BAD_REQUEST = Response.text(400, "Bad Request\n");
+    private static final Response NOT_FOUND = Response.text(404, "Not Found\n");
+    private static final Response FORBIDDEN = Response.text(403, "Forbidden\n");
+
+    private final String prefix; // ends with '/'
+    private final Path root;     // real path
+    private final ContentTypes types;
+
+    StaticFiles(String prefix, Path directory, Map<String, String> contentTypes) throws IOException {
+        this.prefix = prefix.endsWith("/") ? prefix : prefix + "/";
+        this.root = directory.toRealPath();
+        if (!Files.isDirectory(root)) {
+            throw new java.nio.file.NotDirectoryException(directory.toString());
+        }
+        this.types = new ContentTypes(contentTypes);
+    }
+
+    /** The route's path for {@code prefix}: everything under it. */
+    static String routePath(String prefix) {
+        return (prefix.endsWith("/") ? prefix : prefix + "/") + "*";
+    }
+
+    @Override
+    public Response handle(Request r) throws IOException {
+        String path = r.path();
+        if (path.length() < prefix.length()) {
+            return redirect(r, prefix); // the prefix without its slash
+        }
+        String relative = decode(path.substring(prefix.length()));
+        if (relative == null) {
+            return BAD_REQUEST;
+        }
+        Path file = root.resolve(relative);
+        Path real;
+        try {
+            real = file.toRealPath();
+        } catch (AccessDeniedException denied) {
+            return FORBIDDEN;
+        } catch (java.nio.file.FileSystemException missing) {
+            return NOT_FOUND; // also a path through a file (ENOTDIR) and a link loop
+        }
+        if (!real.startsWith(root)) {
+            LOG.debug("{} {} leaves {} by a link: 404", r.method(), path, root);
+            return NOT_FOUND;
+        }
+        OpenFile f;
+        try {
+            f = open(real);
+        } catch (AccessDeniedException denied) {
+            return FORBIDDEN;
+        }
+        if (f == null) {
+            return NOT_FOUND;
+        }
+        if (!f.isRegularFile()) {
+            f.close();
+            if (!Files.isDirectory(real)) {
+                return NOT_FOUND; // a device, a pipe, a socket
+            }
+            if (!path.endsWith("/")) {
+                return redirect(r, path + "/");
+            }
+            Path index = real.resolve("index.html");
+            try {
+                index = index.toRealPath();
+            } catch (IOException missing) {
+                return NOT_FOUND; // no listing
+            }
+            try {
+                if (!index.startsWith(root) || (f = open(index)) == null) {
+                    return NOT_FOUND;
+                }
+            } catch (AccessDeniedException denied) {
+                return FORBIDDEN;
+            }
+            if (!f.isRegularFile()) {
+                f.close();
+                return NOT_FOUND;
+            }
+            real = index;
+        }
+        try {
+            return respond(r, f, types.of(real.getFileName().toString()));
+        } catch (Throwable t) {
+            f.close();
+            throw t;
+        }
+    }
+
+    /** Opens the real path, refusing a link put there since it was resolved; null if it is gone. */
+    private static OpenFile open(Path real) throws IOException {
+        try {
+            return OpenFile.open(real, false);
+        } catch (NoSuchFileException gone) {
+            return null;
+        } catch (AccessDeniedException denied) {
+            throw denied;
+        } catch (java.nio.file.FileSystemException link) {
+            return null; // ELOOP: a link now, or another failure of the name
+        }
+    }
+
+    private Response respond(Request r, OpenFile f, String type) {
+        long modified = f.lastModified().getEpochSecond();
+        String etag = FileValidators.etag(f);
+        String lastModified = FileValidators.httpDate(modified);
+        int precondition = FileValidators.preconditions(r, etag, modified);
+        if (precondition != FileValidators.PROCEED) {
+            f.close();
+            Response answer = precondition == 304 ? Response.of(304, null, new byte[0])
+                    : Response.text(412, "Precondition Failed\n");
+            return answer.withHeader("ETag", etag).withHeader("Last-Modified", lastModified);
+        }
+        long size = f.size();
+        long first = 0;
+        long count = size;
+        String contentRange = null;
+        String range = r.methodIs(GET) ? r.header("Range") : null; // Range is GET's alone (RFC 9110 14.2)
+        if (range != null) {
+            String ifRange = r.header("If-Range");
+            long[] span = ifRange == null || FileValidators.ifRangeHolds(ifRange, etag, modified)
+                    ? FileValidators.range(range, size) : null;
+            if (span == FileValidators.UNSATISFIABLE) {
+                f.close();
+                return Response.text(416, "Range Not Satisfiable\n").withHeader("Content-Range", "bytes */" + size)
+                        .withHeader("Accept-Ranges", "bytes");
+            }
+            if (span != null) {
+                first = span[0];
+                count = span[1];
+                contentRange = "bytes " + first + "-" + (first + count - 1) + "/" + size;
+            }
+        }
+        StringBuilder fields = new StringBuilder(192)
+                .append("Content-Type: ").append(type).append("\r\n")
+                .append("Last-Modified: ").append(lastModified).append("\r\n")
+                .append("ETag: ").append(etag).append("\r\n")
+                .append("Accept-Ranges: bytes\r\n");
+        if (contentRange != null) {
+            fields.append("Content-Range: ").append(contentRange).append("\r\n");
+        }
+        return Response.file(contentRange != null ? 206 : 200, fields.toString().getBytes(StandardCharsets.ISO_8859_1),
+                f, first, count);
+    }
+
+    private static final byte[] GET = {'G', 'E', 'T'};
+
+    private static Response redirect(Request r, String location) {
+        String q = r.query();
+        return Response.text(301, "Moved Permanently\n").withHeader("Location", q == null ? location : location + "?" + q);
+    }
+
+    /**
+     * The path below the prefix, percent-decoded, as a relative file path; null if it is
+     * malformed or could leave the directory (a NUL, a backslash, a '.' or '..' segment).
+     */
+    static String decode(String raw) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= raw.length()) {
+                    return null;
+                }
+                int hi = Character.digit(raw.charAt(i + 1), 16);
+                int lo = Character.digit(raw.charAt(i + 2), 16);
+                if (hi < 0 || lo < 0) {
+                    return null;
+                }
+                bytes.write(hi << 4 | lo);
+                i += 2;
+            } else if (c > 0x7F) {
+                return null; // the parser admits no such byte in a target; never here
+            } else {
+                bytes.write(c);
+            }
+        }
+        String path;
+        try {
+            path = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes.toByteArray())).toString();
+        } catch (CharacterCodingException notUtf8) {
+            return null;
+        }
+        if (path.indexOf('\0') >= 0 || path.indexOf('\\') >= 0 || path.startsWith("/")) {
+            return null;
+        }
+        for (String segment : path.split("/", -1)) {
+            if (segment.equals(".") || segment.equals("..")) {
+                return null;
+            }
+        }
+        return path;
+    }
+}
