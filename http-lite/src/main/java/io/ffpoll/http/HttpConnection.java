@@ -127,7 +127,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         if (parse.route.rejects()) {
             // Not worth the body: the final status now, and the connection ends (the client
             // may send the body regardless; the lingering close discards it).
-            respond(c, parse.http11, false, handle(parse.route, loop.parser.request), false);
+            respond(c, parse.http11, false, handle(parse.route, loop.parser.request), false, loop.parser.request);
         } else {
             ResponseWriter.writeRaw(c, ResponseWriter.CONTINUE);
         }
@@ -139,7 +139,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
             return;
         }
         if (!route.blocking()) {
-            respond(c, request.http11, request.keepAlive, handle(route, request), Routes.isHead(request));
+            respond(c, request.http11, request.keepAlive, handle(route, request), Routes.isHead(request), request);
             return;
         }
         Request detached = request.detach();
@@ -201,7 +201,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         if (!c.isOpen()) {
             return;
         }
-        respond(c, r.http11, r.keepAlive, response, Routes.isHead(r));
+        respond(c, r.http11, r.keepAlive, response, Routes.isHead(r), r);
         if (closing || stream != null) {
             return;
         }
@@ -257,7 +257,12 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         return INTERNAL_ERROR;
     }
 
-    private void respond(Connection c, boolean http11, boolean keepAlive, Response response, boolean head) {
+    /** Sends {@code response} to {@code request} (null for an error of the connection's own: never compressed). */
+    private void respond(Connection c, boolean http11, boolean keepAlive, Response response, boolean head, Request request) {
+        Compression compression = loop.config.compression();
+        if (compression != null && request != null) {
+            response = compression.variant(response, request, head);
+        }
         boolean keep = keepAlive && !loop.draining;
         loop.served++;
         ResponseWriter.Framing framing = response.source == null ? null : ResponseWriter.framing(response, http11, head);
@@ -328,7 +333,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         if (status == 503) {
             error = error.withHeader("Retry-After", "1"); // the overload is the moment's (RFC 9110 10.2.3)
         }
-        respond(c, true, false, error, false);
+        respond(c, true, false, error, false, null);
     }
 
     /** Called by the loop's sweeper once a second; applies the write, read and idle timeouts. */
@@ -355,7 +360,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
             late.drop();
             awaitingHandler = false;
             LOG.debug("the async response to {} took longer than {}", late.request, loop.config.requestTimeout());
-            respond(connection, late.request.http11, false, ASYNC_TIMEOUT, Routes.isHead(late.request));
+            respond(connection, late.request.http11, false, ASYNC_TIMEOUT, Routes.isHead(late.request), late.request);
             return;
         }
         if (awaitingHandler || waitingForWrites || closing) {

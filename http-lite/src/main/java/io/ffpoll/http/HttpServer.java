@@ -471,7 +471,8 @@ public final class HttpServer implements AutoCloseable {
                 return CompletableFuture.failedFuture(e);
             }
             ServerConfig config = new ServerConfig(routes, errorHandler, maxRequestLine, maxHeadBytes, maxBody, max,
-                    requestTimeout, idleTimeout, writeTimeout);
+                    requestTimeout, idleTimeout, writeTimeout, compression);
+            routes.compression(compression);
             HttpServer server = new HttpServer(config, mode);
             return server.loops.start(this).thenApply(x -> server).handle((started, failure) -> {
                 if (failure == null) {

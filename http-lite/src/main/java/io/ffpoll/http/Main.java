@@ -70,6 +70,8 @@ public final class Main {
               --static DIR             serve DIR's files at / (GET and HEAD, by sendfile(2) on
                                        Linux; ETag, Last-Modified, 304 and one Range); the
                                        routes below still answer their own paths
+              --gzip LEVEL|off         gzip text responses of 1 KiB or more (up to 8 MiB) for
+                                       clients that accept it, at LEVEL 1..9 (default 6)
               --max-connections N      connections open at once; at the limit new ones wait in
                                        the backlog (default: RLIMIT_NOFILE less 128)
               --stats SECONDS          log RSS, descriptors, connections, requests and pooled
@@ -172,6 +174,14 @@ public final class Main {
                             b.files("/", java.nio.file.Path.of(dir));
                         } catch (IOException e) {
                             throw new IOException("--static " + dir + ": not a directory that can be read (" + e + ")", e);
+                        }
+                    }
+                    case "--gzip" -> {
+                        String v = value(args, ++i, a);
+                        if (v.equals("off")) {
+                            b.noGzip();
+                        } else {
+                            b.gzip(Integer.parseInt(v), Compression.DEFAULT.minLength(), Compression.DEFAULT.maxLength());
                         }
                     }
                     case "--max-connections" -> b.maxConnections(Integer.parseInt(value(args, ++i, a)));

@@ -34,16 +34,24 @@ public final class Response {
     final byte[] lengthField;  // "Content-Length: N\r\n", or empty where no body may be sent or the length is unknown
     final OpenFile file;       // a file's bytes as the body ({@link #file}), or null
     final long filePosition;
+    final String type;         // the Content-Type, or null
+    final boolean encoded;     // a Content-Encoding was set: never compressed again
+    // This response as gzip, and as identity with Vary, made on first need: a constant
+    // response is compressed once. Racy but benign: both makers make equal responses.
+    private Response gzipped;
+    private Response varied;
 
-    private Response(int status, byte[] fields, byte[] body, Supplier<BodyProducer> source, long length,
+    private Response(int status, String type, byte[] body, Supplier<BodyProducer> source, long length,
                      boolean chunkedOn11) {
-        this(status, fields, body, source, length, chunkedOn11, null, 0);
+        this(status, contentType(type), body, source, length, chunkedOn11, null, 0, type == null ? null : type.strip(), false);
     }
 
     private Response(int status, byte[] fields, byte[] body, Supplier<BodyProducer> source, long length,
-                     boolean chunkedOn11, OpenFile file, long filePosition) {
+                     boolean chunkedOn11, OpenFile file, long filePosition, String type, boolean encoded) {
         this.file = file;
         this.filePosition = filePosition;
+        this.type = type;
+        this.encoded = encoded;
         this.status = status;
         this.fields = fields;
         this.body = body;
@@ -82,7 +90,7 @@ public final class Response {
      */
     public static Response of(int status, String contentType, byte[] body) {
         checkStatus(status);
-        return new Response(status, contentType(contentType), body.clone(), null, -1, false);
+        return new Response(status, contentType, body.clone(), null, -1, false);
     }
 
     /**
@@ -120,7 +128,7 @@ public final class Response {
         checkStatus(status);
         List<byte[]> copy = List.copyOf(parts.stream().map(byte[]::clone).toList());
         long length = copy.stream().mapToLong(p -> p.length).sum();
-        return new Response(status, contentType(contentType), null, () -> {
+        return new Response(status, contentType, null, () -> {
             java.util.Iterator<byte[]> it = copy.iterator();
             return () -> it.hasNext() ? it.next() : null;
         }, length, true);
@@ -146,7 +154,7 @@ public final class Response {
      */
     public static Response stream(int status, String contentType, Supplier<BodyProducer> body) {
         checkStatus(status);
-        return new Response(status, contentType(contentType), null, java.util.Objects.requireNonNull(body, "body"), -1, true);
+        return new Response(status, contentType, null, java.util.Objects.requireNonNull(body, "body"), -1, true);
     }
 
     /**
@@ -165,7 +173,7 @@ public final class Response {
         if (length < 0) {
             throw new IllegalArgumentException("negative length " + length);
         }
-        return new Response(status, contentType(contentType), null, java.util.Objects.requireNonNull(body, "body"), length, false);
+        return new Response(status, contentType, null, java.util.Objects.requireNonNull(body, "body"), length, false);
     }
 
     /**
@@ -175,7 +183,40 @@ public final class Response {
      * not needed (HEAD). So such a response is sent once, and made for each request.
      */
     static Response file(int status, byte[] fields, OpenFile file, long position, long count) {
-        return new Response(status, fields, null, null, count, false, file, position);
+        return new Response(status, fields, null, null, count, false, file, position, null, false);
+    }
+
+    /** A fixed body with fields built by the server (static files); {@code type} is among them. */
+    static Response withFields(int status, byte[] fields, byte[] body, String type, boolean encoded) {
+        return new Response(status, fields, body, null, -1, false, null, 0, type, encoded);
+    }
+
+    /** This fixed-body response with its body in gzip and Content-Encoding and Vary said. */
+    Response gzipped(Compression.Gzip gzip) {
+        Response g = gzipped;
+        if (g == null) {
+            g = new Response(status, concat(fields, Compression.FIELDS), gzip.compress(body, 0, body.length), null, -1,
+                    false, null, 0, type, true);
+            gzipped = g;
+        }
+        return g;
+    }
+
+    /** This response with Vary: Accept-Encoding, for a client that did not take gzip. */
+    Response varied() {
+        Response v = varied;
+        if (v == null) {
+            v = new Response(status, concat(fields, Compression.VARY), body, source, length, chunkedOn11, file, filePosition,
+                    type, encoded);
+            varied = v;
+        }
+        return v;
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
     }
 
     /**
@@ -198,10 +239,9 @@ public final class Response {
         }
         checkValue(name, value);
         byte[] extra = ascii(name + ": " + value.strip() + "\r\n");
-        byte[] f = new byte[fields.length + extra.length];
-        System.arraycopy(fields, 0, f, 0, fields.length);
-        System.arraycopy(extra, 0, f, fields.length, extra.length);
-        return new Response(status, f, body, source, length, chunkedOn11, file, filePosition);
+        String lower = name.toLowerCase(Locale.ROOT);
+        return new Response(status, concat(fields, extra), body, source, length, chunkedOn11, file, filePosition,
+                lower.equals("content-type") ? value.strip() : type, encoded || lower.equals("content-encoding"));
     }
 
     private static void checkValue(String name, String value) {

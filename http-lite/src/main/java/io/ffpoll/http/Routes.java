@@ -89,6 +89,15 @@ final class Routes {
         }
     }
 
+    /** The server's compression (null: off), for the static-file routes, which compress as they read. */
+    void compression(Compression compression) {
+        for (Route r : prefixes) {
+            if (r.handler() instanceof StaticFiles files) {
+                files.compression = compression;
+            }
+        }
+    }
+
     void fallback(HttpHandler handler, boolean blocking) {
         fallback = new Route(new byte[] {'*'}, null, java.util.Objects.requireNonNull(handler, "handler"), null, blocking, false);
     }

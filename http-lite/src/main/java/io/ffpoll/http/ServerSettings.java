@@ -38,6 +38,7 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
     Duration requestTimeout = Duration.ofSeconds(30);
     Duration idleTimeout = Duration.ofSeconds(60);
     Duration writeTimeout = Duration.ofSeconds(30);
+    Compression compression = Compression.DEFAULT; // null: off
 
     private HttpServer.Builder self() {
         return (HttpServer.Builder) this;
@@ -287,6 +288,36 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
      */
     public final HttpServer.Builder group(EventLoopGroup group) {
         this.group = Objects.requireNonNull(group, "group");
+        return self();
+    }
+
+    /**
+     * gzip for responses whose client accepts it (Accept-Encoding), on by default: fixed
+     * bodies and static files of a text type (text/*, JSON, XML, JavaScript, SVG) of at
+     * least {@code minLength} bytes and at most {@code maxLength}, not already encoded, and
+     * not for HEAD or a range. Such responses say {@code Vary: Accept-Encoding} either way. A
+     * constant response is compressed once; others, and static files, on each request, on the
+     * loop, which is what bounds the cost: {@code maxLength} (default 8 MiB) caps one
+     * response's CPU and memory. Streamed bodies are sent as they are. Defaults: level 6,
+     * 1024 bytes.
+     *
+     * @param level     1 (fastest) to 9 (smallest)
+     * @param minLength the shortest body compressed
+     * @param maxLength the longest body compressed
+     * @return this builder
+     */
+    public final HttpServer.Builder gzip(int level, int minLength, long maxLength) {
+        this.compression = new Compression(level, minLength, maxLength);
+        return self();
+    }
+
+    /**
+     * Turns gzip off: every response goes as the handler made it.
+     *
+     * @return this builder
+     */
+    public final HttpServer.Builder noGzip() {
+        this.compression = null;
         return self();
     }
 

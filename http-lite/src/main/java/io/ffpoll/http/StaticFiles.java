@@ -39,6 +39,7 @@ final class StaticFiles implements HttpHandler {
     private final String prefix; // ends with '/'
     private final Path root;     // real path
     private final ContentTypes types;
+    volatile Compression compression; // the server's, set as it starts; null: off
 
     StaticFiles(String prefix, Path directory, Map<String, String> contentTypes) throws IOException {
         this.prefix = prefix.endsWith("/") ? prefix : prefix + "/";
@@ -134,18 +135,25 @@ final class StaticFiles implements HttpHandler {
         }
     }
 
-    private Response respond(Request r, OpenFile f, String type) {
+    private Response respond(Request r, OpenFile f, String type) throws IOException {
+        Compression k = compression;
+        long size = f.size();
+        boolean varies = k != null && k.wants(type, false, size);
+        // gzip for a GET that takes it; a range, and HEAD, get the identity bytes (Vary either way).
+        boolean gzip = varies && r.methodIs(GET) && r.header("Range") == null && Compression.accepts(r);
         long modified = f.lastModified().getEpochSecond();
-        String etag = FileValidators.etag(f);
+        String identityTag = FileValidators.etag(f);
+        // The gzip bytes are another representation: another strong tag (RFC 9110 8.8.3).
+        String etag = gzip ? identityTag.substring(0, identityTag.length() - 1) + "-gzip\"" : identityTag;
         String lastModified = FileValidators.httpDate(modified);
         int precondition = FileValidators.preconditions(r, etag, modified);
         if (precondition != FileValidators.PROCEED) {
             f.close();
             Response answer = precondition == 304 ? Response.of(304, null, new byte[0])
                     : Response.text(412, "Precondition Failed\n");
-            return answer.withHeader("ETag", etag).withHeader("Last-Modified", lastModified);
+            answer = answer.withHeader("ETag", etag).withHeader("Last-Modified", lastModified);
+            return varies ? answer.withHeader("Vary", "Accept-Encoding") : answer;
         }
-        long size = f.size();
         long first = 0;
         long count = size;
         String contentRange = null;
@@ -172,6 +180,20 @@ final class StaticFiles implements HttpHandler {
                 .append("Accept-Ranges: bytes\r\n");
         if (contentRange != null) {
             fields.append("Content-Range: ").append(contentRange).append("\r\n");
+        }
+        if (gzip) {
+            byte[] bytes = new byte[(int) size];
+            try {
+                f.read(0, bytes, 0, bytes.length);
+            } finally {
+                f.close();
+            }
+            fields.append("Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
+            return Response.withFields(200, fields.toString().getBytes(StandardCharsets.ISO_8859_1),
+                    k.gzip().compress(bytes, 0, bytes.length), type, true);
+        }
+        if (varies) {
+            fields.append("Vary: Accept-Encoding\r\n");
         }
         return Response.file(contentRange != null ? 206 : 200, fields.toString().getBytes(StandardCharsets.ISO_8859_1),
                 f, first, count);

@@ -47,10 +47,15 @@ class StaticFilesCurlTest {
         }
     }
 
-    private int launch(Path root) throws Exception {
+    private int launch(Path root, String... more) throws Exception {
+        if (process != null) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 "io.ffpoll.http.Main", "--port", "0", "--threads", "1", "--static", root.toString()));
+        cmd.addAll(Arrays.asList(more));
         process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         return Integer.parseInt(new ProcessLines(process).await(LISTENING));
     }
@@ -112,5 +117,19 @@ class StaticFilesCurlTest {
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         assertEquals(2, p.exitValue(), out);
         assertTrue(out.contains("--static " + dir.resolve("nothing")), out);
+    }
+
+    @Test
+    void gzipIsOnByDefaultAndTheLauncherTurnsItOffOrSetsItsLevel() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("text"));
+        String text = "to be or not to be\n".repeat(500);
+        Files.writeString(root.resolve("play.txt"), text);
+        for (String[] option : new String[][] {{}, {"--gzip", "9"}, {"--gzip", "off"}}) {
+            int port = launch(root, option);
+            Tool.Run r = curl("--compressed", "-D", "-", "http://127.0.0.1:" + port + "/play.txt");
+            boolean off = option.length > 0 && option[1].equals("off");
+            assertEquals(!off, r.out().contains("Content-Encoding: gzip"), String.join(" ", option) + ": " + r.out());
+            assertTrue(r.out().endsWith(text + "\n200"), "curl got the text back");
+        }
     }
 }

@@ -107,6 +107,47 @@ public final class OpenFile implements AutoCloseable {
         return regular;
     }
 
+    /**
+     * Reads {@code length} bytes from {@code position} into {@code dst} (pread(2): the same
+     * file that was opened, whatever the path names now), for a caller that must see the
+     * bytes, such as a compressor.
+     *
+     * @param position where in the file
+     * @param dst where the bytes go
+     * @param offset where in {@code dst}
+     * @param length how many bytes
+     * @throws java.io.EOFException if the file ends first (it shrank)
+     * @throws IOException if pread fails, or the file is closed
+     */
+    public void read(long position, byte[] dst, int offset, int length) throws IOException {
+        java.util.Objects.checkFromIndexSize(offset, length, dst.length);
+        if (!hold()) {
+            throw new IOException(this + " is closed");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(Math.max(1, Math.min(length, 1 << 20)));
+            int done = 0;
+            while (done < length) {
+                long want = Math.min(length - done, buf.byteSize());
+                long n = Platform.current().files().pread(fd, buf, want, position + done);
+                if (n == -io.ffpoll.bindings.Err.EINTR) {
+                    continue;
+                }
+                if (n < 0) {
+                    throw Errors.fileException("pread(fd " + fd + ")", path.toString(), (int) -n);
+                }
+                if (n == 0) {
+                    throw new java.io.EOFException(path + " ends at byte " + (position + done) + ", before the "
+                            + length + " bytes asked from " + position);
+                }
+                MemorySegment.copy(buf, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, dst, offset + done, (int) n);
+                done += (int) n;
+            }
+        } finally {
+            release();
+        }
+    }
+
     /** The descriptor, for the connection's sends; valid while a hold is kept. */
     int fd() {
         return fd;
