@@ -37,6 +37,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
     private boolean waitingForWrites; // back-pressure: reading paused until the queue drains
     private boolean closing;
     private BodyStream stream; // a streamed body on its way out: no further request is answered
+    private WebSocketSession webSocket; // after an upgrade: the connection is the WebSocket's
     private boolean keepAfterStream;
     long lastActivity;
     long requestStarted; // 0 while between requests
@@ -80,6 +81,9 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
 
     @Override
     public long onData(Connection c, MemorySegment data) {
+        if (webSocket != null) {
+            return webSocket.onData(data);
+        }
         long now = System.nanoTime();
         lastActivity = now;
         RequestParser parser = loop.parser;
@@ -111,6 +115,9 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
             requestStarted = 0;
             pos += n;
             dispatch(c, parser.request, route);
+            if (webSocket != null) {
+                return pos + webSocket.onData(data.asSlice(pos)); // frames that came with the handshake
+            }
         }
         if (pos < end && requestStarted == 0) {
             requestStarted = now; // a partial request: the read timeout runs
@@ -134,6 +141,10 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
     }
 
     private void dispatch(Connection c, Request request, Routes.Route route) {
+        if (route.handler() instanceof WebSocketRoute ws && ws.refusal(request) == null) {
+            upgrade(c, request, ws);
+            return;
+        }
         if (route.async() != null) {
             dispatchAsync(c, request, route.async());
             return;
@@ -212,8 +223,26 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         }
     }
 
+    /** A WebSocket handshake: 101, and the connection is the WebSocket's from the next byte. */
+    private void upgrade(Connection c, Request request, WebSocketRoute route) {
+        loop.served++;
+        answered = true;
+        String subprotocol = route.subprotocol(request);
+        if (!c.write(WebSocketRoute.switching(request, subprotocol))) {
+            return;
+        }
+        c.setMaxPending(loop.config.webSocketMaxFrame() + 14 + 65536L); // a whole frame, and a read's worth beyond
+        webSocket = new WebSocketSession(c, route, request.detach(), subprotocol, loop.config.webSocketMaxFrame(),
+                loop.config.webSocketMaxMessage());
+        webSocket.opened();
+    }
+
     @Override
     public void onWritabilityChanged(Connection c, boolean writable) {
+        if (webSocket != null) {
+            webSocket.writabilityChanged(writable);
+            return;
+        }
         if (writable && stream != null) {
             pumpStream(c);
             return;
@@ -352,6 +381,9 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
             connection.abort();
             return;
         }
+        if (webSocket != null) {
+            return; // a WebSocket may be quiet for ever: only the write timeout above applies
+        }
         if (pendingAsync != null && now - pendingAsync.started > loop.config.requestTimeout().toNanos()) {
             // A stage nobody completes would hold the connection for ever; the client is told
             // the server could not answer in time, and the connection ends.
@@ -384,6 +416,10 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
      * connection to close before its first request.
      */
     void drain() {
+        if (webSocket != null) {
+            webSocket.close(WebSocketFrames.GOING_AWAY, "the server is shutting down".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return;
+        }
         if (answered && !awaitingHandler && !closing && requestStarted == 0 && connection != null) {
             closing = true;
             connection.close();
@@ -393,6 +429,9 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
     @Override
     public void onClosed(Connection c, IOException cause) {
         loop.closed(this);
+        if (webSocket != null) {
+            webSocket.ended(cause);
+        }
         if (stream != null) {
             stream.cancel(); // the body will not be completed: its producer is told
             stream = null;

@@ -372,6 +372,39 @@ public final class HttpServer implements AutoCloseable {
         }
 
         /**
+         * Accepts WebSocket connections (RFC 6455, version 13) at {@code path}: a GET that
+         * asks to upgrade is answered 101 and its connection is {@code handler}'s from then on,
+         * its callbacks on the connection's loop (they must not block). Anything else there
+         * gets 426 (or 400 for a malformed handshake). Limits: {@link #webSocketLimits}.
+         *
+         * @param path         the path, as for {@link #route}
+         * @param handler      the connections' handler
+         * @param subprotocols the subprotocols spoken, in order of preference (none: no
+         *                     Sec-WebSocket-Protocol is answered)
+         * @return this builder
+         */
+        public Builder webSocket(String path, WebSocketHandler handler, String... subprotocols) {
+            routes.add("GET", path, new WebSocketRoute(handler, false, java.util.List.of(subprotocols)), false);
+            return this;
+        }
+
+        /**
+         * {@link #webSocket} with a handler that may block: its callbacks run one at a time,
+         * in order, on a virtual thread of the connection's; the connection stops reading while
+         * the handler is behind by more than a message's limit, and its sends wait while the
+         * peer is not reading.
+         *
+         * @param path         the path
+         * @param handler      the connections' handler, which may block
+         * @param subprotocols the subprotocols spoken, in order of preference
+         * @return this builder
+         */
+        public Builder blockingWebSocket(String path, WebSocketHandler handler, String... subprotocols) {
+            routes.add("GET", path, new WebSocketRoute(handler, true, java.util.List.of(subprotocols)), false);
+            return this;
+        }
+
+        /**
          * Serves the files under {@code directory} at {@code prefix} ({@code "/"} for the
          * whole tree), for GET and HEAD, with sendfile(2) where the OS has it: Content-Type by
          * extension, a strong ETag and Last-Modified with If-None-Match, If-Modified-Since,
@@ -471,7 +504,7 @@ public final class HttpServer implements AutoCloseable {
                 return CompletableFuture.failedFuture(e);
             }
             ServerConfig config = new ServerConfig(routes, errorHandler, maxRequestLine, maxHeadBytes, maxBody, max,
-                    requestTimeout, idleTimeout, writeTimeout, compression);
+                    requestTimeout, idleTimeout, writeTimeout, compression, webSocketMaxFrame, webSocketMaxMessage);
             routes.compression(compression);
             HttpServer server = new HttpServer(config, mode);
             return server.loops.start(this).thenApply(x -> server).handle((started, failure) -> {

@@ -5,7 +5,7 @@ import java.time.Duration;
 /** The settings an {@link HttpServer} was built with, shared read-only by its loops. */
 record ServerConfig(Routes routes, ErrorHandler errorHandler, int maxRequestLine, int maxHeadBytes, long maxBody,
                     int maxConnections, Duration requestTimeout, Duration idleTimeout, Duration writeTimeout,
-                    Compression compression) {
+                    Compression compression, int webSocketMaxFrame, long webSocketMaxMessage) {
 
     /**
      * What one connection may hold of a request it has not finished: the head, the body on the

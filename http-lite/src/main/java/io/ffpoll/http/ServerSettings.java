@@ -39,6 +39,8 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
     Duration idleTimeout = Duration.ofSeconds(60);
     Duration writeTimeout = Duration.ofSeconds(30);
     Compression compression = Compression.DEFAULT; // null: off
+    int webSocketMaxFrame = 1 << 20;
+    long webSocketMaxMessage = 1 << 20;
 
     private HttpServer.Builder self() {
         return (HttpServer.Builder) this;
@@ -318,6 +320,24 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
      */
     public final HttpServer.Builder noGzip() {
         this.compression = null;
+        return self();
+    }
+
+    /**
+     * The largest WebSocket frame and message a peer may send; beyond either the connection
+     * is closed with 1009 (message too big), a frame as soon as its header tells its length.
+     * A connection holds at most a frame and a message of them in memory. Default 1 MiB each.
+     *
+     * @param maxFrame   the largest frame's payload, in bytes
+     * @param maxMessage the largest message, however fragmented, in bytes
+     * @return this builder
+     */
+    public final HttpServer.Builder webSocketLimits(int maxFrame, long maxMessage) {
+        if (maxFrame < 125 || maxMessage < 125 || maxMessage > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("WebSocket limits must be 125 bytes to 2 GiB, got " + maxFrame + ", " + maxMessage);
+        }
+        this.webSocketMaxFrame = maxFrame;
+        this.webSocketMaxMessage = maxMessage;
         return self();
     }
 

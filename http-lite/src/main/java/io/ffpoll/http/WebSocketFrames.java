@@ -1,0 +1,79 @@
+package io.ffpoll.http;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * RFC 6455's frame format (5.2) as the server needs it: opcodes, the header of a frame it
+ * sends (FIN set, unmasked, the shortest length encoding), the close codes (7.4), and strict
+ * UTF-8 decoding for text and close reasons (8.1).
+ */
+final class WebSocketFrames {
+    static final int CONTINUATION = 0x0;
+    static final int TEXT = 0x1;
+    static final int BINARY = 0x2;
+    static final int CLOSE = 0x8;
+    static final int PING = 0x9;
+    static final int PONG = 0xA;
+
+    static final int NORMAL = 1000;
+    static final int GOING_AWAY = 1001;
+    static final int PROTOCOL_ERROR = 1002;
+    static final int UNSUPPORTED = 1003;
+    static final int NO_CODE = 1005;
+    static final int ABNORMAL = 1006;
+    static final int INVALID_DATA = 1007;
+    static final int TOO_BIG = 1009;
+    static final int INTERNAL_ERROR = 1011;
+
+    private WebSocketFrames() {}
+
+    /** The header of a final, unmasked frame of {@code opcode} carrying {@code length} bytes. */
+    static byte[] header(int opcode, long length) {
+        byte first = (byte) (0x80 | opcode);
+        if (length < 126) {
+            return new byte[] {first, (byte) length};
+        }
+        if (length <= 0xFFFF) {
+            return new byte[] {first, 126, (byte) (length >>> 8), (byte) length};
+        }
+        byte[] h = new byte[10];
+        h[0] = first;
+        h[1] = 127;
+        for (int i = 0; i < 8; i++) {
+            h[2 + i] = (byte) (length >>> (56 - 8 * i));
+        }
+        return h;
+    }
+
+    /** A close frame's payload: the code, big-endian, then the reason. */
+    static byte[] closePayload(int code, byte[] reason) {
+        byte[] p = new byte[2 + reason.length];
+        p[0] = (byte) (code >>> 8);
+        p[1] = (byte) code;
+        System.arraycopy(reason, 0, p, 2, reason.length);
+        return p;
+    }
+
+    /** Whether a close frame may carry {@code code} on the wire (7.4.1, 7.4.2): 1004-1006 and 1015 are reserved. */
+    static boolean wireCode(int code) {
+        return code >= 1000 && code <= 1003 || code >= 1007 && code <= 1014 || code >= 3000 && code <= 4999;
+    }
+
+    /** Whether an application may close with {@code code}: a wire code (1012-1014 included, as IANA registered them). */
+    static boolean sendableCode(int code) {
+        return wireCode(code);
+    }
+
+    /** {@code bytes} as text, or null if they are not valid UTF-8. */
+    static String utf8(byte[] bytes, int offset, int length) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes, offset, length)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+}
