@@ -283,6 +283,7 @@ public final class HttpServer implements AutoCloseable {
         CompletableFuture<Boolean> steps = loops.stop(System.nanoTime() + grace.toNanos());
         stopped = true;
         steps.whenComplete((clean, failure) -> {
+            config.routes().close(); // after the last request: the static files' directories
             if (failure != null) {
                 shutdown.completeExceptionally(failure);
             } else {

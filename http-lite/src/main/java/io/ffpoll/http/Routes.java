@@ -98,6 +98,15 @@ final class Routes {
         }
     }
 
+    /** The server stopped: the static-file routes close their directories. */
+    void close() {
+        for (Route r : prefixes) {
+            if (r.handler() instanceof StaticFiles files) {
+                files.close();
+            }
+        }
+    }
+
     void fallback(HttpHandler handler, boolean blocking) {
         fallback = new Route(new byte[] {'*'}, null, java.util.Objects.requireNonNull(handler, "handler"), null, blocking, false);
     }

@@ -1,5 +1,6 @@
 package io.ffpoll.http;
 
+import io.ffpoll.multiplexer.net.OpenDirectory;
 import io.ffpoll.multiplexer.net.OpenFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,7 +13,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -24,10 +24,9 @@ import java.util.Map;
  *
  * <p>Never outside the directory: the path is percent-decoded strictly (a malformed escape,
  * an encoded NUL or a byte sequence that is not UTF-8 is 400), a {@code .} or {@code ..}
- * segment or a backslash is 400 however it was encoded, and the file found is resolved to its
- * real path, which must lie inside the directory's real path: a symbolic link that leaves it is
- * 404. The real path is then opened with O_NOFOLLOW, so a link put in its place meanwhile is
- * refused too. Directories are not listed: {@code index.html} is served for one when present,
+ * segment or a backslash is 400 however it was encoded, and the file is opened beneath the
+ * directory ({@link OpenDirectory}: the kernel refuses a way out on Linux 5.6+, else the real
+ * path must lie under the directory's): a symbolic link that leaves it is 404. Directories are not listed: {@code index.html} is served for one when present,
  * else 404; a directory asked for without its trailing slash is redirected (301) to it.
  */
 final class StaticFiles implements HttpHandler {
@@ -37,14 +36,15 @@ final class StaticFiles implements HttpHandler {
     private static final Response FORBIDDEN = Response.text(403, "Forbidden\n");
 
     private final String prefix; // ends with '/'
-    private final Path root;     // real path
+    private final Path directory;
     private final ContentTypes types;
     volatile Compression compression; // the server's, set as it starts; null: off
+    private OpenDirectory root;       // opened on the first request, closed with the server
 
     StaticFiles(String prefix, Path directory, Map<String, String> contentTypes) throws IOException {
         this.prefix = prefix.endsWith("/") ? prefix : prefix + "/";
-        this.root = directory.toRealPath();
-        if (!Files.isDirectory(root)) {
+        this.directory = directory.toRealPath();
+        if (!Files.isDirectory(this.directory)) {
             throw new java.nio.file.NotDirectoryException(directory.toString());
         }
         this.types = new ContentTypes(contentTypes);
@@ -53,6 +53,21 @@ final class StaticFiles implements HttpHandler {
     /** The route's path for {@code prefix}: everything under it. */
     static String routePath(String prefix) {
         return (prefix.endsWith("/") ? prefix : prefix + "/") + "*";
+    }
+
+    private synchronized OpenDirectory root() throws IOException {
+        if (root == null) {
+            root = OpenDirectory.open(directory);
+        }
+        return root;
+    }
+
+    /** The server stopped: the directory's descriptor is closed. */
+    synchronized void close() {
+        if (root != null) {
+            root.close();
+            root = null;
+        }
     }
 
     @Override
@@ -65,73 +80,49 @@ final class StaticFiles implements HttpHandler {
         if (relative == null) {
             return BAD_REQUEST;
         }
-        Path file = root.resolve(relative);
-        Path real;
-        try {
-            real = file.toRealPath();
-        } catch (AccessDeniedException denied) {
-            return FORBIDDEN;
-        } catch (java.nio.file.FileSystemException missing) {
-            return NOT_FOUND; // also a path through a file (ENOTDIR) and a link loop
-        }
-        if (!real.startsWith(root)) {
-            LOG.debug("{} {} leaves {} by a link: 404", r.method(), path, root);
-            return NOT_FOUND;
-        }
+        OpenDirectory dir = root();
         OpenFile f;
+        String name = relative;
         try {
-            f = open(real);
+            f = open(dir, relative);
+            if (f == null) {
+                return NOT_FOUND;
+            }
+            if (f.isDirectory()) {
+                f.close();
+                if (!path.endsWith("/")) {
+                    return redirect(r, path + "/");
+                }
+                name = relative + "index.html";
+                f = open(dir, name); // no listing: index.html or nothing
+                if (f == null) {
+                    return NOT_FOUND;
+                }
+            }
         } catch (AccessDeniedException denied) {
             return FORBIDDEN;
-        }
-        if (f == null) {
-            return NOT_FOUND;
         }
         if (!f.isRegularFile()) {
             f.close();
-            if (!Files.isDirectory(real)) {
-                return NOT_FOUND; // a device, a pipe, a socket
-            }
-            if (!path.endsWith("/")) {
-                return redirect(r, path + "/");
-            }
-            Path index = real.resolve("index.html");
-            try {
-                index = index.toRealPath();
-            } catch (IOException missing) {
-                return NOT_FOUND; // no listing
-            }
-            try {
-                if (!index.startsWith(root) || (f = open(index)) == null) {
-                    return NOT_FOUND;
-                }
-            } catch (AccessDeniedException denied) {
-                return FORBIDDEN;
-            }
-            if (!f.isRegularFile()) {
-                f.close();
-                return NOT_FOUND;
-            }
-            real = index;
+            return NOT_FOUND; // a device, a pipe, a socket; or an index.html that is none of those either
         }
         try {
-            return respond(r, f, types.of(real.getFileName().toString()));
+            return respond(r, f, types.of(name.substring(name.lastIndexOf('/') + 1)));
         } catch (Throwable t) {
             f.close();
             throw t;
         }
     }
 
-    /** Opens the real path, refusing a link put there since it was resolved; null if it is gone. */
-    private static OpenFile open(Path real) throws IOException {
+    /** The file beneath the root, or null if it is not there or lies outside (by '..' or a link). */
+    private static OpenFile open(OpenDirectory dir, String relative) throws IOException {
         try {
-            return OpenFile.open(real, false);
-        } catch (NoSuchFileException gone) {
-            return null;
+            return dir.openFile(relative);
         } catch (AccessDeniedException denied) {
-            throw denied;
-        } catch (java.nio.file.FileSystemException link) {
-            return null; // ELOOP: a link now, or another failure of the name
+            throw denied; // 403
+        } catch (java.nio.file.FileSystemException missingOrOutside) {
+            LOG.debug("{}: {}", relative, missingOrOutside.getMessage());
+            return null;
         }
     }
 

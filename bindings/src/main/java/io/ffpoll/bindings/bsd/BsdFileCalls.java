@@ -33,6 +33,7 @@ final class BsdFileCalls extends FileCalls {
     private static final int O_NOFOLLOW = 0x0100;
     private static final int S_IFMT = 0xF000;
     private static final int S_IFREG = 0x8000;
+    private static final int S_IFDIR = 0x4000;
 
     private static final Syscalls.Counter C_OPEN = Syscalls.counter("open");
     private static final Syscalls.Counter C_FSTAT = Syscalls.counter("fstat");
@@ -40,6 +41,7 @@ final class BsdFileCalls extends FileCalls {
 
     private final boolean macos;
     private final int cloexec;
+    private final int directory;
     private final long statSize;
     private final long dev;
     private final long ino;
@@ -51,6 +53,7 @@ final class BsdFileCalls extends FileCalls {
         this.macos = macos;
         if (macos) {
             cloexec = 0x0100_0000;
+            directory = 0x0010_0000;
             statSize = 144;
             dev = 0;   // dev_t is 32 bits here
             mode = 4;
@@ -59,6 +62,7 @@ final class BsdFileCalls extends FileCalls {
             size = 96;
         } else {
             cloexec = 0x0010_0000;
+            directory = 0x0002_0000;
             statSize = 224;
             dev = 0;
             ino = 8;
@@ -97,6 +101,24 @@ final class BsdFileCalls extends FileCalls {
         } catch (Throwable e) {
             throw new AssertionError(e);
         }
+    }
+
+    @Override
+    public int openDirectory(MemorySegment path) {
+        C_OPEN.hit();
+        Errno.PerThread t = Errno.current();
+        try {
+            int r = (int) H.OPEN.invokeExact(t.state, path, O_RDONLY | cloexec | directory, 0);
+            return r >= 0 ? r : -t.errno();
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Not bound here (FreeBSD 13's O_RESOLVE_BENEATH would serve): callers resolve and check the real path. */
+    @Override
+    public int openBeneath(int dirFd, MemorySegment relative) {
+        return -Err.ENOSYS;
     }
 
     @Override
@@ -140,6 +162,11 @@ final class BsdFileCalls extends FileCalls {
     @Override
     public boolean isRegularFile(MemorySegment stat) {
         return (stat.get(JAVA_SHORT, mode) & S_IFMT) == S_IFREG;
+    }
+
+    @Override
+    public boolean isDirectory(MemorySegment stat) {
+        return (stat.get(JAVA_SHORT, mode) & S_IFMT) == S_IFDIR;
     }
 
     @Override

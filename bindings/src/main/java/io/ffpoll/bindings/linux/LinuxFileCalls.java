@@ -29,8 +29,16 @@ public final class LinuxFileCalls extends FileCalls {
     private static final int O_CLOEXEC = 0x80000;
     // <asm/fcntl.h>: arm64 moves O_NOFOLLOW (and O_DIRECTORY) from the generic values.
     private static final int O_NOFOLLOW = ARM64 ? 0x8000 : 0x20000;
+    private static final int O_DIRECTORY = ARM64 ? 0x4000 : 0x10000;
+    // <linux/openat2.h>: struct open_how { u64 flags, mode, resolve; }; the syscall's number
+    // is the same on every architecture (it came after the tables were unified).
+    private static final long SYS_OPENAT2 = 437;
+    private static final long OPEN_HOW_SIZE = 24;
+    private static final long RESOLVE_NO_MAGICLINKS = 0x02;
+    private static final long RESOLVE_BENEATH = 0x08;
     private static final int S_IFMT = 0xF000;
     private static final int S_IFREG = 0x8000;
+    private static final int S_IFDIR = 0x4000;
 
     private static final long STAT_SIZE = ARM64 ? 128 : 144;
     private static final long ST_DEV = 0;
@@ -42,6 +50,9 @@ public final class LinuxFileCalls extends FileCalls {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final MethodHandle OPEN = Errno.link(LINKER.defaultLookup().find("open").orElseThrow(),
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), false, Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle OPENAT2 = Errno.link(LINKER.defaultLookup().find("syscall").orElseThrow(),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG), false,
+            Linker.Option.firstVariadicArg(1));
     private static final MethodHandle FSTAT = Errno.link(LINKER.defaultLookup().find("fstat").orElseThrow(),
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), false);
     private static final MethodHandle PREAD = Errno.link(LINKER.defaultLookup().find("pread").orElseThrow(),
@@ -50,6 +61,7 @@ public final class LinuxFileCalls extends FileCalls {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG), false);
 
     private static final Syscalls.Counter C_OPEN = Syscalls.counter("open");
+    private static final Syscalls.Counter C_OPENAT2 = Syscalls.counter("openat2");
     private static final Syscalls.Counter C_FSTAT = Syscalls.counter("fstat");
     private static final Syscalls.Counter C_PREAD = Syscalls.counter("pread");
     private static final Syscalls.Counter C_SENDFILE = Syscalls.counter("sendfile");
@@ -57,6 +69,14 @@ public final class LinuxFileCalls extends FileCalls {
     // sendfile's in/out offset: one per thread, so no call allocates.
     private static final ThreadLocal<MemorySegment> OFFSET = ThreadLocal.withInitial(
             () -> Arena.ofAuto().allocate(JAVA_LONG));
+    // openat2's struct open_how, one per thread: always the same flags.
+    private static final ThreadLocal<MemorySegment> HOW = ThreadLocal.withInitial(() -> {
+        MemorySegment how = Arena.ofAuto().allocate(OPEN_HOW_SIZE, 8);
+        how.set(JAVA_LONG, 0, O_RDONLY | O_CLOEXEC);
+        how.set(JAVA_LONG, 8, 0);
+        how.set(JAVA_LONG, 16, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+        return how;
+    });
 
     private LinuxFileCalls() {}
 
@@ -76,6 +96,34 @@ public final class LinuxFileCalls extends FileCalls {
         try {
             int r = (int) OPEN.invokeExact(t.state, path, O_RDONLY | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0), 0);
             return r >= 0 ? r : -t.errno();
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Override
+    public int openDirectory(MemorySegment path) {
+        C_OPEN.hit();
+        Errno.PerThread t = Errno.current();
+        try {
+            int r = (int) OPEN.invokeExact(t.state, path, O_RDONLY | O_CLOEXEC | O_DIRECTORY, 0);
+            return r >= 0 ? r : -t.errno();
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Override
+    public int openBeneath(int dirFd, MemorySegment relative) {
+        C_OPENAT2.hit();
+        int fault = C_OPENAT2.fault();
+        if (fault != 0) {
+            return -fault;
+        }
+        Errno.PerThread t = Errno.current();
+        try {
+            long r = (long) OPENAT2.invokeExact(t.state, SYS_OPENAT2, (long) dirFd, relative, HOW.get(), OPEN_HOW_SIZE);
+            return r >= 0 ? (int) r : -t.errno();
         } catch (Throwable e) {
             throw new AssertionError(e);
         }
@@ -122,6 +170,11 @@ public final class LinuxFileCalls extends FileCalls {
     @Override
     public boolean isRegularFile(MemorySegment stat) {
         return (stat.get(JAVA_INT, ST_MODE) & S_IFMT) == S_IFREG;
+    }
+
+    @Override
+    public boolean isDirectory(MemorySegment stat) {
+        return (stat.get(JAVA_INT, ST_MODE) & S_IFMT) == S_IFDIR;
     }
 
     @Override

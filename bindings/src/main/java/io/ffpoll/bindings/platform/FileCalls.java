@@ -25,6 +25,27 @@ public abstract class FileCalls {
     public abstract int openForReading(MemorySegment path, boolean noFollow);
 
     /**
+     * open(2) of a NUL-terminated path that must be a directory, for reading, close-on-exec
+     * ({@code O_DIRECTORY}: ENOTDIR otherwise).
+     *
+     * @param path the path, NUL-terminated
+     * @return the descriptor, or -errno
+     */
+    public abstract int openDirectory(MemorySegment path);
+
+    /**
+     * Opens {@code relative} for reading beneath the directory {@code dirFd}, the kernel
+     * refusing any resolution that leaves it: {@code ..} above it, an absolute path, or a
+     * symbolic link (anywhere in the path) that points outside (EXDEV). Linux's openat2 with
+     * RESOLVE_BENEATH (5.6); -ENOSYS where the kernel or OS has no such call.
+     *
+     * @param dirFd a directory descriptor
+     * @param relative the path below it, NUL-terminated
+     * @return the descriptor, or -errno
+     */
+    public abstract int openBeneath(int dirFd, MemorySegment relative);
+
+    /**
      * fstat(2) of {@code fd} into {@code stat} (at least {@link #statSize()} bytes).
      *
      * @param fd the descriptor
@@ -50,6 +71,9 @@ public abstract class FileCalls {
 
     /** {@return whether a filled buffer describes a regular file ({@code S_ISREG})} */
     public abstract boolean isRegularFile(MemorySegment stat);
+
+    /** {@return whether a filled buffer describes a directory ({@code S_ISDIR})} */
+    public abstract boolean isDirectory(MemorySegment stat);
 
     /**
      * pread(2): up to {@code count} bytes at {@code offset} into {@code buf}; the file's own

@@ -54,6 +54,7 @@ class LinuxFileCallsTest {
                 assertEquals(((Number) Files.getAttribute(f, "unix:ino")).longValue(), files.inode(st));
                 assertEquals(((Number) Files.getAttribute(f, "unix:dev")).longValue(), files.device(st));
                 assertTrue(files.isRegularFile(st));
+                assertFalse(files.isDirectory(st));
             } finally {
                 assertEquals(0, Fd.close(fd));
             }
@@ -62,6 +63,7 @@ class LinuxFileCallsTest {
             MemorySegment st = arena.allocate(files.statSize(), 8);
             assertEquals(0, files.fstat(d, st));
             assertFalse(files.isRegularFile(st), "a directory is not a regular file");
+            assertTrue(files.isDirectory(st));
             assertEquals(0, Fd.close(d));
         }
     }
@@ -118,6 +120,41 @@ class LinuxFileCallsTest {
                 assertEquals(0, Fd.close(a));
                 assertEquals(0, Fd.close(b));
                 assertEquals(0, Fd.close(fd));
+            }
+        }
+    }
+
+    @Test
+    void openBeneathRefusesEveryPathThatLeavesTheDirectory() throws Exception {
+        final int EXDEV = 18;
+        final int ENOTDIR = 20;
+        Path root = java.nio.file.Files.createDirectories(dir.resolve("root"));
+        Files.writeString(dir.resolve("outside.txt"), "out");
+        Files.writeString(root.resolve("in.txt"), "in");
+        Files.createDirectories(root.resolve("sub"));
+        Files.createSymbolicLink(root.resolve("out-link"), dir.resolve("outside.txt"));
+        Files.createSymbolicLink(root.resolve("in-link"), Path.of("in.txt"));
+        Files.createSymbolicLink(root.resolve("abs-link"), root.resolve("in.txt")); // absolute, though inside
+        Files.createSymbolicLink(root.resolve("sub/up"), Path.of(".."));
+        try (Arena arena = Arena.ofConfined()) {
+            assertEquals(-ENOTDIR, files.openDirectory(cPath(arena, root.resolve("in.txt"))));
+            int d = files.openDirectory(cPath(arena, root));
+            assertTrue(d >= 0, "open dir: " + d);
+            try {
+                for (String inside : new String[] {"in.txt", "in-link", "sub/../in.txt", "sub/up/in.txt"}) {
+                    int fd = files.openBeneath(d, arena.allocateFrom(inside));
+                    assertTrue(fd >= 0, inside + ": " + fd);
+                    assertEquals(0, Fd.close(fd));
+                }
+                // RESOLVE_BENEATH refuses every absolute path, a link's too, wherever it points:
+                // callers check such a path by its real path instead.
+                for (String leaving : new String[] {"../outside.txt", "/etc/passwd", "out-link", "sub/../../outside.txt",
+                        "sub/up/../outside.txt", "abs-link"}) {
+                    assertEquals(-EXDEV, files.openBeneath(d, arena.allocateFrom(leaving)), leaving);
+                }
+                assertEquals(-Err.ENOENT, files.openBeneath(d, arena.allocateFrom("missing")));
+            } finally {
+                assertEquals(0, Fd.close(d));
             }
         }
     }

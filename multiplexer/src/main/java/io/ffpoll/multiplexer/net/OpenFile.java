@@ -35,6 +35,7 @@ public final class OpenFile implements AutoCloseable {
     private final long inode;
     private final long device;
     private final boolean regular;
+    private final boolean directory;
     private final AtomicInteger holds = new AtomicInteger(1);
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -47,6 +48,7 @@ public final class OpenFile implements AutoCloseable {
         this.inode = calls.inode(stat);
         this.device = calls.device(stat);
         this.regular = calls.isRegularFile(stat);
+        this.directory = calls.isDirectory(stat);
     }
 
     /**
@@ -62,11 +64,20 @@ public final class OpenFile implements AutoCloseable {
      */
     public static OpenFile open(Path path, boolean followLinks) throws IOException {
         FileCalls calls = Platform.current().files();
+        int fd;
         try (Arena arena = Arena.ofConfined()) {
-            int fd = calls.openForReading(arena.allocateFrom(path.toString()), !followLinks);
-            if (fd < 0) {
-                throw Errors.fileException("open(" + path + ")", path.toString(), -fd);
-            }
+            fd = calls.openForReading(arena.allocateFrom(path.toString()), !followLinks);
+        }
+        if (fd < 0) {
+            throw Errors.fileException("open(" + path + ")", path.toString(), -fd);
+        }
+        return adopt(path, fd);
+    }
+
+    /** An OpenFile of a descriptor just opened for {@code path}: its status read, or the descriptor closed. */
+    static OpenFile adopt(Path path, int fd) throws IOException {
+        FileCalls calls = Platform.current().files();
+        try (Arena arena = Arena.ofConfined()) {
             MemorySegment stat = arena.allocate(calls.statSize(), 8);
             int r = calls.fstat(fd, stat);
             if (r < 0) {
@@ -146,6 +157,11 @@ public final class OpenFile implements AutoCloseable {
         } finally {
             release();
         }
+    }
+
+    /** {@return whether it is a directory (opened for reading, as {@link OpenDirectory#openFile} does for one)} */
+    public boolean isDirectory() {
+        return directory;
     }
 
     /** The descriptor, for the connection's sends; valid while a hold is kept. */
