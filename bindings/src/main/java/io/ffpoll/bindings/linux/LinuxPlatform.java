@@ -177,6 +177,15 @@ public final class LinuxPlatform extends Platform {
         return Sockets.sendmsg(fd, gather.msghdr(), Sockets.MSG_NOSIGNAL);
     }
 
+    // <sys/socket.h>: MSG_MORE is 0x8000 on every Linux architecture (not in the generated header).
+    private static final int MSG_MORE = 0x8000;
+
+    @Override
+    public long sendGatheredWithMore(int fd, Gather gather, int count) {
+        setGatherCount(gather, count);
+        return Sockets.sendmsg(fd, gather.msghdr(), Sockets.MSG_NOSIGNAL | MSG_MORE);
+    }
+
     @Override
     public void setGatherCount(Gather gather, int count) {
         Bounds.count("sendmsg", "count", count, gather.capacity(), "gather", "iovecs");

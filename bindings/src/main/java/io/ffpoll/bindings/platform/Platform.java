@@ -269,6 +269,20 @@ public abstract class Platform {
     public abstract long sendGathered(int fd, Gather gather, int count);
 
     /**
+     * {@link #sendGathered(int, Gather, int)}, telling the kernel more follows at once (Linux's
+     * MSG_MORE: a response's head and the file sent after it leave in full segments, not the
+     * head alone). Where the OS has no such flag, a plain sendGathered.
+     *
+     * @param fd the descriptor
+     * @param gather the iovecs and msghdr
+     * @param count how many
+     * @return the bytes sent, or -errno
+     */
+    public long sendGatheredWithMore(int fd, Gather gather, int count) {
+        return sendGathered(fd, gather, count);
+    }
+
+    /**
      * Makes {@code gather}'s msghdr describe its first {@code count} iovecs, as
      * {@link #sendGathered} does before its call: for a sendmsg that another party makes later
      * with the msghdr (an io_uring SQE).

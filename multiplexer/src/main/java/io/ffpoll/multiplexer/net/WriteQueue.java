@@ -232,7 +232,10 @@ final class WriteQueue {
         }
         lastWasSendfile = false;
         int count = gather(gather);
+        // A file follows these bytes at once: the kernel holds them to fill segments with it.
+        boolean fileNext = files != null && !files.isEmpty() && gathered == memoryAhead();
         long n = notSocket ? Platform.current().unix().writeGathered(fd, gather, count)
+                : fileNext ? Platform.current().sendGatheredWithMore(fd, gather, count)
                 : Platform.current().sendGathered(fd, gather, count);
         if (n > 0) {
             consume(n);
