@@ -428,8 +428,8 @@ public final class Connection extends ConnectionAnyThread {
     }
 
     /**
-     * Closes gracefully: stops reading, sends what is queued, then closes. If the peer does not
-     * take the queue within the close timeout ({@link #setCloseTimeout}), the connection is
+     * Closes gracefully: stops reading, sends what is queued, then closes. If the peer takes
+     * nothing of the queue for the close timeout ({@link #setCloseTimeout}), the connection is
      * aborted and {@link ConnectionHandler#onClosed} gets a {@link SocketTimeoutException}.
      * Over TLS, once the handshake is done, the queue is followed by close_notify and a FIN,
      * and the connection reads on, dropping what comes, until the peer closes too or the linger
@@ -524,9 +524,20 @@ public final class Connection extends ConnectionAnyThread {
         startCloseTimer(options.lingerTime());
     }
 
+    /**
+     * Bounds a close by a peer that stops reading, not by one that reads slowly: when the time
+     * is up with bytes still queued but some sent since it started, it starts again (a file of
+     * a gigabyte may take longer than any close timeout to send). Once the queue is out, a
+     * lingering close gets its whole linger time from the FIN ({@code lingerFromNow}).
+     */
     private void startCloseTimer(Duration after) {
+        long sentAtStart = queue.sent();
         closeTimer = loop.schedule(after, () -> {
             if (closed) {
+                return;
+            }
+            if (!queue.isEmpty() && queue.sent() != sentAtStart) {
+                startCloseTimer(after); // still taking bytes: a slow reader, not a stalled one
                 return;
             }
             if (queue.isEmpty()) {

@@ -48,7 +48,9 @@ abstract sealed class ConnectionSettings extends ConnectionTls permits Connectio
     }
 
     /**
-     * How long {@link Connection#close()} may wait for the peer to take what is queued before it aborts.
+     * How long {@link Connection#close()} may wait for the peer to take what is queued before it
+     * aborts, counted from the last time the peer took some: a slow reader of a large response
+     * gets all of it, a peer that stops reading is aborted this long after it stopped.
      *
      * @param timeout how long to wait at most
      */
@@ -58,7 +60,9 @@ abstract sealed class ConnectionSettings extends ConnectionTls permits Connectio
     }
 
     /**
-     * Bounds of {@link Connection#closeLingering()}: at most {@code time} in all and {@code maxBytes} discarded.
+     * Bounds of {@link Connection#closeLingering()}: while the queue is sent, at most
+     * {@code time} without the peer taking any of it; then, from the FIN, at most {@code time}
+     * of reading and discarding, and {@code maxBytes} discarded.
      *
      * @param time how long at most
      * @param maxBytes the most bytes to discard

@@ -429,8 +429,8 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
             int r = Platform.current().shutdownOutput(fd);
             if (r < 0 && r != -Err.ENOTCONN) {
                 finish(Errors.exception("shutdown(fd " + fd + ", SHUT_WR)", -r), false);
-            } else if (lingeringAfterTlsClose) {
-                lingerFromNow();
+            } else if (lingering || lingeringAfterTlsClose) {
+                lingerFromNow(); // the peer gets the whole linger time from the FIN on
             }
         }
     }

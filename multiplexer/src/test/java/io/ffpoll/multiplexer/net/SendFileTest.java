@@ -299,4 +299,36 @@ class SendFileTest extends LoopTestBase {
         }
         awaitOnLoop(() -> ConnectionStats.of(loop).join().buffersInUse() <= 1, "the chunks went back");
     }
+
+    @Test
+    void aLingeringCloseWaitsForASlowReaderThatKeepsReading() throws Exception {
+        // A response far larger than the linger time lets a slow reader take: the close must
+        // bound a stalled peer, not a slow one (it reset the connection mid-body before).
+        byte[] data = random(24 << 20, 6);
+        Path f = dir.resolve("lingering.bin");
+        Files.write(f, data);
+        CompletableFuture<IOException> closed = serveOne(c -> {
+            c.setLingering(java.time.Duration.ofSeconds(1), 1 << 20);
+            try (OpenFile file = OpenFile.open(f, false)) {
+                c.sendFile(file, 0, data.length);
+                c.closeLingering();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        try (Socket s = new Socket(address.getAddress(), address.getPort())) {
+            s.setReceiveBufferSize(64 * 1024);
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[64 * 1024];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                got.write(buf, 0, n);
+                Thread.sleep(5); // the slow reader: 384 reads of 64 KiB, well over the second it may linger
+            }
+        }
+        assertEquals(data.length, got.size(), "the whole body, then the FIN");
+        assertTrue(Arrays.equals(data, got.toByteArray()));
+        assertEquals(null, closed.get(30, TimeUnit.SECONDS));
+    }
 }
