@@ -266,4 +266,14 @@ class StaticFilesTest extends HttpTestBase {
             client.close();
         }
     }
+
+    @Test
+    void aFifoInTheDirectoryIsNotServedAndDoesNotStopTheLoop() throws Exception {
+        Process mkfifo = new ProcessBuilder("mkfifo", root.resolve("pipe").toString()).start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor() == 0, "SKIPPED: mkfifo failed");
+        HttpServer s = server();
+        // open(2) of a FIFO with no writer blocks, unless O_NONBLOCK: the one loop would hang.
+        assertEquals(404, get(s, req("GET", "/static/pipe")).status());
+        assertEquals("Hello, files!\n", get(s, req("GET", "/static/hello.txt")).text());
+    }
 }

@@ -96,7 +96,8 @@ final class BsdFileCalls extends FileCalls {
         C_OPEN.hit();
         Errno.PerThread t = Errno.current();
         try {
-            int r = (int) H.OPEN.invokeExact(t.state, path, O_RDONLY | cloexec | (noFollow ? O_NOFOLLOW : 0), 0);
+            // O_NONBLOCK: a FIFO with no writer would block the open; regular files ignore it.
+            int r = (int) H.OPEN.invokeExact(t.state, path, O_RDONLY | cloexec | BsdAbi.O_NONBLOCK | (noFollow ? O_NOFOLLOW : 0), 0);
             return r >= 0 ? r : -t.errno();
         } catch (Throwable e) {
             throw new AssertionError(e);

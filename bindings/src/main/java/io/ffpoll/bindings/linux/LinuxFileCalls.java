@@ -27,6 +27,9 @@ public final class LinuxFileCalls extends FileCalls {
     private static final boolean ARM64 = "aarch64".equals(System.getProperty("os.arch"));
     private static final int O_RDONLY = 0;
     private static final int O_CLOEXEC = 0x80000;
+    // Without it, opening a FIFO that has no writer blocks (a loop thread, for ever); regular
+    // files ignore it.
+    private static final int O_NONBLOCK = 0x800;
     // <asm/fcntl.h>: arm64 moves O_NOFOLLOW (and O_DIRECTORY) from the generic values.
     private static final int O_NOFOLLOW = ARM64 ? 0x8000 : 0x20000;
     private static final int O_DIRECTORY = ARM64 ? 0x4000 : 0x10000;
@@ -72,7 +75,7 @@ public final class LinuxFileCalls extends FileCalls {
     // openat2's struct open_how, one per thread: always the same flags.
     private static final ThreadLocal<MemorySegment> HOW = ThreadLocal.withInitial(() -> {
         MemorySegment how = Arena.ofAuto().allocate(OPEN_HOW_SIZE, 8);
-        how.set(JAVA_LONG, 0, O_RDONLY | O_CLOEXEC);
+        how.set(JAVA_LONG, 0, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         how.set(JAVA_LONG, 8, 0);
         how.set(JAVA_LONG, 16, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
         return how;
@@ -94,7 +97,7 @@ public final class LinuxFileCalls extends FileCalls {
         }
         Errno.PerThread t = Errno.current();
         try {
-            int r = (int) OPEN.invokeExact(t.state, path, O_RDONLY | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0), 0);
+            int r = (int) OPEN.invokeExact(t.state, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (noFollow ? O_NOFOLLOW : 0), 0);
             return r >= 0 ? r : -t.errno();
         } catch (Throwable e) {
             throw new AssertionError(e);

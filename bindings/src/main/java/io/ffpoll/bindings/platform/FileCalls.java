@@ -16,7 +16,8 @@ public abstract class FileCalls {
     public abstract long statSize();
 
     /**
-     * open(2) of a NUL-terminated path for reading, close-on-exec.
+     * open(2) of a NUL-terminated path for reading, close-on-exec and non-blocking (so that a
+     * FIFO with no writer cannot block the caller; regular files ignore it).
      *
      * @param path the path, NUL-terminated
      * @param noFollow whether a symbolic link as the last component fails the call ({@code O_NOFOLLOW}, ELOOP)
