@@ -235,6 +235,10 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         webSocket = new WebSocketSession(c, route, request.detach(), subprotocol, loop.config.webSocketMaxFrame(),
                 loop.config.webSocketMaxMessage());
         webSocket.opened();
+        if (loop.draining) {
+            // The server began to stop between this handshake's arrival and now: it would never hear.
+            webSocket.close(WebSocketFrames.GOING_AWAY, "the server is shutting down".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
     }
 
     @Override

@@ -16,6 +16,10 @@ import java.util.concurrent.atomic.AtomicLong;
 final class WebSocketCallbacks {
     private record Task(WebSocketSession.Callback callback, long size) {}
 
+    // What a queued callback costs beyond its message (the task, the lambda, a pong's payload):
+    // counted so that a flood of empty frames is bounded as a flood of large ones is.
+    private static final long OVERHEAD = 64;
+
     private final WebSocketSession session;
     private final EventLoop loop;
     private final long limit;
@@ -35,8 +39,9 @@ final class WebSocketCallbacks {
     }
 
     void add(WebSocketSession.Callback callback, long size) {
-        pendingBytes.addAndGet(size);
-        queue.add(new Task(callback, size));
+        long cost = size + OVERHEAD;
+        pendingBytes.addAndGet(cost);
+        queue.add(new Task(callback, cost));
         if (running.compareAndSet(false, true)) {
             Thread.startVirtualThread(this::drain);
         }

@@ -15,6 +15,21 @@ package io.ffpoll.http;
  */
 public interface WebSocketHandler {
     /**
+     * Decides, before the 101, whether to take this handshake: false answers 403 and the
+     * connection stays HTTP. Check the Origin here: a browser sends one with every handshake,
+     * and an endpoint that trusts cookies must refuse other sites' pages (cross-site WebSocket
+     * hijacking); the default takes every handshake. Runs on the loop and must not block, for
+     * a blocking handler too; if it throws, the answer is 500.
+     *
+     * @param upgrade the handshake request (valid during this call only)
+     * @return whether to accept it
+     * @throws Exception to answer 500
+     */
+    default boolean accepts(Request upgrade) throws Exception {
+        return true;
+    }
+
+    /**
      * The handshake is done; the socket may send from now on.
      *
      * @param socket the WebSocket

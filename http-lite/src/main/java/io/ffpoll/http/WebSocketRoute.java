@@ -17,6 +17,9 @@ import java.util.Locale;
 final class WebSocketRoute implements HttpHandler {
     private static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     private static final Response NOT_GET = Response.text(400, "A WebSocket handshake is a GET over HTTP/1.1\n");
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WebSocketRoute.class);
+    private static final Response FORBIDDEN = Response.text(403, "Forbidden\n");
+    private static final Response INTERNAL_ERROR = Response.text(500, "Internal Server Error\n");
     private static final Response BAD_KEY = Response.text(400, "Sec-WebSocket-Key must be 16 bytes in base64\n");
     private static final Response UPGRADE_REQUIRED = Response.withFields(426,
             "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nContent-Type: text/plain; charset=utf-8\r\n"
@@ -71,22 +74,33 @@ final class WebSocketRoute implements HttpHandler {
         if (r.bodyLength() > 0) {
             return NOT_GET;
         }
+        try {
+            if (!handler.accepts(r)) {
+                return FORBIDDEN;
+            }
+        } catch (Throwable t) {
+            LOG.warn("the WebSocket handler's accepts({}) failed; answering 500", r, t);
+            return INTERNAL_ERROR;
+        }
         return null;
     }
 
-    /** The subprotocol to answer with: the first the client offers that this route speaks; null for none. */
+    /** The subprotocol to answer with: the first of this route's that the client offers; null for none. */
     String subprotocol(Request r) {
         if (subprotocols.isEmpty()) {
             return null;
         }
+        java.util.Set<String> offered = new java.util.HashSet<>();
         for (int i = 0; i < r.headerCount(); i++) {
-            if (!r.headerName(i).equalsIgnoreCase("Sec-WebSocket-Protocol")) {
-                continue;
-            }
-            for (String offered : r.headerValue(i).split(",")) {
-                if (subprotocols.contains(offered.strip())) {
-                    return offered.strip();
+            if (r.headerName(i).equalsIgnoreCase("Sec-WebSocket-Protocol")) {
+                for (String p : r.headerValue(i).split(",")) {
+                    offered.add(p.strip());
                 }
+            }
+        }
+        for (String mine : subprotocols) { // the server's order of preference
+            if (offered.contains(mine)) {
+                return mine;
             }
         }
         return null;

@@ -48,6 +48,11 @@ final class WebSocketSession {
     volatile boolean pausedForCallbacks;
     private volatile boolean open = true;
     private volatile boolean writable = true;
+    private static final long MOST_IN_FLIGHT = 256 * 1024;
+    private final java.util.concurrent.atomic.AtomicLong inFlight = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.locks.ReentrantLock room = new java.util.concurrent.locks.ReentrantLock();
+    private final java.util.concurrent.locks.Condition roomChanged = room.newCondition();
+    private volatile int waiters;
 
     WebSocketSession(Connection c, WebSocketRoute route, Request request, String subprotocol, int maxFrame, long maxMessage) {
         this.c = c;
@@ -83,14 +88,21 @@ final class WebSocketSession {
         long pos = 0;
         long end = data.byteSize();
         while (pos < end && c.isOpen() && !c.isClosing()) {
-            if (callbacks == null ? !c.isWritable() : callbacks.behind()) {
-                if (callbacks == null) {
-                    pausedForWrites = true;
-                } else {
-                    pausedForCallbacks = true;
-                }
+            if (!c.isWritable()) {
+                // The peer does not read what we send (echoes, pongs): read no more from it.
+                pausedForWrites = true;
                 c.pauseReading();
                 return pos;
+            }
+            if (callbacks != null && callbacks.behind()) {
+                // Flag first, then look again: the handler's thread reads the flag after it
+                // lowers the count, so one of the two sees the other (no wakeup is lost).
+                pausedForCallbacks = true;
+                if (callbacks.behind()) {
+                    c.pauseReading();
+                    return pos;
+                }
+                pausedForCallbacks = false;
             }
             long n = frame(data, pos, end);
             if (n == 0) {
@@ -290,23 +302,51 @@ final class WebSocketSession {
             return sendNow(opcode, payload);
         }
         if (Thread.currentThread().isVirtual()) {
-            waitUntilWritable(); // back-pressure for a blocking handler: it may wait, the loop never does
+            waitForRoom(); // back-pressure for a blocking handler: it may wait, the loop never does
         }
+        inFlight.addAndGet(payload.length);
         try {
-            loop.execute(() -> sendNow(opcode, payload));
+            loop.execute(() -> {
+                inFlight.addAndGet(-payload.length);
+                sendNow(opcode, payload);
+                if (waiters > 0) {
+                    signalRoom();
+                }
+            });
             return open;
         } catch (RejectedExecutionException loopGone) {
+            inFlight.addAndGet(-payload.length);
             return false;
         }
     }
 
-    private synchronized void waitUntilWritable() {
+    /**
+     * Waits while the peer is not reading (the queue above its high watermark) or the sends
+     * handed to the loop and not yet queued reach {@link #MOST_IN_FLIGHT}: a blocking handler
+     * that sends in a loop is held back instead of filling the queue to its cap. A lock, not a
+     * monitor: a virtual thread waiting on a monitor pins its carrier before JDK 24.
+     */
+    private void waitForRoom() {
+        room.lock();
         try {
-            while (open && !writable) {
-                wait();
+            waiters++;
+            while (open && (!writable || inFlight.get() > MOST_IN_FLIGHT)) {
+                roomChanged.await();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            waiters--;
+            room.unlock();
+        }
+    }
+
+    private void signalRoom() {
+        room.lock();
+        try {
+            roomChanged.signalAll();
+        } finally {
+            room.unlock();
         }
     }
 
@@ -314,7 +354,11 @@ final class WebSocketSession {
         if (closeSent || !c.isOpen() || c.isClosing()) {
             return false;
         }
-        return c.write(header(opcode, payload.length)) && c.write(payload);
+        // One write: a frame's header never goes without its payload, whatever the queue's cap does.
+        byte[] h = header(opcode, payload.length);
+        byte[] frame = Arrays.copyOf(h, h.length + payload.length);
+        System.arraycopy(payload, 0, frame, h.length, payload.length);
+        return c.write(frame);
     }
 
     /** {@link WebSocket#close} from any thread: our close frame, then the connection ends once the peer answers or leaves. */
@@ -336,10 +380,8 @@ final class WebSocketSession {
 
     void writabilityChanged(boolean now) {
         writable = now;
-        if (now) {
-            synchronized (this) {
-                notifyAll();
-            }
+        if (now && waiters > 0) {
+            signalRoom();
         }
         if (callbacks == null) {
             call(() -> handler.onWritabilityChanged(socket, now), 0);
@@ -361,8 +403,8 @@ final class WebSocketSession {
     /** The connection ended: the handler hears it, if it has not heard a close yet. */
     void ended(java.io.IOException cause) {
         open = false;
-        synchronized (this) {
-            notifyAll();
+        if (waiters > 0) {
+            signalRoom();
         }
         if (closeSent) {
             report(sentCode, sentReason);

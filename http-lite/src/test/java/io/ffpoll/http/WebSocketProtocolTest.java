@@ -30,19 +30,27 @@ class WebSocketProtocolTest extends HttpTestBase {
         final DataInputStream in;
         final OutputStream out;
 
+        final String head;
+
         Raw(HttpServer s, String path) throws IOException {
+            this(s, path, "");
+        }
+
+        Raw(HttpServer s, String path, String extraFields) throws IOException {
             socket = new Socket(s.address().getAddress(), s.address().getPort());
             socket.setSoTimeout(30_000);
             in = new DataInputStream(socket.getInputStream());
             out = socket.getOutputStream();
             out.write(("GET " + path + " HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
-                    + "Sec-WebSocket-Key: " + KEY + "\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    + "Sec-WebSocket-Key: " + KEY + "\r\nSec-WebSocket-Version: 13\r\n" + extraFields + "\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
             StringBuilder head = new StringBuilder();
             while (!head.toString().endsWith("\r\n\r\n")) {
                 head.append((char) in.readUnsignedByte());
             }
             assertTrue(head.toString().startsWith("HTTP/1.1 101 Switching Protocols\r\n"), head.toString());
             assertTrue(head.toString().contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), head.toString());
+            this.head = head.toString();
         }
 
         void send(int b0, byte[] payload, boolean mask) throws IOException {
@@ -260,5 +268,93 @@ class WebSocketProtocolTest extends HttpTestBase {
         }
 
         r.closed.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void theHandlerDecidesOnTheOriginAndTheServerPicksTheSubprotocolItPrefers() throws Exception {
+        WebSocketHandler picky = new WebSocketHandler() {
+            @Override
+            public boolean accepts(Request upgrade) {
+                return "https://good.example".equals(upgrade.header("Origin"));
+            }
+        };
+        HttpServer s = start(builder().threads(1).webSocket("/ws", picky, "chat.v2", "chat.v1"));
+        try (RawClient c = new RawClient(s.address())) {
+            RawClient.Response r = c.send("GET /ws HTTP/1.1\r\n" + HOST + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: " + KEY + "\r\nSec-WebSocket-Version: 13\r\nOrigin: https://evil.example\r\n\r\n").read();
+            assertEquals(403, r.status(), "another site's page is refused before the 101");
+        }
+        try (Raw c = new Raw(s, "/ws", "Origin: https://good.example\r\nSec-WebSocket-Protocol: chat.v1, chat.v2\r\n")) {
+            assertTrue(c.head.contains("Sec-WebSocket-Protocol: chat.v2\r\n"), "the server's first choice: " + c.head);
+            c.send(0x88, new byte[] {0x03, (byte) 0xE8}, true);
+            assertEquals(1000, c.closeCode());
+        }
+    }
+
+    @Test
+    void aBlockingHandlerThatFloodsAPeerThatDoesNotReadWaitsInsteadOfFillingTheQueue() throws Exception {
+        byte[] message = new byte[32 * 1024];
+        CompletableFuture<Boolean> allSent = new CompletableFuture<>();
+        WebSocketHandler flood = new WebSocketHandler() {
+            @Override
+            public void onText(WebSocket socket, String text) {
+                boolean ok = true;
+                for (int i = 0; i < 4096 && ok; i++) { // 128 MiB: twice the queue's cap
+                    message[0] = (byte) i;
+                    ok = socket.sendBinary(message);
+                }
+                allSent.complete(ok);
+            }
+        };
+        HttpServer s = start(builder().threads(1).blockingWebSocket("/ws", flood));
+        try (Raw c = new Raw(s, "/ws")) {
+            c.send(0x81, "go".getBytes(StandardCharsets.US_ASCII), true);
+            for (int i = 0; i < 100; i++) {
+                long held = s.stats().get(30, TimeUnit.SECONDS).bufferBytesInUse();
+                assertTrue(held < (8 << 20), "the server holds " + held + " bytes for one peer");
+            }
+            for (int i = 0; i < 4096; i++) {
+                Object[] f = c.read();
+                assertEquals(2, f[0]);
+                byte[] p = (byte[]) f[1];
+                assertEquals(message.length, p.length);
+                assertEquals((byte) i, p[0], "in order");
+            }
+            assertTrue(allSent.get(30, TimeUnit.SECONDS), "every send was taken");
+            c.send(0x88, new byte[] {0x03, (byte) 0xE8}, true);
+            assertEquals(1000, c.closeCode());
+        }
+    }
+
+    @Test
+    void aFloodOfEmptyPingsFromAPeerThatReadsNoPongsIsBounded() throws Exception {
+        HttpServer s = start(builder().threads(1).blockingWebSocket("/ws", new WebSocketHandler() {}));
+        try (Raw c = new Raw(s, "/ws")) {
+            byte[] ping = Raw.frame(0x89, new byte[0], true, 0);
+            byte[] burst = new byte[ping.length * 4096];
+            for (int i = 0; i < 4096; i++) {
+                System.arraycopy(ping, 0, burst, i * ping.length, ping.length);
+            }
+            CompletableFuture<Integer> writer = new CompletableFuture<>();
+            Thread t = Thread.ofPlatform().daemon().start(() -> {
+                int bursts = 0;
+                try {
+                    for (; bursts < 2048; bursts++) { // 8 million pings, 48 MiB of frames, 16 MiB of pongs
+                        c.out.write(burst);
+                    }
+                } catch (IOException closed) {
+                    // the test closed the socket
+                }
+                writer.complete(bursts);
+            });
+            await(() -> s.requestsServed() > 0, "the upgrade");
+            for (int i = 0; i < 200; i++) {
+                long held = s.stats().get(30, TimeUnit.SECONDS).bufferBytesInUse();
+                assertTrue(held < (8 << 20), "the server holds " + held + " bytes for one peer");
+            }
+            assertTrue(!writer.isDone(), "the writer is held back: the server stopped reading");
+            c.close();
+            t.join(30_000);
+        }
     }
 }

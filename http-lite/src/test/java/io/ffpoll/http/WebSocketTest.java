@@ -212,7 +212,7 @@ class WebSocketTest extends HttpTestBase {
         HttpServer s = start(builder().threads(1).blockingWebSocket("/slow", slow, "chat.v2", "chat.v1"));
         try (HttpClient http = HttpClient.newHttpClient()) {
             Client client = new Client();
-            java.net.http.WebSocket ws = http.newWebSocketBuilder().subprotocols("chat.v1", "other")
+            java.net.http.WebSocket ws = http.newWebSocketBuilder().subprotocols("other", "chat.v1")
                     .buildAsync(URI.create("ws://127.0.0.1:" + s.address().getPort() + "/slow"), client).join();
             assertEquals("chat.v1", ws.getSubprotocol());
             for (int i = 0; i < 50; i++) {
