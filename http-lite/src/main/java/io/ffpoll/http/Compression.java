@@ -17,6 +17,8 @@ import java.util.zip.Deflater;
  */
 record Compression(int level, int minLength, long maxLength) {
     static final Compression DEFAULT = new Compression(6, 1024, 8L << 20);
+    /** The largest body that may be compressed at all: one array holds it. */
+    static final long MOST = 1L << 30;
     static final byte[] FIELDS = "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     static final byte[] VARY = "Vary: Accept-Encoding\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
@@ -24,8 +26,8 @@ record Compression(int level, int minLength, long maxLength) {
         if (level < 1 || level > 9) {
             throw new IllegalArgumentException("the gzip level is 1..9, got " + level);
         }
-        if (minLength < 0 || maxLength < minLength) {
-            throw new IllegalArgumentException("gzip lengths must be 0 <= min <= max, got " + minLength + ", " + maxLength);
+        if (minLength < 0 || maxLength < minLength || maxLength > MOST) {
+            throw new IllegalArgumentException("gzip lengths must be 0 <= min <= max <= 1 GiB, got " + minLength + ", " + maxLength);
         }
     }
 
@@ -89,7 +91,7 @@ record Compression(int level, int minLength, long maxLength) {
      * could have; {@code r} itself if its body is not one to compress.
      */
     Response variant(Response r, Request request, boolean head) {
-        if (r.body == null || !r.hasContent() || !wants(r.type, r.encoded, r.body.length)) {
+        if (r.body == null || r.status != 200 || !wants(r.type, r.encoded, r.body.length)) {
             return r;
         }
         return head || !accepts(request) ? r.varied() : r.gzipped(gzip());
@@ -100,8 +102,10 @@ record Compression(int level, int minLength, long maxLength) {
         private static final byte[] HEADER = {0x1f, (byte) 0x8b, Deflater.DEFLATED, 0, 0, 0, 0, 0, 0, (byte) 0xff};
         private final Deflater deflater;
         private final CRC32 crc = new CRC32();
+        final int level;
 
         Gzip(int level) {
+            this.level = level;
             deflater = new Deflater(level, true);
         }
 

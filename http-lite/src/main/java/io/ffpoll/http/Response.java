@@ -35,10 +35,11 @@ public final class Response {
     final OpenFile file;       // a file's bytes as the body ({@link #file}), or null
     final long filePosition;
     final String type;         // the Content-Type, or null
-    final boolean encoded;     // a Content-Encoding was set: never compressed again
+    final boolean encoded;     // a Content-Encoding, ETag, Content-Range or no-transform was set: never compressed
     // This response as gzip, and as identity with Vary, made on first need: a constant
     // response is compressed once. Racy but benign: both makers make equal responses.
     private Response gzipped;
+    private int gzippedLevel;
     private Response varied;
 
     private Response(int status, String type, byte[] body, Supplier<BodyProducer> source, long length,
@@ -194,9 +195,10 @@ public final class Response {
     /** This fixed-body response with its body in gzip and Content-Encoding and Vary said. */
     Response gzipped(Compression.Gzip gzip) {
         Response g = gzipped;
-        if (g == null) {
+        if (g == null || gzippedLevel != gzip.level) { // a constant shared by servers of other levels
             g = new Response(status, concat(fields, Compression.FIELDS), gzip.compress(body, 0, body.length), null, -1,
                     false, null, 0, type, true);
+            gzippedLevel = gzip.level;
             gzipped = g;
         }
         return g;
@@ -240,8 +242,12 @@ public final class Response {
         checkValue(name, value);
         byte[] extra = ascii(name + ": " + value.strip() + "\r\n");
         String lower = name.toLowerCase(Locale.ROOT);
+        // Fields that name these exact bytes: another coding would contradict them (a tag for
+        // one representation, a range of it, a cache told not to transform it).
+        boolean fixed = lower.equals("content-encoding") || lower.equals("etag") || lower.equals("content-range")
+                || lower.equals("cache-control") && value.toLowerCase(Locale.ROOT).contains("no-transform");
         return new Response(status, concat(fields, extra), body, source, length, chunkedOn11, file, filePosition,
-                lower.equals("content-type") ? value.strip() : type, encoded || lower.equals("content-encoding"));
+                lower.equals("content-type") ? value.strip() : type, encoded || fixed);
     }
 
     private static void checkValue(String name, String value) {

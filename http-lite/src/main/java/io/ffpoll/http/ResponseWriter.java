@@ -66,10 +66,13 @@ final class ResponseWriter {
             ok &= c.write(r.body);
         }
         if (r.file != null) {
-            if (ok && framing != Framing.NONE) {
-                ok = c.sendFile(r.file, r.filePosition, r.length);
+            try {
+                if (ok && framing != Framing.NONE) {
+                    ok = c.sendFile(r.file, r.filePosition, r.length);
+                }
+            } finally {
+                r.file.close(); // the connection holds it while it sends
             }
-            r.file.close(); // the connection holds it while it sends
         }
         return ok; // false: the peer went away meanwhile
     }

@@ -295,9 +295,11 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
 
     /**
      * gzip for responses whose client accepts it (Accept-Encoding), on by default: fixed
-     * bodies and static files of a text type (text/*, JSON, XML, JavaScript, SVG) of at
-     * least {@code minLength} bytes and at most {@code maxLength}, not already encoded, and
-     * not for HEAD or a range. Such responses say {@code Vary: Accept-Encoding} either way. A
+     * 200 bodies and static files of a text type (text/*, JSON, XML, JavaScript, SVG) of at
+     * least {@code minLength} bytes and at most {@code maxLength}, and not for HEAD or a
+     * range. A handler's response that names its exact bytes is never compressed: one with a
+     * Content-Encoding, an ETag (a tag is one representation's), a Content-Range, or
+     * Cache-Control: no-transform. Such responses say {@code Vary: Accept-Encoding} either way. A
      * constant response is compressed once; others, and static files, on each request, on the
      * loop, which is what bounds the cost: {@code maxLength} (default 8 MiB) caps one
      * response's CPU and memory. Streamed bodies are sent as they are. Defaults: level 6,
@@ -305,8 +307,9 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
      *
      * @param level     1 (fastest) to 9 (smallest)
      * @param minLength the shortest body compressed
-     * @param maxLength the longest body compressed
+     * @param maxLength the longest body compressed, at most 1 GiB
      * @return this builder
+     * @throws IllegalArgumentException for a level outside 1..9 or lengths out of order
      */
     public final HttpServer.Builder gzip(int level, int minLength, long maxLength) {
         this.compression = new Compression(level, minLength, maxLength);

@@ -168,7 +168,7 @@ final class StaticFiles implements HttpHandler {
                 .append("Content-Type: ").append(type).append("\r\n")
                 .append("Last-Modified: ").append(lastModified).append("\r\n")
                 .append("ETag: ").append(etag).append("\r\n")
-                .append("Accept-Ranges: bytes\r\n");
+                .append(gzip ? "" : "Accept-Ranges: bytes\r\n"); // the gzip bytes are made whole, not ranged
         if (contentRange != null) {
             fields.append("Content-Range: ").append(contentRange).append("\r\n");
         }

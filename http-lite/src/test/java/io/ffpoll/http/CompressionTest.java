@@ -42,7 +42,10 @@ class CompressionTest extends HttpTestBase {
                 .route("GET", "/binary", r -> Response.of(200, "application/octet-stream", TEXT.getBytes(StandardCharsets.US_ASCII)))
                 .route("GET", "/encoded", r -> Response.of(200, "text/plain", TEXT.getBytes(StandardCharsets.US_ASCII))
                         .withHeader("Content-Encoding", "identity"))
-                .route("GET", "/small", r -> Response.text(200, "short")));
+                .route("GET", "/small", r -> Response.text(200, "short"))
+                .route("GET", "/partial", r -> Response.text(206, TEXT).withHeader("Content-Range", "bytes 0-" + (TEXT.length() - 1) + "/99999"))
+                .route("GET", "/tagged", r -> Response.text(200, TEXT).withHeader("ETag", "\"v1\""))
+                .route("GET", "/no-transform", r -> Response.text(200, TEXT).withHeader("Cache-Control", "public, no-transform")));
     }
 
     private static RawClient.Response get(HttpServer s, String path, String... headers) throws Exception {
@@ -140,5 +143,18 @@ class CompressionTest extends HttpTestBase {
         assertEquals(0, r.exit(), r.all());
         assertTrue(r.out().contains("Content-Encoding: gzip"), r.out());
         assertTrue(r.out().endsWith("<p>" + TEXT + "</p>"), "curl decoded the body");
+    }
+
+    @Test
+    void aHandlersRangeTaggedOrNoTransformResponseIsNeverCompressed() throws Exception {
+        HttpServer s = server(builder());
+        for (String path : List.of("/partial", "/tagged", "/no-transform")) {
+            RawClient.Response r = get(s, path, "Accept-Encoding: gzip");
+            assertNull(r.header("content-encoding"), path + ": its range, tag or Cache-Control names the identity bytes");
+            assertEquals(TEXT, r.text(), path);
+        }
+        RawClient.Response gz = get(s, "/files/page.html", "Accept-Encoding: gzip");
+        assertEquals("gzip", gz.header("content-encoding"));
+        assertNull(gz.header("accept-ranges"), "the gzip bytes are not served in ranges");
     }
 }
