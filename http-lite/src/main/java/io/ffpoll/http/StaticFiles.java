@@ -40,6 +40,7 @@ final class StaticFiles implements HttpHandler {
     private final ContentTypes types;
     volatile Compression compression; // the server's, set as it starts; null: off
     private OpenDirectory root;       // opened on the first request, closed with the server
+    private final GzipCache gzipCache = new GzipCache();
 
     StaticFiles(String prefix, Path directory, Map<String, String> contentTypes) throws IOException {
         this.prefix = prefix.endsWith("/") ? prefix : prefix + "/";
@@ -173,15 +174,20 @@ final class StaticFiles implements HttpHandler {
             fields.append("Content-Range: ").append(contentRange).append("\r\n");
         }
         if (gzip) {
-            byte[] bytes = new byte[(int) size];
+            byte[] gz;
             try {
-                f.read(0, bytes, 0, bytes.length);
+                gz = gzipCache.get(f, k.level());
+                if (gz == null) {
+                    byte[] bytes = new byte[(int) size];
+                    f.read(0, bytes, 0, bytes.length);
+                    gz = k.gzip().compress(bytes, 0, bytes.length);
+                    gzipCache.put(f, k.level(), gz);
+                }
             } finally {
                 f.close();
             }
             fields.append("Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
-            return Response.withFields(200, fields.toString().getBytes(StandardCharsets.ISO_8859_1),
-                    k.gzip().compress(bytes, 0, bytes.length), type, true);
+            return Response.withFields(200, fields.toString().getBytes(StandardCharsets.ISO_8859_1), gz, type, true);
         }
         if (varies) {
             fields.append("Vary: Accept-Encoding\r\n");

@@ -157,4 +157,23 @@ class CompressionTest extends HttpTestBase {
         assertEquals("gzip", gz.header("content-encoding"));
         assertNull(gz.header("accept-ranges"), "the gzip bytes are not served in ranges");
     }
+
+    @Test
+    void aStaticFileIsCompressedOnceAndAgainWhenItChanges() throws Exception {
+        HttpServer s = server(builder());
+        long preads = io.ffpoll.bindings.internal.Syscalls.count("pread");
+        byte[] first = get(s, "/files/page.html", "Accept-Encoding: gzip").body();
+        long afterFirst = io.ffpoll.bindings.internal.Syscalls.count("pread");
+        for (int i = 0; i < 5; i++) {
+            assertArrayEquals(first, get(s, "/files/page.html", "Accept-Encoding: gzip").body());
+        }
+        if (io.ffpoll.bindings.internal.Syscalls.COUNTING) {
+            assertTrue(afterFirst > preads, "read once");
+            assertEquals(afterFirst, io.ffpoll.bindings.internal.Syscalls.count("pread"), "then served from the cache");
+        }
+        Files.writeString(dir.resolve("www/page.html"), "<p>" + TEXT + TEXT + "</p>");
+        assertEquals("<p>" + TEXT + TEXT + "</p>",
+                new String(gunzip(get(s, "/files/page.html", "Accept-Encoding: gzip").body()), StandardCharsets.UTF_8),
+                "a changed file is compressed again");
+    }
 }
