@@ -115,13 +115,15 @@ final class StaticFiles implements HttpHandler {
         }
     }
 
-    /** The file beneath the root, or null if it is not there or lies outside (by '..' or a link). */
+    /**
+     * The file beneath the root, or null if it is not there or lies outside (by '..' or a
+     * link). Another failure (EMFILE, EIO) is the server's, not the client's: it propagates,
+     * and the client gets a 500, never a 404 a cache would keep.
+     */
     private static OpenFile open(OpenDirectory dir, String relative) throws IOException {
         try {
             return dir.openFile(relative);
-        } catch (AccessDeniedException denied) {
-            throw denied; // 403
-        } catch (java.nio.file.FileSystemException missingOrOutside) {
+        } catch (java.nio.file.NoSuchFileException missingOrOutside) {
             LOG.debug("{}: {}", relative, missingOrOutside.getMessage());
             return null;
         }

@@ -24,7 +24,15 @@ public final class LinuxFileCalls extends FileCalls {
     /** The one instance. */
     public static final LinuxFileCalls INSTANCE = new LinuxFileCalls();
 
-    private static final boolean ARM64 = "aarch64".equals(System.getProperty("os.arch"));
+    private static final String ARCH = System.getProperty("os.arch");
+    private static final boolean ARM64 = "aarch64".equals(ARCH);
+
+    static {
+        // struct stat and the O_ flags differ by architecture: only these two are known here.
+        if (!ARM64 && !"amd64".equals(ARCH) && !"x86_64".equals(ARCH)) {
+            throw new UnsupportedOperationException("ffpoll's file calls know x86-64 and arm64 Linux, not " + ARCH);
+        }
+    }
     private static final int O_RDONLY = 0;
     private static final int O_CLOEXEC = 0x80000;
     // Without it, opening a FIFO that has no writer blocks (a loop thread, for ever); regular
@@ -56,8 +64,13 @@ public final class LinuxFileCalls extends FileCalls {
     private static final MethodHandle OPENAT2 = Errno.link(LINKER.defaultLookup().find("syscall").orElseThrow(),
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG), false,
             Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle FSTAT = Errno.link(LINKER.defaultLookup().find("fstat").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), false);
+    // glibc exports fstat since 2.33; before, only __fxstat(version, fd, buf), with the
+    // kernel's layout at version 1 on x86-64 and 0 on arm64.
+    private static final java.util.Optional<MemorySegment> FSTAT_SYMBOL = LINKER.defaultLookup().find("fstat");
+    private static final MethodHandle FSTAT = FSTAT_SYMBOL.isPresent()
+            ? Errno.link(FSTAT_SYMBOL.get(), FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), false)
+            : java.lang.invoke.MethodHandles.insertArguments(Errno.link(LINKER.defaultLookup().find("__fxstat").orElseThrow(),
+                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), false), 1, ARM64 ? 0 : 1);
     private static final MethodHandle PREAD = Errno.link(LINKER.defaultLookup().find("pread").orElseThrow(),
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), false);
     private static final MethodHandle SENDFILE = Errno.link(LINKER.defaultLookup().find("sendfile").orElseThrow(),

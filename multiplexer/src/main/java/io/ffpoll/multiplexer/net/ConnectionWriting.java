@@ -194,7 +194,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         if (count == 0) {
             return true;
         }
-        if (!file.hold()) {
+        if (file.isClosed() || !file.hold()) {
             throw new IllegalStateException(file + " is closed");
         }
         queue.appendFile(file, position, count);

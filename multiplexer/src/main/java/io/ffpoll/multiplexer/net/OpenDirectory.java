@@ -8,6 +8,7 @@ import io.ffpoll.bindings.platform.Platform;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -64,9 +65,11 @@ public final class OpenDirectory implements AutoCloseable {
      *
      * @param relative a relative path, '/'-separated
      * @return the open file (a directory too: see {@link OpenFile#isRegularFile()})
-     * @throws java.nio.file.NoSuchFileException if there is no such file
-     * @throws FileSystemException if the path leaves the directory, or is absolute
-     * @throws IOException for another failure
+     * @throws NoSuchFileException if there is no such file beneath the directory: none by that
+     *     name, a path through a file, a link loop, or a path that leaves the directory
+     * @throws java.nio.file.AccessDeniedException if it may not be read
+     * @throws FileSystemException if the path is absolute
+     * @throws IOException for another failure (EMFILE, EIO: not the client's doing)
      */
     public OpenFile openFile(String relative) throws IOException {
         if (closed.get()) {
@@ -87,20 +90,33 @@ public final class OpenDirectory implements AutoCloseable {
             }
             if (r == -Err.ENOSYS) {
                 beneath = false;
+            } else if (r == -ENOTDIR || r == -ELOOP) {
+                // A file where a directory was named (a.txt/b), or links that go round: nothing there.
+                throw new NoSuchFileException(relative, null, Platform.current().describe(-r));
             } else if (r != -EXDEV) {
                 throw Errors.fileException("openat2(" + path + ", " + relative + ", RESOLVE_BENEATH)", relative, -r);
             }
             // EXDEV: a way out, or an absolute link that may still point inside: the real path decides.
         }
-        Path real = path.resolve(relative).toRealPath();
+        Path real;
+        try {
+            real = path.resolve(relative).toRealPath();
+        } catch (java.nio.file.AccessDeniedException | NoSuchFileException e) {
+            throw e;
+        } catch (FileSystemException unresolvable) {
+            // The JDK says ENOTDIR and ELOOP this way: no file by that name.
+            throw new NoSuchFileException(relative, null, unresolvable.getReason());
+        }
         if (!real.startsWith(path)) {
-            throw new FileSystemException(relative, null, "resolves to " + real + ", outside " + path);
+            throw new NoSuchFileException(relative, null, "it resolves to " + real + ", outside " + path);
         }
         return OpenFile.open(real, false);
     }
 
     // Linux's: the only OS on which openBeneath is bound.
+    private static final int ENOTDIR = 20;
     private static final int EXDEV = 18;
+    private static final int ELOOP = 40;
 
     /** Closes the directory's descriptor; files opened beneath it stay open. Idempotent. */
     @Override

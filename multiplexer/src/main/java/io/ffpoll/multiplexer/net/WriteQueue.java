@@ -385,6 +385,7 @@ final class WriteQueue {
             }
             fileBytes = 0;
         }
+        held = 0; // TLS may have taken bytes of a file into records with no chunk ever made
         if (chunks == null) {
             return;
         }

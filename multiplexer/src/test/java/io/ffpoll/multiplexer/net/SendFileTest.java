@@ -199,6 +199,11 @@ class SendFileTest extends LoopTestBase {
                 assertThrows(IndexOutOfBoundsException.class, () -> c.sendFile(file, 5, 6));
                 assertThrows(IllegalArgumentException.class, () -> c.sendFile(d, 0, 0));
                 assertTrue(c.sendFile(file, 10, 0), "an empty run is taken");
+                OpenFile held = OpenFile.open(f, false);
+                assertTrue(c.sendFile(held, 0, 10), "queued: the connection holds it now");
+                held.close();
+                assertThrows(IllegalStateException.class, () -> c.sendFile(held, 0, 1),
+                        "closed by its opener, though a send still holds it");
                 refused.complete(null);
             } catch (Throwable t) {
                 refused.complete(t);
@@ -206,7 +211,7 @@ class SendFileTest extends LoopTestBase {
             c.close();
         });
         try (Socket s = new Socket(address.getAddress(), address.getPort())) {
-            assertEquals(0, readToEnd(s).length);
+            assertEquals("0123456789", new String(readToEnd(s), StandardCharsets.US_ASCII));
         }
         assertEquals(null, refused.get(30, TimeUnit.SECONDS));
         assertEquals(null, closed.get(30, TimeUnit.SECONDS));
