@@ -412,8 +412,12 @@ public final class HttpServer implements AutoCloseable {
          * If-Match and If-Unmodified-Since (304, 412), and one byte range with If-Range (206,
          * 416; several ranges get the whole file, as RFC 9110 14.2 allows). Nothing outside the
          * directory is served: {@code ..}, however encoded, is 400, and a symbolic link that
-         * leaves it is 404. {@code index.html} is served for a directory; there is no listing.
-         * A prefix route: exact and pattern routes are matched first.
+         * leaves it is 404. {@code index.html} is served for a directory (one asked for without
+         * its trailing slash is redirected, 301, to it); there is no listing. Files whose names
+         * begin with a dot are served like others. A prefix route: exact and pattern routes
+         * are matched first, and a POST under the prefix that no other route takes gets 405
+         * here, a GET for another route's POST-only path 404 (this route takes it, and finds
+         * no file).
          *
          * @param prefix    the path prefix, starting with {@code /}
          * @param directory the directory

@@ -215,6 +215,17 @@ public final class Response {
         return v;
     }
 
+    /** {@code fields} without the lines that start with {@code lowerPrefix}, ignoring case. */
+    private static byte[] withoutField(byte[] fields, String lowerPrefix) {
+        StringBuilder out = new StringBuilder(fields.length);
+        for (String line : new String(fields, StandardCharsets.ISO_8859_1).split("(?<=\r\n)")) {
+            if (!line.toLowerCase(Locale.ROOT).startsWith(lowerPrefix)) {
+                out.append(line);
+            }
+        }
+        return ascii(out.toString());
+    }
+
     private static byte[] concat(byte[] a, byte[] b) {
         byte[] c = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, c, a.length, b.length);
@@ -226,7 +237,9 @@ public final class Response {
      * server owns (Content-Length, Transfer-Encoding, Connection, Keep-Alive, TE, Trailer,
      * Upgrade, Date, Server); the value may not contain control characters other than HTAB
      * (no CR, LF or NUL) or characters beyond ISO-8859-1, and is sent without surrounding
-     * whitespace.
+     * whitespace. Content-Type replaces the one the response has; other fields add a line.
+     * A field that names these exact bytes (ETag, Content-Range, Content-Encoding,
+     * Cache-Control with no-transform) keeps the response from being gzipped.
      *
      * @param name the name
      * @param value the value
@@ -242,11 +255,12 @@ public final class Response {
         checkValue(name, value);
         byte[] extra = ascii(name + ": " + value.strip() + "\r\n");
         String lower = name.toLowerCase(Locale.ROOT);
+        byte[] kept = lower.equals("content-type") ? withoutField(fields, "content-type:") : fields; // one type, replaced
         // Fields that name these exact bytes: another coding would contradict them (a tag for
         // one representation, a range of it, a cache told not to transform it).
         boolean fixed = lower.equals("content-encoding") || lower.equals("etag") || lower.equals("content-range")
                 || lower.equals("cache-control") && value.toLowerCase(Locale.ROOT).contains("no-transform");
-        return new Response(status, concat(fields, extra), body, source, length, chunkedOn11, file, filePosition,
+        return new Response(status, concat(kept, extra), body, source, length, chunkedOn11, file, filePosition,
                 lower.equals("content-type") ? value.strip() : type, encoded || fixed);
     }
 

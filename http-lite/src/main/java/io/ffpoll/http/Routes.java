@@ -67,6 +67,17 @@ final class Routes {
         if (method.isEmpty() || !method.equals("*") && !method.chars().allMatch(c -> c < 128 && Grammar.TCHAR[c])) {
             throw new IllegalArgumentException("invalid method '" + method + "'");
         }
+        if (path.indexOf('*') >= 0 && !path.endsWith("/*") || path.indexOf('*') != path.lastIndexOf('*')) {
+            throw new IllegalArgumentException("'*' ends a prefix path (/static/*) and appears nowhere else: " + path);
+        }
+        for (List<Route> kind : List.of(exact, patterns, prefixes)) {
+            for (Route r : kind) {
+                if (r.pattern().equals(path) && Arrays.equals(r.method(), method.getBytes(StandardCharsets.US_ASCII))) {
+                    // The first would take every request: the second would never run.
+                    throw new IllegalArgumentException("a " + method + " route for " + path + " exists already");
+                }
+            }
+        }
         Route route = new Route(method.getBytes(StandardCharsets.US_ASCII), path, handler, async, blocking, false);
         if (!method.equals("*") && knownMethods.stream().noneMatch(m -> Arrays.equals(m, route.method()))) {
             knownMethods.add(route.method());

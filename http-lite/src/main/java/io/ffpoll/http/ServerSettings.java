@@ -336,8 +336,9 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
      * @return this builder
      */
     public final HttpServer.Builder webSocketLimits(int maxFrame, long maxMessage) {
-        if (maxFrame < 125 || maxMessage < 125 || maxMessage > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("WebSocket limits must be 125 bytes to 2 GiB, got " + maxFrame + ", " + maxMessage);
+        if (maxFrame < 125 || maxMessage < maxFrame || maxMessage > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("WebSocket limits must be 125 <= frame <= message < 2 GiB, got "
+                    + maxFrame + ", " + maxMessage);
         }
         this.webSocketMaxFrame = maxFrame;
         this.webSocketMaxMessage = maxMessage;

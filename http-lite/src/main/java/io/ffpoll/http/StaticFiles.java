@@ -43,6 +43,9 @@ final class StaticFiles implements HttpHandler {
     private final GzipCache gzipCache = new GzipCache();
 
     StaticFiles(String prefix, Path directory, Map<String, String> contentTypes) throws IOException {
+        if (prefix.indexOf('*') >= 0 || prefix.indexOf('{') >= 0) {
+            throw new IllegalArgumentException("a files prefix is a plain path (/static), not a pattern: " + prefix);
+        }
         this.prefix = prefix.endsWith("/") ? prefix : prefix + "/";
         this.directory = directory.toRealPath();
         if (!Files.isDirectory(this.directory)) {

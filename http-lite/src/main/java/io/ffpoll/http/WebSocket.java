@@ -9,6 +9,14 @@ import java.nio.charset.StandardCharsets;
  * they are handed to the loop in the order made. A send returns false once the socket is
  * closing or closed (nothing is queued then). Messages go as one frame each, unmasked, as a
  * server's must.
+ *
+ * <p>What is sent waits in the connection's queue while the peer does not read it; past the
+ * queue's cap (64 MiB) the connection is aborted, and the handler hears {@code onClose} with
+ * 1006. A loop handler watches {@link #isWritable()} or
+ * {@link WebSocketHandler#onWritabilityChanged} and stops sending meanwhile; a blocking
+ * handler's sends wait by themselves. A WebSocket has no idle timeout and the server sends no
+ * pings of its own: a peer that vanished without a FIN is noticed when a send fails, so a
+ * handler that must notice sooner pings ({@link #ping}) and closes on a missing pong.
  */
 public final class WebSocket {
     private final WebSocketSession session;

@@ -185,4 +185,23 @@ class HttpSemanticsTest extends HttpTestBase {
             assertEquals("BREW", c.send("BREW /pot HTTP/1.1\r\n" + HOST + "\r\n").read().text());
         }
     }
+
+    @Test
+    void routesThatCouldNeverRunAreRefusedAndContentTypeIsReplaced() throws Exception {
+        HttpServer.Builder b = builder().route("GET", "/page", r -> Response.text(200, "page"));
+        assertThrows(IllegalArgumentException.class, () -> b.route("GET", "/page", r -> Response.text(200, "again")));
+        assertThrows(IllegalArgumentException.class, () -> b.webSocket("/page", new WebSocketHandler() {}));
+        assertThrows(IllegalArgumentException.class, () -> b.route("GET", "/a*b", r -> Response.text(200, "")));
+        assertThrows(IllegalArgumentException.class, () -> b.files("/static/*", java.nio.file.Path.of(".")));
+        assertThrows(IllegalArgumentException.class, () -> b.webSocketLimits(2000, 1000));
+        b.route("POST", "/page", r -> Response.text(200, "posted")); // another method: fine
+        HttpServer s = start(b.threads(1).route("GET", "/html", r -> Response.text(200, "<p>x</p>").withHeader("Content-Type", "text/html")));
+        try (Socket raw = new Socket(s.address().getAddress(), s.address().getPort())) {
+            raw.getOutputStream().write(("GET /html HTTP/1.1\r\n" + HOST + "Connection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String all = new String(raw.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertEquals(1, all.split("Content-Type: ", -1).length - 1, "one Content-Type: " + all);
+            assertTrue(all.contains("Content-Type: text/html\r\n"), all);
+        }
+    }
 }
