@@ -227,18 +227,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
     private void upgrade(Connection c, Request request, WebSocketRoute route) {
         loop.served++;
         answered = true;
-        String subprotocol = route.subprotocol(request);
-        if (!c.write(WebSocketRoute.switching(request, subprotocol))) {
-            return;
-        }
-        c.setMaxPending(loop.config.webSocketMaxFrame() + 14 + 65536L); // a whole frame, and a read's worth beyond
-        webSocket = new WebSocketSession(c, route, request.detach(), subprotocol, loop.config.webSocketMaxFrame(),
-                loop.config.webSocketMaxMessage());
-        webSocket.opened();
-        if (loop.draining) {
-            // The server began to stop between this handshake's arrival and now: it would never hear.
-            webSocket.close(WebSocketFrames.GOING_AWAY, "the server is shutting down".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        }
+        webSocket = route.upgrade(c, loop, request);
     }
 
     @Override

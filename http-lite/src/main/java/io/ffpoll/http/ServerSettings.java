@@ -13,7 +13,7 @@ import java.util.Objects;
  * Where and how an {@link HttpServer} listens, on which loops, and its limits and timeouts: the
  * half of {@link HttpServer.Builder} that is not routes. Users see these methods on the Builder.
  */
-abstract sealed class ServerSettings permits HttpServer.Builder {
+abstract sealed class ServerSettings permits RouteSettings {
     static final int MAX_HEAD_LIMIT = 1 << 20;
     static final long MAX_BODY_LIMIT = 16L << 20;
 
@@ -42,7 +42,7 @@ abstract sealed class ServerSettings permits HttpServer.Builder {
     int webSocketMaxFrame = 1 << 20;
     long webSocketMaxMessage = 1 << 20;
 
-    private HttpServer.Builder self() {
+    final HttpServer.Builder self() {
         return (HttpServer.Builder) this;
     }
 

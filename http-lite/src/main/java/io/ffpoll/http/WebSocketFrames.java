@@ -1,5 +1,7 @@
 package io.ffpoll.http;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -76,4 +78,17 @@ final class WebSocketFrames {
             return null;
         }
     }
+
+    /** The payload of a client's frame at {@code from}, unmasked with the key at {@code keyAt} (5.3). */
+    static byte[] unmask(MemorySegment d, long keyAt, long from, int length) {
+        byte[] key = new byte[4];
+        MemorySegment.copy(d, ValueLayout.JAVA_BYTE, keyAt, key, 0, 4);
+        byte[] p = new byte[length];
+        MemorySegment.copy(d, ValueLayout.JAVA_BYTE, from, p, 0, length);
+        for (int i = 0; i < length; i++) {
+            p[i] ^= key[i & 3];
+        }
+        return p;
+    }
+
 }

@@ -121,6 +121,26 @@ final class WebSocketRoute implements HttpHandler {
                 + "\r\n").getBytes(StandardCharsets.US_ASCII);
     }
 
+    /**
+     * Answers a handshake {@link #refusal} took with 101 and makes the session
+     * that has the connection from the next byte; null if the connection closed meanwhile.
+     */
+    WebSocketSession upgrade(io.ffpoll.multiplexer.net.Connection c, LoopState loop, Request request) {
+        String subprotocol = subprotocol(request);
+        if (!c.write(switching(request, subprotocol))) {
+            return null;
+        }
+        c.setMaxPending(loop.config.webSocketMaxFrame() + 14 + 65536L); // a whole frame, and a read's worth beyond
+        WebSocketSession session = new WebSocketSession(c, this, request.detach(), subprotocol,
+                loop.config.webSocketMaxFrame(), loop.config.webSocketMaxMessage());
+        session.opened();
+        if (loop.draining) {
+            // The server began to stop between this handshake's arrival and now: it would never hear.
+            session.close(WebSocketFrames.GOING_AWAY, "the server is shutting down".getBytes(StandardCharsets.US_ASCII));
+        }
+        return session;
+    }
+
     /** Whether any {@code name} field's comma-separated list holds {@code token}, ignoring case. */
     private static boolean hasToken(Request r, String name, String token) {
         for (int i = 0; i < r.headerCount(); i++) {

@@ -164,7 +164,7 @@ final class WebSocketSession {
         if (available < header + length) {
             return 0;
         }
-        byte[] payload = unmask(d, pos + header - 4, pos + header, (int) length);
+        byte[] payload = WebSocketFrames.unmask(d, pos + header - 4, pos + header, (int) length);
         switch (opcode) {
             case TEXT, BINARY -> {
                 if (messageOpcode != -1) {
@@ -217,17 +217,6 @@ final class WebSocketSession {
             default -> call(() -> handler.onPong(socket, payload), payload.length); // PONG
         }
         return header + length;
-    }
-
-    private static byte[] unmask(MemorySegment d, long keyAt, long from, int length) {
-        byte[] key = new byte[4];
-        MemorySegment.copy(d, ValueLayout.JAVA_BYTE, keyAt, key, 0, 4);
-        byte[] p = new byte[length];
-        MemorySegment.copy(d, ValueLayout.JAVA_BYTE, from, p, 0, length);
-        for (int i = 0; i < length; i++) {
-            p[i] ^= key[i & 3];
-        }
-        return p;
     }
 
     /** Hands a whole message to the handler; false if it failed the connection (text that is not UTF-8). */
