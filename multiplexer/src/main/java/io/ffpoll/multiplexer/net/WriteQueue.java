@@ -28,21 +28,6 @@ final class WriteQueue {
     // Linux's sendfile moves at most 0x7ffff000 bytes a call; a socket takes far less at once.
     private static final long SENDFILE_MOST = 1L << 30;
 
-    /** Bytes of a file queued between the memory bytes: sent after the {@code after}-th memory byte ever queued. */
-    private static final class FileRun {
-        final OpenFile file;
-        final long after;
-        long position;
-        long remaining;
-
-        FileRun(OpenFile file, long position, long count, long after) {
-            this.file = file;
-            this.position = position;
-            this.remaining = count;
-            this.after = after;
-        }
-    }
-
     private final BufferPool pool;
     // Made on the first write that has to wait: most connections never need one.
     private ArrayDeque<BufferPool.Buffer> chunks;
@@ -54,13 +39,7 @@ final class WriteQueue {
     private long held;
     private long gathered;
     private long sent;
-    private ArrayDeque<FileRun> files; // made on the first file queued
-    private long fileBytes;            // of files, not yet sent or taken
-    private long appended;             // memory bytes ever queued
-    private long taken;                // memory bytes ever sent or taken
-    private BufferPool.Buffer fileChunk; // a piece of the head file, read where sendfile cannot serve
-    private IOException fileFailure;
-    private boolean lastWasSendfile;
+    private FileRuns files; // made on the first file queued
 
     WriteQueue(BufferPool pool) {
         this.pool = pool;
@@ -68,26 +47,30 @@ final class WriteQueue {
 
     /** Bytes written and not yet sent, including those TLS holds in records not yet sent. */
     long bytes() {
-        return bytes + fileBytes + held;
+        return bytes + fileBytes() + held;
+    }
+
+    private long fileBytes() {
+        return files == null ? 0 : files.bytes;
     }
 
     boolean isEmpty() {
-        return bytes + fileBytes + held == 0;
+        return bytes + fileBytes() + held == 0;
     }
 
     /** Bytes still to be taken: not yet handed to TLS (all queued bytes on plain TCP). */
     long untaken() {
-        return bytes + fileBytes;
+        return bytes + fileBytes();
     }
 
     /** Memory bytes before the first queued file (all of them when none is queued). */
     private long memoryAhead() {
-        return files == null || files.isEmpty() ? bytes : files.peekFirst().after - taken;
+        return files == null || files.runs.isEmpty() ? bytes : files.runs.peekFirst().ahead;
     }
 
     /** Whether the next byte to send is a file's. */
     boolean headIsFile() {
-        return files != null && !files.isEmpty() && files.peekFirst().after == taken;
+        return files != null && !files.runs.isEmpty() && files.runs.peekFirst().ahead == 0;
     }
 
     /**
@@ -101,7 +84,7 @@ final class WriteQueue {
         if (headIsFile()) {
             MemorySegment piece = readFileHead();
             if (piece == null) {
-                throw fileFailure;
+                throw files.failure;
             }
             return piece;
         }
@@ -117,28 +100,30 @@ final class WriteQueue {
      */
     void appendFile(OpenFile file, long position, long count) {
         if (files == null) {
-            files = new ArrayDeque<>(2);
+            files = new FileRuns();
         }
-        files.addLast(new FileRun(file, position, count, appended));
-        fileBytes += count;
+        files.runs.addLast(new FileRuns.Run(file, position, count, files.runs.isEmpty() ? bytes : files.memoryAfterLast));
+        files.memoryAfterLast = 0;
+        files.bytes += count;
     }
 
     /** Why the last {@link #send} said {@link #FILE_FAILED}. */
     IOException fileFailure() {
-        return fileFailure;
+        return files.failure;
     }
 
     /** The call the last {@link #send} made, for its error's message. */
     String lastCall(boolean notSocket) {
-        return lastWasSendfile ? "sendfile" : notSocket ? "writev" : "sendmsg";
+        return files != null && files.lastWasSendfile ? "sendfile" : notSocket ? "writev" : "sendmsg";
     }
 
-    /** Reads the next piece of the head file into {@link #fileChunk}; null (and {@link #fileFailure} set) if it cannot. */
+    /** Reads the next piece of the head file into the runs' chunk; null (and their failure set) if it cannot. */
     private MemorySegment readFileHead() {
-        FileRun run = files.peekFirst();
-        if (fileChunk == null) {
-            fileChunk = pool.acquire(CHUNK);
+        FileRuns.Run run = files.runs.peekFirst();
+        if (files.chunk == null) {
+            files.chunk = pool.acquire(CHUNK);
         }
+        BufferPool.Buffer fileChunk = files.chunk;
         long want = Math.min(run.remaining, fileChunk.capacity());
         long n;
         do {
@@ -148,20 +133,20 @@ final class WriteQueue {
             return fileChunk.segment.asSlice(0, n);
         }
         releaseFileChunk();
-        fileFailure = n == 0 ? shrank(run)
+        files.failure = n == 0 ? shrank(run)
                 : Errors.fileException("pread(fd " + run.file.fd() + ")", run.file.path().toString(), (int) -n);
         return null;
     }
 
-    private static IOException shrank(FileRun run) {
+    private static IOException shrank(FileRuns.Run run) {
         return new IOException(run.file.path() + " ends at byte " + run.position + " with " + run.remaining
                 + " bytes still to send: it shrank while it was being sent");
     }
 
     private void releaseFileChunk() {
-        if (fileChunk != null) {
-            pool.release(fileChunk);
-            fileChunk = null;
+        if (files != null && files.chunk != null) {
+            pool.release(files.chunk);
+            files.chunk = null;
         }
     }
 
@@ -191,6 +176,7 @@ final class WriteQueue {
     }
 
     void append(MemorySegment src, long offset, long length) {
+        long length0 = length;
         while (length > 0) {
             MemorySegment tail = tailWithRoom();
             long n = Math.min(length, tail.byteSize() - tailLimit);
@@ -199,11 +185,12 @@ final class WriteQueue {
             offset += n;
             length -= n;
             bytes += n;
-            appended += n;
         }
+        queuedAfterFiles(length0);
     }
 
     void append(byte[] src, int offset, int length) {
+        int length0 = length;
         while (length > 0) {
             MemorySegment tail = tailWithRoom();
             int n = (int) Math.min(length, tail.byteSize() - tailLimit);
@@ -212,7 +199,14 @@ final class WriteQueue {
             offset += n;
             length -= n;
             bytes += n;
-            appended += n;
+        }
+        queuedAfterFiles(length0);
+    }
+
+    /** Memory bytes were queued: after the last file run, if one is queued, they are its followers. */
+    private void queuedAfterFiles(long n) {
+        if (files != null && !files.runs.isEmpty()) {
+            files.memoryAfterLast += n;
         }
     }
 
@@ -230,10 +224,12 @@ final class WriteQueue {
         if (headIsFile()) {
             return sendFileHead(fd, notSocket);
         }
-        lastWasSendfile = false;
+        if (files != null) {
+            files.lastWasSendfile = false;
+        }
         int count = gather(gather);
         // A file follows these bytes at once: the kernel holds them to fill segments with it.
-        boolean fileNext = files != null && !files.isEmpty() && gathered == memoryAhead();
+        boolean fileNext = files != null && !files.runs.isEmpty() && gathered == memoryAhead();
         long n = notSocket ? Platform.current().unix().writeGathered(fd, gather, count)
                 : fileNext ? Platform.current().sendGatheredWithMore(fd, gather, count)
                 : Platform.current().sendGathered(fd, gather, count);
@@ -250,19 +246,19 @@ final class WriteQueue {
      * {@link #send} does; {@link #gatheredBytes()} tells how many bytes were offered.
      */
     private long sendFileHead(int fd, boolean notSocket) {
-        FileRun run = files.peekFirst();
+        FileRuns.Run run = files.runs.peekFirst();
         FileCalls calls = Platform.current().files();
         long n;
         if (!notSocket && calls.hasSendfile()) {
-            lastWasSendfile = true;
+            files.lastWasSendfile = true;
             gathered = Math.min(run.remaining, SENDFILE_MOST);
             n = calls.sendfile(fd, run.file.fd(), run.position, gathered);
             if (n == 0) {
-                fileFailure = shrank(run);
+                files.failure = shrank(run);
                 return FILE_FAILED;
             }
         } else {
-            lastWasSendfile = false;
+            files.lastWasSendfile = false;
             MemorySegment piece = readFileHead();
             if (piece == null) {
                 return FILE_FAILED;
@@ -328,15 +324,18 @@ final class WriteQueue {
         releaseFileChunk();
         while (n > 0) {
             if (headIsFile()) {
-                FileRun run = files.peekFirst();
+                FileRuns.Run run = files.runs.peekFirst();
                 long k = Math.min(n, run.remaining);
                 run.position += k;
                 run.remaining -= k;
-                fileBytes -= k;
+                files.bytes -= k;
                 n -= k;
                 if (run.remaining == 0) {
-                    files.pollFirst();
+                    files.runs.pollFirst();
                     run.file.release();
+                    if (files.runs.isEmpty()) {
+                        files.memoryAfterLast = 0; // what followed it is simply ahead now
+                    }
                 }
             } else {
                 long k = Math.min(n, memoryAhead());
@@ -351,7 +350,9 @@ final class WriteQueue {
 
     private void consumeMemory(long n) {
         bytes -= n;
-        taken += n;
+        if (files != null && !files.runs.isEmpty()) {
+            files.runs.peekFirst().ahead -= n; // the memory sent was ahead of the first run
+        }
         while (n > 0) {
             BufferPool.Buffer head = chunks.peekFirst();
             long end = chunks.size() == 1 ? tailLimit : head.capacity();
@@ -379,17 +380,17 @@ final class WriteQueue {
     void clear() {
         releaseFileChunk();
         if (files != null) {
-            FileRun run;
-            while ((run = files.pollFirst()) != null) {
+            FileRuns.Run run;
+            while ((run = files.runs.pollFirst()) != null) {
                 run.file.release();
             }
-            fileBytes = 0;
+            files.bytes = 0;
+            files.memoryAfterLast = 0;
         }
         held = 0; // TLS may have taken bytes of a file into records with no chunk ever made
         if (chunks == null) {
             return;
         }
-        taken = appended;
         BufferPool.Buffer b;
         while ((b = chunks.pollFirst()) != null) {
             pool.release(b);
