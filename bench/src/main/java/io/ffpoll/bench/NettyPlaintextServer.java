@@ -1,21 +1,9 @@
 package io.ffpoll.bench;
 
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.uring.IoUring;
-import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.channel.uring.IoUringServerSocketChannel;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -27,8 +15,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -52,7 +38,7 @@ public final class NettyPlaintextServer {
     private NettyPlaintextServer() {}
 
     /** The /plaintext answer, shared with {@link NettyTlsServer}: one instance per channel. */
-    static final class Handler extends SimpleChannelInboundHandler<Object> {
+    static final class Handler extends NettyServers.Flushing<Object> {
         private long second;
         private AsciiString date;
 
@@ -77,43 +63,13 @@ public final class NettyPlaintextServer {
                 }
             }
         }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            ctx.flush();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
-        }
     }
 
     public static void main(String[] args) throws Exception {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 18083;
         // "io_uring": Netty's io_uring transport (4.2), for the io_uring rows of the load report.
         boolean uring = args.length > 1 && args[1].equals("io_uring");
-        if (uring) {
-            IoUring.ensureAvailability();
-        }
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
-                uring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory());
-        try {
-            ServerBootstrap b = new ServerBootstrap().group(group)
-                    .channel(uring ? IoUringServerSocketChannel.class : EpollServerSocketChannel.class)
-                    .option(ChannelOption.SO_BACKLOG, 1024)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new HttpServerCodec(), new Handler());
-                        }
-                    });
-            b.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)).sync();
-            System.out.println("netty " + (uring ? "io_uring" : "epoll") + " plaintext server on 127.0.0.1:" + port);
-            group.terminationFuture().sync();
-        } finally {
-            group.shutdownGracefully();
-        }
+        NettyServers.serve(port, uring, "netty " + (uring ? "io_uring" : "epoll") + " plaintext server",
+                ch -> ch.pipeline().addLast(new HttpServerCodec(), new Handler()));
     }
 }

@@ -1,13 +1,5 @@
 package io.ffpoll.bench;
 
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -17,8 +9,6 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 
 import java.io.File;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 
 /**
  * {@link NettyPlaintextServer}'s /plaintext over TLS (1.3 and 1.2, ALPN http/1.1) on one epoll
@@ -49,23 +39,7 @@ public final class NettyTlsServer {
                         ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
                         ApplicationProtocolNames.HTTP_1_1))
                 .build();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        try {
-            ServerBootstrap b = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
-                    .option(ChannelOption.SO_BACKLOG, 1024)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(tls.newHandler(ch.alloc()), new HttpServerCodec(),
-                                    new NettyPlaintextServer.Handler());
-                        }
-                    });
-            b.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)).sync();
-            System.out.println("netty epoll TLS server (" + provider + ") on 127.0.0.1:" + port);
-            group.terminationFuture().sync();
-        } finally {
-            group.shutdownGracefully();
-        }
+        NettyServers.serve(port, false, "netty epoll TLS server (" + provider + ")", ch -> ch.pipeline().addLast(
+                tls.newHandler(ch.alloc()), new HttpServerCodec(), new NettyPlaintextServer.Handler()));
     }
 }

@@ -31,45 +31,21 @@ final class BsdFileCalls extends FileCalls {
 
     private static final int O_RDONLY = 0;
     private static final int O_NOFOLLOW = 0x0100;
-    private static final int S_IFMT = 0xF000;
-    private static final int S_IFREG = 0x8000;
-    private static final int S_IFDIR = 0x4000;
 
     private static final Syscalls.Counter C_OPEN = Syscalls.counter("open");
     private static final Syscalls.Counter C_FSTAT = Syscalls.counter("fstat");
     private static final Syscalls.Counter C_PREAD = Syscalls.counter("pread");
 
-    private final boolean macos;
     private final int cloexec;
     private final int directory;
-    private final long statSize;
-    private final long dev;
-    private final long ino;
-    private final long mode;
-    private final long mtim;
-    private final long size;
 
     private BsdFileCalls(boolean macos) {
-        this.macos = macos;
-        if (macos) {
-            cloexec = 0x0100_0000;
-            directory = 0x0010_0000;
-            statSize = 144;
-            dev = 0;   // dev_t is 32 bits here
-            mode = 4;
-            ino = 8;
-            mtim = 48;
-            size = 96;
-        } else {
-            cloexec = 0x0010_0000;
-            directory = 0x0002_0000;
-            statSize = 224;
-            dev = 0;
-            ino = 8;
-            mode = 24;
-            mtim = 64;
-            size = 112;
-        }
+        // macOS's 64-bit-inode struct stat: dev_t of 32 bits at 0, mode at 4, ino at 8, mtime
+        // at 48, size at 96, 144 bytes; FreeBSD 12+: dev at 0, ino at 8, mode at 24, mtime at
+        // 64, size at 112, 224 bytes.
+        super(macos ? 144 : 224, 0, macos, 8, macos ? 4 : 24, true, macos ? 48 : 64, macos ? 96 : 112);
+        cloexec = macos ? 0x0100_0000 : 0x0010_0000;
+        directory = macos ? 0x0010_0000 : 0x0002_0000;
     }
 
     private static final class H {
@@ -84,11 +60,6 @@ final class BsdFileCalls extends FileCalls {
         private static MethodHandle link(String name, FunctionDescriptor d, Linker.Option... extra) {
             return Errno.link(Linker.nativeLinker().defaultLookup().find(name).orElseThrow(), d, false, extra);
         }
-    }
-
-    @Override
-    public long statSize() {
-        return statSize;
     }
 
     @Override
@@ -124,7 +95,7 @@ final class BsdFileCalls extends FileCalls {
 
     @Override
     public int fstat(int fd, MemorySegment stat) {
-        Bounds.struct("fstat", "struct stat", statSize, "stat", stat);
+        Bounds.struct("fstat", "struct stat", statSize(), "stat", stat);
         C_FSTAT.hit();
         Errno.PerThread t = Errno.current();
         try {
@@ -133,41 +104,6 @@ final class BsdFileCalls extends FileCalls {
         } catch (Throwable e) {
             throw new AssertionError(e);
         }
-    }
-
-    @Override
-    public long size(MemorySegment stat) {
-        return stat.get(JAVA_LONG, size);
-    }
-
-    @Override
-    public long modifiedSeconds(MemorySegment stat) {
-        return stat.get(JAVA_LONG, mtim);
-    }
-
-    @Override
-    public long modifiedNanos(MemorySegment stat) {
-        return stat.get(JAVA_LONG, mtim + 8);
-    }
-
-    @Override
-    public long inode(MemorySegment stat) {
-        return stat.get(JAVA_LONG, ino);
-    }
-
-    @Override
-    public long device(MemorySegment stat) {
-        return macos ? Integer.toUnsignedLong(stat.get(JAVA_INT, dev)) : stat.get(JAVA_LONG, dev);
-    }
-
-    @Override
-    public boolean isRegularFile(MemorySegment stat) {
-        return (stat.get(JAVA_SHORT, mode) & S_IFMT) == S_IFREG;
-    }
-
-    @Override
-    public boolean isDirectory(MemorySegment stat) {
-        return (stat.get(JAVA_SHORT, mode) & S_IFMT) == S_IFDIR;
     }
 
     @Override

@@ -21,9 +21,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * offsets below are checked against {@code java.nio.file} by LinuxFileCallsTest.
  */
 public final class LinuxFileCalls extends FileCalls {
-    /** The one instance. */
-    public static final LinuxFileCalls INSTANCE = new LinuxFileCalls();
-
     private static final String ARCH = System.getProperty("os.arch");
     private static final boolean ARM64 = "aarch64".equals(ARCH);
 
@@ -47,9 +44,6 @@ public final class LinuxFileCalls extends FileCalls {
     private static final long OPEN_HOW_SIZE = 24;
     private static final long RESOLVE_NO_MAGICLINKS = 0x02;
     private static final long RESOLVE_BENEATH = 0x08;
-    private static final int S_IFMT = 0xF000;
-    private static final int S_IFREG = 0x8000;
-    private static final int S_IFDIR = 0x4000;
 
     private static final long STAT_SIZE = ARM64 ? 128 : 144;
     private static final long ST_DEV = 0;
@@ -57,6 +51,9 @@ public final class LinuxFileCalls extends FileCalls {
     private static final long ST_MODE = ARM64 ? 16 : 24;
     private static final long ST_SIZE = 48;
     private static final long ST_MTIM = 88;
+
+    /** The one instance (made after the layout above: its constructor reads it). */
+    public static final LinuxFileCalls INSTANCE = new LinuxFileCalls();
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final MethodHandle OPEN = Errno.link(LINKER.defaultLookup().find("open").orElseThrow(),
@@ -94,11 +91,8 @@ public final class LinuxFileCalls extends FileCalls {
         return how;
     });
 
-    private LinuxFileCalls() {}
-
-    @Override
-    public long statSize() {
-        return STAT_SIZE;
+    private LinuxFileCalls() {
+        super(STAT_SIZE, ST_DEV, false, ST_INO, ST_MODE, false, ST_MTIM, ST_SIZE);
     }
 
     @Override
@@ -156,41 +150,6 @@ public final class LinuxFileCalls extends FileCalls {
         } catch (Throwable e) {
             throw new AssertionError(e);
         }
-    }
-
-    @Override
-    public long size(MemorySegment stat) {
-        return stat.get(JAVA_LONG, ST_SIZE);
-    }
-
-    @Override
-    public long modifiedSeconds(MemorySegment stat) {
-        return stat.get(JAVA_LONG, ST_MTIM);
-    }
-
-    @Override
-    public long modifiedNanos(MemorySegment stat) {
-        return stat.get(JAVA_LONG, ST_MTIM + 8);
-    }
-
-    @Override
-    public long inode(MemorySegment stat) {
-        return stat.get(JAVA_LONG, ST_INO);
-    }
-
-    @Override
-    public long device(MemorySegment stat) {
-        return stat.get(JAVA_LONG, ST_DEV);
-    }
-
-    @Override
-    public boolean isRegularFile(MemorySegment stat) {
-        return (stat.get(JAVA_INT, ST_MODE) & S_IFMT) == S_IFREG;
-    }
-
-    @Override
-    public boolean isDirectory(MemorySegment stat) {
-        return (stat.get(JAVA_INT, ST_MODE) & S_IFMT) == S_IFDIR;
     }
 
     @Override

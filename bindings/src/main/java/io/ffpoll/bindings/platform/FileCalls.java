@@ -1,6 +1,7 @@
 package io.ffpoll.bindings.platform;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * The calls for sending a file over a socket: {@code open} for reading, {@code fstat},
@@ -9,11 +10,48 @@ import java.lang.foreign.MemorySegment;
  * layout differs by OS and architecture.
  */
 public abstract class FileCalls {
-    /** For subclasses in the platform packages. */
-    protected FileCalls() {}
+    private static final int S_IFMT = 0xF000;  // the same on Linux, macOS and FreeBSD
+    private static final int S_IFREG = 0x8000;
+    private static final int S_IFDIR = 0x4000;
+
+    private final long statSize;
+    private final long dev;
+    private final boolean dev32;
+    private final long ino;
+    private final long mode;
+    private final boolean mode16;
+    private final long mtim;
+    private final long size;
+
+    /**
+     * For subclasses in the platform packages, with their OS's {@code struct stat}: its size and
+     * the offsets of the fields read here (st_ino, st_size and st_mtim's seconds and nanoseconds
+     * are 64-bit everywhere).
+     *
+     * @param statSize the struct's size
+     * @param dev st_dev's offset
+     * @param dev32 whether st_dev is 32 bits (macOS) rather than 64
+     * @param ino st_ino's offset
+     * @param mode st_mode's offset
+     * @param mode16 whether st_mode is 16 bits (the BSDs) rather than 32
+     * @param mtim st_mtim's offset
+     * @param size st_size's offset
+     */
+    protected FileCalls(long statSize, long dev, boolean dev32, long ino, long mode, boolean mode16, long mtim, long size) {
+        this.statSize = statSize;
+        this.dev = dev;
+        this.dev32 = dev32;
+        this.ino = ino;
+        this.mode = mode;
+        this.mode16 = mode16;
+        this.mtim = mtim;
+        this.size = size;
+    }
 
     /** {@return the bytes of a {@code struct stat} buffer for {@link #fstat}} */
-    public abstract long statSize();
+    public final long statSize() {
+        return statSize;
+    }
 
     /**
      * open(2) of a NUL-terminated path for reading, close-on-exec and non-blocking (so that a
@@ -56,25 +94,43 @@ public abstract class FileCalls {
     public abstract int fstat(int fd, MemorySegment stat);
 
     /** {@return {@code st_size} of a filled buffer} */
-    public abstract long size(MemorySegment stat);
+    public final long size(MemorySegment stat) {
+        return stat.get(ValueLayout.JAVA_LONG, size);
+    }
 
     /** {@return {@code st_mtim}'s seconds of a filled buffer} */
-    public abstract long modifiedSeconds(MemorySegment stat);
+    public final long modifiedSeconds(MemorySegment stat) {
+        return stat.get(ValueLayout.JAVA_LONG, mtim);
+    }
 
     /** {@return {@code st_mtim}'s nanoseconds of a filled buffer} */
-    public abstract long modifiedNanos(MemorySegment stat);
+    public final long modifiedNanos(MemorySegment stat) {
+        return stat.get(ValueLayout.JAVA_LONG, mtim + 8);
+    }
 
     /** {@return {@code st_ino} of a filled buffer} */
-    public abstract long inode(MemorySegment stat);
+    public final long inode(MemorySegment stat) {
+        return stat.get(ValueLayout.JAVA_LONG, ino);
+    }
 
     /** {@return {@code st_dev} of a filled buffer} */
-    public abstract long device(MemorySegment stat);
+    public final long device(MemorySegment stat) {
+        return dev32 ? Integer.toUnsignedLong(stat.get(ValueLayout.JAVA_INT, dev)) : stat.get(ValueLayout.JAVA_LONG, dev);
+    }
+
+    private int type(MemorySegment stat) {
+        return (mode16 ? stat.get(ValueLayout.JAVA_SHORT, mode) : stat.get(ValueLayout.JAVA_INT, mode)) & S_IFMT;
+    }
 
     /** {@return whether a filled buffer describes a regular file ({@code S_ISREG})} */
-    public abstract boolean isRegularFile(MemorySegment stat);
+    public final boolean isRegularFile(MemorySegment stat) {
+        return type(stat) == S_IFREG;
+    }
 
     /** {@return whether a filled buffer describes a directory ({@code S_ISDIR})} */
-    public abstract boolean isDirectory(MemorySegment stat);
+    public final boolean isDirectory(MemorySegment stat) {
+        return type(stat) == S_IFDIR;
+    }
 
     /**
      * pread(2): up to {@code count} bytes at {@code offset} into {@code buf}; the file's own
