@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Static files' gzip bytes, kept so that a file asked for again costs a lookup, not a read and
  * a compression on the loop. Keyed by what names one version of one file (device, inode,
  * modification time to the nanosecond, size) and the level; a changed file is another key.
- * Bounded: past {@link #MOST} bytes it is emptied and fills again with what is asked for next.
+ * Bounded: past {@link #MOST} bytes it is emptied and fills again with what is asked for next;
+ * a file whose gzip is over a quarter of that is compressed at each request instead.
  * Shared by a server's loops.
  */
 final class GzipCache {
@@ -30,13 +31,17 @@ final class GzipCache {
         return entries.get(key(f, level));
     }
 
-    void put(OpenFile f, int level, byte[] gzip) {
-        if (bytes.addAndGet(gzip.length) > MOST) {
-            entries.clear();
-            bytes.set(gzip.length);
+    /** Keeps {@code gzip}, unless it is over a quarter of the bound: one large file would empty it for the rest. */
+    synchronized void put(OpenFile f, int level, byte[] gzip) {
+        if (gzip.length > MOST / 4) {
+            return;
         }
-        if (entries.put(key(f, level), gzip) != null) {
-            bytes.addAndGet(-gzip.length); // two loops made the same entry
+        if (bytes.get() + gzip.length > MOST) {
+            entries.clear();
+            bytes.set(0);
+        }
+        if (entries.put(key(f, level), gzip) == null) {
+            bytes.addAndGet(gzip.length);
         }
     }
 }

@@ -141,8 +141,13 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
     }
 
     private void dispatch(Connection c, Request request, Routes.Route route) {
-        if (route.handler() instanceof WebSocketRoute ws && ws.refusal(request) == null) {
-            upgrade(c, request, ws);
+        if (route.handler() instanceof WebSocketRoute ws) {
+            Response refusal = ws.refusal(request); // once: it asks the handler's accepts()
+            if (refusal != null) {
+                respond(c, request.http11, request.keepAlive, refusal, Routes.isHead(request), request);
+            } else {
+                upgrade(c, request, ws);
+            }
             return;
         }
         if (route.async() != null) {
@@ -223,11 +228,14 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         }
     }
 
-    /** A WebSocket handshake: 101, and the connection is the WebSocket's from the next byte. */
+    /** A WebSocket handshake: 101, and the connection is the session's (set before its onOpen, which may end it). */
     private void upgrade(Connection c, Request request, WebSocketRoute route) {
         loop.served++;
         answered = true;
         webSocket = route.upgrade(c, loop, request);
+        if (webSocket != null) {
+            webSocket.opened(loop.draining); // draining: the server began to stop since the handshake came
+        }
     }
 
     @Override
@@ -410,7 +418,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
      */
     void drain() {
         if (webSocket != null) {
-            webSocket.close(WebSocketFrames.GOING_AWAY, "the server is shutting down".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            webSocket.goingAway();
             return;
         }
         if (answered && !awaitingHandler && !closing && requestStarted == 0 && connection != null) {

@@ -70,11 +70,14 @@ final class Routes {
         if (path.indexOf('*') >= 0 && !path.endsWith("/*") || path.indexOf('*') != path.lastIndexOf('*')) {
             throw new IllegalArgumentException("'*' ends a prefix path (/static/*) and appears nowhere else: " + path);
         }
+        String shape = shape(path);
         for (List<Route> kind : List.of(exact, patterns, prefixes)) {
             for (Route r : kind) {
-                if (r.pattern().equals(path) && Arrays.equals(r.method(), method.getBytes(StandardCharsets.US_ASCII))) {
-                    // The first would take every request: the second would never run.
-                    throw new IllegalArgumentException("a " + method + " route for " + path + " exists already");
+                String other = new String(r.method(), StandardCharsets.US_ASCII);
+                if (shape(r.pattern()).equals(shape) && (other.equals(method) || other.equals("*") || method.equals("*"))) {
+                    // The first would take every request the second asks for: it would never run.
+                    throw new IllegalArgumentException("a " + other + " route for " + r.pattern() + " takes the "
+                            + method + " requests for " + path + " already");
                 }
             }
         }
@@ -107,6 +110,11 @@ final class Routes {
                 files.compression = compression;
             }
         }
+    }
+
+    /** A path with its parameters' names taken out: /u/{id} and /u/{name} match the same requests. */
+    private static String shape(String path) {
+        return path.replaceAll("\\{[^/]*}", "{}");
     }
 
     /** The server stopped: the static-file routes close their directories. */

@@ -40,6 +40,7 @@ final class StaticFiles implements HttpHandler {
     private final ContentTypes types;
     volatile Compression compression; // the server's, set as it starts; null: off
     private OpenDirectory root;       // opened on the first request, closed with the server
+    private boolean stopped;
     private final GzipCache gzipCache = new GzipCache();
 
     StaticFiles(String prefix, Path directory, Map<String, String> contentTypes) throws IOException {
@@ -60,14 +61,18 @@ final class StaticFiles implements HttpHandler {
     }
 
     private synchronized OpenDirectory root() throws IOException {
+        if (stopped) {
+            throw new IOException("the server has stopped: " + directory + " is closed");
+        }
         if (root == null) {
             root = OpenDirectory.open(directory);
         }
         return root;
     }
 
-    /** The server stopped: the directory's descriptor is closed. */
+    /** The server stopped: the directory's descriptor is closed, and no request opens it again. */
     synchronized void close() {
+        stopped = true;
         if (root != null) {
             root.close();
             root = null;

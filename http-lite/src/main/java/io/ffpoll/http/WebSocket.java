@@ -7,7 +7,8 @@ import java.nio.charset.StandardCharsets;
  * One server-side WebSocket connection (RFC 6455), as a {@link WebSocketHandler} sees it.
  * Sends may be made from any thread: on the loop they are queued at once, from another thread
  * they are handed to the loop in the order made. A send returns false once the socket is
- * closing or closed (nothing is queued then). Messages go as one frame each, unmasked, as a
+ * closing or closed (nothing is queued then), and when a virtual thread waiting to send is
+ * interrupted. Only virtual threads wait (a platform thread may be another loop's). Messages go as one frame each, unmasked, as a
  * server's must.
  *
  * <p>What is sent waits in the connection's queue while the peer does not read it; past the

@@ -122,8 +122,9 @@ final class WebSocketRoute implements HttpHandler {
     }
 
     /**
-     * Answers a handshake {@link #refusal} took with 101 and makes the session
-     * that has the connection from the next byte; null if the connection closed meanwhile.
+     * Answers a handshake {@link #refusal} took with 101 and makes the session that has the
+     * connection from the next byte, not opened yet ({@link WebSocketSession#opened}); null if
+     * the connection closed meanwhile.
      */
     WebSocketSession upgrade(io.ffpoll.multiplexer.net.Connection c, LoopState loop, Request request) {
         String subprotocol = subprotocol(request);
@@ -133,11 +134,6 @@ final class WebSocketRoute implements HttpHandler {
         c.setMaxPending(loop.config.webSocketMaxFrame() + 14 + 65536L); // a whole frame, and a read's worth beyond
         WebSocketSession session = new WebSocketSession(c, this, request.detach(), subprotocol,
                 loop.config.webSocketMaxFrame(), loop.config.webSocketMaxMessage());
-        session.opened();
-        if (loop.draining) {
-            // The server began to stop between this handshake's arrival and now: it would never hear.
-            session.close(WebSocketFrames.GOING_AWAY, "the server is shutting down".getBytes(StandardCharsets.US_ASCII));
-        }
         return session;
     }
 

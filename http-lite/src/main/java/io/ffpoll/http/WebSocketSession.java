@@ -49,6 +49,7 @@ final class WebSocketSession {
     private volatile boolean open = true;
     private volatile boolean writable = true;
     private static final long MOST_IN_FLIGHT = 256 * 1024;
+    private static final long SEND_OVERHEAD = 64; // a send's task and frame header, beyond its payload
     private final java.util.concurrent.atomic.AtomicLong inFlight = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.locks.ReentrantLock room = new java.util.concurrent.locks.ReentrantLock();
     private final java.util.concurrent.locks.Condition roomChanged = room.newCondition();
@@ -66,9 +67,17 @@ final class WebSocketSession {
         this.writable = c.isWritable();
     }
 
-    /** The handshake's answer is queued: the handler hears of the socket. */
-    void opened() {
+    /** The handshake's answer is queued: the handler hears of the socket, and of its end if the server is stopping. */
+    void opened(boolean serverStopping) {
         call(() -> handler.onOpen(socket), 0);
+        if (serverStopping) {
+            goingAway();
+        }
+    }
+
+    /** The server is stopping: 1001. */
+    void goingAway() {
+        close(GOING_AWAY, "the server is shutting down".getBytes(StandardCharsets.US_ASCII));
     }
 
     String subprotocol() {
@@ -290,13 +299,14 @@ final class WebSocketSession {
         if (loop.inEventLoop()) {
             return sendNow(opcode, payload);
         }
-        if (Thread.currentThread().isVirtual()) {
-            waitForRoom(); // back-pressure for a blocking handler: it may wait, the loop never does
+        if (Thread.currentThread().isVirtual() && !waitForRoom()) {
+            return false; // interrupted: the caller is being stopped
         }
-        inFlight.addAndGet(payload.length);
+        long cost = payload.length + SEND_OVERHEAD; // so that a flood of empty frames is bounded too
+        inFlight.addAndGet(cost);
         try {
             loop.execute(() -> {
-                inFlight.addAndGet(-payload.length);
+                inFlight.addAndGet(-cost);
                 sendNow(opcode, payload);
                 if (waiters > 0) {
                     signalRoom();
@@ -304,7 +314,7 @@ final class WebSocketSession {
             });
             return open;
         } catch (RejectedExecutionException loopGone) {
-            inFlight.addAndGet(-payload.length);
+            inFlight.addAndGet(-cost);
             return false;
         }
     }
@@ -315,15 +325,17 @@ final class WebSocketSession {
      * that sends in a loop is held back instead of filling the queue to its cap. A lock, not a
      * monitor: a virtual thread waiting on a monitor pins its carrier before JDK 24.
      */
-    private void waitForRoom() {
+    private boolean waitForRoom() {
         room.lock();
         try {
             waiters++;
             while (open && (!writable || inFlight.get() > MOST_IN_FLIGHT)) {
                 roomChanged.await();
             }
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
         } finally {
             waiters--;
             room.unlock();

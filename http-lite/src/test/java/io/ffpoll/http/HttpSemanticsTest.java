@@ -194,6 +194,12 @@ class HttpSemanticsTest extends HttpTestBase {
         assertThrows(IllegalArgumentException.class, () -> b.route("GET", "/a*b", r -> Response.text(200, "")));
         assertThrows(IllegalArgumentException.class, () -> b.files("/static/*", java.nio.file.Path.of(".")));
         assertThrows(IllegalArgumentException.class, () -> b.webSocketLimits(2000, 1000));
+        b.route("GET", "/u/{id}", r -> Response.text(200, "u"));
+        assertThrows(IllegalArgumentException.class, () -> b.route("GET", "/u/{name}", r -> Response.text(200, "")),
+                "a parameter's name changes nothing the route matches");
+        b.route("*", "/any", r -> Response.text(200, "any"));
+        assertThrows(IllegalArgumentException.class, () -> b.webSocket("/any", new WebSocketHandler() {}),
+                "a route for every method takes the handshake's GET");
         b.route("POST", "/page", r -> Response.text(200, "posted")); // another method: fine
         HttpServer s = start(b.threads(1).route("GET", "/html", r -> Response.text(200, "<p>x</p>").withHeader("Content-Type", "text/html")));
         try (Socket raw = new Socket(s.address().getAddress(), s.address().getPort())) {

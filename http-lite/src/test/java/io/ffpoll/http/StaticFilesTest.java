@@ -224,6 +224,8 @@ class StaticFilesTest extends HttpTestBase {
             assertTrue(r.status() == 400 || r.status() == 404, path + " got " + r.status());
             assertFalse(r.text().contains(SECRET), path + " leaked the secret");
         }
+        // A name longer than the file system takes names no file: 404, not a server error.
+        assertEquals(404, get(s, req("GET", "/static/" + "a".repeat(300))).status());
         // Double encoding decodes once: a file whose name is "%2e%2e", inside.
         assertEquals("a file named with a percent\n", get(s, req("GET", "/static/%252e%252e")).text());
     }

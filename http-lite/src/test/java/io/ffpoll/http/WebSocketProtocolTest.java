@@ -271,10 +271,12 @@ class WebSocketProtocolTest extends HttpTestBase {
     }
 
     @Test
-    void theHandlerDecidesOnTheOriginAndTheServerPicksTheSubprotocolItPrefers() throws Exception {
+    void theHandlerDecidesOnTheOriginOnceAndTheServerPicksTheSubprotocolItPrefers() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
         WebSocketHandler picky = new WebSocketHandler() {
             @Override
             public boolean accepts(Request upgrade) {
+                asked.incrementAndGet();
                 return "https://good.example".equals(upgrade.header("Origin"));
             }
         };
@@ -283,6 +285,7 @@ class WebSocketProtocolTest extends HttpTestBase {
             RawClient.Response r = c.send("GET /ws HTTP/1.1\r\n" + HOST + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                     + "Sec-WebSocket-Key: " + KEY + "\r\nSec-WebSocket-Version: 13\r\nOrigin: https://evil.example\r\n\r\n").read();
             assertEquals(403, r.status(), "another site's page is refused before the 101");
+            assertEquals(1, asked.get(), "accepts() is asked once a handshake");
         }
         try (Raw c = new Raw(s, "/ws", "Origin: https://good.example\r\nSec-WebSocket-Protocol: chat.v1, chat.v2\r\n")) {
             assertTrue(c.head.contains("Sec-WebSocket-Protocol: chat.v2\r\n"), "the server's first choice: " + c.head);
@@ -356,5 +359,25 @@ class WebSocketProtocolTest extends HttpTestBase {
             c.close();
             t.join(30_000);
         }
+    }
+
+    @Test
+    void aHandlerThatClosesInOnOpenHearsOnClose() throws Exception {
+        CompletableFuture<String> closed = new CompletableFuture<>();
+        HttpServer s = start(builder().threads(1).webSocket("/ws", new WebSocketHandler() {
+            @Override
+            public void onOpen(WebSocket socket) {
+                socket.close(4001, "not today");
+            }
+
+            @Override
+            public void onClose(WebSocket socket, int code, String reason) {
+                closed.complete(code + " " + reason);
+            }
+        }));
+        try (Raw c = new Raw(s, "/ws")) {
+            assertEquals(4001, c.closeCode());
+        }
+        assertEquals("4001 not today", closed.get(30, TimeUnit.SECONDS));
     }
 }

@@ -24,17 +24,16 @@ public final class LinuxFileCalls extends FileCalls {
     private static final String ARCH = System.getProperty("os.arch");
     private static final boolean ARM64 = "aarch64".equals(ARCH);
 
-    static {
-        // struct stat and the O_ flags differ by architecture: only these two are known here.
-        if (!ARM64 && !"amd64".equals(ARCH) && !"x86_64".equals(ARCH)) {
-            throw new UnsupportedOperationException("ffpoll's file calls know x86-64 and arm64 Linux, not " + ARCH);
-        }
+    /** Whether struct stat and the O_ flags of this architecture are known here: x86-64 and arm64. */
+    public static boolean knowsThisArchitecture() {
+        return ARM64 || "amd64".equals(ARCH) || "x86_64".equals(ARCH);
     }
     private static final int O_RDONLY = 0;
     private static final int O_CLOEXEC = 0x80000;
     // Without it, opening a FIFO that has no writer blocks (a loop thread, for ever); regular
     // files ignore it.
     private static final int O_NONBLOCK = 0x800;
+    private static final int O_NOCTTY = 0x100; // a terminal opened by name never becomes ours
     // <asm/fcntl.h>: arm64 moves O_NOFOLLOW (and O_DIRECTORY) from the generic values.
     private static final int O_NOFOLLOW = ARM64 ? 0x8000 : 0x20000;
     private static final int O_DIRECTORY = ARM64 ? 0x4000 : 0x10000;
@@ -85,7 +84,7 @@ public final class LinuxFileCalls extends FileCalls {
     // openat2's struct open_how, one per thread: always the same flags.
     private static final ThreadLocal<MemorySegment> HOW = ThreadLocal.withInitial(() -> {
         MemorySegment how = Arena.ofAuto().allocate(OPEN_HOW_SIZE, 8);
-        how.set(JAVA_LONG, 0, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        how.set(JAVA_LONG, 0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         how.set(JAVA_LONG, 8, 0);
         how.set(JAVA_LONG, 16, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
         return how;
@@ -104,7 +103,7 @@ public final class LinuxFileCalls extends FileCalls {
         }
         Errno.PerThread t = Errno.current();
         try {
-            int r = (int) OPEN.invokeExact(t.state, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (noFollow ? O_NOFOLLOW : 0), 0);
+            int r = (int) OPEN.invokeExact(t.state, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (noFollow ? O_NOFOLLOW : 0), 0);
             return r >= 0 ? r : -t.errno();
         } catch (Throwable e) {
             throw new AssertionError(e);

@@ -425,10 +425,18 @@ public abstract class Platform {
      * on the BSDs callers read the file and send it.
      *
      * @return the file calls of this OS
+     * @throws UnsupportedOperationException on a Linux architecture whose struct stat is not
+     *     known here (other than x86-64 and arm64)
      */
     public FileCalls files() {
         return switch (name()) {
-            case "linux" -> io.ffpoll.bindings.linux.LinuxFileCalls.INSTANCE;
+            case "linux" -> {
+                if (!io.ffpoll.bindings.linux.LinuxFileCalls.knowsThisArchitecture()) {
+                    throw new UnsupportedOperationException("ffpoll's file calls know x86-64 and arm64 Linux, not "
+                            + System.getProperty("os.arch"));
+                }
+                yield io.ffpoll.bindings.linux.LinuxFileCalls.INSTANCE;
+            }
             case "macos", "freebsd" -> io.ffpoll.bindings.bsd.BsdPlatform.fileCalls(name());
             default -> throw new UnsupportedOperationException("file calls on " + name());
         };

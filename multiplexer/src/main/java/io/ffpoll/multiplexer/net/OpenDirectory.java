@@ -15,11 +15,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * A directory held open, to open files beneath it and never outside: a path that climbs out
  * with {@code ..}, or through a symbolic link that points outside, is refused however it is
- * spelled and whatever changes on disk meanwhile. On Linux 5.6 and later the kernel checks it
- * as it opens the file, in one call (openat2 with RESOLVE_BENEATH); elsewhere, and for an
- * absolute link (which RESOLVE_BENEATH refuses even when it points inside), the file's real
- * path is resolved and must lie under the directory's, and is then opened without following
- * a link. Thread-safe.
+ * spelled. On Linux 5.6 and later the kernel checks it as it opens the file, in one call
+ * (openat2 with RESOLVE_BENEATH), whatever changes on disk meanwhile; for an absolute link
+ * (which RESOLVE_BENEATH refuses even when it points inside) the real path is resolved, must
+ * lie under the directory's, and is opened through the same check again. Where openat2 is
+ * missing (older kernels, the BSDs) the real path is checked and then opened without
+ * following a link in its last component only: a directory on the path swapped for a link
+ * between the two can still lead outside there. Thread-safe.
  */
 public final class OpenDirectory implements AutoCloseable {
     // Off for the JVM's life once the kernel says it has no openat2.
@@ -78,25 +80,19 @@ public final class OpenDirectory implements AutoCloseable {
         if (relative.startsWith("/")) {
             throw new FileSystemException(relative, null, "an absolute path is not beneath " + path);
         }
-        String name = relative.isEmpty() ? "." : relative;
+        if (relative.indexOf('\0') >= 0) {
+            throw new NoSuchFileException(relative, null, "a NUL in a path names no file");
+        }
         if (beneath) {
-            FileCalls calls = Platform.current().files();
-            int r;
-            try (Arena arena = Arena.ofConfined()) {
-                r = calls.openBeneath(fd, arena.allocateFrom(name));
-            }
+            int r = openBeneath(relative.isEmpty() ? "." : relative);
             if (r >= 0) {
                 return OpenFile.adopt(path.resolve(relative), r);
             }
-            if (r == -Err.ENOSYS) {
-                beneath = false;
-            } else if (r == -ENOTDIR || r == -ELOOP) {
-                // A file where a directory was named (a.txt/b), or links that go round: nothing there.
-                throw new NoSuchFileException(relative, null, Platform.current().describe(-r));
-            } else if (r != -EXDEV) {
-                throw Errors.fileException("openat2(" + path + ", " + relative + ", RESOLVE_BENEATH)", relative, -r);
+            if (r == REAL_PATH_DECIDES) {
+                // A way out, or an absolute link that may still point inside (or no openat2): the real path decides.
+            } else {
+                throw failure(relative, r);
             }
-            // EXDEV: a way out, or an absolute link that may still point inside: the real path decides.
         }
         Path real;
         try {
@@ -104,18 +100,75 @@ public final class OpenDirectory implements AutoCloseable {
         } catch (java.nio.file.AccessDeniedException | NoSuchFileException e) {
             throw e;
         } catch (FileSystemException unresolvable) {
-            // The JDK says ENOTDIR and ELOOP this way: no file by that name.
+            // The JDK says ENOTDIR, ELOOP and ENAMETOOLONG this way: no file by that name.
             throw new NoSuchFileException(relative, null, unresolvable.getReason());
         }
         if (!real.startsWith(path)) {
             throw new NoSuchFileException(relative, null, "it resolves to " + real + ", outside " + path);
         }
-        return OpenFile.open(real, false);
+        if (beneath) {
+            // Opened again through the kernel's check, by the path just resolved, which has no
+            // link in it: a component swapped for a link since the check is refused, not followed.
+            int r = openBeneath(path.relativize(real).toString());
+            if (r >= 0) {
+                return OpenFile.adopt(real, r);
+            }
+            throw r == REAL_PATH_DECIDES ? new NoSuchFileException(relative, null, "it changed while it was opened")
+                    : failure(relative, r);
+        }
+        try {
+            return OpenFile.open(real, false); // no openat2 (old kernels, the BSDs): only the last component is checked
+        } catch (java.nio.file.AccessDeniedException | NoSuchFileException e) {
+            throw e;
+        } catch (FileSystemException link) {
+            throw new NoSuchFileException(relative, null, link.getReason()); // ELOOP: a link put there since
+        }
+    }
+
+    /** What {@link #openBeneath} says for EXDEV, or when openat2 cannot be used here (then {@link #beneath} is off from now on); no -errno is this low. */
+    private static final int REAL_PATH_DECIDES = Integer.MIN_VALUE;
+
+    /**
+     * openat2 beneath this directory: the descriptor, -errno, or {@link #REAL_PATH_DECIDES}.
+     * EAGAIN (a rename elsewhere raced a '..', as RESOLVE_BENEATH tells) is tried again a few
+     * times; ENOSYS, and EPERM from a seccomp filter, turn openat2 off for the JVM's life.
+     */
+    private int openBeneath(String name) {
+        FileCalls calls = Platform.current().files();
+        for (int attempt = 0; attempt < 4; attempt++) {
+            int r;
+            try (Arena arena = Arena.ofConfined()) {
+                r = calls.openBeneath(fd, arena.allocateFrom(name));
+            }
+            if (r == -Err.EAGAIN) {
+                continue;
+            }
+            if (r == -Err.ENOSYS || r == -Err.EPERM) {
+                beneath = false;
+                return REAL_PATH_DECIDES;
+            }
+            return r == -EXDEV ? REAL_PATH_DECIDES : r;
+        }
+        return REAL_PATH_DECIDES; // still racing: the real path decides
+    }
+
+    /** The exception for openat2's {@code -errno}: what names no file beneath is NoSuchFileException. */
+    private IOException failure(String relative, int r) {
+        int errno = -r;
+        if (errno == ENOTDIR || errno == ELOOP || errno == ENAMETOOLONG || errno == ENXIO || errno == ENODEV) {
+            // A path through a file, links that go round, a name too long, a socket or a device
+            // without a driver: nothing a client can be served by that name.
+            return new NoSuchFileException(relative, null, Platform.current().describe(errno));
+        }
+        return Errors.fileException("openat2(" + path + ", " + relative + ", RESOLVE_BENEATH)", relative, errno);
     }
 
     // Linux's: the only OS on which openBeneath is bound.
-    private static final int ENOTDIR = 20;
+    private static final int ENXIO = 6;
     private static final int EXDEV = 18;
+    private static final int ENODEV = 19;
+    private static final int ENOTDIR = 20;
+    private static final int ENAMETOOLONG = 36;
     private static final int ELOOP = 40;
 
     /** Closes the directory's descriptor; files opened beneath it stay open. Idempotent. */

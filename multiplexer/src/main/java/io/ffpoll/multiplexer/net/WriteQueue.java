@@ -398,6 +398,5 @@ final class WriteQueue {
         headOffset = 0;
         tailLimit = 0;
         bytes = 0;
-        held = 0;
     }
 }

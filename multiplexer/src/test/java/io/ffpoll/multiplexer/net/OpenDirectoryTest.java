@@ -54,6 +54,10 @@ class OpenDirectoryTest {
                 assertThrows(FileSystemException.class, () -> dir.openFile(outside).close(), outside);
             }
             assertThrows(NoSuchFileException.class, () -> dir.openFile("missing"));
+            // Names that name nothing a client can be served: each is NoSuchFileException, not another failure.
+            for (String nothing : new String[] {"a".repeat(300), "a.txt/more", "../secret", "out-link", "x\0y"}) {
+                assertThrows(NoSuchFileException.class, () -> dir.openFile(nothing).close(), nothing);
+            }
             if (Syscalls.COUNTING) {
                 assertTrue(Syscalls.count("openat2") > openat2, "the kernel checked it, in one call a file");
             }
