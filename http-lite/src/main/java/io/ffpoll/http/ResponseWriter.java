@@ -13,7 +13,8 @@ import java.nio.charset.StandardCharsets;
  * with one copy ({@link EncodedResponses}); streamed bodies go through a {@link BodyStream}.
  */
 final class ResponseWriter {
-    static final byte[] SERVER = "Server: ffpoll-http-lite\r\n".getBytes(StandardCharsets.US_ASCII);
+    // Short: it goes out with every response (a pipelined batch of 16 carries it 16 times).
+    static final byte[] SERVER = "Server: ffpoll\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CLOSE = "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] KEEP_ALIVE = "Connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CHUNKED = "Transfer-Encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
