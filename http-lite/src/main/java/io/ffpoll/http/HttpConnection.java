@@ -38,6 +38,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
     private boolean closing;
     private BodyStream stream; // a streamed body on its way out: no further request is answered
     private WebSocketSession webSocket; // after an upgrade: the connection is the WebSocket's
+    HttpConnection prev, next; // the loop's list of open connections (LoopState)
     private boolean keepAfterStream;
     long lastActivity;
     long requestStarted; // 0 while between requests
