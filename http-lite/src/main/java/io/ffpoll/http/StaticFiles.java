@@ -26,8 +26,9 @@ import java.util.Map;
  * an encoded NUL or a byte sequence that is not UTF-8 is 400), a {@code .} or {@code ..}
  * segment or a backslash is 400 however it was encoded, and the file is opened beneath the
  * directory ({@link OpenDirectory}: the kernel refuses a way out on Linux 5.6+, else the real
- * path must lie under the directory's): a symbolic link that leaves it is 404. Directories are not listed: {@code index.html} is served for one when present,
- * else 404; a directory asked for without its trailing slash is redirected (301) to it.
+ * path must lie under the directory's): a symbolic link that leaves it is 404. Directories are
+ * not listed: {@code index.html} is served for one when present, else 404; a directory asked
+ * for without its trailing slash is redirected (301) to it.
  */
 final class StaticFiles implements HttpHandler {
     private static final Logger LOG = LoggerFactory.getLogger(StaticFiles.class);
@@ -39,7 +40,7 @@ final class StaticFiles implements HttpHandler {
     private final Path directory;
     private final ContentTypes types;
     volatile Compression compression; // the server's, set as it starts; null: off
-    private OpenDirectory root;       // opened on the first request, closed with the server
+    private volatile OpenDirectory root; // opened on the first request, closed with the server
     private boolean stopped;
     private final GzipCache gzipCache = new GzipCache();
 
@@ -60,7 +61,12 @@ final class StaticFiles implements HttpHandler {
         return (prefix.endsWith("/") ? prefix : prefix + "/") + "*";
     }
 
-    private synchronized OpenDirectory root() throws IOException {
+    private OpenDirectory root() throws IOException {
+        OpenDirectory open = root;
+        return open != null ? open : opening(); // every request but the first reads a volatile, no lock
+    }
+
+    private synchronized OpenDirectory opening() throws IOException {
         if (stopped) {
             throw new IOException("the server has stopped: " + directory + " is closed");
         }
