@@ -178,8 +178,8 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
      * @param position where in the file to start
      * @param count how many bytes
      * @return true if queued, false if the connection no longer takes writes
-     * @throws IllegalArgumentException if the file is not a regular file, or the range is not
-     *                                  inside the size it had when opened
+     * @throws IllegalArgumentException if the file is not a regular file
+     * @throws IndexOutOfBoundsException if the range is not inside the size the file had when opened
      * @throws IllegalStateException if the file was closed already
      */
     public final boolean sendFile(OpenFile file, long position, long count) {
