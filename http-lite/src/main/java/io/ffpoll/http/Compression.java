@@ -6,8 +6,8 @@ import java.util.zip.Deflater;
 /**
  * gzip content coding (RFC 9110 8.4.1.3, RFC 1952) for responses whose client accepts it:
  * what the server compresses ({@link #wants}), whether a request accepts it ({@link #accepts}),
- * and one loop's compressor ({@link Gzip}), a Deflater kept for the loop's life so a response
- * allocates only its output. Bounded: bodies above {@link #maxLength} go uncompressed, so one
+ * and a thread's compressor ({@link Gzip}), a Deflater kept for the thread's life (a loop's)
+ * so that a response allocates only its output. Bounded: bodies above {@link #maxLength} go uncompressed, so one
  * response never costs more than that much CPU and output memory.
  *
  * @param level     1 (fastest) to 9 (smallest)
@@ -135,6 +135,5 @@ record Compression(int level, int minLength, long maxLength) {
             }
             return java.util.Arrays.copyOf(out, n);
         }
-
     }
 }
