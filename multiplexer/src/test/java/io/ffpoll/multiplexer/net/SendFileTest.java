@@ -83,23 +83,39 @@ class SendFileTest extends LoopTestBase {
         return closed;
     }
 
+    /** What a test does with the connection it serves and the file opened for it (closed after). */
+    private interface Sending {
+        void send(Connection c, OpenFile file) throws IOException;
+    }
+
+    /** The connection the last {@link #serveFile} served; read on the loop. */
+    private Connection served;
+
+    /** {@link #serveOne} that opens {@code f} for {@code body} and closes it after (the sends hold it on). */
+    private CompletableFuture<IOException> serveFile(Path f, Sending body) throws Exception {
+        return serveOne(c -> {
+            served = c;
+            try (OpenFile file = OpenFile.open(f, false)) {
+                body.send(c, file);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
     @Test
     void aFilesBytesGoOutInTheirPlaceBetweenWritesBySendfile() throws Exception {
         byte[] data = random(3 << 20, 1);
         Path f = dir.resolve("big.bin");
         Files.write(f, data);
         long sendfiles = Syscalls.count("sendfile");
-        CompletableFuture<IOException> closed = serveOne(c -> {
-            try (OpenFile file = OpenFile.open(f, false)) {
-                c.write("head:".getBytes(StandardCharsets.US_ASCII));
-                assertTrue(c.sendFile(file, 1000, data.length - 2000));
-                c.write(":middle:".getBytes(StandardCharsets.US_ASCII));
-                assertTrue(c.sendFile(file, 0, 10));
-                c.write(":tail".getBytes(StandardCharsets.US_ASCII));
-                c.close();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+        CompletableFuture<IOException> closed = serveFile(f, (c, file) -> {
+            c.write("head:".getBytes(StandardCharsets.US_ASCII));
+            assertTrue(c.sendFile(file, 1000, data.length - 2000));
+            c.write(":middle:".getBytes(StandardCharsets.US_ASCII));
+            assertTrue(c.sendFile(file, 0, 10));
+            c.write(":tail".getBytes(StandardCharsets.US_ASCII));
+            c.close();
         });
         ByteArrayOutputStream want = new ByteArrayOutputStream();
         want.write("head:".getBytes(StandardCharsets.US_ASCII));
@@ -127,23 +143,17 @@ class SendFileTest extends LoopTestBase {
         byte[] data = random(24 << 20, 2);
         Path f = dir.resolve("slow.bin");
         Files.write(f, data);
-        Connection[] server = new Connection[1];
         OpenFile[] opened = new OpenFile[1];
-        CompletableFuture<IOException> closed = serveOne(c -> {
-            server[0] = c;
-            try (OpenFile file = OpenFile.open(f, false)) {
-                opened[0] = file;
-                c.sendFile(file, 0, data.length);
-                c.close();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+        CompletableFuture<IOException> closed = serveFile(f, (c, file) -> {
+            opened[0] = file;
+            c.sendFile(file, 0, data.length);
+            c.close();
         });
         try (Socket s = new Socket(address.getAddress(), address.getPort())) {
-            awaitOnLoop(() -> server[0] != null && server[0].sentBytes() > 0
-                    && !server[0].isWritable(), "the socket is full");
+            awaitOnLoop(() -> served != null && served.sentBytes() > 0
+                    && !served.isWritable(), "the socket is full");
             onLoop(() -> {
-                assertTrue(server[0].queuedBytes() > 0, "bytes still queued");
+                assertTrue(served.queuedBytes() > 0, "bytes still queued");
                 assertTrue(opened[0].isClosed(), "the caller closed its OpenFile");
                 assertEquals(1, ConnectionStats.of(loop).join().buffersInUse(),
                         "a waiting file run holds no buffer (the one in use is the loop's read buffer)");
@@ -161,19 +171,13 @@ class SendFileTest extends LoopTestBase {
         byte[] data = random(24 << 20, 3);
         Path f = dir.resolve("shrinking.bin");
         Files.write(f, data);
-        Connection[] server = new Connection[1];
-        CompletableFuture<IOException> closed = serveOne(c -> {
-            server[0] = c;
-            try (OpenFile file = OpenFile.open(f, false)) {
-                c.sendFile(file, 0, data.length);
-                c.write("after".getBytes(StandardCharsets.US_ASCII));
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+        CompletableFuture<IOException> closed = serveFile(f, (c, file) -> {
+            c.sendFile(file, 0, data.length);
+            c.write("after".getBytes(StandardCharsets.US_ASCII));
         });
         try (Socket s = new Socket(address.getAddress(), address.getPort())) {
-            awaitOnLoop(() -> server[0] != null && server[0].sentBytes() > 0
-                    && !server[0].isWritable(), "the socket is full");
+            awaitOnLoop(() -> served != null && served.sentBytes() > 0
+                    && !served.isWritable(), "the socket is full");
             try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
                 ch.truncate(1 << 20);
             }
@@ -228,20 +232,14 @@ class SendFileTest extends LoopTestBase {
         byte[] data = random(24 << 20, 4);
         Path f = dir.resolve("aborted.bin");
         Files.write(f, data);
-        Connection[] server = new Connection[1];
-        CompletableFuture<IOException> closed = serveOne(c -> {
-            server[0] = c;
-            try (OpenFile file = OpenFile.open(f, false)) {
-                c.sendFile(file, 0, data.length);
-                c.sendFile(file, 0, data.length);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+        CompletableFuture<IOException> closed = serveFile(f, (c, file) -> {
+            c.sendFile(file, 0, data.length);
+            c.sendFile(file, 0, data.length);
         });
         try (Socket s = new Socket(address.getAddress(), address.getPort())) {
-            awaitOnLoop(() -> server[0] != null && !server[0].isWritable() && server[0].sentBytes() > 0,
+            awaitOnLoop(() -> served != null && !served.isWritable() && served.sentBytes() > 0,
                     "the socket is full");
-            onLoop(() -> server[0].abort());
+            onLoop(() -> served.abort());
         }
         assertInstanceOf(IOException.class, closed.get(30, TimeUnit.SECONDS) == null ? new IOException() : closed.get());
         // stopLoopAndCheckFds: the file's descriptor is closed with the connection
@@ -312,14 +310,10 @@ class SendFileTest extends LoopTestBase {
         byte[] data = random(24 << 20, 6);
         Path f = dir.resolve("lingering.bin");
         Files.write(f, data);
-        CompletableFuture<IOException> closed = serveOne(c -> {
+        CompletableFuture<IOException> closed = serveFile(f, (c, file) -> {
             c.setLingering(java.time.Duration.ofSeconds(1), 1 << 20);
-            try (OpenFile file = OpenFile.open(f, false)) {
-                c.sendFile(file, 0, data.length);
-                c.closeLingering();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            c.sendFile(file, 0, data.length);
+            c.closeLingering();
         });
         ByteArrayOutputStream got = new ByteArrayOutputStream();
         try (Socket s = new Socket(address.getAddress(), address.getPort())) {
