@@ -64,23 +64,20 @@ final class BsdFileCalls extends FileCalls {
 
     @Override
     public int openForReading(MemorySegment path, boolean noFollow) {
-        C_OPEN.hit();
-        Errno.PerThread t = Errno.current();
-        try {
-            // O_NONBLOCK: a FIFO with no writer would block the open; regular files ignore it.
-            int r = (int) H.OPEN.invokeExact(t.state, path, O_RDONLY | cloexec | BsdAbi.O_NONBLOCK | (noFollow ? O_NOFOLLOW : 0), 0);
-            return r >= 0 ? r : -t.errno();
-        } catch (Throwable e) {
-            throw new AssertionError(e);
-        }
+        // O_NONBLOCK: a FIFO with no writer would block the open; regular files ignore it.
+        return open(path, O_RDONLY | cloexec | BsdAbi.O_NONBLOCK | (noFollow ? O_NOFOLLOW : 0));
     }
 
     @Override
     public int openDirectory(MemorySegment path) {
+        return open(path, O_RDONLY | cloexec | directory);
+    }
+
+    private static int open(MemorySegment path, int flags) {
         C_OPEN.hit();
         Errno.PerThread t = Errno.current();
         try {
-            int r = (int) H.OPEN.invokeExact(t.state, path, O_RDONLY | cloexec | directory, 0);
+            int r = (int) H.OPEN.invokeExact(t.state, path, flags, 0);
             return r >= 0 ? r : -t.errno();
         } catch (Throwable e) {
             throw new AssertionError(e);

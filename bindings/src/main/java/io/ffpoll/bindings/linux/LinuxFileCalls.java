@@ -96,6 +96,15 @@ public final class LinuxFileCalls extends FileCalls {
 
     @Override
     public int openForReading(MemorySegment path, boolean noFollow) {
+        return open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (noFollow ? O_NOFOLLOW : 0));
+    }
+
+    @Override
+    public int openDirectory(MemorySegment path) {
+        return open(path, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
+    }
+
+    private static int open(MemorySegment path, int flags) {
         C_OPEN.hit();
         int fault = C_OPEN.fault();
         if (fault != 0) {
@@ -103,19 +112,7 @@ public final class LinuxFileCalls extends FileCalls {
         }
         Errno.PerThread t = Errno.current();
         try {
-            int r = (int) OPEN.invokeExact(t.state, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (noFollow ? O_NOFOLLOW : 0), 0);
-            return r >= 0 ? r : -t.errno();
-        } catch (Throwable e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    @Override
-    public int openDirectory(MemorySegment path) {
-        C_OPEN.hit();
-        Errno.PerThread t = Errno.current();
-        try {
-            int r = (int) OPEN.invokeExact(t.state, path, O_RDONLY | O_CLOEXEC | O_DIRECTORY, 0);
+            int r = (int) OPEN.invokeExact(t.state, path, flags, 0);
             return r >= 0 ? r : -t.errno();
         } catch (Throwable e) {
             throw new AssertionError(e);
