@@ -67,8 +67,10 @@ record Compression(int level, int minLength, long maxLength) {
         return star;
     }
 
+    private static final java.util.regex.Pattern ZERO = java.util.regex.Pattern.compile("0(\\.0{0,3})?");
+
     private static boolean isZero(String q) {
-        return q.matches("0(\\.0{0,3})?");
+        return ZERO.matcher(q).matches(); // compiled once: String.matches compiles at every call
     }
 
     // One compressor per thread and level: a loop thread (where every response is sent, a
