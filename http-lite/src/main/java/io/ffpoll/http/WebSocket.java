@@ -35,7 +35,8 @@ public final class WebSocket {
      * @return false if the socket no longer sends
      */
     public boolean sendText(CharSequence text) {
-        return session.send(WebSocketFrames.TEXT, text.toString().getBytes(StandardCharsets.UTF_8));
+        byte[] utf8 = text.toString().getBytes(StandardCharsets.UTF_8);
+        return session.send(WebSocketFrames.frame(WebSocketFrames.TEXT, utf8, 0, utf8.length));
     }
 
     /**
@@ -45,7 +46,7 @@ public final class WebSocket {
      * @return false if the socket no longer sends
      */
     public boolean sendBinary(byte[] data) {
-        return session.send(WebSocketFrames.BINARY, data.clone());
+        return session.send(WebSocketFrames.frame(WebSocketFrames.BINARY, data, 0, data.length)); // the frame is the copy
     }
 
     /**
@@ -59,7 +60,7 @@ public final class WebSocket {
         if (data.length > 125) {
             throw new IllegalArgumentException("a ping carries at most 125 bytes, not " + data.length);
         }
-        return session.send(WebSocketFrames.PING, data.clone());
+        return session.send(WebSocketFrames.frame(WebSocketFrames.PING, data, 0, data.length));
     }
 
     /**

@@ -32,22 +32,25 @@ final class WebSocketFrames {
 
     private WebSocketFrames() {}
 
-    /** The header of a final, unmasked frame of {@code opcode} carrying {@code length} bytes. */
-    static byte[] header(int opcode, long length) {
-        byte first = (byte) (0x80 | opcode);
+    /** A final, unmasked frame of {@code opcode} carrying {@code src[offset, offset + length)}, header and payload in one array. */
+    static byte[] frame(int opcode, byte[] src, int offset, int length) {
+        int header = length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
+        byte[] f = new byte[header + length];
+        f[0] = (byte) (0x80 | opcode);
         if (length < 126) {
-            return new byte[] {first, (byte) length};
+            f[1] = (byte) length;
+        } else if (length <= 0xFFFF) {
+            f[1] = 126;
+            f[2] = (byte) (length >>> 8);
+            f[3] = (byte) length;
+        } else {
+            f[1] = 127;
+            for (int i = 0; i < 8; i++) {
+                f[2 + i] = (byte) ((long) length >>> (56 - 8 * i));
+            }
         }
-        if (length <= 0xFFFF) {
-            return new byte[] {first, 126, (byte) (length >>> 8), (byte) length};
-        }
-        byte[] h = new byte[10];
-        h[0] = first;
-        h[1] = 127;
-        for (int i = 0; i < 8; i++) {
-            h[2 + i] = (byte) (length >>> (56 - 8 * i));
-        }
-        return h;
+        System.arraycopy(src, offset, f, header, length);
+        return f;
     }
 
     /** A close frame's payload: the code, big-endian, then the reason. */

@@ -48,12 +48,7 @@ final class WebSocketSession {
     volatile boolean pausedForCallbacks;
     private volatile boolean open = true;
     private volatile boolean writable = true;
-    private static final long MOST_IN_FLIGHT = 256 * 1024;
-    private static final long SEND_OVERHEAD = 64; // a send's task and frame header, beyond its payload
-    private final java.util.concurrent.atomic.AtomicLong inFlight = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.locks.ReentrantLock room = new java.util.concurrent.locks.ReentrantLock();
-    private final java.util.concurrent.locks.Condition roomChanged = room.newCondition();
-    private volatile int waiters;
+    private final WebSocketSendGate gate = new WebSocketSendGate(this);
 
     WebSocketSession(Connection c, WebSocketRoute route, Request request, String subprotocol, int maxFrame, long maxMessage) {
         this.c = c;
@@ -220,7 +215,7 @@ final class WebSocketSession {
                 return closeReceived(payload) ? header + length : -1;
             }
             case PING -> {
-                sendNow(PONG, payload);
+                sendNow(WebSocketFrames.frame(PONG, payload, 0, payload.length));
                 call(() -> handler.onPing(socket, payload), payload.length);
             }
             default -> call(() -> handler.onPong(socket, payload), payload.length); // PONG
@@ -284,81 +279,43 @@ final class WebSocketSession {
     }
 
     private void sendClose(int code, byte[] reason) {
-        sendNow(CLOSE, closePayload(code, reason));
+        byte[] p = closePayload(code, reason);
+        sendNow(WebSocketFrames.frame(CLOSE, p, 0, p.length));
         closeSent = true;
         open = false;
         sentCode = code;
         sentReason = new String(reason, StandardCharsets.UTF_8);
     }
 
-    /** A message or ping from any thread; false once the socket no longer sends. */
-    boolean send(int opcode, byte[] payload) {
+    /** A whole frame (a message or a ping) from any thread; false once the socket no longer sends. */
+    boolean send(byte[] frame) {
         if (!open) {
             return false;
         }
         if (loop.inEventLoop()) {
-            return sendNow(opcode, payload);
+            return sendNow(frame);
         }
-        if (Thread.currentThread().isVirtual() && !waitForRoom()) {
+        if (Thread.currentThread().isVirtual() && !gate.waitForRoom()) {
             return false; // interrupted: the caller is being stopped
         }
-        long cost = payload.length + SEND_OVERHEAD; // so that a flood of empty frames is bounded too
-        inFlight.addAndGet(cost);
+        long cost = gate.handed(frame.length);
         try {
             loop.execute(() -> {
-                inFlight.addAndGet(-cost);
-                sendNow(opcode, payload);
-                if (waiters > 0) {
-                    signalRoom();
-                }
+                sendNow(frame);
+                gate.queued(cost);
             });
             return open;
         } catch (RejectedExecutionException loopGone) {
-            inFlight.addAndGet(-cost);
+            gate.queued(cost);
             return false;
         }
     }
 
-    /**
-     * Waits while the peer is not reading (the queue above its high watermark) or the sends
-     * handed to the loop and not yet queued reach {@link #MOST_IN_FLIGHT}: a blocking handler
-     * that sends in a loop is held back instead of filling the queue to its cap. A lock, not a
-     * monitor: a virtual thread waiting on a monitor pins its carrier before JDK 24.
-     */
-    private boolean waitForRoom() {
-        room.lock();
-        try {
-            waiters++;
-            while (open && (!writable || inFlight.get() > MOST_IN_FLIGHT)) {
-                roomChanged.await();
-            }
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } finally {
-            waiters--;
-            room.unlock();
-        }
-    }
-
-    private void signalRoom() {
-        room.lock();
-        try {
-            roomChanged.signalAll();
-        } finally {
-            room.unlock();
-        }
-    }
-
-    private boolean sendNow(int opcode, byte[] payload) {
+    /** Queues a whole frame, in one write: its header never goes without its payload, whatever the queue's cap does. */
+    private boolean sendNow(byte[] frame) {
         if (closeSent || !c.isOpen() || c.isClosing()) {
             return false;
         }
-        // One write: a frame's header never goes without its payload, whatever the queue's cap does.
-        byte[] h = header(opcode, payload.length);
-        byte[] frame = Arrays.copyOf(h, h.length + payload.length);
-        System.arraycopy(payload, 0, frame, h.length, payload.length);
         return c.write(frame);
     }
 
@@ -381,8 +338,8 @@ final class WebSocketSession {
 
     void writabilityChanged(boolean now) {
         writable = now;
-        if (now && waiters > 0) {
-            signalRoom();
+        if (now) {
+            gate.changed();
         }
         if (callbacks == null) {
             call(() -> handler.onWritabilityChanged(socket, now), 0);
@@ -404,9 +361,7 @@ final class WebSocketSession {
     /** The connection ended: the handler hears it, if it has not heard a close yet. */
     void ended(java.io.IOException cause) {
         open = false;
-        if (waiters > 0) {
-            signalRoom();
-        }
+        gate.changed();
         if (closeSent) {
             report(sentCode, sentReason);
         } else {
