@@ -7,6 +7,7 @@ import io.ffpoll.bindings.platform.Platform;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -135,11 +136,15 @@ public final class OpenDirectory implements AutoCloseable {
      */
     private int openBeneath(String name) {
         FileCalls calls = Platform.current().files();
+        byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (bytes.length >= PATH_MAX) {
+            return -ENAMETOOLONG; // as the kernel would say: the scratch below holds PATH_MAX with its NUL
+        }
+        MemorySegment cName = NAME.get();
+        MemorySegment.copy(bytes, 0, cName, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, bytes.length);
+        cName.set(java.lang.foreign.ValueLayout.JAVA_BYTE, bytes.length, (byte) 0);
         for (int attempt = 0; attempt < 4; attempt++) {
-            int r;
-            try (Arena arena = Arena.ofConfined()) {
-                r = calls.openBeneath(fd, arena.allocateFrom(name));
-            }
+            int r = calls.openBeneath(fd, cName);
             if (r == -Err.EAGAIN) {
                 continue;
             }
@@ -162,6 +167,11 @@ public final class OpenDirectory implements AutoCloseable {
         }
         return Errors.fileException("openat2(" + path + ", " + relative + ", RESOLVE_BENEATH)", relative, errno);
     }
+
+    // Linux's <limits.h>: the longest path, NUL included.
+    private static final int PATH_MAX = 4096;
+    // The NUL-terminated name given to openat2, one per thread: a request allocates no native memory for it.
+    private static final ThreadLocal<MemorySegment> NAME = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(PATH_MAX));
 
     // Linux's: the only OS on which openBeneath is bound.
     private static final int ENXIO = 6;

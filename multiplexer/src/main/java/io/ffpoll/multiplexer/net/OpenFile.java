@@ -77,16 +77,19 @@ public final class OpenFile implements AutoCloseable {
     /** An OpenFile of a descriptor just opened for {@code path}: its status read, or the descriptor closed. */
     static OpenFile adopt(Path path, int fd) throws IOException {
         FileCalls calls = Platform.current().files();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment stat = arena.allocate(calls.statSize(), 8);
-            int r = calls.fstat(fd, stat);
-            if (r < 0) {
-                Platform.current().close(fd);
-                throw Errors.fileException("fstat(fd " + fd + ")", path.toString(), -r);
-            }
-            return new OpenFile(path, fd, calls, stat);
+        MemorySegment stat = STAT.get();
+        int r = calls.fstat(fd, stat);
+        if (r < 0) {
+            Platform.current().close(fd);
+            throw Errors.fileException("fstat(fd " + fd + ")", path.toString(), -r);
         }
+        return new OpenFile(path, fd, calls, stat);
     }
+
+    // fstat's buffer, one per thread: a static file's request opens one file, and its fstat
+    // needs no allocation of native memory (the fields are read out before this returns).
+    private static final ThreadLocal<MemorySegment> STAT = ThreadLocal.withInitial(
+            () -> Arena.ofAuto().allocate(Platform.current().files().statSize(), 8));
 
     /** {@return the path it was opened by} */
     public Path path() {
