@@ -59,7 +59,7 @@ public final class FdWatch {
     private volatile boolean open = true; // written on the loop thread
     private boolean fdClosed;             // loop thread, or after the loop ended
     // What the loop closes when it stops (kept out of the public surface).
-    private final LoopResource resource = () -> end(null, true);
+    private final LoopResource resource = LoopResource.of(() -> end(null, true));
 
     private FdWatch(EventLoop loop, int fd, Interest interest, Handler handler) {
         this.loop = loop;

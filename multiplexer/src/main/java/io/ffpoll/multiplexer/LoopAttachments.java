@@ -2,13 +2,12 @@ package io.ffpoll.multiplexer;
 
 import io.ffpoll.multiplexer.internal.LoopLocal;
 import io.ffpoll.multiplexer.internal.LoopResource;
+import io.ffpoll.multiplexer.internal.LoopResources;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -19,7 +18,7 @@ import java.util.function.Function;
 final class LoopAttachments {
     private static final Logger LOG = LoggerFactory.getLogger(EventLoop.class);
 
-    private final Set<LoopResource> resources = new LinkedHashSet<>();
+    private final LoopResources resources = new LoopResources();
     private final List<LoopLocal> locals = new ArrayList<>(2);
     private final List<Class<?>> localTypes = new ArrayList<>(2);
 
@@ -94,8 +93,7 @@ final class LoopAttachments {
     /** Closes the resources, and those their closing adopts, each once. */
     private void closeResources(String loopName) {
         while (!resources.isEmpty()) {
-            LoopResource[] all = resources.toArray(LoopResource[]::new);
-            resources.clear();
+            LoopResource[] all = resources.takeAll();
             for (LoopResource r : all) {
                 try {
                     r.closeBecauseLoopStopped();

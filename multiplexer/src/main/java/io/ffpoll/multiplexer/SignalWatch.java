@@ -90,7 +90,7 @@ public final class SignalWatch {
     private final Signal signal;
     private final Handler handler;
     private final CompletableFuture<Void> closed;
-    private final LoopResource resource = () -> end(null);
+    private final LoopResource resource = LoopResource.of(() -> end(null));
     private volatile boolean open = true;
 
     private SignalWatch(EventLoop loop, Signal signal, Handler handler) {

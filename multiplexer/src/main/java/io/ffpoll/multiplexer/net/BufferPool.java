@@ -10,6 +10,12 @@ import java.util.ArrayDeque;
  * freed. Used only on its loop's thread, so it takes no locks; each buffer has its own confined
  * arena so it can be freed on its own.
  *
+ * <p>What a burst left behind does not stay: {@link #trim()}, called by the loop at a steady
+ * period while anything is pooled, frees the buffers of each size class that sat unused through
+ * the whole period since the last trim (the free list's low-water mark, as allocators with a
+ * decay do), so thousands of connections that answered at once and went idle hold nothing a
+ * period or two later, while a steady load keeps the buffers it keeps reusing.
+ *
  * <p>The accounting methods ({@link #inUseCount()}, {@link #inUseBytes()}, ...) are what tests
  * and operators read to see that idle connections hold nothing and closed ones gave back all.
  */
@@ -26,6 +32,8 @@ final class BufferPool {
         final Arena arena;
         final int sizeClass;
         boolean inUse;
+        /** The next chunk of the write queue that holds this one (WriteQueue links its chunks). */
+        Buffer next;
 
         Buffer(MemorySegment segment, Arena arena, int sizeClass) {
             this.segment = segment;
@@ -41,6 +49,9 @@ final class BufferPool {
 
     @SuppressWarnings("unchecked")
     private final ArrayDeque<Buffer>[] free = new ArrayDeque[MAX_SHIFT - MIN_SHIFT + 1];
+    // The fewest free buffers each class held since the last trim: those sat unused throughout.
+    private final int[] lowWater = new int[MAX_SHIFT - MIN_SHIFT + 1];
+    private final Runnable pooled;
     private long inUseBytes;
     private long inUseCount;
     private long pooledBytes;
@@ -48,6 +59,12 @@ final class BufferPool {
     private boolean closed;
 
     BufferPool() {
+        this(() -> {});
+    }
+
+    /** @param pooled told whenever a released buffer is kept, so that a trim gets scheduled */
+    BufferPool(Runnable pooled) {
+        this.pooled = pooled;
         for (int i = 0; i < free.length; i++) {
             free[i] = new ArrayDeque<>();
         }
@@ -75,6 +92,7 @@ final class BufferPool {
         Buffer b = free[c].pollLast();
         if (b != null) {
             pooledBytes -= b.capacity();
+            lowWater[c] = Math.min(lowWater[c], free[c].size());
         } else {
             Arena arena = Arena.ofConfined();
             b = new Buffer(arena.allocate(1L << (c + MIN_SHIFT), 64), arena, c);
@@ -97,9 +115,31 @@ final class BufferPool {
         if (!closed && pooledBytes + b.capacity() <= MAX_POOLED_BYTES) {
             free[b.sizeClass].addLast(b);
             pooledBytes += b.capacity();
+            pooled.run();
         } else {
             b.arena.close();
         }
+    }
+
+    /**
+     * Frees, in each size class, as many buffers as sat in its free list through the whole time
+     * since the last trim, the least recently used first (reuse takes the most recent).
+     *
+     * @return the bytes still pooled
+     */
+    long trim() {
+        if (closed) {
+            return 0;
+        }
+        for (int c = 0; c < free.length; c++) {
+            for (int n = lowWater[c]; n > 0; n--) {
+                Buffer b = free[c].pollFirst();
+                pooledBytes -= b.capacity();
+                b.arena.close();
+            }
+            lowWater[c] = free[c].size();
+        }
+        return pooledBytes;
     }
 
     /** Frees every pooled buffer; buffers still in use are freed when released. */

@@ -194,7 +194,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         } else if (length - used > options.maxPending()) {
             inputTooLarge(length - used);
         } else {
-            input.keep(view, used, length);
+            (used == length ? input : ownInput()).keep(view, used, length);
         }
     }
 

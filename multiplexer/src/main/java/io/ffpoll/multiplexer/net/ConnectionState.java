@@ -25,7 +25,7 @@ abstract sealed class ConnectionState permits ConnectionReading {
     static final LoopAccess LOOPS = LoopAccess.get();
 
     /** What the loop holds for this connection (its events, its closing), kept off the public API. */
-    final class LoopSide implements IoHandler, LoopResource {
+    final class LoopSide extends LoopResource implements IoHandler {
         @Override
         public void onEvent(Event event) {
             ConnectionState.this.onEvent(event);
@@ -51,7 +51,8 @@ abstract sealed class ConnectionState permits ConnectionReading {
     // (a load-acquire on arm64), and no per-event or per-byte path reads it.
     volatile java.net.SocketAddress remote;
     final WriteQueue queue;
-    final PendingInput input;
+    // The loop's shared empty one until bytes are first kept: most connections never keep any.
+    PendingInput input;
     ConnectionOptions options = ConnectionOptions.DEFAULTS;
     int fd;
     Connector.Pending connecting; // while a connect is in progress
@@ -88,7 +89,15 @@ abstract sealed class ConnectionState permits ConnectionReading {
         this.remote = remote;
         this.handler = Objects.requireNonNull(handler, "handler");
         this.queue = new WriteQueue(io.pool);
-        this.input = new PendingInput(io.pool);
+        this.input = io.noInput;
+    }
+
+    /** This connection's own pending input, made when it first keeps bytes. */
+    final PendingInput ownInput() {
+        if (input == io.noInput) {
+            input = new PendingInput(io.pool);
+        }
+        return input;
     }
 
     /** The peer's address, or the descriptor, for messages. */

@@ -197,7 +197,7 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
             inputTooLarge(input.length() + produced);
             return false;
         }
-        input.append(plain.segment, produced);
+        ownInput().append(plain.segment, produced);
         if (reading) {
             deliver(input.view(), input.length());
         }

@@ -257,7 +257,7 @@ public final class Connector {
     }
 
     /** One connect in progress; closed with its loop if it has not ended by then. */
-    static final class Pending implements LoopResource {
+    static final class Pending extends LoopResource {
         private final EventLoop loop;
         final int fd;
         private final SocketAddress remote;

@@ -99,7 +99,7 @@ public final class DatagramEndpoint {
     UnixListening.SocketFile socketFile; // a Unix path's file: removed on close
     private final boolean gro;
     private final boolean gsoAsked;
-    private final LoopResource resource = this::closeBecauseLoopStopped;
+    private final LoopResource resource = LoopResource.of(this::closeBecauseLoopStopped);
     private final CompletableFuture<DatagramEndpoint> started;
     private Arena arena;
     private DatagramReceiver receiver;

@@ -75,7 +75,7 @@ public final class FdPassingChannel implements AutoCloseable {
     private final Arena arena; // shared: made on one thread, used on a loop's
     private final FdPassing.Buffers sends;
     private final FdPassing.Buffers receives;
-    private final LoopResource resource = this::closeBecauseLoopStopped;
+    private final LoopResource resource = LoopResource.of(this::closeBecauseLoopStopped);
     private EventLoop loop;
     private volatile boolean closed;
 

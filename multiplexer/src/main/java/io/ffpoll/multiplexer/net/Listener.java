@@ -73,6 +73,7 @@ public final class Listener {
     private boolean adopted;      // by the loop, which from then on closes the fd and the memory
     private MemorySegment peer;
     private MemorySegment peerLength;
+    private final PeerAddresses peers = new PeerAddresses();
     private boolean paused;       // out of descriptors or memory: retried after PAUSE
     private boolean suspended;    // by the owner (e.g. at a connection limit), until resumed
     private boolean inWakeSet;    // a shared socket's registration, while accepting
@@ -81,7 +82,7 @@ public final class Listener {
     private UnixListening.SocketFile socketFile; // removed on close: the file this listener bound
     // Complete once the first poll after the registration applied it (its failure comes then).
     private final CompletableFuture<Listener> started;
-    private final LoopResource resource = this::closeBecauseLoopStopped;
+    private final LoopResource resource = LoopResource.of(this::closeBecauseLoopStopped);
 
     private Listener(EventLoop loop, int fd, AcceptOptions options, AcceptHandler handler, boolean shared) {
         this.loop = loop;
@@ -320,7 +321,7 @@ public final class Listener {
             OS.close(accepted);
             return;
         }
-        InetSocketAddress from = OS.decode(peer);
+        InetSocketAddress from = peers.decode(peer);
         handOver(loop, accepted, () -> handler.accepted(accepted, from));
     }
 

@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.ArrayDeque;
 
 /**
@@ -25,9 +26,15 @@ final class LoopIo implements LoopLocal {
     private static final Logger LOG = LoggerFactory.getLogger(LoopIo.class);
     static final long READ_BUFFER = 64 * 1024;
     static final int MAX_IOV = 64;
+    /** How often free buffers that went unused are given back ({@link BufferPool#trim}). */
+    static final Duration TRIM_PERIOD = Duration.ofSeconds(1);
 
-    final BufferPool pool = new BufferPool();
+    private final EventLoop loop;
+    final BufferPool pool = new BufferPool(this::trimLater);
     final BufferPool.Buffer readBuffer = pool.acquire(READ_BUFFER);
+    /** The pending input of every connection that has kept no bytes yet: empty for good. */
+    final PendingInput noInput = new PendingInput(pool);
+    private boolean trimScheduled;
     private final Arena arena = Arena.ofConfined();
     final Gather gather = Platform.current().allocateGather(arena, MAX_IOV);
     /** The loop's backend, where it completes sends (io_uring); else null and sends are syscalls. */
@@ -43,14 +50,30 @@ final class LoopIo implements LoopLocal {
     private BufferPool.Buffer tlsPlain;
     private BufferPool.Buffer tlsScratch;
 
-    private LoopIo(Backend backend) {
+    private LoopIo(EventLoop loop, Backend backend) {
+        this.loop = loop;
         sender = backend.completesSends() ? backend : null;
         receiver = backend.completesReceives() ? backend : null;
     }
 
     /** {@code loop}'s state, made on first use. Loop thread only. */
     static LoopIo of(EventLoop loop) {
-        return LoopAccess.get().local(loop, LoopIo.class, l -> new LoopIo(LoopAccess.get().backend(l)));
+        return LoopAccess.get().local(loop, LoopIo.class, l -> new LoopIo(l, LoopAccess.get().backend(l)));
+    }
+
+    // A timer only while something is pooled: a loop whose pool is empty never wakes for it.
+    private void trimLater() {
+        if (!trimScheduled && !loop.isClosed()) {
+            trimScheduled = true;
+            loop.schedule(TRIM_PERIOD, this::trim);
+        }
+    }
+
+    private void trim() {
+        trimScheduled = false;
+        if (pool.trim() > 0) {
+            trimLater();
+        }
     }
 
     /** A Gather for one send in flight, until {@link #giveBack}. */

@@ -9,7 +9,6 @@ import io.ffpoll.bindings.platform.Platform;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayDeque;
 
 /**
  * Bytes written to a connection that the socket has not taken yet: a FIFO of pooled chunks.
@@ -29,8 +28,10 @@ final class WriteQueue {
     private static final long SENDFILE_MOST = 1L << 30;
 
     private final BufferPool pool;
-    // Made on the first write that has to wait: most connections never need one.
-    private ArrayDeque<BufferPool.Buffer> chunks;
+    // The chunks, linked through their own next fields: an idle connection's queue is these
+    // two null references, with no deque or array of its own.
+    private BufferPool.Buffer first;
+    private BufferPool.Buffer last;
     private long headOffset; // first unsent byte in the first chunk
     private long tailLimit;  // first free byte in the last chunk
     private long bytes;
@@ -88,8 +89,7 @@ final class WriteQueue {
             }
             return piece;
         }
-        BufferPool.Buffer first = chunks.peekFirst();
-        long end = chunks.size() == 1 ? tailLimit : first.capacity();
+        long end = first == last ? tailLimit : first.capacity();
         return first.segment.asSlice(headOffset, Math.min(end - headOffset, memoryAhead()));
     }
 
@@ -163,16 +163,28 @@ final class WriteQueue {
     }
 
     private MemorySegment tailWithRoom() {
-        if (chunks == null) {
-            chunks = new ArrayDeque<>(4);
-        }
-        BufferPool.Buffer tail = chunks.peekLast();
-        if (tail == null || tailLimit == tail.capacity()) {
-            tail = pool.acquire(CHUNK);
-            chunks.addLast(tail);
+        if (last == null || tailLimit == last.capacity()) {
+            BufferPool.Buffer tail = pool.acquire(CHUNK);
+            if (last == null) {
+                first = tail;
+            } else {
+                last.next = tail;
+            }
+            last = tail;
             tailLimit = 0;
         }
-        return tail.segment;
+        return last.segment;
+    }
+
+    /** Unlinks the first chunk and gives it back to the pool. */
+    private void releaseFirst() {
+        BufferPool.Buffer b = first;
+        first = b.next;
+        if (first == null) {
+            last = null;
+        }
+        b.next = null;
+        pool.release(b);
     }
 
     void append(MemorySegment src, long offset, long length) {
@@ -297,19 +309,13 @@ final class WriteQueue {
         gathered = 0;
         long limit = memoryAhead(); // a queued file's bytes come next: stop before them
         int i = 0;
-        int last = chunks.size() - 1;
-        int index = 0;
-        for (BufferPool.Buffer chunk : chunks) {
-            if (i == max || limit == 0) {
-                break;
-            }
-            long start = index == 0 ? headOffset : 0;
-            long end = index == last ? tailLimit : chunk.capacity();
+        for (BufferPool.Buffer chunk = first; chunk != null && i < max && limit > 0; chunk = chunk.next) {
+            long start = chunk == first ? headOffset : 0;
+            long end = chunk == last ? tailLimit : chunk.capacity();
             long length = Math.min(end - start, limit);
             iov.set(i++, chunk.segment, start, length);
             gathered += length;
             limit -= length;
-            index++;
         }
         return i;
     }
@@ -354,23 +360,21 @@ final class WriteQueue {
             files.runs.peekFirst().ahead -= n; // the memory sent was ahead of the first run
         }
         while (n > 0) {
-            BufferPool.Buffer head = chunks.peekFirst();
-            long end = chunks.size() == 1 ? tailLimit : head.capacity();
+            long end = first == last ? tailLimit : first.capacity();
             long available = end - headOffset;
             if (n < available) {
                 headOffset += n;
                 return;
             }
             n -= available;
-            chunks.pollFirst();
-            pool.release(head);
+            releaseFirst();
             headOffset = 0;
         }
-        if (chunks.isEmpty()) {
+        if (first == null) {
             tailLimit = 0;
         } else if (bytes == 0) {
             // Everything sent but the last chunk still has room: keep only while it is useful.
-            pool.release(chunks.pollFirst());
+            releaseFirst();
             headOffset = 0;
             tailLimit = 0;
         }
@@ -388,12 +392,8 @@ final class WriteQueue {
             files.memoryAfterLast = 0;
         }
         held = 0; // TLS may have taken bytes of a file into records with no chunk ever made
-        if (chunks == null) {
-            return;
-        }
-        BufferPool.Buffer b;
-        while ((b = chunks.pollFirst()) != null) {
-            pool.release(b);
+        while (first != null) {
+            releaseFirst();
         }
         headOffset = 0;
         tailLimit = 0;
