@@ -29,7 +29,9 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
     private static final Response ASYNC_TIMEOUT = Response.text(503, "Service Unavailable\n");
 
     private final LoopState loop;
-    private final ParseState parse = new ParseState();
+    // Only while a request is under way (its bytes came in pieces, or onData runs): between
+    // requests it goes back to the loop's spares, so an idle connection holds none.
+    private ParseState parse;
     private Connection connection; // from onOpen on
     private Connection accepted;   // from the accept on: a TLS connection is made before its handshake
     private boolean awaitingHandler; // a blocking handler runs: no further request is parsed
@@ -73,8 +75,6 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
     @Override
     public void onOpen(Connection c) {
         connection = c;
-        parse.remote = c.remoteAddress();
-        parse.tls = c.tls();
         lastActivity = System.nanoTime();
         lastWriteProgress = lastActivity;
         c.setMaxPending(loop.maxPending);
@@ -85,6 +85,20 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         if (webSocket != null) {
             return webSocket.onData(data);
         }
+        if (parse == null) {
+            parse = loop.takeParseState(c);
+        }
+        try {
+            return readRequests(c, data);
+        } finally {
+            if (parse.isFresh()) {
+                loop.giveBack(parse);
+                parse = null;
+            }
+        }
+    }
+
+    private long readRequests(Connection c, MemorySegment data) {
         long now = System.nanoTime();
         lastActivity = now;
         RequestParser parser = loop.parser;
@@ -442,7 +456,9 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
             pendingAsync.drop(); // the stage keeps nothing of this connection; its result is ignored
             pendingAsync = null;
         }
-        parse.reset(); // a body cut off mid-way gives its share of the loop's heap back
+        if (parse != null) {
+            parse.reset(); // a body cut off mid-way gives its share of the loop's heap back
+        }
         if (cause != null && LOG.isDebugEnabled()) {
             LOG.debug("connection from {} ended: {}", c.remoteAddress(), cause.toString());
         }

@@ -5,6 +5,7 @@ import io.ffpoll.multiplexer.Timer;
 import io.ffpoll.multiplexer.net.Connection;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,6 +31,9 @@ final class LoopState {
     boolean draining;
     long sweeps; // runs of the sweeper: the loop's own once-a-second clock, which tests can wait on
     private Timer sweeper;
+    // Parse states that connections gave back between requests, for the next that reads one.
+    private final ArrayDeque<ParseState> spareParseStates = new ArrayDeque<>();
+    private static final int MOST_SPARE_PARSE_STATES = 256;
 
     LoopState(EventLoop loop, ServerConfig config, ConnectionLimit limit) {
         this.loop = loop;
@@ -91,6 +95,26 @@ final class LoopState {
         c.prev = null;
         c.next = null;
         limit.closed();
+    }
+
+    /** A parse state for a request of {@code c}'s: a spare one when there is one. */
+    ParseState takeParseState(Connection c) {
+        ParseState p = spareParseStates.pollLast();
+        if (p == null) {
+            p = new ParseState();
+        }
+        p.remote = c.remoteAddress();
+        p.tls = c.tls();
+        return p;
+    }
+
+    /** {@code p} is fresh again: kept for the next request, as long as spares are few. */
+    void giveBack(ParseState p) {
+        p.remote = null;
+        p.tls = null;
+        if (spareParseStates.size() < MOST_SPARE_PARSE_STATES) {
+            spareParseStates.addLast(p);
+        }
     }
 
     /** Stop keeping connections alive: idle ones close now, busy ones after their response. */

@@ -47,6 +47,11 @@ final class ParseState {
         paramValues = r.paramValues;
     }
 
+    /** Nothing of a request seen since {@link #reset} (or since it was made). */
+    boolean isFresh() {
+        return scanned == 0 && headLength == 0;
+    }
+
     boolean headComplete() {
         return headLength > 0;
     }
