@@ -38,7 +38,10 @@ import javax.net.ssl.TrustManagerFactory;
  * nor the probe's, which are plain) each send the first half of a ClientHello and nothing
  * more: N handshakes left half done, measured as soon as the server has accepted them all,
  * before its handshake timeout closes them. Usage:
- * {@code HoldConnections PORT SERVER_PID [N] [--tls CHAIN_PEM | --half-tls PLAIN_PORT]}.
+ * {@code HoldConnections PORT SERVER_PID [N] [--cold | --tls CHAIN_PEM | --half-tls PLAIN_PORT]}. With
+ * {@code --cold} there is no warm-up: the server's RSS is taken as it stands after its start
+ * and the one request that showed it was up, so the growth includes what the JVM spends to
+ * compile and size itself for the load.
  */
 public final class HoldConnections {
     private static final byte[] REQUEST = "GET /plaintext HTTP/1.1\r\nHost: scale\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -130,6 +133,7 @@ public final class HoldConnections {
     public static void main(String[] args) throws Exception {
         long pid = Long.parseLong(args[1]);
         int n = args.length > 2 ? Integer.parseInt(args[2]) : 15_000;
+        boolean cold = args.length > 3 && args[3].equals("--cold");
         boolean secure = args.length > 4 && args[3].equals("--tls");
         boolean half = args.length > 4 && args[3].equals("--half-tls");
         if (half) {
@@ -145,7 +149,7 @@ public final class HoldConnections {
             // At most 64 warm-up connections at once: 1,000 JDK handshakes started together
             // outlast the server's 10 s handshake timeout on two busy cores, and it resets them.
             Semaphore inFlight = new Semaphore(64);
-            for (int i = 0; i < 1000; i++) {
+            for (int i = 0; i < (cold ? 0 : 1000); i++) {
                 warm.add(pool.submit(() -> {
                     inFlight.acquire();
                     try (Socket s = opener.open(to)) {
@@ -199,17 +203,22 @@ public final class HoldConnections {
             }
             double seconds = (System.nanoTime() - started) / 1e9;
             long serverFds = fds(pid);
-            Thread.sleep(2000); // idle: the server settles
+            // Idle: the server settles. Its pools give back what the burst left over a second or
+            // two (the loop's buffer pool's trim, the launcher's TrimNativeHeapInterval).
+            Thread.sleep(5000);
             long rssHeld = rss(pid);
             probing.set(false);
             prober.join();
             long[] lat = probe.stream().mapToLong(Long::longValue).sorted().toArray();
-            System.out.printf("held %,d %s connections (server fds %,d -> %,d), each answered twice in %.1f s%n",
-                    n, secure ? "TLS" : "plain", fdsStart, serverFds, seconds);
+            System.out.printf("held %,d %s connections (%s; server fds %,d -> %,d), each answered twice in %.1f s%n",
+                    n, secure ? "TLS" : "plain", cold ? "cold start, no warm-up" : "after a warm-up of 1,000",
+                    fdsStart, serverFds, seconds);
             System.out.printf("server RSS %,d -> %,d bytes: %,d bytes per held connection%n",
                     rssBefore, rssHeld, (rssHeld - rssBefore) / n);
             System.out.printf("probe: %d requests, p50 %.2f ms, p99 %.2f ms, max %.2f ms%n", lat.length,
                     pct(lat, 50), pct(lat, 99), lat.length == 0 ? Double.NaN : lat[lat.length - 1] / 1e6);
+            // HOLD_SECONDS keeps them open a while longer, for a look with jcmd or pmap.
+            Thread.sleep(1000L * Integer.parseInt(System.getenv().getOrDefault("HOLD_SECONDS", "0")));
             for (Socket s : held) {
                 s.close();
             }
