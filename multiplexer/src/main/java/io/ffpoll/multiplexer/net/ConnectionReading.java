@@ -95,9 +95,10 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
     final void readAll(boolean toTheEnd) {
         // Over TLS the bytes kept between reads are an incomplete record, and what is read goes
         // to the engine instead of the handler; the loop is the same.
-        PendingInput kept = tls == null ? input : tls.cipherIn;
         int reads = 0;
         while (readsSocket() && !closed) {
+            // Again at each read: the first bytes a connection keeps give it its own PendingInput.
+            PendingInput kept = tls == null ? input : tls.cipherIn;
             boolean discarding = lingering && (tls == null || tls.handshakeDone); // a handshake is read on: what was written waits for it
             boolean behindKept = !discarding && kept.holdsBuffer();
             if (behindKept && kept.length() == kept.capacity()
