@@ -25,7 +25,6 @@ import java.util.concurrent.RejectedExecutionException;
  */
 final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
     private static final Logger LOG = LoggerFactory.getLogger(HttpConnection.class);
-    private static final Response INTERNAL_ERROR = Response.text(500, "Internal Server Error\n");
     private static final Response ASYNC_TIMEOUT = Response.text(503, "Service Unavailable\n");
 
     private final LoopState loop;
@@ -149,7 +148,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         if (parse.route.rejects()) {
             // Not worth the body: the final status now, and the connection ends (the client
             // may send the body regardless; the lingering close discards it).
-            respond(c, parse.http11, false, handle(parse.route, loop.parser.request), false, loop.parser.request);
+            respond(c, parse.http11, false, HandlerCalls.handle(parse.route, loop.parser.request, loop.config.errorHandler()), false, loop.parser.request);
         } else {
             ResponseWriter.writeRaw(c, ResponseWriter.CONTINUE);
         }
@@ -170,16 +169,16 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
             return;
         }
         if (!route.blocking()) {
-            respond(c, request.http11, request.keepAlive, handle(route, request), Routes.isHead(request), request);
+            respond(c, request.http11, request.keepAlive, HandlerCalls.handle(route, request, loop.config.errorHandler()), Routes.isHead(request), request);
             return;
         }
         Request detached = request.detach();
         awaitingHandler = true;
         c.pauseReading();
         Thread.startVirtualThread(() -> {
-            Response response = INTERNAL_ERROR;
+            Response response = HandlerCalls.INTERNAL_ERROR;
             try {
-                response = handle(route, detached);
+                response = HandlerCalls.handle(route, detached, loop.config.errorHandler());
             } finally {
                 Response done = response;
                 try {
@@ -221,7 +220,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         reply.drop();
         Response r = response;
         if (failure != null || response == null) {
-            r = failed(reply.request, failure != null ? failure : new IllegalStateException("async handler's stage completed with null"));
+            r = HandlerCalls.failed(reply.request, loop.config.errorHandler(), failure != null ? failure : new IllegalStateException("async handler's stage completed with null"));
         }
         handlerDone(connection, reply.request, r);
     }
@@ -267,39 +266,6 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
             waitingForWrites = false;
             c.resumeReading();
         }
-    }
-
-    /**
-     * The handler's response; if it threw (or returned null), the error handler's, else a 500.
-     * Logged: the client learns nothing more.
-     */
-    private Response handle(Routes.Route route, Request r) {
-        try {
-            Response response = route.handler().handle(r);
-            if (response == null) {
-                throw new IllegalStateException("handler returned null");
-            }
-            return response;
-        } catch (Throwable t) {
-            return failed(r, t);
-        }
-    }
-
-    /** The answer to a handler's failure {@code t}: the error handler's response, else a 500. */
-    private Response failed(Request r, Throwable t) {
-        LOG.warn("handler for {} failed", r, t);
-        ErrorHandler onError = loop.config.errorHandler();
-        if (onError != null) {
-            try {
-                Response custom = onError.handle(r, t);
-                if (custom != null) {
-                    return custom;
-                }
-            } catch (Throwable again) {
-                LOG.warn("the error handler failed too for {}", r, again);
-            }
-        }
-        return INTERNAL_ERROR;
     }
 
     /** Sends {@code response} to {@code request} (null for an error of the connection's own: never compressed). */
