@@ -98,7 +98,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
     }
 
     private long readRequests(Connection c, MemorySegment data) {
-        long now = System.nanoTime();
+        long now = loop.now();
         lastActivity = now;
         RequestParser parser = loop.parser;
         parser.beginDelivery();

@@ -2,6 +2,7 @@ package io.ffpoll.http;
 
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Timer;
+import io.ffpoll.multiplexer.internal.LoopAccess;
 import io.ffpoll.multiplexer.net.Connection;
 
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.util.List;
  * one per request). Loop thread only, except the counters read through {@link HttpServer}.
  */
 final class LoopState {
+    private static final LoopAccess LOOPS = LoopAccess.get();
     final EventLoop loop;
     final ServerConfig config;
     final DateHeader date = new DateHeader();
@@ -95,6 +97,16 @@ final class LoopState {
         c.prev = null;
         c.next = null;
         limit.closed();
+    }
+
+    /**
+     * The loop's clock for this iteration ({@link LoopAccess#polledAt}): what a read's last
+     * activity and a response's Date are taken from, so that a read of 16 pipelined requests
+     * costs no clock read of its own, where a clock read per response was 2-3% of the server's
+     * CPU in a pipelined profile.
+     */
+    long now() {
+        return LOOPS.polledAt(loop);
     }
 
     /** A parse state for a request of {@code c}'s: a spare one when there is one. */

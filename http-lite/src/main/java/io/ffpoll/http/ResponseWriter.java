@@ -44,14 +44,14 @@ final class ResponseWriter {
      */
     static boolean write(Connection c, LoopState loop, Response r, boolean keepAlive, boolean http11, boolean head) {
         if (keepAlive && http11 && !head && r.body != null) {
-            return c.write(loop.encoded.get(r, loop.date.line())); // the common case in one piece
+            return c.write(loop.encoded.get(r, loop.date.line(loop.now()))); // the common case in one piece
         }
         Framing framing = r.body != null ? (head || !r.hasContent() ? Framing.NONE : Framing.LENGTH)
                 : framing(r, http11, head);
         boolean keep = keeps(keepAlive, framing);
         boolean ok = c.write(HttpStatus.line(r.status));
         ok &= c.write(SERVER);
-        ok &= c.write(loop.date.line());
+        ok &= c.write(loop.date.line(loop.now()));
         ok &= c.write(r.fields);
         // HEAD gets the framing fields a GET would have (RFC 9110 9.3.2), where they are known.
         boolean chunked = framing == Framing.CHUNKED || head && r.source != null && http11 && r.hasContent()

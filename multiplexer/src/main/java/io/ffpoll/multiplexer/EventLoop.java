@@ -48,6 +48,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     final CompletableFuture<Void> termination = new CompletableFuture<>();
     volatile int runState = RUNNING;
     volatile long iterations;
+    long polledAt; // System.nanoTime() once the last poll returned (LoopAccess.polledAt); loop thread only
     final LoopAttachments attached = new LoopAttachments();
 
     static {

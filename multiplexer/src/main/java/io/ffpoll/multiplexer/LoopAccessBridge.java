@@ -43,6 +43,11 @@ final class LoopAccessBridge extends LoopAccess {
     }
 
     @Override
+    public long polledAt(EventLoop loop) {
+        return loop.polledAt;
+    }
+
+    @Override
     public boolean isRegistered(EventLoop loop, int fd) {
         return loop.poller.isRegistered(fd);
     }

@@ -45,6 +45,7 @@ final class LoopThread extends Thread {
                 afterNextPoll = afterThisPoll;
                 afterThisPoll = waiting;
                 loop.poller.poll(loop.events, timeoutNanos());
+                loop.polledAt = System.nanoTime();
                 loop.iterations++;
                 dispatch();
                 runCompletions();

@@ -53,6 +53,27 @@ class EventLoopTest {
     }
 
     @Test
+    void polledAtIsTheClockOfTheLastPollAndMovesOnlyForward() throws Exception {
+        io.ffpoll.multiplexer.internal.LoopAccess access = io.ffpoll.multiplexer.internal.LoopAccess.get();
+        long started = System.nanoTime();
+        EventLoop fresh = EventLoop.start("polled-at");
+        try {
+            long last = started;
+            for (int round = 0; round < 3; round++) {
+                // A task runs after a poll of its iteration, and the first poll comes after the start.
+                long polled = fresh.submit(() -> access.polledAt(fresh)).get(30, TimeUnit.SECONDS);
+                long after = System.nanoTime();
+                assertTrue(polled - last >= 0 && after - polled >= 0,
+                        "round " + round + ": polledAt " + polled + " not in [" + last + ", " + after + "]");
+                last = polled;
+            }
+        } finally {
+            fresh.close();
+            assertTrue(fresh.awaitTermination(30, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
     void aTaskFromAnotherThreadWakesABlockedLoop() throws Exception {
         awaitBlocked();
         CountDownLatch ran = new CountDownLatch(1);

@@ -68,6 +68,13 @@ public abstract class LoopAccess {
 
     public abstract boolean isRegistered(EventLoop loop, int fd);
 
+    /**
+     * {@link System#nanoTime()} as read once when this iteration's poll returned: one clock read
+     * per iteration for the callbacks that can take a time as old as the iteration (a response's
+     * Date, a last-activity stamp), as nginx caches its time once per iteration. Loop thread only.
+     */
+    public abstract long polledAt(EventLoop loop);
+
     /** The loop's backend, for the connection layer's completed sends (io_uring). */
     public abstract io.ffpoll.multiplexer.backend.Backend backend(EventLoop loop);
 
