@@ -1,5 +1,7 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.parse.ParseState;
+import io.ffpoll.http.parse.RequestParser;
 import io.ffpoll.multiplexer.net.Connection;
 import io.ffpoll.multiplexer.net.ConnectionHandler;
 import org.slf4j.Logger;
@@ -30,7 +32,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
     private final LoopState loop;
     // Only while a request is under way (its bytes came in pieces, or onData runs): between
     // requests it goes back to the loop's spares, so an idle connection holds none.
-    private ParseState parse;
+    private ParseState<Routes.Route> parse;
     private Connection connection; // from onOpen on
     private Connection accepted;   // from the accept on: a TLS connection is made before its handshake
     private boolean awaitingHandler; // a blocking handler runs: no further request is parsed
@@ -118,7 +120,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
                 return end;
             }
             if (parse.headComplete() && !parse.routed) {
-                parse.routed(loop.config.routes().find(parser.request), parser.request);
+                parse.routed(loop.config.routes().find(parser.head), parser.head);
             }
             if (n == RequestParser.INCOMPLETE) {
                 awaitBody(c);
@@ -128,7 +130,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
             parse.reset();
             requestStarted = 0;
             pos += n;
-            dispatch(c, parser.request, route);
+            dispatch(c, loop.request, route);
             if (webSocket != null) {
                 return pos + webSocket.onData(data.asSlice(pos)); // frames that came with the handshake
             }
@@ -148,7 +150,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         if (parse.route.rejects()) {
             // Not worth the body: the final status now, and the connection ends (the client
             // may send the body regardless; the lingering close discards it).
-            respond(c, parse.http11, false, HandlerCalls.handle(parse.route, loop.parser.request, loop.config.errorHandler()), false, loop.parser.request);
+            respond(c, parse.http11, false, HandlerCalls.handle(parse.route, loop.request, loop.config.errorHandler()), false, loop.request);
         } else {
             ResponseWriter.writeRaw(c, ResponseWriter.CONTINUE);
         }
@@ -158,7 +160,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         if (route.handler() instanceof WebSocketRoute ws) {
             Response refusal = ws.refusal(request); // once: it asks the handler's accepts()
             if (refusal != null) {
-                respond(c, request.http11, request.keepAlive, refusal, Routes.isHead(request), request);
+                respond(c, request.head.http11, request.head.keepAlive, refusal, Routes.isHead(request.head), request);
             } else {
                 upgrade(c, request, ws);
             }
@@ -169,7 +171,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
             return;
         }
         if (!route.blocking()) {
-            respond(c, request.http11, request.keepAlive, HandlerCalls.handle(route, request, loop.config.errorHandler()), Routes.isHead(request), request);
+            respond(c, request.head.http11, request.head.keepAlive, HandlerCalls.handle(route, request, loop.config.errorHandler()), Routes.isHead(request.head), request);
             return;
         }
         Request detached = request.detach();
@@ -231,7 +233,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         if (!c.isOpen()) {
             return;
         }
-        respond(c, r.http11, r.keepAlive, response, Routes.isHead(r), r);
+        respond(c, r.head.http11, r.head.keepAlive, response, Routes.isHead(r.head), r);
         if (closing || stream != null) {
             return;
         }
@@ -374,7 +376,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
             late.drop();
             awaitingHandler = false;
             LOG.debug("the async response to {} took longer than {}", late.request, loop.config.requestTimeout());
-            respond(connection, late.request.http11, false, ASYNC_TIMEOUT, Routes.isHead(late.request), late.request);
+            respond(connection, late.request.head.http11, false, ASYNC_TIMEOUT, Routes.isHead(late.request.head), late.request);
             return;
         }
         if (awaitingHandler || waitingForWrites || closing) {

@@ -1,5 +1,7 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.parse.ParseState;
+import io.ffpoll.http.parse.RequestParser;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Timer;
 import io.ffpoll.multiplexer.net.Connection;
@@ -20,6 +22,7 @@ final class LoopState {
     final DateHeader date = new DateHeader();
     final EncodedResponses encoded = new EncodedResponses();
     final RequestParser parser;
+    final Request request; // the loop's, around its parser's head: what quick handlers get
     final long maxPending;
     private final ConnectionLimit limit;
     // The open connections, linked through their own fields: a set's entry and table slot would
@@ -32,7 +35,7 @@ final class LoopState {
     long sweeps; // runs of the sweeper: the loop's own once-a-second clock, which tests can wait on
     private Timer sweeper;
     // Parse states that connections gave back between requests, for the next that reads one.
-    private final ArrayDeque<ParseState> spareParseStates = new ArrayDeque<>();
+    private final ArrayDeque<ParseState<Routes.Route>> spareParseStates = new ArrayDeque<>();
     private static final int MOST_SPARE_PARSE_STATES = 256;
 
     LoopState(EventLoop loop, ServerConfig config, ConnectionLimit limit) {
@@ -40,6 +43,7 @@ final class LoopState {
         this.config = config;
         this.limit = limit;
         this.parser = new RequestParser(config.maxRequestLine(), config.maxHeadBytes(), config.maxBody());
+        this.request = new Request(parser.head);
         this.maxPending = config.maxPending();
     }
 
@@ -98,10 +102,10 @@ final class LoopState {
     }
 
     /** A parse state for a request of {@code c}'s: a spare one when there is one. */
-    ParseState takeParseState(Connection c) {
-        ParseState p = spareParseStates.pollLast();
+    ParseState<Routes.Route> takeParseState(Connection c) {
+        ParseState<Routes.Route> p = spareParseStates.pollLast();
         if (p == null) {
-            p = new ParseState();
+            p = new ParseState<>();
         }
         p.remote = c.remoteAddress();
         p.tls = c.tls();
@@ -109,7 +113,7 @@ final class LoopState {
     }
 
     /** {@code p} is fresh again: kept for the next request, as long as spares are few. */
-    void giveBack(ParseState p) {
+    void giveBack(ParseState<Routes.Route> p) {
         p.remote = null;
         p.tls = null;
         if (spareParseStates.size() < MOST_SPARE_PARSE_STATES) {

@@ -1,5 +1,7 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.parse.QueryString;
+
 /** Matching a path against a pattern's segments ({@code users}, {@code {id}}), with decoding. */
 final class PathPattern {
     private PathPattern() {}

@@ -1,5 +1,6 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.parse.Grammar;
 import io.ffpoll.multiplexer.net.OpenFile;
 
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,8 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.parse.Grammar;
+import io.ffpoll.http.parse.RequestHead;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +31,7 @@ final class Routes {
      */
     record Route(byte[] method, String pattern, HttpHandler handler, AsyncHttpHandler async, boolean blocking,
                  boolean rejects) {
-        boolean takes(Request r) {
+        boolean takes(RequestHead r) {
             return method.length == 1 && method[0] == '*' || r.methodIs(method) || r.methodIs(HEAD) && matches(method, GET);
         }
     }
@@ -131,7 +134,7 @@ final class Routes {
     }
 
     /** The route for {@code r}: a match (its path parameters set on {@code r}), a 405, or the fallback. */
-    Route find(Request r) {
+    Route find(RequestHead r) {
         int q = r.queryStart();
         int start = r.pathStart();
         long pathOffset = r.targetOffset + start;
@@ -184,7 +187,7 @@ final class Routes {
     }
 
     /** Whether {@code r}'s method is one the server knows (methods are case-sensitive: "get" is not GET). */
-    private boolean knows(Request r) {
+    private boolean knows(RequestHead r) {
         for (int i = 0; i < knownMethods.size(); i++) {
             if (r.methodIs(knownMethods.get(i))) {
                 return true;
@@ -219,7 +222,7 @@ final class Routes {
         return true;
     }
 
-    static boolean isHead(Request r) {
+    static boolean isHead(RequestHead r) {
         return r.methodIs(HEAD);
     }
 }

@@ -148,7 +148,7 @@ final class StaticFiles implements HttpHandler {
         long size = f.size();
         boolean varies = k != null && k.wants(type, false, size);
         // gzip for a GET that takes it; a range, and HEAD, get the identity bytes (Vary either way).
-        boolean gzip = varies && r.methodIs(GET) && r.header("Range") == null && Compression.accepts(r);
+        boolean gzip = varies && r.head.methodIs(GET) && r.header("Range") == null && Compression.accepts(r);
         long modified = f.lastModified().getEpochSecond();
         String identityTag = FileValidators.etag(f);
         // The gzip bytes are another representation: another strong tag (RFC 9110 8.8.3).
@@ -165,7 +165,7 @@ final class StaticFiles implements HttpHandler {
         long first = 0;
         long count = size;
         String contentRange = null;
-        String range = r.methodIs(GET) ? r.header("Range") : null; // Range is GET's alone (RFC 9110 14.2)
+        String range = r.head.methodIs(GET) ? r.header("Range") : null; // Range is GET's alone (RFC 9110 14.2)
         if (range != null) {
             String ifRange = r.header("If-Range");
             long[] span = ifRange == null || FileValidators.ifRangeHolds(ifRange, etag, modified)

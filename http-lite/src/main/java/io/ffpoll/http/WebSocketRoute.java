@@ -1,5 +1,7 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.parse.Grammar;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -51,7 +53,7 @@ final class WebSocketRoute implements HttpHandler {
 
     /** Why {@code r} is no handshake this route takes, as the answer; null if it is one. */
     Response refusal(Request r) {
-        if (!r.method().equals("GET") || !r.http11) {
+        if (!r.method().equals("GET") || !r.head.http11) {
             return NOT_GET;
         }
         if (!hasToken(r, "Upgrade", "websocket") || !hasToken(r, "Connection", "upgrade")) {

@@ -1,5 +1,7 @@
-package io.ffpoll.http;
+package io.ffpoll.http.parse;
 
+import io.ffpoll.http.Request;
+import io.ffpoll.http.internal.HttpAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -129,7 +131,7 @@ class HttpParserTest {
                 bad("request line too long", 414, "GET /" + "a".repeat(300) + " HTTP/1.1\r\n" + host + "\r\n"),
                 bad("head too large", 431, "GET / HTTP/1.1\r\n" + host + ("X-Pad: " + "p".repeat(100) + "\r\n").repeat(10)
                         + "\r\n"),
-                bad("too many headers", 431, "GET / HTTP/1.1\r\n" + host + "A: b\r\n".repeat(Request.MAX_HEADERS)
+                bad("too many headers", 431, "GET / HTTP/1.1\r\n" + host + "A: b\r\n".repeat(RequestHead.MAX_HEADERS)
                         + "\r\n"),
                 bad("HTTP/2.0", 505, "GET / HTTP/2.0\r\n" + host + "\r\n"),
                 bad("HTTP/1.2", 505, "GET / HTTP/1.2\r\n" + host + "\r\n"),
@@ -189,7 +191,7 @@ class HttpParserTest {
         if (n == RequestParser.ERROR) {
             return new Outcome(c.state().errorStatus, -1, null);
         }
-        Outcome o = new Outcome(200, n, check == null ? null : describe(c.parser().request, check));
+        Outcome o = new Outcome(200, n, check == null ? null : describe(HttpAccess.get().request(c.parser().head), check));
         c.state().reset();
         return o;
     }
@@ -306,18 +308,19 @@ class HttpParserTest {
         byte[] in = c.input().getBytes(StandardCharsets.ISO_8859_1);
         MemorySegment b = exact(in, in.length);
         Conn conn = conn();
-        Request r = conn.parser().request;
+        RequestHead h = conn.parser().head;
+        Request r = HttpAccess.get().request(h);
         String text = c.input();
         // Offsets into the very segment given, where the input has each part.
         conn.parser().beginDelivery();
         assertEquals(c.length(), conn.parser().parse(b, 0, in.length, conn.state()));
-        assertSame(b, r.buffer, "the request refers to the segment it was parsed from");
+        assertSame(b, h.buffer, "the request refers to the segment it was parsed from");
         int method = text.indexOf(r.method(), text.indexOf(text.strip().charAt(0)));
-        assertEquals(method, r.methodOffset);
-        assertEquals(text.indexOf(' ', method) + 1, r.targetOffset);
+        assertEquals(method, h.methodOffset);
+        assertEquals(text.indexOf(' ', method) + 1, h.targetOffset);
         for (int i = 0; i < r.headerCount(); i++) {
-            assertEquals(r.headerName(i), text.substring((int) r.nameOffset[i], (int) r.nameOffset[i] + r.nameLength[i]));
-            assertEquals(r.headerValue(i), text.substring((int) r.valueOffset[i], (int) r.valueOffset[i] + r.valueLength[i]));
+            assertEquals(r.headerName(i), text.substring((int) h.nameOffset[i], (int) h.nameOffset[i] + h.nameLength[i]));
+            assertEquals(r.headerValue(i), text.substring((int) h.valueOffset[i], (int) h.valueOffset[i] + h.valueLength[i]));
         }
         conn.state().reset();
         // No copies: once warm, parsing allocates nothing at all.

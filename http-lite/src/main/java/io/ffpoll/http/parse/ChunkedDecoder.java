@@ -1,4 +1,4 @@
-package io.ffpoll.http;
+package io.ffpoll.http.parse;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

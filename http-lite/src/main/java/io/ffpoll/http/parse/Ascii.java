@@ -1,4 +1,4 @@
-package io.ffpoll.http;
+package io.ffpoll.http.parse;
 
 /** Case-insensitive ASCII comparisons and list splitting over byte arrays, for the parsers. */
 final class Ascii {

@@ -1,4 +1,4 @@
-package io.ffpoll.http;
+package io.ffpoll.http.parse;
 
 import java.lang.foreign.MemorySegment;
 
@@ -30,7 +30,7 @@ final class HeadScanner {
 
     private HeadScanner() {}
 
-    private static long fail(ParseState s, int status) {
+    private static long fail(ParseState<?> s, int status) {
         s.errorStatus = status;
         return ERROR;
     }
@@ -44,7 +44,7 @@ final class HeadScanner {
      * call stopped. Returns the head's length (through its empty line), {@link #INCOMPLETE}, or
      * {@link #ERROR} with {@code s.errorStatus} set (400, 414, 431 or 505).
      */
-    static long scan(MemorySegment b, long start, long end, ParseState s, ByteWindow w, int maxLine, int maxHead) {
+    static long scan(MemorySegment b, long start, long end, ParseState<?> s, ByteWindow w, int maxLine, int maxHead) {
         long p = start + s.scanned;
         byte state = s.scan;
         while (p < end) {
@@ -164,7 +164,7 @@ final class HeadScanner {
                         if (c != '\n') {
                             return fail(s, 400); // bare CR
                         }
-                        if (++s.fields > Request.MAX_HEADERS) {
+                        if (++s.fields > RequestHead.MAX_HEADERS) {
                             return fail(s, 431);
                         }
                         state = FIELD_START;

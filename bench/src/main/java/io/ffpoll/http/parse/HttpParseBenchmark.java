@@ -1,4 +1,4 @@
-package io.ffpoll.http;
+package io.ffpoll.http.parse;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -25,9 +25,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Parsing one request head: http-lite's parser (head scan, field rules, routing-ready offsets;
- * in http-lite's package to reach it) against Netty's {@code HttpRequestDecoder} (through an
- * EmbeddedChannel, its messages released), for the plaintext benchmark's request and a typical
- * browser request. Both get the bytes in one piece and produce a request with its headers.
+ * in the parser's package, which the module does not export: the bench runs on the class path)
+ * against Netty's {@code HttpRequestDecoder} (through an EmbeddedChannel, its messages
+ * released), for the plaintext benchmark's request and a typical browser request. Both get the bytes in one piece and produce a request with its headers.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -59,7 +59,7 @@ public class HttpParseBenchmark {
     public String request;
 
     private RequestParser parser;
-    private ParseState state;
+    private ParseState<Object> state;
     private MemorySegment bytes;
     private EmbeddedChannel netty;
     private ByteBuf nettyBytes;
@@ -68,7 +68,7 @@ public class HttpParseBenchmark {
     public void setUp() {
         byte[] raw = (request.equals("plaintext") ? PLAINTEXT : BROWSER).getBytes(StandardCharsets.ISO_8859_1);
         parser = new RequestParser(8192, 16384, 1 << 20);
-        state = new ParseState();
+        state = new ParseState<>();
         bytes = java.lang.foreign.Arena.ofAuto().allocate(raw.length);
         MemorySegment.copy(raw, 0, bytes, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, raw.length);
         netty = new EmbeddedChannel(new HttpRequestDecoder());
@@ -80,7 +80,7 @@ public class HttpParseBenchmark {
         parser.beginDelivery();
         long n = parser.parse(bytes, 0, bytes.byteSize(), state);
         state.reset();
-        return n + parser.request.headerCount;
+        return n + parser.head.headerCount;
     }
 
     @Benchmark

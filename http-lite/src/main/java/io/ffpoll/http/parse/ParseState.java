@@ -1,12 +1,13 @@
-package io.ffpoll.http;
+package io.ffpoll.http.parse;
 
 /**
  * Where one connection is in parsing its current request, so that bytes arriving one at a time
  * are each examined a bounded number of times. Offsets are relative to the request's first
  * byte, which stays the first byte the connection keeps until the request is consumed. Small
- * and reused: nothing else about a request is kept between reads.
+ * and reused: nothing else about a request is kept between reads. {@code R} is what the server
+ * resolves a request to (its route), kept here for it.
  */
-final class ParseState {
+public final class ParseState<R> {
     // The head scan (HeadScanner), until the head is complete.
     byte scan;
     int scanned;        // bytes of this request examined so far
@@ -22,25 +23,25 @@ final class ParseState {
     int headLength;     // 0 while the head is incomplete
     long contentLength = -1;
     boolean chunked;
-    boolean http11;
+    public boolean http11;
     boolean keepAlive;
-    boolean expectContinue;
-    boolean continueSent;
-    Routes.Route route;    // resolved when the head completes (null: no route)
-    boolean routed;
+    public boolean expectContinue;
+    public boolean continueSent;
+    public R route;        // resolved when the head completes (null: no route)
+    public boolean routed;
     // What the request is to this connection rather than in its bytes. The parser fills the
-    // loop's shared Request again when a body completes in a later read, after other
-    // connections used it: Request.reset takes these from here every time, so a handler never
+    // loop's shared RequestHead again when a body completes in a later read, after other
+    // connections used it: RequestHead.reset takes these from here every time, so a handler never
     // sees another connection's peer or path parameters.
-    java.net.InetSocketAddress remote; // the connection's, for all its requests
-    io.ffpoll.multiplexer.net.TlsInfo tls; // the connection's handshake, null over plain TCP
+    public java.net.InetSocketAddress remote; // the connection's, for all its requests
+    public io.ffpoll.multiplexer.net.TlsInfo tls; // the connection's handshake, null over plain TCP
     String[] paramNames;   // the route's {name}s and their values, once routed
     String[] paramValues;
     ChunkedDecoder decoder; // made for the first chunked body, then reused; holds no bytes between requests
-    int errorStatus;
+    public int errorStatus;
 
     /** Records the route found for the request the shared {@code r} holds now, with its path parameters. */
-    void routed(Routes.Route found, Request r) {
+    public void routed(R found, RequestHead r) {
         route = found;
         routed = true;
         paramNames = r.paramNames;
@@ -48,16 +49,16 @@ final class ParseState {
     }
 
     /** Nothing of a request seen since {@link #reset} (or since it was made). */
-    boolean isFresh() {
+    public boolean isFresh() {
         return scanned == 0 && headLength == 0;
     }
 
-    boolean headComplete() {
+    public boolean headComplete() {
         return headLength > 0;
     }
 
     /** Ready for the next request. */
-    void reset() {
+    public void reset() {
         scan = 0;
         scanned = 0;
         lineStart = 0;

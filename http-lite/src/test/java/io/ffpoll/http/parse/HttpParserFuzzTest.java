@@ -1,4 +1,4 @@
-package io.ffpoll.http;
+package io.ffpoll.http.parse;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 

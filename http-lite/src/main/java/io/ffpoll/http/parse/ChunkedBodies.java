@@ -1,4 +1,4 @@
-package io.ffpoll.http;
+package io.ffpoll.http.parse;
 
 /**
  * The heap one loop lends to decoded chunked request bodies. A Content-Length body stays in

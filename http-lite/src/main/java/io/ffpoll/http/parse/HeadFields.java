@@ -1,11 +1,11 @@
-package io.ffpoll.http;
+package io.ffpoll.http.parse;
 
 import java.lang.foreign.MemorySegment;
 
 /**
  * The second pass over a complete head that {@link HeadScanner} has checked: records where the
  * method, target and each field's name and value are (offsets into the segment, no copies) in
- * a {@link Request}, and interprets the fields that decide framing and the connection.
+ * a {@link RequestHead}, and interprets the fields that decide framing and the connection.
  * Framing follows RFC 9112 strictly, because framing disagreements between hops are how
  * requests are smuggled: Content-Length with Transfer-Encoding, differing or malformed
  * Content-Length values, a Transfer-Encoding that is not a single final {@code chunked}, and a
@@ -19,7 +19,7 @@ final class HeadFields implements Ascii.MemberVisitor {
     // The list being visited: which field, in which bytes, for which request (no lambda, no allocation).
     private int listOf;
     private byte[] listBytes;
-    private Request listRequest;
+    private RequestHead listRequest;
     private int hosts;
     private boolean badHost;
     private int transferEncodings;
@@ -31,7 +31,7 @@ final class HeadFields implements Ascii.MemberVisitor {
      * Fills {@code r} from the head of {@code s.headLength} bytes at {@code b[start]}; the head
      * is in the window after this. Returns 0, or the status to answer an invalid head with.
      */
-    int read(MemorySegment b, long start, ParseState s, ByteWindow w, Request r, long maxBody) {
+    int read(MemorySegment b, long start, ParseState<?> s, ByteWindow w, RequestHead r, long maxBody) {
         w.load(b, start, start + s.headLength); // the head is at most the window's size
         w.examined += s.headLength - s.requestLineEnd;
         byte[] a = w.bytes;
@@ -91,7 +91,7 @@ final class HeadFields implements Ascii.MemberVisitor {
         return Ascii.startsWithIgnoreCase(a, t, tEnd, "http://") || Ascii.startsWithIgnoreCase(a, t, tEnd, "https://");
     }
 
-    private void interpret(byte[] a, int n, int nEnd, int v, int vEnd, Request r) {
+    private void interpret(byte[] a, int n, int nEnd, int v, int vEnd, RequestHead r) {
         int nl = nEnd - n;
         if (Ascii.equalsIgnoreCase(a, n, nl, "content-length")) {
             contentLength(a, v, vEnd, r);
@@ -108,7 +108,7 @@ final class HeadFields implements Ascii.MemberVisitor {
         }
     }
 
-    private void visitList(int field, byte[] a, int v, int vEnd, Request r) {
+    private void visitList(int field, byte[] a, int v, int vEnd, RequestHead r) {
         listOf = field;
         listBytes = a;
         listRequest = r;
@@ -120,7 +120,7 @@ final class HeadFields implements Ascii.MemberVisitor {
     @Override
     public void member(int from, int to) {
         byte[] a = listBytes;
-        Request r = listRequest;
+        RequestHead r = listRequest;
         int length = to - from;
         switch (listOf) {
             case CONNECTION -> {
@@ -154,7 +154,7 @@ final class HeadFields implements Ascii.MemberVisitor {
         }
     }
 
-    private void contentLength(byte[] a, int v, int vEnd, Request r) {
+    private void contentLength(byte[] a, int v, int vEnd, RequestHead r) {
         if (vEnd == v || vEnd - v > 18) {
             r.contentLength = -2; // empty, a list, or more digits than a length we accept
             return;
@@ -175,7 +175,7 @@ final class HeadFields implements Ascii.MemberVisitor {
         }
     }
 
-    private void transferCodings(byte[] a, int v, int vEnd, Request r) {
+    private void transferCodings(byte[] a, int v, int vEnd, RequestHead r) {
         int before = transferEncodings;
         visitList(TRANSFER_ENCODING, a, v, vEnd, r);
         if (transferEncodings == before) {
@@ -185,7 +185,7 @@ final class HeadFields implements Ascii.MemberVisitor {
         }
     }
 
-    private int framing(Request r, long maxBody) {
+    private int framing(RequestHead r, long maxBody) {
         if (r.contentLength == -2) {
             return 400; // malformed or conflicting Content-Length
         }

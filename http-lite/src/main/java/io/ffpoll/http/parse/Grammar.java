@@ -1,12 +1,12 @@
-package io.ffpoll.http;
+package io.ffpoll.http.parse;
 
 /**
  * Byte classes of the HTTP grammar (RFC 9110 5.6.2 token, 5.5 field values; RFC 9112 3.2
  * request-target) as lookup tables, and the Host syntax of RFC 3986 3.2.2.
  */
-final class Grammar {
+public final class Grammar {
     /** tchar: the bytes of a token (method, field name, chunk-ext name). */
-    static final boolean[] TCHAR = new boolean[256];
+    public static final boolean[] TCHAR = new boolean[256];
     /** field-vchar, SP and HTAB: the bytes of a field value (obs-text included). */
     static final boolean[] FIELD = new boolean[256];
     /** The bytes of a request-target: visible ASCII and obs-text (no CTL, SP or DEL). */

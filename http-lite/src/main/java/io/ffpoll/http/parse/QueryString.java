@@ -1,4 +1,4 @@
-package io.ffpoll.http;
+package io.ffpoll.http.parse;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -12,14 +12,14 @@ import java.util.Map;
  * Decoding of query strings ({@code a=1&b=x+y&a=2}, as HTML forms send them: {@code +} is a
  * space) and of percent-encoded path segments (RFC 3986 2.1), as UTF-8.
  */
-final class QueryString {
+public final class QueryString {
     private QueryString() {}
 
     /**
      * {@code s} with %XX sequences (and, for a query, {@code +}) decoded as UTF-8; null if a %
      * is not followed by two hex digits. Malformed UTF-8 becomes U+FFFD.
      */
-    static String decode(String s, boolean plusIsSpace) {
+    public static String decode(String s, boolean plusIsSpace) {
         if (s.indexOf('%') < 0 && (!plusIsSpace || s.indexOf('+') < 0)) {
             return s;
         }
@@ -53,7 +53,7 @@ final class QueryString {
      * Every parameter of {@code query} (null: none), decoded, in order, repeated keys kept; a
      * key without {@code =} has the value "". Pairs that do not decode are skipped.
      */
-    static Map<String, List<String>> parse(String query) {
+    public static Map<String, List<String>> parse(String query) {
         if (query == null || query.isEmpty()) {
             return Collections.emptyMap();
         }

@@ -1,4 +1,4 @@
-package io.ffpoll.http;
+package io.ffpoll.http.parse;
 
 import java.lang.foreign.MemorySegment;
 
@@ -9,17 +9,17 @@ import java.lang.foreign.MemorySegment;
  * connection's {@link ParseState}). Every byte is examined a bounded number of times however it
  * arrives: the head is scanned once as it comes ({@link HeadScanner}) and read once when
  * complete ({@link HeadFields}, again when its body completes in a later call, since the
- * {@link #request} it fills belongs to the loop: each fill takes what is the connection's, its
+ * {@link #head} it fills belongs to the loop: each fill takes what is the connection's, its
  * peer and path parameters, from the connection's {@link ParseState}); a chunked body is decoded once
  * ({@link ChunkedDecoder}); a Content-Length body is not examined at all. The memory it works
  * in is the loop's; a connection keeps only its small {@link ParseState}. Loop thread only.
  */
-final class RequestParser {
-    static final long INCOMPLETE = -2;
-    static final long ERROR = -1;
+public final class RequestParser {
+    public static final long INCOMPLETE = -2;
+    public static final long ERROR = -1;
 
     /** The request {@link #parse} completed (or whose head it completed); the loop's, reused. */
-    final Request request = new Request();
+    public final RequestHead head = new RequestHead();
     private final ByteWindow window;
     private final HeadFields fields = new HeadFields();
     /** The heap this loop lends to decoded chunked bodies, within its budget. */
@@ -28,7 +28,7 @@ final class RequestParser {
     final int maxHeadBytes;
     final long maxBody;
 
-    RequestParser(int maxRequestLine, int maxHeadBytes, long maxBody) {
+    public RequestParser(int maxRequestLine, int maxHeadBytes, long maxBody) {
         this(maxRequestLine, maxHeadBytes, maxBody, ChunkedBodies.defaultBudget(maxBody));
     }
 
@@ -46,16 +46,16 @@ final class RequestParser {
     }
 
     /** Call once per delivery of bytes, before parsing in them: kept bytes move between deliveries. */
-    void beginDelivery() {
+    public void beginDelivery() {
         window.forget();
     }
 
     /**
-     * Parses on the request at {@code b[start]}. When this returns a length, {@link #request}
-     * holds the whole request; when the head completed in this call, {@link #request} holds the
+     * Parses on the request at {@code b[start]}. When this returns a length, {@link #head}
+     * holds the whole request; when the head completed in this call, {@link #head} holds the
      * head (and {@code s.headComplete()} is true) even if the body is incomplete.
      */
-    long parse(MemorySegment b, long start, long end, ParseState s) {
+    public long parse(MemorySegment b, long start, long end, ParseState<?> s) {
         boolean headNow = false;
         if (!s.headComplete()) {
             long h = HeadScanner.scan(b, start, end, s, window, maxRequestLine, maxHeadBytes);
@@ -65,11 +65,11 @@ final class RequestParser {
             if (!readHead(b, start, s, (int) h)) {
                 return ERROR;
             }
-            s.contentLength = request.contentLength;
-            s.chunked = request.chunked;
-            s.http11 = request.http11;
-            s.keepAlive = request.keepAlive;
-            s.expectContinue = request.expectContinue;
+            s.contentLength = head.contentLength;
+            s.chunked = head.chunked;
+            s.http11 = head.http11;
+            s.keepAlive = head.keepAlive;
+            s.expectContinue = head.expectContinue;
             headNow = true;
         }
         long bodyStart = start + s.headLength;
@@ -94,17 +94,17 @@ final class RequestParser {
         if (!headNow) {
             readHead(b, start, s, s.headLength); // the loop's request served others since: all of it again
         }
-        request.bodyOffset = bodyStart;
+        head.bodyOffset = bodyStart;
         if (s.chunked) {
-            request.chunkedBody = s.decoder.data();
-            request.chunkedLength = s.decoder.length();
+            head.chunkedBody = s.decoder.data();
+            head.chunkedLength = s.decoder.length();
         }
         return s.headLength + wire;
     }
 
-    private boolean readHead(MemorySegment b, long start, ParseState s, int headLength) {
+    private boolean readHead(MemorySegment b, long start, ParseState<?> s, int headLength) {
         s.headLength = headLength;
-        int status = fields.read(b, start, s, window, request, maxBody);
+        int status = fields.read(b, start, s, window, head, maxBody);
         if (status != 0) {
             s.errorStatus = status;
             return false;
