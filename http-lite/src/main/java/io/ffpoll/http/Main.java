@@ -1,5 +1,6 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.serve.Compression;
 import io.ffpoll.multiplexer.EventLoop;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

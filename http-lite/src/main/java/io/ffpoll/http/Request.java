@@ -1,6 +1,7 @@
 package io.ffpoll.http;
 
 import io.ffpoll.http.internal.HttpAccess;
+import io.ffpoll.http.internal.SegmentInputStream;
 import io.ffpoll.http.parse.QueryString;
 import io.ffpoll.http.parse.RequestHead;
 import io.ffpoll.multiplexer.net.TlsInfo;

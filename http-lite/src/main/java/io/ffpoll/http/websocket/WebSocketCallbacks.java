@@ -1,4 +1,4 @@
-package io.ffpoll.http;
+package io.ffpoll.http.websocket;
 
 import io.ffpoll.multiplexer.EventLoop;
 

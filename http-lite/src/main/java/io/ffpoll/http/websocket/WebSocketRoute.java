@@ -1,6 +1,12 @@
-package io.ffpoll.http;
+package io.ffpoll.http.websocket;
 
+import io.ffpoll.http.HttpHandler;
+import io.ffpoll.http.Request;
+import io.ffpoll.http.Response;
+import io.ffpoll.http.WebSocketHandler;
+import io.ffpoll.http.internal.HttpAccess;
 import io.ffpoll.http.parse.Grammar;
+import io.ffpoll.http.serve.LoopState;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -16,14 +22,15 @@ import java.util.Locale;
  * connection stays HTTP then. No extension is negotiated (permessage-deflate is not
  * offered back), so every frame's RSV bits must be 0.
  */
-final class WebSocketRoute implements HttpHandler {
+public final class WebSocketRoute implements HttpHandler {
+    private static final HttpAccess HTTP = HttpAccess.get();
     private static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     private static final Response NOT_GET = Response.text(400, "A WebSocket handshake is a GET over HTTP/1.1\n");
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WebSocketRoute.class);
     private static final Response FORBIDDEN = Response.text(403, "Forbidden\n");
     private static final Response INTERNAL_ERROR = Response.text(500, "Internal Server Error\n");
     private static final Response BAD_KEY = Response.text(400, "Sec-WebSocket-Key must be 16 bytes in base64\n");
-    private static final Response UPGRADE_REQUIRED = Response.withFields(426,
+    private static final Response UPGRADE_REQUIRED = HTTP.withFields(426,
             "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nContent-Type: text/plain; charset=utf-8\r\n"
                     .getBytes(StandardCharsets.US_ASCII),
             "This is a WebSocket endpoint: upgrade to websocket, version 13\n".getBytes(StandardCharsets.US_ASCII),
@@ -33,7 +40,7 @@ final class WebSocketRoute implements HttpHandler {
     final boolean blocking;
     private final List<String> subprotocols;
 
-    WebSocketRoute(WebSocketHandler handler, boolean blocking, List<String> subprotocols) {
+    public WebSocketRoute(WebSocketHandler handler, boolean blocking, List<String> subprotocols) {
         this.handler = java.util.Objects.requireNonNull(handler, "handler");
         this.blocking = blocking;
         this.subprotocols = List.copyOf(subprotocols);
@@ -52,8 +59,8 @@ final class WebSocketRoute implements HttpHandler {
     }
 
     /** Why {@code r} is no handshake this route takes, as the answer; null if it is one. */
-    Response refusal(Request r) {
-        if (!r.method().equals("GET") || !r.head.http11) {
+    public Response refusal(Request r) {
+        if (!r.method().equals("GET") || !HTTP.head(r).http11) {
             return NOT_GET;
         }
         if (!hasToken(r, "Upgrade", "websocket") || !hasToken(r, "Connection", "upgrade")) {
@@ -128,7 +135,7 @@ final class WebSocketRoute implements HttpHandler {
      * connection from the next byte, not opened yet ({@link WebSocketSession#opened}); null if
      * the connection closed meanwhile.
      */
-    WebSocketSession upgrade(io.ffpoll.multiplexer.net.Connection c, LoopState loop, Request request) {
+    public WebSocketSession upgrade(io.ffpoll.multiplexer.net.Connection c, LoopState loop, Request request) {
         String subprotocol = subprotocol(request);
         if (!c.write(switching(request, subprotocol))) {
             return null;

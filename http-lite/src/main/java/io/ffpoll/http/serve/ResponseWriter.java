@@ -1,5 +1,7 @@
-package io.ffpoll.http;
+package io.ffpoll.http.serve;
 
+import io.ffpoll.http.Response;
+import io.ffpoll.http.internal.HttpAccess;
 import io.ffpoll.multiplexer.net.Connection;
 
 import java.nio.charset.StandardCharsets;
@@ -13,6 +15,7 @@ import java.nio.charset.StandardCharsets;
  * with one copy ({@link EncodedResponses}); streamed bodies go through a {@link BodyStream}.
  */
 final class ResponseWriter {
+    private static final HttpAccess HTTP = HttpAccess.get();
     // Short: it goes out with every response (a pipelined batch of 16 carries it 16 times).
     static final byte[] SERVER = "Server: ffpoll\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CLOSE = "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -28,13 +31,13 @@ final class ResponseWriter {
 
     /** The framing of {@code r}'s body for this request (NONE: no body is sent). */
     static Framing framing(Response r, boolean http11, boolean head) {
-        if (head || !r.hasContent()) {
+        if (head || !HTTP.hasContent(r)) {
             return Framing.NONE;
         }
-        if (http11 && (r.chunkedOn11 || r.length < 0)) {
+        if (http11 && (HTTP.chunkedOn11(r) || HTTP.length(r) < 0)) {
             return Framing.CHUNKED;
         }
-        return r.length >= 0 ? Framing.LENGTH : Framing.UNTIL_CLOSE;
+        return HTTP.length(r) >= 0 ? Framing.LENGTH : Framing.UNTIL_CLOSE;
     }
 
     /**
@@ -43,36 +46,36 @@ final class ResponseWriter {
      * forces {@code keepAlive} off: the caller reads that from {@link #keeps}.
      */
     static boolean write(Connection c, LoopState loop, Response r, boolean keepAlive, boolean http11, boolean head) {
-        if (keepAlive && http11 && !head && r.body != null) {
+        if (keepAlive && http11 && !head && HTTP.body(r) != null) {
             return c.write(loop.encoded.get(r, loop.date.line())); // the common case in one piece
         }
-        Framing framing = r.body != null ? (head || !r.hasContent() ? Framing.NONE : Framing.LENGTH)
+        Framing framing = HTTP.body(r) != null ? (head || !HTTP.hasContent(r) ? Framing.NONE : Framing.LENGTH)
                 : framing(r, http11, head);
         boolean keep = keeps(keepAlive, framing);
-        boolean ok = c.write(HttpStatus.line(r.status));
+        boolean ok = c.write(HttpStatus.line(r.status()));
         ok &= c.write(SERVER);
         ok &= c.write(loop.date.line());
-        ok &= c.write(r.fields);
+        ok &= c.write(HTTP.fields(r));
         // HEAD gets the framing fields a GET would have (RFC 9110 9.3.2), where they are known.
-        boolean chunked = framing == Framing.CHUNKED || head && r.source != null && http11 && r.hasContent()
-                && (r.chunkedOn11 || r.length < 0);
-        ok &= c.write(chunked ? CHUNKED : r.lengthField);
+        boolean chunked = framing == Framing.CHUNKED || head && HTTP.source(r) != null && http11 && HTTP.hasContent(r)
+                && (HTTP.chunkedOn11(r) || HTTP.length(r) < 0);
+        ok &= c.write(chunked ? CHUNKED : HTTP.lengthField(r));
         if (!keep) {
             ok &= c.write(CLOSE);
         } else if (!http11) {
             ok &= c.write(KEEP_ALIVE);
         }
         ok &= c.write(CRLF);
-        if (r.body != null && framing != Framing.NONE) {
-            ok &= c.write(r.body);
+        if (HTTP.body(r) != null && framing != Framing.NONE) {
+            ok &= c.write(HTTP.body(r));
         }
-        if (r.file != null) {
+        if (HTTP.file(r) != null) {
             try {
                 if (ok && framing != Framing.NONE) {
-                    ok = c.sendFile(r.file, r.filePosition, r.length);
+                    ok = c.sendFile(HTTP.file(r), HTTP.filePosition(r), HTTP.length(r));
                 }
             } finally {
-                r.file.close(); // the connection holds it while it sends
+                HTTP.file(r).close(); // the connection holds it while it sends
             }
         }
         return ok; // false: the peer went away meanwhile

@@ -1,15 +1,17 @@
-package io.ffpoll.http;
+package io.ffpoll.http.internal;
+
+import io.ffpoll.http.Request;
 
 import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /** An InputStream over a segment's bytes, copying only what is read ({@link Request#bodyStream}). */
-final class SegmentInputStream extends InputStream {
+public final class SegmentInputStream extends InputStream {
     private final MemorySegment bytes;
     private long pos;
 
-    SegmentInputStream(MemorySegment bytes) {
+    public SegmentInputStream(MemorySegment bytes) {
         this.bytes = bytes;
     }
 

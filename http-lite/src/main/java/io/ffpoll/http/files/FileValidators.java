@@ -1,5 +1,6 @@
-package io.ffpoll.http;
+package io.ffpoll.http.files;
 
+import io.ffpoll.http.Request;
 import io.ffpoll.multiplexer.net.OpenFile;
 
 import java.time.Instant;

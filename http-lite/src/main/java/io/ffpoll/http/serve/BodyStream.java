@@ -1,5 +1,6 @@
-package io.ffpoll.http;
+package io.ffpoll.http.serve;
 
+import io.ffpoll.http.BodyProducer;
 import io.ffpoll.multiplexer.net.Connection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

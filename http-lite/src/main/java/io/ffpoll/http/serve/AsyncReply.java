@@ -1,5 +1,7 @@
-package io.ffpoll.http;
+package io.ffpoll.http.serve;
 
+import io.ffpoll.http.Request;
+import io.ffpoll.http.Response;
 import io.ffpoll.multiplexer.EventLoop;
 
 import java.util.concurrent.CompletionException;

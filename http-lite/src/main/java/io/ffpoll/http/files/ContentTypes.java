@@ -1,4 +1,6 @@
-package io.ffpoll.http;
+package io.ffpoll.http.files;
+
+import io.ffpoll.http.Response;
 
 import java.util.HashMap;
 import java.util.Locale;
@@ -9,7 +11,7 @@ import java.util.Map;
  * serves (text in UTF-8), which the user's own entries override. Unknown extensions are
  * {@code application/octet-stream}, as nginx's default.
  */
-final class ContentTypes {
+public final class ContentTypes {
     static final String DEFAULT = "application/octet-stream";
     private static final Map<String, String> BUILT_IN = Map.ofEntries(
             Map.entry("html", "text/html; charset=utf-8"),
@@ -71,7 +73,7 @@ final class ContentTypes {
     }
 
     /** Whether a type is text that compresses well (text/*, JSON, XML, JavaScript, SVG). */
-    static boolean compressible(String type) {
+    public static boolean compressible(String type) {
         return type.startsWith("text/") || type.startsWith("application/json") || type.startsWith("application/xml")
                 || type.startsWith("image/svg+xml") || type.startsWith("application/javascript");
     }

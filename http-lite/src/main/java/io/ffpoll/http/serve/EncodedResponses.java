@@ -1,4 +1,7 @@
-package io.ffpoll.http;
+package io.ffpoll.http.serve;
+
+import io.ffpoll.http.Response;
+import io.ffpoll.http.internal.HttpAccess;
 
 /**
  * Whole keep-alive HTTP/1.1 responses (status line, Server, Date, fields, framing, body)
@@ -7,6 +10,7 @@ package io.ffpoll.http;
  * valid for one Date line (one second). Loop thread only.
  */
 final class EncodedResponses {
+    private static final HttpAccess HTTP = HttpAccess.get();
     private static final int SIZE = 8;
     private final Response[] responses = new Response[SIZE];
     private final byte[][] dates = new byte[SIZE][];
@@ -20,9 +24,9 @@ final class EncodedResponses {
                 return encoded[i];
             }
         }
-        byte[] status = HttpStatus.line(r.status);
-        byte[] body = r.hasContent() ? r.body : new byte[0];
-        byte[][] parts = {status, ResponseWriter.SERVER, dateLine, r.fields, r.lengthField, {'\r', '\n'}, body};
+        byte[] status = HttpStatus.line(r.status());
+        byte[] body = HTTP.hasContent(r) ? HTTP.body(r) : new byte[0];
+        byte[][] parts = {status, ResponseWriter.SERVER, dateLine, HTTP.fields(r), HTTP.lengthField(r), {'\r', '\n'}, body};
         int length = 0;
         for (byte[] part : parts) {
             length += part.length;

@@ -1,9 +1,12 @@
-package io.ffpoll.http;
+package io.ffpoll.http.serve;
+
+import io.ffpoll.http.ErrorHandler;
+import io.ffpoll.http.HttpServer;
 
 import java.time.Duration;
 
 /** The settings an {@link HttpServer} was built with, shared read-only by its loops. */
-record ServerConfig(Routes routes, ErrorHandler errorHandler, int maxRequestLine, int maxHeadBytes, long maxBody,
+public record ServerConfig(Routes routes, ErrorHandler errorHandler, int maxRequestLine, int maxHeadBytes, long maxBody,
                     int maxConnections, Duration requestTimeout, Duration idleTimeout, Duration writeTimeout,
                     Compression compression, int webSocketMaxFrame, long webSocketMaxMessage) {
 

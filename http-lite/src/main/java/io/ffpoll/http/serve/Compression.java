@@ -1,4 +1,9 @@
-package io.ffpoll.http;
+package io.ffpoll.http.serve;
+
+import io.ffpoll.http.Request;
+import io.ffpoll.http.Response;
+import io.ffpoll.http.files.ContentTypes;
+import io.ffpoll.http.internal.HttpAccess;
 
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
@@ -15,14 +20,15 @@ import java.util.zip.Deflater;
  *                  CPU are not worth it
  * @param maxLength the largest body compressed
  */
-record Compression(int level, int minLength, long maxLength) {
-    static final Compression DEFAULT = new Compression(6, 1024, 8L << 20);
+public record Compression(int level, int minLength, long maxLength) {
+    private static final HttpAccess HTTP = HttpAccess.get();
+    public static final Compression DEFAULT = new Compression(6, 1024, 8L << 20);
     /** The largest body that may be compressed at all: one array holds it. */
     static final long MOST = 1L << 30;
-    static final byte[] FIELDS = "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    static final byte[] VARY = "Vary: Accept-Encoding\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    public static final byte[] FIELDS = "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    public static final byte[] VARY = "Vary: Accept-Encoding\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
-    Compression {
+    public Compression {
         if (level < 1 || level > 9) {
             throw new IllegalArgumentException("the gzip level is 1..9, got " + level);
         }
@@ -32,7 +38,7 @@ record Compression(int level, int minLength, long maxLength) {
     }
 
     /** Whether a body of {@code length} bytes of {@code type}, not encoded already, is worth compressing. */
-    boolean wants(String type, boolean encoded, long length) {
+    public boolean wants(String type, boolean encoded, long length) {
         return length >= minLength && length <= maxLength && !encoded && type != null && ContentTypes.compressible(type);
     }
 
@@ -41,7 +47,7 @@ record Compression(int level, int minLength, long maxLength) {
      * above 0 (RFC 9110 12.5.3). No field at all means any coding would do, but a client
      * that sent none is served identity, as every server does: most such clients are tools.
      */
-    static boolean accepts(Request r) {
+    public static boolean accepts(Request r) {
         String field = r.header("Accept-Encoding");
         if (field == null) {
             return false;
@@ -78,7 +84,7 @@ record Compression(int level, int minLength, long maxLength) {
     private static final ThreadLocal<Gzip[]> GZIP = ThreadLocal.withInitial(() -> new Gzip[10]);
 
     /** This thread's compressor at this setting's level. */
-    Gzip gzip() {
+    public Gzip gzip() {
         Gzip[] mine = GZIP.get();
         Gzip g = mine[level];
         if (g == null) {
@@ -93,18 +99,18 @@ record Compression(int level, int minLength, long maxLength) {
      * could have; {@code r} itself if its body is not one to compress.
      */
     Response variant(Response r, Request request, boolean head) {
-        if (r.body == null || r.status != 200 || !wants(r.type, r.encoded, r.body.length)) {
+        if (HTTP.body(r) == null || r.status() != 200 || !wants(HTTP.type(r), HTTP.encoded(r), HTTP.body(r).length)) {
             return r;
         }
-        return head || !accepts(request) ? r.varied() : r.gzipped(gzip());
+        return head || !accepts(request) ? HTTP.varied(r) : HTTP.gzipped(r, gzip());
     }
 
     /** A thread's compressor at one level. */
-    static final class Gzip {
+    public static final class Gzip {
         private static final byte[] HEADER = {0x1f, (byte) 0x8b, Deflater.DEFLATED, 0, 0, 0, 0, 0, 0, (byte) 0xff};
         private final Deflater deflater;
         private final CRC32 crc = new CRC32();
-        final int level;
+        public final int level;
 
         Gzip(int level) {
             this.level = level;
@@ -112,7 +118,7 @@ record Compression(int level, int minLength, long maxLength) {
         }
 
         /** {@code src[offset, offset + length)} as one gzip member. */
-        byte[] compress(byte[] src, int offset, int length) {
+        public byte[] compress(byte[] src, int offset, int length) {
             deflater.reset();
             crc.reset();
             crc.update(src, offset, length);

@@ -1,5 +1,8 @@
-package io.ffpoll.http;
+package io.ffpoll.http.serve;
 
+import io.ffpoll.http.HttpServer;
+import io.ffpoll.http.Request;
+import io.ffpoll.http.internal.HttpAccess;
 import io.ffpoll.http.parse.ParseState;
 import io.ffpoll.http.parse.RequestParser;
 import io.ffpoll.multiplexer.EventLoop;
@@ -16,9 +19,10 @@ import java.util.List;
  * that runs once a second to apply the request-read and idle timeouts (one timer per loop, not
  * one per request). Loop thread only, except the counters read through {@link HttpServer}.
  */
-final class LoopState {
-    final EventLoop loop;
-    final ServerConfig config;
+public final class LoopState {
+    private static final HttpAccess HTTP = HttpAccess.get();
+    public final EventLoop loop;
+    public final ServerConfig config;
     final DateHeader date = new DateHeader();
     final EncodedResponses encoded = new EncodedResponses();
     final RequestParser parser;
@@ -29,10 +33,10 @@ final class LoopState {
     // cost about 50 bytes more per idle connection (IdleConnectionMemoryTest counts them).
     private HttpConnection first;
     private HttpConnection last;
-    volatile long accepted;
-    long served;
+    public volatile long accepted;
+    public long served;
     boolean draining;
-    long sweeps; // runs of the sweeper: the loop's own once-a-second clock, which tests can wait on
+    public long sweeps; // runs of the sweeper: the loop's own once-a-second clock, which tests can wait on
     private Timer sweeper;
     // Parse states that connections gave back between requests, for the next that reads one.
     private final ArrayDeque<ParseState<Routes.Route>> spareParseStates = new ArrayDeque<>();
@@ -43,7 +47,7 @@ final class LoopState {
         this.config = config;
         this.limit = limit;
         this.parser = new RequestParser(config.maxRequestLine(), config.maxHeadBytes(), config.maxBody());
-        this.request = new Request(parser.head);
+        this.request = HTTP.request(parser.head);
         this.maxPending = config.maxPending();
     }
 
@@ -63,7 +67,7 @@ final class LoopState {
     }
 
     /** The open connections, in the order they opened: a copy, which the caller may close them from (loop thread only). */
-    List<HttpConnection> connections() {
+    public List<HttpConnection> connections() {
         List<HttpConnection> all = new ArrayList<>();
         for (HttpConnection c = first; c != null; c = c.next) {
             all.add(c);

@@ -1,5 +1,9 @@
-package io.ffpoll.http;
+package io.ffpoll.http.websocket;
 
+import io.ffpoll.http.Request;
+import io.ffpoll.http.WebSocket;
+import io.ffpoll.http.WebSocketHandler;
+import io.ffpoll.http.internal.HttpAccess;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.net.Connection;
 import org.slf4j.Logger;
@@ -11,7 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.concurrent.RejectedExecutionException;
 
-import static io.ffpoll.http.WebSocketFrames.*;
+import static io.ffpoll.http.websocket.WebSocketFrames.*;
 
 /**
  * A connection after its upgrade to WebSocket: reads frames (RFC 6455 5), puts fragmented
@@ -22,7 +26,8 @@ import static io.ffpoll.http.WebSocketFrames.*;
  * read (the queue above its high watermark) or a blocking handler falls behind, reading
  * pauses, as an HTTP connection's does. Loop thread, except {@link #send} and {@link #close}.
  */
-final class WebSocketSession {
+public final class WebSocketSession {
+    private static final HttpAccess HTTP = HttpAccess.get();
     private static final Logger LOG = LoggerFactory.getLogger(WebSocketSession.class);
     private static final byte[] EMPTY = new byte[0];
     private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
@@ -57,13 +62,13 @@ final class WebSocketSession {
         this.subprotocol = subprotocol;
         this.maxFrame = maxFrame;
         this.maxMessage = maxMessage;
-        this.socket = new WebSocket(this, request);
+        this.socket = HTTP.webSocket(this, request);
         this.callbacks = route.blocking ? new WebSocketCallbacks(this, loop, maxMessage) : null;
         this.writable = c.isWritable();
     }
 
     /** The handshake's answer is queued: the handler hears of the socket, and of its end if the server is stopping. */
-    void opened(boolean serverStopping) {
+    public void opened(boolean serverStopping) {
         call(() -> handler.onOpen(socket), 0);
         if (serverStopping) {
             goingAway();
@@ -71,24 +76,24 @@ final class WebSocketSession {
     }
 
     /** The server is stopping: 1001. */
-    void goingAway() {
+    public void goingAway() {
         close(GOING_AWAY, "the server is shutting down".getBytes(StandardCharsets.US_ASCII));
     }
 
-    String subprotocol() {
+    public String subprotocol() {
         return subprotocol;
     }
 
-    boolean isOpen() {
+    public boolean isOpen() {
         return open;
     }
 
-    boolean isWritable() {
+    public boolean isWritable() {
         return writable;
     }
 
     /** Takes the whole frames at the start of {@code data}; returns the bytes taken. */
-    long onData(MemorySegment data) {
+    public long onData(MemorySegment data) {
         long pos = 0;
         long end = data.byteSize();
         while (pos < end && c.isOpen() && !c.isClosing()) {
@@ -288,7 +293,7 @@ final class WebSocketSession {
     }
 
     /** A whole frame (a message or a ping) from any thread; false once the socket no longer sends. */
-    boolean send(byte[] frame) {
+    public boolean send(byte[] frame) {
         if (!open) {
             return false;
         }
@@ -320,7 +325,7 @@ final class WebSocketSession {
     }
 
     /** {@link WebSocket#close} from any thread: our close frame, then the connection ends once the peer answers or leaves. */
-    void close(int code, byte[] reason) {
+    public void close(int code, byte[] reason) {
         if (!loop.inEventLoop()) {
             try {
                 loop.execute(() -> close(code, reason));
@@ -336,7 +341,7 @@ final class WebSocketSession {
         c.closeLingering(); // what the peer sends now, its close frame too, is read and dropped
     }
 
-    void writabilityChanged(boolean now) {
+    public void writabilityChanged(boolean now) {
         writable = now;
         if (now) {
             gate.changed();
@@ -359,7 +364,7 @@ final class WebSocketSession {
     }
 
     /** The connection ended: the handler hears it, if it has not heard a close yet. */
-    void ended(java.io.IOException cause) {
+    public void ended(java.io.IOException cause) {
         open = false;
         gate.changed();
         if (closeSent) {

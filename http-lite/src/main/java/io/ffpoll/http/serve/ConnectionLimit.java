@@ -1,4 +1,4 @@
-package io.ffpoll.http;
+package io.ffpoll.http.serve;
 
 import io.ffpoll.multiplexer.net.GroupListener;
 
@@ -14,7 +14,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * cost a descriptor the process may not have. When a connection closes, accepting resumes.
  * Thread-safe: connections open and close on every loop.
  */
-final class ConnectionLimit {
+public final class ConnectionLimit {
     private final int max;
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicBoolean suspended = new AtomicBoolean();
@@ -34,11 +34,11 @@ final class ConnectionLimit {
         }
     }
 
-    int open() {
+    public int open() {
         return open.get();
     }
 
-    boolean acceptingSuspended() {
+    public boolean acceptingSuspended() {
         return suspended.get();
     }
 

@@ -1,5 +1,9 @@
-package io.ffpoll.http;
+package io.ffpoll.http.serve;
 
+import io.ffpoll.http.AsyncHttpHandler;
+import io.ffpoll.http.HttpHandler;
+import io.ffpoll.http.Response;
+import io.ffpoll.http.files.StaticFiles;
 import io.ffpoll.http.parse.Grammar;
 import io.ffpoll.http.parse.RequestHead;
 
@@ -23,7 +27,7 @@ import java.util.TreeSet;
  * 501 wherever it is sent (RFC 9110 9.1), unless a fallback handler was set: that takes
  * whatever no route took.
  */
-final class Routes {
+public final class Routes {
     /**
      * {@code handler} answers on the loop, or on a virtual thread if {@code blocking}; or, when
      * {@code async} is set instead, with a stage. {@code rejects}: the built-in 404 or a 405,
@@ -55,11 +59,11 @@ final class Routes {
             "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
             .map(m -> m.getBytes(StandardCharsets.US_ASCII)).toList());
 
-    void add(String method, String path, HttpHandler handler, boolean blocking) {
+    public void add(String method, String path, HttpHandler handler, boolean blocking) {
         add(method, path, java.util.Objects.requireNonNull(handler, "handler"), null, blocking);
     }
 
-    void addAsync(String method, String path, AsyncHttpHandler handler) {
+    public void addAsync(String method, String path, AsyncHttpHandler handler) {
         add(method, path, null, java.util.Objects.requireNonNull(handler, "handler"), false);
     }
 
@@ -107,7 +111,7 @@ final class Routes {
     }
 
     /** The server's compression (null: off), for the static-file routes, which compress as they read. */
-    void compression(Compression compression) {
+    public void compression(Compression compression) {
         for (Route r : prefixes) {
             if (r.handler() instanceof StaticFiles files) {
                 files.compression = compression;
@@ -121,7 +125,7 @@ final class Routes {
     }
 
     /** The server stopped: the static-file routes close their directories. */
-    void close() {
+    public void close() {
         for (Route r : prefixes) {
             if (r.handler() instanceof StaticFiles files) {
                 files.close();
@@ -129,7 +133,7 @@ final class Routes {
         }
     }
 
-    void fallback(HttpHandler handler, boolean blocking) {
+    public void fallback(HttpHandler handler, boolean blocking) {
         fallback = new Route(new byte[] {'*'}, null, java.util.Objects.requireNonNull(handler, "handler"), null, blocking, false);
     }
 

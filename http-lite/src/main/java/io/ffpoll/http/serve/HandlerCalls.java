@@ -1,5 +1,8 @@
-package io.ffpoll.http;
+package io.ffpoll.http.serve;
 
+import io.ffpoll.http.ErrorHandler;
+import io.ffpoll.http.Request;
+import io.ffpoll.http.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

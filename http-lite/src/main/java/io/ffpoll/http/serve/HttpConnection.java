@@ -1,7 +1,15 @@
-package io.ffpoll.http;
+package io.ffpoll.http.serve;
 
+import io.ffpoll.http.AsyncHttpHandler;
+import io.ffpoll.http.BodyProducer;
+import io.ffpoll.http.Request;
+import io.ffpoll.http.Response;
+import io.ffpoll.http.internal.HttpAccess;
 import io.ffpoll.http.parse.ParseState;
+import io.ffpoll.http.parse.RequestHead;
 import io.ffpoll.http.parse.RequestParser;
+import io.ffpoll.http.websocket.WebSocketRoute;
+import io.ffpoll.http.websocket.WebSocketSession;
 import io.ffpoll.multiplexer.net.Connection;
 import io.ffpoll.multiplexer.net.ConnectionHandler;
 import org.slf4j.Logger;
@@ -25,7 +33,8 @@ import java.util.concurrent.RejectedExecutionException;
  * the connection is closed lingering, so a client still sending reads its response instead of
  * a reset.
  */
-final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
+public final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
+    private static final HttpAccess HTTP = HttpAccess.get();
     private static final Logger LOG = LoggerFactory.getLogger(HttpConnection.class);
     private static final Response ASYNC_TIMEOUT = Response.text(503, "Service Unavailable\n");
 
@@ -44,7 +53,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
     HttpConnection prev, next; // the loop's list of open connections (LoopState)
     private boolean keepAfterStream;
     long lastActivity;
-    long requestStarted; // 0 while between requests
+    public long requestStarted; // 0 while between requests
     private boolean answered; // at least one response: a drain may close this connection between requests
     private long sentAtLastSweep;
     private long lastWriteProgress;
@@ -54,12 +63,12 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
     }
 
     /** Whether reading is paused (a blocking handler runs, or the client does not read). */
-    boolean readingPaused() {
+    public boolean readingPaused() {
         return awaitingHandler || waitingForWrites;
     }
 
     /** The connection once open (onOpen ran); null before. */
-    Connection connection() {
+    public Connection connection() {
         return connection;
     }
 
@@ -157,10 +166,11 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
     }
 
     private void dispatch(Connection c, Request request, Routes.Route route) {
+        RequestHead h = HTTP.head(request);
         if (route.handler() instanceof WebSocketRoute ws) {
             Response refusal = ws.refusal(request); // once: it asks the handler's accepts()
             if (refusal != null) {
-                respond(c, request.head.http11, request.head.keepAlive, refusal, Routes.isHead(request.head), request);
+                respond(c, h.http11, h.keepAlive, refusal, Routes.isHead(h), request);
             } else {
                 upgrade(c, request, ws);
             }
@@ -171,7 +181,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
             return;
         }
         if (!route.blocking()) {
-            respond(c, request.head.http11, request.head.keepAlive, HandlerCalls.handle(route, request, loop.config.errorHandler()), Routes.isHead(request.head), request);
+            respond(c, h.http11, h.keepAlive, HandlerCalls.handle(route, request, loop.config.errorHandler()), Routes.isHead(h), request);
             return;
         }
         Request detached = request.detach();
@@ -233,7 +243,8 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         if (!c.isOpen()) {
             return;
         }
-        respond(c, r.head.http11, r.head.keepAlive, response, Routes.isHead(r.head), r);
+        RequestHead h = HTTP.head(r);
+        respond(c, h.http11, h.keepAlive, response, Routes.isHead(h), r);
         if (closing || stream != null) {
             return;
         }
@@ -278,7 +289,7 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         }
         boolean keep = keepAlive && !loop.draining;
         loop.served++;
-        ResponseWriter.Framing framing = response.source == null ? null : ResponseWriter.framing(response, http11, head);
+        ResponseWriter.Framing framing = HTTP.source(response) == null ? null : ResponseWriter.framing(response, http11, head);
         if (framing != null) {
             keep = ResponseWriter.keeps(keep, framing);
         }
@@ -288,13 +299,13 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
         if (framing != null && framing != ResponseWriter.Framing.NONE) {
             BodyProducer producer;
             try {
-                producer = java.util.Objects.requireNonNull(response.source.get(), "body producer");
+                producer = java.util.Objects.requireNonNull(HTTP.source(response).get(), "body producer");
             } catch (Throwable t) {
                 LOG.warn("making the body producer for {} failed; aborting the response", c.remoteAddress(), t);
                 c.abort();
                 return;
             }
-            BodyStream s = new BodyStream(c, producer, framing, response.length, () -> pumpStream(c));
+            BodyStream s = new BodyStream(c, producer, framing, HTTP.length(response), () -> pumpStream(c));
             stream = s;
             keepAfterStream = keep;
             if (!s.pump()) {
@@ -376,7 +387,8 @@ final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
             late.drop();
             awaitingHandler = false;
             LOG.debug("the async response to {} took longer than {}", late.request, loop.config.requestTimeout());
-            respond(connection, late.request.head.http11, false, ASYNC_TIMEOUT, Routes.isHead(late.request.head), late.request);
+            RequestHead h = HTTP.head(late.request);
+            respond(connection, h.http11, false, ASYNC_TIMEOUT, Routes.isHead(h), late.request);
             return;
         }
         if (awaitingHandler || waitingForWrites || closing) {

@@ -1,5 +1,6 @@
-package io.ffpoll.http;
+package io.ffpoll.http.serve;
 
+import io.ffpoll.http.HttpServer;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.EventLoopGroup;
 import io.ffpoll.multiplexer.net.AcceptOptions;
@@ -23,20 +24,20 @@ import java.util.concurrent.TimeUnit;
  * the connection limit, and the steps of starting and stopping, each a future so that no step
  * waits on a loop thread. The loops are the server's own, or a group the caller runs.
  */
-final class ServerLoops {
+public final class ServerLoops {
     private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
 
-    final List<LoopState> states = new ArrayList<>();
+    public final List<LoopState> states = new ArrayList<>();
     private final Map<EventLoop, LoopState> byLoop = new IdentityHashMap<>();
     private final ServerConfig config;
     private final HttpServer.AcceptMode mode;
-    final ConnectionLimit limit;
-    EventLoopGroup group;
+    public final ConnectionLimit limit;
+    public EventLoopGroup group;
     private boolean ownsGroup;
-    GroupListener listener;    // plain HTTP's, or null
-    GroupListener tlsListener; // HTTPS's, or null
+    public GroupListener listener;    // plain HTTP's, or null
+    public GroupListener tlsListener; // HTTPS's, or null
 
-    ServerLoops(ServerConfig config, HttpServer.AcceptMode mode) {
+    public ServerLoops(ServerConfig config, HttpServer.AcceptMode mode) {
         this.config = config;
         this.mode = mode;
         this.limit = new ConnectionLimit(config.maxConnections());
@@ -44,14 +45,14 @@ final class ServerLoops {
 
     /**
      * Starts on the settings' group or loops of its own; the future fails if it cannot listen.
-     * Everything it needs of the settings is read here, on the caller's thread: a builder
-     * changed or reused afterwards does not change the server.
+     * Everything it needs of the builder's settings was read into {@code b} on the caller's
+     * thread: a builder changed or reused afterwards does not change the server.
      */
-    CompletableFuture<Void> start(ServerSettings b) {
-        java.net.SocketAddress address = b.address;
+    public CompletableFuture<Void> start(ListenSettings b) {
+        java.net.SocketAddress address = b.address();
         GroupListener.Options options = GroupListener.Options.DEFAULTS
                 .mode(mode == HttpServer.AcceptMode.REUSEPORT ? GroupListener.Mode.REUSEPORT : GroupListener.Mode.ACCEPTOR)
-                .backlog(b.backlog)
+                .backlog(b.backlog())
                 // Responses are complete when written: do not wait for Nagle.
                 .accept(AcceptOptions.DEFAULTS.noDelay(true))
                 // Counted on the accepting thread, so that reaching the limit stops the very
@@ -60,15 +61,15 @@ final class ServerLoops {
                 // closing it with its request unread would reset it, and on a socket shared with
                 // other worker processes none of them can serve it any more.
                 .admission(fd -> limit.admit());
-        GroupListener.Options plainOptions = b.inheritedFd >= 0 ? options.inheritedFd(b.inheritedFd) : options;
-        GroupListener.Options tlsOptions = b.tlsInheritedFd >= 0 ? options.inheritedFd(b.tlsInheritedFd) : options;
-        boolean plain = b.servesPlain();
-        TlsConfig tls = b.tls;
-        java.net.SocketAddress tlsAddress = b.tlsAddress;
+        GroupListener.Options plainOptions = b.inheritedFd() >= 0 ? options.inheritedFd(b.inheritedFd()) : options;
+        GroupListener.Options tlsOptions = b.tlsInheritedFd() >= 0 ? options.inheritedFd(b.tlsInheritedFd()) : options;
+        boolean plain = b.plain();
+        TlsConfig tls = b.tls();
+        java.net.SocketAddress tlsAddress = b.tlsAddress();
         List<CompletableFuture<?>> sweepers = new ArrayList<>();
         try {
-            ownsGroup = b.group == null;
-            group = ownsGroup ? EventLoopGroup.start("http-lite", b.threads, b.backend) : b.group;
+            ownsGroup = b.group() == null;
+            group = ownsGroup ? EventLoopGroup.start("http-lite", b.threads(), b.backend()) : b.group();
             for (EventLoop loop : group.loops()) {
                 LoopState state = new LoopState(loop, config, limit);
                 states.add(state);
@@ -128,7 +129,7 @@ final class ServerLoops {
      *
      * @return true once everything finished before the deadline
      */
-    CompletableFuture<Boolean> stop(long deadline) {
+    public CompletableFuture<Boolean> stop(long deadline) {
         // Responses from here on say Connection: close, before any client can see a refused
         // connect and conclude that the server is going away.
         return onEveryLoop(s -> s.draining = true)

@@ -1,5 +1,6 @@
-package io.ffpoll.http;
+package io.ffpoll.http.serve;
 
+import io.ffpoll.http.Response;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;

@@ -1,9 +1,9 @@
-package io.ffpoll.http;
+package io.ffpoll.http.serve;
 
 import java.nio.charset.StandardCharsets;
 
 /** Status codes with their reason phrases and preencoded {@code HTTP/1.1 NNN Reason\r\n} lines. */
-final class HttpStatus {
+public final class HttpStatus {
     private static final byte[][] LINES = new byte[600][];
     private static final String[] REASONS = new String[600];
 
@@ -85,7 +85,7 @@ final class HttpStatus {
         return code >= 100 && code < 600;
     }
 
-    static String reason(int code) {
+    public static String reason(int code) {
         String r = REASONS[code];
         return r == null ? "" : r; // an empty reason phrase is allowed (RFC 9112 4)
     }

@@ -1,4 +1,4 @@
-package io.ffpoll.http;
+package io.ffpoll.http.files;
 
 import io.ffpoll.multiplexer.net.OpenFile;
 

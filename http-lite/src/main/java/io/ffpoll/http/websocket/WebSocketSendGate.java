@@ -1,4 +1,4 @@
-package io.ffpoll.http;
+package io.ffpoll.http.websocket;
 
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;

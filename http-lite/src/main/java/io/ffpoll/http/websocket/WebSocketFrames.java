@@ -1,4 +1,4 @@
-package io.ffpoll.http;
+package io.ffpoll.http.websocket;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -12,12 +12,12 @@ import java.nio.charset.StandardCharsets;
  * sends (FIN set, unmasked, the shortest length encoding), the close codes (7.4), and strict
  * UTF-8 decoding for text and close reasons (8.1).
  */
-final class WebSocketFrames {
+public final class WebSocketFrames {
     static final int CONTINUATION = 0x0;
-    static final int TEXT = 0x1;
-    static final int BINARY = 0x2;
+    public static final int TEXT = 0x1;
+    public static final int BINARY = 0x2;
     static final int CLOSE = 0x8;
-    static final int PING = 0x9;
+    public static final int PING = 0x9;
     static final int PONG = 0xA;
 
     static final int NORMAL = 1000;
@@ -33,7 +33,7 @@ final class WebSocketFrames {
     private WebSocketFrames() {}
 
     /** A final, unmasked frame of {@code opcode} carrying {@code src[offset, offset + length)}, header and payload in one array. */
-    static byte[] frame(int opcode, byte[] src, int offset, int length) {
+    public static byte[] frame(int opcode, byte[] src, int offset, int length) {
         int header = length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
         byte[] f = new byte[header + length];
         f[0] = (byte) (0x80 | opcode);
@@ -68,7 +68,7 @@ final class WebSocketFrames {
     }
 
     /** Whether an application may close with {@code code}: a wire code (1012-1014 included, as IANA registered them). */
-    static boolean sendableCode(int code) {
+    public static boolean sendableCode(int code) {
         return wireCode(code);
     }
 

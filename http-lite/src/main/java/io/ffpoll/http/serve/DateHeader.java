@@ -1,4 +1,4 @@
-package io.ffpoll.http;
+package io.ffpoll.http.serve;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;

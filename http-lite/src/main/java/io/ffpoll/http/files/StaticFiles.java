@@ -1,5 +1,10 @@
-package io.ffpoll.http;
+package io.ffpoll.http.files;
 
+import io.ffpoll.http.HttpHandler;
+import io.ffpoll.http.Request;
+import io.ffpoll.http.Response;
+import io.ffpoll.http.internal.HttpAccess;
+import io.ffpoll.http.serve.Compression;
 import io.ffpoll.multiplexer.net.OpenDirectory;
 import io.ffpoll.multiplexer.net.OpenFile;
 import org.slf4j.Logger;
@@ -30,7 +35,8 @@ import java.util.Map;
  * not listed: {@code index.html} is served for one when present, else 404; a directory asked
  * for without its trailing slash is redirected (301) to it.
  */
-final class StaticFiles implements HttpHandler {
+public final class StaticFiles implements HttpHandler {
+    private static final HttpAccess HTTP = HttpAccess.get();
     private static final Logger LOG = LoggerFactory.getLogger(StaticFiles.class);
     private static final Response BAD_REQUEST = Response.text(400, "Bad Request\n");
     private static final Response NOT_FOUND = Response.text(404, "Not Found\n");
@@ -39,12 +45,12 @@ final class StaticFiles implements HttpHandler {
     private final String prefix; // ends with '/'
     private final Path directory;
     private final ContentTypes types;
-    volatile Compression compression; // the server's, set as it starts; null: off
+    public volatile Compression compression; // the server's, set as it starts; null: off
     private volatile OpenDirectory root; // opened on the first request, closed with the server
     private boolean stopped;
     private final GzipCache gzipCache = new GzipCache();
 
-    StaticFiles(String prefix, Path directory, Map<String, String> contentTypes) throws IOException {
+    public StaticFiles(String prefix, Path directory, Map<String, String> contentTypes) throws IOException {
         if (prefix.indexOf('*') >= 0 || prefix.indexOf('{') >= 0) {
             throw new IllegalArgumentException("a files prefix is a plain path (/static), not a pattern: " + prefix);
         }
@@ -57,7 +63,7 @@ final class StaticFiles implements HttpHandler {
     }
 
     /** The route's path for {@code prefix}: everything under it. */
-    static String routePath(String prefix) {
+    public static String routePath(String prefix) {
         return (prefix.endsWith("/") ? prefix : prefix + "/") + "*";
     }
 
@@ -77,7 +83,7 @@ final class StaticFiles implements HttpHandler {
     }
 
     /** The server stopped: the directory's descriptor is closed, and no request opens it again. */
-    synchronized void close() {
+    public synchronized void close() {
         stopped = true;
         if (root != null) {
             root.close();
@@ -148,7 +154,7 @@ final class StaticFiles implements HttpHandler {
         long size = f.size();
         boolean varies = k != null && k.wants(type, false, size);
         // gzip for a GET that takes it; a range, and HEAD, get the identity bytes (Vary either way).
-        boolean gzip = varies && r.head.methodIs(GET) && r.header("Range") == null && Compression.accepts(r);
+        boolean gzip = varies && HTTP.head(r).methodIs(GET) && r.header("Range") == null && Compression.accepts(r);
         long modified = f.lastModified().getEpochSecond();
         String identityTag = FileValidators.etag(f);
         // The gzip bytes are another representation: another strong tag (RFC 9110 8.8.3).
@@ -165,7 +171,7 @@ final class StaticFiles implements HttpHandler {
         long first = 0;
         long count = size;
         String contentRange = null;
-        String range = r.head.methodIs(GET) ? r.header("Range") : null; // Range is GET's alone (RFC 9110 14.2)
+        String range = HTTP.head(r).methodIs(GET) ? r.header("Range") : null; // Range is GET's alone (RFC 9110 14.2)
         if (range != null) {
             String ifRange = r.header("If-Range");
             long[] span = ifRange == null || FileValidators.ifRangeHolds(ifRange, etag, modified)
@@ -203,12 +209,12 @@ final class StaticFiles implements HttpHandler {
                 f.close();
             }
             fields.append("Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
-            return Response.withFields(200, fields.toString().getBytes(StandardCharsets.ISO_8859_1), gz, type, true);
+            return HTTP.withFields(200, fields.toString().getBytes(StandardCharsets.ISO_8859_1), gz, type, true);
         }
         if (varies) {
             fields.append("Vary: Accept-Encoding\r\n");
         }
-        return Response.file(contentRange != null ? 206 : 200, fields.toString().getBytes(StandardCharsets.ISO_8859_1),
+        return HTTP.fileResponse(contentRange != null ? 206 : 200, fields.toString().getBytes(StandardCharsets.ISO_8859_1),
                 f, first, count);
     }
 
