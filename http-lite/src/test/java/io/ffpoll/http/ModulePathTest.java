@@ -137,7 +137,7 @@ class ModulePathTest {
 
     @Test
     void theLauncherRunsAsAModuleAndAnswers() throws Exception {
-        Process p = java("--module-path", modulePath, "-m", "io.ffpoll.http/io.ffpoll.http.Main",
+        Process p = java("--module-path", modulePath, "-m", "io.ffpoll.http/io.ffpoll.http.launcher.Main",
                 "--port", "0", "--threads", "1");
         try {
             ProcessLines lines = new ProcessLines(p);

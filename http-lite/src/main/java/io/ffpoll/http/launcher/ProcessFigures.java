@@ -1,4 +1,4 @@
-package io.ffpoll.http;
+package io.ffpoll.http.launcher;
 
 import java.io.IOException;
 import java.nio.file.Files;

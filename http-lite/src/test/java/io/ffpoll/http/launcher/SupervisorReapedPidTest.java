@@ -1,4 +1,4 @@
-package io.ffpoll.http;
+package io.ffpoll.http.launcher;
 
 import io.ffpoll.bindings.Processes;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,7 @@
-package io.ffpoll.http;
+package io.ffpoll.http.launcher;
 
+import io.ffpoll.http.HttpServer;
+import io.ffpoll.http.Response;
 import io.ffpoll.http.serve.Compression;
 import io.ffpoll.multiplexer.EventLoop;
 import org.slf4j.Logger;
@@ -93,7 +95,7 @@ public final class Main {
             """;
 
     /** Adds the built-in routes to {@code b}. */
-    static HttpServer.Builder withBuiltInRoutes(HttpServer.Builder b) {
+    public static HttpServer.Builder withBuiltInRoutes(HttpServer.Builder b) {
         return b.route("GET", "/plaintext", r -> PLAINTEXT)
                 .route("GET", "/json", r -> JSON)
                 .route("*", "/echo", r -> Response.of(200, "application/octet-stream", r.body()))
@@ -115,7 +117,7 @@ public final class Main {
     private static String tlsEngine;
 
     /** Parses {@code args} into a builder; null after printing usage or an error. */
-    static HttpServer.Builder parse(String[] args, PrintStream err) {
+    public static HttpServer.Builder parse(String[] args, PrintStream err) {
         statsSeconds = 0;
         workers = 0;
         supervised = null;

@@ -1,4 +1,4 @@
-package io.ffpoll.http;
+package io.ffpoll.http.launcher;
 
 import io.ffpoll.bindings.ErrnoName;
 import io.ffpoll.bindings.Processes;

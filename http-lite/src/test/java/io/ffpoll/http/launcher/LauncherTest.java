@@ -1,5 +1,9 @@
-package io.ffpoll.http;
+package io.ffpoll.http.launcher;
 
+import io.ffpoll.http.HttpsCertificates;
+import io.ffpoll.http.ProcessLines;
+import io.ffpoll.http.RawClient;
+import io.ffpoll.http.Tool;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -60,7 +64,7 @@ class LauncherTest {
     private static List<String> javaCommand(String... args) {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "io.ffpoll.http.Main"));
+                "io.ffpoll.http.launcher.Main"));
         cmd.addAll(List.of(args));
         return cmd;
     }

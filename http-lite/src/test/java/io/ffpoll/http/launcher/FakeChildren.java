@@ -1,8 +1,8 @@
-package io.ffpoll.http;
+package io.ffpoll.http.launcher;
 
 import io.ffpoll.bindings.ErrnoName;
-import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.bindings.Processes;
+import io.ffpoll.bindings.platform.Platform;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,4 +1,5 @@
-package io.ffpoll.http;
+package io.ffpoll.http.launcher;
+
 
 import java.util.List;
 import java.util.Map;

@@ -1,5 +1,6 @@
-package io.ffpoll.http;
+package io.ffpoll.http.launcher;
 
+import io.ffpoll.http.ServerProcess;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

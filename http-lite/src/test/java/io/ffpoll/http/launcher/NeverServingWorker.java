@@ -1,4 +1,5 @@
-package io.ffpoll.http;
+package io.ffpoll.http.launcher;
+
 
 import java.io.FileInputStream;
 import java.io.IOException;

@@ -1,5 +1,8 @@
-package io.ffpoll.http;
+package io.ffpoll.http.launcher;
 
+import io.ffpoll.http.ProcessLines;
+import io.ffpoll.http.RawClient;
+import io.ffpoll.http.ServerProcess;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedInputStream;
