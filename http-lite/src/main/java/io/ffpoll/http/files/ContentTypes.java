@@ -11,7 +11,7 @@ import java.util.Map;
  * serves (text in UTF-8), which the user's own entries override. Unknown extensions are
  * {@code application/octet-stream}, as nginx's default.
  */
-public final class ContentTypes {
+final class ContentTypes {
     static final String DEFAULT = "application/octet-stream";
     private static final Map<String, String> BUILT_IN = Map.ofEntries(
             Map.entry("html", "text/html; charset=utf-8"),
@@ -70,11 +70,5 @@ public final class ContentTypes {
             return DEFAULT;
         }
         return byExtension.getOrDefault(fileName.substring(dot + 1).toLowerCase(Locale.ROOT), DEFAULT);
-    }
-
-    /** Whether a type is text that compresses well (text/*, JSON, XML, JavaScript, SVG). */
-    public static boolean compressible(String type) {
-        return type.startsWith("text/") || type.startsWith("application/json") || type.startsWith("application/xml")
-                || type.startsWith("image/svg+xml") || type.startsWith("application/javascript");
     }
 }

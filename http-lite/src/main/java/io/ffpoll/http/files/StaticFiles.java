@@ -5,6 +5,7 @@ import io.ffpoll.http.Request;
 import io.ffpoll.http.Response;
 import io.ffpoll.http.internal.HttpAccess;
 import io.ffpoll.http.serve.Compression;
+import io.ffpoll.http.serve.ServerBound;
 import io.ffpoll.multiplexer.net.OpenDirectory;
 import io.ffpoll.multiplexer.net.OpenFile;
 import org.slf4j.Logger;
@@ -35,7 +36,7 @@ import java.util.Map;
  * not listed: {@code index.html} is served for one when present, else 404; a directory asked
  * for without its trailing slash is redirected (301) to it.
  */
-public final class StaticFiles implements HttpHandler {
+public final class StaticFiles implements HttpHandler, ServerBound {
     private static final HttpAccess HTTP = HttpAccess.get();
     private static final Logger LOG = LoggerFactory.getLogger(StaticFiles.class);
     private static final Response BAD_REQUEST = Response.text(400, "Bad Request\n");
@@ -45,7 +46,7 @@ public final class StaticFiles implements HttpHandler {
     private final String prefix; // ends with '/'
     private final Path directory;
     private final ContentTypes types;
-    public volatile Compression compression; // the server's, set as it starts; null: off
+    private volatile Compression compression; // the server's, set as it starts; null: off
     private volatile OpenDirectory root; // opened on the first request, closed with the server
     private boolean stopped;
     private final GzipCache gzipCache = new GzipCache();
@@ -82,7 +83,13 @@ public final class StaticFiles implements HttpHandler {
         return root;
     }
 
+    @Override
+    public void compression(Compression compression) {
+        this.compression = compression;
+    }
+
     /** The server stopped: the directory's descriptor is closed, and no request opens it again. */
+    @Override
     public synchronized void close() {
         stopped = true;
         if (root != null) {

@@ -2,7 +2,6 @@ package io.ffpoll.http.serve;
 
 import io.ffpoll.http.Request;
 import io.ffpoll.http.Response;
-import io.ffpoll.http.files.ContentTypes;
 import io.ffpoll.http.internal.HttpAccess;
 
 import java.util.zip.CRC32;
@@ -39,7 +38,13 @@ public record Compression(int level, int minLength, long maxLength) {
 
     /** Whether a body of {@code length} bytes of {@code type}, not encoded already, is worth compressing. */
     public boolean wants(String type, boolean encoded, long length) {
-        return length >= minLength && length <= maxLength && !encoded && type != null && ContentTypes.compressible(type);
+        return length >= minLength && length <= maxLength && !encoded && type != null && compressible(type);
+    }
+
+    /** Whether a type is text that compresses well (text/*, JSON, XML, JavaScript, SVG). */
+    static boolean compressible(String type) {
+        return type.startsWith("text/") || type.startsWith("application/json") || type.startsWith("application/xml")
+                || type.startsWith("image/svg+xml") || type.startsWith("application/javascript");
     }
 
     /**

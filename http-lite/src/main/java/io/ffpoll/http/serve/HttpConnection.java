@@ -8,8 +8,6 @@ import io.ffpoll.http.internal.HttpAccess;
 import io.ffpoll.http.parse.ParseState;
 import io.ffpoll.http.parse.RequestHead;
 import io.ffpoll.http.parse.RequestParser;
-import io.ffpoll.http.websocket.WebSocketRoute;
-import io.ffpoll.http.websocket.WebSocketSession;
 import io.ffpoll.multiplexer.net.Connection;
 import io.ffpoll.multiplexer.net.ConnectionHandler;
 import org.slf4j.Logger;
@@ -49,7 +47,7 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done 
     private boolean waitingForWrites; // back-pressure: reading paused until the queue drains
     private boolean closing;
     private BodyStream stream; // a streamed body on its way out: no further request is answered
-    private WebSocketSession webSocket; // after an upgrade: the connection is the WebSocket's
+    private Upgraded webSocket; // after an upgrade: the connection is the WebSocket's
     HttpConnection prev, next; // the loop's list of open connections (LoopState)
     private boolean keepAfterStream;
     long lastActivity;
@@ -167,7 +165,7 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done 
 
     private void dispatch(Connection c, Request request, Routes.Route route) {
         RequestHead h = HTTP.head(request);
-        if (route.handler() instanceof WebSocketRoute ws) {
+        if (route.handler() instanceof UpgradeRoute ws) {
             Response refusal = ws.refusal(request); // once: it asks the handler's accepts()
             if (refusal != null) {
                 respond(c, h.http11, h.keepAlive, refusal, Routes.isHead(h), request);
@@ -256,10 +254,10 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done 
     }
 
     /** A WebSocket handshake: 101, and the connection is the session's (set before its onOpen, which may end it). */
-    private void upgrade(Connection c, Request request, WebSocketRoute route) {
+    private void upgrade(Connection c, Request request, UpgradeRoute route) {
         loop.served++;
         answered = true;
-        webSocket = route.upgrade(c, loop, request);
+        webSocket = route.upgrade(c, loop.config, request);
         if (webSocket != null) {
             webSocket.opened(loop.draining); // draining: the server began to stop since the handshake came
         }

@@ -3,7 +3,6 @@ package io.ffpoll.http.serve;
 import io.ffpoll.http.AsyncHttpHandler;
 import io.ffpoll.http.HttpHandler;
 import io.ffpoll.http.Response;
-import io.ffpoll.http.files.StaticFiles;
 import io.ffpoll.http.parse.Grammar;
 import io.ffpoll.http.parse.RequestHead;
 
@@ -113,8 +112,8 @@ public final class Routes {
     /** The server's compression (null: off), for the static-file routes, which compress as they read. */
     public void compression(Compression compression) {
         for (Route r : prefixes) {
-            if (r.handler() instanceof StaticFiles files) {
-                files.compression = compression;
+            if (r.handler() instanceof ServerBound files) {
+                files.compression(compression);
             }
         }
     }
@@ -127,7 +126,7 @@ public final class Routes {
     /** The server stopped: the static-file routes close their directories. */
     public void close() {
         for (Route r : prefixes) {
-            if (r.handler() instanceof StaticFiles files) {
+            if (r.handler() instanceof ServerBound files) {
                 files.close();
             }
         }

@@ -6,7 +6,8 @@ import io.ffpoll.http.Response;
 import io.ffpoll.http.WebSocketHandler;
 import io.ffpoll.http.internal.HttpAccess;
 import io.ffpoll.http.parse.Grammar;
-import io.ffpoll.http.serve.LoopState;
+import io.ffpoll.http.serve.ServerConfig;
+import io.ffpoll.http.serve.UpgradeRoute;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -22,7 +23,7 @@ import java.util.Locale;
  * connection stays HTTP then. No extension is negotiated (permessage-deflate is not
  * offered back), so every frame's RSV bits must be 0.
  */
-public final class WebSocketRoute implements HttpHandler {
+public final class WebSocketRoute implements HttpHandler, UpgradeRoute {
     private static final HttpAccess HTTP = HttpAccess.get();
     private static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     private static final Response NOT_GET = Response.text(400, "A WebSocket handshake is a GET over HTTP/1.1\n");
@@ -59,6 +60,7 @@ public final class WebSocketRoute implements HttpHandler {
     }
 
     /** Why {@code r} is no handshake this route takes, as the answer; null if it is one. */
+    @Override
     public Response refusal(Request r) {
         if (!r.method().equals("GET") || !HTTP.head(r).http11) {
             return NOT_GET;
@@ -135,14 +137,15 @@ public final class WebSocketRoute implements HttpHandler {
      * connection from the next byte, not opened yet ({@link WebSocketSession#opened}); null if
      * the connection closed meanwhile.
      */
-    public WebSocketSession upgrade(io.ffpoll.multiplexer.net.Connection c, LoopState loop, Request request) {
+    @Override
+    public WebSocketSession upgrade(io.ffpoll.multiplexer.net.Connection c, ServerConfig config, Request request) {
         String subprotocol = subprotocol(request);
         if (!c.write(switching(request, subprotocol))) {
             return null;
         }
-        c.setMaxPending(loop.config.webSocketMaxFrame() + 14 + 65536L); // a whole frame, and a read's worth beyond
+        c.setMaxPending(config.webSocketMaxFrame() + 14 + 65536L); // a whole frame, and a read's worth beyond
         WebSocketSession session = new WebSocketSession(c, this, request.detach(), subprotocol,
-                loop.config.webSocketMaxFrame(), loop.config.webSocketMaxMessage());
+                config.webSocketMaxFrame(), config.webSocketMaxMessage());
         return session;
     }
 

@@ -4,6 +4,7 @@ import io.ffpoll.http.Request;
 import io.ffpoll.http.WebSocket;
 import io.ffpoll.http.WebSocketHandler;
 import io.ffpoll.http.internal.HttpAccess;
+import io.ffpoll.http.serve.Upgraded;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.net.Connection;
 import org.slf4j.Logger;
@@ -26,7 +27,7 @@ import static io.ffpoll.http.websocket.WebSocketFrames.*;
  * read (the queue above its high watermark) or a blocking handler falls behind, reading
  * pauses, as an HTTP connection's does. Loop thread, except {@link #send} and {@link #close}.
  */
-public final class WebSocketSession {
+public final class WebSocketSession implements Upgraded {
     private static final HttpAccess HTTP = HttpAccess.get();
     private static final Logger LOG = LoggerFactory.getLogger(WebSocketSession.class);
     private static final byte[] EMPTY = new byte[0];
@@ -68,6 +69,7 @@ public final class WebSocketSession {
     }
 
     /** The handshake's answer is queued: the handler hears of the socket, and of its end if the server is stopping. */
+    @Override
     public void opened(boolean serverStopping) {
         call(() -> handler.onOpen(socket), 0);
         if (serverStopping) {
@@ -76,6 +78,7 @@ public final class WebSocketSession {
     }
 
     /** The server is stopping: 1001. */
+    @Override
     public void goingAway() {
         close(GOING_AWAY, "the server is shutting down".getBytes(StandardCharsets.US_ASCII));
     }
@@ -93,6 +96,7 @@ public final class WebSocketSession {
     }
 
     /** Takes the whole frames at the start of {@code data}; returns the bytes taken. */
+    @Override
     public long onData(MemorySegment data) {
         long pos = 0;
         long end = data.byteSize();
@@ -341,6 +345,7 @@ public final class WebSocketSession {
         c.closeLingering(); // what the peer sends now, its close frame too, is read and dropped
     }
 
+    @Override
     public void writabilityChanged(boolean now) {
         writable = now;
         if (now) {
@@ -364,6 +369,7 @@ public final class WebSocketSession {
     }
 
     /** The connection ended: the handler hears it, if it has not heard a close yet. */
+    @Override
     public void ended(java.io.IOException cause) {
         open = false;
         gate.changed();
