@@ -17,7 +17,7 @@ class IdleConnectionMemoryTest extends HttpTestBase {
     @Test
     void anIdleKeepAliveConnectionCostsAtMostHalfAKibibyteOfHeapAndNoPooledMemory() throws Exception {
         long[] figures = IdleHeapProbe.measure("plain", CONNECTIONS);
-        assertTrue(figures[0] <= 0, "an idle connection holds " + figures[0] + " bytes of heap");
+        assertTrue(figures[0] <= 512, "an idle connection holds " + figures[0] + " bytes of heap");
         assertEquals(1, figures[1], "idle connections hold pooled buffers: loop 0 held " + figures[1]);
     }
 }
