@@ -1,6 +1,9 @@
 /**
  * http-lite: a strict, zero-copy HTTP/1.1 server on the ffpoll multiplexer.
- * {@link io.ffpoll.http.HttpServer} is the entry point; {@link io.ffpoll.http.Main} the launcher.
+ * {@link io.ffpoll.http.HttpServer} is the entry point; {@code io.ffpoll.http.launcher.Main} the
+ * launcher. Only io.ffpoll.http is exported: the parser (.parse), the server (.serve), static
+ * files (.files), WebSockets (.websocket), the launcher (.launcher) and the API's hooks for them
+ * (.internal) are not.
  */
 module io.ffpoll.http {
     requires io.ffpoll.multiplexer;

@@ -33,7 +33,7 @@ class BenchmarkSmokeTest {
             "io.ffpoll.bench.PingPongBenchmark",
             "io.ffpoll.bench.UnixEchoBenchmark",
             "io.ffpoll.bench.WakeupLatencyBenchmark",
-            "io.ffpoll.http.HttpParseBenchmark",
+            "io.ffpoll.http.parse.HttpParseBenchmark",
             "io.ffpoll.bench.HttpEndToEndBenchmark",
             "io.ffpoll.bench.UdpBenchmark");
 

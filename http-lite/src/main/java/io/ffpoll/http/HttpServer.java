@@ -1,9 +1,13 @@
 package io.ffpoll.http;
 
-import io.ffpoll.multiplexer.internal.Blocking;
-import io.ffpoll.multiplexer.internal.LoopFuture;
+import io.ffpoll.http.serve.LoopState;
+import io.ffpoll.http.serve.ServerConfig;
+import io.ffpoll.http.serve.ServerLoops;
+import io.ffpoll.http.serve.ServerSockets;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.EventLoopGroup;
+import io.ffpoll.multiplexer.internal.Blocking;
+import io.ffpoll.multiplexer.internal.LoopFuture;
 import io.ffpoll.multiplexer.net.ConnectionStats;
 import io.ffpoll.multiplexer.net.GroupListener;
 
@@ -355,7 +359,7 @@ public final class HttpServer implements AutoCloseable {
                     requestTimeout, idleTimeout, writeTimeout, compression, webSocketMaxFrame, webSocketMaxMessage);
             routes.compression(compression);
             HttpServer server = new HttpServer(config, mode);
-            return server.loops.start(this).thenApply(x -> server).handle((started, failure) -> {
+            return server.loops.start(listening()).thenApply(x -> server).handle((started, failure) -> {
                 if (failure == null) {
                     return CompletableFuture.completedFuture(started);
                 }

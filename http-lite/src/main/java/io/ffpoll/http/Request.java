@@ -1,5 +1,9 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.internal.HttpAccess;
+import io.ffpoll.http.internal.SegmentInputStream;
+import io.ffpoll.http.parse.QueryString;
+import io.ffpoll.http.parse.RequestHead;
 import io.ffpoll.multiplexer.net.TlsInfo;
 
 import java.io.InputStream;
@@ -26,97 +30,21 @@ import java.util.Map;
  * is complete, so an idle connection holds none.
  */
 public final class Request {
-    static final int MAX_HEADERS = 100;
-
-    Request() {} // made by the parser (one per loop) and by detach
-
-    MemorySegment buffer;
-    long methodOffset;
-    int methodLength;
-    long targetOffset;
-    int targetLength;
-    boolean http11;
-    int headerCount;
-    long[] nameOffset = new long[16];
-    int[] nameLength = new int[16];
-    long[] valueOffset = new long[16];
-    int[] valueLength = new int[16];
-    long contentLength = -1;
-    boolean chunked;
-    boolean keepAlive;
-    boolean expectContinue;
-    long bodyOffset;     // for a Content-Length body: where it starts in the buffer
-    byte[] chunkedBody;  // for a chunked body: decoded, in its first chunkedLength bytes
-    int chunkedLength;
-    InetSocketAddress remote;
-    TlsInfo tls;
-    String[] paramNames;  // the matched route's {name}s, or null
-    String[] paramValues;
-    private Map<String, List<String>> query; // parsed on first use
-
-    /** Empties this request for a head of {@code owner}'s, taking what is the connection's from it. */
-    void reset(MemorySegment buffer, ParseState owner) {
-        this.buffer = buffer;
-        remote = owner.remote;
-        tls = owner.tls;
-        paramNames = owner.paramNames;
-        paramValues = owner.paramValues;
-        headerCount = 0;
-        contentLength = -1;
-        chunked = false;
-        keepAlive = false;
-        expectContinue = false;
-        chunkedBody = null;
-        chunkedLength = 0;
-        query = null;
+    static {
+        HttpAccess.install(new HttpAccessBridge()); // the layers under the API reach its internals through it
     }
 
-    void setPathParameters(String[] names, String[] values) {
-        paramNames = names;
-        paramValues = values;
-    }
+    // The request's bytes and where its parts are, as the parser left them: the loop's head,
+    // reused for the next request, or a detached copy's own.
+    final RequestHead head;
 
-    boolean methodIs(byte[] m) {
-        if (methodLength != m.length) {
-            return false;
-        }
-        for (int i = 0; i < m.length; i++) {
-            if (at(methodOffset + i) != m[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    void addField(long name, int nameLen, long value, int valueLen) {
-        int i = headerCount++;
-        if (i == nameOffset.length) {
-            int n = Math.min(MAX_HEADERS, i * 2);
-            nameOffset = Arrays.copyOf(nameOffset, n);
-            nameLength = Arrays.copyOf(nameLength, n);
-            valueOffset = Arrays.copyOf(valueOffset, n);
-            valueLength = Arrays.copyOf(valueLength, n);
-        }
-        nameOffset[i] = name;
-        nameLength[i] = nameLen;
-        valueOffset[i] = value;
-        valueLength[i] = valueLen;
-    }
-
-    private String string(long offset, int length) {
-        byte[] b = new byte[length];
-        MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, offset, b, 0, length);
-        // Header values may carry obs-text; ISO-8859-1 maps every byte to one char.
-        return new String(b, StandardCharsets.ISO_8859_1);
-    }
-
-    private byte at(long offset) {
-        return buffer.get(ValueLayout.JAVA_BYTE, offset);
+    Request(RequestHead head) { // one per loop, around its parser's head; and by detach
+        this.head = head;
     }
 
     /** {@return the method, e.g. {@code GET}} */
     public String method() {
-        return string(methodOffset, methodLength);
+        return head.string(head.methodOffset, head.methodLength);
     }
 
     /**
@@ -125,7 +53,7 @@ public final class Request {
      * @return the target
      */
     public String target() {
-        return string(targetOffset, targetLength);
+        return head.string(head.targetOffset, head.targetLength);
     }
 
     /**
@@ -134,30 +62,7 @@ public final class Request {
      * @return the path
      */
     public String path() {
-        int q = queryStart();
-        int start = pathStart();
-        return string(targetOffset + start, (q < 0 ? targetLength : q) - start);
-    }
-
-    /**
-     * Where the path starts in the target: 0 in origin-form; after {@code scheme://authority}
-     * in absolute-form (RFC 9112 3.2.2), which a server must accept.
-     */
-    int pathStart() {
-        if (targetLength == 0 || at(targetOffset) == '/') {
-            return 0;
-        }
-        int slashes = 0;
-        for (int i = 0; i < targetLength; i++) {
-            byte c = at(targetOffset + i);
-            if (c == '/' && ++slashes == 3) {
-                return i;
-            }
-            if (c == '?') {
-                break;
-            }
-        }
-        return targetLength; // an authority without a path: no route matches it
+        return head.path();
     }
 
     /**
@@ -166,17 +71,7 @@ public final class Request {
      * @return the query, or null
      */
     public String query() {
-        int q = queryStart();
-        return q < 0 ? null : string(targetOffset + q + 1, targetLength - q - 1);
-    }
-
-    int queryStart() {
-        for (int i = 0; i < targetLength; i++) {
-            if (at(targetOffset + i) == '?') {
-                return i;
-            }
-        }
-        return -1;
+        return head.query();
     }
 
     /**
@@ -188,10 +83,11 @@ public final class Request {
      * @throws IllegalArgumentException if the matched route has no such parameter
      */
     public String pathParameter(String name) {
-        if (paramNames != null) {
-            for (int i = 0; i < paramNames.length; i++) {
-                if (paramNames[i].equals(name)) {
-                    return paramValues[i];
+        String[] names = head.paramNames;
+        if (names != null) {
+            for (int i = 0; i < names.length; i++) {
+                if (names[i].equals(name)) {
+                    return head.paramValues[i];
                 }
             }
         }
@@ -206,10 +102,10 @@ public final class Request {
      * @return parameter names to their values
      */
     public Map<String, List<String>> queryParameters() {
-        if (query == null) {
-            query = QueryString.parse(query());
+        if (head.queryParameters == null) {
+            head.queryParameters = QueryString.parse(query());
         }
-        return query;
+        return head.queryParameters;
     }
 
     /**
@@ -231,7 +127,7 @@ public final class Request {
      * @return the peer of the connection the request came on, or null on a Unix socket
      */
     public InetSocketAddress remoteAddress() {
-        return remote;
+        return head.remote;
     }
 
     /**
@@ -243,7 +139,7 @@ public final class Request {
      * @return the connection's TLS parameters, or null over plain HTTP
      */
     public TlsInfo tls() {
-        return tls;
+        return head.tls;
     }
 
     /**
@@ -252,12 +148,12 @@ public final class Request {
      * @return the version
      */
     public String version() {
-        return http11 ? "HTTP/1.1" : "HTTP/1.0";
+        return head.http11 ? "HTTP/1.1" : "HTTP/1.0";
     }
 
     /** {@return the number of header fields} */
     public int headerCount() {
-        return headerCount;
+        return head.headerCount;
     }
 
     /**
@@ -267,8 +163,8 @@ public final class Request {
      * @return its name, as sent
      */
     public String headerName(int i) {
-        java.util.Objects.checkIndex(i, headerCount);
-        return string(nameOffset[i], nameLength[i]);
+        java.util.Objects.checkIndex(i, head.headerCount);
+        return head.string(head.nameOffset[i], head.nameLength[i]);
     }
 
     /**
@@ -278,8 +174,8 @@ public final class Request {
      * @return its value, without surrounding whitespace
      */
     public String headerValue(int i) {
-        java.util.Objects.checkIndex(i, headerCount);
-        return string(valueOffset[i], valueLength[i]);
+        java.util.Objects.checkIndex(i, head.headerCount);
+        return head.string(head.valueOffset[i], head.valueLength[i]);
     }
 
     /**
@@ -289,25 +185,12 @@ public final class Request {
      * @return the value, or null
      */
     public String header(String name) {
-        for (int i = 0; i < headerCount; i++) {
-            if (nameIs(i, name)) {
+        for (int i = 0; i < head.headerCount; i++) {
+            if (head.nameIs(i, name)) {
                 return headerValue(i);
             }
         }
         return null;
-    }
-
-    private boolean nameIs(int i, String name) {
-        if (nameLength[i] != name.length()) {
-            return false;
-        }
-        long o = nameOffset[i];
-        for (int k = 0; k < name.length(); k++) {
-            if (Ascii.lower(at(o + k) & 0xFF) != Ascii.lower(name.charAt(k))) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**
@@ -316,7 +199,7 @@ public final class Request {
      * @return the length
      */
     public long bodyLength() {
-        return chunkedBody != null ? chunkedLength : Math.max(0, contentLength);
+        return head.bodyLength();
     }
 
     /**
@@ -325,11 +208,11 @@ public final class Request {
      * @return a copy of the body
      */
     public byte[] body() {
-        if (chunkedBody != null) {
-            return Arrays.copyOf(chunkedBody, chunkedLength);
+        if (head.chunkedBody != null) {
+            return Arrays.copyOf(head.chunkedBody, head.chunkedLength);
         }
         byte[] b = new byte[(int) bodyLength()];
-        MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, bodyOffset, b, 0, b.length);
+        MemorySegment.copy(head.buffer, ValueLayout.JAVA_BYTE, head.bodyOffset, b, 0, b.length);
         return b;
     }
 
@@ -349,10 +232,10 @@ public final class Request {
      * @return a read-only view of the body
      */
     public MemorySegment bodySegment() {
-        if (chunkedBody != null) {
-            return MemorySegment.ofArray(chunkedBody).asSlice(0, chunkedLength).asReadOnly();
+        if (head.chunkedBody != null) {
+            return MemorySegment.ofArray(head.chunkedBody).asSlice(0, head.chunkedLength).asReadOnly();
         }
-        return buffer.asSlice(bodyOffset, bodyLength()).asReadOnly();
+        return head.buffer.asSlice(head.bodyOffset, bodyLength()).asReadOnly();
     }
 
     /**
@@ -361,7 +244,7 @@ public final class Request {
      * @return whether the connection stays open after the response (HTTP/1.1 without Connection: close, or HTTP/1.0 with keep-alive)
      */
     public boolean keepAlive() {
-        return keepAlive;
+        return head.keepAlive;
     }
 
     /**
@@ -370,34 +253,7 @@ public final class Request {
      * @return the copy
      */
     public Request detach() {
-        Request d = new Request();
-        long end = Math.max(targetOffset + targetLength, chunkedBody == null ? bodyOffset + bodyLength() : 0);
-        for (int i = 0; i < headerCount; i++) {
-            end = Math.max(end, valueOffset[i] + valueLength[i]);
-        }
-        d.buffer = MemorySegment.ofArray(buffer.asSlice(0, end).toArray(ValueLayout.JAVA_BYTE)).asReadOnly();
-        d.methodOffset = methodOffset;
-        d.methodLength = methodLength;
-        d.targetOffset = targetOffset;
-        d.targetLength = targetLength;
-        d.http11 = http11;
-        d.headerCount = headerCount;
-        d.nameOffset = Arrays.copyOf(nameOffset, headerCount);
-        d.nameLength = Arrays.copyOf(nameLength, headerCount);
-        d.valueOffset = Arrays.copyOf(valueOffset, headerCount);
-        d.valueLength = Arrays.copyOf(valueLength, headerCount);
-        d.contentLength = contentLength;
-        d.chunked = chunked;
-        d.keepAlive = keepAlive;
-        d.expectContinue = expectContinue;
-        d.bodyOffset = bodyOffset;
-        d.chunkedBody = chunkedBody == null ? null : Arrays.copyOf(chunkedBody, chunkedLength);
-        d.chunkedLength = chunkedLength;
-        d.remote = remote;
-        d.tls = tls;
-        d.paramNames = paramNames;
-        d.paramValues = paramValues;
-        return d;
+        return new Request(head.copy());
     }
 
     @Override

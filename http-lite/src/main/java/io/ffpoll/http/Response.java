@@ -1,5 +1,8 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.parse.Grammar;
+import io.ffpoll.http.serve.Compression;
+import io.ffpoll.http.serve.HttpStatus;
 import io.ffpoll.multiplexer.net.OpenFile;
 
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,9 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.files.StaticFiles;
+import io.ffpoll.http.serve.Routes;
+import io.ffpoll.http.websocket.WebSocketRoute;
+
 import java.io.IOException;
 
 /**

@@ -1,5 +1,8 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.serve.Compression;
+import io.ffpoll.http.serve.ListenSettings;
+import io.ffpoll.http.serve.ServerSockets;
 import io.ffpoll.multiplexer.EventLoopGroup;
 import io.ffpoll.multiplexer.Poller;
 import io.ffpoll.multiplexer.net.TlsConfig;
@@ -167,6 +170,12 @@ abstract sealed class ServerSettings permits RouteSettings {
     /** Whether the server listens for plain HTTP: unless it was given only HTTPS. */
     boolean servesPlain() {
         return tls == null || plainChosen;
+    }
+
+    /** Where and on which loops to listen, as the settings are now (read on the starting thread). */
+    ListenSettings listening() {
+        return new ListenSettings(address, inheritedFd, servesPlain(), tls, tlsAddress, tlsInheritedFd, backlog, group,
+                threads, backend);
     }
 
     /**

@@ -1,5 +1,8 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.websocket.WebSocketFrames;
+import io.ffpoll.http.websocket.WebSocketSession;
+
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 

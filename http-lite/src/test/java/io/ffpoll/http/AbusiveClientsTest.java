@@ -1,5 +1,6 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.launcher.Main;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.launcher.Main;
+import io.ffpoll.http.serve.Compression;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,5 +1,6 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.launcher.Main;
 import io.ffpoll.multiplexer.net.TlsConfig;
 import io.ffpoll.multiplexer.net.UnixAddress;
 import org.junit.jupiter.api.Assumptions;

@@ -1,5 +1,7 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.launcher.Main;
+import io.ffpoll.http.serve.ServerSockets;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

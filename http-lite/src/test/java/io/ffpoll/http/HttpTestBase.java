@@ -1,5 +1,6 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.launcher.Main;
 import io.ffpoll.multiplexer.testing.Loopback;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;

@@ -32,10 +32,10 @@ import java.util.concurrent.TimeUnit;
  * @param other the other.test certificate
  * @param otherKey its key
  */
-record HttpsCertificates(Path dir, Path ca, Path localhost, Path localhostKey, Path other, Path otherKey) {
+public record HttpsCertificates(Path dir, Path ca, Path localhost, Path localhostKey, Path other, Path otherKey) {
 
     /** The kinds of key the certificates are made with. */
-    enum KeyType {
+    public enum KeyType {
         EC("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"),
         RSA("-newkey", "rsa:2048");
 
@@ -47,7 +47,7 @@ record HttpsCertificates(Path dir, Path ca, Path localhost, Path localhostKey, P
     }
 
     /** Makes the CA and both server certificates in {@code dir}. */
-    static HttpsCertificates create(Path dir, KeyType type) throws IOException, InterruptedException {
+    public static HttpsCertificates create(Path dir, KeyType type) throws IOException, InterruptedException {
         String prefix = type.name().toLowerCase(Locale.ROOT) + "-";
         Path ca = dir.resolve(prefix + "ca.pem");
         Path caKey = dir.resolve(prefix + "ca.key");
@@ -97,7 +97,7 @@ record HttpsCertificates(Path dir, Path ca, Path localhost, Path localhostKey, P
      * The engine a test is parameterised with: "jdk" or "openssl". Where OpenSSL's libssl does
      * not load the test is skipped, and says so.
      */
-    static TlsConfig.Engine engine(String name) {
+    public static TlsConfig.Engine engine(String name) {
         TlsConfig.Engine engine = TlsConfig.Engine.valueOf(name.toUpperCase(Locale.ROOT));
         Assumptions.assumeTrue(TlsConfig.engineAvailable(engine),
                 "SKIPPED: TLS engine " + name + " is not available in this process (libssl 3 did not load)");
@@ -111,7 +111,7 @@ record HttpsCertificates(Path dir, Path ca, Path localhost, Path localhostKey, P
     }
 
     /** A client context (the JDK's HttpClient's, say) that trusts the CA alone. */
-    SSLContext clientContext() throws IOException {
+    public SSLContext clientContext() throws IOException {
         try (InputStream in = Files.newInputStream(ca)) {
             KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
             trust.load(null, null);

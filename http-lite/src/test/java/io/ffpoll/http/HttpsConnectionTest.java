@@ -1,5 +1,7 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.launcher.Main;
+import io.ffpoll.http.serve.HttpConnection;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 

@@ -1,5 +1,6 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.launcher.Main;
 import io.ffpoll.multiplexer.net.TlsConfig;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

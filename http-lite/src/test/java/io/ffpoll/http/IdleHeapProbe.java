@@ -1,5 +1,7 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.launcher.Main;
+
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

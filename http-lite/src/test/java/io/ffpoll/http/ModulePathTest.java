@@ -23,9 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The modules as a user on the module path gets them (the other tests run on the class path,
  * where every public class is visible): a program that requires io.ffpoll.multiplexer compiles
- * against the exported API and runs; one that reaches for the backends, the loop's internals or
- * the bindings' counting and platform layer does not compile; http-lite's launcher runs as a
- * module and answers.
+ * against the exported API and runs; one that reaches for the backends, the loop's internals,
+ * the bindings' counting and platform layer, or http-lite's parser, server, launcher or the
+ * hooks between them does not compile; http-lite's launcher runs as a module and answers.
  */
 class ModulePathTest {
     private static String modulePath;
@@ -87,9 +87,10 @@ class ModulePathTest {
         Path src = work.resolve(name).resolve("src");
         Path pkg = src.resolve("user/echo");
         Files.createDirectories(pkg);
-        // A user who requires the bindings too: what they export is readable, the rest must not be.
+        // A user who requires the bindings and http-lite too: what they export is readable, the
+        // rest must not be.
         Files.writeString(src.resolve("module-info.java"),
-                "module user.echo { requires io.ffpoll.multiplexer; requires io.ffpoll.bindings; }\n");
+                "module user.echo { requires io.ffpoll.multiplexer; requires io.ffpoll.bindings; requires io.ffpoll.http; }\n");
         Files.writeString(pkg.resolve("Main.java"), source);
         Path classes = work.resolve(name).resolve("classes");
         // The javac beside the java running the tests (a JDK >= 23, which the build chose).
@@ -126,7 +127,9 @@ class ModulePathTest {
     void whatIsNotApiDoesNotCompileOnTheModulePath() throws Exception {
         for (String internal : List.of("io.ffpoll.multiplexer.backend.EventBuffer", "io.ffpoll.multiplexer.internal.LoopAccess",
                 "io.ffpoll.multiplexer.epoll.EpollBackend", "io.ffpoll.bindings.internal.Syscalls",
-                "io.ffpoll.bindings.platform.Platform", "io.ffpoll.bindings.linux.Epoll")) {
+                "io.ffpoll.bindings.platform.Platform", "io.ffpoll.bindings.linux.Epoll",
+                "io.ffpoll.http.internal.HttpAccess", "io.ffpoll.http.parse.RequestHead", "io.ffpoll.http.serve.HttpConnection",
+                "io.ffpoll.http.launcher.Main")) {
             String source = ECHO_USER.replace("import java.net.Socket;", "import java.net.Socket;\nimport " + internal + ";");
             StringBuilder javacSaid = new StringBuilder();
             String name = internal.substring(internal.lastIndexOf('.') + 1);
@@ -137,7 +140,7 @@ class ModulePathTest {
 
     @Test
     void theLauncherRunsAsAModuleAndAnswers() throws Exception {
-        Process p = java("--module-path", modulePath, "-m", "io.ffpoll.http/io.ffpoll.http.Main",
+        Process p = java("--module-path", modulePath, "-m", "io.ffpoll.http/io.ffpoll.http.launcher.Main",
                 "--port", "0", "--threads", "1");
         try {
             ProcessLines lines = new ProcessLines(p);

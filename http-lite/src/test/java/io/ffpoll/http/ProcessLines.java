@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** A child process's output (stdout and stderr merged), line by line as it comes, signals to it, and its signal dispositions. */
-final class ProcessLines {
+public final class ProcessLines {
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
     /**
@@ -24,7 +24,7 @@ final class ProcessLines {
      * carriers taken (one per core, on a machine with both busy) it was never scheduled, so a
      * line the child printed was never seen.
      */
-    ProcessLines(Process p) {
+    public ProcessLines(Process p) {
         Thread.ofPlatform().daemon().name("process-lines-" + p.pid()).start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String l;
@@ -42,7 +42,7 @@ final class ProcessLines {
      * longer than the supervisor gives a new generation of worker JVMs to come up (60 s), which
      * on a loaded machine takes tens of seconds.
      */
-    String await(Pattern pattern) throws InterruptedException {
+    public String await(Pattern pattern) throws InterruptedException {
         StringBuilder seen = new StringBuilder();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (System.nanoTime() < deadline) {
@@ -63,18 +63,18 @@ final class ProcessLines {
      * Sends signal {@code name} ("TERM", "HUP", "KILL") to {@code pid} with kill(1), as a process
      * manager does. (Process.destroy() did not deliver SIGTERM here.)
      */
-    static void signal(String name, long pid) throws IOException, InterruptedException {
+    public static void signal(String name, long pid) throws IOException, InterruptedException {
         assertEquals(0, new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start().waitFor(),
                 "kill -" + name + " " + pid);
     }
 
     /** Whether {@code pid} has a handler for {@code signal} (its bit in SigCgt of /proc/pid/status). */
-    static boolean catches(long pid, int signal) throws IOException {
+    public static boolean catches(long pid, int signal) throws IOException {
         return (signalSet(pid, "SigCgt:") & 1L << (signal - 1)) != 0;
     }
 
     /** Whether {@code pid} ignores {@code signal} (its bit in SigIgn of /proc/pid/status). */
-    static boolean ignores(long pid, int signal) throws IOException {
+    public static boolean ignores(long pid, int signal) throws IOException {
         return (signalSet(pid, "SigIgn:") & 1L << (signal - 1)) != 0;
     }
 

@@ -13,13 +13,13 @@ import java.util.Locale;
 import java.util.Map;
 
 /** A plain blocking HTTP/1.1 client on a raw socket: writes bytes as given, reads responses strictly. */
-final class RawClient implements AutoCloseable {
-    record Response(int status, Map<String, String> headers, byte[] body) {
-        String text() {
+public final class RawClient implements AutoCloseable {
+    public record Response(int status, Map<String, String> headers, byte[] body) {
+        public String text() {
             return new String(body, StandardCharsets.ISO_8859_1);
         }
 
-        String header(String name) {
+        public String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
         }
     }
@@ -28,7 +28,7 @@ final class RawClient implements AutoCloseable {
     private final InputStream in;
     private final OutputStream out;
 
-    RawClient(InetSocketAddress address) throws IOException {
+    public RawClient(InetSocketAddress address) throws IOException {
         socket = new Socket();
         socket.connect(address, 30_000);
         socket.setSoTimeout(30_000);
@@ -37,13 +37,13 @@ final class RawClient implements AutoCloseable {
     }
 
     /** Reads responses from a socket the caller set up (and closes). */
-    RawClient(Socket socket, InputStream in) throws IOException {
+    public RawClient(Socket socket, InputStream in) throws IOException {
         this.socket = socket;
         this.in = in;
         this.out = socket.getOutputStream();
     }
 
-    RawClient send(String s) throws IOException {
+    public RawClient send(String s) throws IOException {
         out.write(s.getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
         return this;
@@ -66,7 +66,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** Reads one response; {@code head} is true for a response to HEAD (no body). */
-    Response read(boolean head) throws IOException {
+    public Response read(boolean head) throws IOException {
         String status = line();
         if (!status.startsWith("HTTP/1.1 ")) {
             throw new IOException("bad status line: " + status);
@@ -98,12 +98,12 @@ final class RawClient implements AutoCloseable {
         return new Response(code, headers, body);
     }
 
-    Response read() throws IOException {
+    public Response read() throws IOException {
         return read(false);
     }
 
     /** True if the server closed the connection (EOF) within the socket timeout. */
-    boolean closedByPeer() throws IOException {
+    public boolean closedByPeer() throws IOException {
         try {
             return in.read() == -1;
         } catch (SocketTimeoutException e) {

@@ -1,5 +1,7 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.launcher.Main;
+
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -12,16 +14,16 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The launcher (io.ffpoll.http.Main) in a child JVM with the launcher script's default JVM
+ * The launcher (io.ffpoll.http.launcher.Main) in a child JVM with the launcher script's default JVM
  * options, as an operator runs it: its port, pid, RSS and descriptors.
  */
-final class ServerProcess implements AutoCloseable {
+public final class ServerProcess implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening on .*:(\\d+) ");
-    final Process process;
+    public final Process process;
     private final ProcessLines output;
-    final InetSocketAddress address;
+    public final InetSocketAddress address;
 
-    ServerProcess(String... args) throws IOException, InterruptedException {
+    public ServerProcess(String... args) throws IOException, InterruptedException {
         this(List.of(), args);
     }
 
@@ -29,12 +31,12 @@ final class ServerProcess implements AutoCloseable {
      * The launcher run by {@code prefix}, a program that execs the rest of its command line (as
      * {@code nohup} does), so that the child's pid is still the launcher's.
      */
-    ServerProcess(List<String> prefix, String... args) throws IOException, InterruptedException {
+    public ServerProcess(List<String> prefix, String... args) throws IOException, InterruptedException {
         this(prefix, Main.class, args);
     }
 
     /** {@code mainClass} (on the test class path) in place of the launcher's own. */
-    ServerProcess(List<String> prefix, Class<?> mainClass, String... args) throws IOException, InterruptedException {
+    public ServerProcess(List<String> prefix, Class<?> mainClass, String... args) throws IOException, InterruptedException {
         // The JVM options the launcher script (http-lite/http-lite) uses by default.
         List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(ProcessHandle.current().info().command().orElseThrow(),
@@ -46,12 +48,12 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** The next output line matching {@code pattern} (its group 1, if any), waiting up to 30 s. */
-    String await(Pattern pattern) throws InterruptedException {
+    public String await(Pattern pattern) throws InterruptedException {
         return output.await(pattern);
     }
 
     /** The child's resident set in bytes (VmRSS). */
-    long rss() throws IOException {
+    public long rss() throws IOException {
         for (String l : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status"))) {
             if (l.startsWith("VmRSS:")) {
                 return Long.parseLong(l.replaceAll("\\D", "")) * 1024;
@@ -61,14 +63,14 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** The child's open descriptors. */
-    long fds() throws IOException {
+    public long fds() throws IOException {
         try (Stream<Path> s = Files.list(Path.of("/proc/" + process.pid() + "/fd"))) {
             return s.count();
         }
     }
 
     /** Sends SIGTERM, as a process manager does. */
-    void terminate() throws IOException, InterruptedException {
+    public void terminate() throws IOException, InterruptedException {
         ProcessLines.signal("TERM", process.pid());
     }
 

@@ -1,5 +1,6 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.launcher.Main;
 import io.ffpoll.multiplexer.EventLoopGroup;
 import io.ffpoll.multiplexer.Timer;
 import io.ffpoll.multiplexer.net.Connection;

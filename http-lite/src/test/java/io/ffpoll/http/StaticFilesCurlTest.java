@@ -54,7 +54,7 @@ class StaticFilesCurlTest {
         }
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "io.ffpoll.http.Main", "--port", "0", "--threads", "1", "--static", root.toString()));
+                "io.ffpoll.http.launcher.Main", "--port", "0", "--threads", "1", "--static", root.toString()));
         cmd.addAll(Arrays.asList(more));
         process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         return Integer.parseInt(new ProcessLines(process).await(LISTENING));
@@ -111,7 +111,7 @@ class StaticFilesCurlTest {
     void aStaticDirectoryThatIsNotThereExits2() throws Exception {
         List<String> cmd = List.of(ProcessHandle.current().info().command().orElseThrow(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "io.ffpoll.http.Main", "--port", "0", "--static", dir.resolve("nothing").toString());
+                "io.ffpoll.http.launcher.Main", "--port", "0", "--static", dir.resolve("nothing").toString());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));

@@ -1,6 +1,7 @@
 package io.ffpoll.http;
 
 import io.ffpoll.bindings.internal.Syscalls;
+import io.ffpoll.http.launcher.Main;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

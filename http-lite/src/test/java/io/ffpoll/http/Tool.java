@@ -13,12 +13,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A command-line client (curl, openssl s_client) run to its end, its output kept. */
-final class Tool {
+public final class Tool {
     private Tool() {}
 
     /** What a tool printed, and how it exited. */
-    record Run(int exit, String out, String err) {
-        String all() {
+    public record Run(int exit, String out, String err) {
+        public String all() {
             return out + err;
         }
     }
@@ -27,7 +27,7 @@ final class Tool {
      * Runs {@code command} with {@code stdin} as its input, to its end (at most 60 s), and
      * closes its pipes: a test's descriptor count is back when this returns.
      */
-    static Run run(List<String> command, String stdin) throws IOException, InterruptedException {
+    public static Run run(List<String> command, String stdin) throws IOException, InterruptedException {
         return run(command, stdin, false);
     }
 
@@ -36,7 +36,7 @@ final class Tool {
      * after {@code stdin} until the tool ends by itself (destroyed after 60 s), so that it does
      * not take the end of its input as a command to quit.
      */
-    static Run run(List<String> command, String stdin, boolean keepInputOpen) throws IOException, InterruptedException {
+    public static Run run(List<String> command, String stdin, boolean keepInputOpen) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).start();
         java.util.concurrent.atomic.AtomicBoolean killed = new java.util.concurrent.atomic.AtomicBoolean();
         Thread watchdog = Thread.ofVirtual().start(() -> {

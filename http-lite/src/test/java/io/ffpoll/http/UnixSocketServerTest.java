@@ -1,5 +1,6 @@
 package io.ffpoll.http;
 
+import io.ffpoll.http.launcher.Main;
 import io.ffpoll.multiplexer.net.UnixAddress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,7 +63,7 @@ class UnixSocketServerTest {
         Path path = dir.resolve("x.sock");
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "io.ffpoll.http.Main", "--unix", path.toString(), "--threads", "2"));
+                "io.ffpoll.http.launcher.Main", "--unix", path.toString(), "--threads", "2"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try {
             ProcessLines out = new ProcessLines(p);
