@@ -128,8 +128,13 @@ public final class LoopState {
         return p;
     }
 
-    /** {@code p} is fresh again: kept for the next request, as long as spares are few. */
+    /** {@code p}'s connection has no request under way: kept, clean, for the next request, as long as spares are few. */
     void giveBack(ParseState<Routes.Route> p) {
+        // Reset here, whatever the connection did: a head refused in one read leaves the state
+        // looking fresh (nothing kept) with its counts still up, and the next request of any
+        // connection of this loop would start from them (ParseStateReuseTest).
+        p.reset();
+        p.errorStatus = 0;
         p.remote = null;
         p.tls = null;
         if (spareParseStates.size() < MOST_SPARE_PARSE_STATES) {
