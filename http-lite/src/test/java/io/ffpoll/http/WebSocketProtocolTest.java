@@ -216,6 +216,12 @@ class WebSocketProtocolTest extends HttpTestBase {
             assertEquals(426, plain.status());
             assertEquals("websocket", plain.header("upgrade"));
             assertEquals("13", plain.header("sec-websocket-version"));
+            // A sender of Upgrade sends Connection: upgrade with it (RFC 9110 7.8).
+            assertTrue(plain.header("connection").toLowerCase(java.util.Locale.ROOT).contains("upgrade"), plain.headers().toString());
+            // HEAD is answered as GET would be, without the body (RFC 9110 9.3.2).
+            RawClient.Response head = c.send("HEAD /ws HTTP/1.1\r\n" + HOST + "\r\n").read(true);
+            assertEquals(426, head.status());
+            assertEquals("websocket", head.header("upgrade"));
             RawClient.Response v8 = c.send("GET /ws HTTP/1.1\r\n" + HOST + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                     + "Sec-WebSocket-Key: " + KEY + "\r\nSec-WebSocket-Version: 8\r\n\r\n").read();
             assertEquals(426, v8.status());

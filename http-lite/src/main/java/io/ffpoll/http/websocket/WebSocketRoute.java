@@ -32,7 +32,8 @@ public final class WebSocketRoute implements HttpHandler, UpgradeRoute {
     private static final Response INTERNAL_ERROR = Response.text(500, "Internal Server Error\n");
     private static final Response BAD_KEY = Response.text(400, "Sec-WebSocket-Key must be 16 bytes in base64\n");
     private static final Response UPGRADE_REQUIRED = HTTP.withFields(426,
-            "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            // Connection: upgrade goes with Upgrade (RFC 9110 7.8).
+            "Upgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Version: 13\r\nContent-Type: text/plain; charset=utf-8\r\n"
                     .getBytes(StandardCharsets.US_ASCII),
             "This is a WebSocket endpoint: upgrade to websocket, version 13\n".getBytes(StandardCharsets.US_ASCII),
             "text/plain; charset=utf-8", false);
@@ -62,10 +63,12 @@ public final class WebSocketRoute implements HttpHandler, UpgradeRoute {
     /** Why {@code r} is no handshake this route takes, as the answer; null if it is one. */
     @Override
     public Response refusal(Request r) {
-        if (!r.method().equals("GET") || !HTTP.head(r).http11) {
+        boolean headOnly = r.method().equals("HEAD");
+        if (!(headOnly || r.method().equals("GET")) || !HTTP.head(r).http11) {
             return NOT_GET;
         }
-        if (!hasToken(r, "Upgrade", "websocket") || !hasToken(r, "Connection", "upgrade")) {
+        // HEAD gets what a GET without the upgrade would (RFC 9110 9.3.2): it cannot be one.
+        if (headOnly || !hasToken(r, "Upgrade", "websocket") || !hasToken(r, "Connection", "upgrade")) {
             return UPGRADE_REQUIRED;
         }
         if (!"13".equals(strip(r.header("Sec-WebSocket-Version")))) {
