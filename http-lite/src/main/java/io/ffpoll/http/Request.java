@@ -96,8 +96,11 @@ public final class Request {
 
     /**
      * The query's parameters, decoded ({@code %XX} as UTF-8, {@code +} as a space), in order,
-     * with every value of a repeated key; a key without {@code =} has the value "". Empty
-     * when there is no query. The map cannot be modified.
+     * with every value of a repeated key; a key without {@code =} has the value "". A pair
+     * whose key or value is not valid percent-encoding ({@code %zz}, a {@code %} at the end) is
+     * left out: a handler that must see every pair, or refuse a bad one, reads {@link #query()}
+     * itself. Invalid UTF-8 decodes to U+FFFD. Empty when there is no query. The map cannot
+     * be modified.
      *
      * @return parameter names to their values
      */

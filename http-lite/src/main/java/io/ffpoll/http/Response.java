@@ -89,11 +89,13 @@ public final class Response {
      *
      * @param status the status code, 200..599
      * @param contentType the Content-Type, or null for none
-     * @param body the body
+     * @param body the body; empty for none (a 204 or 304 must have none)
      * @return the response
+     * @throws NullPointerException if {@code body} is null
      */
     public static Response of(int status, String contentType, byte[] body) {
         checkStatus(status);
+        java.util.Objects.requireNonNull(body, "body: an empty array for a response without one");
         return new Response(status, contentType, body.clone(), null, -1, false);
     }
 
