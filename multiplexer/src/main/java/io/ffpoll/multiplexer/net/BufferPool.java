@@ -24,6 +24,8 @@ final class BufferPool {
     static final int MAX_SHIFT = 26; // 64 MiB
     /** Free buffers kept for reuse, in bytes, across all size classes. */
     public static final long MAX_POOLED_BYTES = 16L << 20;
+    /** Buffers one {@link #trim()} frees at most. */
+    static final int MAX_FREED_PER_TRIM = 1024;
 
     /** One pooled buffer: its memory, a read-only view of it for handlers, and the arena that frees it. */
     static final class Buffer {
@@ -99,6 +101,7 @@ final class BufferPool {
             allocations++;
         }
         b.inUse = true;
+        b.next = null; // whoever held it last unlinked it; a stale link would join two queues
         inUseBytes += b.capacity();
         inUseCount++;
         return b;
@@ -131,8 +134,11 @@ final class BufferPool {
         if (closed) {
             return 0;
         }
+        // Bounded per call, so a trim after a burst is no pause of the loop's: what is left
+        // over is freed at the next trims, if it stays unused.
+        int budget = MAX_FREED_PER_TRIM;
         for (int c = 0; c < free.length; c++) {
-            for (int n = lowWater[c]; n > 0; n--) {
+            for (int n = Math.min(lowWater[c], budget); n > 0; n--, budget--) {
                 Buffer b = free[c].pollFirst();
                 pooledBytes -= b.capacity();
                 b.arena.close();

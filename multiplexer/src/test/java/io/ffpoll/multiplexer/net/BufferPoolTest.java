@@ -40,6 +40,21 @@ class BufferPoolTest extends LoopTestBase {
     }
 
     @Test
+    void aTrimFreesABoundedNumberAndTheRestAtTheNextTrims() {
+        BufferPool pool = new BufferPool();
+        int burst = BufferPool.MAX_FREED_PER_TRIM + 10;
+        List<BufferPool.Buffer> held = new ArrayList<>();
+        for (int i = 0; i < burst; i++) {
+            held.add(pool.acquire(PAGE));
+        }
+        held.forEach(pool::release);
+        pool.trim(); // starts the period: none sat unused through a whole one yet
+        assertEquals(10L * PAGE, pool.trim(), "one trim frees its bound");
+        assertEquals(0, pool.trim(), "the rest, still unused, go at the next");
+        pool.close();
+    }
+
+    @Test
     void buffersLeftByABurstOfResponsesAreFreedOnceTheConnectionsGoIdle() throws Exception {
         int clients = 8;
         int response = 1 << 20;
