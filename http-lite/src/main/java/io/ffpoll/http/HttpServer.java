@@ -298,7 +298,10 @@ public final class HttpServer implements AutoCloseable {
     }
 
     /**
-     * {@link #shutdown(Duration)} with no grace: what is in flight is closed. Off every loop
+     * {@link #shutdown(Duration)} with no grace: what is in flight is closed, by a reset where a
+     * request is still being read or answered (a blocking or async handler's, a half-sent
+     * head); idle connections get a plain close. To let requests in flight finish, call
+     * {@link #shutdown(Duration)} with a grace first (try-with-resources does not). Off every loop
      * thread it waits until the server has stopped; on a loop thread (in a handler) it starts
      * the shutdown and returns, since it cannot wait there.
      */
