@@ -168,6 +168,9 @@ public final class HoldConnections {
             while (fds(pid) > fdsStart) {
                 Thread.sleep(10);
             }
+            if (!cold) {
+                Thread.sleep(5000); // the warm-up's leftovers are given back, as after the hold below
+            }
             long rssBefore = rss(pid);
             AtomicBoolean probing = new AtomicBoolean(true);
             ConcurrentLinkedQueue<Long> probe = new ConcurrentLinkedQueue<>();
