@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * Every {@link HttpServerTest} again on the kqueue backend (libkqueue here), in acceptor mode,
  * the default where the kernel does not balance listeners (macOS): keep-alive, 16-deep
- * pipelining, chunked bodies, invalid requests, limits, shutdown.
+ * pipelining, chunked bodies, invalid requests, limits ({@link KqueueHttpServerShutdownTest}: shutdown).
  */
 class KqueueHttpServerTest extends HttpServerTest {
     @BeforeAll
