@@ -23,6 +23,8 @@ import java.util.function.Supplier;
  * interim and sent by the server itself (100 Continue), so a handler cannot return one.
  */
 public final class Response {
+    private static final byte[] GZIP_FIELDS = "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] VARY = "Vary: Accept-Encoding\r\n".getBytes(StandardCharsets.US_ASCII);
     // Fields the server owns: framing (a second Content-Length is response splitting) and the
     // connection-level ones it manages itself (RFC 9110 7.6.1).
     private static final Set<String> RESERVED = Set.of("content-length", "transfer-encoding", "connection",
@@ -201,7 +203,7 @@ public final class Response {
     Response gzipped(Compression.Gzip gzip) {
         Response g = gzipped;
         if (g == null || gzippedLevel != gzip.level) { // a constant shared by servers of other levels
-            g = new Response(status, concat(fields, Compression.FIELDS), gzip.compress(body, 0, body.length), null, -1,
+            g = new Response(status, concat(fields, GZIP_FIELDS), gzip.compress(body, 0, body.length), null, -1,
                     false, null, 0, type, true);
             gzippedLevel = gzip.level;
             gzipped = g;
@@ -213,7 +215,7 @@ public final class Response {
     Response varied() {
         Response v = varied;
         if (v == null) {
-            v = new Response(status, concat(fields, Compression.VARY), body, source, length, chunkedOn11, file, filePosition,
+            v = new Response(status, concat(fields, VARY), body, source, length, chunkedOn11, file, filePosition,
                     type, encoded);
             varied = v;
         }

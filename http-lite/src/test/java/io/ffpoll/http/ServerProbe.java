@@ -10,7 +10,7 @@ final class ServerProbe {
         for (int i = 0; i < s.loopCount(); i++) {
             int loop = i;
             try {
-                n += s.onLoop(loop, () -> s.loopState(loop).connections().stream().filter(c -> c.requestStarted != 0).count());
+                n += s.onLoop(loop, () -> s.loopState(loop).connections().stream().filter(c -> c.requestStarted() != 0).count());
             } catch (Exception e) {
                 throw new AssertionError(e);
             }

@@ -24,8 +24,6 @@ public record Compression(int level, int minLength, long maxLength) {
     public static final Compression DEFAULT = new Compression(6, 1024, 8L << 20);
     /** The largest body that may be compressed at all: one array holds it. */
     static final long MOST = 1L << 30;
-    public static final byte[] FIELDS = "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    public static final byte[] VARY = "Vary: Accept-Encoding\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     public Compression {
         if (level < 1 || level > 9) {

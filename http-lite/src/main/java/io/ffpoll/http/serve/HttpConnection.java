@@ -51,7 +51,7 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done 
     HttpConnection prev, next; // the loop's list of open connections (LoopState)
     private boolean keepAfterStream;
     long lastActivity;
-    public long requestStarted; // 0 while between requests
+    private long requestStarted; // 0 while between requests
     private boolean answered; // at least one response: a drain may close this connection between requests
     private long sentAtLastSweep;
     private long lastWriteProgress;
@@ -63,6 +63,11 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done 
     /** Whether reading is paused (a blocking handler runs, or the client does not read). */
     public boolean readingPaused() {
         return awaitingHandler || waitingForWrites;
+    }
+
+    /** When the request being read began (nanoTime), 0 between requests: tests count the partial ones. */
+    public long requestStarted() {
+        return requestStarted;
     }
 
     /** The connection once open (onOpen ran); null before. */
