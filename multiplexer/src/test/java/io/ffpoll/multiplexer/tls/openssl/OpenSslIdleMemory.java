@@ -101,13 +101,17 @@ public final class OpenSslIdleMemory {
         System.gc();
         long malloc1 = mallocBytes();
         long rss1 = rssBytes();
+        // What the sessions hold is what freeing them gives back, a moment's work: the JVM's own
+        // malloc traffic over the whole run (its compiler's arenas, the collector's tables) can
+        // outweigh them between malloc0 and malloc1, and once made that delta negative.
+        idle.forEach(TlsSession::free);
+        long malloc2 = mallocBytes();
         System.out.printf("OpenSSL %s, %d idle server SSLs after a TLS 1.3 handshake%s:%n",
                 Long.toHexString(io.ffpoll.bindings.openssl.OpenSsl.versionNumber()), n,
                 transfer > 0 ? " and " + transfer + " bytes each way" : "");
-        System.out.printf("  malloc'd: %d bytes each (mallinfo2 uordblks+hblkhd grew %d)%n", (malloc1 - malloc0) / n,
-                malloc1 - malloc0);
+        System.out.printf("  malloc'd: %d bytes each (mallinfo2 uordblks+hblkhd fell %d when they were freed; grew %d"
+                + " while they were made)%n", (malloc1 - malloc2) / n, malloc1 - malloc2, malloc1 - malloc0);
         System.out.printf("  RSS:      %d bytes each (/proc/self/statm grew %d)%n", (rss1 - rss0) / n, rss1 - rss0);
-        idle.forEach(TlsSession::free);
         server.close();
         client.close();
         System.out.printf("  after free: live SSL %d, SSL_CTX %d; malloc'd back to +%d bytes%n",
