@@ -49,6 +49,21 @@ abstract class HttpTestBase {
         return HttpServer.builder();
     }
 
+    /**
+     * For the Kqueue* subclasses' {@code @BeforeAll}: skips them loudly without libkqueue, and
+     * makes libkqueue's own thread and descriptors, which live as long as the process, before
+     * any test counts descriptors.
+     */
+    static void requireKqueue() throws IOException {
+        io.ffpoll.bindings.testing.Libkqueue.require();
+        io.ffpoll.multiplexer.Poller.open("kqueue").close();
+    }
+
+    /** The Kqueue* subclasses' builder: kqueue, in acceptor mode, the default where the kernel does not balance listeners (macOS). */
+    static HttpServer.Builder kqueueBuilder() {
+        return HttpServer.builder().backend("kqueue").acceptMode(HttpServer.AcceptMode.ACCEPTOR);
+    }
+
     @BeforeEach
     void countFds() {
         fdsBefore = openFds();

@@ -1,7 +1,5 @@
 package io.ffpoll.http;
 
-import io.ffpoll.bindings.testing.Libkqueue;
-import io.ffpoll.multiplexer.Poller;
 import org.junit.jupiter.api.BeforeAll;
 
 import java.io.IOException;
@@ -10,12 +8,11 @@ import java.io.IOException;
 class KqueueHttpSemanticsTest extends HttpSemanticsTest {
     @BeforeAll
     static void startLibkqueue() throws IOException {
-        Libkqueue.require();
-        Poller.open("kqueue").close();
+        requireKqueue();
     }
 
     @Override
     HttpServer.Builder builder() {
-        return HttpServer.builder().backend("kqueue").acceptMode(HttpServer.AcceptMode.ACCEPTOR);
+        return kqueueBuilder();
     }
 }

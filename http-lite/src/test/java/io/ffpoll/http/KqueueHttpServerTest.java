@@ -1,7 +1,5 @@
 package io.ffpoll.http;
 
-import io.ffpoll.bindings.testing.Libkqueue;
-import io.ffpoll.multiplexer.Poller;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -17,14 +15,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class KqueueHttpServerTest extends HttpServerTest {
     @BeforeAll
     static void startLibkqueue() throws IOException {
-        // libkqueue's own thread and descriptors, made on first use, live as long as the process.
-        Libkqueue.require();
-        Poller.open("kqueue").close();
+        requireKqueue();
     }
 
     @Override
     HttpServer.Builder builder() {
-        return HttpServer.builder().backend("kqueue").acceptMode(HttpServer.AcceptMode.ACCEPTOR);
+        return kqueueBuilder();
     }
 
     @Test
