@@ -61,10 +61,10 @@ class SendFileTest extends LoopTestBase {
         return out.toByteArray();
     }
 
-    /** Runs {@code body} on the connection the server accepts next, and records how it ends. */
-    private CompletableFuture<IOException> serveOne(java.util.function.Consumer<Connection> body) throws Exception {
-        CompletableFuture<IOException> closed = new CompletableFuture<>();
-        serve((fd, peer) -> Connection.open(loop, fd, peer, new ConnectionHandler() {
+    /** Runs {@code body} when its connection opens, discards what the peer sends, and records how the connection ends. */
+    private static ConnectionHandler sending(java.util.function.Consumer<Connection> body,
+                                             CompletableFuture<IOException> closed) {
+        return new ConnectionHandler() {
             @Override
             public void onOpen(Connection c) {
                 body.accept(c);
@@ -79,7 +79,13 @@ class SendFileTest extends LoopTestBase {
             public void onClosed(Connection c, IOException cause) {
                 closed.complete(cause);
             }
-        }));
+        };
+    }
+
+    /** Runs {@code body} on the connection the server accepts next, and records how it ends. */
+    private CompletableFuture<IOException> serveOne(java.util.function.Consumer<Connection> body) throws Exception {
+        CompletableFuture<IOException> closed = new CompletableFuture<>();
+        serve((fd, peer) -> Connection.open(loop, fd, peer, sending(body, closed)));
         return closed;
     }
 
@@ -256,29 +262,16 @@ class SendFileTest extends LoopTestBase {
         long sendfiles = Syscalls.count("sendfile");
         long preads = Syscalls.count("pread");
         CompletableFuture<IOException> closed = new CompletableFuture<>();
-        Connection.open(loop, p[1], new ConnectionHandler() {
-            @Override
-            public void onOpen(Connection c) {
-                try (OpenFile file = OpenFile.open(f, false)) {
-                    c.write(new byte[] {'<'});
-                    c.sendFile(file, 0, data.length);
-                    c.write(new byte[] {'>'});
-                    c.close();
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
+        Connection.open(loop, p[1], sending(c -> {
+            try (OpenFile file = OpenFile.open(f, false)) {
+                c.write(new byte[] {'<'});
+                c.sendFile(file, 0, data.length);
+                c.write(new byte[] {'>'});
+                c.close();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
             }
-
-            @Override
-            public long onData(Connection c, MemorySegment d) {
-                return d.byteSize();
-            }
-
-            @Override
-            public void onClosed(Connection c, IOException cause) {
-                closed.complete(cause);
-            }
-        }).get(30, TimeUnit.SECONDS);
+        }, closed)).get(30, TimeUnit.SECONDS);
         ByteArrayOutputStream got = new ByteArrayOutputStream();
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(65536);
