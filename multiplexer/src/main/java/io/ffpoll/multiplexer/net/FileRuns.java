@@ -1,6 +1,11 @@
 package io.ffpoll.multiplexer.net;
 
+import io.ffpoll.bindings.Err;
+import io.ffpoll.bindings.Errors;
+import io.ffpoll.bindings.platform.Platform;
+
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 
 /**
@@ -30,4 +35,41 @@ final class FileRuns {
     BufferPool.Buffer chunk; // a piece of the head run, read where sendfile cannot serve
     IOException failure;     // why the head run could not be sent
     boolean lastWasSendfile; // the call the last send made, for its error's message
+
+    /**
+     * Reads the next piece of the head run into {@link #chunk} (taken from {@code pool}, of
+     * {@code chunkSize}, on first use): a view of what was read, or null with {@link #failure}
+     * set (and the chunk given back) if the file cannot be read or ends before the run.
+     */
+    MemorySegment readHead(BufferPool pool, long chunkSize) {
+        Run run = runs.peekFirst();
+        if (chunk == null) {
+            chunk = pool.acquire(chunkSize);
+        }
+        long want = Math.min(run.remaining, chunk.capacity());
+        long n;
+        do {
+            n = Platform.current().files().pread(run.file.fd(), chunk.segment, want, run.position);
+        } while (n == -Err.EINTR);
+        if (n > 0) {
+            return chunk.segment.asSlice(0, n);
+        }
+        releaseChunk(pool);
+        failure = n == 0 ? shrank(run)
+                : Errors.fileException("pread(fd " + run.file.fd() + ")", run.file.path().toString(), (int) -n);
+        return null;
+    }
+
+    static IOException shrank(Run run) {
+        return new IOException(run.file.path() + " ends at byte " + run.position + " with " + run.remaining
+                + " bytes still to send: it shrank while it was being sent");
+    }
+
+    /** Gives the chunk back to {@code pool}, if one is held. */
+    void releaseChunk(BufferPool pool) {
+        if (chunk != null) {
+            pool.release(chunk);
+            chunk = null;
+        }
+    }
 }

@@ -1,7 +1,5 @@
 package io.ffpoll.multiplexer.net;
 
-import io.ffpoll.bindings.Err;
-import io.ffpoll.bindings.Errors;
 import io.ffpoll.bindings.platform.FileCalls;
 import io.ffpoll.bindings.platform.Gather;
 import io.ffpoll.bindings.platform.Platform;
@@ -117,36 +115,14 @@ final class WriteQueue {
         return files != null && files.lastWasSendfile ? "sendfile" : notSocket ? "writev" : "sendmsg";
     }
 
-    /** Reads the next piece of the head file into the runs' chunk; null (and their failure set) if it cannot. */
+    /** The runs' {@link FileRuns#readHead}, into a chunk of this queue's pool. */
     private MemorySegment readFileHead() {
-        FileRuns.Run run = files.runs.peekFirst();
-        if (files.chunk == null) {
-            files.chunk = pool.acquire(CHUNK);
-        }
-        BufferPool.Buffer fileChunk = files.chunk;
-        long want = Math.min(run.remaining, fileChunk.capacity());
-        long n;
-        do {
-            n = Platform.current().files().pread(run.file.fd(), fileChunk.segment, want, run.position);
-        } while (n == -Err.EINTR);
-        if (n > 0) {
-            return fileChunk.segment.asSlice(0, n);
-        }
-        releaseFileChunk();
-        files.failure = n == 0 ? shrank(run)
-                : Errors.fileException("pread(fd " + run.file.fd() + ")", run.file.path().toString(), (int) -n);
-        return null;
-    }
-
-    private static IOException shrank(FileRuns.Run run) {
-        return new IOException(run.file.path() + " ends at byte " + run.position + " with " + run.remaining
-                + " bytes still to send: it shrank while it was being sent");
+        return files.readHead(pool, CHUNK);
     }
 
     private void releaseFileChunk() {
-        if (files != null && files.chunk != null) {
-            pool.release(files.chunk);
-            files.chunk = null;
+        if (files != null) {
+            files.releaseChunk(pool);
         }
     }
 
@@ -266,7 +242,7 @@ final class WriteQueue {
             gathered = Math.min(run.remaining, SENDFILE_MOST);
             n = calls.sendfile(fd, run.file.fd(), run.position, gathered);
             if (n == 0) {
-                files.failure = shrank(run);
+                files.failure = FileRuns.shrank(run);
                 return FILE_FAILED;
             }
         } else {
