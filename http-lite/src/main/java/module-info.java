@@ -6,7 +6,7 @@
  * (.internal) are not.
  */
 module io.ffpoll.http {
-    requires io.ffpoll.multiplexer;
+    requires transitive io.ffpoll.multiplexer; // the API names its types: EventLoopGroup, LoopMetrics, TlsConfig
     requires io.ffpoll.bindings; // the descriptor limit, syscall counts in the launcher
     requires org.slf4j;
     requires jdk.unsupported; // sun.misc.Signal: a worker of --workers ignores SIGHUP

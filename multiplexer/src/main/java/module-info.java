@@ -10,6 +10,7 @@ module io.ffpoll.multiplexer {
     // that wants them requires io.ffpoll.bindings itself).
     requires io.ffpoll.bindings;
     requires org.slf4j;
+    requires jdk.jfr; // the loops' events (observe): stalls, slow handlers, back-pressure, metrics
     requires jdk.unsupported; // sun.misc.Signal: SignalWatch rides the JVM's own signal dispatch
 
     exports io.ffpoll.multiplexer;

@@ -44,6 +44,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC"})
 public class PingPongBenchmark {
+    /** ffpoll-jfr: ffpoll while JFR records (the JDK's default settings and jfr/ffpoll.jfc, read from the working directory). */
     @Param({"ffpoll", "ffpoll-io_uring", "nio"})
     public String server;
 
@@ -54,6 +55,7 @@ public class PingPongBenchmark {
     public int size;
 
     private EventLoop loop;
+    private jdk.jfr.Recording recording;
     private Listener listener;
     private NioEchoLoop nio;
     private SocketChannel[] clients;
@@ -64,8 +66,15 @@ public class PingPongBenchmark {
     public void setUp() throws Exception {
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         InetSocketAddress at;
+        if (server.equals("ffpoll-jfr")) {
+            java.util.Map<String, String> settings = new java.util.HashMap<>(jdk.jfr.Configuration.getConfiguration("default").getSettings());
+            settings.putAll(jdk.jfr.Configuration.create(java.nio.file.Path.of("jfr", "ffpoll.jfc")).getSettings());
+            recording = new jdk.jfr.Recording(settings);
+            recording.setDestination(java.nio.file.Files.createTempFile("ping-pong", ".jfr"));
+            recording.start();
+        }
         if (server.startsWith("ffpoll")) {
-            loop = server.equals("ffpoll") ? EventLoop.start("ping-pong")
+            loop = !server.equals("ffpoll-io_uring") ? EventLoop.start("ping-pong")
                     : EventLoop.start("ping-pong", Poller.open("io_uring"), 1024);
             loop.submit(() -> Affinity.pin(0)).get();
             listener = Listener.start(loop, Tcp.listen(any, 4096, false), AcceptOptions.DEFAULTS.noDelay(true),
@@ -123,6 +132,10 @@ public class PingPongBenchmark {
         }
         if (nio != null) {
             nio.close();
+        }
+        if (recording != null) {
+            recording.close();
+            java.nio.file.Files.deleteIfExists(recording.getDestination());
         }
         Affinity.unpin();
     }

@@ -204,6 +204,36 @@ public final class HttpServer implements AutoCloseable {
     }
 
     /**
+     * What the server's loops have done, summed ({@link EventLoopGroup#metrics()}): bytes,
+     * accepts, connections, back-pressure, busy and idle time. Any thread, a quick handler
+     * included: it never waits for a loop. On a group given with {@link Builder#group}, the
+     * figures are the whole group's, its other work included.
+     *
+     * @return the sum over the loops
+     */
+    public io.ffpoll.multiplexer.LoopMetrics metrics() {
+        return loops.group.metrics();
+    }
+
+    /**
+     * {@link #metrics()} per loop, in the loops' order. Any thread.
+     *
+     * @return a snapshot per loop
+     */
+    public List<io.ffpoll.multiplexer.LoopMetrics> loopMetrics() {
+        return loops.group.loopMetrics();
+    }
+
+    /** Responses written so far by each loop (approximate while running). */
+    long[] requestsPerLoop() {
+        long[] n = new long[loops.states.size()];
+        for (int i = 0; i < n.length; i++) {
+            n[i] = loops.states.get(i).served;
+        }
+        return n;
+    }
+
+    /**
      * Connections open now, over all loops.
      *
      * @return how many
@@ -362,6 +392,9 @@ public final class HttpServer implements AutoCloseable {
                     requestTimeout, idleTimeout, writeTimeout, compression, webSocketMaxFrame, webSocketMaxMessage);
             routes.compression(compression);
             HttpServer server = new HttpServer(config, mode);
+            for (io.ffpoll.http.observe.MetricsRoute route : metricsRoutes) {
+                route.bind(server::loopMetrics, server::requestsPerLoop, () -> -1);
+            }
             return server.loops.start(listening()).thenApply(x -> server).handle((started, failure) -> {
                 if (failure == null) {
                     return CompletableFuture.completedFuture(started);

@@ -1,6 +1,7 @@
 package io.ffpoll.http;
 
 import io.ffpoll.http.files.StaticFiles;
+import io.ffpoll.http.observe.MetricsRoute;
 import io.ffpoll.http.serve.Routes;
 import io.ffpoll.http.websocket.WebSocketRoute;
 
@@ -14,6 +15,7 @@ import java.io.IOException;
 abstract sealed class RouteSettings extends ServerSettings permits HttpServer.Builder {
     final Routes routes = new Routes();
     ErrorHandler errorHandler;
+    final java.util.List<MetricsRoute> metricsRoutes = new java.util.ArrayList<>();
 
     /**
      * Routes {@code method} requests for {@code path} to a quick handler, which runs on the
@@ -155,6 +157,25 @@ abstract sealed class RouteSettings extends ServerSettings permits HttpServer.Bu
      */
     public final HttpServer.Builder fallback(HttpHandler handler) {
         routes.fallback(handler, false);
+        return self();
+    }
+
+    /**
+     * Serves the server's loop metrics ({@link HttpServer#loopMetrics()}) at {@code path}, for
+     * GET and HEAD, in the Prometheus text format (version 0.0.4): a counter or gauge per figure
+     * of {@link io.ffpoll.multiplexer.LoopMetrics}, one sample per loop labelled with its index
+     * ({@code ffpoll_loop_iterations_total{loop="0"} 1234}), failed accepts also by errno, and
+     * the HTTP responses written per loop ({@code ffpoll_http_requests_total}). Counters end in
+     * {@code _total}; times are in seconds. The route is quick: reading the metrics never waits
+     * for a loop. The launcher's {@code --metrics-path} is this.
+     *
+     * @param path the path, as for {@link #route}
+     * @return this builder
+     */
+    public final HttpServer.Builder metrics(String path) {
+        MetricsRoute route = new MetricsRoute();
+        routes.add("GET", path, route, false);
+        metricsRoutes.add(route);
         return self();
     }
 

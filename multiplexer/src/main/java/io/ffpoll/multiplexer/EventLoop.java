@@ -1,6 +1,7 @@
 package io.ffpoll.multiplexer;
 
 import io.ffpoll.multiplexer.internal.Durations;
+import io.ffpoll.multiplexer.internal.LoopCounters;
 import io.ffpoll.multiplexer.internal.LoopAccess;
 import io.ffpoll.multiplexer.internal.LoopFuture;
 
@@ -50,6 +51,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     volatile long iterations;
     long polledAt; // System.nanoTime() once the last poll returned (LoopAccess.polledAt); loop thread only
     final LoopAttachments attached = new LoopAttachments();
+    final LoopCounters counters = new LoopCounters();
 
     static {
         LoopAccess.install(new LoopAccessBridge());
@@ -143,6 +145,20 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     public Stats stats() {
         return new Stats(iterations, tasks.size());
+    }
+
+    /**
+     * What the loop has done since it started, as one consistent snapshot taken at the end of
+     * its latest iteration (see {@link LoopMetrics}). Any thread; never waits for the loop, and
+     * also after it closed (then with everything it did, its closing included).
+     *
+     * @return the snapshot
+     */
+    public LoopMetrics metrics() {
+        long[] c = new long[LoopCounters.SLOTS];
+        long[] errors = new long[LoopCounters.MAX_ERRNO + 1];
+        counters.snapshot(c, errors);
+        return LoopMetrics.of(name, c, errors);
     }
 
     void checkInLoop(String method) {

@@ -14,10 +14,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * accepted connections over the loops. Thread-safe.
  */
 public final class EventLoopGroup implements AutoCloseable {
+    private final String name;
     private final List<EventLoop> loops;
     private final AtomicInteger next = new AtomicInteger();
 
-    private EventLoopGroup(List<EventLoop> loops) {
+    private EventLoopGroup(String name, List<EventLoop> loops) {
+        this.name = name;
         this.loops = Collections.unmodifiableList(loops);
     }
 
@@ -58,7 +60,31 @@ public final class EventLoopGroup implements AutoCloseable {
             started.forEach(EventLoop::close);
             throw e;
         }
-        return new EventLoopGroup(started);
+        return new EventLoopGroup(name, started);
+    }
+
+    /**
+     * The sum of the loops' {@link EventLoop#metrics()}, named after the group. Any thread;
+     * never waits for a loop. Each loop's part is consistent in itself; the parts are taken one
+     * after another.
+     *
+     * @return the sum
+     */
+    public LoopMetrics metrics() {
+        return LoopMetrics.sum(name, loopMetrics());
+    }
+
+    /**
+     * Each loop's {@link EventLoop#metrics()}, in the loops' order. Any thread.
+     *
+     * @return the snapshots
+     */
+    public List<LoopMetrics> loopMetrics() {
+        List<LoopMetrics> all = new ArrayList<>(loops.size());
+        for (EventLoop loop : loops) {
+            all.add(loop.metrics());
+        }
+        return all;
     }
 
     /** {@return the number of loops} */

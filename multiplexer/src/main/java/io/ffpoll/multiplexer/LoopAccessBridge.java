@@ -43,6 +43,11 @@ final class LoopAccessBridge extends LoopAccess {
     }
 
     @Override
+    public io.ffpoll.multiplexer.internal.LoopCounters counters(EventLoop loop) {
+        return loop.counters;
+    }
+
+    @Override
     public long polledAt(EventLoop loop) {
         return loop.polledAt;
     }

@@ -1,5 +1,8 @@
 package io.ffpoll.multiplexer;
 
+import io.ffpoll.multiplexer.internal.LoopCounters;
+import io.ffpoll.multiplexer.observe.CallbackWatch;
+import io.ffpoll.multiplexer.observe.RunningLoops;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +23,8 @@ final class LoopThread extends Thread {
     private static final int MAX_TASKS_PER_ITERATION = 4096;
 
     final EventLoop loop;
+    private final long[] counts;
+    private final CallbackWatch watch;
     // What waits for the next poll to have applied the changes queued before it (a listener's
     // registration, say, whose failure that poll reports): swapped at each poll.
     private List<Runnable> afterNextPoll = new ArrayList<>();
@@ -28,6 +33,8 @@ final class LoopThread extends Thread {
     LoopThread(EventLoop loop) {
         super(loop.name());
         this.loop = loop;
+        this.counts = loop.counters.counts;
+        this.watch = new CallbackWatch(this, loop.name());
     }
 
     /** Runs {@code r} on this thread after the next poll and its events. Loop thread only. */
@@ -38,19 +45,31 @@ final class LoopThread extends Thread {
     @Override
     public void run() {
         String name = loop.name();
+        RunningLoops.started(loop);
         try {
+            loop.polledAt = System.nanoTime();
             while (loop.runState == EventLoop.RUNNING) {
                 loop.attached.beforePoll(name);
                 List<Runnable> waiting = afterNextPoll;
                 afterNextPoll = afterThisPoll;
                 afterThisPoll = waiting;
-                loop.poller.poll(loop.events, timeoutNanos());
+                long timeout = timeoutNanos();
+                long pollStarted = System.nanoTime();
+                counts[LoopCounters.BUSY_NANOS] += pollStarted - loop.polledAt;
+                watch.iterationEnded();
+                loop.counters.publish();
+                int n = loop.poller.poll(loop.events, timeout);
                 loop.polledAt = System.nanoTime();
                 loop.iterations++;
+                counts[LoopCounters.ITERATIONS]++;
+                counts[LoopCounters.EVENTS] += n;
+                counts[LoopCounters.IDLE_NANOS] += loop.polledAt - pollStarted;
+                counts[LoopCounters.WAKEUPS] = loop.poller.unwrap().wakeupsSignalled();
+                watch.iterationStarted(n);
                 dispatch();
                 runCompletions();
                 runAll(afterThisPoll);
-                loop.timers.runExpired(name);
+                counts[LoopCounters.TIMERS_FIRED] += loop.timers.runExpired(name, watch);
                 runTasks(MAX_TASKS_PER_ITERATION);
             }
             runTasks(Integer.MAX_VALUE); // tasks accepted before close still run
@@ -69,6 +88,9 @@ final class LoopThread extends Thread {
             } catch (IOException e) {
                 LOG.warn("event loop '{}': closing its poller failed: {}", name, e.toString());
             }
+            watch.loopEnded();
+            RunningLoops.stopped(loop);
+            loop.counters.publish(); // what closing did: the connections it closed, the tasks it ran
             loop.terminated.countDown();
             loop.termination.complete(null); // its dependents run here, on no loop's thread any more
         }
@@ -101,20 +123,32 @@ final class LoopThread extends Thread {
             if (!e.isValid()) {
                 continue; // closed or deregistered by a handler earlier in this batch
             }
+            IoHandler handler = (IoHandler) e.attachment();
+            boolean timed = watch.timing();
+            long started = timed ? watch.enter() : 0;
             try {
-                ((IoHandler) e.attachment()).onEvent(e);
+                handler.onEvent(e);
             } catch (Throwable t) {
                 LOG.warn("event loop '{}': handler for fd {} threw", loop.name(), e.fd(), t);
+            }
+            if (timed) {
+                watch.exit(started, handler, "event");
             }
         }
     }
 
     private void runAll(List<Runnable> list) {
         for (int i = 0; i < list.size(); i++) {
+            Runnable r = list.get(i);
+            boolean timed = watch.timing();
+            long started = timed ? watch.enter() : 0;
             try {
-                list.get(i).run();
+                r.run();
             } catch (Throwable t) {
                 LOG.warn("event loop '{}': a task after a poll threw", loop.name(), t);
+            }
+            if (timed) {
+                watch.exit(started, r, "after-poll");
             }
         }
         list.clear();
@@ -122,12 +156,19 @@ final class LoopThread extends Thread {
 
     private void runTasks(int max) {
         Runnable task;
-        for (int i = 0; i < max && (task = loop.tasks.poll()) != null; i++) {
+        int i = 0;
+        for (; i < max && (task = loop.tasks.poll()) != null; i++) {
+            boolean timed = watch.timing();
+            long started = timed ? watch.enter() : 0;
             try {
                 task.run();
             } catch (Throwable e) {
                 LOG.warn("event loop '{}': task threw", loop.name(), e);
             }
+            if (timed) {
+                watch.exit(started, task, "task");
+            }
         }
+        counts[LoopCounters.TASKS_RUN] += i;
     }
 }

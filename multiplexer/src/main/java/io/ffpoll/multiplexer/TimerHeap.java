@@ -1,5 +1,7 @@
 package io.ffpoll.multiplexer;
 
+import io.ffpoll.multiplexer.observe.CallbackWatch;
+
 import java.util.Arrays;
 
 /**
@@ -94,25 +96,36 @@ final class TimerHeap {
         t.heapIndex = i;
     }
 
-    /** Runs the timers that are due, on the loop thread; a periodic one is added back for its next run. */
-    void runExpired(String loopName) {
+    /**
+     * Runs the timers that are due, on the loop thread; a periodic one is added back for its
+     * next run. Returns how many ran.
+     */
+    int runExpired(String loopName, CallbackWatch watch) {
         if (size == 0) {
-            return;
+            return 0;
         }
         long now = System.nanoTime();
+        int ran = 0;
         Timer t;
         while ((t = peek()) != null && t.deadline - now <= 0) {
             poll();
             if (t.fire()) {
+                ran++;
+                boolean timed = watch.timing();
+                long started = timed ? watch.enter() : 0;
                 try {
                     t.task.run();
                 } catch (Throwable e) {
                     LOG.warn("event loop '{}': timer task threw", loopName, e);
+                }
+                if (timed) {
+                    watch.exit(started, t.task, "timer");
                 }
                 if (t.rearm(now)) {
                     add(t);
                 }
             }
         }
+        return ran;
     }
 }

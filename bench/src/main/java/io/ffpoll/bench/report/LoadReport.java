@@ -84,6 +84,20 @@ public final class LoadReport {
                         uring.syscalls() <= Double.parseDouble(t[2]) ? "met" : "not met"));
             }
         }
+        // Issue 23: what the loops' metrics cost (against a build without them), and JFR on top.
+        for (String[] t : new String[][] {{"http-lite-baseline", "http-lite", "1.005", "metrics on, JFR off"},
+                {"http-lite", "http-lite-jfr", "1.02", "JFR recording (default + ffpoll.jfc)"}}) {
+            for (String mode : List.of("keep-alive", "pipelined")) {
+                Figures base = byServer.getOrDefault(t[0], Map.of()).get(mode);
+                Figures with = byServer.getOrDefault(t[1], Map.of()).get(mode);
+                if (base != null && with != null) {
+                    double ratio = with.cpuMicros() / base.cpuMicros();
+                    md.append(String.format(Locale.ROOT, "Target: %s costs <= %s x the CPU per request of %s, %s: "
+                            + "%.3f µs vs %.3f µs = %.3f, **%s**.%n%n", t[3], t[2], t[0], mode, with.cpuMicros(),
+                            base.cpuMicros(), ratio, ratio <= Double.parseDouble(t[2]) ? "met" : "not met"));
+                }
+            }
+        }
         Figures litePipelined = byServer.getOrDefault("http-lite", Map.of()).get("pipelined");
         for (String peer : JAVA_PEERS) {
             Figures p = byServer.getOrDefault(peer, Map.of()).get("pipelined");

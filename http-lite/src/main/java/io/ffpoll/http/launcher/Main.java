@@ -78,8 +78,11 @@ public final class Main {
                                        clients that accept it, at LEVEL 1..9 (default 6)
               --max-connections N      connections open at once; at the limit new ones wait in
                                        the backlog (default: RLIMIT_NOFILE less 128)
-              --stats SECONDS          log RSS, descriptors, connections, requests and pooled
-                                       memory every SECONDS (for soak runs)
+              --stats SECONDS          log RSS, descriptors, connections, requests, bytes,
+                                       accepts, back-pressure, pooled buffers and loop busy
+                                       time every SECONDS (for soak runs; the loops' metrics)
+              --metrics-path PATH      serve the loops' metrics at PATH (e.g. /metrics) in the
+                                       Prometheus text format, version 0.0.4
               --fd N                   serve the listening socket inherited as fd N
                                        (systemd socket activation via LISTEN_FDS is detected)
               --workers N              supervisor mode: bind once, run N worker processes
@@ -171,6 +174,7 @@ public final class Main {
                             throw new IllegalArgumentException("--stats takes a positive number of seconds");
                         }
                     }
+                    case "--metrics-path" -> b.metrics(value(args, ++i, a));
                     case "--fd" -> fd = Integer.parseInt(value(args, ++i, a));
                     case "--static" -> {
                         String dir = value(args, ++i, a);
@@ -270,19 +274,22 @@ public final class Main {
         return args[i];
     }
 
-    /** Logs one line of figures every {@code seconds}, until the process ends. */
+    /**
+     * Logs one line of figures every {@code seconds}, until the process ends: the process's, and
+     * the loops' metrics, summed (one snapshot, which never waits for a loop).
+     */
     private static void logStats(HttpServer server, int seconds) {
         while (!server.isStopped()) {
             try {
-                HttpServer.Stats st = server.stats().join();
-                LOG.info("stats: rss={} fds={} connections={} requests={} buffers_in_use={} pooled_free={}",
-                        ProcessFigures.rss(), ProcessFigures.fds(), st.openConnections(), st.requestsServed(),
-                        st.bufferBytesInUse(), st.pooledBytes());
+                io.ffpoll.multiplexer.LoopMetrics m = server.metrics();
+                LOG.info("stats: rss={} fds={} connections={} requests={} bytes_in={} bytes_out={} accepts={} "
+                                + "accept_errors={} paused={} buffers_in_use={} buffers_free={} busy_ms={} idle_ms={}",
+                        ProcessFigures.rss(), ProcessFigures.fds(), m.openConnections(), server.requestsServed(),
+                        m.bytesIn(), m.bytesOut(), m.accepts(), m.acceptErrorsTotal(), m.pausedConnections(),
+                        m.buffersInUse(), m.buffersFree(), m.busyNanos() / 1_000_000, m.idleNanos() / 1_000_000);
                 Thread.sleep(seconds * 1000L);
             } catch (InterruptedException e) {
                 return;
-            } catch (RuntimeException stopping) {
-                return; // the loops are closing
             }
         }
     }

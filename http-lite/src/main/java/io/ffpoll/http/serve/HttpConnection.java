@@ -8,6 +8,7 @@ import io.ffpoll.http.internal.HttpAccess;
 import io.ffpoll.http.parse.ParseState;
 import io.ffpoll.http.parse.RequestHead;
 import io.ffpoll.http.parse.RequestParser;
+import io.ffpoll.multiplexer.internal.Described;
 import io.ffpoll.multiplexer.net.Connection;
 import io.ffpoll.multiplexer.net.ConnectionHandler;
 import org.slf4j.Logger;
@@ -31,7 +32,7 @@ import java.util.concurrent.RejectedExecutionException;
  * the connection is closed lingering, so a client still sending reads its response instead of
  * a reset.
  */
-public final class HttpConnection implements ConnectionHandler, AsyncReply.Done {
+public final class HttpConnection implements ConnectionHandler, AsyncReply.Done, Described {
     private static final HttpAccess HTTP = HttpAccess.get();
     private static final Logger LOG = LoggerFactory.getLogger(HttpConnection.class);
     private static final Response ASYNC_TIMEOUT = Response.text(503, "Service Unavailable\n");
@@ -112,6 +113,7 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done 
     }
 
     private long readRequests(Connection c, MemorySegment data) {
+        loop.lastRoute = null;
         long now = loop.now();
         lastActivity = now;
         RequestParser parser = loop.parser;
@@ -168,7 +170,16 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done 
         }
     }
 
+    /** For a JFR event about a slow callback: the route it ran, if it ran one. */
+    @Override
+    public String describeCallback() {
+        Routes.Route r = loop.lastRoute;
+        String who = "http-lite connection " + (accepted != null ? accepted.remoteAddress() : "");
+        return r == null ? who : who + ", route " + r.describe();
+    }
+
     private void dispatch(Connection c, Request request, Routes.Route route) {
+        loop.lastRoute = route;
         RequestHead h = HTTP.head(request);
         if (route.handler() instanceof UpgradeRoute ws) {
             Response refusal = ws.refusal(request); // once: it asks the handler's accepts()

@@ -37,6 +37,8 @@ public final class LoopState {
     private HttpConnection last;
     public volatile long accepted;
     public long served;
+    /** The route this loop dispatched last, named in a JFR event about a slow callback; loop thread only. */
+    Routes.Route lastRoute;
     boolean draining;
     public long sweeps; // runs of the sweeper: the loop's own once-a-second clock, which tests can wait on
     private Timer sweeper;

@@ -37,6 +37,13 @@ public final class Routes {
         boolean takes(RequestHead r) {
             return method.length == 1 && method[0] == '*' || r.methodIs(method) || r.methodIs(HEAD) && matches(method, GET);
         }
+
+        /** {@code "GET /users/{id} (com.example.Users)"}, for diagnostics. */
+        String describe() {
+            Object h = async != null ? async : handler;
+            return new String(method, java.nio.charset.StandardCharsets.US_ASCII) + " "
+                    + (pattern == null ? "(no route)" : pattern) + " (" + h.getClass().getName() + ")";
+        }
     }
 
     private static final byte[] HEAD = {'H', 'E', 'A', 'D'};

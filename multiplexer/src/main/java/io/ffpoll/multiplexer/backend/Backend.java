@@ -97,6 +97,9 @@ public abstract class Backend {
     /** Makes the current or next poll return promptly; any thread. */
     public abstract void wakeup();
 
+    /** Blocking waits other threads ended so far ({@link WakeupLatch#signalled()}). Poller thread. */
+    public abstract long wakeupsSignalled();
+
     /** Releases the kernel objects and memory; idempotent. */
     public abstract void close() throws IOException;
 

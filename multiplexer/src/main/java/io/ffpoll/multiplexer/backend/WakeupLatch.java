@@ -25,6 +25,7 @@ public final class WakeupLatch {
     // Wakers between claiming a wakeup and finishing their write, so close() can wait for them
     // and no write reaches a closed (and maybe reused) descriptor.
     private final AtomicInteger signalling = new AtomicInteger();
+    private long signalled; // the owner's alone
 
     /** Something that signals the kernel object the poller waits on (an eventfd write). */
     public interface Signal {
@@ -39,7 +40,7 @@ public final class WakeupLatch {
         if (state.compareAndSet(AWAKE, BLOCKED)) {
             return true;
         }
-        state.compareAndSet(PENDING, AWAKE);
+        state.compareAndSet(PENDING, AWAKE); // came while the owner was awake: it cost no signal
         return false;
     }
 
@@ -48,9 +49,17 @@ public final class WakeupLatch {
      * during the wait is consumed here: its write ended this wait, or will end the next.
      */
     public void blocked() {
-        if (!state.compareAndSet(BLOCKED, AWAKE)) {
-            state.compareAndSet(PENDING, AWAKE);
+        if (!state.compareAndSet(BLOCKED, AWAKE) && state.compareAndSet(PENDING, AWAKE)) {
+            signalled++; // a waker found this wait blocked and signalled it: one write, one count
         }
+    }
+
+    /**
+     * Waits that wakers signalled so far: each cost its waker one write to the kernel object.
+     * Wakeups that came while the owner was awake cost none and are not counted. Owner only.
+     */
+    public long signalled() {
+        return signalled;
     }
 
     /** Called from any thread. */

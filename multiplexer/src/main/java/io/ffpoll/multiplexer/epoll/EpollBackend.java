@@ -194,6 +194,11 @@ public final class EpollBackend extends Backend {
     }
 
     @Override
+    public long wakeupsSignalled() {
+        return wakeup.signalled();
+    }
+
+    @Override
     public void wakeup() {
         wakeup.wake();
     }

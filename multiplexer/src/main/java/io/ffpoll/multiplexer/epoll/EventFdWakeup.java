@@ -45,6 +45,11 @@ public final class EventFdWakeup {
         return fd;
     }
 
+    /** See {@link WakeupLatch#signalled()}. */
+    public long signalled() {
+        return latch.signalled();
+    }
+
     /** See {@link WakeupLatch#prepareToBlock()}: the poller thread, before a blocking wait. */
     public boolean prepareToBlock() {
         return latch.prepareToBlock();

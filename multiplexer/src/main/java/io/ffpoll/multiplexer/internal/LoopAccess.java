@@ -75,6 +75,9 @@ public abstract class LoopAccess {
      */
     public abstract long polledAt(EventLoop loop);
 
+    /** The loop's counters, which the connection layer adds to (bytes, accepts). Loop thread only. */
+    public abstract LoopCounters counters(EventLoop loop);
+
     /** The loop's backend, for the connection layer's completed sends (io_uring). */
     public abstract io.ffpoll.multiplexer.backend.Backend backend(EventLoop loop);
 

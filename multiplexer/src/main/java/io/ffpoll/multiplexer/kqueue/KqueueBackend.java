@@ -261,6 +261,11 @@ public final class KqueueBackend extends Backend {
     }
 
     @Override
+    public long wakeupsSignalled() {
+        return latch.signalled();
+    }
+
+    @Override
     public void wakeup() {
         latch.wake(signal);
     }

@@ -57,6 +57,7 @@ final class BufferPool {
     private long inUseBytes;
     private long inUseCount;
     private long pooledBytes;
+    private long pooledCount;
     private long allocations;
     private boolean closed;
 
@@ -94,6 +95,7 @@ final class BufferPool {
         Buffer b = free[c].pollLast();
         if (b != null) {
             pooledBytes -= b.capacity();
+            pooledCount--;
             lowWater[c] = Math.min(lowWater[c], free[c].size());
         } else {
             Arena arena = Arena.ofConfined();
@@ -118,6 +120,7 @@ final class BufferPool {
         if (!closed && pooledBytes + b.capacity() <= MAX_POOLED_BYTES) {
             free[b.sizeClass].addLast(b);
             pooledBytes += b.capacity();
+            pooledCount++;
             pooled.run();
         } else {
             b.arena.close();
@@ -141,6 +144,7 @@ final class BufferPool {
             for (int n = Math.min(lowWater[c], budget); n > 0; n--, budget--) {
                 Buffer b = free[c].pollFirst();
                 pooledBytes -= b.capacity();
+                pooledCount--;
                 b.arena.close();
             }
             lowWater[c] = free[c].size();
@@ -158,6 +162,7 @@ final class BufferPool {
             list.clear();
         }
         pooledBytes = 0;
+        pooledCount = 0;
     }
 
     /** Buffers handed out and not yet released. */
@@ -168,6 +173,11 @@ final class BufferPool {
     /** Bytes in buffers handed out and not yet released. */
     public long inUseBytes() {
         return inUseBytes;
+    }
+
+    /** Free buffers kept for reuse. */
+    public long pooledCount() {
+        return pooledCount;
     }
 
     /** Bytes in free buffers kept for reuse. */

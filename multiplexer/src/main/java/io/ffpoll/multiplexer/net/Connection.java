@@ -77,6 +77,7 @@ public final class Connection extends ConnectionAnyThread {
     Connection(EventLoop loop, int fd, java.net.SocketAddress remote, ConnectionHandler handler) {
         super(loop, fd, remote, handler);
         io.opened();
+        ConnectionEvents.opened(this);
         LOOPS.adopt(loop, loopSide);
     }
 
@@ -596,6 +597,7 @@ public final class Connection extends ConnectionAnyThread {
             }
         }
         io.closed();
+        ConnectionEvents.closed(this, cause);
         LOOPS.release(loop, loopSide);
         try {
             handler.onClosed(this, cause);

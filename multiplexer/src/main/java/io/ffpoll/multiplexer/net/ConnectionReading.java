@@ -5,6 +5,7 @@ import io.ffpoll.bindings.Err;
 import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
+import io.ffpoll.multiplexer.internal.LoopCounters;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -136,6 +137,8 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
                 }
                 return;
             }
+            io.counts[LoopCounters.BYTES_IN] += n;
+            bytesRead += n;
             if (idle != null) {
                 idle.lastRead = System.nanoTime();
             }

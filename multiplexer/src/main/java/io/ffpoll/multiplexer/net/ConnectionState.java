@@ -5,6 +5,7 @@ import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
 import io.ffpoll.multiplexer.IoHandler;
 import io.ffpoll.multiplexer.Timer;
+import io.ffpoll.multiplexer.internal.Described;
 import io.ffpoll.multiplexer.internal.LoopAccess;
 import io.ffpoll.multiplexer.internal.LoopResource;
 import org.slf4j.Logger;
@@ -25,10 +26,16 @@ abstract sealed class ConnectionState permits ConnectionReading {
     static final LoopAccess LOOPS = LoopAccess.get();
 
     /** What the loop holds for this connection (its events, its closing), kept off the public API. */
-    final class LoopSide extends LoopResource implements IoHandler {
+    final class LoopSide extends LoopResource implements IoHandler, Described {
         @Override
         public void onEvent(Event event) {
             ConnectionState.this.onEvent(event);
+        }
+
+        @Override
+        public String describeCallback() {
+            return handler instanceof Described d ? d.describeCallback()
+                    : handler.getClass().getName() + " (connection " + who() + ")";
         }
 
         @Override
@@ -58,6 +65,8 @@ abstract sealed class ConnectionState permits ConnectionReading {
     Connector.Pending connecting; // while a connect is in progress
     Timer closeTimer;             // while a graceful or lingering close is bounded
     long discarded;               // bytes thrown away while lingering
+    long bytesRead;               // from the socket (ciphertext with TLS), for ConnectionClosedEvent
+    final long openedAt;          // the loop's clock when it was made, for ConnectionClosedEvent
     boolean connected;
     boolean reading = true;       // the handler takes data (false: paused, or closing)
     boolean inputEnded;           // the peer sent FIN: nothing more to read
@@ -88,8 +97,9 @@ abstract sealed class ConnectionState permits ConnectionReading {
         this.fd = fd;
         this.remote = remote;
         this.handler = Objects.requireNonNull(handler, "handler");
-        this.queue = new WriteQueue(io.pool);
+        this.queue = new WriteQueue(io.pool, io.counts);
         this.input = io.noInput;
+        this.openedAt = LOOPS.polledAt(loop);
     }
 
     /** This connection's own pending input, made when it first keeps bytes. */

@@ -288,6 +288,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
     }
 
     final void writabilityChanged(boolean now) {
+        ConnectionEvents.writabilityChanged(this, now);
         try {
             handler.onWritabilityChanged((Connection) this, now);
         } catch (Throwable t) {

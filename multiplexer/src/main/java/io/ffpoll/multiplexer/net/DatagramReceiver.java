@@ -7,6 +7,7 @@ import io.ffpoll.bindings.platform.ReceiveBatch;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
 import io.ffpoll.multiplexer.internal.LoopAccess;
+import io.ffpoll.multiplexer.internal.LoopCounters;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -59,6 +60,7 @@ final class DatagramReceiver {
     private int[] segmentViewSize;
     private boolean receiving;
     long received;
+    private final long[] loopCounts; // the loop's: each datagram is also its DATAGRAMS_IN
     long truncated;
     long receiveErrors;
 
@@ -70,6 +72,7 @@ final class DatagramReceiver {
         this.calls = calls;
         this.options = options;
         this.handler = handler;
+        this.loopCounts = LOOPS.counters(loop).counts;
         this.sender = new DatagramAddress(calls, endpoint.unixAddress() != null);
         // With GRO a slot takes a coalesced datagram: up to 64 KiB, whatever the datagram size.
         int slotBytes = gro ? DatagramOptions.MAX_DATAGRAM : options.maxDatagramSize();
@@ -163,11 +166,13 @@ final class DatagramReceiver {
                 int segment = batch.segmentSize(i);
                 if (segment <= 0 || segment >= length) {
                     received++;
+                    loopCounts[LoopCounters.DATAGRAMS_IN]++;
                     handler.onDatagram(endpoint, inWindow(base, length), sender);
                     continue;
                 }
                 for (int o = 0, k = 0; o < length && !endpoint.closed; o += segment, k++) { // GRO: what it coalesced
                     received++;
+                    loopCounts[LoopCounters.DATAGRAMS_IN]++;
                     int bytes = Math.min(segment, length - o);
                     handler.onDatagram(endpoint, bytes == segment ? segmentView(i, k, segment) : inWindow(base + o, bytes),
                             sender);

@@ -6,6 +6,8 @@ import io.ffpoll.bindings.platform.DatagramCalls;
 import io.ffpoll.bindings.platform.SendBatch;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
+import io.ffpoll.multiplexer.internal.LoopAccess;
+import io.ffpoll.multiplexer.internal.LoopCounters;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -51,6 +53,7 @@ final class DatagramSendQueue {
     private boolean writeBlocked;
     boolean gso;
     long sent;
+    private final long[] loopCounts; // the loop's: each datagram sent is also its DATAGRAMS_OUT
     long sendErrors;
     long overflows;
 
@@ -76,6 +79,7 @@ final class DatagramSendQueue {
         this.maxDatagrams = maxDatagrams;
         this.maxBytes = maxBytes;
         this.gso = gso;
+        this.loopCounts = LoopAccess.get().counters(loop).counts;
         this.batch = calls.allocateSend(arena, maxDatagrams);
         this.whole = new boolean[maxDatagrams];
         this.encoded = arena.allocate(NAME, 8);
@@ -244,7 +248,9 @@ final class DatagramSendQueue {
             int n = build();
             int r = calls.send(fd, batch, n);
             if (r >= 0) {
-                sent += consume(r);
+                int datagramsSent = consume(r);
+                sent += datagramsSent;
+                loopCounts[LoopCounters.DATAGRAMS_OUT] += datagramsSent;
                 retried = false;
                 continue; // short: the next call reports why (or EAGAIN)
             }

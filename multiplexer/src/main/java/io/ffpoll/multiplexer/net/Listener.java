@@ -7,9 +7,13 @@ import io.ffpoll.multiplexer.Event;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
 import io.ffpoll.multiplexer.IoHandler;
+import io.ffpoll.multiplexer.internal.Described;
 import io.ffpoll.multiplexer.internal.LoopAccess;
+import io.ffpoll.multiplexer.internal.LoopCounters;
 import io.ffpoll.multiplexer.internal.LoopFuture;
 import io.ffpoll.multiplexer.internal.LoopResource;
+import io.ffpoll.multiplexer.observe.JfrEvents;
+import io.ffpoll.multiplexer.observe.JfrSwitch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,7 +72,8 @@ public final class Listener {
     private final AcceptHandler handler;
     private final AcceptOptions options;
     private final boolean shared;
-    private final IoHandler events = this::onEvent;
+    private final IoHandler events = new Events();
+    private final LoopCounters counters;
     private Arena arena;          // made on the loop, with the registration
     private boolean adopted;      // by the loop, which from then on closes the fd and the memory
     private MemorySegment peer;
@@ -86,6 +91,7 @@ public final class Listener {
 
     private Listener(EventLoop loop, int fd, AcceptOptions options, AcceptHandler handler, boolean shared) {
         this.loop = loop;
+        this.counters = LOOPS.counters(loop);
         this.fd = fd;
         this.options = java.util.Objects.requireNonNull(options, "options");
         this.handler = java.util.Objects.requireNonNull(handler, "handler");
@@ -274,6 +280,19 @@ public final class Listener {
         return pauses;
     }
 
+    /** The loop's handler of the listening socket, which names it in JFR events. */
+    private final class Events implements IoHandler, Described {
+        @Override
+        public void onEvent(Event event) {
+            Listener.this.onEvent(event);
+        }
+
+        @Override
+        public String describeCallback() {
+            return "listener fd " + fd + " (accepting for " + handler.getClass().getName() + ")";
+        }
+    }
+
     private void onEvent(Event event) {
         if (event.registrationFailure() != null) {
             LOG.error("listener fd {} could not be registered: {}", fd, event.registrationFailure().getMessage());
@@ -293,6 +312,7 @@ public final class Listener {
             int r = OS.accept(fd, peer, peerLength);
             if (r >= 0) {
                 accepted++;
+                counters.counts[LoopCounters.ACCEPTS]++;
                 deliver(r);
                 continue;
             }
@@ -300,6 +320,9 @@ public final class Listener {
             if (errno == Err.EAGAIN) {
                 loop.clearReadiness(fd, Interest.READABLE);
                 return;
+            }
+            if (errno != Err.EINTR) {
+                acceptFailed(errno);
             }
             if (errno == Err.EINTR || errno == Err.ECONNABORTED || errno == Err.EPROTO || errno == Err.EPERM) {
                 continue; // this connection is gone or refused; the next may be fine
@@ -311,6 +334,13 @@ public final class Listener {
             LOG.error("listener fd {} stops: {}", fd, Errors.exception("accept(fd " + fd + ")", errno).getMessage());
             closeBecauseLoopStopped();
             return;
+        }
+    }
+
+    private void acceptFailed(int errno) {
+        counters.acceptFailed(errno);
+        if (JfrSwitch.on()) {
+            JfrEvents.acceptFailure(loop.name(), "fd " + fd, errno, OS.describe(errno));
         }
     }
 

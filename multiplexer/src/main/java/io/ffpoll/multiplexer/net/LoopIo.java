@@ -4,6 +4,7 @@ import io.ffpoll.bindings.platform.Gather;
 import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.internal.LoopAccess;
+import io.ffpoll.multiplexer.internal.LoopCounters;
 import io.ffpoll.multiplexer.internal.LoopLocal;
 
 import io.ffpoll.multiplexer.backend.Backend;
@@ -30,6 +31,8 @@ final class LoopIo implements LoopLocal {
     static final Duration TRIM_PERIOD = Duration.ofSeconds(1);
 
     private final EventLoop loop;
+    /** The loop's counters ({@link io.ffpoll.multiplexer.LoopMetrics}): bytes, connections, buffers. */
+    final long[] counts;
     final BufferPool pool = new BufferPool(this::trimLater);
     final BufferPool.Buffer readBuffer = pool.acquire(READ_BUFFER);
     /** The pending input of every connection that has kept no bytes yet: empty for good. */
@@ -52,6 +55,7 @@ final class LoopIo implements LoopLocal {
 
     private LoopIo(EventLoop loop, Backend backend) {
         this.loop = loop;
+        this.counts = LoopAccess.get().counters(loop).counts;
         sender = backend.completesSends() ? backend : null;
         receiver = backend.completesReceives() ? backend : null;
     }
@@ -109,10 +113,12 @@ final class LoopIo implements LoopLocal {
 
     void opened() {
         open++;
+        counts[LoopCounters.OPEN_CONNECTIONS] = open;
     }
 
     void closed() {
         open--;
+        counts[LoopCounters.OPEN_CONNECTIONS] = open;
     }
 
     int openConnections() {
@@ -137,6 +143,8 @@ final class LoopIo implements LoopLocal {
     @Override
     public void beforePoll() {
         toFlush.flushEach(Connection::flushAtEndOfIteration);
+        counts[LoopCounters.BUFFERS_IN_USE] = pool.inUseCount();
+        counts[LoopCounters.BUFFERS_FREE] = pool.pooledCount();
     }
 
     /** The loop has closed its connections: free the memory. */
@@ -160,6 +168,8 @@ final class LoopIo implements LoopLocal {
             pool.release(tlsScratch);
         }
         pool.close();
+        counts[LoopCounters.BUFFERS_IN_USE] = pool.inUseCount();
+        counts[LoopCounters.BUFFERS_FREE] = pool.pooledCount();
         arena.close();
     }
 }

@@ -38,7 +38,7 @@ final class TlsLayer implements CipherSink {
     TlsLayer(TlsConfig config, LoopIo io, String serverName, int peerPort) throws java.io.IOException {
         this.config = config;
         this.cipherIn = new PendingInput(io.pool);
-        this.cipherOut = new WriteQueue(io.pool);
+        this.cipherOut = new WriteQueue(io.pool, io.counts);
         this.session = config.factory().newSession(this, io.tlsScratch(), ServerNames.checked(serverName), peerPort);
     }
 

@@ -3,6 +3,7 @@ package io.ffpoll.multiplexer.net;
 import io.ffpoll.bindings.platform.FileCalls;
 import io.ffpoll.bindings.platform.Gather;
 import io.ffpoll.bindings.platform.Platform;
+import io.ffpoll.multiplexer.internal.LoopCounters;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -39,9 +40,11 @@ final class WriteQueue {
     private long gathered;
     private long sent;
     private FileRuns files; // made on the first file queued
+    private final long[] loopCounts; // the loop's counters: what the socket took is its BYTES_OUT
 
-    WriteQueue(BufferPool pool) {
+    WriteQueue(BufferPool pool, long[] loopCounts) {
         this.pool = pool;
+        this.loopCounts = loopCounts;
     }
 
     /** Bytes written and not yet sent, including those TLS holds in records not yet sent. */
@@ -224,6 +227,7 @@ final class WriteQueue {
         if (n > 0) {
             consume(n);
             sent += n;
+            loopCounts[LoopCounters.BYTES_OUT] += n;
         }
         return n;
     }
@@ -259,6 +263,7 @@ final class WriteQueue {
         if (n > 0) {
             consume(n);
             sent += n;
+            loopCounts[LoopCounters.BYTES_OUT] += n;
         }
         return n;
     }
@@ -267,6 +272,7 @@ final class WriteQueue {
     void sentBy(long n) {
         consume(n);
         sent += n;
+        loopCounts[LoopCounters.BYTES_OUT] += n;
     }
 
     /** Bytes the socket has taken from this queue so far. */
@@ -277,6 +283,7 @@ final class WriteQueue {
     /** Counts {@code n} bytes that went to the socket without passing through the queue. */
     void sentDirectly(long n) {
         sent += n;
+        loopCounts[LoopCounters.BYTES_OUT] += n;
     }
 
     /** Fills {@code iov}'s iovecs with the queued bytes, in order; returns how many it used. */

@@ -320,6 +320,11 @@ public final class IoUringBackend extends Backend {
     }
 
     @Override
+    public long wakeupsSignalled() {
+        return wakeup.signalled();
+    }
+
+    @Override
     public void wakeup() {
         wakeup.wake();
     }

@@ -36,6 +36,13 @@ public final class EmfileProbe {
     }
 
     public static void main(String[] args) throws Exception {
+        // With "jfr", a recording of ffpoll's events runs throughout: the accept path must not
+        // need a class (nor so a descriptor) it has not loaded, and each failure is an event.
+        jdk.jfr.Recording recording = null;
+        if (args.length > 0 && args[0].equals("jfr")) {
+            recording = new jdk.jfr.Recording(jdk.jfr.Configuration.create(java.nio.file.Path.of("..", "jfr", "ffpoll.jfc")));
+            recording.start();
+        }
         int lfd = Tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128, false);
         InetSocketAddress address = Tcp.localAddress(lfd);
         BlockingQueue<Integer> accepted = new LinkedBlockingQueue<>();
@@ -74,8 +81,19 @@ public final class EmfileProbe {
                 OS.close(filler[i]);
             }
             Integer late = accepted.poll(60, TimeUnit.SECONDS);
+            String events = "";
+            if (recording != null) {
+                recording.stop();
+                java.nio.file.Path file = java.nio.file.Files.createTempFile("emfile", ".jfr");
+                recording.dump(file);
+                long failures = jdk.jfr.consumer.RecordingFile.readAllEvents(file).stream()
+                        .filter(e -> e.getEventType().getName().equals("ffpoll.AcceptFailure")
+                                && e.getString("error").startsWith("EMFILE")).count();
+                java.nio.file.Files.delete(file);
+                events = " acceptFailureEvents=" + failures;
+            }
             System.out.println("RESULT attempts=" + attempts + " pauses=" + pauses + " acceptedUnderEmfile="
-                    + acceptedUnderEmfile + " acceptedAfter=" + (late != null));
+                    + acceptedUnderEmfile + " acceptedAfter=" + (late != null) + events);
             if (late != null) {
                 OS.close(late);
             }

@@ -10,6 +10,8 @@ import io.ffpoll.multiplexer.example.EchoServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.net.ConnectException;
@@ -60,14 +62,16 @@ class SocketHelpersTest extends LoopTestBase {
         });
     }
 
-    @Test
-    void runningOutOfDescriptorsPausesAcceptingInsteadOfSpinning() throws Exception {
+    /** Also while JFR records ffpoll's events ("jfr"): each failed accept is then an AcceptFailure event. */
+    @ParameterizedTest
+    @ValueSource(strings = {"plain", "jfr"})
+    void runningOutOfDescriptorsPausesAcceptingInsteadOfSpinning(String mode) throws Exception {
         // Filling the fd table is done in a child JVM with a small fd limit: here it would
         // starve the test JVM's other threads, and take long where the limit is high.
         String javaBin = ProcessHandle.current().info().command().orElseThrow();
         Process p = new ProcessBuilder("sh", "-c", "ulimit -n 256 && exec \"$0\" \"$@\"", javaBin,
                 "--enable-native-access=ALL-UNNAMED", "-Dffpoll.countSyscalls=true",
-                "-cp", System.getProperty("java.class.path"), EmfileProbe.class.getName())
+                "-cp", System.getProperty("java.class.path"), EmfileProbe.class.getName(), mode)
                 .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .start();
         String output;
@@ -85,6 +89,13 @@ class SocketHelpersTest extends LoopTestBase {
         assertEquals("false", m.group(3), "accepted although no fd was free");
         assertEquals("true", m.group(4), "the connection was not accepted once descriptors were free again");
         assertEquals(0, p.exitValue(), output);
+        if (mode.equals("jfr")) {
+            java.util.regex.Matcher events = java.util.regex.Pattern.compile("acceptFailureEvents=(\\d+)").matcher(output);
+            assertTrue(events.find(), output);
+            long failures = Long.parseLong(events.group(1));
+            // One per failed accept: the probe counted the pauses, and a last one may come before it frees descriptors.
+            assertTrue(failures >= pauses && failures <= pauses + 2, failures + " events over " + pauses + " pauses: " + output);
+        }
     }
 
     @Test

@@ -1,0 +1,104 @@
+package io.ffpoll.multiplexer.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+
+/**
+ * One loop's counters: plain fields that only the loop's thread writes, so counting costs an
+ * add and no atomic. Other threads read them through {@link #snapshot}: at the end of each
+ * iteration the loop copies them into a published array under a sequence number (a seqlock),
+ * and a reader takes a copy made between two equal, even sequence numbers. A reader thus sees
+ * the counters as they were at the end of one iteration, all of them from the same one, and
+ * never makes the loop wait.
+ *
+ * <p>Slots are indexes into {@link #counts}: {@code counts[BYTES_IN] += n}.
+ */
+public final class LoopCounters {
+    public static final int ITERATIONS = 0;
+    public static final int EVENTS = 1;
+    public static final int TASKS_RUN = 2;
+    public static final int TIMERS_FIRED = 3;
+    public static final int WAKEUPS = 4;
+    public static final int BUSY_NANOS = 5;
+    public static final int IDLE_NANOS = 6;
+    public static final int OPEN_CONNECTIONS = 7;
+    public static final int ACCEPTS = 8;
+    public static final int ACCEPT_ERRORS = 9;
+    public static final int BYTES_IN = 10;
+    public static final int BYTES_OUT = 11;
+    public static final int DATAGRAMS_IN = 12;
+    public static final int DATAGRAMS_OUT = 13;
+    public static final int PAUSED_NOW = 14;
+    public static final int PAUSED_TOTAL = 15;
+    public static final int BUFFERS_IN_USE = 16;
+    public static final int BUFFERS_FREE = 17;
+    public static final int SLOTS = 18;
+    /** Errno values past this are counted under the last slot ({@link #acceptErrorSlots}). */
+    public static final int MAX_ERRNO = 255;
+
+    private static final VarHandle VERSION;
+
+    static {
+        try {
+            VERSION = MethodHandles.lookup().findVarHandle(LoopCounters.class, "version", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The live counters: the loop thread's alone. */
+    public final long[] counts = new long[SLOTS];
+    private final long[] acceptErrors = new long[MAX_ERRNO + 1];
+    private final long[] published = new long[SLOTS];
+    private final long[] publishedAcceptErrors = new long[MAX_ERRNO + 1];
+    @SuppressWarnings("unused") // through VERSION
+    private long version;
+
+    /** Counts a failed accept(2). Loop thread only. */
+    public void acceptFailed(int errno) {
+        counts[ACCEPT_ERRORS]++;
+        acceptErrors[Math.min(Math.max(errno, 0), MAX_ERRNO)]++;
+    }
+
+    /**
+     * Makes the counters as they are now what readers see. Loop thread only, once an iteration:
+     * an array copy between two ordered stores.
+     */
+    public void publish() {
+        long v = (long) VERSION.get(this);
+        VERSION.setOpaque(this, v + 1); // odd: a copy is under way
+        VarHandle.storeStoreFence();
+        boolean errorsChanged = published[ACCEPT_ERRORS] != counts[ACCEPT_ERRORS];
+        System.arraycopy(counts, 0, published, 0, SLOTS);
+        if (errorsChanged) {
+            System.arraycopy(acceptErrors, 0, publishedAcceptErrors, 0, acceptErrors.length);
+        }
+        VERSION.setRelease(this, v + 2);
+    }
+
+    /**
+     * Copies the published counters into {@code into} ({@link #SLOTS} long) and the accept
+     * errors by errno into {@code errorsInto} ({@code MAX_ERRNO + 1} long). Any thread; retries
+     * while the loop is copying, which takes a few nanoseconds.
+     */
+    public void snapshot(long[] into, long[] errorsInto) {
+        while (true) {
+            long before = (long) VERSION.getAcquire(this);
+            if ((before & 1) == 0) {
+                System.arraycopy(published, 0, into, 0, SLOTS);
+                System.arraycopy(publishedAcceptErrors, 0, errorsInto, 0, publishedAcceptErrors.length);
+                VarHandle.loadLoadFence();
+                if ((long) VERSION.getOpaque(this) == before) {
+                    return;
+                }
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "LoopCounters" + Arrays.toString(counts);
+    }
+}

@@ -1,0 +1,165 @@
+package io.ffpoll.multiplexer.observe;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One loop's watch on its callbacks, for the {@link LoopStallEvent} and
+ * {@link SlowHandlerEvent}. While JFR does not run, or neither event is enabled, it costs one
+ * check per iteration, and one per callback ({@link #timing()}). While one is, each callback is
+ * timed (two clock reads), and the {@link StackSampler} takes the loop thread's stack when a
+ * callback has run past the threshold, since by the time the event is written the callback has
+ * returned and its frames are gone.
+ *
+ * <p>Loop thread only, except the fields the sampler reads and writes, which are ordered by
+ * release and acquire.
+ */
+public final class CallbackWatch {
+    private static final VarHandle STARTED;
+    private static final VarHandle RUNNING;
+    private static final VarHandle SAMPLED;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            STARTED = l.findVarHandle(CallbackWatch.class, "startedAt", long.class);
+            RUNNING = l.findVarHandle(CallbackWatch.class, "running", long.class);
+            SAMPLED = l.findVarHandle(CallbackWatch.class, "sampledFor", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final Thread thread;
+    private final String loop;
+    private StallEvents events; // once JFR runs
+    private boolean on;
+    private boolean watched;
+    private int iterationEvents;
+    private long longestNanos;
+    private Object longestWhat;
+    private String longestKind;
+    private String longestStack;
+    private long callbacks;
+
+    // Shared with the sampler: the running callback's number and start, and its sampled stack.
+    @SuppressWarnings("unused") private long startedAt;
+    @SuppressWarnings("unused") private long running;
+    @SuppressWarnings("unused") private long sampledFor;
+    private volatile String sampledStack;
+
+    public CallbackWatch(Thread thread, String loop) {
+        this.thread = thread;
+        this.loop = loop;
+    }
+
+    /**
+     * A poll returned with {@code events} events: an iteration starts. Whether the callbacks are
+     * timed is decided here, once an iteration, by whether either event is enabled.
+     */
+    public void iterationStarted(int ready) {
+        on = JfrSwitch.on() && events().wanted();
+        if (on) {
+            if (!watched) {
+                watched = true;
+                StackSampler.watch(this);
+            }
+            iterationEvents = ready;
+            longestNanos = -1;
+            longestWhat = null;
+            longestStack = null;
+            events.iterationStarted();
+        } else if (watched) {
+            watched = false;
+            StackSampler.unwatch(this);
+        }
+    }
+
+    private StallEvents events() {
+        if (events == null) {
+            events = new StallEvents(loop);
+        }
+        return events;
+    }
+
+    /** {@return whether this iteration's callbacks are timed} */
+    public boolean timing() {
+        return on;
+    }
+
+    /** A callback starts; returns its start for {@link #exit}. Only while {@link #timing()}. */
+    public long enter() {
+        long n = ++callbacks;
+        long now = System.nanoTime();
+        events.callbackStarted();
+        STARTED.setRelease(this, now);
+        RUNNING.setRelease(this, n);
+        return now;
+    }
+
+    /** The callback {@code what} (of {@code kind}: event, timer, task...) that began at {@code start} returned. */
+    public void exit(long start, Object what, String kind) {
+        long took = System.nanoTime() - start;
+        RUNNING.setRelease(this, 0L);
+        String stack = (long) SAMPLED.getAcquire(this) == callbacks ? sampledStack : null;
+        if (took > longestNanos) {
+            longestNanos = took;
+            longestWhat = what;
+            longestKind = kind;
+            longestStack = stack;
+        }
+        events.callbackEnded(what, kind, stack);
+    }
+
+    /** The iteration ends (the loop is about to poll): a stall if it ran past the threshold. */
+    public void iterationEnded() {
+        if (!on) {
+            return;
+        }
+        events.iterationEnded(iterationEvents, longestWhat, longestKind, longestNanos, longestStack);
+        longestWhat = null;
+        longestStack = null;
+    }
+
+    /** The loop has ended: the sampler lets go of it. */
+    public void loopEnded() {
+        if (watched) {
+            watched = false;
+            StackSampler.unwatch(this);
+        }
+    }
+
+    /**
+     * The sampler's side: if a callback has run for {@code thresholdNanos} or more and has no
+     * stack yet, take one. The callback's number is read before and after, so a stack taken
+     * as one callback ended and the next began is dropped rather than given to the wrong one.
+     */
+    void sampleIfSlow(long now, long thresholdNanos) {
+        long n = (long) RUNNING.getAcquire(this);
+        if (n == 0 || (long) SAMPLED.getAcquire(this) == n) {
+            return;
+        }
+        long started = (long) STARTED.getAcquire(this);
+        if (now - started < thresholdNanos) {
+            return;
+        }
+        StackTraceElement[] frames = thread.getStackTrace();
+        if ((long) RUNNING.getAcquire(this) != n) {
+            return;
+        }
+        sampledStack = format(frames);
+        SAMPLED.setRelease(this, n);
+    }
+
+    private static String format(StackTraceElement[] frames) {
+        StringBuilder b = new StringBuilder();
+        int shown = Math.min(frames.length, 64);
+        for (int i = 0; i < shown; i++) {
+            b.append("at ").append(frames[i]).append('\n');
+        }
+        if (shown < frames.length) {
+            b.append("... ").append(frames.length - shown).append(" more\n");
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,38 @@
+package io.ffpoll.multiplexer.observe;
+
+import jdk.jfr.FlightRecorder;
+import jdk.jfr.FlightRecorderListener;
+
+/**
+ * Whether Flight Recorder runs in this JVM, learned from a listener and never by touching an
+ * event class: the first use of a {@code jdk.jfr.Event} subclass loads and sets up about a
+ * hundred JFR classes (most of a second on a busy machine), which a program that never records
+ * should not pay at its first loop's start. Until JFR is initialized (by
+ * {@code -XX:StartFlightRecording}, {@code jcmd JFR.start} or a {@code Recording}), the loops
+ * make no event and time no callback; from then on, each event is made only while enabled.
+ */
+public final class JfrSwitch {
+    private static volatile boolean on;
+
+    static {
+        // Called at once, from here, if the recorder runs already.
+        FlightRecorder.addListener(new FlightRecorderListener() {
+            @Override
+            public void recorderInitialized(FlightRecorder recorder) {
+                LoopMetricsEvent.register();
+                // Loaded now, not when first needed: the first accept that fails with EMFILE
+                // could not load a class (that takes a descriptor), and would not pause.
+                JfrEvents.preload();
+                StallEvents.preload();
+                on = true;
+            }
+        });
+    }
+
+    private JfrSwitch() {}
+
+    /** {@return whether the recorder is initialized: only then may an event class be touched} */
+    public static boolean on() {
+        return on;
+    }
+}

@@ -1,0 +1,260 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.bindings.Err;
+import io.ffpoll.bindings.internal.Faults;
+import io.ffpoll.multiplexer.testing.Await;
+import io.ffpoll.multiplexer.testing.LoopTestBase;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The loop's JFR events, recorded with the settings the project ships (jfr/ffpoll.jfc) and read
+ * back from the file: a handler that blocks its loop, a peer that does not read, accept under
+ * EMFILE, connections opening and closing, and the periodic metrics.
+ */
+class LoopJfrEventsTest extends LoopTestBase {
+    private static final Path SHIPPED_SETTINGS = Path.of("..", "jfr", "ffpoll.jfc");
+
+    @TempDir
+    Path dir;
+    private Recording recording;
+
+    private Recording record() throws Exception {
+        recording = new Recording(Configuration.create(SHIPPED_SETTINGS));
+        recording.start();
+        return recording;
+    }
+
+    private List<RecordedEvent> stopAndRead(String eventName) throws IOException {
+        recording.stop();
+        Path file = dir.resolve("rec.jfr");
+        recording.dump(file);
+        recording.close();
+        recording = null;
+        return RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().equals(eventName))
+                .toList();
+    }
+
+    @AfterEach
+    void closeRecording() {
+        Faults.clear();
+        if (recording != null) {
+            recording.close();
+        }
+    }
+
+    /** Sleeps 50 ms on the loop thread for every message, then echoes it. */
+    static final class SleepingHandler implements ConnectionHandler {
+        @Override
+        public long onData(Connection c, MemorySegment data) {
+            blockTheLoop();
+            c.write(data);
+            return data.byteSize();
+        }
+
+        static void blockTheLoop() {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Test
+    void aHandlerThatBlocksItsLoopIsNamedWithItsStack() throws Exception {
+        serveConnections(SleepingHandler::new);
+        record();
+        try (Socket s = new Socket(address.getAddress(), address.getPort())) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(7);
+            assertEquals(7, s.getInputStream().read());
+        }
+        loop.submit(() -> null).get(30, TimeUnit.SECONDS); // the stalled iteration has ended
+        // Only the handler's: a first accept that links lambdas under JFR may be slow too.
+        List<RecordedEvent> slow = stopAndRead("ffpoll.SlowHandler").stream()
+                .filter(e -> e.getString("callback").startsWith(SleepingHandler.class.getName())).toList();
+        assertEquals(1, slow.size(), slow.toString());
+        RecordedEvent e = slow.getFirst();
+        assertEquals(loop.name(), e.getString("loop"));
+        assertEquals("event", e.getString("kind"));
+        assertTrue(e.getString("callback").startsWith(SleepingHandler.class.getName()), e.getString("callback"));
+        assertTrue(e.getString("stack").contains("SleepingHandler.blockTheLoop"), e.getString("stack"));
+        assertTrue(e.getDuration().toMillis() >= 20, "past the shipped threshold: " + e.getDuration());
+    }
+
+    @Test
+    void aStalledIterationNamesItsLongestCallback() throws Exception {
+        record();
+        loop.execute(SleepingHandler::blockTheLoop);
+        loop.execute(() -> { }); // quick: not the longest
+        loop.submit(() -> null).get(30, TimeUnit.SECONDS);
+        loop.submit(() -> null).get(30, TimeUnit.SECONDS); // an iteration after the stall has ended
+        recording.stop();
+        Path file = dir.resolve("stall.jfr");
+        recording.dump(file);
+        List<RecordedEvent> stalls = RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().equals("ffpoll.LoopStall")
+                        && e.getString("stack").contains("blockTheLoop")).toList();
+        List<RecordedEvent> slow = RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().equals("ffpoll.SlowHandler")
+                        && e.getString("callback").contains("LoopJfrEventsTest")).toList();
+        assertEquals(1, stalls.size(), stalls.toString());
+        RecordedEvent stall = stalls.getFirst();
+        assertEquals(loop.name(), stall.getString("loop"));
+        assertEquals("task", stall.getString("kind"));
+        assertTrue(stall.getString("callback").contains("LoopJfrEventsTest"), stall.getString("callback"));
+        assertTrue(stall.getString("stack").contains("SleepingHandler.blockTheLoop"), stall.getString("stack"));
+        assertTrue(stall.getLong("callbackDuration") >= TimeUnit.MILLISECONDS.toNanos(50));
+        assertTrue(stall.getDuration().compareTo(Duration.ofNanos(stall.getLong("callbackDuration"))) >= 0);
+        assertEquals(1, slow.size(), "the one slow task, and not the quick one: " + slow);
+    }
+
+    @Test
+    void aPeerThatDoesNotReadPausesTheConnectionUntilItReads() throws Exception {
+        byte[] payload = new byte[24 << 20];
+        serveConnections(() -> new ConnectionHandler() {
+            @Override
+            public void onOpen(Connection c) {
+                c.write(payload);
+            }
+
+            @Override
+            public long onData(Connection c, MemorySegment data) {
+                return data.byteSize();
+            }
+        });
+        record();
+        try (Socket s = new Socket(address.getAddress(), address.getPort())) {
+            s.setSoTimeout(30_000);
+            Await.until(() -> loop.metrics().pausedConnections() == 1, "the connection paused");
+            assertEquals(payload.length, s.getInputStream().readNBytes(payload.length).length);
+            Await.until(() -> loop.metrics().pausedConnections() == 0, "the connection resumed");
+        }
+        List<RecordedEvent> events = stopAndRead("ffpoll.BackPressure");
+        assertEquals(2, events.size(), events.toString());
+        assertTrue(events.get(0).getBoolean("paused"));
+        assertEquals(payload.length, events.get(0).getLong("queuedBytes"));
+        assertFalse(events.get(1).getBoolean("paused"));
+        assertTrue(events.get(1).getLong("queuedBytes") <= Connection.DEFAULT_LOW_WATERMARK);
+        assertEquals(events.get(0).getString("connection"), events.get(1).getString("connection"));
+    }
+
+    @Test
+    void acceptUnderEmfileIsRecordedWithItsErrno() throws Exception {
+        Listener listener = serveConnections(SleepingHandler::new);
+        record();
+        Faults.install(1, List.of(new Faults.Rule("accept4", Err.EMFILE, 1.0)), loop.name());
+        try (Socket s = new Socket(address.getAddress(), address.getPort())) {
+            Await.until(() -> listener.pauses() >= 1, "accepting paused");
+            Faults.clear();
+            Await.until(() -> loop.metrics().accepts() == 1, "accepted once descriptors were free");
+        }
+        List<RecordedEvent> failures = stopAndRead("ffpoll.AcceptFailure");
+        assertTrue(failures.size() >= 1);
+        assertEquals(loop.metrics().acceptErrorsTotal(), failures.size(), "one event per failed accept");
+        for (RecordedEvent e : failures) {
+            assertEquals(Err.EMFILE, e.getInt("errno"));
+            assertTrue(e.getString("error").startsWith("EMFILE"), e.getString("error"));
+            assertEquals(loop.name(), e.getString("loop"));
+        }
+    }
+
+    @Test
+    void connectionEventsAreOffByDefaultAndCarryBytesAndLifetimeWhenOn() throws Exception {
+        serveConnections(SleepingHandler::new);
+        record();
+        try (Socket s = new Socket(address.getAddress(), address.getPort())) {
+            s.getOutputStream().write(1);
+            assertEquals(1, s.getInputStream().read());
+        }
+        Await.until(() -> loop.metrics().openConnections() == 0, "closed");
+        assertEquals(List.of(), stopAndRead("ffpoll.ConnectionClosed"), "off in the shipped settings");
+
+        recording = new Recording();
+        recording.enable("ffpoll.ConnectionOpened");
+        recording.enable("ffpoll.ConnectionClosed");
+        recording.start();
+        try (Socket s = new Socket(address.getAddress(), address.getPort())) {
+            s.getOutputStream().write(new byte[] {1, 2, 3});
+            assertEquals(3, s.getInputStream().readNBytes(3).length);
+        }
+        Await.until(() -> loop.metrics().openConnections() == 0, "closed");
+        recording.stop();
+        Path file = dir.resolve("conn.jfr");
+        recording.dump(file);
+        List<RecordedEvent> all = RecordingFile.readAllEvents(file);
+        List<RecordedEvent> opened = all.stream().filter(e -> e.getEventType().getName().equals("ffpoll.ConnectionOpened")).toList();
+        List<RecordedEvent> closed = all.stream().filter(e -> e.getEventType().getName().equals("ffpoll.ConnectionClosed")).toList();
+        assertEquals(1, opened.size());
+        assertEquals(1, closed.size());
+        assertEquals(3, closed.getFirst().getLong("bytesIn"));
+        assertEquals(3, closed.getFirst().getLong("bytesOut"));
+        assertTrue(closed.getFirst().getLong("lifetime") > 0);
+        assertEquals(opened.getFirst().getString("connection"), closed.getFirst().getString("connection"));
+    }
+
+    @Test
+    void theLoopsMetricsAreRecordedPeriodically() throws Exception {
+        recording = new Recording();
+        recording.enable("ffpoll.LoopMetrics").withPeriod(Duration.ofMillis(20));
+        recording.start();
+        loop.submit(() -> null).get(30, TimeUnit.SECONDS);
+        long tasks = loop.metrics().tasksRun();
+        // Two periods at least: wait until a second event can be seen in a dump.
+        Path file = dir.resolve("periodic.jfr");
+        Await.until(() -> {
+            try {
+                recording.dump(file);
+                return RecordingFile.readAllEvents(file).stream()
+                        .filter(e -> e.getEventType().getName().equals("ffpoll.LoopMetrics")
+                                && e.getString("loop").equals(loop.name()))
+                        .count() >= 2;
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+        }, "two periodic events for the loop");
+        RecordedEvent last = RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().equals("ffpoll.LoopMetrics")
+                        && e.getString("loop").equals(loop.name()))
+                .reduce((a, b) -> b).orElseThrow();
+        assertTrue(last.getLong("tasksRun") >= tasks, last.toString());
+        assertTrue(last.getLong("iterations") >= 1, last.toString());
+    }
+
+    @Test
+    void theSamplerThreadEndsOnceNoRecordingWantsStacks() throws Exception {
+        record();
+        loop.submit(() -> null).get(30, TimeUnit.SECONDS);
+        Await.until(() -> samplerRunning(), "the sampler started");
+        recording.close();
+        recording = null;
+        loop.submit(() -> null).get(30, TimeUnit.SECONDS); // the next iteration sees the events disabled
+        loop.submit(() -> null).get(30, TimeUnit.SECONDS);
+        Await.until(() -> !samplerRunning(), "the sampler ended");
+        assertTrue(Files.exists(SHIPPED_SETTINGS));
+    }
+
+    private static boolean samplerRunning() {
+        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("ffpoll-stack-sampler"));
+    }
+}
