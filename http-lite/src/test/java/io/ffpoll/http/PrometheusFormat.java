@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * well-formed labels and a number; counters end in {@code _total}; no sample repeats; the text
  * ends in a newline. Returns the samples, {@code name{labels}} to value.
  */
-final class PrometheusFormat {
+public final class PrometheusFormat {
     private static final String NAME = "[a-zA-Z_:][a-zA-Z0-9_:]*";
     private static final String LABEL = "[a-zA-Z_][a-zA-Z0-9_]*=\"(?:\\\\[\\\\\"n]|[^\"\\\\\\n])*\"";
     private static final Pattern SAMPLE = Pattern.compile("^(" + NAME + ")(\\{(?:" + LABEL + ")(?:," + LABEL + ")*\\})? (\\S+)$");
@@ -23,7 +23,7 @@ final class PrometheusFormat {
 
     private PrometheusFormat() {}
 
-    static Map<String, Double> parse(String text) {
+    public static Map<String, Double> parse(String text) {
         if (!text.endsWith("\n")) {
             throw new AssertionError("the text does not end in a newline");
         }

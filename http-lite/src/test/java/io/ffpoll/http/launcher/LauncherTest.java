@@ -242,6 +242,28 @@ class LauncherTest {
         return r.out().substring(0, r.out().length() - 4);
     }
 
+    /**
+     * {@code --metrics-path /metrics} serves the loops' metrics in the Prometheus text format,
+     * and {@code --stats 1} logs a line of the same figures: both count the requests sent.
+     */
+    @Test
+    void metricsPathAndStatsReportTheSameFigures() throws Exception {
+        ProcessLines out = start(javaCommand("--port", "0", "--threads", "1", "--metrics-path", "/metrics", "--stats", "1"));
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(out.await(LISTENING)));
+        for (int i = 0; i < 5; i++) {
+            assertEquals("Hello, World!", get(address, "/plaintext").text());
+        }
+        RawClient.Response scrape = get(address, "/metrics");
+        assertEquals(200, scrape.status());
+        assertEquals("text/plain; version=0.0.4; charset=utf-8", scrape.header("content-type"));
+        java.util.Map<String, Double> samples = io.ffpoll.http.PrometheusFormat.parse(scrape.text());
+        assertEquals(5.0, samples.get("ffpoll_http_requests_total{loop=\"0\"}"), scrape.text());
+        assertEquals(6.0, samples.get("ffpoll_accepts_total{loop=\"0\"}"), "the scrape's connection too");
+        // A stats line once the loop has counted the scrape too: 6 requests, 6 accepts.
+        out.await(Pattern.compile("stats: rss=\\d+ fds=\\d+ connections=\\d+ requests=6 bytes_in=\\d+ bytes_out=\\d+ "
+                + "accepts=6 accept_errors=0 paused=0 buffers_in_use=\\d+ buffers_free=\\d+ busy_ms=\\d+ idle_ms=\\d+()"));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"io_uring", "auto", "epoll"})
     void theEngineOptionPicksTheLoopsEngine(String engine) throws Exception {
