@@ -1,5 +1,6 @@
 package io.ffpoll.multiplexer;
 
+import io.ffpoll.multiplexer.internal.Described;
 import io.ffpoll.multiplexer.internal.Durations;
 import io.ffpoll.multiplexer.internal.LoopCounters;
 import io.ffpoll.multiplexer.internal.LoopAccess;
@@ -130,8 +131,9 @@ public final class EventLoop implements Executor, AutoCloseable {
     }
 
     /**
-     * What the loop has done so far, for monitoring and tests: iterations (one poll each) and
-     * tasks waiting to run. Any thread; the figures are read without stopping the loop.
+     * What the loop has done so far, for tests: iterations (one poll each) and tasks waiting to
+     * run. Any thread; the figures are read without stopping the loop. For monitoring,
+     * {@link #metrics()} has these and the rest, as one consistent snapshot.
      *
      * @param iterations  polls made so far, one per iteration
      * @param queuedTasks tasks submitted and not yet run
@@ -311,14 +313,25 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     public <T> CompletableFuture<T> submit(Callable<T> task) {
         CompletableFuture<T> result = new LoopFuture<>(this);
-        execute(() -> {
+        execute(new Submitted<>(task, result));
+        return result;
+    }
+
+    /** A submitted task, which JFR events about slow callbacks name by the task's class, not this one's. */
+    private record Submitted<T>(Callable<T> task, CompletableFuture<T> result) implements Runnable, Described {
+        @Override
+        public void run() {
             try {
                 result.complete(task.call());
             } catch (Throwable t) {
                 result.completeExceptionally(t);
             }
-        });
-        return result;
+        }
+
+        @Override
+        public String describeCallback() {
+            return task.getClass().getName();
+        }
     }
 
     /**

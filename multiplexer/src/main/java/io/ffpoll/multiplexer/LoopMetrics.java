@@ -23,23 +23,28 @@ import java.util.TreeMap;
  * @param events            ready events dispatched to handlers
  * @param tasksRun          tasks run (submitted with {@code execute}, {@code submit} or {@code onLoop})
  * @param timersFired       timer tasks run (each run of a periodic timer counts)
- * @param wakeups           times another thread woke the loop from a blocking poll, each at
- *                          the cost of one write to the kernel (eventfd, or kevent); work handed
- *                          over while the loop was awake costs none and is not counted
+ * @param wakeups           wake signals other threads sent to the loop while it was blocked in
+ *                          (or about to block in) its poll, each one write to the kernel (eventfd,
+ *                          or kevent); work handed over while the loop was awake costs none and is
+ *                          not counted
  * @param busyNanos         time spent outside the poll: handlers, timers, tasks, flushes
- * @param idleNanos         time spent in the poll (waiting for events, or the syscall itself)
- * @param openConnections   connections open on the loop now
+ * @param idleNanos         time spent in polls that could wait, a wait still under way included
+ *                          (a poll that cannot wait, as work is queued, counts as busy)
+ * @param openConnections   connections open on the loop now (a {@code Connector}'s, from the
+ *                          start of its connect)
  * @param accepts           connections accepted by the loop's listeners
  * @param acceptErrors      failed accept(2) calls by errno name ({@code "EMFILE"}; {@code "errno N"}
  *                          for one the bindings do not name); an errno with none is absent
- * @param bytesIn           bytes read from stream sockets (ciphertext on TLS connections)
- * @param bytesOut          bytes stream sockets took (sent, or handed to sendfile)
+ * @param bytesIn           bytes read from stream sockets by connections (ciphertext on TLS
+ *                          connections); an {@code FdPassingChannel}'s are not counted
+ * @param bytesOut          bytes connections' sockets took (sent, or by sendfile)
  * @param datagramsIn       datagrams received
  * @param datagramsOut      datagrams sent
  * @param pausedConnections connections whose write queue is above its high watermark now
  *                          (unwritable: back-pressure holds their producer)
  * @param pauses            times a connection became unwritable so far
- * @param buffersInUse      pooled native buffers handed out now
+ * @param buffersInUse      pooled native buffers handed out now; once a connection has run on
+ *                          the loop, one is the read buffer all its connections share
  * @param buffersFree       pooled native buffers kept free for reuse now
  */
 public record LoopMetrics(String loop, long iterations, long events, long tasksRun, long timersFired, long wakeups,
@@ -47,9 +52,9 @@ public record LoopMetrics(String loop, long iterations, long events, long tasksR
                           Map<String, Long> acceptErrors, long bytesIn, long bytesOut, long datagramsIn,
                           long datagramsOut, long pausedConnections, long pauses, long buffersInUse, long buffersFree) {
 
-    /** The map is copied and cannot be modified. */
+    /** The map is copied, sorted by errno name, and cannot be modified. */
     public LoopMetrics {
-        acceptErrors = Map.copyOf(acceptErrors);
+        acceptErrors = java.util.Collections.unmodifiableMap(new TreeMap<>(acceptErrors));
     }
 
     /** {@return all failed accepts, whatever their errno} */

@@ -1,5 +1,6 @@
 package io.ffpoll.multiplexer;
 
+import io.ffpoll.multiplexer.internal.Described;
 import io.ffpoll.multiplexer.internal.LoopCounters;
 import io.ffpoll.multiplexer.observe.CallbackWatch;
 import io.ffpoll.multiplexer.observe.RunningLoops;
@@ -49,21 +50,36 @@ final class LoopThread extends Thread {
         try {
             loop.polledAt = System.nanoTime();
             while (loop.runState == EventLoop.RUNNING) {
-                loop.attached.beforePoll(name);
+                beforePoll(name);
                 List<Runnable> waiting = afterNextPoll;
                 afterNextPoll = afterThisPoll;
                 afterThisPoll = waiting;
                 long timeout = timeoutNanos();
-                long pollStarted = System.nanoTime();
-                counts[LoopCounters.BUSY_NANOS] += pollStarted - loop.polledAt;
+                // A poll that may wait is idle time, published as under way so that a reader
+                // counts a long wait while it lasts; one that does not wait (work is queued)
+                // is busy time, and costs no clock read before it.
+                boolean waits = timeout != 0;
+                long pollStarted = 0;
+                if (waits) {
+                    pollStarted = System.nanoTime();
+                    counts[LoopCounters.BUSY_NANOS] += pollStarted - loop.polledAt;
+                    counts[LoopCounters.POLL_STARTED] = pollStarted;
+                    counts[LoopCounters.IN_POLL] = 1;
+                }
                 watch.iterationEnded();
                 loop.counters.publish();
                 int n = loop.poller.poll(loop.events, timeout);
-                loop.polledAt = System.nanoTime();
+                long now = System.nanoTime();
+                if (waits) {
+                    counts[LoopCounters.IDLE_NANOS] += now - pollStarted;
+                    counts[LoopCounters.IN_POLL] = 0;
+                } else {
+                    counts[LoopCounters.BUSY_NANOS] += now - loop.polledAt;
+                }
+                loop.polledAt = now;
                 loop.iterations++;
                 counts[LoopCounters.ITERATIONS]++;
                 counts[LoopCounters.EVENTS] += n;
-                counts[LoopCounters.IDLE_NANOS] += loop.polledAt - pollStarted;
                 counts[LoopCounters.WAKEUPS] = loop.poller.unwrap().wakeupsSignalled();
                 watch.iterationStarted(n);
                 dispatch();
@@ -96,6 +112,19 @@ final class LoopThread extends Thread {
         }
     }
 
+    /** What the loop's layers do before each poll (the connections' flushes), timed as one callback. */
+    private void beforePoll(String name) {
+        boolean timed = watch.timing();
+        long started = timed ? watch.enter() : 0;
+        loop.attached.beforePoll(name);
+        if (timed) {
+            watch.exit(started, FLUSHES, "flush");
+        }
+    }
+
+    private static final Described FLUSHES = () -> "the flushes before the poll (connections' queued writes, TLS records)";
+    private static final Described COMPLETIONS = () -> "the completions of sends (io_uring) and what waited for them";
+
     private long timeoutNanos() {
         // Called after the swap: something waits for this very poll, which must not block.
         if (!loop.tasks.isEmpty() || loop.attached.haveWork() || !afterThisPoll.isEmpty()) {
@@ -107,11 +136,16 @@ final class LoopThread extends Thread {
 
     /** The sends the poll completed (io_uring), reported to their connections. */
     private void runCompletions() {
+        boolean timed = watch.timing();
+        long started = timed ? watch.enter() : 0;
         try {
             loop.poller.unwrap().runCompletions();
         } catch (Throwable t) {
             // The others were reported all the same; only the throw is left to log.
             LOG.warn("event loop '{}': a send's completion threw", loop.name(), t);
+        }
+        if (timed) {
+            watch.exit(started, COMPLETIONS, "completion");
         }
     }
 

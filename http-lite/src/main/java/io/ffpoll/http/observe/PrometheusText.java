@@ -28,10 +28,10 @@ public final class PrometheusText {
         counter(b, loops, "ffpoll_loop_events_total", "Ready events dispatched to handlers.", m -> m.events());
         counter(b, loops, "ffpoll_loop_tasks_total", "Tasks run on the loop.", m -> m.tasksRun());
         counter(b, loops, "ffpoll_loop_timers_total", "Timer tasks run on the loop.", m -> m.timersFired());
-        counter(b, loops, "ffpoll_loop_wakeups_total", "Blocking polls that another thread woke.", m -> m.wakeups());
-        counter(b, loops, "ffpoll_loop_busy_seconds_total", "Time spent outside the poll: handlers, timers, tasks.",
+        counter(b, loops, "ffpoll_loop_wakeups_total", "Wake signals other threads sent to the blocked loop.", m -> m.wakeups());
+        counter(b, loops, "ffpoll_loop_busy_seconds_total", "Time spent outside waiting polls: handlers, timers, tasks, flushes.",
                 m -> m.busyNanos() / NANOS_PER_SECOND);
-        counter(b, loops, "ffpoll_loop_idle_seconds_total", "Time spent in the poll.", m -> m.idleNanos() / NANOS_PER_SECOND);
+        counter(b, loops, "ffpoll_loop_idle_seconds_total", "Time spent in polls that could wait.", m -> m.idleNanos() / NANOS_PER_SECOND);
         gauge(b, loops, "ffpoll_connections_open", "Connections open now.", m -> m.openConnections());
         counter(b, loops, "ffpoll_accepts_total", "Connections accepted.", m -> m.accepts());
         acceptErrors(b, loops);

@@ -33,7 +33,10 @@ public final class LoopCounters {
     public static final int PAUSED_TOTAL = 15;
     public static final int BUFFERS_IN_USE = 16;
     public static final int BUFFERS_FREE = 17;
-    public static final int SLOTS = 18;
+    /** 1 while the loop waits in a poll that began at {@link #POLL_STARTED} (nanoTime), else 0. */
+    public static final int IN_POLL = 18;
+    public static final int POLL_STARTED = 19;
+    public static final int SLOTS = 20;
     /** Errno values past this are counted under the last slot ({@link #acceptErrorSlots}). */
     public static final int MAX_ERRNO = 255;
 
@@ -79,21 +82,32 @@ public final class LoopCounters {
 
     /**
      * Copies the published counters into {@code into} ({@link #SLOTS} long) and the accept
-     * errors by errno into {@code errorsInto} ({@code MAX_ERRNO + 1} long). Any thread; retries
-     * while the loop is copying, which takes a few nanoseconds.
+     * errors by errno into {@code errorsInto} ({@code MAX_ERRNO + 1} long, left as it is when
+     * there are none); idle time includes a wait still under way. Any thread; retries while the
+     * loop is copying, which takes a few nanoseconds.
      */
     public void snapshot(long[] into, long[] errorsInto) {
-        while (true) {
+        for (int tries = 1; ; tries++) {
             long before = (long) VERSION.getAcquire(this);
             if ((before & 1) == 0) {
                 System.arraycopy(published, 0, into, 0, SLOTS);
-                System.arraycopy(publishedAcceptErrors, 0, errorsInto, 0, publishedAcceptErrors.length);
+                if (into[ACCEPT_ERRORS] != 0) {
+                    System.arraycopy(publishedAcceptErrors, 0, errorsInto, 0, publishedAcceptErrors.length);
+                }
                 VarHandle.loadLoadFence();
                 if ((long) VERSION.getOpaque(this) == before) {
+                    if (into[IN_POLL] != 0) {
+                        // Still waiting: the wait so far is idle time already.
+                        into[IDLE_NANOS] += Math.max(0, System.nanoTime() - into[POLL_STARTED]);
+                    }
                     return;
                 }
             }
-            Thread.onSpinWait();
+            if (tries % 64 == 0) {
+                Thread.yield(); // the loop was preempted mid-copy: let it finish
+            } else {
+                Thread.onSpinWait();
+            }
         }
     }
 

@@ -31,7 +31,7 @@ final class ConnectionEvents {
             counts[LoopCounters.PAUSED_NOW]++;
             counts[LoopCounters.PAUSED_TOTAL]++;
         }
-        if (JfrSwitch.on()) {
+        if (JfrSwitch.on() && JfrEvents.backPressureEnabled()) {
             JfrEvents.backPressure(c.loop.name(), c.who(), !writable, c.queue.bytes());
         }
     }
@@ -41,7 +41,9 @@ final class ConnectionEvents {
             c.io.counts[LoopCounters.PAUSED_NOW]--; // paused until its end: no longer held
         }
         if (JfrSwitch.on() && JfrEvents.connectionClosedEnabled()) {
-            JfrEvents.connectionClosed(c.loop.name(), c.who(), c.bytesRead, c.queue.sent(), System.nanoTime() - c.openedAt,
+            // Bytes on the wire both ways: ciphertext on a TLS connection, as bytesRead counts.
+            long sent = c.tls != null ? c.tls.cipherOut.sent() : c.queue.sent();
+            JfrEvents.connectionClosed(c.loop.name(), c.who(), c.bytesRead, sent, System.nanoTime() - c.openedAt,
                     cause == null ? "" : cause.toString());
         }
     }

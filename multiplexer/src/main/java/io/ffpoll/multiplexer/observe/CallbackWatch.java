@@ -30,14 +30,21 @@ public final class CallbackWatch {
         }
     }
 
+    /** A callback that ran this long is described at once, while what it did is still current. */
+    private static final long DESCRIBE_AT = 1_000_000;
+
     final Thread thread;
     private final String loop;
     private StallEvents events; // once JFR runs
     private boolean on;
-    private boolean watched;
+    // In the sampler's set; the sampler clears it when it ends (no recording wants stacks).
+    volatile boolean watched;
     private int iterationEvents;
     private long longestNanos;
     private Object longestWhat;
+    // An HTTP connection names the route it ran last, which a later callback in the same
+    // iteration may change: so a long callback is described when it returns.
+    private String longestDescription;
     private String longestKind;
     private String longestStack;
     private long callbacks;
@@ -61,16 +68,15 @@ public final class CallbackWatch {
         on = JfrSwitch.on() && events().wanted();
         if (on) {
             if (!watched) {
-                watched = true;
                 StackSampler.watch(this);
             }
             iterationEvents = ready;
             longestNanos = -1;
             longestWhat = null;
+            longestDescription = null;
             longestStack = null;
             events.iterationStarted();
         } else if (watched) {
-            watched = false;
             StackSampler.unwatch(this);
         }
     }
@@ -105,6 +111,7 @@ public final class CallbackWatch {
         if (took > longestNanos) {
             longestNanos = took;
             longestWhat = what;
+            longestDescription = took >= DESCRIBE_AT ? StallEvents.describe(what) : null;
             longestKind = kind;
             longestStack = stack;
         }
@@ -116,15 +123,17 @@ public final class CallbackWatch {
         if (!on) {
             return;
         }
-        events.iterationEnded(iterationEvents, longestWhat, longestKind, longestNanos, longestStack);
+        String description = longestDescription != null ? longestDescription
+                : longestWhat == null ? "" : StallEvents.describe(longestWhat);
+        events.iterationEnded(iterationEvents, description, longestKind, longestNanos, longestStack);
         longestWhat = null;
+        longestDescription = null;
         longestStack = null;
     }
 
     /** The loop has ended: the sampler lets go of it. */
     public void loopEnded() {
         if (watched) {
-            watched = false;
             StackSampler.unwatch(this);
         }
     }

@@ -13,15 +13,18 @@ public final class JfrEvents {
                 | ConnectionOpenedEvent.PROBE.isEnabled() | ConnectionClosedEvent.PROBE.isEnabled();
     }
 
+    /** Whether BackPressure is enabled: the caller then names the connection. */
+    public static boolean backPressureEnabled() {
+        return BackPressureEvent.PROBE.isEnabled();
+    }
+
     public static void backPressure(String loop, String connection, boolean paused, long queuedBytes) {
-        if (BackPressureEvent.PROBE.isEnabled()) {
-            BackPressureEvent e = new BackPressureEvent();
-            e.loop = loop;
-            e.connection = connection;
-            e.paused = paused;
-            e.queuedBytes = queuedBytes;
-            e.commit();
-        }
+        BackPressureEvent e = new BackPressureEvent();
+        e.loop = loop;
+        e.connection = connection;
+        e.paused = paused;
+        e.queuedBytes = queuedBytes;
+        e.commit();
     }
 
     public static void acceptFailure(String loop, String listener, int errno, String error) {

@@ -33,7 +33,7 @@ public final class LoopStallEvent extends jdk.jfr.Event {
     public String callback;
 
     @Label("Callback Kind")
-    @Description("event, timer, task, after-poll or flush")
+    @Description("event, timer, task, after-poll, flush or completion")
     public String kind;
 
     @Label("Callback Duration")
@@ -41,6 +41,6 @@ public final class LoopStallEvent extends jdk.jfr.Event {
     public long callbackDuration;
 
     @Label("Callback Stack")
-    @Description("The loop thread's stack, sampled while the longest callback ran; empty if it ran too briefly to be sampled")
+    @Description("The loop thread's stack, sampled while the longest callback ran; empty if the sampler, which looks every half threshold, did not see it run")
     public String stack;
 }

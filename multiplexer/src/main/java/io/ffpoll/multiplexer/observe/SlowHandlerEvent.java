@@ -27,10 +27,10 @@ public final class SlowHandlerEvent extends jdk.jfr.Event {
     public String callback;
 
     @Label("Callback Kind")
-    @Description("event, timer, task, after-poll or flush")
+    @Description("event, timer, task, after-poll, flush or completion")
     public String kind;
 
     @Label("Stack")
-    @Description("The loop thread's stack, sampled while the callback ran")
+    @Description("The loop thread's stack, sampled while the callback ran; empty if the sampler, which looks every half threshold, did not see it run")
     public String stack;
 }

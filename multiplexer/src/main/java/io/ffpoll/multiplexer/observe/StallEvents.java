@@ -4,7 +4,9 @@ import io.ffpoll.multiplexer.internal.Described;
 
 /**
  * One loop's {@link LoopStallEvent} and {@link SlowHandlerEvent}, reused: each is written at
- * most once per callback or iteration, and only while enabled. Made by {@link CallbackWatch}
+ * most once per callback or iteration, and only while enabled. Reuse relies on begin() and
+ * end() setting the start and duration anew each time, as JDK 23-25 do; neither event has a
+ * {@code @Throttle}, whose state this reuse would carry from one use to the next. Made by {@link CallbackWatch}
  * once the recorder runs ({@link JfrSwitch}), since loading an event class loads JFR.
  */
 final class StallEvents {
@@ -45,12 +47,12 @@ final class StallEvents {
         }
     }
 
-    void iterationEnded(int events, Object longest, String kind, long longestNanos, String stack) {
+    void iterationEnded(int events, String longest, String kind, long longestNanos, String stack) {
         stall.end();
         if (stall.shouldCommit()) {
             stall.loop = loop;
             stall.events = events;
-            stall.callback = longest == null ? "" : describe(longest);
+            stall.callback = longest;
             stall.kind = kind == null ? "" : kind;
             stall.callbackDuration = Math.max(longestNanos, 0);
             stall.stack = stack == null ? "" : stack;
@@ -58,7 +60,7 @@ final class StallEvents {
         }
     }
 
-    private static String describe(Object what) {
+    static String describe(Object what) {
         return what instanceof Described d ? d.describeCallback() : what.getClass().getName();
     }
 }

@@ -129,6 +129,38 @@ class LoopJfrEventsTest extends LoopTestBase {
         assertEquals(1, slow.size(), "the one slow task, and not the quick one: " + slow);
     }
 
+    /** What a flush before the poll runs (here a handler told it may write again) is timed too, as a "flush". */
+    @Test
+    void aSlowCallbackInTheFlushBeforeThePollIsAFlush() throws Exception {
+        byte[] reply = new byte[100 * 1024]; // above the high watermark: unwritable until the flush sends it
+        serveConnections(() -> new ConnectionHandler() {
+            @Override
+            public long onData(Connection c, MemorySegment data) {
+                c.write(reply);
+                return data.byteSize();
+            }
+
+            @Override
+            public void onWritabilityChanged(Connection c, boolean writable) {
+                if (writable) {
+                    SleepingHandler.blockTheLoop();
+                }
+            }
+        });
+        record();
+        try (Socket s = new Socket(address.getAddress(), address.getPort())) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(1);
+            assertEquals(reply.length, s.getInputStream().readNBytes(reply.length).length);
+        }
+        loop.submit(() -> null).get(30, TimeUnit.SECONDS);
+        List<RecordedEvent> slow = stopAndRead("ffpoll.SlowHandler").stream()
+                .filter(e -> e.getString("stack").contains("blockTheLoop")).toList();
+        assertEquals(1, slow.size(), slow.toString());
+        assertEquals("flush", slow.getFirst().getString("kind"));
+        assertTrue(slow.getFirst().getString("stack").contains("onWritabilityChanged"), slow.getFirst().getString("stack"));
+    }
+
     @Test
     void aPeerThatDoesNotReadPausesTheConnectionUntilItReads() throws Exception {
         byte[] payload = new byte[24 << 20];

@@ -125,6 +125,18 @@ class LoopMetricsTest extends LoopTestBase {
         }
     }
 
+    /** A loop blocked in its poll counts the wait as idle time while it lasts, not only once it ends. */
+    @Test
+    void aLongWaitIsIdleTimeWhileItLasts() throws Exception {
+        try (EventLoop own = EventLoop.start("metrics-idle")) {
+            own.submit(() -> null).get(30, TimeUnit.SECONDS);
+            LoopMetrics before = own.metrics();
+            // Nothing wakes the loop: its wait counts while it lasts (before, it counted once it ended).
+            Await.until(() -> own.metrics().idleNanos() - before.idleNanos() > TimeUnit.MILLISECONDS.toNanos(50),
+                    "50 ms more of idle time, with the loop still waiting");
+        }
+    }
+
     @Test
     void pausedConnectionsFollowTheWatermarks() throws Exception {
         byte[] payload = pattern(24 << 20, 3); // more than both sockets' kernel buffers hold
