@@ -78,6 +78,12 @@ public final class Main {
                                        clients that accept it, at LEVEL 1..9 (default 6)
               --max-connections N      connections open at once; at the limit new ones wait in
                                        the backlog (default: RLIMIT_NOFILE less 128)
+              --access-log FILE|-      log every response to FILE (appended), or - for
+                                       standard output, written off the loops by a thread of
+                                       its own; lines it falls behind on are dropped and
+                                       counted, never waited for
+              --access-log-format clf|json
+                                       Common Log Format (default) or one JSON object a line
               --stats SECONDS          log RSS, descriptors, connections, requests and pooled
                                        memory every SECONDS (for soak runs)
               --fd N                   serve the listening socket inherited as fd N
@@ -115,6 +121,8 @@ public final class Main {
     private static Integer tlsListenFd;
     private static InetSocketAddress tlsAddress;
     private static String tlsEngine;
+    /** Set by {@code --access-log}: the server closes it; a supervisor, which serves nothing, closes it at once. */
+    private static io.ffpoll.http.AccessLog accessLog;
 
     /** Parses {@code args} into a builder; null after printing usage or an error. */
     public static HttpServer.Builder parse(String[] args, PrintStream err) {
@@ -126,6 +134,9 @@ public final class Main {
         tlsListenFd = null;
         tlsAddress = null;
         tlsEngine = null;
+        accessLog = null;
+        String logTo = null;
+        io.ffpoll.http.AccessLog.Format logFormat = io.ffpoll.http.AccessLog.Format.CLF;
         HttpServer.Builder b = withBuiltInRoutes(HttpServer.builder());
         String host = "127.0.0.1";
         int port = 8080;
@@ -188,6 +199,15 @@ public final class Main {
                             b.gzip(Integer.parseInt(v), Compression.DEFAULT.minLength(), Compression.DEFAULT.maxLength());
                         }
                     }
+                    case "--access-log" -> logTo = value(args, ++i, a);
+                    case "--access-log-format" -> {
+                        String v = value(args, ++i, a);
+                        logFormat = switch (v) {
+                            case "clf" -> io.ffpoll.http.AccessLog.Format.CLF;
+                            case "json" -> io.ffpoll.http.AccessLog.Format.JSON;
+                            default -> throw new IllegalArgumentException("--access-log-format takes clf or json, not " + v);
+                        };
+                    }
                     case "--max-connections" -> b.maxConnections(Integer.parseInt(value(args, ++i, a)));
                     case "--workers" -> {
                         workers = Integer.parseInt(value(args, ++i, a));
@@ -204,6 +224,10 @@ public final class Main {
                     }
                     default -> throw new IllegalArgumentException("unknown option " + a);
                 }
+            }
+            if (logTo != null) {
+                accessLog = openAccessLog(logTo, logFormat);
+                b.accessLog(accessLog);
             }
             if (unix != null) {
                 if (tls.given()) {
@@ -255,11 +279,27 @@ public final class Main {
             }
             return b;
         } catch (IllegalArgumentException | IOException e) {
+            if (accessLog != null) {
+                accessLog.close(); // nothing will serve: its thread ends, its file closes
+                accessLog = null;
+            }
             err.println("http-lite: " + e.getMessage());
             if (!(e instanceof LauncherTls.TlsFileException)) {
                 err.print(USAGE); // a file the options name is at fault, not the options
             }
             return null;
+        }
+    }
+
+    /** {@code -}: standard output, which the log flushes but leaves open; else a file, appended to. */
+    private static io.ffpoll.http.AccessLog openAccessLog(String to, io.ffpoll.http.AccessLog.Format format) throws IOException {
+        if (to.equals("-")) {
+            return io.ffpoll.http.AccessLog.of(System.out, format, io.ffpoll.http.AccessLog.DEFAULT_CAPACITY);
+        }
+        try {
+            return io.ffpoll.http.AccessLog.open(java.nio.file.Path.of(to), format);
+        } catch (IOException | java.nio.file.InvalidPathException e) {
+            throw new IOException("--access-log " + to + ": cannot be opened for appending (" + e + ")", e);
         }
     }
 
@@ -305,6 +345,9 @@ public final class Main {
      * SIGINT, drains them and exits as the JVM's own shutdown would have (143, 130).
      */
     private static void supervise(String[] args) throws Exception {
+        if (accessLog != null) {
+            accessLog.close(); // each worker opens its own, appending to the same file
+        }
         int fd = listenFd != null ? listenFd : address != null ? io.ffpoll.multiplexer.net.Tcp.listen(address, 1024, false) : -1;
         int tlsFd = tlsListenFd != null ? tlsListenFd
                 : tlsAddress != null ? io.ffpoll.multiplexer.net.Tcp.listen(tlsAddress, 1024, false) : -1;
