@@ -92,7 +92,8 @@ public final class AccessLog implements AutoCloseable {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
         }
-        return new AccessLog(new AccessLogWriter(out, false, format == Format.JSON, capacity, out.toString()), format);
+        return new AccessLog(new AccessLogWriter(out, false, format == Format.JSON, capacity,
+                out == System.out ? "standard output" : out.getClass().getName()), format);
     }
 
     /** {@return the line format} */
