@@ -371,9 +371,7 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done 
 
     /** Answers a request that could not be parsed (or did not arrive in time), then closes. */
     private void fail(Connection c, int status) {
-        if (trace == null) {
-            trace = RequestTraces.unparsed(loop, c); // no head, or not yet: logged with "-" for its line
-        }
+        trace = trace != null ? trace : RequestTraces.unparsed(loop, c); // no head (yet): "-" for its line
         Response error = Response.text(status, status + " " + HttpStatus.reason(status) + "\n");
         if (status == 503) {
             error = error.withHeader("Retry-After", "1"); // the overload is the moment's (RFC 9110 10.2.3)
