@@ -1,5 +1,6 @@
 package io.ffpoll.http.launcher;
 
+import io.ffpoll.http.AccessLog;
 import io.ffpoll.http.HttpServer;
 import io.ffpoll.http.Response;
 import io.ffpoll.http.serve.Compression;
@@ -122,7 +123,7 @@ public final class Main {
     private static InetSocketAddress tlsAddress;
     private static String tlsEngine;
     /** Set by {@code --access-log}: the server closes it; a supervisor, which serves nothing, closes it at once. */
-    private static io.ffpoll.http.AccessLog accessLog;
+    private static AccessLog accessLog;
 
     /** Parses {@code args} into a builder; null after printing usage or an error. */
     public static HttpServer.Builder parse(String[] args, PrintStream err) {
@@ -135,8 +136,7 @@ public final class Main {
         tlsAddress = null;
         tlsEngine = null;
         accessLog = null;
-        String logTo = null;
-        io.ffpoll.http.AccessLog.Format logFormat = io.ffpoll.http.AccessLog.Format.CLF;
+        LauncherAccessLog log = new LauncherAccessLog();
         HttpServer.Builder b = withBuiltInRoutes(HttpServer.builder());
         String host = "127.0.0.1";
         int port = 8080;
@@ -199,15 +199,7 @@ public final class Main {
                             b.gzip(Integer.parseInt(v), Compression.DEFAULT.minLength(), Compression.DEFAULT.maxLength());
                         }
                     }
-                    case "--access-log" -> logTo = value(args, ++i, a);
-                    case "--access-log-format" -> {
-                        String v = value(args, ++i, a);
-                        logFormat = switch (v) {
-                            case "clf" -> io.ffpoll.http.AccessLog.Format.CLF;
-                            case "json" -> io.ffpoll.http.AccessLog.Format.JSON;
-                            default -> throw new IllegalArgumentException("--access-log-format takes clf or json, not " + v);
-                        };
-                    }
+                    case "--access-log", "--access-log-format" -> log.option(a, value(args, ++i, a));
                     case "--max-connections" -> b.maxConnections(Integer.parseInt(value(args, ++i, a)));
                     case "--workers" -> {
                         workers = Integer.parseInt(value(args, ++i, a));
@@ -225,8 +217,8 @@ public final class Main {
                     default -> throw new IllegalArgumentException("unknown option " + a);
                 }
             }
-            if (logTo != null) {
-                accessLog = openAccessLog(logTo, logFormat);
+            accessLog = log.open(); // after the options: a mistake in them opens nothing
+            if (accessLog != null) {
                 b.accessLog(accessLog);
             }
             if (unix != null) {
@@ -288,18 +280,6 @@ public final class Main {
                 err.print(USAGE); // a file the options name is at fault, not the options
             }
             return null;
-        }
-    }
-
-    /** {@code -}: standard output, which the log flushes but leaves open; else a file, appended to. */
-    private static io.ffpoll.http.AccessLog openAccessLog(String to, io.ffpoll.http.AccessLog.Format format) throws IOException {
-        if (to.equals("-")) {
-            return io.ffpoll.http.AccessLog.of(System.out, format, io.ffpoll.http.AccessLog.DEFAULT_CAPACITY);
-        }
-        try {
-            return io.ffpoll.http.AccessLog.open(java.nio.file.Path.of(to), format);
-        } catch (IOException | java.nio.file.InvalidPathException e) {
-            throw new IOException("--access-log " + to + ": cannot be opened for appending (" + e + ")", e);
         }
     }
 

@@ -5,6 +5,7 @@ import io.ffpoll.http.BodyProducer;
 import io.ffpoll.http.Request;
 import io.ffpoll.http.Response;
 import io.ffpoll.http.internal.HttpAccess;
+import io.ffpoll.http.observe.RequestRecord;
 import io.ffpoll.http.parse.ParseState;
 import io.ffpoll.http.parse.RequestHead;
 import io.ffpoll.http.parse.RequestParser;
@@ -55,7 +56,7 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done 
     private boolean answered; // at least one response: a drain may close this connection between requests
     private long sentAtLastSweep;
     private long lastWriteProgress;
-    private io.ffpoll.http.observe.RequestRecord trace; // the request under way, while the access log or JFR observes
+    private RequestRecord trace; // the request under way, while the access log or JFR observes
 
     HttpConnection(LoopState loop) {
         this.loop = loop;
