@@ -18,4 +18,6 @@ module io.ffpoll.multiplexer {
     // The loop's futures and its rule against waiting on a loop thread, for http-lite's own
     // futures and blocking conveniences; no user sees them.
     exports io.ffpoll.multiplexer.internal to io.ffpoll.http;
+    // Whether JFR runs, so that http-lite touches its own event class only then.
+    exports io.ffpoll.multiplexer.observe to io.ffpoll.http;
 }

@@ -318,11 +318,17 @@ public final class HttpServer implements AutoCloseable {
         stopped = true;
         steps.whenComplete((clean, failure) -> {
             config.routes().close(); // after the last request: the static files' directories
-            if (failure != null) {
-                shutdown.completeExceptionally(failure);
-            } else {
-                shutdown.complete(clean);
-            }
+            // After the last response: the access log writes its last lines. Its own thread
+            // completes the future, so no loop waits for a slow disk.
+            CompletableFuture<Void> logged = config.accessLog() == null ? CompletableFuture.completedFuture(null)
+                    : config.accessLog().closeAsync();
+            logged.whenComplete((x, y) -> {
+                if (failure != null) {
+                    shutdown.completeExceptionally(failure);
+                } else {
+                    shutdown.complete(clean);
+                }
+            });
         });
         return shutdown;
     }
@@ -389,11 +395,13 @@ public final class HttpServer implements AutoCloseable {
                 return CompletableFuture.failedFuture(e);
             }
             ServerConfig config = new ServerConfig(routes, errorHandler, maxRequestLine, maxHeadBytes, maxBody, max,
-                    requestTimeout, idleTimeout, writeTimeout, compression, webSocketMaxFrame, webSocketMaxMessage);
+                    requestTimeout, idleTimeout, writeTimeout, compression, webSocketMaxFrame, webSocketMaxMessage,
+                    accessLog == null ? null : accessLog.writer);
             routes.compression(compression);
             HttpServer server = new HttpServer(config, mode);
+            AccessLog log = accessLog;
             for (io.ffpoll.http.observe.MetricsRoute route : metricsRoutes) {
-                route.bind(server::loopMetrics, server::requestsPerLoop, () -> -1);
+                route.bind(server::loopMetrics, server::requestsPerLoop, log == null ? () -> -1 : log::dropped);
             }
             return server.loops.start(listening()).thenApply(x -> server).handle((started, failure) -> {
                 if (failure == null) {

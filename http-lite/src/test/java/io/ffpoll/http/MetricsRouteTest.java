@@ -78,6 +78,20 @@ class MetricsRouteTest extends HttpTestBase {
     }
 
     @Test
+    void withAnAccessLogItsDroppedLinesAreAMetric() throws Exception {
+        java.io.ByteArrayOutputStream lines = new java.io.ByteArrayOutputStream();
+        HttpServer server = start(Main.withBuiltInRoutes(builder()).threads(1).metrics("/metrics")
+                .accessLog(AccessLog.of(lines, AccessLog.Format.CLF, 16)));
+        oneRequest(server.address());
+        RawClient.Response scrape;
+        try (RawClient c = new RawClient(server.address())) {
+            scrape = c.send("GET /metrics HTTP/1.1\r\n" + HOST + "\r\n").read();
+        }
+        Map<String, Double> samples = PrometheusFormat.parse(scrape.text());
+        assertEquals(0.0, samples.get("ffpoll_http_access_log_dropped_total"), scrape.text());
+    }
+
+    @Test
     void aMetricsPathIsARouteLikeAnother() {
         assertThrows(IllegalArgumentException.class, () -> builder().metrics("metrics"), "a path starts with /");
         assertThrows(IllegalArgumentException.class, () -> builder().route("GET", "/m", r -> Response.text(200, ""))

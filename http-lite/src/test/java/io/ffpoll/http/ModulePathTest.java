@@ -33,14 +33,24 @@ class ModulePathTest {
 
     @BeforeAll
     static void findTheModules() throws Exception {
-        // The reactor's compiled modules (surefire runs in http-lite/), and slf4j's from the class path.
+        // The reactor's compiled modules (surefire runs in http-lite/), and slf4j's from the class
+        // path; a build of http-lite alone (-pl http-lite) has the bindings and the multiplexer
+        // only as the jars on its class path, which are the same modules.
         List<String> path = new ArrayList<>();
+        List<String> classPath = Arrays.asList(System.getProperty("java.class.path").split(File.pathSeparator));
         for (String module : List.of("bindings", "multiplexer", "http-lite")) {
             Path classes = Path.of("..", module, "target", "classes").toAbsolutePath().normalize();
+            if (!module.equals("http-lite") && !Files.isRegularFile(classes.resolve("module-info.class"))) {
+                String jar = classPath.stream().filter(e -> Path.of(e).getFileName().toString().startsWith("ffpoll-" + module + "-")
+                        && e.endsWith(".jar") && !e.endsWith("-tests.jar")).findFirst()
+                        .orElseThrow(() -> new AssertionError("no module at " + classes + ", nor a jar of it on the class path"));
+                path.add(jar);
+                continue;
+            }
             assertTrue(Files.isRegularFile(classes.resolve("module-info.class")), "no module at " + classes);
             path.add(classes.toString());
         }
-        Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+        classPath.stream()
                 .filter(e -> e.contains("slf4j-api") || e.contains("slf4j-simple"))
                 .forEach(path::add);
         modulePath = String.join(File.pathSeparator, path);

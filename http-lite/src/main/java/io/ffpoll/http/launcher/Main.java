@@ -1,5 +1,6 @@
 package io.ffpoll.http.launcher;
 
+import io.ffpoll.http.AccessLog;
 import io.ffpoll.http.HttpServer;
 import io.ffpoll.http.Response;
 import io.ffpoll.http.serve.Compression;
@@ -78,6 +79,12 @@ public final class Main {
                                        clients that accept it, at LEVEL 1..9 (default 6)
               --max-connections N      connections open at once; at the limit new ones wait in
                                        the backlog (default: RLIMIT_NOFILE less 128)
+              --access-log FILE|-      log every response to FILE (appended), or - for
+                                       standard output, written off the loops by a thread of
+                                       its own; lines it falls behind on are dropped and
+                                       counted, never waited for
+              --access-log-format clf|json
+                                       Common Log Format (default) or one JSON object a line
               --stats SECONDS          log RSS, descriptors, connections, requests, bytes,
                                        accepts, back-pressure, pooled buffers and loop busy
                                        time every SECONDS (for soak runs; the loops' metrics)
@@ -118,6 +125,8 @@ public final class Main {
     private static Integer tlsListenFd;
     private static InetSocketAddress tlsAddress;
     private static String tlsEngine;
+    /** Set by {@code --access-log}: the server closes it; a supervisor, which serves nothing, closes it at once. */
+    private static AccessLog accessLog;
 
     /** Parses {@code args} into a builder; null after printing usage or an error. */
     public static HttpServer.Builder parse(String[] args, PrintStream err) {
@@ -129,6 +138,8 @@ public final class Main {
         tlsListenFd = null;
         tlsAddress = null;
         tlsEngine = null;
+        accessLog = null;
+        LauncherAccessLog log = new LauncherAccessLog();
         HttpServer.Builder b = withBuiltInRoutes(HttpServer.builder());
         String host = "127.0.0.1";
         int port = 8080;
@@ -192,6 +203,7 @@ public final class Main {
                             b.gzip(Integer.parseInt(v), Compression.DEFAULT.minLength(), Compression.DEFAULT.maxLength());
                         }
                     }
+                    case "--access-log", "--access-log-format" -> log.option(a, value(args, ++i, a));
                     case "--max-connections" -> b.maxConnections(Integer.parseInt(value(args, ++i, a)));
                     case "--workers" -> {
                         workers = Integer.parseInt(value(args, ++i, a));
@@ -208,6 +220,10 @@ public final class Main {
                     }
                     default -> throw new IllegalArgumentException("unknown option " + a);
                 }
+            }
+            accessLog = log.open(); // after the options: a mistake in them opens nothing
+            if (accessLog != null) {
+                b.accessLog(accessLog);
             }
             if (unix != null) {
                 if (tls.given()) {
@@ -259,6 +275,10 @@ public final class Main {
             }
             return b;
         } catch (IllegalArgumentException | IOException e) {
+            if (accessLog != null) {
+                accessLog.close(); // nothing will serve: its thread ends, its file closes
+                accessLog = null;
+            }
             err.println("http-lite: " + e.getMessage());
             if (!(e instanceof LauncherTls.TlsFileException)) {
                 err.print(USAGE); // a file the options name is at fault, not the options
@@ -312,6 +332,9 @@ public final class Main {
      * SIGINT, drains them and exits as the JVM's own shutdown would have (143, 130).
      */
     private static void supervise(String[] args) throws Exception {
+        if (accessLog != null) {
+            accessLog.close(); // each worker opens its own, appending to the same file
+        }
         int fd = listenFd != null ? listenFd : address != null ? io.ffpoll.multiplexer.net.Tcp.listen(address, 1024, false) : -1;
         int tlsFd = tlsListenFd != null ? tlsListenFd
                 : tlsAddress != null ? io.ffpoll.multiplexer.net.Tcp.listen(tlsAddress, 1024, false) : -1;

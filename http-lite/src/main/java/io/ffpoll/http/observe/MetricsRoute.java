@@ -20,7 +20,7 @@ public final class MetricsRoute implements HttpHandler {
     private volatile Supplier<long[]> requests;
     private volatile LongSupplier accessLogDropped;
 
-    /** Binds the route to its server's figures. */
+    /** Binds the route to its server's figures; {@code accessLogDropped} negative without an access log. */
     public void bind(Supplier<List<LoopMetrics>> loops, Supplier<long[]> requests, LongSupplier accessLogDropped) {
         this.loops = loops;
         this.requests = requests;

@@ -26,14 +26,16 @@ final class BodyStream {
     private final ResponseWriter.Framing framing;
     private final long declared; // the Content-Length, for LENGTH
     private final Runnable ready; // the owner's pump, once the producer has more
+    final int status; // the response's, for its line in the access log
     private final AtomicBoolean resumeQueued = new AtomicBoolean();
     private long sent;
     private boolean started;
     private boolean waiting; // the producer had nothing: no asking until it resumes
     private volatile boolean ended; // complete, failed or cancelled: the producer hears no more
 
-    BodyStream(Connection c, BodyProducer producer, ResponseWriter.Framing framing, long declared, Runnable ready) {
+    BodyStream(Connection c, int status, BodyProducer producer, ResponseWriter.Framing framing, long declared, Runnable ready) {
         this.c = c;
+        this.status = status;
         this.producer = producer;
         this.framing = framing;
         this.declared = declared;
@@ -84,6 +86,11 @@ final class BodyStream {
             }
         }
         return false;
+    }
+
+    /** {@return the body's bytes written so far, without the chunks' framing} */
+    long sent() {
+        return sent;
     }
 
     /** The producer's resume handle: any thread; merged into one task on the loop. */

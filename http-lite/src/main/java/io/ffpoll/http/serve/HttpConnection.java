@@ -5,6 +5,7 @@ import io.ffpoll.http.BodyProducer;
 import io.ffpoll.http.Request;
 import io.ffpoll.http.Response;
 import io.ffpoll.http.internal.HttpAccess;
+import io.ffpoll.http.observe.RequestRecord;
 import io.ffpoll.http.parse.ParseState;
 import io.ffpoll.http.parse.RequestHead;
 import io.ffpoll.http.parse.RequestParser;
@@ -56,6 +57,7 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done,
     private boolean answered; // at least one response: a drain may close this connection between requests
     private long sentAtLastSweep;
     private long lastWriteProgress;
+    private RequestRecord trace; // the request under way, while the access log or JFR observes
 
     HttpConnection(LoopState loop) {
         this.loop = loop;
@@ -135,6 +137,7 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done,
             }
             if (parse.headComplete() && !parse.routed) {
                 parse.routed(loop.config.routes().find(parser.head), parser.head);
+                trace = RequestTraces.begin(loop, parser.head, parse.route);
             }
             if (n == RequestParser.INCOMPLETE) {
                 awaitBody(c);
@@ -275,6 +278,7 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done,
         answered = true;
         webSocket = route.upgrade(c, loop.config, request);
         if (webSocket != null) {
+            finished(101, 0);
             webSocket.opened(loop.draining); // draining: the server began to stop since the handshake came
         }
     }
@@ -308,6 +312,7 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done,
             keep = ResponseWriter.keeps(keep, framing);
         }
         if (!ResponseWriter.write(c, loop, response, keep, http11, head)) {
+            trace = null; // nobody takes the response: not logged
             return;
         }
         if (framing != null && framing != ResponseWriter.Framing.NONE) {
@@ -316,10 +321,11 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done,
                 producer = java.util.Objects.requireNonNull(HTTP.source(response).get(), "body producer");
             } catch (Throwable t) {
                 LOG.warn("making the body producer for {} failed; aborting the response", c.remoteAddress(), t);
+                finished(response.status(), 0);
                 c.abort();
                 return;
             }
-            BodyStream s = new BodyStream(c, producer, framing, HTTP.length(response), () -> pumpStream(c));
+            BodyStream s = new BodyStream(c, response.status(), producer, framing, HTTP.length(response), () -> pumpStream(c));
             stream = s;
             keepAfterStream = keep;
             if (!s.pump()) {
@@ -332,8 +338,17 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done,
                 return;
             }
             stream = null;
+            finished(s.status, s.sent());
+        } else {
+            finished(response.status(), RequestTraces.bodyBytes(response, head));
         }
         afterResponse(c, keep);
+    }
+
+    /** The response to the request traced is out: its access-log line and JFR event, if either is on. */
+    private void finished(int status, long bytes) {
+        RequestTraces.end(loop, trace, status, bytes);
+        trace = null;
     }
 
     private void afterResponse(Connection c, boolean keep) {
@@ -352,6 +367,7 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done,
         if (stream == null || !stream.pump()) {
             return;
         }
+        finished(stream.status, stream.sent());
         stream = null;
         awaitingHandler = false;
         afterResponse(c, keepAfterStream && !loop.draining);
@@ -367,6 +383,7 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done,
 
     /** Answers a request that could not be parsed (or did not arrive in time), then closes. */
     private void fail(Connection c, int status) {
+        trace = trace != null ? trace : RequestTraces.unparsed(loop, c); // no head (yet): "-" for its line
         Response error = Response.text(status, status + " " + HttpStatus.reason(status) + "\n");
         if (status == 503) {
             error = error.withHeader("Retry-After", "1"); // the overload is the moment's (RFC 9110 10.2.3)
@@ -443,6 +460,7 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done,
             webSocket.ended(cause);
         }
         if (stream != null) {
+            finished(stream.status, stream.sent()); // logged with what was sent of it
             stream.cancel(); // the body will not be completed: its producer is told
             stream = null;
         }
