@@ -43,12 +43,17 @@ class LoopJfrEventsTest extends LoopTestBase {
         return recording;
     }
 
+    /** Stops the recording and reads back its events named {@code eventName}. */
     private List<RecordedEvent> stopAndRead(String eventName) throws IOException {
         recording.stop();
         Path file = dir.resolve("rec.jfr");
         recording.dump(file);
         recording.close();
         recording = null;
+        return read(file, eventName);
+    }
+
+    private static List<RecordedEvent> read(Path file, String eventName) throws IOException {
         return RecordingFile.readAllEvents(file).stream()
                 .filter(e -> e.getEventType().getName().equals(eventName))
                 .toList();
@@ -112,12 +117,10 @@ class LoopJfrEventsTest extends LoopTestBase {
         recording.stop();
         Path file = dir.resolve("stall.jfr");
         recording.dump(file);
-        List<RecordedEvent> stalls = RecordingFile.readAllEvents(file).stream()
-                .filter(e -> e.getEventType().getName().equals("ffpoll.LoopStall")
-                        && e.getString("stack").contains("blockTheLoop")).toList();
-        List<RecordedEvent> slow = RecordingFile.readAllEvents(file).stream()
-                .filter(e -> e.getEventType().getName().equals("ffpoll.SlowHandler")
-                        && e.getString("callback").contains("LoopJfrEventsTest")).toList();
+        List<RecordedEvent> stalls = read(file, "ffpoll.LoopStall").stream()
+                .filter(e -> e.getString("stack").contains("blockTheLoop")).toList();
+        List<RecordedEvent> slow = read(file, "ffpoll.SlowHandler").stream()
+                .filter(e -> e.getString("callback").contains("LoopJfrEventsTest")).toList();
         assertEquals(1, stalls.size(), stalls.toString());
         RecordedEvent stall = stalls.getFirst();
         assertEquals(loop.name(), stall.getString("loop"));
@@ -234,9 +237,8 @@ class LoopJfrEventsTest extends LoopTestBase {
         recording.stop();
         Path file = dir.resolve("conn.jfr");
         recording.dump(file);
-        List<RecordedEvent> all = RecordingFile.readAllEvents(file);
-        List<RecordedEvent> opened = all.stream().filter(e -> e.getEventType().getName().equals("ffpoll.ConnectionOpened")).toList();
-        List<RecordedEvent> closed = all.stream().filter(e -> e.getEventType().getName().equals("ffpoll.ConnectionClosed")).toList();
+        List<RecordedEvent> opened = read(file, "ffpoll.ConnectionOpened");
+        List<RecordedEvent> closed = read(file, "ffpoll.ConnectionClosed");
         assertEquals(1, opened.size());
         assertEquals(1, closed.size());
         assertEquals(3, closed.getFirst().getLong("bytesIn"));
@@ -257,17 +259,13 @@ class LoopJfrEventsTest extends LoopTestBase {
         Await.until(() -> {
             try {
                 recording.dump(file);
-                return RecordingFile.readAllEvents(file).stream()
-                        .filter(e -> e.getEventType().getName().equals("ffpoll.LoopMetrics")
-                                && e.getString("loop").equals(loop.name()))
+                return read(file, "ffpoll.LoopMetrics").stream().filter(e -> e.getString("loop").equals(loop.name()))
                         .count() >= 2;
             } catch (IOException e) {
                 throw new AssertionError(e);
             }
         }, "two periodic events for the loop");
-        RecordedEvent last = RecordingFile.readAllEvents(file).stream()
-                .filter(e -> e.getEventType().getName().equals("ffpoll.LoopMetrics")
-                        && e.getString("loop").equals(loop.name()))
+        RecordedEvent last = read(file, "ffpoll.LoopMetrics").stream().filter(e -> e.getString("loop").equals(loop.name()))
                 .reduce((a, b) -> b).orElseThrow();
         assertTrue(last.getLong("tasksRun") >= tasks, last.toString());
         assertTrue(last.getLong("iterations") >= 1, last.toString());
