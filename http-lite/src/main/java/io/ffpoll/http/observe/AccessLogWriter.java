@@ -27,6 +27,12 @@ public final class AccessLogWriter {
     private static final long REPORT_EVERY = TimeUnit.MINUTES.toNanos(1);
     private static final int WRITE_AT = 64 * 1024; // bytes formatted before a write, within one batch
     private static final RequestRecord END = new RequestRecord(null, 0, false, null, null, null);
+    /**
+     * Request-line bytes that may wait at most, beside the count: 65,536 records of 8 KiB
+     * targets would hold 512 MiB while the writer is stuck, more than the launcher's heap.
+     */
+    static final long MAX_QUEUED_BYTES = 16L << 20;
+    private final long maxQueuedBytes;
 
     private final ArrayBlockingQueue<RequestRecord> queue;
     private final OutputStream out;
@@ -35,6 +41,7 @@ public final class AccessLogWriter {
     private final String name;
     private final int capacity;
     private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong queuedBytes = new AtomicLong();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean closing;
     // Writer thread only.
@@ -52,6 +59,11 @@ public final class AccessLogWriter {
      * @param name     what the log writes to, for the messages about it
      */
     public AccessLogWriter(OutputStream out, boolean ownsOut, boolean json, int capacity, String name) {
+        this(out, ownsOut, json, capacity, MAX_QUEUED_BYTES, name);
+    }
+
+    AccessLogWriter(OutputStream out, boolean ownsOut, boolean json, int capacity, long maxQueuedBytes, String name) {
+        this.maxQueuedBytes = maxQueuedBytes;
         this.queue = new ArrayBlockingQueue<>(capacity);
         this.out = out;
         this.ownsOut = ownsOut;
@@ -65,9 +77,13 @@ public final class AccessLogWriter {
 
     /** Any thread (a loop's): queues {@code r} if there is room, else counts it dropped. Never blocks. */
     public void offer(RequestRecord r) {
-        if (closing || !queue.offer(r)) {
+        long size = r.lineBytes();
+        // Loops racing past the byte bound overshoot it by a request line each at most.
+        if (closing || queuedBytes.get() + size > maxQueuedBytes || !queue.offer(r)) {
             dropped.incrementAndGet();
+            return;
         }
+        queuedBytes.addAndGet(size);
     }
 
     /** {@return lines not written: dropped because the queue was full, offered after close, or lost to a failed write} */
@@ -97,6 +113,7 @@ public final class AccessLogWriter {
                 batch.add(queue.take());
                 queue.drainTo(batch);
                 for (RequestRecord r : batch) {
+                    queuedBytes.addAndGet(-r.lineBytes());
                     if (r == END) {
                         end = true; // and the records a loop offered as the log closed, after it
                     } else {

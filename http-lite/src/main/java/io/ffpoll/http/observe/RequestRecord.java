@@ -55,6 +55,11 @@ public final class RequestRecord {
         }
     }
 
+    /** {@return the bytes of the request line it keeps, for the access log's bound on what waits} */
+    public int lineBytes() {
+        return line == null ? 0 : line.length;
+    }
+
     /** {@return "HTTP/1.1" or "HTTP/1.0"} */
     public String protocol() {
         return http11 ? "HTTP/1.1" : "HTTP/1.0";
