@@ -44,7 +44,11 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC"})
 public class PingPongBenchmark {
-    /** ffpoll-jfr: ffpoll while JFR records (the JDK's default settings and jfr/ffpoll.jfc, read from the working directory). */
+    /**
+     * ffpoll-jfr: ffpoll while JFR records (the JDK's default settings and jfr/ffpoll.jfc, read
+     * from the working directory); ffpoll-jfr-jdk: the JDK's default settings only, with
+     * ffpoll's stall events (which time every callback) off.
+     */
     @Param({"ffpoll", "ffpoll-io_uring", "nio"})
     public String server;
 
@@ -66,9 +70,13 @@ public class PingPongBenchmark {
     public void setUp() throws Exception {
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         InetSocketAddress at;
-        if (server.equals("ffpoll-jfr")) {
+        if (server.startsWith("ffpoll-jfr")) {
             java.util.Map<String, String> settings = new java.util.HashMap<>(jdk.jfr.Configuration.getConfiguration("default").getSettings());
             settings.putAll(jdk.jfr.Configuration.create(java.nio.file.Path.of("jfr", "ffpoll.jfc")).getSettings());
+            if (server.equals("ffpoll-jfr-jdk")) {
+                settings.put("ffpoll.SlowHandler#enabled", "false");
+                settings.put("ffpoll.LoopStall#enabled", "false");
+            }
             recording = new jdk.jfr.Recording(settings);
             recording.setDestination(java.nio.file.Files.createTempFile("ping-pong", ".jfr"));
             recording.start();
