@@ -123,9 +123,9 @@ public final class CallbackWatch {
         if (!on) {
             return;
         }
-        String description = longestDescription != null ? longestDescription
-                : longestWhat == null ? "" : StallEvents.describe(longestWhat);
-        events.iterationEnded(iterationEvents, description, longestKind, longestNanos, longestStack);
+        // Described here only if the stall is written: building the text each iteration cost
+        // more than all the rest of the timing.
+        events.iterationEnded(iterationEvents, longestDescription, longestWhat, longestKind, longestNanos, longestStack);
         longestWhat = null;
         longestDescription = null;
         longestStack = null;

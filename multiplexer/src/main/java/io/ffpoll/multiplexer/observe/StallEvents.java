@@ -47,12 +47,13 @@ final class StallEvents {
         }
     }
 
-    void iterationEnded(int events, String longest, String kind, long longestNanos, String stack) {
+    /** {@code described}: the longest callback's text if it was made as it returned, else null, and {@code longest} is described now. */
+    void iterationEnded(int events, String described, Object longest, String kind, long longestNanos, String stack) {
         stall.end();
         if (stall.shouldCommit()) {
             stall.loop = loop;
             stall.events = events;
-            stall.callback = longest;
+            stall.callback = described != null ? described : longest == null ? "" : describe(longest);
             stall.kind = kind == null ? "" : kind;
             stall.callbackDuration = Math.max(longestNanos, 0);
             stall.stack = stack == null ? "" : stack;
