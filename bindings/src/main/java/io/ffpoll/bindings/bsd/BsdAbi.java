@@ -9,13 +9,16 @@ package io.ffpoll.bindings.bsd;
  * <p>Sources: XNU {@code bsd/sys/socket.h}, {@code bsd/sys/errno.h}, {@code bsd/sys/fcntl.h},
  * {@code bsd/netinet/in.h}, {@code bsd/netinet6/in6.h}, {@code bsd/sys/resource.h}; FreeBSD
  * {@code sys/sys/socket.h}, {@code sys/sys/errno.h}, {@code sys/sys/fcntl.h},
- * {@code sys/netinet/in.h}, {@code sys/netinet6/in6.h}, {@code sys/sys/resource.h}.
+ * {@code sys/netinet/in.h}, {@code sys/netinet6/in6.h}, {@code sys/sys/resource.h}; NetBSD the
+ * same files as FreeBSD (read in the src-netbsd tree of 2016 the rump kernel is built from).
  */
 public enum BsdAbi {
     MACOS(30, 0, 0, 0, 0x1022, 67, 100),
-    FREEBSD(28, 0x10000000, 0x20000000, 0x20000, 0, 17, 92);
+    FREEBSD(28, 0x10000000, 0x20000000, 0x20000, 0, 17, 92),
+    /** NetBSD: FreeBSD's socket() flags, its own MSG_NOSIGNAL, AF_INET6, F_DUPFD_CLOEXEC and EPROTO. */
+    NETBSD(24, 0x10000000, 0x20000000, 0x0400, 0, 12, 96);
 
-    // Shared by both (4.4BSD numbering and layouts).
+    // Shared by all three (4.4BSD numbering and layouts).
     public static final int AF_INET = 2;
     public static final int SOCK_STREAM = 1;
     public static final int SOL_SOCKET = 0xffff;
@@ -80,7 +83,7 @@ public enum BsdAbi {
         this.eproto = eproto;
     }
 
-    /** Whether accept4 and SOCK_NONBLOCK/SOCK_CLOEXEC exist (FreeBSD 10+); macOS has neither. */
+    /** Whether accept4 and SOCK_NONBLOCK/SOCK_CLOEXEC exist (FreeBSD 10+, NetBSD 8+); macOS has neither. */
     public boolean hasAccept4() {
         return sockNonblock != 0;
     }

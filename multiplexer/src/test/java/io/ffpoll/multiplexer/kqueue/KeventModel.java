@@ -31,7 +31,9 @@ import java.util.Map;
  */
 final class KeventModel implements KeventCalls {
     enum Kernel {
-        FREEBSD(KeventAbi.FREEBSD), XNU(KeventAbi.MACOS);
+        FREEBSD(KeventAbi.FREEBSD), XNU(KeventAbi.MACOS),
+        /** NetBSD's kevent1 stops at a change it cannot report, as FreeBSD's does. */
+        NETBSD(KeventAbi.NETBSD);
 
         final KeventAbi abi;
 
@@ -80,7 +82,7 @@ final class KeventModel implements KeventCalls {
     /** Data arrives on {@code fd}: its read knote fires. */
     void arrive(int fd) {
         files.get(fd).readable = true;
-        fire(fd, KeventAbi.EVFILT_READ);
+        fire(fd, kernel.abi.evfiltRead);
     }
 
     /** The peer is gone: both directions at EOF, with {@code errno} (0 for none) in fflags. */
@@ -88,14 +90,14 @@ final class KeventModel implements KeventCalls {
         File f = files.get(fd);
         f.eof = true;
         f.error = errno;
-        fire(fd, KeventAbi.EVFILT_READ);
-        fire(fd, KeventAbi.EVFILT_WRITE);
+        fire(fd, kernel.abi.evfiltRead);
+        fire(fd, kernel.abi.evfiltWrite);
     }
 
     /** The peer shut down its output (a half-close): the read knote fires with EV_EOF, no errno. */
     void peerShutsDownOutput(int fd) {
         files.get(fd).readEof = true;
-        fire(fd, KeventAbi.EVFILT_READ);
+        fire(fd, kernel.abi.evfiltRead);
     }
 
     private void fire(int fd, short filter) {
@@ -177,8 +179,8 @@ final class KeventModel implements KeventCalls {
                 continue;
             }
             if (out == nevents) {
-                if (kernel == Kernel.FREEBSD) {
-                    return -error; // "if (nevents == 0) return (error);": the rest is not applied
+                if (kernel != Kernel.XNU) {
+                    return -error; // FreeBSD "if (nevents == 0) return (error);", NetBSD "goto done": the rest is not applied
                 }
                 if (error != 0) {
                     return -error; // XNU: the loop ends at an error it cannot report
@@ -204,7 +206,7 @@ final class KeventModel implements KeventCalls {
             int fflags = 0;
             if (key.filter != abi.evfiltUser) {
                 File f = files.get((int) key.ident);
-                if (f.eof || (f.readEof && key.filter == KeventAbi.EVFILT_READ)) {
+                if (f.eof || (f.readEof && key.filter == kernel.abi.evfiltRead)) {
                     flags |= KeventAbi.EV_EOF;
                     fflags = f.error;
                 }
@@ -249,7 +251,7 @@ final class KeventModel implements KeventCalls {
             Knote k = knotes.computeIfAbsent(key, x -> new Knote());
             k.udata = udata;
             k.clear = (flags & KeventAbi.EV_CLEAR) != 0;
-            k.pending = filter == KeventAbi.EVFILT_READ ? f.readable || f.eof || f.readEof : f.writable || f.eof;
+            k.pending = filter == kernel.abi.evfiltRead ? f.readable || f.eof || f.readEof : f.writable || f.eof;
             return 0;
         }
         return Err.EINVAL;
