@@ -25,8 +25,13 @@ import java.util.Map;
  *     for a receipt) and the rest of the change list unapplied; XNU likewise stops at an error,
  *     but skips a receipt and goes on;</li>
  * <li>closing a file removes its knotes; EV_ADD of an existing knote updates its udata;
- *     EV_CLEAR reports a knote once per change of state.</li>
+ *     EV_CLEAR reports a knote once per change of state, and new data is such a change even
+ *     when nothing was read;</li>
+ * <li>a read event's data is every unread byte, and a listener's the connections waiting to
+ *     be accepted (its backlog).</li>
  * </ul>
+ * NetBSD's kernel, run in a rump kernel ({@code RumpKernelTest}), showed each of these; libkqueue
+ * differs in every one (README, "kqueue and the platform layer").
  * The model never blocks: a wait with nothing to report returns 0 and is counted.
  */
 final class KeventModel implements KeventCalls {
@@ -48,6 +53,9 @@ final class KeventModel implements KeventCalls {
         boolean eof;
         boolean readEof; // the peer shut down its output: only the read side is at EOF
         int error;
+        long unread; // bytes arrived and not read: a read event's data
+        boolean listening;
+        long backlog; // a listener's connections waiting to be accepted: its read event's data
     }
 
     private record Key(long ident, short filter) {}
@@ -83,6 +91,33 @@ final class KeventModel implements KeventCalls {
     void arrive(int fd) {
         files.get(fd).readable = true;
         fire(fd, kernel.abi.evfiltRead);
+    }
+
+    /** {@code bytes} arrive on {@code fd}, read or not: its read knote fires with all unread bytes. */
+    void arrive(int fd, long bytes) {
+        files.get(fd).unread += bytes;
+        arrive(fd);
+    }
+
+    /** The application reads {@code bytes}: no knote fires. */
+    void read(int fd, long bytes) {
+        File f = files.get(fd);
+        f.unread -= bytes;
+        f.readable = f.unread > 0;
+    }
+
+    /** A listening socket. */
+    File listener(int fd) {
+        File f = open(fd);
+        f.writable = false;
+        f.listening = true;
+        return f;
+    }
+
+    /** A connection waits on the listener {@code fd}: its read knote fires with the backlog. */
+    void connectionWaits(int fd) {
+        files.get(fd).backlog++;
+        arrive(fd);
     }
 
     /** The peer is gone: both directions at EOF, with {@code errno} (0 for none) in fflags. */
@@ -204,14 +239,18 @@ final class KeventModel implements KeventCalls {
             Key key = e.getKey();
             int flags = 0;
             int fflags = 0;
+            long data = 0;
             if (key.filter != abi.evfiltUser) {
                 File f = files.get((int) key.ident);
+                if (key.filter == abi.evfiltRead) {
+                    data = f.listening ? f.backlog : f.unread;
+                }
                 if (f.eof || (f.readEof && key.filter == kernel.abi.evfiltRead)) {
                     flags |= KeventAbi.EV_EOF;
                     fflags = f.error;
                 }
             }
-            abi.set(events, out++, key.ident, key.filter, flags, fflags, 0, k.udata);
+            abi.set(events, out++, key.ident, key.filter, flags, fflags, data, k.udata);
             if (k.clear) {
                 k.pending = false;
             }

@@ -30,6 +30,12 @@ public final class Rump {
         }
     }
 
+    /** Whether the rump platform is the current one (only after {@link #require()} made it so). */
+    public static boolean active() {
+        return System.getProperty(Platform.PROVIDER_PROPERTY, "").equals(RumpPlatform.class.getName())
+                && Platform.current() instanceof RumpPlatform;
+    }
+
     private static void skip(String why) {
         String caller = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).walk(frames -> frames
                 .map(StackWalker.StackFrame::getDeclaringClass)

@@ -48,6 +48,11 @@ public final class RumpPlatform extends Platform implements KqueuePlatform {
         return new RumpPlatform(new RumpCalls(RumpKernel.get()));
     }
 
+    /** The kernel's calls, for the relay's shutdown of a reading side. */
+    RumpCalls calls() {
+        return calls;
+    }
+
     @Override
     public KeventCalls keventCalls() {
         return kevent;
