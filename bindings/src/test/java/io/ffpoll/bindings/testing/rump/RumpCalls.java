@@ -49,6 +49,7 @@ final class RumpCalls {
     private final MethodHandle close;
     private final MethodHandle fcntl;
     private final MethodHandle getrlimit;
+    private final MethodHandle setrlimit;
 
     RumpCalls(RumpKernel k) {
         kqueue = k.syscall("kqueue", FunctionDescriptor.of(INT));
@@ -73,6 +74,7 @@ final class RumpCalls {
         // rump's fcntl takes its third argument as a void *, where libc's is variadic: a long here.
         fcntl = k.syscall("fcntl", FunctionDescriptor.of(INT, INT, INT, LONG));
         getrlimit = k.syscall("getrlimit", FunctionDescriptor.of(INT, INT, PTR));
+        setrlimit = k.syscall("setrlimit", FunctionDescriptor.of(INT, INT, PTR));
     }
 
     private static int result(int r, MemorySegment state) {
@@ -273,6 +275,15 @@ final class RumpCalls {
         MemorySegment s = state();
         try {
             return result((int) getrlimit.invokeExact(s, resource, rlim), s);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    int setrlimit(int resource, MemorySegment rlim) {
+        MemorySegment s = state();
+        try {
+            return result((int) setrlimit.invokeExact(s, resource, rlim), s);
         } catch (Throwable e) {
             throw new AssertionError(e);
         }

@@ -135,6 +135,25 @@ public final class RumpKernel {
     }
 
     /**
+     * kern.sbmax, by the function its sysctl handler calls ({@code sb_max_set}, which also
+     * derives the limit sbreserve checks): this rump kernel has no such sysctl node.
+     */
+    void setSbMax(long bytes) {
+        MethodHandle set = LINKER.downcallHandle(symbol("rumpns_sb_max_set"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+        try {
+            int r = (int) set.invokeExact(bytes);
+            if (r != 0) {
+                throw new IllegalStateException("sb_max_set(" + bytes + ") = " + r);
+            }
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
      * A system call of the kernel, {@code rump___sysimpl_<name>}, linked with errno capture (a
      * call may block: none is critical).
      */

@@ -28,6 +28,7 @@ import java.net.InetSocketAddress;
  * NetBSD's (with {@code sin_len}) by {@link BsdPlatform#netbsd()}, which calls nothing itself.
  */
 public final class RumpPlatform extends Platform implements KqueuePlatform {
+    private static final int MAX_FILES = 16384;
     private final RumpCalls calls;
     private final RumpKevent kevent;
     private final BsdPlatform addresses = BsdPlatform.netbsd();
@@ -43,9 +44,30 @@ public final class RumpPlatform extends Platform implements KqueuePlatform {
         this.unix = new RumpUnix(calls);
     }
 
-    /** Boots the kernel of {@code -Dffpoll.rump} (once) and binds its calls. */
+    /**
+     * Boots the kernel of {@code -Dffpoll.rump} (once) and binds its calls. The kernel's
+     * {@code maxfiles} (the ceiling of every descriptor limit) is 1,772 here: too few for the
+     * suites' thousand connections (two thousand descriptors). This rump kernel has no
+     * kern.maxfiles sysctl node (ENOENT), so the variable itself is raised, then the limit, as
+     * the tests' JVM has its own limit raised.
+     */
     public static RumpPlatform create() {
-        return new RumpPlatform(new RumpCalls(RumpKernel.get()));
+        RumpKernel kernel = RumpKernel.get();
+        RumpCalls calls = new RumpCalls(kernel);
+        kernel.symbol("rumpns_maxfiles").reinterpret(4).set(ValueLayout.JAVA_INT, 0, MAX_FILES);
+        // Likewise kern.somaxconn (128: listen's backlog is clamped to it, and a burst of
+        // connects beyond it is reset or times out) and kern.sbmax (256 KiB: a larger SO_RCVBUF
+        // is ENOBUFS), which a BSD host's administrator raises by sysctl; the suites assume
+        // Linux's larger defaults.
+        kernel.symbol("rumpns_somaxconn").reinterpret(4).set(ValueLayout.JAVA_INT, 0, 4096);
+        kernel.setSbMax(8L << 20);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment rlim = arena.allocate(BsdAbi.RLIMIT_SIZE, 8);
+            rlim.set(ValueLayout.JAVA_LONG, 0, MAX_FILES);
+            rlim.set(ValueLayout.JAVA_LONG, 8, MAX_FILES);
+            calls.setrlimit(BsdAbi.RLIMIT_NOFILE, rlim); // the rump process is root: it may raise both
+        }
+        return new RumpPlatform(calls);
     }
 
     /** The kernel's calls, for the relay's shutdown of a reading side. */
