@@ -35,6 +35,8 @@ public enum BsdAbi {
     public static final int TCP_NODELAY = 0x01;
     public static final int SHUT_WR = 1;
     public static final int MSG_DONTWAIT = 0x80;
+    /** NetBSD's MSG_NBIO: its sosend waits for room unless this (or O_NONBLOCK) is set. */
+    public static final int NETBSD_MSG_NBIO = 0x1000;
     public static final int F_GETFD = 1;
     public static final int F_SETFD = 2;
     public static final int F_GETFL = 3;
@@ -81,6 +83,18 @@ public enum BsdAbi {
         this.soNosigpipe = soNosigpipe;
         this.fDupfdCloexec = fDupfdCloexec;
         this.eproto = eproto;
+    }
+
+    /**
+     * send()'s flags for one call that must not wait. NetBSD's sosend ({@code uipc_socket.c})
+     * waits for buffer space unless the socket is non-blocking or MSG_NBIO is set: MSG_DONTWAIT
+     * alone only makes its receives non-blocking, and a send on a blocking socket blocked in
+     * the rump kernel. The other BSDs honour MSG_DONTWAIT for both.
+     *
+     * @return the flags
+     */
+    public int msgDontwait() {
+        return this == NETBSD ? MSG_DONTWAIT | NETBSD_MSG_NBIO : MSG_DONTWAIT;
     }
 
     /** Whether accept4 and SOCK_NONBLOCK/SOCK_CLOEXEC exist (FreeBSD 10+, NetBSD 8+); macOS has neither. */

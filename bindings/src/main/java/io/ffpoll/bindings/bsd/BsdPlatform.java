@@ -184,7 +184,7 @@ public final class BsdPlatform extends Platform {
 
     @Override
     public long send(int fd, MemorySegment buf, long length, boolean nonBlocking) {
-        return BsdLibc.send(fd, buf, length, abi.msgNosignal | (nonBlocking ? BsdAbi.MSG_DONTWAIT : 0));
+        return BsdLibc.send(fd, buf, length, abi.msgNosignal | (nonBlocking ? abi.msgDontwait() : 0));
     }
 
     @Override

@@ -117,6 +117,10 @@ class BsdAbiTest {
         assertEquals(0x0400, BsdAbi.NETBSD.msgNosignal);
         assertEquals(0, BsdAbi.NETBSD.soNosigpipe);
         assertTrue(BsdAbi.NETBSD.hasAccept4());
+        // NetBSD sys/sys/socket.h MSG_NBIO 0x1000: sosend waits unless it is set (uipc_socket.c).
+        assertEquals(0x80 | 0x1000, BsdAbi.NETBSD.msgDontwait());
+        assertEquals(0x80, BsdAbi.FREEBSD.msgDontwait());
+        assertEquals(0x80, BsdAbi.MACOS.msgDontwait());
         // netinet/tcp.h: TCP_NODELAY 0x01; netinet/in.h: IPPROTO_TCP 6.
         assertEquals(1, BsdAbi.TCP_NODELAY);
         assertEquals(6, BsdAbi.IPPROTO_TCP);

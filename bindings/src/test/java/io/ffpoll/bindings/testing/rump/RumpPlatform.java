@@ -209,7 +209,7 @@ public final class RumpPlatform extends Platform implements KqueuePlatform {
     @Override
     public long send(int fd, MemorySegment buf, long length, boolean nonBlocking) {
         Bounds.length("send", "length", length, "buf", buf);
-        return calls.send(fd, buf, length, abi.msgNosignal | (nonBlocking ? BsdAbi.MSG_DONTWAIT : 0));
+        return calls.send(fd, buf, length, abi.msgNosignal | (nonBlocking ? abi.msgDontwait() : 0));
     }
 
     @Override

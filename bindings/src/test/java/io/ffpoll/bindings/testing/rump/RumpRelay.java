@@ -27,6 +27,7 @@ public final class RumpRelay implements AutoCloseable {
     private static final int SHUT_RD = 0;
     private final InetSocketAddress target;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final Set<Thread> pumps = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
 
     private RumpRelay(InetSocketAddress target) throws IOException {
@@ -55,8 +56,8 @@ public final class RumpRelay implements AutoCloseable {
                     continue;
                 }
                 Pair pair = new Pair(client, fd);
-                Thread.ofPlatform().daemon().name("rump-relay up").start(pair::up);
-                Thread.ofPlatform().daemon().name("rump-relay down").start(pair::down);
+                pumps.add(Thread.ofPlatform().daemon().name("rump-relay up").start(pair::up));
+                pumps.add(Thread.ofPlatform().daemon().name("rump-relay down").start(pair::down));
             } catch (IOException closed) {
                 return;
             }
@@ -174,13 +175,24 @@ public final class RumpRelay implements AutoCloseable {
         }
     }
 
-    /** Stops accepting and resets what is still relayed. */
+    /**
+     * Stops accepting, resets what is still relayed, and returns once every relayed connection
+     * has closed both its sockets: the tests count the host's descriptors right after.
+     */
     @Override
     public void close() throws IOException {
         host.close();
         for (Socket s : open) {
             s.setSoLinger(true, 0);
             s.close();
+        }
+        try {
+            acceptor.join(5000);
+            for (Thread t : pumps) {
+                t.join(5000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }
