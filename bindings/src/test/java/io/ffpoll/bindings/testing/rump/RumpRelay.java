@@ -33,6 +33,7 @@ public final class RumpRelay implements AutoCloseable {
     private RumpRelay(InetSocketAddress target) throws IOException {
         this.target = target;
         this.host = new ServerSocket();
+        host.setReuseAddress(true); // the rump kernel reuses its ports sooner than the host's TIME_WAIT ends
         host.bind(target, 1024); // same port on the host's loopback: fails if the host has it taken
         acceptor = Thread.ofPlatform().daemon().name("rump-relay " + target).start(this::acceptLoop);
     }
