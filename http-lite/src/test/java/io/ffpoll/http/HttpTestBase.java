@@ -27,6 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 abstract class HttpTestBase {
     static final String HOST = "Host: test\r\n";
     final List<HttpServer> servers = new ArrayList<>();
+    /** On the rump kernel: one relay per server, from the host's loopback to the rump kernel's. */
+    private final List<io.ffpoll.bindings.testing.rump.RumpRelay> relays = new ArrayList<>();
     private long fdsBefore;
 
     @BeforeAll
@@ -59,6 +61,20 @@ abstract class HttpTestBase {
         io.ffpoll.multiplexer.Poller.open("kqueue").close();
     }
 
+    /**
+     * For the Rump* subclasses' {@code @BeforeAll}: the NetBSD rump kernel becomes the platform
+     * ({@code -Dffpoll.rump}, run alone with {@code -Dtest='Rump*'}), or they are skipped loudly.
+     * Their servers run in the rump kernel and the tests' clients reach them through a relay
+     * ({@link io.ffpoll.bindings.testing.rump.RumpRelay}).
+     */
+    static void requireRump() {
+        io.ffpoll.bindings.testing.rump.Rump.require();
+    }
+
+    private static boolean onRump() {
+        return io.ffpoll.bindings.testing.rump.Rump.active();
+    }
+
     /** The Kqueue* subclasses' builder: kqueue, in acceptor mode, the default where the kernel does not balance listeners (macOS). */
     static HttpServer.Builder kqueueBuilder() {
         return HttpServer.builder().backend("kqueue").acceptMode(HttpServer.AcceptMode.ACCEPTOR);
@@ -87,6 +103,9 @@ abstract class HttpTestBase {
             }
         } finally {
             servers.forEach(HttpServer::close);
+            for (io.ffpoll.bindings.testing.rump.RumpRelay r : relays) {
+                r.close();
+            }
         }
         // libkqueue frees a closed kqueue's descriptors a moment later, on a thread of its own.
         Loopback.awaitOpenFdsAtMost(fdsBefore, "file descriptors leaked");
@@ -95,6 +114,9 @@ abstract class HttpTestBase {
     HttpServer start(HttpServer.Builder b) throws IOException {
         HttpServer s = b.address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).start();
         servers.add(s);
+        if (onRump()) {
+            relays.add(io.ffpoll.bindings.testing.rump.RumpRelay.mirror(s.address()));
+        }
         return s;
     }
 

@@ -1,6 +1,7 @@
 package io.ffpoll.multiplexer;
 
 import io.ffpoll.bindings.bsd.KeventAbi;
+import io.ffpoll.bindings.bsd.KqueuePlatform;
 import io.ffpoll.bindings.bsd.NativeKevent;
 import io.ffpoll.multiplexer.backend.Backend;
 import io.ffpoll.multiplexer.epoll.EpollBackend;
@@ -58,12 +59,16 @@ public final class Poller implements AutoCloseable {
 
     /**
      * Opens the backend for this OS: epoll on Linux (or what {@value #ENGINE_PROPERTY} names),
-     * kqueue on macOS and FreeBSD.
+     * kqueue on macOS and FreeBSD; and the kqueue of the platform where the current platform
+     * brings its own kernel ({@link KqueuePlatform}: the tests' NetBSD rump kernel).
      *
      * @return the poller
      * @throws IOException if the kernel object cannot be made
      */
     public static Poller open() throws IOException {
+        if (io.ffpoll.bindings.platform.Platform.current() instanceof KqueuePlatform own) {
+            return new Poller(new KqueueBackend(own.keventCalls())); // its descriptors are its kernel's
+        }
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         if (os.startsWith("linux")) {
             String engine = System.getProperty(ENGINE_PROPERTY, "epoll");
@@ -126,7 +131,8 @@ public final class Poller implements AutoCloseable {
                 }
             }
             case "kqueue" -> {
-                if (os.startsWith("mac") || os.startsWith("freebsd")) {
+                if (os.startsWith("mac") || os.startsWith("freebsd")
+                        || io.ffpoll.bindings.platform.Platform.current() instanceof KqueuePlatform) {
                     return open();
                 }
                 return new Poller(new KqueueBackend(NativeKevent.libkqueue()));

@@ -9,13 +9,16 @@ package io.ffpoll.bindings.bsd;
  * <p>Sources: XNU {@code bsd/sys/socket.h}, {@code bsd/sys/errno.h}, {@code bsd/sys/fcntl.h},
  * {@code bsd/netinet/in.h}, {@code bsd/netinet6/in6.h}, {@code bsd/sys/resource.h}; FreeBSD
  * {@code sys/sys/socket.h}, {@code sys/sys/errno.h}, {@code sys/sys/fcntl.h},
- * {@code sys/netinet/in.h}, {@code sys/netinet6/in6.h}, {@code sys/sys/resource.h}.
+ * {@code sys/netinet/in.h}, {@code sys/netinet6/in6.h}, {@code sys/sys/resource.h}; NetBSD the
+ * same files as FreeBSD (read in the src-netbsd tree of 2016 the rump kernel is built from).
  */
 public enum BsdAbi {
     MACOS(30, 0, 0, 0, 0x1022, 67, 100),
-    FREEBSD(28, 0x10000000, 0x20000000, 0x20000, 0, 17, 92);
+    FREEBSD(28, 0x10000000, 0x20000000, 0x20000, 0, 17, 92),
+    /** NetBSD: FreeBSD's socket() flags, its own MSG_NOSIGNAL, AF_INET6, F_DUPFD_CLOEXEC and EPROTO. */
+    NETBSD(24, 0x10000000, 0x20000000, 0x0400, 0, 12, 96);
 
-    // Shared by both (4.4BSD numbering and layouts).
+    // Shared by all three (4.4BSD numbering and layouts).
     public static final int AF_INET = 2;
     public static final int SOCK_STREAM = 1;
     public static final int SOL_SOCKET = 0xffff;
@@ -32,6 +35,8 @@ public enum BsdAbi {
     public static final int TCP_NODELAY = 0x01;
     public static final int SHUT_WR = 1;
     public static final int MSG_DONTWAIT = 0x80;
+    /** NetBSD's MSG_NBIO: its sosend waits for room unless this (or O_NONBLOCK) is set. */
+    public static final int NETBSD_MSG_NBIO = 0x1000;
     public static final int F_GETFD = 1;
     public static final int F_SETFD = 2;
     public static final int F_GETFL = 3;
@@ -80,7 +85,19 @@ public enum BsdAbi {
         this.eproto = eproto;
     }
 
-    /** Whether accept4 and SOCK_NONBLOCK/SOCK_CLOEXEC exist (FreeBSD 10+); macOS has neither. */
+    /**
+     * send()'s flags for one call that must not wait. NetBSD's sosend ({@code uipc_socket.c})
+     * waits for buffer space unless the socket is non-blocking or MSG_NBIO is set: MSG_DONTWAIT
+     * alone only makes its receives non-blocking, and a send on a blocking socket blocked in
+     * the rump kernel. The other BSDs honour MSG_DONTWAIT for both.
+     *
+     * @return the flags
+     */
+    public int msgDontwait() {
+        return this == NETBSD ? MSG_DONTWAIT | NETBSD_MSG_NBIO : MSG_DONTWAIT;
+    }
+
+    /** Whether accept4 and SOCK_NONBLOCK/SOCK_CLOEXEC exist (FreeBSD 10+, NetBSD 8+); macOS has neither. */
     public boolean hasAccept4() {
         return sockNonblock != 0;
     }

@@ -53,6 +53,11 @@ public final class BsdPlatform extends Platform {
         return new BsdPlatform(BsdAbi.FREEBSD, "freebsd");
     }
 
+    /** NetBSD's numbers over libc (accept4 and MSG_NOSIGNAL, as FreeBSD has them). */
+    public static BsdPlatform netbsd() {
+        return new BsdPlatform(BsdAbi.NETBSD, "netbsd");
+    }
+
     /** The numbers and layouts this platform uses. */
     public BsdAbi abi() {
         return abi;
@@ -179,7 +184,7 @@ public final class BsdPlatform extends Platform {
 
     @Override
     public long send(int fd, MemorySegment buf, long length, boolean nonBlocking) {
-        return BsdLibc.send(fd, buf, length, abi.msgNosignal | (nonBlocking ? BsdAbi.MSG_DONTWAIT : 0));
+        return BsdLibc.send(fd, buf, length, abi.msgNosignal | (nonBlocking ? abi.msgDontwait() : 0));
     }
 
     @Override

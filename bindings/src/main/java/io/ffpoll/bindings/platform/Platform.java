@@ -55,7 +55,23 @@ public abstract class Platform {
         return Holder.CURRENT;
     }
 
+    /**
+     * The system property naming a class whose {@code public static create()} makes the
+     * platform, instead of the one of this OS: for a platform the tests bring, such as the
+     * NetBSD rump kernel's (whose descriptors are not the host's). Read once, with the choice.
+     */
+    public static final String PROVIDER_PROPERTY = "ffpoll.platform.provider";
+
     private static Platform choose(String os) {
+        String provider = System.getProperty(PROVIDER_PROPERTY, "");
+        if (!provider.isEmpty()) {
+            try {
+                Class<?> c = Class.forName(provider, true, Thread.currentThread().getContextClassLoader());
+                return (Platform) c.getMethod("create").invoke(null);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("-D" + PROVIDER_PROPERTY + "=" + provider + ": " + e, e);
+            }
+        }
         String name = os.toLowerCase(Locale.ROOT);
         if (name.startsWith("linux")) {
             boolean fallback = "accept".equals(System.getProperty("ffpoll.platform.accept"));

@@ -32,19 +32,37 @@ class BsdAbiTest {
         // LibkqueueProbeTest against the header itself).
         assertEquals(32, KeventAbi.LIBKQUEUE.size);
         assertEquals(0, KeventAbi.IDENT);
-        assertEquals(8, KeventAbi.FILTER);
-        assertEquals(10, KeventAbi.FLAGS);
-        assertEquals(12, KeventAbi.FFLAGS);
-        assertEquals(16, KeventAbi.DATA);
-        assertEquals(24, KeventAbi.UDATA);
-        // Both headers: EVFILT_READ (-1), EVFILT_WRITE (-2); EVFILT_USER is (-10) in XNU and
-        // (-11) in FreeBSD.
-        assertEquals(-1, KeventAbi.EVFILT_READ);
-        assertEquals(-2, KeventAbi.EVFILT_WRITE);
+        for (KeventAbi classic : new KeventAbi[] {KeventAbi.MACOS, KeventAbi.FREEBSD, KeventAbi.LIBKQUEUE}) {
+            assertFalse(classic.wide);
+            assertEquals(8, classic.filterOffset);
+            assertEquals(10, classic.flagsOffset);
+            assertEquals(12, classic.fflagsOffset);
+            assertEquals(16, classic.dataOffset);
+            assertEquals(24, classic.udataOffset);
+            // Both headers: EVFILT_READ (-1), EVFILT_WRITE (-2).
+            assertEquals(-1, classic.evfiltRead);
+            assertEquals(-2, classic.evfiltWrite);
+        }
+        // NetBSD sys/sys/event.h: struct kevent { uintptr_t ident; uint32_t filter; uint32_t
+        // flags; uint32_t fflags; int64_t data; intptr_t udata; }: data aligned to 24, 40 bytes.
+        // EVFILT_READ 0U, EVFILT_WRITE 1U; no EVFILT_USER (the 2016 header stops at
+        // EVFILT_TIMER 6U, EVFILT_SYSCOUNT 7U): 8 is unknown there, and emulated by the rump tests.
+        KeventAbi netbsd = KeventAbi.NETBSD;
+        assertEquals(40, netbsd.size);
+        assertTrue(netbsd.wide);
+        assertEquals(8, netbsd.filterOffset);
+        assertEquals(12, netbsd.flagsOffset);
+        assertEquals(16, netbsd.fflagsOffset);
+        assertEquals(24, netbsd.dataOffset);
+        assertEquals(32, netbsd.udataOffset);
+        assertEquals(0, netbsd.evfiltRead);
+        assertEquals(1, netbsd.evfiltWrite);
+        assertEquals(8, netbsd.evfiltUser);
+        // EVFILT_USER is (-10) in XNU and (-11) in FreeBSD.
         assertEquals(-10, KeventAbi.MACOS.evfiltUser);
         assertEquals(-11, KeventAbi.FREEBSD.evfiltUser);
         assertEquals(-11, KeventAbi.LIBKQUEUE.evfiltUser);
-        // Both: EV_ADD 0x0001, EV_DELETE 0x0002, EV_ENABLE 0x0004, EV_DISABLE 0x0008,
+        // All three: EV_ADD 0x0001, EV_DELETE 0x0002, EV_ENABLE 0x0004, EV_DISABLE 0x0008,
         // EV_ONESHOT 0x0010, EV_CLEAR 0x0020, EV_RECEIPT 0x0040, EV_ERROR 0x4000, EV_EOF 0x8000,
         // NOTE_TRIGGER 0x01000000.
         assertEquals(0x0001, KeventAbi.EV_ADD);
@@ -91,6 +109,18 @@ class BsdAbiTest {
         assertEquals(0x00020000, BsdAbi.FREEBSD.msgNosignal);
         assertEquals(0x00010000, BsdAbi.SO_REUSEPORT_LB);
         assertTrue(BsdAbi.FREEBSD.hasAccept4());
+        // NetBSD sys/sys/socket.h: AF_INET6 24, SOCK_CLOEXEC 0x10000000, SOCK_NONBLOCK
+        // 0x20000000, MSG_NOSIGNAL 0x0400 (and SO_NOSIGPIPE 0x0800, not needed with it).
+        assertEquals(24, BsdAbi.NETBSD.afInet6);
+        assertEquals(0x10000000, BsdAbi.NETBSD.sockCloexec);
+        assertEquals(0x20000000, BsdAbi.NETBSD.sockNonblock);
+        assertEquals(0x0400, BsdAbi.NETBSD.msgNosignal);
+        assertEquals(0, BsdAbi.NETBSD.soNosigpipe);
+        assertTrue(BsdAbi.NETBSD.hasAccept4());
+        // NetBSD sys/sys/socket.h MSG_NBIO 0x1000: sosend waits unless it is set (uipc_socket.c).
+        assertEquals(0x80 | 0x1000, BsdAbi.NETBSD.msgDontwait());
+        assertEquals(0x80, BsdAbi.FREEBSD.msgDontwait());
+        assertEquals(0x80, BsdAbi.MACOS.msgDontwait());
         // netinet/tcp.h: TCP_NODELAY 0x01; netinet/in.h: IPPROTO_TCP 6.
         assertEquals(1, BsdAbi.TCP_NODELAY);
         assertEquals(6, BsdAbi.IPPROTO_TCP);
@@ -127,6 +157,7 @@ class BsdAbiTest {
         assertEquals(0x0004, BsdAbi.O_NONBLOCK);
         assertEquals(67, BsdAbi.MACOS.fDupfdCloexec);
         assertEquals(17, BsdAbi.FREEBSD.fDupfdCloexec);
+        assertEquals(12, BsdAbi.NETBSD.fDupfdCloexec); // NetBSD sys/sys/fcntl.h
         // sys/resource.h in both: RLIMIT_NOFILE 8; RLIM_INFINITY (((uint64)1 << 63) - 1);
         // struct rlimit { rlim_t rlim_cur; rlim_t rlim_max; } with a 64-bit rlim_t.
         assertEquals(8, BsdAbi.RLIMIT_NOFILE);
@@ -149,12 +180,13 @@ class BsdAbiTest {
         // EPROTO came later: 100 in XNU, 92 in FreeBSD.
         assertEquals(100, BsdAbi.MACOS.eproto);
         assertEquals(92, BsdAbi.FREEBSD.eproto);
+        assertEquals(96, BsdAbi.NETBSD.eproto); // NetBSD sys/sys/errno.h
     }
 
     @Test
     void theBsdPlatformsLoadAndEncodeAddressesHereWithoutLinkingAnything() throws Exception {
         int linked = BsdPlatform.linkedSymbols();
-        for (BsdPlatform p : new BsdPlatform[] {BsdPlatform.macos(), BsdPlatform.freebsd()}) {
+        for (BsdPlatform p : new BsdPlatform[] {BsdPlatform.macos(), BsdPlatform.freebsd(), BsdPlatform.netbsd()}) {
             assertEquals("EAGAIN (Resource temporarily unavailable)", p.describe(35));
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment sa = p.allocateSockaddr(arena);

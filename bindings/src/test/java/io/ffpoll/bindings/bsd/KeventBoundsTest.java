@@ -58,7 +58,7 @@ class KeventBoundsTest {
             track(p[0]);
             track(p[1]);
             assertEquals(1, OS.write(p[1], one, 1));
-            abi.set(changes, i, p[0], KeventAbi.EVFILT_READ, KeventAbi.EV_ADD, 0, 0, i);
+            abi.set(changes, i, p[0], abi.evfiltRead, KeventAbi.EV_ADD, 0, 0, i);
         }
         MemorySegment zero = arena.allocate(16, 8);
         try {

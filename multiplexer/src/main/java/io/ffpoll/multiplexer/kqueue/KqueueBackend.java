@@ -94,8 +94,8 @@ public final class KqueueBackend extends Backend {
         checkFd(fd);
         if (!calls.closeRemovesRegistrations() && regs.isInKernel(fd)) {
             // libkqueue keeps the knotes of a closed fd, which a reused number would inherit.
-            abi.set(deleteNow, 0, fd, KeventAbi.EVFILT_READ, KeventAbi.EV_DELETE, 0, 0, DELETE_UDATA);
-            abi.set(deleteNow, 1, fd, KeventAbi.EVFILT_WRITE, KeventAbi.EV_DELETE, 0, 0, DELETE_UDATA);
+            abi.set(deleteNow, 0, fd, abi.evfiltRead, KeventAbi.EV_DELETE, 0, 0, DELETE_UDATA);
+            abi.set(deleteNow, 1, fd, abi.evfiltWrite, KeventAbi.EV_DELETE, 0, 0, DELETE_UDATA);
             calls.kevent(kq, deleteNow, regs.isShared(fd) ? 1 : 2, MemorySegment.NULL, 0, MemorySegment.NULL, null);
         }
         regs.forget(fd);
@@ -161,22 +161,22 @@ public final class KqueueBackend extends Backend {
                     if (k + 4 > changeCapacity) {
                         growChanges(k + 4);
                     }
-                    abi.set(changeList, k++, fd, KeventAbi.EVFILT_READ, KeventAbi.EV_DELETE, 0, 0, DELETE_UDATA);
-                    abi.set(changeList, k++, fd, KeventAbi.EVFILT_WRITE, KeventAbi.EV_DELETE, 0, 0, DELETE_UDATA);
+                    abi.set(changeList, k++, fd, abi.evfiltRead, KeventAbi.EV_DELETE, 0, 0, DELETE_UDATA);
+                    abi.set(changeList, k++, fd, abi.evfiltWrite, KeventAbi.EV_DELETE, 0, 0, DELETE_UDATA);
                 }
                 long udata = ((long) regs.generation(fd) << 32) | fd;
-                abi.set(changeList, k++, fd, KeventAbi.EVFILT_READ, ADD, 0, 0, udata);
+                abi.set(changeList, k++, fd, abi.evfiltRead, ADD, 0, 0, udata);
                 if (!shared) {
-                    abi.set(changeList, k++, fd, KeventAbi.EVFILT_WRITE, ADD, 0, 0, udata);
+                    abi.set(changeList, k++, fd, abi.evfiltWrite, ADD, 0, 0, udata);
                 } else if (regs.isInKernel(fd)) {
                     // A shared file waits for reads only (accepting); drop an older write knote.
-                    abi.set(changeList, k++, fd, KeventAbi.EVFILT_WRITE, KeventAbi.EV_DELETE, 0, 0, DELETE_UDATA);
+                    abi.set(changeList, k++, fd, abi.evfiltWrite, KeventAbi.EV_DELETE, 0, 0, DELETE_UDATA);
                 }
                 regs.added(fd);
             } else if (regs.isPendingDelete(fd)) {
-                abi.set(changeList, k++, fd, KeventAbi.EVFILT_READ, KeventAbi.EV_DELETE, 0, 0, DELETE_UDATA);
+                abi.set(changeList, k++, fd, abi.evfiltRead, KeventAbi.EV_DELETE, 0, 0, DELETE_UDATA);
                 if (!shared) {
-                    abi.set(changeList, k++, fd, KeventAbi.EVFILT_WRITE, KeventAbi.EV_DELETE, 0, 0, DELETE_UDATA);
+                    abi.set(changeList, k++, fd, abi.evfiltWrite, KeventAbi.EV_DELETE, 0, 0, DELETE_UDATA);
                 }
                 regs.deleted(fd);
             }
@@ -200,9 +200,7 @@ public final class KqueueBackend extends Backend {
      */
     private void applyWithReceipts(int nchanges, EventBuffer events) throws IOException {
         for (int i = 0; i < nchanges; i++) {
-            long flags = KeventAbi.FLAGS + i * abi.size;
-            changeList.set(ValueLayout.JAVA_SHORT, flags,
-                    (short) (changeList.get(ValueLayout.JAVA_SHORT, flags) | KeventAbi.EV_RECEIPT));
+            abi.addFlags(changeList, i, KeventAbi.EV_RECEIPT);
         }
         if (nchanges > eventCapacity) {
             eventList = abi.allocate(arena, nchanges);
@@ -230,15 +228,15 @@ public final class KqueueBackend extends Backend {
         if ((flags & KeventAbi.EV_ERROR) != 0) {
             int errno = (int) abi.data(eventList, i);
             if (errno != 0 && udata != DELETE_UDATA && regs.isCurrent(fd, generation)) {
-                String which = filter == KeventAbi.EVFILT_READ ? "EVFILT_READ" : "EVFILT_WRITE";
+                String which = filter == abi.evfiltRead ? "EVFILT_READ" : "EVFILT_WRITE";
                 regs.addFailed(fd, errno, "kevent(EV_ADD, " + which + ", fd " + fd + ")");
             }
             return;
         }
         int ready;
-        if (filter == KeventAbi.EVFILT_READ) {
+        if (filter == abi.evfiltRead) {
             ready = EventBuffer.READ | ((flags & KeventAbi.EV_EOF) != 0 ? EventBuffer.READ_CLOSED : 0);
-        } else if (filter == KeventAbi.EVFILT_WRITE) {
+        } else if (filter == abi.evfiltWrite) {
             ready = EventBuffer.WRITE | ((flags & KeventAbi.EV_EOF) != 0 ? EventBuffer.WRITE_CLOSED : 0);
         } else {
             return;

@@ -25,13 +25,20 @@ import java.util.Map;
  *     for a receipt) and the rest of the change list unapplied; XNU likewise stops at an error,
  *     but skips a receipt and goes on;</li>
  * <li>closing a file removes its knotes; EV_ADD of an existing knote updates its udata;
- *     EV_CLEAR reports a knote once per change of state.</li>
+ *     EV_CLEAR reports a knote once per change of state, and new data is such a change even
+ *     when nothing was read;</li>
+ * <li>a read event's data is every unread byte, and a listener's the connections waiting to
+ *     be accepted (its backlog).</li>
  * </ul>
+ * NetBSD's kernel, run in a rump kernel ({@code RumpKernelTest}), showed each of these; libkqueue
+ * differs in every one (README, "kqueue and the platform layer").
  * The model never blocks: a wait with nothing to report returns 0 and is counted.
  */
 final class KeventModel implements KeventCalls {
     enum Kernel {
-        FREEBSD(KeventAbi.FREEBSD), XNU(KeventAbi.MACOS);
+        FREEBSD(KeventAbi.FREEBSD), XNU(KeventAbi.MACOS),
+        /** NetBSD's kevent1 stops at a change it cannot report, as FreeBSD's does. */
+        NETBSD(KeventAbi.NETBSD);
 
         final KeventAbi abi;
 
@@ -46,6 +53,9 @@ final class KeventModel implements KeventCalls {
         boolean eof;
         boolean readEof; // the peer shut down its output: only the read side is at EOF
         int error;
+        long unread; // bytes arrived and not read: a read event's data
+        boolean listening;
+        long backlog; // a listener's connections waiting to be accepted: its read event's data
     }
 
     private record Key(long ident, short filter) {}
@@ -80,7 +90,34 @@ final class KeventModel implements KeventCalls {
     /** Data arrives on {@code fd}: its read knote fires. */
     void arrive(int fd) {
         files.get(fd).readable = true;
-        fire(fd, KeventAbi.EVFILT_READ);
+        fire(fd, kernel.abi.evfiltRead);
+    }
+
+    /** {@code bytes} arrive on {@code fd}, read or not: its read knote fires with all unread bytes. */
+    void arrive(int fd, long bytes) {
+        files.get(fd).unread += bytes;
+        arrive(fd);
+    }
+
+    /** The application reads {@code bytes}: no knote fires. */
+    void read(int fd, long bytes) {
+        File f = files.get(fd);
+        f.unread -= bytes;
+        f.readable = f.unread > 0;
+    }
+
+    /** A listening socket. */
+    File listener(int fd) {
+        File f = open(fd);
+        f.writable = false;
+        f.listening = true;
+        return f;
+    }
+
+    /** A connection waits on the listener {@code fd}: its read knote fires with the backlog. */
+    void connectionWaits(int fd) {
+        files.get(fd).backlog++;
+        arrive(fd);
     }
 
     /** The peer is gone: both directions at EOF, with {@code errno} (0 for none) in fflags. */
@@ -88,14 +125,14 @@ final class KeventModel implements KeventCalls {
         File f = files.get(fd);
         f.eof = true;
         f.error = errno;
-        fire(fd, KeventAbi.EVFILT_READ);
-        fire(fd, KeventAbi.EVFILT_WRITE);
+        fire(fd, kernel.abi.evfiltRead);
+        fire(fd, kernel.abi.evfiltWrite);
     }
 
     /** The peer shut down its output (a half-close): the read knote fires with EV_EOF, no errno. */
     void peerShutsDownOutput(int fd) {
         files.get(fd).readEof = true;
-        fire(fd, KeventAbi.EVFILT_READ);
+        fire(fd, kernel.abi.evfiltRead);
     }
 
     private void fire(int fd, short filter) {
@@ -177,8 +214,8 @@ final class KeventModel implements KeventCalls {
                 continue;
             }
             if (out == nevents) {
-                if (kernel == Kernel.FREEBSD) {
-                    return -error; // "if (nevents == 0) return (error);": the rest is not applied
+                if (kernel != Kernel.XNU) {
+                    return -error; // FreeBSD "if (nevents == 0) return (error);", NetBSD "goto done": the rest is not applied
                 }
                 if (error != 0) {
                     return -error; // XNU: the loop ends at an error it cannot report
@@ -202,14 +239,18 @@ final class KeventModel implements KeventCalls {
             Key key = e.getKey();
             int flags = 0;
             int fflags = 0;
+            long data = 0;
             if (key.filter != abi.evfiltUser) {
                 File f = files.get((int) key.ident);
-                if (f.eof || (f.readEof && key.filter == KeventAbi.EVFILT_READ)) {
+                if (key.filter == abi.evfiltRead) {
+                    data = f.listening ? f.backlog : f.unread;
+                }
+                if (f.eof || (f.readEof && key.filter == kernel.abi.evfiltRead)) {
                     flags |= KeventAbi.EV_EOF;
                     fflags = f.error;
                 }
             }
-            abi.set(events, out++, key.ident, key.filter, flags, fflags, 0, k.udata);
+            abi.set(events, out++, key.ident, key.filter, flags, fflags, data, k.udata);
             if (k.clear) {
                 k.pending = false;
             }
@@ -249,7 +290,7 @@ final class KeventModel implements KeventCalls {
             Knote k = knotes.computeIfAbsent(key, x -> new Knote());
             k.udata = udata;
             k.clear = (flags & KeventAbi.EV_CLEAR) != 0;
-            k.pending = filter == KeventAbi.EVFILT_READ ? f.readable || f.eof || f.readEof : f.writable || f.eof;
+            k.pending = filter == kernel.abi.evfiltRead ? f.readable || f.eof || f.readEof : f.writable || f.eof;
             return 0;
         }
         return Err.EINVAL;

@@ -645,7 +645,7 @@ class ConnectionTest extends LoopTestBase {
         loop.close(); // closes the listener and the connection
         IOException e = cause.get(30, TimeUnit.SECONDS);
         assertInstanceOf(ClosedConnectionException.class, e);
-        assertEquals("event loop 'ConnectionTest' stopped", e.getMessage());
+        assertEquals("event loop '" + getClass().getSimpleName() + "' stopped", e.getMessage()); // subclasses too
     }
 
     @Test

@@ -28,6 +28,8 @@ public abstract class LoopTestBase {
     protected int listenFd;
     protected InetSocketAddress address;
     private boolean listenerOwnsListenFd;
+    /** On the rump kernel: java.net clients reach {@link #address} through this relay. */
+    private io.ffpoll.bindings.testing.rump.RumpRelay relay;
 
     /** The poller of the loop under test: the OS's default (or what ffpoll.engine names). */
     protected Poller openPoller() throws IOException {
@@ -42,10 +44,20 @@ public abstract class LoopTestBase {
         net = new Loopback();
         listenFd = Tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096, false);
         address = Tcp.localAddress(listenFd);
+        if (io.ffpoll.bindings.testing.rump.Rump.active()) {
+            relay = io.ffpoll.bindings.testing.rump.RumpRelay.mirror(address);
+        }
     }
 
     @AfterEach
     protected void stopLoopAndCheckFds() {
+        if (relay != null) {
+            try {
+                relay.close();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
         loop.close(); // closes the listener started on listenFd, if any
         if (!listenerOwnsListenFd) {
             Loopback.OS.close(listenFd);

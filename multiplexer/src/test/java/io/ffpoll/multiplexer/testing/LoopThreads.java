@@ -50,14 +50,20 @@ public final class LoopThreads {
         return loop.submit(Thread::currentThread).get(30, TimeUnit.SECONDS);
     }
 
-    /** Whether thread {@code tid} of this process sleeps in epoll_wait (or io_uring_enter's wait) now. */
+    /**
+     * Whether thread {@code tid} of this process sleeps in epoll_wait (or io_uring_enter's wait,
+     * or, on the rump kernel, in its kevent) now.
+     */
     public static boolean blockedInEpoll(int tid) {
         try {
             Path task = Path.of("/proc/self/task/" + tid);
             String wchan = Files.readString(task.resolve("wchan"));
             String stat = Files.readString(task.resolve("stat"));
             char state = stat.charAt(stat.lastIndexOf(')') + 2);
-            return state == 'S' && (wchan.contains("epoll") || wchan.contains("io_cqring") || wchan.contains("io_uring"));
+            // A rump kernel's kevent sleeps on a condition variable of its hypercall layer: a futex.
+            boolean rumpWait = wchan.contains("futex") && io.ffpoll.bindings.testing.rump.Rump.active();
+            return state == 'S' && (wchan.contains("epoll") || wchan.contains("io_cqring") || wchan.contains("io_uring")
+                    || rumpWait);
         } catch (NoSuchFileException gone) {
             return false;
         } catch (IOException e) {
