@@ -3,6 +3,7 @@ package io.ffpoll.multiplexer;
 import io.ffpoll.bindings.bsd.KeventAbi;
 import io.ffpoll.bindings.bsd.KqueuePlatform;
 import io.ffpoll.bindings.bsd.NativeKevent;
+import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.backend.Backend;
 import io.ffpoll.multiplexer.epoll.EpollBackend;
 import io.ffpoll.multiplexer.kqueue.KqueueBackend;
@@ -51,6 +52,18 @@ public final class Poller implements AutoCloseable {
     }
 
     /**
+     * The platform a test brought with its own kernel ({@link Platform#PROVIDER_PROPERTY}), or
+     * null: without the property the OS's platform is not even chosen here, so that an OS ffpoll
+     * has no platform for still gets {@link #open()}'s clear refusal.
+     */
+    private static KqueuePlatform providedKernel() {
+        if (System.getProperty(Platform.PROVIDER_PROPERTY, "").isEmpty()) {
+            return null;
+        }
+        return Platform.current() instanceof KqueuePlatform own ? own : null;
+    }
+
+    /**
      * The system property that picks the Linux default of {@link #open()}: {@code epoll} (the
      * default), {@code io_uring} or {@code auto}, as {@link #open(String)} takes them. It lets a
      * program built on the default run on io_uring unchanged; elsewhere it is ignored.
@@ -66,7 +79,8 @@ public final class Poller implements AutoCloseable {
      * @throws IOException if the kernel object cannot be made
      */
     public static Poller open() throws IOException {
-        if (io.ffpoll.bindings.platform.Platform.current() instanceof KqueuePlatform own) {
+        KqueuePlatform own = providedKernel();
+        if (own != null) {
             return new Poller(new KqueueBackend(own.keventCalls())); // its descriptors are its kernel's
         }
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
@@ -107,6 +121,11 @@ public final class Poller implements AutoCloseable {
      */
     public static Poller open(String name) throws IOException {
         java.util.Objects.requireNonNull(name, "name (epoll, io_uring, auto or kqueue)");
+        if (!name.equals("kqueue") && providedKernel() != null) {
+            // Its descriptors name its kernel's files: the host's epoll or ring would take them for its own.
+            throw new UnsupportedOperationException(name + ": the platform -D" + Platform.PROVIDER_PROPERTY
+                    + " names brings its own kernel, which has kqueue only");
+        }
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         switch (name) {
             case "epoll" -> {
@@ -131,8 +150,7 @@ public final class Poller implements AutoCloseable {
                 }
             }
             case "kqueue" -> {
-                if (os.startsWith("mac") || os.startsWith("freebsd")
-                        || io.ffpoll.bindings.platform.Platform.current() instanceof KqueuePlatform) {
+                if (os.startsWith("mac") || os.startsWith("freebsd") || providedKernel() != null) {
                     return open();
                 }
                 return new Poller(new KqueueBackend(NativeKevent.libkqueue()));

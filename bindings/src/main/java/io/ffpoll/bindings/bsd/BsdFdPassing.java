@@ -169,7 +169,7 @@ public final class BsdFdPassing extends FdPassing {
 
     @Override
     protected long sendmsg(int fd, MemorySegment msghdr) {
-        return BsdLibc.sendmsg(fd, msghdr, abi.msgNosignal | BsdAbi.MSG_DONTWAIT);
+        return BsdLibc.sendmsg(fd, msghdr, abi.msgNosignal | abi.msgDontwait());
     }
 
     @Override

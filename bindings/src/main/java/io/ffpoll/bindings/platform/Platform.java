@@ -66,9 +66,13 @@ public abstract class Platform {
         String provider = System.getProperty(PROVIDER_PROPERTY, "");
         if (!provider.isEmpty()) {
             try {
-                Class<?> c = Class.forName(provider, true, Thread.currentThread().getContextClassLoader());
-                return (Platform) c.getMethod("create").invoke(null);
-            } catch (ReflectiveOperationException e) {
+                ClassLoader loader = Thread.currentThread().getContextClassLoader();
+                Class<?> c = Class.forName(provider, true, loader != null ? loader : Platform.class.getClassLoader());
+                return Platform.class.cast(c.getMethod("create").invoke(null));
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                throw new IllegalStateException("-D" + PROVIDER_PROPERTY + "=" + provider + ": create() threw " + e.getCause(),
+                        e.getCause());
+            } catch (ReflectiveOperationException | RuntimeException e) {
                 throw new IllegalStateException("-D" + PROVIDER_PROPERTY + "=" + provider + ": " + e, e);
             }
         }
