@@ -1,6 +1,5 @@
 package io.ffpoll.multiplexer;
 
-import io.ffpoll.multiplexer.internal.Described;
 import io.ffpoll.multiplexer.internal.Durations;
 import io.ffpoll.multiplexer.internal.LoopCounters;
 import io.ffpoll.multiplexer.internal.LoopAccess;
@@ -313,25 +312,8 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     public <T> CompletableFuture<T> submit(Callable<T> task) {
         CompletableFuture<T> result = new LoopFuture<>(this);
-        execute(new Submitted<>(task, result));
+        execute(new SubmittedTask<>(task, result));
         return result;
-    }
-
-    /** A submitted task, which JFR events about slow callbacks name by the task's class, not this one's. */
-    private record Submitted<T>(Callable<T> task, CompletableFuture<T> result) implements Runnable, Described {
-        @Override
-        public void run() {
-            try {
-                result.complete(task.call());
-            } catch (Throwable t) {
-                result.completeExceptionally(t);
-            }
-        }
-
-        @Override
-        public String describeCallback() {
-            return task.getClass().getName();
-        }
     }
 
     /**
