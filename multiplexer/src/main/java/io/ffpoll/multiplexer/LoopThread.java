@@ -69,11 +69,11 @@ final class LoopThread extends Thread {
                 watch.iterationEnded();
                 loop.counters.publish();
                 int n = loop.poller.poll(loop.events, timeout);
-                long now = System.nanoTime();
+                long now;
                 if (waits) {
-                    counts[LoopCounters.IDLE_NANOS] += now - pollStarted;
-                    counts[LoopCounters.IN_POLL] = 0;
+                    now = loop.counters.waitEnded(pollStarted);
                 } else {
+                    now = System.nanoTime();
                     counts[LoopCounters.BUSY_NANOS] += now - loop.polledAt;
                 }
                 loop.polledAt = now;

@@ -3,6 +3,7 @@ package io.ffpoll.multiplexer.internal;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One loop's counters: plain fields that only the loop's thread writes, so counting costs an
@@ -10,7 +11,8 @@ import java.util.Arrays;
  * iteration the loop copies them into a published array under a sequence number (a seqlock),
  * and a reader takes a copy made between two equal, even sequence numbers. A reader thus sees
  * the counters as they were at the end of one iteration, all of them from the same one, and
- * never makes the loop wait.
+ * never makes the loop wait. A wait in the poll is published twice: as under way when it
+ * begins, and as ended when the poll returns.
  *
  * <p>Slots are indexes into {@link #counts}: {@code counts[BYTES_IN] += n}.
  */
@@ -55,6 +57,8 @@ public final class LoopCounters {
     private final long[] acceptErrors = new long[MAX_ERRNO + 1];
     private final long[] published = new long[SLOTS];
     private final long[] publishedAcceptErrors = new long[MAX_ERRNO + 1];
+    /** The most idle time any reader was shown. */
+    private final AtomicLong idleSeen = new AtomicLong();
     @SuppressWarnings("unused") // through VERSION
     private long version;
 
@@ -81,6 +85,25 @@ public final class LoopCounters {
     }
 
     /**
+     * Ends a wait that {@link #publish} showed as under way, and returns the time it ended
+     * (nanoTime). Loop thread only, once its poll returns. Published at once, so that the work
+     * the loop now does for the events is not counted by readers as more of the wait; the clock
+     * is read inside the sequence, after a full fence, so that a reader that still saw the wait
+     * under way read its own clock earlier and never counted more idle time than this.
+     */
+    public long waitEnded(long pollStarted) {
+        long v = (long) VERSION.get(this);
+        VERSION.setVolatile(this, v + 1);
+        long now = System.nanoTime();
+        counts[IDLE_NANOS] += now - pollStarted;
+        counts[IN_POLL] = 0;
+        published[IDLE_NANOS] = counts[IDLE_NANOS];
+        published[IN_POLL] = 0;
+        VERSION.setRelease(this, v + 2);
+        return now;
+    }
+
+    /**
      * Copies the published counters into {@code into} ({@link #SLOTS} long) and the accept
      * errors by errno into {@code errorsInto} ({@code MAX_ERRNO + 1} long, left as it is when
      * there are none); idle time includes a wait still under way. Any thread; retries while the
@@ -94,12 +117,15 @@ public final class LoopCounters {
                 if (into[ACCEPT_ERRORS] != 0) {
                     System.arraycopy(publishedAcceptErrors, 0, errorsInto, 0, publishedAcceptErrors.length);
                 }
+                long clock = System.nanoTime(); // before the check: see waitEnded
                 VarHandle.loadLoadFence();
-                if ((long) VERSION.getOpaque(this) == before) {
+                if ((long) VERSION.getVolatile(this) == before) {
                     if (into[IN_POLL] != 0) {
                         // Still waiting: the wait so far is idle time already.
-                        into[IDLE_NANOS] += Math.max(0, System.nanoTime() - into[POLL_STARTED]);
+                        into[IDLE_NANOS] += Math.max(0, clock - into[POLL_STARTED]);
                     }
+                    // Clocks read on two CPUs may disagree by a little: idle time never goes back.
+                    into[IDLE_NANOS] = idleSeen.accumulateAndGet(into[IDLE_NANOS], Math::max);
                     return;
                 }
             }

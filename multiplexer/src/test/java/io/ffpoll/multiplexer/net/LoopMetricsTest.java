@@ -229,6 +229,29 @@ class LoopMetricsTest extends LoopTestBase {
         assertEquals(4, group.get(1).metrics().tasksRun(), "read after close");
     }
 
+    /**
+     * Once a poll returns, the time the loop then spends on its events and tasks is busy time:
+     * a reader must not go on counting it as the wait that ended, and must never see idle time
+     * go back when the loop later publishes what the wait really lasted.
+     */
+    @Test
+    void aWaitThatEndedStopsCountingAsIdle() throws Exception {
+        try (EventLoop own = EventLoop.start("metrics-woken")) {
+            own.submit(() -> null).get(30, TimeUnit.SECONDS);
+            long[] idle = own.submit(() -> {
+                long first = own.metrics().idleNanos();
+                long from = System.nanoTime();
+                while (System.nanoTime() - from < TimeUnit.MILLISECONDS.toNanos(20)) {
+                    Thread.onSpinWait(); // busy, on the loop, after the poll that woke it
+                }
+                return new long[] {first, own.metrics().idleNanos()};
+            }).get(30, TimeUnit.SECONDS);
+            assertEquals(idle[0], idle[1], "idle time grew while the loop ran a task");
+            own.submit(() -> null).get(30, TimeUnit.SECONDS);
+            assertTrue(own.metrics().idleNanos() >= idle[1], "idle time went back");
+        }
+    }
+
     @Test
     void anotherThreadReadsMonotonicSnapshotsWhileTheLoopWorks() throws Exception {
         AtomicInteger failures = new AtomicInteger();
