@@ -81,7 +81,7 @@ final class LoopThread extends Thread {
                 counts[LoopCounters.ITERATIONS]++;
                 counts[LoopCounters.EVENTS] += n;
                 counts[LoopCounters.WAKEUPS] = loop.poller.unwrap().wakeupsSignalled();
-                watch.iterationStarted(n);
+                watch.iterationStarted(n, now);
                 dispatch();
                 runCompletions();
                 runAll(afterThisPoll);

@@ -7,9 +7,17 @@ import java.lang.invoke.VarHandle;
  * One loop's watch on its callbacks, for the {@link LoopStallEvent} and
  * {@link SlowHandlerEvent}. While JFR does not run, or neither event is enabled, it costs one
  * check per iteration, and one per callback ({@link #timing()}). While one is, each callback is
- * timed (two clock reads), and the {@link StackSampler} takes the loop thread's stack when a
- * callback has run past the threshold, since by the time the event is written the callback has
- * returned and its frames are gone.
+ * timed, and the {@link StackSampler} takes the loop thread's stack when a callback has run past
+ * the threshold, since by the time the event is written the callback has returned and its
+ * frames are gone.
+ *
+ * <p>What timing costs is mostly clock reads (about 26 ns each on a VM's kvm-clock), so a
+ * callback reads the clock once, as it returns: it began where the one before it ended, or
+ * where the iteration began (the loop's own clock read after its poll), and the loop's few
+ * instructions between two callbacks count in the second one. The events' own clocks are read by
+ * {@code begin()} at each start, and by {@code end()} only for a callback or iteration that ran
+ * near the lowest threshold a recording sets ({@link StackSampler#nearThreshold()}): a shorter
+ * one could not be written.
  *
  * <p>Loop thread only, except the fields the sampler reads and writes, which are ordered by
  * release and acquire.
@@ -37,6 +45,9 @@ public final class CallbackWatch {
     private final String loop;
     private StallEvents events; // once JFR runs
     private boolean on;
+    private long iterationBegan;
+    private long lastEnded; // where the next callback begins
+    private long nearThreshold;
     // In the sampler's set; the sampler clears it when it ends (no recording wants stacks).
     volatile boolean watched;
     private int iterationEvents;
@@ -61,15 +72,19 @@ public final class CallbackWatch {
     }
 
     /**
-     * A poll returned with {@code events} events: an iteration starts. Whether the callbacks are
-     * timed is decided here, once an iteration, by whether either event is enabled.
+     * A poll returned with {@code ready} events at {@code now} (nanoTime): an iteration starts.
+     * Whether the callbacks are timed is decided here, once an iteration, by whether either event
+     * is enabled.
      */
-    public void iterationStarted(int ready) {
+    public void iterationStarted(int ready, long now) {
         on = JfrSwitch.on() && events().wanted();
         if (on) {
             if (!watched) {
                 StackSampler.watch(this);
             }
+            iterationBegan = now;
+            lastEnded = now;
+            nearThreshold = StackSampler.nearThreshold();
             iterationEvents = ready;
             longestNanos = -1;
             longestWhat = null;
@@ -96,16 +111,18 @@ public final class CallbackWatch {
     /** A callback starts; returns its start for {@link #exit}. Only while {@link #timing()}. */
     public long enter() {
         long n = ++callbacks;
-        long now = System.nanoTime();
+        long start = lastEnded;
         events.callbackStarted();
-        STARTED.setRelease(this, now);
+        STARTED.setRelease(this, start);
         RUNNING.setRelease(this, n);
-        return now;
+        return start;
     }
 
     /** The callback {@code what} (of {@code kind}: event, timer, task...) that began at {@code start} returned. */
     public void exit(long start, Object what, String kind) {
-        long took = System.nanoTime() - start;
+        long now = System.nanoTime();
+        lastEnded = now;
+        long took = now - start;
         RUNNING.setRelease(this, 0L);
         String stack = (long) SAMPLED.getAcquire(this) == callbacks ? sampledStack : null;
         if (took > longestNanos) {
@@ -115,7 +132,9 @@ public final class CallbackWatch {
             longestKind = kind;
             longestStack = stack;
         }
-        events.callbackEnded(what, kind, stack);
+        if (took >= nearThreshold) {
+            events.callbackEnded(what, kind, stack);
+        }
     }
 
     /** The iteration ends (the loop is about to poll): a stall if it ran past the threshold. */
@@ -125,7 +144,9 @@ public final class CallbackWatch {
         }
         // Described here only if the stall is written: building the text each iteration cost
         // more than all the rest of the timing.
-        events.iterationEnded(iterationEvents, longestDescription, longestWhat, longestKind, longestNanos, longestStack);
+        if (lastEnded - iterationBegan >= nearThreshold) {
+            events.iterationEnded(iterationEvents, longestDescription, longestWhat, longestKind, longestNanos, longestStack);
+        }
         longestWhat = null;
         longestDescription = null;
         longestStack = null;
@@ -142,22 +163,25 @@ public final class CallbackWatch {
      * The sampler's side: if a callback has run for {@code thresholdNanos} or more and has no
      * stack yet, take one. The callback's number is read before and after, so a stack taken
      * as one callback ended and the next began is dropped rather than given to the wrong one.
+     * Returns how long until the running callback reaches the threshold, {@link Long#MAX_VALUE}
+     * when none will (none runs, or it has its stack).
      */
-    void sampleIfSlow(long now, long thresholdNanos) {
+    long sampleIfSlow(long now, long thresholdNanos) {
         long n = (long) RUNNING.getAcquire(this);
         if (n == 0 || (long) SAMPLED.getAcquire(this) == n) {
-            return;
+            return Long.MAX_VALUE;
         }
         long started = (long) STARTED.getAcquire(this);
         if (now - started < thresholdNanos) {
-            return;
+            return thresholdNanos - (now - started);
         }
         StackTraceElement[] frames = thread.getStackTrace();
         if ((long) RUNNING.getAcquire(this) != n) {
-            return;
+            return Long.MAX_VALUE;
         }
         sampledStack = format(frames);
         SAMPLED.setRelease(this, n);
+        return Long.MAX_VALUE;
     }
 
     private static String format(StackTraceElement[] frames) {

@@ -26,6 +26,13 @@ public final class JfrSwitch {
                 StallEvents.preload();
                 on = true;
             }
+
+            @Override
+            public void recordingStateChanged(jdk.jfr.Recording recording) {
+                if (on) {
+                    StackSampler.settingsChanged();
+                }
+            }
         });
     }
 

@@ -13,10 +13,18 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * One daemon thread that, while a loop times its callbacks (a {@link SlowHandlerEvent} or
- * {@link LoopStallEvent} is enabled), looks at each such loop every half threshold and takes
- * the stack of a callback that has run past the threshold: the stack a
- * {@link SlowHandlerEvent} reports is where the callback was, not where the loop wrote the
- * event. The thread runs only while some loop is watched, and ends when none is.
+ * {@link LoopStallEvent} is enabled), takes the stack of a callback that has run past the
+ * threshold: the stack a {@link SlowHandlerEvent} reports is where the callback was, not where
+ * the loop wrote the event. It looks at the loops at least once a threshold, and again when the
+ * callback it saw running reaches the threshold, so that every callback that runs a threshold
+ * gets its stack, with one wakeup a threshold on a busy loop (each wakeup takes a loop's CPU
+ * from it for tens of microseconds on a VM). The thread runs only while some loop is watched,
+ * and ends when none is.
+ *
+ * <p>It also keeps the lowest threshold a running recording sets for the two events, which
+ * the loops read to skip the events' {@code end()} on callbacks too short to be written: read
+ * again when a loop starts timing, when a recording starts or stops, and once a second (a
+ * threshold lowered on a running recording thus applies within a second).
  */
 final class StackSampler {
     private static final Set<CallbackWatch> WATCHED = ConcurrentHashMap.newKeySet();
@@ -26,10 +34,37 @@ final class StackSampler {
     private static final long MIN_PERIOD = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long SETTINGS_EVERY = TimeUnit.SECONDS.toNanos(1);
     private static Thread thread; // guarded by StackSampler.class
+    /** The lowest threshold of the running recordings ({@link #threshold()}), as last read. */
+    private static volatile long lowest = DEFAULT_THRESHOLD;
+    /** An eighth under it: JFR's clock and the loop's may differ by a little. */
+    private static volatile long nearThreshold;
 
     private StackSampler() {}
 
+    /**
+     * {@return a duration under which no callback or iteration can be a {@link SlowHandlerEvent}
+     * or {@link LoopStallEvent} in any running recording}
+     */
+    static long nearThreshold() {
+        return nearThreshold;
+    }
+
+    /** Reads the recordings' thresholds again (a recording started or stopped, or a loop starts timing). */
+    static void settingsChanged() {
+        long t = threshold();
+        lowest = t;
+        nearThreshold = t == NONE ? Long.MAX_VALUE : t - t / 8;
+        Thread sampler;
+        synchronized (StackSampler.class) {
+            sampler = thread;
+        }
+        if (sampler != null && sampler != Thread.currentThread()) {
+            LockSupport.unpark(sampler); // it may be asleep for the old threshold
+        }
+    }
+
     static void watch(CallbackWatch w) {
+        settingsChanged();
         synchronized (StackSampler.class) {
             w.watched = true;
             WATCHED.add(w);
@@ -49,15 +84,16 @@ final class StackSampler {
     }
 
     private static void run() {
-        long threshold = threshold();
         long settingsReadAt = System.nanoTime();
+        long sleep = Math.max(lowest, MIN_PERIOD);
         while (true) {
-            LockSupport.parkNanos(threshold == NONE ? MIN_PERIOD : Math.max(threshold / 2, MIN_PERIOD));
+            LockSupport.parkNanos(Math.min(sleep, SETTINGS_EVERY));
             long now = System.nanoTime();
             if (now - settingsReadAt > SETTINGS_EVERY) {
-                threshold = threshold();
+                settingsChanged();
                 settingsReadAt = now;
             }
+            long threshold = lowest;
             synchronized (StackSampler.class) {
                 // No recording wants the events any more: a loop blocked in its poll would not
                 // tell, so the sampler lets every loop go, and a loop that times its callbacks
@@ -71,20 +107,24 @@ final class StackSampler {
                     return;
                 }
             }
+            long period = Math.max(threshold, MIN_PERIOD);
+            long next = period;
             for (CallbackWatch w : WATCHED) {
-                w.sampleIfSlow(now, Math.max(threshold, MIN_PERIOD));
+                next = Math.min(next, w.sampleIfSlow(now, period));
             }
+            sleep = Math.max(next, MIN_PERIOD);
         }
     }
 
     /**
      * The lowest threshold a running recording sets for either event, where it enables it: the
-     * events' own default (20 ms) where one enables it with no threshold, or where they are on
-     * by default; {@link #NONE} where neither is enabled.
+     * events' own default (20 ms) where one enables it with no threshold, or does not name it
+     * (they are on by default); {@link #NONE} where neither is enabled.
      */
     static long threshold() {
-        if (!EventType.getEventType(SlowHandlerEvent.class).isEnabled()
-                && !EventType.getEventType(LoopStallEvent.class).isEnabled()) {
+        EventType slow = EventType.getEventType(SlowHandlerEvent.class);
+        EventType stall = EventType.getEventType(LoopStallEvent.class);
+        if (!slow.isEnabled() && !stall.isEnabled()) {
             return NONE;
         }
         long lowest = NONE;
@@ -93,14 +133,24 @@ final class StackSampler {
                 continue;
             }
             Map<String, String> settings = r.getSettings();
-            for (String event : new String[] {"ffpoll.SlowHandler", "ffpoll.LoopStall"}) {
-                if ("true".equals(settings.get(event + "#enabled"))) {
-                    String t = settings.get(event + "#threshold");
+            for (EventType e : new EventType[] {slow, stall}) {
+                // A recording that does not name the event has it on, at its own threshold.
+                if (!"false".equals(setting(settings, e, "enabled"))) {
+                    String t = setting(settings, e, "threshold");
                     lowest = Math.min(lowest, t == null ? DEFAULT_THRESHOLD : parse(t));
                 }
             }
         }
         return lowest == NONE ? DEFAULT_THRESHOLD : lowest; // enabled by the events' own default
+    }
+
+    /**
+     * A recording's setting for the event {@code e}: named by the event's name, or by its type's
+     * id where the recording enabled it by its class ({@code Recording.enable(Class)}).
+     */
+    private static String setting(Map<String, String> settings, EventType e, String name) {
+        String v = settings.get(e.getName() + "#" + name);
+        return v != null ? v : settings.get(e.getId() + "#" + name);
     }
 
     /**

@@ -18,7 +18,9 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -273,6 +275,40 @@ class LoopJfrEventsTest extends LoopTestBase {
                 .reduce((a, b) -> b).orElseThrow();
         assertTrue(last.getLong("tasksRun") >= tasks, last.toString());
         assertTrue(last.getLong("iterations") >= 1, last.toString());
+    }
+
+    /**
+     * A loop timing its callbacks for a recording whose thresholds are high skips the events'
+     * end() on short callbacks; a second recording with a lower threshold must count from its
+     * start, not from when the sampler next reads the settings (once a second).
+     */
+    @Test
+    void aLowerThresholdAppliesFromTheRecordingsStart() throws Exception {
+        Map<String, String> high = new HashMap<>(Configuration.create(SHIPPED_SETTINGS).getSettings());
+        high.put("ffpoll.SlowHandler#threshold", "10 s");
+        high.put("ffpoll.LoopStall#threshold", "10 s");
+        try (Recording first = new Recording(high)) {
+            first.start();
+            loop.submit(() -> null).get(30, TimeUnit.SECONDS);
+            loop.submit(() -> null).get(30, TimeUnit.SECONDS); // the loop times its callbacks now
+            Map<String, String> zero = new HashMap<>(Configuration.create(SHIPPED_SETTINGS).getSettings());
+            zero.put("ffpoll.SlowHandler#threshold", "0 ms");
+            recording = new Recording(zero);
+            recording.start();
+            loop.execute(new QuickTask());
+            loop.submit(() -> null).get(30, TimeUnit.SECONDS);
+            List<RecordedEvent> slow = stopAndRead("ffpoll.SlowHandler").stream()
+                    .filter(e -> e.getString("callback").equals(QuickTask.class.getName())).toList();
+            assertEquals(1, slow.size(), slow.toString());
+            assertEquals("task", slow.getFirst().getString("kind"));
+        }
+    }
+
+    /** A task with a class of its own, so that its event is told from the others. */
+    static final class QuickTask implements Runnable {
+        @Override
+        public void run() {
+        }
     }
 
     @Test
