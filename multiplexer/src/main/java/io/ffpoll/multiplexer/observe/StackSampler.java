@@ -24,7 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>It also keeps the lowest threshold a running recording sets for the two events, which
  * the loops read to skip the events' {@code end()} on callbacks too short to be written: read
  * again when a loop starts timing, when a recording starts or stops, and once a second (a
- * threshold lowered on a running recording thus applies within a second).
+ * threshold lowered on a running recording, which JFR tells no listener of, thus applies within
+ * a second).
  */
 final class StackSampler {
     private static final Set<CallbackWatch> WATCHED = ConcurrentHashMap.newKeySet();
@@ -33,6 +34,12 @@ final class StackSampler {
     static final long NONE = Long.MAX_VALUE;
     private static final long MIN_PERIOD = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long SETTINGS_EVERY = TimeUnit.SECONDS.toNanos(1);
+    /**
+     * The longest the sampler parks at once while its thresholds are short: under the 20 ms
+     * threshold the JDK's default settings give jdk.ThreadPark, since a park that long is a JFR
+     * event with a stack trace, which costs as much as the rest of a wakeup.
+     */
+    private static final long LONGEST_PARK = TimeUnit.MILLISECONDS.toNanos(19);
     private static Thread thread; // guarded by StackSampler.class
     /** The lowest threshold of the running recordings ({@link #threshold()}), as last read. */
     private static volatile long lowest = DEFAULT_THRESHOLD;
@@ -87,7 +94,8 @@ final class StackSampler {
         long settingsReadAt = System.nanoTime();
         long sleep = Math.max(lowest, MIN_PERIOD);
         while (true) {
-            LockSupport.parkNanos(Math.min(sleep, SETTINGS_EVERY));
+            // A long threshold: one park, recorded or not, costs less than several short ones.
+            LockSupport.parkNanos(sleep < 2 * LONGEST_PARK ? Math.min(sleep, LONGEST_PARK) : Math.min(sleep, SETTINGS_EVERY));
             long now = System.nanoTime();
             if (now - settingsReadAt > SETTINGS_EVERY) {
                 settingsChanged();
