@@ -35,7 +35,8 @@ import java.util.concurrent.TimeUnit;
  *     callbacks, with that clock read included: the clock before the poll, the publish, the wait's
  *     end, the counts, and the watch's start and end of an iteration;</li>
  * <li>{@code callback}: what one callback costs the watch (a check, or with a recording that
- *     enables the stall events, two clock reads and the SlowHandler event's begin and end).</li>
+ *     enables the stall events, one clock read, the SlowHandler event's begin, and its end only
+ *     near the threshold).</li>
  * </ul>
  * {@code recording}: {@code off}, or {@code jfr}: a recording of the JDK's default settings and
  * jfr/ffpoll.jfc (read from the working directory), as bench/load-http's http-lite-jfr.

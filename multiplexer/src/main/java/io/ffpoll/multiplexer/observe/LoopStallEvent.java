@@ -41,6 +41,6 @@ public final class LoopStallEvent extends jdk.jfr.Event {
     public long callbackDuration;
 
     @Label("Callback Stack")
-    @Description("The loop thread's stack, sampled while the longest callback ran; empty if the sampler, which looks every half threshold, did not see it run")
+    @Description("The loop thread's stack, sampled while the longest callback ran; empty if the sampler did not see it run (it looks as the callback reaches the threshold, if it gets the CPU in time)")
     public String stack;
 }
