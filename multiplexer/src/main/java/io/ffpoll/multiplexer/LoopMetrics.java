@@ -21,7 +21,8 @@ import java.util.TreeMap;
  * @param loop              the loop's name, or the group's for a sum
  * @param iterations        polls made, one per iteration
  * @param events            ready events dispatched to handlers
- * @param tasksRun          tasks run (submitted with {@code execute}, {@code submit} or {@code onLoop})
+ * @param tasksRun          tasks run (submitted with {@code execute}, {@code submit} or {@code onLoop}; also
+ *                          a timer scheduled from another thread, which reaches the loop as a task)
  * @param timersFired       timer tasks run (each run of a periodic timer counts)
  * @param wakeups           wake signals other threads sent to the loop while it was blocked in
  *                          (or about to block in) its poll, each one write to the kernel (eventfd,

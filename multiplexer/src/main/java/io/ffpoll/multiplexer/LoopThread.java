@@ -26,6 +26,7 @@ final class LoopThread extends Thread {
     final EventLoop loop;
     private final long[] counts;
     private final CallbackWatch watch;
+    private final boolean completesSends; // io_uring: the poll may have completed sends to report
     // What waits for the next poll to have applied the changes queued before it (a listener's
     // registration, say, whose failure that poll reports): swapped at each poll.
     private List<Runnable> afterNextPoll = new ArrayList<>();
@@ -36,6 +37,7 @@ final class LoopThread extends Thread {
         this.loop = loop;
         this.counts = loop.counters.counts;
         this.watch = new CallbackWatch(this, loop.name());
+        this.completesSends = loop.poller.unwrap().completesSends();
     }
 
     /** Runs {@code r} on this thread after the next poll and its events. Loop thread only. */
@@ -83,7 +85,9 @@ final class LoopThread extends Thread {
                 counts[LoopCounters.WAKEUPS] = loop.poller.unwrap().wakeupsSignalled();
                 watch.iterationStarted(n, now);
                 dispatch();
-                runCompletions();
+                if (completesSends) {
+                    runCompletions(); // a timed callback: not on backends that have none to report
+                }
                 runAll(afterThisPoll);
                 counts[LoopCounters.TIMERS_FIRED] += loop.timers.runExpired(name, watch);
                 runTasks(MAX_TASKS_PER_ITERATION);

@@ -8,6 +8,7 @@ import io.ffpoll.http.parse.RequestParser;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Timer;
 import io.ffpoll.multiplexer.internal.LoopAccess;
+import io.ffpoll.multiplexer.observe.JfrSwitch;
 import io.ffpoll.multiplexer.net.Connection;
 
 import java.time.Duration;
@@ -21,6 +22,10 @@ import java.util.List;
  * one per request). Loop thread only, except the counters read through {@link HttpServer}.
  */
 public final class LoopState {
+    static {
+        JfrSwitch.whenRecorderStarts(RequestTraces::preloadEvents);
+    }
+
     private static final HttpAccess HTTP = HttpAccess.get();
     private static final LoopAccess LOOPS = LoopAccess.get();
     public final EventLoop loop;

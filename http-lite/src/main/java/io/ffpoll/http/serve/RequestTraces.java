@@ -26,6 +26,11 @@ final class RequestTraces {
 
     private RequestTraces() {}
 
+    /** Loads the event class, and JFR's classes with it: for {@link JfrSwitch#whenRecorderStarts}. */
+    static void preloadEvents() {
+        HttpRequestEvent.recording();
+    }
+
     /** A record of the request {@code head} holds now, routed to {@code route}; null when nothing observes requests. */
     static RequestRecord begin(LoopState loop, RequestHead head, Routes.Route route) {
         boolean jfr = JfrSwitch.on() && HttpRequestEvent.recording();

@@ -93,7 +93,8 @@ public final class LoopCounters {
      */
     public long waitEnded(long pollStarted) {
         long v = (long) VERSION.get(this);
-        VERSION.setVolatile(this, v + 1);
+        VERSION.setOpaque(this, v + 1);
+        VarHandle.fullFence(); // the odd number before the stores below, and before the clock read
         long now = System.nanoTime();
         counts[IDLE_NANOS] += now - pollStarted;
         counts[IN_POLL] = 0;

@@ -12,12 +12,12 @@ import java.lang.invoke.VarHandle;
  * frames are gone.
  *
  * <p>What timing costs is mostly clock reads (about 26 ns each on a VM's kvm-clock), so a
- * callback reads the clock once, as it returns: it began where the one before it ended, or
- * where the iteration began (the loop's own clock read after its poll), and the loop's few
- * instructions between two callbacks count in the second one. The events' own clocks are read by
- * {@code begin()} at each start, and by {@code end()} only for a callback or iteration that ran
- * near the lowest threshold a recording sets ({@link StackSampler#nearThreshold()}): a shorter
- * one could not be written.
+ * callback reads the loop's clock once, as it returns: it began where the one before it ended,
+ * or where the iteration began (the loop's own clock read after its poll), and the loop's few
+ * instructions between two callbacks count in the second one. The event's {@code begin()} reads
+ * JFR's clock at each start; its {@code end()} runs only for a callback or iteration that ran
+ * near the lowest threshold a recording sets ({@link StackSampler#nearThreshold()}, read as the
+ * callback returns): a shorter one could not be written.
  *
  * <p>Loop thread only, except the fields the sampler reads and writes, which are ordered by
  * release and acquire.
@@ -47,7 +47,6 @@ public final class CallbackWatch {
     private boolean on;
     private long iterationBegan;
     private long lastEnded; // where the next callback begins
-    private long nearThreshold;
     // In the sampler's set; the sampler clears it when it ends (no recording wants stacks).
     volatile boolean watched;
     private int iterationEvents;
@@ -81,10 +80,10 @@ public final class CallbackWatch {
         if (on) {
             if (!watched) {
                 StackSampler.watch(this);
+                now = System.nanoTime(); // starting the sampler is not the first callback's time
             }
             iterationBegan = now;
             lastEnded = now;
-            nearThreshold = StackSampler.nearThreshold();
             iterationEvents = ready;
             longestNanos = -1;
             longestWhat = null;
@@ -132,7 +131,8 @@ public final class CallbackWatch {
             longestKind = kind;
             longestStack = stack;
         }
-        if (took >= nearThreshold) {
+        // Read each time: a recording with a lower threshold may have started while it ran.
+        if (took >= StackSampler.nearThreshold()) {
             events.callbackEnded(what, kind, stack);
         }
     }
@@ -144,7 +144,7 @@ public final class CallbackWatch {
         }
         // Described here only if the stall is written: building the text each iteration cost
         // more than all the rest of the timing.
-        if (lastEnded - iterationBegan >= nearThreshold) {
+        if (lastEnded - iterationBegan >= StackSampler.nearThreshold()) {
             events.iterationEnded(iterationEvents, longestDescription, longestWhat, longestKind, longestNanos, longestStack);
         }
         longestWhat = null;

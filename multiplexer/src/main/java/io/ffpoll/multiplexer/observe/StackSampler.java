@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -41,6 +42,9 @@ final class StackSampler {
      */
     private static final long LONGEST_PARK = TimeUnit.MILLISECONDS.toNanos(19);
     private static Thread thread; // guarded by StackSampler.class
+    private static final AtomicLong READS = new AtomicLong();
+    private static long kept;      // the number of the read whose result is kept; guarded by StackSampler.class
+    private static boolean stale;  // a loop started timing: the sampler reads the thresholds; guarded by StackSampler.class
     /** The lowest threshold of the running recordings ({@link #threshold()}), as last read. */
     private static volatile long lowest = DEFAULT_THRESHOLD;
     /** An eighth under it: JFR's clock and the loop's may differ by a little. */
@@ -56,13 +60,21 @@ final class StackSampler {
         return nearThreshold;
     }
 
-    /** Reads the recordings' thresholds again (a recording started or stopped, or a loop starts timing). */
+    /**
+     * Reads the recordings' thresholds again (a recording started or stopped). Reads that overlap
+     * (the listener's, the sampler's once a second) keep the one that began last: a read that
+     * began before a recording started must not replace what a read after it found.
+     */
     static void settingsChanged() {
+        long read = READS.incrementAndGet();
         long t = threshold();
-        lowest = t;
-        nearThreshold = t == NONE ? Long.MAX_VALUE : t - t / 8;
         Thread sampler;
         synchronized (StackSampler.class) {
+            if (read > kept) {
+                kept = read;
+                lowest = t;
+                nearThreshold = t == NONE ? Long.MAX_VALUE : t - t / 8;
+            }
             sampler = thread;
         }
         if (sampler != null && sampler != Thread.currentThread()) {
@@ -70,15 +82,24 @@ final class StackSampler {
         }
     }
 
+    /**
+     * A loop starts timing its callbacks. Until the sampler has read the recordings' thresholds,
+     * which takes JFR's recorder lock (held while a recording starts or dumps) and so is not done
+     * on the loop's thread, every callback's event is ended.
+     */
     static void watch(CallbackWatch w) {
-        settingsChanged();
         synchronized (StackSampler.class) {
+            kept = READS.incrementAndGet(); // a read under way now is older than this
+            nearThreshold = 0;
+            stale = true;
             w.watched = true;
             WATCHED.add(w);
             if (thread == null) {
                 // Not a loop thread's child: none of its inheritable thread locals.
                 thread = Thread.ofPlatform().daemon().inheritInheritableThreadLocals(false)
                         .name("ffpoll-stack-sampler").start(StackSampler::run);
+            } else {
+                LockSupport.unpark(thread);
             }
         }
     }
@@ -92,12 +113,17 @@ final class StackSampler {
 
     private static void run() {
         long settingsReadAt = System.nanoTime();
-        long sleep = Math.max(lowest, MIN_PERIOD);
+        long sleep = 0;
         while (true) {
             // A long threshold: one park, recorded or not, costs less than several short ones.
             LockSupport.parkNanos(sleep < 2 * LONGEST_PARK ? Math.min(sleep, LONGEST_PARK) : Math.min(sleep, SETTINGS_EVERY));
             long now = System.nanoTime();
-            if (now - settingsReadAt > SETTINGS_EVERY) {
+            boolean reread;
+            synchronized (StackSampler.class) {
+                reread = stale;
+                stale = false;
+            }
+            if (reread || now - settingsReadAt > SETTINGS_EVERY) {
                 settingsChanged();
                 settingsReadAt = now;
             }
@@ -142,23 +168,21 @@ final class StackSampler {
             }
             Map<String, String> settings = r.getSettings();
             for (EventType e : new EventType[] {slow, stall}) {
-                // A recording that does not name the event has it on, at its own threshold.
-                if (!"false".equals(setting(settings, e, "enabled"))) {
-                    String t = setting(settings, e, "threshold");
-                    lowest = Math.min(lowest, t == null ? DEFAULT_THRESHOLD : parse(t));
+                // A recording may name the event by its name and by its type's id (where it was
+                // enabled by its class, Recording.enable(Class)); JFR merges the two as it does
+                // two recordings: on if either is, at the lower threshold. A recording that names
+                // it neither way has it on, at its own threshold.
+                String byName = settings.get(e.getName() + "#enabled");
+                String byId = settings.get(e.getId() + "#enabled");
+                if ((byName == null && byId == null) || "true".equals(byName) || "true".equals(byId)) {
+                    String tName = settings.get(e.getName() + "#threshold");
+                    String tId = settings.get(e.getId() + "#threshold");
+                    lowest = Math.min(lowest, tName == null && tId == null ? DEFAULT_THRESHOLD
+                            : Math.min(tName == null ? NONE : parse(tName), tId == null ? NONE : parse(tId)));
                 }
             }
         }
         return lowest == NONE ? DEFAULT_THRESHOLD : lowest; // enabled by the events' own default
-    }
-
-    /**
-     * A recording's setting for the event {@code e}: named by the event's name, or by its type's
-     * id where the recording enabled it by its class ({@code Recording.enable(Class)}).
-     */
-    private static String setting(Map<String, String> settings, EventType e, String name) {
-        String v = settings.get(e.getName() + "#" + name);
-        return v != null ? v : settings.get(e.getId() + "#" + name);
     }
 
     /**

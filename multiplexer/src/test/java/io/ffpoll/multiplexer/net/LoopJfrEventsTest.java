@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -301,6 +302,64 @@ class LoopJfrEventsTest extends LoopTestBase {
                     .filter(e -> e.getString("callback").equals(QuickTask.class.getName())).toList();
             assertEquals(1, slow.size(), slow.toString());
             assertEquals("task", slow.getFirst().getString("kind"));
+        }
+    }
+
+    /**
+     * A recording that names the event by its name (the shipped settings) and enables it by its
+     * class with a lower threshold: JFR applies the lower one, and so must the loop.
+     */
+    @Test
+    void aThresholdSetByTheEventsClassCountsBesideOneSetByName() throws Exception {
+        recording = new Recording(Configuration.create(SHIPPED_SETTINGS));
+        recording.enable(io.ffpoll.multiplexer.observe.SlowHandlerEvent.class).withThreshold(Duration.ZERO);
+        recording.start();
+        loop.submit(() -> null).get(30, TimeUnit.SECONDS);
+        loop.execute(new QuickTask());
+        loop.submit(() -> null).get(30, TimeUnit.SECONDS);
+        List<RecordedEvent> slow = stopAndRead("ffpoll.SlowHandler").stream()
+                .filter(e -> e.getString("callback").equals(QuickTask.class.getName())).toList();
+        assertEquals(1, slow.size(), slow.toString());
+    }
+
+    /**
+     * A recording started while a callback runs (as one is when a loop is seen stuck) writes that
+     * callback's event when it returns, though the loop began the iteration under a recording
+     * whose threshold is far higher.
+     */
+    @Test
+    void aRecordingStartedDuringALongCallbackWritesIt() throws Exception {
+        Map<String, String> high = new HashMap<>(Configuration.create(SHIPPED_SETTINGS).getSettings());
+        high.put("ffpoll.SlowHandler#threshold", "10 s");
+        high.put("ffpoll.LoopStall#threshold", "10 s");
+        try (Recording first = new Recording(high)) {
+            first.start();
+            loop.submit(() -> null).get(30, TimeUnit.SECONDS);
+            loop.submit(() -> null).get(30, TimeUnit.SECONDS); // the loop times its callbacks now
+            CountDownLatch running = new CountDownLatch(1);
+            CountDownLatch recordingStarted = new CountDownLatch(1);
+            loop.execute(new BlockedTask(running, recordingStarted));
+            assertTrue(running.await(30, TimeUnit.SECONDS));
+            record(); // the shipped 20 ms thresholds
+            recordingStarted.countDown();
+            loop.submit(() -> null).get(30, TimeUnit.SECONDS);
+            List<RecordedEvent> slow = stopAndRead("ffpoll.SlowHandler").stream()
+                    .filter(e -> e.getString("callback").equals(BlockedTask.class.getName())).toList();
+            assertEquals(1, slow.size(), slow.toString());
+        }
+    }
+
+    /** Runs until told, then 50 ms more: past the shipped threshold after a recording starts. */
+    record BlockedTask(CountDownLatch running, CountDownLatch release) implements Runnable {
+        @Override
+        public void run() {
+            running.countDown();
+            try {
+                release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            SleepingHandler.blockTheLoop();
         }
     }
 

@@ -14,6 +14,7 @@ class StackSamplerTest {
     /** The loops skip the events' end() under this: it follows recordings as they start and stop. */
     @Test
     void theLowestThresholdFollowsRecordings() {
+        JfrSwitch.on(); // its listener is what follows recordings
         try (Recording none = new Recording()) {
             none.disable("ffpoll.SlowHandler");
             none.disable("ffpoll.LoopStall");
