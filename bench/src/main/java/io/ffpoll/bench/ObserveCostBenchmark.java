@@ -39,7 +39,7 @@ import java.util.concurrent.TimeUnit;
  *     near the threshold).</li>
  * </ul>
  * {@code recording}: {@code off}, or {@code jfr}: a recording of the JDK's default settings and
- * jfr/ffpoll.jfc (read from the working directory), as bench/load-http's http-lite-jfr.
+ * jfr/ffpoll.jfc, as bench/load-http's http-lite-jfr.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -63,7 +63,7 @@ public class ObserveCostBenchmark {
     public void setUp() throws Exception {
         if (recording.equals("jfr")) {
             Map<String, String> settings = new HashMap<>(Configuration.getConfiguration("default").getSettings());
-            settings.putAll(Configuration.create(Path.of("jfr", "ffpoll.jfc")).getSettings());
+            settings.putAll(Configuration.create(shippedSettings()).getSettings());
             jfr = new Recording(settings);
             file = Files.createTempFile("observe-cost", ".jfr");
             jfr.setDestination(file);
@@ -72,6 +72,12 @@ public class ObserveCostBenchmark {
         watch = new CallbackWatch(Thread.currentThread(), "bench");
         polledAt = System.nanoTime();
         watch.iterationStarted(1, polledAt);
+    }
+
+    /** jfr/ffpoll.jfc, from the project's directory (bench/jmh) or the bench module's (its tests). */
+    private static Path shippedSettings() {
+        Path here = Path.of("jfr", "ffpoll.jfc");
+        return Files.exists(here) ? here : Path.of("..", "jfr", "ffpoll.jfc");
     }
 
     @TearDown(Level.Trial)

@@ -35,7 +35,8 @@ class BenchmarkSmokeTest {
             "io.ffpoll.bench.WakeupLatencyBenchmark",
             "io.ffpoll.http.parse.HttpParseBenchmark",
             "io.ffpoll.bench.HttpEndToEndBenchmark",
-            "io.ffpoll.bench.UdpBenchmark");
+            "io.ffpoll.bench.UdpBenchmark",
+            "io.ffpoll.bench.ObserveCostBenchmark");
 
     @Test
     void everyBenchmarkRunsOneShortIterationAndReleasesItsDescriptors() throws Exception {
@@ -74,8 +75,9 @@ class BenchmarkSmokeTest {
             assertTrue(score > 0 && Double.isFinite(score), name + " " + r.getParams() + " scored " + score);
         }
         assertEquals(new TreeSet<>(KINDS), ran, "the benchmark classes that ran");
-        // 4 churn + 18 ping-pong (epoll, io_uring, java.nio) + 8 Unix echo + 4 wakeup + 4 parse + 3 end-to-end + 6 UDP parameter sets.
-        assertEquals(47, results.size(), "runs, one per benchmark method and parameter set");
+        // 4 churn + 18 ping-pong (epoll, io_uring, java.nio) + 8 Unix echo + 4 wakeup + 4 parse + 3 end-to-end + 6 UDP
+        // + 6 observe-cost parameter sets.
+        assertEquals(53, results.size(), "runs, one per benchmark method and parameter set");
     }
 
     /** Each open descriptor with what it refers to; the listing's own descriptor is left out. */
