@@ -278,6 +278,18 @@ class LoopJfrEventsTest extends LoopTestBase {
         assertTrue(last.getLong("iterations") >= 1, last.toString());
     }
 
+    /** A recording of the shipped settings with 10 s thresholds, under which the loop times its callbacks. */
+    private Recording timingWithHighThresholds() throws Exception {
+        Map<String, String> high = new HashMap<>(Configuration.create(SHIPPED_SETTINGS).getSettings());
+        high.put("ffpoll.SlowHandler#threshold", "10 s");
+        high.put("ffpoll.LoopStall#threshold", "10 s");
+        Recording first = new Recording(high);
+        first.start();
+        loop.submit(() -> null).get(30, TimeUnit.SECONDS);
+        loop.submit(() -> null).get(30, TimeUnit.SECONDS); // the loop times its callbacks now
+        return first;
+    }
+
     /**
      * A loop timing its callbacks for a recording whose thresholds are high skips the events'
      * end() on short callbacks; a second recording with a lower threshold must count from its
@@ -285,13 +297,7 @@ class LoopJfrEventsTest extends LoopTestBase {
      */
     @Test
     void aLowerThresholdAppliesFromTheRecordingsStart() throws Exception {
-        Map<String, String> high = new HashMap<>(Configuration.create(SHIPPED_SETTINGS).getSettings());
-        high.put("ffpoll.SlowHandler#threshold", "10 s");
-        high.put("ffpoll.LoopStall#threshold", "10 s");
-        try (Recording first = new Recording(high)) {
-            first.start();
-            loop.submit(() -> null).get(30, TimeUnit.SECONDS);
-            loop.submit(() -> null).get(30, TimeUnit.SECONDS); // the loop times its callbacks now
+        try (Recording first = timingWithHighThresholds()) {
             Map<String, String> zero = new HashMap<>(Configuration.create(SHIPPED_SETTINGS).getSettings());
             zero.put("ffpoll.SlowHandler#threshold", "0 ms");
             recording = new Recording(zero);
@@ -329,13 +335,7 @@ class LoopJfrEventsTest extends LoopTestBase {
      */
     @Test
     void aRecordingStartedDuringALongCallbackWritesIt() throws Exception {
-        Map<String, String> high = new HashMap<>(Configuration.create(SHIPPED_SETTINGS).getSettings());
-        high.put("ffpoll.SlowHandler#threshold", "10 s");
-        high.put("ffpoll.LoopStall#threshold", "10 s");
-        try (Recording first = new Recording(high)) {
-            first.start();
-            loop.submit(() -> null).get(30, TimeUnit.SECONDS);
-            loop.submit(() -> null).get(30, TimeUnit.SECONDS); // the loop times its callbacks now
+        try (Recording first = timingWithHighThresholds()) {
             CountDownLatch running = new CountDownLatch(1);
             CountDownLatch recordingStarted = new CountDownLatch(1);
             loop.execute(new BlockedTask(running, recordingStarted));
