@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 public abstract class LoopTestBase {
     protected long fdsBefore;
+    private java.util.SortedSet<String> fdNamesBefore;
     protected EventLoop loop;
     protected Loopback net;
     protected int listenFd;
@@ -40,6 +41,7 @@ public abstract class LoopTestBase {
     protected void startLoop() throws IOException {
         new java.net.Socket().close(); // java.net's own descriptor, kept for the JVM's life, before counting
         fdsBefore = Loopback.openFds();
+        fdNamesBefore = Loopback.openFdNames();
         loop = EventLoop.start(getClass().getSimpleName(), openPoller(), 1024);
         net = new Loopback();
         listenFd = Tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096, false);
@@ -63,7 +65,14 @@ public abstract class LoopTestBase {
             Loopback.OS.close(listenFd);
         }
         net.close();
-        assertEquals(fdsBefore, Loopback.openFds(), "file descriptors leaked");
+        long after = Loopback.openFds();
+        if (after != fdsBefore) {
+            java.util.SortedSet<String> extra = new java.util.TreeSet<>(Loopback.openFdNames());
+            extra.removeAll(fdNamesBefore);
+            java.util.SortedSet<String> gone = new java.util.TreeSet<>(fdNamesBefore);
+            gone.removeAll(Loopback.openFdNames());
+            assertEquals(fdsBefore, after, "file descriptors leaked: new " + extra + ", gone " + gone);
+        }
     }
 
     /** A Listener the test started itself owns {@code listenFd} now. */

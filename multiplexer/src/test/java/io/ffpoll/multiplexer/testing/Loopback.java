@@ -27,6 +27,24 @@ public final class Loopback implements AutoCloseable {
     private final Set<Integer> open = new LinkedHashSet<>();
 
     /** Descriptors this process has open now (Linux: /proc/self/fd; the BSDs: /dev/fd). */
+    /** Each open descriptor with what it refers to (a file, a socket, a pipe): for a leak's message. */
+    public static java.util.SortedSet<String> openFdNames() {
+        java.util.SortedSet<String> out = new java.util.TreeSet<>();
+        Path dir = Files.isDirectory(Path.of("/proc/self/fd")) ? Path.of("/proc/self/fd") : Path.of("/dev/fd");
+        try (Stream<Path> fds = Files.list(dir)) {
+            for (Path fd : fds.toList()) {
+                try {
+                    out.add(fd.getFileName() + " -> " + Files.readSymbolicLink(fd));
+                } catch (IOException gone) {
+                    // the listing's own descriptor, closed by now
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
     public static long openFds() {
         Path dir = Files.isDirectory(Path.of("/proc/self/fd")) ? Path.of("/proc/self/fd") : Path.of("/dev/fd");
         try (Stream<Path> fds = Files.list(dir)) {
