@@ -116,7 +116,9 @@ class TlsDataTest extends TlsTestBase {
             Connection s = serverSide.opened.get(30, TimeUnit.SECONDS);
             long sentBefore = onLoop(s::sentBytes);
             assertEquals(0, sentBefore, "handshake records are not plaintext sent");
-            byte[] data = new byte[4 << 20];
+            // Four times what the kernel can hold here (tcp_wmem max 4 MiB, plus the peer's receive
+            // buffer): with 4 MiB the records could fit whole and the socket never fill.
+            byte[] data = new byte[16 << 20];
             new Random(5).nextBytes(data);
             // At completion, on the loop: nothing of it may still be queued, plaintext or records.
             CompletableFuture<String> stateAtCompletion = new CompletableFuture<>();
