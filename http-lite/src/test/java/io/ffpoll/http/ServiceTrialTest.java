@@ -124,7 +124,9 @@ class ServiceTrialTest extends HttpTestBase {
 
     @Test
     void aStreamedBodyWaitsForASlowReaderAndPipelinedRequestsWaitForIt() throws Exception {
-        int pieces = 2000;
+        // 16 MB: half of it is four times what the kernel holds on loopback here (tcp_wmem max
+        // 4 MiB plus the client's receive buffer), which 2,000 pieces (4 MB at half) was not.
+        int pieces = 4000;
         byte[] piece = new byte[4096];
         java.util.Arrays.fill(piece, (byte) 'x');
         java.util.concurrent.atomic.AtomicInteger produced = new java.util.concurrent.atomic.AtomicInteger();
@@ -143,7 +145,7 @@ class ServiceTrialTest extends HttpTestBase {
                 .route("GET", "/after", r -> Response.text(200, "after")));
         try (RawClient c = new RawClient(s.address())) {
             c.send("GET /big HTTP/1.1\r\n" + HOST + "\r\nGET /after HTTP/1.1\r\n" + HOST + "\r\n");
-            // The client reads nothing yet: the producer is held back far short of the 8 MB.
+            // The client reads nothing yet: the producer is held back far short of the 16 MB.
             long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
             int seen = -1;
             while (seen != produced.get()) { // until production stops: the back-pressure
