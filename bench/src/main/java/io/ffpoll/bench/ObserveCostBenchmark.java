@@ -2,7 +2,6 @@ package io.ffpoll.bench;
 
 import io.ffpoll.multiplexer.internal.LoopCounters;
 import io.ffpoll.multiplexer.observe.CallbackWatch;
-import jdk.jfr.Configuration;
 import jdk.jfr.Recording;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -20,8 +19,6 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -62,9 +59,7 @@ public class ObserveCostBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         if (recording.equals("jfr")) {
-            Map<String, String> settings = new HashMap<>(Configuration.getConfiguration("default").getSettings());
-            settings.putAll(Configuration.create(shippedSettings()).getSettings());
-            jfr = new Recording(settings);
+            jfr = new Recording(JfrSettings.defaultAndShipped());
             file = Files.createTempFile("observe-cost", ".jfr");
             jfr.setDestination(file);
             jfr.start();
@@ -72,12 +67,6 @@ public class ObserveCostBenchmark {
         watch = new CallbackWatch(Thread.currentThread(), "bench");
         polledAt = System.nanoTime();
         watch.iterationStarted(1, polledAt);
-    }
-
-    /** jfr/ffpoll.jfc, from the project's directory (bench/jmh) or the bench module's (its tests). */
-    private static Path shippedSettings() {
-        Path here = Path.of("jfr", "ffpoll.jfc");
-        return Files.exists(here) ? here : Path.of("..", "jfr", "ffpoll.jfc");
     }
 
     @TearDown(Level.Trial)

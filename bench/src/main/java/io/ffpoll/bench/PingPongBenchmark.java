@@ -45,8 +45,8 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC"})
 public class PingPongBenchmark {
     /**
-     * ffpoll-jfr: ffpoll while JFR records (the JDK's default settings and jfr/ffpoll.jfc, read
-     * from the working directory); ffpoll-jfr-jdk: the JDK's default settings only, with
+     * ffpoll-jfr: ffpoll while JFR records (the JDK's default settings and jfr/ffpoll.jfc:
+     * {@link JfrSettings}); ffpoll-jfr-jdk: the JDK's default settings only, with
      * ffpoll's stall events (which time every callback) off.
      */
     @Param({"ffpoll", "ffpoll-io_uring", "nio"})
@@ -71,8 +71,7 @@ public class PingPongBenchmark {
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         InetSocketAddress at;
         if (server.startsWith("ffpoll-jfr")) {
-            java.util.Map<String, String> settings = new java.util.HashMap<>(jdk.jfr.Configuration.getConfiguration("default").getSettings());
-            settings.putAll(jdk.jfr.Configuration.create(java.nio.file.Path.of("jfr", "ffpoll.jfc")).getSettings());
+            java.util.Map<String, String> settings = JfrSettings.defaultAndShipped();
             if (server.equals("ffpoll-jfr-jdk")) {
                 settings.put("ffpoll.SlowHandler#enabled", "false");
                 settings.put("ffpoll.LoopStall#enabled", "false");
