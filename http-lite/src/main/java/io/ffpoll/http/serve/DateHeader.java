@@ -29,7 +29,10 @@ final class DateHeader {
                 second = now;
                 line = ("Date: " + IMF_FIXDATE.format(Instant.ofEpochSecond(now)) + "\r\n").getBytes(StandardCharsets.US_ASCII);
             }
-            checkAt = nanos + (1000 - millis % 1000) * 1_000_000L;
+            // Up to 2 ms early, never late: millis is truncated (the second may begin up to
+            // 1 ms sooner than it says), and NTP may slew the wall clock against nanoTime by up
+            // to 0.5 ms a second. An early check only reads the clock again.
+            checkAt = nanos + (998 - millis % 1000) * 1_000_000L;
         }
         return line;
     }
