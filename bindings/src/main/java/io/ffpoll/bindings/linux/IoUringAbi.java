@@ -60,6 +60,7 @@ public final class IoUringAbi {
     public static final int IORING_OP_POLL_ADD = 6;
     public static final int IORING_OP_SENDMSG = 9;
     public static final int IORING_OP_ASYNC_CANCEL = 14;
+    public static final int IORING_OP_CLOSE = 19;
     public static final int IORING_OP_READ = 22;
     public static final int IORING_OP_WRITE = 23;
     public static final int IORING_OP_SEND = 26;

@@ -74,6 +74,15 @@ public abstract class Backend {
     /** Forgets {@code fd}'s registration and closes it; the fd is released even if close fails. */
     public abstract void deregisterAndClose(int fd) throws IOException;
 
+    /**
+     * As {@link #deregisterAndClose}, where the backend may leave the close to its next poll and
+     * batch it there (io_uring: a close SQE in that poll's enter). The fd stays open, its number
+     * taken, until then; a failure of a close left for later is logged, not thrown. Here: at once.
+     */
+    public void deregisterAndCloseSoon(int fd) throws IOException {
+        deregisterAndClose(fd);
+    }
+
     public final boolean isRegistered(int fd) {
         return open && regs.isRegistered(fd);
     }

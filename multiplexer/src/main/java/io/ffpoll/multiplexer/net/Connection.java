@@ -591,7 +591,7 @@ public final class Connection extends ConnectionAnyThread {
                 Platform.current().options().resetOnClose(fd);
             }
             try {
-                loop.deregisterAndClose(fd);
+                io.deregisterAndClose(fd);
             } catch (IOException e) {
                 LOG.debug("close of {} reported {}", who(), e.getMessage());
             }

@@ -53,11 +53,22 @@ final class LoopIo implements LoopLocal {
     private BufferPool.Buffer tlsPlain;
     private BufferPool.Buffer tlsScratch;
 
+    private final Backend backend;
+
     private LoopIo(EventLoop loop, Backend backend) {
         this.loop = loop;
+        this.backend = backend;
         this.counts = LoopAccess.get().counters(loop).counts;
         sender = backend.completesSends() ? backend : null;
         receiver = backend.completesReceives() ? backend : null;
+    }
+
+    /**
+     * Deregisters and closes a connection's fd, in the loop's next poll where the backend batches
+     * closes (io_uring), else at once. Loop thread only.
+     */
+    void deregisterAndClose(int fd) throws IOException {
+        backend.deregisterAndCloseSoon(fd);
     }
 
     /** {@code loop}'s state, made on first use. Loop thread only. */

@@ -8,6 +8,9 @@ import io.ffpoll.multiplexer.backend.Backend;
 import io.ffpoll.multiplexer.backend.EventBuffer;
 import io.ffpoll.multiplexer.epoll.EventFdWakeup;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -38,10 +41,14 @@ import java.util.function.IntSupplier;
  * <p>A poll holds a reference to its file: {@link #deregisterAndClose} cancels it in an enter of
  * its own before the close, so the socket is gone when the call returns, as on epoll (one
  * syscall more per close). A socket with a send in flight goes when that send's cancel completes.
+ * {@link #deregisterAndCloseSoon}, which the connection layer uses, costs no syscall: the cancel
+ * and an {@code IORING_OP_CLOSE} go with the next poll's enter.
  */
 public final class IoUringBackend extends Backend {
     private static final long WAKEUP_DATA = -1L;  // fd bits 0xFFFFFFFF: no fd has that number
     static final long REMOVE_DATA = -2L;
+    private static final long CLOSE_DATA = -3L;
+    private static final Logger LOG = LoggerFactory.getLogger(IoUringBackend.class);
     private static final int SQ_ENTRIES = 256;
     private static final int CQ_ENTRIES = 4096;
     // -Dffpoll.uring.sends=false and -Dffpoll.uring.receives=false keep sends and reads as
@@ -69,10 +76,10 @@ public final class IoUringBackend extends Backend {
         Receives recv = null;
         try {
             int[] missing = r.unsupported(IoUringAbi.IORING_OP_POLL_ADD, IoUringAbi.IORING_OP_SENDMSG,
-                    IoUringAbi.IORING_OP_ASYNC_CANCEL, IoUringAbi.IORING_OP_SEND);
+                    IoUringAbi.IORING_OP_ASYNC_CANCEL, IoUringAbi.IORING_OP_SEND, IoUringAbi.IORING_OP_CLOSE);
             if (missing.length > 0) {
                 throw new IOException("io_uring: this kernel lacks opcode(s) " + Arrays.toString(missing)
-                        + " (POLL_ADD is 6, SENDMSG 9, ASYNC_CANCEL 14, SEND 26)");
+                        + " (POLL_ADD is 6, SENDMSG 9, ASYNC_CANCEL 14, CLOSE 19, SEND 26)");
             }
             if (RING_RECEIVES && r.unsupported(IoUringAbi.IORING_OP_RECV).length == 0) {
                 try {
@@ -135,6 +142,20 @@ public final class IoUringBackend extends Backend {
         regs.forget(fd);
         // Never retried: Linux has released the fd even when close reports EINTR.
         Errors.check(Fd.close(fd), "close(" + fd + ")");
+    }
+
+    @Override
+    public void deregisterAndCloseSoon(int fd) throws IOException {
+        ensureOpen();
+        checkFd(fd);
+        disarm(fd);
+        regs.forget(fd);
+        // The close goes after the cancels of the fd's poll and receive (and after a send still
+        // queued, which names the fd by number), in the same enter. For a socket it runs inline:
+        // IORING_OP_CLOSE defers to a worker only a file with a flush method, and sockets have
+        // none. The file goes, with its FIN, when the cancels' task work in that enter drops the
+        // ring's last reference. Until that enter the fd stays open, so its number is not reused.
+        ring.prepare(IoUringAbi.IORING_OP_CLOSE, fd, 0, 0, 0, 0, CLOSE_DATA);
     }
 
     private void disarm(int fd) throws IOException {
@@ -208,11 +229,20 @@ public final class IoUringBackend extends Backend {
                 sends.completed(data, res);
             } else if (Receives.isReceive(data)) {
                 receives.completed(data, res, ring.cqeFlags(i), events);
+            } else if (data == CLOSE_DATA) {
+                closed(res);
             } else if (data != REMOVE_DATA) {
                 polls.completed(data, res, more, events);
             }
         }
         ring.advance(n);
+    }
+
+    private static void closed(int res) {
+        if (res < 0) {
+            // The fd is released all the same, as close(2)'s is; nobody is left to tell.
+            LOG.debug("io_uring: a close SQE failed: {}", Errors.exception("close", -res).getMessage());
+        }
     }
 
     @Override
@@ -275,6 +305,8 @@ public final class IoUringBackend extends Backend {
                 receives.completed(data, ring.res(i), ring.cqeFlags(i), null);
             } else if (data == WAKEUP_DATA) {
                 wakeupArmed &= (ring.cqeFlags(i) & IoUringAbi.IORING_CQE_F_MORE) != 0;
+            } else if (data == CLOSE_DATA) {
+                closed(ring.res(i));
             }
         }
         ring.advance(n);
@@ -367,6 +399,11 @@ public final class IoUringBackend extends Backend {
             }
         } catch (IOException e) {
             failure = e;
+        }
+        // Closes left for a poll that never came (closed from another thread than the ring's,
+        // or its last enter failed): done here, as the caller was promised.
+        for (int fd : ring.unsubmittedFds(IoUringAbi.IORING_OP_CLOSE)) {
+            Fd.close(fd);
         }
         try {
             ring.close(); // cancels every poll still armed

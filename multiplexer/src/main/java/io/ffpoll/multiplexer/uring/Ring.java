@@ -199,6 +199,23 @@ public final class Ring {
     }
 
     /**
+     * The fds of the prepared SQEs of {@code opcode} the kernel has not taken yet, oldest first:
+     * what a ring closed without its last enter never did.
+     */
+    public int[] unsubmittedFds(int opcode) {
+        int n = unsubmitted();
+        int[] fds = new int[n];
+        int found = 0;
+        for (int i = sqTail - n; i != sqTail; i++) {
+            long base = (long) (i & sqMask) * SQE_SIZE;
+            if (sqes.get(ValueLayout.JAVA_BYTE, base + SQE_OPCODE) == opcode) {
+                fds[found++] = sqes.get(ValueLayout.JAVA_INT, base + SQE_FD);
+            }
+        }
+        return java.util.Arrays.copyOf(fds, found);
+    }
+
+    /**
      * Prepares a RECV into a buffer the kernel picks from provided-buffer group {@code group}
      * when data arrives (IOSQE_BUFFER_SELECT): a waiting receive holds no memory. With
      * {@code pollFirst} the kernel waits for readiness before it tries (the socket was just

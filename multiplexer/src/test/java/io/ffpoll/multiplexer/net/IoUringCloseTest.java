@@ -1,0 +1,164 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.bindings.internal.Syscalls;
+import io.ffpoll.bindings.linux.Fd;
+import io.ffpoll.bindings.Processes;
+import io.ffpoll.multiplexer.EventLoop;
+import io.ffpoll.multiplexer.Poller;
+import io.ffpoll.multiplexer.backend.EventBuffer;
+import io.ffpoll.multiplexer.testing.IoUringSupport;
+import io.ffpoll.multiplexer.testing.LoopTestBase;
+import io.ffpoll.multiplexer.uring.IoUringBackend;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A connection's close on io_uring: the cancel of its poll and an {@code IORING_OP_CLOSE} go
+ * in the loop's next enter, so a close costs no syscall of its own (on epoll it costs close(2),
+ * and before this the ring cost an enter of its own too). The fd stays open until that enter,
+ * and closes left queued when the ring goes are made all the same.
+ */
+class IoUringCloseTest extends LoopTestBase {
+    @BeforeAll
+    static void needsIoUring() {
+        IoUringSupport.assumeAvailable();
+    }
+
+    @Override
+    protected Poller openPoller() throws IOException {
+        return Poller.open("io_uring");
+    }
+
+    /** Reads until the stream ends: "EOF", or the error a read gave. */
+    private String awaitEnd(int client) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            byte[] got;
+            try {
+                got = net.read(client, 4096);
+            } catch (AssertionError e) {
+                return e.getMessage();
+            }
+            if (got != null && got.length == 0) {
+                return "EOF";
+            }
+            if (got == null) {
+                Thread.sleep(1); // polls a non-blocking socket up to the deadline
+            }
+        }
+        throw new AssertionError("the stream never ended");
+    }
+
+    private long[] counts(Thread loopThread) throws Exception {
+        return onLoop(() -> new long[] {loop.stats().iterations(), Syscalls.count("io_uring_enter", loopThread),
+                Syscalls.count("close", loopThread)});
+    }
+
+    private Connection accepted(BlockingQueue<Connection> opened) throws InterruptedException {
+        Connection c = opened.poll(60, TimeUnit.SECONDS);
+        assertNotNull(c, "no connection accepted");
+        return c;
+    }
+
+    @Test
+    void aClosedConnectionGoesInTheNextEnterWithNoSyscallOfItsOwn() throws Exception {
+        BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
+        Listener listener = serve((fd, peer) -> opened.add(Connection.open(loop, fd, peer, (c, d) -> d.byteSize()).join()));
+        Thread loopThread = onLoop(Thread::currentThread);
+        for (int round = 0; round < 20; round++) {
+            int client = net.connect(address);
+            Connection server = accepted(opened);
+            long[] before = counts(loopThread);
+            onLoop(server::close);
+            assertEquals("EOF", awaitEnd(client), "the FIN: the socket went with the enter after the close");
+            long[] after = counts(loopThread);
+            assertEquals(0, after[2] - before[2], "close(2) calls on the loop");
+            assertEquals(after[0] - before[0], after[1] - before[1], "io_uring_enter calls beside one per iteration");
+            net.close(client);
+        }
+        listener.closeAsync().get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void anAbortResetsThePeerThroughTheCloseSqe() throws Exception {
+        BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
+        Listener listener = serve((fd, peer) -> opened.add(Connection.open(loop, fd, peer, (c, d) -> d.byteSize()).join()));
+        Thread loopThread = onLoop(Thread::currentThread);
+        int client = net.connect(address);
+        Connection server = accepted(opened);
+        long closes = Syscalls.count("close", loopThread);
+        onLoop(server::abort);
+        String end = awaitEnd(client);
+        assertTrue(end.contains("ECONNRESET"), "the peer reads a reset, not " + end);
+        assertEquals(closes, (long) onLoop(() -> Syscalls.count("close", loopThread)), "close(2) calls on the loop");
+        net.close(client);
+        listener.closeAsync().get(30, TimeUnit.SECONDS);
+    }
+
+    /** A loop closed in the callback that closed its connections: their close SQEs still go. */
+    @Test
+    void closesQueuedAsTheLoopStopsAreMade() throws Exception {
+        EventLoop other = EventLoop.start("closing", Poller.open("io_uring"), 64);
+        BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
+        int otherListen = net.listen();
+        Listener.start(other, otherListen, (fd, peer) -> opened.add(Connection.open(other, fd, peer,
+                (c, d) -> d.byteSize()).join())).get(30, TimeUnit.SECONDS);
+        List<Integer> clients = new ArrayList<>();
+        List<Connection> servers = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            clients.add(net.connect(net.address(otherListen)));
+            servers.add(accepted(opened));
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        other.execute(() -> {
+            servers.forEach(Connection::close);
+            other.close();
+            done.complete(null);
+        });
+        done.get(60, TimeUnit.SECONDS);
+        other.awaitTermination(60, TimeUnit.SECONDS);
+        net.forget(otherListen); // the listener closed it with its loop
+        for (int client : clients) {
+            assertEquals("EOF", awaitEnd(client));
+        }
+    }
+
+    /** A ring closed by another thread than its own cannot enter: the queued closes are made with close(2). */
+    @Test
+    void closesLeftQueuedAreMadeWhenTheRingClosesFromAnotherThread() throws Exception {
+        IoUringBackend backend = new IoUringBackend();
+        int[] pipe = new int[2];
+        CompletableFuture<Void> queued = CompletableFuture.runAsync(() -> {
+            try {
+                assertEquals(0, Processes.pipe(pipe));
+                backend.register(pipe[0], EventBuffer.READ, null, false);
+                EventBuffer events = new EventBuffer(8);
+                backend.poll(events, 0); // this thread now owns the ring
+                backend.deregisterAndCloseSoon(pipe[0]);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        queued.get(60, TimeUnit.SECONDS);
+        assertTrue(Files.exists(Path.of("/proc/self/fd/" + pipe[0])), "open until the ring's next enter");
+        backend.close();
+        assertFalse(Files.exists(Path.of("/proc/self/fd/" + pipe[0])), "closed with the ring");
+        assertTrue(backend.memoryReleased());
+        Fd.close(pipe[1]);
+    }
+}
