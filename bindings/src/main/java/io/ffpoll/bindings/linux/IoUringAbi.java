@@ -59,6 +59,7 @@ public final class IoUringAbi {
     public static final int IORING_OP_NOP = 0;
     public static final int IORING_OP_POLL_ADD = 6;
     public static final int IORING_OP_SENDMSG = 9;
+    public static final int IORING_OP_ACCEPT = 13;
     public static final int IORING_OP_ASYNC_CANCEL = 14;
     public static final int IORING_OP_CLOSE = 19;
     public static final int IORING_OP_READ = 22;
@@ -68,6 +69,7 @@ public final class IoUringAbi {
 
     public static final int IOSQE_BUFFER_SELECT = 1 << 5;
     public static final int IORING_RECVSEND_POLL_FIRST = 1;
+    public static final int IORING_ACCEPT_MULTISHOT = 1;
     public static final int IORING_CQE_F_BUFFER = 1;
     public static final int IORING_CQE_BUFFER_SHIFT = 16;
 

@@ -205,6 +205,34 @@ public abstract class Backend {
         throw new UnsupportedOperationException(name() + " completes no receives");
     }
 
+    /**
+     * Whether {@link #acceptFor} is available: the kernel accepts a listening socket's
+     * connections itself (io_uring's multishot accept); false for a readiness backend.
+     */
+    public boolean completesAccepts() {
+        return false;
+    }
+
+    /**
+     * From the next poll on, the kernel accepts registered listening socket {@code fd}'s
+     * connections while its interest includes READ, and readiness READ means one was accepted
+     * (or an accept failed); the caller then takes them with {@link #accept} only, never
+     * accept(2) itself. Ends with the registration, which closes what was accepted and not
+     * taken. Loop thread.
+     */
+    public void acceptFor(int fd) throws IOException {
+        throw new UnsupportedOperationException(name() + " completes no accepts");
+    }
+
+    /**
+     * The next connection accepted for {@code fd}, as a non-blocking accept4(2) with
+     * SOCK_NONBLOCK|SOCK_CLOEXEC and no address would return it: the new fd, -EAGAIN while none
+     * has come, or the -errno of an accept that failed.
+     */
+    public int accept(int fd) {
+        throw new UnsupportedOperationException(name() + " completes no accepts");
+    }
+
     /** Rounds up, so that a 0.3 ms timeout waits 1 ms instead of spinning; below 0 stays "forever". */
     protected static int toMillis(long nanos) {
         if (nanos < 0) {

@@ -131,6 +131,11 @@ public final class Registrations {
         return attachment[fd];
     }
 
+    /** {@code fd}'s interest bits (READ, WRITE); 0 when not registered. */
+    public int interest(int fd) {
+        return isRegistered(fd) ? interest[fd] : 0;
+    }
+
     public void modify(int fd, int bits, Object att) {
         if (!isRegistered(fd)) {
             throw notRegistered(fd);

@@ -7,6 +7,7 @@ import io.ffpoll.multiplexer.Event;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
 import io.ffpoll.multiplexer.IoHandler;
+import io.ffpoll.multiplexer.backend.Backend;
 import io.ffpoll.multiplexer.internal.Described;
 import io.ffpoll.multiplexer.internal.LoopAccess;
 import io.ffpoll.multiplexer.internal.LoopCounters;
@@ -29,7 +30,10 @@ import java.util.concurrent.RejectedExecutionException;
 /**
  * Accepts connections on a listening socket from an {@link EventLoop}: each is accepted with
  * {@code accept4(SOCK_NONBLOCK|SOCK_CLOEXEC)}, its peer address read in the same call, and
- * handed to an {@link AcceptHandler} on the loop thread.
+ * handed to an {@link AcceptHandler} on the loop thread. On a loop on io_uring (Linux >= 5.19)
+ * the kernel accepts them itself, with one multishot accept in the loop's enter, and the peer
+ * address is read with getpeername(2); a listening socket shared with other loops is accepted
+ * from on readiness there too.
  *
  * <p>When the process or system runs out of descriptors (EMFILE, ENFILE) or kernel memory
  * (ENOBUFS, ENOMEM), the pending connection cannot be taken and the listener stays readable:
@@ -82,6 +86,7 @@ public final class Listener {
     private boolean paused;       // out of descriptors or memory: retried after PAUSE
     private boolean suspended;    // by the owner (e.g. at a connection limit), until resumed
     private boolean inWakeSet;    // a shared socket's registration, while accepting
+    private Backend ring;         // the loop's backend where the kernel accepts (io_uring), else null
     private boolean closed;
     private long pauses;
     private UnixListening.SocketFile socketFile; // removed on close: the file this listener bound
@@ -113,7 +118,7 @@ public final class Listener {
         return started;
     }
 
-    private Listener register() {
+    private Listener register() throws IOException {
         arena = Arena.ofShared();
         peer = OS.allocateSockaddr(arena);
         peerLength = arena.allocate(ValueLayout.JAVA_INT);
@@ -122,6 +127,16 @@ public final class Listener {
             inWakeSet = true;
         } else {
             loop.register(fd, Interest.READABLE, events);
+            Backend backend = LOOPS.backend(loop);
+            if (backend.completesAccepts()) {
+                try {
+                    backend.acceptFor(fd);
+                } catch (IOException | RuntimeException e) {
+                    loop.deregister(fd);
+                    throw e;
+                }
+                ring = backend;
+            }
         }
         LOOPS.adopt(loop, resource);
         adopted = true;
@@ -308,8 +323,13 @@ public final class Listener {
                 LOOPS.redeliver(loop, fd, Interest.READABLE);
                 return;
             }
-            peerLength.set(ValueLayout.JAVA_INT, 0, (int) OS.sockaddrSize());
-            int r = OS.accept(fd, peer, peerLength);
+            int r;
+            if (ring != null) {
+                r = ring.accept(fd);
+            } else {
+                peerLength.set(ValueLayout.JAVA_INT, 0, (int) OS.sockaddrSize());
+                r = OS.accept(fd, peer, peerLength);
+            }
             if (r >= 0) {
                 accepted++;
                 counters.counts[LoopCounters.ACCEPTS]++;
@@ -345,6 +365,18 @@ public final class Listener {
     }
 
     private void deliver(int accepted) {
+        if (ring != null) {
+            peerLength.set(ValueLayout.JAVA_INT, 0, (int) OS.sockaddrSize());
+            int g = OS.unix().getpeername(accepted, peer, peerLength);
+            if (g < 0) {
+                // The peer reset it before it was taken (ENOTCONN): what accept4 reports as
+                // ECONNABORTED for a connection reset in the backlog.
+                acceptFailed(Err.ECONNABORTED);
+                LOG.debug("listener fd {}: fd {} was reset before it was taken: {}", fd, accepted, OS.describe(-g));
+                OS.close(accepted);
+                return;
+            }
+        }
         int r = options.apply(OS, accepted);
         if (r < 0) {
             LOG.debug("listener fd {}: setting the accept options on fd {} failed: {}", fd, accepted, OS.describe(-r));

@@ -55,6 +55,7 @@ public final class IoUringBackend extends Backend {
     // syscalls on readiness, as on epoll: for A/B runs.
     private static final boolean RING_SENDS = !"false".equals(System.getProperty("ffpoll.uring.sends"));
     private static final boolean RING_RECEIVES = !"false".equals(System.getProperty("ffpoll.uring.receives"));
+    private static final boolean RING_ACCEPTS = !"false".equals(System.getProperty("ffpoll.uring.accepts"));
 
     private final Ring ring;
     private final EventFdWakeup wakeup;
@@ -62,6 +63,7 @@ public final class IoUringBackend extends Backend {
     private boolean wakeupArmed;
     private final SendSlots sends;
     private final Receives receives; // null where receives are off or the kernel has no buffer rings
+    private final Accepts accepts;   // null where accepts are off or the kernel has no multishot accept
 
     /**
      * Sets up the ring and checks the opcodes the backend needs.
@@ -73,6 +75,7 @@ public final class IoUringBackend extends Backend {
     public IoUringBackend() throws IOException {
         Ring r = RingSetup.open(SQ_ENTRIES, CQ_ENTRIES);
         EventFdWakeup w = null;
+        boolean ringAccepts;
         Receives recv = null;
         try {
             int[] missing = r.unsupported(IoUringAbi.IORING_OP_POLL_ADD, IoUringAbi.IORING_OP_SENDMSG,
@@ -92,6 +95,8 @@ public final class IoUringBackend extends Backend {
             }
             // A multishot poll posts one completion per write of the eventfd.
             w = new EventFdWakeup();
+            ringAccepts = RING_ACCEPTS && r.unsupported(IoUringAbi.IORING_OP_ACCEPT).length == 0
+                    && RingSetup.kernelAtLeast(5, 19);
         } catch (IOException | RuntimeException e) {
             if (recv != null) {
                 recv.quiesced();
@@ -102,8 +107,9 @@ public final class IoUringBackend extends Backend {
         ring = r;
         sends = new SendSlots(r, REMOVE_DATA);
         receives = recv;
+        accepts = ringAccepts ? new Accepts(r, regs, REMOVE_DATA) : null;
         wakeup = w;
-        polls = new Polls(r, regs, recv, REMOVE_DATA);
+        polls = new Polls(r, regs, recv, accepts, REMOVE_DATA);
     }
 
     @Override
@@ -162,6 +168,9 @@ public final class IoUringBackend extends Backend {
         if (receives != null) {
             receives.stop(fd);
         }
+        if (accepts != null) {
+            accepts.stop(fd);
+        }
         polls.disarm(fd);
     }
 
@@ -176,9 +185,14 @@ public final class IoUringBackend extends Backend {
             wakeupArmed = true;
         }
         applyChanges();
-        if (receives != null) {
+        if (receives != null || accepts != null) {
             polls.remask();
+        }
+        if (receives != null) {
             receives.armQueued();
+        }
+        if (accepts != null) {
+            accepts.update();
         }
         int room = regs.deliverOwedFirst(events);
         if (room == 0) {
@@ -206,7 +220,11 @@ public final class IoUringBackend extends Backend {
             int fd = regs.change(i);
             if (regs.isPendingAdd(fd)) {
                 // Registered again before its removal reached the ring: the old poll goes first.
-                disarm(fd);
+                // (An accept is the new registration's already: acceptFor stopped the old one's.)
+                if (receives != null) {
+                    receives.stop(fd);
+                }
+                polls.disarm(fd);
                 polls.arm(fd);
                 regs.added(fd);
             } else if (regs.isPendingDelete(fd)) {
@@ -227,6 +245,8 @@ public final class IoUringBackend extends Backend {
                 wakeupArmed &= more;
             } else if (SendSlots.isSend(data)) {
                 sends.completed(data, res);
+            } else if (Accepts.isAccept(data)) {
+                accepts.completed(data, res, more, events);
             } else if (Receives.isReceive(data)) {
                 receives.completed(data, res, ring.cqeFlags(i), events);
             } else if (data == CLOSE_DATA) {
@@ -301,6 +321,8 @@ public final class IoUringBackend extends Backend {
             long data = ring.userData(i);
             if (SendSlots.isSend(data)) {
                 sends.completed(data, ring.res(i));
+            } else if (Accepts.isAccept(data)) {
+                accepts.completed(data, ring.res(i), (ring.cqeFlags(i) & IoUringAbi.IORING_CQE_F_MORE) != 0, null);
             } else if (Receives.isReceive(data)) {
                 receives.completed(data, ring.res(i), ring.cqeFlags(i), null);
             } else if (data == WAKEUP_DATA) {
@@ -339,6 +361,35 @@ public final class IoUringBackend extends Backend {
             throw new UnsupportedOperationException("io_uring: receives are off");
         }
         return receives.take(fd, dst, room);
+    }
+
+    @Override
+    public boolean completesAccepts() {
+        return accepts != null;
+    }
+
+    @Override
+    public void acceptFor(int fd) throws IOException {
+        ensureOpen();
+        checkFd(fd);
+        if (accepts == null) {
+            throw new UnsupportedOperationException("io_uring: accepts are off (-Dffpoll.uring.accepts=false)"
+                    + " or this kernel has no multishot accept (Linux < 5.19)");
+        }
+        if (!regs.isRegistered(fd)) {
+            throw new IllegalArgumentException("fd " + fd + " is not registered");
+        }
+        accepts.start(fd);
+        polls.remaskLater(fd);
+    }
+
+    @Override
+    public int accept(int fd) {
+        ensureOpen();
+        if (accepts == null) {
+            throw new UnsupportedOperationException("io_uring: accepts are off");
+        }
+        return accepts.take(fd);
     }
 
     /** Receive buffers stashed for sockets and not yet emptied by their readers, for tests. */
@@ -391,6 +442,10 @@ public final class IoUringBackend extends Backend {
                     disarm(fd);
                 }
                 ring.enter(0, 1, 0);
+                if (accepts != null) {
+                    // An fd accepted before the cancel comes in a completion: closed when reaped.
+                    awaitCompletions(accepts::outstanding, "accepts");
+                }
                 if (receives != null) {
                     // A receive writes into its buffer until its completion: the buffers are
                     // freed only once every cancelled receive has come back.

@@ -27,15 +27,17 @@ final class Polls {
     private final Ring ring;
     private final Registrations regs;
     private final Receives receives; // or null
+    private final Accepts accepts;   // or null
     private final long cancelData;
     private long[] armed = new long[256]; // the user_data of fd's poll in the ring, or NONE
     private int[] remask = new int[16];
     private int remaskCount;
 
-    Polls(Ring ring, Registrations regs, Receives receives, long cancelData) {
+    Polls(Ring ring, Registrations regs, Receives receives, Accepts accepts, long cancelData) {
         this.ring = ring;
         this.regs = regs;
         this.receives = receives;
+        this.accepts = accepts;
         this.cancelData = cancelData;
         Arrays.fill(armed, NONE);
     }
@@ -63,7 +65,7 @@ final class Polls {
         // number is harmless: armed[] says which poll is current.
         long data = ((long) (regs.generation(fd) & 0x0FFF_FFFF) << 32) | (fd & 0xFFFF_FFFFL);
         int mask = regs.isShared(fd) ? SHARED_MASK : POLL_MASK;
-        if (receives != null && receives.isReceiving(fd)) {
+        if (ringTakesInput(fd)) {
             data |= SENDS_ONLY;
             mask = SENDS_ONLY_MASK;
         }
@@ -82,6 +84,11 @@ final class Polls {
         }
     }
 
+    /** Whether the ring receives or accepts {@code fd}'s input itself: its poll watches writability only. */
+    private boolean ringTakesInput(int fd) {
+        return (receives != null && receives.isReceiving(fd)) || (accepts != null && accepts.isAccepting(fd));
+    }
+
     /** {@code fd}'s input is received now: a poll that watches input too is replaced at the next poll. */
     void remaskLater(int fd) {
         if (isArmed(fd)) {
@@ -96,7 +103,7 @@ final class Polls {
         for (int i = 0; i < remaskCount; i++) {
             int fd = remask[i];
             long data = armed[fd];
-            if (data != NONE && (data & SENDS_ONLY) == 0 && receives.isReceiving(fd)) {
+            if (data != NONE && (data & SENDS_ONLY) == 0 && ringTakesInput(fd)) {
                 disarm(fd);
                 arm(fd);
             }

@@ -117,7 +117,7 @@ final class Receives {
     }
 
     static boolean isReceive(long userData) {
-        return userData > 0 && (userData & SendSlots.TAG) == 0 && (userData & TAG) != 0;
+        return userData > 0 && (userData & (SendSlots.TAG | TAG | Accepts.MARK)) == TAG;
     }
 
     private void ensure(int fd) {

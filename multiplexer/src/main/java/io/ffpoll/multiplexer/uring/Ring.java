@@ -216,6 +216,17 @@ public final class Ring {
     }
 
     /**
+     * Prepares a multishot ACCEPT (Linux 5.19) on listening socket {@code fd}: a completion per
+     * connection, its res the new fd opened with {@code flags} (SOCK_NONBLOCK, SOCK_CLOEXEC).
+     * No address: the kernel would write every connection's into the same place.
+     */
+    public void prepareAccept(int fd, int flags, long userData) throws IOException {
+        prepare(IoUringAbi.IORING_OP_ACCEPT, fd, 0, 0, 0, flags, userData);
+        long base = (long) ((sqTail - 1) & sqMask) * SQE_SIZE;
+        sqes.set(ValueLayout.JAVA_SHORT, base + SQE_IOPRIO, (short) IoUringAbi.IORING_ACCEPT_MULTISHOT);
+    }
+
+    /**
      * Prepares a RECV into a buffer the kernel picks from provided-buffer group {@code group}
      * when data arrives (IOSQE_BUFFER_SELECT): a waiting receive holds no memory. With
      * {@code pollFirst} the kernel waits for readiness before it tries (the socket was just

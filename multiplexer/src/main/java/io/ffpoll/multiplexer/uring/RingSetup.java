@@ -79,6 +79,20 @@ final class RingSetup {
     }
 
     /** What an io_uring_setup errno means where it is seen (io_uring(7), the sysctl's docs). */
+    /**
+     * Whether the running kernel's version is at least {@code major.minor}, from os.version
+     * ("6.8.0-45-generic"): for what no opcode probe tells, such as an opcode's flags.
+     */
+    static boolean kernelAtLeast(int major, int minor) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)")
+                .matcher(System.getProperty("os.version", ""));
+        if (!m.find()) {
+            return false;
+        }
+        int maj = Integer.parseInt(m.group(1));
+        return maj > major || (maj == major && Integer.parseInt(m.group(2)) >= minor);
+    }
+
     static String why(int errno) {
         if (errno == ErrnoCodes.EPERM) {
             String disabled = sysctl("/proc/sys/kernel/io_uring_disabled");

@@ -126,6 +126,10 @@ class FaultInjectionTest {
                 new Faults.Rule("accept4", Err.EINTR, 0.1),
                 new Faults.Rule("accept4", Err.ECONNABORTED, 0.1),
                 new Faults.Rule("accept4", Err.ENOMEM, 0.02),
+                // On io_uring (Linux >= 5.19) the ring accepts: its take fails as accept4 would.
+                new Faults.Rule("IORING_OP_ACCEPT", Err.EINTR, 0.1),
+                new Faults.Rule("IORING_OP_ACCEPT", Err.ECONNABORTED, 0.1),
+                new Faults.Rule("IORING_OP_ACCEPT", Err.ENOMEM, 0.02),
                 new Faults.Rule("epoll_wait", Err.EINTR, 0.05)), "faulty-loop");
         final int clients = 40;
         int served = 0;
@@ -146,7 +150,7 @@ class FaultInjectionTest {
         long fatal = Faults.injected("read") + Faults.injected("IORING_OP_RECV") + Faults.injected("sendmsg")
                 + Faults.injected("send") - fatalBefore;
         long reads = injected.getOrDefault("read", 0L) + injected.getOrDefault("IORING_OP_RECV", 0L);
-        assertTrue(reads > 10 && injected.getOrDefault("accept4", 0L) > 0,
+        assertTrue(reads > 10 && injected.getOrDefault("accept4", 0L) + injected.getOrDefault("IORING_OP_ACCEPT", 0L) > 0,
                 "faults were injected: " + injected);
         // Every connection closes once (served ones when their client closes): wait for all 40.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -177,9 +181,10 @@ class FaultInjectionTest {
                 (fd, peer) -> Connection.open(loop, fd, peer, new Echo(new ConcurrentHashMap<>(), new ArrayList<>())))
                 .get(30, TimeUnit.SECONDS);
         InetSocketAddress address = Tcp.localAddress(listener.fd());
-        Faults.install(1, List.of(new Faults.Rule("accept4", Err.EMFILE, 1.0)), "faulty-loop");
+        Faults.install(1, List.of(new Faults.Rule("accept4", Err.EMFILE, 1.0),
+                new Faults.Rule("IORING_OP_ACCEPT", Err.EMFILE, 1.0)), "faulty-loop");
         Thread loopThread = io.ffpoll.multiplexer.testing.LoopThreads.thread(loop);
-        long attempts = Syscalls.count("accept4", loopThread);
+        long attempts = Syscalls.count("accept4", loopThread) + Faults.injected("IORING_OP_ACCEPT");
         long pausesBefore = listener.pauses();
         try (Socket s = new Socket(address.getAddress(), address.getPort())) { // the kernel completes the handshake
             s.setSoTimeout(30_000);
@@ -189,7 +194,7 @@ class FaultInjectionTest {
                 Thread.sleep(5);
             }
             long pauses = listener.pauses() - pausesBefore;
-            long made = Syscalls.count("accept4", loopThread) - attempts;
+            long made = Syscalls.count("accept4", loopThread) + Faults.injected("IORING_OP_ACCEPT") - attempts;
             // One attempt per 100 ms pause (a spinning loop would make thousands meanwhile).
             assertTrue(made <= pauses + 2, made + " accept attempts over " + pauses + " pauses");
             Faults.clear(); // descriptors are free again

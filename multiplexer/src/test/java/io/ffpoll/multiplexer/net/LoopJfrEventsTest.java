@@ -205,7 +205,9 @@ class LoopJfrEventsTest extends LoopTestBase {
     void acceptUnderEmfileIsRecordedWithItsErrno() throws Exception {
         Listener listener = serveConnections(SleepingHandler::new);
         record();
-        Faults.install(1, List.of(new Faults.Rule("accept4", Err.EMFILE, 1.0)), loop.name());
+        // IORING_OP_ACCEPT: where the ring accepts (io_uring), its take fails as accept4 would.
+        Faults.install(1, List.of(new Faults.Rule("accept4", Err.EMFILE, 1.0),
+                new Faults.Rule("IORING_OP_ACCEPT", Err.EMFILE, 1.0)), loop.name());
         try (Socket s = new Socket(address.getAddress(), address.getPort())) {
             Await.until(() -> listener.pauses() >= 1, "accepting paused");
             Faults.clear();

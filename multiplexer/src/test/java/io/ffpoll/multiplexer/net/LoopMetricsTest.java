@@ -169,7 +169,9 @@ class LoopMetricsTest extends LoopTestBase {
     @Test
     void acceptErrorsAreCountedByErrno() throws Exception {
         Listener listener = serveConnections(Echo::new);
-        Faults.install(1, List.of(new Faults.Rule("accept4", Err.EMFILE, 1.0)), loop.name());
+        // IORING_OP_ACCEPT: where the ring accepts (io_uring), its take fails as accept4 would.
+        Faults.install(1, List.of(new Faults.Rule("accept4", Err.EMFILE, 1.0),
+                new Faults.Rule("IORING_OP_ACCEPT", Err.EMFILE, 1.0)), loop.name());
         try (Socket s = new Socket(address.getAddress(), address.getPort())) { // the kernel completes the handshake
             s.setSoTimeout(30_000);
             Await.until(() -> listener.pauses() >= 2, "accepting paused twice");
