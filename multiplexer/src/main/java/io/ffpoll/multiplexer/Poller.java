@@ -101,7 +101,8 @@ public final class Poller implements AutoCloseable {
     /**
      * Opens the named backend: {@code "epoll"} (Linux); {@code "io_uring"} (Linux >= 5.13:
      * multishot polls on a ring, and from 5.19 a {@link io.ffpoll.multiplexer.net.Connection}'s
-     * socket reads too, into 4 MiB of buffers per loop; see below); {@code "auto"}: io_uring
+     * socket reads too, into 4 MiB of buffers per loop, and a
+     * {@link io.ffpoll.multiplexer.net.Listener}'s accepts; see below); {@code "auto"}: io_uring
      * where it can be set up, else the OS's default with one log line that says why; or
      * {@code "kqueue"}: the system's on macOS and FreeBSD, and on Linux libkqueue (a userspace
      * kqueue, for testing), loaded from the path in the system property {@code ffpoll.libkqueue},

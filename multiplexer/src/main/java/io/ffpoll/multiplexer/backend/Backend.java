@@ -91,6 +91,11 @@ public abstract class Backend {
         return open ? regs.registeredFds() : new int[0];
     }
 
+    /** How many times {@code fd}'s number has been registered here: a change tells that someone registered it. */
+    public final int registrations(int fd) {
+        return regs.generation(fd);
+    }
+
     public final boolean isCurrent(int fd, int generation) {
         return regs.isCurrent(fd, generation);
     }

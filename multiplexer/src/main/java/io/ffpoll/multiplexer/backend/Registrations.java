@@ -252,8 +252,9 @@ public final class Registrations {
         return state[fd] == PENDING_DELETE;
     }
 
+    /** How many times {@code fd}'s number has been registered (0 for a number never registered). */
     public int generation(int fd) {
-        return generation[fd];
+        return fd < generation.length ? generation[fd] : 0;
     }
 
     public void added(int fd) {

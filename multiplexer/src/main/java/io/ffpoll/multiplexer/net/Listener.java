@@ -66,7 +66,9 @@ public final class Listener {
          * @param fd the accepted socket, non-blocking, the handler's
          * @param peer the client's address; null on a Unix-domain listener (a client there is
          *     almost always unnamed: {@link Connection#peerAddress()} and
-         *     {@link Connection#peerCredentials()} tell what there is to know)
+         *     {@link Connection#peerCredentials()} tell what there is to know), and on a loop
+         *     on io_uring for a connection its peer reset before it was taken, whose address
+         *     is gone by then (its reads give what the peer sent, then ECONNRESET)
          */
         void accepted(int fd, InetSocketAddress peer);
     }
@@ -365,17 +367,12 @@ public final class Listener {
     }
 
     private void deliver(int accepted) {
+        boolean known = true;
         if (ring != null) {
             peerLength.set(ValueLayout.JAVA_INT, 0, (int) OS.sockaddrSize());
-            int g = OS.unix().getpeername(accepted, peer, peerLength);
-            if (g < 0) {
-                // The peer reset it before it was taken (ENOTCONN): what accept4 reports as
-                // ECONNABORTED for a connection reset in the backlog.
-                acceptFailed(Err.ECONNABORTED);
-                LOG.debug("listener fd {}: fd {} was reset before it was taken: {}", fd, accepted, OS.describe(-g));
-                OS.close(accepted);
-                return;
-            }
+            // ENOTCONN where the peer reset the connection before it was taken: accept4 would
+            // still hand it over, with what the peer sent before, so it is handed over here too.
+            known = OS.unix().getpeername(accepted, peer, peerLength) == 0;
         }
         int r = options.apply(OS, accepted);
         if (r < 0) {
@@ -383,21 +380,24 @@ public final class Listener {
             OS.close(accepted);
             return;
         }
-        InetSocketAddress from = peers.decode(peer);
+        InetSocketAddress from = known ? peers.decode(peer) : null;
         handOver(loop, accepted, () -> handler.accepted(accepted, from));
     }
 
     /**
      * Runs an accept handler that was given {@code fd}, on {@code loop}'s thread. If it throws,
      * the fd is closed, unless the handler registered it on the loop first: then it belongs to
-     * whoever registered it (a connection that will close it), and closing it here would close
-     * the number under its new owner once it is reused.
+     * whoever registered it (a connection that will close it, or has closed it already, perhaps
+     * in a close still queued for the next poll), and closing it here would close the number
+     * under its next owner.
      */
     static void handOver(EventLoop loop, int fd, Runnable acceptHandler) {
+        Backend backend = LOOPS.backend(loop);
+        int registrations = backend.registrations(fd);
         try {
             acceptHandler.run();
         } catch (Throwable t) {
-            if (LOOPS.isRegistered(loop, fd)) {
+            if (backend.registrations(fd) != registrations) {
                 LOG.warn("the accept handler on loop '{}' threw; fd {} stays with what it registered", loop.name(), fd, t);
             } else {
                 LOG.warn("the accept handler on loop '{}' threw; closing the connection it was given (fd {})",

@@ -31,7 +31,10 @@ import java.util.Arrays;
 final class Accepts {
     /** user_data bit 60 with bit 61 ({@link Receives#TAG}) tags an accept. */
     static final long MARK = 1L << 60;
-    /** Accepted fds one listener holds here at most before its accept is cancelled. */
+    /**
+     * Accepted fds one listener holds here before its accept is cancelled. A soft bound: the
+     * enter that brings it there may bring a whole backlog's worth more.
+     */
     static final int HOLD = 128;
     private static final long NONE = -1L;
     private static final int FLAGS = Sockets.SOCK_NONBLOCK | Sockets.SOCK_CLOEXEC;
@@ -96,10 +99,19 @@ final class Accepts {
         listeners[listenerCount++] = fd;
     }
 
-    /** Before the poll's enter: arms or cancels each listener's accept as its interest and hold say. */
+    /**
+     * Before the poll's enter: arms or cancels each listener's accept as its interest and hold
+     * say; a registration that ended without {@link #stop} (deregistered before it reached the
+     * kernel, or whose poll failed) is stopped here.
+     */
     void update() throws IOException {
         for (int i = 0; i < listenerCount; i++) {
             int fd = listeners[i];
+            if (!isAccepting(fd) || !regs.isCurrent(fd, regs.generation(fd)) && !regs.isPendingAdd(fd)) {
+                stop(fd); // moves the last listener into slot i
+                i--;
+                continue;
+            }
             boolean wanted = (regs.interest(fd) & EventBuffer.READ) != 0 && count[fd] < HOLD;
             if (wanted && inFlight[fd] == NONE && regs.isInKernel(fd)) {
                 long data = Receives.TAG | MARK | ((long) (generation[fd] & 0x0FFF_FFFF) << 32) | (fd & 0xFFFF_FFFFL);
@@ -183,6 +195,36 @@ final class Accepts {
         }
         hold(fd, res);
         regs.kernelEvent(fd, regs.generation(fd), EventBuffer.READ, events);
+    }
+
+    /**
+     * {@code fd} is registered anew: an accept left from an earlier registration of the number,
+     * one {@link #start} did not replace, is stopped.
+     */
+    void registeredAgain(int fd) throws IOException {
+        if (fd < generation.length && generation[fd] != -1 && generation[fd] != regs.generation(fd)) {
+            stop(fd);
+        }
+    }
+
+    /** Closes every fd held here, without a syscall to the ring: for a ring that will not enter again. */
+    void closeHeld() {
+        for (int i = 0; i < listenerCount; i++) {
+            int fd = listeners[i];
+            while (count[fd] > 0) {
+                int r = held[fd][first[fd]];
+                first[fd] = (first[fd] + 1) % held[fd].length;
+                count[fd]--;
+                if (r >= 0) {
+                    Fd.close(r);
+                }
+            }
+        }
+    }
+
+    /** Fds accepted for {@code fd} and not yet taken, for tests. */
+    int held(int fd) {
+        return fd < count.length && isAccepting(fd) ? count[fd] : 0;
     }
 
     /** {@code fd}'s registration ends: its accept is cancelled and the fds held for it are closed. */

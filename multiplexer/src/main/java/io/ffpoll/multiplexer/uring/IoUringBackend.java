@@ -29,8 +29,9 @@ import java.util.function.IntSupplier;
  * again, and readiness is not lost because a new poll reports the current state first.
  *
  * <p>The connection layer also hands the backend its sockets' I/O: sends ({@link #send}, see
- * {@link SendSlots}) and, from Linux 5.19, reads ({@link #receiveInto}, see {@link Receives}),
- * whose poll then watches writability only. Those SQEs go in the same enter as the rest.
+ * {@link SendSlots}) and, from Linux 5.19, reads ({@link #receiveInto}, see {@link Receives})
+ * and a listener's accepts ({@link #acceptFor}, see {@link Accepts}), whose poll then watches
+ * writability only. Those SQEs go in the same enter as the rest.
  *
  * <p>The ring is SINGLE_ISSUER with DEFER_TASKRUN where the kernel has them (6.1): the first
  * thread that polls owns the ring, and a poll from any other thread throws
@@ -220,9 +221,12 @@ public final class IoUringBackend extends Backend {
             int fd = regs.change(i);
             if (regs.isPendingAdd(fd)) {
                 // Registered again before its removal reached the ring: the old poll goes first.
-                // (An accept is the new registration's already: acceptFor stopped the old one's.)
+                // An accept started for the new registration stays; one left from the old goes.
                 if (receives != null) {
                     receives.stop(fd);
+                }
+                if (accepts != null) {
+                    accepts.registeredAgain(fd);
                 }
                 polls.disarm(fd);
                 polls.arm(fd);
@@ -392,6 +396,11 @@ public final class IoUringBackend extends Backend {
         return accepts.take(fd);
     }
 
+    /** Connections the ring accepted for listening socket {@code fd} and nobody took yet, for tests. */
+    public int acceptsHeld(int fd) {
+        return accepts == null ? 0 : accepts.held(fd);
+    }
+
     /** Receive buffers stashed for sockets and not yet emptied by their readers, for tests. */
     public int receiveBuffersHeld() {
         return receives == null ? 0 : receives.held();
@@ -459,6 +468,14 @@ public final class IoUringBackend extends Backend {
         // or its last enter failed): done here, as the caller was promised.
         for (int fd : ring.unsubmittedFds(IoUringAbi.IORING_OP_CLOSE)) {
             Fd.close(fd);
+        }
+        if (accepts != null) {
+            // Connections the ring accepted that nobody took, held or still in the CQ (read
+            // without an enter): nobody else knows of them. Accepts the kernel might finish
+            // while it tears the ring down are out of reach (with DEFER_TASKRUN they run only
+            // in the owner's enters, which have ended).
+            reapWhileClosing();
+            accepts.closeHeld();
         }
         try {
             ring.close(); // cancels every poll still armed

@@ -78,7 +78,6 @@ final class RingSetup {
         throw Errors.exception("io_uring_setup(" + entries + ")" + why(firstErrno), firstErrno);
     }
 
-    /** What an io_uring_setup errno means where it is seen (io_uring(7), the sysctl's docs). */
     /**
      * Whether the running kernel's version is at least {@code major.minor}, from os.version
      * ("6.8.0-45-generic"): for what no opcode probe tells, such as an opcode's flags.
@@ -93,6 +92,7 @@ final class RingSetup {
         return maj > major || (maj == major && Integer.parseInt(m.group(2)) >= minor);
     }
 
+    /** What an io_uring_setup errno means where it is seen (io_uring(7), the sysctl's docs). */
     static String why(int errno) {
         if (errno == ErrnoCodes.EPERM) {
             String disabled = sysctl("/proc/sys/kernel/io_uring_disabled");
