@@ -210,14 +210,17 @@ final class Accepts {
     /** Closes every fd held here, without a syscall to the ring: for a ring that will not enter again. */
     void closeHeld() {
         for (int i = 0; i < listenerCount; i++) {
-            int fd = listeners[i];
-            while (count[fd] > 0) {
-                int r = held[fd][first[fd]];
-                first[fd] = (first[fd] + 1) % held[fd].length;
-                count[fd]--;
-                if (r >= 0) {
-                    Fd.close(r);
-                }
+            closeHeld(listeners[i]);
+        }
+    }
+
+    private void closeHeld(int fd) {
+        while (count[fd] > 0) {
+            int r = held[fd][first[fd]];
+            first[fd] = (first[fd] + 1) % held[fd].length;
+            count[fd]--;
+            if (r >= 0) {
+                Fd.close(r);
             }
         }
     }
@@ -238,14 +241,7 @@ final class Accepts {
         }
         // Completions still coming are for no registration now: completed() closes their fds.
         generation[fd] = -1;
-        while (count[fd] > 0) {
-            int r = held[fd][first[fd]];
-            first[fd] = (first[fd] + 1) % held[fd].length;
-            count[fd]--;
-            if (r >= 0) {
-                Fd.close(r);
-            }
-        }
+        closeHeld(fd);
         for (int i = 0; i < listenerCount; i++) {
             if (listeners[i] == fd) {
                 listeners[i] = listeners[--listenerCount];

@@ -53,6 +53,15 @@ class IoUringAcceptTest extends LoopTestBase {
 
     private record Accepted(int fd, InetSocketAddress peer) {}
 
+    /** Registers listening socket {@code lfd} on {@code backend} with the ring accepting, and polls once to arm the accept. */
+    private static EventBuffer acceptOnRing(IoUringBackend backend, int lfd) throws IOException {
+        backend.register(lfd, EventBuffer.READ, null, false);
+        backend.acceptFor(lfd);
+        EventBuffer events = new EventBuffer(8);
+        backend.poll(events, 0);
+        return events;
+    }
+
     private Accepted next(BlockingQueue<Accepted> accepted) throws InterruptedException {
         Accepted a = accepted.poll(60, TimeUnit.SECONDS);
         assertNotNull(a, "no connection accepted");
@@ -137,10 +146,7 @@ class IoUringAcceptTest extends LoopTestBase {
         try {
             int lfd = net.listen();
             InetSocketAddress at = net.address(lfd);
-            backend.register(lfd, EventBuffer.READ, null, false);
-            backend.acceptFor(lfd);
-            EventBuffer events = new EventBuffer(8);
-            backend.poll(events, 0); // arms the accept
+            EventBuffer events = acceptOnRing(backend, lfd);
             List<Socket> clients = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
                 clients.add(new Socket(at.getAddress(), at.getPort()));
@@ -198,9 +204,7 @@ class IoUringAcceptTest extends LoopTestBase {
             for (int i = 0; i < 200; i++) {
                 clients.add(new Socket(at.getAddress(), at.getPort())); // in the backlog (1024)
             }
-            backend.register(lfd, EventBuffer.READ, null, false);
-            backend.acceptFor(lfd);
-            EventBuffer events = new EventBuffer(8);
+            EventBuffer events = acceptOnRing(backend, lfd);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (backend.acceptsHeld(lfd) < 200) {
                 assertTrue(System.nanoTime() < deadline, "only " + backend.acceptsHeld(lfd) + " of the backlog accepted");
@@ -249,10 +253,7 @@ class IoUringAcceptTest extends LoopTestBase {
         try {
             int lfd = net.listen();
             InetSocketAddress at = net.address(lfd);
-            backend.register(lfd, EventBuffer.READ, null, false);
-            backend.acceptFor(lfd);
-            EventBuffer events = new EventBuffer(8);
-            backend.poll(events, 0); // the accept is armed
+            EventBuffer events = acceptOnRing(backend, lfd);
             backend.deregister(lfd);
             net.close(lfd);
             int again = net.listen(); // the lowest free number: lfd's
@@ -279,12 +280,7 @@ class IoUringAcceptTest extends LoopTestBase {
         List<Socket> clients = new ArrayList<>();
         java.util.concurrent.ExecutorService owner = java.util.concurrent.Executors.newSingleThreadExecutor();
         try {
-            owner.submit(() -> {
-                backend.register(lfd, EventBuffer.READ, null, false);
-                backend.acceptFor(lfd);
-                backend.poll(new EventBuffer(8), 0);
-                return null;
-            }).get(60, TimeUnit.SECONDS);
+            owner.submit(() -> acceptOnRing(backend, lfd)).get(60, TimeUnit.SECONDS);
             for (int i = 0; i < 3; i++) {
                 clients.add(new Socket(at.getAddress(), at.getPort()));
             }
