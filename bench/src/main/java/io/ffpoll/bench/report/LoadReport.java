@@ -29,12 +29,15 @@ public final class LoadReport {
         String name = args.length > 2 ? args[2] : "load";
         Map<String, Map<String, Figures>> byServer = read(dir.resolve(name + ".tsv"));
         StringBuilder md = new StringBuilder("# Load report: /plaintext on one core\n\n").append(Machine.describe(args[1])).append('\n');
-        md.append("Each server runs on CPU 0 alone, wrk on CPU 1; pipelined is 16 requests per write (bench/pipeline.lua). "
+        md.append("Each server runs on CPU 0 alone, wrk on CPU 1; pipelined is 16 requests per write (bench/pipeline.lua); close (where run) sends Connection: close, a new connection per request. "
                 + "CPU is the server process's user+system time over the measured seconds divided by the requests answered: "
                 + "the fair figure when wrk saturates its own core. Syscalls are counted by perf over the server process "
                 + "(JVM threads included) during the measured seconds, and its counting costs every server a little CPU per "
                 + "syscall. wrk reports no p99 for some pipelined runs (n/a). RSS is the whole process.\n\n");
-        for (String mode : List.of("keep-alive", "pipelined")) {
+        for (String mode : List.of("keep-alive", "pipelined", "close")) {
+            if (byServer.values().stream().noneMatch(modes -> modes.containsKey(mode))) {
+                continue; // a mode this run left out (MODES=...)
+            }
             Figures nginx = byServer.getOrDefault("nginx", Map.of()).get(mode);
             md.append("## ").append(mode).append("\n\n| server | req/s | p50 ms | p99 ms | syscalls/req | CPU µs/req | RSS MiB "
                     + "| req/s ÷ nginx | CPU/req ÷ nginx | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
