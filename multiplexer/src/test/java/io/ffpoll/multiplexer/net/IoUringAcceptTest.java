@@ -98,8 +98,10 @@ class IoUringAcceptTest extends LoopTestBase {
             assertTrue(new String(s.getInputStream().readAllBytes()).startsWith("hello "), "its own socket, open");
             s.close();
         }
-        assertEquals(accepts, Syscalls.count("accept4", loopThread) + Syscalls.count("accept", loopThread),
-                "accept syscalls on the loop");
+        if (Syscalls.COUNTING) {
+            assertEquals(accepts, Syscalls.count("accept4", loopThread) + Syscalls.count("accept", loopThread),
+                    "accept syscalls on the loop");
+        }
         assertEquals(50, (long) onLoop(() -> loop.metrics().accepts()) , "accepts counted");
         listener.closeAsync().get(30, TimeUnit.SECONDS);
         listenerOwnsListenFd();

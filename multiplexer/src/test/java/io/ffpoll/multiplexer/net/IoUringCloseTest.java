@@ -26,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A connection's close on io_uring: the cancel of its poll and an {@code IORING_OP_CLOSE} go
@@ -77,6 +78,7 @@ class IoUringCloseTest extends LoopTestBase {
 
     @Test
     void aClosedConnectionGoesInTheNextEnterWithNoSyscallOfItsOwn() throws Exception {
+        assumeTrue(Syscalls.COUNTING, "counts syscalls: needs -Dffpoll.countSyscalls=true");
         BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
         Listener listener = serve((fd, peer) -> opened.add(Connection.open(loop, fd, peer, (c, d) -> d.byteSize()).join()));
         Thread loopThread = onLoop(Thread::currentThread);
@@ -96,6 +98,7 @@ class IoUringCloseTest extends LoopTestBase {
 
     @Test
     void anAbortResetsThePeerThroughTheCloseSqe() throws Exception {
+        assumeTrue(Syscalls.COUNTING, "counts syscalls: needs -Dffpoll.countSyscalls=true");
         BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
         Listener listener = serve((fd, peer) -> opened.add(Connection.open(loop, fd, peer, (c, d) -> d.byteSize()).join()));
         Thread loopThread = onLoop(Thread::currentThread);
@@ -117,6 +120,7 @@ class IoUringCloseTest extends LoopTestBase {
      */
     @Test
     void aThrowingAcceptHandlerThatClosedItsConnectionLeavesTheNumberAlone() throws Exception {
+        assumeTrue(Syscalls.COUNTING, "counts syscalls: needs -Dffpoll.countSyscalls=true");
         Thread loopThread = onLoop(Thread::currentThread);
         long closes = Syscalls.count("close", loopThread);
         CompletableFuture<Integer> handled = new CompletableFuture<>();
