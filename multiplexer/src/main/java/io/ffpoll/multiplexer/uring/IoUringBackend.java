@@ -8,13 +8,9 @@ import io.ffpoll.multiplexer.backend.Backend;
 import io.ffpoll.multiplexer.backend.EventBuffer;
 import io.ffpoll.multiplexer.epoll.EventFdWakeup;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
-import java.util.function.IntSupplier;
 
 /**
  * The io_uring backend (Linux >= 5.13): readiness from multishot {@code IORING_OP_POLL_ADD}, one
@@ -46,10 +42,7 @@ import java.util.function.IntSupplier;
  * and an {@code IORING_OP_CLOSE} go with the next poll's enter.
  */
 public final class IoUringBackend extends Backend {
-    private static final long WAKEUP_DATA = -1L;  // fd bits 0xFFFFFFFF: no fd has that number
-    static final long REMOVE_DATA = -2L;
-    private static final long CLOSE_DATA = -3L;
-    private static final Logger LOG = LoggerFactory.getLogger(IoUringBackend.class);
+    private static final long REMOVE_DATA = Completions.REMOVE_DATA;
     private static final int SQ_ENTRIES = 256;
     private static final int CQ_ENTRIES = 4096;
     // -Dffpoll.uring.sends=false and -Dffpoll.uring.receives=false keep sends and reads as
@@ -61,7 +54,7 @@ public final class IoUringBackend extends Backend {
     private final Ring ring;
     private final EventFdWakeup wakeup;
     private final Polls polls;
-    private boolean wakeupArmed;
+    private final Completions completions;
     private final SendSlots sends;
     private final Receives receives; // null where receives are off or the kernel has no buffer rings
     private final Accepts accepts;   // null where accepts are off or the kernel has no multishot accept
@@ -111,6 +104,7 @@ public final class IoUringBackend extends Backend {
         accepts = ringAccepts ? new Accepts(r, regs, REMOVE_DATA) : null;
         wakeup = w;
         polls = new Polls(r, regs, recv, accepts, REMOVE_DATA);
+        completions = new Completions(r, polls, sends, recv, accepts);
     }
 
     @Override
@@ -162,7 +156,7 @@ public final class IoUringBackend extends Backend {
         // IORING_OP_CLOSE defers to a worker only a file with a flush method, and sockets have
         // none. The file goes, with its FIN, when the cancels' task work in that enter drops the
         // ring's last reference. Until that enter the fd stays open, so its number is not reused.
-        ring.prepare(IoUringAbi.IORING_OP_CLOSE, fd, 0, 0, 0, 0, CLOSE_DATA);
+        ring.prepare(IoUringAbi.IORING_OP_CLOSE, fd, 0, 0, 0, 0, Completions.CLOSE_DATA);
     }
 
     private void disarm(int fd) throws IOException {
@@ -180,10 +174,10 @@ public final class IoUringBackend extends Backend {
         ensureOpen();
         events.clear(this);
         regs.beginBatch();
-        if (!wakeupArmed) {
+        if (!completions.wakeupArmed()) {
             ring.prepare(IoUringAbi.IORING_OP_POLL_ADD, wakeup.fd(), 0, IoUringAbi.IORING_POLL_ADD_MULTI, 0,
-                    IoUringAbi.POLLIN, WAKEUP_DATA);
-            wakeupArmed = true;
+                    IoUringAbi.POLLIN, Completions.WAKEUP_DATA);
+            completions.wakeupArmedNow();
         }
         applyChanges();
         if (receives != null || accepts != null) {
@@ -210,7 +204,7 @@ public final class IoUringBackend extends Backend {
                 wakeup.blocked();
             }
         }
-        reap(events);
+        completions.reap(events);
         regs.deliverPending(events);
         return events.size();
     }
@@ -237,36 +231,6 @@ public final class IoUringBackend extends Backend {
             }
         }
         regs.clearChanges();
-    }
-
-    private void reap(EventBuffer events) throws IOException {
-        int n = ring.ready();
-        for (int i = 0; i < n; i++) {
-            long data = ring.userData(i);
-            int res = ring.res(i);
-            boolean more = (ring.cqeFlags(i) & IoUringAbi.IORING_CQE_F_MORE) != 0;
-            if (data == WAKEUP_DATA) {
-                wakeupArmed &= more;
-            } else if (SendSlots.isSend(data)) {
-                sends.completed(data, res);
-            } else if (Accepts.isAccept(data)) {
-                accepts.completed(data, res, more, events);
-            } else if (Receives.isReceive(data)) {
-                receives.completed(data, res, ring.cqeFlags(i), events);
-            } else if (data == CLOSE_DATA) {
-                closed(res);
-            } else if (data != REMOVE_DATA) {
-                polls.completed(data, res, more, events);
-            }
-        }
-        ring.advance(n);
-    }
-
-    private static void closed(int res) {
-        if (res < 0) {
-            // The fd is released all the same, as close(2)'s is; nobody is left to tell.
-            LOG.debug("io_uring: a close SQE failed: {}", Errors.exception("close", -res).getMessage());
-        }
     }
 
     @Override
@@ -297,45 +261,9 @@ public final class IoUringBackend extends Backend {
         ensureOpen();
         if (sends.inFlight() > 0) {
             sends.cancelAll();
-            awaitCompletions(sends::inFlight, "sends");
+            completions.await(sends::inFlight, "sends");
         }
         runCompletions();
-    }
-
-    /**
-     * Waits until the cancelled operations have all completed. A cancel completes at once or
-     * after the operation it found; the wait is bounded all the same, and the caller then leaves
-     * the memory to the process instead of freeing it.
-     */
-    private void awaitCompletions(IntSupplier outstanding, String what) throws IOException {
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (outstanding.getAsInt() > 0) {
-            if (System.nanoTime() > deadline) {
-                throw new IOException("io_uring: " + outstanding.getAsInt() + " cancelled " + what + " never completed");
-            }
-            ring.enter(1, 1, 100_000_000L);
-            reapWhileClosing();
-        }
-    }
-
-    /** Reaps while quiescing: readiness is of no use to a closing loop; sends and receives are what count. */
-    private void reapWhileClosing() {
-        int n = ring.ready();
-        for (int i = 0; i < n; i++) {
-            long data = ring.userData(i);
-            if (SendSlots.isSend(data)) {
-                sends.completed(data, ring.res(i));
-            } else if (Accepts.isAccept(data)) {
-                accepts.completed(data, ring.res(i), (ring.cqeFlags(i) & IoUringAbi.IORING_CQE_F_MORE) != 0, null);
-            } else if (Receives.isReceive(data)) {
-                receives.completed(data, ring.res(i), ring.cqeFlags(i), null);
-            } else if (data == WAKEUP_DATA) {
-                wakeupArmed &= (ring.cqeFlags(i) & IoUringAbi.IORING_CQE_F_MORE) != 0;
-            } else if (data == CLOSE_DATA) {
-                closed(ring.res(i));
-            }
-        }
-        ring.advance(n);
     }
 
     @Override
@@ -453,12 +381,12 @@ public final class IoUringBackend extends Backend {
                 ring.enter(0, 1, 0);
                 if (accepts != null) {
                     // An fd accepted before the cancel comes in a completion: closed when reaped.
-                    awaitCompletions(accepts::outstanding, "accepts");
+                    completions.await(accepts::outstanding, "accepts");
                 }
                 if (receives != null) {
                     // A receive writes into its buffer until its completion: the buffers are
                     // freed only once every cancelled receive has come back.
-                    awaitCompletions(receives::outstanding, "receives");
+                    completions.await(receives::outstanding, "receives");
                 }
             }
         } catch (IOException e) {
@@ -474,7 +402,7 @@ public final class IoUringBackend extends Backend {
             // without an enter): nobody else knows of them. Accepts the kernel might finish
             // while it tears the ring down are out of reach (with DEFER_TASKRUN they run only
             // in the owner's enters, which have ended).
-            reapWhileClosing();
+            completions.reap(null);
             accepts.closeHeld();
         }
         try {
