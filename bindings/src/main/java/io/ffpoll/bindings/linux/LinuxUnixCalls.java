@@ -108,6 +108,11 @@ final class LinuxUnixCalls extends UnixCalls {
     }
 
     @Override
+    public int peerNameAfterReset(int fd, MemorySegment addr, MemorySegment addrLen) {
+        return UnixSockets.peerName(fd, addr, addrLen);
+    }
+
+    @Override
     public int isStreamSocket(int fd) {
         int type = Sockets.getsockopt(fd, Sockets.SOL_SOCKET, UnixSockets.SO_TYPE);
         return type < 0 ? type : type == Sockets.SOCK_STREAM ? 1 : 0;

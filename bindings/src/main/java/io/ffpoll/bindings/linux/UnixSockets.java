@@ -79,6 +79,29 @@ public final class UnixSockets {
         }
     }
 
+    /**
+     * SO_PEERNAME, from asm-generic/socket.h, which x86-64 and arm64 both use (jextract's
+     * output lacks it). Checked against the kernel by LinuxBindingsTest.
+     */
+    public static final int SO_PEERNAME = 28;
+
+    /**
+     * getsockopt(SO_PEERNAME): the peer's address as accept(2) reads it, which a connection
+     * reset by its peer still has, where getpeername(2) fails with ENOTCONN. {@code addrLen}
+     * must hold the address's exact size (the kernel refuses a larger one with EINVAL).
+     */
+    public static int peerName(int fd, MemorySegment addr, MemorySegment addrLen) {
+        Bounds.socklen("getsockopt", addr, addrLen);
+        C_GETSOCKOPT.hit();
+        Errno.PerThread t = Errno.current();
+        try {
+            int r = (int) GETSOCKOPT.invokeExact(t.state, fd, Sockets.SOL_SOCKET, SO_PEERNAME, addr, addrLen);
+            return r >= 0 ? r : -t.errno();
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
     /** A pipe's read end, then its write end, in {@code fds}' first two ints. */
     public static int pipe2(MemorySegment fds, int flags) {
         Bounds.struct("pipe2", "int[2]", 8, "fds", fds);

@@ -118,6 +118,21 @@ public abstract class UnixCalls {
     public abstract int getpeername(int fd, MemorySegment addr, MemorySegment addrLen);
 
     /**
+     * The peer's address of a connection its peer has reset, which getpeername(2) no longer
+     * gives (ENOTCONN) but accept(2) still does: Linux's getsockopt(SO_PEERNAME), where
+     * {@code addrLen} holds the exact size of the listening socket's family's address.
+     * Elsewhere -ENOSYS.
+     *
+     * @param fd the socket
+     * @param addr a sockaddr_storage ({@link Platform#allocateSockaddr})
+     * @param addrLen a socklen_t holding the family's sockaddr size
+     * @return 0, or -errno
+     */
+    public int peerNameAfterReset(int fd, MemorySegment addr, MemorySegment addrLen) {
+        return -io.ffpoll.bindings.Err.ENOSYS;
+    }
+
+    /**
      * 1 if {@code fd} is a stream socket, 0 if a socket of another type, -ENOTSOCK if it is no
      * socket (a pipe, a terminal, a file), other -errno (EBADF: not open). One getsockopt(SO_TYPE).
      *

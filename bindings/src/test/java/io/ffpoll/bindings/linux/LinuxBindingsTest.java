@@ -181,6 +181,34 @@ class LinuxBindingsTest {
         assertTrue(r == -ErrnoCodes.EPIPE || r == -ErrnoCodes.ECONNRESET, "send after peer close: " + r);
     }
 
+    /** A connection reset before it is accepted: getpeername fails, SO_PEERNAME reads the address as accept4 does. */
+    @Test
+    void soPeernameReadsTheAddressOfAResetConnection() throws Exception {
+        int lfd = listener(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        int cfd = track(Sockets.socket(Sockets.AF_INET, Sockets.SOCK_STREAM | Sockets.SOCK_CLOEXEC, 0));
+        MemorySegment sa = SockAddr.allocateStorage(arena);
+        assertEquals(0, Sockets.connect(cfd, sa, SockAddr.encode(localAddress(lfd), sa)));
+        InetSocketAddress client = localAddress(cfd);
+        assertEquals(0, Sockets.setLinger(cfd, true, 0));
+        assertEquals(0, Fd.close(cfd)); // an RST to the connection in the backlog
+        fds.remove(Integer.valueOf(cfd));
+        int afd = -ErrnoCodes.EAGAIN;
+        for (int i = 0; i < 30_000 && afd == -ErrnoCodes.EAGAIN; i++) {
+            afd = Sockets.accept4(lfd, MemorySegment.NULL, MemorySegment.NULL, Sockets.SOCK_NONBLOCK | Sockets.SOCK_CLOEXEC);
+            if (afd == -ErrnoCodes.EAGAIN) {
+                Thread.sleep(1); // polls the listener up to a 30 s deadline
+            }
+        }
+        track(afd);
+        MemorySegment peer = SockAddr.allocateStorage(arena);
+        MemorySegment len = arena.allocate(ValueLayout.JAVA_INT);
+        len.set(ValueLayout.JAVA_INT, 0, (int) SockAddr.STORAGE_SIZE);
+        assertEquals(-ErrnoCodes.ENOTCONN, UnixSockets.getpeername(afd, peer, len));
+        len.set(ValueLayout.JAVA_INT, 0, 16); // sizeof(struct sockaddr_in)
+        assertEquals(0, UnixSockets.peerName(afd, peer, len));
+        assertEquals(client, SockAddr.decode(peer));
+    }
+
     @Test
     void readvScattersIntoSeveralBuffers() {
         int efd = track(EventFd.eventfd(0, EventFd.EFD_NONBLOCK | EventFd.EFD_CLOEXEC));

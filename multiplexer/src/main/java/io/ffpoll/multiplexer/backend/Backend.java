@@ -91,9 +91,13 @@ public abstract class Backend {
         return open ? regs.registeredFds() : new int[0];
     }
 
-    /** How many times {@code fd}'s number has been registered here: a change tells that someone registered it. */
-    public final int registrations(int fd) {
-        return regs.generation(fd);
+    /**
+     * How many times {@code fd}'s number was closed through this backend
+     * ({@link #deregisterAndClose}, or a close queued by {@link #deregisterAndCloseSoon}): a
+     * change tells that whoever registered the number has closed it.
+     */
+    public final int closes(int fd) {
+        return regs.closes(fd);
     }
 
     public final boolean isCurrent(int fd, int generation) {

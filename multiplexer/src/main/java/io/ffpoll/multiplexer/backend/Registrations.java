@@ -19,6 +19,7 @@ public final class Registrations {
     private boolean[] inKernel = new boolean[256];
     private boolean[] shared = new boolean[256];
     private int[] generation = new int[256];
+    private int[] closes = new int[256];
     private int[] interest = new int[256];
     private int[] ready = new int[256];
     private int[] owed = new int[256];
@@ -46,6 +47,7 @@ public final class Registrations {
         inKernel = Arrays.copyOf(inKernel, n);
         shared = Arrays.copyOf(shared, n);
         generation = Arrays.copyOf(generation, n);
+        closes = Arrays.copyOf(closes, n);
         interest = Arrays.copyOf(interest, n);
         ready = Arrays.copyOf(ready, n);
         owed = Arrays.copyOf(owed, n);
@@ -192,6 +194,7 @@ public final class Registrations {
             return;
         }
         generation[fd]++;
+        closes[fd]++;
         state[fd] = FREE;
         inKernel[fd] = false;
         attachment[fd] = null;
@@ -252,9 +255,14 @@ public final class Registrations {
         return state[fd] == PENDING_DELETE;
     }
 
-    /** How many times {@code fd}'s number has been registered (0 for a number never registered). */
+    /** {@code fd}'s registration generation: it changes on every register, deregister and close. */
     public int generation(int fd) {
         return fd < generation.length ? generation[fd] : 0;
+    }
+
+    /** How many times {@code fd}'s number was closed through {@link #forget} (0 for one never registered). */
+    public int closes(int fd) {
+        return fd < closes.length ? closes[fd] : 0;
     }
 
     public void added(int fd) {

@@ -66,9 +66,7 @@ public final class Listener {
          * @param fd the accepted socket, non-blocking, the handler's
          * @param peer the client's address; null on a Unix-domain listener (a client there is
          *     almost always unnamed: {@link Connection#peerAddress()} and
-         *     {@link Connection#peerCredentials()} tell what there is to know), and on a loop
-         *     on io_uring for a connection its peer reset before it was taken, whose address
-         *     is gone by then (its reads give what the peer sent, then ECONNRESET)
+         *     {@link Connection#peerCredentials()} tell what there is to know)
          */
         void accepted(int fd, InetSocketAddress peer);
     }
@@ -89,6 +87,7 @@ public final class Listener {
     private boolean suspended;    // by the owner (e.g. at a connection limit), until resumed
     private boolean inWakeSet;    // a shared socket's registration, while accepting
     private Backend ring;         // the loop's backend where the kernel accepts (io_uring), else null
+    private int peerSize;         // with ring: the listening family's sockaddr size; 0 on a Unix socket
     private boolean closed;
     private long pauses;
     private UnixListening.SocketFile socketFile; // removed on close: the file this listener bound
@@ -132,6 +131,7 @@ public final class Listener {
             Backend backend = LOOPS.backend(loop);
             if (backend.completesAccepts()) {
                 try {
+                    peerSize = ownAddressSize();
                     backend.acceptFor(fd);
                 } catch (IOException | RuntimeException e) {
                     loop.deregister(fd);
@@ -366,13 +366,27 @@ public final class Listener {
         }
     }
 
+    /** The size of this listening socket's own address: its peers' is the same; 0 for a Unix-domain socket. */
+    private int ownAddressSize() throws IOException {
+        peerLength.set(ValueLayout.JAVA_INT, 0, (int) OS.sockaddrSize());
+        Errors.check(OS.getsockname(fd, peer, peerLength), "getsockname(listener fd " + fd + ")");
+        return peers.decode(peer) == null ? 0 : peerLength.get(ValueLayout.JAVA_INT, 0);
+    }
+
     private void deliver(int accepted) {
         boolean known = true;
         if (ring != null) {
-            peerLength.set(ValueLayout.JAVA_INT, 0, (int) OS.sockaddrSize());
-            // ENOTCONN where the peer reset the connection before it was taken: accept4 would
-            // still hand it over, with what the peer sent before, so it is handed over here too.
-            known = OS.unix().getpeername(accepted, peer, peerLength) == 0;
+            // A Unix-domain client's address is none of the handler's business (null, as below).
+            known = peerSize > 0;
+            if (known) {
+                peerLength.set(ValueLayout.JAVA_INT, 0, (int) OS.sockaddrSize());
+                if (OS.unix().getpeername(accepted, peer, peerLength) != 0) {
+                    // ENOTCONN: the peer reset the connection before it was taken. accept4 would
+                    // still hand it over with its address, and SO_PEERNAME reads it as accept4 does.
+                    peerLength.set(ValueLayout.JAVA_INT, 0, peerSize);
+                    known = OS.unix().peerNameAfterReset(accepted, peer, peerLength) == 0;
+                }
+            }
         }
         int r = options.apply(OS, accepted);
         if (r < 0) {
@@ -393,11 +407,11 @@ public final class Listener {
      */
     static void handOver(EventLoop loop, int fd, Runnable acceptHandler) {
         Backend backend = LOOPS.backend(loop);
-        int registrations = backend.registrations(fd);
+        int closes = backend.closes(fd);
         try {
             acceptHandler.run();
         } catch (Throwable t) {
-            if (backend.registrations(fd) != registrations) {
+            if (LOOPS.isRegistered(loop, fd) || backend.closes(fd) != closes) {
                 LOG.warn("the accept handler on loop '{}' threw; fd {} stays with what it registered", loop.name(), fd, t);
             } else {
                 LOG.warn("the accept handler on loop '{}' threw; closing the connection it was given (fd {})",

@@ -101,13 +101,14 @@ final class Accepts {
 
     /**
      * Before the poll's enter: arms or cancels each listener's accept as its interest and hold
-     * say; a registration that ended without {@link #stop} (deregistered before it reached the
-     * kernel, or whose poll failed) is stopped here.
+     * say. A registration that ended without {@link #stop} (deregistered before it reached the
+     * kernel, its poll failed, or its number registered again in one iteration) is stopped
+     * here, before the enter that would otherwise keep its accept, and its socket, alive.
      */
     void update() throws IOException {
         for (int i = 0; i < listenerCount; i++) {
             int fd = listeners[i];
-            if (!isAccepting(fd) || !regs.isCurrent(fd, regs.generation(fd)) && !regs.isPendingAdd(fd)) {
+            if (!isAccepting(fd)) {
                 stop(fd); // moves the last listener into slot i
                 i--;
                 continue;
@@ -195,16 +196,6 @@ final class Accepts {
         }
         hold(fd, res);
         regs.kernelEvent(fd, regs.generation(fd), EventBuffer.READ, events);
-    }
-
-    /**
-     * {@code fd} is registered anew: an accept left from an earlier registration of the number,
-     * one {@link #start} did not replace, is stopped.
-     */
-    void registeredAgain(int fd) throws IOException {
-        if (fd < generation.length && generation[fd] != -1 && generation[fd] != regs.generation(fd)) {
-            stop(fd);
-        }
     }
 
     /** Closes every fd held here, without a syscall to the ring: for a ring that will not enter again. */

@@ -215,12 +215,9 @@ public final class IoUringBackend extends Backend {
             int fd = regs.change(i);
             if (regs.isPendingAdd(fd)) {
                 // Registered again before its removal reached the ring: the old poll goes first.
-                // An accept started for the new registration stays; one left from the old goes.
+                // (An accept left from the old registration goes in Accepts.update.)
                 if (receives != null) {
                     receives.stop(fd);
-                }
-                if (accepts != null) {
-                    accepts.registeredAgain(fd);
                 }
                 polls.disarm(fd);
                 polls.arm(fd);

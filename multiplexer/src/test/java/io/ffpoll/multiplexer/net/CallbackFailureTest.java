@@ -95,6 +95,19 @@ class CallbackFailureTest extends LoopTestBase {
     }
 
     @Test
+    void anAcceptHandlerThatRegisteredTheFdThenDeregisteredItAndThrewHasItClosed() throws Exception {
+        // Registered and deregistered again (the fd stays open): nobody owns it, so the
+        // listener closes it, as for a handler that never registered it.
+        serve((fd, peer) -> {
+            loop.register(fd, io.ffpoll.multiplexer.Interest.READABLE, event -> { });
+            loop.deregister(fd);
+            throw new IllegalStateException("accept handler failure after a watch, expected by the test");
+        });
+        int client = net.connect(address);
+        assertClosedByServer(client);
+    }
+
+    @Test
     void anAcceptHandlerThatThrowsLosesOnlyThatConnectionAndAcceptingGoesOn() throws Exception {
         AtomicInteger calls = new AtomicInteger();
         BlockingQueue<Integer> accepted = new LinkedBlockingQueue<>();
