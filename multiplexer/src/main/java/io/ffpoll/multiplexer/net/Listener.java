@@ -135,6 +135,8 @@ public final class Listener {
                     backend.acceptFor(fd);
                 } catch (IOException | RuntimeException e) {
                     loop.deregister(fd);
+                    arena.close();
+                    arena = null; // a later closeAsync has nothing to free
                     throw e;
                 }
                 ring = backend;
