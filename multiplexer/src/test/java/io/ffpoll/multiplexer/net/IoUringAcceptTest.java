@@ -1,14 +1,11 @@
 package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.bindings.internal.Syscalls;
-import io.ffpoll.multiplexer.Poller;
 import io.ffpoll.multiplexer.backend.Backend;
 import io.ffpoll.multiplexer.backend.EventBuffer;
 import io.ffpoll.multiplexer.internal.LoopAccess;
-import io.ffpoll.multiplexer.testing.IoUringSupport;
-import io.ffpoll.multiplexer.testing.LoopTestBase;
+import io.ffpoll.multiplexer.testing.IoUringLoopTestBase;
 import io.ffpoll.multiplexer.uring.IoUringBackend;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -35,17 +32,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * suspends accepting leaves connections in the backlog and gets every one of them when it
  * resumes; what the ring accepted for a listener that closes is closed, never leaked.
  */
-class IoUringAcceptTest extends LoopTestBase {
-    @BeforeAll
-    static void needsIoUring() {
-        IoUringSupport.assumeAvailable();
-    }
-
-    @Override
-    protected Poller openPoller() throws IOException {
-        return Poller.open("io_uring");
-    }
-
+class IoUringAcceptTest extends IoUringLoopTestBase {
     @BeforeEach
     void needsRingAccepts() {
         assumeTrue(LoopAccess.get().backend(loop).completesAccepts(), "this kernel has no multishot accept (Linux < 5.19)");

@@ -6,10 +6,8 @@ import io.ffpoll.bindings.Processes;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Poller;
 import io.ffpoll.multiplexer.backend.EventBuffer;
-import io.ffpoll.multiplexer.testing.IoUringSupport;
-import io.ffpoll.multiplexer.testing.LoopTestBase;
+import io.ffpoll.multiplexer.testing.IoUringLoopTestBase;
 import io.ffpoll.multiplexer.uring.IoUringBackend;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -34,17 +32,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * and before this the ring cost an enter of its own too). The fd stays open until that enter,
  * and closes left queued when the ring goes are made all the same.
  */
-class IoUringCloseTest extends LoopTestBase {
-    @BeforeAll
-    static void needsIoUring() {
-        IoUringSupport.assumeAvailable();
-    }
-
-    @Override
-    protected Poller openPoller() throws IOException {
-        return Poller.open("io_uring");
-    }
-
+class IoUringCloseTest extends IoUringLoopTestBase {
     /** Reads until the stream ends: "EOF", or the error a read gave. */
     private String awaitEnd(int client) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

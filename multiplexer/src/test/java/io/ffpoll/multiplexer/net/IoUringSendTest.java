@@ -5,10 +5,8 @@ import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Poller;
 import io.ffpoll.multiplexer.backend.Backend;
 import io.ffpoll.multiplexer.internal.LoopAccess;
-import io.ffpoll.multiplexer.testing.IoUringSupport;
-import io.ffpoll.multiplexer.testing.LoopTestBase;
+import io.ffpoll.multiplexer.testing.IoUringLoopTestBase;
 import io.ffpoll.multiplexer.testing.Loopback;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -30,17 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * SENDMSG SQE per connection at a time gathers its queue, and a connection closed with a send
  * in flight cancels it and gets its chunks back only once the kernel has given the send back.
  */
-class IoUringSendTest extends LoopTestBase {
-    @BeforeAll
-    static void needsIoUring() {
-        IoUringSupport.assumeAvailable();
-    }
-
-    @Override
-    protected Poller openPoller() throws IOException {
-        return Poller.open("io_uring");
-    }
-
+class IoUringSendTest extends IoUringLoopTestBase {
     private Backend backend() {
         return LoopAccess.get().backend(loop);
     }
