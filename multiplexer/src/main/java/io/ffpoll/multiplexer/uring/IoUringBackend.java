@@ -397,9 +397,14 @@ public final class IoUringBackend extends Backend {
         if (accepts != null) {
             // Connections the ring accepted that nobody took, held or still in the CQ (read
             // without an enter): nobody else knows of them. Accepts the kernel might finish
-            // while it tears the ring down are out of reach (with DEFER_TASKRUN they run only
-            // in the owner's enters, which have ended).
-            completions.reap(null);
+            // while it tears the ring down are out of reach. With DEFER_TASKRUN they run only
+            // in the owner's enters, which have ended; with COOP_TASKRUN (before 6.1) the
+            // owner may still run one on its way back from any syscall until the ring closes.
+            try {
+                completions.reap(null);
+            } catch (IOException e) {
+                failure = failure == null ? e : failure;
+            }
             accepts.closeHeld();
         }
         try {
