@@ -270,17 +270,22 @@ public final class IoUringBackend extends Backend {
 
     @Override
     public void receiveInto(int fd) {
+        checkRingTakes(fd, receives, "io_uring: receives are off (-Dffpoll.uring.receives=false)"
+                + " or this kernel has no provided buffer rings (Linux < 5.19)");
+        receives.start(fd);
+        polls.remaskLater(fd);
+    }
+
+    /** What {@link #receiveInto} and {@link #acceptFor} check before the ring takes {@code fd}'s input. */
+    private void checkRingTakes(int fd, Object side, String whyNot) {
         ensureOpen();
         checkFd(fd);
-        if (receives == null) {
-            throw new UnsupportedOperationException("io_uring: receives are off (-Dffpoll.uring.receives=false)"
-                    + " or this kernel has no provided buffer rings (Linux < 5.19)");
+        if (side == null) {
+            throw new UnsupportedOperationException(whyNot);
         }
         if (!regs.isRegistered(fd)) {
             throw new IllegalArgumentException("fd " + fd + " is not registered");
         }
-        receives.start(fd);
-        polls.remaskLater(fd);
     }
 
     @Override
@@ -299,15 +304,8 @@ public final class IoUringBackend extends Backend {
 
     @Override
     public void acceptFor(int fd) throws IOException {
-        ensureOpen();
-        checkFd(fd);
-        if (accepts == null) {
-            throw new UnsupportedOperationException("io_uring: accepts are off (-Dffpoll.uring.accepts=false)"
-                    + " or this kernel has no multishot accept (Linux < 5.19)");
-        }
-        if (!regs.isRegistered(fd)) {
-            throw new IllegalArgumentException("fd " + fd + " is not registered");
-        }
+        checkRingTakes(fd, accepts, "io_uring: accepts are off (-Dffpoll.uring.accepts=false)"
+                + " or this kernel has no multishot accept (Linux < 5.19)");
         accepts.start(fd);
         polls.remaskLater(fd);
     }

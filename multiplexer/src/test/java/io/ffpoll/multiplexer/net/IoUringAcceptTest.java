@@ -22,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -49,10 +48,14 @@ class IoUringAcceptTest extends IoUringLoopTestBase {
         return events;
     }
 
-    private Accepted next(BlockingQueue<Accepted> accepted) throws InterruptedException {
-        Accepted a = accepted.poll(60, TimeUnit.SECONDS);
-        assertNotNull(a, "no connection accepted");
-        return a;
+    /** Polls {@code backend} (100 ms at most each time) until {@code done}, for up to 60 s. */
+    private static void pollUntil(IoUringBackend backend, EventBuffer events, java.util.function.BooleanSupplier done,
+                                  java.util.function.Supplier<String> what) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!done.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, what);
+            backend.poll(events, 100_000_000L);
+        }
     }
 
     @Test
@@ -140,11 +143,7 @@ class IoUringAcceptTest extends IoUringLoopTestBase {
             for (int i = 0; i < 5; i++) {
                 clients.add(new Socket(at.getAddress(), at.getPort()));
             }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (events.size() == 0) {
-                assertTrue(System.nanoTime() < deadline, "no accept completed");
-                backend.poll(events, 100_000_000L);
-            }
+            pollUntil(backend, events, () -> events.size() > 0, () -> "no accept completed");
             int taken = backend.accept(lfd);
             assertTrue(taken >= 0, "an accepted fd, not " + taken);
             net.track(taken);
@@ -194,12 +193,8 @@ class IoUringAcceptTest extends IoUringLoopTestBase {
                 clients.add(new Socket(at.getAddress(), at.getPort())); // in the backlog (1024)
             }
             EventBuffer events = acceptOnRing(backend, lfd);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (backend.acceptsHeld(lfd) < 200) {
-                assertTrue(System.nanoTime() < deadline, "only " + backend.acceptsHeld(lfd) + " of the backlog accepted");
-                events.clear(backend);
-                backend.poll(events, 100_000_000L);
-            }
+            pollUntil(backend, events, () -> backend.acceptsHeld(lfd) >= 200,
+                    () -> "only " + backend.acceptsHeld(lfd) + " of the backlog accepted");
             events.clear(backend);
             backend.poll(events, 0); // over 128 held: this enter cancels the accept
             for (int i = 0; i < 10; i++) {
@@ -215,12 +210,8 @@ class IoUringAcceptTest extends IoUringLoopTestBase {
                 assertTrue(fd >= 0, "held fd " + i + ": " + fd);
                 net.track(fd);
             }
-            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (backend.acceptsHeld(lfd) < 110) {
-                assertTrue(System.nanoTime() < deadline, "the ring did not accept again: " + backend.acceptsHeld(lfd) + " held");
-                events.clear(backend);
-                backend.poll(events, 100_000_000L);
-            }
+            pollUntil(backend, events, () -> backend.acceptsHeld(lfd) >= 110,
+                    () -> "the ring did not accept again: " + backend.acceptsHeld(lfd) + " held");
             assertEquals(110, backend.acceptsHeld(lfd));
             net.forget(lfd);
             backend.deregisterAndClose(lfd);
@@ -274,13 +265,7 @@ class IoUringAcceptTest extends IoUringLoopTestBase {
                 clients.add(new Socket(at.getAddress(), at.getPort()));
             }
             owner.submit(() -> {
-                EventBuffer events = new EventBuffer(8);
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (backend.acceptsHeld(lfd) < 3) {
-                    assertTrue(System.nanoTime() < deadline, "the ring did not accept");
-                    events.clear(backend);
-                    backend.poll(events, 100_000_000L);
-                }
+                pollUntil(backend, new EventBuffer(8), () -> backend.acceptsHeld(lfd) >= 3, () -> "the ring did not accept");
                 return null;
             }).get(60, TimeUnit.SECONDS);
             backend.close(); // from this thread, which may not enter the ring

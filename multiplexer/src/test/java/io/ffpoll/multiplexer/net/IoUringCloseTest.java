@@ -6,6 +6,7 @@ import io.ffpoll.bindings.Processes;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Poller;
 import io.ffpoll.multiplexer.backend.EventBuffer;
+import io.ffpoll.multiplexer.testing.Await;
 import io.ffpoll.multiplexer.testing.IoUringLoopTestBase;
 import io.ffpoll.multiplexer.uring.IoUringBackend;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,6 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -35,33 +35,24 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class IoUringCloseTest extends IoUringLoopTestBase {
     /** Reads until the stream ends: "EOF", or the error a read gave. */
     private String awaitEnd(int client) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            byte[] got;
+        String[] end = new String[1];
+        Await.until(() -> {
             try {
-                got = net.read(client, 4096);
+                byte[] got = net.read(client, 4096);
+                if (got != null && got.length == 0) {
+                    end[0] = "EOF";
+                }
             } catch (AssertionError e) {
-                return e.getMessage();
+                end[0] = e.getMessage(); // the read's error, e.g. ECONNRESET
             }
-            if (got != null && got.length == 0) {
-                return "EOF";
-            }
-            if (got == null) {
-                Thread.sleep(1); // polls a non-blocking socket up to the deadline
-            }
-        }
-        throw new AssertionError("the stream never ended");
+            return end[0] != null;
+        }, "the stream ended");
+        return end[0];
     }
 
     private long[] counts(Thread loopThread) throws Exception {
         return onLoop(() -> new long[] {loop.stats().iterations(), Syscalls.count("io_uring_enter", loopThread),
                 Syscalls.count("close", loopThread)});
-    }
-
-    private Connection accepted(BlockingQueue<Connection> opened) throws InterruptedException {
-        Connection c = opened.poll(60, TimeUnit.SECONDS);
-        assertNotNull(c, "no connection accepted");
-        return c;
     }
 
     @Test
@@ -72,7 +63,7 @@ class IoUringCloseTest extends IoUringLoopTestBase {
         Thread loopThread = onLoop(Thread::currentThread);
         for (int round = 0; round < 20; round++) {
             int client = net.connect(address);
-            Connection server = accepted(opened);
+            Connection server = next(opened);
             long[] before = counts(loopThread);
             onLoop(server::close);
             assertEquals("EOF", awaitEnd(client), "the FIN: the socket went with the enter after the close");
@@ -91,7 +82,7 @@ class IoUringCloseTest extends IoUringLoopTestBase {
         Listener listener = serve((fd, peer) -> opened.add(Connection.open(loop, fd, peer, (c, d) -> d.byteSize()).join()));
         Thread loopThread = onLoop(Thread::currentThread);
         int client = net.connect(address);
-        Connection server = accepted(opened);
+        Connection server = next(opened);
         long closes = Syscalls.count("close", loopThread);
         onLoop(server::abort);
         String end = awaitEnd(client);
@@ -138,7 +129,7 @@ class IoUringCloseTest extends IoUringLoopTestBase {
         List<Connection> servers = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             clients.add(net.connect(net.address(otherListen)));
-            servers.add(accepted(opened));
+            servers.add(next(opened));
         }
         CompletableFuture<Void> done = new CompletableFuture<>();
         other.execute(() -> {
