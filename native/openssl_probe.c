@@ -7,6 +7,7 @@
  */
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 
 #define CONST(c) printf("const %s %lld\n", #c, (long long) (c))
@@ -53,5 +54,9 @@ int main(void) {
     CONST(SSL_CTRL_SET_TLSEXT_HOSTNAME);
     CONST(TLSEXT_NAMETYPE_host_name);
     CONST(X509_V_OK);
+    CONST(SSL_KEY_UPDATE_NOT_REQUESTED);
+    CONST(SSL_KEY_UPDATE_REQUESTED);
+    CONST(EVP_CTRL_AEAD_GET_TAG);
+    CONST(EVP_CTRL_AEAD_SET_TAG);
     return 0;
 }

@@ -33,6 +33,10 @@ public final class Ssl {
     public static final int SSL_CTRL_SET_TLSEXT_HOSTNAME = 55;
     public static final int TLSEXT_NAMETYPE_host_name = 0;
     public static final int X509_V_OK = 0;
+    /** {@code SSL_key_update}: the peer need not update its own keys. */
+    public static final int SSL_KEY_UPDATE_NOT_REQUESTED = 0;
+    /** {@code SSL_key_update}: the peer must update its own keys too. */
+    public static final int SSL_KEY_UPDATE_REQUESTED = 1;
 
     private static final ValueLayout PTR = ValueLayout.ADDRESS;
     private static final ValueLayout INT = ValueLayout.JAVA_INT;
@@ -70,6 +74,7 @@ public final class Ssl {
     private static final MethodHandle SSL_SET_SESSION = OpenSsl.ssl("SSL_set_session", FunctionDescriptor.of(INT, PTR, PTR), false);
     private static final MethodHandle SSL_SESSION_FREE =
             OpenSsl.ssl("SSL_SESSION_free", FunctionDescriptor.ofVoid(PTR), false);
+    private static final MethodHandle SSL_KEY_UPDATE = OpenSsl.ssl("SSL_key_update", FunctionDescriptor.of(INT, PTR, INT), false);
     private static final MethodHandle SSL_SESSION_IS_RESUMABLE =
             OpenSsl.ssl("SSL_SESSION_is_resumable", FunctionDescriptor.of(INT, PTR), false);
 
@@ -332,6 +337,21 @@ public final class Ssl {
     public static int SSL_SESSION_is_resumable(MemorySegment session) {
         try {
             return (int) SSL_SESSION_IS_RESUMABLE.invokeExact(session);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * Schedules a TLS 1.3 KeyUpdate, sent with the next write (or {@code SSL_do_handshake}).
+     *
+     * @param ssl the connection, its handshake done
+     * @param type {@link #SSL_KEY_UPDATE_NOT_REQUESTED} or {@link #SSL_KEY_UPDATE_REQUESTED}
+     * @return 1, or 0 on failure
+     */
+    public static int SSL_key_update(MemorySegment ssl, int type) {
+        try {
+            return (int) SSL_KEY_UPDATE.invokeExact(ssl, type);
         } catch (Throwable e) {
             throw new AssertionError(e);
         }

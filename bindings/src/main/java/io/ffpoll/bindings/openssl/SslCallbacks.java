@@ -41,6 +41,17 @@ public final class SslCallbacks {
     public static final FunctionDescriptor NEW_SESSION = FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS, ValueLayout.ADDRESS);
 
+    // An NSS key log line: a label, 64 hex digits of client random, and at most 64 bytes of
+    // secret in hex, with two spaces; far below this.
+    private static final long KEYLOG_LINE_MAX = 512;
+
+    /**
+     * {@code void (*)(const SSL *ssl, const char *line)}: {@code line} is sized for the longest
+     * key log line; read it up to its NUL.
+     */
+    public static final FunctionDescriptor KEYLOG = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
+            ValueLayout.ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(KEYLOG_LINE_MAX, ValueLayout.JAVA_BYTE)));
+
     private SslCallbacks() {}
 
     /**
@@ -74,5 +85,15 @@ public final class SslCallbacks {
      */
     public static MemorySegment newSession(MethodHandle target) {
         return Linker.nativeLinker().upcallStub(target, NEW_SESSION, Arena.global());
+    }
+
+    /**
+     * A stub for {@link SslCtx#SSL_CTX_set_keylog_callback}.
+     *
+     * @param target of type {@link #KEYLOG}
+     * @return the function pointer
+     */
+    public static MemorySegment keylog(MethodHandle target) {
+        return Linker.nativeLinker().upcallStub(target, KEYLOG, Arena.global());
     }
 }

@@ -92,6 +92,8 @@ public final class SslCtx {
             OpenSsl.ssl("SSL_CTX_set_session_id_context", FunctionDescriptor.of(INT, PTR, PTR, INT), false);
     private static final MethodHandle SSL_CTX_SET_CIPHER_LIST =
             OpenSsl.ssl("SSL_CTX_set_cipher_list", FunctionDescriptor.of(INT, PTR, PTR), false);
+    private static final MethodHandle SSL_CTX_SET_KEYLOG_CALLBACK =
+            OpenSsl.ssl("SSL_CTX_set_keylog_callback", FunctionDescriptor.ofVoid(PTR, PTR), false);
     private static final MethodHandle SSL_CTX_SET_NUM_TICKETS =
             OpenSsl.ssl("SSL_CTX_set_num_tickets", FunctionDescriptor.of(INT, PTR, LONG), false);
 
@@ -373,6 +375,21 @@ public final class SslCtx {
     public static int SSL_CTX_set_num_tickets(MemorySegment ctx, long tickets) {
         try {
             return (int) SSL_CTX_SET_NUM_TICKETS.invokeExact(ctx, tickets);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * The callback given each secret of a handshake as an NSS key log line
+     * ({@link SslCallbacks#keylog}); NULL turns it off.
+     *
+     * @param ctx the context
+     * @param callback the upcall stub
+     */
+    public static void SSL_CTX_set_keylog_callback(MemorySegment ctx, MemorySegment callback) {
+        try {
+            SSL_CTX_SET_KEYLOG_CALLBACK.invokeExact(ctx, callback);
         } catch (Throwable e) {
             throw new AssertionError(e);
         }

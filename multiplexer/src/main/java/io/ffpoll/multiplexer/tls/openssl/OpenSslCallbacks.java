@@ -26,6 +26,7 @@ final class OpenSslCallbacks {
     static final MemorySegment SERVERNAME;
     static final MemorySegment ALPN_SELECT;
     static final MemorySegment NEW_SESSION;
+    static final MemorySegment KEYLOG;
 
     static {
         MethodHandles.Lookup l = MethodHandles.lookup();
@@ -36,6 +37,7 @@ final class OpenSslCallbacks {
                     SslCallbacks.ALPN_SELECT.toMethodType()));
             NEW_SESSION = SslCallbacks.newSession(l.findStatic(OpenSslCallbacks.class, "newSession",
                     SslCallbacks.NEW_SESSION.toMethodType()));
+            KEYLOG = SslCallbacks.keylog(l.findStatic(OpenSslCallbacks.class, "keylog", SslCallbacks.KEYLOG.toMethodType()));
         } catch (ReflectiveOperationException e) {
             throw new AssertionError(e);
         }
@@ -126,4 +128,27 @@ final class OpenSslCallbacks {
             return 0;
         }
     }
+
+    /**
+     * A server that frees its {@code SSL} after the handshake ({@link Tls13Records}) takes its
+     * two TLS 1.3 application traffic secrets from the key log lines OpenSSL gives it (the NSS
+     * format: label, client random, secret, in hex). Nothing is logged anywhere.
+     */
+    private static void keylog(MemorySegment ssl, MemorySegment line) {
+        OpenSslSession s = SESSIONS.get(ssl.address());
+        if (s == null) {
+            return;
+        }
+        try {
+            String[] f = line.getString(0).split(" ");
+            if (f.length == 3 && (f[0].equals(CLIENT_SECRET) || f[0].equals(SERVER_SECRET))) {
+                s.trafficSecret(f[0].equals(CLIENT_SECRET), java.util.HexFormat.of().parseHex(f[2]));
+            }
+        } catch (Throwable t) {
+            s.callbackFailed(t);
+        }
+    }
+
+    private static final String CLIENT_SECRET = "CLIENT_TRAFFIC_SECRET_0";
+    private static final String SERVER_SECRET = "SERVER_TRAFFIC_SECRET_0";
 }

@@ -24,6 +24,13 @@ import java.lang.foreign.ValueLayout;
  * are native segments (the connection's pooled buffers): the BIO copies are linked critical,
  * without heap access.
  *
+ * <p>A server's TLS 1.3 session frees its {@code SSL} once the handshake is done, where the
+ * contexts allow it ({@link SslContexts#releasesSsl}): the application traffic secrets, from
+ * the key log callback, go to a {@link Tls13Records}, which protects the records from then on.
+ * The tickets OpenSSL sent as the handshake ended are decrypted with those keys first, which
+ * proves the keys and tells the sequence number; a session where anything of that does not
+ * hold keeps its {@code SSL}.
+ *
  * <p>Memory: the read BIO holds at most one record, and nothing between calls. A memory BIO's buffer never shrinks, so one that held more than
  * {@link #BIO_KEEP_BYTES}, or anything during the handshake, is replaced once empty; with
  * {@code SSL_MODE_RELEASE_BUFFERS} an idle session then holds no record-sized buffer.
@@ -62,6 +69,10 @@ final class OpenSslSession implements TlsSession {
     private long consumed;
     private long produced;
     private TlsInfo info;
+    private byte[] clientSecret; // TLS 1.3 application traffic secrets, until the SSL is freed
+    private byte[] serverSecret;
+    private Tls13Records records; // once the SSL is freed after the handshake
+    private boolean freed;
 
     OpenSslSession(OpenSslTlsFactory factory, SslContexts contexts, CipherSink sink, MemorySegment scratch,
                    boolean client, String serverName, boolean verifyHostname, String resumptionKey) throws IOException {
@@ -124,6 +135,16 @@ final class OpenSslSession implements TlsSession {
         return bio;
     }
 
+    /** {@return the connection's {@code SSL}, or NULL once freed} For tests. */
+    MemorySegment ssl() {
+        return ssl == null ? MemorySegment.NULL : ssl;
+    }
+
+    /** {@return whether the records go through {@link Tls13Records}, the {@code SSL} freed} */
+    boolean releasedSsl() {
+        return records != null;
+    }
+
     SslContexts contexts() {
         return contexts;
     }
@@ -131,6 +152,14 @@ final class OpenSslSession implements TlsSession {
     void callbackFailed(Throwable t) {
         if (callbackFailure == null) {
             callbackFailure = t;
+        }
+    }
+
+    void trafficSecret(boolean client, byte[] secret) {
+        if (client) {
+            clientSecret = secret;
+        } else {
+            serverSecret = secret;
         }
     }
 
@@ -155,17 +184,20 @@ final class OpenSslSession implements TlsSession {
         consumed = 0;
         produced = 0;
         usable();
+        if (records != null) {
+            return recordsRead(in, out);
+        }
         long length = in.byteSize();
         boolean finishing = !handshakeDone;
         int status;
         try {
             status = records(in, length, out);
         } finally {
-            if (failure == null) {
+            if (failure == null && ssl != null) {
                 drain(); // handshake flights, tickets, a KeyUpdate answer, our close_notify answering theirs
             }
         }
-        if (status == NEED_INPUT) {
+        if (status == NEED_INPUT && ssl != null) {
             // The read BIO is empty now. The handshake's flights are the most many connections
             // ever receive: that buffer is not kept.
             if (rbioMost > BIO_KEEP_BYTES || finishing && handshakeDone && rbioMost > 0) {
@@ -186,6 +218,16 @@ final class OpenSslSession implements TlsSession {
      */
     private int records(MemorySegment in, long length, MemorySegment out) throws IOException {
         while (true) {
+            if (records != null) { // the handshake just ended here, and the SSL with it
+                long before = consumed;
+                long producedBefore = produced;
+                try {
+                    return recordsRead(in.asSlice(consumed), out.asSlice(produced));
+                } finally {
+                    consumed += before;
+                    produced += producedBefore;
+                }
+            }
             if (handshakeDone) {
                 int status = decrypt(out);
                 if (status != NEED_INPUT) {
@@ -265,6 +307,9 @@ final class OpenSslSession implements TlsSession {
         int r = Ssl.SSL_do_handshake(ssl);
         if (r == 1) {
             handshakeDone = true;
+            if (releaseSsl()) {
+                return true;
+            }
             drain();
             if (wbioMost > 0) { // the handshake's flights are the most many connections send
                 wbio = replace(false);
@@ -278,6 +323,68 @@ final class OpenSslSession implements TlsSession {
         }
         drain();
         return false;
+    }
+
+    private int recordsRead(MemorySegment in, MemorySegment out) throws SSLException {
+        try {
+            return records.read(in, out);
+        } catch (SSLException e) {
+            failure = e;
+            throw e;
+        } finally {
+            consumed = records.consumed();
+            produced = records.produced();
+        }
+    }
+
+    /*
+     * At the end of a server's TLS 1.3 handshake: hands the records over to a Tls13Records and
+     * frees the SSL, if the contexts allow it and everything needed is there. What OpenSSL wrote
+     * in this last step (its NewSessionTickets, the first records under the server's
+     * application key) is checked by decrypting it, which tells the next sequence number; the
+     * client's Finished was the last record fed, so the read side starts at 0.
+     */
+    private boolean releaseSsl() throws SSLException {
+        Tls13Suite suite = null;
+        if (!client && contexts.releasesSsl && callbackFailure == null && clientSecret != null && serverSecret != null
+                && "TLSv1.3".equals(info().protocol()) && Bio.BIO_ctrl_pending(rbio) == 0) {
+            suite = Tls13Suite.of(info().cipherSuite());
+        }
+        if (suite == null || clientSecret.length != suite.hashBytes || serverSecret.length != suite.hashBytes) {
+            forgetSecrets();
+            return false;
+        }
+        int room = (int) Math.min(scratch.byteSize(), Integer.MAX_VALUE);
+        int n = Bio.BIO_read(wbio, scratch, 0, room);
+        n = Math.max(n, 0);
+        TrafficKeys write = new TrafficKeys(suite, serverSecret, 0);
+        RecordCiphers ciphers = RecordCiphers.current();
+        long sent = n == room ? -1 : Tls13Records.countTickets(scratch, n, write, ciphers);
+        if (n > 0) {
+            sink.append(scratch, 0, n);
+        }
+        if (sent < 0) {
+            write.erase();
+            forgetSecrets();
+            return false;
+        }
+        write.sequence = sent;
+        records = new Tls13Records(new TrafficKeys(suite, clientSecret, 0), write, sink, scratch, ciphers,
+                factory.keyUpdateRecords());
+        forgetSecrets();
+        freeSsl(true);
+        return true;
+    }
+
+    private void forgetSecrets() {
+        if (clientSecret != null) {
+            java.util.Arrays.fill(clientSecret, (byte) 0);
+        }
+        if (serverSecret != null) {
+            java.util.Arrays.fill(serverSecret, (byte) 0);
+        }
+        clientSecret = null;
+        serverSecret = null;
     }
 
     private int decrypt(MemorySegment out) throws SSLException {
@@ -319,6 +426,15 @@ final class OpenSslSession implements TlsSession {
             throw new SSLException("write after closeOutbound: close_notify was sent");
         }
         long length = in.byteSize();
+        if (records != null) {
+            try {
+                records.write(in);
+            } catch (SSLException e) {
+                failure = e;
+                throw e;
+            }
+            return length;
+        }
         for (long at = 0; at < length; ) {
             long chunk = Math.min(WRITE_CHUNK, length - at);
             Crypto.ERR_clear_error();
@@ -338,10 +454,19 @@ final class OpenSslSession implements TlsSession {
     }
 
     private void shutdown() throws SSLException {
-        if (outboundClosed || ssl == null || failure != null) {
+        if (outboundClosed || freed || failure != null) {
             return;
         }
         outboundClosed = true;
+        if (records != null) {
+            try {
+                records.closeNotify();
+            } catch (SSLException e) {
+                failure = e;
+                throw e;
+            }
+            return;
+        }
         // OpenSSL refuses close_notify during a handshake (SHUTDOWN_WHILE_IN_INIT): then the
         // connection just closes.
         if (!handshakeDone) {
@@ -396,7 +521,9 @@ final class OpenSslSession implements TlsSession {
     // After a fatal error the alert OpenSSL made is still sent: the peer learns why.
     private SSLException fail(SSLException e) {
         failure = e;
-        drain();
+        if (ssl != null) {
+            drain();
+        }
         return e;
     }
 
@@ -406,7 +533,7 @@ final class OpenSslSession implements TlsSession {
             again.initCause(failure);
             throw again;
         }
-        if (ssl == null) {
+        if (freed) {
             throw new IllegalStateException("TLS session freed");
         }
     }
@@ -435,7 +562,7 @@ final class OpenSslSession implements TlsSession {
     public TlsInfo info() {
         if (info == null) {
             if (!handshakeDone || ssl == null) {
-                throw new IllegalStateException(ssl == null ? "TLS session freed" : "TLS handshake not done");
+                throw new IllegalStateException(freed ? "TLS session freed" : "TLS handshake not done");
             }
             info = Negotiated.of(ssl, client);
         }
@@ -444,11 +571,22 @@ final class OpenSslSession implements TlsSession {
 
     @Override
     public void free() {
-        if (ssl == null) {
+        if (freed) {
             return;
         }
+        freed = true;
+        forgetSecrets();
+        if (records != null) {
+            records.erase();
+        }
+        if (ssl != null) {
+            freeSsl(handshakeDone && failure == null);
+        }
+    }
+
+    private void freeSsl(boolean keepSessionResumable) {
         OpenSslCallbacks.unregister(ssl);
-        if (handshakeDone && failure == null) {
+        if (keepSessionResumable) {
             // SSL_free makes the session of a connection that did not exchange close_notify
             // unresumable, the rule of SSL 3.0 that TLS 1.1 dropped (RFC 4346, 7.2.1): a peer
             // that just closes its socket, as most do, would cost every next client a full

@@ -52,6 +52,7 @@ public final class OpenSslTlsFactory implements TlsSessionFactory {
     private final SslContexts contexts;
     private final ResumptionCache resumption; // clients with tickets on; else null
     private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile long keyUpdateRecords = Tls13Records.KEY_UPDATE_RECORDS;
 
     private OpenSslTlsFactory(TlsSettings settings, SslContexts contexts) {
         this.settings = settings;
@@ -104,6 +105,28 @@ public final class OpenSslTlsFactory implements TlsSessionFactory {
      *     certificate or a key
      */
     public static OpenSslTlsFactory create(TlsSettings settings) throws IOException {
+        return create(settings, "true".equalsIgnoreCase(System.getProperty(KEEP_SSL_PROPERTY)));
+    }
+
+    /**
+     * System property that keeps a server's {@code SSL} objects for their connections' life:
+     * {@code -Dffpoll.tls.openssl.keepSsl=true} puts every record through OpenSSL's own record
+     * layer again, as before the handshake.
+     */
+    public static final String KEEP_SSL_PROPERTY = "ffpoll.tls.openssl.keepSsl";
+
+    /**
+     * As {@link #create(TlsSettings)}, choosing the record layer of a server's TLS 1.3
+     * connections.
+     *
+     * @param settings the settings
+     * @param keepSsl true: OpenSSL's, through each connection's {@code SSL}; false: the
+     *     {@code SSL} is freed once the handshake is done, and {@link Tls13Records} protects the
+     *     records with the keys it settled
+     * @return the factory
+     * @throws IOException as {@link #create(TlsSettings)}
+     */
+    static OpenSslTlsFactory create(TlsSettings settings, boolean keepSsl) throws IOException {
         Objects.requireNonNull(settings, "settings");
         if (!OpenSsl.available()) {
             throw new IOException("OpenSSL cannot be used: " + OpenSsl.unavailableReason());
@@ -111,7 +134,7 @@ public final class OpenSslTlsFactory implements TlsSessionFactory {
         if (!settings.client() && settings.key() == null) {
             throw new IllegalArgumentException("a TLS server needs a certificate");
         }
-        return new OpenSslTlsFactory(settings, SslContexts.build(settings));
+        return new OpenSslTlsFactory(settings, SslContexts.build(settings, keepSsl));
     }
 
     @Override
@@ -128,6 +151,15 @@ public final class OpenSslTlsFactory implements TlsSessionFactory {
         String name = client ? serverName : null;
         String key = resumption == null || (name == null && peerPort < 0) ? null : (name == null ? "" : name) + ":" + peerPort;
         return new OpenSslSession(this, contexts, sink, scratch, client, name, client && settings.verifyHostname(), key);
+    }
+
+    long keyUpdateRecords() {
+        return keyUpdateRecords;
+    }
+
+    /** Tests: a server's sessions made from now on start a KeyUpdate after that many records. */
+    void keyUpdateAfter(long records) {
+        keyUpdateRecords = records;
     }
 
     ResumptionCache resumption() {

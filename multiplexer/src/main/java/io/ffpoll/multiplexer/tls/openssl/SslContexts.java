@@ -30,6 +30,11 @@ final class SslContexts {
     private static final byte[] SESSION_ID_CONTEXT = "ffpoll".getBytes(StandardCharsets.US_ASCII);
 
     final boolean client;
+    /**
+     * A server frees each TLS 1.3 session's {@code SSL} once its handshake is done and protects
+     * its records with {@link Tls13Records}; the key log callback gives it the secrets.
+     */
+    final boolean releasesSsl;
     final MemorySegment defaultCtx;
     /** The server's ALPN protocols, most preferred first (UTF-8). */
     final byte[][] alpn;
@@ -37,8 +42,9 @@ final class SslContexts {
     private final Map<String, MemorySegment> wildcard = new HashMap<>(); // by the suffix after "*."
     private final AtomicInteger references = new AtomicInteger(1);
 
-    private SslContexts(TlsSettings settings) throws SSLException {
+    private SslContexts(TlsSettings settings, boolean keepSsl) throws SSLException {
         this.client = settings.client();
+        this.releasesSsl = !client && !keepSsl;
         this.alpn = settings.alpn().stream().map(p -> p.getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
         for (byte[] p : alpn) {
             if (p.length == 0 || p.length > 255) {
@@ -64,11 +70,12 @@ final class SslContexts {
      * The contexts for {@code settings}.
      *
      * @param settings the settings
+     * @param keepSsl a server keeps each session's {@code SSL} for the connection's life
      * @return the contexts, with the caller's one reference
      * @throws SSLException if OpenSSL refuses a setting, a certificate or a key
      */
-    static SslContexts build(TlsSettings settings) throws SSLException {
-        return new SslContexts(settings);
+    static SslContexts build(TlsSettings settings, boolean keepSsl) throws SSLException {
+        return new SslContexts(settings, keepSsl);
     }
 
     /** Takes a reference for a session. */
@@ -214,6 +221,9 @@ final class SslContexts {
             }
             if (alpn.length > 0) {
                 SslCtx.SSL_CTX_set_alpn_select_cb(ctx, OpenSslCallbacks.ALPN_SELECT);
+            }
+            if (releasesSsl) {
+                SslCtx.SSL_CTX_set_keylog_callback(ctx, OpenSslCallbacks.KEYLOG);
             }
         }
     }

@@ -78,8 +78,13 @@ final class SslFailures {
         if ((code & 0x80000000L) != 0) {
             return null; // ERR_SYSTEM_FLAG: the reason is an errno
         }
-        int reason = (int) (code & 0x7FFFFF) - 1000;
-        return switch (reason) {
+        return alertName((int) (code & 0x7FFFFF) - 1000);
+    }
+
+    /** {@return RFC 8446 6's name of an alert description, or null for one it does not name} */
+    static String alertName(int description) {
+        return switch (description) {
+            case 0 -> "close_notify";
             case 10 -> "unexpected_message";
             case 20 -> "bad_record_mac";
             case 22 -> "record_overflow";

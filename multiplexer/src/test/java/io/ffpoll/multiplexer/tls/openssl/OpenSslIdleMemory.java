@@ -25,15 +25,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A measurement, not a test: the native memory an idle server-side {@code SSL} holds after its
- * handshake (TLS 1.3, ECDSA P-256) and after it moved 64 KiB each way, over many sessions
+ * A measurement, not a test: the native memory an idle server-side session holds after its
+ * handshake (TLS 1.3, ECDSA P-256) and after it moved 64 KiB each way, with its {@code SSL}
+ * freed after the handshake (the default) or kept (a third argument {@code keepSsl}), over many sessions
  * kept open at once with their clients freed. Reads glibc's {@code mallinfo2()} (bytes handed
  * out by malloc: {@code uordblks + hblkhd}) and the resident set from /proc/self/statm.
  * mallinfo2 sees the main malloc arena only, so run it with {@code MALLOC_ARENA_MAX=1}:
  *
  * <pre>
  * MALLOC_ARENA_MAX=1 java --enable-native-access=ALL-UNNAMED -cp ... \
- *     io.ffpoll.multiplexer.tls.openssl.OpenSslIdleMemory 10000
+ *     io.ffpoll.multiplexer.tls.openssl.OpenSslIdleMemory 10000 [transfer-bytes] [keepSsl]
  * </pre>
  */
 public final class OpenSslIdleMemory {
@@ -78,9 +79,10 @@ public final class OpenSslIdleMemory {
     public static void main(String[] args) throws Throwable {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
         int transfer = args.length > 1 ? Integer.parseInt(args[1]) : 0;
+        boolean keepSsl = args.length > 2 && args[2].equals("keepSsl");
         TestCertificates c = TestCertificates.of(TestCertificates.Kind.EC);
         TlsSessionFactory server = OpenSslTlsFactory.create(new TlsSettings(false, c.server(), Map.of(), null,
-                TlsConfig.ClientAuth.NONE, List.of(), List.of("TLSv1.3"), Duration.ofSeconds(10), true, false));
+                TlsConfig.ClientAuth.NONE, List.of(), List.of("TLSv1.3"), Duration.ofSeconds(10), true, false), keepSsl);
         TlsSessionFactory client = OpenSslTlsFactory.create(new TlsSettings(true, null, Map.of(), c.trust(),
                 TlsConfig.ClientAuth.NONE, List.of(), List.of("TLSv1.3"), Duration.ofSeconds(10), false, true));
         Arena arena = Arena.ofConfined();
@@ -106,8 +108,9 @@ public final class OpenSslIdleMemory {
         // outweigh them between malloc0 and malloc1, and once made that delta negative.
         idle.forEach(TlsSession::free);
         long malloc2 = mallocBytes();
-        System.out.printf("OpenSSL %s, %d idle server SSLs after a TLS 1.3 handshake%s:%n",
+        System.out.printf("OpenSSL %s, %d idle server sessions (%s) after a TLS 1.3 handshake%s:%n",
                 Long.toHexString(io.ffpoll.bindings.openssl.OpenSsl.versionNumber()), n,
+                keepSsl ? "each keeps its SSL" : "SSL freed after the handshake",
                 transfer > 0 ? " and " + transfer + " bytes each way" : "");
         System.out.printf("  malloc'd: %d bytes each (mallinfo2 uordblks+hblkhd fell %d when they were freed; grew %d"
                 + " while they were made)%n", (malloc1 - malloc2) / n, malloc1 - malloc2, malloc1 - malloc0);

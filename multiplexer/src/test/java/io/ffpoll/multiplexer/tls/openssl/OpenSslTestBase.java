@@ -51,7 +51,11 @@ abstract class OpenSslTestBase {
 
     /** A factory closed after the test. */
     OpenSslTlsFactory factory(TlsSettings settings) throws IOException {
-        OpenSslTlsFactory f = OpenSslTlsFactory.create(settings);
+        return track(OpenSslTlsFactory.create(settings));
+    }
+
+    /** Closes {@code f} after the test, and checks its contexts were freed. */
+    OpenSslTlsFactory track(OpenSslTlsFactory f) {
         factories.add(f);
         return f;
     }
