@@ -126,6 +126,22 @@ class OpenSslClientTest extends HttpsTestBase {
     }
 
     /**
+     * Every TLS 1.3 cipher suite OpenSSL offers by default is served, by both engines: on the
+     * OpenSSL engine a TLS 1.3 server frees its {@code SSL} after the handshake and protects
+     * records with its own record layer, so this is that layer against s_client's, per suite.
+     */
+    @ParameterizedTest
+    @CsvSource({"jdk, TLS_AES_128_GCM_SHA256", "jdk, TLS_AES_256_GCM_SHA384", "jdk, TLS_CHACHA20_POLY1305_SHA256",
+            "openssl, TLS_AES_128_GCM_SHA256", "openssl, TLS_AES_256_GCM_SHA384", "openssl, TLS_CHACHA20_POLY1305_SHA256"})
+    void everyTls13CipherSuiteIsServed(String engine, String suite) throws Exception {
+        HttpServer server = https(certs.server(HttpsCertificates.engine(engine)), HttpServer.AcceptMode.REUSEPORT);
+        String out = served(Tool.run(sClient(server, "localhost", "localhost", "-tls1_3", "-ciphersuites", suite),
+                REQUEST.replace("Connection: close\r\n", "") + REQUEST), "TLSv1.3");
+        assertTrue(out.contains("Cipher is " + suite), out);
+        assertEquals(2, out.split("HTTP/1.1 200 OK", -1).length - 1, "two responses:\n" + out);
+    }
+
+    /**
      * TLS 1.1 is refused. OpenSSL 3 itself allows nothing below TLS 1.2 at its default security
      * level, so the client is told level 0: the ClientHello offers 1.1, and the server must say no.
      */
