@@ -111,7 +111,15 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
                 }
                 return;
             }
-            MemorySegment target = behindKept ? kept.segment() : io.readBuffer.segment;
+            // Kept bytes that leave the loop's read buffer more room than their own buffer has
+            // go in front of the read there: a handler's partial message (over TLS, a partial
+            // record) must not shrink every later read to what its small buffer has left.
+            boolean composed = behindKept && kept.length() <= io.readBuffer.capacity() / 2
+                    && kept.capacity() - kept.length() < io.readBuffer.capacity() - kept.length();
+            if (composed) {
+                MemorySegment.copy(kept.segment(), 0, io.readBuffer.segment, 0, kept.length());
+            }
+            MemorySegment target = behindKept && !composed ? kept.segment() : io.readBuffer.segment;
             long offset = behindKept ? kept.length() : 0;
             long room = target.byteSize() - offset;
             MemorySegment into = offset == 0 ? target : target.asSlice(offset);
@@ -148,6 +156,9 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
                     finish(closeCause, false); // the bound is reached: the kernel may now reset
                     return;
                 }
+            } else if (composed) {
+                kept.release(); // its bytes are in the read buffer now; what is left is kept anew
+                received(io.readBuffer.readOnly, offset + n);
             } else if (behindKept) {
                 kept.added(n);
                 received(kept.view(), kept.length());
