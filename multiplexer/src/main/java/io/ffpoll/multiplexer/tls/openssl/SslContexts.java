@@ -216,9 +216,9 @@ final class SslContexts {
                 SslCtx.SSL_CTX_set_verify(ctx, auth == TlsConfig.ClientAuth.REQUIRED
                         ? SslCtx.SSL_VERIFY_PEER | SslCtx.SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SslCtx.SSL_VERIFY_PEER);
             }
-            if (!s.byServerName().isEmpty()) {
-                SslCtx.SSL_CTX_set_tlsext_servername_callback(ctx, OpenSslCallbacks.SERVERNAME);
-            }
+            // Also without certificates by name: OpenSSL keeps a TLS 1.2 session's SNI (what
+            // SSL_get_servername reports when it is resumed) only where a callback accepted it.
+            SslCtx.SSL_CTX_set_tlsext_servername_callback(ctx, OpenSslCallbacks.SERVERNAME);
             if (alpn.length > 0) {
                 SslCtx.SSL_CTX_set_alpn_select_cb(ctx, OpenSslCallbacks.ALPN_SELECT);
             }

@@ -31,6 +31,20 @@ abstract class OpenSslTestBase {
         assumeTrue(OpenSslTlsFactory.available(), "SKIPPED: libssl 3 does not load: " + OpenSslTlsFactory.unavailableReason());
         assumeTrue(TestCertificates.available(), "SKIPPED: " + TestCertificates.unavailableReason());
         assertEquals(0, OpenSslTlsFactory.liveSessions(), "SSL objects left by an earlier test");
+        // Client sessions cached by the TlsConfigs of other test classes go when those are
+        // collected (a Cleaner); this class counts its own from zero.
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (OpenSslTlsFactory.liveCachedSessions() != 0 && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.onSpinWait();
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        assertEquals(0, OpenSslTlsFactory.liveCachedSessions(), "cached SSL_SESSIONs of unreachable configurations not freed");
     }
 
     // The SSL_CTX count is global, and TlsConfigs of other tests free theirs whenever they are
