@@ -74,6 +74,8 @@ public final class Ssl {
     private static final MethodHandle SSL_SET_SESSION = OpenSsl.ssl("SSL_set_session", FunctionDescriptor.of(INT, PTR, PTR), false);
     private static final MethodHandle SSL_SESSION_FREE =
             OpenSsl.ssl("SSL_SESSION_free", FunctionDescriptor.ofVoid(PTR), false);
+    private static final MethodHandle SSL_SET_TLSEXT_MAX_FRAGMENT_LENGTH = OpenSsl.ssl("SSL_set_tlsext_max_fragment_length",
+            FunctionDescriptor.of(INT, PTR, ValueLayout.JAVA_BYTE), false);
     private static final MethodHandle SSL_KEY_UPDATE = OpenSsl.ssl("SSL_key_update", FunctionDescriptor.of(INT, PTR, INT), false);
     private static final MethodHandle SSL_SESSION_IS_RESUMABLE =
             OpenSsl.ssl("SSL_SESSION_is_resumable", FunctionDescriptor.of(INT, PTR), false);
@@ -352,6 +354,22 @@ public final class Ssl {
     public static int SSL_key_update(MemorySegment ssl, int type) {
         try {
             return (int) SSL_KEY_UPDATE.invokeExact(ssl, type);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * A client asks for RFC 6066's max_fragment_length: records of at most 512 &lt;&lt;
+     * ({@code mode} - 1) bytes of plaintext both ways.
+     *
+     * @param ssl the connection, before its handshake
+     * @param mode 1 to 4 ({@code TLSEXT_max_fragment_length_512} to {@code _4096}), 0 for none
+     * @return 1, or 0 for a bad mode
+     */
+    public static int SSL_set_tlsext_max_fragment_length(MemorySegment ssl, int mode) {
+        try {
+            return (int) SSL_SET_TLSEXT_MAX_FRAGMENT_LENGTH.invokeExact(ssl, (byte) mode);
         } catch (Throwable e) {
             throw new AssertionError(e);
         }

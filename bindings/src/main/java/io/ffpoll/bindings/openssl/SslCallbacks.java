@@ -41,9 +41,9 @@ public final class SslCallbacks {
     public static final FunctionDescriptor NEW_SESSION = FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS, ValueLayout.ADDRESS);
 
-    // An NSS key log line: a label, 64 hex digits of client random, and at most 64 bytes of
-    // secret in hex, with two spaces; far below this.
-    private static final long KEYLOG_LINE_MAX = 512;
+    // An NSS key log line: a label (at most 31 characters), 64 hex digits of client random, at
+    // most 64 bytes of secret in hex (128 digits), two spaces and a NUL: at most 226 bytes.
+    private static final long KEYLOG_LINE_MAX = 256;
 
     /**
      * {@code void (*)(const SSL *ssl, const char *line)}: {@code line} is sized for the longest

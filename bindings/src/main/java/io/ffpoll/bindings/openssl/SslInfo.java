@@ -32,6 +32,9 @@ public final class SslInfo {
             OpenSsl.ssl("SSL_get0_peer_certificate", FunctionDescriptor.of(PTR, PTR), false);
     private static final MethodHandle SSL_GET_PEER_CERT_CHAIN =
             OpenSsl.ssl("SSL_get_peer_cert_chain", FunctionDescriptor.of(PTR, PTR), false);
+    private static final MethodHandle SSL_GET_SESSION = OpenSsl.ssl("SSL_get_session", FunctionDescriptor.of(PTR, PTR), false);
+    private static final MethodHandle SSL_SESSION_GET_MAX_FRAGMENT_LENGTH =
+            OpenSsl.ssl("SSL_SESSION_get_max_fragment_length", FunctionDescriptor.of(ValueLayout.JAVA_BYTE, PTR), false);
     private static final MethodHandle SSL_GET_VERIFY_RESULT =
             OpenSsl.ssl("SSL_get_verify_result", FunctionDescriptor.of(LONG, PTR), false);
 
@@ -117,6 +120,30 @@ public final class SslInfo {
     public static long SSL_get_verify_result(MemorySegment ssl) {
         try {
             return (long) SSL_GET_VERIFY_RESULT.invokeExact(ssl);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@return the connection's session (no new reference), or NULL} */
+    public static MemorySegment SSL_get_session(MemorySegment ssl) {
+        try {
+            return (MemorySegment) SSL_GET_SESSION.invokeExact(ssl);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * The RFC 6066 max_fragment_length a session settled: 0 for none, 1 to 4 for records of at
+     * most 512, 1024, 2048 or 4096 bytes of plaintext.
+     *
+     * @param session from {@link #SSL_get_session}
+     * @return the mode
+     */
+    public static int SSL_SESSION_get_max_fragment_length(MemorySegment session) {
+        try {
+            return (byte) SSL_SESSION_GET_MAX_FRAGMENT_LENGTH.invokeExact(session) & 0xff;
         } catch (Throwable e) {
             throw new AssertionError(e);
         }

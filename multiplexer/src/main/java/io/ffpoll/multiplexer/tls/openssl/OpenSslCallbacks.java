@@ -140,15 +140,59 @@ final class OpenSslCallbacks {
             return;
         }
         try {
-            String[] f = line.getString(0).split(" ");
-            if (f.length == 3 && (f[0].equals(CLIENT_SECRET) || f[0].equals(SERVER_SECRET))) {
-                s.trafficSecret(f[0].equals(CLIENT_SECRET), java.util.HexFormat.of().parseHex(f[2]));
+            boolean client = startsWith(line, CLIENT_SECRET);
+            if (client || startsWith(line, SERVER_SECRET)) {
+                s.trafficSecret(client, secretOf(line));
             }
         } catch (Throwable t) {
             s.callbackFailed(t);
         }
     }
 
-    private static final String CLIENT_SECRET = "CLIENT_TRAFFIC_SECRET_0";
-    private static final String SERVER_SECRET = "SERVER_TRAFFIC_SECRET_0";
+    // Read from the native line, no String made: a String of a secret could not be erased.
+    private static boolean startsWith(MemorySegment line, byte[] label) {
+        for (int i = 0; i < label.length; i++) {
+            if (line.get(ValueLayout.JAVA_BYTE, i) != label[i]) {
+                return false;
+            }
+        }
+        return line.get(ValueLayout.JAVA_BYTE, label.length) == ' ';
+    }
+
+    // The third field: hex digits after the second space, up to the NUL.
+    private static byte[] secretOf(MemorySegment line) {
+        long at = 0;
+        for (int spaces = 0; spaces < 2; at++) {
+            byte b = line.get(ValueLayout.JAVA_BYTE, at);
+            if (b == 0) {
+                throw new IllegalArgumentException("a key log line of fewer than three fields");
+            }
+            if (b == ' ') {
+                spaces++;
+            }
+        }
+        long end = at;
+        while (line.get(ValueLayout.JAVA_BYTE, end) != 0) {
+            end++;
+        }
+        if ((end - at) % 2 != 0 || end - at > 2 * 64) {
+            throw new IllegalArgumentException("a key log secret of " + (end - at) + " hex digits");
+        }
+        byte[] secret = new byte[(int) (end - at) / 2];
+        for (int i = 0; i < secret.length; i++) {
+            secret[i] = (byte) (hex(line.get(ValueLayout.JAVA_BYTE, at + 2L * i)) << 4 | hex(line.get(ValueLayout.JAVA_BYTE, at + 2L * i + 1)));
+        }
+        return secret;
+    }
+
+    private static int hex(byte c) {
+        int d = Character.digit(c, 16);
+        if (d < 0) {
+            throw new IllegalArgumentException("not a hex digit in a key log secret: " + c);
+        }
+        return d;
+    }
+
+    private static final byte[] CLIENT_SECRET = "CLIENT_TRAFFIC_SECRET_0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] SERVER_SECRET = "SERVER_TRAFFIC_SECRET_0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 }

@@ -3,6 +3,7 @@ package io.ffpoll.multiplexer.tls.openssl;
 import io.ffpoll.bindings.openssl.Bio;
 import io.ffpoll.bindings.openssl.Crypto;
 import io.ffpoll.bindings.openssl.Ssl;
+import io.ffpoll.bindings.openssl.SslInfo;
 import io.ffpoll.multiplexer.net.TlsInfo;
 import io.ffpoll.multiplexer.tls.CipherSink;
 import io.ffpoll.multiplexer.tls.ServerNames;
@@ -355,23 +356,33 @@ final class OpenSslSession implements TlsSession {
             return false;
         }
         int room = (int) Math.min(scratch.byteSize(), Integer.MAX_VALUE);
-        int n = Bio.BIO_read(wbio, scratch, 0, room);
-        n = Math.max(n, 0);
-        TrafficKeys write = new TrafficKeys(suite, serverSecret, 0);
-        RecordCiphers ciphers = RecordCiphers.current();
-        long sent = n == room ? -1 : Tls13Records.countTickets(scratch, n, write, ciphers);
+        int n = Math.max(Bio.BIO_read(wbio, scratch, 0, room), 0);
         if (n > 0) {
             sink.append(scratch, 0, n);
         }
+        int fragment = SslInfo.SSL_SESSION_get_max_fragment_length(SslInfo.SSL_get_session(ssl));
+        TrafficKeys write = new TrafficKeys(suite, serverSecret, 0);
+        TrafficKeys read = new TrafficKeys(suite, clientSecret, 0);
+        forgetSecrets();
+        RecordCiphers ciphers = RecordCiphers.current();
+        long sent;
+        try {
+            // The tickets are decrypted after the scratch's copy of them: the sink has its own.
+            sent = n == room || fragment > 4 ? -1 : Tls13Records.countTickets(scratch, n, write, ciphers);
+        } catch (SSLException e) { // libcrypto failed us (out of memory, no such cipher): OpenSSL goes on
+            sent = -1;
+        }
         if (sent < 0) {
             write.erase();
-            forgetSecrets();
+            read.erase();
             return false;
         }
         write.sequence = sent;
-        records = new Tls13Records(new TrafficKeys(suite, clientSecret, 0), write, sink, scratch, ciphers,
-                factory.keyUpdateRecords());
-        forgetSecrets();
+        records = new Tls13Records(read, write, sink, scratch, ciphers, factory.keyUpdateRecords(),
+                fragment == 0 ? Tls13Records.MAX_PLAINTEXT_BYTES : 512 << (fragment - 1));
+        if (outboundClosed) {
+            records.outputClosed();
+        }
         freeSsl(true);
         return true;
     }

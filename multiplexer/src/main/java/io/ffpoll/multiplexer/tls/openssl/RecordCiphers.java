@@ -32,11 +32,19 @@ final class RecordCiphers {
 
     private final MemorySegment[] contexts; // [suite * 2 + (encrypt ? 1 : 0)]
     private final MemorySegment scratch;
+    private final MemorySegment key;
+    private final MemorySegment nonce;
+    private final MemorySegment tag;
+    private final MemorySegment finalOut;
 
     private RecordCiphers() {
         contexts = new MemorySegment[Tls13Suite.values().length * 2];
         Arena arena = Arena.ofAuto();
         scratch = arena.allocate(SCRATCH, 16);
+        key = scratch.asSlice(KEY_AT, 32);
+        nonce = scratch.asSlice(NONCE_AT, Tls13Suite.NONCE_BYTES);
+        tag = scratch.asSlice(TAG_AT, Tls13Suite.TAG_BYTES);
+        finalOut = scratch.asSlice(FINAL_AT, 32);
         MemorySegment[] owned = contexts;
         CLEANER.register(this, () -> {
             for (MemorySegment c : owned) {
@@ -76,15 +84,18 @@ final class RecordCiphers {
         int slot = keys.suite.ordinal() * 2 + (encrypt ? 1 : 0);
         MemorySegment ctx = contexts[slot];
         if (ctx == null) {
-            ctx = Evp.EVP_CIPHER_CTX_new();
-            if (ctx.address() == 0) {
+            MemorySegment made = Evp.EVP_CIPHER_CTX_new();
+            if (made.address() == 0) {
                 throw new SSLException("EVP_CIPHER_CTX_new: out of memory");
             }
-            LIVE_CONTEXTS.incrementAndGet();
-            contexts[slot] = ctx;
-            if (Evp.EVP_CipherInit_ex2(ctx, cipher(keys.suite), MemorySegment.NULL, MemorySegment.NULL, encrypt ? 1 : 0) != 1) {
-                throw failed("EVP_CipherInit_ex2");
+            if (Evp.EVP_CipherInit_ex2(made, cipher(keys.suite), MemorySegment.NULL, MemorySegment.NULL, encrypt ? 1 : 0) != 1) {
+                SSLException e = failed("EVP_CipherInit_ex2");
+                Evp.EVP_CIPHER_CTX_free(made);
+                throw e;
             }
+            LIVE_CONTEXTS.incrementAndGet();
+            contexts[slot] = made; // kept only once it works: a failure here is not for good
+            ctx = made;
         }
         MemorySegment.copy(keys.key, 0, scratch, ValueLayout.JAVA_BYTE, KEY_AT, keys.key.length);
         byte[] iv = keys.iv;
@@ -94,9 +105,8 @@ final class RecordCiphers {
             byte s = shift < 64 ? (byte) (seq >>> shift) : 0;
             scratch.set(ValueLayout.JAVA_BYTE, NONCE_AT + i, (byte) (iv[i] ^ s));
         }
-        int r = Evp.EVP_CipherInit_ex2(ctx, MemorySegment.NULL, scratch.asSlice(KEY_AT, 32),
-                scratch.asSlice(NONCE_AT, Tls13Suite.NONCE_BYTES), encrypt ? 1 : 0);
-        scratch.asSlice(KEY_AT, 32).fill((byte) 0);
+        int r = Evp.EVP_CipherInit_ex2(ctx, MemorySegment.NULL, key, nonce, encrypt ? 1 : 0);
+        key.fill((byte) 0);
         if (r != 1) {
             throw failed("EVP_CipherInit_ex2");
         }
@@ -125,10 +135,10 @@ final class RecordCiphers {
 
     /** Ends an encryption and writes its tag to {@code to[toAt]}. */
     void seal(MemorySegment ctx, MemorySegment to, long toAt) throws SSLException {
-        if (Evp.EVP_CipherFinal_ex(ctx, scratch.asSlice(FINAL_AT, 32)) != 1) {
+        if (Evp.EVP_CipherFinal_ex(ctx, finalOut) != 1) {
             throw failed("EVP_CipherFinal_ex");
         }
-        if (Evp.EVP_CIPHER_CTX_ctrl(ctx, Evp.EVP_CTRL_AEAD_GET_TAG, Tls13Suite.TAG_BYTES, scratch.asSlice(TAG_AT)) != 1) {
+        if (Evp.EVP_CIPHER_CTX_ctrl(ctx, Evp.EVP_CTRL_AEAD_GET_TAG, Tls13Suite.TAG_BYTES, tag) != 1) {
             throw failed("EVP_CIPHER_CTX_ctrl(EVP_CTRL_AEAD_GET_TAG)");
         }
         MemorySegment.copy(scratch, TAG_AT, to, toAt, Tls13Suite.TAG_BYTES);
@@ -137,16 +147,18 @@ final class RecordCiphers {
     /** Sets the tag that {@link #open} checks, from {@code from[at]}; before the data. */
     void expect(MemorySegment ctx, MemorySegment from, long at) throws SSLException {
         MemorySegment.copy(from, at, scratch, TAG_AT, Tls13Suite.TAG_BYTES);
-        if (Evp.EVP_CIPHER_CTX_ctrl(ctx, Evp.EVP_CTRL_AEAD_SET_TAG, Tls13Suite.TAG_BYTES, scratch.asSlice(TAG_AT)) != 1) {
+        if (Evp.EVP_CIPHER_CTX_ctrl(ctx, Evp.EVP_CTRL_AEAD_SET_TAG, Tls13Suite.TAG_BYTES, tag) != 1) {
             throw failed("EVP_CIPHER_CTX_ctrl(EVP_CTRL_AEAD_SET_TAG)");
         }
     }
 
     /** {@return whether the tag matched} Ends a decryption. */
     boolean open(MemorySegment ctx) {
-        boolean ok = Evp.EVP_CipherFinal_ex(ctx, scratch.asSlice(FINAL_AT, 32)) == 1;
-        Crypto.ERR_clear_error();
-        return ok;
+        if (Evp.EVP_CipherFinal_ex(ctx, finalOut) == 1) {
+            return true;
+        }
+        Crypto.ERR_clear_error(); // a tag that does not match is the peer's error, not ours to report
+        return false;
     }
 
     private static SSLException failed(String call) {

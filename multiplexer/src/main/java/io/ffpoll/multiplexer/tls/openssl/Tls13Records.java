@@ -20,8 +20,11 @@ import java.lang.foreign.ValueLayout;
  * ignored; any other is fatal, RFC 8446 6) and KeyUpdate (7.2, 4.6.3: answered with one of
  * ours when the peer requests it). Anything else after the handshake, a record that does not
  * decrypt or is too long, and a KeyUpdate that does not end its record are fatal, with the
- * alert RFC 8446 names sent first. It starts a KeyUpdate of its own every
- * {@link #KEY_UPDATE_RECORDS} records it sends, below AES-GCM's limit (5.5). Loop thread only.
+ * alert RFC 8446 names sent first, and so are more than {@link #MAX_WITHOUT_DATA} records in a
+ * row that carry no data (KeyUpdate, user_canceled, empty), as OpenSSL's own layer refuses them.
+ * A max_fragment_length the handshake settled (RFC 6066) bounds records both ways. It starts a
+ * KeyUpdate of its own every {@link #KEY_UPDATE_RECORDS} records it sends, below AES-GCM's
+ * limit (5.5). Loop thread only.
  */
 final class Tls13Records {
     /** Records sent under one key before a KeyUpdate: RFC 8446 5.5 allows AES-GCM 2^24.5. */
@@ -34,9 +37,13 @@ final class Tls13Records {
     private static final int MAX_PLAINTEXT = 16384;
     // RFC 8446 5.2: at most 2^14 + 256 bytes of ciphertext, 2^14 + 1 of inner plaintext.
     private static final int MAX_CIPHERTEXT = MAX_PLAINTEXT + 256;
-    private static final int MAX_INNER = MAX_PLAINTEXT + 1;
+    static final int MAX_PLAINTEXT_BYTES = MAX_PLAINTEXT;
     private static final int OVERHEAD = 1 + Tls13Suite.TAG_BYTES; // inner type, tag
     private static final byte KEY_UPDATE = 24;
+    // As OpenSSL's own record layer (MAX_KEY_UPDATE_MESSAGES, MAX_EMPTY_RECORDS): records that
+    // carry no data, each a little work (an HKDF step and an answer for a KeyUpdate), at most
+    // this many in a row.
+    static final int MAX_WITHOUT_DATA = 32;
     private static final int KEY_UPDATE_MESSAGE = 5; // type, 24-bit length 1, request_update
 
     // RFC 8446 6: alert descriptions this layer sends or names.
@@ -54,6 +61,8 @@ final class Tls13Records {
     private final MemorySegment scratch;
     private final RecordCiphers ciphers;
     private final long keyUpdateRecords;
+    private final int maxPlaintext; // 2^14, or less where RFC 6066's max_fragment_length settled it
+    private int withoutData;
     private byte[] handshake; // a KeyUpdate split over records, made when one is
     private int handshakeBytes;
     private boolean peerClosed;
@@ -63,6 +72,16 @@ final class Tls13Records {
 
     Tls13Records(TrafficKeys read, TrafficKeys write, CipherSink sink, MemorySegment scratch, RecordCiphers ciphers,
                  long keyUpdateRecords) {
+        this(read, write, sink, scratch, ciphers, keyUpdateRecords, MAX_PLAINTEXT);
+    }
+
+    /**
+     * @param maxPlaintext the most plaintext in a record either way: 2^14, or what RFC 6066's
+     *     max_fragment_length settled (512 to 4096)
+     */
+    Tls13Records(TrafficKeys read, TrafficKeys write, CipherSink sink, MemorySegment scratch, RecordCiphers ciphers,
+                 long keyUpdateRecords, int maxPlaintext) {
+        this.maxPlaintext = maxPlaintext;
         this.read = read;
         this.write = write;
         this.sink = sink;
@@ -102,7 +121,7 @@ final class Tls13Records {
                 return TlsSession.NEED_INPUT;
             }
             int body = (in.get(ValueLayout.JAVA_BYTE, consumed + 3) & 0xff) << 8 | in.get(ValueLayout.JAVA_BYTE, consumed + 4) & 0xff;
-            if (body > MAX_CIPHERTEXT || body - Tls13Suite.TAG_BYTES > MAX_INNER) {
+            if (body > MAX_CIPHERTEXT || body - Tls13Suite.TAG_BYTES > maxPlaintext + 1) {
                 throw fatal(RECORD_OVERFLOW, "a record of " + body + " bytes");
             }
             if (body < OVERHEAD) {
@@ -127,6 +146,14 @@ final class Tls13Records {
             byte content = out.get(ValueLayout.JAVA_BYTE, produced + end);
             if (handshakeBytes > 0 && content != HANDSHAKE) {
                 throw fatal(UNEXPECTED_MESSAGE, "a record of type " + content + " inside a handshake message");
+            }
+            if (content != APPLICATION_DATA || end == 0) {
+                if (++withoutData > MAX_WITHOUT_DATA) {
+                    throw fatal(UNEXPECTED_MESSAGE, withoutData + " records in a row without data (KeyUpdate, user_canceled,"
+                            + " empty)");
+                }
+            } else {
+                withoutData = 0;
             }
             switch (content) {
                 case APPLICATION_DATA -> produced += end;
@@ -242,7 +269,7 @@ final class Tls13Records {
         }
     }
 
-    /** As {@link TlsSession#write}: all of {@code in}, in records of up to 16 KiB. */
+    /** As {@link TlsSession#write}: all of {@code in}, in records of up to 16 KiB (or the negotiated fragment length). */
     void write(MemorySegment in) throws SSLException {
         if (outboundClosed) {
             throw new SSLException("write after closeOutbound: close_notify was sent");
@@ -250,7 +277,7 @@ final class Tls13Records {
         long length = in.byteSize();
         long filled = 0;
         for (long at = 0; at < length; ) {
-            int n = (int) Math.min(MAX_PLAINTEXT, length - at);
+            int n = (int) Math.min(maxPlaintext, length - at);
             if (filled + HEADER + n + OVERHEAD > scratch.byteSize()) {
                 sink.append(scratch, 0, filled);
                 filled = 0;
@@ -273,6 +300,11 @@ final class Tls13Records {
         if (!outboundClosed) {
             sendAlert(CLOSE_NOTIFY);
         }
+    }
+
+    /** The connection closed its output before the handshake ended: nothing is to be written. */
+    void outputClosed() {
+        outboundClosed = true;
     }
 
     /** Overwrites the keys; the layer is unusable afterwards. */
@@ -302,7 +334,12 @@ final class Tls13Records {
 
     // 4.6.3: our KeyUpdate goes under the old key; what follows, under the new.
     private void keyUpdate() throws SSLException {
-        sendRecord(HANDSHAKE, new byte[] {KEY_UPDATE, 0, 0, 1, 0}); // update_not_requested
+        sendKeyUpdate(false);
+    }
+
+    /** Sends a KeyUpdate, asking the peer to update its keys too or not, and moves to the next write key. */
+    void sendKeyUpdate(boolean requestUpdate) throws SSLException {
+        sendRecord(HANDSHAKE, new byte[] {KEY_UPDATE, 0, 0, 1, (byte) (requestUpdate ? 1 : 0)});
         write.update();
     }
 

@@ -75,12 +75,18 @@ final class TrafficKeys {
         at += label.length;
         info[at++] = 0; // an empty context
         info[at] = 1;   // HKDF's block counter: T(1)
+        byte[] block = new byte[suite.hashBytes];
         try {
             Mac mac = Mac.getInstance(suite.hmac);
             mac.init(new SecretKeySpec(secret, suite.hmac));
-            return Arrays.copyOf(mac.doFinal(info), length);
+            mac.update(info);
+            mac.doFinal(block, 0);
+            mac.reset();
+            return Arrays.copyOf(block, length);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the JDK lacks " + suite.hmac, e);
+        } finally {
+            Arrays.fill(block, (byte) 0);
         }
     }
 }

@@ -130,4 +130,21 @@ class OpenSslRecordsTest extends OpenSslTestBase {
             exchange(p, random(1_000, 9), random(1_000, 10));
         }
     }
+
+    /**
+     * RFC 6066 max_fragment_length, which OpenSSL's server accepts: after the handover the
+     * records still carry at most what was settled (512 bytes here), as OpenSSL's would; the
+     * client refuses longer ones with record_overflow.
+     */
+    @Test
+    void aNegotiatedMaxFragmentLengthHoldsAfterTheHandover() throws Exception {
+        try (SessionPair p = pair(Settings.server(null), false, Tls13Records.KEY_UPDATE_RECORDS)) {
+            assertEquals(1, Ssl.SSL_set_tlsext_max_fragment_length(session(p.client).ssl(), 1)); // 512 bytes
+            p.handshake();
+            assertTrue(session(p.server).releasedSsl());
+            long before = p.server.recordBytes();
+            exchange(p, random(2_000, 11), random(2_000, 12));
+            assertEquals(2_000 + 4 * 22, p.server.recordBytes() - before, "four records of at most 512 bytes");
+        }
+    }
 }

@@ -290,4 +290,45 @@ class Tls13RecordsTest {
         System.arraycopy(b, 0, c, a.length, b.length);
         return c;
     }
+
+    @Test
+    void recordsWithoutDataAreBoundedInARow() throws Exception {
+        for (int i = 0; i < Tls13Records.MAX_WITHOUT_DATA; i++) {
+            client.records.sendRecord(ALERT, new byte[] {1, 90}); // user_canceled
+        }
+        write(client, "data".getBytes()); // resets the count
+        for (int i = 0; i < Tls13Records.MAX_WITHOUT_DATA; i++) {
+            client.records.sendRecord(APPLICATION_DATA, new byte[0]);
+        }
+        assertArrayEquals("data".getBytes(), read(server, client.take()).plaintext());
+        client.records.sendRecord(APPLICATION_DATA, new byte[0]);
+        assertFails(client.take(), "33 records in a row without data", "unexpected_message");
+    }
+
+    @Test
+    void aFloodOfRequestedKeyUpdatesEndsTheConnection() throws Exception {
+        SSLProtocolException e = assertThrows(SSLProtocolException.class, () -> {
+            for (int i = 0; i < 1_000; i++) {
+                client.records.sendKeyUpdate(true);
+                read(server, client.take());
+                read(client, server.take()); // the answer: the client's read key moves on
+            }
+        });
+        assertTrue(e.getMessage().contains("records in a row without data"), e.getMessage());
+    }
+
+    @Test
+    void aSmallerFragmentLengthBoundsRecordsBothWays() throws Exception {
+        Tls13Suite suite = Tls13Suite.AES_128_GCM_SHA256;
+        Tls13Records small = new Tls13Records(new TrafficKeys(suite, secret(suite, 1), 0),
+                new TrafficKeys(suite, secret(suite, 2), 0), server, arena.allocate(64 * 1024), RecordCiphers.current(),
+                Long.MAX_VALUE, 512);
+        small.write(segment(new byte[1_000]));
+        assertEquals(1_000 + 2 * 22, server.take().length, "two records of at most 512 bytes");
+        write(client, new byte[513]);
+        MemorySegment in = segment(client.take());
+        SSLProtocolException e = assertThrows(SSLProtocolException.class, () -> small.read(in, out));
+        assertTrue(e.getMessage().contains("record_overflow"), e.getMessage());
+        small.erase();
+    }
 }
