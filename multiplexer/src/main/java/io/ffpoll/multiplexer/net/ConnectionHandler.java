@@ -10,7 +10,9 @@ import java.lang.foreign.MemorySegment;
 public interface ConnectionHandler {
 
     /**
-     * The connection is established (accepted, or a connect completed).
+     * The connection is established (accepted, or a connect completed); over TLS, once the
+     * handshake is done. A connection whose TLS handshake fails or times out is never opened:
+     * its handler hears only {@link #onClosed}, with the reason.
      *
      * @param connection the connection
      */
