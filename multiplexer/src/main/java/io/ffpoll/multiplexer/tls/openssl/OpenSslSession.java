@@ -3,7 +3,6 @@ package io.ffpoll.multiplexer.tls.openssl;
 import io.ffpoll.bindings.openssl.Bio;
 import io.ffpoll.bindings.openssl.Crypto;
 import io.ffpoll.bindings.openssl.Ssl;
-import io.ffpoll.bindings.openssl.SslInfo;
 import io.ffpoll.multiplexer.net.TlsInfo;
 import io.ffpoll.multiplexer.tls.CipherSink;
 import io.ffpoll.multiplexer.tls.ServerNames;
@@ -338,48 +337,21 @@ final class OpenSslSession implements TlsSession {
         }
     }
 
-    /*
-     * At the end of a server's TLS 1.3 handshake: hands the records over to a Tls13Records and
-     * frees the SSL, if the contexts allow it and everything needed is there. What OpenSSL wrote
-     * in this last step (its NewSessionTickets, the first records under the server's
-     * application key) is checked by decrypting it, which tells the next sequence number; the
-     * client's Finished was the last record fed, so the read side starts at 0.
-     */
+    // At the end of a server's TLS 1.3 handshake: hands the records over to a Tls13Records and
+    // frees the SSL, where the contexts allow it and Handover finds all it needs.
     private boolean releaseSsl() throws SSLException {
         Tls13Suite suite = null;
         if (!client && contexts.releasesSsl && callbackFailure == null && clientSecret != null && serverSecret != null
                 && "TLSv1.3".equals(info().protocol()) && Bio.BIO_ctrl_pending(rbio) == 0) {
             suite = Tls13Suite.of(info().cipherSuite());
         }
-        if (suite == null || clientSecret.length != suite.hashBytes || serverSecret.length != suite.hashBytes) {
-            forgetSecrets();
-            return false;
-        }
-        int room = (int) Math.min(scratch.byteSize(), Integer.MAX_VALUE);
-        int n = Math.max(Bio.BIO_read(wbio, scratch, 0, room), 0);
-        if (n > 0) {
-            sink.append(scratch, 0, n);
-        }
-        int fragment = SslInfo.SSL_SESSION_get_max_fragment_length(SslInfo.SSL_get_session(ssl));
-        TrafficKeys write = new TrafficKeys(suite, serverSecret, 0);
-        TrafficKeys read = new TrafficKeys(suite, clientSecret, 0);
+        Tls13Records taken = suite == null ? null
+                : Handover.take(ssl, wbio, suite, clientSecret, serverSecret, sink, scratch, factory.keyUpdateRecords());
         forgetSecrets();
-        RecordCiphers ciphers = RecordCiphers.current();
-        long sent;
-        try {
-            // The tickets are decrypted after the scratch's copy of them: the sink has its own.
-            sent = n == room || fragment > 4 ? -1 : Tls13Records.countTickets(scratch, n, write, ciphers);
-        } catch (SSLException e) { // libcrypto failed us (out of memory, no such cipher): OpenSSL goes on
-            sent = -1;
-        }
-        if (sent < 0) {
-            write.erase();
-            read.erase();
+        if (taken == null) {
             return false;
         }
-        write.sequence = sent;
-        records = new Tls13Records(read, write, sink, scratch, ciphers, factory.keyUpdateRecords(),
-                fragment == 0 ? Tls13Records.MAX_PLAINTEXT_BYTES : 512 << (fragment - 1));
+        records = taken;
         if (outboundClosed) {
             records.outputClosed();
         }
