@@ -1,0 +1,15 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.bindings.testing.rump.Rump;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * {@link TlsEchoTest} on a NetBSD rump kernel: its sockets, TCP/IP and kqueue under the TLS layer and
+ * both engines ({@code -Dffpoll.rump=/path/to/rump/lib -Dtest='Rump*'}; skipped without it).
+ */
+class RumpTlsEchoTest extends TlsEchoTest {
+    @BeforeAll
+    static void bootRump() {
+        Rump.require();
+    }
+}
