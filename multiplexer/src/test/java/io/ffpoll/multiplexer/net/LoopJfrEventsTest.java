@@ -70,7 +70,27 @@ class LoopJfrEventsTest extends LoopTestBase {
         }
     }
 
-    /** Sleeps 50 ms on the loop thread for every message, then echoes it. */
+    /**
+     * How long a blocked callback runs: ten shipped thresholds, so that on a loaded machine the
+     * sampler, woken at the threshold, still finds it running and takes its stack.
+     */
+    static final long BLOCK_MS = 200;
+
+    /**
+     * Starts a recording and waits until the stack sampler runs and has read the recording's
+     * thresholds (it parks between looks): started by the first iteration timed, it may take
+     * longer than one blocked callback to begin on a loaded machine, and a callback that ends
+     * before it looks has no stack.
+     */
+    private void recordWithSampler() throws Exception {
+        record();
+        loop.submit(() -> null).get(30, TimeUnit.SECONDS);
+        Await.until(() -> Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(t -> t.getName().equals("ffpoll-stack-sampler") && t.getState() == Thread.State.TIMED_WAITING),
+                "the sampler parked between looks");
+    }
+
+    /** Sleeps {@link #BLOCK_MS} on the loop thread for every message, then echoes it. */
     static final class SleepingHandler implements ConnectionHandler {
         @Override
         public long onData(Connection c, MemorySegment data) {
@@ -81,7 +101,7 @@ class LoopJfrEventsTest extends LoopTestBase {
 
         static void blockTheLoop() {
             try {
-                Thread.sleep(50);
+                Thread.sleep(BLOCK_MS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -91,7 +111,7 @@ class LoopJfrEventsTest extends LoopTestBase {
     @Test
     void aHandlerThatBlocksItsLoopIsNamedWithItsStack() throws Exception {
         serveConnections(SleepingHandler::new);
-        record();
+        recordWithSampler();
         try (Socket s = new Socket(address.getAddress(), address.getPort())) {
             s.setSoTimeout(30_000);
             s.getOutputStream().write(7);
@@ -112,7 +132,7 @@ class LoopJfrEventsTest extends LoopTestBase {
 
     @Test
     void aStalledIterationNamesItsLongestCallback() throws Exception {
-        record();
+        recordWithSampler();
         loop.execute(SleepingHandler::blockTheLoop);
         loop.execute(() -> { }); // quick: not the longest
         loop.submit(() -> null).get(30, TimeUnit.SECONDS);
@@ -130,7 +150,7 @@ class LoopJfrEventsTest extends LoopTestBase {
         assertEquals("task", stall.getString("kind"));
         assertTrue(stall.getString("callback").contains("LoopJfrEventsTest"), stall.getString("callback"));
         assertTrue(stall.getString("stack").contains("SleepingHandler.blockTheLoop"), stall.getString("stack"));
-        assertTrue(stall.getLong("callbackDuration") >= TimeUnit.MILLISECONDS.toNanos(50));
+        assertTrue(stall.getLong("callbackDuration") >= TimeUnit.MILLISECONDS.toNanos(BLOCK_MS));
         assertTrue(stall.getDuration().compareTo(Duration.ofNanos(stall.getLong("callbackDuration"))) >= 0);
         assertEquals(1, slow.size(), "the one slow task, and not the quick one: " + slow);
     }
@@ -156,7 +176,7 @@ class LoopJfrEventsTest extends LoopTestBase {
                 }
             }
         });
-        record();
+        recordWithSampler();
         try (Socket s = new Socket(address.getAddress(), address.getPort())) {
             s.setSoTimeout(30_000);
             s.getOutputStream().write(1);
@@ -351,7 +371,7 @@ class LoopJfrEventsTest extends LoopTestBase {
         }
     }
 
-    /** Runs until told, then 50 ms more: past the shipped threshold after a recording starts. */
+    /** Runs until told, then BLOCK_MS more: past the shipped threshold after a recording starts. */
     record BlockedTask(CountDownLatch running, CountDownLatch release) implements Runnable {
         @Override
         public void run() {
