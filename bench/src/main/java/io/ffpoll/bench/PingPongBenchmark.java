@@ -81,7 +81,10 @@ public class PingPongBenchmark {
             recording.start();
         }
         if (server.startsWith("ffpoll")) {
-            loop = !server.equals("ffpoll-io_uring") ? EventLoop.start("ping-pong")
+            if (server.equals("ffpoll-io_uring-zc")) { // -p server=ffpoll-io_uring-zc: sends of 16 KiB and up are SEND_ZC
+                System.setProperty("ffpoll.uring.zeroCopySends", "true");
+            }
+            loop = !server.startsWith("ffpoll-io_uring") ? EventLoop.start("ping-pong")
                     : EventLoop.start("ping-pong", Poller.open("io_uring"), 1024);
             loop.submit(() -> Affinity.pin(0)).get();
             listener = Listener.start(loop, Tcp.listen(any, 4096, false), AcceptOptions.DEFAULTS.noDelay(true),

@@ -66,6 +66,8 @@ public final class IoUringAbi {
     public static final int IORING_OP_WRITE = 23;
     public static final int IORING_OP_SEND = 26;
     public static final int IORING_OP_RECV = 27;
+    public static final int IORING_OP_SEND_ZC = 47;
+    public static final int IORING_OP_SENDMSG_ZC = 48;
 
     public static final int IOSQE_BUFFER_SELECT = 1 << 5;
     public static final int IORING_RECVSEND_POLL_FIRST = 1;
@@ -75,6 +77,9 @@ public final class IoUringAbi {
 
     public static final int IORING_POLL_ADD_MULTI = 1;
     public static final int IORING_CQE_F_MORE = 1 << 1;
+    public static final int IORING_CQE_F_NOTIF = 1 << 3;
+    public static final int IORING_SEND_ZC_REPORT_USAGE = 1 << 3;
+    public static final long IORING_NOTIF_USAGE_ZC_COPIED = 1L << 31; // a u32 bit of cqe.res, the sign bit of its int
 
     // poll(2)'s bits, as IORING_OP_POLL_ADD takes them in poll32_events and returns them in res.
     public static final int POLLIN = 0x1;

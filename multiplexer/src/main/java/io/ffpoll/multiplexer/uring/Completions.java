@@ -61,7 +61,7 @@ final class Completions {
             if (data == WAKEUP_DATA) {
                 wakeupArmed &= more;
             } else if (SendSlots.isSend(data)) {
-                sends.completed(data, res);
+                sends.completed(data, res, ring.cqeFlags(i));
             } else if (Accepts.isAccept(data)) {
                 accepts.completed(data, res, more, events);
             } else if (Receives.isReceive(data)) {

@@ -70,6 +70,7 @@ public final class IoUringBackend extends Backend {
         Ring r = RingSetup.open(SQ_ENTRIES, CQ_ENTRIES);
         EventFdWakeup w = null;
         boolean ringAccepts;
+        long zeroCopyMin;
         Receives recv = null;
         try {
             int[] missing = r.unsupported(IoUringAbi.IORING_OP_POLL_ADD, IoUringAbi.IORING_OP_SENDMSG,
@@ -91,6 +92,7 @@ public final class IoUringBackend extends Backend {
             w = new EventFdWakeup();
             ringAccepts = RING_ACCEPTS && r.unsupported(IoUringAbi.IORING_OP_ACCEPT).length == 0
                     && RingSetup.kernelAtLeast(5, 19);
+            zeroCopyMin = SendSlots.zeroCopyMin(r);
         } catch (IOException | RuntimeException e) {
             if (recv != null) {
                 recv.quiesced();
@@ -99,7 +101,7 @@ public final class IoUringBackend extends Backend {
             throw e;
         }
         ring = r;
-        sends = new SendSlots(r, REMOVE_DATA);
+        sends = new SendSlots(r, REMOVE_DATA, zeroCopyMin);
         receives = recv;
         accepts = ringAccepts ? new Accepts(r, regs, REMOVE_DATA) : null;
         wakeup = w;
@@ -251,6 +253,14 @@ public final class IoUringBackend extends Backend {
     @Override
     public int sendsInFlight() {
         return sends.inFlight();
+    }
+
+    /**
+     * Zero-copy sends made, and those the kernel copied after all (its notification said so),
+     * for tests and benchmarks: {@code -Dffpoll.uring.zeroCopySends}.
+     */
+    public long[] zeroCopySends() {
+        return sends.zeroCopyCounts();
     }
 
     @Override

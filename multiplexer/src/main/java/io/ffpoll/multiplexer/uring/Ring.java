@@ -227,6 +227,18 @@ public final class Ring {
     }
 
     /**
+     * Prepares a zero-copy send, {@code IORING_OP_SEND_ZC} of {@code len} bytes at {@code addr}
+     * or {@code IORING_OP_SENDMSG_ZC} of the msghdr at {@code addr}, that asks the kernel to say
+     * in its notification whether it copied the bytes after all (IORING_SEND_ZC_REPORT_USAGE).
+     */
+    public void prepareZeroCopySend(int opcode, int fd, long addr, int len, int msgFlags, long userData)
+            throws IOException {
+        prepare(opcode, fd, addr, len, 0, msgFlags, userData);
+        long base = (long) ((sqTail - 1) & sqMask) * SQE_SIZE;
+        sqes.set(ValueLayout.JAVA_SHORT, base + SQE_IOPRIO, (short) IoUringAbi.IORING_SEND_ZC_REPORT_USAGE);
+    }
+
+    /**
      * Prepares a RECV into a buffer the kernel picks from provided-buffer group {@code group}
      * when data arrives (IOSQE_BUFFER_SELECT): a waiting receive holds no memory. With
      * {@code pollFirst} the kernel waits for readiness before it tries (the socket was just
