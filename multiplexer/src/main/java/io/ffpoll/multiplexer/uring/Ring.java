@@ -228,14 +228,15 @@ public final class Ring {
 
     /**
      * Prepares a zero-copy send, {@code IORING_OP_SEND_ZC} of {@code len} bytes at {@code addr}
-     * or {@code IORING_OP_SENDMSG_ZC} of the msghdr at {@code addr}, that asks the kernel to say
-     * in its notification whether it copied the bytes after all (IORING_SEND_ZC_REPORT_USAGE).
+     * or {@code IORING_OP_SENDMSG_ZC} of the msghdr at {@code addr}, with {@code zcFlags} in
+     * its ioprio (IORING_SEND_ZC_REPORT_USAGE: the notification says whether the kernel copied
+     * the bytes after all; Linux 6.2, which refuses unknown flags with EINVAL before that).
      */
-    public void prepareZeroCopySend(int opcode, int fd, long addr, int len, int msgFlags, long userData)
+    public void prepareZeroCopySend(int opcode, int fd, long addr, int len, int msgFlags, int zcFlags, long userData)
             throws IOException {
         prepare(opcode, fd, addr, len, 0, msgFlags, userData);
         long base = (long) ((sqTail - 1) & sqMask) * SQE_SIZE;
-        sqes.set(ValueLayout.JAVA_SHORT, base + SQE_IOPRIO, (short) IoUringAbi.IORING_SEND_ZC_REPORT_USAGE);
+        sqes.set(ValueLayout.JAVA_SHORT, base + SQE_IOPRIO, (short) zcFlags);
     }
 
     /**

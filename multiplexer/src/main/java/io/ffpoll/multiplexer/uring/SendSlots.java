@@ -37,6 +37,8 @@ final class SendSlots {
     private final Ring ring;
     private final long cancelData;
     private final long zeroCopyMin; // Long.MAX_VALUE: never
+    // Linux 6.2 reports whether a zero-copy send was copied; 6.1 refuses the flag (EINVAL).
+    private final int zeroCopyFlags = RingSetup.kernelAtLeast(6, 2) ? IoUringAbi.IORING_SEND_ZC_REPORT_USAGE : 0;
 
     private Backend.SendCompletion[] owners = new Backend.SendCompletion[64];
     // Bumped at each take: a handle (generation << 32 | slot) names one send, not its slot's next.
@@ -109,7 +111,7 @@ final class SendSlots {
                 long base = iov.get(ValueLayout.JAVA_LONG, 0);
                 if (zeroCopy) {
                     ring.prepareZeroCopySend(IoUringAbi.IORING_OP_SEND_ZC, fd, base, (int) length, Sockets.MSG_NOSIGNAL,
-                            userData(handle));
+                            zeroCopyFlags, userData(handle));
                 } else {
                     ring.prepare(IoUringAbi.IORING_OP_SEND, fd, base, (int) length, 0, Sockets.MSG_NOSIGNAL, userData(handle));
                 }
@@ -118,7 +120,7 @@ final class SendSlots {
                 long msghdr = gather.msghdr().address();
                 if (zeroCopy) {
                     ring.prepareZeroCopySend(IoUringAbi.IORING_OP_SENDMSG_ZC, fd, msghdr, 1, Sockets.MSG_NOSIGNAL,
-                            userData(handle));
+                            zeroCopyFlags, userData(handle));
                 } else {
                     ring.prepare(IoUringAbi.IORING_OP_SENDMSG, fd, msghdr, 1, 0, Sockets.MSG_NOSIGNAL, userData(handle));
                 }
@@ -234,7 +236,10 @@ final class SendSlots {
         doneResults[doneCount++] = result;
     }
 
-    /** Zero-copy sends prepared, and those whose notification said the kernel copied the bytes after all. */
+    /**
+     * Zero-copy sends prepared, and those whose notification said the kernel copied the bytes
+     * after all (0 before Linux 6.2, which does not say).
+     */
     long[] zeroCopyCounts() {
         return new long[] {zeroCopySends, zeroCopyCopied};
     }
