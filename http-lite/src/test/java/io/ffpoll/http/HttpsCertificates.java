@@ -106,8 +106,13 @@ public record HttpsCertificates(Path dir, Path ca, Path localhost, Path localhos
 
     /** A server configuration on {@code engine} with the localhost certificate, other.test's for SNI, and ALPN http/1.1. */
     TlsConfig server(TlsConfig.Engine engine) throws IOException {
+        return server(engine, true, "TLSv1.3", "TLSv1.2");
+    }
+
+    /** {@link #server(TlsConfig.Engine)}, with session tickets on or off, allowing {@code protocols}. */
+    TlsConfig server(TlsConfig.Engine engine, boolean sessionTickets, String... protocols) throws IOException {
         return TlsConfig.server().certificate(localhost, localhostKey).serverName("other.test", other, otherKey)
-                .alpn("http/1.1").engine(engine).build();
+                .alpn("http/1.1").engine(engine).sessionTickets(sessionTickets).protocols(protocols).build();
     }
 
     /** A client context (the JDK's HttpClient's, say) that trusts the CA alone. */

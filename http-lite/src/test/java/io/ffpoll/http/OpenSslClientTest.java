@@ -1,5 +1,6 @@
 package io.ffpoll.http;
 
+import io.ffpoll.multiplexer.net.TlsConfig;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -15,6 +16,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -66,6 +68,31 @@ class OpenSslClientTest extends HttpsTestBase {
         String second = served(Tool.run(sClient(server, "localhost", "localhost", flag, "-sess_in", session.toString()), REQUEST), version);
         assertTrue(second.contains("Reused, " + version + ", Cipher is "), "the session was resumed:\n" + second);
         Files.delete(session);
+    }
+
+    /**
+     * {@code sessionTickets(false)}: no NewSessionTicket on either version, so a TLS 1.3 client
+     * has nothing to resume with (1.2 may still resume by session id, which is not a ticket).
+     * The JDK engine sent tickets here before it set its contexts' session timeout; it cannot
+     * keep a TLS 1.2 server from promising one, so that configuration is refused.
+     */
+    @ParameterizedTest
+    @CsvSource({"jdk, -tls1_3, TLSv1.3", "jdk, -tls1_2, TLSv1.2", "openssl, -tls1_3, TLSv1.3", "openssl, -tls1_2, TLSv1.2"})
+    void ticketsOffMeansNoTicket(String engine, String flag, String version) throws Exception {
+        TlsConfig.Engine e = HttpsCertificates.engine(engine);
+        if (e == TlsConfig.Engine.JDK && version.equals("TLSv1.2")) {
+            IllegalStateException refused = assertThrows(IllegalStateException.class, () -> certs.server(e, false, version));
+            assertTrue(refused.getMessage().contains("enableSessionTicketExtension"), refused.getMessage());
+            return;
+        }
+        HttpServer server = https(certs.server(e, false, version), HttpServer.AcceptMode.REUSEPORT);
+        Path session = dir.resolve("no-ticket-" + engine + flag);
+        String first = served(Tool.run(sClient(server, "localhost", "localhost", flag, "-sess_out", session.toString()), REQUEST), version);
+        assertFalse(first.contains("TLS session ticket"), "a ticket was sent:\n" + first);
+        if (version.equals("TLSv1.3")) { // s_client saves a TLS 1.3 session only when a ticket comes
+            assertFalse(Files.exists(session) && Files.size(session) > 0, "a TLS 1.3 session to resume was saved");
+        }
+        Files.deleteIfExists(session);
     }
 
     @ParameterizedTest

@@ -357,7 +357,11 @@ public final class TlsConfig {
         }
 
         /**
-         * Whether sessions may be resumed with tickets (on by default).
+         * Whether sessions may be resumed with tickets (on by default). Off, a server sends no
+         * NewSessionTicket and a client keeps none; TLS 1.2 may still resume by session id. The
+         * JDK engine can turn a server's tickets off only where it allows TLS 1.3 alone (or the
+         * JVM runs with {@code -Djdk.tls.server.enableSessionTicketExtension=false}):
+         * {@link #build()} refuses the rest.
          *
          * @param on true to allow
          * @return this builder
@@ -394,8 +398,9 @@ public final class TlsConfig {
          * Builds the configuration and the engine's context.
          *
          * @return the configuration
-         * @throws IllegalStateException for a server without a certificate, or client
-         *     authentication without {@link #trust}
+         * @throws IllegalStateException for a server without a certificate, client
+         *     authentication without {@link #trust}, or a server on the JDK engine with
+         *     {@link #sessionTickets} off that allows TLS 1.2
          * @throws IOException if the engine cannot build its context ({@link Engine#OPENSSL}
          *     where libssl does not load, a key the engine refuses)
          */

@@ -115,6 +115,35 @@ class JdkContextsTest {
         assertThrows(IllegalArgumentException.class, () -> JdkContexts.of(settings(true, null, Map.of(), List.of())));
     }
 
+    /**
+     * A client with tickets off keeps none the server sends (TLS 1.3): its context caches no
+     * ticket's session, where one with tickets on does. A server with tickets off
+     * that allows TLS 1.2 is refused (its ServerHello would promise a ticket it never sends); one
+     * on TLS 1.3 alone is made.
+     */
+    @Test
+    void ticketsOffKeepsNoTicketAndRefusesATls12Server() throws IOException {
+        int[] cachedBy = new int[2]; // sessions a client context holds after one handshake: tickets off, on
+        for (boolean tickets : new boolean[] {true, false}) {
+            javax.net.ssl.SSLContext clientContext = JdkContexts.of(new TlsSettings(true, null, Map.of(), trustAll(),
+                    TlsConfig.ClientAuth.NONE, List.of(), List.of("TLSv1.3"), Duration.ofSeconds(10), tickets, false));
+            SSLEngine server = server().createSSLEngine();
+            SSLEngine client = clientContext.createSSLEngine("localhost", 8443);
+            client.setUseClientMode(true);
+            handshake(client, server);
+            // The JDK caches the handshake's own session either way (no PSK: TLS 1.3 cannot
+            // resume it), and the ticket's beside it: the server sends one.
+            cachedBy[tickets ? 1 : 0] = java.util.Collections.list(clientContext.getClientSessionContext().getIds()).size();
+        }
+        assertEquals(cachedBy[0] + 1, cachedBy[1], "the ticket's session, kept with tickets on only");
+        TlsSettings both = new TlsSettings(false, defaultEc, Map.of(), null, TlsConfig.ClientAuth.NONE, List.of(),
+                List.of("TLSv1.3", "TLSv1.2"), Duration.ofSeconds(10), false, false);
+        assertThrows(IllegalStateException.class, () -> JdkContexts.of(both));
+        TlsSettings only13 = new TlsSettings(false, defaultEc, Map.of(), null, TlsConfig.ClientAuth.NONE, List.of(),
+                List.of("TLSv1.3"), Duration.ofSeconds(10), false, false);
+        assertEquals(604_801, JdkContexts.of(only13).getServerSessionContext().getSessionTimeout());
+    }
+
     /** The leaf a client asking for {@code sni} (null: none) is served. */
     private static X509Certificate serverCertificate(String sni) throws IOException {
         SSLEngine server = server().createSSLEngine();

@@ -32,10 +32,19 @@ import java.util.List;
  * per context or per engine: {@code jdk.tls.server.enableSessionTicketExtension},
  * {@code jdk.tls.server.newSessionTicketCount} and
  * {@code jdk.tls.client.enableSessionTicketExtension} are system properties read once for the
- * whole JVM, and this class sets none of them. So {@link TlsSettings#sessionTickets()} false
- * is not honoured here: the JDK engine's sessions stay resumable.
+ * whole JVM, and this class sets none of them. {@link TlsSettings#sessionTickets()} false
+ * sets the context's session timeout above the 7 days (604,800 s) RFC 8446 4.6.1 allows a
+ * ticket to live: the JDK's server then sends no ticket, and its client keeps none it gets.
+ * A TLS 1.2 server cannot be told so: its ServerHello still promises a ticket to a client that
+ * asked for one, and the handshake then fails at the client (s_client: "unexpected message").
+ * So a server that allows TLS 1.2 with tickets off is refused, unless the JVM runs with
+ * {@code -Djdk.tls.server.enableSessionTicketExtension=false}. TLS 1.2 sessions may still be
+ * resumed by session id, as with OpenSSL's {@code SSL_OP_NO_TICKET}.
  */
 public final class JdkContexts {
+    /** One second above a ticket's longest lifetime, 7 days (RFC 8446 4.6.1). */
+    private static final int NO_TICKETS_TIMEOUT = 604_800 + 1;
+
     private JdkContexts() {}
 
     /**
@@ -46,12 +55,25 @@ public final class JdkContexts {
      * @throws IOException if the JDK refuses the trust certificates or cannot make a context
      * @throws IllegalArgumentException if {@link TlsSettings#trust()} is an empty list, which
      *     would fail every handshake
+     * @throws IllegalStateException for a server with tickets off that allows TLS 1.2 (see above)
      */
     public static SSLContext of(TlsSettings s) throws IOException {
+        if (!s.client() && !s.sessionTickets() && s.protocols().contains("TLSv1.2")
+                && !"false".equals(System.getProperty("jdk.tls.server.enableSessionTicketExtension"))) {
+            throw new IllegalStateException("the JDK engine cannot turn TLS 1.2 session tickets off for one server: "
+                    + "allow TLSv1.3 alone, use the OpenSSL engine, or run the JVM with "
+                    + "-Djdk.tls.server.enableSessionTicketExtension=false");
+        }
         try {
             SSLContext context = SSLContext.getInstance("TLS");
             KeyManager[] keys = {new JdkKeyManager(s.key(), s.byServerName())};
             context.init(keys, s.trust() == null ? null : trustManagers(s.trust()), null);
+            if (!s.sessionTickets()) {
+                // The JDK's ticket producers and its client's ticket consumer skip tickets when
+                // the context's timeout exceeds a ticket's longest lifetime: its only switch per context.
+                context.getServerSessionContext().setSessionTimeout(NO_TICKETS_TIMEOUT);
+                context.getClientSessionContext().setSessionTimeout(NO_TICKETS_TIMEOUT);
+            }
             return context;
         } catch (GeneralSecurityException e) {
             throw new IOException("the JDK cannot build a TLS context: " + e.getMessage(), e);
