@@ -16,6 +16,7 @@ public final class ErrnoCodes {
     public static final int ENOMEM = LinuxH.ENOMEM();
     public static final int EEXIST = LinuxH.EEXIST();
     public static final int EINVAL = LinuxH.EINVAL();
+    public static final int EOPNOTSUPP = LinuxH.EOPNOTSUPP();
     public static final int ENFILE = LinuxH.ENFILE();
     public static final int EMFILE = LinuxH.EMFILE();
     public static final int EPIPE = LinuxH.EPIPE();

@@ -131,6 +131,20 @@ public abstract class Backend {
     /** What a completed send reports to: its result, the bytes sent or -errno. Loop thread. */
     public interface SendCompletion {
         void completed(int result);
+
+        /**
+         * Whether the socket takes zero-copy sends (a TCP socket): the backend may then make a
+         * large send one, where it is configured to. False by default.
+         */
+        default boolean mayZeroCopy() {
+            return false;
+        }
+
+        /**
+         * The socket refused a zero-copy send (EOPNOTSUPP: not a TCP socket after all). Nothing
+         * was sent; the send completes with -EAGAIN, and its sender should not ask again.
+         */
+        default void zeroCopyRefused() {}
     }
 
     /**

@@ -17,6 +17,7 @@ final class RingSend implements Backend.SendCompletion {
     private final ConnectionWriting c;
     private long handle = -1; // the send in flight, in the backend; -1 when none
     private Gather gather;    // what the kernel reads for it; null while the queue is empty
+    private boolean zeroCopyRefused; // the socket failed a zero-copy send with EOPNOTSUPP
 
     RingSend(ConnectionWriting c) {
         this.c = c;
@@ -54,6 +55,20 @@ final class RingSend implements Backend.SendCompletion {
         }
     }
 
+    /**
+     * A TCP socket may take zero-copy sends; a Unix-domain one fails them with EOPNOTSUPP (so
+     * might a socket opened on a TCP-looking address that is not one, which then copies).
+     */
+    @Override
+    public boolean mayZeroCopy() {
+        return !zeroCopyRefused && c.remote instanceof java.net.InetSocketAddress;
+    }
+
+    @Override
+    public void zeroCopyRefused() {
+        zeroCopyRefused = true;
+    }
+
     /** The ring's send came back: {@code result} bytes sent, or -errno. */
     @Override
     public void completed(int result) {
@@ -64,7 +79,7 @@ final class RingSend implements Backend.SendCompletion {
         }
         if (result == -Err.EAGAIN || result == -Err.EINTR) {
             // Up to Linux 6.6 a send retried by an io-wq worker can end EAGAIN on a non-blocking
-            // socket; nothing was sent: send again.
+            // socket (and a refused zero-copy send ends so too); nothing was sent: send again.
             c.requestFlush();
             return;
         }

@@ -1,5 +1,6 @@
 package io.ffpoll.multiplexer.uring;
 
+import io.ffpoll.bindings.linux.ErrnoCodes;
 import io.ffpoll.bindings.linux.IoUringAbi;
 import io.ffpoll.bindings.linux.Sockets;
 import io.ffpoll.bindings.platform.Gather;
@@ -25,7 +26,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code IORING_CQE_F_MORE}, then with a notification ({@code IORING_CQE_F_NOTIF}) once the
  * kernel holds no reference to the memory. Its owner hears of it only at the notification, so
  * the connection's chunks stay until the kernel has let go of them, and the slot stays in flight
- * (and its cancel does nothing) in between.
+ * (and its cancel does nothing) in between. The cost: a connection's next send waits for that
+ * notification, which on a real network comes when the peer has acknowledged the bytes, where
+ * Netty sends on at the first completion and holds only the memory (that needs a queue that
+ * keeps sent chunks apart; not built). Only TCP sockets are asked ({@code mayZeroCopy}); one
+ * that refuses (EOPNOTSUPP) sends again, copying, and is not asked again.
  */
 final class SendSlots {
     /** The tag of a send's user_data: bit 62, above any poll's or receive's (bits 0 to 61). */
@@ -45,6 +50,7 @@ final class SendSlots {
     private int[] generations = new int[64];
     // A zero-copy send's first result, kept until its notification; NO_RESULT before that.
     private int[] sentBeforeNotice = new int[64];
+    private boolean[] zeroCopy = new boolean[64]; // the slot's send is zero-copy
     private int[] free = new int[64];
     private int freeCount;
     private int used; // slots ever handed out; the rest of the table is virgin
@@ -103,7 +109,8 @@ final class SendSlots {
         try {
             MemorySegment iov = gather.iovecs();
             long length = count == 1 ? iov.get(ValueLayout.JAVA_LONG, 8) : 0;
-            boolean zeroCopy = zeroCopyMin != Long.MAX_VALUE && length(iov, count) >= zeroCopyMin;
+            boolean zeroCopy = zeroCopyMin != Long.MAX_VALUE && done.mayZeroCopy() && length(iov, count) >= zeroCopyMin;
+            this.zeroCopy[(int) handle] = zeroCopy;
             if (zeroCopy) {
                 zeroCopySends++;
             }
@@ -190,10 +197,12 @@ final class SendSlots {
                 int old = sentBeforeNotice.length;
                 sentBeforeNotice = Arrays.copyOf(sentBeforeNotice, used * 2);
                 Arrays.fill(sentBeforeNotice, old, used * 2, NO_RESULT);
+                zeroCopy = Arrays.copyOf(zeroCopy, used * 2);
             }
             slot = used++;
         }
         owners[slot] = owner;
+        sentBeforeNotice[slot] = NO_RESULT;
         generations[slot] = (generations[slot] + 1) & 0x1FFF_FFFF; // 29 bits: bits 61 and 62 tag
         inFlight++;
         return handle(slot);
@@ -214,7 +223,13 @@ final class SendSlots {
      */
     void completed(long userData, int result, int cqeFlags) {
         int slot = (int) userData;
+        if (slot >= used || owners[slot] == null || generations[slot] != (int) ((userData >>> 32) & 0x1FFF_FFFF)) {
+            return; // no send of ours: a slot given back twice would hand two sends one completion
+        }
         if ((cqeFlags & IoUringAbi.IORING_CQE_F_NOTIF) != 0) {
+            if (sentBeforeNotice[slot] == NO_RESULT) {
+                return; // a notification before its send's completion: not a kernel's order
+            }
             if ((result & IoUringAbi.IORING_NOTIF_USAGE_ZC_COPIED) != 0) {
                 zeroCopyCopied++;
             }
@@ -223,6 +238,10 @@ final class SendSlots {
         } else if ((cqeFlags & IoUringAbi.IORING_CQE_F_MORE) != 0) {
             sentBeforeNotice[slot] = result;
             return;
+        }
+        if (result == -ErrnoCodes.EOPNOTSUPP && zeroCopy[slot]) {
+            owners[slot].zeroCopyRefused(); // not a TCP socket: it sends again, copying
+            result = -ErrnoCodes.EAGAIN;
         }
         Backend.SendCompletion owner = owners[slot];
         owners[slot] = null;

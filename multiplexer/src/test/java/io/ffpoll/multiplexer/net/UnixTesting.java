@@ -53,6 +53,21 @@ final class UnixTesting {
         }
     }
 
+    /** Reads a blocking {@code fd} to its end. */
+    static byte[] readToEof(int fd) {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment buf = arena.allocate(65536);
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            for (long n; (n = OS.read(fd, buf, 65536)) != 0; ) {
+                if (n < 0) {
+                    throw new AssertionError("read: " + OS.describe((int) -n));
+                }
+                out.write(buf.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), 0, (int) n);
+            }
+            return out.toByteArray();
+        }
+    }
+
     static byte[] randomBytes(int n, long seed) {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);
