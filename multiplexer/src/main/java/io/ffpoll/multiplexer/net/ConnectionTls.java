@@ -41,6 +41,20 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
     private volatile TlsInfo tlsInfo;
 
     /**
+     * Whether the peer ended its TLS output with close_notify (RFC 8446 6.1). Asked in
+     * {@link ConnectionHandler#onReadClosed}, false on a TLS connection means the input ended
+     * with a bare TCP FIN: every record that came was whole, but whatever the peer sent after
+     * them may have been cut off on the way. That matters where the end of the stream ends a
+     * message (an HTTP response read to the close); a protocol that frames its messages sees a
+     * cut message itself. Always false on a plain connection. Loop thread.
+     *
+     * @return true once the peer's close_notify has come
+     */
+    public final boolean closeNotifyReceived() {
+        return tls != null && tls.closeNotifyReceived;
+    }
+
+    /**
      * Starts TLS on a connected socket: the session is made, a client's ClientHello queued, and
      * the handshake timer set. Returns false (the connection closed with the reason) if the
      * engine could not make a session.

@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -154,6 +155,7 @@ class EndOfStreamTest extends LoopTestBase {
             });
             onLoop(() -> null); // the resume's task ran
             assertEquals(1, reports.get());
+            assertFalse(onLoop(c::closeNotifyReceived), "a plain connection has no close_notify");
             onLoop(() -> {
                 c.write("bye".getBytes());
                 c.close();

@@ -115,6 +115,7 @@ class TlsCloseTest extends TlsTestBase {
             assertFalse(serverSide.closed.isDone(), () -> "closed with " + serverSide.closed.join());
             assertArrayEquals(bytes("all of it"), serverSide.received());
             assertEquals(0, serverSide.closes.get(), "only the input ended");
+            assertTrue(onLoop(s::closeNotifyReceived), "the input ended with close_notify");
             onLoop(s::close);
             peer.readToCloseNotify();
             assertTrue(peer.atEof());
@@ -175,6 +176,32 @@ class TlsCloseTest extends TlsTestBase {
             assertEquals(protocol.equals("TLSv1.3"), taken, "a write after the peer's close_notify on " + protocol);
             onLoop(s::close);
             assertArrayEquals(taken ? bytes("late") : new byte[0], peer.readToCloseNotify());
+            assertTrue(peer.atEof());
+        }
+        assertSame(Recorder.NO_CAUSE, serverSide.awaitClosed());
+    }
+
+    /**
+     * A FIN between records, with no close_notify, is an end of input the handler hears as
+     * onReadClosed, as on plain TCP, with every whole record's bytes; it can tell it from a
+     * close_notify by {@link Connection#closeNotifyReceived()}.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("enginesAndProtocols")
+    void aBareFinBetweenRecordsEndsTheInputWithoutCloseNotify(String engine, String protocol) throws Exception {
+        Recorder serverSide = new Recorder();
+        serveTls(TlsTestKeys.server(engine, "ec").protocols(protocol).build(), () -> serverSide);
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
+            peer.handshake();
+            Connection s = serverSide.opened.get(30, TimeUnit.SECONDS);
+            peer.write(bytes("whole"));
+            peer.socket.shutdownOutput();
+            java.util.concurrent.CompletableFuture.anyOf(serverSide.readClosed, serverSide.closed).get(30, TimeUnit.SECONDS);
+            assertFalse(serverSide.closed.isDone(), () -> "closed with " + serverSide.closed.join());
+            assertArrayEquals(bytes("whole"), serverSide.received());
+            assertFalse(onLoop(s::closeNotifyReceived), "a FIN is no close_notify");
+            onLoop(s::close);
+            peer.readToCloseNotify();
             assertTrue(peer.atEof());
         }
         assertSame(Recorder.NO_CAUSE, serverSide.awaitClosed());
