@@ -33,7 +33,9 @@ public interface ConnectionHandler {
 
     /**
      * The peer shut down its side (EOF) with no incomplete message pending. Writing may still
-     * work. The default closes the connection gracefully.
+     * work. The default closes the connection gracefully. On a TLS connection the end is the
+     * peer's close_notify or a bare TCP FIN between records, which
+     * {@link Connection#closeNotifyReceived()} tells apart (a FIN may be a truncation).
      *
      * @param connection the connection
      */

@@ -285,6 +285,18 @@ public final class Listener {
         return loop;
     }
 
+    /**
+     * The address the listening socket is bound to, read from the kernel (getsockname): an
+     * {@link InetSocketAddress} with the actual port where 0 was asked for, or a
+     * {@link UnixAddress}. Any thread.
+     *
+     * @return the bound address
+     * @throws IOException if the socket is closed or the kernel refuses (EBADF)
+     */
+    public java.net.SocketAddress localAddress() throws IOException {
+        return SocketAddresses.localAddress(fd);
+    }
+
     /** {@return the listening socket} */
     public int fd() {
         return fd;

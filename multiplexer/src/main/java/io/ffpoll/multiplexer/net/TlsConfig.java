@@ -29,7 +29,8 @@ import java.util.Objects;
  * The handler then sees plaintext only: it is opened once the handshake is done, and
  * watermarks, back-pressure, flush futures and half-close count plaintext as on plain TCP.
  *
- * <p><b>Defaults.</b> TLS 1.3 and 1.2 only; session tickets on; renegotiation refused; a
+ * <p><b>Defaults.</b> TLS 1.3 and 1.2 only; session tickets on (a JDK-engine server can turn
+ * them off only on TLS 1.3 alone: {@link Builder#sessionTickets}); renegotiation refused; a
  * handshake that takes longer than 10 s closes the connection with a
  * {@link java.net.SocketTimeoutException}. A client verifies the server's certificate against
  * the JDK's default trust store (or {@link Builder#trust}) and against the host it connects to.

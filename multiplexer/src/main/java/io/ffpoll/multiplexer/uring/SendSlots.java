@@ -38,6 +38,7 @@ final class SendSlots {
     private static final int NO_RESULT = Integer.MIN_VALUE;
     private static final Logger LOG = LoggerFactory.getLogger(IoUringBackend.class);
     private static final AtomicBoolean ZERO_COPY_MISSING_LOGGED = new AtomicBoolean();
+    private static final AtomicBoolean ZERO_COPY_ON_LOGGED = new AtomicBoolean();
 
     private final Ring ring;
     private final long cancelData;
@@ -88,6 +89,10 @@ final class SendSlots {
                         + "Linux 6.0; SENDMSG_ZC 48, Linux 6.1): sends copy", Arrays.toString(missing));
             }
             return Long.MAX_VALUE;
+        }
+        if (!ZERO_COPY_ON_LOGGED.getAndSet(true)) {
+            LOG.info("io_uring: zero-copy sends on, for TCP sends of {} bytes and more; each waits for its "
+                    + "notification, so a stream can run many times slower (README, io_uring engine)", min);
         }
         return min;
     }

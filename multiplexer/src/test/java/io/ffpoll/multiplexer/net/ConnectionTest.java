@@ -99,6 +99,7 @@ class ConnectionTest extends LoopTestBase {
         final int connections = 1000;
         final int rounds = 3;
         Listener listener = serve(FramedEcho::new, null);
+        assertEquals(address, listener.localAddress(), "the listener's bound address, its port the kernel's");
         long baseline = poolInUse();
         CountDownLatch done = new CountDownLatch(connections);
         AtomicLong bytesChecked = new AtomicLong();

@@ -97,6 +97,7 @@ abstract class UnixSocketContract {
     void echoWithAnFfpollClientAndThePeersAddresses() throws Exception {
         Path path = UnixTesting.freshPath(dir);
         Listener listener = bind(UnixAddress.path(path));
+        assertEquals(UnixAddress.path(path), listener.localAddress(), "the listener's own address");
         byte[] sent = UnixTesting.randomBytes(300_000, 7);
         byte[] got = new byte[sent.length];
         CompletableFuture<Void> done = new CompletableFuture<>();
