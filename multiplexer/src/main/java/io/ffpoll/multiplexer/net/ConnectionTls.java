@@ -51,6 +51,7 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
      * @return true once the peer's close_notify has come
      */
     public final boolean closeNotifyReceived() {
+        checkLoop("closeNotifyReceived");
         return tls != null && tls.closeNotifyReceived;
     }
 

@@ -42,7 +42,15 @@ public final class TlsEngines {
                 if (FALLBACK_LOGGED.compareAndSet(false, true)) {
                     LOG.info("TLS runs on the JDK's SSLEngine: {}", OpenSslTlsFactory.disabledReason());
                 }
-                yield jdk(JdkContexts.of(settings), settings);
+                SSLContext context;
+                try {
+                    context = JdkContexts.of(settings);
+                } catch (IllegalStateException e) {
+                    // A setting the JDK engine cannot honour, met only because OpenSSL is missing here.
+                    throw new IllegalStateException("the OpenSSL engine is not available here ("
+                            + OpenSslTlsFactory.disabledReason() + "), so the JDK engine is used, and " + e.getMessage(), e);
+                }
+                yield jdk(context, settings);
             }
         };
     }

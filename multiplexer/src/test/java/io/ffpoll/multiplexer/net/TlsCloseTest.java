@@ -207,6 +207,55 @@ class TlsCloseTest extends TlsTestBase {
         assertSame(Recorder.NO_CAUSE, serverSide.awaitClosed());
     }
 
+    /**
+     * Data and close_notify in one TCP write, to a handler that keeps the data and pauses: once
+     * it resumes, it takes the data, then hears onReadClosed, and there closeNotifyReceived() is
+     * true (the handler asks where its Javadoc says to).
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("enginesAndProtocols")
+    void closeNotifyBehindDataAndAPauseIsSeenInOnReadClosed(String engine, String protocol) throws Exception {
+        java.util.concurrent.atomic.AtomicReference<Boolean> inReadClosed = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.CompletableFuture<Connection> paused = new java.util.concurrent.CompletableFuture<>();
+        Recorder serverSide = new Recorder() {
+            @Override
+            public long onData(Connection c, java.lang.foreign.MemorySegment data) {
+                if (!paused.isDone()) {
+                    c.pauseReading(); // keeps every byte
+                    paused.complete(c);
+                    return 0;
+                }
+                return super.onData(c, data);
+            }
+
+            @Override
+            public void onReadClosed(Connection c) {
+                inReadClosed.set(c.closeNotifyReceived());
+                super.onReadClosed(c);
+            }
+        };
+        serveTls(TlsTestKeys.server(engine, "ec").protocols(protocol).build(), () -> serverSide);
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
+            peer.handshake();
+            serverSide.opened.get(30, TimeUnit.SECONDS);
+            peer.holdSends();
+            peer.write(bytes("first"));
+            peer.write(bytes("second"));
+            peer.closeOutbound();
+            peer.sendHeld();
+            Connection s = paused.get(30, TimeUnit.SECONDS);
+            onLoop(s::resumeReading);
+            java.util.concurrent.CompletableFuture.anyOf(serverSide.readClosed, serverSide.closed).get(30, TimeUnit.SECONDS);
+            assertFalse(serverSide.closed.isDone(), () -> "closed with " + serverSide.closed.join());
+            assertArrayEquals(bytes("firstsecond"), serverSide.received());
+            assertEquals(Boolean.TRUE, inReadClosed.get(), "closeNotifyReceived() in onReadClosed");
+            onLoop(s::close);
+            peer.readToCloseNotify();
+            assertTrue(peer.atEof());
+        }
+        assertSame(Recorder.NO_CAUSE, serverSide.awaitClosed());
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("enginesAndProtocols")
     void aFinInsideARecordIsATruncationNotTheEndOfInput(String engine, String protocol) throws Exception {

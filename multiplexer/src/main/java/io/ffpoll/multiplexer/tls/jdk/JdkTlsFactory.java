@@ -71,7 +71,7 @@ public final class JdkTlsFactory implements TlsSessionFactory {
             p.setWantClientAuth(true);
         }
         engine.setSSLParameters(p);
-        return new JdkTlsSession(engine, sink, scratch, sni);
+        return new JdkTlsSession(engine, sink, scratch, sni, !settings.sessionTickets());
     }
 
     @Override

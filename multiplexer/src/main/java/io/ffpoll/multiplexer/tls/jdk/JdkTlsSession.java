@@ -42,8 +42,11 @@ final class JdkTlsSession implements TlsSession {
     private boolean handshakeDone;
     private boolean freed;
     private long sessionCreatedBefore;
+    private final boolean forgetSession;
 
-    JdkTlsSession(SSLEngine engine, CipherSink sink, MemorySegment scratch, String serverName) {
+    /** {@code forgetSession}: tickets are off, so the session is dropped from the cache once made. */
+    JdkTlsSession(SSLEngine engine, CipherSink sink, MemorySegment scratch, String serverName, boolean forgetSession) {
+        this.forgetSession = forgetSession;
         this.engine = engine;
         this.sink = sink;
         this.scratch = scratch;
@@ -167,6 +170,11 @@ final class JdkTlsSession implements TlsSession {
                 throw refuseRenegotiation();
             }
             handshakeDone = true;
+            if (forgetSession) {
+                // Nothing to resume from: the context's long timeout (JdkContexts) would keep a
+                // TLS 1.2 session for 7 days. The connection goes on with it.
+                engine.getSession().invalidate();
+            }
         } else if (handshakeDone && r.getStatus() == SSLEngineResult.Status.OK
                 && "TLSv1.2".equals(engine.getSession().getProtocol())
                 && r.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING) {
