@@ -32,17 +32,18 @@ import java.util.List;
  * per context or per engine: {@code jdk.tls.server.enableSessionTicketExtension},
  * {@code jdk.tls.server.newSessionTicketCount} and
  * {@code jdk.tls.client.enableSessionTicketExtension} are system properties (read as each
- * context or the JSSE provider is made), and this class sets none of them. {@link TlsSettings#sessionTickets()} false
- * sets the context's session timeout above the 7 days (604,800 s) RFC 8446 4.6.1 allows a
- * ticket to live: the JDK's server then sends no ticket, and its client keeps none it gets.
- * A TLS 1.2 server cannot be told so: its ServerHello still promises a ticket to a client that
- * asked for one, and the handshake then fails at the client (s_client: "unexpected message").
- * So a server that allows TLS 1.2 with tickets off is refused, unless the JVM runs with
- * {@code -Djdk.tls.server.enableSessionTicketExtension=false}. TLS 1.2 sessions may still be
- * resumed by session id... except that the timeout would also keep a TLS 1.2 session resumable
- * for 7 days rather than the JDK's 24 hours: so each session is invalidated (dropped from the
- * cache) as its handshake ends ({@code JdkTlsSession}), and with tickets off the JDK engine
- * resumes nothing, as the OpenSSL engine's client keeps no session then.
+ * context or the JSSE provider is made), and this class sets none of them.
+ *
+ * <p>{@link TlsSettings#sessionTickets()} false sets the context's session timeout above the
+ * 7 days (604,800 s) RFC 8446 4.6.1 allows a ticket to live: the JDK's server then sends no
+ * ticket, and its client keeps none it gets. A TLS 1.2 server cannot be told so: its
+ * ServerHello still promises a ticket to a client that asked for one, and the handshake then
+ * fails at the client (s_client: "unexpected message"). So a server that allows TLS 1.2 with
+ * tickets off is refused, unless the JVM runs with
+ * {@code -Djdk.tls.server.enableSessionTicketExtension=false}. The long timeout would also keep
+ * a TLS 1.2 session in the cache, resumable by id, for 7 days rather than 24 hours; so
+ * {@code JdkTlsSession} invalidates each session as its handshake ends, and with tickets off
+ * the JDK engine resumes nothing.
  */
 public final class JdkContexts {
     /** One second above a ticket's longest lifetime, 7 days (RFC 8446 4.6.1). */
