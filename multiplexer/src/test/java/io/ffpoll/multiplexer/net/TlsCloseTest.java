@@ -104,18 +104,31 @@ class TlsCloseTest extends TlsTestBase {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("enginesAndProtocols")
     void thePeersCloseNotifyIsTheEndOfInput(String engine, String protocol) throws Exception {
+        inputEnds(engine, protocol, true);
+    }
+
+    /**
+     * The peer sends {@code "all of it"}, then ends its output with close_notify (and no FIN:
+     * its socket stays open) or with a bare FIN: either way the server hears onReadClosed with
+     * every byte, only its input ended, and {@link Connection#closeNotifyReceived()} says which.
+     */
+    private void inputEnds(String engine, String protocol, boolean withCloseNotify) throws Exception {
         Recorder serverSide = new Recorder();
         serveTls(TlsTestKeys.server(engine, "ec").protocols(protocol).build(), () -> serverSide);
         try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
             peer.handshake();
             Connection s = serverSide.opened.get(30, TimeUnit.SECONDS);
             peer.write(bytes("all of it"));
-            peer.closeOutbound(); // no FIN: the socket stays open
+            if (withCloseNotify) {
+                peer.closeOutbound();
+            } else {
+                peer.socket.shutdownOutput();
+            }
             java.util.concurrent.CompletableFuture.anyOf(serverSide.readClosed, serverSide.closed).get(30, TimeUnit.SECONDS);
             assertFalse(serverSide.closed.isDone(), () -> "closed with " + serverSide.closed.join());
             assertArrayEquals(bytes("all of it"), serverSide.received());
             assertEquals(0, serverSide.closes.get(), "only the input ended");
-            assertTrue(onLoop(s::closeNotifyReceived), "the input ended with close_notify");
+            assertEquals(withCloseNotify, onLoop(s::closeNotifyReceived), "the input ended with close_notify");
             onLoop(s::close);
             peer.readToCloseNotify();
             assertTrue(peer.atEof());
@@ -189,22 +202,7 @@ class TlsCloseTest extends TlsTestBase {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("enginesAndProtocols")
     void aBareFinBetweenRecordsEndsTheInputWithoutCloseNotify(String engine, String protocol) throws Exception {
-        Recorder serverSide = new Recorder();
-        serveTls(TlsTestKeys.server(engine, "ec").protocols(protocol).build(), () -> serverSide);
-        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
-            peer.handshake();
-            Connection s = serverSide.opened.get(30, TimeUnit.SECONDS);
-            peer.write(bytes("whole"));
-            peer.socket.shutdownOutput();
-            java.util.concurrent.CompletableFuture.anyOf(serverSide.readClosed, serverSide.closed).get(30, TimeUnit.SECONDS);
-            assertFalse(serverSide.closed.isDone(), () -> "closed with " + serverSide.closed.join());
-            assertArrayEquals(bytes("whole"), serverSide.received());
-            assertFalse(onLoop(s::closeNotifyReceived), "a FIN is no close_notify");
-            onLoop(s::close);
-            peer.readToCloseNotify();
-            assertTrue(peer.atEof());
-        }
-        assertSame(Recorder.NO_CAUSE, serverSide.awaitClosed());
+        inputEnds(engine, protocol, false);
     }
 
     /**
