@@ -74,21 +74,6 @@ abstract class StreamFdContract {
         }
     }
 
-    /** Reads from a blocking fd until EOF or {@code max} bytes. */
-    byte[] readUpTo(int fd, int max) {
-        MemorySegment buf = arena.allocate(65536);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        while (out.size() < max) {
-            long n = OS.read(fd, buf, Math.min(65536, max - out.size()));
-            assertTrue(n >= 0, "read: " + (n < 0 ? OS.describe((int) -n) : ""));
-            if (n == 0) {
-                break;
-            }
-            out.write(buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), 0, (int) n);
-        }
-        return out.toByteArray();
-    }
-
     /** Records what a connection receives and how it ends. */
     static final class Recorder implements ConnectionHandler {
         final ByteArrayOutputStream got = new ByteArrayOutputStream();
@@ -149,7 +134,7 @@ abstract class StreamFdContract {
             assertTrue(c.shutdownOutput());
             return null;
         }).get(30, TimeUnit.SECONDS);
-        assertArrayEquals(sent, readUpTo(p[0], Integer.MAX_VALUE), "everything, then EOF");
+        assertArrayEquals(sent, UnixTesting.readUpTo(p[0], Integer.MAX_VALUE), "everything, then EOF");
         assertNull(r.closed.get(30, TimeUnit.SECONDS), "closing the write end was the end of the connection");
         assertFalse(r.readClosed.isDone(), "a write end never reports a read side");
         OS.close(p[0]);
@@ -215,7 +200,7 @@ abstract class StreamFdContract {
             writeAll(in[1], sent);
             OS.close(in[1]);
         });
-        byte[] echoed = readUpTo(out[0], Integer.MAX_VALUE);
+        byte[] echoed = UnixTesting.readUpTo(out[0], Integer.MAX_VALUE);
         writer.join(30_000);
         assertArrayEquals(sent, echoed);
         assertNull(bEnd.closed.get(30, TimeUnit.SECONDS));
@@ -243,7 +228,7 @@ abstract class StreamFdContract {
             writeAll(pair[1], sent);
             assertEquals(0, OS.shutdownOutput(pair[1])); // FIN: the echo closes after its answer
         });
-        byte[] echoed = readUpTo(pair[1], Integer.MAX_VALUE);
+        byte[] echoed = UnixTesting.readUpTo(pair[1], Integer.MAX_VALUE);
         writer.join(30_000);
         assertArrayEquals(sent, echoed);
         assertNull(closed.get(30, TimeUnit.SECONDS));
@@ -268,7 +253,7 @@ abstract class StreamFdContract {
             }
             return null;
         }).get(30, TimeUnit.SECONDS);
-        assertArrayEquals(new byte[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, readUpTo(p[0], 10));
+        assertArrayEquals(new byte[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, UnixTesting.readUpTo(p[0], 10));
         assertEquals(1, Syscalls.count("writev", loopThread) - writev, "ten writes, one writev at the iteration's end");
         assertEquals(0, Syscalls.count("sendmsg", loopThread) - sendmsg, "no sendmsg on a pipe");
         assertEquals(0, Syscalls.count("getsockopt", loopThread) - sockopt - 1, "nothing asked again");

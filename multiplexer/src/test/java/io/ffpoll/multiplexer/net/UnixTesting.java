@@ -53,14 +53,18 @@ final class UnixTesting {
         }
     }
 
-    /** Reads a blocking {@code fd} to its end. */
-    static byte[] readToEof(int fd) {
+    /** Reads a blocking {@code fd} until {@code max} bytes or its end. */
+    static byte[] readUpTo(int fd, int max) {
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             java.lang.foreign.MemorySegment buf = arena.allocate(65536);
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-            for (long n; (n = OS.read(fd, buf, 65536)) != 0; ) {
+            while (out.size() < max) {
+                long n = OS.read(fd, buf, Math.min(65536, max - out.size()));
                 if (n < 0) {
                     throw new AssertionError("read: " + OS.describe((int) -n));
+                }
+                if (n == 0) {
+                    break;
                 }
                 out.write(buf.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), 0, (int) n);
             }
