@@ -1,7 +1,6 @@
 package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.multiplexer.internal.LoopAccess;
-import io.ffpoll.multiplexer.testing.IoUringSupport;
 import io.ffpoll.multiplexer.uring.IoUringBackend;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,27 +18,21 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
- * {@link UnixSocketContract} on io_uring with zero-copy sends on
+ * {@link IoUringUnixSocketTest} with zero-copy sends on
  * ({@code -Dffpoll.uring.zeroCopySends=true}): a Unix socket refuses them (EOPNOTSUPP), so its
  * connection never asks, and one that asks all the same (opened with an IP peer address) sends
  * again, copying, and loses nothing. Before, every write of 16 KiB or more on a Unix socket
  * closed its connection with {@code sendmsg: errno 95}.
  */
-class IoUringZeroCopyUnixSocketTest extends UnixSocketContract {
+class IoUringZeroCopyUnixSocketTest extends IoUringUnixSocketTest {
     @BeforeAll
     static void zeroCopyOn() {
-        IoUringSupport.assumeAvailable();
         System.setProperty("ffpoll.uring.zeroCopySends", "true");
     }
 
     @AfterAll
     static void zeroCopyOff() {
         System.clearProperty("ffpoll.uring.zeroCopySends");
-    }
-
-    @Override
-    String backend() {
-        return "io_uring";
     }
 
     @Test
