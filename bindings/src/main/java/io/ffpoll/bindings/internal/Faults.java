@@ -99,6 +99,20 @@ public final class Faults {
         return out;
     }
 
+    /** For {@link Syscalls.Counter#mayFault()}: whether the plan can fail {@code call} on this thread. */
+    static boolean planned(String call) {
+        Plan p = plan;
+        if (p == null || !Thread.currentThread().getName().startsWith(p.threadPrefix())) {
+            return false;
+        }
+        for (Rule r : p.rules()) {
+            if (r.call().equals(call)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** For {@link Syscalls.Counter#fault()}: the errno to fail {@code call} with now, or 0. */
     static int next(String call) {
         Plan p = plan;

@@ -58,6 +58,16 @@ public final class Syscalls {
             return Faults.ENABLED ? Faults.next(name) : 0;
         }
 
+        /**
+         * Whether {@link #fault()} may fail the call on this thread now: a path that would
+         * bypass the call (and its injected faults) takes the call instead while so.
+         *
+         * @return false unless fault injection is on and its plan names the call
+         */
+        public boolean mayFault() {
+            return Faults.ENABLED && Faults.planned(name);
+        }
+
         /** {@return the call's name} */
         public String name() {
             return name;

@@ -229,6 +229,24 @@ public abstract class Backend {
     }
 
     /**
+     * Lends {@code fd}'s received input in place, saving {@link #receive}'s copy: a read-only
+     * view of every byte received and not yet taken, which the caller reads and returns with
+     * {@link #giveBackReceived} before the loop's next poll (the kernel may then receive into
+     * it again). The next receive for the fd is queued as the view is lent.
+     *
+     * @return the view, or null when nothing is held for the fd: {@link #receive} then says
+     *     what there is (the end of the stream, an error, or -EAGAIN)
+     */
+    public MemorySegment lendReceived(int fd) {
+        throw new UnsupportedOperationException(name() + " completes no receives");
+    }
+
+    /** Returns a view {@link #lendReceived} lent, once its bytes are read or copied. */
+    public void giveBackReceived(MemorySegment lent) {
+        throw new UnsupportedOperationException(name() + " completes no receives");
+    }
+
+    /**
      * Whether {@link #acceptFor} is available: the kernel accepts a listening socket's
      * connections itself (io_uring's multishot accept); false for a readiness backend.
      */

@@ -122,48 +122,65 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
             MemorySegment target = behindKept && !composed ? kept.segment() : io.readBuffer.segment;
             long offset = behindKept ? kept.length() : 0;
             long room = target.byteSize() - offset;
-            MemorySegment into = offset == 0 ? target : target.asSlice(offset);
-            long n = receiving ? io.receiver.receive(fd, into, room) : Platform.current().read(fd, into, room);
-            if (n == -Err.EINTR) {
-                continue; // interrupted before reading anything: again (not a read of the budget)
-            }
-            if (n == -Err.EAGAIN) {
-                loop.clearReadiness(fd, Interest.READABLE);
-                return;
-            }
-            if (n < 0) {
-                // "read" on both engines (a ring's receive too), so that the same failure makes
-                // the same exception whichever engine the loop runs on.
-                finish(Errors.exception("read(fd " + fd + ", " + who() + ")", (int) -n), false);
-                return;
-            }
-            if (n == 0) {
-                if (tls == null) {
-                    endOfStream();
-                } else {
-                    tlsEndOfStream();
+            // The ring's buffer is read in place where nothing is kept in front of it: no copy.
+            MemorySegment lent = receiving && !behindKept ? io.receiver.lendReceived(fd) : null;
+            long n;
+            if (lent != null) {
+                n = lent.byteSize();
+            } else {
+                MemorySegment into = offset == 0 ? target : target.asSlice(offset);
+                n = receiving ? io.receiver.receive(fd, into, room) : Platform.current().read(fd, into, room);
+                if (n == -Err.EINTR) {
+                    continue; // interrupted before reading anything: again (not a read of the budget)
                 }
-                return;
+                if (n == -Err.EAGAIN) {
+                    loop.clearReadiness(fd, Interest.READABLE);
+                    return;
+                }
+                if (n < 0) {
+                    // "read" on both engines (a ring's receive too), so that the same failure makes
+                    // the same exception whichever engine the loop runs on.
+                    finish(Errors.exception("read(fd " + fd + ", " + who() + ")", (int) -n), false);
+                    return;
+                }
+                if (n == 0) {
+                    if (tls == null) {
+                        endOfStream();
+                    } else {
+                        tlsEndOfStream();
+                    }
+                    return;
+                }
             }
             io.counts[LoopCounters.BYTES_IN] += n;
             bytesRead += n;
             if (idle != null) {
                 idle.lastRead = System.nanoTime();
             }
-            if (discarding) {
-                discarded += n;
-                if (discarded > options.lingerBytes()) {
-                    finish(closeCause, false); // the bound is reached: the kernel may now reset
-                    return;
+            try {
+                if (discarding) {
+                    discarded += n;
+                    if (discarded > options.lingerBytes()) {
+                        finish(closeCause, false); // the bound is reached: the kernel may now reset
+                        return;
+                    }
+                } else if (lent != null) {
+                    received(lent, n);
+                } else if (composed) {
+                    kept.release(); // its bytes are in the read buffer now; what is left is kept anew
+                    received(io.readBuffer.readOnly, offset + n);
+                } else if (behindKept) {
+                    kept.added(n);
+                    received(kept.view(), kept.length());
+                } else {
+                    received(io.readBuffer.readOnly, n);
                 }
-            } else if (composed) {
-                kept.release(); // its bytes are in the read buffer now; what is left is kept anew
-                received(io.readBuffer.readOnly, offset + n);
-            } else if (behindKept) {
-                kept.added(n);
-                received(kept.view(), kept.length());
-            } else {
-                received(io.readBuffer.readOnly, n);
+            } finally {
+                if (lent != null) {
+                    // Before the next poll, when the kernel may receive into it again; what the
+                    // handler left of it was copied into the connection's own buffer.
+                    io.receiver.giveBackReceived(lent);
+                }
             }
             if (closed) {
                 return;

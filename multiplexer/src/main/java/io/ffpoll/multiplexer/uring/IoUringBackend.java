@@ -308,6 +308,17 @@ public final class IoUringBackend extends Backend {
     }
 
     @Override
+    public MemorySegment lendReceived(int fd) {
+        ensureOpen();
+        return receives == null ? null : receives.lend(fd);
+    }
+
+    @Override
+    public void giveBackReceived(MemorySegment lent) {
+        receives.giveBackLent(lent);
+    }
+
+    @Override
     public boolean completesAccepts() {
         return accepts != null;
     }
@@ -332,6 +343,11 @@ public final class IoUringBackend extends Backend {
     /** Connections the ring accepted for listening socket {@code fd} and nobody took yet, for tests. */
     public int acceptsHeld(int fd) {
         return accepts == null ? 0 : accepts.held(fd);
+    }
+
+    /** Receive buffers lent to readers in place so far ({@link #lendReceived}), for tests. */
+    public long receiveBuffersLent() {
+        return receives == null ? 0 : receives.lends();
     }
 
     /** Receive buffers stashed for sockets and not yet emptied by their readers, for tests. */
@@ -428,8 +444,8 @@ public final class IoUringBackend extends Backend {
         if (receives != null && !receives.quiesced() && failure == null) {
             // Closed by another thread than the ring's, or a receive never came back: the
             // kernel may still write into the buffers, so they stay with the process.
-            failure = new IOException("io_uring: " + receives.outstanding()
-                    + " receives still in flight at close; their buffers are left to the process");
+            failure = new IOException("io_uring: " + receives.outstanding() + " receives still in flight and "
+                    + receives.lent() + " buffers still lent at close; their buffers are left to the process");
         }
         if (failure != null) {
             throw failure;

@@ -24,8 +24,9 @@ import static io.ffpoll.bindings.linux.IoUringAbi.offset;
  * socket at a time, with {@code IOSQE_BUFFER_SELECT}, so the kernel takes a buffer from the
  * backend's provided-buffer ring (IORING_REGISTER_PBUF_RING, Linux 5.19) only when data has
  * come: an idle socket holds no memory. A completion leaves its buffer stashed for the fd and
- * reports the fd readable; {@link #take} copies out of it, and the buffer goes back to the ring
- * once emptied, when the next receive is queued. A socket therefore holds one buffer at most,
+ * reports the fd readable; {@link #lend} hands it to the reader in place (or {@link #take}
+ * copies out of it, behind bytes the reader kept), and the buffer goes back to the ring once
+ * returned or emptied, when the next receive is queued. A socket therefore holds one buffer at most,
  * whatever its reader does: a paused reader stops the receives, the socket's buffer fills and
  * TCP slows the peer, as on epoll.
  *
@@ -62,10 +63,13 @@ final class Receives {
     private final Arena memory = Arena.ofShared();
     private final MemorySegment entries;
     private final MemorySegment buffers;
+    private final MemorySegment lendable; // the buffers, read-only: what a reader borrows
     private final int count;
     private final int size;
     private int tail;
     private int held;          // buffers taken by completions and not yet given back
+    private int lent;          // of those, lent to readers (lend) and not yet returned
+    private long lends;        // buffers lent so far
     private int outstanding;   // receives and fallback polls submitted whose completion has not come
 
     private int[] generation = new int[0]; // of the registration whose input is received, else stale
@@ -111,6 +115,7 @@ final class Receives {
             memory.close();
             throw e;
         }
+        lendable = buffers.asReadOnly();
         for (int b = 0; b < count; b++) {
             giveBack(b);
         }
@@ -240,6 +245,40 @@ final class Receives {
         return -ErrnoCodes.EAGAIN;
     }
 
+    /**
+     * Lends {@code fd}'s stashed input without copying it: the socket no longer holds the buffer
+     * (its next receive is queued), the caller reads it in place and hands it back with
+     * {@link #giveBackLent} before the next poll, when the kernel may fill it again.
+     *
+     * @return a read-only view of the bytes, or null when none is stashed ({@link #take} then
+     *     says what there is: the end, an error, or nothing yet)
+     */
+    MemorySegment lend(int fd) {
+        // Where a fault may be injected, the input goes through take, where a receive may fail.
+        if (RECV.mayFault() || !isReceiving(fd) || buffer[fd] == NO_BUFFER) {
+            return null;
+        }
+        int b = buffer[fd];
+        MemorySegment view = lendable.asSlice((long) b * size + from[fd], to[fd] - from[fd]);
+        drained[fd] = to[fd] < size;
+        buffer[fd] = NO_BUFFER;
+        lent++;
+        lends++;
+        queue(fd);
+        return view;
+    }
+
+    /** Takes back a buffer {@link #lend} gave out: to the ring, for the kernel's next receive. */
+    void giveBackLent(MemorySegment view) {
+        long at = view.address() - buffers.address();
+        if (at < 0 || at >= buffers.byteSize()) {
+            throw new IllegalArgumentException("not a lent receive buffer: " + view);
+        }
+        lent--;
+        held--;
+        giveBack((int) (at / size));
+    }
+
     private void giveBack(int b) {
         long e = (long) (tail & (count - 1)) * ENTRY.byteSize();
         entries.set(ValueLayout.JAVA_LONG, e + E_ADDR, buffers.address() + (long) b * size);
@@ -317,6 +356,16 @@ final class Receives {
         return outstanding;
     }
 
+    /** Buffers lent to readers and not yet returned. */
+    int lent() {
+        return lent;
+    }
+
+    /** Buffers lent so far, for tests. */
+    long lends() {
+        return lends;
+    }
+
     /** Buffers stashed for sockets (out of the ring), for tests. */
     int held() {
         return held;
@@ -324,7 +373,7 @@ final class Receives {
 
     /** Frees the buffers: only once no receive is in flight, else they stay with the process. */
     boolean quiesced() {
-        if (outstanding > 0) {
+        if (outstanding > 0 || lent > 0) {
             return false;
         }
         memory.close();

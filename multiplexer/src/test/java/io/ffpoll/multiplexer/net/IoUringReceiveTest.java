@@ -198,6 +198,60 @@ class IoUringReceiveTest extends LoopTestBase {
     }
 
     /**
+     * A handler reads the ring's buffer in place (a delivery with nothing kept in front is the
+     * lent buffer, not a copy in the loop's read buffer), and what it leaves of one is its own:
+     * with sixteen 16 KiB buffers that the kernel refills as soon as they are back, four streams
+     * cut into 4 KiB messages, of which the handler takes whole ones only, arrive intact.
+     */
+    @Test
+    void handlersReadTheRingsBuffersInPlaceAndKeepWhatTheyLeave() throws Exception {
+        withBuffers(16); // more than the sockets: the ring never runs dry, so no read(2) fallback
+        int n = 4;
+        int size = 1 << 20;
+        List<MessageReader> readers = new ArrayList<>();
+        BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
+        Listener listener = serve((fd, peer) -> {
+            MessageReader reader = new MessageReader();
+            readers.add(reader);
+            opened.add(Connection.open(loop, fd, peer, reader).join());
+        });
+        int[] clients = new int[n];
+        byte[][] data = new byte[n][size];
+        for (int i = 0; i < n; i++) {
+            clients[i] = net.connect(address);
+            opened.poll(30, TimeUnit.SECONDS);
+            new Random(100 + i).nextBytes(data[i]);
+        }
+        long lentBefore = onLoop(() -> backend().receiveBuffersLent());
+        List<CompletableFuture<Void>> writers = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int k = i;
+            writers.add(CompletableFuture.runAsync(() -> net.send(clients[k], data[k])));
+        }
+        for (CompletableFuture<Void> w : writers) {
+            w.get(60, TimeUnit.SECONDS);
+        }
+        for (int i = 0; i < n; i++) {
+            int k = i;
+            awaitOnLoop(() -> readers.get(k).bytes == size / MessageReader.SIZE * MessageReader.SIZE,
+                    "connection " + k + " took every whole message");
+            CRC32 expected = new CRC32();
+            expected.update(data[k], 0, size / MessageReader.SIZE * MessageReader.SIZE);
+            assertEquals(expected.getValue(), (long) onLoop(() -> readers.get(k).sum.getValue()), "connection " + k + "'s bytes");
+        }
+        long lent = onLoop(() -> backend().receiveBuffersLent()) - lentBefore;
+        long inPlace = onLoop(() -> readers.stream().mapToLong(r -> r.unkeptDeliveries).sum());
+        assertTrue(inPlace > 0, "every delivery came behind kept bytes");
+        assertEquals(inPlace, lent, "deliveries with nothing kept in front != buffers lent in place");
+        assertEquals(0, (int) onLoop(() -> backend().receiveBuffersHeld()), "a lent buffer was not given back");
+        for (int c : clients) {
+            net.close(c);
+        }
+        awaitOnLoop(() -> ConnectionStats.of(loop).join().openConnections() == 0, "the server side closed");
+        stopServing(listener);
+    }
+
+    /**
      * Two buffers for sixteen sockets whose readers are paused: two hold a buffer each, the rest
      * find the ring dry and fall back to readiness and read(2). Resumed, every connection gets
      * every byte, in order; once they close, the ring serves receives again with no read syscall.
@@ -312,6 +366,28 @@ class IoUringReceiveTest extends LoopTestBase {
         CRC32 sum = new CRC32();
         sum.update(data);
         return sum.getValue();
+    }
+
+    /** Takes whole 4 KiB messages only, summing them; counts the deliveries with nothing kept in front. Loop thread. */
+    private static final class MessageReader implements ConnectionHandler {
+        static final int SIZE = 4096;
+        final CRC32 sum = new CRC32();
+        long bytes;
+        long unkeptDeliveries; // a delivery with no partial message in front: the ring's buffer itself
+        long left;             // the partial message the last delivery left
+
+        @Override
+        public long onData(Connection c, MemorySegment d) {
+            assertTrue(d.isReadOnly(), "a handler may write into its input");
+            if (left == 0) {
+                unkeptDeliveries++;
+            }
+            long whole = d.byteSize() / SIZE * SIZE;
+            sum.update(d.asSlice(0, whole).asByteBuffer());
+            bytes += whole;
+            left = d.byteSize() - whole;
+            return whole;
+        }
     }
 
     /** A server side that pauses reading as it opens and, once resumed, sums what it reads. Loop thread. */
