@@ -46,6 +46,11 @@ final class NioEchoLoop implements AutoCloseable {
         });
     }
 
+    /** The loop thread, whose CPU time is the server's. */
+    Thread thread() {
+        return thread;
+    }
+
     InetSocketAddress address() throws IOException {
         return (InetSocketAddress) server.getLocalAddress();
     }

@@ -6,6 +6,7 @@ import io.ffpoll.multiplexer.net.AcceptOptions;
 import io.ffpoll.multiplexer.net.Connection;
 import io.ffpoll.multiplexer.net.Listener;
 import io.ffpoll.multiplexer.net.Tcp;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -36,6 +37,10 @@ import java.util.concurrent.TimeUnit;
  * echo loop ({@link NioEchoLoop}); the client is the same blocking SocketChannels with direct
  * buffers for both. Server loop on CPU 0, client on CPU 1. In steady-state echo both servers
  * make one read and one write per message, so they should be about level.
+ *
+ * <p>Beside the time per operation, {@code serverCpuUs} is the server loop thread's CPU time per
+ * operation (its own work and the kernel's on its behalf): on two cores the client may be what
+ * saturates first, so the time alone can hide what the server spends.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -57,6 +62,39 @@ public class PingPongBenchmark {
 
     @Param({"64", "16384"})
     public int size;
+
+    private static volatile Thread serverThread;
+
+    /**
+     * The server loop thread's CPU time per operation, in µs. JMH reads the counter after each
+     * iteration and sums the measurement iterations' values, so each adds its share of the mean.
+     */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class ServerCpu {
+        private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+        private long start;
+        private long ops;
+        private int iterations;
+        public double serverCpuUs;
+
+        @Setup(Level.Trial)
+        public void iterations(org.openjdk.jmh.infra.BenchmarkParams params) {
+            iterations = params.getMeasurement().getCount();
+        }
+
+        @Setup(Level.Iteration)
+        public void start() {
+            ops = 0;
+            serverCpuUs = 0;
+            start = THREADS.getThreadCpuTime(serverThread.threadId());
+        }
+
+        @TearDown(Level.Iteration)
+        public void end() {
+            serverCpuUs = (THREADS.getThreadCpuTime(serverThread.threadId()) - start) / 1e3 / Math.max(ops, 1) / iterations;
+        }
+    }
 
     private EventLoop loop;
     private jdk.jfr.Recording recording;
@@ -87,6 +125,7 @@ public class PingPongBenchmark {
             loop = !server.startsWith("ffpoll-io_uring") ? EventLoop.start("ping-pong")
                     : EventLoop.start("ping-pong", Poller.open("io_uring"), 1024);
             loop.submit(() -> Affinity.pin(0)).get();
+            serverThread = loop.submit(Thread::currentThread).get();
             listener = Listener.start(loop, Tcp.listen(any, 4096, false), AcceptOptions.DEFAULTS.noDelay(true),
                     (fd, peer) -> Connection.open(loop, fd, peer, (c, data) -> {
                         c.write(data);
@@ -96,6 +135,7 @@ public class PingPongBenchmark {
         } else {
             nio = new NioEchoLoop(any, 0);
             at = nio.address();
+            serverThread = nio.thread();
         }
         Affinity.pin(1);
         clients = new SocketChannel[connections];
@@ -111,7 +151,8 @@ public class PingPongBenchmark {
     }
 
     @Benchmark
-    public int roundTrips() throws IOException {
+    public int roundTrips(ServerCpu cpu) throws IOException {
+        cpu.ops++;
         for (SocketChannel c : clients) {
             out.clear();
             while (out.hasRemaining()) {
