@@ -169,6 +169,63 @@ class OpenSslClientTest extends HttpsTestBase {
     }
 
     /**
+     * The server's choice of cipher suites and groups, as s_client sees it: on TLS 1.3 the one
+     * suite allowed of the three s_client offers, and secp384r1 by a HelloRetryRequest (s_client
+     * sends an X25519 key share first); on TLS 1.2 the ChaCha20 suite, ahead of the AES-GCM one
+     * allowed after it, and secp384r1 again. (secp256r1 is allowed too: the JDK serves an ECDSA
+     * certificate on TLS 1.2 only where its curve is one of the groups, as RFC 8422 5.1 has the
+     * client's list bind the certificate.) A client offering only a suite not allowed is
+     * refused, and the server serves the next one.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"jdk", "openssl"})
+    void theServersCipherSuitesAndGroupsAreTheOnesNegotiated(String engine) throws Exception {
+        TlsConfig tls = TlsConfig.server().certificate(certs.localhost(), certs.localhostKey()).alpn("http/1.1")
+                .engine(HttpsCertificates.engine(engine))
+                .cipherSuites("TLS_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+                        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")
+                .groups("secp384r1", "secp256r1").build();
+        HttpServer server = https(tls, HttpServer.AcceptMode.REUSEPORT);
+        String tls13 = served(Tool.run(sClient(server, "localhost", "localhost", "-tls1_3", "-groups", "X25519:secp384r1"),
+                REQUEST), "TLSv1.3");
+        assertTrue(tls13.contains("Cipher is TLS_AES_256_GCM_SHA384"), tls13);
+        assertTrue(tls13.contains("Server Temp Key: ECDH, secp384r1"), tls13);
+        String tls12 = served(Tool.run(sClient(server, "localhost", "localhost", "-tls1_2", "-groups", "X25519:secp384r1:secp256r1",
+                "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305"), REQUEST), "TLSv1.2");
+        assertTrue(tls12.contains("Cipher is ECDHE-ECDSA-CHACHA20-POLY1305"), tls12);
+        assertTrue(tls12.contains("Server Temp Key: ECDH, secp384r1"), tls12);
+        Tool.Run refused = Tool.run(sClient(server, "localhost", "localhost", "-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256"),
+                REQUEST);
+        assertNotEquals(0, refused.exit(), refused.all());
+        assertFalse(refused.out().contains("Hello, World!"), refused.all());
+        assertTrue(refused.err().contains("handshake failure"), refused.all());
+        await(() -> server.openConnections() == 0, "the refused connection gave its place back");
+        served(Tool.run(sClient(server, "localhost", "localhost", "-tls1_3"), REQUEST), "TLSv1.3");
+    }
+
+    /**
+     * A TLS 1.3 CCM suite, chosen: served by the OpenSSL engine (whose connections keep their
+     * {@code SSL} for it, as the loop's record layer has no CCM), refused at build() by the JDK
+     * engine, which has no such suite.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"jdk", "openssl"})
+    void aChosenCcmSuiteIsServedByOpenSslAndRefusedByTheJdk(String engine) throws Exception {
+        TlsConfig.Builder b = TlsConfig.server().certificate(certs.localhost(), certs.localhostKey()).alpn("http/1.1")
+                .engine(HttpsCertificates.engine(engine)).protocols("TLSv1.3").cipherSuites("TLS_AES_128_CCM_SHA256");
+        if (engine.equals("jdk")) {
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, b::build);
+            assertTrue(refused.getMessage().contains("TLS_AES_128_CCM_SHA256"), refused.getMessage());
+            return;
+        }
+        HttpServer server = https(b.build(), HttpServer.AcceptMode.REUSEPORT);
+        String out = served(Tool.run(sClient(server, "localhost", "localhost", "-tls1_3", "-ciphersuites", "TLS_AES_128_CCM_SHA256"),
+                REQUEST.replace("Connection: close\r\n", "") + REQUEST), "TLSv1.3");
+        assertTrue(out.contains("Cipher is TLS_AES_128_CCM_SHA256"), out);
+        assertEquals(2, out.split("HTTP/1.1 200 OK", -1).length - 1, "two responses:\n" + out);
+    }
+
+    /**
      * TLS 1.1 is refused. OpenSSL 3 itself allows nothing below TLS 1.2 at its default security
      * level, so the client is told level 0: the ClientHello offers 1.1, and the server must say no.
      */

@@ -135,7 +135,7 @@ public final class SslCtx {
         }
     }
 
-    private static long ctrl(MemorySegment ctx, int cmd, long larg, MemorySegment parg) {
+    static long ctrl(MemorySegment ctx, int cmd, long larg, MemorySegment parg) {
         try {
             return (long) SSL_CTX_CTRL.invokeExact(ctx, cmd, larg, parg);
         } catch (Throwable e) {

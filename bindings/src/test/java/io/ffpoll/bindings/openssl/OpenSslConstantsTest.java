@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * honest.
  */
 class OpenSslConstantsTest {
-    private static final List<Class<?>> CLASSES = List.of(Ssl.class, SslInfo.class, SslCtx.class, Bio.class, Crypto.class, Evp.class);
+    private static final List<Class<?>> CLASSES = List.of(Ssl.class, SslInfo.class, SslCtx.class, SslCiphers.class, Bio.class, Crypto.class, Evp.class);
     private static final Map<String, Long> PROBE = new LinkedHashMap<>();
 
     @BeforeAll

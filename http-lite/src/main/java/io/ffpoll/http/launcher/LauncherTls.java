@@ -23,6 +23,8 @@ final class LauncherTls {
     private Path cert;
     private Path key;
     private TlsConfig.Engine engine = TlsConfig.Engine.AUTO;
+    private String[] ciphers;
+    private String[] groups;
     private boolean given;
     /** HTTPS's port (0 picks a free one). */
     int port = 8443;
@@ -43,6 +45,8 @@ final class LauncherTls {
                 case "auto" -> TlsConfig.Engine.AUTO;
                 default -> throw new IllegalArgumentException("--tls-engine takes jdk, openssl or auto, not " + value);
             };
+            case "--tls-ciphers" -> ciphers = list(name, value);
+            case "--tls-groups" -> groups = list(name, value);
             default -> throw new IllegalArgumentException("unknown option " + name);
         }
     }
@@ -71,15 +75,41 @@ final class LauncherTls {
         }
         TlsConfig.Builder b = TlsConfig.server().alpn("http/1.1").engine(engine);
         try {
+            if (ciphers != null) {
+                b.cipherSuites(ciphers);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--tls-ciphers: " + e.getMessage(), e);
+        }
+        try {
+            if (groups != null) {
+                b.groups(groups);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--tls-groups: " + e.getMessage(), e);
+        }
+        try {
             b.certificate(cert, key);
         } catch (IOException | RuntimeException e) { // a parser's unchecked exception is a malformed file too
             throw new TlsFileException("--tls-cert " + cert + " with --tls-key " + key + ": " + reason(e), e);
         }
         try {
             return b.build();
+        } catch (IllegalArgumentException e) { // only the cipher suites are checked at build()
+            throw new IllegalArgumentException("--tls-ciphers: " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             throw new TlsFileException("TLS with --tls-cert " + cert + " and --tls-key " + key + ": " + reason(e), e);
         }
+    }
+
+    /** A ':'-separated list (as nginx and OpenSSL write them; ',' is taken too). */
+    private static String[] list(String option, String value) {
+        String[] names = java.util.Arrays.stream(value.split("[:,]")).map(String::trim).filter(n -> !n.isEmpty())
+                .toArray(String[]::new);
+        if (names.length == 0) {
+            throw new IllegalArgumentException(option + " takes a list of names, not '" + value + "'");
+        }
+        return names;
     }
 
     private static void readable(String option, Path file) throws TlsFileException {

@@ -56,6 +56,12 @@ public final class Main {
                                        -Dffpoll.tls.openssl=false turns OpenSSL off).
                                        ALPN offers http/1.1; TLS 1.3
                                        and 1.2 only
+              --tls-ciphers LIST       the cipher suites allowed, most preferred first, by IANA
+                                       name, ':' between them (TLS_AES_128_GCM_SHA256:
+                                       TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256); default: TLS
+                                       1.3's AES-GCM and ChaCha20 suites, TLS 1.2's ECDHE ones
+              --tls-groups LIST        the key exchange groups, most preferred first, ':'
+                                       between them (x25519:secp256r1); default: the engine's
               --tls-fd N               serve HTTPS on the listening socket inherited as fd N
                                        (instead of binding --tls-port)
               --threads N              event loops (default: available processors)
@@ -166,7 +172,7 @@ public final class Main {
                         port = plainOff ? 0 : Integer.parseInt(v);
                         hostOrPort = true;
                     }
-                    case "--tls-cert", "--tls-key", "--tls-port", "--tls-engine", "--tls-fd" ->
+                    case "--tls-cert", "--tls-key", "--tls-port", "--tls-engine", "--tls-fd", "--tls-ciphers", "--tls-groups" ->
                             tls.option(a, value(args, ++i, a));
                     case "--unix" -> unix = value(args, ++i, a);
                     case "--threads" -> b.threads(Integer.parseInt(value(args, ++i, a)));

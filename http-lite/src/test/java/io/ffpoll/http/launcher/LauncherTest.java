@@ -284,7 +284,8 @@ class LauncherTest {
         HttpsCertificates certs = HttpsCertificates.create(dir, HttpsCertificates.KeyType.EC);
         ProcessLines out = start(javaCommand("--port", "0", "--threads", "1", "--tls-port", "0",
                 "--tls-cert", certs.localhost().toString(), "--tls-key", certs.localhostKey().toString(),
-                "--tls-engine", engine));
+                "--tls-engine", engine, "--tls-ciphers", "TLS_AES_256_GCM_SHA384:TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                "--tls-groups", "x25519:secp256r1"));
         int port = Integer.parseInt(out.await(LISTENING));
         int tlsPort = Integer.parseInt(out.await(Pattern.compile("listening for HTTPS on .*:(\\d+) \\(" + engine + " engine")));
         assertEquals("Hello, World!", curlHttps(certs.ca(), tlsPort, "/plaintext"));
@@ -371,6 +372,12 @@ class LauncherTest {
         assertTrue(text.contains("http-lite: --port off leaves nothing to serve"), text);
         text = refused("--tls-cert", cert, "--tls-key", key, "--tls-engine", "boringssl");
         assertTrue(text.contains("http-lite: --tls-engine takes jdk, openssl or auto, not boringssl"), text);
+        text = refused("--tls-cert", cert, "--tls-key", key, "--tls-ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256");
+        assertTrue(text.contains("http-lite: --tls-ciphers: not a cipher suite's IANA name: ECDHE-ECDSA-AES128-GCM-SHA256"), text);
+        text = refused("--tls-cert", cert, "--tls-key", key, "--tls-ciphers", "TLS_AES_128_GCM_SHA256");
+        assertTrue(text.contains("http-lite: --tls-ciphers: TLSv1.2 is allowed but no TLS 1.2 cipher suite is"), text);
+        text = refused("--tls-cert", cert, "--tls-key", key, "--tls-groups", "x25519:P-256");
+        assertTrue(text.contains("http-lite: --tls-groups: unknown key exchange group P-256"), text);
         text = refused("--unix", dir.resolve("x.sock").toString(), "--tls-cert", cert, "--tls-key", key);
         assertTrue(text.contains("http-lite: --unix serves plain HTTP"), text);
     }

@@ -187,6 +187,8 @@ public final class TlsConfig {
         private boolean sessionTickets = true;
         private boolean verifyHostname = true;
         private Engine engine = Engine.AUTO;
+        private List<String> cipherSuites = List.of();
+        private List<String> groups = List.of();
 
         private Builder(boolean client) {
             this.client = client;
@@ -343,6 +345,43 @@ public final class TlsConfig {
         }
 
         /**
+         * The cipher suites allowed, by their IANA names (as RFC 8446 and the JDK spell them:
+         * {@code TLS_AES_128_GCM_SHA256}, {@code TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}), most
+         * preferred first: a server picks the first the client also offers. Unset, TLS 1.3 has
+         * the AES-GCM and ChaCha20-Poly1305 suites and TLS 1.2 its ECDHE suites with those
+         * ciphers. A server's certificate still has to fit a TLS 1.2 suite ({@code ECDSA} or
+         * {@code RSA}) for it to be picked.
+         *
+         * <p>{@link #build()} refuses a list that leaves a version of {@link #protocols} with no
+         * suite, and a name its engine does not know or support (the JDK's has no TLS 1.3 CCM
+         * suite; OpenSSL's refuses what its security level forbids).
+         *
+         * @param suites IANA names
+         * @return this builder
+         * @throws IllegalArgumentException for no name, or a string that is not a suite's IANA name
+         */
+        public Builder cipherSuites(String... suites) {
+            List<String> list = java.util.Arrays.asList(suites);
+            io.ffpoll.multiplexer.tls.CipherChoice.suites(list, List.of()); // the names' form; the versions at build()
+            this.cipherSuites = List.copyOf(list);
+            return this;
+        }
+
+        /**
+         * The key exchange groups allowed, most preferred first, by their TLS names: x25519,
+         * x448, secp256r1, secp384r1, secp521r1 and ffdhe2048 to ffdhe8192 (RFC 8446 4.2.7, RFC
+         * 7919). Unset, the engine's own list. A client sends its first group's key share.
+         *
+         * @param names the groups, in any case
+         * @return this builder
+         * @throws IllegalArgumentException for no name, or one not listed above
+         */
+        public Builder groups(String... names) {
+            this.groups = io.ffpoll.multiplexer.tls.CipherChoice.groups(java.util.Arrays.asList(names));
+            return this;
+        }
+
+        /**
          * How long a handshake may take ({@link #DEFAULT_HANDSHAKE_TIMEOUT} unless set): then the
          * connection closes with a {@link java.net.SocketTimeoutException}.
          *
@@ -399,6 +438,8 @@ public final class TlsConfig {
          * Builds the configuration and the engine's context.
          *
          * @return the configuration
+         * @throws IllegalArgumentException for {@link #cipherSuites} that leave a version of
+         *     {@link #protocols} without a suite, or name one the engine does not support
          * @throws IllegalStateException for a server without a certificate, client
          *     authentication without {@link #trust}, or a server on the JDK engine with
          *     {@link #sessionTickets} off that allows TLS 1.2
@@ -413,7 +454,9 @@ public final class TlsConfig {
                 throw new IllegalStateException("client authentication needs trust(...): the authorities that sign client certificates");
             }
             TlsSettings s = new TlsSettings(client, key, byName, trust, clientAuth, alpn, protocols, handshakeTimeout,
-                    sessionTickets, client && verifyHostname);
+                    sessionTickets, client && verifyHostname,
+                    cipherSuites.isEmpty() ? List.of() : io.ffpoll.multiplexer.tls.CipherChoice.suites(cipherSuites, protocols),
+                    groups);
             return new TlsConfig(s, TlsEngines.factory(s, engine));
         }
     }

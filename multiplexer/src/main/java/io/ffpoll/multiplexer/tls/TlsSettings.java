@@ -25,16 +25,31 @@ import java.util.Map;
  * @param sessionTickets whether resumption by session ticket is on
  * @param verifyHostname whether a client checks the server's certificate against the name it
  *     connected to
+ * @param cipherSuites the cipher suites allowed by IANA name, most preferred first, as
+ *     {@link CipherChoice#suites} checked them; empty for the engine's default choice
+ * @param groups the key exchange groups allowed, most preferred first, as
+ *     {@link CipherChoice#groups} checked them; empty for the engine's default
  */
 public record TlsSettings(boolean client, CertifiedKey key, Map<String, CertifiedKey> byServerName,
                           List<X509Certificate> trust, TlsConfig.ClientAuth clientAuth, List<String> alpn,
                           List<String> protocols, Duration handshakeTimeout, boolean sessionTickets,
-                          boolean verifyHostname) {
+                          boolean verifyHostname, List<String> cipherSuites, List<String> groups) {
     /** Copies the collections, which are then immutable. */
     public TlsSettings {
         byServerName = Map.copyOf(byServerName);
         trust = trust == null ? null : List.copyOf(trust);
         alpn = List.copyOf(alpn);
         protocols = List.copyOf(protocols);
+        cipherSuites = List.copyOf(cipherSuites);
+        groups = List.copyOf(groups);
+    }
+
+    /** Settings with the engine's default cipher suites and groups. */
+    public TlsSettings(boolean client, CertifiedKey key, Map<String, CertifiedKey> byServerName,
+                       List<X509Certificate> trust, TlsConfig.ClientAuth clientAuth, List<String> alpn,
+                       List<String> protocols, Duration handshakeTimeout, boolean sessionTickets,
+                       boolean verifyHostname) {
+        this(client, key, byServerName, trust, clientAuth, alpn, protocols, handshakeTimeout, sessionTickets,
+                verifyHostname, List.of(), List.of());
     }
 }

@@ -1,6 +1,8 @@
 package io.ffpoll.multiplexer.net;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -12,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** What the builder refuses on the spot, and how a handshake's outcome prints in a log. */
 class TlsConfigBuilderTest {
@@ -21,6 +24,45 @@ class TlsConfigBuilderTest {
         assertThrows(IllegalArgumentException.class, () -> TlsConfig.client().alpn(""));
         assertThrows(IllegalArgumentException.class, () -> TlsConfig.client().alpn("http/1.1", "x".repeat(256)));
         TlsConfig.client().alpn("h2", "x".repeat(255)); // RFC 7301 3.1's longest name is fine
+    }
+
+    @Test
+    void cipherSuitesAndGroupsAreCheckedByNameOnTheSpot() {
+        assertThrows(IllegalArgumentException.class, () -> TlsConfig.server().cipherSuites());
+        assertThrows(IllegalArgumentException.class, () -> TlsConfig.server().cipherSuites("ECDHE-RSA-AES128-GCM-SHA256"));
+        assertThrows(IllegalArgumentException.class, () -> TlsConfig.server().cipherSuites("TLS_EMPTY_RENEGOTIATION_INFO_SCSV"));
+        assertThrows(IllegalArgumentException.class, () -> TlsConfig.server().groups());
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> TlsConfig.server().groups("x25519", "P-256"));
+        assertTrue(unknown.getMessage().contains("P-256") && unknown.getMessage().contains("secp256r1"), unknown.getMessage());
+        TlsConfig.server().groups("X25519", "secp256r1").cipherSuites("TLS_AES_128_GCM_SHA256");
+    }
+
+    /** Every version allowed keeps a suite, and each engine refuses what it does not know, at build(). */
+    @ParameterizedTest
+    @EnumSource(value = TlsConfig.Engine.class, names = {"JDK", "OPENSSL"})
+    void buildRefusesAVersionWithoutASuiteAndASuiteTheEngineLacks(TlsConfig.Engine engine) throws Exception {
+        assumeTrue(TlsConfig.engineAvailable(engine), "SKIPPED: " + TlsConfig.engineUnavailableReason(engine));
+        IllegalArgumentException no12 = assertThrows(IllegalArgumentException.class, () -> server(engine)
+                .cipherSuites("TLS_AES_128_GCM_SHA256").build());
+        assertTrue(no12.getMessage().contains("TLSv1.2"), no12.getMessage());
+        IllegalArgumentException no13 = assertThrows(IllegalArgumentException.class, () -> server(engine)
+                .cipherSuites("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256").build());
+        assertTrue(no13.getMessage().contains("TLSv1.3"), no13.getMessage());
+        server(engine).protocols("TLSv1.3").cipherSuites("TLS_AES_256_GCM_SHA384").groups("secp384r1").build();
+        server(engine).protocols("TLSv1.2").cipherSuites("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256").build();
+        server(engine).groups(io.ffpoll.multiplexer.tls.CipherChoice.GROUPS.toArray(String[]::new)).build(); // every name listed is known
+        IllegalArgumentException made = assertThrows(IllegalArgumentException.class, () -> server(engine).protocols("TLSv1.2")
+                .cipherSuites("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_MADE_UP_SHA256").build());
+        assertTrue(made.getMessage().contains("TLS_ECDHE_ECDSA_WITH_MADE_UP_SHA256")
+                && !made.getMessage().contains("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"), made.getMessage());
+        IllegalArgumentException made13 = assertThrows(IllegalArgumentException.class, () -> server(engine).protocols("TLSv1.3")
+                .cipherSuites("TLS_AES_128_GCM_SHA256", "TLS_AES_512_MADE_UP").build());
+        assertTrue(made13.getMessage().contains("TLS_AES_512_MADE_UP") && !made13.getMessage().contains("TLS_AES_128_GCM_SHA256"),
+                made13.getMessage());
+    }
+
+    private static TlsConfig.Builder server(TlsConfig.Engine engine) throws Exception {
+        return TlsConfig.server().certificate(TlsTestKeys.chain("ec"), TlsTestKeys.key("ec")).engine(engine);
     }
 
     @Test

@@ -30,22 +30,34 @@ public final class JdkTlsFactory implements TlsSessionFactory {
     private final TlsSettings settings;
     private final String[] protocols;
     private final String[] suites;
+    private final String[] groups; // null for the JDK's own
 
     /**
      * A factory over {@code context}.
      *
      * @param context the context
      * @param settings role, protocols, ALPN and client authentication
+     * @throws IllegalArgumentException for a cipher suite of {@link TlsSettings#cipherSuites()}
+     *     the JDK does not support
      */
     public JdkTlsFactory(SSLContext context, TlsSettings settings) {
         this.context = context;
         this.settings = settings;
         this.protocols = settings.protocols().toArray(String[]::new);
         List<String> supported = List.of(context.getSupportedSSLParameters().getCipherSuites());
-        this.suites = java.util.stream.Stream.concat(
-                java.util.Arrays.stream(context.getDefaultSSLParameters().getCipherSuites())
-                        .filter(s -> s.startsWith("TLS_AES_") || s.startsWith("TLS_CHACHA20_")),
-                TLS12_SUITES.stream().filter(supported::contains)).toArray(String[]::new);
+        this.groups = settings.groups().isEmpty() ? null : settings.groups().toArray(String[]::new);
+        if (settings.cipherSuites().isEmpty()) {
+            this.suites = java.util.stream.Stream.concat(
+                    java.util.Arrays.stream(context.getDefaultSSLParameters().getCipherSuites())
+                            .filter(s -> s.startsWith("TLS_AES_") || s.startsWith("TLS_CHACHA20_")),
+                    TLS12_SUITES.stream().filter(supported::contains)).toArray(String[]::new);
+        } else {
+            List<String> unknown = settings.cipherSuites().stream().filter(s -> !supported.contains(s)).toList();
+            if (!unknown.isEmpty()) {
+                throw new IllegalArgumentException("the JDK's TLS engine does not support the cipher suites " + unknown);
+            }
+            this.suites = settings.cipherSuites().toArray(String[]::new);
+        }
     }
 
     @Override
@@ -57,6 +69,9 @@ public final class JdkTlsFactory implements TlsSessionFactory {
         p.setProtocols(protocols);
         p.setCipherSuites(suites);
         p.setUseCipherSuitesOrder(true);
+        if (groups != null) {
+            p.setNamedGroups(groups);
+        }
         p.setApplicationProtocols(settings.alpn().toArray(String[]::new));
         String sni = settings.client() ? ServerNames.sni(serverName) : null;
         if (settings.client()) {

@@ -1,9 +1,11 @@
 package io.ffpoll.multiplexer.tls.openssl;
 
 import io.ffpoll.bindings.openssl.Crypto;
+import io.ffpoll.bindings.openssl.SslCiphers;
 import io.ffpoll.bindings.openssl.SslCtx;
 import io.ffpoll.multiplexer.net.TlsConfig;
 import io.ffpoll.multiplexer.tls.CertifiedKey;
+import io.ffpoll.multiplexer.tls.CipherChoice;
 import io.ffpoll.multiplexer.tls.TlsSettings;
 
 import javax.net.ssl.SSLException;
@@ -11,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -153,6 +156,47 @@ final class SslContexts {
         }
     }
 
+    /**
+     * The user's cipher suites and groups, else the defaults. TLS 1.2's suites go by OpenSSL's
+     * names; TLS 1.3's, set apart, by their IANA ones. OpenSSL's TLS 1.3 default (AES-GCM and
+     * ChaCha20-Poly1305) stays unless the user chose.
+     */
+    private static void chooseCiphers(MemorySegment ctx, TlsSettings s) throws SSLException {
+        List<String> chosen = s.cipherSuites();
+        if (chosen.isEmpty()) {
+            check(SslCtx.SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) == 1, "SSL_CTX_set_cipher_list");
+        } else {
+            List<String> tls12 = new ArrayList<>();
+            List<String> unknown = new ArrayList<>();
+            for (String suite : chosen) {
+                // OpenSSL knows TLS 1.3's suites here too; SSL_CTX_set_ciphersuites skips unknown names silently.
+                String name = SslCiphers.OPENSSL_cipher_name(suite);
+                if (name == null || name.equals("(NONE)")) {
+                    unknown.add(suite);
+                } else if (!CipherChoice.isTls13(suite)) {
+                    tls12.add(name);
+                }
+            }
+            if (!unknown.isEmpty()) {
+                throw new IllegalArgumentException("OpenSSL does not know the cipher suites " + unknown);
+            }
+            List<String> tls13 = chosen.stream().filter(CipherChoice::isTls13).toList();
+            if (!tls13.isEmpty()) {
+                check(SslCiphers.SSL_CTX_set_ciphersuites(ctx, String.join(":", tls13)) == 1,
+                        "SSL_CTX_set_ciphersuites(" + String.join(":", tls13) + ")");
+            }
+            // Without TLS 1.2 suites TLS 1.2 is not allowed (build() checked): its list stays unused.
+            if (!tls12.isEmpty()) {
+                check(SslCtx.SSL_CTX_set_cipher_list(ctx, String.join(":", tls12)) == 1,
+                        "SSL_CTX_set_cipher_list(" + String.join(":", tls12) + ")");
+            }
+        }
+        if (!s.groups().isEmpty()) {
+            check(SslCiphers.SSL_CTX_set1_groups_list(ctx, String.join(":", s.groups())) == 1,
+                    "SSL_CTX_set1_groups_list(" + String.join(":", s.groups()) + ")");
+        }
+    }
+
     private void configure(MemorySegment ctx, TlsSettings s, CertifiedKey key) throws SSLException {
         int min = Integer.MAX_VALUE;
         int max = 0;
@@ -173,7 +217,7 @@ final class SslContexts {
         // TLS 1.2: forward secrecy and AEAD only, as RFC 9325 4.2 recommends. OpenSSL's default
         // list also has static-RSA key exchange and CBC with SHA-1, which the JDK has disabled
         // since JDK 24 (TLS_RSA_*); TLS 1.3's suites are all AEAD with forward secrecy.
-        check(SslCtx.SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) == 1, "SSL_CTX_set_cipher_list");
+        chooseCiphers(ctx, s);
         long options = SslCtx.SSL_OP_NO_RENEGOTIATION | SslCtx.SSL_OP_NO_COMPRESSION
                 | SslCtx.SSL_OP_CIPHER_SERVER_PREFERENCE;
         if (!s.sessionTickets()) {
