@@ -39,8 +39,9 @@ import java.util.concurrent.TimeUnit;
  * make one read and one write per message, so they should be about level.
  *
  * <p>Beside the time per operation, {@code serverCpuUs} is the server loop thread's CPU time per
- * operation (its own work and the kernel's on its behalf): on two cores the client may be what
- * saturates first, so the time alone can hide what the server spends.
+ * operation, user and system: on two cores the client may be what saturates first, so the time
+ * alone can hide what the server spends. Roughly: on loopback each side's sends also pay for
+ * the other's TCP receive processing, and io_uring's io-wq workers (rare here) are not counted.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -67,7 +68,8 @@ public class PingPongBenchmark {
 
     /**
      * The server loop thread's CPU time per operation, in µs. JMH reads the counter after each
-     * iteration and sums the measurement iterations' values, so each adds its share of the mean.
+     * iteration's teardown and sums an EVENTS counter over the measurement iterations of every
+     * fork, so each iteration adds its share of the mean (and its own line shows that share).
      */
     @State(Scope.Thread)
     @AuxCounters(AuxCounters.Type.EVENTS)
@@ -75,12 +77,12 @@ public class PingPongBenchmark {
         private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
         private long start;
         private long ops;
-        private int iterations;
+        private int iterations; // measurement iterations, of every fork
         public double serverCpuUs;
 
         @Setup(Level.Trial)
         public void iterations(org.openjdk.jmh.infra.BenchmarkParams params) {
-            iterations = params.getMeasurement().getCount();
+            iterations = params.getMeasurement().getCount() * Math.max(1, params.getForks());
         }
 
         @Setup(Level.Iteration)

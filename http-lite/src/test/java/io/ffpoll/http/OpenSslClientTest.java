@@ -204,6 +204,25 @@ class OpenSslClientTest extends HttpsTestBase {
     }
 
     /**
+     * A TLS 1.2 DHE suite, chosen for an RSA certificate, is negotiated on both engines: OpenSSL
+     * needs its DHE parameters picked for it (SSL_CTX_set_dh_auto), or it never offers the suite.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"jdk", "openssl"})
+    void aChosenDheSuiteIsNegotiated(String engine) throws Exception {
+        HttpsCertificates rsa = HttpsCertificates.create(dir, HttpsCertificates.KeyType.RSA);
+        TlsConfig tls = TlsConfig.server().certificate(rsa.localhost(), rsa.localhostKey()).alpn("http/1.1")
+                .engine(HttpsCertificates.engine(engine)).protocols("TLSv1.2")
+                .cipherSuites("TLS_DHE_RSA_WITH_AES_128_GCM_SHA256").build();
+        HttpServer server = https(tls, HttpServer.AcceptMode.REUSEPORT);
+        Tool.Run r = Tool.run(List.of(OPENSSL, "s_client", "-connect", "127.0.0.1:" + server.tlsAddress().getPort(),
+                "-servername", "localhost", "-verify_hostname", "localhost", "-alpn", "http/1.1", "-CAfile", rsa.ca().toString(),
+                "-verify_return_error", "-ign_eof", "-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256"), REQUEST);
+        String out = served(r, "TLSv1.2");
+        assertTrue(out.contains("Cipher is DHE-RSA-AES128-GCM-SHA256"), out);
+    }
+
+    /**
      * A TLS 1.3 CCM suite, chosen: served by the OpenSSL engine (whose connections keep their
      * {@code SSL} for it, as the loop's record layer has no CCM), refused at build() by the JDK
      * engine, which has no such suite.

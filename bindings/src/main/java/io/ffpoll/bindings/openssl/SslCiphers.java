@@ -15,6 +15,7 @@ import java.lang.invoke.MethodHandle;
  */
 public final class SslCiphers {
     public static final int SSL_CTRL_SET_GROUPS_LIST = 92;
+    public static final int SSL_CTRL_SET_DH_AUTO = 118;
 
     private static final ValueLayout PTR = ValueLayout.ADDRESS;
     private static final ValueLayout INT = ValueLayout.JAVA_INT;
@@ -22,6 +23,13 @@ public final class SslCiphers {
             OpenSsl.ssl("SSL_CTX_set_ciphersuites", FunctionDescriptor.of(INT, PTR, PTR), false);
     private static final MethodHandle OPENSSL_CIPHER_NAME =
             OpenSsl.ssl("OPENSSL_cipher_name", FunctionDescriptor.of(PTR, PTR), false);
+
+    private static final MethodHandle SSL_GET1_SUPPORTED_CIPHERS =
+            OpenSsl.ssl("SSL_get1_supported_ciphers", FunctionDescriptor.of(PTR, PTR), false);
+    private static final MethodHandle SSL_CIPHER_STANDARD_NAME =
+            OpenSsl.ssl("SSL_CIPHER_standard_name", FunctionDescriptor.of(PTR, PTR), false);
+    private static final MethodHandle OPENSSL_SK_FREE =
+            OpenSsl.crypto("OPENSSL_sk_free", FunctionDescriptor.ofVoid(PTR), false);
 
     private SslCiphers() {}
 
@@ -51,6 +59,47 @@ public final class SslCiphers {
     public static long SSL_CTX_set1_groups_list(MemorySegment ctx, String groups) {
         try (Arena arena = Arena.ofConfined()) {
             return SslCtx.ctrl(ctx, SSL_CTRL_SET_GROUPS_LIST, 0, arena.allocateFrom(groups));
+        }
+    }
+
+    /**
+     * Whether a server picks its DHE parameters itself, by the certificate's strength (the macro
+     * over {@code SSL_CTX_ctrl(SSL_CTRL_SET_DH_AUTO)}): without them or this, a DHE suite is
+     * never negotiated.
+     *
+     * @param ctx the context
+     * @param on 1 to turn it on
+     * @return 1
+     */
+    public static long SSL_CTX_set_dh_auto(MemorySegment ctx, int on) {
+        return SslCtx.ctrl(ctx, SSL_CTRL_SET_DH_AUTO, on, MemorySegment.NULL);
+    }
+
+    /**
+     * The IANA names of the suites {@code ssl} could negotiate, most preferred first: its lists
+     * less what its versions, security level and providers rule out
+     * ({@code SSL_get1_supported_ciphers}, with the stack freed here).
+     *
+     * @param ssl a connection, which need not have begun
+     * @return the names; empty where none is left
+     */
+    public static java.util.List<String> supportedCiphers(MemorySegment ssl) {
+        try {
+            MemorySegment stack = (MemorySegment) SSL_GET1_SUPPORTED_CIPHERS.invokeExact(ssl);
+            if (stack.address() == 0) {
+                return java.util.List.of();
+            }
+            try {
+                java.util.List<String> names = new java.util.ArrayList<>();
+                for (int i = 0, n = Crypto.OPENSSL_sk_num(stack); i < n; i++) {
+                    names.add(OpenSsl.string((MemorySegment) SSL_CIPHER_STANDARD_NAME.invokeExact(Crypto.OPENSSL_sk_value(stack, i))));
+                }
+                return names;
+            } finally {
+                OPENSSL_SK_FREE.invokeExact(stack);
+            }
+        } catch (Throwable e) {
+            throw new AssertionError(e);
         }
     }
 

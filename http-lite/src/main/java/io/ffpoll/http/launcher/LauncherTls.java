@@ -25,6 +25,7 @@ final class LauncherTls {
     private TlsConfig.Engine engine = TlsConfig.Engine.AUTO;
     private String[] ciphers;
     private String[] groups;
+    private String[] protocols;
     private boolean given;
     /** HTTPS's port (0 picks a free one). */
     int port = 8443;
@@ -47,6 +48,7 @@ final class LauncherTls {
             };
             case "--tls-ciphers" -> ciphers = list(name, value);
             case "--tls-groups" -> groups = list(name, value);
+            case "--tls-protocols" -> protocols = list(name, value);
             default -> throw new IllegalArgumentException("unknown option " + name);
         }
     }
@@ -75,6 +77,13 @@ final class LauncherTls {
         }
         TlsConfig.Builder b = TlsConfig.server().alpn("http/1.1").engine(engine);
         try {
+            if (protocols != null) {
+                b.protocols(protocols);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--tls-protocols: " + e.getMessage(), e);
+        }
+        try {
             if (ciphers != null) {
                 b.cipherSuites(ciphers);
             }
@@ -95,8 +104,9 @@ final class LauncherTls {
         }
         try {
             return b.build();
-        } catch (IllegalArgumentException e) { // only the cipher suites are checked at build()
-            throw new IllegalArgumentException("--tls-ciphers: " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) { // the suites' and groups' fit to versions, certificate and engine
+            throw new IllegalArgumentException((groups != null && ciphers == null ? "--tls-groups: " : "--tls-ciphers: ")
+                    + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             throw new TlsFileException("TLS with --tls-cert " + cert + " and --tls-key " + key + ": " + reason(e), e);
         }

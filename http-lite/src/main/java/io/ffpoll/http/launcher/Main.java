@@ -56,6 +56,8 @@ public final class Main {
                                        -Dffpoll.tls.openssl=false turns OpenSSL off).
                                        ALPN offers http/1.1; TLS 1.3
                                        and 1.2 only
+              --tls-protocols LIST     the TLS versions allowed: TLSv1.3:TLSv1.2 (default), or
+                                       either alone
               --tls-ciphers LIST       the cipher suites allowed, most preferred first, by IANA
                                        name, ':' between them (TLS_AES_128_GCM_SHA256:
                                        TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256); default: TLS
@@ -172,7 +174,8 @@ public final class Main {
                         port = plainOff ? 0 : Integer.parseInt(v);
                         hostOrPort = true;
                     }
-                    case "--tls-cert", "--tls-key", "--tls-port", "--tls-engine", "--tls-fd", "--tls-ciphers", "--tls-groups" ->
+                    case "--tls-cert", "--tls-key", "--tls-port", "--tls-engine", "--tls-fd", "--tls-ciphers", "--tls-groups",
+                         "--tls-protocols" ->
                             tls.option(a, value(args, ++i, a));
                     case "--unix" -> unix = value(args, ++i, a);
                     case "--threads" -> b.threads(Integer.parseInt(value(args, ++i, a)));

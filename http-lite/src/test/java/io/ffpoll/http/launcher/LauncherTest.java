@@ -284,7 +284,7 @@ class LauncherTest {
         HttpsCertificates certs = HttpsCertificates.create(dir, HttpsCertificates.KeyType.EC);
         ProcessLines out = start(javaCommand("--port", "0", "--threads", "1", "--tls-port", "0",
                 "--tls-cert", certs.localhost().toString(), "--tls-key", certs.localhostKey().toString(),
-                "--tls-engine", engine, "--tls-ciphers", "TLS_AES_256_GCM_SHA384:TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                "--tls-engine", engine, "--tls-protocols", "TLSv1.3", "--tls-ciphers", "TLS_AES_256_GCM_SHA384",
                 "--tls-groups", "x25519:secp256r1"));
         int port = Integer.parseInt(out.await(LISTENING));
         int tlsPort = Integer.parseInt(out.await(Pattern.compile("listening for HTTPS on .*:(\\d+) \\(" + engine + " engine")));
@@ -376,6 +376,10 @@ class LauncherTest {
         assertTrue(text.contains("http-lite: --tls-ciphers: not a cipher suite's IANA name: ECDHE-ECDSA-AES128-GCM-SHA256"), text);
         text = refused("--tls-cert", cert, "--tls-key", key, "--tls-ciphers", "TLS_AES_128_GCM_SHA256");
         assertTrue(text.contains("http-lite: --tls-ciphers: TLSv1.2 is allowed but no TLS 1.2 cipher suite is"), text);
+        text = refused("--tls-cert", cert, "--tls-key", key, "--tls-protocols", "TLSv1.3:TLSv1.1");
+        assertTrue(text.contains("http-lite: --tls-protocols: unsupported TLS version TLSv1.1"), text);
+        text = refused("--tls-cert", cert, "--tls-key", key, "--tls-ciphers", "TLS_AES_128_GCM_SHA256:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+        assertTrue(text.contains("http-lite: --tls-ciphers: no TLS 1.2 cipher suite chosen fits this server's certificates"), text);
         text = refused("--tls-cert", cert, "--tls-key", key, "--tls-groups", "x25519:P-256");
         assertTrue(text.contains("http-lite: --tls-groups: unknown key exchange group P-256"), text);
         text = refused("--unix", dir.resolve("x.sock").toString(), "--tls-cert", cert, "--tls-key", key);

@@ -231,8 +231,9 @@ public abstract class Backend {
     /**
      * Lends {@code fd}'s received input in place, saving {@link #receive}'s copy: a read-only
      * view of every byte received and not yet taken, which the caller reads and returns with
-     * {@link #giveBackReceived} before the loop's next poll (the kernel may then receive into
-     * it again). The next receive for the fd is queued as the view is lent.
+     * {@link #giveBackReceived} after its last read of it, before the loop's next poll: the
+     * kernel may receive into it again as soon as it is returned. The next receive for the fd
+     * is queued as the view is lent.
      *
      * @return the view, or null when nothing is held for the fd: {@link #receive} then says
      *     what there is (the end of the stream, an error, or -EAGAIN)
@@ -241,7 +242,11 @@ public abstract class Backend {
         throw new UnsupportedOperationException(name() + " completes no receives");
     }
 
-    /** Returns a view {@link #lendReceived} lent, once its bytes are read or copied. */
+    /**
+     * Returns a view {@link #lendReceived} lent, once its bytes are read or copied.
+     *
+     * @throws IllegalStateException for a view not lent, or already returned
+     */
     public void giveBackReceived(MemorySegment lent) {
         throw new UnsupportedOperationException(name() + " completes no receives");
     }

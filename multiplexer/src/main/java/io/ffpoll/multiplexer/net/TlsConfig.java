@@ -1,6 +1,7 @@
 package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.multiplexer.tls.CertifiedKey;
+import io.ffpoll.multiplexer.tls.CipherChoice;
 import io.ffpoll.multiplexer.tls.Pem;
 import io.ffpoll.multiplexer.tls.TlsEngines;
 import io.ffpoll.multiplexer.tls.TlsSessionFactory;
@@ -169,7 +170,9 @@ public final class TlsConfig {
     @Override
     public String toString() {
         return "TlsConfig[" + (settings.client() ? "client" : "server") + ", " + engine() + ", " + settings.protocols()
-                + (settings.alpn().isEmpty() ? "" : ", alpn " + settings.alpn()) + "]";
+                + (settings.alpn().isEmpty() ? "" : ", alpn " + settings.alpn())
+                + (settings.cipherSuites().isEmpty() ? "" : ", suites " + settings.cipherSuites())
+                + (settings.groups().isEmpty() ? "" : ", groups " + settings.groups()) + "]";
     }
 
     /** Gathers a {@link TlsConfig}. Not thread-safe; {@link #build()} may be called more than once. */
@@ -349,12 +352,12 @@ public final class TlsConfig {
          * {@code TLS_AES_128_GCM_SHA256}, {@code TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}), most
          * preferred first: a server picks the first the client also offers. Unset, TLS 1.3 has
          * the AES-GCM and ChaCha20-Poly1305 suites and TLS 1.2 its ECDHE suites with those
-         * ciphers. A server's certificate still has to fit a TLS 1.2 suite ({@code ECDSA} or
-         * {@code RSA}) for it to be picked.
+         * ciphers. A TLS 1.2 suite names the key its server's certificate must have
+         * ({@code _ECDSA_} or {@code _RSA_}).
          *
          * <p>{@link #build()} refuses a list that leaves a version of {@link #protocols} with no
-         * suite, and a name its engine does not know or support (the JDK's has no TLS 1.3 CCM
-         * suite; OpenSSL's refuses what its security level forbids).
+         * suite, a server's whose TLS 1.2 suites fit none of its certificates, and a name its
+         * engine does not know (the JDK's has no TLS 1.3 CCM suite).
          *
          * @param suites IANA names
          * @return this builder
@@ -362,7 +365,7 @@ public final class TlsConfig {
          */
         public Builder cipherSuites(String... suites) {
             List<String> list = java.util.Arrays.asList(suites);
-            io.ffpoll.multiplexer.tls.CipherChoice.suites(list, List.of()); // the names' form; the versions at build()
+            CipherChoice.suites(list, List.of()); // the names' form; the versions at build()
             this.cipherSuites = List.copyOf(list);
             return this;
         }
@@ -370,14 +373,19 @@ public final class TlsConfig {
         /**
          * The key exchange groups allowed, most preferred first, by their TLS names: x25519,
          * x448, secp256r1, secp384r1, secp521r1 and ffdhe2048 to ffdhe8192 (RFC 8446 4.2.7, RFC
-         * 7919). Unset, the engine's own list. A client sends its first group's key share.
+         * 7919). Unset, the engine's own list. A client sends its first group's key share; a
+         * TLS 1.3 server takes the client's share where its group is allowed, else asks for
+         * another (HelloRetryRequest). On TLS 1.2 the OpenSSL engine picks by this order, the
+         * JDK's by the client's; and the JDK's serves an ECDSA certificate only where its curve
+         * is one of the groups, so {@link #build()} refuses a JDK-engine server that allows TLS
+         * 1.2 and leaves its certificate's curve out.
          *
          * @param names the groups, in any case
          * @return this builder
          * @throws IllegalArgumentException for no name, or one not listed above
          */
         public Builder groups(String... names) {
-            this.groups = io.ffpoll.multiplexer.tls.CipherChoice.groups(java.util.Arrays.asList(names));
+            this.groups = CipherChoice.groups(java.util.Arrays.asList(names));
             return this;
         }
 
@@ -439,7 +447,9 @@ public final class TlsConfig {
          *
          * @return the configuration
          * @throws IllegalArgumentException for {@link #cipherSuites} that leave a version of
-         *     {@link #protocols} without a suite, or name one the engine does not support
+         *     {@link #protocols} without a suite, or a server's certificates without a TLS 1.2
+         *     suite, or name one the engine does not support; for {@link #groups} that leave out
+         *     the curve of a JDK-engine server's ECDSA certificate where TLS 1.2 is allowed
          * @throws IllegalStateException for a server without a certificate, client
          *     authentication without {@link #trust}, or a server on the JDK engine with
          *     {@link #sessionTickets} off that allows TLS 1.2
@@ -453,10 +463,15 @@ public final class TlsConfig {
             if (!client && clientAuth != ClientAuth.NONE && trust == null) {
                 throw new IllegalStateException("client authentication needs trust(...): the authorities that sign client certificates");
             }
+            List<String> suites = cipherSuites.isEmpty() ? List.of() : CipherChoice.suites(cipherSuites, protocols);
+            if (!client) {
+                List<CertifiedKey> keys = new java.util.ArrayList<>(byName.values());
+                keys.add(key);
+                CipherChoice.fitCertificates(suites, protocols, keys);
+            }
+            CipherChoice.fitGroups(suites, protocols, groups);
             TlsSettings s = new TlsSettings(client, key, byName, trust, clientAuth, alpn, protocols, handshakeTimeout,
-                    sessionTickets, client && verifyHostname,
-                    cipherSuites.isEmpty() ? List.of() : io.ffpoll.multiplexer.tls.CipherChoice.suites(cipherSuites, protocols),
-                    groups);
+                    sessionTickets, client && verifyHostname, suites, groups);
             return new TlsConfig(s, TlsEngines.factory(s, engine));
         }
     }

@@ -62,6 +62,64 @@ public final class CipherChoice {
     }
 
     /**
+     * Checks that a server's TLS 1.2 suites can serve one of its certificates: a suite names the
+     * key its certificate must have ({@code _ECDSA_} or {@code _RSA_}), and a TLS 1.2 client
+     * finds no suite in common with a server whose every suite wants the other kind.
+     *
+     * @param suites the suites chosen (empty for the default, which has both kinds)
+     * @param protocols the versions allowed
+     * @param keys the server's certificates' keys
+     * @throws IllegalArgumentException where TLS 1.2 is allowed and no TLS 1.2 suite fits a key
+     */
+    public static void fitCertificates(List<String> suites, List<String> protocols, java.util.Collection<CertifiedKey> keys) {
+        if (suites.isEmpty() || !protocols.contains("TLSv1.2") || keys.isEmpty()) {
+            return;
+        }
+        Set<String> algorithms = new java.util.TreeSet<>();
+        keys.forEach(k -> algorithms.add(k.key().getAlgorithm()));
+        for (String s : suites) {
+            String needs = certificateKey(s);
+            if (!isTls13(s) && (needs == null || algorithms.contains(needs))) {
+                return;
+            }
+        }
+        throw new IllegalArgumentException("no TLS 1.2 cipher suite chosen fits this server's certificates, whose keys are "
+                + algorithms + ": a TLS 1.2 client would find no suite in common (choose a TLS_ECDHE_"
+                + (algorithms.contains("EC") ? "ECDSA" : "RSA") + "_WITH_... suite, or allow TLSv1.3 alone)");
+    }
+
+    /**
+     * Checks that TLS 1.2 keeps a key exchange: its ECDHE suites (all of the default ones) need
+     * an elliptic-curve group, the ffdhe groups being for TLS 1.3 (and DHE suites) only.
+     *
+     * @param suites the suites chosen (empty for the default: ECDHE alone on TLS 1.2)
+     * @param protocols the versions allowed
+     * @param groups the groups chosen (empty for the engine's, which have curves)
+     * @throws IllegalArgumentException where TLS 1.2 is allowed and has only ECDHE suites, but no
+     *     group is a curve
+     */
+    public static void fitGroups(List<String> suites, List<String> protocols, List<String> groups) {
+        if (groups.isEmpty() || !protocols.contains("TLSv1.2") || groups.stream().anyMatch(g -> !g.startsWith("ffdhe"))) {
+            return;
+        }
+        if (suites.isEmpty() || suites.stream().filter(s -> !isTls13(s)).allMatch(s -> s.startsWith("TLS_ECDHE_"))) {
+            throw new IllegalArgumentException("the groups " + groups + " have no elliptic curve, which TLS 1.2's ECDHE suites need: "
+                    + "add x25519 or secp256r1, or allow TLSv1.3 alone");
+        }
+    }
+
+    /** The key algorithm a TLS 1.2 suite's certificate needs ("EC" or "RSA"), or null for one this does not tell. */
+    private static String certificateKey(String suite) {
+        if (suite.contains("_ECDSA_")) {
+            return "EC";
+        }
+        if (suite.matches("TLS_((EC)?DHE_)?RSA_WITH_.*")) {
+            return "RSA";
+        }
+        return null;
+    }
+
+    /**
      * Checks a list of key exchange groups.
      *
      * @param groups names of {@link #GROUPS}, in any case, most preferred first

@@ -1,6 +1,7 @@
 package io.ffpoll.multiplexer.uring;
 
 import io.ffpoll.bindings.Errors;
+import io.ffpoll.bindings.internal.Faults;
 import io.ffpoll.bindings.internal.Syscalls;
 import io.ffpoll.bindings.linux.ErrnoCodes;
 import io.ffpoll.bindings.linux.IoUring;
@@ -64,6 +65,7 @@ final class Receives {
     private final MemorySegment entries;
     private final MemorySegment buffers;
     private final MemorySegment lendable; // the buffers, read-only: what a reader borrows
+    private final boolean[] lentOut;      // by buffer: lent and not yet returned
     private final int count;
     private final int size;
     private int tail;
@@ -116,6 +118,7 @@ final class Receives {
             throw e;
         }
         lendable = buffers.asReadOnly();
+        lentOut = new boolean[count];
         for (int b = 0; b < count; b++) {
             giveBack(b);
         }
@@ -248,7 +251,7 @@ final class Receives {
     /**
      * Lends {@code fd}'s stashed input without copying it: the socket no longer holds the buffer
      * (its next receive is queued), the caller reads it in place and hands it back with
-     * {@link #giveBackLent} before the next poll, when the kernel may fill it again.
+     * {@link #giveBackLent} once done; the kernel may fill it again as soon as it is back.
      *
      * @return a read-only view of the bytes, or null when none is stashed ({@link #take} then
      *     says what there is: the end, an error, or nothing yet)
@@ -262,6 +265,7 @@ final class Receives {
         MemorySegment view = lendable.asSlice((long) b * size + from[fd], to[fd] - from[fd]);
         drained[fd] = to[fd] < size;
         buffer[fd] = NO_BUFFER;
+        lentOut[b] = true;
         lent++;
         lends++;
         queue(fd);
@@ -271,12 +275,20 @@ final class Receives {
     /** Takes back a buffer {@link #lend} gave out: to the ring, for the kernel's next receive. */
     void giveBackLent(MemorySegment view) {
         long at = view.address() - buffers.address();
-        if (at < 0 || at >= buffers.byteSize()) {
-            throw new IllegalArgumentException("not a lent receive buffer: " + view);
+        int b = (int) (at / size);
+        if (at < 0 || at >= buffers.byteSize() || !lentOut[b]) {
+            // Twice in the ring, one buffer would take two receives at once.
+            throw new IllegalStateException("not a receive buffer lent and not yet returned: " + view);
         }
+        lentOut[b] = false;
         lent--;
         held--;
-        giveBack((int) (at / size));
+        if (Faults.ENABLED) {
+            // Test runs: a read of a returned buffer (a view kept past its callback) sees this,
+            // not the bytes the kernel would otherwise leave there until its next receive.
+            buffers.asSlice((long) b * size, size).fill((byte) 0xDB);
+        }
+        giveBack(b);
     }
 
     private void giveBack(int b) {

@@ -241,8 +241,9 @@ class IoUringReceiveTest extends LoopTestBase {
         }
         long lent = onLoop(() -> backend().receiveBuffersLent()) - lentBefore;
         long inPlace = onLoop(() -> readers.stream().mapToLong(r -> r.unkeptDeliveries).sum());
-        assertTrue(inPlace > 0, "every delivery came behind kept bytes");
-        assertEquals(inPlace, lent, "deliveries with nothing kept in front != buffers lent in place");
+        // A receive that ends early (EAGAIN from an io-wq retry) is read by read(2) instead,
+        // into the loop's buffer with nothing kept in front: in place counts it, lent does not.
+        assertTrue(lent > 0 && lent <= inPlace, lent + " buffers lent in place for " + inPlace + " deliveries with nothing kept in front");
         assertEquals(0, (int) onLoop(() -> backend().receiveBuffersHeld()), "a lent buffer was not given back");
         for (int c : clients) {
             net.close(c);

@@ -61,6 +61,56 @@ class TlsConfigBuilderTest {
                 made13.getMessage());
     }
 
+    /**
+     * Configurations that could never finish a TLS 1.2 handshake are refused: suites that all
+     * want an RSA certificate on a server with an EC one (and the reverse), and on the JDK engine
+     * groups without the EC certificate's curve. An RSA certificate beside the EC one by SNI
+     * name fits the RSA suite; TLS 1.3 alone needs neither.
+     */
+    @ParameterizedTest
+    @EnumSource(value = TlsConfig.Engine.class, names = {"JDK", "OPENSSL"})
+    void buildRefusesTls12SuitesOrGroupsThatFitNoCertificate(TlsConfig.Engine engine) throws Exception {
+        assumeTrue(TlsConfig.engineAvailable(engine), "SKIPPED: " + TlsConfig.engineUnavailableReason(engine));
+        IllegalArgumentException rsaOnly = assertThrows(IllegalArgumentException.class, () -> server(engine)
+                .cipherSuites("TLS_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256").build());
+        assertTrue(rsaOnly.getMessage().contains("[EC]") && rsaOnly.getMessage().contains("TLS_ECDHE_ECDSA_WITH_"),
+                rsaOnly.getMessage());
+        IllegalArgumentException ecdsaOnly = assertThrows(IllegalArgumentException.class, () -> TlsConfig.server()
+                .certificate(TlsTestKeys.chain("rsa"), TlsTestKeys.key("rsa")).engine(engine)
+                .cipherSuites("TLS_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256").build());
+        assertTrue(ecdsaOnly.getMessage().contains("[RSA]"), ecdsaOnly.getMessage());
+        server(engine).serverName("rsa.example", TlsTestKeys.chain("rsa"), TlsTestKeys.key("rsa"))
+                .cipherSuites("TLS_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256").build();
+        server(engine).protocols("TLSv1.3").cipherSuites("TLS_AES_128_GCM_SHA256").build();
+        if (engine == TlsConfig.Engine.JDK) {
+            IllegalArgumentException curve = assertThrows(IllegalArgumentException.class, () -> server(engine)
+                    .groups("x25519", "secp384r1").build());
+            assertTrue(curve.getMessage().contains("secp256r1"), curve.getMessage());
+        } else {
+            server(engine).groups("x25519", "secp384r1").build(); // OpenSSL checks the curve against the client's list only
+        }
+        server(engine).protocols("TLSv1.3").groups("x25519", "secp384r1").build();
+    }
+
+    /**
+     * Suites an engine knows but would never negotiate (NULL encryption: below OpenSSL's
+     * security level, disabled in the JDK) and groups that leave TLS 1.2's ECDHE suites no curve
+     * are refused at build().
+     */
+    @ParameterizedTest
+    @EnumSource(value = TlsConfig.Engine.class, names = {"JDK", "OPENSSL"})
+    void buildRefusesSuitesNeverNegotiatedAndGroupsWithoutACurve(TlsConfig.Engine engine) throws Exception {
+        assumeTrue(TlsConfig.engineAvailable(engine), "SKIPPED: " + TlsConfig.engineUnavailableReason(engine));
+        IllegalArgumentException nullCipher = assertThrows(IllegalArgumentException.class, () -> server(engine)
+                .protocols("TLSv1.2").cipherSuites("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_NULL_SHA").build());
+        assertTrue(nullCipher.getMessage().contains("[TLS_ECDHE_ECDSA_WITH_NULL_SHA]"), nullCipher.getMessage());
+        // A TLS 1.2 suite beside TLS 1.3 alone is never offered: no reason to refuse it.
+        server(engine).protocols("TLSv1.3").cipherSuites("TLS_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_NULL_SHA").build();
+        IllegalArgumentException noCurve = assertThrows(IllegalArgumentException.class, () -> server(engine).groups("ffdhe2048").build());
+        assertTrue(noCurve.getMessage().contains("no elliptic curve"), noCurve.getMessage());
+        server(engine).protocols("TLSv1.3").groups("ffdhe2048").build();
+    }
+
     private static TlsConfig.Builder server(TlsConfig.Engine engine) throws Exception {
         return TlsConfig.server().certificate(TlsTestKeys.chain("ec"), TlsTestKeys.key("ec")).engine(engine);
     }

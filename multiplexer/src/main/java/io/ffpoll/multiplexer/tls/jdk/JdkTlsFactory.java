@@ -1,6 +1,8 @@
 package io.ffpoll.multiplexer.tls.jdk;
 
 import io.ffpoll.multiplexer.net.TlsConfig;
+import io.ffpoll.multiplexer.tls.CertifiedKey;
+import io.ffpoll.multiplexer.tls.CipherChoice;
 import io.ffpoll.multiplexer.tls.CipherSink;
 import io.ffpoll.multiplexer.tls.ServerNames;
 import io.ffpoll.multiplexer.tls.TlsSession;
@@ -38,7 +40,8 @@ public final class JdkTlsFactory implements TlsSessionFactory {
      * @param context the context
      * @param settings role, protocols, ALPN and client authentication
      * @throws IllegalArgumentException for a cipher suite of {@link TlsSettings#cipherSuites()}
-     *     the JDK does not support
+     *     the JDK does not support, or a server's groups without its ECDSA certificate's curve
+     *     where TLS 1.2 is allowed
      */
     public JdkTlsFactory(SSLContext context, TlsSettings settings) {
         this.context = context;
@@ -46,17 +49,48 @@ public final class JdkTlsFactory implements TlsSessionFactory {
         this.protocols = settings.protocols().toArray(String[]::new);
         List<String> supported = List.of(context.getSupportedSSLParameters().getCipherSuites());
         this.groups = settings.groups().isEmpty() ? null : settings.groups().toArray(String[]::new);
+        if (groups != null && !settings.client() && settings.protocols().contains("TLSv1.2")) {
+            checkCurves(settings);
+        }
         if (settings.cipherSuites().isEmpty()) {
             this.suites = java.util.stream.Stream.concat(
                     java.util.Arrays.stream(context.getDefaultSSLParameters().getCipherSuites())
                             .filter(s -> s.startsWith("TLS_AES_") || s.startsWith("TLS_CHACHA20_")),
                     TLS12_SUITES.stream().filter(supported::contains)).toArray(String[]::new);
         } else {
-            List<String> unknown = settings.cipherSuites().stream().filter(s -> !supported.contains(s)).toList();
+            // A suite of a version not allowed is never offered: dropped rather than refused.
+            List<String> unknown = settings.cipherSuites().stream().filter(s -> !supported.contains(s))
+                    .filter(s -> settings.protocols().contains(CipherChoice.isTls13(s) ? "TLSv1.3" : "TLSv1.2")).toList();
             if (!unknown.isEmpty()) {
-                throw new IllegalArgumentException("the JDK's TLS engine does not support the cipher suites " + unknown);
+                throw new IllegalArgumentException("the JDK's TLS engine does not support the cipher suites " + unknown
+                        + " (or jdk.tls.disabledAlgorithms disables them)");
             }
-            this.suites = settings.cipherSuites().toArray(String[]::new);
+            this.suites = settings.cipherSuites().stream().filter(supported::contains).toArray(String[]::new);
+        }
+    }
+
+    /**
+     * The JDK serves an ECDSA certificate on TLS 1.2 only where its curve is one of the groups
+     * (it applies RFC 8422 5.1's rule for the client's list to its own): otherwise every TLS 1.2
+     * handshake fails with "no cipher suites in common", which names the wrong cause.
+     */
+    private static void checkCurves(TlsSettings settings) {
+        List<CertifiedKey> keys = new java.util.ArrayList<>(settings.byServerName().values());
+        keys.add(settings.key());
+        for (CertifiedKey k : keys) {
+            if (k != null && k.key() instanceof java.security.interfaces.ECKey ec) {
+                String curve = switch (ec.getParams().getCurve().getField().getFieldSize()) {
+                    case 256 -> "secp256r1";
+                    case 384 -> "secp384r1";
+                    case 521 -> "secp521r1";
+                    default -> null;
+                };
+                if (curve != null && !settings.groups().contains(curve)) {
+                    throw new IllegalArgumentException("the JDK engine serves the ECDSA certificate of "
+                            + k.leaf().getSubjectX500Principal().getName() + " on TLS 1.2 only where its curve, " + curve
+                            + ", is one of the groups " + settings.groups() + ": add it, allow TLSv1.3 alone, or use the OpenSSL engine");
+                }
+            }
         }
     }
 

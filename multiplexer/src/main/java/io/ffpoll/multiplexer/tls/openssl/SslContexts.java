@@ -1,6 +1,7 @@
 package io.ffpoll.multiplexer.tls.openssl;
 
 import io.ffpoll.bindings.openssl.Crypto;
+import io.ffpoll.bindings.openssl.Ssl;
 import io.ffpoll.bindings.openssl.SslCiphers;
 import io.ffpoll.bindings.openssl.SslCtx;
 import io.ffpoll.multiplexer.net.TlsConfig;
@@ -190,10 +191,39 @@ final class SslContexts {
                 check(SslCtx.SSL_CTX_set_cipher_list(ctx, String.join(":", tls12)) == 1,
                         "SSL_CTX_set_cipher_list(" + String.join(":", tls12) + ")");
             }
+            if (chosen.stream().anyMatch(suite -> suite.startsWith("TLS_DHE_"))) {
+                SslCiphers.SSL_CTX_set_dh_auto(ctx, 1); // else no DHE parameters: a DHE suite is never picked
+            }
+            refuseUnusable(ctx, s);
         }
         if (!s.groups().isEmpty()) {
             check(SslCiphers.SSL_CTX_set1_groups_list(ctx, String.join(":", s.groups())) == 1,
                     "SSL_CTX_set1_groups_list(" + String.join(":", s.groups()) + ")");
+        }
+    }
+
+    /**
+     * Names OpenSSL knows but would never negotiate here (its security level rules out NULL
+     * and export suites, say; a provider may lack a cipher): an error at build() rather than a
+     * handshake failure on every connection. Suites of a version not allowed are let be.
+     */
+    private static void refuseUnusable(MemorySegment ctx, TlsSettings s) throws SSLException {
+        MemorySegment ssl = Ssl.SSL_new(ctx);
+        if (ssl.address() == 0) {
+            throw SslFailures.setup("SSL_new", null);
+        }
+        List<String> usable;
+        try {
+            usable = SslCiphers.supportedCiphers(ssl);
+        } finally {
+            Ssl.SSL_free(ssl);
+        }
+        List<String> unusable = s.cipherSuites().stream()
+                .filter(suite -> s.protocols().contains(CipherChoice.isTls13(suite) ? "TLSv1.3" : "TLSv1.2"))
+                .filter(suite -> !usable.contains(suite)).toList();
+        if (!unusable.isEmpty()) {
+            throw new IllegalArgumentException("OpenSSL would never negotiate the cipher suites " + unusable
+                    + " here: its security level, or its providers, rule them out");
         }
     }
 
