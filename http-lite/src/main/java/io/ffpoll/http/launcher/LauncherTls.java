@@ -76,27 +76,9 @@ final class LauncherTls {
                     + " (use --tls-engine jdk or auto)", null);
         }
         TlsConfig.Builder b = TlsConfig.server().alpn("http/1.1").engine(engine);
-        try {
-            if (protocols != null) {
-                b.protocols(protocols);
-            }
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--tls-protocols: " + e.getMessage(), e);
-        }
-        try {
-            if (ciphers != null) {
-                b.cipherSuites(ciphers);
-            }
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--tls-ciphers: " + e.getMessage(), e);
-        }
-        try {
-            if (groups != null) {
-                b.groups(groups);
-            }
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--tls-groups: " + e.getMessage(), e);
-        }
+        given("--tls-protocols", protocols, b::protocols);
+        given("--tls-ciphers", ciphers, b::cipherSuites);
+        given("--tls-groups", groups, b::groups);
         try {
             b.certificate(cert, key);
         } catch (IOException | RuntimeException e) { // a parser's unchecked exception is a malformed file too
@@ -109,6 +91,17 @@ final class LauncherTls {
                     + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             throw new TlsFileException("TLS with --tls-cert " + cert + " and --tls-key " + key + ": " + reason(e), e);
+        }
+    }
+
+    /** Sets a list option's names where it was given; the builder's refusal names the option. */
+    private static void given(String option, String[] names, java.util.function.Consumer<String[]> set) {
+        if (names != null) {
+            try {
+                set.accept(names);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
+            }
         }
     }
 

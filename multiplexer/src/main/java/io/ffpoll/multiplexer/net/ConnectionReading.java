@@ -177,8 +177,8 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
                 }
             } finally {
                 if (lent != null) {
-                    // Before the next poll, when the kernel may receive into it again; what the
-                    // handler left of it was copied into the connection's own buffer.
+                    // After its last read: the kernel may receive into it again as soon as it is
+                    // back. What the handler left of it was copied into the connection's own buffer.
                     io.receiver.giveBackReceived(lent);
                 }
             }

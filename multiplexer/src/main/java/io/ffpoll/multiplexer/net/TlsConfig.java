@@ -356,8 +356,10 @@ public final class TlsConfig {
          * ({@code _ECDSA_} or {@code _RSA_}).
          *
          * <p>{@link #build()} refuses a list that leaves a version of {@link #protocols} with no
-         * suite, a server's whose TLS 1.2 suites fit none of its certificates, and a name its
-         * engine does not know (the JDK's has no TLS 1.3 CCM suite).
+         * suite, TLS 1.2 suites that fit none of a server's certificates, and a name its engine
+         * does not know or would never negotiate (the JDK's has no TLS 1.3 CCM suite and
+         * disables NULL and static-RSA ones; OpenSSL's security level rules out NULL ones). A
+         * suite of a version not allowed is never offered.
          *
          * @param suites IANA names
          * @return this builder
