@@ -466,14 +466,12 @@ public final class TlsConfig {
                 throw new IllegalStateException("client authentication needs trust(...): the authorities that sign client certificates");
             }
             List<String> suites = cipherSuites.isEmpty() ? List.of() : CipherChoice.suites(cipherSuites, protocols);
-            if (!client) {
-                List<CertifiedKey> keys = new java.util.ArrayList<>(byName.values());
-                keys.add(key);
-                CipherChoice.fitCertificates(suites, protocols, keys);
-            }
-            CipherChoice.fitGroups(suites, protocols, groups);
             TlsSettings s = new TlsSettings(client, key, byName, trust, clientAuth, alpn, protocols, handshakeTimeout,
                     sessionTickets, client && verifyHostname, suites, groups);
+            if (!client) {
+                CipherChoice.fitCertificates(suites, protocols, s.keys());
+            }
+            CipherChoice.fitGroups(suites, protocols, groups);
             return new TlsConfig(s, TlsEngines.factory(s, engine));
         }
     }

@@ -44,6 +44,20 @@ public record TlsSettings(boolean client, CertifiedKey key, Map<String, Certifie
         groups = List.copyOf(groups);
     }
 
+    /** {@return every certificate and key a server may serve: {@link #key()}, if any, and those by name} */
+    public List<CertifiedKey> keys() {
+        List<CertifiedKey> keys = new java.util.ArrayList<>(byServerName.values());
+        if (key != null) {
+            keys.add(key);
+        }
+        return keys;
+    }
+
+    /** {@return whether {@code suite}'s TLS version is one of {@link #protocols()}: else it is never offered} */
+    public boolean allows(String suite) {
+        return protocols.contains(CipherChoice.isTls13(suite) ? "TLSv1.3" : "TLSv1.2");
+    }
+
     /** Settings with the engine's default cipher suites and groups. */
     public TlsSettings(boolean client, CertifiedKey key, Map<String, CertifiedKey> byServerName,
                        List<X509Certificate> trust, TlsConfig.ClientAuth clientAuth, List<String> alpn,

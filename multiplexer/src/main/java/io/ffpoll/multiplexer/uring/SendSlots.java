@@ -114,7 +114,8 @@ final class SendSlots {
         try {
             MemorySegment iov = gather.iovecs();
             long length = count == 1 ? iov.get(ValueLayout.JAVA_LONG, 8) : 0;
-            boolean zeroCopy = zeroCopyMin != Long.MAX_VALUE && done.mayZeroCopy() && length(iov, count) >= zeroCopyMin;
+            boolean zeroCopy = zeroCopyMin != Long.MAX_VALUE && done.mayZeroCopy()
+                    && (count == 1 ? length : length(iov, count)) >= zeroCopyMin;
             this.zeroCopy[(int) handle] = zeroCopy;
             if (zeroCopy) {
                 zeroCopySends++;

@@ -2,7 +2,6 @@ package io.ffpoll.multiplexer.tls.jdk;
 
 import io.ffpoll.multiplexer.net.TlsConfig;
 import io.ffpoll.multiplexer.tls.CertifiedKey;
-import io.ffpoll.multiplexer.tls.CipherChoice;
 import io.ffpoll.multiplexer.tls.CipherSink;
 import io.ffpoll.multiplexer.tls.ServerNames;
 import io.ffpoll.multiplexer.tls.TlsSession;
@@ -60,7 +59,7 @@ public final class JdkTlsFactory implements TlsSessionFactory {
         } else {
             // A suite of a version not allowed is never offered: dropped rather than refused.
             List<String> unknown = settings.cipherSuites().stream().filter(s -> !supported.contains(s))
-                    .filter(s -> settings.protocols().contains(CipherChoice.isTls13(s) ? "TLSv1.3" : "TLSv1.2")).toList();
+                    .filter(settings::allows).toList();
             if (!unknown.isEmpty()) {
                 throw new IllegalArgumentException("the JDK's TLS engine does not support the cipher suites " + unknown
                         + " (or jdk.tls.disabledAlgorithms disables them)");
@@ -75,10 +74,8 @@ public final class JdkTlsFactory implements TlsSessionFactory {
      * handshake fails with "no cipher suites in common", which names the wrong cause.
      */
     private static void checkCurves(TlsSettings settings) {
-        List<CertifiedKey> keys = new java.util.ArrayList<>(settings.byServerName().values());
-        keys.add(settings.key());
-        for (CertifiedKey k : keys) {
-            if (k != null && k.key() instanceof java.security.interfaces.ECKey ec) {
+        for (CertifiedKey k : settings.keys()) {
+            if (k.key() instanceof java.security.interfaces.ECKey ec) {
                 String curve = switch (ec.getParams().getCurve().getField().getFieldSize()) {
                     case 256 -> "secp256r1";
                     case 384 -> "secp384r1";

@@ -219,7 +219,7 @@ final class SslContexts {
             Ssl.SSL_free(ssl);
         }
         List<String> unusable = s.cipherSuites().stream()
-                .filter(suite -> s.protocols().contains(CipherChoice.isTls13(suite) ? "TLSv1.3" : "TLSv1.2"))
+                .filter(s::allows)
                 .filter(suite -> !usable.contains(suite)).toList();
         if (!unusable.isEmpty()) {
             throw new IllegalArgumentException("OpenSSL would never negotiate the cipher suites " + unusable
