@@ -208,6 +208,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
 
     final void deliver(MemorySegment view, long length) {
         long used;
+        TlsLayer before = tls;
         delivering = true;
         try {
             used = handler.onData((Connection) this, view.asSlice(0, length));
@@ -223,6 +224,8 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         }
         if (used < 0 || used > length) {
             finish(new IOException("onData returned " + used + " of " + length + " bytes"), true);
+        } else if (tls != before) {
+            tlsTakesLeftover(view, used, length);
         } else if (length - used > options.maxPending()) {
             inputTooLarge(length - used);
         } else {
@@ -250,6 +253,9 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
 
     /** TLS ({@code ConnectionTls}): runs ciphertext through the engine and hands the plaintext on. */
     abstract void decrypt(MemorySegment cipher, long length);
+
+    /** TLS: the handler began it in onData (STARTTLS); {@code view[used, length)} is the peer's first TLS bytes. */
+    abstract void tlsTakesLeftover(MemorySegment view, long used, long length);
 
     /** TLS: the kept ciphertext reached its bound without completing a record. */
     abstract void tlsRecordTooLarge();

@@ -10,7 +10,7 @@ import java.time.Duration;
  * and the idle timeouts. Each change makes (or shares) an immutable {@link ConnectionOptions},
  * so an untouched connection carries none of its own.
  */
-abstract sealed class ConnectionSettings extends ConnectionTls permits ConnectionPeer {
+abstract sealed class ConnectionSettings extends ConnectionStartTls permits ConnectionPeer {
 
     ConnectionSettings(EventLoop loop, int fd, java.net.SocketAddress remote, ConnectionHandler handler) {
         super(loop, fd, remote, handler);

@@ -9,7 +9,6 @@ import io.ffpoll.multiplexer.tls.TlsSession;
 import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.net.SocketTimeoutException;
 import java.util.concurrent.CompletableFuture;
 import javax.net.ssl.SSLHandshakeException;
 
@@ -22,7 +21,7 @@ import javax.net.ssl.SSLHandshakeException;
  * sees nothing, and a handshake that fails or times out closes the connection with the reason.
  * Loop thread only.
  */
-abstract sealed class ConnectionTls extends ConnectionWriting permits ConnectionSettings {
+abstract sealed class ConnectionTls extends ConnectionWriting permits ConnectionStartTls {
 
     ConnectionTls(EventLoop loop, int fd, java.net.SocketAddress remote, ConnectionHandler handler) {
         super(loop, fd, remote, handler);
@@ -55,32 +54,6 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
         return tls != null && tls.closeNotifyReceived;
     }
 
-    /**
-     * Starts TLS on a connected socket: the session is made, a client's ClientHello queued, and
-     * the handshake timer set. Returns false (the connection closed with the reason) if the
-     * engine could not make a session.
-     */
-    final boolean tlsBegin(TlsConfig config, String serverName, int peerPort) {
-        try {
-            tls = new TlsLayer(config, io, serverName, peerPort);
-            tls.session.begin();
-        } catch (IOException | RuntimeException e) {
-            finish(engineFailure(e), true);
-            return false;
-        }
-        long ms = config.handshakeTimeout().toMillis();
-        tls.handshakeTimer = loop.schedule(config.handshakeTimeout(), () -> {
-            if (!closed && !tls.handshakeDone) {
-                LOG.debug("TLS handshake with {} timed out after {} ms", who(), ms);
-                finish(new SocketTimeoutException("TLS handshake with " + who() + " timed out after " + ms + " ms"), true);
-            }
-        });
-        if (!tls.cipherOut.isEmpty()) {
-            requestFlush();
-        }
-        return true;
-    }
-
     @Override
     final void tlsRecordTooLarge() {
         tlsFailed(new SSLHandshakeException("no TLS record fits in " + TlsLayer.MAX_KEPT_CIPHERTEXT
@@ -103,6 +76,10 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
     @Override
     final void decrypt(MemorySegment cipher, long length) {
         TlsLayer t = tls;
+        if (!t.begun) {
+            t.cipherIn.keep(cipher, 0, length); // the session begins once STARTTLS's plaintext is out
+            return;
+        }
         TlsSession s = t.session;
         long offset = 0;
         while (!closed) {
@@ -192,7 +169,7 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
     }
 
     /** An engine's failure as the connection reports it: an unchecked one is a bug or a refused input, still an SSLException. */
-    private static IOException engineFailure(Exception e) {
+    static IOException engineFailure(Exception e) {
         if (e instanceof IOException io) {
             return io;
         }
@@ -234,7 +211,8 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
         opening = null;
         // A handler that began a close before the handshake ended (an accepted connection's
         // future completes first) is done with the connection: no onOpen for it.
-        IOException thrown = closing ? null : opened();
+        // After STARTTLS the handler is open already: the future startTls returned completes.
+        IOException thrown = closing || t.late ? null : opened();
         if (!closed && (!queue.isEmpty() || outputShutdownRequested)) {
             requestFlush();
         }
@@ -293,7 +271,7 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
     final void tlsFlushNow() {
         TlsLayer t = tls;
         while (true) {
-            if (t.cipherOut.isEmpty() && t.handshakeDone && queue.untaken() > 0 && !t.failed) {
+            if (t.cipherOut.isEmpty() && !t.failed && (t.handshakeDone ? queue.untaken() > 0 : !t.begun)) {
                 if (!encrypt(t)) {
                     return;
                 }
@@ -338,15 +316,32 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
         }
     }
 
-    /** Turns the head of the plaintext queue into records, up to one send's worth; false if the session failed. */
+    /**
+     * Turns the head of the plaintext queue into records, up to one send's worth; false if the
+     * session failed. After STARTTLS, the bytes written before it go first as they are, and
+     * the session begins behind them.
+     */
     private boolean encrypt(TlsLayer t) {
         try {
             while (queue.untaken() > 0 && t.cipherOut.bytes() < TlsLayer.RECORDS_PER_SEND) {
-                long n = t.session.write(queue.head());
+                long plain = t.plainUntil - queue.taken();
+                long n;
+                if (plain > 0) {
+                    MemorySegment head = queue.head();
+                    n = Math.min(plain, head.byteSize());
+                    t.cipherOut.append(head, 0, n);
+                } else if (t.handshakeDone) {
+                    n = t.session.write(queue.head());
+                } else {
+                    break;
+                }
                 if (n == 0) {
                     break;
                 }
                 queue.hold(n);
+            }
+            if (!t.begun && queue.taken() >= t.plainUntil) {
+                beginAfterPlaintext();
             }
             return true;
         } catch (IOException | RuntimeException e) {
@@ -355,6 +350,9 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
             return false;
         }
     }
+
+    /** STARTTLS: the plaintext written before it is all ahead of the records, so the session begins ({@code ConnectionStartTls}). */
+    abstract void beginAfterPlaintext() throws IOException;
 
     @Override
     final boolean tlsCloseNotify() {

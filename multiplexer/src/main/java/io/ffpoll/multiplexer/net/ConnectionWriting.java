@@ -310,6 +310,9 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
 
     final void flushNow() {
         if (tls != null) {
+            if (ringSendInFlight()) {
+                return; // TLS began (STARTTLS) behind a ring send: its completion flushes on
+            }
             tlsFlushNow();
             return;
         }
@@ -398,6 +401,11 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         } else {
             queue.clear();
         }
+    }
+
+    /** Whether the loop's ring has a send of this connection's queue in flight (io_uring). */
+    final boolean ringSendInFlight() {
+        return ringSend != null && ringSend.inFlight();
     }
 
     /** The TLS send path ({@code ConnectionTls}): records out, plaintext counted sent with them. */

@@ -92,10 +92,14 @@ final class RingSend implements Backend.SendCompletion {
         if (c.writableAgain() && c.closed) {
             return;
         }
-        if (c.queue.isEmpty()) {
+        if (c.queue.isEmpty() || c.tls != null) {
             c.io.giveBack(gather); // an idle connection holds none
             gather = null;
-            c.afterDrained();
+            if (c.tls != null) {
+                c.requestFlush(); // TLS began (STARTTLS): its sends are the TLS layer's from now on
+            } else {
+                c.afterDrained();
+            }
         } else {
             c.requestFlush();
         }

@@ -280,6 +280,11 @@ final class WriteQueue {
         return sent;
     }
 
+    /** Bytes taken from this queue so far: sent, or held by TLS in records not yet sent. */
+    long taken() {
+        return sent + held;
+    }
+
     /** Counts {@code n} bytes that went to the socket without passing through the queue. */
     void sentDirectly(long n) {
         sent += n;
