@@ -407,6 +407,37 @@ class StartTlsTest extends TlsTestBase {
         }
     }
 
+    /**
+     * A TLS client over a Unix socket, which {@code connect} with a {@link TlsConfig} cannot
+     * make (it takes an IP address): a plain connect, then TLS begun at once, naming the server.
+     */
+    @ParameterizedTest
+    @MethodSource("engines")
+    void aClientBeginsTlsOverAUnixSocket(String engine) throws Exception {
+        TlsConfig serverConfig = TlsTestKeys.server(engine, "ec").build();
+        TlsConfig clientConfig = TlsTestKeys.client(engine).build();
+        Listener listener = Listener.bind(loop, UnixAddress.abstractName(UnixTesting.freshName()), AcceptOptions.DEFAULTS,
+                (fd, peer) -> Connection.open(loop, fd, null, serverConfig, new Recorder().echoing().closingAtEndOfInput()))
+                .get(30, TimeUnit.SECONDS);
+        Recorder client = new Recorder();
+        Connection c = Connection.connect(loop, listener.localAddress(), client).get(30, TimeUnit.SECONDS);
+        CompletableFuture<Connection> up = onLoop(() -> {
+            assertThrows(IllegalArgumentException.class, () -> c.startTls(clientConfig),
+                    "a client that checks the server's name needs one, and a Unix socket has no host");
+            return c.startTls(clientConfig, "localhost");
+        });
+        assertSame(c, up.get(30, TimeUnit.SECONDS));
+        byte[] payload = random(200_000, 10);
+        onLoop(() -> c.write(payload));
+        awaitOnLoop(() -> client.receivedCount() == payload.length, "the echo came back");
+        assertArrayEquals(payload, client.received());
+        assertEquals("localhost", c.tls().serverName());
+        assertEquals(1, client.opens.get());
+        onLoop(c::close);
+        client.awaitClosed();
+        listener.closeAsync().get(30, TimeUnit.SECONDS);
+    }
+
     /** What startTls refuses, and a connection that is closing or closed. */
     @Test
     void misusesAreRefusedAndAClosedConnectionFailsTheFuture() throws Exception {
