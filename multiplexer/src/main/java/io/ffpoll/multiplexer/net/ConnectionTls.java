@@ -232,7 +232,7 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
         TlsLayer t = tls;
         t.failed = true;
         LOG.debug("TLS with {} failed: {}", who(), e.toString());
-        if (!t.cipherOut.isEmpty()) {
+        if (!t.cipherOut.isEmpty() && !t.sending()) {
             t.cipherOut.send(fd, io.gather, false); // best effort: the alert tells the peer why
         }
         finish(e instanceof SSLHandshakeException || t.handshakeDone ? e
@@ -279,6 +279,17 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
             if (t.cipherOut.isEmpty()) {
                 break;
             }
+            if (ringSendsRecords()) {
+                if (waitingForWritable) {
+                    waitingForWritable = false; // a file's sendfile before STARTTLS filled the socket
+                    updateInterest();
+                }
+                if (t.ring == null) {
+                    t.ring = new RingSend(this, t.cipherOut);
+                }
+                t.ring.flush(); // its completion comes back in recordsSent
+                return;
+            }
             long n = t.cipherOut.send(fd, io.gather, false);
             if (n == -Err.EINTR) {
                 continue;
@@ -288,13 +299,7 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
                 return;
             }
             if (n < 0) {
-                if (t.closeNotifyReceived && queue.isEmpty() && (n == -Err.EPIPE || n == -Err.ECONNRESET)) {
-                    // The peer closed after its close_notify, before ours (or a late ticket)
-                    // reached it: nothing the handler wrote is lost, so the close is clean.
-                    finish(null, false);
-                    return;
-                }
-                finish(Errors.exception("sendmsg(fd " + fd + ", " + who() + ")", (int) -n), false);
+                recordsFailed(n);
                 return;
             }
             if (!t.cipherOut.isEmpty()) {
@@ -314,6 +319,29 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
         if (queue.isEmpty()) {
             afterDrained();
         }
+    }
+
+    @Override
+    final void recordsSent(boolean drained) {
+        if (drained) {
+            queue.heldSent();
+            sentSome();
+            if (writableAgain() && closed) {
+                return;
+            }
+        }
+        requestFlush(); // the rest of the records, the next plaintext, or the end of a close
+    }
+
+    @Override
+    final void recordsFailed(long n) {
+        if (tls.closeNotifyReceived && queue.isEmpty() && (n == -Err.EPIPE || n == -Err.ECONNRESET)) {
+            // The peer closed after its close_notify, before ours (or a late ticket) reached
+            // it: nothing the handler wrote is lost, so the close is clean.
+            finish(null, false);
+            return;
+        }
+        finish(Errors.exception("sendmsg(fd " + fd + ", " + who() + ")", (int) -n), false);
     }
 
     /**

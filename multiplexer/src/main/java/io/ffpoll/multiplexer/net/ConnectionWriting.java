@@ -318,7 +318,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         }
         if (ringSends()) {
             if (ringSend == null) {
-                ringSend = new RingSend(this);
+                ringSend = new RingSend(this, queue);
             }
             if (ringSend.inFlight() || !queue.headIsFile()) {
                 if (waitingForWritable) {
@@ -384,11 +384,16 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
     }
 
     /**
-     * Whether the loop's ring makes this connection's sends (io_uring): plain TCP on a socket.
-     * TLS and non-sockets keep the sendmsg/writev syscalls, on readiness.
+     * Whether the loop's ring makes this connection's sends of its plain queue (io_uring): on a
+     * socket, without TLS. Non-sockets keep the writev syscalls, on readiness.
      */
     private boolean ringSends() {
         return io.sender != null && tls == null && !notSocket;
+    }
+
+    /** Whether the loop's ring makes this connection's sends of TLS records (io_uring): on a socket. */
+    final boolean ringSendsRecords() {
+        return io.sender != null && !notSocket;
     }
 
     /**
@@ -410,6 +415,21 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
 
     /** The TLS send path ({@code ConnectionTls}): records out, plaintext counted sent with them. */
     abstract void tlsFlushNow();
+
+    /** TLS: the ring's send of records came back; {@code drained}: all of them are out ({@code ConnectionTls}). */
+    abstract void recordsSent(boolean drained);
+
+    /** TLS: a send of records failed with {@code -errno}, by the ring or the syscall ({@code ConnectionTls}). */
+    abstract void recordsFailed(long result);
+
+    /** The ring's send failed with {@code -errno}: of the plain queue, or of TLS records. */
+    final void ringSendFailed(int result, boolean records) {
+        if (records) {
+            recordsFailed(result);
+        } else {
+            finish(Errors.exception("sendmsg(fd " + fd + ", " + who() + ")", -result), false);
+        }
+    }
 
     /**
      * TLS: queues close_notify and flushes it when a close or half-close is due, or holds a

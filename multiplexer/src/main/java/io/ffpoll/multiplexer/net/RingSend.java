@@ -8,19 +8,24 @@ import io.ffpoll.multiplexer.backend.Backend;
 import java.io.IOException;
 
 /**
- * A plain TCP connection's sends on the loop's ring (io_uring): one send SQE at a time gathering
- * the queue, submitted by the loop's next poll. The bytes stay queued (and count against the
+ * A connection's sends on the loop's ring (io_uring): one send SQE at a time gathering a queue,
+ * submitted by the loop's next poll. The queue is the connection's own on plain TCP, or its TLS
+ * records ({@link TlsLayer#cipherOut}). The bytes stay queued (and count against the
  * watermarks) until the kernel says it took them, so none is gathered twice and none is freed
  * while the kernel reads it. Made on the connection's first ring flush. Loop thread only.
  */
 final class RingSend implements Backend.SendCompletion {
     private final ConnectionWriting c;
+    private final WriteQueue queue;
+    private final boolean records; // TLS records: the TLS layer counts the plaintext they carry as sent
     private long handle = -1; // the send in flight, in the backend; -1 when none
     private Gather gather;    // what the kernel reads for it; null while the queue is empty
     private boolean zeroCopyRefused; // the socket failed a zero-copy send with EOPNOTSUPP
 
-    RingSend(ConnectionWriting c) {
+    RingSend(ConnectionWriting c, WriteQueue queue) {
         this.c = c;
+        this.queue = queue;
+        this.records = queue != c.queue;
     }
 
     /** Whether a send is in flight: its completion flushes on. */
@@ -40,14 +45,16 @@ final class RingSend implements Backend.SendCompletion {
         if (handle >= 0) {
             return; // its completion comes back here
         }
-        if (c.queue.isEmpty()) {
-            c.afterDrained();
+        if (queue.isEmpty()) {
+            if (!records) {
+                c.afterDrained();
+            }
             return;
         }
         if (gather == null) {
             gather = c.io.takeGather();
         }
-        int count = c.queue.gather(gather);
+        int count = queue.gather(gather);
         try {
             handle = c.io.sender.send(c.fd, gather, count, this);
         } catch (IOException e) {
@@ -84,22 +91,29 @@ final class RingSend implements Backend.SendCompletion {
             return;
         }
         if (result < 0) {
-            c.finish(Errors.exception("sendmsg(fd " + c.fd + ", " + c.who() + ")", -result), false);
+            c.ringSendFailed(result, records);
             return;
         }
-        c.queue.sentBy(result);
+        queue.sentBy(result);
+        boolean drained = queue.isEmpty();
+        if (records) {
+            if (drained) {
+                idle();
+            }
+            c.recordsSent(drained);
+            return;
+        }
+        if (drained || c.tls != null) {
+            // An idle connection holds no gather; nor does a plain send that TLS (STARTTLS)
+            // took over from: the connection's sends are the TLS layer's from now on.
+            idle();
+        }
         c.sentSome();
         if (c.writableAgain() && c.closed) {
             return;
         }
-        if (c.queue.isEmpty() || c.tls != null) {
-            c.io.giveBack(gather); // an idle connection holds none
-            gather = null;
-            if (c.tls != null) {
-                c.requestFlush(); // TLS began (STARTTLS): its sends are the TLS layer's from now on
-            } else {
-                c.afterDrained();
-            }
+        if (drained && c.tls == null) {
+            c.afterDrained();
         } else {
             c.requestFlush();
         }
@@ -118,7 +132,7 @@ final class RingSend implements Backend.SendCompletion {
             }
             return;
         }
-        c.queue.clear();
+        queue.clear();
         if (gather != null) {
             c.io.giveBack(gather);
             gather = null;

@@ -29,6 +29,7 @@ final class TlsLayer implements CipherSink {
     final TlsSession session;
     final PendingInput cipherIn;
     final WriteQueue cipherOut;
+    RingSend ring;              // io_uring: sends the records, from the first flush of them
     Timer handshakeTimer;
     boolean handshakeDone;
     boolean failed;             // the session threw: nothing more goes through it
@@ -53,6 +54,11 @@ final class TlsLayer implements CipherSink {
         cipherOut.append(src, offset, length);
     }
 
+    /** Whether the ring has a send of the records in flight: they must not be sent or freed meanwhile. */
+    boolean sending() {
+        return ring != null && ring.inFlight();
+    }
+
     /** Whether a graceful close should send close_notify first. */
     boolean closeNotifyDue() {
         return handshakeDone && !failed && !closeNotifyQueued;
@@ -70,7 +76,11 @@ final class TlsLayer implements CipherSink {
             handshakeTimer = null;
         }
         cipherIn.release();
-        cipherOut.clear();
+        if (ring != null) {
+            ring.release(); // with a send in flight, the records go back at its completion
+        } else {
+            cipherOut.clear();
+        }
         session.free();
     }
 }

@@ -92,7 +92,7 @@ class TlsBackPressureTest extends TlsTestBase {
                 assertEquals(queued, s.queuedBytes());
                 assertTrue(s.isOpen());
             });
-            awaitOnLoop(() -> s.waitingForWritable, "the socket is full");
+            awaitOnLoop(() -> recordsWait(s), "the socket is full");
             onLoop(() -> {
                 assertTrue(s.queuedBytes() + s.sentBytes() == written[0], "plaintext queued and sent add up");
                 assertTrue(s.tls.cipherOut.bytes() <= TlsLayer.RECORDS_PER_SEND + 17 * 1024,

@@ -63,6 +63,19 @@ abstract class TlsTestBase extends LoopTestBase {
                 - LoopIo.READ_BUFFER * 2 - io.ffpoll.multiplexer.tls.TlsSessionFactory.SCRATCH_BYTES;
     }
 
+    /** Whether the loop's ring sends the records (io_uring): then the loop makes no sendmsg for them. */
+    boolean ringSends() throws Exception {
+        return onLoop(() -> LoopIo.of(loop).sender != null);
+    }
+
+    /**
+     * Whether {@code s}'s records wait for the peer to read: for writability on readiness, in
+     * the ring's send on io_uring. On the loop thread.
+     */
+    static boolean recordsWait(Connection s) {
+        return s.waitingForWritable || s.tls.sending();
+    }
+
     void assertPoolHolds(long buffers, String when) throws Exception {
         assertEquals(buffers, buffersHeld(), "pooled buffers held by connections " + when);
     }
