@@ -41,8 +41,9 @@ final class ConnectionEvents {
             c.io.counts[LoopCounters.PAUSED_NOW]--; // paused until its end: no longer held
         }
         if (JfrSwitch.on() && JfrEvents.connectionClosedEnabled()) {
-            // Bytes on the wire both ways: ciphertext on a TLS connection, as bytesRead counts.
-            long sent = c.tls != null ? c.tls.cipherOut.sent() : c.queue.sent();
+            // Bytes on the wire both ways: ciphertext on a TLS connection, as bytesRead counts,
+            // with the plaintext sent before STARTTLS.
+            long sent = c.queue.sentOnWire() + (c.tls != null ? c.tls.cipherOut.sent() : 0);
             JfrEvents.connectionClosed(c.loop.name(), c.who(), c.bytesRead, sent, System.nanoTime() - c.openedAt,
                     cause == null ? "" : cause.toString());
         }

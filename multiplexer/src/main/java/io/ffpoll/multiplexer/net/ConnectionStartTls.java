@@ -42,7 +42,7 @@ abstract sealed class ConnectionStartTls extends ConnectionTls permits Connectio
             if (plainUntil < 0) {
                 tls.session.begin();
             } else {
-                tls.late = true;
+                tls.upgraded = true;
                 tls.begun = false;
                 tls.plainUntil = plainUntil;
             }
@@ -50,13 +50,9 @@ abstract sealed class ConnectionStartTls extends ConnectionTls permits Connectio
             finish(engineFailure(e), true);
             return false;
         }
-        long ms = config.handshakeTimeout().toMillis();
-        tls.handshakeTimer = loop.schedule(config.handshakeTimeout(), () -> {
-            if (!closed && !tls.handshakeDone) {
-                LOG.debug("TLS handshake with {} timed out after {} ms", who(), ms);
-                finish(new SocketTimeoutException("TLS handshake with " + who() + " timed out after " + ms + " ms"), true);
-            }
-        });
+        if (tls.begun) {
+            startHandshakeTimer();
+        }
         if (!tls.cipherOut.isEmpty() || !tls.begun) {
             requestFlush();
         }
@@ -75,12 +71,27 @@ abstract sealed class ConnectionStartTls extends ConnectionTls permits Connectio
             tls.cipherIn.keep(view, used, length);
         }
         input.release();
+        if (tls.begun && !tls.cipherIn.isEmpty()) {
+            loop.execute(this::tlsResume); // began already (a flush inside onData): nothing else runs it
+        }
+    }
+
+    private void startHandshakeTimer() {
+        TlsConfig config = tls.config;
+        long ms = config.handshakeTimeout().toMillis();
+        tls.handshakeTimer = loop.schedule(config.handshakeTimeout(), () -> {
+            if (!closed && !tls.handshakeDone) {
+                LOG.debug("TLS handshake with {} timed out after {} ms", who(), ms);
+                finish(new SocketTimeoutException("TLS handshake with " + who() + " timed out after " + ms + " ms"), true);
+            }
+        });
     }
 
     @Override
     final void beginAfterPlaintext() throws IOException {
         tls.begun = true;
         tls.session.begin();
+        startHandshakeTimer(); // from here: the plaintext before it may take any time (the close timeout's business)
         if (!tls.cipherIn.isEmpty()) {
             loop.execute(this::tlsResume); // not inside the flush, which may run inside onData
         }
@@ -100,7 +111,8 @@ abstract sealed class ConnectionStartTls extends ConnectionTls permits Connectio
      *
      * @param config a server's configuration, or a client's
      * @return completes with this connection once the handshake is done
-     * @throws IllegalStateException if TLS runs on this connection already, or its connect has not ended
+     * @throws IllegalStateException if TLS runs on this connection already, its connect has not
+     *     ended, or it is not a socket
      * @throws IllegalArgumentException for a client's configuration that checks the server's
      *     name when the connection has no address to take it from
      */
@@ -112,20 +124,24 @@ abstract sealed class ConnectionStartTls extends ConnectionTls permits Connectio
      * Begins TLS on this open connection (STARTTLS). Everything written before this call is
      * sent as written, and everything written after it is sent in TLS records once the
      * handshake is done; a server's answer to the command ("220 Ready to start TLS") is
-     * written just before the call. The bytes of the current {@code onData} delivery that the
-     * handler leaves unconsumed, and everything the peer sends from then on, are TLS: bytes a
-     * peer pipelined behind its STARTTLS command are taken as its ClientHello, and plaintext
-     * injected there fails the handshake instead of reaching the handler (the attack RFC 3207
-     * 4.2 and CVE-2011-0411 are about). The handler stays open and sees no second
+     * written just before the call. The bytes received that the handler has not consumed (what
+     * it leaves of the current {@code onData} delivery, or kept from earlier ones when the call
+     * comes from elsewhere, a loop task or a timer), and everything the peer sends from then
+     * on, are TLS: bytes a peer pipelined behind its STARTTLS command are taken as its
+     * ClientHello, and plaintext injected there fails the handshake instead of reaching the
+     * handler (the attack RFC 3207 4.2 and CVE-2011-0411 are about). So a handler that calls this in {@code onData} returns
+     * at once, with the offset just past the command: parsing on through the delivery would
+     * read the injected plaintext itself. The handler stays open and sees no second
      * {@code onOpen}: it gets the decrypted bytes once the handshake is done, and
      * {@link #tls()} then tells what it settled.
      *
      * <p>A handshake that fails, or takes longer than {@link TlsConfig#handshakeTimeout()},
      * closes the connection, as for a connection that began with TLS: the handler hears
      * {@code onClosed} with the reason, and the future fails with it. While the handshake runs
-     * the socket is read even if the handler paused reading. On a loop on io_uring the
-     * connection's sends go through the TLS layer's sendmsg from here on, as a TLS
-     * connection's do. Loop thread only.
+     * the socket is read even if the handler paused reading. The
+     * handshake timeout counts from when the plaintext written before this call is all on its
+     * way, not from the call: a slow reader of a large greeting is bounded by the connection's
+     * own timeouts, as on plain TCP. Loop thread only.
      *
      * @param config a server's configuration, or a client's
      * @param serverName a client's: the name it sends (SNI) and checks the certificate against;
@@ -133,7 +149,8 @@ abstract sealed class ConnectionStartTls extends ConnectionTls permits Connectio
      *     null with a server's configuration
      * @return completes with this connection once the handshake is done; fails with the
      *     reason the connection closed first, at once if it is closing, closed or shut for output
-     * @throws IllegalStateException if TLS runs on this connection already, or its connect has not ended
+     * @throws IllegalStateException if TLS runs on this connection already, its connect has not
+     *     ended, or it is not a socket (a pipe, a terminal)
      * @throws IllegalArgumentException for a server's configuration with a server name, or a
      *     client's that checks the server's name ({@link TlsConfig.Builder#verifyHostname})
      *     with no name given or to be taken from the address
@@ -143,6 +160,9 @@ abstract sealed class ConnectionStartTls extends ConnectionTls permits Connectio
         Objects.requireNonNull(config, "config");
         if (tls != null) {
             throw new IllegalStateException("TLS runs on " + who() + " already");
+        }
+        if (notSocket) {
+            throw new IllegalStateException("TLS needs a socket: " + who() + " is not one");
         }
         if (!connected && !closed) {
             throw new IllegalStateException("the connect of " + who() + " has not ended");
@@ -166,6 +186,10 @@ abstract sealed class ConnectionStartTls extends ConnectionTls permits Connectio
         }
         opening = result; // failed by the close if the handshake does not end first
         if (tlsBegin(config, name, ip == null ? -1 : ip.getPort(), queue.taken() + queue.untaken())) {
+            if (!delivering && !input.isEmpty()) {
+                tls.cipherIn.keep(input.view(), 0, input.length()); // kept before: the peer's TLS too
+                input.release();
+            }
             updateInterest(); // the handshake reads on, whether the handler reads or not
         }
         return result;

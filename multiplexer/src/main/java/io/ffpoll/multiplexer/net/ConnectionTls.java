@@ -80,6 +80,18 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
             t.cipherIn.keep(cipher, 0, length); // the session begins once STARTTLS's plaintext is out
             return;
         }
+        if (!t.firstByteChecked && length > 0) {
+            t.firstByteChecked = true;
+            byte first = cipher.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0);
+            if (first != 0x16 && first != 0x15) {
+                // A peer's first record is a handshake message (22) or an alert (21), RFC 8446
+                // 5.1: anything else is not TLS, however few bytes came (an engine would wait for
+                // a whole record header, and the handshake timeout).
+                tlsFailed(new SSLHandshakeException(who() + " sent no TLS: its first byte is 0x"
+                        + Integer.toHexString(first & 0xff) + " (plaintext on a TLS connection?)"));
+                return;
+            }
+        }
         TlsSession s = t.session;
         long offset = 0;
         while (!closed) {
@@ -212,7 +224,7 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
         // A handler that began a close before the handshake ended (an accepted connection's
         // future completes first) is done with the connection: no onOpen for it.
         // After STARTTLS the handler is open already: the future startTls returned completes.
-        IOException thrown = closing || t.late ? null : opened();
+        IOException thrown = closing || t.upgraded ? null : opened();
         if (!closed && (!queue.isEmpty() || outputShutdownRequested)) {
             requestFlush();
         }

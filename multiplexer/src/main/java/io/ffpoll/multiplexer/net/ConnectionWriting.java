@@ -361,6 +361,10 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
                 if (closed) {
                     return;
                 }
+                if (tls != null) {
+                    tlsFlushNow(); // the handler began TLS (STARTTLS) in onWritabilityChanged
+                    return;
+                }
                 if (!full && !queue.isEmpty()) {
                     // The producer wrote more and the socket still has room. Waiting for an edge
                     // here would wait forever: the socket never stopped being writable.

@@ -87,6 +87,9 @@ final class RingSend implements Backend.SendCompletion {
         if (result == -Err.EAGAIN || result == -Err.EINTR) {
             // Up to Linux 6.6 a send retried by an io-wq worker can end EAGAIN on a non-blocking
             // socket (and a refused zero-copy send ends so too); nothing was sent: send again.
+            if (!records && c.tls != null) {
+                idle(); // TLS (STARTTLS) took over: the send again is the TLS layer's
+            }
             c.requestFlush();
             return;
         }

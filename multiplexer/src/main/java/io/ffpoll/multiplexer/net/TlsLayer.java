@@ -35,12 +35,13 @@ final class TlsLayer implements CipherSink {
     boolean failed;             // the session threw: nothing more goes through it
     boolean closeNotifyQueued;
     boolean closeNotifyReceived;
+    boolean firstByteChecked;   // the peer's first byte was a record's (RFC 8446 5.1's handshake or alert type)
     // STARTTLS (Connection.startTls): the queue's bytes before this index (as WriteQueue.taken
     // counts them) were written before TLS began, and go out as they were written. The session
     // begins once they are all ahead of its records; until then what the peer sends is kept.
     long plainUntil;
     boolean begun = true;
-    boolean late;               // began on an open connection: the handshake's end completes startTls, not onOpen
+    boolean upgraded;           // began on an open connection: the handshake's end completes startTls, not onOpen
 
     TlsLayer(TlsConfig config, LoopIo io, String serverName, int peerPort) throws java.io.IOException {
         this.config = config;

@@ -39,6 +39,7 @@ final class WriteQueue {
     private long held;
     private long gathered;
     private long sent;
+    private long carried; // of sent: plaintext that went out inside TLS records (heldSent)
     private FileRuns files; // made on the first file queued
     private final long[] loopCounts; // the loop's counters: what the socket took is its BYTES_OUT
 
@@ -138,6 +139,7 @@ final class WriteQueue {
     /** The records that held bytes went out: they count as sent now. */
     void heldSent() {
         sent += held;
+        carried += held;
         held = 0;
     }
 
@@ -278,6 +280,11 @@ final class WriteQueue {
     /** Bytes the socket has taken from this queue so far. */
     long sent() {
         return sent;
+    }
+
+    /** Bytes of this queue that went to the socket as they are, not inside TLS records. */
+    long sentOnWire() {
+        return sent - carried;
     }
 
     /** Bytes taken from this queue so far: sent, or held by TLS in records not yet sent. */

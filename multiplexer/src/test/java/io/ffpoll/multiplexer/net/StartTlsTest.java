@@ -307,7 +307,7 @@ class StartTlsTest extends TlsTestBase {
     }
 
     /** More bytes than a sender's and a receiver's socket buffers hold together (Linux grows them up to tcp_wmem's and tcp_rmem's maximum). */
-    private static long moreThanOneWaysSocketBuffers() throws IOException {
+    static long moreThanOneWaysSocketBuffers() throws IOException {
         long buffers = 0;
         for (String sysctl : new String[] {"/proc/sys/net/ipv4/tcp_rmem", "/proc/sys/net/ipv4/tcp_wmem"}) {
             Path p = Path.of(sysctl);

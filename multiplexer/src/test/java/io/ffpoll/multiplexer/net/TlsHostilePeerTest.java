@@ -107,6 +107,16 @@ class TlsHostilePeerTest extends TlsTestBase {
         assertRefused(bytes("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"), engine);
     }
 
+    /**
+     * Fewer bytes than a record header, none of which can start one: refused at once, not after
+     * the handshake timeout (which closes with a SocketTimeoutException instead).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aFewBytesOfPlaintextAreRefusedAtOnce(String engine) throws Exception {
+        assertRefused(bytes("X\r\n"), engine);
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("engines")
     void randomBytesAreRefused(String engine) throws Exception {
