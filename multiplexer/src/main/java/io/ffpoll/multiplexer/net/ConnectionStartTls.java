@@ -15,7 +15,7 @@ import java.util.concurrent.CompletableFuture;
  * {@code connect}), or on an open one, as SMTP, IMAP, POP3, XMPP, LDAP and PostgreSQL begin it
  * after a plaintext exchange (RFC 3207, RFC 2595, RFC 6120, RFC 4511). Loop thread only.
  */
-abstract sealed class ConnectionStartTls extends ConnectionTls permits ConnectionSettings {
+abstract sealed class ConnectionStartTls extends ConnectionTlsSending permits ConnectionSettings {
 
     ConnectionStartTls(EventLoop loop, int fd, java.net.SocketAddress remote, ConnectionHandler handler) {
         super(loop, fd, remote, handler);

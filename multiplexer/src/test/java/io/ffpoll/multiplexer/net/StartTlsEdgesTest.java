@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * a greeting that takes longer to go out than the handshake timeout.
  */
 class StartTlsEdgesTest extends TlsTestBase {
-    static final byte[] ANSWER = StartTlsTest.ascii("220 go ahead\r\n");
+    static final byte[] ANSWER = StartTlsPeers.ascii("220 go ahead\r\n");
 
     static List<String> engines() {
         return TlsTestKeys.engines().toList();
@@ -73,7 +73,7 @@ class StartTlsEdgesTest extends TlsTestBase {
                 c.write(data);
                 return bytes.length;
             }
-            int nl = StartTlsTest.indexOf(bytes, (byte) '\n', 0);
+            int nl = StartTlsPeers.indexOf(bytes, (byte) '\n', 0);
             if (nl < 0) {
                 return 0;
             }
@@ -112,8 +112,8 @@ class StartTlsEdgesTest extends TlsTestBase {
     void aFlushRightAfterStartTlsStillServesAPipelinedClientHello(String engine) throws Exception {
         Upgrader server = new Upgrader(TlsTestKeys.server(engine, "ec").build(), Start.IN_ON_DATA_THEN_FLUSH, new byte[0], null);
         serve((fd, peer) -> Connection.open(loop, fd, peer, server));
-        byte[] payload = StartTlsTest.random(10_000, 8);
-        StartTlsTest.Client client = new StartTlsTest.Client(TlsTestKeys.client(engine).build(), null, new byte[0], payload);
+        byte[] payload = StartTlsPeers.random(10_000, 8);
+        StartTlsPeers.Client client = new StartTlsPeers.Client(TlsTestKeys.client(engine).build(), null, new byte[0], payload);
         Connection c = Connection.connect(loop, address, client).get(30, TimeUnit.SECONDS);
         assertArrayEquals(payload, client.echoed.get(30, TimeUnit.SECONDS));
         assertArrayEquals(payload, server.overTls());
@@ -133,7 +133,7 @@ class StartTlsEdgesTest extends TlsTestBase {
         serve((fd, peer) -> Connection.open(loop, fd, peer, server));
         try (Socket raw = new Socket(address.getAddress(), address.getPort())) {
             raw.setSoTimeout(30_000);
-            raw.getOutputStream().write(StartTlsTest.ascii("STARTTLS\r\nMAIL FROM:<attacker@example.com>\r\n"));
+            raw.getOutputStream().write(StartTlsPeers.ascii("STARTTLS\r\nMAIL FROM:<attacker@example.com>\r\n"));
             assertArrayEquals(ANSWER, raw.getInputStream().readNBytes(ANSWER.length));
             SSLSocket tls = tlsOver(raw, address);
             assertThrows(IOException.class, tls::startHandshake, "the server's engine refused what came first");
@@ -152,7 +152,7 @@ class StartTlsEdgesTest extends TlsTestBase {
         TlsConfig config = TlsTestKeys.server(engine, "ec").build();
         byte[] greeting = new byte[1 << 20]; // past the high watermark: writable again once it drains
         Arrays.fill(greeting, (byte) 'g');
-        byte[] ready = StartTlsTest.ascii("220 ready\r\n");
+        byte[] ready = StartTlsPeers.ascii("220 ready\r\n");
         CompletableFuture<IOException> closed = new CompletableFuture<>();
         serve((fd, peer) -> Connection.open(loop, fd, peer, new ConnectionHandler() {
             private boolean started;
@@ -173,7 +173,7 @@ class StartTlsEdgesTest extends TlsTestBase {
                     started = true;
                     c.write(ready);
                     c.startTls(config);
-                    c.write(StartTlsTest.ascii("SECRET"));
+                    c.write(StartTlsPeers.ascii("SECRET"));
                 }
             }
 
@@ -213,7 +213,7 @@ class StartTlsEdgesTest extends TlsTestBase {
         serve((fd, peer) -> Connection.open(loop, fd, peer, server));
         try (Socket raw = new Socket(address.getAddress(), address.getPort())) {
             raw.setSoTimeout(30_000);
-            raw.getOutputStream().write(StartTlsTest.ascii("STARTTLS\r\n"));
+            raw.getOutputStream().write(StartTlsPeers.ascii("STARTTLS\r\n"));
             CompletableFuture<Connection> handshake = server.started.get(30, TimeUnit.SECONDS);
             CompletableFuture<Void> marker = new CompletableFuture<>();
             onLoop(() -> loop.schedule(timeout.multipliedBy(2), () -> marker.complete(null)));
