@@ -2,6 +2,7 @@ package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.multiplexer.Poller;
 import io.ffpoll.multiplexer.internal.LoopAccess;
+import io.ffpoll.multiplexer.testing.IoUringSupport;
 import io.ffpoll.multiplexer.uring.IoUringBackend;
 import org.junit.jupiter.api.Test;
 
@@ -24,12 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class IoUringZeroCopySendTest extends IoUringSendTest {
     @Override
     protected Poller openPoller() throws IOException {
-        System.setProperty("ffpoll.uring.zeroCopySends", "true");
-        try {
-            return Poller.open("io_uring");
-        } finally {
-            System.clearProperty("ffpoll.uring.zeroCopySends");
-        }
+        return IoUringSupport.zeroCopyPoller();
     }
 
     private long[] zeroCopy() throws Exception {

@@ -1,6 +1,7 @@
 package io.ffpoll.multiplexer.net;
 
 import io.ffpoll.multiplexer.Poller;
+import io.ffpoll.multiplexer.testing.IoUringSupport;
 
 import java.io.IOException;
 
@@ -12,11 +13,6 @@ import java.io.IOException;
 class IoUringZeroCopyTlsCloseTest extends IoUringTlsCloseTest {
     @Override
     protected Poller openPoller() throws IOException {
-        System.setProperty("ffpoll.uring.zeroCopySends", "true");
-        try {
-            return Poller.open("io_uring");
-        } finally {
-            System.clearProperty("ffpoll.uring.zeroCopySends");
-        }
+        return IoUringSupport.zeroCopyPoller();
     }
 }

@@ -30,6 +30,20 @@ public final class IoUringSupport {
         Assumptions.assumeTrue(UNAVAILABLE == null, "SKIPPED: io_uring is unavailable here: " + UNAVAILABLE);
     }
 
+    /**
+     * A poller on io_uring whose sends of 16 KiB or more go as SEND_ZC or SENDMSG_ZC
+     * ({@code -Dffpoll.uring.zeroCopySends=true}, read when the poller is made), for the
+     * zero-copy runs of a send suite.
+     */
+    public static Poller zeroCopyPoller() throws IOException {
+        System.setProperty("ffpoll.uring.zeroCopySends", "true");
+        try {
+            return Poller.open("io_uring");
+        } finally {
+            System.clearProperty("ffpoll.uring.zeroCopySends");
+        }
+    }
+
     /** Whether io_uring can be set up on this machine. */
     public static boolean available() {
         return UNAVAILABLE == null;
