@@ -417,13 +417,13 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
         return ringSend != null && ringSend.inFlight();
     }
 
-    /** The TLS send path ({@code ConnectionTls}): records out, plaintext counted sent with them. */
+    /** The TLS send path ({@code ConnectionTlsSending}): records out, plaintext counted sent with them. */
     abstract void tlsFlushNow();
 
-    /** TLS: the ring's send of records came back; {@code drained}: all of them are out ({@code ConnectionTls}). */
+    /** TLS: the ring's send of records came back; {@code drained}: all of them are out ({@code ConnectionTlsSending}). */
     abstract void recordsSent(boolean drained);
 
-    /** TLS: a send of records failed with {@code -errno}, by the ring or the syscall ({@code ConnectionTls}). */
+    /** TLS: a send of records failed with {@code -errno}, by the ring or the syscall ({@code ConnectionTlsSending}). */
     abstract void recordsFailed(long result);
 
     /** The ring's send failed with {@code -errno}: of the plain queue, or of TLS records. */
