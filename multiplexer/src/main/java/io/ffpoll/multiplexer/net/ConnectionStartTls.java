@@ -91,7 +91,7 @@ abstract sealed class ConnectionStartTls extends ConnectionTlsSending permits Co
     final void beginAfterPlaintext() throws IOException {
         tls.begun = true;
         tls.session.begin();
-        startHandshakeTimer(); // from here: the plaintext before it may take any time (the close timeout's business)
+        startHandshakeTimer(); // from here: the plaintext before it is bounded as on plain TCP, by the connection's own timeouts
         if (!tls.cipherIn.isEmpty()) {
             loop.execute(this::tlsResume); // not inside the flush, which may run inside onData
         }
