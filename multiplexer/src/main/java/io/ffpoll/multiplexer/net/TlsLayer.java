@@ -35,7 +35,7 @@ final class TlsLayer implements CipherSink {
     boolean failed;             // the session threw: nothing more goes through it
     boolean closeNotifyQueued;
     boolean closeNotifyReceived;
-    boolean firstByteChecked;   // the peer's first byte was a record's (RFC 8446 5.1's handshake or alert type)
+    boolean firstByteChecked;   // the peer's first byte was checked to start a record (RFC 8446 5.1: handshake or alert)
     // STARTTLS (Connection.startTls): the queue's bytes before this index (as WriteQueue.taken
     // counts them) were written before TLS began, and go out as they were written. The session
     // begins once they are all ahead of its records; until then what the peer sends is kept.

@@ -1,13 +1,13 @@
 package io.ffpoll.multiplexer.net;
 
+import io.ffpoll.multiplexer.net.StartTlsPeers.Server;
+import io.ffpoll.multiplexer.net.StartTlsPeers.Start;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -36,66 +36,11 @@ class StartTlsEdgesTest extends TlsTestBase {
         return TlsTestKeys.engines().toList();
     }
 
-    enum Start { IN_ON_DATA_THEN_FLUSH, FROM_A_LOOP_TASK }
-
-    /** Answers a STARTTLS line (with {@link #ANSWER} unless told not to) and begins TLS as {@code start} says; echoes over TLS. */
-    static final class Upgrader implements ConnectionHandler {
-        final TlsConfig config;
-        final Start start;
-        final byte[] answer;
-        final byte[] greeting;
-        final CompletableFuture<CompletableFuture<Connection>> started = new CompletableFuture<>();
-        final CompletableFuture<IOException> closed = new CompletableFuture<>();
-        private final ByteArrayOutputStream overTls = new ByteArrayOutputStream();
-        private boolean tls;
-
-        Upgrader(TlsConfig config, Start start, byte[] answer, byte[] greeting) {
-            this.config = config;
-            this.start = start;
-            this.answer = answer;
-            this.greeting = greeting;
-        }
-
-        @Override
-        public void onOpen(Connection c) {
-            if (greeting != null) {
-                c.write(greeting);
-            }
-        }
-
-        @Override
-        public long onData(Connection c, MemorySegment data) {
-            byte[] bytes = data.toArray(ValueLayout.JAVA_BYTE);
-            if (tls) {
-                synchronized (this) {
-                    overTls.writeBytes(bytes);
-                }
-                c.write(data);
-                return bytes.length;
-            }
-            int nl = StartTlsPeers.indexOf(bytes, (byte) '\n', 0);
-            if (nl < 0) {
-                return 0;
-            }
-            c.write(answer);
-            tls = true;
-            if (start == Start.FROM_A_LOOP_TASK) {
-                c.loop().execute(() -> started.complete(c.startTls(config)));
-            } else {
-                started.complete(c.startTls(config));
-                c.flush();
-            }
-            return nl + 1; // what follows the line stays, for the handler or for TLS
-        }
-
-        @Override
-        public void onClosed(Connection c, IOException cause) {
-            closed.complete(cause == null ? Recorder.NO_CAUSE : cause);
-        }
-
-        synchronized byte[] overTls() {
-            return overTls.toByteArray();
-        }
+    /** A {@link Server} that begins TLS as {@code start} says, answering STARTTLS with {@code answer}. */
+    static Server server(TlsConfig config, Start start, byte[] answer, byte[] greeting) {
+        Server server = new Server(config, greeting, answer);
+        server.start = start;
+        return server;
     }
 
     private static SSLSocket tlsOver(Socket raw, java.net.InetSocketAddress address) throws Exception {
@@ -110,7 +55,7 @@ class StartTlsEdgesTest extends TlsTestBase {
     @ParameterizedTest
     @MethodSource("engines")
     void aFlushRightAfterStartTlsStillServesAPipelinedClientHello(String engine) throws Exception {
-        Upgrader server = new Upgrader(TlsTestKeys.server(engine, "ec").build(), Start.IN_ON_DATA_THEN_FLUSH, new byte[0], null);
+        Server server = server(TlsTestKeys.server(engine, "ec").build(), Start.IN_ON_DATA_THEN_FLUSH, new byte[0], null);
         serve((fd, peer) -> Connection.open(loop, fd, peer, server));
         byte[] payload = StartTlsPeers.random(10_000, 8);
         StartTlsPeers.Client client = new StartTlsPeers.Client(TlsTestKeys.client(engine).build(), null, new byte[0], payload);
@@ -129,7 +74,7 @@ class StartTlsEdgesTest extends TlsTestBase {
     @ParameterizedTest
     @MethodSource("engines")
     void startTlsFromALoopTaskTakesKeptInputAsTls(String engine) throws Exception {
-        Upgrader server = new Upgrader(TlsTestKeys.server(engine, "ec").build(), Start.FROM_A_LOOP_TASK, ANSWER, null);
+        Server server = server(TlsTestKeys.server(engine, "ec").build(), Start.FROM_A_LOOP_TASK, ANSWER, null);
         serve((fd, peer) -> Connection.open(loop, fd, peer, server));
         try (Socket raw = new Socket(address.getAddress(), address.getPort())) {
             raw.setSoTimeout(30_000);
@@ -208,7 +153,7 @@ class StartTlsEdgesTest extends TlsTestBase {
         Duration timeout = Duration.ofSeconds(1);
         byte[] greeting = new byte[Math.toIntExact(StartTlsTest.moreThanOneWaysSocketBuffers())];
         Arrays.fill(greeting, (byte) 'g');
-        Upgrader server = new Upgrader(TlsTestKeys.server(engine, "ec").handshakeTimeout(timeout).build(),
+        Server server = server(TlsTestKeys.server(engine, "ec").handshakeTimeout(timeout).build(),
                 Start.IN_ON_DATA_THEN_FLUSH, ANSWER, greeting);
         serve((fd, peer) -> Connection.open(loop, fd, peer, server));
         try (Socket raw = new Socket(address.getAddress(), address.getPort())) {

@@ -21,6 +21,9 @@ final class StartTlsPeers {
         return s.getBytes(StandardCharsets.US_ASCII);
     }
 
+    /** Where a {@link Server} calls startTls: in onData, in onData followed by a flush, or from a loop task. */
+    enum Start { IN_ON_DATA, IN_ON_DATA_THEN_FLUSH, FROM_A_LOOP_TASK }
+
     /**
      * A line-based server: an optional greeting, EHLO answered with STARTTLS among its
      * extensions, and STARTTLS answered with {@code answer} before TLS begins; over TLS it
@@ -36,6 +39,9 @@ final class StartTlsPeers {
         final CompletableFuture<IOException> closed = new CompletableFuture<>();
         final AtomicInteger opens = new AtomicInteger();
         boolean tls; // loop thread: STARTTLS was answered
+
+        /** Where the server begins TLS once it has answered STARTTLS. */
+        volatile Start start = Start.IN_ON_DATA;
 
         Server(TlsConfig config, byte[] greeting, byte[] answer) {
             this.config = config;
@@ -73,7 +79,14 @@ final class StartTlsPeers {
                 } else if (line.equals("STARTTLS")) {
                     c.write(answer);
                     tls = true;
-                    started.complete(c.startTls(config));
+                    switch (start) {
+                        case IN_ON_DATA -> started.complete(c.startTls(config));
+                        case IN_ON_DATA_THEN_FLUSH -> {
+                            started.complete(c.startTls(config));
+                            c.flush();
+                        }
+                        case FROM_A_LOOP_TASK -> c.loop().execute(() -> started.complete(c.startTls(config)));
+                    }
                     return at; // what follows the command is the peer's TLS
                 } else {
                     c.write(ascii("500 unknown command\r\n"));

@@ -108,26 +108,20 @@ class StartTlsTest extends TlsTestBase {
         Connection s = serverSide.get(30, TimeUnit.SECONDS);
         // The check and the start in one loop task: no completion can come between them, and
         // the flush at the end of this iteration finds the send still in flight.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        CompletableFuture<Connection> started = null;
-        while (started == null) {
-            assertTrue(System.nanoTime() < deadline, "the greeting never filled the socket");
-            started = onLoop(() -> {
-                if (!(s.ringSendInFlight() || s.waitingForWritable)) {
-                    return null;
-                }
-                s.write(answer);
-                server.tls = true;
-                return s.startTls(server.config);
-            });
-            if (started == null) {
-                Thread.sleep(1);
+        CompletableFuture<CompletableFuture<Connection>> started = new CompletableFuture<>();
+        awaitOnLoop(() -> {
+            if (!(s.ringSendInFlight() || s.waitingForWritable)) {
+                return false;
             }
-        }
+            s.write(answer);
+            server.tls = true;
+            started.complete(s.startTls(server.config));
+            return true;
+        }, "the greeting filled the socket");
         onLoop(c::resumeReading);
 
         assertArrayEquals(payload, client.echoed.get(60, TimeUnit.SECONDS));
-        assertSame(s, started.get(30, TimeUnit.SECONDS));
+        assertSame(s, started.get(30, TimeUnit.SECONDS).get(30, TimeUnit.SECONDS));
         assertEquals("TLSv1.3", c.tls().protocol());
         assertArrayEquals(payload, server.overTls());
         onLoop(c::close);
