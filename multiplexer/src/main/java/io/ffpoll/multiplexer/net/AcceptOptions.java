@@ -1,13 +1,23 @@
 package io.ffpoll.multiplexer.net;
 
+import io.ffpoll.bindings.platform.OptionCalls;
 import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.bindings.SocketOption;
 
 /**
- * Socket options a {@link Listener} sets on each socket it accepts, before the accept handler
- * sees it. Immutable; start from {@link #DEFAULTS} (nothing set: the kernel's defaults) and
- * change what you need: {@code AcceptOptions.DEFAULTS.noDelay(true).sendBuffer(256 << 10)}.
- * A socket whose option cannot be set is closed and the accept goes on with the next one.
+ * Socket options every socket a {@link Listener} accepts has before the accept handler sees it.
+ * Immutable; start from {@link #DEFAULTS} (nothing set: the kernel's defaults) and change what
+ * you need: {@code AcceptOptions.DEFAULTS.noDelay(true).sendBuffer(256 << 10)}.
+ *
+ * <p>A listener that owns its socket alone sets them once, on the listening socket, when it
+ * starts: Linux, FreeBSD and macOS pass them on to each socket accepted from it, so an accept
+ * costs no setsockopt. It reads them back from its first accepted socket; where that one lacks
+ * them (it waited in the backlog from before the listener started, or the kernel passed them
+ * not on), every accepted socket gets them set, as a shared listener's do
+ * ({@link Listener#startShared}). A socket whose option cannot be set is closed and the accept
+ * goes on with the next one. Buffer sizes set on the listening socket also count for the
+ * window scale the kernel offers in its SYN-ACK, which a size set after the accept cannot
+ * change (tcp(7)).
  *
  * @param noDelay       TCP_NODELAY on every accepted socket (send small writes at once)
  * @param sendBuffer    SO_SNDBUF in bytes, or 0 to leave it (and its autotuning) alone
@@ -63,6 +73,30 @@ public record AcceptOptions(boolean noDelay, int sendBuffer, int receiveBuffer, 
      */
     public AcceptOptions keepAlive(boolean on) {
         return new AcceptOptions(noDelay, sendBuffer, receiveBuffer, on);
+    }
+
+    /** Whether any option is set, so that a listener has something to do. */
+    boolean setsAny() {
+        return noDelay || sendBuffer > 0 || receiveBuffer > 0 || keepAlive;
+    }
+
+    /**
+     * Whether {@code accepted} has every option set here as {@code listener}, the socket it was
+     * accepted from and that they were set on, has them: whether the kernel passed them on.
+     */
+    boolean inherited(Platform os, int listener, int accepted) {
+        OptionCalls calls = os.options();
+        return (!noDelay || calls.getOption(accepted, SocketOption.TCP_NODELAY) > 0)
+                && (!keepAlive || calls.getOption(accepted, SocketOption.KEEP_ALIVE) > 0)
+                && (sendBuffer == 0 || sameSize(calls, SocketOption.SEND_BUFFER, listener, accepted))
+                && (receiveBuffer == 0 || sameSize(calls, SocketOption.RECEIVE_BUFFER, listener, accepted));
+    }
+
+    // The kernel keeps its own figure for a size it was given (Linux doubles it): the accepted
+    // socket's must be the listener's, whatever that is.
+    private static boolean sameSize(OptionCalls calls, SocketOption option, int listener, int accepted) {
+        int had = calls.getOption(listener, option);
+        return had > 0 && calls.getOption(accepted, option) == had;
     }
 
     /** Sets the options on {@code fd}: 0, or the -errno of the first that failed. */

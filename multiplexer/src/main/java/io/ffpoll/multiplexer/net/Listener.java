@@ -71,6 +71,10 @@ public final class Listener {
         void accepted(int fd, InetSocketAddress peer);
     }
 
+    private static final byte PER_SOCKET = 0; // set on each accepted socket (a shared listening socket's)
+    private static final byte TO_CHECK = 1;   // set on the listening socket; the first accepted socket tells
+    private static final byte INHERITED = 2;  // set on the listening socket, and accepted sockets have them
+
     private final EventLoop loop;
     private final int fd;
     private final AcceptHandler handler;
@@ -89,6 +93,7 @@ public final class Listener {
     private Backend ring;         // the loop's backend where the kernel accepts (io_uring), else null
     private int peerSize;         // with ring: the listening family's sockaddr size; 0 on a Unix socket
     private boolean closed;
+    private byte optionMode = PER_SOCKET; // how accepted sockets get the options
     private long pauses;
     private UnixListening.SocketFile socketFile; // removed on close: the file this listener bound
     // Complete once the first poll after the registration applied it (its failure comes then).
@@ -127,6 +132,7 @@ public final class Listener {
             LOOPS.registerShared(loop, fd, Interest.READABLE, events);
             inWakeSet = true;
         } else {
+            inheritOptions();
             loop.register(fd, Interest.READABLE, events);
             Backend backend = LOOPS.backend(loop);
             if (backend.completesAccepts()) {
@@ -380,6 +386,23 @@ public final class Listener {
         }
     }
 
+    /**
+     * Sets the accept options on the listening socket, which passes them on to the sockets
+     * accepted from it: an accept then makes no setsockopt. Not on a socket other loops or
+     * processes accept on too, whose options are theirs as well.
+     */
+    private void inheritOptions() {
+        if (options.setsAny()) {
+            int r = options.apply(OS, fd);
+            if (r == 0) {
+                optionMode = TO_CHECK;
+            } else {
+                LOG.debug("listener fd {}: the listening socket refused the accept options ({}); setting them on each accepted socket",
+                        fd, OS.describe(-r));
+            }
+        }
+    }
+
     /** The size of this listening socket's own address: its peers' is the same; 0 for a Unix-domain socket. */
     private int ownAddressSize() throws IOException {
         peerLength.set(ValueLayout.JAVA_INT, 0, (int) OS.sockaddrSize());
@@ -402,7 +425,14 @@ public final class Listener {
                 }
             }
         }
-        int r = options.apply(OS, accepted);
+        if (optionMode == TO_CHECK) {
+            optionMode = options.inherited(OS, fd, accepted) ? INHERITED : PER_SOCKET;
+            if (optionMode == PER_SOCKET) {
+                LOG.debug("listener fd {}: fd {} was accepted without the accept options; setting them on each accepted socket",
+                        fd, accepted);
+            }
+        }
+        int r = optionMode == INHERITED ? 0 : options.apply(OS, accepted);
         if (r < 0) {
             LOG.debug("listener fd {}: setting the accept options on fd {} failed: {}", fd, accepted, OS.describe(-r));
             OS.close(accepted);
