@@ -35,6 +35,9 @@ public final class SslInfo {
     private static final MethodHandle SSL_GET_SESSION = OpenSsl.ssl("SSL_get_session", FunctionDescriptor.of(PTR, PTR), false);
     private static final MethodHandle SSL_SESSION_GET_MAX_FRAGMENT_LENGTH =
             OpenSsl.ssl("SSL_SESSION_get_max_fragment_length", FunctionDescriptor.of(ValueLayout.JAVA_BYTE, PTR), false);
+    private static final MethodHandle SSL_CTRL = OpenSsl.ssl("SSL_ctrl", FunctionDescriptor.of(LONG, PTR, INT, LONG, PTR), false);
+    private static final MethodHandle SSL_GROUP_TO_NAME =
+            OpenSsl.ssl("SSL_group_to_name", FunctionDescriptor.of(PTR, PTR, INT), false);
     private static final MethodHandle SSL_GET_VERIFY_RESULT =
             OpenSsl.ssl("SSL_get_verify_result", FunctionDescriptor.of(LONG, PTR), false);
 
@@ -78,6 +81,44 @@ public final class SslInfo {
             MemorySegment cipher = (MemorySegment) SSL_GET_CURRENT_CIPHER.invokeExact(ssl);
             return cipher.address() == 0 ? null
                     : OpenSsl.string((MemorySegment) SSL_CIPHER_STANDARD_NAME.invokeExact(cipher));
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@code SSL_CTRL_GET_NEGOTIATED_GROUP}, from {@code <openssl/ssl.h>} (OpenSSL 3.0). */
+    public static final int SSL_CTRL_GET_NEGOTIATED_GROUP = 134;
+
+    /**
+     * The macro over {@code SSL_ctrl(SSL_CTRL_GET_NEGOTIATED_GROUP)}: the group the key exchange
+     * used, as an NID (or a TLS group id with {@code TLSEXT_nid_unknown} set, for a provider's
+     * group), or 0 when there was none.
+     *
+     * @param ssl the connection, after its handshake
+     * @return the group, or 0
+     */
+    public static int SSL_get_negotiated_group(MemorySegment ssl) {
+        try {
+            return (int) (long) SSL_CTRL.invokeExact(ssl, SSL_CTRL_GET_NEGOTIATED_GROUP, 0L, MemorySegment.NULL);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * The TLS name of a group {@link #SSL_get_negotiated_group} returned ({@code x25519},
+     * {@code secp256r1}, {@code ffdhe2048}: the IANA registry's names), or null for none.
+     *
+     * @param ssl the connection
+     * @param id the group
+     * @return its name, or null
+     */
+    public static String SSL_group_to_name(MemorySegment ssl, int id) {
+        if (id == 0) {
+            return null;
+        }
+        try {
+            return OpenSsl.string((MemorySegment) SSL_GROUP_TO_NAME.invokeExact(ssl, id));
         } catch (Throwable e) {
             throw new AssertionError(e);
         }

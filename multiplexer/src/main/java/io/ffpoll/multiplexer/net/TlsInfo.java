@@ -14,12 +14,32 @@ import java.util.List;
  * @param serverName the SNI name the client sent (on both sides), or null
  * @param peerCertificates the peer's certificate chain, leaf first; empty when the peer sent none
  * @param resumed whether the session was resumed from an earlier one (a ticket)
+ * @param group the group of the key exchange, by its name in IANA's TLS Supported Groups
+ *     registry ({@code x25519}, {@code secp256r1}, {@code ffdhe2048}), as OpenSSL's
+ *     {@code SSL_get_negotiated_group} tells it; null on the JDK engine, whose
+ *     {@code SSLSession} does not tell it, and for a handshake without one
  */
 public record TlsInfo(String engine, String protocol, String cipherSuite, String applicationProtocol,
-                      String serverName, List<X509Certificate> peerCertificates, boolean resumed) {
+                      String serverName, List<X509Certificate> peerCertificates, boolean resumed, String group) {
     /** Copies the certificate list, which is then immutable. */
     public TlsInfo {
         peerCertificates = List.copyOf(peerCertificates);
+    }
+
+    /**
+     * What a handshake settled, without its group (the record before it had one).
+     *
+     * @param engine the engine
+     * @param protocol the version
+     * @param cipherSuite the cipher suite
+     * @param applicationProtocol the ALPN choice, or null
+     * @param serverName the SNI name, or null
+     * @param peerCertificates the peer's chain
+     * @param resumed whether a session was resumed
+     */
+    public TlsInfo(String engine, String protocol, String cipherSuite, String applicationProtocol,
+                   String serverName, List<X509Certificate> peerCertificates, boolean resumed) {
+        this(engine, protocol, cipherSuite, applicationProtocol, serverName, peerCertificates, resumed, null);
     }
 
     /**
@@ -30,6 +50,6 @@ public record TlsInfo(String engine, String protocol, String cipherSuite, String
     public String toString() {
         return "TlsInfo[" + engine + ", " + protocol + ", " + cipherSuite + ", alpn=" + applicationProtocol + ", sni="
                 + serverName + ", peer=" + peerCertificates.stream().map(c -> c.getSubjectX500Principal().getName()).toList()
-                + (resumed ? ", resumed" : "") + "]";
+                + (group == null ? "" : ", group=" + group) + (resumed ? ", resumed" : "") + "]";
     }
 }

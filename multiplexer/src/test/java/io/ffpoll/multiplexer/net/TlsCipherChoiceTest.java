@@ -29,6 +29,8 @@ class TlsCipherChoiceTest extends TlsTestBase {
         serve((fd, peer) -> Connection.open(loop, fd, peer, serverConfig, serverSide).thenAccept(accepted::add));
     }
 
+    private volatile TlsInfo serverInfo; // the server's view of the last connection openedWith made
+
     /** A client connection opened with {@code client} against {@code server}, closed again; what it negotiated. */
     private TlsInfo openedWith(TlsConfig server, TlsConfig client) throws Exception {
         serverConfig = server;
@@ -36,10 +38,30 @@ class TlsCipherChoiceTest extends TlsTestBase {
         Connection c = Connection.connect(loop, address, null, client, new Recorder()).get(30, TimeUnit.SECONDS);
         TlsInfo info = onLoop(c::tls);
         Connection accepted = serverSide.opened.get(30, TimeUnit.SECONDS);
-        assertEquals(info.cipherSuite(), onLoop(accepted::tls).cipherSuite(), "the server's view of the suite");
+        serverInfo = onLoop(accepted::tls);
+        assertEquals(info.cipherSuite(), serverInfo.cipherSuite(), "the server's view of the suite");
         onLoop(c::close);
         serverSide.awaitClosed();
         return info;
+    }
+
+    /** The group each side reports: OpenSSL's name for it, or null where the JDK engine cannot tell. */
+    private static void assertGroup(String engine, String group, TlsInfo info, String side) {
+        assertEquals("openssl".equals(engine) ? group : null, info.group(), side + " (" + engine + ")");
+        assertEquals("openssl".equals(engine), info.toString().contains("group=" + group), side + ": " + info);
+    }
+
+    @ParameterizedTest(name = "server {0}, client {1}: {2} {3}")
+    @CsvSource({
+            "jdk, openssl, TLSv1.3, secp384r1", "openssl, jdk, TLSv1.3, secp384r1", "openssl, openssl, TLSv1.3, x25519",
+            "openssl, openssl, TLSv1.3, ffdhe2048", "openssl, openssl, TLSv1.2, secp256r1", "jdk, jdk, TLSv1.3, x25519"})
+    void theGroupOfTheKeyExchangeIsReported(String serverEngine, String clientEngine, String version, String group) throws Exception {
+        serveChosen();
+        TlsInfo info = openedWith(TlsTestKeys.server(serverEngine, "ec").build(),
+                TlsTestKeys.client(clientEngine).protocols(version).groups(group).build());
+        assertEquals(version, info.protocol());
+        assertGroup(clientEngine, group, info, "client");
+        assertGroup(serverEngine, group, serverInfo, "server");
     }
 
     @ParameterizedTest(name = "server {0}, client {1}: {2} {3}")

@@ -21,7 +21,8 @@ final class Negotiated {
         byte[] alpn = SslInfo.SSL_get0_alpn_selected(ssl);
         return new TlsInfo("openssl", SslInfo.SSL_get_version(ssl), SslInfo.SSL_CIPHER_standard_name(ssl),
                 alpn == null ? null : new String(alpn, StandardCharsets.UTF_8), SslInfo.SSL_get_servername(ssl),
-                peerCertificates(ssl, client), SslInfo.SSL_session_reused(ssl) == 1);
+                peerCertificates(ssl, client), SslInfo.SSL_session_reused(ssl) == 1,
+                SslInfo.SSL_group_to_name(ssl, SslInfo.SSL_get_negotiated_group(ssl)));
     }
 
     // A client's stack starts with the server's leaf; a server's leaves the client's leaf out.
