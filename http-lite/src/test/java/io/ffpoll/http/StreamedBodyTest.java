@@ -1,6 +1,8 @@
 package io.ffpoll.http;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -142,6 +144,54 @@ class StreamedBodyTest extends HttpTestBase {
         }
         assertEquals(calls, producer.calls.get(), "next() after the cancel");
         assertEquals(1, producer.cancels.get(), "cancelled once");
+    }
+
+    /** Pulls {@code total} bytes in 40,000-byte pieces, each there at once. */
+    private static BodyProducer pulled(int total) {
+        return new BodyProducer() {
+            private int made;
+
+            @Override
+            public byte[] next() {
+                if (made == total) {
+                    return null;
+                }
+                byte[] piece = new byte[Math.min(40_000, total - made)];
+                for (int i = 0; i < piece.length; i++) {
+                    piece[i] = (byte) ('a' + (made + i) % 26);
+                }
+                made += piece.length;
+                return piece;
+            }
+        };
+    }
+
+    /**
+     * A body pulled faster than the socket takes it, answered with Connection: close, arrives
+     * whole before the close: its last pieces are written as the connection becomes writable
+     * again, right before it closes (on io_uring they were lost: the close went ahead of them).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"fixed", "chunked"})
+    void aLargeBodyEndingInAConnectionCloseArrivesWhole(String framing) throws Exception {
+        int total = 5_000_000;
+        HttpServer s = start(builder().threads(1)
+                .route("GET", "/fixed", r -> Response.stream(200, "text/plain", total, () -> pulled(total)))
+                .route("GET", "/chunked", r -> Response.stream(200, "text/plain", () -> pulled(total))));
+        for (int round = 0; round < 3; round++) {
+            try (RawClient c = new RawClient(s.address())) {
+                RawClient.Response r = c.send("GET /" + framing + " HTTP/1.1\r\n" + HOST + "Connection: close\r\n\r\n").read();
+                assertEquals(200, r.status());
+                byte[] body = r.body();
+                assertEquals(total, body.length, "round " + round + ": the body's length");
+                for (int i = 0; i < total; i++) {
+                    if (body[i] != (byte) ('a' + i % 26)) {
+                        throw new AssertionError("round " + round + ": byte " + i + " is wrong");
+                    }
+                }
+                assertTrue(c.closedByPeer(), "round " + round + ": closed after the body");
+            }
+        }
     }
 
     private static void readUntil(InputStream in, String text) throws java.io.IOException {

@@ -112,8 +112,13 @@ final class RingSend implements Backend.SendCompletion {
             idle();
         }
         c.sentSome();
-        if (c.writableAgain() && c.closed) {
-            return;
+        if (c.writableAgain()) {
+            if (c.closed) {
+                return;
+            }
+            // The handler heard it and may have written more, then closed or shut its output:
+            // the queue it refilled goes out before the close or the FIN.
+            drained = queue.isEmpty();
         }
         if (drained && c.tls == null) {
             c.afterDrained();
