@@ -1,17 +1,23 @@
 package io.ffpoll.multiplexer;
 
+import io.ffpoll.bindings.internal.Faults;
 import io.ffpoll.bindings.internal.Syscalls;
+import io.ffpoll.bindings.linux.ErrnoCodes;
 import io.ffpoll.bindings.linux.IoUringAbi;
 import io.ffpoll.multiplexer.testing.IoUringSupport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -143,6 +149,33 @@ class IoUringPollerTest extends PollerContract {
         assertEquals(polls, perPoll, "one enter per poll");
         assertEquals(others, Syscalls.count("io_uring_register", me) + Syscalls.count("epoll_wait", me)
                 + Syscalls.count("epoll_ctl", me), "nothing but io_uring_enter");
+    }
+
+    /**
+     * deregisterAndClose submits the cancel of the fd's poll in an enter of its own, then closes.
+     * When the kernel takes no SQE in that enter (EAGAIN here, injected; EBUSY with its CQ full),
+     * a close at once would free the number while the cancel, or a send, still names it: the
+     * close waits behind them for the next poll's enter.
+     */
+    @Test
+    void aCloseWhoseEnterTheKernelRefusesGoesBehindTheQueuedCancel() throws Exception {
+        int lfd = net.listen();
+        int client = net.connect(net.address(lfd));
+        int server = net.accept(lfd);
+        poller.register(server, Interest.READABLE, null);
+        pollNow();
+        net.forget(server); // the poller closes it
+        Faults.install(1, List.of(new Faults.Rule("io_uring_enter", ErrnoCodes.EAGAIN, 1.0)), Thread.currentThread().getName());
+        try {
+            poller.deregisterAndClose(server);
+            assertTrue(Files.exists(Path.of("/proc/self/fd/" + server)),
+                    "fd " + server + " is still open: the cancel naming it was not submitted");
+        } finally {
+            Faults.clear();
+        }
+        pollNow(); // the cancel, then the close
+        assertFalse(Files.exists(Path.of("/proc/self/fd/" + server)), "closed by the enter that took the cancel");
+        assertEquals(0, net.read(client, 8).length, "the peer got the FIN");
     }
 
     @Test

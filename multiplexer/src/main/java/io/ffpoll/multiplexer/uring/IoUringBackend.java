@@ -143,6 +143,14 @@ public final class IoUringBackend extends Backend {
             ring.enter(0, 1, 0);
         }
         regs.forget(fd);
+        if (ring.unsubmitted() > 0) {
+            // The kernel took none or not all of them (EBUSY, EAGAIN: its CQ is full, or it is
+            // short of memory). Closed now, the number could be taken by the next socket
+            // opened while a send or cancel queued for it is not yet submitted: the close goes
+            // behind them instead, in the next poll's enter.
+            ring.prepare(IoUringAbi.IORING_OP_CLOSE, fd, 0, 0, 0, 0, Completions.CLOSE_DATA);
+            return;
+        }
         // Never retried: Linux has released the fd even when close reports EINTR.
         Errors.check(Fd.close(fd), "close(" + fd + ")");
     }
