@@ -54,25 +54,36 @@ final class Completions {
      */
     void reap(EventBuffer events) throws IOException {
         int n = ring.ready();
-        for (int i = 0; i < n; i++) {
-            long data = ring.userData(i);
-            int res = ring.res(i);
-            boolean more = (ring.cqeFlags(i) & IoUringAbi.IORING_CQE_F_MORE) != 0;
-            if (data == WAKEUP_DATA) {
-                wakeupArmed &= more;
-            } else if (SendSlots.isSend(data)) {
-                sends.completed(data, res, ring.cqeFlags(i));
-            } else if (Accepts.isAccept(data)) {
-                accepts.completed(data, res, more, events);
-            } else if (Receives.isReceive(data)) {
-                receives.completed(data, res, ring.cqeFlags(i), events);
-            } else if (data == CLOSE_DATA) {
-                closed(res);
-            } else if (data != REMOVE_DATA && events != null) {
-                polls.completed(data, res, more, events);
+        int i = 0;
+        try {
+            for (; i < n; i++) {
+                dispatch(i, events);
             }
+        } finally {
+            // A handler that threw (a re-arm found the SQ full and the kernel refusing) has
+            // consumed its completion and those before it: handled again by the close's reap,
+            // an accepted fd would be closed twice, a receive's buffer given back twice.
+            ring.advance(i < n ? i + 1 : n);
         }
-        ring.advance(n);
+    }
+
+    private void dispatch(int i, EventBuffer events) throws IOException {
+        long data = ring.userData(i);
+        int res = ring.res(i);
+        boolean more = (ring.cqeFlags(i) & IoUringAbi.IORING_CQE_F_MORE) != 0;
+        if (data == WAKEUP_DATA) {
+            wakeupArmed &= more;
+        } else if (SendSlots.isSend(data)) {
+            sends.completed(data, res, ring.cqeFlags(i));
+        } else if (Accepts.isAccept(data)) {
+            accepts.completed(data, res, more, events);
+        } else if (Receives.isReceive(data)) {
+            receives.completed(data, res, ring.cqeFlags(i), events);
+        } else if (data == CLOSE_DATA) {
+            closed(res);
+        } else if (data != REMOVE_DATA && events != null) {
+            polls.completed(data, res, more, events);
+        }
     }
 
     private static void closed(int res) {
