@@ -72,6 +72,7 @@ public final class IoUringAbi {
     public static final int IOSQE_BUFFER_SELECT = 1 << 5;
     public static final int IORING_RECVSEND_POLL_FIRST = 1;
     public static final int IORING_ACCEPT_MULTISHOT = 1;
+    public static final int IORING_RECV_MULTISHOT = 1 << 1;
     public static final int IORING_CQE_F_BUFFER = 1;
     public static final int IORING_CQE_BUFFER_SHIFT = 16;
 

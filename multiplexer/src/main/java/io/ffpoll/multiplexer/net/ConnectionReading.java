@@ -185,7 +185,9 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
             if (closed) {
                 return;
             }
-            if (n < room && !toTheEnd) {
+            // A short read empties the socket, but not the ring's buffer it came from: more may
+            // be stashed behind it (a multishot receive's), and the next read says so, or EAGAIN.
+            if (n < room && !toTheEnd && !receiving) {
                 loop.clearReadiness(fd, Interest.READABLE);
                 return;
             }

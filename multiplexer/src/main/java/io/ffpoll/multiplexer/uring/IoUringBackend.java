@@ -83,7 +83,8 @@ public final class IoUringBackend extends Backend {
                 try {
                     // Per loop, read when it is made: 256 buffers of 16 KiB by default, 4 MiB.
                     recv = new Receives(r, regs, REMOVE_DATA, Integer.getInteger("ffpoll.uring.receiveBuffers", 256),
-                            Integer.getInteger("ffpoll.uring.receiveBufferSize", 16 * 1024));
+                            Integer.getInteger("ffpoll.uring.receiveBufferSize", 16 * 1024),
+                            Boolean.getBoolean("ffpoll.uring.multishotReceives") && RingSetup.kernelAtLeast(6, 0));
                 } catch (IOException e) {
                     recv = null; // no provided buffer rings (Linux < 5.19): reads stay syscalls
                 }
@@ -356,6 +357,11 @@ public final class IoUringBackend extends Backend {
     /** Receive buffers lent to readers in place so far ({@link #lendReceived}), for tests. */
     public long receiveBuffersLent() {
         return receives == null ? 0 : receives.lends();
+    }
+
+    /** Receive SQEs (and fallback polls) submitted so far, for tests: one per read, or one per socket when multishot. */
+    public long receivesArmed() {
+        return receives == null ? 0 : receives.armed();
     }
 
     /** Receive buffers stashed for sockets and not yet emptied by their readers, for tests. */

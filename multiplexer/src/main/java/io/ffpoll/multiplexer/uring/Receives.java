@@ -45,7 +45,7 @@ final class Receives {
     static final long TAG = 1L << 61;
     private static final long NONE = -1L;
     private static final int GROUP = 0;
-    private static final int NO_BUFFER = -1;
+    private static final int NO_BUFFER = Stashes.NONE;
     private static final int NO_END = 1;
     private static final StructLayout ENTRY = IoUringAbi.io_uring_buf;
     private static final long E_ADDR = offset(ENTRY, "addr");
@@ -57,28 +57,36 @@ final class Receives {
     // Never counted (no syscall is made); under fault injection a take fails as a read would.
     private static final Syscalls.Counter RECV = Syscalls.counter("IORING_OP_RECV");
 
+    /**
+     * With multishot receives, the buffers a socket may hold before its receive is cancelled
+     * until its reader has taken them: a reader that pauses or falls behind holds this many,
+     * and what the kernel took before the cancel reached it.
+     */
+    static final int PER_SOCKET = 4;
+
     private final Ring ring;
     private final Registrations regs;
     private final long cancelData;
+    private final boolean multishot;  // one receive stays armed per socket (Linux 6.0)
     // Not closed with the backend while a receive is in flight: the kernel may still write there.
     private final Arena memory = Arena.ofShared();
     private final MemorySegment entries;
     private final MemorySegment buffers;
     private final MemorySegment lendable; // the buffers, read-only: what a reader borrows
     private final boolean[] lentOut;      // by buffer: lent and not yet returned
+    private final Stashes stash;          // by fd: the buffers received and not yet read, in order
     private final int count;
     private final int size;
     private int tail;
     private int held;          // buffers taken by completions and not yet given back
     private int lent;          // of those, lent to readers (lend) and not yet returned
     private long lends;        // buffers lent so far
+    private long armed;        // receives (and fallback polls) submitted so far
     private int outstanding;   // receives and fallback polls submitted whose completion has not come
 
     private int[] generation = new int[0]; // of the registration whose input is received, else stale
     private long[] inFlight = new long[0];  // user_data of the fd's receive or fallback poll, or NONE
-    private int[] buffer = new int[0];      // the stashed buffer, or NO_BUFFER
-    private int[] from = new int[0];
-    private int[] to = new int[0];
+    private boolean[] cancelling = new boolean[0]; // its multishot receive holds PER_SOCKET: cancelled
     private int[] ended = new int[0];       // NO_END, 0 (EOF) or -errno, reported once the stash is empty
     private boolean[] direct = new boolean[0]; // reads are read(2) until EAGAIN (the ring ran dry)
     private boolean[] queued = new boolean[0];
@@ -92,7 +100,7 @@ final class Receives {
      * @throws IOException naming io_uring_register's errno where the kernel has no provided
      *     buffer rings (before 5.19: EINVAL)
      */
-    Receives(Ring ring, Registrations regs, long cancelData, int count, int size) throws IOException {
+    Receives(Ring ring, Registrations regs, long cancelData, int count, int size, boolean multishot) throws IOException {
         if (Integer.bitCount(count) != 1 || count > 32768 || size <= 0) {
             throw new IllegalArgumentException("receive buffers: a power of two up to 32768 of them, of a positive size"
                     + " (given " + count + " of " + size + " bytes)");
@@ -100,6 +108,7 @@ final class Receives {
         this.ring = ring;
         this.regs = regs;
         this.cancelData = cancelData;
+        this.multishot = multishot;
         this.count = count;
         this.size = size;
         try {
@@ -119,6 +128,7 @@ final class Receives {
         }
         lendable = buffers.asReadOnly();
         lentOut = new boolean[count];
+        stash = new Stashes(count);
         for (int b = 0; b < count; b++) {
             giveBack(b);
         }
@@ -134,16 +144,14 @@ final class Receives {
             int n = Math.max(Math.max(old * 2, 256), fd + 1);
             generation = Arrays.copyOf(generation, n);
             inFlight = Arrays.copyOf(inFlight, n);
-            buffer = Arrays.copyOf(buffer, n);
-            from = Arrays.copyOf(from, n);
-            to = Arrays.copyOf(to, n);
+            stash.ensure(n);
+            cancelling = Arrays.copyOf(cancelling, n);
             ended = Arrays.copyOf(ended, n);
             direct = Arrays.copyOf(direct, n);
             queued = Arrays.copyOf(queued, n);
             drained = Arrays.copyOf(drained, n);
             Arrays.fill(generation, old, n, -1);
             Arrays.fill(inFlight, old, n, NONE);
-            Arrays.fill(buffer, old, n, NO_BUFFER);
             Arrays.fill(ended, old, n, NO_END);
         }
     }
@@ -177,12 +185,14 @@ final class Receives {
         for (int i = 0; i < toArmCount; i++) {
             int fd = toArm[i];
             queued[fd] = false;
-            if (!isReceiving(fd) || !regs.isInKernel(fd) || inFlight[fd] != NONE || buffer[fd] != NO_BUFFER
+            if (!isReceiving(fd) || !regs.isInKernel(fd) || inFlight[fd] != NONE || stash.head(fd) != NO_BUFFER
                     || ended[fd] != NO_END || direct[fd]) {
                 continue;
             }
             long data = TAG | ((long) (regs.generation(fd) & 0x0FFF_FFFF) << 32) | (fd & 0xFFFF_FFFFL);
-            if (held < count) {
+            if (held < count && multishot) {
+                ring.prepareMultishotRecv(fd, GROUP, data);
+            } else if (held < count) {
                 ring.prepareRecv(fd, GROUP, size, drained[fd], data);
             } else {
                 // Every buffer is stashed: wait for readiness instead, and read(2) when it comes.
@@ -191,6 +201,7 @@ final class Receives {
             }
             inFlight[fd] = data;
             outstanding++;
+            armed++;
         }
         toArmCount = 0;
     }
@@ -205,29 +216,26 @@ final class Receives {
         if (!isReceiving(fd)) {
             return Platform.current().read(fd, dst, room);
         }
-        int b = buffer[fd];
+        int b = stash.head(fd);
         if (b != NO_BUFFER) {
             int fault = RECV.fault();
             if (fault != 0) {
                 if (fault != ErrnoCodes.EINTR) { // as a receive that failed: the stream ends with the error
-                    buffer[fd] = NO_BUFFER;
-                    held--;
-                    giveBack(b);
+                    unstash(fd, true);
                     ended[fd] = -fault;
                 }
                 return -fault;
             }
-            int left = to[fd] - from[fd];
+            int left = stash.to(fd) - stash.from(fd);
             int n = (int) Math.min(room, left);
-            MemorySegment.copy(buffers, (long) b * size + from[fd], dst, 0, n);
+            MemorySegment.copy(buffers, (long) b * size + stash.from(fd), dst, 0, n);
             if (n == left) {
-                drained[fd] = to[fd] < size;
-                buffer[fd] = NO_BUFFER;
+                drained[fd] = stash.to(fd) < size;
+                unstash(fd, false);
                 held--;
                 giveBack(b);
-                queue(fd);
             } else {
-                from[fd] += n;
+                stash.read(fd, n);
             }
             return n;
         }
@@ -258,18 +266,36 @@ final class Receives {
      */
     MemorySegment lend(int fd) {
         // Where a fault may be injected, the input goes through take, where a receive may fail.
-        if (RECV.mayFault() || !isReceiving(fd) || buffer[fd] == NO_BUFFER) {
+        if (RECV.mayFault() || !isReceiving(fd) || stash.head(fd) == NO_BUFFER) {
             return null;
         }
-        int b = buffer[fd];
-        MemorySegment view = lendable.asSlice((long) b * size + from[fd], to[fd] - from[fd]);
-        drained[fd] = to[fd] < size;
-        buffer[fd] = NO_BUFFER;
+        int b = stash.head(fd);
+        MemorySegment view = lendable.asSlice((long) b * size + stash.from(fd), stash.to(fd) - stash.from(fd));
+        drained[fd] = stash.to(fd) < size;
+        unstash(fd, false);
         lentOut[b] = true;
         lent++;
         lends++;
-        queue(fd);
         return view;
+    }
+
+    /**
+     * {@code fd}'s stashed buffer has been read (or, {@code all}, every one is dropped): the
+     * next one behind it is read from now on; when none is, the socket's next receive is queued
+     * (none while its multishot one is armed).
+     */
+    private void unstash(int fd, boolean all) {
+        if (all) {
+            stash.clear(fd, this::dropped);
+        } else if (stash.next(fd)) {
+            return;
+        }
+        queue(fd);
+    }
+
+    private void dropped(int b) {
+        held--;
+        giveBack(b);
     }
 
     /** Takes back a buffer {@link #lend} gave out: to the ring, for the kernel's next receive. */
@@ -304,9 +330,14 @@ final class Receives {
      * A receive's (or fallback poll's) completion. The current one stashes its buffer or
      * remembers the end and reports {@code fd} readable into {@code events} (null while closing:
      * nothing is reported); any other is a cancelled one's, whose buffer goes back to the ring.
+     * A multishot receive's completion with F_MORE is not its last: it stays armed, unless the
+     * socket now holds {@link #PER_SOCKET} buffers, when it is cancelled until they are read.
      */
-    void completed(long data, int res, int cqeFlags, EventBuffer events) {
-        outstanding--;
+    void completed(long data, int res, int cqeFlags, EventBuffer events) throws IOException {
+        boolean more = (cqeFlags & IoUringAbi.IORING_CQE_F_MORE) != 0;
+        if (!more) {
+            outstanding--;
+        }
         int fd = (int) data;
         boolean hasBuffer = (cqeFlags & IoUringAbi.IORING_CQE_F_BUFFER) != 0;
         int b = cqeFlags >>> IoUringAbi.IORING_CQE_BUFFER_SHIFT;
@@ -316,22 +347,35 @@ final class Receives {
             }
             return;
         }
-        inFlight[fd] = NONE;
+        boolean cancelled = cancelling[fd];
+        if (!more) {
+            inFlight[fd] = NONE;
+            cancelling[fd] = false;
+        }
         if (hasBuffer && res > 0) {
-            buffer[fd] = b;
-            from[fd] = 0;
-            to[fd] = res;
+            stash.add(fd, b, res);
             held++;
         } else if (hasBuffer) {
             giveBack(b);
         }
-        if (res == 0 || (res < 0 && res != -ErrnoCodes.ENOBUFS && res != -ErrnoCodes.EINTR
+        if (res == -IoUringAbi.ECANCELED && cancelled) {
+            // Cancelled here at PER_SOCKET: armed again once the reader has taken the stash.
+        } else if (res == 0 || (res < 0 && res != -ErrnoCodes.ENOBUFS && res != -ErrnoCodes.EINTR
                 && res != -ErrnoCodes.EAGAIN && res != -IoUringAbi.ECANCELED)) {
             ended[fd] = res;
         } else if (res < 0) {
             // No buffer for it, or ended early (an io-wq retry may end EAGAIN on a non-blocking
             // socket): read(2) says what there is, and a receive is armed again after it.
             direct[fd] = true;
+        }
+        if (!more && stash.head(fd) == NO_BUFFER && ended[fd] == NO_END && !direct[fd]) {
+            queue(fd); // a cancel at PER_SOCKET that ended after the reader took the stash
+        }
+        if (more && stash.count(fd) >= PER_SOCKET && !cancelled) {
+            // The reader has not kept up (paused, or slower than the peer): the socket's own
+            // buffer holds the rest, and TCP slows the peer, as with one receive at a time.
+            ring.prepare(IoUringAbi.IORING_OP_ASYNC_CANCEL, -1, data, 0, 0, 0, cancelData);
+            cancelling[fd] = true;
         }
         if (events != null) {
             regs.kernelEvent(fd, regs.generation(fd), EventBuffer.READ, events);
@@ -354,11 +398,8 @@ final class Receives {
     }
 
     private void stopped(int fd) {
-        if (buffer[fd] != NO_BUFFER) {
-            held--;
-            giveBack(buffer[fd]);
-            buffer[fd] = NO_BUFFER;
-        }
+        stash.clear(fd, this::dropped);
+        cancelling[fd] = false;
         ended[fd] = NO_END;
         direct[fd] = false;
     }
@@ -376,6 +417,11 @@ final class Receives {
     /** Buffers lent so far, for tests. */
     long lends() {
         return lends;
+    }
+
+    /** Receives and fallback polls submitted so far, for tests. */
+    long armed() {
+        return armed;
     }
 
     /** Buffers stashed for sockets (out of the ring), for tests. */

@@ -258,6 +258,19 @@ public final class Ring {
     }
 
     /**
+     * Prepares a multishot receive (Linux 6.0): one {@code IORING_OP_RECV} that stays armed and
+     * posts a completion, with F_MORE, each time data comes, in a buffer of {@code group} each.
+     * Its length is 0, the buffer's: the kernel refuses a multishot receive with another.
+     */
+    public void prepareMultishotRecv(int fd, int group, long userData) throws IOException {
+        prepare(IoUringAbi.IORING_OP_RECV, fd, 0, 0, 0, 0, userData);
+        long base = (long) ((sqTail - 1) & sqMask) * SQE_SIZE;
+        sqes.set(ValueLayout.JAVA_BYTE, base + SQE_FLAGS, (byte) IoUringAbi.IOSQE_BUFFER_SELECT);
+        sqes.set(ValueLayout.JAVA_SHORT, base + SQE_BUF_GROUP, (short) group);
+        sqes.set(ValueLayout.JAVA_SHORT, base + SQE_IOPRIO, (short) IoUringAbi.IORING_RECV_MULTISHOT);
+    }
+
+    /**
      * One io_uring_enter: submits every prepared SQE and waits for {@code minComplete}
      * completions, at most {@code timeoutNanos} (below 0: no limit). Returns 0, or the errno
      * of a wait that ended early (ETIME, EINTR), which is not an error for a poller.

@@ -52,7 +52,7 @@ class IoUringReceiveTest extends LoopTestBase {
             if (buffers != null) {
                 System.setProperty(BUFFERS, buffers);
             }
-            return Poller.open("io_uring");
+            return multishot() ? IoUringSupport.multishotReceivePoller() : Poller.open("io_uring");
         } finally {
             if (previous == null) {
                 System.clearProperty(BUFFERS);
@@ -60,6 +60,11 @@ class IoUringReceiveTest extends LoopTestBase {
                 System.setProperty(BUFFERS, previous);
             }
         }
+    }
+
+    /** Whether the sockets' receives are multishot ones. */
+    protected boolean multishot() {
+        return false;
     }
 
     /** Restarts the loop with a ring of {@code n} receive buffers. */
@@ -71,7 +76,7 @@ class IoUringReceiveTest extends LoopTestBase {
         startLoop();
     }
 
-    private IoUringBackend backend() {
+    protected IoUringBackend backend() {
         Backend b = LoopAccess.get().backend(loop);
         backend = (IoUringBackend) b;
         return backend;
@@ -123,6 +128,11 @@ class IoUringReceiveTest extends LoopTestBase {
         stopServing(listener);
     }
 
+    /** The buffers a paused reader's socket may hold: one receive's. */
+    protected int pausedHoldsAtMost() {
+        return 1;
+    }
+
     @Test
     void aPausedReaderHoldsOneBufferAtMostAndGetsEveryByteAfterResuming() throws Exception {
         BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
@@ -134,9 +144,11 @@ class IoUringReceiveTest extends LoopTestBase {
         new Random(7).nextBytes(data);
         // The writer blocks once the socket buffers fill: the paused reader takes nothing.
         CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> net.send(client, data));
-        awaitOnLoop(() -> backend().receiveBuffersHeld() == 1, "the receive that came before the pause stashed");
+        awaitOnLoop(() -> backend().receiveBuffersHeld() >= Math.min(pausedHoldsAtMost(), 4),
+                "the receives that came before the pause stashed");
         assertTrue(!writer.isDone(), "8 MiB went into a paused reader's socket: the kernel took what no one reads");
-        assertEquals(1, (int) onLoop(() -> backend().receiveBuffersHeld()), "a paused socket holds more than one buffer");
+        int held = onLoop(() -> backend().receiveBuffersHeld());
+        assertTrue(held >= 1 && held <= pausedHoldsAtMost(), "a paused socket holds " + held + " buffers");
         onLoop(server::resumeReading);
         writer.get(60, TimeUnit.SECONDS);
         awaitOnLoop(() -> reader.bytes == data.length, "every byte read after the resume");

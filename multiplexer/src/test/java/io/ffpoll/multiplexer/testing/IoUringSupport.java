@@ -44,6 +44,16 @@ public final class IoUringSupport {
         }
     }
 
+    /** An io_uring poller whose sockets each have one multishot receive armed (Linux 6.0). */
+    public static Poller multishotReceivePoller() throws IOException {
+        System.setProperty("ffpoll.uring.multishotReceives", "true");
+        try {
+            return Poller.open("io_uring");
+        } finally {
+            System.clearProperty("ffpoll.uring.multishotReceives");
+        }
+    }
+
     /** Whether io_uring can be set up on this machine. */
     public static boolean available() {
         return UNAVAILABLE == null;
