@@ -61,6 +61,11 @@ public abstract class Backend {
         regs.clearReadiness(fd, which);
     }
 
+    /** Whether {@code fd}'s readiness for {@code which} is remembered: reported, and not cleared by an EAGAIN since. */
+    public final boolean isReady(int fd, int which) {
+        return regs.isReady(fd, which);
+    }
+
     public final void redeliver(int fd, int which) {
         ensureOpen();
         regs.redeliver(fd, which);

@@ -165,6 +165,11 @@ public final class Registrations {
         owe(fd, bits & interest[fd]);
     }
 
+    /** Whether {@code fd} was last reported ready for one of {@code bits} and not cleared since. */
+    public boolean isReady(int fd, int bits) {
+        return isRegistered(fd) && (ready[fd] & bits) != 0;
+    }
+
     public void clearReadiness(int fd, int bits) {
         if (!isRegistered(fd)) {
             throw notRegistered(fd);

@@ -5,6 +5,7 @@ import io.ffpoll.bindings.Err;
 import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.EventLoop;
 import io.ffpoll.multiplexer.Interest;
+import io.ffpoll.multiplexer.backend.EventBuffer;
 import io.ffpoll.multiplexer.internal.LoopCounters;
 
 import java.io.EOFException;
@@ -66,6 +67,16 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         if (inputEnded) {
             if (!inputFinished) {
                 finishInput();
+            }
+        } else if (readsSocket() && LOOPS.backend(loop).isReady(fd, EventBuffer.READ)) {
+            // What came while paused is read behind the kept bytes and offered with them: a
+            // handler that wants more than it kept, and pauses again while they are offered,
+            // would otherwise be offered the same bytes at every resume and never the rest.
+            long before = bytesRead;
+            // A hang-up reported meanwhile reads to the end: its edge has come and gone.
+            readAll(LOOPS.backend(loop).isReady(fd, EventBuffer.READ_CLOSED | EventBuffer.ERROR));
+            if (bytesRead == before && !inputEnded && !closed && reading && !input.isEmpty()) {
+                deliver(input.view(), input.length()); // nothing had come after all
             }
         } else {
             if (!input.isEmpty()) {

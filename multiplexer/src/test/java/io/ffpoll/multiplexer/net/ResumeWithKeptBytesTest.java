@@ -1,0 +1,72 @@
+package io.ffpoll.multiplexer.net;
+
+import io.ffpoll.multiplexer.testing.LoopTestBase;
+import io.ffpoll.multiplexer.testing.Loopback;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/**
+ * A handler that takes whole 100-byte messages and pauses after every offer (a rate limit),
+ * resumed from outside: bytes that came while it was paused are offered behind the half message
+ * it kept, and the end of the stream follows. Before, every resume offered the kept half alone,
+ * the handler paused again, and the socket was never read.
+ */
+class ResumeWithKeptBytesTest extends LoopTestBase {
+
+    @Test
+    void bytesThatCameWhilePausedAreOfferedBehindTheKeptOnesAndTheEndFollows() throws Exception {
+        BlockingQueue<Long> offers = new LinkedBlockingQueue<>();
+        CompletableFuture<Void> readClosed = new CompletableFuture<>();
+        BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
+        serve((fd, peer) -> opened.add(Connection.open(loop, fd, peer, new ConnectionHandler() {
+            @Override
+            public long onData(Connection c, MemorySegment data) {
+                offers.add(data.byteSize());
+                c.pauseReading();
+                return data.byteSize() / 100 * 100;
+            }
+
+            @Override
+            public void onReadClosed(Connection c) {
+                readClosed.complete(null);
+                c.close();
+            }
+        }).join()));
+        int client = net.connect(address);
+        Connection server = opened.poll(30, TimeUnit.SECONDS);
+        assertNotNull(server);
+        net.send(client, new byte[150]);
+        assertEquals(150L, offers.poll(30, TimeUnit.SECONDS), "the first offer");
+        net.send(client, new byte[50]);
+        assertEquals(0, Loopback.OS.shutdownOutput(client), "the client's FIN");
+        List<Long> seen = new ArrayList<>();
+        // Each resume is answered by an offer and a pause; within a few, the loop has polled
+        // the new bytes and the FIN, and the 50 kept bytes come with the 50 new ones.
+        for (int i = 0; i < 50 && !readClosed.isDone(); i++) {
+            onLoop(() -> null); // a loop iteration: the kernel's readiness is remembered by now
+            onLoop(server::resumeReading);
+            Long offered = offers.poll(30, TimeUnit.SECONDS);
+            if (offered == null) {
+                break; // the end came: onReadClosed, no offer
+            }
+            seen.add(offered);
+            if (offered == 100) {
+                break;
+            }
+        }
+        assertEquals(100L, seen.isEmpty() ? 0L : seen.get(seen.size() - 1), "offers after the resumes: " + seen);
+        onLoop(server::resumeReading);
+        readClosed.get(30, TimeUnit.SECONDS);
+        net.close(client);
+    }
+}
