@@ -164,6 +164,14 @@ final class DatagramReceiver {
                     continue;
                 }
                 int segment = batch.segmentSize(i);
+                // With GRO a slot takes 64 KiB whatever the maximum, and the kernel cuts nothing:
+                // a datagram or segment longer than the maximum is cut here, as it would be without.
+                int max = options.maxDatagramSize();
+                if ((segment <= 0 || segment >= length) && length > max) {
+                    truncated++;
+                    handler.onTruncated(endpoint, inWindow(base, max), sender);
+                    continue;
+                }
                 if (segment <= 0 || segment >= length) {
                     received++;
                     loopCounts[LoopCounters.DATAGRAMS_IN]++;
@@ -171,9 +179,14 @@ final class DatagramReceiver {
                     continue;
                 }
                 for (int o = 0, k = 0; o < length && !endpoint.closed; o += segment, k++) { // GRO: what it coalesced
+                    int bytes = Math.min(segment, length - o);
+                    if (bytes > max) {
+                        truncated++;
+                        handler.onTruncated(endpoint, inWindow(base + o, max), sender);
+                        continue;
+                    }
                     received++;
                     loopCounts[LoopCounters.DATAGRAMS_IN]++;
-                    int bytes = Math.min(segment, length - o);
                     handler.onDatagram(endpoint, bytes == segment ? segmentView(i, k, segment) : inWindow(base + o, bytes),
                             sender);
                 }

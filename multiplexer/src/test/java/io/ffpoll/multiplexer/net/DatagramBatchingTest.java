@@ -284,4 +284,37 @@ class DatagramBatchingTest extends DatagramTestBase {
         close(sender);
         close(receiver);
     }
+
+    /**
+     * With GRO a receive takes up to 64 KiB whatever the maximum, so the kernel cuts nothing:
+     * a datagram longer than maxDatagramSize, alone or coalesced, is still reported truncated
+     * with its first maxDatagramSize bytes, never as whole.
+     */
+    @Test
+    void withGroADatagramLongerThanTheMaximumIsStillReportedTruncated() throws Exception {
+        DatagramEndpointTest.Recorder r = new DatagramEndpointTest.Recorder();
+        DatagramEndpoint receiver = bind(new InetSocketAddress(V4, 0), DatagramOptions.DEFAULTS.maxDatagramSize(2048).gro(true), r);
+        Assumptions.assumeTrue(receiver.groEnabled(), "GRO is on here");
+        DatagramSocket client = peer(V4);
+        byte[] alone = pattern(3000, 1);
+        send(client, alone, receiver.localAddress());
+        byte[] cut = r.truncated.poll(30, TimeUnit.SECONDS);
+        assertNotNull(cut, "the 3000-byte datagram was reported truncated");
+        assertArrayEquals(java.util.Arrays.copyOf(alone, 2048), cut, "its first 2048 bytes");
+        DatagramEndpoint sender = bind(new InetSocketAddress(V4, 0), DatagramOptions.DEFAULTS.gso(true), ECHO);
+        byte[] two = pattern(6000, 2);
+        onLoop(() -> sender.sendSegmented(MemorySegment.ofArray(two), 3000, receiver.localAddress()));
+        for (int k = 0; k < 2; k++) {
+            byte[] segment = r.truncated.poll(30, TimeUnit.SECONDS);
+            assertNotNull(segment, "segment " + k + " was reported truncated");
+            assertArrayEquals(java.util.Arrays.copyOfRange(two, k * 3000, k * 3000 + 2048), segment, "segment " + k + "'s first 2048 bytes");
+        }
+        byte[] fits = pattern(2048, 3);
+        send(client, fits, receiver.localAddress());
+        assertArrayEquals(fits, r.datagrams.poll(30, TimeUnit.SECONDS), "a datagram of the maximum is whole");
+        assertTrue(r.datagrams.isEmpty(), "nothing longer came as whole");
+        awaitOnLoop(() -> receiver.stats().truncated() == 3 && receiver.stats().received() == 1, "3 truncated, 1 received");
+        close(sender);
+        close(receiver);
+    }
 }
