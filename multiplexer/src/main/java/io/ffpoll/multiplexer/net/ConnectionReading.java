@@ -68,17 +68,18 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
             if (!inputFinished) {
                 finishInput();
             }
-        } else if (readsSocket() && LOOPS.backend(loop).isReady(fd, EventBuffer.READ)) {
+            return;
+        }
+        long before = offers;
+        if (readsSocket() && LOOPS.backend(loop).isReady(fd, EventBuffer.READ)) {
             // What came while paused is read behind the kept bytes and offered with them: a
             // handler that wants more than it kept, and pauses again while they are offered,
-            // would otherwise be offered the same bytes at every resume and never the rest.
-            long before = bytesRead;
-            // A hang-up reported meanwhile reads to the end: its edge has come and gone.
+            // would otherwise be offered the same bytes at every resume and never the rest. A
+            // hang-up remembered meanwhile reads to the end: its edge has come and gone.
             readAll(LOOPS.backend(loop).isReady(fd, EventBuffer.READ_CLOSED | EventBuffer.ERROR));
-            if (bytesRead == before && !inputEnded && !closed && reading && !input.isEmpty()) {
-                deliver(input.view(), input.length()); // nothing had come after all
-            }
-        } else {
+        }
+        if (offers == before && reading && !inputEnded && !closed && !closing) {
+            // Nothing new to offer with them: the kept bytes alone (they may hold whole messages).
             if (!input.isEmpty()) {
                 deliver(input.view(), input.length());
             }
@@ -220,6 +221,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
     }
 
     final void deliver(MemorySegment view, long length) {
+        offers++;
         long used;
         TlsLayer before = tls;
         delivering = true;
