@@ -1,5 +1,6 @@
 package io.ffpoll.bindings.bsd;
 
+import io.ffpoll.bindings.Err;
 import io.ffpoll.bindings.SocketOption;
 import io.ffpoll.bindings.internal.Errno;
 import io.ffpoll.bindings.platform.OptionCalls;
@@ -96,6 +97,11 @@ final class BsdOptionCalls extends OptionCalls {
         onAndSeconds[0] = linger.get(ValueLayout.JAVA_INT, 0) != 0 ? 1 : 0;
         onAndSeconds[1] = linger.get(ValueLayout.JAVA_INT, 4);
         return 0;
+    }
+
+    @Override
+    public int unacknowledged(int fd) {
+        return -Err.ENOSYS; // FreeBSD's FIONWRITE and macOS's SO_NWRITE are not bound
     }
 
     @Override

@@ -97,6 +97,11 @@ final class LinuxOptionCalls extends OptionCalls {
     }
 
     @Override
+    public int unacknowledged(int fd) {
+        return SockOpts.unacknowledged(fd);
+    }
+
+    @Override
     public boolean hasTcpInfo() {
         return true;
     }

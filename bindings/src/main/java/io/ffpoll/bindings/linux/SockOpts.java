@@ -39,6 +39,14 @@ public final class SockOpts {
             Errno.link(LinuxH.getsockopt$address(), LinuxH.getsockopt$descriptor(), true);
     private static final MethodHandle GETSOCKNAME =
             Errno.link(LinuxH.getsockname$address(), LinuxH.getsockname$descriptor(), true);
+    // <asm-generic/ioctls.h>: SIOCOUTQ is TIOCOUTQ, 0x5411 on x86-64 and arm64 alike. ioctl is
+    // variadic (int ioctl(int, unsigned long, ...)): the int* goes as its first variadic argument.
+    public static final int SIOCOUTQ = 0x5411;
+    private static final MethodHandle IOCTL = Errno.link(
+            java.lang.foreign.Linker.nativeLinker().defaultLookup().find("ioctl").orElseThrow(),
+            java.lang.foreign.FunctionDescriptor.of(LinuxH.C_INT, LinuxH.C_INT, LinuxH.C_LONG, LinuxH.C_POINTER), true,
+            java.lang.foreign.Linker.Option.firstVariadicArg(2));
+    private static final Syscalls.Counter C_IOCTL = Syscalls.counter("ioctl");
     private static final Syscalls.Counter C_GETSOCKOPT = Syscalls.counter("getsockopt");
     private static final Syscalls.Counter C_GETSOCKNAME = Syscalls.counter("getsockname");
     private static final long LINGER_SIZE = linger.layout().byteSize();
@@ -61,6 +69,25 @@ public final class SockOpts {
         try {
             int r = (int) GETSOCKOPT.invokeExact(t.state, fd, level, name, value, len);
             return r >= 0 ? r : -t.errno();
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * {@code ioctl(fd, SIOCOUTQ)}: the bytes in a TCP socket's send queue that the peer has not
+     * acknowledged (sent or not), tcp(7).
+     *
+     * @param fd the socket
+     * @return the bytes, or -errno
+     */
+    public static int unacknowledged(int fd) {
+        C_IOCTL.hit();
+        Errno.PerThread t = Errno.current();
+        MemorySegment value = t.scratch.asSlice(0, 4);
+        try {
+            int r = (int) IOCTL.invokeExact(t.state, fd, (long) SIOCOUTQ, value);
+            return r >= 0 ? value.get(ValueLayout.JAVA_INT, 0) : -t.errno();
         } catch (Throwable e) {
             throw new AssertionError(e);
         }

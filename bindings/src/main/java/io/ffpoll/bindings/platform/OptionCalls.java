@@ -107,6 +107,16 @@ public abstract class OptionCalls {
     public abstract int getLinger(int fd, int[] onAndSeconds);
 
     /**
+     * The bytes in a TCP socket's send queue that the peer has not acknowledged, sent or not
+     * (Linux: SIOCOUTQ): they go down as the peer's application reads and its window opens.
+     *
+     * @param fd the socket
+     * @return the bytes, or -errno; -ENOSYS where the OS is not Linux (FIONWRITE and
+     *     SO_NWRITE are not bound)
+     */
+    public abstract int unacknowledged(int fd);
+
+    /**
      * Whether {@link #tcpInfo} is available: Linux's {@code struct tcp_info} (FreeBSD's has
      * another layout and macOS has only TCP_CONNECTION_INFO; neither is bound).
      *

@@ -56,6 +56,7 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done,
     private long requestStarted; // 0 while between requests
     private boolean answered; // at least one response: a drain may close this connection between requests
     private long sentAtLastSweep;
+    private long unacknowledgedAtLastSweep = Long.MAX_VALUE; // the socket's unacknowledged bytes then, where the kernel tells
     private long lastWriteProgress;
     private RequestRecord trace; // the request under way, while the access log or JFR observes
 
@@ -397,8 +398,14 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done,
             return;
         }
         long sent = connection.sentBytes();
-        if (connection.queuedBytes() == 0 || sent != sentAtLastSweep) {
+        // The socket takes no byte while a slow reader drains a send buffer the kernel grew to
+        // megabytes (it is writable again only once half is gone): what the peer acknowledged
+        // is its progress too.
+        long unacknowledged = connection.queuedBytes() == 0 ? -1 : connection.unacknowledgedBytes();
+        if (connection.queuedBytes() == 0 || sent != sentAtLastSweep
+                || (unacknowledged >= 0 && unacknowledged < unacknowledgedAtLastSweep)) {
             sentAtLastSweep = sent;
+            unacknowledgedAtLastSweep = unacknowledged < 0 ? Long.MAX_VALUE : unacknowledged;
             lastWriteProgress = now;
         } else if (now - lastWriteProgress > loop.config.writeTimeout().toNanos()) {
             LOG.debug("{} took none of its responses for {}; aborting", connection.remoteAddress(),

@@ -390,6 +390,25 @@ public final class Connection extends ConnectionAnyThread {
     }
 
     /**
+     * Bytes the socket holds that the peer has not acknowledged, sent or not (Linux's SIOCOUTQ).
+     * They go down as the peer's application reads and its receive window opens, also while
+     * {@link #sentBytes()} stands still: a socket whose send buffer the kernel grew to
+     * megabytes is writable again only once half of it is taken. So a write or close timeout
+     * can tell a slow reader from one that stopped, as this connection's close does. Loop
+     * thread.
+     *
+     * @return the bytes, or -1 where the kernel does not tell (not Linux, or a pipe)
+     */
+    public long unacknowledgedBytes() {
+        checkLoop("unacknowledgedBytes");
+        if (closed || notSocket) {
+            return -1;
+        }
+        int r = Platform.current().options().unacknowledged(fd);
+        return r < 0 ? -1 : r;
+    }
+
+    /**
      * Whether the connection holds a read buffer of its own (an incomplete message is pending).
      *
      * @return the result
@@ -533,12 +552,17 @@ public final class Connection extends ConnectionAnyThread {
      */
     private void startCloseTimer(Duration after) {
         long sentAtStart = queue.sent();
+        long unacknowledgedAtStart = queue.isEmpty() ? -1 : unacknowledgedBytes();
         closeTimer = loop.schedule(after, () -> {
             if (closed) {
                 return;
             }
-            if (!queue.isEmpty() && queue.sent() != sentAtStart) {
-                startCloseTimer(after); // still taking bytes: a slow reader, not a stalled one
+            if (!queue.isEmpty() && (queue.sent() != sentAtStart
+                    || (unacknowledgedAtStart >= 0 && unacknowledgedBytes() < unacknowledgedAtStart))) {
+                // Still taking bytes: a slow reader, not a stalled one. The socket may have
+                // taken none while the peer read: it holds megabytes, and is writable again
+                // only once half of them are gone, which a slow reader takes longer than this.
+                startCloseTimer(after);
                 return;
             }
             if (queue.isEmpty()) {

@@ -116,6 +116,11 @@ final class RumpOptions extends OptionCalls {
     }
 
     @Override
+    public int unacknowledged(int fd) {
+        return -io.ffpoll.bindings.Err.ENOSYS; // NetBSD's FIONWSPACE is not bound: timers go by bytes sent
+    }
+
+    @Override
     public boolean hasTcpInfo() {
         return false;
     }
