@@ -206,7 +206,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
      * Sends FIN once the queued bytes are sent; reading goes on, further writes return false.
      * False if the connection was already closing, closed or shut down for output. Both
      * directions ended do not close the connection: a handler that answers the peer's end
-     * ({@link ConnectionHandler#onReadClosed}) with this instead of the default {@link #close()}
+     * ({@link ConnectionHandler#onReadClosed}) with this instead of the default {@link Connection#close()}
      * closes it itself when it is done, as with Netty's half-closure allowed.
      *
      * @return false if the connection already took no writes
