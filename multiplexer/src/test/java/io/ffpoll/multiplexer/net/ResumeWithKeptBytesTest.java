@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -23,50 +24,78 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  */
 class ResumeWithKeptBytesTest extends LoopTestBase {
 
+    /** The rate-limited decoder: records each offer's size, takes whole messages, pauses. */
+    static final class PausingDecoder implements ConnectionHandler {
+        final BlockingQueue<Long> offers = new LinkedBlockingQueue<>();
+        final CompletableFuture<Connection> opened = new CompletableFuture<>();
+        final CompletableFuture<Void> readClosed = new CompletableFuture<>();
+
+        @Override
+        public void onOpen(Connection c) {
+            opened.complete(c);
+        }
+
+        @Override
+        public long onData(Connection c, MemorySegment data) {
+            offers.add(data.byteSize());
+            c.pauseReading();
+            return data.byteSize() / 100 * 100;
+        }
+
+        @Override
+        public void onReadClosed(Connection c) {
+            readClosed.complete(null);
+            c.close();
+        }
+
+        /**
+         * Resumes {@code c} through {@code onLoop} until an offer holds the kept 50 bytes and
+         * the 50 that came: each resume is answered by an offer and a pause, and within a few
+         * the loop has polled the new bytes. Then resumes once more for the end.
+         */
+        void resumeUntilWhole(Connection c, LoopCall onLoop) throws Exception {
+            List<Long> seen = new ArrayList<>();
+            for (int i = 0; i < 50 && !readClosed.isDone(); i++) {
+                onLoop.run(() -> null); // a loop iteration: the kernel's readiness is remembered by now
+                onLoop.run(() -> {
+                    c.resumeReading();
+                    return null;
+                });
+                Long offered = offers.poll(30, TimeUnit.SECONDS);
+                if (offered == null) {
+                    break;
+                }
+                seen.add(offered);
+                if (offered == 100) {
+                    break;
+                }
+            }
+            assertEquals(100L, seen.isEmpty() ? 0L : seen.getLast(), "offers after the resumes: " + seen);
+            onLoop.run(() -> {
+                c.resumeReading();
+                return null;
+            });
+            readClosed.get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** A test base's onLoop. */
+    interface LoopCall {
+        void run(Callable<Object> body) throws Exception;
+    }
+
     @Test
     void bytesThatCameWhilePausedAreOfferedBehindTheKeptOnesAndTheEndFollows() throws Exception {
-        BlockingQueue<Long> offers = new LinkedBlockingQueue<>();
-        CompletableFuture<Void> readClosed = new CompletableFuture<>();
-        BlockingQueue<Connection> opened = new LinkedBlockingQueue<>();
-        serve((fd, peer) -> opened.add(Connection.open(loop, fd, peer, new ConnectionHandler() {
-            @Override
-            public long onData(Connection c, MemorySegment data) {
-                offers.add(data.byteSize());
-                c.pauseReading();
-                return data.byteSize() / 100 * 100;
-            }
-
-            @Override
-            public void onReadClosed(Connection c) {
-                readClosed.complete(null);
-                c.close();
-            }
-        }).join()));
+        PausingDecoder decoder = new PausingDecoder();
+        serve((fd, peer) -> Connection.open(loop, fd, peer, decoder));
         int client = net.connect(address);
-        Connection server = opened.poll(30, TimeUnit.SECONDS);
+        Connection server = decoder.opened.get(30, TimeUnit.SECONDS);
         assertNotNull(server);
         net.send(client, new byte[150]);
-        assertEquals(150L, offers.poll(30, TimeUnit.SECONDS), "the first offer");
+        assertEquals(150L, decoder.offers.poll(30, TimeUnit.SECONDS), "the first offer");
         net.send(client, new byte[50]);
         assertEquals(0, Loopback.OS.shutdownOutput(client), "the client's FIN");
-        List<Long> seen = new ArrayList<>();
-        // Each resume is answered by an offer and a pause; within a few, the loop has polled
-        // the new bytes and the FIN, and the 50 kept bytes come with the 50 new ones.
-        for (int i = 0; i < 50 && !readClosed.isDone(); i++) {
-            onLoop(() -> null); // a loop iteration: the kernel's readiness is remembered by now
-            onLoop(server::resumeReading);
-            Long offered = offers.poll(30, TimeUnit.SECONDS);
-            if (offered == null) {
-                break; // the end came: onReadClosed, no offer
-            }
-            seen.add(offered);
-            if (offered == 100) {
-                break;
-            }
-        }
-        assertEquals(100L, seen.isEmpty() ? 0L : seen.get(seen.size() - 1), "offers after the resumes: " + seen);
-        onLoop(server::resumeReading);
-        readClosed.get(30, TimeUnit.SECONDS);
+        decoder.resumeUntilWhole(server, this::onLoop);
         net.close(client);
     }
 }

@@ -36,21 +36,25 @@ public final class IoUringSupport {
      * zero-copy runs of a send suite.
      */
     public static Poller zeroCopyPoller() throws IOException {
-        System.setProperty("ffpoll.uring.zeroCopySends", "true");
-        try {
-            return Poller.open("io_uring");
-        } finally {
-            System.clearProperty("ffpoll.uring.zeroCopySends");
-        }
+        return pollerWith("ffpoll.uring.zeroCopySends");
     }
 
-    /** An io_uring poller whose sockets each have one multishot receive armed (Linux 6.0). */
+    /**
+     * An io_uring poller whose sockets each have one multishot receive armed
+     * ({@code -Dffpoll.uring.multishotReceives=true}, Linux 6.0), for the multishot runs of a
+     * receive suite.
+     */
     public static Poller multishotReceivePoller() throws IOException {
-        System.setProperty("ffpoll.uring.multishotReceives", "true");
+        return pollerWith("ffpoll.uring.multishotReceives");
+    }
+
+    // The backend reads these properties when it is made: set for that moment only.
+    private static Poller pollerWith(String property) throws IOException {
+        System.setProperty(property, "true");
         try {
             return Poller.open("io_uring");
         } finally {
-            System.clearProperty("ffpoll.uring.multishotReceives");
+            System.clearProperty(property);
         }
     }
 
