@@ -20,13 +20,14 @@ class IoUringMultishotReceiveTest extends IoUringReceiveTest {
     }
 
     /**
-     * Four stashed buffers cancel the receive, but the kernel's multishot receive takes up to 32
-     * more in one go (MULTISHOT_MAX_RETRY in io_uring/net.c) before the cancel reaches it: 33 in
-     * this test, against the one of a single-shot receive.
+     * Four stashed buffers cancel the receive, but nothing bounds what the kernel's multishot
+     * receive takes before the cancel reaches it but the data come and the ring's 256 buffers:
+     * 33 and 66 in two runs of this test, against the one of a single-shot receive. That is why
+     * multishot receives are off by default.
      */
     @Override
     protected int pausedHoldsAtMost() {
-        return 4 + 32;
+        return 256;
     }
 
     @Test
