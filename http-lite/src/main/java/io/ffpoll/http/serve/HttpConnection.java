@@ -399,7 +399,7 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done,
         }
         long sent = connection.sentBytes();
         // The socket takes no byte while a slow reader drains a send buffer the kernel grew to
-        // megabytes (it is writable again only once half is gone): what the peer acknowledged
+        // megabytes (it is writable again only once about a third is gone): what the peer acknowledged
         // is its progress too.
         long unacknowledged = connection.queuedBytes() == 0 ? -1 : connection.unacknowledgedBytes();
         if (connection.queuedBytes() == 0 || sent != sentAtLastSweep

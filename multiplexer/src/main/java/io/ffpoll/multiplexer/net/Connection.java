@@ -393,7 +393,7 @@ public final class Connection extends ConnectionAnyThread {
      * Bytes the socket holds that the peer has not acknowledged, sent or not (Linux's SIOCOUTQ).
      * They go down as the peer's application reads and its receive window opens, also while
      * {@link #sentBytes()} stands still: a socket whose send buffer the kernel grew to
-     * megabytes is writable again only once half of it is taken. So a write or close timeout
+     * megabytes is writable again only once about a third of it is taken. So a write or close timeout
      * can tell a slow reader from one that stopped, as this connection's close does. Loop
      * thread.
      *
@@ -561,7 +561,7 @@ public final class Connection extends ConnectionAnyThread {
                     || (unacknowledgedAtStart >= 0 && unacknowledgedBytes() < unacknowledgedAtStart))) {
                 // Still taking bytes: a slow reader, not a stalled one. The socket may have
                 // taken none while the peer read: it holds megabytes, and is writable again
-                // only once half of them are gone, which a slow reader takes longer than this.
+                // only once about a third of them are gone, which a slow reader takes longer than this.
                 startCloseTimer(after);
                 return;
             }
