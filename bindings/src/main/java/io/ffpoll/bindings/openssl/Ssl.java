@@ -64,7 +64,8 @@ public final class Ssl {
             OpenSsl.ssl("SSL_get_shutdown", FunctionDescriptor.of(INT, PTR), true);
     private static final MethodHandle SSL_SET_SHUTDOWN =
             OpenSsl.ssl("SSL_set_shutdown", FunctionDescriptor.ofVoid(PTR, INT), true);
-    private static final MethodHandle SSL_CTRL =
+    // Shared with SslInfo, whose SSL_get_negotiated_group is a macro over it too.
+    static final MethodHandle SSL_CTRL =
             OpenSsl.ssl("SSL_ctrl", FunctionDescriptor.of(LONG, PTR, INT, LONG, PTR), false);
     private static final MethodHandle SSL_SET1_HOST = OpenSsl.ssl("SSL_set1_host", FunctionDescriptor.of(INT, PTR, PTR), false);
     private static final MethodHandle SSL_SET_ALPN_PROTOS =

@@ -35,7 +35,6 @@ public final class SslInfo {
     private static final MethodHandle SSL_GET_SESSION = OpenSsl.ssl("SSL_get_session", FunctionDescriptor.of(PTR, PTR), false);
     private static final MethodHandle SSL_SESSION_GET_MAX_FRAGMENT_LENGTH =
             OpenSsl.ssl("SSL_SESSION_get_max_fragment_length", FunctionDescriptor.of(ValueLayout.JAVA_BYTE, PTR), false);
-    private static final MethodHandle SSL_CTRL = OpenSsl.ssl("SSL_ctrl", FunctionDescriptor.of(LONG, PTR, INT, LONG, PTR), false);
     private static final MethodHandle SSL_GROUP_TO_NAME =
             OpenSsl.ssl("SSL_group_to_name", FunctionDescriptor.of(PTR, PTR, INT), false);
     private static final MethodHandle SSL_GET_VERIFY_RESULT =
@@ -99,7 +98,7 @@ public final class SslInfo {
      */
     public static int SSL_get_negotiated_group(MemorySegment ssl) {
         try {
-            return (int) (long) SSL_CTRL.invokeExact(ssl, SSL_CTRL_GET_NEGOTIATED_GROUP, 0L, MemorySegment.NULL);
+            return (int) (long) Ssl.SSL_CTRL.invokeExact(ssl, SSL_CTRL_GET_NEGOTIATED_GROUP, 0L, MemorySegment.NULL);
         } catch (Throwable e) {
             throw new AssertionError(e);
         }
