@@ -8,7 +8,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 class ResumeWithKeptBytesTest extends LoopTestBase {
 
     /** The rate-limited decoder: records each offer's size, takes whole messages, pauses. */
-    static final class PausingDecoder implements ConnectionHandler {
+    private static final class PausingDecoder implements ConnectionHandler {
         final BlockingQueue<Long> offers = new LinkedBlockingQueue<>();
         final CompletableFuture<Connection> opened = new CompletableFuture<>();
         final CompletableFuture<Void> readClosed = new CompletableFuture<>();
@@ -47,41 +46,6 @@ class ResumeWithKeptBytesTest extends LoopTestBase {
             readClosed.complete(null);
             c.close();
         }
-
-        /**
-         * Resumes {@code c} through {@code onLoop} until an offer holds the kept 50 bytes and
-         * the 50 that came: each resume is answered by an offer and a pause, and within a few
-         * the loop has polled the new bytes. Then resumes once more for the end.
-         */
-        void resumeUntilWhole(Connection c, LoopCall onLoop) throws Exception {
-            List<Long> seen = new ArrayList<>();
-            for (int i = 0; i < 50 && !readClosed.isDone(); i++) {
-                onLoop.run(() -> null); // a loop iteration: the kernel's readiness is remembered by now
-                onLoop.run(() -> {
-                    c.resumeReading();
-                    return null;
-                });
-                Long offered = offers.poll(30, TimeUnit.SECONDS);
-                if (offered == null) {
-                    break;
-                }
-                seen.add(offered);
-                if (offered == 100) {
-                    break;
-                }
-            }
-            assertEquals(100L, seen.isEmpty() ? 0L : seen.getLast(), "offers after the resumes: " + seen);
-            onLoop.run(() -> {
-                c.resumeReading();
-                return null;
-            });
-            readClosed.get(30, TimeUnit.SECONDS);
-        }
-    }
-
-    /** A test base's onLoop. */
-    interface LoopCall {
-        void run(Callable<Object> body) throws Exception;
     }
 
     @Test
@@ -95,7 +59,24 @@ class ResumeWithKeptBytesTest extends LoopTestBase {
         assertEquals(150L, decoder.offers.poll(30, TimeUnit.SECONDS), "the first offer");
         net.send(client, new byte[50]);
         assertEquals(0, Loopback.OS.shutdownOutput(client), "the client's FIN");
-        decoder.resumeUntilWhole(server, this::onLoop);
+        // Each resume is answered by an offer and a pause; within a few, the loop has polled
+        // the new bytes and the FIN, and the 50 kept bytes come with the 50 new ones.
+        List<Long> seen = new ArrayList<>();
+        for (int i = 0; i < 50 && !decoder.readClosed.isDone(); i++) {
+            onLoop(() -> null); // a loop iteration: the kernel's readiness is remembered by now
+            onLoop(server::resumeReading);
+            Long offered = decoder.offers.poll(30, TimeUnit.SECONDS);
+            if (offered == null) {
+                break;
+            }
+            seen.add(offered);
+            if (offered == 100) {
+                break;
+            }
+        }
+        assertEquals(100L, seen.isEmpty() ? 0L : seen.getLast(), "offers after the resumes: " + seen);
+        onLoop(server::resumeReading);
+        decoder.readClosed.get(30, TimeUnit.SECONDS);
         net.close(client);
     }
 }
