@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * gzip: for text bodies at or above the threshold whose client accepts it, with Vary either
- * way; never for small, binary, already encoded, HEAD or ranged responses, nor when the client
+ * way; never for small, binary, already encoded or ranged responses, and HEAD as GET, nor when the client
  * refuses it (q=0); off with noGzip. Static files too, with a tag of their own.
  */
 class CompressionTest extends HttpTestBase {
@@ -89,7 +89,7 @@ class CompressionTest extends HttpTestBase {
     }
 
     @Test
-    void smallBinaryEncodedHeadAndRangedResponsesGoAsTheyAre() throws Exception {
+    void smallBinaryEncodedAndRangedResponsesGoAsTheyAre() throws Exception {
         HttpServer s = server(builder());
         String ae = "Accept-Encoding: gzip";
         RawClient.Response small = get(s, "/small", ae);
@@ -98,13 +98,34 @@ class CompressionTest extends HttpTestBase {
         assertNull(get(s, "/binary", ae).header("content-encoding"));
         assertNull(get(s, "/files/blob.bin", ae).header("content-encoding"));
         assertEquals("identity", get(s, "/encoded", ae).header("content-encoding"));
-        RawClient.Response head = get(s, "HEAD /text", ae);
-        assertNull(head.header("content-encoding"));
-        assertEquals(String.valueOf(TEXT.length()), head.header("content-length"));
         RawClient.Response ranged = get(s, "/files/page.html", ae, "Range: bytes=0-9");
         assertEquals(206, ranged.status());
         assertNull(ranged.header("content-encoding"));
         assertEquals("<p>All wor", ranged.text());
+    }
+
+    /**
+     * RFC 9110 9.3.2: HEAD's fields are those GET would send, bar the content; 8.6 and 8.8.3:
+     * its Content-Length and ETag are those of the representation GET would choose.
+     */
+    @Test
+    void aHeadGetsTheFieldsTheSameGetWould() throws Exception {
+        HttpServer s = server(builder());
+        for (String path : List.of("/text", "/fresh", "/files/page.html")) {
+            for (String[] headers : List.of(new String[0], new String[] {"Accept-Encoding: gzip"},
+                    new String[] {"Accept-Encoding: gzip;q=0"})) {
+                RawClient.Response get = get(s, path, headers);
+                RawClient.Response head = get(s, "HEAD " + path, headers);
+                String what = path + " " + List.of(headers);
+                assertEquals(get.status(), head.status(), what);
+                for (String field : List.of("content-encoding", "content-length", "etag", "vary", "accept-ranges", "content-type")) {
+                    assertEquals(get.header(field), head.header(field), what + ": " + field);
+                }
+                assertEquals(String.valueOf(get.body().length), head.header("content-length"), what);
+            }
+        }
+        String gzipTag = get(s, "HEAD /files/page.html", "Accept-Encoding: gzip").header("etag");
+        assertEquals(304, get(s, "HEAD /files/page.html", "Accept-Encoding: gzip", "If-None-Match: " + gzipTag).status());
     }
 
     @Test

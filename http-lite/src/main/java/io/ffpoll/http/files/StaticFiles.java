@@ -160,8 +160,10 @@ public final class StaticFiles implements HttpHandler, ServerBound {
         Compression k = compression;
         long size = f.size();
         boolean varies = k != null && k.wants(type, false, size);
-        // gzip for a GET that takes it; a range, and HEAD, get the identity bytes (Vary either way).
-        boolean gzip = varies && HTTP.head(r).methodIs(GET) && r.header("Range") == null && Compression.accepts(r);
+        String range = HTTP.head(r).methodIs(GET) ? r.header("Range") : null; // Range is GET's alone (RFC 9110 14.2)
+        // gzip for a GET or HEAD that takes it (HEAD's length and tag are GET's, RFC 9110 9.3.2);
+        // a range gets the identity bytes (Vary either way).
+        boolean gzip = varies && range == null && Compression.accepts(r);
         long modified = f.lastModified().getEpochSecond();
         String identityTag = FileValidators.etag(f);
         // The gzip bytes are another representation: another strong tag (RFC 9110 8.8.3).
@@ -178,7 +180,6 @@ public final class StaticFiles implements HttpHandler, ServerBound {
         long first = 0;
         long count = size;
         String contentRange = null;
-        String range = HTTP.head(r).methodIs(GET) ? r.header("Range") : null; // Range is GET's alone (RFC 9110 14.2)
         if (range != null) {
             String ifRange = r.header("If-Range");
             long[] span = ifRange == null || FileValidators.ifRangeHolds(ifRange, etag, modified)

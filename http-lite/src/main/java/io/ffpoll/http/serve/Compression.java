@@ -99,13 +99,15 @@ public record Compression(int level, int minLength, long maxLength) {
 
     /**
      * The response to send for {@code r}: gzipped if the request takes it, with Vary if it
-     * could have; {@code r} itself if its body is not one to compress.
+     * could have; {@code r} itself if its body is not one to compress. A HEAD gets the same
+     * choice: its fields are GET's, and its Content-Length and ETag must be those of the body GET
+     * would send (RFC 9110 9.3.2, 8.6).
      */
-    Response variant(Response r, Request request, boolean head) {
+    Response variant(Response r, Request request) {
         if (HTTP.body(r) == null || r.status() != 200 || !wants(HTTP.type(r), HTTP.encoded(r), HTTP.body(r).length)) {
             return r;
         }
-        return head || !accepts(request) ? HTTP.varied(r) : HTTP.gzipped(r, gzip());
+        return accepts(request) ? HTTP.gzipped(r, gzip()) : HTTP.varied(r);
     }
 
     /** A thread's compressor at one level. */

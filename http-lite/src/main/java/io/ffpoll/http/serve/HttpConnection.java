@@ -304,7 +304,7 @@ public final class HttpConnection implements ConnectionHandler, AsyncReply.Done,
     private void respond(Connection c, boolean http11, boolean keepAlive, Response response, boolean head, Request request) {
         Compression compression = loop.config.compression();
         if (compression != null && request != null) {
-            response = compression.variant(response, request, head);
+            response = compression.variant(response, request);
         }
         boolean keep = keepAlive && !loop.draining;
         loop.served++;
