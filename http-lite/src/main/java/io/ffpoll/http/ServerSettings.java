@@ -306,8 +306,8 @@ abstract sealed class ServerSettings permits RouteSettings {
     /**
      * gzip for responses whose client accepts it (Accept-Encoding), on by default: fixed
      * 200 bodies and static files of a text type (text/*, JSON, XML, JavaScript, SVG) of at
-     * least {@code minLength} bytes and at most {@code maxLength}, and not for HEAD or a
-     * range. A handler's response that names its exact bytes is never compressed: one with a
+     * least {@code minLength} bytes and at most {@code maxLength}, and not for a range. A
+     * HEAD gets the fields its GET would, the gzip length and tag included. A handler's response that names its exact bytes is never compressed: one with a
      * Content-Encoding, an ETag (a tag is one representation's), a Content-Range, or
      * Cache-Control: no-transform; it goes out as it is, with no Vary added. A response that
      * could be compressed says {@code Vary: Accept-Encoding} whether it is or not. A constant
