@@ -193,7 +193,9 @@ public final class Poller implements AutoCloseable {
      * {@link #register} for a file that other pollers also wait on through duplicates of the
      * descriptor (one listening socket served by several loops): read readiness only; on epoll
      * one event wakes one of them (EPOLLEXCLUSIVE), and {@link #deregisterAndClose} removes the
-     * entry before the close, since epoll keeps it while a duplicate is open.
+     * entry before the close, since epoll keeps it while a duplicate is open. On io_uring each
+     * event wakes every one: its poll would keep an exclusive wakeup while its loop is busy or
+     * leaving, where epoll passes it to a poller that waits.
      */
     void registerShared(int fd, Interest interest, Object attachment) {
         backend.register(fd, interest.bits, attachment, true);

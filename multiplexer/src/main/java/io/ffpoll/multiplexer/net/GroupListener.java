@@ -203,7 +203,8 @@ public final class GroupListener implements AutoCloseable {
      * {@link java.net.UnixDomainSocketAddress} for a path). A Unix address is bound once (the
      * kernel does not balance several Unix listeners on one path: a second bind of the path
      * fails): in REUSEPORT mode every loop accepts on a duplicate of that one socket, each
-     * connection waking one loop (EPOLLEXCLUSIVE on Linux), as for an inherited socket; in
+     * connection waking one loop (EPOLLEXCLUSIVE on epoll; each loop on io_uring, see
+     * {@link Listener#startShared}), as for an inherited socket; in
      * ACCEPTOR mode the first loop accepts and hands out. The socket file is handled as
      * {@link Listener#bind} says (a stale file replaced, a live one EADDRINUSE, the file removed
      * when this closes). The handler's {@code peer} is null on a Unix socket.

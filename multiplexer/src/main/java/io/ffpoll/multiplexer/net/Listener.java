@@ -196,7 +196,10 @@ public final class Listener {
     /**
      * {@link #start} for a listening socket that other loops or processes accept on too,
      * through duplicates of it (one inherited socket served by every loop): on epoll a
-     * connection wakes one of the waiters (EPOLLEXCLUSIVE) instead of all. While this listener
+     * connection wakes one of the waiters (EPOLLEXCLUSIVE) instead of all; on io_uring it wakes
+     * each, and those that find no connection left get EAGAIN (an io_uring poll would keep an
+     * exclusive wakeup while its loop is busy or closing, and the connection would wait for a
+     * loop that does not accept it). While this listener
      * does not accept (suspended, or paused for lack of descriptors) it leaves the kernel's set
      * of waiters, so the wakeups go to those that do. Closing it takes it out of the loop's set,
      * which the kernel would otherwise keep (and wake) while a duplicate is open. Any thread.

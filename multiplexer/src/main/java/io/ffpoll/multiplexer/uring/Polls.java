@@ -1,6 +1,5 @@
 package io.ffpoll.multiplexer.uring;
 
-import io.ffpoll.bindings.linux.Epoll;
 import io.ffpoll.bindings.linux.IoUringAbi;
 import io.ffpoll.multiplexer.backend.EventBuffer;
 import io.ffpoll.multiplexer.backend.Registrations;
@@ -17,8 +16,12 @@ import java.util.Arrays;
 final class Polls {
     private static final long NONE = -1L;
     private static final int POLL_MASK = IoUringAbi.POLLIN | IoUringAbi.POLLOUT | IoUringAbi.POLLRDHUP;
-    // A listening socket other loops also watch: one of the waiting polls wakes per connection.
-    private static final int SHARED_MASK = IoUringAbi.POLLIN | Epoll.EPOLLEXCLUSIVE;
+    // A listening socket other loops or processes also watch: each of their polls wakes per
+    // connection, not one (no EPOLLEXCLUSIVE). io_uring's poll takes an exclusive wakeup even
+    // while its loop is busy in a callback, or is cancelling the poll to close or suspend its
+    // listener, where epoll passes it on to an epoll nobody waits on. The connection would then
+    // wait for a loop that accepts it late, or never, until another connection came.
+    private static final int SHARED_MASK = IoUringAbi.POLLIN;
     // A poll for writability only: its user_data differs from the poll it replaces (same fd and
     // generation), whose cancelled completion comes later and must not pass for the new one's.
     private static final long SENDS_ONLY = 1L << 60;
