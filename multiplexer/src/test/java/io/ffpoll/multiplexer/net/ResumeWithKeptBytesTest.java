@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 class ResumeWithKeptBytesTest extends LoopTestBase {
 
     /** The rate-limited decoder: records each offer's size, takes whole messages, pauses. */
-    private static final class PausingDecoder implements ConnectionHandler {
+    static final class PausingDecoder implements ConnectionHandler {
         final BlockingQueue<Long> offers = new LinkedBlockingQueue<>();
         final CompletableFuture<Connection> opened = new CompletableFuture<>();
         final CompletableFuture<Void> readClosed = new CompletableFuture<>();
@@ -63,7 +63,9 @@ class ResumeWithKeptBytesTest extends LoopTestBase {
         // the new bytes and the FIN, and the 50 kept bytes come with the 50 new ones.
         List<Long> seen = new ArrayList<>();
         for (int i = 0; i < 50 && !decoder.readClosed.isDone(); i++) {
-            onLoop(() -> null); // a loop iteration: the kernel's readiness is remembered by now
+            // The loop blocked in its poll: the kernel's readiness is remembered by now (a task
+            // alone is no iteration: a loop runs tasks that come while it runs tasks).
+            io.ffpoll.multiplexer.testing.LoopThreads.awaitBlocked(io.ffpoll.multiplexer.testing.LoopThreads.tid(loop));
             onLoop(server::resumeReading);
             Long offered = decoder.offers.poll(30, TimeUnit.SECONDS);
             if (offered == null) {
