@@ -381,7 +381,9 @@ public final class EventLoop implements Executor, AutoCloseable {
     }
 
     /**
-     * Stops the loop: tasks already submitted run, pending timers are dropped, and everything
+     * Stops the loop: tasks already submitted run (and the tasks they queue, for up to 64
+     * generations: a task that queues itself again at every run is dropped after that, with a
+     * warning, rather than holding the close forever), pending timers are dropped, and everything
      * registered on the loop is closed: listeners, connections (reset, with what they had queued
      * dropped; their handlers hear of it with a {@code ClosedConnectionException}: close them
      * first for a graceful end), connects in progress, and any other fd still registered. Then

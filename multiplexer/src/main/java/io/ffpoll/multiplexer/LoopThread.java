@@ -22,6 +22,8 @@ final class LoopThread extends Thread {
     private static final Logger LOG = LoggerFactory.getLogger(EventLoop.class);
     // Bounds the tasks run per iteration so a flood of submissions cannot starve I/O.
     private static final int MAX_TASKS_PER_ITERATION = 4096;
+    /** How many generations of tasks queued by tasks a closing loop runs (see {@link #runTasksWhileClosing}). */
+    static final int CLOSING_GENERATIONS = 64;
 
     final EventLoop loop;
     private final long[] counts;
@@ -92,7 +94,7 @@ final class LoopThread extends Thread {
                 counts[LoopCounters.TIMERS_FIRED] += loop.timers.runExpired(name, watch);
                 runTasks(MAX_TASKS_PER_ITERATION);
             }
-            runTasks(Integer.MAX_VALUE); // tasks accepted before close still run
+            runTasksWhileClosing(); // tasks accepted before close still run
         } catch (Throwable fatal) {
             LOG.error("event loop '{}' stopped: {}", name, fatal.toString(), fatal);
         } finally {
@@ -101,8 +103,9 @@ final class LoopThread extends Thread {
             runAll(afterNextPoll); // no poll will come: what waited for one runs now, on a closed loop
             // Tasks queued by the closing above, or by an execute() that raced with close()
             // and could no longer take its task back: accepted, so they run (on a closed loop).
-            runTasks(Integer.MAX_VALUE);
+            runTasksWhileClosing();
             loop.runState = EventLoop.TERMINATED;
+            dropTasksLeft(name);
             try {
                 loop.poller.close();
             } catch (IOException e) {
@@ -190,6 +193,34 @@ final class LoopThread extends Thread {
             }
         }
         list.clear();
+    }
+
+    /**
+     * Runs the queued tasks, then those they queued, and so on for at most
+     * {@link #CLOSING_GENERATIONS} generations. A finite chain of tasks (callbacks that complete
+     * futures whose dependents queue more) ends well within that; a task that queues itself
+     * again at every run (a slice of work continued later) would otherwise hold close() forever.
+     */
+    private void runTasksWhileClosing() {
+        for (int g = 0; g < CLOSING_GENERATIONS; g++) {
+            int queued = loop.tasks.size();
+            if (queued == 0) {
+                return;
+            }
+            runTasks(queued);
+        }
+    }
+
+    /** After the last generation the loop is terminated: what its tasks still queued never runs. */
+    private void dropTasksLeft(String name) {
+        int left = 0;
+        while (loop.tasks.poll() != null) {
+            left++;
+        }
+        if (left > 0) {
+            LOG.warn("event loop '{}' closed with {} tasks its tasks queued while it closed (one that queues itself "
+                    + "at every run?): dropped after {} generations", name, left, CLOSING_GENERATIONS);
+        }
     }
 
     private void runTasks(int max) {
