@@ -197,6 +197,50 @@ public final class Request {
     }
 
     /**
+     * Every line of the header named {@code name} as one value, the lines' values joined with
+     * {@code ", "} in the order they came, or null if none came. RFC 9110 5.3: a list field
+     * (If-None-Match, Accept-Encoding, Cache-Control...) sent on several lines means that one
+     * list; {@link #header} gives the first line alone. For a field that is not a list, a joined
+     * value of two lines is one the field's grammar refuses.
+     *
+     * @param name the name, compared ignoring ASCII case
+     * @return the joined value, or null
+     */
+    public String headerList(String name) {
+        String first = null;
+        StringBuilder joined = null;
+        for (int i = 0; i < head.headerCount; i++) {
+            if (head.nameIs(i, name)) {
+                if (first == null) {
+                    first = headerValue(i);
+                } else {
+                    if (joined == null) {
+                        joined = new StringBuilder(first);
+                    }
+                    joined.append(", ").append(headerValue(i));
+                }
+            }
+        }
+        return joined != null ? joined.toString() : first;
+    }
+
+    /**
+     * How many lines of the header named {@code name} came.
+     *
+     * @param name the name, compared ignoring ASCII case
+     * @return the count, 0 if none
+     */
+    public int headerLines(String name) {
+        int n = 0;
+        for (int i = 0; i < head.headerCount; i++) {
+            if (head.nameIs(i, name)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
      * The body's length in bytes (0 when there is none).
      *
      * @return the length

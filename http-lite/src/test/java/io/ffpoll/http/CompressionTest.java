@@ -86,6 +86,13 @@ class CompressionTest extends HttpTestBase {
         assertNull(get(s, "/text", "Accept-Encoding: gzip;q=0").header("content-encoding"));
         assertNull(get(s, "/text", "Accept-Encoding: gzip; q=0.000, *").header("content-encoding"));
         assertNull(get(s, "/text", "Accept-Encoding: br").header("content-encoding"));
+        assertEquals("gzip", get(s, "/text", "Accept-Encoding: br", "Accept-Encoding: gzip").header("content-encoding"),
+                "one list on two lines (RFC 9110 5.3)");
+        // A q-value is 0 to 1 with at most three decimals (12.4.2): an element with another is not one.
+        assertNull(get(s, "/text", "Accept-Encoding: gzip;q=1.5").header("content-encoding"));
+        assertNull(get(s, "/text", "Accept-Encoding: gzip;q=abc").header("content-encoding"));
+        assertEquals("gzip", get(s, "/text", "Accept-Encoding: gzip;q=0.001").header("content-encoding"));
+        assertEquals("gzip", get(s, "/text", "Accept-Encoding: gzip;q=1.000").header("content-encoding"));
     }
 
     @Test

@@ -145,6 +145,19 @@ class StaticFilesTest extends HttpTestBase {
         assertEquals(412, get(s, req("GET", "/static/hello.txt", "If-Unmodified-Since: Mon, 03 Mar 2025 00:00:00 GMT")).status());
     }
 
+    /** RFC 9110 5.3: a list field's lines are one list, as if joined with commas. */
+    @Test
+    void aListFieldSentOnSeveralLinesIsOneList() throws Exception {
+        HttpServer s = server();
+        String etag = get(s, req("GET", "/static/hello.txt")).header("etag");
+        assertEquals(304, get(s, req("GET", "/static/hello.txt", "If-None-Match: \"a\"", "If-None-Match: " + etag)).status());
+        assertEquals(200, get(s, req("GET", "/static/hello.txt", "If-Match: \"a\"", "If-Match: " + etag)).status());
+        assertEquals(412, get(s, req("GET", "/static/hello.txt", "If-Match: \"a\"", "If-Match: \"b\"")).status());
+        // Two dates are no date (13.1.3): the field is ignored.
+        assertEquals(200, get(s, req("GET", "/static/hello.txt", "If-Modified-Since: Tue, 04 Mar 2025 05:06:07 GMT",
+                "If-Modified-Since: Tue, 04 Mar 2025 05:06:07 GMT")).status());
+    }
+
     @Test
     void oneRangeGets206AndAnUnsatisfiableOne416() throws Exception {
         HttpServer s = server();
@@ -175,6 +188,11 @@ class StaticFilesTest extends HttpTestBase {
         assertEquals(206, get(s, req("GET", "/static/hello.txt", "Range: bytes=0-4",
                 "If-Range: Tue, 04 Mar 2025 05:06:07 GMT")).status());
         assertEquals(200, get(s, req("HEAD", "/static/hello.txt", "Range: bytes=0-4")).status(), "Range is for GET");
+        // Empty list elements are ignored (5.6.1.2); Range is no list field, so two lines are invalid: ignored.
+        r = get(s, req("GET", "/static/hello.txt", "Range: bytes=,1-2, "));
+        assertEquals(206, r.status());
+        assertEquals("el", r.text());
+        assertEquals(200, get(s, req("GET", "/static/hello.txt", "Range: bytes=0-1", "Range: bytes=3-4")).status());
     }
 
     @Test

@@ -65,22 +65,22 @@ final class FileValidators {
      * A date is compared at the second, as Last-Modified is sent.
      */
     static int preconditions(Request r, String etag, long modified) {
-        String ifMatch = r.header("If-Match");
+        String ifMatch = r.headerList("If-Match");
         if (ifMatch != null) {
             if (!listMatches(ifMatch, etag, false)) {
                 return 412;
             }
         } else {
-            Long since = date(r.header("If-Unmodified-Since"));
+            Long since = date(r.headerList("If-Unmodified-Since")); // two lines: no date, ignored (13.1.4)
             if (since != null && modified > since) {
                 return 412;
             }
         }
-        String ifNoneMatch = r.header("If-None-Match");
+        String ifNoneMatch = r.headerList("If-None-Match");
         if (ifNoneMatch != null) {
             return listMatches(ifNoneMatch, etag, true) ? 304 : PROCEED;
         }
-        Long since = date(r.header("If-Modified-Since"));
+        Long since = date(r.headerList("If-Modified-Since"));
         return since != null && modified <= since ? 304 : PROCEED;
     }
 
@@ -135,8 +135,17 @@ final class FileValidators {
         if (v.length() < 6 || !v.regionMatches(true, 0, "bytes=", 0, 6)) {
             return null;
         }
-        String spec = v.substring(6).strip();
-        if (spec.indexOf(',') >= 0) {
+        // Empty list elements count for nothing (RFC 9110 5.6.1.2); several ranges are not served.
+        String spec = null;
+        for (String element : v.substring(6).split(",")) {
+            if (!element.isBlank()) {
+                if (spec != null) {
+                    return null;
+                }
+                spec = element.strip();
+            }
+        }
+        if (spec == null) {
             return null;
         }
         int dash = spec.indexOf('-');

@@ -160,7 +160,8 @@ public final class StaticFiles implements HttpHandler, ServerBound {
         Compression k = compression;
         long size = f.size();
         boolean varies = k != null && k.wants(type, false, size);
-        String range = HTTP.head(r).methodIs(GET) ? r.header("Range") : null; // Range is GET's alone (RFC 9110 14.2)
+        // Range is GET's alone (RFC 9110 14.2), and no list: two lines of it are invalid, ignored.
+        String range = HTTP.head(r).methodIs(GET) && r.headerLines("Range") == 1 ? r.header("Range") : null;
         // gzip for a GET or HEAD that takes it (HEAD's length and tag are GET's, RFC 9110 9.3.2);
         // a range gets the identity bytes (Vary either way).
         boolean gzip = varies && range == null && Compression.accepts(r);
@@ -181,7 +182,7 @@ public final class StaticFiles implements HttpHandler, ServerBound {
         long count = size;
         String contentRange = null;
         if (range != null) {
-            String ifRange = r.header("If-Range");
+            String ifRange = r.headerList("If-Range"); // two lines match nothing: the whole file
             long[] span = ifRange == null || FileValidators.ifRangeHolds(ifRange, etag, modified)
                     ? FileValidators.range(range, size) : null;
             if (span == FileValidators.UNSATISFIABLE) {

@@ -51,7 +51,7 @@ public record Compression(int level, int minLength, long maxLength) {
      * that sent none is served identity, as every server does: most such clients are tools.
      */
     public static boolean accepts(Request r) {
-        String field = r.header("Accept-Encoding");
+        String field = r.headerList("Accept-Encoding"); // one list, however many lines (RFC 9110 5.3)
         if (field == null) {
             return false;
         }
@@ -60,11 +60,17 @@ public record Compression(int level, int minLength, long maxLength) {
             String[] parts = element.split(";");
             String coding = parts[0].strip();
             boolean zero = false;
+            boolean valid = true;
             for (int i = 1; i < parts.length; i++) {
                 String p = parts[i].strip();
-                if (p.length() > 2 && (p.charAt(0) == 'q' || p.charAt(0) == 'Q') && p.charAt(1) == '=') {
-                    zero = isZero(p.substring(2).strip());
+                if (p.length() >= 2 && (p.charAt(0) == 'q' || p.charAt(0) == 'Q') && p.charAt(1) == '=') {
+                    String q = p.substring(2).strip();
+                    zero = isZero(q);
+                    valid = zero || QVALUE.matcher(q).matches();
                 }
+            }
+            if (!valid) {
+                continue; // not a qvalue (12.4.2: 0 to 1, three decimals at most): the element is not one
             }
             if (coding.equalsIgnoreCase("gzip") || coding.equalsIgnoreCase("x-gzip")) {
                 return !zero;
@@ -77,6 +83,7 @@ public record Compression(int level, int minLength, long maxLength) {
     }
 
     private static final java.util.regex.Pattern ZERO = java.util.regex.Pattern.compile("0(\\.0{0,3})?");
+    private static final java.util.regex.Pattern QVALUE = java.util.regex.Pattern.compile("0(\\.[0-9]{0,3})?|1(\\.0{0,3})?");
 
     private static boolean isZero(String q) {
         return ZERO.matcher(q).matches(); // compiled once: String.matches compiles at every call
