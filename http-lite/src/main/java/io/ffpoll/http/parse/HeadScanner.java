@@ -207,8 +207,11 @@ final class HeadScanner {
                             if (i + 1 + rel - s.lineStart > maxLine + 2) {
                                 return fail(s, 414); // came in one piece, past the limit
                             }
-                            if (s.major != 1 || s.minor > 1) {
+                            if (s.major != 1) {
                                 return fail(s, 505);
+                            }
+                            if (s.minor > 1) {
+                                s.minor = 1; // RFC 9110 6.2: read as the highest minor version implemented
                             }
                             s.requestLineEnd = i + 1 + rel;
                             state = FIELD_START;

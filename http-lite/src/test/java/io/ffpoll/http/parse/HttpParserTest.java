@@ -134,7 +134,9 @@ class HttpParserTest {
                 bad("too many headers", 431, "GET / HTTP/1.1\r\n" + host + "A: b\r\n".repeat(RequestHead.MAX_HEADERS)
                         + "\r\n"),
                 bad("HTTP/2.0", 505, "GET / HTTP/2.0\r\n" + host + "\r\n"),
-                bad("HTTP/1.2", 505, "GET / HTTP/1.2\r\n" + host + "\r\n"),
+                // RFC 9110 6.2: a higher minor version is read as the highest one implemented.
+                ok("HTTP/1.2 is read as HTTP/1.1", "GET / HTTP/1.2\r\n" + host + "\r\n", "keepAlive=true"),
+                bad("HTTP/1.9 needs a Host as 1.1 does", 400, "GET / HTTP/1.9\r\n\r\n"),
                 bad("lower-case version", 400, "GET / http/1.1\r\n" + host + "\r\n"),
                 bad("junk after the version", 400, "GET / HTTP/1.1x\r\n" + host + "\r\n"),
                 bad("two spaces in the request line", 400, "GET  / HTTP/1.1\r\n" + host + "\r\n"),
