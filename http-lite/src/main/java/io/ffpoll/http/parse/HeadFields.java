@@ -44,7 +44,10 @@ final class HeadFields implements Ascii.MemberVisitor {
         r.http11 = s.minor == 1;
         r.keepAlive = r.http11;
         if (!targetForm(a, o + s.targetStart, o + s.targetEnd, a, o + s.lineStart, r.methodLength)) {
-            return 400;
+            // CONNECT's authority-form (RFC 9112 3.2.3) is well formed: the tunnel it asks for is
+            // what this server does not implement (RFC 9110 9.3.6, 15.6.2), not a bad request.
+            return isConnect(a, o + s.lineStart, r.methodLength) && authorityForm(a, o + s.targetStart, o + s.targetEnd)
+                    ? 501 : 400;
         }
         hosts = 0;
         badHost = false;
@@ -89,6 +92,22 @@ final class HeadFields implements Ascii.MemberVisitor {
             return tEnd - t == 1 && mLength == 7 && Ascii.equalsIgnoreCase(m, mStart, mLength, "options");
         }
         return Ascii.startsWithIgnoreCase(a, t, tEnd, "http://") || Ascii.startsWithIgnoreCase(a, t, tEnd, "https://");
+    }
+
+    /** A method is case-sensitive (RFC 9110 9.1). */
+    private static boolean isConnect(byte[] m, int mStart, int mLength) {
+        return java.util.Arrays.equals(m, mStart, mStart + mLength, CONNECT, 0, CONNECT.length);
+    }
+
+    private static final byte[] CONNECT = {'C', 'O', 'N', 'N', 'E', 'C', 'T'};
+
+    /** {@code uri-host ":" port}, a port of at least one digit. */
+    private static boolean authorityForm(byte[] a, int t, int tEnd) {
+        int colon = tEnd - 1;
+        while (colon > t && a[colon] >= '0' && a[colon] <= '9') {
+            colon--;
+        }
+        return colon > t && colon < tEnd - 1 && a[colon] == ':' && Grammar.isHost(a, t, tEnd);
     }
 
     private void interpret(byte[] a, int n, int nEnd, int v, int vEnd, RequestHead r) {

@@ -97,6 +97,12 @@ class HttpParserTest {
                         + "Transfer-Encoding: gzip\r\n\r\n"),
                 bad("chunked not final", 400, "POST / HTTP/1.1\r\n" + host
                         + "Transfer-Encoding: chunked, gzip\r\n\r\n"),
+                // RFC 9112 3.2.3, RFC 9110 9.3.6: CONNECT's authority-form is well formed, and no tunnel is served.
+                bad("CONNECT in authority-form", 501, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
+                bad("CONNECT to an IPv6 literal", 501, "CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\n\r\n"),
+                bad("CONNECT without a port", 400, "CONNECT example.com HTTP/1.1\r\n" + host + "\r\n"),
+                bad("a method is case-sensitive: connect is not CONNECT", 400, "connect example.com:443 HTTP/1.1\r\n" + host + "\r\n"),
+                bad("an authority for another method", 400, "GET example.com:443 HTTP/1.1\r\n" + host + "\r\n"),
                 bad("an unsupported coding before chunked", 501, "POST / HTTP/1.1\r\n" + host
                         + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"),
                 bad("chunked twice", 400, "POST / HTTP/1.1\r\n" + host
