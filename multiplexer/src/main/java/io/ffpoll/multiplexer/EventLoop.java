@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Threading: {@link #execute}, {@link #submit}, {@link #onLoop}, {@link #schedule},
  * {@link Timer#cancel()}, {@link #close()}, {@link #closeAsync()} and {@link #inEventLoop()} may
  * be called from any thread; the fd methods only from the loop thread (from a handler, timer or
- * task). A submitted task wakes a blocked loop; a burst of submissions costs about one eventfd
+ * task), and elsewhere throw {@link WrongThreadException}, as a connection's methods do; on a
+ * closed loop they throw {@link IllegalStateException}. A submitted task wakes a blocked loop; a burst of submissions costs about one eventfd
  * write, not one each.
  *
  * <p>No method waits for a loop while it runs on a loop thread: one loop waiting for another
@@ -164,7 +165,7 @@ public final class EventLoop implements Executor, AutoCloseable {
 
     void checkInLoop(String method) {
         if (!inEventLoop()) {
-            throw new IllegalStateException("EventLoop." + method + " must be called on loop thread '" + name
+            throw new WrongThreadException("EventLoop." + method + " must be called on loop thread '" + name
                     + "' (submit it with execute)");
         }
         if (runState == TERMINATED) {
@@ -322,6 +323,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @param delay the time until it runs, not negative
      * @param task the task
      * @return the timer, to cancel it
+     * @throws RejectedExecutionException if the loop is closed
      */
     public Timer schedule(Duration delay, Runnable task) {
         return schedule(delay, 0, task);
@@ -335,6 +337,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      * throws is logged and keeps its schedule. Any thread.
      *
      * @throws IllegalArgumentException if {@code initialDelay} is negative or {@code period} not positive
+     * @throws RejectedExecutionException if the loop is closed
      * @param initialDelay the time until the first run, not negative
      * @param period the time between runs, positive
      * @param task the task

@@ -303,8 +303,9 @@ class EventLoopTest {
 
     @Test
     void fdMethodsOffTheLoopThreadAndAClosedLoopGiveClearErrors() throws Exception {
-        IllegalStateException off =
-                assertThrows(IllegalStateException.class, () -> loop.register(0, Interest.READABLE, e -> {}));
+        // The same exception as Connection's methods off their loop.
+        WrongThreadException off =
+                assertThrows(WrongThreadException.class, () -> loop.register(0, Interest.READABLE, e -> {}));
         assertTrue(off.getMessage().contains("must be called on loop thread 'test-loop'"), off.getMessage());
         loop.close();
         assertTrue(loop.isClosed());
@@ -313,6 +314,8 @@ class EventLoopTest {
                 assertThrows(RejectedExecutionException.class, () -> loop.execute(() -> {}));
         assertEquals("event loop 'test-loop' is closed", rejected.getMessage());
         assertThrows(RejectedExecutionException.class, () -> loop.schedule(Duration.ofMillis(1), () -> {}));
+        assertThrows(RejectedExecutionException.class,
+                () -> loop.scheduleAtFixedRate(Duration.ZERO, Duration.ofMillis(1), () -> {}));
         loop.close(); // idempotent
     }
 

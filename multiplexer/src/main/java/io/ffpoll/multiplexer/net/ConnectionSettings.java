@@ -99,6 +99,9 @@ abstract sealed class ConnectionSettings extends ConnectionStartTls permits Conn
      */
     public final void setIdleTimeouts(Duration read, Duration write, Duration all) {
         checkLoop("setIdleTimeouts");
+        java.util.Objects.requireNonNull(read, "read (Duration.ZERO turns it off)");
+        java.util.Objects.requireNonNull(write, "write (Duration.ZERO turns it off)");
+        java.util.Objects.requireNonNull(all, "all (Duration.ZERO turns it off)");
         for (Duration d : new Duration[] {read, write, all}) {
             if (d.isNegative()) {
                 throw new IllegalArgumentException("negative idle timeout " + d);

@@ -202,6 +202,9 @@ class WriteLimitsTest extends LoopTestBase {
             loop.schedule(Duration.ofMillis(50), later::countDown);
             assertTrue(later.await(30, TimeUnit.SECONDS));
             assertEquals(java.util.List.of(IdleState.READ), reports);
+            NullPointerException none = onLoop(() -> org.junit.jupiter.api.Assertions.assertThrows(NullPointerException.class,
+                    () -> c.setIdleTimeouts(Duration.ZERO, null, Duration.ZERO)));
+            assertTrue(none.getMessage().startsWith("write (Duration.ZERO turns it off)"), none.getMessage());
             onLoop(() -> c.close());
         }
         listener.closeAsync().get(30, TimeUnit.SECONDS);
