@@ -9,7 +9,11 @@ public final class Grammar {
     public static final boolean[] TCHAR = new boolean[256];
     /** field-vchar, SP and HTAB: the bytes of a field value (obs-text included). */
     static final boolean[] FIELD = new boolean[256];
-    /** The bytes of a request-target: visible ASCII and obs-text (no CTL, SP or DEL). */
+    /**
+     * The bytes of a request-target: visible ASCII and obs-text (no CTL, SP or DEL), but not
+     * '#': a fragment is never sent (RFC 9110 7.1). The other bytes RFC 3986 leaves out ({@code
+     * " < > \ ^ ` { | }} and obs-text) pass, as nginx lets them: clients send them raw.
+     */
     static final boolean[] TARGET = new boolean[256];
     /** qdtext of a quoted-string (RFC 9110 5.6.4). */
     static final boolean[] QDTEXT = new boolean[256];
@@ -32,6 +36,7 @@ public final class Grammar {
             TARGET[c] = c != 0x7F;
             QDTEXT[c] = c != 0x7F && c != '"' && c != '\\';
         }
+        TARGET['#'] = false;
         FIELD[' '] = true;
         FIELD['\t'] = true;
         QDTEXT[' '] = true;

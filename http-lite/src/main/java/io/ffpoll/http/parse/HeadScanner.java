@@ -109,7 +109,7 @@ final class HeadScanner {
                         i++;
                     }
                     case TARGET -> {
-                        i = Words.skipVisible(a, i, stop, '!');
+                        i = Words.skipTarget(a, i, stop);
                         while (i < stop && Grammar.TARGET[a[i] & 0xFF]) {
                             i++;
                         }

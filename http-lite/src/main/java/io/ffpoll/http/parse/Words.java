@@ -18,6 +18,7 @@ final class Words {
     private static final long HIGHS = 0x8080808080808080L;
     private static final long DELS = ONES * 0x7F;
     private static final long CRS = ONES * '\r';
+    private static final long HASHES = ONES * '#';
 
     private Words() {}
 
@@ -33,13 +34,25 @@ final class Words {
 
     /**
      * Past the words from {@code i} whose bytes are all {@code lowest} or above, DEL excepted:
-     * {@code ' '} for a field value (HTAB, also allowed there, is left to the byte-wise scan),
-     * {@code '!'} for a request-target. Bytes of 0x80 and up (obs-text) belong to both runs.
+     * {@code ' '} for a field value (HTAB, also allowed there, is left to the byte-wise scan).
+     * Bytes of 0x80 and up (obs-text) belong to the run.
      */
     static int skipVisible(byte[] a, int i, int stop, int lowest) {
         while (i + 8 <= stop) {
             long x = (long) LONGS.get(a, i);
             if (anyBelow(x, lowest) || anyZero(x ^ DELS)) {
+                break;
+            }
+            i += 8;
+        }
+        return i;
+    }
+
+    /** {@link #skipVisible} for a request-target ({@code '!'} and up), which has no {@code '#'} either. */
+    static int skipTarget(byte[] a, int i, int stop) {
+        while (i + 8 <= stop) {
+            long x = (long) LONGS.get(a, i);
+            if (anyBelow(x, '!') || anyZero(x ^ DELS) || anyZero(x ^ HASHES)) {
                 break;
             }
             i += 8;

@@ -100,6 +100,8 @@ class HttpParserTest {
                 // RFC 9112 3.2.3, RFC 9110 9.3.6: CONNECT's authority-form is well formed, and no tunnel is served.
                 bad("CONNECT in authority-form", 501, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
                 bad("CONNECT to an IPv6 literal", 501, "CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\n\r\n"),
+                // RFC 9112 3.2 / RFC 9110 7.1: a fragment is never sent; '#' is no byte of a target.
+                bad("a fragment in the target", 400, "GET /hello/a#f HTTP/1.1\r\n" + host + "\r\n"),
                 bad("CONNECT without a port", 400, "CONNECT example.com HTTP/1.1\r\n" + host + "\r\n"),
                 bad("a method is case-sensitive: connect is not CONNECT", 400, "connect example.com:443 HTTP/1.1\r\n" + host + "\r\n"),
                 bad("an authority for another method", 400, "GET example.com:443 HTTP/1.1\r\n" + host + "\r\n"),
