@@ -12,7 +12,7 @@ import java.util.concurrent.RejectedExecutionException;
  * tell, through a future, when they are done. Netty users write from any thread; here the
  * loop-thread methods stay free of synchronisation, and these hop.
  */
-abstract sealed class ConnectionAnyThread extends ConnectionPeer permits Connection {
+abstract sealed class ConnectionAnyThread extends ConnectionPeer permits ConnectionClosing {
 
     ConnectionAnyThread(EventLoop loop, int fd, java.net.SocketAddress remote, ConnectionHandler handler) {
         super(loop, fd, remote, handler);
