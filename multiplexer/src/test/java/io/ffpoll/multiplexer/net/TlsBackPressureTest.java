@@ -166,15 +166,22 @@ class TlsBackPressureTest extends TlsTestBase {
             peer.handshake();
             Connection s = serverSide.opened.get(30, TimeUnit.SECONDS);
             // Many records, sent from another thread: the paused server stops reading the socket.
+            // The first ten are in the socket before the first resume, so that a read brings
+            // more than the record it delivers however slowly a loaded machine runs the sender.
+            java.util.concurrent.CountDownLatch firstTen = new java.util.concurrent.CountDownLatch(1);
             CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
                 try {
                     for (int from = 0; from < total; from += 5000) {
                         peer.write(pattern(from, Math.min(5000, total - from)));
+                        if (from == 45_000) {
+                            firstTen.countDown();
+                        }
                     }
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
+            assertTrue(firstTen.await(30, TimeUnit.SECONDS), "ten records sent");
             int seen = 0;
             while (serverSide.takenCount() < total) {
                 int before = seen;
