@@ -247,6 +247,35 @@ class FdWatchTest {
         OS.close(again[1]);
     }
 
+    /**
+     * A regular file is always ready and has nothing to wait on: epoll refuses it with EPERM,
+     * and so does the watch on io_uring, whose poll would end at once and be armed again at
+     * every iteration, a loop spinning for good.
+     */
+    @Test
+    void aRegularFileIsRefusedWithEpermOnEveryLinuxEngine() throws Exception {
+        // Not Files.createTempFile: its SecureRandom keeps two descriptors open for the JVM's life.
+        java.nio.file.Path file = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
+                "fdwatch-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".txt");
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.nio.file.Files.writeString(file, "always ready");
+            int fd = io.ffpoll.bindings.Errors.check(io.ffpoll.bindings.platform.Platform.current().files()
+                    .openForReading(arena.allocateFrom(file.toString()), false), "open");
+            try {
+                CompletableFuture<FdWatch> start = FdWatch.start(loop, fd, Interest.READABLE, (w, event) -> { });
+                ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                        () -> start.get(60, TimeUnit.SECONDS));
+                assertInstanceOf(IOException.class, e.getCause());
+                assertTrue(e.getCause().getMessage().contains("EPERM"), e.getCause().getMessage());
+                assertFalse(loop.submit(() -> loop.poller.isRegistered(fd)).get(60, TimeUnit.SECONDS));
+            } finally {
+                OS.close(fd);
+            }
+        } finally {
+            java.nio.file.Files.delete(file);
+        }
+    }
+
     /** A timerfd (Linux) firing every millisecond, watched and then disarmed: expirations counted. */
     @Test
     void aTimerFdIsWatchedUntilItHasFiredFiveTimes() throws Exception {
