@@ -278,8 +278,9 @@ public final class EventLoop implements Executor, AutoCloseable {
     public void execute(Runnable task) {
         Objects.requireNonNull(task, "task");
         if (inEventLoop()) {
-            // The loop's own code (closing callbacks included) may queue work until the end:
-            // the loop drains its queue as the last thing it does. After that, nothing would.
+            // The loop's own code (closing callbacks included) may queue work while it closes:
+            // the loop runs its queue before it ends. Once it is terminated (the last run of
+            // the queue), this is refused here too, so a task cannot queue itself for ever.
             if (runState == TERMINATED) {
                 throw rejected();
             }
@@ -384,10 +385,12 @@ public final class EventLoop implements Executor, AutoCloseable {
     }
 
     /**
-     * Stops the loop: tasks already submitted run (and the tasks they queue, for up to 64
-     * generations: a task that queues itself again at every run is dropped after that, with a
-     * warning, rather than holding the close forever), pending timers are dropped, and everything
-     * registered on the loop is closed: listeners, connections (reset, with what they had queued
+     * Stops the loop: tasks already submitted run, and so do the tasks they queue while the
+     * loop closes, for up to 64 generations before the loop's resources are closed and 64 after;
+     * then the loop is terminated, what is still queued runs once, and its {@code execute}
+     * calls throw {@link RejectedExecutionException} (a task that queues itself again at every
+     * run ends there instead of holding the close for ever). Pending timers are dropped, and
+     * everything registered on the loop is closed: listeners, connections (reset, with what they had queued
      * dropped; their handlers hear of it with a {@code ClosedConnectionException}: close them
      * first for a graceful end), connects in progress, and any other fd still registered. Then
      * the poller is closed. Off every loop thread this waits for the loop's
