@@ -43,11 +43,15 @@ final class HeadFields implements Ascii.MemberVisitor {
         r.targetLength = s.targetEnd - s.targetStart;
         r.http11 = s.minor == 1;
         r.keepAlive = r.http11;
+        // CONNECT's authority-form (RFC 9112 3.2.3) is well formed: the tunnel it asks for is
+        // what this server does not implement (RFC 9110 9.3.6, 15.6.2), not a bad request. Its
+        // head is still checked as any request's (a missing Host is 400 first, 3.2).
+        boolean tunnel = false;
         if (!targetForm(a, o + s.targetStart, o + s.targetEnd, a, o + s.lineStart, r.methodLength)) {
-            // CONNECT's authority-form (RFC 9112 3.2.3) is well formed: the tunnel it asks for is
-            // what this server does not implement (RFC 9110 9.3.6, 15.6.2), not a bad request.
-            return isConnect(a, o + s.lineStart, r.methodLength) && authorityForm(a, o + s.targetStart, o + s.targetEnd)
-                    ? 501 : 400;
+            if (!isConnect(a, o + s.lineStart, r.methodLength) || !authorityForm(a, o + s.targetStart, o + s.targetEnd)) {
+                return 400;
+            }
+            tunnel = true;
         }
         hosts = 0;
         badHost = false;
@@ -79,7 +83,8 @@ final class HeadFields implements Ascii.MemberVisitor {
             interpret(a, name, nameEnd, value, valueEnd, r);
             p += 2;
         }
-        return framing(r, maxBody);
+        int status = framing(r, maxBody);
+        return status == 0 && tunnel ? 501 : status;
     }
 
     /** origin-form, absolute-form (http/https), or "*" for OPTIONS (RFC 9112 3.2). */

@@ -102,6 +102,11 @@ class HttpParserTest {
                 bad("CONNECT to an IPv6 literal", 501, "CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\n\r\n"),
                 // RFC 9112 3.2 / RFC 9110 7.1: a fragment is never sent; '#' is no byte of a target.
                 bad("a fragment in the target", 400, "GET /hello/a#f HTTP/1.1\r\n" + host + "\r\n"),
+                // ...but its head is checked first: Host (RFC 9112 3.2) and framing as any request's.
+                bad("CONNECT without Host", 400, "CONNECT example.com:443 HTTP/1.1\r\n\r\n"),
+                bad("CONNECT with two Hosts", 400, "CONNECT example.com:443 HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+                bad("CONNECT with Content-Length and Transfer-Encoding", 400, "CONNECT example.com:443 HTTP/1.1\r\n"
+                        + "Host: example.com:443\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
                 bad("CONNECT without a port", 400, "CONNECT example.com HTTP/1.1\r\n" + host + "\r\n"),
                 bad("a method is case-sensitive: connect is not CONNECT", 400, "connect example.com:443 HTTP/1.1\r\n" + host + "\r\n"),
                 bad("an authority for another method", 400, "GET example.com:443 HTTP/1.1\r\n" + host + "\r\n"),

@@ -19,8 +19,8 @@ final class Polls {
     // A listening socket other loops or processes also watch: each of their polls wakes per
     // connection, not one (no EPOLLEXCLUSIVE). io_uring's poll takes an exclusive wakeup even
     // while its loop is busy in a callback, or is cancelling the poll to close or suspend its
-    // listener, where epoll passes it on to an epoll nobody waits on. The connection would then
-    // wait for a loop that accepts it late, or never, until another connection came.
+    // listener, where epoll passes over an epoll nobody waits on to one somebody does. The
+    // connection would then wait for a loop that accepts it late, or never, until another came.
     private static final int SHARED_MASK = IoUringAbi.POLLIN;
     // A poll for writability only: its user_data differs from the poll it replaces (same fd and
     // generation), whose cancelled completion comes later and must not pass for the new one's.

@@ -61,11 +61,12 @@ class ResumeWithKeptBytesTest extends LoopTestBase {
         assertEquals(0, Loopback.OS.shutdownOutput(client), "the client's FIN");
         // Each resume is answered by an offer and a pause; within a few, the loop has polled
         // the new bytes and the FIN, and the 50 kept bytes come with the 50 new ones.
+        int loopTid = io.ffpoll.multiplexer.testing.LoopThreads.tid(loop);
         List<Long> seen = new ArrayList<>();
         for (int i = 0; i < 50 && !decoder.readClosed.isDone(); i++) {
             // The loop blocked in its poll: the kernel's readiness is remembered by now (a task
             // alone is no iteration: a loop runs tasks that come while it runs tasks).
-            io.ffpoll.multiplexer.testing.LoopThreads.awaitBlocked(io.ffpoll.multiplexer.testing.LoopThreads.tid(loop));
+            io.ffpoll.multiplexer.testing.LoopThreads.awaitBlocked(loopTid);
             onLoop(server::resumeReading);
             Long offered = decoder.offers.poll(30, TimeUnit.SECONDS);
             if (offered == null) {
