@@ -493,7 +493,8 @@ public final class Listener {
             // accept would take the wakeups the other loops or processes on this socket need, and
             // they would never hear of the connection. So a listener that does not accept leaves
             // the set (epoll_ctl DEL; EPOLLEXCLUSIVE cannot be MODified), and comes back with an
-            // ADD, which reports the connections that waited meanwhile.
+            // ADD, which reports the connections that waited meanwhile. (On io_uring every
+            // waiter is woken: there leaving the set only spares it wakeups it would not use.)
             if (accepting) {
                 LOOPS.registerShared(loop, fd, Interest.READABLE, events);
             } else {
