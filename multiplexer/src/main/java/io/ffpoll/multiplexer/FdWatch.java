@@ -58,6 +58,8 @@ public final class FdWatch {
     private volatile Interest interest;
     private volatile boolean open = true; // written on the loop thread
     private boolean fdClosed;             // loop thread, or after the loop ended
+    // The loop's handler of the fd: it names the user's handler in JFR's slow-callback events.
+    private final Events events = new Events();
     // What the loop closes when it stops (kept out of the public surface).
     private final LoopResource resource = LoopResource.of(() -> end(null, true));
 
@@ -94,7 +96,7 @@ public final class FdWatch {
         LoopFuture<FdWatch> started = new LoopFuture<>(loop);
         loop.onLoop(() -> {
             refuseAlwaysReady(loop, fd);
-            loop.register(fd, interest, watch::onEvent);
+            loop.register(fd, interest, watch.events);
             LoopAccess access = LoopAccess.get();
             access.adopt(loop, watch.resource);
             // The next poll applies the registration; a refusal arrives as an event before this runs.
@@ -138,6 +140,18 @@ public final class FdWatch {
                         + (files.isDirectory(stat) ? "directory" : "regular file")
                         + ": always ready, as epoll refuses it)", io.ffpoll.bindings.Err.EPERM);
             }
+        }
+    }
+
+    private final class Events implements IoHandler, io.ffpoll.multiplexer.internal.Described {
+        @Override
+        public void onEvent(Event event) {
+            FdWatch.this.onEvent(event);
+        }
+
+        @Override
+        public String describeCallback() {
+            return "fd watch of fd " + fd + " (" + handler.getClass().getName() + ")";
         }
     }
 

@@ -182,11 +182,26 @@ public final class SignalWatch {
             return;
         }
         try {
-            loop.execute(this::run);
+            loop.execute(delivery);
         } catch (RejectedExecutionException loopClosed) {
             end(null); // the loop's closing ends the watch too; this only comes first
         }
     }
+
+    /** The loop's task that runs the handler: it names the handler in JFR's slow-callback events. */
+    private final class Delivery implements Runnable, io.ffpoll.multiplexer.internal.Described {
+        @Override
+        public void run() {
+            SignalWatch.this.run();
+        }
+
+        @Override
+        public String describeCallback() {
+            return "signal watch of SIG" + signal + " (" + handler.getClass().getName() + ")";
+        }
+    }
+
+    private final Delivery delivery = new Delivery();
 
     private void run() {
         if (!open) {

@@ -177,7 +177,7 @@ public final class DatagramEndpoint {
             freeReceiveMemory();
             throw e;
         }
-        loop.register(fd, Interest.READABLE, this::onEvent);
+        loop.register(fd, Interest.READABLE, new Events());
         LOOPS.adopt(loop, resource);
         LOOPS.afterNextPoll(loop, () -> {
             if (!closed) {
@@ -188,6 +188,19 @@ public final class DatagramEndpoint {
             }
         });
         return null;
+    }
+
+    /** The loop's handler of the socket: it names the endpoint and the user's handler in JFR's slow-callback events. */
+    private final class Events implements io.ffpoll.multiplexer.IoHandler, io.ffpoll.multiplexer.internal.Described {
+        @Override
+        public void onEvent(Event event) {
+            DatagramEndpoint.this.onEvent(event);
+        }
+
+        @Override
+        public String describeCallback() {
+            return "datagram endpoint " + local + " (" + handler.getClass().getName() + ")";
+        }
     }
 
     private void onEvent(Event event) {

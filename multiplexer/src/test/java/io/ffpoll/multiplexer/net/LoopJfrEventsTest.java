@@ -130,6 +130,44 @@ class LoopJfrEventsTest extends LoopTestBase {
         assertTrue(e.getDuration().toMillis() >= 20, "past the shipped threshold: " + e.getDuration());
     }
 
+    /** Blocks the loop for every readiness of its pipe; named in the events by its class. */
+    static final class SleepingWatcher implements io.ffpoll.multiplexer.FdWatch.Handler {
+        @Override
+        public void onReady(io.ffpoll.multiplexer.FdWatch watch, io.ffpoll.multiplexer.Event event) {
+            SleepingHandler.blockTheLoop();
+            try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+                io.ffpoll.multiplexer.testing.Loopback.OS.read(watch.fd(), a.allocate(16), 16);
+            }
+        }
+    }
+
+    /** An fd watch's slow callback names the watch and the user's handler, not a lambda of the library's. */
+    @Test
+    void aSlowFdWatchIsNamedByItsFdAndHandler() throws Exception {
+        int[] fds = new int[2];
+        assertEquals(0, io.ffpoll.bindings.Processes.pipe(fds));
+        try {
+            assertEquals(0, io.ffpoll.multiplexer.testing.Loopback.OS.setBlocking(fds[0], false));
+            io.ffpoll.multiplexer.FdWatch watch = io.ffpoll.multiplexer.FdWatch.start(loop, fds[0],
+                    io.ffpoll.multiplexer.Interest.READABLE, new SleepingWatcher()).get(30, TimeUnit.SECONDS);
+            recordWithSampler();
+            try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+                assertEquals(1, io.ffpoll.multiplexer.testing.Loopback.OS.write(fds[1], a.allocate(1), 1));
+            }
+            loop.submit(() -> null).get(30, TimeUnit.SECONDS); // the slow callback has run
+            List<RecordedEvent> slow = stopAndRead("ffpoll.SlowHandler").stream()
+                    .filter(e -> e.getString("callback").contains(SleepingWatcher.class.getName())).toList();
+            assertEquals(1, slow.size(), slow.toString());
+            assertEquals("fd watch of fd " + fds[0] + " (" + SleepingWatcher.class.getName() + ")",
+                    slow.getFirst().getString("callback"));
+            watch.close();
+            watch.closed().get(30, TimeUnit.SECONDS);
+        } finally {
+            io.ffpoll.multiplexer.testing.Loopback.OS.close(fds[0]);
+            io.ffpoll.multiplexer.testing.Loopback.OS.close(fds[1]);
+        }
+    }
+
     @Test
     void aStalledIterationNamesItsLongestCallback() throws Exception {
         recordWithSampler();
