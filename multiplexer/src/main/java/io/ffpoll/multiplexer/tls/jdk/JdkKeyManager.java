@@ -96,12 +96,32 @@ final class JdkKeyManager extends X509ExtendedKeyManager {
     }
 
     private String serverAlias(String keyType, SSLSession handshake) {
+        if (handshake == null) {
+            // The JDK restoring a session from its ticket asks for a key of the ticket's type
+            // before the handshake's session, and with it the client's server name, exists. A
+            // null here would refuse to resume every session of a named certificate whose key
+            // type the default's does not share; any key of the type lets it resume (what the
+            // restored session then reports as its local certificate may be the default's).
+            return anyServerAlias(keyType);
+        }
         String requested = requestedName(handshake);
         String name = requested == null ? null : match(requested);
         if (name != null) {
             return fits(byName.get(name), keyType) ? NAMED + name : null;
         }
         return fits(defaultKey, keyType) ? DEFAULT : null;
+    }
+
+    private String anyServerAlias(String keyType) {
+        if (fits(defaultKey, keyType)) {
+            return DEFAULT;
+        }
+        for (var named : byName.entrySet()) {
+            if (fits(named.getValue(), keyType)) {
+                return NAMED + named.getKey();
+            }
+        }
+        return null;
     }
 
     private String clientAlias(String[] keyTypes) {
