@@ -20,7 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A thread that owns a {@link Poller}. Each iteration makes one poll (whose timeout is the next
- * timer's deadline, or zero when tasks are waiting), then runs the ready fds' handlers, the
+ * timer's deadline, or zero when tasks are waiting), then runs (on io_uring, after the sends'
+ * completions) the ready fds' handlers, the
  * expired timers and the tasks submitted from other threads.
  *
  * <p>Threading: {@link #execute}, {@link #submit}, {@link #onLoop}, {@link #schedule},

@@ -86,10 +86,13 @@ final class LoopThread extends Thread {
                 counts[LoopCounters.EVENTS] += n;
                 counts[LoopCounters.WAKEUPS] = loop.poller.unwrap().wakeupsSignalled();
                 watch.iterationStarted(n, now);
-                dispatch();
                 if (completesSends) {
+                    // Before the readiness: a send the peer's reset failed has taken the socket's
+                    // error, and the receive behind it found a plain EOF. The failure closes the
+                    // connection first, so the reset never reads as an orderly end of input.
                     runCompletions(); // a timed callback: not on backends that have none to report
                 }
+                dispatch();
                 runAll(afterThisPoll);
                 counts[LoopCounters.TIMERS_FIRED] += loop.timers.runExpired(name, watch);
                 runTasks(MAX_TASKS_PER_ITERATION);
