@@ -29,15 +29,9 @@ class ListenerSharingTest extends LoopTestBase {
             int dup = Errors.check(Loopback.OS.duplicate(listenFd), "fcntl(F_DUPFD_CLOEXEC)");
             AtomicInteger acceptedHere = new AtomicInteger();
             AtomicInteger acceptedThere = new AtomicInteger();
-            Listener here = Listener.startShared(loop, listenFd, (fd, peer) -> {
-                acceptedHere.incrementAndGet();
-                Loopback.OS.close(fd);
-            }).get(30, TimeUnit.SECONDS);
+            Listener here = sharedCounting(loop, listenFd, acceptedHere);
             listenerOwnsListenFd();
-            Listener.startShared(other, dup, (fd, peer) -> {
-                acceptedThere.incrementAndGet();
-                Loopback.OS.close(fd);
-            }).get(30, TimeUnit.SECONDS);
+            sharedCounting(other, dup, acceptedThere);
             int hereTid = LoopThreads.tid(loop);
             int thereTid = LoopThreads.tid(other);
             final int n = 40;
@@ -83,16 +77,10 @@ class ListenerSharingTest extends LoopTestBase {
             int dup = Errors.check(Loopback.OS.duplicate(listenFd), "fcntl(F_DUPFD_CLOEXEC)");
             AtomicInteger acceptedHere = new AtomicInteger();
             AtomicInteger acceptedThere = new AtomicInteger();
-            Listener here = Listener.startShared(loop, listenFd, (fd, peer) -> {
-                acceptedHere.incrementAndGet();
-                Loopback.OS.close(fd);
-            }).get(30, TimeUnit.SECONDS);
+            Listener here = sharedCounting(loop, listenFd, acceptedHere);
             listenerOwnsListenFd();
             iterate(loop); // its registration reached the kernel first
-            Listener there = Listener.startShared(other, dup, (fd, peer) -> {
-                acceptedThere.incrementAndGet();
-                Loopback.OS.close(fd);
-            }).get(30, TimeUnit.SECONDS);
+            Listener there = sharedCounting(other, dup, acceptedThere);
             iterate(other);
 
             here.suspendAccepting(); // as at a connection limit
@@ -122,16 +110,10 @@ class ListenerSharingTest extends LoopTestBase {
             int dup = Errors.check(Loopback.OS.duplicate(listenFd), "fcntl(F_DUPFD_CLOEXEC)");
             AtomicInteger acceptedHere = new AtomicInteger();
             AtomicInteger acceptedThere = new AtomicInteger();
-            Listener here = Listener.startShared(loop, listenFd, (fd, peer) -> {
-                acceptedHere.incrementAndGet();
-                Loopback.OS.close(fd);
-            }).get(30, TimeUnit.SECONDS);
+            Listener here = sharedCounting(loop, listenFd, acceptedHere);
             listenerOwnsListenFd();
             iterate(loop); // registered first: the first its socket wakes
-            Listener.startShared(other, dup, (fd, peer) -> {
-                acceptedThere.incrementAndGet();
-                Loopback.OS.close(fd);
-            }).get(30, TimeUnit.SECONDS);
+            sharedCounting(other, dup, acceptedThere);
             iterate(other);
 
             CountDownLatch free = new CountDownLatch(1);
@@ -153,6 +135,14 @@ class ListenerSharingTest extends LoopTestBase {
             assertEquals(0, acceptedHere.get());
             here.closeAsync().get(30, TimeUnit.SECONDS);
         }
+    }
+
+    /** A shared listener on {@code on} that counts what it accepts, and closes it. */
+    private static Listener sharedCounting(EventLoop on, int fd, AtomicInteger accepted) throws Exception {
+        return Listener.startShared(on, fd, (c, peer) -> {
+            accepted.incrementAndGet();
+            Loopback.OS.close(c);
+        }).get(30, TimeUnit.SECONDS);
     }
 
     /** Runs two iterations of {@code loop}: what was queued for it ran, and its next poll applied it. */
