@@ -307,14 +307,15 @@ abstract sealed class ServerSettings permits RouteSettings {
      * gzip for responses whose client accepts it (Accept-Encoding), on by default: fixed
      * 200 bodies and static files of a text type (text/*, JSON, XML, JavaScript, SVG) of at
      * least {@code minLength} bytes and at most {@code maxLength}, and not for a range. A
-     * HEAD gets the fields its GET would, the gzip length and tag included. A handler's response that names its exact bytes is never compressed: one with a
-     * Content-Encoding, an ETag (a tag is one representation's), a Content-Range, or
-     * Cache-Control: no-transform; it goes out as it is, with no Vary added. A response that
-     * could be compressed says {@code Vary: Accept-Encoding} whether it is or not. A constant
-     * response is compressed once, a static file once per version of the file (a cache of
-     * 32 MiB), any other response at each request, on the loop, which is what bounds the cost:
-     * {@code maxLength} (default 8 MiB) caps one response's CPU and memory. Streamed bodies are sent as they are. Defaults: level 6,
-     * 1024 bytes.
+     * HEAD gets the fields its GET would, the gzip length and tag included. A handler's
+     * response that names its exact bytes is never compressed: one with a Content-Encoding,
+     * an ETag (a tag is one representation's), a Content-Range, or Cache-Control:
+     * no-transform; it goes out as it is, with no Vary added. A response that could be
+     * compressed says {@code Vary: Accept-Encoding} whether it is or not. A constant response
+     * is compressed once, a static file once per version of the file (a cache of 32 MiB), any
+     * other response at each request, on the loop, which is what bounds the cost:
+     * {@code maxLength} (default 8 MiB) caps one response's CPU and memory. Streamed bodies
+     * are sent as they are. Defaults: level 6, 1024 bytes.
      *
      * @param level     1 (fastest) to 9 (smallest)
      * @param minLength the shortest body compressed
