@@ -21,15 +21,15 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A thread that owns a {@link Poller}. Each iteration makes one poll (whose timeout is the next
  * timer's deadline, or zero when tasks are waiting), then runs (on io_uring, after the sends'
- * completions) the ready fds' handlers, the
- * expired timers and the tasks submitted from other threads.
+ * completions) the ready fds' handlers, the expired timers and the tasks submitted from other
+ * threads.
  *
  * <p>Threading: {@link #execute}, {@link #submit}, {@link #onLoop}, {@link #schedule},
  * {@link Timer#cancel()}, {@link #close()}, {@link #closeAsync()} and {@link #inEventLoop()} may
  * be called from any thread; the fd methods only from the loop thread (from a handler, timer or
  * task), and elsewhere throw {@link WrongThreadException}, as a connection's methods do; on a
- * closed loop they throw {@link IllegalStateException}. A submitted task wakes a blocked loop; a burst of submissions costs about one eventfd
- * write, not one each.
+ * closed loop they throw {@link IllegalStateException}. A submitted task wakes a blocked loop;
+ * a burst of submissions costs about one eventfd write, not one each.
  *
  * <p>No method waits for a loop while it runs on a loop thread: one loop waiting for another
  * that waits for it would stop both for good. Calls that hand work to another loop return a
@@ -391,10 +391,10 @@ public final class EventLoop implements Executor, AutoCloseable {
      * then the loop is terminated, what is still queued runs once, and its {@code execute}
      * calls throw {@link RejectedExecutionException} (a task that queues itself again at every
      * run ends there instead of holding the close for ever). Pending timers are dropped, and
-     * everything registered on the loop is closed: listeners, connections (reset, with what they had queued
-     * dropped; their handlers hear of it with a {@code ClosedConnectionException}: close them
-     * first for a graceful end), connects in progress, and any other fd still registered. Then
-     * the poller is closed. Off every loop thread this waits for the loop's
+     * everything registered on the loop is closed: listeners, connections (reset, with what
+     * they had queued dropped; their handlers hear of it with a
+     * {@code ClosedConnectionException}: close them first for a graceful end), connects in
+     * progress, and any other fd still registered. Then the poller is closed. Off every loop thread this waits for the loop's
      * thread to end; on a loop thread (this loop's, or another's) it only starts closing and
      * returns, since it cannot wait there: {@link #closeAsync()} tells when it is done.
      * Idempotent.
