@@ -74,9 +74,8 @@ public final class FdWatch {
     /**
      * Starts watching {@code fd} on {@code loop} for {@code interest}. Any thread; never waits.
      * The future completes once the kernel has taken the registration, or fails with its
-     * refusal (epoll refuses a regular file or a directory with EPERM, and so does the watch on
-     * io_uring, where either would be ready at every iteration; a closed fd is EBADF), which
-     * leaves the fd as it was.
+     * refusal (a closed fd is EBADF; a file whose readiness never changes is EPERM, see
+     * {@link Poller#register}), which leaves the fd as it was.
      *
      * @param loop the loop whose thread runs the handler
      * @param fd the descriptor, still yours: the watch does not close it
@@ -95,7 +94,6 @@ public final class FdWatch {
         FdWatch watch = new FdWatch(loop, fd, interest, handler);
         LoopFuture<FdWatch> started = new LoopFuture<>(loop);
         loop.onLoop(() -> {
-            refuseAlwaysReady(loop, fd);
             loop.register(fd, interest, watch.events);
             LoopAccess access = LoopAccess.get();
             access.adopt(loop, watch.resource);
@@ -116,31 +114,6 @@ public final class FdWatch {
             }
         });
         return started;
-    }
-
-    /**
-     * A regular file or a directory is always ready and has nothing to wait on. epoll refuses
-     * it (EPERM); an io_uring poll on it ends at once and would be armed again at every
-     * iteration, a loop that never sleeps; so it is refused there the same way. kqueue takes
-     * it with a meaning of its own (EVFILT_READ: bytes left past the offset).
-     */
-    private static void refuseAlwaysReady(EventLoop loop, int fd) throws IOException {
-        if (!(LoopAccess.get().backend(loop) instanceof io.ffpoll.multiplexer.uring.IoUringBackend)) {
-            return;
-        }
-        io.ffpoll.bindings.platform.FileCalls files = Platform.current().files();
-        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-            java.lang.foreign.MemorySegment stat = arena.allocate(files.statSize(), 8);
-            int r = files.fstat(fd, stat);
-            if (r < 0) {
-                throw io.ffpoll.bindings.Errors.exception("fstat(fd " + fd + ")", -r);
-            }
-            if (files.isRegularFile(stat) || files.isDirectory(stat)) {
-                throw io.ffpoll.bindings.Errors.exception("FdWatch.start(fd " + fd + ", a "
-                        + (files.isDirectory(stat) ? "directory" : "regular file")
-                        + ": always ready, as epoll refuses it)", io.ffpoll.bindings.Err.EPERM);
-            }
-        }
     }
 
     private final class Events implements IoHandler, io.ffpoll.multiplexer.internal.Described {

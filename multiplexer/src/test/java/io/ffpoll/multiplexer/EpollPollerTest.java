@@ -37,6 +37,11 @@ class EpollPollerTest extends PollerContract {
     }
 
     @Override
+    String alwaysReadyRefusal(int fd) {
+        return "epoll_ctl(EPOLL_CTL_ADD, fd " + fd + "): EPERM (Operation not permitted)";
+    }
+
+    @Override
     String wakeCall() {
         return "write";
     }

@@ -276,6 +276,27 @@ class FdWatchTest {
         }
     }
 
+    /**
+     * A regular file whose readiness does change is watched, as epoll takes it: procfs and sysfs
+     * files such as /proc/self/mounts (or a GPIO's value) have a wait queue behind their poll.
+     */
+    @Test
+    void aPollableProcFileIsWatchedOnEveryLinuxEngine() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(OS.name().equals("linux"), "procfs is Linux's");
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            int fd = io.ffpoll.bindings.Errors.check(io.ffpoll.bindings.platform.Platform.current().files()
+                    .openForReading(arena.allocateFrom("/proc/self/mounts"), false), "open");
+            try {
+                FdWatch watch = FdWatch.start(loop, fd, Interest.READABLE, (w, event) -> { }).get(60, TimeUnit.SECONDS);
+                assertTrue(watch.isOpen());
+                watch.close();
+                watch.closed().get(60, TimeUnit.SECONDS);
+            } finally {
+                OS.close(fd);
+            }
+        }
+    }
+
     /** A timerfd (Linux) firing every millisecond, watched and then disarmed: expirations counted. */
     @Test
     void aTimerFdIsWatchedUntilItHasFiredFiveTimes() throws Exception {

@@ -55,6 +55,11 @@ class IoUringPollerTest extends PollerContract {
     }
 
     @Override
+    String alwaysReadyRefusal(int fd) {
+        return "io_uring_enter(IORING_OP_POLL_ADD, fd " + fd + ", nothing to wait on): EPERM (Operation not permitted)";
+    }
+
+    @Override
     String wakeCall() {
         return "write";
     }

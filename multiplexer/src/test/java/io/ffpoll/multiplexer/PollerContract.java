@@ -416,6 +416,78 @@ abstract class PollerContract {
         assertThrows(IllegalArgumentException.class, () -> Events.withCapacity(0));
     }
 
+    /**
+     * The message of the refusal of {@code fd}, a file with nothing to wait on (a regular file,
+     * /dev/null), as epoll refuses it; null where the backend takes such a file (kqueue).
+     */
+    String alwaysReadyRefusal(int fd) {
+        return null;
+    }
+
+    /** Opens {@code path} for reading, closed by the test's Loopback. */
+    int openTracked(String path) {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            int fd = Loopback.OS.files().openForReading(arena.allocateFrom(path), false);
+            assertTrue(fd >= 0, "open " + path + ": " + Loopback.OS.describe(-fd));
+            return net.track(fd);
+        }
+    }
+
+    /**
+     * A regular file is refused at the first poll, /dev/null (a device with no wait queue) by the
+     * second: their readiness would never change, and an io_uring poll on them ends at once,
+     * armed again at every iteration by a loop that would never sleep. A file whose readiness
+     * does change (/proc/self/mounts) is taken.
+     */
+    @Test
+    void aFileWithNothingToWaitOnIsRefusedAndTheLoopSleeps() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(alwaysReadyRefusal(0) != null,
+                "this backend takes a regular file (kqueue: bytes left past the offset)");
+        java.nio.file.Path file = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
+                "poller-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".txt");
+        try {
+            java.nio.file.Files.writeString(file, "always ready");
+            int regular = openTracked(file.toString());
+            poller.register(regular, Interest.BOTH, "file");
+            assertEquals(1, poller.poll(events, WAIT));
+            IOException refused = events.get(0).registrationFailure();
+            assertNotNull(refused, "a regular file was taken");
+            assertEquals(alwaysReadyRefusal(regular), refused.getMessage());
+            assertFalse(poller.isRegistered(regular));
+            assertEquals(0, poller.poll(events, NOW));
+        } finally {
+            java.nio.file.Files.delete(file);
+        }
+        int devNull = openTracked("/dev/null");
+        poller.register(devNull, Interest.READABLE, "null");
+        IOException refused = null;
+        int readiness = 0;
+        for (int poll = 0; poll < 2 && refused == null; poll++) {
+            int n = poller.poll(events, WAIT);
+            assertEquals(1, n);
+            refused = events.get(0).registrationFailure();
+            readiness += refused == null ? 1 : 0;
+        }
+        assertNotNull(refused, "/dev/null was still taken after two polls");
+        assertTrue(readiness <= 1, "readiness events before the refusal: " + readiness);
+        assertEquals(alwaysReadyRefusal(devNull), refused.getMessage());
+        assertEquals(0, poller.poll(events, NOW));
+        int mounts = openTracked("/proc/self/mounts");
+        poller.register(mounts, Interest.READABLE, "mounts");
+        int reports = 0;
+        for (int poll = 0; poll < 3; poll++) {
+            int n = poller.poll(events, Duration.ofMillis(20));
+            for (int i = 0; i < n; i++) {
+                assertNull(events.get(i).registrationFailure(), "/proc/self/mounts was refused");
+                reports++;
+            }
+        }
+        assertTrue(poller.isRegistered(mounts));
+        assertTrue(reports <= 1, "/proc/self/mounts reported ready " + reports + " times without a change");
+        poller.deregister(mounts);
+        pollNow();
+    }
+
     @Test
     void registeringAClosedFdIsReportedAsAFailedRegistration() throws Exception {
         int[] pair = net.pair();

@@ -1,11 +1,16 @@
 package io.ffpoll.multiplexer.uring;
 
+import io.ffpoll.bindings.Err;
 import io.ffpoll.bindings.linux.IoUringAbi;
+import io.ffpoll.bindings.platform.FileCalls;
+import io.ffpoll.bindings.platform.Platform;
 import io.ffpoll.multiplexer.backend.EventBuffer;
 import io.ffpoll.multiplexer.backend.Registrations;
 import io.ffpoll.multiplexer.epoll.EpollBackend;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -26,6 +31,9 @@ final class Polls {
     // generation), whose cancelled completion comes later and must not pass for the new one's.
     private static final long SENDS_ONLY = 1L << 60;
     private static final int SENDS_ONLY_MASK = IoUringAbi.POLLOUT;
+    // Per fd: the current poll has posted nothing yet; the poll before it ended at its first.
+    private static final byte FRESH = 1;
+    private static final byte ENDED_FRESH = 2;
 
     private final Ring ring;
     private final Registrations regs;
@@ -33,6 +41,7 @@ final class Polls {
     private final Accepts accepts;   // or null
     private final long cancelData;
     private long[] armed = new long[256]; // the user_data of fd's poll in the ring, or NONE
+    private byte[] fresh = new byte[256];
     private int[] remask = new int[16];
     private int remaskCount;
 
@@ -50,6 +59,7 @@ final class Polls {
             int old = armed.length;
             armed = Arrays.copyOf(armed, Math.max(old * 2, fd + 1));
             Arrays.fill(armed, old, armed.length, NONE);
+            fresh = Arrays.copyOf(fresh, armed.length);
         }
         return armed;
     }
@@ -74,6 +84,7 @@ final class Polls {
         }
         ring.prepare(IoUringAbi.IORING_OP_POLL_ADD, fd, 0, IoUringAbi.IORING_POLL_ADD_MULTI, 0, mask, data);
         armed(fd)[fd] = data;
+        fresh[fd] = FRESH;
     }
 
     void disarm(int fd) throws IOException {
@@ -126,9 +137,40 @@ final class Polls {
             regs.addFailed(fd, -res, "io_uring_enter(IORING_OP_POLL_ADD, fd " + fd + ")");
             return;
         }
+        boolean first = (fresh[fd] & FRESH) != 0;
+        if (!more && first && nothingToWaitOn(fd)) {
+            armed[fd] = NONE;
+            regs.addFailed(fd, Err.EPERM, "io_uring_enter(IORING_OP_POLL_ADD, fd " + fd + ", nothing to wait on)");
+            return;
+        }
         regs.kernelEvent(fd, regs.generation(fd), EpollBackend.toReady(res), events);
-        if (!more) {
-            arm(fd); // the kernel ended the multishot (a completion it had no room for)
+        if (more) {
+            fresh[fd] = 0;
+        } else {
+            // The kernel ended the multishot: a completion it had no room for, or a file with no
+            // wait queue, reported once and left (a device such as /dev/null, told at its second
+            // poll). A new poll reports the current state first, so nothing is lost.
+            arm(fd);
+            fresh[fd] |= first ? ENDED_FRESH : 0;
+        }
+    }
+
+    /**
+     * Whether {@code fd}, whose poll ended at its first completion, is a file whose readiness
+     * never changes, which epoll_ctl refuses with EPERM (no poll method, so no wait queue): a
+     * regular file or a directory, or anything whose poll ended at its first completion twice
+     * running. A regular file with a wait queue (procfs, sysfs) keeps its multishot poll and is
+     * never asked about. A full completion queue can end a new socket's poll at its first
+     * completion too, but not twice running: the ring was drained before the second was armed.
+     */
+    private boolean nothingToWaitOn(int fd) {
+        if ((fresh[fd] & ENDED_FRESH) != 0) {
+            return true;
+        }
+        FileCalls files = Platform.current().files();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment stat = arena.allocate(files.statSize(), 8);
+            return files.fstat(fd, stat) == 0 && (files.isRegularFile(stat) || files.isDirectory(stat));
         }
     }
 }
