@@ -422,7 +422,7 @@ public final class GroupListener implements AutoCloseable {
             return;
         }
         try {
-            loop.execute(() -> Listener.handOver(loop, fd, () -> handler.accepted(loop, fd, peer)));
+            loop.execute(() -> AcceptedSockets.handOver(loop, fd, () -> handler.accepted(loop, fd, peer)));
         } catch (RejectedExecutionException closed) {
             OS.close(fd); // that loop is stopping
         }

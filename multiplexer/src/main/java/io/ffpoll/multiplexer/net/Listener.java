@@ -19,9 +19,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -71,9 +68,6 @@ public final class Listener {
         void accepted(int fd, InetSocketAddress peer);
     }
 
-    private static final byte PER_SOCKET = 0; // set on each accepted socket (a shared listening socket's)
-    private static final byte TO_CHECK = 1;   // set on the listening socket; the first accepted socket tells
-    private static final byte INHERITED = 2;  // set on the listening socket, and accepted sockets have them
 
     private final EventLoop loop;
     private final int fd;
@@ -82,18 +76,13 @@ public final class Listener {
     private final boolean shared;
     private final IoHandler events = new Events();
     private final LoopCounters counters;
-    private Arena arena;          // made on the loop, with the registration
+    private AcceptedSockets sockets; // made on the loop, with the registration
     private boolean adopted;      // by the loop, which from then on closes the fd and the memory
-    private MemorySegment peer;
-    private MemorySegment peerLength;
-    private final PeerAddresses peers = new PeerAddresses();
     private boolean paused;       // out of descriptors or memory: retried after PAUSE
     private boolean suspended;    // by the owner (e.g. at a connection limit), until resumed
     private boolean inWakeSet;    // a shared socket's registration, while accepting
     private Backend ring;         // the loop's backend where the kernel accepts (io_uring), else null
-    private int peerSize;         // with ring: the listening family's sockaddr size; 0 on a Unix socket
     private boolean closed;
-    private byte optionMode = PER_SOCKET; // how accepted sockets get the options
     private long pauses;
     private UnixListening.SocketFile socketFile; // removed on close: the file this listener bound
     // Complete once the first poll after the registration applied it (its failure comes then).
@@ -125,24 +114,22 @@ public final class Listener {
     }
 
     private Listener register() throws IOException {
-        arena = Arena.ofShared();
-        peer = OS.allocateSockaddr(arena);
-        peerLength = arena.allocate(ValueLayout.JAVA_INT);
+        sockets = new AcceptedSockets(fd, options);
         if (shared) {
             LOOPS.registerShared(loop, fd, Interest.READABLE, events);
             inWakeSet = true;
         } else {
-            inheritOptions();
+            sockets.inheritOptions();
             loop.register(fd, Interest.READABLE, events);
             Backend backend = LOOPS.backend(loop);
             if (backend.completesAccepts()) {
                 try {
-                    peerSize = ownAddressSize();
+                    sockets.acceptedByRing();
                     backend.acceptFor(fd);
                 } catch (IOException | RuntimeException e) {
                     loop.deregister(fd);
-                    arena.close();
-                    arena = null; // a later closeAsync has nothing to free
+                    sockets.close();
+                    sockets = null; // a later closeAsync has nothing to free
                     throw e;
                 }
                 ring = backend;
@@ -262,8 +249,8 @@ public final class Listener {
             // Refused by the loop (closed, or epoll_ctl failed) before the loop adopted it: the
             // fd, its memory and the file are still ours. Once adopted, the loop closes them.
             if (failure != null && !l.adopted) {
-                if (l.arena != null) {
-                    l.arena.close();
+                if (l.sockets != null) {
+                    l.sockets.close();
                 }
                 OS.close(fd);
                 if (bound != null) {
@@ -348,17 +335,14 @@ public final class Listener {
                 LOOPS.redeliver(loop, fd, Interest.READABLE);
                 return;
             }
-            int r;
-            if (ring != null) {
-                r = ring.accept(fd);
-            } else {
-                peerLength.set(ValueLayout.JAVA_INT, 0, (int) OS.sockaddrSize());
-                r = OS.accept(fd, peer, peerLength);
-            }
+            int r = ring != null ? ring.accept(fd) : sockets.accept();
             if (r >= 0) {
                 accepted++;
                 counters.counts[LoopCounters.ACCEPTS]++;
-                deliver(r);
+                if (sockets.prepare(r)) {
+                    InetSocketAddress from = sockets.peer();
+                    AcceptedSockets.handOver(loop, r, () -> handler.accepted(r, from));
+                }
                 continue;
             }
             int errno = -r;
@@ -386,85 +370,6 @@ public final class Listener {
         counters.acceptFailed(errno);
         if (JfrSwitch.on()) {
             JfrEvents.acceptFailure(loop.name(), "fd " + fd, errno, OS.describe(errno));
-        }
-    }
-
-    /**
-     * Sets the accept options on the listening socket, which passes them on to the sockets
-     * accepted from it: an accept then makes no setsockopt. Not on a socket other loops or
-     * processes accept on too, whose options are theirs as well.
-     */
-    private void inheritOptions() {
-        if (options.setsAny()) {
-            int r = options.apply(OS, fd);
-            if (r == 0) {
-                optionMode = TO_CHECK;
-            } else {
-                LOG.debug("listener fd {}: the listening socket refused the accept options ({}); setting them on each accepted socket",
-                        fd, OS.describe(-r));
-            }
-        }
-    }
-
-    /** The size of this listening socket's own address: its peers' is the same; 0 for a Unix-domain socket. */
-    private int ownAddressSize() throws IOException {
-        peerLength.set(ValueLayout.JAVA_INT, 0, (int) OS.sockaddrSize());
-        Errors.check(OS.getsockname(fd, peer, peerLength), "getsockname(listener fd " + fd + ")");
-        return peers.decode(peer) == null ? 0 : peerLength.get(ValueLayout.JAVA_INT, 0);
-    }
-
-    private void deliver(int accepted) {
-        boolean known = true;
-        if (ring != null) {
-            // A Unix-domain client's address is none of the handler's business (null, as below).
-            known = peerSize > 0;
-            if (known) {
-                peerLength.set(ValueLayout.JAVA_INT, 0, (int) OS.sockaddrSize());
-                if (OS.unix().getpeername(accepted, peer, peerLength) != 0) {
-                    // ENOTCONN: the peer reset the connection before it was taken. accept4 would
-                    // still hand it over with its address, and SO_PEERNAME reads it as accept4 does.
-                    peerLength.set(ValueLayout.JAVA_INT, 0, peerSize);
-                    known = OS.unix().peerNameAfterReset(accepted, peer, peerLength) == 0;
-                }
-            }
-        }
-        if (optionMode == TO_CHECK) {
-            optionMode = options.inherited(OS, fd, accepted) ? INHERITED : PER_SOCKET;
-            if (optionMode == PER_SOCKET) {
-                LOG.debug("listener fd {}: fd {} was accepted without the accept options; setting them on each accepted socket",
-                        fd, accepted);
-            }
-        }
-        int r = optionMode == INHERITED ? 0 : options.apply(OS, accepted);
-        if (r < 0) {
-            LOG.debug("listener fd {}: setting the accept options on fd {} failed: {}", fd, accepted, OS.describe(-r));
-            OS.close(accepted);
-            return;
-        }
-        InetSocketAddress from = known ? peers.decode(peer) : null;
-        handOver(loop, accepted, () -> handler.accepted(accepted, from));
-    }
-
-    /**
-     * Runs an accept handler that was given {@code fd}, on {@code loop}'s thread. If it throws,
-     * the fd is closed, unless the handler registered it on the loop first: then it belongs to
-     * whoever registered it (a connection that will close it, or has closed it already, perhaps
-     * in a close still queued for the next poll), and closing it here would close the number
-     * under its next owner.
-     */
-    static void handOver(EventLoop loop, int fd, Runnable acceptHandler) {
-        Backend backend = LOOPS.backend(loop);
-        int closes = backend.closes(fd);
-        try {
-            acceptHandler.run();
-        } catch (Throwable t) {
-            if (LOOPS.isRegistered(loop, fd) || backend.closes(fd) != closes) {
-                LOG.warn("the accept handler on loop '{}' threw; fd {} stays with what it registered", loop.name(), fd, t);
-            } else {
-                LOG.warn("the accept handler on loop '{}' threw; closing the connection it was given (fd {})",
-                        loop.name(), fd, t);
-                OS.close(fd);
-            }
         }
     }
 
@@ -569,8 +474,8 @@ public final class Listener {
         try {
             loop.deregisterAndClose(fd);
         } finally {
-            if (arena != null) {
-                arena.close();
+            if (sockets != null) {
+                sockets.close();
             }
             if (socketFile != null) {
                 socketFile.removeIfOurs();
@@ -583,7 +488,7 @@ public final class Listener {
         closed = true;
         LOOPS.release(loop, resource);
         OS.close(fd);
-        arena.close();
+        sockets.close();
         if (socketFile != null) {
             socketFile.removeIfOurs();
         }
