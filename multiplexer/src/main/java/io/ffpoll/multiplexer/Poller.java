@@ -178,9 +178,9 @@ public final class Poller implements AutoCloseable {
      * Queues {@code fd} for registration with {@code interest}; events carry {@code attachment}.
      * A failure to add it (a closed fd, say) is reported by the next poll as an event whose
      * {@link Event#registrationFailure()} is set. On Linux a file whose readiness never changes
-     * (a regular file, a directory, /dev/null) is refused with EPERM: epoll_ctl refuses it, and
-     * io_uring refuses it at the first poll (a device at the second, after one readiness event);
-     * a procfs or sysfs file that has a poll is taken. kqueue takes them all (EVFILT_READ
+     * (a regular file, a directory, /dev/null: no poll method) is refused with EPERM, by
+     * epoll_ctl, and on io_uring by the backend when the kernel ends the file's poll at once; a
+     * procfs or sysfs file that has a poll is taken. kqueue takes a regular file (EVFILT_READ
      * reports the bytes past the offset).
      *
      * @throws IllegalArgumentException if {@code fd} is negative

@@ -288,7 +288,10 @@ class FdWatchTest {
                     .openForReading(arena.allocateFrom("/proc/self/mounts"), false), "open");
             try {
                 FdWatch watch = FdWatch.start(loop, fd, Interest.READABLE, (w, event) -> { }).get(60, TimeUnit.SECONDS);
-                assertTrue(watch.isOpen());
+                // A timer fires after a poll: a refusal that came late would have closed it by then.
+                CompletableFuture<Boolean> later = new CompletableFuture<>();
+                loop.execute(() -> loop.schedule(java.time.Duration.ofMillis(20), () -> later.complete(watch.isOpen())));
+                assertTrue(later.get(60, TimeUnit.SECONDS), "the watch closed: " + watch.closed());
                 watch.close();
                 watch.closed().get(60, TimeUnit.SECONDS);
             } finally {

@@ -217,4 +217,55 @@ class IoUringPollerTest extends PollerContract {
     void aTimeoutEndsAWaitWithNoEvents() throws IOException {
         assertEquals(0, poller.poll(events, Duration.ofMillis(5)));
     }
+
+    /**
+     * A completion queue kept overflowing ends multishot polls at their first completion: the
+     * kernel posts nothing new while its overflow list holds entries. Healthy sockets must be
+     * armed again, never refused as files with nothing to wait on. Here each poll of the first
+     * 40 queues 5,000 registrations of closed fd numbers, whose failures complete inline, more
+     * than the 4,096-entry queue holds. (A review's reproducer: 200 of 200 sockets were refused.)
+     */
+    @Test
+    void aPersistentlyOverflowingCompletionQueueRefusesNoHealthySocket() throws Exception {
+        int listen = net.listen();
+        int[][] pairs = net.pairs(listen, 100);
+        net.close(listen);
+        java.util.Set<Integer> sockets = new java.util.HashSet<>();
+        for (int[] side : pairs) {
+            for (int fd : side) {
+                sockets.add(fd);
+                poller.register(fd, Interest.BOTH, "socket");
+            }
+        }
+        int closedBase = 15_000; // under the 20,000 cap; none of them open
+        for (int fd = closedBase; fd < closedBase + 5_000; fd++) {
+            assertFalse(Files.exists(Path.of("/proc/self/fd/" + fd)), "fd " + fd + " is open");
+        }
+        Events many = Events.withCapacity(8192);
+        int failedClosed = 0;
+        for (int round = 0; round < 60; round++) {
+            if (round < 40) {
+                for (int fd = closedBase; fd < closedBase + 5_000; fd++) {
+                    if (!poller.isRegistered(fd)) {
+                        poller.register(fd, Interest.READABLE, "closed");
+                    }
+                }
+            }
+            int n = poller.poll(many, Duration.ofMillis(5));
+            for (int i = 0; i < n; i++) {
+                Event e = many.get(i);
+                if (e.registrationFailure() != null) {
+                    assertFalse(sockets.contains(e.fd()), "a healthy socket was refused: " + e.registrationFailure());
+                    failedClosed++;
+                }
+            }
+        }
+        // About 4,080 a poll here: the queue was full at every one of the 40.
+        assertTrue(failedClosed >= 100_000, "the closed fds' failures: " + failedClosed);
+        for (int fd : sockets) {
+            assertTrue(poller.isRegistered(fd), "fd " + fd + " was dropped");
+            poller.deregister(fd);
+        }
+        poller.poll(many, NOW);
+    }
 }

@@ -18,7 +18,8 @@ import java.net.InetSocketAddress;
  * What a {@link Listener}'s accepted socket gets before its handler runs: its peer's address (from
  * accept4, or asked of the kernel where the ring accepted it) and the accept options (inherited
  * from the listening socket where the kernel passes them on, else set on each socket). Owns the
- * native memory the address is written into. Loop thread only.
+ * native memory the address is written into. Loop thread only, but {@link #close}, which a
+ * listener refused before its loop adopted it also calls from the thread that learns of it.
  */
 final class AcceptedSockets {
     private static final Platform OS = Platform.current();
@@ -30,9 +31,9 @@ final class AcceptedSockets {
 
     private final int listenFd;
     private final AcceptOptions options;
-    private final Arena arena = Arena.ofShared();
-    private final MemorySegment peer = OS.allocateSockaddr(arena);
-    private final MemorySegment peerLength = arena.allocate(ValueLayout.JAVA_INT);
+    private final Arena arena;
+    private final MemorySegment peer;
+    private final MemorySegment peerLength;
     private final PeerAddresses peers = new PeerAddresses();
     private byte optionMode = PER_SOCKET;
     private boolean fromRing;  // the kernel accepts (io_uring): addresses are asked for
@@ -42,6 +43,14 @@ final class AcceptedSockets {
     AcceptedSockets(int listenFd, AcceptOptions options) {
         this.listenFd = listenFd;
         this.options = options;
+        arena = Arena.ofShared();
+        try {
+            peer = OS.allocateSockaddr(arena);
+            peerLength = arena.allocate(ValueLayout.JAVA_INT);
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
     }
 
     /**

@@ -68,7 +68,6 @@ public final class Listener {
         void accepted(int fd, InetSocketAddress peer);
     }
 
-
     private final EventLoop loop;
     private final int fd;
     private final AcceptHandler handler;

@@ -22,7 +22,9 @@ import java.util.Arrays;
  * <p>A multishot poll posts a completion on every wakeup of the file's wait queue, as
  * {@code EPOLLET} reports an edge: readiness is remembered in user space as on epoll. The kernel
  * ends a multishot poll it cannot keep (a completion it had no room for): the backend arms it
- * again, and readiness is not lost because a new poll reports the current state first.
+ * again, and readiness is not lost because a new poll reports the current state first. A file
+ * with no poll method (a regular file, /dev/null) ends its poll at once: the backend refuses it
+ * with EPERM, as epoll_ctl does, where arming it again would keep the loop awake.
  *
  * <p>The connection layer also hands the backend its sockets' I/O: sends ({@link #send}, see
  * {@link SendSlots}) and, from Linux 5.19, reads ({@link #receiveInto}, see {@link Receives})
@@ -455,6 +457,7 @@ public final class IoUringBackend extends Backend {
         } catch (IOException e) {
             failure = failure == null ? e : failure;
         }
+        polls.close();
         if (receives != null && !receives.quiesced() && failure == null) {
             // Closed by another thread than the ring's, or a receive never came back: the
             // kernel may still write into the buffers, so they stay with the process.

@@ -2,8 +2,8 @@ package io.ffpoll.multiplexer.uring;
 
 import io.ffpoll.bindings.Err;
 import io.ffpoll.bindings.linux.IoUringAbi;
-import io.ffpoll.bindings.platform.FileCalls;
-import io.ffpoll.bindings.platform.Platform;
+import io.ffpoll.bindings.linux.Epoll;
+import io.ffpoll.bindings.linux.Fd;
 import io.ffpoll.multiplexer.backend.EventBuffer;
 import io.ffpoll.multiplexer.backend.Registrations;
 import io.ffpoll.multiplexer.epoll.EpollBackend;
@@ -16,7 +16,8 @@ import java.util.Arrays;
 /**
  * The readiness side of {@link IoUringBackend}: one multishot {@code IORING_OP_POLL_ADD} per
  * registered fd, for both directions, or for writability only where {@link Receives} takes the
- * fd's input; a poll the kernel ends is armed again. Loop thread only.
+ * fd's input; a poll the kernel ends is armed again, unless its file is one epoll refuses
+ * (EPERM), which is refused as epoll refuses it. Loop thread only.
  */
 final class Polls {
     private static final long NONE = -1L;
@@ -31,9 +32,6 @@ final class Polls {
     // generation), whose cancelled completion comes later and must not pass for the new one's.
     private static final long SENDS_ONLY = 1L << 60;
     private static final int SENDS_ONLY_MASK = IoUringAbi.POLLOUT;
-    // Per fd: the current poll has posted nothing yet; the poll before it ended at its first.
-    private static final byte FRESH = 1;
-    private static final byte ENDED_FRESH = 2;
 
     private final Ring ring;
     private final Registrations regs;
@@ -41,7 +39,7 @@ final class Polls {
     private final Accepts accepts;   // or null
     private final long cancelData;
     private long[] armed = new long[256]; // the user_data of fd's poll in the ring, or NONE
-    private byte[] fresh = new byte[256];
+    private int epollProbe = -1; // made when the kernel first ends a poll; see refusedByEpoll
     private int[] remask = new int[16];
     private int remaskCount;
 
@@ -59,7 +57,6 @@ final class Polls {
             int old = armed.length;
             armed = Arrays.copyOf(armed, Math.max(old * 2, fd + 1));
             Arrays.fill(armed, old, armed.length, NONE);
-            fresh = Arrays.copyOf(fresh, armed.length);
         }
         return armed;
     }
@@ -84,7 +81,6 @@ final class Polls {
         }
         ring.prepare(IoUringAbi.IORING_OP_POLL_ADD, fd, 0, IoUringAbi.IORING_POLL_ADD_MULTI, 0, mask, data);
         armed(fd)[fd] = data;
-        fresh[fd] = FRESH;
     }
 
     void disarm(int fd) throws IOException {
@@ -134,43 +130,57 @@ final class Polls {
         }
         if (res < 0) {
             armed[fd] = NONE;
-            regs.addFailed(fd, -res, "io_uring_enter(IORING_OP_POLL_ADD, fd " + fd + ")");
+            // A file with no wait queue and no readiness of interest fails the poll (EINVAL).
+            int errno = res == -Err.EINVAL && refusedByEpoll(fd) ? Err.EPERM : -res;
+            regs.addFailed(fd, errno, "io_uring_enter(IORING_OP_POLL_ADD, fd " + fd + ")");
             return;
         }
-        boolean first = (fresh[fd] & FRESH) != 0;
-        if (!more && first && nothingToWaitOn(fd)) {
+        if (!more && refusedByEpoll(fd)) {
             armed[fd] = NONE;
             regs.addFailed(fd, Err.EPERM, "io_uring_enter(IORING_OP_POLL_ADD, fd " + fd + ", nothing to wait on)");
             return;
         }
         regs.kernelEvent(fd, regs.generation(fd), EpollBackend.toReady(res), events);
-        if (more) {
-            fresh[fd] = 0;
-        } else {
-            // The kernel ended the multishot: a completion it had no room for, or a file with no
-            // wait queue, reported once and left (a device such as /dev/null, told at its second
-            // poll). A new poll reports the current state first, so nothing is lost.
+        if (!more) {
+            // The kernel ended the multishot: a completion it had no room for, or while its
+            // overflow list held any. A new poll reports the current state first: nothing is lost.
             arm(fd);
-            fresh[fd] |= first ? ENDED_FRESH : 0;
         }
     }
 
     /**
-     * Whether {@code fd}, whose poll ended at its first completion, is a file whose readiness
-     * never changes, which epoll_ctl refuses with EPERM (no poll method, so no wait queue): a
-     * regular file or a directory, or anything whose poll ended at its first completion twice
-     * running. A regular file with a wait queue (procfs, sysfs) keeps its multishot poll and is
-     * never asked about. A full completion queue can end a new socket's poll at its first
-     * completion too, but not twice running: the ring was drained before the second was armed.
+     * Whether epoll_ctl refuses {@code fd} (EPERM): a file with no poll method, such as a
+     * regular file, a directory or /dev/null, whose readiness never changes. The kernel ends an
+     * io_uring poll on such a file at its first completion (with nothing to wait on it cannot
+     * stay armed), and armed again at every iteration it would keep the loop from sleeping. A
+     * full completion queue ends healthy polls too, so the kernel is asked, on an epoll set of
+     * the backend's own that is never waited on: two epoll_ctl calls, only when a poll ends.
+     * Where the probe itself fails (no epoll set to be had) the fd is armed again, as before.
      */
-    private boolean nothingToWaitOn(int fd) {
-        if ((fresh[fd] & ENDED_FRESH) != 0) {
-            return true;
+    private boolean refusedByEpoll(int fd) {
+        if (epollProbe < 0) {
+            int r = Epoll.epoll_create1(Epoll.EPOLL_CLOEXEC);
+            if (r < 0) {
+                return false;
+            }
+            epollProbe = r;
         }
-        FileCalls files = Platform.current().files();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment stat = arena.allocate(files.statSize(), 8);
-            return files.fstat(fd, stat) == 0 && (files.isRegularFile(stat) || files.isDirectory(stat));
+            MemorySegment event = Epoll.allocateEvents(arena, 1);
+            Epoll.set(event, 0, Epoll.EPOLLIN, 0);
+            int r = Epoll.epoll_ctl(epollProbe, Epoll.EPOLL_CTL_ADD, fd, event);
+            if (r == 0) {
+                Epoll.epoll_ctl(epollProbe, Epoll.EPOLL_CTL_DEL, fd, event);
+            }
+            return r == -Err.EPERM;
+        }
+    }
+
+    /** Closes the probe's epoll set, if one was made. */
+    void close() {
+        if (epollProbe >= 0) {
+            Fd.close(epollProbe); // never retried: the number is released whatever close says
+            epollProbe = -1;
         }
     }
 }
