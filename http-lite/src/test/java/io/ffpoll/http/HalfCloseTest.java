@@ -53,4 +53,50 @@ class HalfCloseTest extends HttpTestBase {
         assertEquals(requests, count(got, "HTTP/1.1 200 OK\r\n"));
         assertEquals(requests, count(got, "Hello, World!"));
     }
+
+    /** A body of {@code pieces} pieces of 64 KiB, each {@code 'a' + i}. */
+    private static BodyProducer pieces(int pieces) {
+        return new BodyProducer() {
+            int next;
+
+            @Override
+            public byte[] next() {
+                if (next == pieces) {
+                    return null;
+                }
+                byte[] piece = new byte[64 * 1024];
+                java.util.Arrays.fill(piece, (byte) ('a' + next++));
+                return piece;
+            }
+        };
+    }
+
+    /**
+     * Answers that are not complete when the request has been read (a blocking or an async
+     * handler's, a streamed body) reach a client that half-closed right after its requests.
+     * The server heard of the FIN at once while it had paused reading for them, and its close
+     * lost them: one response of two, or the second cut after its first 64 KiB piece.
+     */
+    @Test
+    void answersStillUnderWayWhenTheFinComesAreAllSent() throws Exception {
+        HttpServer server = start(builder().threads(1)
+                .blockingRoute("GET", "/blocking", r -> Response.text(200, "blocking done\n"))
+                .asyncRoute("GET", "/async", r -> java.util.concurrent.CompletableFuture.supplyAsync(
+                        () -> Response.text(200, "async done\n"), java.util.concurrent.CompletableFuture.delayedExecutor(
+                                20, java.util.concurrent.TimeUnit.MILLISECONDS)))
+                .route("GET", "/stream", r -> Response.stream(200, "text/plain", 16L * 64 * 1024, () -> pieces(16))));
+        for (String path : new String[] {"/blocking", "/async", "/stream"}) {
+            String request = "GET " + path + " HTTP/1.1\r\n" + HOST + "\r\n";
+            String got = sendAllThenFin(server, request + request);
+            assertEquals(2, count(got, "HTTP/1.1 200 OK\r\n"), path + ": " + got.substring(0, Math.min(300, got.length())));
+            if (path.equals("/stream")) {
+                int body = got.indexOf("\r\n\r\n", got.indexOf("\r\n\r\n") + 4); // the second response's head ends
+                String second = got.substring(body + 4);
+                assertEquals(16 * 64 * 1024, second.length(), "the second body");
+                assertEquals(64 * 1024, count(second, "p"), "its last piece");
+            } else {
+                assertEquals(2, count(got, path.substring(1) + " done"), got);
+            }
+        }
+    }
 }

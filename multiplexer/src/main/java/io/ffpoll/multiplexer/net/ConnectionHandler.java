@@ -33,7 +33,10 @@ public interface ConnectionHandler {
 
     /**
      * The peer shut down its side (EOF) with no incomplete message pending. Writing may still
-     * work. The default closes the connection gracefully. On a TLS connection the end is the
+     * work. The default closes the connection gracefully. While reading is paused
+     * ({@link Connection#pauseReading()}) the end waits, as data does, for the resume: a
+     * handler answering its last message later (from another thread, a streamed body) hears
+     * of it after the answer. On a TLS connection the end is the
      * peer's close_notify or a bare TCP FIN between records, which
      * {@link Connection#closeNotifyReceived()} tells apart (a FIN may be a truncation).
      *

@@ -303,7 +303,8 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
     /**
      * The peer's stream has ended (FIN). Every whole message it sent before is still processed:
      * the kept bytes are offered until the handler takes no more of them (it pauses, or what is
-     * left is an incomplete message). A pause defers this to {@link #resumeReading()}. Then an
+     * left is an incomplete message). A pause, before or during this, defers the rest to
+     * {@link #resumeReading()}, even with nothing kept. Then an
      * incomplete tail is dropped and the connection closes once its answers are sent, reporting
      * an {@link EOFException}; with nothing left the handler hears {@code onReadClosed}.
      */
@@ -315,7 +316,10 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
                 break; // nothing taken: the rest is an incomplete message
             }
         }
-        if (closed || closing || (!reading && !input.isEmpty())) {
+        if (closed || closing || !reading) {
+            // Paused, with messages kept or not: the end waits for the resume as data does. A
+            // handler pauses while an answer is under way (another thread's, a streamed body);
+            // told now, its default close would end the connection before the answer exists.
             return;
         }
         inputFinished = true; // reported once, whatever pauses and resumes come after

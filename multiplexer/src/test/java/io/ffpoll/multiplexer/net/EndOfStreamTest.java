@@ -163,4 +163,72 @@ class EndOfStreamTest extends LoopTestBase {
             assertEquals("bye", new String(readToEnd(s), StandardCharsets.US_ASCII));
         }
     }
+
+    /**
+     * Answers each line later, as a server answers from another thread or a streamed body:
+     * reading is paused until the answer is written. The FIN that comes meanwhile waits for the
+     * resume, like the kept bytes do; heard at once, the default close would end the connection
+     * before the answer exists.
+     */
+    private static final class LateAnswers implements ConnectionHandler {
+        final CompletableFuture<IOException> closed = new CompletableFuture<>();
+        final java.util.List<String> events = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+        @Override
+        public long onData(Connection c, MemorySegment data) {
+            long size = data.byteSize();
+            for (long i = 0; i < size; i++) {
+                if (data.get(ValueLayout.JAVA_BYTE, i) == '\n') {
+                    byte[] line = data.asSlice(0, i + 1).toArray(ValueLayout.JAVA_BYTE);
+                    c.pauseReading();
+                    c.loop().schedule(java.time.Duration.ofMillis(20), () -> {
+                        events.add("answer " + new String(line, StandardCharsets.US_ASCII).trim());
+                        c.write(new byte[] {'+'});
+                        c.write(line);
+                        c.resumeReading();
+                    });
+                    return i + 1;
+                }
+            }
+            return 0;
+        }
+
+        @Override
+        public void onReadClosed(Connection c) {
+            events.add("end");
+            c.close();
+        }
+
+        @Override
+        public void onClosed(Connection c, IOException cause) {
+            closed.complete(cause);
+        }
+    }
+
+    @Test
+    void aFinWhileReadingIsPausedWaitsForTheResumeEvenWithNothingKept() throws Exception {
+        java.util.concurrent.BlockingQueue<LateAnswers> handlers = new java.util.concurrent.LinkedBlockingQueue<>();
+        serveConnections(() -> {
+            LateAnswers h = new LateAnswers();
+            handlers.add(h);
+            return h;
+        });
+        for (String sent : new String[] {"A\n", "A\nB\n"}) {
+            try (Socket s = new Socket(address.getAddress(), address.getPort())) {
+                OutputStream out = s.getOutputStream();
+                out.write(sent.getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                s.shutdownOutput();
+                assertEquals(sent.replaceAll("(?m)^(.)", "+$1"), new String(readToEnd(s), StandardCharsets.US_ASCII));
+            }
+            LateAnswers handler = handlers.poll(30, TimeUnit.SECONDS);
+            assertNull(handler.closed.get(30, TimeUnit.SECONDS));
+            java.util.List<String> expected = new java.util.ArrayList<>();
+            for (String line : sent.split("\n")) {
+                expected.add("answer " + line);
+            }
+            expected.add("end");
+            assertEquals(expected, handler.events);
+        }
+    }
 }
