@@ -106,6 +106,18 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
      * EOF or the error ends it.
      */
     final void readAll(boolean toTheEnd) {
+        if (tls != null && reading && !lastOfferTookNone && input.length() >= io.readBuffer.capacity()) {
+            // Over TLS a read behind the kept plaintext adds a whole buffer of it, where a plain
+            // read only fills the kept buffer's room: a handler that takes a little at each
+            // resume and pauses again (its answers fill the queue) would keep more every time,
+            // up to the pending bound, megabytes for a peer that pipelines and never reads. So
+            // past a read buffer's worth the kept bytes go first, alone, and nothing is read
+            // while the handler pauses on them; one that took none of them needs more, and reads.
+            deliver(input.view(), input.length());
+            if (closed || closing || !reading) {
+                return;
+            }
+        }
         // Over TLS the bytes kept between reads are an incomplete record, and what is read goes
         // to the engine instead of the handler; the loop is the same.
         int reads = 0;
@@ -233,6 +245,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
             return;
         }
         delivering = false;
+        lastOfferTookNone = used == 0;
         if (closed || closing) {
             input.release(); // the handler no longer holds the view: now the buffer may go
             return;

@@ -77,6 +77,7 @@ abstract sealed class ConnectionState permits ConnectionReading {
     boolean flushRequested;
     boolean delivering;           // inside onData: the handler holds a view of the input
     long offers;                  // onData calls so far: whether a resume's read offered anything
+    boolean lastOfferTookNone;    // the handler's last onData used none of what it was offered
     boolean closing;
     boolean lingering;
     boolean lingeringAfterTlsClose; // close() over TLS lingers once its FIN is out (Connection.close)

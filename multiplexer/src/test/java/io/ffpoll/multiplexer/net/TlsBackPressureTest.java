@@ -135,6 +135,7 @@ class TlsBackPressureTest extends TlsTestBase {
         final AtomicInteger deliveries = new AtomicInteger();
         volatile long maxKeptCiphertext;
         volatile long maxKeptCapacity;
+        volatile long maxKeptPlaintext;
 
         @Override
         public long onData(Connection c, MemorySegment data) {
@@ -200,6 +201,53 @@ class TlsBackPressureTest extends TlsTestBase {
             assertTrue(serverSide.maxKeptCapacity <= TlsLayer.MAX_KEPT_CIPHERTEXT,
                     "kept ciphertext buffer " + serverSide.maxKeptCapacity);
             awaitOnLoop(() -> heldOnLoop() == 0, "nothing kept once all is taken");
+            onLoop(s::close);
+            peer.readToCloseNotify();
+        }
+        serverSide.awaitClosed();
+    }
+
+    /**
+     * The same reader over 600 KB: it takes 3,000 bytes at each resume, where a read behind what
+     * it keeps decrypts a whole buffer of plaintext. What it keeps must stay bounded, not grow
+     * by the difference at every resume (a client that pipelined requests and never read their
+     * answers made http-lite keep 4 MiB of plaintext per connection, up to the pending bound).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aReaderThatTakesLittleAtEachResumeKeepsBoundedPlaintext(String engine) throws Exception {
+        PausingReader serverSide = new PausingReader();
+        serverSide.onOpen(c -> c.setMaxPending(64L << 20)); // the bound is not what stops it
+        serveTls(TlsTestKeys.server(engine, "ec").build(), () -> serverSide);
+        int total = 600_000;
+        try (TlsPeer peer = TlsPeer.connect(address, TlsTestKeys.jdkContext(null), p -> { })) {
+            peer.handshake();
+            Connection s = serverSide.opened.get(30, TimeUnit.SECONDS);
+            CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+                try {
+                    for (int from = 0; from < total; from += 5000) {
+                        peer.write(pattern(from, Math.min(5000, total - from)));
+                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            int seen = 0;
+            while (serverSide.takenCount() < total) {
+                int before = seen;
+                io.ffpoll.multiplexer.testing.Await.until(() -> serverSide.deliveries.get() > before, "a delivery");
+                seen = serverSide.deliveries.get();
+                onLoop(() -> {
+                    serverSide.maxKeptPlaintext = Math.max(serverSide.maxKeptPlaintext, s.input.length());
+                    s.resumeReading();
+                });
+            }
+            sending.get(30, TimeUnit.SECONDS);
+            assertArrayEquals(pattern(0, total), serverSide.takenBytes(), "every byte, in order");
+            // A read buffer's worth, and what one more read decrypts behind it.
+            long bound = 2 * LoopIo.READ_BUFFER;
+            assertTrue(serverSide.maxKeptPlaintext <= bound,
+                    "kept plaintext " + serverSide.maxKeptPlaintext + " > " + bound);
             onLoop(s::close);
             peer.readToCloseNotify();
         }
