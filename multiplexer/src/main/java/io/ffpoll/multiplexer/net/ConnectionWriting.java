@@ -355,7 +355,7 @@ abstract sealed class ConnectionWriting extends ConnectionReading permits Connec
                     return;
                 }
                 sentSome();
-                if (n < queue.gatheredBytes()) {
+                if (n < queue.gatheredBytes() && queue.shortSendMeansFull()) {
                     full = true; // the socket took less than offered: do not ask again just for EAGAIN
                     break;
                 }

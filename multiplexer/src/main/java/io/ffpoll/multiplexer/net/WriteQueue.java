@@ -270,6 +270,15 @@ final class WriteQueue {
         return n;
     }
 
+    /**
+     * Whether the last send's short count says the socket is full. A short sendfile does not:
+     * the file may have ended early (it shrank), and only the next call tells, with EAGAIN
+     * for a full socket or 0 for a file with nothing more.
+     */
+    boolean shortSendMeansFull() {
+        return files == null || !files.lastWasSendfile;
+    }
+
     /** A send made elsewhere (a ring's) took the first {@code n} gathered bytes. */
     void sentBy(long n) {
         consume(n);

@@ -197,6 +197,44 @@ class SendFileTest extends LoopTestBase {
         assertTrue(cause.getMessage().contains("shrank"), cause.toString());
     }
 
+    /**
+     * A file cut short before its send begins, on a socket that filled and drained before: the
+     * first sendfile returns the few bytes left, less than asked. That is no sign of a full
+     * socket; taken for one, the connection waited for an edge that never came (a new user's
+     * hung for good, on both engines).
+     */
+    @Test
+    void aFileCutShortBeforeItsSendEndsTheConnectionInsteadOfWaiting() throws Exception {
+        byte[] data = random(1 << 20, 4);
+        Path f = dir.resolve("cut.bin");
+        Files.write(f, data);
+        OpenFile[] file = new OpenFile[1];
+        CompletableFuture<IOException> closed = serveOne(c -> {
+            served = c;
+            c.write(new byte[4 << 20]); // fills the socket: the writability edge is used up
+        });
+        try (Socket s = new Socket(address.getAddress(), address.getPort())) {
+            s.setSoTimeout(30_000); // a hang fails the test instead of holding it
+            byte[] first = s.getInputStream().readNBytes(4 << 20);
+            assertEquals(4 << 20, first.length);
+            awaitOnLoop(() -> served.queuedBytes() == 0, "the first write is out");
+            onLoop(() -> {
+                file[0] = OpenFile.open(f, false);
+                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                    ch.truncate(10);
+                }
+                served.sendFile(file[0], 0, data.length);
+                served.write("after".getBytes(StandardCharsets.US_ASCII));
+                file[0].close();
+            });
+            byte[] got = readToEnd(s);
+            assertTrue(got.length <= 10, "what was left of the file, then the end: " + got.length);
+        }
+        IOException cause = closed.get(30, TimeUnit.SECONDS);
+        assertNotNull(cause, "the connection ended with a cause");
+        assertTrue(cause.getMessage().contains("shrank"), cause.toString());
+    }
+
     @Test
     void aRangeOutsideTheFileOrANonRegularFileIsRefusedAtOnce() throws Exception {
         Path f = dir.resolve("small.txt");
