@@ -27,8 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Threading: {@link #execute}, {@link #submit}, {@link #onLoop}, {@link #schedule},
  * {@link Timer#cancel()}, {@link #close()}, {@link #closeAsync()} and {@link #inEventLoop()} may
  * be called from any thread; the fd methods only from the loop thread (from a handler, timer or
- * task), and elsewhere throw {@link WrongThreadException}, as a connection's methods do; on a
- * closed loop they throw {@link IllegalStateException}. A submitted task wakes a blocked loop;
+ * task), and elsewhere throw {@link WrongThreadException}, as a connection's methods do (on a
+ * closed loop, whose thread has ended, every caller is elsewhere). A submitted task wakes a blocked loop;
  * a burst of submissions costs about one eventfd write, not one each.
  *
  * <p>No method waits for a loop while it runs on a loop thread: one loop waiting for another

@@ -45,6 +45,8 @@ public final class EventLoopGroup implements AutoCloseable {
      * @param backend as {@link Poller#open(String)} names it: "epoll", "io_uring", "auto" or "kqueue"
      * @return the running group
      * @throws IOException if a poller cannot be opened
+     * @throws IllegalStateException for kqueue on Linux where libkqueue is not found
+     * @throws UnsupportedOperationException for io_uring on another OS than Linux
      */
     public static EventLoopGroup start(String name, int size, String backend) throws IOException {
         if (size < 1) {

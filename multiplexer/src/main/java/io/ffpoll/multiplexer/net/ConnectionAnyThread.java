@@ -25,7 +25,8 @@ abstract sealed class ConnectionAnyThread extends ConnectionPeer permits Connect
      * Writes {@code bytes} from any thread: on the loop thread at once, elsewhere a copy is
      * written on the loop. The future completes once the socket has taken these bytes and
      * everything written before them ("flushed up to here"); it fails with a
-     * {@link ClosedConnectionException} if the connection was closing or closed, a
+     * {@link ClosedConnectionException} if the connection was closing or closed or had shut
+     * down its output ({@code shutdownOutput}), a
      * {@link WriteQueueFullException} if its queue held its cap ({@link #setMaxQueued}), or the
      * connection's failure if it ended first. The future completes on the loop thread, in a task
      * after the send: a dependent added in time runs there and may use the connection; one added
@@ -60,7 +61,8 @@ abstract sealed class ConnectionAnyThread extends ConnectionPeer permits Connect
                 flushed().whenComplete((x, failure) -> completeLater(done, failure));
             } else {
                 completeLater(done, open && !closed ? queueFull() : new ClosedConnectionException(
-                        "the connection to " + who() + " is closed" + (closed ? "" : "ing")));
+                        "the connection to " + who() + (closed ? " is closed" : closing ? " is closing"
+                                : " has shut down its output (shutdownOutput)")));
             }
         };
         if (loop.inEventLoop()) {

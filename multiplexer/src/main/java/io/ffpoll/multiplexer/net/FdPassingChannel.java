@@ -285,7 +285,8 @@ public final class FdPassingChannel implements AutoCloseable {
      * @param loop the loop
      * @param interest the readiness to deliver
      * @param handler gets the socket's events
-     * @throws IllegalStateException if called off the loop's thread, or registered already
+     * @throws WrongThreadException if called off the loop's thread
+     * @throws IllegalStateException if registered already
      * @throws ClosedChannelException if the channel is closed
      */
     public void register(EventLoop loop, Interest interest, IoHandler handler) throws ClosedChannelException {

@@ -231,6 +231,7 @@ public final class GroupListener implements AutoCloseable {
      *
      * @throws UnsupportedOperationException for REUSEPORT where the OS does not balance
      * @throws IllegalStateException on a loop thread
+     * @throws java.util.concurrent.RejectedExecutionException if a loop of the group is closed
      * @throws IOException if a socket cannot be made, bound or listened on (nothing stays open)
      * @param group the loops to accept for
      * @param address the address
@@ -335,13 +336,14 @@ public final class GroupListener implements AutoCloseable {
         if (inherited < 0 && Objects.requireNonNull(at, "address").getPort() != 0) {
             Tcp.requireUnused(at); // SO_REUSEPORT would otherwise join a running server's port
         }
+        // Each loop accepts on its own duplicate (each Listener owns its fd), shared: on epoll a
+        // connection wakes one loop, not all.
+        int[] copies = inherited >= 0 ? duplicates(inherited) : null;
         for (int i = 0; i < group.size(); i++) {
             EventLoop loop = group.get(i);
             Listener.AcceptHandler local = (fd, peer) -> accepted(loop, fd, peer);
             if (inherited >= 0) {
-                // Each loop accepts on its own duplicate (each Listener owns its fd), shared:
-                // on epoll a connection wakes one loop, not all.
-                int fd = i == 0 ? inherited : Errors.check(OS.duplicate(inherited), "fcntl(" + inherited + ", F_DUPFD_CLOEXEC)");
+                int fd = copies[i];
                 starting.add(closeIfNotStarted(fd, Listener.startShared(loop, fd, accept(), local)));
             } else {
                 int fd = Tcp.listen(address == null ? Objects.requireNonNull(at, "address") : (InetSocketAddress) address,
@@ -372,12 +374,34 @@ public final class GroupListener implements AutoCloseable {
                     this::handOff)));
             return;
         }
+        int[] copies = duplicates(bound.fd());
         for (int i = 0; i < group.size(); i++) {
             EventLoop loop = group.get(i);
             Listener.AcceptHandler local = (fd, peer) -> accepted(loop, fd, peer);
-            int fd = i == 0 ? bound.fd() : Errors.check(OS.duplicate(bound.fd()), "fcntl(" + bound.fd() + ", F_DUPFD_CLOEXEC)");
-            starting.add(closeIfNotStarted(fd, Listener.startShared(loop, fd, accept(), local)));
+            starting.add(closeIfNotStarted(copies[i], Listener.startShared(loop, copies[i], accept(), local)));
         }
+    }
+
+    /**
+     * {@code fd} for the first loop and a duplicate of it for each other, all made before any
+     * listener starts: a listener that cannot start (its loop is closed) closes its fd at once,
+     * and a duplicate made after that would copy a closed number, or another file's that took it.
+     * If one cannot be made, the others and {@code fd} are closed.
+     */
+    private int[] duplicates(int fd) throws IOException {
+        int[] fds = new int[group.size()];
+        fds[0] = fd;
+        for (int i = 1; i < fds.length; i++) {
+            int r = OS.duplicate(fd);
+            if (r < 0) {
+                for (int j = 0; j < i; j++) {
+                    OS.close(fds[j]);
+                }
+                throw Errors.exception("fcntl(" + fd + ", F_DUPFD_CLOEXEC)", -r);
+            }
+            fds[i] = r;
+        }
+        return fds;
     }
 
     /**

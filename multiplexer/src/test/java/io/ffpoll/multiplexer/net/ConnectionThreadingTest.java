@@ -112,6 +112,26 @@ class ConnectionThreadingTest extends LoopTestBase {
         assertEquals(0, net.read(pair[0], 16).length);
     }
 
+    /** A refused writeAsync says why: output shut down, or closed (it said "is closeding" for the first). */
+    @Test
+    void aRefusedWriteAsyncSaysWhyItWasRefused() throws Exception {
+        int[] pair = net.pair();
+        Sink sink = new Sink();
+        Connection c = openOne(sink, pair);
+        net.forget(pair[1]);
+        onLoop(c::shutdownOutput);
+        ExecutionException shut = assertThrows(ExecutionException.class,
+                () -> c.writeAsync("late".getBytes()).get(30, TimeUnit.SECONDS));
+        assertInstanceOf(ClosedConnectionException.class, shut.getCause());
+        assertTrue(shut.getCause().getMessage().endsWith("has shut down its output (shutdownOutput)"),
+                shut.getCause().getMessage());
+        assertEquals(0, net.read(pair[0], 16).length, "the FIN");
+        c.closeAsync().get(30, TimeUnit.SECONDS);
+        ExecutionException closed = assertThrows(ExecutionException.class,
+                () -> c.writeAsync("later".getBytes()).get(30, TimeUnit.SECONDS));
+        assertTrue(closed.getCause().getMessage().endsWith(" is closed"), closed.getCause().getMessage());
+    }
+
     @Test
     void writesNotSentWhenTheConnectionIsAbortedFailTheirFutures() throws Exception {
         int[] pair = net.pair();

@@ -90,4 +90,29 @@ class GroupListenerTest {
             assertEquals(group.size(), first.listeners().size(), "the first one serves on");
         }
     }
+
+    /**
+     * A Unix path served by a group whose first loop is closed: refused as TCP refuses it, with
+     * the closed loop named. The first loop's listener, refused, closed the bound socket before
+     * the others' duplicates were made, and the next duplicate copied a closed number (EBADF;
+     * in a busy process, another file's).
+     */
+    @Test
+    void aUnixPathOnAGroupWhoseFirstLoopIsClosedIsRefusedWithTheLoopNamed() throws Exception {
+        long fds = Loopback.openFds();
+        java.nio.file.Path path = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
+                "group-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".sock");
+        try (EventLoopGroup group = EventLoopGroup.start("closed-first", 3)) {
+            group.get(0).close();
+            for (GroupListener.Mode mode : GroupListener.Mode.values()) {
+                Exception refused = assertThrows(Exception.class, () -> GroupListener.start(group, UnixAddress.path(path),
+                        GroupListener.Options.DEFAULTS.mode(mode), (loop, fd, peer) -> Loopback.OS.close(fd)).close());
+                Throwable cause = refused instanceof java.util.concurrent.CompletionException && refused.getCause() != null
+                        ? refused.getCause() : refused;
+                assertTrue(cause instanceof java.util.concurrent.RejectedExecutionException
+                        && cause.getMessage().contains("closed-first-0"), mode + ": " + cause);
+            }
+        }
+        Loopback.awaitOpenFdsAtMost(fds, "file descriptors leaked");
+    }
 }
