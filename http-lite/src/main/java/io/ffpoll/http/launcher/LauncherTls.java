@@ -38,8 +38,8 @@ final class LauncherTls {
         switch (name) {
             case "--tls-cert" -> cert = Path.of(value);
             case "--tls-key" -> key = Path.of(value);
-            case "--tls-port" -> port = Integer.parseInt(value);
-            case "--tls-fd" -> fd = Integer.parseInt(value);
+            case "--tls-port" -> port = Main.integer(name, value, 0, 65535);
+            case "--tls-fd" -> fd = Main.integer(name, value, 0, Integer.MAX_VALUE);
             case "--tls-engine" -> engine = switch (value) {
                 case "jdk" -> TlsConfig.Engine.JDK;
                 case "openssl" -> TlsConfig.Engine.OPENSSL;
@@ -116,6 +116,9 @@ final class LauncherTls {
     }
 
     private static void readable(String option, Path file) throws TlsFileException {
+        if (Files.isDirectory(file)) {
+            throw new TlsFileException(option + " " + file + ": a directory, not a file", null);
+        }
         if (!Files.isRegularFile(file)) {
             throw new TlsFileException(option + " " + file + ": no such file", null);
         }

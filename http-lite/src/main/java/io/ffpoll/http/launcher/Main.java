@@ -171,14 +171,14 @@ public final class Main {
                     case "--port" -> {
                         String v = value(args, ++i, a);
                         plainOff = v.equals("off");
-                        port = plainOff ? 0 : Integer.parseInt(v);
+                        port = plainOff ? 0 : integer(a, v, 0, 65535);
                         hostOrPort = true;
                     }
                     case "--tls-cert", "--tls-key", "--tls-port", "--tls-engine", "--tls-fd", "--tls-ciphers", "--tls-groups",
                          "--tls-protocols" ->
                             tls.option(a, value(args, ++i, a));
                     case "--unix" -> unix = value(args, ++i, a);
-                    case "--threads" -> b.threads(Integer.parseInt(value(args, ++i, a)));
+                    case "--threads" -> b.threads(integer(a, value(args, ++i, a), 1, Integer.MAX_VALUE));
                     case "--accept" -> {
                         String mode = value(args, ++i, a);
                         b.acceptMode(switch (mode) {
@@ -189,13 +189,13 @@ public final class Main {
                     }
                     case "--backend", "--engine" -> b.backend(value(args, ++i, a));
                     case "--stats" -> {
-                        statsSeconds = Integer.parseInt(value(args, ++i, a));
+                        statsSeconds = integer(a, value(args, ++i, a), 1, Integer.MAX_VALUE);
                         if (statsSeconds < 1) {
                             throw new IllegalArgumentException("--stats takes a positive number of seconds");
                         }
                     }
                     case "--metrics-path" -> b.metrics(value(args, ++i, a));
-                    case "--fd" -> fd = Integer.parseInt(value(args, ++i, a));
+                    case "--fd" -> fd = integer(a, value(args, ++i, a), 0, Integer.MAX_VALUE);
                     case "--static" -> {
                         String dir = value(args, ++i, a);
                         try {
@@ -213,9 +213,9 @@ public final class Main {
                         }
                     }
                     case "--access-log", "--access-log-format" -> log.option(a, value(args, ++i, a));
-                    case "--max-connections" -> b.maxConnections(Integer.parseInt(value(args, ++i, a)));
+                    case "--max-connections" -> b.maxConnections(integer(a, value(args, ++i, a), 1, Integer.MAX_VALUE));
                     case "--workers" -> {
-                        workers = Integer.parseInt(value(args, ++i, a));
+                        workers = integer(a, value(args, ++i, a), 1, Integer.MAX_VALUE);
                         if (workers < 1) {
                             throw new IllegalArgumentException("--workers takes a positive number");
                         }
@@ -294,6 +294,21 @@ public final class Main {
             }
             return null;
         }
+    }
+
+    /** {@code value} as a whole number in {@code [min, max]}, or a refusal that names the option. */
+    static int integer(String option, String value, int min, int max) {
+        long n;
+        try {
+            n = Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            n = Long.MIN_VALUE;
+        }
+        if (n < min || n > max) {
+            throw new IllegalArgumentException(option + " takes a whole number " + (max == Integer.MAX_VALUE
+                    ? "of at least " + min : "from " + min + " to " + max) + ", not '" + value + "'");
+        }
+        return (int) n;
     }
 
     private static String value(String[] args, int i, String option) {

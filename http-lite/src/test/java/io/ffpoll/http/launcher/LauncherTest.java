@@ -232,6 +232,25 @@ class LauncherTest {
         assertTrue(err.contains("--accept takes reuseport or acceptor, not sometimes"), err);
     }
 
+    /** A bad number or file names its option and says what it takes (a new user got "For input string: \"off\""). */
+    @Test
+    void badValuesAreRefusedNamingTheOption(@TempDir Path dir) {
+        String[][] cases = {
+            {"--tls-port", "off", "--tls-port takes a whole number from 0 to 65535, not 'off'"},
+            {"--tls-port", "99999", "--tls-port takes a whole number from 0 to 65535, not '99999'"},
+            {"--port", "http", "--port takes a whole number from 0 to 65535, not 'http'"},
+            {"--threads", "0", "--threads takes a whole number of at least 1, not '0'"},
+            {"--tls-cert", dir.toString(), "--tls-cert " + dir + ": a directory, not a file"},
+        };
+        for (String[] c : cases) {
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            String[] args = c[0].equals("--tls-cert") ? new String[] {c[0], c[1], "--tls-key", c[1]} : new String[] {c[0], c[1]};
+            assertEquals(null, Main.parse(args, new java.io.PrintStream(err, true, StandardCharsets.UTF_8)));
+            String text = err.toString(StandardCharsets.UTF_8);
+            assertTrue(text.startsWith("http-lite: " + c[2] + "\n"), text.lines().findFirst().orElse(""));
+        }
+    }
+
     /** curl over HTTPS, trusting {@code ca}: the body, checked to come with a 200 and ALPN http/1.1. */
     private static String curlHttps(Path ca, int port, String path) throws Exception {
         Tool.Run r = Tool.run(List.of("/usr/bin/curl", "-sS", "-v", "--cacert", ca.toString(), "--resolve",
