@@ -393,7 +393,9 @@ public final class TlsConfig {
 
         /**
          * How long a handshake may take ({@link #DEFAULT_HANDSHAKE_TIMEOUT} unless set): then the
-         * connection closes with a {@link java.net.SocketTimeoutException}.
+         * connection is reset (RST, as nginx's {@code reset_timedout_connection} does: a peer
+         * that stalled its handshake is left no FIN to wait on) and closes with a
+         * {@link java.net.SocketTimeoutException}.
          *
          * @param timeout positive
          * @return this builder

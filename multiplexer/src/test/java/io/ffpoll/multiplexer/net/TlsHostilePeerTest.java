@@ -167,10 +167,13 @@ class TlsHostilePeerTest extends TlsTestBase {
             assertEquals(0, r.opens.get());
             readToEnd(peer.socket);
         }
-        // And one that sends nothing at all.
+        // And one that sends nothing at all: reset, as documented (nothing left to wait on).
         try (Socket silent = new Socket(address.getAddress(), address.getPort())) {
             assertInstanceOf(SocketTimeoutException.class, handlersAwait(2).get(1).awaitClosed());
-            readToEnd(silent);
+            silent.setSoTimeout(30_000);
+            java.net.SocketException reset = org.junit.jupiter.api.Assertions.assertThrows(java.net.SocketException.class,
+                    () -> silent.getInputStream().read());
+            assertTrue(reset.getMessage().contains("reset"), reset.getMessage());
         }
         awaitOnLoop(() -> heldOnLoop() == 0, "their buffers are back");
     }
