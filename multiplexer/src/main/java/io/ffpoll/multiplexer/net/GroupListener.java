@@ -297,6 +297,7 @@ public final class GroupListener implements AutoCloseable {
                         }
                     }
                     if (failure == null) {
+                        g.removeFileWhenAllEnd();
                         return CompletableFuture.completedFuture(g);
                     }
                     Throwable cause = failure;
@@ -419,6 +420,18 @@ public final class GroupListener implements AutoCloseable {
                 OS.close(fd);
             }
         });
+    }
+
+    /**
+     * A Unix path's file goes once every listener on it has closed, for whatever reason: this
+     * listener's close, or their loops' (a group that closes closes them without this object).
+     */
+    private void removeFileWhenAllEnd() {
+        UnixListening.SocketFile file = socketFile;
+        if (file != null) {
+            CompletableFuture.allOf(listeners.stream().map(Listener::ended).toArray(CompletableFuture[]::new))
+                    .thenRun(file::removeIfOurs);
+        }
     }
 
     private boolean admit(int fd) {

@@ -86,6 +86,7 @@ public final class Listener {
     private UnixListening.SocketFile socketFile; // removed on close: the file this listener bound
     // Complete once the first poll after the registration applied it (its failure comes then).
     private final CompletableFuture<Listener> started;
+    private final CompletableFuture<Void> ended = new CompletableFuture<>(); // the socket is closed, however
     private final LoopResource resource = LoopResource.of(this::closeBecauseLoopStopped);
 
     private Listener(EventLoop loop, int fd, AcceptOptions options, AcceptHandler handler, boolean shared) {
@@ -479,7 +480,13 @@ public final class Listener {
             if (socketFile != null) {
                 socketFile.removeIfOurs();
             }
+            ended.complete(null);
         }
+    }
+
+    /** Completes once the listening socket is closed: by closeAsync, its loop's closing, or a failure. */
+    CompletableFuture<Void> ended() {
+        return ended;
     }
 
     /** The kernel refused the registration, which is gone already: no deregistration to make. */
@@ -491,6 +498,7 @@ public final class Listener {
         if (socketFile != null) {
             socketFile.removeIfOurs();
         }
+        ended.complete(null);
     }
 
     private void closeBecauseLoopStopped() {

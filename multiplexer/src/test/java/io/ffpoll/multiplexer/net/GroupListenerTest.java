@@ -115,4 +115,24 @@ class GroupListenerTest {
         }
         Loopback.awaitOpenFdsAtMost(fds, "file descriptors leaked");
     }
+
+    /**
+     * A group that closes closes the listeners on its loops; a Unix path's file goes with the
+     * last of them, as Listener.bind's goes when its loop closes (it stayed, in both modes).
+     */
+    @Test
+    void aUnixPathsFileGoesWhenItsGroupClosesWithoutTheListenerClosed() throws Exception {
+        long fds = Loopback.openFds();
+        for (GroupListener.Mode mode : GroupListener.Mode.values()) {
+            java.nio.file.Path path = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
+                    "group-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".sock");
+            EventLoopGroup group = EventLoopGroup.start("file-" + mode, 2);
+            GroupListener.start(group, UnixAddress.path(path), GroupListener.Options.DEFAULTS.mode(mode),
+                    (loop, fd, peer) -> Loopback.OS.close(fd));
+            assertTrue(java.nio.file.Files.exists(path), mode + ": the file is there while serving");
+            group.close();
+            io.ffpoll.multiplexer.testing.Await.until(() -> !java.nio.file.Files.exists(path), mode + ": the file is removed");
+        }
+        Loopback.awaitOpenFdsAtMost(fds, "file descriptors leaked");
+    }
 }
