@@ -164,12 +164,23 @@ public final class FdPassingChannel implements AutoCloseable {
      * @param fd the socket
      * @param maxFds the most descriptors in one message, 0 to 253
      * @return the channel
-     * @throws IOException if the socket cannot be prepared (macOS: SO_NOSIGPIPE); fd is then still the caller's
+     * @throws IOException if the socket cannot be prepared (macOS: SO_NOSIGPIPE), or {@code fd}
+     *         is no socket (ENOTSOCK) or not open (EBADF); fd is then still the caller's
+     * @throws IllegalArgumentException for a negative fd, or a socket that is not a Unix-domain
+     *         one (a TCP socket would carry the bytes and silently drop the descriptors)
      * @throws OutOfMemoryError if the channel's native memory cannot be had; fd is then still the
      *         caller's, and the memory had so far is released
      */
     public static FdPassingChannel open(int fd, int maxFds) throws IOException {
         checkMaxFds(maxFds);
+        if (fd < 0) {
+            throw new IllegalArgumentException("invalid fd " + fd);
+        }
+        java.net.SocketAddress local = SocketAddresses.localAddress(fd); // ENOTSOCK, EBADF
+        if (!(local instanceof UnixAddress)) {
+            throw new IllegalArgumentException("fd " + fd + " is not a Unix-domain socket (it is bound to " + local
+                    + "): descriptors pass over Unix sockets only");
+        }
         Errors.check(OS.fdPassing().prepare(fd), "setsockopt(SO_NOSIGPIPE) on fd " + fd);
         return new FdPassingChannel(fd, maxFds, Arena.ofShared());
     }

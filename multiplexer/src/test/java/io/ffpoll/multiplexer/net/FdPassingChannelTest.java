@@ -314,6 +314,25 @@ class FdPassingChannelTest {
         assertFalse(ends[1].isOpen());
     }
 
+    /**
+     * Only a Unix socket carries descriptors: a TCP socket took the bytes and silently dropped
+     * them (the sender had closed its copy), a pipe failed only at the first send, and -1 made
+     * a channel.
+     */
+    @Test
+    void openRefusesWhatIsNotAUnixSocket() throws Exception {
+        try (Loopback net = new Loopback()) {
+            int[] tcp = net.pair();
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                    () -> FdPassingChannel.open(tcp[0], 1));
+            assertTrue(refused.getMessage().contains("not a Unix-domain socket"), refused.getMessage());
+            int[] p = pipe();
+            IOException notSocket = assertThrows(IOException.class, () -> FdPassingChannel.open(p[0], 1));
+            assertTrue(notSocket.getMessage().contains("ENOTSOCK"), notSocket.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> FdPassingChannel.open(-1, 1));
+        }
+    }
+
     @Test
     void onALoopTheHandlerReceivesUntilEmptyAndTheLoopClosesTheChannel() throws Exception {
         FdPassingChannel[] ends = pair(4);
