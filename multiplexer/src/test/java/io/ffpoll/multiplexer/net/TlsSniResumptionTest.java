@@ -49,13 +49,17 @@ class TlsSniResumptionTest extends TlsTestBase {
             InetSocketAddress at = new InetSocketAddress(InetAddress.getByAddress(name, new byte[] {127, 0, 0, 1}),
                     address.getPort());
             List<Boolean> resumed = new ArrayList<>();
+            List<Boolean> hasGroup = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
                 Recorder clientSide = new Recorder().onOpen(Connection::close);
                 Connection c = Connection.connect(loop, at, null, client, clientSide).get(30, TimeUnit.SECONDS);
                 assertTrue(clientSide.awaitClosed() == Recorder.NO_CAUSE, "closed cleanly");
                 resumed.add(c.tls().resumed());
+                hasGroup.add(c.tls().group() != null);
             }
             assertEquals(List.of(false, true), resumed, name + ": the second connection resumes");
+            // TLS 1.2's abbreviated handshake makes no key exchange: no group (the JDK's tells none).
+            assertEquals(List.of("openssl".equals(engine), false), hasGroup, name + ": a group for the full handshake only");
         }
     }
 }

@@ -19,10 +19,15 @@ final class Negotiated {
 
     static TlsInfo of(MemorySegment ssl, boolean client) {
         byte[] alpn = SslInfo.SSL_get0_alpn_selected(ssl);
-        return new TlsInfo("openssl", SslInfo.SSL_get_version(ssl), SslInfo.SSL_CIPHER_standard_name(ssl),
+        String protocol = SslInfo.SSL_get_version(ssl);
+        boolean resumed = SslInfo.SSL_session_reused(ssl) == 1;
+        // A resumed TLS 1.2 session makes no key exchange (RFC 5246 7.3's abbreviated
+        // handshake): OpenSSL still names the group of the one that made the session.
+        String group = resumed && !"TLSv1.3".equals(protocol) ? null
+                : SslInfo.SSL_group_to_name(ssl, SslInfo.SSL_get_negotiated_group(ssl));
+        return new TlsInfo("openssl", protocol, SslInfo.SSL_CIPHER_standard_name(ssl),
                 alpn == null ? null : new String(alpn, StandardCharsets.UTF_8), SslInfo.SSL_get_servername(ssl),
-                peerCertificates(ssl, client), SslInfo.SSL_session_reused(ssl) == 1,
-                SslInfo.SSL_group_to_name(ssl, SslInfo.SSL_get_negotiated_group(ssl)));
+                peerCertificates(ssl, client), resumed, group);
     }
 
     // A client's stack starts with the server's leaf; a server's leaves the client's leaf out.
