@@ -158,7 +158,9 @@ public final class HttpServer implements AutoCloseable {
      *
      * @param openConnections  connections open now
      * @param requestsServed   responses written so far (approximate while running)
-     * @param bufferBytesInUse bytes of pooled buffers connections hold now (each loop's 64 KiB read buffer included)
+     * @param bufferBytesInUse bytes of pooled buffers connections hold now (each loop's 64 KiB
+     *     read buffer included, and once a loop has served TLS its plaintext buffer and its
+     *     engines' scratch too)
      * @param pooledBytes      bytes of free buffers the loops keep for reuse
      */
     public record Stats(int openConnections, long requestsServed, long bufferBytesInUse, long pooledBytes) {}

@@ -34,7 +34,12 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         }
     }
 
-    /** Stops delivering data (back-pressure); the kernel's buffer then fills and TCP slows the peer. */
+    /**
+     * Stops delivering data (back-pressure); the kernel's buffer then fills and TCP slows the
+     * peer. The socket is not read meanwhile, so what only a read tells waits for
+     * {@link #resumeReading()} as data does: the peer's end of stream ({@code onReadClosed}),
+     * and a reset may too (as with java.nio, or Netty's autoRead off).
+     */
     public final void pauseReading() {
         checkLoop("pauseReading");
         if (reading) {
