@@ -183,18 +183,10 @@ class TlsBackPressureTest extends TlsTestBase {
                 }
             });
             assertTrue(firstTen.await(30, TimeUnit.SECONDS), "ten records sent");
-            int seen = 0;
-            while (serverSide.takenCount() < total) {
-                int before = seen;
-                io.ffpoll.multiplexer.testing.Await.until(() -> serverSide.deliveries.get() > before, "a delivery");
-                seen = serverSide.deliveries.get();
-                onLoop(() -> {
-                    long kept = s.tls.cipherIn.length();
-                    serverSide.maxKeptCiphertext = Math.max(serverSide.maxKeptCiphertext, kept);
-                    serverSide.maxKeptCapacity = Math.max(serverSide.maxKeptCapacity, s.tls.cipherIn.capacity());
-                    s.resumeReading();
-                });
-            }
+            resumeUntilTaken(serverSide, s, total, () -> {
+                serverSide.maxKeptCiphertext = Math.max(serverSide.maxKeptCiphertext, s.tls.cipherIn.length());
+                serverSide.maxKeptCapacity = Math.max(serverSide.maxKeptCapacity, s.tls.cipherIn.capacity());
+            });
             sending.get(30, TimeUnit.SECONDS);
             assertArrayEquals(pattern(0, total), serverSide.takenBytes(), "every byte, in order");
             assertTrue(serverSide.maxKeptCiphertext > 0, "records were kept while paused");
@@ -232,16 +224,8 @@ class TlsBackPressureTest extends TlsTestBase {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
-            int seen = 0;
-            while (serverSide.takenCount() < total) {
-                int before = seen;
-                io.ffpoll.multiplexer.testing.Await.until(() -> serverSide.deliveries.get() > before, "a delivery");
-                seen = serverSide.deliveries.get();
-                onLoop(() -> {
-                    serverSide.maxKeptPlaintext = Math.max(serverSide.maxKeptPlaintext, s.input.length());
-                    s.resumeReading();
-                });
-            }
+            resumeUntilTaken(serverSide, s, total,
+                    () -> serverSide.maxKeptPlaintext = Math.max(serverSide.maxKeptPlaintext, s.input.length()));
             sending.get(30, TimeUnit.SECONDS);
             assertArrayEquals(pattern(0, total), serverSide.takenBytes(), "every byte, in order");
             // A read buffer's worth, and what one more read decrypts behind it.
@@ -252,5 +236,22 @@ class TlsBackPressureTest extends TlsTestBase {
             peer.readToCloseNotify();
         }
         serverSide.awaitClosed();
+    }
+
+    /**
+     * Resumes {@code reader} after each of its deliveries until it has taken {@code total} bytes,
+     * running {@code measure} on the loop before each resume.
+     */
+    private void resumeUntilTaken(PausingReader reader, Connection s, int total, Runnable measure) throws Exception {
+        int seen = 0;
+        while (reader.takenCount() < total) {
+            int before = seen;
+            io.ffpoll.multiplexer.testing.Await.until(() -> reader.deliveries.get() > before, "a delivery");
+            seen = reader.deliveries.get();
+            onLoop(() -> {
+                measure.run();
+                s.resumeReading();
+            });
+        }
     }
 }
