@@ -33,9 +33,13 @@ class ObservedLauncherModuleTest {
 
     private static String modulePath() {
         List<String> path = new ArrayList<>(List.of(Path.of("target", "classes").toAbsolutePath().toString()));
+        // Jars from the repository, or the modules' classes directories when the reactor ran
+        // no package phase (mvn test).
+        String classes = File.separator + "target" + File.separator + "classes";
         Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
-                .filter(e -> e.endsWith(".jar") && !e.endsWith("-tests.jar"))
+                .filter(e -> (e.endsWith(".jar") && !e.endsWith("-tests.jar")) || e.endsWith(classes))
                 .filter(e -> e.contains("ffpoll-multiplexer") || e.contains("ffpoll-bindings")
+                        || e.endsWith(File.separator + "multiplexer" + classes) || e.endsWith(File.separator + "bindings" + classes)
                         || e.contains("slf4j-api") || e.contains("slf4j-simple"))
                 .forEach(path::add);
         return String.join(File.pathSeparator, path);
