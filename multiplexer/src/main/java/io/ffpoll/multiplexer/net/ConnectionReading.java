@@ -71,7 +71,11 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
         }
         if (inputEnded) {
             if (!inputFinished) {
-                finishInput();
+                if (tls != null && !tls.cipherIn.isEmpty()) {
+                    tlsInputEndedWithKept();
+                } else {
+                    finishInput();
+                }
             }
             return;
         }
@@ -121,6 +125,15 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
             deliver(input.view(), input.length());
             if (closed || closing || !reading) {
                 return;
+            }
+            // Records kept behind the plaintext go through the engine before the socket is
+            // read: the read may find nothing (a stale readiness), and nothing else would
+            // decrypt them.
+            if (!tls.cipherIn.isEmpty()) {
+                tlsRedeliver();
+                if (closed || closing || !reading) {
+                    return;
+                }
             }
         }
         // Over TLS the bytes kept between reads are an incomplete record, and what is read goes
@@ -296,6 +309,9 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
     /** TLS: the peer's FIN. */
     abstract void tlsEndOfStream();
 
+    /** TLS: the FIN came behind kept ciphertext . */
+    abstract void tlsInputEndedWithKept();
+
     /** Decrypts and delivers what an earlier read kept while the handler was paused ({@code ConnectionTls}). */
     abstract void tlsRedeliver();
 
@@ -326,7 +342,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
      * incomplete tail is dropped and the connection closes once its answers are sent, reporting
      * an {@link EOFException}; with nothing left the handler hears {@code onReadClosed}.
      */
-    private void finishInput() {
+    final void finishInput() {
         while (reading && !closed && !closing && !input.isEmpty()) {
             long before = input.length();
             deliver(input.view(), before);

@@ -263,16 +263,36 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
             return;
         }
         if (!lingering && !tls.cipherIn.isEmpty()) {
-            long partial = tls.cipherIn.length();
-            tls.cipherIn.release();
             loop.clearReadiness(fd, Interest.READABLE);
             inputEnded = true;
-            inputFinished = true;
-            LOG.debug("{} closed inside a TLS record", who());
-            closeAfterQueue(new EOFException("peer closed " + who() + " inside a TLS record (" + partial
-                    + " bytes of it had come)"));
+            updateInterest();
+            tlsInputEndedWithKept();
             return;
         }
         endOfStream();
+    }
+
+    /**
+     * The whole records kept (a paused reader's) go through the engine first; only
+     * what is left after them is a record cut short. Paused meanwhile: the resume goes on here.
+     */
+    @Override
+    final void tlsInputEndedWithKept() {
+        if (reading && !closing && !closed) {
+            decrypt(tls.cipherIn.view(), tls.cipherIn.length());
+        }
+        if (closed || closing || inputFinished || !reading) {
+            return;
+        }
+        if (tls.cipherIn.isEmpty()) {
+            finishInput();
+            return;
+        }
+        long partial = tls.cipherIn.length();
+        tls.cipherIn.release();
+        inputFinished = true;
+        LOG.debug("{} closed inside a TLS record", who());
+        closeAfterQueue(new EOFException("peer closed " + who() + " inside a TLS record (" + partial
+                + " bytes of it had come)"));
     }
 }
