@@ -188,12 +188,7 @@ public final class Main {
                         });
                     }
                     case "--backend", "--engine" -> b.backend(value(args, ++i, a));
-                    case "--stats" -> {
-                        statsSeconds = integer(a, value(args, ++i, a), 1, Integer.MAX_VALUE);
-                        if (statsSeconds < 1) {
-                            throw new IllegalArgumentException("--stats takes a positive number of seconds");
-                        }
-                    }
+                    case "--stats" -> statsSeconds = integer(a, value(args, ++i, a), 1, Integer.MAX_VALUE);
                     case "--metrics-path" -> b.metrics(value(args, ++i, a));
                     case "--fd" -> fd = integer(a, value(args, ++i, a), 0, Integer.MAX_VALUE);
                     case "--static" -> {
@@ -214,12 +209,7 @@ public final class Main {
                     }
                     case "--access-log", "--access-log-format" -> log.option(a, value(args, ++i, a));
                     case "--max-connections" -> b.maxConnections(integer(a, value(args, ++i, a), 1, Integer.MAX_VALUE));
-                    case "--workers" -> {
-                        workers = integer(a, value(args, ++i, a), 1, Integer.MAX_VALUE);
-                        if (workers < 1) {
-                            throw new IllegalArgumentException("--workers takes a positive number");
-                        }
-                    }
+                    case "--workers" -> workers = integer(a, value(args, ++i, a), 1, Integer.MAX_VALUE);
                     case "--supervised" -> {
                         String[] fds = value(args, ++i, a).split(",");
                         if (fds.length != 2) {

@@ -62,7 +62,7 @@ abstract sealed class ConnectionAnyThread extends ConnectionPeer permits Connect
             } else {
                 completeLater(done, open && !closed ? queueFull() : new ClosedConnectionException(
                         "the connection to " + who() + (closed ? " is closed" : closing ? " is closing"
-                                : " has shut down its output (shutdownOutput)")));
+                                : " has its output shut down (shutdownOutput, or a TLS 1.2 peer's close_notify)")));
             }
         };
         if (loop.inEventLoop()) {

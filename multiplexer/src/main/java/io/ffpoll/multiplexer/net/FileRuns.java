@@ -34,7 +34,7 @@ final class FileRuns {
     long memoryAfterLast;    // memory bytes queued after the last run
     BufferPool.Buffer chunk; // a piece of the head run, read where sendfile cannot serve
     IOException failure;     // why the head run could not be sent
-    boolean lastWasSendfile; // the call the last send made, for its error's message
+    boolean lastWasSendfile; // the call the last send made: its error's message, and whether a short count means full
 
     /**
      * Reads the next piece of the head run into {@link #chunk} (taken from {@code pool}, of

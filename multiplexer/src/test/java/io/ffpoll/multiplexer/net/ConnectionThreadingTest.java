@@ -123,7 +123,7 @@ class ConnectionThreadingTest extends LoopTestBase {
         ExecutionException shut = assertThrows(ExecutionException.class,
                 () -> c.writeAsync("late".getBytes()).get(30, TimeUnit.SECONDS));
         assertInstanceOf(ClosedConnectionException.class, shut.getCause());
-        assertTrue(shut.getCause().getMessage().endsWith("has shut down its output (shutdownOutput)"),
+        assertTrue(shut.getCause().getMessage().contains("has its output shut down (shutdownOutput"),
                 shut.getCause().getMessage());
         assertEquals(0, net.read(pair[0], 16).length, "the FIN");
         c.closeAsync().get(30, TimeUnit.SECONDS);
