@@ -309,7 +309,7 @@ abstract sealed class ConnectionReading extends ConnectionState permits Connecti
     /** TLS: the peer's FIN. */
     abstract void tlsEndOfStream();
 
-    /** TLS: the FIN came behind kept ciphertext . */
+    /** TLS: the FIN came behind kept ciphertext, which may hold whole records. */
     abstract void tlsInputEndedWithKept();
 
     /** Decrypts and delivers what an earlier read kept while the handler was paused ({@code ConnectionTls}). */

@@ -273,8 +273,9 @@ abstract sealed class ConnectionTls extends ConnectionWriting permits Connection
     }
 
     /**
-     * The whole records kept (a paused reader's) go through the engine first; only
-     * what is left after them is a record cut short. Paused meanwhile: the resume goes on here.
+     * The whole records kept (a paused reader's) go through the engine first; only what is left
+     * after them is a record cut short (as Netty's SslHandler decodes what it buffered before it
+     * reports the end). Paused meanwhile: the resume goes on here.
      */
     @Override
     final void tlsInputEndedWithKept() {

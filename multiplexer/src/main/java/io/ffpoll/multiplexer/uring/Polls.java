@@ -1,9 +1,9 @@
 package io.ffpoll.multiplexer.uring;
 
 import io.ffpoll.bindings.Err;
-import io.ffpoll.bindings.linux.IoUringAbi;
 import io.ffpoll.bindings.linux.Epoll;
 import io.ffpoll.bindings.linux.Fd;
+import io.ffpoll.bindings.linux.IoUringAbi;
 import io.ffpoll.multiplexer.backend.EventBuffer;
 import io.ffpoll.multiplexer.backend.Registrations;
 import io.ffpoll.multiplexer.epoll.EpollBackend;
