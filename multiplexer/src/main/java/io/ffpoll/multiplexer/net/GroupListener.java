@@ -413,10 +413,14 @@ public final class GroupListener implements AutoCloseable {
         return address instanceof UnixAddress ? options.accept().noDelay(false) : options.accept();
     }
 
-    /** A listener that did not start does not own its socket: close it. */
+    /**
+     * A listener whose loop was closed never took its socket: close it. On any other failure the
+     * listener has closed it; a second close would close the number under whoever took it since
+     * (another loop's accept takes the lowest free one).
+     */
     private static CompletableFuture<Listener> closeIfNotStarted(int fd, CompletableFuture<Listener> started) {
         return started.whenComplete((l, failure) -> {
-            if (failure != null) {
+            if (failure != null && OnLoop.unwrap(failure) instanceof java.util.concurrent.RejectedExecutionException) {
                 OS.close(fd);
             }
         });

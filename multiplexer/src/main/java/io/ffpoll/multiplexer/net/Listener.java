@@ -107,10 +107,36 @@ public final class Listener {
         CompletableFuture<Listener> hop = loop.onLoop(this::register);
         hop.whenComplete((l, failure) -> {
             if (failure != null) {
-                started.completeExceptionally(OnLoop.unwrap(failure));
+                Throwable cause = OnLoop.unwrap(failure);
+                if (!(cause instanceof RejectedExecutionException)) {
+                    abandon(); // on the loop, where register() threw
+                }
+                started.completeExceptionally(cause);
             }
         });
         return started;
+    }
+
+    /**
+     * register() threw: the fd is closed here, as on every failure but a closed loop's, so that
+     * it has one owner who closes it once (a caller that closed it again would close the number
+     * under whoever took it next: a loop accepting on a duplicate takes the lowest free one).
+     */
+    private void abandon() {
+        closed = true;
+        if (sockets != null) {
+            sockets.close();
+            sockets = null;
+        }
+        try {
+            if (LOOPS.isRegistered(loop, fd)) {
+                loop.deregisterAndClose(fd);
+            } else {
+                OS.close(fd);
+            }
+        } catch (IOException e) {
+            LOG.debug("closing listener fd {}: {}", fd, e.getMessage());
+        }
     }
 
     private Listener register() throws IOException {
@@ -123,15 +149,8 @@ public final class Listener {
             loop.register(fd, Interest.READABLE, events);
             Backend backend = LOOPS.backend(loop);
             if (backend.completesAccepts()) {
-                try {
-                    sockets.acceptedByRing();
-                    backend.acceptFor(fd);
-                } catch (IOException | RuntimeException e) {
-                    loop.deregister(fd);
-                    sockets.close();
-                    sockets = null; // a later closeAsync has nothing to free
-                    throw e;
-                }
+                sockets.acceptedByRing(); // a failure here: begin() closes the fd and the memory
+                backend.acceptFor(fd);
                 ring = backend;
             }
         }
@@ -159,8 +178,8 @@ public final class Listener {
      * @param handler the handler
      * @return the listener once its registration is applied (after the loop's next poll); failed
      *     with a {@link java.util.concurrent.RejectedExecutionException} if the loop is closed
-     *     (the fd then stays the caller's), or with the kernel's refusal of the registration (the
-     *     listener closed the fd)
+     *     (the fd then stays the caller's), or with any other failure, the kernel's refusal of
+     *     the registration included (the listener closed the fd)
      */
     public static CompletableFuture<Listener> start(EventLoop loop, int listenFd, AcceptHandler handler) {
         return start(loop, listenFd, AcceptOptions.DEFAULTS, handler);
@@ -246,13 +265,13 @@ public final class Listener {
         l.socketFile = file;
         UnixListening.SocketFile bound = file;
         return l.begin().whenComplete((x, failure) -> {
-            // Refused by the loop (closed, or epoll_ctl failed) before the loop adopted it: the
-            // fd, its memory and the file are still ours. Once adopted, the loop closes them.
+            // Refused before the loop adopted it: a closed loop leaves the fd to us, any other
+            // failure has closed it (begin). The file is ours either way. Once adopted, the
+            // loop closes them.
             if (failure != null && !l.adopted) {
-                if (l.sockets != null) {
-                    l.sockets.close();
+                if (OnLoop.unwrap(failure) instanceof RejectedExecutionException) {
+                    OS.close(fd);
                 }
-                OS.close(fd);
                 if (bound != null) {
                     bound.removeIfOurs();
                 }

@@ -135,4 +135,37 @@ class GroupListenerTest {
         }
         Loopback.awaitOpenFdsAtMost(fds, "file descriptors leaked");
     }
+
+    /**
+     * A loop whose kernel refuses the listener's registration (epoll_ctl ENOMEM, injected): the
+     * listener closes its socket, and the group must not close it again. A second close of the
+     * number would close whatever took it since (another loop's accept takes the lowest free
+     * one); a review saw close(2) fail with EBADF there.
+     */
+    @Test
+    void aRefusedRegistrationsSocketIsClosedOnce() throws Exception {
+        long fds = Loopback.openFds();
+        java.nio.file.Path path = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
+                "refused-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".sock");
+        try (EventLoopGroup group = EventLoopGroup.start("refused", 2)) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(group.get(1).backend().equals("epoll"),
+                    "the refusal is injected into epoll_ctl");
+            Thread second = group.get(1).submit(Thread::currentThread).get(30, TimeUnit.SECONDS);
+            long closesBefore = io.ffpoll.bindings.internal.Syscalls.count("close", second);
+            io.ffpoll.bindings.internal.Faults.install(1, List.of(new io.ffpoll.bindings.internal.Faults.Rule(
+                    "epoll_ctl", io.ffpoll.bindings.Err.ENOMEM, 1.0)), "refused-1");
+            try {
+                Exception refused = assertThrows(Exception.class, () -> GroupListener.start(group, UnixAddress.path(path),
+                        GroupListener.Options.DEFAULTS.mode(GroupListener.Mode.REUSEPORT),
+                        (loop, fd, peer) -> Loopback.OS.close(fd)).close());
+                assertTrue(String.valueOf(refused.getMessage()).contains("ENOMEM"), refused.toString());
+            } finally {
+                io.ffpoll.bindings.internal.Faults.clear();
+            }
+            group.get(1).submit(() -> null).get(30, TimeUnit.SECONDS);
+            assertEquals(1, io.ffpoll.bindings.internal.Syscalls.count("close", second) - closesBefore,
+                    "closes made by the refused listener's loop");
+        }
+        Loopback.awaitOpenFdsAtMost(fds, "file descriptors leaked");
+    }
 }
