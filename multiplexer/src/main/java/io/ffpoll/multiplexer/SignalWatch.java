@@ -12,8 +12,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * A process signal (SIGHUP, SIGINT, SIGTERM, SIGCHLD) delivered as a callback on an
- * {@link EventLoop}'s thread, on every backend: what libuv's {@code uv_signal_t} gives.
+ * A process signal (SIGHUP, SIGINT, SIGTERM, SIGCHLD, SIGUSR1, SIGUSR2, SIGWINCH) delivered as
+ * a callback on an {@link EventLoop}'s thread, on every backend: what libuv's
+ * {@code uv_signal_t} gives.
  *
  * <pre>{@code
  * SignalWatch hup = SignalWatch.start(loop, SignalWatch.Signal.HUP, (watch, signal) -> reload());
@@ -71,7 +72,13 @@ public final class SignalWatch {
         /** SIGTERM: please stop. */
         TERM,
         /** SIGCHLD: a child process stopped or exited (reap it with waitpid). */
-        CHLD
+        CHLD,
+        /** SIGUSR1: the application's own; by convention, reopen the log files (nginx). */
+        USR1,
+        /** SIGUSR2: the application's own; nginx upgrades its binary on it. */
+        USR2,
+        /** SIGWINCH: the terminal's window size changed. */
+        WINCH
     }
 
     /** Receives a signal, on the loop thread. */

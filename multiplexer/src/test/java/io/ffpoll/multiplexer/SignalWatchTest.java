@@ -101,6 +101,28 @@ class SignalWatchTest {
         assertEquals(3, counter.count.get());
     }
 
+    /**
+     * The application's own signals and WINCH (a new user could not watch SIGUSR1, nginx's log
+     * reopening). Their previous handlers are the JVM's native ones, which sun.misc wraps afresh
+     * at each look: the kind of handler is compared, and that it is no longer the library's.
+     */
+    @Test
+    void theApplicationsOwnSignalsAndWinch() throws Exception {
+        for (SignalWatch.Signal signal : new SignalWatch.Signal[] {
+                SignalWatch.Signal.USR1, SignalWatch.Signal.USR2, SignalWatch.Signal.WINCH}) {
+            String original = handlerOf(signal);
+            Counter counter = new Counter();
+            SignalWatch watch = SignalWatch.start(loop, signal, counter);
+            kill(signal);
+            Await.until(() -> counter.count.get() == 1, "SIG" + signal + " delivered");
+            watch.close();
+            String now = handlerOf(signal);
+            assertEquals(original.replaceAll("@[0-9a-f]+$", ""), now.replaceAll("@[0-9a-f]+$", ""),
+                    "SIG" + signal + "'s previous kind of handler is not back");
+            assertEquals(0, counter.offLoop.get());
+        }
+    }
+
     @Test
     void interruptAndTerminateToo() throws Exception {
         for (SignalWatch.Signal signal : new SignalWatch.Signal[] {SignalWatch.Signal.INT, SignalWatch.Signal.TERM}) {
