@@ -89,7 +89,7 @@ final class Supervision {
             case HUP -> 1;
             case INT -> 2;
             case TERM -> 15;
-            case CHLD -> throw new IllegalArgumentException("SIGCHLD does not stop the launcher");
+            case CHLD, USR1, USR2, WINCH -> throw new IllegalArgumentException("SIG" + signal + " does not stop the launcher");
         };
     }
 
