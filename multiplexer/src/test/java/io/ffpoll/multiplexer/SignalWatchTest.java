@@ -111,29 +111,31 @@ class SignalWatchTest {
         for (SignalWatch.Signal signal : new SignalWatch.Signal[] {
                 SignalWatch.Signal.USR1, SignalWatch.Signal.USR2, SignalWatch.Signal.WINCH}) {
             String original = handlerOf(signal);
-            Counter counter = new Counter();
-            SignalWatch watch = SignalWatch.start(loop, signal, counter);
-            kill(signal);
-            Await.until(() -> counter.count.get() == 1, "SIG" + signal + " delivered");
-            watch.close();
-            String now = handlerOf(signal);
+            String now = deliverOnceThenClose(signal);
             assertEquals(original.replaceAll("@[0-9a-f]+$", ""), now.replaceAll("@[0-9a-f]+$", ""),
                     "SIG" + signal + "'s previous kind of handler is not back");
-            assertEquals(0, counter.offLoop.get());
         }
+    }
+
+    /**
+     * Watches {@code signal}, sends it once, checks it came once on the loop thread, closes the
+     * watch, and returns the handler the JVM has then.
+     */
+    private String deliverOnceThenClose(SignalWatch.Signal signal) throws Exception {
+        Counter counter = new Counter();
+        SignalWatch watch = SignalWatch.start(loop, signal, counter);
+        kill(signal);
+        Await.until(() -> counter.count.get() == 1, "SIG" + signal + " delivered");
+        watch.close();
+        assertEquals(0, counter.offLoop.get());
+        return handlerOf(signal);
     }
 
     @Test
     void interruptAndTerminateToo() throws Exception {
         for (SignalWatch.Signal signal : new SignalWatch.Signal[] {SignalWatch.Signal.INT, SignalWatch.Signal.TERM}) {
             String original = handlerOf(signal);
-            Counter counter = new Counter();
-            SignalWatch watch = SignalWatch.start(loop, signal, counter);
-            kill(signal);
-            Await.until(() -> counter.count.get() == 1, "SIG" + signal + " delivered");
-            watch.close();
-            assertEquals(original, handlerOf(signal), "SIG" + signal + "'s previous handler is not back");
-            assertEquals(0, counter.offLoop.get());
+            assertEquals(original, deliverOnceThenClose(signal), "SIG" + signal + "'s previous handler is not back");
         }
     }
 
